@@ -1,0 +1,63 @@
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace ConcurrencyAnalyzers.Internals;
+
+internal static class OperationExtensions
+{
+    /// <summary>The operation without implicit conversions and parentheses around it.</summary>
+    public static IOperation WalkDownConversions(this IOperation operation)
+    {
+        while (true)
+        {
+            switch (operation)
+            {
+                case IConversionOperation { IsImplicit: true } conversion:
+                    operation = conversion.Operand;
+                    continue;
+                case IParenthesizedOperation parenthesized:
+                    operation = parenthesized.Operand;
+                    continue;
+                default:
+                    return operation;
+            }
+        }
+    }
+
+    /// <summary>The first parent that is not a conversion or parenthesis.</summary>
+    public static IOperation? WalkUpConversions(this IOperation operation)
+    {
+        var parent = operation.Parent;
+        while (parent is IConversionOperation or IParenthesizedOperation)
+        {
+            parent = parent.Parent;
+        }
+
+        return parent;
+    }
+
+    /// <summary>True when the invoked method is <paramref name="name"/> declared on <paramref name="type"/>.</summary>
+    public static bool IsCallTo(this IInvocationOperation invocation, INamedTypeSymbol? type, string name)
+        => type is not null &&
+           invocation.TargetMethod.Name == name &&
+           SymbolEqualityComparer.Default.Equals(invocation.TargetMethod.ContainingType?.OriginalDefinition, type.OriginalDefinition);
+
+    /// <summary>The lambda or method body containing the operation (anonymous function, local function, or the root).</summary>
+    public static IOperation? GetEnclosingFunction(this IOperation operation)
+    {
+        for (var current = operation.Parent; current is not null; current = current.Parent)
+        {
+            if (current is IAnonymousFunctionOperation or ILocalFunctionOperation)
+            {
+                return current;
+            }
+
+            if (current.Parent is null)
+            {
+                return current;
+            }
+        }
+
+        return null;
+    }
+}

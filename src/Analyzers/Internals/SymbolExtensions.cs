@@ -1,0 +1,84 @@
+using Microsoft.CodeAnalysis;
+
+namespace ConcurrencyAnalyzers.Internals;
+
+internal static class SymbolExtensions
+{
+    public static bool Is(this ITypeSymbol? type, ITypeSymbol? other)
+        => type is not null && other is not null && SymbolEqualityComparer.Default.Equals(type.OriginalDefinition, other.OriginalDefinition);
+
+    public static bool InheritsFromOrEquals(this ITypeSymbol? type, ITypeSymbol? baseType)
+    {
+        if (baseType is null)
+        {
+            return false;
+        }
+
+        for (var current = type; current is not null; current = current.BaseType)
+        {
+            if (SymbolEqualityComparer.Default.Equals(current.OriginalDefinition, baseType.OriginalDefinition))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    public static bool Implements(this ITypeSymbol? type, ITypeSymbol? interfaceType)
+    {
+        if (type is null || interfaceType is null)
+        {
+            return false;
+        }
+
+        if (type.Is(interfaceType))
+        {
+            return true;
+        }
+
+        foreach (var candidate in type.AllInterfaces)
+        {
+            if (SymbolEqualityComparer.Default.Equals(candidate.OriginalDefinition, interfaceType.OriginalDefinition))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Task, Task&lt;T&gt;, ValueTask, ValueTask&lt;T&gt; (or a type deriving from Task).</summary>
+    public static bool IsTaskLike(this ITypeSymbol? type, KnownTypes types)
+        => type is not null &&
+           (type.InheritsFromOrEquals(types.Task) || type.Is(types.ValueTask) || type.Is(types.ValueTaskOfT));
+
+    /// <summary>The member is an override or an (implicit or explicit) implementation of an interface member.</summary>
+    public static bool IsOverrideOrInterfaceImplementation(this IMethodSymbol method)
+    {
+        if (method.IsOverride || !method.ExplicitInterfaceImplementations.IsEmpty)
+        {
+            return true;
+        }
+
+        var containingType = method.ContainingType;
+        if (containingType is null)
+        {
+            return false;
+        }
+
+        foreach (var @interface in containingType.AllInterfaces)
+        {
+            foreach (var member in @interface.GetMembers(method.Name))
+            {
+                var implementation = containingType.FindImplementationForInterfaceMember(member);
+                if (SymbolEqualityComparer.Default.Equals(implementation, method))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+}

@@ -1,0 +1,271 @@
+using System.Collections.Concurrent;
+using System.Collections.Immutable;
+using System.Linq;
+using ConcurrencyAnalyzers.Internals;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace ConcurrencyAnalyzers.Lifetime;
+
+/// <summary>
+/// CONC103: <c>async void</c> methods that are not event handlers, async lambdas converted to void-returning
+/// delegates, and <c>TaskFactory.StartNew</c> with an async delegate whose <c>Task&lt;Task&gt;</c> is not unwrapped.
+/// </summary>
+[DiagnosticAnalyzer(Microsoft.CodeAnalysis.LanguageNames.CSharp)]
+public sealed class AsyncVoidAnalyzer : DiagnosticAnalyzer
+{
+    /// <summary>Diagnostic property naming the shape, for the fixer.</summary>
+    public const string KindProperty = "Kind";
+    public const string KindMethod = "Method";
+    public const string KindLambda = "Lambda";
+    public const string KindStartNew = "StartNew";
+
+    /// <summary>For <see cref="KindStartNew"/>: <c>TaskRun</c> when the call can become <c>Task.Run</c>, else <c>Unwrap</c>.</summary>
+    public const string StartNewFixProperty = "StartNewFix";
+
+    private const string Title = "Async void method or async lambda passed as a void delegate";
+    private const string Description =
+        "Nobody can await async void work: its caller continues before it finishes, and an exception it throws is " +
+        "raised on the thread pool or synchronization context, where it crashes the process. Return Task instead, " +
+        "pass the lambda where a Func<Task> is accepted, or use Task.Run rather than Task.Factory.StartNew for async delegates.";
+
+    internal static readonly DiagnosticDescriptor MethodRule = RuleDescriptors.Create(
+        RuleIds.AsyncVoid,
+        Title,
+        "'{0}' is async void: callers cannot await it and its exceptions crash the process; return Task",
+        DiagnosticSeverity.Warning,
+        Description);
+
+    internal static readonly DiagnosticDescriptor LambdaRule = RuleDescriptors.Create(
+        RuleIds.AsyncVoid,
+        Title,
+        "Async lambda is converted to the void-returning delegate '{0}': nobody awaits it and its exceptions crash the process",
+        DiagnosticSeverity.Warning,
+        Description);
+
+    internal static readonly DiagnosticDescriptor StartNewRule = RuleDescriptors.Create(
+        RuleIds.AsyncVoid,
+        Title,
+        "'StartNew' with an async delegate returns '{0}', which completes at the delegate's first await; use Task.Run or Unwrap()",
+        DiagnosticSeverity.Warning,
+        Description);
+
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
+        ImmutableArray.Create(MethodRule, LambdaRule, StartNewRule);
+
+    public override void Initialize(AnalysisContext context)
+    {
+        context.EnableConcurrentExecution();
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.RegisterCompilationStartAction(static start =>
+        {
+            var types = new KnownTypes(start.Compilation);
+            if (types.Task is null)
+            {
+                return;
+            }
+
+            start.RegisterSymbolStartAction(symbolStart => AnalyzeType(symbolStart, types), SymbolKind.NamedType);
+            start.RegisterOperationAction(c => AnalyzeLambda(c, types), OperationKind.AnonymousFunction);
+            start.RegisterOperationAction(c => AnalyzeLocalFunction(c, types), OperationKind.LocalFunction);
+            start.RegisterOperationAction(c => AnalyzeStartNew(c, types), OperationKind.Invocation);
+        });
+    }
+
+    private static void AnalyzeType(SymbolStartAnalysisContext context, KnownTypes types)
+    {
+        // Methods subscribed to events anywhere in the type are event handlers, whatever their parameters.
+        var subscribed = new ConcurrentDictionary<IMethodSymbol, bool>(SymbolEqualityComparer.Default);
+        context.RegisterOperationAction(
+            c =>
+            {
+                var assignment = (IEventAssignmentOperation)c.Operation;
+                if (assignment.HandlerValue.WalkDownConversions() is IDelegateCreationOperation { Target: IMethodReferenceOperation reference })
+                {
+                    subscribed.TryAdd(reference.Method.OriginalDefinition, true);
+                }
+            },
+            OperationKind.EventAssignment);
+
+        context.RegisterSymbolEndAction(c =>
+        {
+            foreach (var member in ((INamedTypeSymbol)c.Symbol).GetMembers())
+            {
+                if (member is IMethodSymbol method &&
+                    IsAsyncVoid(method) &&
+                    !IsEventHandlerShape(method, types) &&
+                    !method.IsOverrideOrInterfaceImplementation() &&
+                    !subscribed.ContainsKey(method))
+                {
+                    foreach (var location in method.Locations)
+                    {
+                        if (location.IsInSource)
+                        {
+                            c.ReportDiagnostic(Diagnostic.Create(MethodRule, location, Properties(KindMethod), method.Name));
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    private static void AnalyzeLocalFunction(OperationAnalysisContext context, KnownTypes types)
+    {
+        var operation = (ILocalFunctionOperation)context.Operation;
+        var method = operation.Symbol;
+        if (IsAsyncVoid(method) && !IsEventHandlerShape(method, types) &&
+            operation.Syntax is LocalFunctionStatementSyntax syntax)
+        {
+            context.ReportDiagnostic(Diagnostic.Create(MethodRule, syntax.Identifier.GetLocation(), Properties(KindMethod), method.Name));
+        }
+    }
+
+    private static void AnalyzeLambda(OperationAnalysisContext context, KnownTypes types)
+    {
+        var lambda = (IAnonymousFunctionOperation)context.Operation;
+        if (!lambda.Symbol.IsAsync ||
+            lambda.WalkUpConversions() is not IDelegateCreationOperation { Type: INamedTypeSymbol { DelegateInvokeMethod: { ReturnsVoid: true } invoke } delegateType } creation)
+        {
+            return;
+        }
+
+        // `x.Event += async (s, e) => ...` is an event handler: the accepted place for async void.
+        if (creation.WalkUpConversions() is IEventAssignmentOperation || IsEventHandlerShape(invoke, types))
+        {
+            return;
+        }
+
+        var asyncKeyword = lambda.Syntax switch
+        {
+            AnonymousFunctionExpressionSyntax anonymous => anonymous.AsyncKeyword,
+            _ => default,
+        };
+        if (asyncKeyword == default)
+        {
+            return;
+        }
+
+        context.ReportDiagnostic(Diagnostic.Create(
+            LambdaRule,
+            asyncKeyword.GetLocation(),
+            Properties(KindLambda),
+            delegateType.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat)));
+    }
+
+    private static void AnalyzeStartNew(OperationAnalysisContext context, KnownTypes types)
+    {
+        var invocation = (IInvocationOperation)context.Operation;
+        var method = invocation.TargetMethod;
+        if (method.Name != "StartNew" ||
+            !(method.ContainingType.Is(types.TaskFactory) || method.ContainingType.Is(types.TaskFactoryOfT)) ||
+            method.ReturnType is not INamedTypeSymbol { IsGenericType: true } returnType ||
+            !returnType.Is(types.TaskOfT) ||
+            !(returnType.TypeArguments[0].Is(types.Task) || returnType.TypeArguments[0].Is(types.TaskOfT)) ||
+            HasErrorType(returnType))
+        {
+            return;
+        }
+
+        if (IsUnwrapped(invocation, invocation) || IsUnwrappedThroughLocal(invocation))
+        {
+            return;
+        }
+
+        if (invocation.Syntax is not InvocationExpressionSyntax { Expression: MemberAccessExpressionSyntax memberAccess })
+        {
+            return;
+        }
+
+        var fix = CanBecomeTaskRun(invocation, types) ? "TaskRun" : "Unwrap";
+        var properties = ImmutableDictionary<string, string?>.Empty
+            .Add(KindProperty, KindStartNew)
+            .Add(StartNewFixProperty, fix);
+        context.ReportDiagnostic(Diagnostic.Create(
+            StartNewRule,
+            memberAccess.Name.GetLocation(),
+            properties,
+            returnType.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat)));
+    }
+
+    private static bool HasErrorType(ITypeSymbol type)
+        => type.TypeKind == TypeKind.Error ||
+           (type is INamedTypeSymbol named && named.TypeArguments.Any(HasErrorType));
+
+    private static bool IsAsyncVoid(IMethodSymbol method) => method.IsAsync && method.ReturnsVoid;
+
+    /// <summary><c>(object sender, TEventArgs e)</c> with TEventArgs deriving from EventArgs (or named like one).</summary>
+    private static bool IsEventHandlerShape(IMethodSymbol method, KnownTypes types)
+    {
+        if (method.Parameters.Length != 2 || method.Parameters[0].Type.IsValueType)
+        {
+            return false;
+        }
+
+        var args = method.Parameters[1].Type;
+        return args.InheritsFromOrEquals(types.EventArgs) || args.Name.EndsWith("EventArgs", System.StringComparison.Ordinal);
+    }
+
+    /// <summary>The StartNew result flows into <c>Unwrap()</c> or is awaited twice (<c>await await</c>).</summary>
+    private static bool IsUnwrapped(IOperation value, IInvocationOperation startNew)
+    {
+        var parent = value.WalkUpConversions();
+        return parent switch
+        {
+            IArgumentOperation { Parent: IInvocationOperation { TargetMethod.Name: "Unwrap" } } => true,
+            IInvocationOperation { TargetMethod.Name: "Unwrap" } call => !ReferenceEquals(call, startNew),
+            IAwaitOperation awaitOperation => awaitOperation.WalkUpConversions() is IAwaitOperation,
+            _ => false,
+        };
+    }
+
+    /// <summary><c>var t = Task.Factory.StartNew(...); ... t.Unwrap()</c> or <c>await await t</c>.</summary>
+    private static bool IsUnwrappedThroughLocal(IInvocationOperation invocation)
+    {
+        if (invocation.WalkUpConversions() is not IVariableInitializerOperation { Parent: IVariableDeclaratorOperation declarator })
+        {
+            return false;
+        }
+
+        var body = invocation.GetEnclosingFunction();
+        if (body is null)
+        {
+            return false;
+        }
+
+        foreach (var descendant in body.Descendants())
+        {
+            if (descendant is ILocalReferenceOperation reference &&
+                SymbolEqualityComparer.Default.Equals(reference.Local, declarator.Symbol) &&
+                IsUnwrapped(reference, invocation))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary><c>Task.Factory.StartNew(func)</c> or <c>Task.Factory.StartNew(func, token)</c>: Task.Run has the same overload.</summary>
+    private static bool CanBecomeTaskRun(IInvocationOperation invocation, KnownTypes types)
+    {
+        if (invocation.Instance is not IPropertyReferenceOperation { Property: { Name: "Factory", IsStatic: true } factory } ||
+            !factory.ContainingType.Is(types.Task) ||
+            !factory.ContainingType.IsDefinition)
+        {
+            return false;
+        }
+
+        var parameters = invocation.TargetMethod.Parameters;
+        return parameters.Length switch
+        {
+            1 => parameters[0].Type.TypeKind == TypeKind.Delegate,
+            2 => parameters[0].Type.TypeKind == TypeKind.Delegate && parameters[1].Type.Is(types.CancellationToken),
+            _ => false,
+        };
+    }
+
+    private static ImmutableDictionary<string, string?> Properties(string kind)
+        => ImmutableDictionary<string, string?>.Empty.Add(KindProperty, kind);
+}

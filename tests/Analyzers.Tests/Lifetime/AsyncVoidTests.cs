@@ -1,0 +1,486 @@
+using ConcurrencyAnalyzers.CodeFixes.Lifetime;
+using ConcurrencyAnalyzers.Lifetime;
+using Microsoft.CodeAnalysis.Testing;
+using Xunit;
+using Verify = ConcurrencyAnalyzers.Tests.Verifiers.CSharpCodeFixVerifier<
+    ConcurrencyAnalyzers.Lifetime.AsyncVoidAnalyzer,
+    ConcurrencyAnalyzers.CodeFixes.Lifetime.AsyncVoidCodeFix>;
+
+namespace ConcurrencyAnalyzers.Tests.Lifetime;
+
+public sealed class AsyncVoidTests
+{
+    // ---- async void methods ----
+
+    [Fact]
+    public Task Async_void_method_is_reported_and_fixed_to_return_Task()
+        => Verify.VerifyCodeFixAsync(
+            """
+            using System.Threading.Tasks;
+
+            class C
+            {
+                // Saves the order.
+                public async void {|#0:SaveAsync|}(int id)
+                {
+                    await Task.Delay(id);
+                }
+            }
+            """,
+            new[] { Verify.Diagnostic(AsyncVoidAnalyzer.MethodRule).WithLocation(0).WithArguments("SaveAsync") },
+            """
+            using System.Threading.Tasks;
+
+            class C
+            {
+                // Saves the order.
+                public async Task SaveAsync(int id)
+                {
+                    await Task.Delay(id);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Fix_adds_the_using_directive_once_when_Task_is_not_imported()
+        => Verify.VerifyCodeFixAsync(
+            """
+            // Copyright header stays first.
+            using System;
+
+            class C
+            {
+                async void {|CONC103:Run|}()
+                {
+                    await System.Threading.Tasks.Task.Yield();
+                }
+
+                async void {|CONC103:Stop|}() => await System.Threading.Tasks.Task.Yield();
+            }
+            """,
+            """
+            // Copyright header stays first.
+            using System;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                async Task Run()
+                {
+                    await System.Threading.Tasks.Task.Yield();
+                }
+
+                async Task Stop() => await System.Threading.Tasks.Task.Yield();
+            }
+            """);
+
+    [Fact]
+    public Task Fix_adds_the_first_using_directive_below_the_file_header()
+        => Verify.VerifyCodeFixAsync(
+            """
+            // Licensed under the MIT license.
+
+            class C
+            {
+                async void {|CONC103:Run|}() => await System.Threading.Tasks.Task.Yield();
+            }
+            """,
+            """
+            // Licensed under the MIT license.
+
+            using System.Threading.Tasks;
+
+            class C
+            {
+                async Task Run() => await System.Threading.Tasks.Task.Yield();
+            }
+            """);
+
+    [Fact]
+    public Task Fix_writes_the_full_name_when_Task_means_another_type()
+        => Verify.VerifyCodeFixAsync(
+            """
+            class Task { }
+
+            class C
+            {
+                async void {|CONC103:Run|}() => await System.Threading.Tasks.Task.Yield();
+            }
+            """,
+            """
+            class Task { }
+
+            class C
+            {
+                async System.Threading.Tasks.Task Run() => await System.Threading.Tasks.Task.Yield();
+            }
+            """);
+
+    [Fact]
+    public Task Fix_awaits_statement_calls_in_async_code_and_leaves_other_callers()
+        => Verify.VerifyCodeFixAsync(
+            """
+            using System.Threading.Tasks;
+
+            class C
+            {
+                private async void {|CONC103:RefreshAsync|}() => await Task.Yield();
+
+                public async Task LoadAsync()
+                {
+                    RefreshAsync(); // refresh first
+                    await Task.Yield();
+                }
+
+                public void Load()
+                {
+                    RefreshAsync();
+                }
+            }
+            """,
+            """
+            using System.Threading.Tasks;
+
+            class C
+            {
+                private async Task RefreshAsync() => await Task.Yield();
+
+                public async Task LoadAsync()
+                {
+                    await RefreshAsync(); // refresh first
+                    await Task.Yield();
+                }
+
+                public void Load()
+                {
+                    RefreshAsync();
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Async_void_local_function_is_reported_and_fixed()
+        => Verify.VerifyCodeFixAsync(
+            """
+            using System.Threading.Tasks;
+
+            class C
+            {
+                async Task M()
+                {
+                    Work();
+                    await Task.Yield();
+
+                    async void {|CONC103:Work|}() => await Task.Delay(1);
+                }
+            }
+            """,
+            """
+            using System.Threading.Tasks;
+
+            class C
+            {
+                async Task M()
+                {
+                    await Work();
+                    await Task.Yield();
+
+                    async Task Work() => await Task.Delay(1);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Fix_All_fixes_every_method_in_the_document()
+        => Verify.VerifyCodeFixAsync(
+            """
+            using System.Threading.Tasks;
+
+            class C
+            {
+                async void {|CONC103:A|}() => await Task.Yield();
+                async void {|CONC103:B|}() => await Task.Yield();
+
+                async Task Both()
+                {
+                    A();
+                    B();
+                }
+            }
+            """,
+            """
+            using System.Threading.Tasks;
+
+            class C
+            {
+                async Task A() => await Task.Yield();
+                async Task B() => await Task.Yield();
+
+                async Task Both()
+                {
+                    await A();
+                    await B();
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Method_used_as_a_method_group_is_reported_without_a_fix()
+    {
+        const string source = """
+            using System;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                async void {|CONC103:Tick|}() => await Task.Yield();
+
+                void Start()
+                {
+                    Action a = Tick;
+                    a();
+                }
+            }
+            """;
+        return Verify.VerifyCodeFixAsync(source, source);
+    }
+
+    [Fact]
+    public Task Event_handler_signatures_are_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.ComponentModel;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                async void OnClick(object sender, EventArgs e) => await Task.Yield();
+                async void OnChanged(object? sender, PropertyChangedEventArgs e) => await Task.Yield();
+            }
+            """);
+
+    [Fact]
+    public Task Methods_subscribed_to_events_are_event_handlers()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                public event Action? Changed;
+
+                C() { Changed += OnChanged; }
+
+                async void OnChanged() => await Task.Yield();
+            }
+            """);
+
+    [Fact]
+    public Task Override_and_interface_implementation_are_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading.Tasks;
+
+            abstract class Base { public abstract void Run(); }
+            interface IStep { void Execute(); }
+
+            class C : Base, IStep
+            {
+                public override async void Run() => await Task.Yield();
+                public async void Execute() => await Task.Yield();
+            }
+            """);
+
+    [Fact]
+    public Task Async_Task_and_plain_void_methods_are_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading.Tasks;
+
+            class C
+            {
+                async Task A() => await Task.Yield();
+                async ValueTask B() => await Task.Yield();
+                void D() { }
+            }
+            """);
+
+    // ---- async lambdas ----
+
+    [Fact]
+    public Task Async_lambda_passed_as_Action_is_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Collections.Generic;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                void M(List<int> items)
+                {
+                    items.ForEach({|#0:async|} i => await Task.Delay(i));
+                    Parallel.ForEach(items, {|#1:async|} i => await Task.Delay(i));
+                }
+            }
+            """,
+            Verify.Diagnostic(AsyncVoidAnalyzer.LambdaRule).WithLocation(0).WithArguments("Action<int>"),
+            Verify.Diagnostic(AsyncVoidAnalyzer.LambdaRule).WithLocation(1).WithArguments("Action<int>"));
+
+    [Fact]
+    public Task Async_anonymous_method_to_timer_callback_is_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                private Timer? _timer;
+
+                void M()
+                {
+                    _timer = new Timer({|CONC103:async|} delegate (object? state) { await Task.Yield(); }, null, 0, 1000);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Async_lambdas_converted_to_Func_of_Task_are_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Linq;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                async Task M(int[] items)
+                {
+                    Func<Task> f = async () => await Task.Yield();
+                    await Task.Run(async () => await Task.Delay(1));
+                    await Task.WhenAll(items.Select(async i => await Task.Delay(i)));
+                    await Parallel.ForEachAsync(items, async (i, ct) => await Task.Delay(i, ct));
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Async_lambda_subscribed_to_an_event_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                public event EventHandler? Clicked;
+                public event Action<int>? Progress;
+
+                void M()
+                {
+                    Clicked += async (s, e) => await Task.Yield();
+                    Progress += async p => await Task.Delay(p);
+                }
+            }
+            """);
+
+    // ---- Task.Factory.StartNew(async ...) ----
+
+    [Fact]
+    public Task StartNew_with_async_delegate_is_fixed_to_Task_Run()
+        => Verify.VerifyCodeFixAsync(
+            """
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                async Task M(CancellationToken ct)
+                {
+                    await Task.Factory.{|#0:StartNew|}(async () => await Task.Delay(10)); // pump
+                    var n = await Task.Factory.{|#1:StartNew|}(async () => { await Task.Yield(); return 1; }, ct);
+                }
+            }
+            """,
+            new[]
+            {
+                Verify.Diagnostic(AsyncVoidAnalyzer.StartNewRule).WithLocation(0).WithArguments("Task<Task>"),
+                Verify.Diagnostic(AsyncVoidAnalyzer.StartNewRule).WithLocation(1).WithArguments("Task<Task<int>>"),
+            },
+            """
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                async Task M(CancellationToken ct)
+                {
+                    await Task.Run(async () => await Task.Delay(10)); // pump
+                    var n = await Task.Run(async () => { await Task.Yield(); return 1; }, ct);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task StartNew_with_options_is_fixed_with_Unwrap()
+        => Verify.VerifyCodeFixAsync(
+            """
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                Task M(CancellationToken ct)
+                    => Task.Factory.{|CONC103:StartNew|}(async () => await Task.Delay(10), ct, TaskCreationOptions.LongRunning, TaskScheduler.Default) /* pump */;
+            }
+            """,
+            """
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                Task M(CancellationToken ct)
+                    => Task.Factory.StartNew(async () => await Task.Delay(10), ct, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap() /* pump */;
+            }
+            """);
+
+    [Fact]
+    public Task StartNew_that_is_unwrapped_or_awaited_twice_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading.Tasks;
+
+            class C
+            {
+                async Task M()
+                {
+                    await Task.Factory.StartNew(async () => await Task.Delay(1)).Unwrap();
+                    await await Task.Factory.StartNew(async () => await Task.Delay(1));
+                    var pending = Task.Factory.StartNew(async () => await Task.Delay(1));
+                    await pending.Unwrap();
+                    await Task.Factory.StartNew(() => 42);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Half_typed_code_does_not_crash()
+        => new Verify.Test
+        {
+            TestCode = """
+                using System.Threading.Tasks;
+
+                class C
+                {
+                    async void {|CONC103:M|}(
+                    {
+                        Task.Factory.StartNew(async () => await
+                    }
+                }
+                """,
+            CompilerDiagnostics = CompilerDiagnostics.None,
+        }.RunAsync();
+}
