@@ -72,6 +72,14 @@ internal sealed class KnownTypes
     public INamedTypeSymbol? ChannelReaderOfT => Get("System.Threading.Channels.ChannelReader`1");
     public INamedTypeSymbol? BlockingCollectionOfT => Get("System.Collections.Concurrent.BlockingCollection`1");
 
+    // Family-specific types: add new properties in your family's block (or call Get with the metadata name).
+    // -- Lifetime
+    // -- Locking
+    // -- SharedState
+    // -- Cancellation
+    // -- Primitives
+    // -- Coordination
+
     private INamedTypeSymbol? Resolve(string metadataName)
     {
         var type = _compilation.GetTypeByMetadataName(metadataName);
