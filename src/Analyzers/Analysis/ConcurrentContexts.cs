@@ -1,0 +1,411 @@
+using System.Collections.Concurrent;
+using ConcurrencyAnalyzers.Internals;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace ConcurrencyAnalyzers.Analysis;
+
+/// <summary>
+/// The concurrent-context classifier: decides whether a lambda, anonymous method, local function or method group
+/// runs detached from its caller (Task.Run, StartNew, threads, the thread pool, timers, continuations, dropped async
+/// calls), concurrently with its siblings (Parallel.*, PLINQ, async lambdas projected into Task.WhenAll/WhenAny,
+/// async local functions started together), or inline (everything else, including unknown APIs that take a delegate:
+/// precision first).
+/// </summary>
+/// <remarks>
+/// Cost: classifying a lambda or method group looks only at its parents; classifying a local function scans the
+/// member body once for its uses. Rules that ask about many operations of one body should share a
+/// <see cref="Cache"/> (create it per operation block) so each function is classified once.
+/// </remarks>
+internal static class ConcurrentContexts
+{
+    /// <summary>Memoizes classification per function for one analysis pass (thread-safe).</summary>
+    internal sealed class Cache
+    {
+        private readonly ConcurrentDictionary<IOperation, ConcurrentContext?> _byFunction = new();
+
+        public ConcurrentContext? Classify(IOperation function, KnownTypes types)
+            => _byFunction.GetOrAdd(function, f => ConcurrentContexts.Classify(f, types));
+    }
+
+    /// <summary>
+    /// How <paramref name="function"/> runs: null when inline (or not a function). Accepts an
+    /// <see cref="IAnonymousFunctionOperation"/>, <see cref="ILocalFunctionOperation"/> or <see cref="IMethodReferenceOperation"/>.
+    /// </summary>
+    public static ConcurrentContext? Classify(IOperation function, KnownTypes types)
+    {
+        switch (function)
+        {
+            case IAnonymousFunctionOperation lambda:
+                return ClassifyDelegateValue(lambda, lambda, lambda.Symbol.IsAsync, types);
+            case IMethodReferenceOperation reference:
+                return ClassifyDelegateValue(reference, reference, reference.Method.IsAsync, types);
+            case ILocalFunctionOperation local:
+                return ClassifyLocalFunction(local, types);
+            default:
+                return null;
+        }
+    }
+
+    /// <summary>
+    /// The innermost function enclosing <paramref name="operation"/> that runs concurrently, looking outward through
+    /// functions that run inline (a <c>ForEach</c> lambda inside a <c>Task.Run</c> lambda runs in the Task.Run context).
+    /// Null when the operation runs on its caller's thread.
+    /// </summary>
+    public static ConcurrentContext? FindEnclosing(IOperation operation, KnownTypes types, Cache? cache = null)
+    {
+        for (var current = operation.Parent; current is not null; current = current.Parent)
+        {
+            if (current is IAnonymousFunctionOperation or ILocalFunctionOperation)
+            {
+                var context = cache is null ? Classify(current, types) : cache.Classify(current, types);
+                if (context is not null)
+                {
+                    return context;
+                }
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// True when <paramref name="operation"/> can run after an <c>await</c> of <paramref name="function"/> has yielded:
+    /// an await (or <c>await foreach</c> / <c>await using</c>) of the function itself precedes it, or a loop around it
+    /// contains one. Awaits in nested lambdas and local functions do not count.
+    /// </summary>
+    public static bool IsAfterFirstAwait(IOperation operation, IOperation function)
+    {
+        var body = FunctionBody(function);
+        if (body is null)
+        {
+            return false;
+        }
+
+        var start = operation.Syntax.SpanStart;
+        foreach (var descendant in DescendantsInSameFunction(body))
+        {
+            if (!IsAwait(descendant))
+            {
+                continue;
+            }
+
+            if (descendant.Syntax.Span.End <= start)
+            {
+                return true;
+            }
+        }
+
+        // An await later in a loop that also contains the operation comes before it on the next iteration.
+        for (var current = operation.Parent; current is not null && current != body; current = current.Parent)
+        {
+            if (current is ILoopOperation loop)
+            {
+                foreach (var descendant in DescendantsInSameFunction(loop))
+                {
+                    if (IsAwait(descendant))
+                    {
+                        return true;
+                    }
+                }
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>The operations of <paramref name="root"/> that belong to the same function (not to nested lambdas or local functions).</summary>
+    public static System.Collections.Generic.IEnumerable<IOperation> DescendantsInSameFunction(IOperation root)
+    {
+        var stack = new System.Collections.Generic.Stack<IOperation>();
+        stack.Push(root);
+        while (stack.Count > 0)
+        {
+            var current = stack.Pop();
+            foreach (var child in current.ChildOperations)
+            {
+                if (child is IAnonymousFunctionOperation or ILocalFunctionOperation)
+                {
+                    continue;
+                }
+
+                yield return child;
+                stack.Push(child);
+            }
+        }
+    }
+
+    private static bool IsAwait(IOperation operation)
+        => operation is IAwaitOperation ||
+           operation is IForEachLoopOperation { IsAsynchronous: true } ||
+           operation is IUsingOperation { IsAsynchronous: true } ||
+           operation is IUsingDeclarationOperation { IsAsynchronous: true };
+
+    private static IOperation? FunctionBody(IOperation function) => function switch
+    {
+        IAnonymousFunctionOperation lambda => lambda.Body,
+        ILocalFunctionOperation local => (IOperation?)local.Body ?? local.IgnoredBody,
+        _ => null,
+    };
+
+    /// <summary>Classifies where a delegate value (a lambda, method group, or a local holding one) is handed.</summary>
+    private static ConcurrentContext? ClassifyDelegateValue(IOperation function, IOperation value, bool isAsync, KnownTypes types)
+    {
+        var parent = value.WalkUpConversions();
+        if (parent is IDelegateCreationOperation creation)
+        {
+            value = creation;
+            parent = creation.WalkUpConversions();
+        }
+
+        if (parent is IArrayInitializerOperation { Parent: IArrayCreationOperation { IsImplicit: true } paramsArray })
+        {
+            // An element of a params array: `Parallel.Invoke(a, b)`.
+            value = paramsArray;
+            parent = paramsArray.WalkUpConversions();
+        }
+
+        switch (parent)
+        {
+            case IArgumentOperation { Parent: IInvocationOperation invocation } argument:
+                return ClassifyInvocationArgument(function, invocation, argument, isAsync, types);
+            case IArgumentOperation { Parent: IObjectCreationOperation objectCreation }:
+                return ClassifyConstructorArgument(function, objectCreation, types);
+            case IEventAssignmentOperation { Adds: true, EventReference: IEventReferenceOperation eventReference } assignment
+                when eventReference.Event.ContainingType.Is(types.TimersTimer):
+                return new ConcurrentContext(function, SpawnKind.Timer, assignment, "System.Timers.Timer." + eventReference.Event.Name);
+            case IVariableInitializerOperation { Parent: IVariableDeclaratorOperation declarator }:
+                // `Action work = () => ...; Task.Run(work);`: follow the local one step.
+                return ClassifyThroughLocal(function, declarator.Symbol, value, isAsync, types);
+            default:
+                return null;
+        }
+    }
+
+    private static ConcurrentContext? ClassifyThroughLocal(IOperation function, ILocalSymbol local, IOperation value, bool isAsync, KnownTypes types)
+    {
+        var root = Root(value);
+        foreach (var descendant in root.Descendants())
+        {
+            if (descendant is ILocalReferenceOperation reference &&
+                SymbolEqualityComparer.Default.Equals(reference.Local, local) &&
+                reference.WalkUpConversions() is IArgumentOperation argument)
+            {
+                var context = argument.Parent switch
+                {
+                    IInvocationOperation invocation => ClassifyInvocationArgument(function, invocation, argument, isAsync, types),
+                    IObjectCreationOperation creation => ClassifyConstructorArgument(function, creation, types),
+                    _ => null,
+                };
+                if (context is not null)
+                {
+                    return context;
+                }
+            }
+        }
+
+        return null;
+    }
+
+    private static ConcurrentContext? ClassifyInvocationArgument(IOperation function, IInvocationOperation invocation, IArgumentOperation argument, bool isAsync, KnownTypes types)
+    {
+        var method = invocation.TargetMethod;
+        var type = method.ContainingType;
+        if (type is null)
+        {
+            return null;
+        }
+
+        if (type.Is(types.Task) && method.Name == "Run")
+        {
+            return new ConcurrentContext(function, SpawnKind.TaskRun, invocation, "Task.Run");
+        }
+
+        if ((type.Is(types.TaskFactory) || type.Is(types.TaskFactoryOfT)) && method.Name == "StartNew")
+        {
+            return new ConcurrentContext(function, SpawnKind.StartNew, invocation, "Task.Factory.StartNew");
+        }
+
+        if ((type.Is(types.Task) || type.Is(types.TaskOfT)) && method.Name == "ContinueWith")
+        {
+            return new ConcurrentContext(function, SpawnKind.Continuation, invocation, "ContinueWith");
+        }
+
+        if (type.Is(types.ThreadPool) && method.Name is "QueueUserWorkItem" or "UnsafeQueueUserWorkItem")
+        {
+            return new ConcurrentContext(function, SpawnKind.ThreadPool, invocation, "ThreadPool." + method.Name);
+        }
+
+        if (type.Is(types.Parallel) && method.Name is "For" or "ForEach" or "ForEachAsync" or "Invoke")
+        {
+            return new ConcurrentContext(function, SpawnKind.Parallel, invocation, "Parallel." + method.Name);
+        }
+
+        if (type.Is(types.ParallelEnumerable))
+        {
+            return new ConcurrentContext(function, SpawnKind.Plinq, invocation, "PLINQ " + method.Name);
+        }
+
+        // `items.Select(async x => ...)` flowing into Task.WhenAll/WhenAny: the tasks run together.
+        if (isAsync && type.Is(types.Enumerable) && method.Name == "Select" &&
+            argument.Parameter?.Ordinal == 1 &&
+            FlowsIntoWhenAllOrWhenAny(invocation, types) is { } join)
+        {
+            return new ConcurrentContext(function, SpawnKind.ConcurrentStart, join, "Select into Task." + join.TargetMethod.Name);
+        }
+
+        return null;
+    }
+
+    private static ConcurrentContext? ClassifyConstructorArgument(IOperation function, IObjectCreationOperation creation, KnownTypes types)
+    {
+        var type = creation.Type;
+        if (type.Is(types.Thread))
+        {
+            return new ConcurrentContext(function, SpawnKind.Thread, creation, "new Thread");
+        }
+
+        if (type.InheritsFromOrEquals(types.Task))
+        {
+            return new ConcurrentContext(function, SpawnKind.NewTask, creation, "new Task");
+        }
+
+        if (type.Is(types.ThreadingTimer))
+        {
+            return new ConcurrentContext(function, SpawnKind.Timer, creation, "new Timer");
+        }
+
+        return null;
+    }
+
+    private static ConcurrentContext? ClassifyLocalFunction(ILocalFunctionOperation localFunction, KnownTypes types)
+    {
+        var symbol = localFunction.Symbol;
+        foreach (var descendant in Root(localFunction).Descendants())
+        {
+            switch (descendant)
+            {
+                case IMethodReferenceOperation reference when SymbolEqualityComparer.Default.Equals(reference.Method.OriginalDefinition, symbol):
+                    if (ClassifyDelegateValue(localFunction, reference, symbol.IsAsync, types) is { } viaDelegate)
+                    {
+                        return viaDelegate;
+                    }
+
+                    break;
+                case IInvocationOperation call when symbol.IsAsync && SymbolEqualityComparer.Default.Equals(call.TargetMethod.OriginalDefinition, symbol):
+                    if (ClassifyAsyncCall(localFunction, call, types) is { } viaCall)
+                    {
+                        return viaCall;
+                    }
+
+                    break;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>An async call whose task is dropped, or started together with others and joined later.</summary>
+    private static ConcurrentContext? ClassifyAsyncCall(IOperation function, IInvocationOperation call, KnownTypes types)
+    {
+        var parent = call.WalkUpConversions();
+        switch (parent)
+        {
+            case IExpressionStatementOperation:
+            case ISimpleAssignmentOperation { Target: IDiscardOperation }:
+                return new ConcurrentContext(function, SpawnKind.DroppedAsyncCall, call, call.TargetMethod.Name);
+            case IArgumentOperation { Parent: IInvocationOperation join } when IsWhenAllOrWhenAny(join, types):
+                return new ConcurrentContext(function, SpawnKind.ConcurrentStart, join, "Task." + join.TargetMethod.Name);
+            case IArgumentOperation { Parent: IInvocationOperation add } when add.TargetMethod.Name == "Add" && IsInsideLoop(call):
+                // `tasks.Add(WorkAsync(x))` in a loop: started together, joined later.
+                return new ConcurrentContext(function, SpawnKind.ConcurrentStart, add, "started in a loop");
+            case IReturnOperation returned when EnclosingLambdaOfReturn(returned) is { } selectLambda:
+                // `items.Select(x => WorkAsync(x))` into Task.WhenAll: each call starts a task; they run together.
+                if (selectLambda.WalkUpConversions() is IDelegateCreationOperation creation &&
+                    creation.WalkUpConversions() is IArgumentOperation { Parent: IInvocationOperation select } &&
+                    select.TargetMethod.Name == "Select" && select.TargetMethod.ContainingType.Is(types.Enumerable) &&
+                    FlowsIntoWhenAllOrWhenAny(select, types) is { } selectJoin)
+                {
+                    return new ConcurrentContext(function, SpawnKind.ConcurrentStart, selectJoin, "Select into Task." + selectJoin.TargetMethod.Name);
+                }
+
+                return null;
+            default:
+                return null;
+        }
+    }
+
+    /// <summary>The <c>Task.WhenAll/WhenAny/WaitAll/WaitAny</c> call that a sequence flows into (directly, through ToList/ToArray, or a local).</summary>
+    private static IInvocationOperation? FlowsIntoWhenAllOrWhenAny(IOperation sequence, KnownTypes types)
+    {
+        for (var depth = 0; depth < 4; depth++)
+        {
+            var parent = sequence.WalkUpConversions();
+            switch (parent)
+            {
+                case IArgumentOperation { Parent: IInvocationOperation invocation } when IsWhenAllOrWhenAny(invocation, types):
+                    return invocation;
+                case IArgumentOperation { Parent: IInvocationOperation materialize } when materialize.TargetMethod.Name is "ToList" or "ToArray":
+                    sequence = materialize;
+                    continue;
+                case IVariableInitializerOperation { Parent: IVariableDeclaratorOperation declarator }:
+                    foreach (var descendant in Root(sequence).Descendants())
+                    {
+                        if (descendant is ILocalReferenceOperation reference &&
+                            SymbolEqualityComparer.Default.Equals(reference.Local, declarator.Symbol) &&
+                            reference.WalkUpConversions() is IArgumentOperation { Parent: IInvocationOperation join } &&
+                            IsWhenAllOrWhenAny(join, types))
+                        {
+                            return join;
+                        }
+                    }
+
+                    return null;
+                default:
+                    return null;
+            }
+        }
+
+        return null;
+    }
+
+    private static IAnonymousFunctionOperation? EnclosingLambdaOfReturn(IReturnOperation returned) => returned.Parent switch
+    {
+        IAnonymousFunctionOperation lambda => lambda,
+        IBlockOperation { Parent: IAnonymousFunctionOperation lambda } => lambda,
+        _ => null,
+    };
+
+    private static bool IsWhenAllOrWhenAny(IInvocationOperation invocation, KnownTypes types)
+        => invocation.TargetMethod.ContainingType.Is(types.Task) &&
+           invocation.TargetMethod.Name is "WhenAll" or "WhenAny" or "WaitAll" or "WaitAny";
+
+    private static bool IsInsideLoop(IOperation operation)
+    {
+        for (var current = operation.Parent; current is not null; current = current.Parent)
+        {
+            if (current is ILoopOperation)
+            {
+                return true;
+            }
+
+            if (current is IAnonymousFunctionOperation or ILocalFunctionOperation)
+            {
+                return false;
+            }
+        }
+
+        return false;
+    }
+
+    private static IOperation Root(IOperation operation)
+    {
+        var current = operation;
+        while (current.Parent is not null)
+        {
+            current = current.Parent;
+        }
+
+        return current;
+    }
+}
