@@ -1,0 +1,380 @@
+using System.Collections.Generic;
+using ConcurrencyAnalyzers.Internals;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace ConcurrencyAnalyzers.Analysis;
+
+/// <summary>Where a token in scope comes from.</summary>
+internal enum TokenSourceKind
+{
+    /// <summary>A <c>CancellationToken</c> parameter of the method, lambda or local function.</summary>
+    Parameter,
+
+    /// <summary>A <c>CancellationToken</c> local.</summary>
+    Local,
+
+    /// <summary>The <c>Token</c> of a linked or timed <c>CancellationTokenSource</c> local (<c>cts.Token</c>).</summary>
+    SourceLocal,
+
+    /// <summary>A <c>CancellationToken</c> property of a parameter (<c>context.RequestAborted</c>).</summary>
+    ParameterProperty,
+}
+
+/// <summary>A cancellation token reachable at some operation, and the C# text that reads it.</summary>
+internal sealed class TokenInScope
+{
+    public TokenInScope(ISymbol symbol, IPropertySymbol? property, TokenSourceKind kind, string expressionText)
+    {
+        Symbol = symbol;
+        Property = property;
+        Kind = kind;
+        ExpressionText = expressionText;
+    }
+
+    /// <summary>The parameter or local that holds the token (or the source, or the object with the token property).</summary>
+    public ISymbol Symbol { get; }
+
+    /// <summary>The property read on <see cref="Symbol"/> (<c>Token</c>, <c>RequestAborted</c>), or null.</summary>
+    public IPropertySymbol? Property { get; }
+
+    public TokenSourceKind Kind { get; }
+
+    /// <summary>C# text that reads the token where it was found: <c>ct</c>, <c>cts.Token</c>, <c>context.RequestAborted</c>.</summary>
+    public string ExpressionText { get; }
+}
+
+/// <summary>
+/// The token-in-scope finder and the "observes a token" test shared by the cancellation rules (and by CONC101 and
+/// CONC602). Innermost first: locals of the enclosing blocks (latest declared first), then the parameters of the
+/// enclosing lambda or local function, then outward up to the method. A <c>static</c> lambda or local function
+/// cannot capture, so the walk stops there.
+/// </summary>
+internal static class CancellationTokens
+{
+    public static bool IsToken(ITypeSymbol? type, KnownTypes types)
+        => type is not null && types.CancellationToken is not null && type.Is(types.CancellationToken);
+
+    public static bool IsTokenSource(ITypeSymbol? type, KnownTypes types)
+        => type is not null && type.InheritsFromOrEquals(types.CancellationTokenSource);
+
+    /// <summary>
+    /// The innermost token reachable at <paramref name="at"/>; <paramref name="owningSymbol"/> is the declared symbol
+    /// owning the operation block (<c>OperationAnalysisContext.ContainingSymbol</c>), whose parameters come last.
+    /// </summary>
+    public static TokenInScope? FindInnermostToken(IOperation at, ISymbol? owningSymbol, KnownTypes types)
+    {
+        foreach (var token in FindTokens(at, owningSymbol, types))
+        {
+            return token;
+        }
+
+        return null;
+    }
+
+    /// <summary>Every token reachable at <paramref name="at"/>, innermost first.</summary>
+    public static IEnumerable<TokenInScope> FindTokens(IOperation at, ISymbol? owningSymbol, KnownTypes types)
+    {
+        if (types.CancellationToken is null)
+        {
+            yield break;
+        }
+
+        var position = at.Syntax.SpanStart;
+        IOperation? previous = null;
+        for (var current = at; current is not null; previous = current, current = current.Parent)
+        {
+            switch (current)
+            {
+                case IBlockOperation block:
+                    foreach (var token in LocalsBefore(block.Locals, block, position, types))
+                    {
+                        yield return token;
+                    }
+
+                    break;
+                case IUsingOperation usingOperation when previous is not null && ReferenceEquals(previous, usingOperation.Body):
+                    foreach (var token in LocalsBefore(usingOperation.Locals, usingOperation, position, types))
+                    {
+                        yield return token;
+                    }
+
+                    break;
+                case IForEachLoopOperation forEach when previous is not null && ReferenceEquals(previous, forEach.Body):
+                    foreach (var token in LocalsBefore(forEach.Locals, forEach, position, types))
+                    {
+                        yield return token;
+                    }
+
+                    break;
+                case IAnonymousFunctionOperation lambda:
+                    foreach (var token in Parameters(lambda.Symbol, types))
+                    {
+                        yield return token;
+                    }
+
+                    if (lambda.Symbol.IsStatic || IsStaticLambda(lambda.Syntax))
+                    {
+                        yield break;
+                    }
+
+                    break;
+                case ILocalFunctionOperation localFunction:
+                    foreach (var token in Parameters(localFunction.Symbol, types))
+                    {
+                        yield return token;
+                    }
+
+                    if (localFunction.Symbol.IsStatic)
+                    {
+                        yield break;
+                    }
+
+                    break;
+            }
+        }
+
+        if (owningSymbol is IMethodSymbol method)
+        {
+            foreach (var token in Parameters(method, types))
+            {
+                yield return token;
+            }
+        }
+    }
+
+    /// <summary>
+    /// True when <paramref name="body"/> reads a token or a token source anywhere: <c>IsCancellationRequested</c>,
+    /// <c>ThrowIfCancellationRequested</c>, a token passed to a call, <c>cts.Token</c>, <c>WaitHandle</c>. Reading
+    /// <c>CancellationToken.None</c> or <c>default</c> is not observing.
+    /// </summary>
+    public static bool ObservesToken(IOperation body, KnownTypes types)
+    {
+        foreach (var operation in body.DescendantsAndSelf())
+        {
+            if (IsTokenRead(operation, types))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>True when <paramref name="body"/> reads this token (or the source/object it comes from).</summary>
+    public static bool ObservesToken(IOperation body, TokenInScope token)
+    {
+        foreach (var operation in body.DescendantsAndSelf())
+        {
+            if (ReferencedSymbol(operation) is { } symbol && SymbolEqualityComparer.Default.Equals(symbol, token.Symbol))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>A read of a token-typed or source-typed value other than <c>CancellationToken.None</c>.</summary>
+    public static bool IsTokenRead(IOperation operation, KnownTypes types)
+    {
+        switch (operation)
+        {
+            case IParameterReferenceOperation or ILocalReferenceOperation or IFieldReferenceOperation:
+                return IsToken(operation.Type, types) || IsNullableToken(operation.Type, types) || IsTokenSource(operation.Type, types);
+            case IPropertyReferenceOperation property:
+                if (property.Property.IsStatic && property.Property.ContainingType.Is(types.CancellationToken))
+                {
+                    return false; // CancellationToken.None
+                }
+
+                return IsToken(property.Type, types) || IsTokenSource(property.Type, types) ||
+                       (property.Property.Name == "IsCancellationRequested" && property.Instance is not null);
+            default:
+                return false;
+        }
+    }
+
+    /// <summary><c>CancellationToken.None</c> or <c>default</c> / <c>default(CancellationToken)</c> / <c>new CancellationToken()</c>.</summary>
+    public static bool IsNoneOrDefault(IOperation value, KnownTypes types)
+    {
+        value = value.WalkDownConversions();
+        return value switch
+        {
+            IPropertyReferenceOperation { Property: { IsStatic: true, Name: "None" } property } => property.ContainingType.Is(types.CancellationToken),
+            IDefaultValueOperation => IsToken(value.Type, types),
+            IObjectCreationOperation { Arguments.Length: 0 } creation => IsToken(creation.Type, types),
+            _ => false,
+        };
+    }
+
+    public static bool IsNullableToken(ITypeSymbol? type, KnownTypes types)
+        => type is INamedTypeSymbol { OriginalDefinition.SpecialType: SpecialType.System_Nullable_T } nullable &&
+           IsToken(nullable.TypeArguments[0], types);
+
+    private static ISymbol? ReferencedSymbol(IOperation operation) => operation switch
+    {
+        IParameterReferenceOperation p => p.Parameter,
+        ILocalReferenceOperation l => l.Local,
+        IFieldReferenceOperation f => f.Field,
+        _ => null,
+    };
+
+    private static IEnumerable<TokenInScope> Parameters(IMethodSymbol method, KnownTypes types)
+    {
+        // Token parameters first (the last one wins when there are several: it is the convention's slot).
+        for (var i = method.Parameters.Length - 1; i >= 0; i--)
+        {
+            var parameter = method.Parameters[i];
+            if (IsToken(parameter.Type, types) && IsUsableName(parameter))
+            {
+                yield return new TokenInScope(parameter, null, TokenSourceKind.Parameter, Escape(parameter.Name));
+            }
+        }
+
+        // Then a token property of a context parameter (HttpContext.RequestAborted, ServerCallContext.CancellationToken).
+        foreach (var parameter in method.Parameters)
+        {
+            if (!IsUsableName(parameter) || parameter.Type.IsValueType || parameter.RefKind == RefKind.Out ||
+                parameter.Type.SpecialType != SpecialType.None || parameter.Type.TypeKind is TypeKind.Delegate or TypeKind.Error or TypeKind.TypeParameter)
+            {
+                continue;
+            }
+
+            if (TokenProperty(parameter.Type, types) is { } property)
+            {
+                yield return new TokenInScope(parameter, property, TokenSourceKind.ParameterProperty, Escape(parameter.Name) + "." + property.Name);
+            }
+        }
+    }
+
+    /// <summary>The one public instance <c>CancellationToken</c> property of a context-like type, or null (none or several).</summary>
+    private static IPropertySymbol? TokenProperty(ITypeSymbol type, KnownTypes types)
+    {
+        if (IsTokenSource(type, types))
+        {
+            return null;
+        }
+
+        IPropertySymbol? found = null;
+        for (var current = type; current is not null; current = current.BaseType)
+        {
+            foreach (var member in current.GetMembers())
+            {
+                if (member is IPropertySymbol { IsStatic: false, IsIndexer: false, DeclaredAccessibility: Accessibility.Public, GetMethod: not null } property &&
+                    IsToken(property.Type, types))
+                {
+                    if (found is not null && !SymbolEqualityComparer.Default.Equals(found, property.OverriddenProperty))
+                    {
+                        return null;
+                    }
+
+                    found ??= property;
+                }
+            }
+        }
+
+        if (found is null && type.TypeKind == TypeKind.Interface)
+        {
+            foreach (var @interface in type.AllInterfaces)
+            {
+                foreach (var member in @interface.GetMembers())
+                {
+                    if (member is IPropertySymbol { IsStatic: false, IsIndexer: false, GetMethod: not null } property && IsToken(property.Type, types))
+                    {
+                        if (found is not null)
+                        {
+                            return null;
+                        }
+
+                        found = property;
+                    }
+                }
+            }
+        }
+
+        return found;
+    }
+
+    private static IEnumerable<TokenInScope> LocalsBefore(
+        System.Collections.Immutable.ImmutableArray<ILocalSymbol> locals, IOperation scope, int position, KnownTypes types)
+    {
+        // Latest declared first: the innermost lifetime is usually the newest.
+        for (var i = locals.Length - 1; i >= 0; i--)
+        {
+            var local = locals[i];
+            if (!IsDeclaredBefore(local, position))
+            {
+                continue;
+            }
+
+            if (IsToken(local.Type, types))
+            {
+                yield return new TokenInScope(local, null, TokenSourceKind.Local, Escape(local.Name));
+            }
+            else if (IsTokenSource(local.Type, types) && IsScopedSource(local, scope, types) &&
+                     local.Type.GetMembers("Token").Length > 0 && types.CancellationTokenSource?.GetMembers("Token") is { Length: > 0 } tokenMembers &&
+                     tokenMembers[0] is IPropertySymbol tokenProperty)
+            {
+                yield return new TokenInScope(local, tokenProperty, TokenSourceKind.SourceLocal, Escape(local.Name) + ".Token");
+            }
+        }
+    }
+
+    private static bool IsDeclaredBefore(ILocalSymbol local, int position)
+    {
+        if (local.DeclaringSyntaxReferences.Length == 0)
+        {
+            return false;
+        }
+
+        var span = local.DeclaringSyntaxReferences[0].Span;
+        return span.End <= position;
+    }
+
+    /// <summary>
+    /// A source local counts as "the operation's token" when it is linked to another token or carries a timeout
+    /// (<c>CreateLinkedTokenSource</c>, <c>new CancellationTokenSource(delay)</c>, <c>CancelAfter</c>). A plain
+    /// <c>new CancellationTokenSource()</c> usually controls some other piece of work, so it does not count.
+    /// </summary>
+    private static bool IsScopedSource(ILocalSymbol local, IOperation scope, KnownTypes types)
+    {
+        foreach (var operation in scope.Descendants())
+        {
+            switch (operation)
+            {
+                case IVariableDeclaratorOperation declarator when SymbolEqualityComparer.Default.Equals(declarator.Symbol, local):
+                    var initializer = declarator.Initializer?.Value ?? (declarator.Parent as IVariableDeclarationOperation)?.Initializer?.Value;
+                    if (initializer is not null && IsLinkedOrTimedCreation(initializer.WalkDownConversions(), types))
+                    {
+                        return true;
+                    }
+
+                    break;
+                case IInvocationOperation { TargetMethod.Name: "CancelAfter", Instance: ILocalReferenceOperation reference }
+                    when SymbolEqualityComparer.Default.Equals(reference.Local, local):
+                    return true;
+            }
+        }
+
+        return false;
+    }
+
+    public static bool IsLinkedOrTimedCreation(IOperation value, KnownTypes types) => value switch
+    {
+        IInvocationOperation { TargetMethod.Name: "CreateLinkedTokenSource" } invocation => IsTokenSource(invocation.TargetMethod.ContainingType, types),
+        IObjectCreationOperation { Arguments.Length: > 0 } creation => IsTokenSource(creation.Type, types),
+        _ => false,
+    };
+
+    private static bool IsUsableName(IParameterSymbol parameter)
+        => parameter.Name.Length > 0 && parameter.Name != "_" && !parameter.IsDiscard;
+
+    private static bool IsStaticLambda(SyntaxNode syntax)
+        => syntax is AnonymousFunctionExpressionSyntax anonymous && anonymous.Modifiers.Any(SyntaxKind.StaticKeyword);
+
+    private static string Escape(string name)
+        => SyntaxFacts.GetKeywordKind(name) != SyntaxKind.None ? "@" + name : name;
+}
