@@ -12,8 +12,9 @@ namespace ConcurrencyAnalyzers.Analysis;
 /// <summary>A lock that may or must be held at a point of a method.</summary>
 internal sealed class HeldLock : IEquatable<HeldLock>
 {
-    public HeldLock(ISymbol? key, string name, LockKind kind, LockMode mode, SyntaxNode acquireSyntax, bool isLockStatement)
+    public HeldLock(ISymbol? key, string name, LockKind kind, LockMode mode, SyntaxNode acquireSyntax, bool isLockStatement, bool isOwnField = false)
     {
+        IsOwnField = isOwnField;
         Key = key;
         Name = name;
         Kind = kind;
@@ -38,6 +39,9 @@ internal sealed class HeldLock : IEquatable<HeldLock>
     public bool IsLockStatement { get; }
 
     public bool IsThreadAffine => Kind is not LockKind.SemaphoreSlim;
+
+    /// <summary>The lock is a static field, or an instance field read through <c>this</c>: one object per instance, comparable across methods.</summary>
+    public bool IsOwnField { get; }
 
     /// <summary>Same lock object and primitive (mode ignored).</summary>
     public bool SameLock(HeldLock other)
@@ -92,7 +96,11 @@ internal readonly struct HeldState
 }
 
 /// <summary>Called for every operation of a function's control-flow graph with the locks held just before it runs.</summary>
-internal delegate void HeldLockVisitor(IOperation operation, HeldState state, IMethodSymbol? function);
+/// <param name="operation">An operation of the graph (graph operations, not the original tree: use its syntax to map back).</param>
+/// <param name="state">The locks held just before <paramref name="operation"/> runs.</param>
+/// <param name="function">The method, lambda or local function the graph belongs to (null when unknown).</param>
+/// <param name="lockCall">When <paramref name="operation"/> is a lock API call: the lock it acts on (key resolved through captures).</param>
+internal delegate void HeldLockVisitor(IOperation operation, HeldState state, IMethodSymbol? function, HeldLock? lockCall);
 
 /// <summary>
 /// Held-locks flow analysis over a method's <see cref="ControlFlowGraph"/>: <c>lock</c> statements (as the graph
@@ -153,7 +161,7 @@ internal static class HeldLocks
                 {
                     foreach (var descendant in operation.DescendantsAndSelf())
                     {
-                        visitor(descendant, HeldState.Empty, function);
+                        visitor(descendant, HeldState.Empty, function, null);
                     }
                 }
             }
@@ -351,17 +359,21 @@ internal static class HeldLocks
         {
             foreach (var operation in root.DescendantsAndSelf())
             {
-                visitor?.Invoke(operation, state, function);
                 if (operation is not IInvocationOperation invocation)
                 {
+                    visitor?.Invoke(operation, state, function, null);
                     continue;
                 }
 
                 if (LockApis.TryGetLockCall(invocation, _types, out var call))
                 {
+                    visitor?.Invoke(operation, state, function, Make(invocation, call));
                     state = Apply(invocation, call, state, branchValue);
+                    continue;
                 }
-                else if (invocation.TargetMethod.Name == "Dispose" && invocation.Instance is { } instance &&
+
+                visitor?.Invoke(operation, state, function, null);
+                if (invocation.TargetMethod.Name == "Dispose" && invocation.Instance is { } instance &&
                          ScopeOf(instance) is { } scope)
                 {
                     state = Remove(state, scope, matchMode: true);
@@ -426,7 +438,9 @@ internal static class HeldLocks
             var expression = call.LockExpression is null ? null : Resolve(call.LockExpression);
             var isLockStatement = invocation.IsImplicit;
             var syntax = isLockStatement && expression is not null ? expression.Syntax : invocation.Syntax;
-            return new HeldLock(LockApis.GetKey(expression), LockApis.Describe(expression), call.Kind, call.Mode, syntax, isLockStatement);
+            var isOwnField = expression is IFieldReferenceOperation field &&
+                             (field.Field.IsStatic || field.Instance is IInstanceReferenceOperation { ReferenceKind: InstanceReferenceKind.ContainingTypeInstance });
+            return new HeldLock(LockApis.GetKey(expression), LockApis.Describe(expression), call.Kind, call.Mode, syntax, isLockStatement, isOwnField);
         }
 
         /// <summary>The expression behind a flow capture (the lowered <c>lock</c> statement captures its operand).</summary>

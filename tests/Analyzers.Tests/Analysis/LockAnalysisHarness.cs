@@ -39,7 +39,7 @@ internal static class LockAnalysisHarness
                 }
 
                 var graph = ControlFlowGraph.Create(body);
-                HeldLocks.AnalyzeAll(graph, model.GetDeclaredSymbol(method), types, (operation, state, _) =>
+                HeldLocks.AnalyzeAll(graph, model.GetDeclaredSymbol(method), types, (operation, state, _, _) =>
                 {
                     if (Label(operation) is { } label)
                     {
