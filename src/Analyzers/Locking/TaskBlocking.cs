@@ -1,0 +1,165 @@
+using System.Collections.Generic;
+using ConcurrencyAnalyzers.Analysis;
+using ConcurrencyAnalyzers.Internals;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace ConcurrencyAnalyzers.Locking;
+
+/// <summary>Synchronous waits on tasks: <c>.Result</c>, <c>.Wait()</c>, <c>GetAwaiter().GetResult()</c>, <c>Task.WaitAll/WaitAny</c>.</summary>
+internal static class TaskBlocking
+{
+    /// <summary>
+    /// True when <paramref name="operation"/> blocks on a task; <paramref name="description"/> names the call and
+    /// <paramref name="task"/> is the task expression (null for WaitAll/WaitAny).
+    /// </summary>
+    public static bool IsBlockingWait(IOperation operation, KnownTypes types, out string description, out IOperation? task)
+    {
+        description = string.Empty;
+        task = null;
+        switch (operation)
+        {
+            case IPropertyReferenceOperation { Property.Name: "Result", Instance: { } instance } when IsTaskOfT(instance.Type, types):
+                description = ".Result";
+                task = instance;
+                return true;
+            case IInvocationOperation invocation:
+                var method = invocation.TargetMethod;
+                if (method.Name == "Wait" && !method.IsStatic && invocation.Instance is { } waited && waited.Type.InheritsFromOrEquals(types.Task))
+                {
+                    description = ".Wait()";
+                    task = waited;
+                    return true;
+                }
+
+                if (method.IsStatic && (method.Name == "WaitAll" || method.Name == "WaitAny") && method.ContainingType.Is(types.Task))
+                {
+                    description = "Task." + method.Name;
+                    return true;
+                }
+
+                if (method.Name == "GetResult" && !method.IsStatic && invocation.Instance?.WalkDownConversions() is IInvocationOperation { TargetMethod.Name: "GetAwaiter", Instance: { } awaited } &&
+                    awaited.WalkDownConversions() is var awaitedValue &&
+                    (awaitedValue.Type.IsTaskLike(types) || LockRegions.StripConfigureAwait(awaitedValue).Type.IsTaskLike(types)))
+                {
+                    description = ".GetAwaiter().GetResult()";
+                    task = LockRegions.StripConfigureAwait(awaitedValue);
+                    return true;
+                }
+
+                return false;
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>The syntax to report a blocking wait at: the member name (<c>Result</c>, <c>Wait</c>, <c>GetResult</c>, <c>WaitAll</c>).</summary>
+    public static Location ReportLocation(IOperation operation)
+    {
+        var syntax = operation.Syntax;
+        if (syntax is InvocationExpressionSyntax { Expression: MemberAccessExpressionSyntax invoked })
+        {
+            return invoked.Name.GetLocation();
+        }
+
+        if (syntax is MemberAccessExpressionSyntax access)
+        {
+            return access.Name.GetLocation();
+        }
+
+        return syntax.GetLocation();
+    }
+
+    /// <summary>
+    /// Symbols (locals, parameters, fields) of tasks known to be complete somewhere in <paramref name="roots"/>:
+    /// awaited, passed to <c>Task.WhenAll/WhenAny/WaitAll</c>, tested with <c>IsCompleted*</c>/<c>Status</c>,
+    /// assigned from <c>await Task.WhenAny(...)</c>, or the antecedent parameter of a continuation lambda.
+    /// </summary>
+    public static HashSet<ISymbol> CompletedTasks(IEnumerable<IOperation> roots, KnownTypes types)
+    {
+        var completed = new HashSet<ISymbol>(SymbolEqualityComparer.Default);
+        foreach (var root in roots)
+        {
+            foreach (var operation in root.Descendants())
+            {
+                switch (operation)
+                {
+                    case IAwaitOperation awaitOperation:
+                        var awaited = LockRegions.StripConfigureAwait(awaitOperation.Operation.WalkDownConversions());
+                        AddKey(awaited);
+                        if (awaited is IInvocationOperation { TargetMethod.Name: "WhenAny" or "WhenAll" } when &&
+                            awaitOperation.WalkUpConversions() is IVariableInitializerOperation { Parent: IVariableDeclaratorOperation declarator })
+                        {
+                            completed.Add(declarator.Symbol);
+                        }
+
+                        break;
+                    case IInvocationOperation { TargetMethod.Name: "WhenAll" or "WhenAny" or "WaitAll" or "WaitAny" } invocation when invocation.TargetMethod.ContainingType.Is(types.Task):
+                        foreach (var argument in invocation.Arguments)
+                        {
+                            AddKey(argument.Value);
+                            if (argument.Value is IArrayCreationOperation { Initializer: { } initializer })
+                            {
+                                foreach (var element in initializer.ElementValues)
+                                {
+                                    AddKey(element);
+                                }
+                            }
+                        }
+
+                        break;
+                    case IPropertyReferenceOperation { Property.Name: "IsCompleted" or "IsCompletedSuccessfully" or "IsFaulted" or "IsCanceled" or "Status", Instance: { } instance }:
+                        AddKey(instance);
+                        break;
+                    case IInvocationOperation { TargetMethod.Name: "ContinueWith" } continuation:
+                        foreach (var argument in continuation.Arguments)
+                        {
+                            if (argument.Value.WalkDownConversions() is IDelegateCreationOperation { Target: IAnonymousFunctionOperation lambda } &&
+                                lambda.Symbol.Parameters.Length > 0)
+                            {
+                                completed.Add(lambda.Symbol.Parameters[0]);
+                            }
+                        }
+
+                        break;
+                }
+            }
+        }
+
+        return completed;
+
+        void AddKey(IOperation value)
+        {
+            if (LockApis.GetKey(value) is { } key)
+            {
+                completed.Add(key);
+            }
+        }
+    }
+
+    /// <summary>True when the blocked-on task is known complete (see <see cref="CompletedTasks"/>) or is a constant completed task.</summary>
+    public static bool IsKnownComplete(IOperation? task, HashSet<ISymbol> completed)
+    {
+        if (task is null)
+        {
+            return false;
+        }
+
+        var value = task.WalkDownConversions();
+        if (value is IInvocationOperation { TargetMethod.Name: "FromResult" or "FromException" or "FromCanceled" })
+        {
+            return true;
+        }
+
+        if (value is IPropertyReferenceOperation { Property.Name: "CompletedTask" })
+        {
+            return true;
+        }
+
+        return LockApis.GetKey(value) is { } key && completed.Contains(key);
+    }
+
+    private static bool IsTaskOfT(ITypeSymbol? type, KnownTypes types)
+        => type is not null && (type.InheritsFromOrEquals(types.TaskOfT) || type.Is(types.ValueTaskOfT));
+}
