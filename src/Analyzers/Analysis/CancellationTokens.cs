@@ -243,7 +243,10 @@ internal static class CancellationTokens
                 continue;
             }
 
-            if (TokenProperty(parameter.Type, types) is { } property)
+            // Only context objects (HttpContext, ServerCallContext, IJobExecutionContext, ...): their token is the
+            // lifetime of the work being handled. Any other object's token is that object's own business.
+            if (parameter.Type.Name.EndsWith("Context", System.StringComparison.Ordinal) &&
+                TokenProperty(parameter.Type, types) is { } property)
             {
                 yield return new TokenInScope(parameter, property, TokenSourceKind.ParameterProperty, Escape(parameter.Name) + "." + property.Name);
             }

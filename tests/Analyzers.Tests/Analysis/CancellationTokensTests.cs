@@ -158,12 +158,12 @@ public sealed class CancellationTokensTests
     public Task Token_property_of_a_context_parameter_is_found()
         => Verify.VerifyAnalyzerAsync(Prelude + """
             class RequestContext { public CancellationToken Aborted { get; } public string Path { get; } = ""; }
-            class TwoTokens { public CancellationToken A { get; } public CancellationToken B { get; } }
+            class TwoTokensContext { public CancellationToken A { get; } public CancellationToken B { get; } }
             class C
             {
                 void Probe() { }
                 void M(RequestContext context) { {|#0:Probe()|}; }
-                void N(TwoTokens ambiguous) { {|#1:Probe()|}; }
+                void N(TwoTokensContext ambiguous) { {|#1:Probe()|}; }
             }
             """, Probe(0, "context.Aborted:ParameterProperty"), Probe(1, "none"));
 

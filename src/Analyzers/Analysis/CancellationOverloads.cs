@@ -1,0 +1,233 @@
+using System.Collections.Generic;
+using ConcurrencyAnalyzers.Internals;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace ConcurrencyAnalyzers.Analysis;
+
+/// <summary>
+/// Decides whether a call could have taken a token: an optional token parameter left to its default, or an
+/// overload of the same method that takes exactly the same parameters plus one <c>CancellationToken</c>. Anything
+/// looser (other parameter types, a token hidden in an options object, a different return type where the result is
+/// not awaited) is not an overload of the call: suggesting it would change what the call does.
+/// </summary>
+internal static class CancellationOverloads
+{
+    /// <summary>The optional token parameter of <paramref name="invocation"/> that was left to its default, or null.</summary>
+    public static IArgumentOperation? DefaultedTokenArgument(IInvocationOperation invocation, KnownTypes types)
+    {
+        foreach (var argument in invocation.Arguments)
+        {
+            if (argument.ArgumentKind == ArgumentKind.DefaultValue && argument.Parameter is { } parameter &&
+                CancellationTokens.IsToken(parameter.Type, types))
+            {
+                return argument;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>True when some argument passes a real token (not <c>None</c>/<c>default</c>) or a token source.</summary>
+    public static bool PassesAnyToken(IInvocationOperation invocation, KnownTypes types)
+    {
+        foreach (var argument in invocation.Arguments)
+        {
+            if (argument.ArgumentKind == ArgumentKind.DefaultValue)
+            {
+                continue;
+            }
+
+            var type = argument.Value.WalkDownConversions().Type;
+            if ((CancellationTokens.IsToken(type, types) || CancellationTokens.IsNullableToken(type, types)) &&
+                !CancellationTokens.IsNoneOrDefault(argument.Value, types))
+            {
+                return true;
+            }
+
+            if (argument.Parameter?.Type is { } parameterType &&
+                (CancellationTokens.IsTokenSource(parameterType, types) || HasTokenMember(parameterType, types)))
+            {
+                return true; // ParallelOptions, a source, an options object carrying a token
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// The overload of <paramref name="invocation"/>'s method that takes the same parameters with one
+    /// <c>CancellationToken</c> added, and the index of that token parameter; null when there is none.
+    /// </summary>
+    public static IMethodSymbol? FindTokenOverload(IInvocationOperation invocation, ISymbol within, KnownTypes types, out int tokenIndex)
+    {
+        tokenIndex = -1;
+        var method = invocation.TargetMethod;
+        if (method.ContainingType is null || method.MethodKind is not (MethodKind.Ordinary or MethodKind.ReducedExtension))
+        {
+            return null;
+        }
+
+        var original = method.ReducedFrom ?? method;
+        original = original.OriginalDefinition;
+        foreach (var candidate in Candidates(original))
+        {
+            if (candidate is not IMethodSymbol other || SymbolEqualityComparer.Default.Equals(other.OriginalDefinition, original) ||
+                other.IsStatic != original.IsStatic || other.Arity != original.Arity ||
+                other.Parameters.Length != original.Parameters.Length + 1 || IsObsolete(other) ||
+                !types.Compilation.IsSymbolAccessibleWithin(other, within.ContainingType ?? (ISymbol)within.ContainingAssembly))
+            {
+                continue;
+            }
+
+            var index = TokenInsertionIndex(original, other, types);
+            if (index < 0 || !ReturnTypeFits(invocation, original, other))
+            {
+                continue;
+            }
+
+            tokenIndex = index;
+            return other;
+        }
+
+        return null;
+    }
+
+    private static IEnumerable<ISymbol> Candidates(IMethodSymbol method)
+    {
+        var type = method.ContainingType;
+        for (var current = type; current is not null; current = current.BaseType)
+        {
+            foreach (var member in current.GetMembers(method.Name))
+            {
+                yield return member;
+            }
+        }
+
+        if (type.TypeKind == TypeKind.Interface)
+        {
+            foreach (var @interface in type.AllInterfaces)
+            {
+                foreach (var member in @interface.GetMembers(method.Name))
+                {
+                    yield return member;
+                }
+            }
+        }
+    }
+
+    /// <summary>The index of the one added token parameter when the rest match in order, else -1.</summary>
+    private static int TokenInsertionIndex(IMethodSymbol original, IMethodSymbol candidate, KnownTypes types)
+    {
+        var found = -1;
+        for (int i = 0, j = 0; j < candidate.Parameters.Length; j++)
+        {
+            var parameter = candidate.Parameters[j];
+            if (found < 0 && CancellationTokens.IsToken(parameter.Type, types) &&
+                (i >= original.Parameters.Length || !CancellationTokens.IsToken(original.Parameters[i].Type, types)))
+            {
+                found = j;
+                continue;
+            }
+
+            if (i >= original.Parameters.Length)
+            {
+                return -1;
+            }
+
+            var mine = original.Parameters[i++];
+            if (mine.RefKind != parameter.RefKind || mine.IsParams != parameter.IsParams || !SameType(mine.Type, parameter.Type))
+            {
+                return -1;
+            }
+        }
+
+        return found;
+    }
+
+    /// <summary>Same return type, or both awaitable and the call is awaited directly.</summary>
+    private static bool ReturnTypeFits(IInvocationOperation invocation, IMethodSymbol original, IMethodSymbol candidate)
+    {
+        if (SameType(original.ReturnType, candidate.ReturnType))
+        {
+            return true;
+        }
+
+        return invocation.WalkUpConversions() is IAwaitOperation &&
+               IsAwaitableLike(original.ReturnType) && IsAwaitableLike(candidate.ReturnType) &&
+               SameType(ResultType(original.ReturnType), ResultType(candidate.ReturnType));
+    }
+
+    private static bool IsAwaitableLike(ITypeSymbol type)
+        => type.Name is "Task" or "ValueTask" && type.ContainingNamespace?.ToDisplayString() == "System.Threading.Tasks";
+
+    private static ITypeSymbol? ResultType(ITypeSymbol type)
+        => type is INamedTypeSymbol { TypeArguments.Length: 1 } named ? named.TypeArguments[0] : null;
+
+    /// <summary>Type equality that treats method type parameters by position (two overloads have distinct ones).</summary>
+    private static bool SameType(ITypeSymbol? a, ITypeSymbol? b)
+    {
+        if (a is null || b is null)
+        {
+            return a is null && b is null;
+        }
+
+        switch (a)
+        {
+            case ITypeParameterSymbol { TypeParameterKind: TypeParameterKind.Method } pa:
+                return b is ITypeParameterSymbol { TypeParameterKind: TypeParameterKind.Method } pb && pa.Ordinal == pb.Ordinal;
+            case IArrayTypeSymbol arrayA:
+                return b is IArrayTypeSymbol arrayB && arrayA.Rank == arrayB.Rank && SameType(arrayA.ElementType, arrayB.ElementType);
+            case INamedTypeSymbol { IsGenericType: true } namedA:
+                if (b is not INamedTypeSymbol { IsGenericType: true } namedB ||
+                    !SymbolEqualityComparer.Default.Equals(namedA.OriginalDefinition, namedB.OriginalDefinition) ||
+                    namedA.TypeArguments.Length != namedB.TypeArguments.Length)
+                {
+                    return false;
+                }
+
+                for (var i = 0; i < namedA.TypeArguments.Length; i++)
+                {
+                    if (!SameType(namedA.TypeArguments[i], namedB.TypeArguments[i]))
+                    {
+                        return false;
+                    }
+                }
+
+                return true;
+            default:
+                return SymbolEqualityComparer.Default.Equals(a, b);
+        }
+    }
+
+    private static bool IsObsolete(ISymbol symbol)
+    {
+        foreach (var attribute in symbol.GetAttributes())
+        {
+            if (attribute.AttributeClass?.Name == "ObsoleteAttribute")
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool HasTokenMember(ITypeSymbol type, KnownTypes types)
+    {
+        if (type.SpecialType != SpecialType.None || type.TypeKind is TypeKind.TypeParameter or TypeKind.Error)
+        {
+            return false;
+        }
+
+        foreach (var member in type.GetMembers())
+        {
+            if (member is IPropertySymbol { IsStatic: false } property && CancellationTokens.IsToken(property.Type, types))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}

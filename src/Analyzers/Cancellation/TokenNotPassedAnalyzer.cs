@@ -1,0 +1,428 @@
+using System.Collections.Immutable;
+using ConcurrencyAnalyzers.Analysis;
+using ConcurrencyAnalyzers.Internals;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace ConcurrencyAnalyzers.Cancellation;
+
+/// <summary>
+/// CONC401: a token is in scope and a call that could take it does not get it (no token, an optional token left
+/// to its default, <c>CancellationToken.None</c>/<c>default</c>), or <c>await foreach</c> enumerates without
+/// <c>WithCancellation</c>. Innermost token wins; lambdas and local functions that capture it are covered.
+/// </summary>
+[DiagnosticAnalyzer(Microsoft.CodeAnalysis.LanguageNames.CSharp)]
+public sealed class TokenNotPassedAnalyzer : DiagnosticAnalyzer
+{
+    /// <summary>Properties for the fixer.</summary>
+    public const string TokenProperty = "Token";
+    public const string ModeProperty = "Mode";
+    public const string IndexProperty = "Index";
+    public const string ParameterNameProperty = "ParameterName";
+
+    /// <summary>Fix modes: insert a positional argument, add a named one, replace None/default, wrap with WithCancellation.</summary>
+    public const string ModeInsert = "Insert";
+    public const string ModeNamed = "Named";
+    public const string ModeReplace = "Replace";
+    public const string ModeWithCancellation = "WithCancellation";
+
+    private const string Title = "Cancellation token in scope is not passed on";
+    private const string Description =
+        "A call that accepts a cancellation token runs to completion when the caller is cancelled if it does not get " +
+        "the token in scope: the request or the shutdown waits for work nobody wants any more. Pass the innermost " +
+        "token (a lambda's own token, a linked source's Token, the method's parameter).";
+
+    internal static readonly DiagnosticDescriptor Rule = RuleDescriptors.Create(
+        RuleIds.TokenNotPassed,
+        Title,
+        "'{0}' can take a cancellation token but does not get '{1}'",
+        DiagnosticSeverity.Warning,
+        Description);
+
+    internal static readonly DiagnosticDescriptor NoneRule = RuleDescriptors.Create(
+        RuleIds.TokenNotPassed,
+        Title,
+        "'{0}' is passed '{2}' while '{1}' is in scope",
+        DiagnosticSeverity.Warning,
+        Description);
+
+    internal static readonly DiagnosticDescriptor ForEachRule = RuleDescriptors.Create(
+        RuleIds.TokenNotPassed,
+        Title,
+        "'await foreach' enumerates without '{1}': add WithCancellation({1})",
+        DiagnosticSeverity.Warning,
+        Description);
+
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(Rule, NoneRule, ForEachRule);
+
+    public override void Initialize(AnalysisContext context)
+    {
+        context.EnableConcurrentExecution();
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.RegisterCompilationStartAction(static start =>
+        {
+            var types = new KnownTypes(start.Compilation);
+            if (types.CancellationToken is null)
+            {
+                return;
+            }
+
+            start.RegisterOperationAction(
+                c =>
+                {
+                    if (Find((IInvocationOperation)c.Operation, c.ContainingSymbol, types) is { } diagnostic)
+                    {
+                        c.ReportDiagnostic(diagnostic);
+                    }
+                },
+                OperationKind.Invocation);
+            start.RegisterOperationAction(c => AnalyzeForEach(c, types), OperationKind.Loop);
+        });
+    }
+
+    /// <summary>The CONC401 diagnostic for this call, or null. Shared with the CA2016 suppressor.</summary>
+    internal static Diagnostic? Find(IInvocationOperation invocation, ISymbol owner, KnownTypes types)
+    {
+        var method = invocation.TargetMethod;
+        if (invocation.Syntax is not InvocationExpressionSyntax syntax || IsExcludedMethod(method, types) ||
+            CancellationOverloads.PassesAnyToken(invocation, types))
+        {
+            return null;
+        }
+
+        var token = ReachableToken(invocation, owner, types);
+        if (token is null)
+        {
+            return null;
+        }
+
+        var inCleanup = IsInCleanup(invocation);
+        var name = method.Name;
+
+        // Explicit None/default where a token is in scope.
+        foreach (var argument in invocation.Arguments)
+        {
+            if (argument.ArgumentKind == ArgumentKind.Explicit && argument.Parameter is { } parameter &&
+                CancellationTokens.IsToken(parameter.Type, types) && CancellationTokens.IsNoneOrDefault(argument.Value, types))
+            {
+                if (inCleanup || HasComment(argument.Syntax) || argument.Syntax is not ArgumentSyntax argumentSyntax)
+                {
+                    return null; // cleanup must finish; a commented None is a decision
+                }
+
+                return Diagnostic.Create(
+                    NoneRule,
+                    argumentSyntax.Expression.GetLocation(),
+                    Properties(token, ModeReplace, -1, null),
+                    name,
+                    token.ExpressionText,
+                    argumentSyntax.Expression.ToString());
+            }
+        }
+
+        if (inCleanup && !(name == "Delay" && method.ContainingType.Is(types.Task)))
+        {
+            return null;
+        }
+
+        var location = NameLocation(syntax);
+        if (CancellationOverloads.DefaultedTokenArgument(invocation, types) is { Parameter: { } defaulted })
+        {
+            if (IsGivenTokenLater(invocation))
+            {
+                return null; // GetItems() feeding .WithCancellation(ct): [EnumeratorCancellation] gets the token
+            }
+
+            var (mode, index) = PositionFor(invocation, syntax, defaulted.Ordinal - ReceiverOffset(invocation));
+            return Diagnostic.Create(Rule, location, Properties(token, mode, index, defaulted.Name), name, token.ExpressionText);
+        }
+
+        if (HasParamsExpansion(invocation) || IsGivenTokenLater(invocation))
+        {
+            return null;
+        }
+
+        var overload = CancellationOverloads.FindTokenOverload(invocation, owner, types, out var tokenIndex);
+        if (overload is null)
+        {
+            return null;
+        }
+
+        var (fixMode, fixIndex) = PositionFor(invocation, syntax, tokenIndex - ReceiverOffset(invocation));
+        return Diagnostic.Create(Rule, location, Properties(token, fixMode, fixIndex, overload.Parameters[tokenIndex].Name), name, token.ExpressionText);
+    }
+
+    private static void AnalyzeForEach(OperationAnalysisContext context, KnownTypes types)
+    {
+        if (context.Operation is not IForEachLoopOperation { IsAsynchronous: true } loop ||
+            loop.Syntax is not ForEachStatementSyntax { Expression: { } expression })
+        {
+            return;
+        }
+
+        var collection = loop.Collection.WalkDownConversions();
+        if (collection.Type is not INamedTypeSymbol collectionType || collectionType.TypeKind == TypeKind.Error)
+        {
+            return;
+        }
+
+        // Through ConfigureAwait / WithCancellation: any WithCancellation means a token is passed.
+        var inner = collection;
+        while (inner is IInvocationOperation { TargetMethod.Name: "ConfigureAwait" or "WithCancellation" } call)
+        {
+            if (call.TargetMethod.Name == "WithCancellation")
+            {
+                return;
+            }
+
+            inner = (call.Instance ?? (call.Arguments.Length > 0 ? call.Arguments[0].Value : null))?.WalkDownConversions();
+            if (inner is null)
+            {
+                return;
+            }
+        }
+
+        if (collectionType.Name != "IAsyncEnumerable" && collectionType.Name != "ConfiguredCancelableAsyncEnumerable" &&
+            !ImplementsAsyncEnumerable(collectionType))
+        {
+            return;
+        }
+
+        // A call that takes the token (passed, or reported by the invocation check) owns the diagnostic.
+        if (inner is IInvocationOperation producer &&
+            (CancellationOverloads.PassesAnyToken(producer, types) || CancellationOverloads.DefaultedTokenArgument(producer, types) is not null ||
+             CancellationOverloads.FindTokenOverload(producer, context.ContainingSymbol, types, out _) is not null))
+        {
+            return;
+        }
+
+        var token = ReachableToken(loop, context.ContainingSymbol, types);
+        if (token is null || IsInCleanup(loop))
+        {
+            return;
+        }
+
+        context.ReportDiagnostic(Diagnostic.Create(
+            ForEachRule, expression.GetLocation(), Properties(token, ModeWithCancellation, -1, null), "await foreach", token.ExpressionText));
+    }
+
+    private static bool ImplementsAsyncEnumerable(INamedTypeSymbol type)
+    {
+        foreach (var @interface in type.AllInterfaces)
+        {
+            if (@interface.Name == "IAsyncEnumerable" && @interface.ContainingNamespace?.ToDisplayString() == "System.Collections.Generic")
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// The innermost token, unless reaching it crosses a lambda that runs outside the token's operation: a
+    /// registration or continuation callback, an event handler, a shared lazy factory (CONC307's), a stored delegate.
+    /// </summary>
+    internal static TokenInScope? ReachableToken(IOperation at, ISymbol owner, KnownTypes types)
+    {
+        var token = CancellationTokens.FindInnermostToken(at, owner, types);
+        if (token is null)
+        {
+            return null;
+        }
+
+        for (var current = at.Parent; current is not null; current = current.Parent)
+        {
+            if (current is IAnonymousFunctionOperation lambda)
+            {
+                if (IsParameterOf(token.Symbol, lambda.Symbol) || IsDeclaredInside(token.Symbol, lambda))
+                {
+                    return token;
+                }
+
+                if (!IsInlineCallback(lambda))
+                {
+                    return null;
+                }
+            }
+            else if (current is ILocalFunctionOperation localFunction)
+            {
+                if (IsParameterOf(token.Symbol, localFunction.Symbol) || IsDeclaredInside(token.Symbol, localFunction))
+                {
+                    return token;
+                }
+            }
+        }
+
+        return token;
+    }
+
+    private static bool IsParameterOf(ISymbol symbol, IMethodSymbol method)
+        => symbol is IParameterSymbol parameter && SymbolEqualityComparer.Default.Equals(parameter.ContainingSymbol, method);
+
+    private static bool IsDeclaredInside(ISymbol symbol, IOperation function)
+        => symbol is ILocalSymbol && symbol.DeclaringSyntaxReferences.Length > 0 &&
+           function.Syntax.Span.Contains(symbol.DeclaringSyntaxReferences[0].Span);
+
+    /// <summary>A lambda passed straight to a call that runs it as part of the current work (Task.Run, Select, ForEachAsync...).</summary>
+    private static bool IsInlineCallback(IAnonymousFunctionOperation lambda)
+    {
+        var parent = lambda.WalkUpConversions();
+        if (parent is IDelegateCreationOperation)
+        {
+            parent = parent.WalkUpConversions();
+        }
+
+        if (parent is not IArgumentOperation { Parent: { } call })
+        {
+            return false;
+        }
+
+        string name;
+        switch (call)
+        {
+            case IInvocationOperation invocation:
+                name = invocation.TargetMethod.Name;
+                break;
+            case IObjectCreationOperation creation:
+                name = creation.Type?.Name ?? string.Empty;
+                break;
+            default:
+                return false;
+        }
+
+        return name is not ("Register" or "UnsafeRegister" or "ContinueWith" or "Lazy" or "AsyncLazy" or "EnsureInitialized" or
+            "GetOrAdd" or "AddOrUpdate" or "GetOrCreate" or "GetOrCreateAsync" or "Timer" or "Thread" or "QueueUserWorkItem" or
+            "UnsafeQueueUserWorkItem" or "RegisterWaitForSingleObject" or "Subscribe" or "On" or "Add" or "Post" or "Send" or "Dispose");
+    }
+
+    /// <summary>Calls whose token would not be the caller's lifetime, or that another rule owns.</summary>
+    private static bool IsExcludedMethod(IMethodSymbol method, KnownTypes types)
+    {
+        var type = method.ContainingType;
+        if (type is null)
+        {
+            return true;
+        }
+
+        return method.Name switch
+        {
+            "WaitForNextTickAsync" => true, // CONC108
+            "ContinueWith" => true, // a token cancels the continuation itself, so cleanup would never run
+            "CreateLinkedTokenSource" or "Register" or "UnsafeRegister" => true,
+            "Dispose" or "DisposeAsync" or "Close" or "CloseAsync" => true,
+            "WaitAsync" when type.Is(types.Task) || type.Is(types.TaskOfT) => true, // CONC404 owns timeouts on tasks
+            _ => CancellationTokens.IsTokenSource(type, types) || type.Is(types.CancellationToken),
+        };
+    }
+
+    /// <summary>Inside a catch or finally block (of the same function): compensation and cleanup must run to the end.</summary>
+    private static bool IsInCleanup(IOperation operation)
+    {
+        IOperation? previous = operation;
+        for (var current = operation.Parent; current is not null; previous = current, current = current.Parent)
+        {
+            switch (current)
+            {
+                case ICatchClauseOperation:
+                    return true;
+                case ITryOperation tryOperation when ReferenceEquals(tryOperation.Finally, previous):
+                    return true;
+                case IAnonymousFunctionOperation or ILocalFunctionOperation:
+                    return false;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>The call's result flows into <c>WithCancellation(...)</c>.</summary>
+    private static bool IsGivenTokenLater(IInvocationOperation invocation)
+    {
+        var parent = invocation.WalkUpConversions();
+        return parent switch
+        {
+            IInvocationOperation { TargetMethod.Name: "WithCancellation" } => true,
+            IArgumentOperation { Parent: IInvocationOperation { TargetMethod.Name: "WithCancellation" } } => true,
+            _ => false,
+        };
+    }
+
+    private static bool HasParamsExpansion(IInvocationOperation invocation)
+    {
+        foreach (var argument in invocation.Arguments)
+        {
+            if (argument.ArgumentKind == ArgumentKind.ParamArray)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>1 when an extension method is called in reduced form (<c>x.Ext()</c>): its receiver is no source argument.</summary>
+    private static int ReceiverOffset(IInvocationOperation invocation)
+        => invocation.TargetMethod.IsExtensionMethod && invocation.Arguments.Length > 0 &&
+           invocation.Arguments[0].Syntax is not ArgumentSyntax ? 1 : 0;
+
+    /// <summary>
+    /// Positional insertion at <paramref name="index"/> (in source arguments) when every argument before it is
+    /// written positionally and none after it is; otherwise a named argument.
+    /// </summary>
+    private static (string Mode, int Index) PositionFor(IInvocationOperation invocation, InvocationExpressionSyntax syntax, int index)
+    {
+        var arguments = syntax.ArgumentList.Arguments;
+        if (index < 0)
+        {
+            return (ModeNamed, -1);
+        }
+
+        foreach (var argument in arguments)
+        {
+            if (argument.NameColon is not null)
+            {
+                return (ModeNamed, -1);
+            }
+        }
+
+        return index <= arguments.Count ? (ModeInsert, index) : (ModeNamed, -1);
+    }
+
+    private static Location NameLocation(InvocationExpressionSyntax syntax) => syntax.Expression switch
+    {
+        MemberAccessExpressionSyntax member => member.Name.GetLocation(),
+        MemberBindingExpressionSyntax binding => binding.Name.GetLocation(),
+        SimpleNameSyntax name => name.GetLocation(),
+        _ => syntax.GetLocation(),
+    };
+
+    private static bool HasComment(SyntaxNode node)
+    {
+        var statement = node.FirstAncestorOrSelf<StatementSyntax>();
+        if (statement is null)
+        {
+            return false;
+        }
+
+        foreach (var trivia in statement.DescendantTrivia(descendIntoTrivia: false))
+        {
+            if (trivia.IsKind(Microsoft.CodeAnalysis.CSharp.SyntaxKind.SingleLineCommentTrivia) ||
+                trivia.IsKind(Microsoft.CodeAnalysis.CSharp.SyntaxKind.MultiLineCommentTrivia))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static ImmutableDictionary<string, string?> Properties(TokenInScope token, string mode, int index, string? parameterName)
+        => ImmutableDictionary<string, string?>.Empty
+            .Add(TokenProperty, token.ExpressionText)
+            .Add(ModeProperty, mode)
+            .Add(IndexProperty, index.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            .Add(ParameterNameProperty, parameterName);
+}

@@ -1,0 +1,572 @@
+using ConcurrencyAnalyzers.Cancellation;
+using Microsoft.CodeAnalysis.Testing;
+using Xunit;
+using Verify = ConcurrencyAnalyzers.Tests.Verifiers.CSharpCodeFixVerifier<
+    ConcurrencyAnalyzers.Cancellation.TokenNotPassedAnalyzer,
+    ConcurrencyAnalyzers.CodeFixes.Cancellation.TokenNotPassedCodeFix>;
+
+namespace ConcurrencyAnalyzers.Tests.Cancellation;
+
+public sealed class TokenNotPassedTests
+{
+    // ---- positives ----
+
+    [Fact]
+    public Task Token_overload_and_optional_token_get_the_parameter()
+        => Verify.VerifyCodeFixAsync(
+            """
+            using System;
+            using System.IO;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                private readonly SemaphoreSlim _gate = new(1);
+
+                async Task CopyAsync(Stream source, Stream target, CancellationToken ct)
+                {
+                    await _gate.{|#0:WaitAsync|}(); // throttle
+                    var buffer = new byte[81920];
+                    int read;
+                    while ((read = await source.{|#1:ReadAsync|}(buffer, 0, buffer.Length)) > 0)
+                    {
+                        await target.WriteAsync(buffer.AsMemory(0, read), ct);
+                    }
+
+                    await target.{|#2:FlushAsync|}();
+                }
+            }
+            """,
+            new[]
+            {
+                Verify.Diagnostic(TokenNotPassedAnalyzer.Rule).WithLocation(0).WithArguments("WaitAsync", "ct"),
+                Verify.Diagnostic(TokenNotPassedAnalyzer.Rule).WithLocation(1).WithArguments("ReadAsync", "ct"),
+                Verify.Diagnostic(TokenNotPassedAnalyzer.Rule).WithLocation(2).WithArguments("FlushAsync", "ct"),
+            },
+            """
+            using System;
+            using System.IO;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                private readonly SemaphoreSlim _gate = new(1);
+
+                async Task CopyAsync(Stream source, Stream target, CancellationToken ct)
+                {
+                    await _gate.WaitAsync(ct); // throttle
+                    var buffer = new byte[81920];
+                    int read;
+                    while ((read = await source.ReadAsync(buffer, 0, buffer.Length, ct)) > 0)
+                    {
+                        await target.WriteAsync(buffer.AsMemory(0, read), ct);
+                    }
+
+                    await target.FlushAsync(ct);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Explicit_None_and_default_are_replaced()
+        => Verify.VerifyCodeFixAsync(
+            """
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                Task SaveAsync(int id, CancellationToken cancellationToken) => Task.CompletedTask;
+
+                async Task RunAsync(CancellationToken stoppingToken)
+                {
+                    await SaveAsync(1, {|#0:CancellationToken.None|});
+                    await SaveAsync(2, {|#1:default|});
+                }
+            }
+            """,
+            new[]
+            {
+                Verify.Diagnostic(TokenNotPassedAnalyzer.NoneRule).WithLocation(0).WithArguments("SaveAsync", "stoppingToken", "CancellationToken.None"),
+                Verify.Diagnostic(TokenNotPassedAnalyzer.NoneRule).WithLocation(1).WithArguments("SaveAsync", "stoppingToken", "default"),
+            },
+            """
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                Task SaveAsync(int id, CancellationToken cancellationToken) => Task.CompletedTask;
+
+                async Task RunAsync(CancellationToken stoppingToken)
+                {
+                    await SaveAsync(1, stoppingToken);
+                    await SaveAsync(2, stoppingToken);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Captured_token_in_a_lambda_and_a_local_function_is_passed()
+        => Verify.VerifyCodeFixAsync(
+            """
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                async Task RunAsync(CancellationToken ct)
+                {
+                    await Task.{|CONC401:Run|}(async () => await Task.{|CONC401:Delay|}(100));
+                    await Local();
+
+                    async Task Local() => await Task.{|CONC401:Delay|}(5);
+                }
+            }
+            """,
+            """
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                async Task RunAsync(CancellationToken ct)
+                {
+                    await Task.Run(async () => await Task.Delay(100, ct), ct);
+                    await Local();
+
+                    async Task Local() => await Task.Delay(5, ct);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Innermost_token_wins_lambda_token_and_linked_source()
+        => Verify.VerifyCodeFixAsync(
+            """
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                async Task RunAsync(int[] ids, CancellationToken ct)
+                {
+                    await Parallel.ForEachAsync(ids, ct, async (id, token) => await Task.{|#0:Delay|}(id));
+                    using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                    timeout.CancelAfter(TimeSpan.FromSeconds(5));
+                    await Task.{|#1:Delay|}(10);
+                }
+            }
+            """,
+            new[]
+            {
+                Verify.Diagnostic(TokenNotPassedAnalyzer.Rule).WithLocation(0).WithArguments("Delay", "token"),
+                Verify.Diagnostic(TokenNotPassedAnalyzer.Rule).WithLocation(1).WithArguments("Delay", "timeout.Token"),
+            },
+            """
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                async Task RunAsync(int[] ids, CancellationToken ct)
+                {
+                    await Parallel.ForEachAsync(ids, ct, async (id, token) => await Task.Delay(id, token));
+                    using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                    timeout.CancelAfter(TimeSpan.FromSeconds(5));
+                    await Task.Delay(10, timeout.Token);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Parallel_ForEachAsync_without_token_gets_it_inserted_in_the_middle()
+        => Verify.VerifyCodeFixAsync(
+            """
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                Task RunAsync(int[] ids, CancellationToken ct)
+                    => Parallel.{|CONC401:ForEachAsync|}(ids, async (id, token) => await Task.Delay(id, token));
+            }
+            """,
+            """
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                Task RunAsync(int[] ids, CancellationToken ct)
+                    => Parallel.ForEachAsync(ids, ct, async (id, token) => await Task.Delay(id, token));
+            }
+            """);
+
+    [Fact]
+    public Task Await_foreach_without_WithCancellation_is_wrapped()
+        => Verify.VerifyCodeFixAsync(
+            """
+            using System.Collections.Generic;
+            using System.Threading;
+
+            static class Ext
+            {
+                public static System.Runtime.CompilerServices.ConfiguredCancelableAsyncEnumerable<T> ConfigureAwait<T>(this IAsyncEnumerable<T> source, bool c)
+                    => System.Threading.Tasks.TaskAsyncEnumerableExtensions.ConfigureAwait(source, c);
+            }
+
+            class C
+            {
+                async System.Threading.Tasks.Task SumAsync(IAsyncEnumerable<int> source, CancellationToken ct)
+                {
+                    await foreach (var x in {|#0:source|})
+                    {
+                    }
+
+                    await foreach (var x in {|#1:source.ConfigureAwait(false)|})
+                    {
+                    }
+                }
+            }
+            """,
+            new[]
+            {
+                Verify.Diagnostic(TokenNotPassedAnalyzer.ForEachRule).WithLocation(0).WithArguments("await foreach", "ct"),
+                Verify.Diagnostic(TokenNotPassedAnalyzer.ForEachRule).WithLocation(1).WithArguments("await foreach", "ct"),
+            },
+            """
+            using System.Collections.Generic;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            static class Ext
+            {
+                public static System.Runtime.CompilerServices.ConfiguredCancelableAsyncEnumerable<T> ConfigureAwait<T>(this IAsyncEnumerable<T> source, bool c)
+                    => System.Threading.Tasks.TaskAsyncEnumerableExtensions.ConfigureAwait(source, c);
+            }
+
+            class C
+            {
+                async System.Threading.Tasks.Task SumAsync(IAsyncEnumerable<int> source, CancellationToken ct)
+                {
+                    await foreach (var x in source.WithCancellation(ct))
+                    {
+                    }
+
+                    await foreach (var x in source.WithCancellation(ct).ConfigureAwait(false))
+                    {
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Named_argument_when_optional_parameters_are_skipped()
+        => Verify.VerifyCodeFixAsync(
+            """
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                Task SendAsync(string body, int retries = 3, bool compress = false, CancellationToken cancellationToken = default) => Task.CompletedTask;
+
+                Task RunAsync(CancellationToken ct) => {|CONC401:SendAsync|}("x", compress: true);
+            }
+            """,
+            """
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                Task SendAsync(string body, int retries = 3, bool compress = false, CancellationToken cancellationToken = default) => Task.CompletedTask;
+
+                Task RunAsync(CancellationToken ct) => SendAsync("x", compress: true, cancellationToken: ct);
+            }
+            """);
+
+    [Fact]
+    public Task Context_token_property_is_passed()
+        => Verify.VerifyCodeFixAsync(
+            """
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class RequestContext { public CancellationToken RequestAborted { get; } }
+
+            class C
+            {
+                Task HandleAsync(RequestContext context) => Task.{|CONC401:Delay|}(100);
+            }
+            """,
+            """
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class RequestContext { public CancellationToken RequestAborted { get; } }
+
+            class C
+            {
+                Task HandleAsync(RequestContext context) => Task.Delay(100, context.RequestAborted);
+            }
+            """);
+
+    [Fact]
+    public Task Channel_writer_without_token_is_reported_when_a_token_is_in_scope()
+        => Verify.VerifyCodeFixAsync(
+            """
+            using System.Threading;
+            using System.Threading.Channels;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                async Task ProduceAsync(ChannelWriter<int> writer, CancellationToken ct)
+                {
+                    await writer.{|CONC401:WriteAsync|}(1);
+                }
+            }
+            """,
+            """
+            using System.Threading;
+            using System.Threading.Channels;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                async Task ProduceAsync(ChannelWriter<int> writer, CancellationToken ct)
+                {
+                    await writer.WriteAsync(1, ct);
+                }
+            }
+            """);
+
+    // ---- negatives (near misses) ----
+
+    [Fact]
+    public Task Token_passed_through_WithCancellation_or_directly_is_fine()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Collections.Generic;
+            using System.Runtime.CompilerServices;
+            using System.Threading;
+            using System.Threading.Channels;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                async IAsyncEnumerable<int> ItemsAsync([EnumeratorCancellation] CancellationToken ct = default)
+                {
+                    await Task.Delay(1, ct);
+                    yield return 1;
+                }
+
+                async Task RunAsync(ChannelReader<int> reader, CancellationToken ct)
+                {
+                    await foreach (var x in ItemsAsync().WithCancellation(ct)) { }
+                    await foreach (var x in reader.ReadAllAsync(ct)) { }
+                    await foreach (var x in ItemsAsync(ct).ConfigureAwait(false)) { }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task No_token_in_scope_convenience_overload_passing_None_is_fine()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                public Task SaveAsync() => SaveAsync(CancellationToken.None);
+                public Task SaveAsync(CancellationToken cancellationToken) => Task.Delay(1, cancellationToken);
+                public Task WaitAsync() => Task.Delay(100);
+                public Task NullableAsync(CancellationToken? ct) => Task.Delay(100);
+            }
+            """);
+
+    [Fact]
+    public Task Linked_token_and_local_function_forwarding_are_fine()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                async Task RunAsync(CancellationToken ct)
+                {
+                    using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                    cts.CancelAfter(TimeSpan.FromSeconds(1));
+                    await Task.Delay(10, cts.Token);
+                    await Local();
+
+                    Task Local() => Task.Delay(5, ct);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task APIs_without_a_token_overload_and_different_overloads_are_fine()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class Repo
+            {
+                public Task LoadAsync(int id) => Task.CompletedTask;
+                public Task LoadAsync(string key, CancellationToken ct) => Task.CompletedTask;
+                public Task<int> CountAsync() => Task.FromResult(0);
+                public ValueTask<int> CountAsync(CancellationToken ct) => default;
+            }
+
+            class C
+            {
+                async Task RunAsync(Repo repo, CancellationToken ct)
+                {
+                    await repo.LoadAsync(1);
+                    Task<int> pending = repo.CountAsync();
+                    await pending;
+                    await Task.WhenAll(pending);
+                    Thread.Sleep(1);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Cleanup_callbacks_and_cancellation_owned_elsewhere_are_fine()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                Task RollbackAsync(CancellationToken ct = default) => Task.CompletedTask;
+
+                async Task RunAsync(CancellationToken ct, PeriodicTimer timer)
+                {
+                    try
+                    {
+                        await Task.Delay(1, ct);
+                    }
+                    catch (Exception)
+                    {
+                        await RollbackAsync();
+                    }
+                    finally
+                    {
+                        await RollbackAsync(CancellationToken.None);
+                    }
+
+                    ct.Register(() => RollbackAsync());
+                    var lazy = new Lazy<Task>(() => RollbackAsync());
+                    await timer.WaitForNextTickAsync();
+                    await RollbackAsync(CancellationToken.None); // must complete even when the caller gave up
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Static_lambda_cannot_reach_the_token()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                void Run(CancellationToken ct)
+                {
+                    Func<Task> f = static () => Task.Delay(100);
+                    Local();
+                    static void Local() => Task.Delay(5).Wait();
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Plain_source_local_is_not_the_operations_token()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                async Task RunAsync()
+                {
+                    var cts = new CancellationTokenSource();
+                    var loop = Task.Run(() => Loop(cts.Token));
+                    await Task.Delay(1000);
+                    cts.Cancel();
+                    await loop;
+                }
+
+                void Loop(CancellationToken ct) { }
+            }
+            """);
+
+    [Fact]
+    public Task Half_typed_code_does_not_crash()
+        => new Verify.Test
+        {
+            TestCode = """
+                using System.Threading;
+                using System.Threading.Tasks;
+
+                class C
+                {
+                    async Task RunAsync(CancellationToken ct)
+                    {
+                        await Missing.DoAsync(;
+                        await Task.Delay(
+                    }
+                }
+                """,
+            CompilerDiagnostics = CompilerDiagnostics.None,
+        }.RunAsync();
+
+    [Fact]
+    public Task Missing_types_netstandard_still_works_on_available_apis()
+        => new Verify.Test
+        {
+            ReferenceAssemblies = Verifiers.TestReferences.NetStandard20,
+            LanguageVersion = Microsoft.CodeAnalysis.CSharp.LanguageVersion.CSharp7_3,
+            TestCode = """
+                using System.Threading;
+                using System.Threading.Tasks;
+
+                class C
+                {
+                    async Task RunAsync(CancellationToken ct)
+                    {
+                        await Task.{|CONC401:Delay|}(1);
+                    }
+                }
+                """,
+            FixedCode = """
+                using System.Threading;
+                using System.Threading.Tasks;
+
+                class C
+                {
+                    async Task RunAsync(CancellationToken ct)
+                    {
+                        await Task.Delay(1, ct);
+                    }
+                }
+                """,
+        }.RunAsync();
+}
