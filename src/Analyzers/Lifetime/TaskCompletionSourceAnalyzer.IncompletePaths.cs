@@ -1,0 +1,402 @@
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using ConcurrencyAnalyzers.Internals;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.FlowAnalysis;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace ConcurrencyAnalyzers.Lifetime;
+
+public sealed partial class TaskCompletionSourceAnalyzer
+{
+    internal enum ReferenceKind
+    {
+        /// <summary><c>tcs = ...</c>.</summary>
+        Assigned,
+
+        /// <summary><c>tcs.SetResult(...)</c>, <c>TrySetException</c>, <c>SetCanceled</c>, ….</summary>
+        Complete,
+
+        /// <summary><c>tcs.Task</c>.</summary>
+        Read,
+
+        /// <summary>The source goes somewhere else (argument, field, collection, return, another variable): someone else may complete it.</summary>
+        Handoff,
+
+        /// <summary>A harmless member use (<c>tcs.GetHashCode()</c>).</summary>
+        Other,
+    }
+
+    /// <summary>
+    /// The path check: over the control-flow graph of the function that creates the source, a may-analysis of
+    /// "created, not yet completed or handed off" and "… and its Task was awaited or given out". A normal exit
+    /// reached in the second state is a path on which the task never finishes. Exceptions leave through the caller,
+    /// so throwing paths are fine; <c>catch</c> and <c>finally</c> blocks start from any state of their <c>try</c>.
+    /// </summary>
+    private static class IncompletePaths
+    {
+        private const int PendingUnread = 1;
+        private const int PendingRead = 2;
+
+        public static void Analyze(OperationAnalysisContext context, IObjectCreationOperation creation, ILocalSymbol local, KnownTypes types)
+        {
+            var function = creation.GetEnclosingFunction();
+            if (function is null || IsCapturedOrEscapesTree(function, local))
+            {
+                return;
+            }
+
+            ControlFlowGraph? graph;
+            try
+            {
+                graph = GraphOf(context.GetControlFlowGraph(), function, context.CancellationToken);
+            }
+            catch (System.Exception ex) when (ex is System.InvalidOperationException or System.ArgumentException)
+            {
+                return;
+            }
+
+            if (graph is null || !HasPendingReadAtExit(graph, creation, local, types, context.CancellationToken))
+            {
+                return;
+            }
+
+            context.ReportDiagnostic(Diagnostic.Create(
+                IncompleteRule,
+                creation.Syntax.GetLocation(),
+                ImmutableDictionary<string, string?>.Empty.Add(KindProperty, KindIncomplete),
+                local.Name));
+        }
+
+        public static ReferenceKind ClassifyReference(IOperation reference)
+        {
+            switch (reference.Parent)
+            {
+                case ISimpleAssignmentOperation assignment when assignment.Target == reference:
+                    return ReferenceKind.Assigned;
+                case IInvocationOperation invocation when invocation.Instance == reference:
+                    switch (invocation.TargetMethod.Name)
+                    {
+                        case "SetResult" or "TrySetResult" or "SetException" or "TrySetException" or "SetCanceled" or "TrySetCanceled" or "SetFromTask" or "TrySetFromTask":
+                            return ReferenceKind.Complete;
+                        case "GetHashCode" or "ToString" or "GetType" or "Equals":
+                            return ReferenceKind.Other;
+                        default:
+                            return ReferenceKind.Handoff;
+                    }
+
+                case IPropertyReferenceOperation property when property.Instance == reference:
+                    return property.Property.Name == "Task" ? ReferenceKind.Read : ReferenceKind.Other;
+                default:
+                    return ReferenceKind.Handoff;
+            }
+        }
+
+        /// <summary>Used in a nested lambda or local function (captured: the callback may complete it).</summary>
+        private static bool IsCapturedOrEscapesTree(IOperation function, ILocalSymbol local)
+        {
+            var root = function;
+            while (root.Parent is not null)
+            {
+                root = root.Parent;
+            }
+
+            foreach (var descendant in root.Descendants())
+            {
+                if (descendant is ILocalReferenceOperation reference &&
+                    SymbolEqualityComparer.Default.Equals(reference.Local, local) &&
+                    reference.GetEnclosingFunction() != function)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        /// <summary>The graph of <paramref name="function"/>, descending from the root graph through enclosing lambdas and local functions.</summary>
+        private static ControlFlowGraph? GraphOf(ControlFlowGraph root, IOperation function, System.Threading.CancellationToken cancellationToken)
+        {
+            var chain = new List<IOperation>();
+            for (IOperation? current = function; current is not null; current = current.Parent)
+            {
+                if (current is IAnonymousFunctionOperation or ILocalFunctionOperation)
+                {
+                    chain.Add(current);
+                }
+            }
+
+            var graph = root;
+            for (var i = chain.Count - 1; i >= 0; i--)
+            {
+                switch (chain[i])
+                {
+                    case ILocalFunctionOperation localFunction:
+                        graph = graph.GetLocalFunctionControlFlowGraph(localFunction.Symbol, cancellationToken);
+                        break;
+                    case IAnonymousFunctionOperation lambda:
+                        var flow = FindFlowLambda(graph, lambda.Symbol);
+                        if (flow is null)
+                        {
+                            return null;
+                        }
+
+                        graph = graph.GetAnonymousFunctionControlFlowGraph(flow, cancellationToken);
+                        break;
+                }
+            }
+
+            return graph;
+        }
+
+        private static IFlowAnonymousFunctionOperation? FindFlowLambda(ControlFlowGraph graph, IMethodSymbol symbol)
+        {
+            foreach (var block in graph.Blocks)
+            {
+                foreach (var operation in Operations(block))
+                {
+                    foreach (var descendant in operation.DescendantsAndSelf())
+                    {
+                        if (descendant is IFlowAnonymousFunctionOperation flow && SymbolEqualityComparer.Default.Equals(flow.Symbol, symbol))
+                        {
+                            return flow;
+                        }
+                    }
+                }
+            }
+
+            return null;
+        }
+
+        private static IEnumerable<IOperation> Operations(BasicBlock block)
+        {
+            foreach (var operation in block.Operations)
+            {
+                yield return operation;
+            }
+
+            if (block.BranchValue is not null)
+            {
+                yield return block.BranchValue;
+            }
+        }
+
+        private static bool HasPendingReadAtExit(ControlFlowGraph graph, IObjectCreationOperation creation, ILocalSymbol local, KnownTypes types, System.Threading.CancellationToken cancellationToken)
+        {
+            var blocks = graph.Blocks;
+            var settles = new bool[blocks.Length];
+            var references = new List<ILocalReferenceOperation>[blocks.Length];
+            var sawCreation = false;
+            foreach (var block in blocks)
+            {
+                var list = new List<ILocalReferenceOperation>();
+                foreach (var operation in Operations(block))
+                {
+                    foreach (var descendant in operation.DescendantsAndSelf())
+                    {
+                        if (descendant is ILocalReferenceOperation reference && SymbolEqualityComparer.Default.Equals(reference.Local, local))
+                        {
+                            list.Add(reference);
+                            var kind = ClassifyReference(reference);
+                            settles[block.Ordinal] |= kind is ReferenceKind.Complete or ReferenceKind.Handoff;
+                            sawCreation |= kind == ReferenceKind.Assigned && IsOurCreation(reference, creation);
+                        }
+                    }
+                }
+
+                references[block.Ordinal] = list;
+            }
+
+            if (!sawCreation)
+            {
+                return false;
+            }
+
+            var inState = new int[blocks.Length];
+            var outState = new int[blocks.Length];
+            for (var pass = 0; pass < 2 * blocks.Length + 4; pass++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var changed = false;
+                foreach (var block in blocks)
+                {
+                    var state = 0;
+                    foreach (var predecessor in block.Predecessors)
+                    {
+                        state |= AlongBranch(outState[predecessor.Source.Ordinal], predecessor, blocks, settles);
+                    }
+
+                    if (block.Predecessors.IsEmpty && TryRegionOf(block) is { } tryRegion)
+                    {
+                        for (var i = tryRegion.FirstBlockOrdinal; i <= tryRegion.LastBlockOrdinal; i++)
+                        {
+                            state |= inState[i] | outState[i];
+                        }
+                    }
+
+                    var output = Transfer(state, block, blocks, references[block.Ordinal], creation, types);
+                    if (state != inState[block.Ordinal] || output != outState[block.Ordinal])
+                    {
+                        inState[block.Ordinal] = state;
+                        outState[block.Ordinal] = output;
+                        changed = true;
+                    }
+                }
+
+                if (!changed)
+                {
+                    break;
+                }
+            }
+
+            foreach (var block in blocks)
+            {
+                if (block.Kind == BasicBlockKind.Exit)
+                {
+                    return (inState[block.Ordinal] & PendingRead) != 0;
+                }
+            }
+
+            return false;
+        }
+
+        /// <summary>A branch through <c>finally</c> blocks that complete or hand off the source arrives settled.</summary>
+        private static int AlongBranch(int state, ControlFlowBranch branch, ImmutableArray<BasicBlock> blocks, bool[] settles)
+        {
+            if (branch.Semantics is ControlFlowBranchSemantics.Throw or ControlFlowBranchSemantics.Rethrow or ControlFlowBranchSemantics.StructuredExceptionHandling)
+            {
+                return 0;
+            }
+
+            foreach (var region in branch.FinallyRegions)
+            {
+                for (var i = region.FirstBlockOrdinal; i <= region.LastBlockOrdinal && i < blocks.Length; i++)
+                {
+                    if (settles[i])
+                    {
+                        return 0;
+                    }
+                }
+            }
+
+            return state;
+        }
+
+        /// <summary>For the first block of a catch, filter or finally region (it has no predecessors): the protected try region.</summary>
+        private static ControlFlowRegion? TryRegionOf(BasicBlock block)
+        {
+            for (var region = block.EnclosingRegion; region is not null; region = region.EnclosingRegion)
+            {
+                if (region.Kind is ControlFlowRegionKind.TryAndCatch or ControlFlowRegionKind.TryAndFinally)
+                {
+                    return region.NestedRegions.Length > 0 && region.NestedRegions[0].Kind == ControlFlowRegionKind.Try
+                        ? region.NestedRegions[0]
+                        : null;
+                }
+
+                if (region.Kind is ControlFlowRegionKind.Try)
+                {
+                    return null;
+                }
+            }
+
+            return null;
+        }
+
+        private static int Transfer(int state, BasicBlock block, ImmutableArray<BasicBlock> blocks, List<ILocalReferenceOperation> references, IObjectCreationOperation creation, KnownTypes types)
+        {
+            foreach (var reference in references)
+            {
+                switch (ClassifyReference(reference))
+                {
+                    case ReferenceKind.Assigned:
+                        state = IsOurCreation(reference, creation) ? PendingUnread : 0;
+                        break;
+                    case ReferenceKind.Complete:
+                    case ReferenceKind.Handoff:
+                        state = 0;
+                        break;
+                    case ReferenceKind.Read when state != 0 && TaskEscapes(reference.Parent!, block, blocks, types):
+                        state = PendingRead;
+                        break;
+                }
+            }
+
+            return state;
+        }
+
+        private static bool IsOurCreation(ILocalReferenceOperation target, IObjectCreationOperation creation)
+            => target.Parent is ISimpleAssignmentOperation assignment &&
+               assignment.Value.WalkDownConversions().Syntax == creation.Syntax;
+
+        /// <summary>The <c>Task</c> value is awaited, blocked on, returned, stored outside the function, or passed on (not to <c>WhenAny</c>).</summary>
+        private static bool TaskEscapes(IOperation taskRead, BasicBlock block, ImmutableArray<BasicBlock> blocks, KnownTypes types, bool followLocals = true)
+        {
+            var current = taskRead;
+            for (var depth = 0; depth < 8; depth++)
+            {
+                var parent = current.WalkUpConversions();
+                switch (parent)
+                {
+                    case null:
+                        return current == block.BranchValue && block.FallThroughSuccessor?.Semantics == ControlFlowBranchSemantics.Return;
+                    case IAwaitOperation or IReturnOperation:
+                        return true;
+                    case IInvocationOperation invocation when invocation.Instance is not null && invocation.Instance.WalkDownConversions() == current:
+                        switch (invocation.TargetMethod.Name)
+                        {
+                            case "ConfigureAwait":
+                                current = invocation;
+                                continue;
+                            case "Wait":
+                                return invocation.Arguments.Length == 0;
+                            case "GetAwaiter":
+                                return true;
+                            default:
+                                return false;
+                        }
+
+                    case IPropertyReferenceOperation { Property.Name: "Result" }:
+                        return true;
+                    case IArgumentOperation { Parent: IInvocationOperation call }:
+                        return !(call.TargetMethod.ContainingType.Is(types.Task) && call.TargetMethod.Name is "WhenAny" or "WaitAny");
+                    case ISimpleAssignmentOperation assignment when assignment.Value.WalkDownConversions() == current:
+                        return assignment.Target switch
+                        {
+                            ILocalReferenceOperation target => followLocals && LocalEscapes(target.Local, blocks, types),
+                            IFieldReferenceOperation or IPropertyReferenceOperation or IArrayElementReferenceOperation => true,
+                            _ => false,
+                        };
+                    default:
+                        return false;
+                }
+            }
+
+            return false;
+        }
+
+        /// <summary><c>var task = tcs.Task;</c>: the local escapes when one of its reads does.</summary>
+        private static bool LocalEscapes(ILocalSymbol local, ImmutableArray<BasicBlock> blocks, KnownTypes types)
+        {
+            foreach (var block in blocks)
+            {
+                foreach (var operation in Operations(block))
+                {
+                    foreach (var descendant in operation.DescendantsAndSelf())
+                    {
+                        if (descendant is ILocalReferenceOperation reference &&
+                            SymbolEqualityComparer.Default.Equals(reference.Local, local) &&
+                            !(reference.Parent is ISimpleAssignmentOperation assignment && assignment.Target == reference) &&
+                            TaskEscapes(reference, block, blocks, types, followLocals: false))
+                        {
+                            return true;
+                        }
+                    }
+                }
+            }
+
+            return false;
+        }
+    }
+}
