@@ -1,0 +1,142 @@
+using System.Globalization;
+using System.Text;
+using Microsoft.CodeAnalysis.Diagnostics;
+
+namespace ConcurrencyAnalyzers.Benchmarks;
+
+/// <summary>Markdown tables (readable in a terminal, pasteable into docs/performance.md).</summary>
+internal static class Report
+{
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    public static string Table(Corpus corpus, RunResult result, BenchmarkSettings settings, int topPeerAnalyzers)
+    {
+        var text = new StringBuilder();
+        var compilerMs = result.Compiler.Select(c => c.TotalMs).ToList();
+        var first = result.Compiler[0];
+        var ours = result.Packages.Keys.Single(p => p.IsOurs);
+        var oursTotals = result.Packages[ours].Select(s => s.TotalMs).ToList();
+
+        text.AppendLine(Inv, $"Compiler (median of {settings.Iterations}): {Stats.Median(compilerMs):N0} ms = parse {Stats.Median(result.Compiler.Select(c => c.ParseMs)):N0} ms + {(first.Emitted ? "bind and emit" : "bind with diagnostics (not emitted: the code has errors)")} {Stats.Median(result.Compiler.Select(c => c.BindEmitMs)):N0} ms; range {Stats.Min(compilerMs):N0}-{Stats.Max(compilerMs):N0} ms; {first.Errors} errors, {first.Warnings} warnings.");
+        text.AppendLine(Inv, $"Analysis pass{(settings.Isolated ? "es" : string.Empty)} (driver, binding and all analyzers; median): {Stats.Median(result.AnalysisWallMs):N0} ms wall.");
+        text.AppendLine();
+        text.AppendLine("| Package | Analyzers | Time (ms) | Share of compiler time | Diagnostics | Ours ÷ package |");
+        text.AppendLine("|---|---:|---:|---:|---:|---:|");
+        foreach (var (package, samples) in Ordered(result))
+        {
+            var time = Stats.Median(samples.Select(s => s.TotalMs));
+            var share = Stats.Median(samples.Select((s, i) => s.TotalMs / compilerMs[i]));
+            var ratio = package.IsOurs ? "—" : Ratio(Stats.Median(samples.Select((s, i) => oursTotals[i] / s.TotalMs)));
+            var diagnostics = samples[0].AnalyzerDiagnostics.Values.Sum();
+            var active = samples[0].AnalyzerMs.Count(kv => kv.Value > 0);
+            var name = package.IsOurs ? $"**{package.Display}**" : package.Display;
+            text.AppendLine(Inv, $"| {name} | {active}/{package.Analyzers.Length} | {time:N1} | {Percent(share)} | {diagnostics} | {ratio} |");
+        }
+
+        text.AppendLine();
+        text.AppendLine("Our analyzers:");
+        text.AppendLine();
+        AnalyzerTable(text, ours, result.Packages[ours], compilerMs, int.MaxValue);
+
+        if (topPeerAnalyzers > 0)
+        {
+            foreach (var (package, samples) in Ordered(result).Where(p => !p.Package.IsOurs))
+            {
+                text.AppendLine();
+                text.AppendLine(Inv, $"{package.Display}: the {topPeerAnalyzers} most expensive analyzers");
+                text.AppendLine();
+                AnalyzerTable(text, package, samples, compilerMs, topPeerAnalyzers);
+            }
+        }
+
+        var problems = result.Packages.SelectMany(kv => kv.Value.SelectMany(s => s.Exceptions).Select(e => kv.Key.Name + ": " + e)).Distinct().ToList();
+        problems.AddRange(result.Packages.Keys.SelectMany(p => p.LoadErrors.Select(e => p.Name + ": load: " + e)));
+        if (problems.Count > 0)
+        {
+            text.AppendLine();
+            text.AppendLine(Inv, $"Analyzer exceptions and load failures ({problems.Count}):");
+            foreach (var problem in problems.Take(20))
+            {
+                text.AppendLine("- " + problem);
+            }
+        }
+
+        return text.ToString();
+    }
+
+    private static void AnalyzerTable(StringBuilder text, AnalyzerPackage package, List<PackageSample> samples, List<double> compilerMs, int top)
+    {
+        text.AppendLine("| Analyzer | Rules | Time (ms) | Share of compiler time | Diagnostics |");
+        text.AppendLine("|---|---|---:|---:|---:|");
+        var rows = package.Analyzers
+            .Select(a => (Analyzer: a, Ms: Stats.Median(samples.Select(s => s.AnalyzerMs[a])), Share: Stats.Median(samples.Select((s, i) => s.AnalyzerMs[a] / compilerMs[i]))))
+            .OrderByDescending(r => r.Ms)
+            .ThenBy(r => r.Analyzer.GetType().Name, StringComparer.Ordinal)
+            .Take(top);
+        foreach (var row in rows)
+        {
+            text.AppendLine(Inv, $"| {row.Analyzer.GetType().Name} | {Rules(row.Analyzer)} | {row.Ms:N2} | {Percent(row.Share)} | {samples[0].AnalyzerDiagnostics[row.Analyzer]} |");
+        }
+    }
+
+    public static string Scaling(IReadOnlyList<(int Lines, RunResult Result, int Iterations)> runs, IReadOnlyList<AnalyzerPackage> packages)
+    {
+        var text = new StringBuilder();
+        var ordered = packages.OrderByDescending(p => p.IsOurs).ToList();
+        text.Append("| Lines in the file | Rounds | Compiler ms / 1k lines |");
+        foreach (var package in ordered)
+        {
+            text.Append(' ').Append(package.IsOurs ? "**" + package.Name + "**" : package.Name).Append(" ms / 1k lines |");
+        }
+
+        text.AppendLine();
+        text.Append("|---:|---:|---:|");
+        text.Append(string.Concat(Enumerable.Repeat("---:|", ordered.Count)));
+        text.AppendLine();
+
+        var perK = new Dictionary<(int, AnalyzerPackage?), double>();
+        foreach (var (lines, result, iterations) in runs)
+        {
+            var k = lines / 1000.0;
+            var compiler = Stats.Median(result.Compiler.Select(c => c.TotalMs)) / k;
+            perK[(lines, null)] = compiler;
+            text.Append(Inv, $"| {lines:N0} | {iterations} | {compiler:N1} |");
+            foreach (var package in ordered)
+            {
+                var value = Stats.Median(result.Packages[package].Select(s => s.TotalMs)) / k;
+                perK[(lines, package)] = value;
+                text.Append(Inv, $" {value:N2} |");
+            }
+
+            text.AppendLine();
+        }
+
+        if (runs.Count > 1)
+        {
+            var smallest = runs[0].Lines;
+            var largest = runs[^1].Lines;
+            text.Append(Inv, $"| growth {largest / 1000}k ÷ {smallest / 1000}k | | {Ratio(perK[(largest, null)] / perK[(smallest, null)])} |");
+            foreach (var package in ordered)
+            {
+                text.Append(' ').Append(Ratio(perK[(largest, package)] / perK[(smallest, package)])).Append(" |");
+            }
+
+            text.AppendLine();
+        }
+
+        return text.ToString();
+    }
+
+    private static IEnumerable<(AnalyzerPackage Package, List<PackageSample> Samples)> Ordered(RunResult result) =>
+        result.Packages.OrderByDescending(kv => kv.Key.IsOurs).ThenBy(kv => kv.Key.Name, StringComparer.Ordinal).Select(kv => (kv.Key, kv.Value));
+
+    private static string Rules(DiagnosticAnalyzer analyzer)
+    {
+        var ids = analyzer.SupportedDiagnostics.Select(d => d.Id).Distinct(StringComparer.Ordinal).OrderBy(i => i, StringComparer.Ordinal).ToList();
+        return ids.Count <= 3 ? string.Join(", ", ids) : $"{ids[0]}, {ids[1]}, … ({ids.Count})";
+    }
+
+    private static string Percent(double share) => double.IsNaN(share) ? "n/a" : (share * 100).ToString(share < 0.001 ? "N3" : "N2", Inv) + "%";
+
+    private static string Ratio(double ratio) => double.IsNaN(ratio) || double.IsInfinity(ratio) ? "n/a" : ratio.ToString(ratio < 0.01 ? "N4" : "N2", Inv) + "×";
+}
