@@ -16,9 +16,10 @@ public static class CSharpCodeFixVerifier<TAnalyzer, TCodeFix>
 
     public static DiagnosticResult Diagnostic(DiagnosticDescriptor descriptor) => new DiagnosticResult(descriptor);
 
+    /// <summary>Runs only the analyzer (no fix is applied or checked); use <see cref="VerifyCodeFixAsync(string, string)"/> with the source as fixed source to show that no fix is offered.</summary>
     public static Task VerifyAnalyzerAsync(string source, params DiagnosticResult[] expected)
     {
-        var test = new Test { TestCode = source, FixedCode = source };
+        var test = new Test { TestCode = source };
         test.ExpectedDiagnostics.AddRange(expected);
         return test.RunAsync(CancellationToken.None);
     }

@@ -1,0 +1,29 @@
+// Shared state (CONC3xx): loop variables captured by work that runs later.
+
+namespace Showcase.SharedState;
+
+public sealed class ShardReindexer
+{
+    private static void Reindex(string shard) => Console.WriteLine(shard);
+
+    public async Task ReindexAllAsync(string[] shards)
+    {
+        var tasks = new List<Task>();
+        for (int i = 0; i < shards.Length; i++)
+        {
+            // CONC304: `i` is one variable for the whole loop; the task reads it after the loop has moved on
+            // (usually i == shards.Length, so this throws IndexOutOfRangeException).
+            tasks.Add(Task.Run(() => Reindex(shards[i])));
+        }
+
+        await Task.WhenAll(tasks);
+
+        // Correct: foreach variables are fresh per iteration.
+        foreach (var shard in shards)
+        {
+            tasks.Add(Task.Run(() => Reindex(shard)));
+        }
+
+        await Task.WhenAll(tasks);
+    }
+}
