@@ -1,0 +1,129 @@
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using ConcurrencyAnalyzers.Analysis;
+using ConcurrencyAnalyzers.Internals;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace ConcurrencyAnalyzers.Locking;
+
+/// <summary>CONC205: a known blocking or slow call (sleep, synchronous I/O, process/console waits) while a lock is held.</summary>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class BlockingCallUnderLockAnalyzer : DiagnosticAnalyzer
+{
+    /// <summary><c>CONC205.blocking_methods</c>: more methods to treat as blocking, as <c>Type.Method</c> or <c>Namespace.Type.Method</c>.</summary>
+    internal static readonly RuleOption BlockingMethods = new(RuleIds.BlockingCallUnderLock, "blocking_methods");
+
+    internal static readonly DiagnosticDescriptor Rule = RuleDescriptors.Create(
+        RuleIds.BlockingCallUnderLock,
+        "Blocking or slow call while holding a lock",
+        "'{0}' blocks while '{1}' is held: every thread that needs the lock waits for it too",
+        DiagnosticSeverity.Warning,
+        "A lock should be held for a few instructions. Sleeping, waiting on a process or the console, or doing synchronous " +
+        "file, network or database I/O while holding it makes every other caller queue behind that wait, and turns a " +
+        "slow dependency into a stalled service. Copy what you need under the lock, release it, then do the slow work.");
+
+    /// <summary>Blocking methods by containing type (metadata name) → method names.</summary>
+    private static readonly (string Type, string[] Methods)[] Known =
+    {
+        ("System.Threading.Thread", new[] { "Sleep", "Join" }),
+        ("System.Threading.WaitHandle", new[] { "WaitOne", "WaitAll", "WaitAny", "SignalAndWait" }),
+        ("System.Threading.ManualResetEventSlim", new[] { "Wait" }),
+        ("System.Threading.CountdownEvent", new[] { "Wait" }),
+        ("System.Threading.Barrier", new[] { "SignalAndWait" }),
+        ("System.Collections.Concurrent.BlockingCollection`1", new[] { "Take" }),
+        ("System.Diagnostics.Process", new[] { "WaitForExit" }),
+        ("System.Console", new[] { "ReadLine", "ReadKey", "Read" }),
+        ("System.IO.File", new[] { "ReadAllText", "ReadAllBytes", "ReadAllLines", "WriteAllText", "WriteAllBytes", "WriteAllLines", "AppendAllText", "AppendAllLines", "Copy", "Move", "Replace" }),
+        ("System.Net.Http.HttpClient", new[] { "Send" }),
+        ("System.Net.WebClient", new[] { "DownloadString", "DownloadData", "DownloadFile", "UploadString", "UploadData", "UploadFile", "UploadValues", "OpenRead", "OpenWrite" }),
+        ("System.Net.WebRequest", new[] { "GetResponse", "GetRequestStream" }),
+        ("System.Net.Dns", new[] { "GetHostEntry", "GetHostAddresses", "Resolve", "GetHostByName" }),
+        ("System.Net.Sockets.Socket", new[] { "Connect", "Accept", "Receive", "Send", "ReceiveFrom", "SendTo" }),
+        ("System.Net.Sockets.TcpClient", new[] { "Connect" }),
+        ("System.Net.Mail.SmtpClient", new[] { "Send" }),
+        ("System.Data.Common.DbCommand", new[] { "ExecuteNonQuery", "ExecuteReader", "ExecuteScalar" }),
+        ("System.Data.IDbCommand", new[] { "ExecuteNonQuery", "ExecuteReader", "ExecuteScalar" }),
+        ("System.Data.Common.DbConnection", new[] { "Open" }),
+    };
+
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(Rule);
+
+    public override void Initialize(AnalysisContext context)
+    {
+        context.EnableConcurrentExecution();
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.RegisterCompilationStartAction(static start =>
+        {
+            var types = new KnownTypes(start.Compilation);
+            if (types.Monitor is null)
+            {
+                return;
+            }
+
+            var known = new Dictionary<INamedTypeSymbol, string[]>(SymbolEqualityComparer.Default);
+            foreach (var (typeName, methods) in Known)
+            {
+                if (types.Get(typeName) is { } type)
+                {
+                    known[type] = methods;
+                }
+            }
+
+            start.RegisterOperationBlockAction(c => Analyze(c, types, known));
+        });
+    }
+
+    private static void Analyze(OperationBlockAnalysisContext context, KnownTypes types, Dictionary<INamedTypeSymbol, string[]> known)
+    {
+        var extra = BlockingMethods.GetList(context.Options, context.OperationBlocks[0].Syntax.SyntaxTree);
+        LockFlow.Run(context, types, (operation, state, _, lockCall) =>
+        {
+            if (state.Must.IsDefaultOrEmpty || lockCall is not null || operation is not IInvocationOperation invocation ||
+                !IsBlocking(invocation, types, known, extra))
+            {
+                return;
+            }
+
+            var held = state.Must[state.Must.Length - 1];
+            context.ReportDiagnostic(Diagnostic.Create(Rule, TaskBlocking.ReportLocation(invocation), Name(invocation.TargetMethod), held.Name));
+        });
+    }
+
+    private static string Name(IMethodSymbol method) => method.ContainingType.Name + "." + method.Name;
+
+    private static bool IsBlocking(IInvocationOperation invocation, KnownTypes types, Dictionary<INamedTypeSymbol, string[]> known, ImmutableHashSet<string> extra)
+    {
+        var method = invocation.TargetMethod;
+        var name = method.Name;
+
+        // Acquiring another lock is lock nesting (CONC206's business), not a blocking call.
+        if (name == "WaitOne" && invocation.Instance?.Type is { } instanceType && instanceType.InheritsFromOrEquals(types.Mutex))
+        {
+            return false;
+        }
+
+        // Thread.Sleep(0) / Sleep(1) yields; still a stall under a lock, but keep the rule about real waits.
+        for (var type = method.ContainingType; type is not null; type = type.BaseType)
+        {
+            if (known.TryGetValue(type.OriginalDefinition, out var methods) && System.Array.IndexOf(methods, name) >= 0)
+            {
+                return true;
+            }
+        }
+
+        if (!extra.IsEmpty)
+        {
+            var containing = method.ContainingType;
+            if (containing is not null &&
+                (extra.Contains(containing.Name + "." + name) ||
+                 extra.Contains(containing.ToDisplayString(SymbolDisplayFormat.CSharpErrorMessageFormat.WithGenericsOptions(SymbolDisplayGenericsOptions.None)) + "." + name)))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}

@@ -1,0 +1,178 @@
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using ConcurrencyAnalyzers.Analysis;
+using ConcurrencyAnalyzers.Internals;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace ConcurrencyAnalyzers.Locking;
+
+/// <summary>
+/// CONC202: <c>.Result</c>, <c>.Wait()</c>, <c>GetAwaiter().GetResult()</c>, <c>Task.WaitAll/WaitAny</c> while a lock is
+/// held; an async call started inside a lock whose task is dropped or awaited after the lock ends.
+/// </summary>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class BlockingOnAsyncInsideLockAnalyzer : DiagnosticAnalyzer
+{
+    private const string Title = "Blocking wait on async work, or async work started, inside a lock";
+    private const string Description =
+        "Blocking on a task while holding a lock parks a thread with the lock taken: every other caller queues behind it, " +
+        "and under a single-threaded synchronization context it deadlocks when the task needs that context (or the lock) to " +
+        "finish. An async method started inside a lock runs only its synchronous part under the lock; the rest runs " +
+        "unprotected after the lock is released. Use SemaphoreSlim(1, 1) with await WaitAsync for async critical sections.";
+
+    internal static readonly DiagnosticDescriptor BlockingRule = RuleDescriptors.Create(
+        RuleIds.BlockingOnAsyncInsideLock,
+        Title,
+        "'{0}' blocks on a task while '{1}' is held: callers queue behind it and it can deadlock",
+        DiagnosticSeverity.Warning,
+        Description);
+
+    internal static readonly DiagnosticDescriptor StartedRule = RuleDescriptors.Create(
+        RuleIds.BlockingOnAsyncInsideLock,
+        Title,
+        "'{0}' is started while '{1}' is held, but its task is awaited after the lock ends: the lock covers only its synchronous part",
+        DiagnosticSeverity.Warning,
+        Description);
+
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(BlockingRule, StartedRule);
+
+    public override void Initialize(AnalysisContext context)
+    {
+        context.EnableConcurrentExecution();
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.RegisterCompilationStartAction(static start =>
+        {
+            var types = new KnownTypes(start.Compilation);
+            if (types.Task is null || types.Monitor is null)
+            {
+                return;
+            }
+
+            start.RegisterOperationBlockAction(c => Analyze(c, types));
+        });
+    }
+
+    private static void Analyze(OperationBlockAnalysisContext context, KnownTypes types)
+    {
+        HashSet<ISymbol>? completed = null;
+        HashSet<ISymbol>? awaitedLocals = null;
+        var reported = new HashSet<Location>();
+        LockFlow.Run(context, types, (operation, state, function, _) =>
+        {
+            if (state.Must.IsDefaultOrEmpty)
+            {
+                return;
+            }
+
+            var held = state.Must[state.Must.Length - 1];
+            if (TaskBlocking.IsBlockingWait(operation, types, out var description, out var task))
+            {
+                completed ??= TaskBlocking.CompletedTasks(context.OperationBlocks, types);
+                if (!TaskBlocking.IsKnownComplete(task, completed))
+                {
+                    var location = TaskBlocking.ReportLocation(operation);
+                    if (reported.Add(location))
+                    {
+                        context.ReportDiagnostic(Diagnostic.Create(BlockingRule, location, description, held.Name));
+                    }
+                }
+
+                return;
+            }
+
+            if (operation is IInvocationOperation invocation && held.IsThreadAffine && IsStartedAsyncWork(invocation, types))
+            {
+                awaitedLocals ??= AwaitedLocals(context.OperationBlocks, types);
+                if (IsDroppedOrAwaitedLater(invocation, function, awaitedLocals))
+                {
+                    var location = invocation.Syntax.GetLocation();
+                    if (reported.Add(location))
+                    {
+                        context.ReportDiagnostic(Diagnostic.Create(StartedRule, location, invocation.TargetMethod.Name, held.Name));
+                    }
+                }
+            }
+        });
+    }
+
+    /// <summary>A call returning a task that starts work: not Task/ValueTask/TaskCompletionSource helpers, not Task.Run (CONC102's).</summary>
+    private static bool IsStartedAsyncWork(IInvocationOperation invocation, KnownTypes types)
+    {
+        var method = invocation.TargetMethod;
+        if (!method.ReturnType.IsTaskLike(types))
+        {
+            return false;
+        }
+
+        var containing = method.ContainingType;
+        if (containing is null || containing.Is(types.Task) || containing.Is(types.TaskOfT) || containing.Is(types.ValueTask) ||
+            containing.Is(types.ValueTaskOfT) || containing.Is(types.TaskFactory) || containing.Is(types.TaskFactoryOfT) ||
+            containing.Is(types.SemaphoreSlim) || containing.Is(types.TaskCompletionSourceOfT) || containing.Is(types.TaskCompletionSource))
+        {
+            return false;
+        }
+
+        return method.IsAsync || method.Name.EndsWith("Async", System.StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// The task is discarded (<c>_ = F()</c>), dropped as a statement outside async code (inside async code CS4014 says
+    /// so already), or stored in a local that is awaited somewhere in the method. Stored in a field, returned or passed
+    /// on: silent (single-flight memoization).
+    /// </summary>
+    private static bool IsDroppedOrAwaitedLater(IInvocationOperation invocation, IMethodSymbol? function, HashSet<ISymbol> awaitedLocals)
+    {
+        var parent = invocation.WalkUpConversions();
+        switch (parent)
+        {
+            case null:
+                return function is { IsAsync: false };
+            case IExpressionStatementOperation:
+                return function is { IsAsync: false };
+            case ISimpleAssignmentOperation { Target: IDiscardOperation }:
+                return true;
+            case ISimpleAssignmentOperation { Target: ILocalReferenceOperation local }:
+                return awaitedLocals.Contains(local.Local);
+            case IVariableInitializerOperation { Parent: IVariableDeclaratorOperation declarator }:
+                return awaitedLocals.Contains(declarator.Symbol);
+            default:
+                return false;
+        }
+    }
+
+    private static HashSet<ISymbol> AwaitedLocals(IEnumerable<IOperation> roots, KnownTypes types)
+    {
+        var locals = new HashSet<ISymbol>(SymbolEqualityComparer.Default);
+        foreach (var root in roots)
+        {
+            foreach (var operation in root.Descendants())
+            {
+                if (operation is IAwaitOperation awaitOperation)
+                {
+                    var awaited = LockRegions.StripConfigureAwait(awaitOperation.Operation.WalkDownConversions());
+                    if (awaited is ILocalReferenceOperation local)
+                    {
+                        locals.Add(local.Local);
+                    }
+                    else if (awaited is IInvocationOperation { TargetMethod.Name: "WhenAll" or "WhenAny" } when && when.TargetMethod.ContainingType.Is(types.Task))
+                    {
+                        foreach (var argument in when.Arguments)
+                        {
+                            foreach (var value in argument.Value.DescendantsAndSelf())
+                            {
+                                if (value is ILocalReferenceOperation element)
+                                {
+                                    locals.Add(element.Local);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        return locals;
+    }
+}

@@ -1,0 +1,326 @@
+using System.Collections.Immutable;
+using ConcurrencyAnalyzers.Analysis;
+using ConcurrencyAnalyzers.Internals;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace ConcurrencyAnalyzers.Locking;
+
+/// <summary>
+/// CONC204: an explicit acquire (Monitor.Enter, Lock.Enter, SpinLock.Enter, Mutex.WaitOne, ReaderWriterLockSlim.Enter*,
+/// SemaphoreSlim.Wait/WaitAsync, or a successful TryEnter) whose release in the same method is not in a <c>finally</c>
+/// covering the region.
+/// </summary>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class LockReleaseNotGuaranteedAnalyzer : DiagnosticAnalyzer
+{
+    /// <summary>Diagnostic property: <see cref="FixLock"/> or <see cref="FixFinally"/> when a fix applies.</summary>
+    public const string FixProperty = "Fix";
+    public const string FixLock = "Lock";
+    public const string FixFinally = "Finally";
+
+    /// <summary>Diagnostic property: how many statements after the acquire the release statement is.</summary>
+    public const string DistanceProperty = "Distance";
+
+    internal static readonly DiagnosticDescriptor Rule = RuleDescriptors.Create(
+        RuleIds.LockReleaseNotGuaranteed,
+        "Lock release is not guaranteed",
+        "'{0}' is released outside a finally block: an exception before the release leaves it held forever",
+        DiagnosticSeverity.Warning,
+        "When the code between an explicit acquire and its release throws (or returns early), the release never runs and " +
+        "every later caller waits forever. Put the release in a finally block right after the acquire, or use the lock " +
+        "statement, which does that for Monitor.");
+
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(Rule);
+
+    public override void Initialize(AnalysisContext context)
+    {
+        context.EnableConcurrentExecution();
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.RegisterCompilationStartAction(static start =>
+        {
+            var types = new KnownTypes(start.Compilation);
+            if (types.Monitor is null)
+            {
+                return;
+            }
+
+            start.RegisterOperationAction(c => Analyze(c, types), OperationKind.Invocation);
+        });
+    }
+
+    private static void Analyze(OperationAnalysisContext context, KnownTypes types)
+    {
+        var invocation = (IInvocationOperation)context.Operation;
+        if (!LockApis.TryGetLockCall(invocation, types, out var call) || call.IsScope || call.Key is not { } key)
+        {
+            return;
+        }
+
+        IOperation region;
+        IExpressionStatementOperation? statement = null;
+        if (call.Action == LockAction.Acquire)
+        {
+            var parent = invocation.WalkUpConversions();
+            if (parent is IAwaitOperation)
+            {
+                parent = parent.WalkUpConversions();
+            }
+
+            if (parent is not IExpressionStatementOperation { Parent: IBlockOperation } expressionStatement)
+            {
+                return;
+            }
+
+            statement = expressionStatement;
+            region = expressionStatement.Parent!;
+        }
+        else if (call.Action == LockAction.TryAcquire && call.LockTaken is null &&
+                 IsConditionOf(invocation, out var conditional))
+        {
+            region = conditional.WhenTrue;
+        }
+        else
+        {
+            return;
+        }
+
+        if (IsInsideTryReleasing(invocation, key, types) ||
+            (statement is not null && FollowedByTryReleasing((IBlockOperation)region, statement, key, types)) ||
+            (statement is null && ContainsTryReleasing(region, key, types)))
+        {
+            return;
+        }
+
+        var function = invocation.GetEnclosingFunction();
+        if (function is null || !HasUnprotectedRelease(function, key, types, out var release))
+        {
+            return;
+        }
+
+        var properties = ImmutableDictionary<string, string?>.Empty;
+        if (statement is not null && FixShape(statement, (IBlockOperation)region, call, key, types) is { } fix)
+        {
+            properties = properties.Add(FixProperty, fix.Kind).Add(DistanceProperty, fix.Distance.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        context.ReportDiagnostic(Diagnostic.Create(Rule, invocation.Syntax.GetLocation(), properties, LockApis.Describe(call.LockExpression)));
+    }
+
+    private static bool IsConditionOf(IOperation invocation, out IConditionalOperation conditional)
+    {
+        var current = invocation;
+        var parent = current.WalkUpConversions();
+        if (parent is IAwaitOperation)
+        {
+            current = parent;
+            parent = parent.WalkUpConversions();
+        }
+
+        if (parent is IConditionalOperation found && found.Condition.WalkDownConversions() is var condition &&
+            (ReferenceEquals(condition, current) || ReferenceEquals(condition, invocation)) && found.WhenTrue is not null)
+        {
+            conditional = found;
+            return true;
+        }
+
+        conditional = null!;
+        return false;
+    }
+
+    private static bool IsInsideTryReleasing(IOperation operation, ISymbol key, KnownTypes types)
+    {
+        var child = operation;
+        for (var parent = operation.Parent; parent is not null; child = parent, parent = parent.Parent)
+        {
+            if (parent is IAnonymousFunctionOperation or ILocalFunctionOperation)
+            {
+                return false;
+            }
+
+            if (parent is ITryOperation { Finally: { } finallyBlock } tryOperation && ReferenceEquals(tryOperation.Body, child) &&
+                LockRegions.Releases(finallyBlock, key, types))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool FollowedByTryReleasing(IBlockOperation block, IOperation statement, ISymbol key, KnownTypes types)
+    {
+        var index = block.Operations.IndexOf(statement);
+        for (var i = index + 1; i < block.Operations.Length; i++)
+        {
+            var next = block.Operations[i];
+            if (next is ITryOperation { Finally: { } finallyBlock } && LockRegions.Releases(finallyBlock, key, types))
+            {
+                return true;
+            }
+
+            if (LockRegions.Releases(next, key, types))
+            {
+                return false;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool ContainsTryReleasing(IOperation region, ISymbol key, KnownTypes types)
+    {
+        foreach (var descendant in region.DescendantsAndSelf())
+        {
+            if (descendant is ITryOperation { Finally: { } finallyBlock } && LockRegions.Releases(finallyBlock, key, types))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>A release of <paramref name="key"/> in the same function (not in a lambda) that is not inside a finally block.</summary>
+    private static bool HasUnprotectedRelease(IOperation function, ISymbol key, KnownTypes types, out IInvocationOperation? release)
+    {
+        release = null;
+        foreach (var descendant in function.Descendants())
+        {
+            if (descendant is IInvocationOperation candidate &&
+                LockApis.TryGetLockCall(candidate, types, out var call) &&
+                call.Action == LockAction.Release &&
+                SymbolEqualityComparer.Default.Equals(call.Key, key) &&
+                ReferenceEquals(candidate.GetEnclosingFunction(), function) &&
+                !IsInFinally(candidate))
+            {
+                release = candidate;
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool IsInFinally(IOperation operation)
+    {
+        var child = operation;
+        for (var parent = operation.Parent; parent is not null; child = parent, parent = parent.Parent)
+        {
+            if (parent is ITryOperation tryOperation && ReferenceEquals(tryOperation.Finally, child))
+            {
+                return true;
+            }
+
+            if (parent is IAnonymousFunctionOperation or ILocalFunctionOperation)
+            {
+                return false;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// The acquire statement is followed, in the same block, by a plain release statement of the same lock, with no
+    /// other acquire/release of it in between and no local declared in between that is used after the release.
+    /// </summary>
+    private static (string Kind, int Distance)? FixShape(IExpressionStatementOperation acquire, IBlockOperation block, LockCall call, ISymbol key, KnownTypes types)
+    {
+        var index = block.Operations.IndexOf(acquire);
+        for (var j = index + 1; j < block.Operations.Length; j++)
+        {
+            var candidate = block.Operations[j];
+            if (LockRegions.TryGetStatementCall(candidate, types, out var releaseCall, out _) &&
+                releaseCall.Action == LockAction.Release && SymbolEqualityComparer.Default.Equals(releaseCall.Key, key) &&
+                candidate is IExpressionStatementOperation { Operation: IInvocationOperation })
+            {
+                for (var k = index + 1; k < j; k++)
+                {
+                    if (MentionsLockCall(block.Operations[k], key, types) || DeclaresLocalUsedAfter(block, k, j))
+                    {
+                        return null;
+                    }
+                }
+
+                var canLock = call.Kind == LockKind.Monitor && call.LockTaken is null &&
+                              call.LockExpression?.WalkDownConversions().Type is { IsReferenceType: true } &&
+                              !ContainsAwaitOrYield(block, index + 1, j);
+                return (canLock ? FixLock : FixFinally, j - index);
+            }
+
+            if (MentionsLockCall(candidate, key, types))
+            {
+                return null;
+            }
+        }
+
+        return null;
+    }
+
+    private static bool MentionsLockCall(IOperation operation, ISymbol key, KnownTypes types)
+    {
+        foreach (var descendant in operation.DescendantsAndSelf())
+        {
+            if (descendant is IInvocationOperation invocation && LockApis.TryGetLockCall(invocation, types, out var call) &&
+                SymbolEqualityComparer.Default.Equals(call.Key, key))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool DeclaresLocalUsedAfter(IBlockOperation block, int statementIndex, int releaseIndex)
+    {
+        if (block.Operations[statementIndex] is not IVariableDeclarationGroupOperation group)
+        {
+            return false;
+        }
+
+        var declared = new System.Collections.Generic.HashSet<ILocalSymbol>(SymbolEqualityComparer.Default);
+        foreach (var declaration in group.Declarations)
+        {
+            foreach (var declarator in declaration.Declarators)
+            {
+                declared.Add(declarator.Symbol);
+            }
+        }
+
+        for (var i = releaseIndex + 1; i < block.Operations.Length; i++)
+        {
+            foreach (var descendant in block.Operations[i].DescendantsAndSelf())
+            {
+                if (descendant is ILocalReferenceOperation reference && declared.Contains(reference.Local))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    private static bool ContainsAwaitOrYield(IBlockOperation block, int from, int to)
+    {
+        for (var i = from; i < to; i++)
+        {
+            foreach (var descendant in block.Operations[i].DescendantsAndSelf())
+            {
+                if (descendant is IAwaitOperation or IReturnOperation { Kind: OperationKind.YieldReturn } or IUsingOperation { IsAsynchronous: true })
+                {
+                    return true;
+                }
+
+                if (descendant is IForEachLoopOperation { IsAsynchronous: true })
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+}

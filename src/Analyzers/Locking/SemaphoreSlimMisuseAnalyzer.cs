@@ -1,0 +1,200 @@
+using System.Collections.Immutable;
+using ConcurrencyAnalyzers.Analysis;
+using ConcurrencyAnalyzers.Internals;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace ConcurrencyAnalyzers.Locking;
+
+/// <summary>
+/// CONC203: a SemaphoreSlim wait inside the <c>try</c> whose <c>finally</c> releases it; a timed wait whose <c>bool</c>
+/// result is ignored; a synchronous <c>Wait()</c> in async code.
+/// </summary>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class SemaphoreSlimMisuseAnalyzer : DiagnosticAnalyzer
+{
+    public const string FixProperty = "Fix";
+    public const string FixMoveBeforeTry = "MoveBeforeTry";
+    public const string FixWaitAsync = "WaitAsync";
+
+    /// <summary>For <see cref="FixWaitAsync"/>: the cancellation token parameter to pass, when there is exactly one.</summary>
+    public const string TokenProperty = "Token";
+
+    private const string Title = "SemaphoreSlim used as an async lock incorrectly";
+    private const string Description =
+        "A SemaphoreSlim used as an async lock must be awaited with WaitAsync before the try whose finally releases it: " +
+        "a wait inside the try releases a slot it never took when it throws or is cancelled (the count grows past one and " +
+        "mutual exclusion is gone). A timed wait returns false on timeout, and the code must not enter the critical " +
+        "section then. A synchronous Wait() in async code blocks a thread-pool thread.";
+
+    internal static readonly DiagnosticDescriptor InsideTryRule = RuleDescriptors.Create(
+        RuleIds.SemaphoreSlimMisuse,
+        Title,
+        "'{0}' waits inside the try whose finally releases it: if the wait throws or is cancelled, Release() frees a slot that was never taken; wait before the try",
+        DiagnosticSeverity.Warning,
+        Description);
+
+    internal static readonly DiagnosticDescriptor IgnoredResultRule = RuleDescriptors.Create(
+        RuleIds.SemaphoreSlimMisuse,
+        Title,
+        "The result of the timed '{0}' is ignored: on timeout the code runs without the semaphore",
+        DiagnosticSeverity.Warning,
+        Description);
+
+    internal static readonly DiagnosticDescriptor SyncWaitRule = RuleDescriptors.Create(
+        RuleIds.SemaphoreSlimMisuse,
+        Title,
+        "'{0}' blocks a thread in async code; use 'await {0}Async'",
+        DiagnosticSeverity.Warning,
+        Description);
+
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(InsideTryRule, IgnoredResultRule, SyncWaitRule);
+
+    public override void Initialize(AnalysisContext context)
+    {
+        context.EnableConcurrentExecution();
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.RegisterCompilationStartAction(static start =>
+        {
+            var types = new KnownTypes(start.Compilation);
+            if (types.SemaphoreSlim is null)
+            {
+                return;
+            }
+
+            start.RegisterOperationAction(c => Analyze(c, types), OperationKind.Invocation);
+        });
+    }
+
+    private static void Analyze(OperationAnalysisContext context, KnownTypes types)
+    {
+        var invocation = (IInvocationOperation)context.Operation;
+        if (!LockApis.TryGetLockCall(invocation, types, out var call) || call.Kind != LockKind.SemaphoreSlim || !call.IsAcquire)
+        {
+            return;
+        }
+
+        var name = invocation.TargetMethod.Name;
+        var location = invocation.Syntax is Microsoft.CodeAnalysis.CSharp.Syntax.InvocationExpressionSyntax { Expression: Microsoft.CodeAnalysis.CSharp.Syntax.MemberAccessExpressionSyntax access }
+            ? access.Name.GetLocation()
+            : invocation.Syntax.GetLocation();
+
+        var statement = StatementOf(invocation);
+        if (statement is { Parent: IBlockOperation { Parent: ITryOperation { Finally: { } finallyBlock } tryOperation } body } &&
+            ReferenceEquals(tryOperation.Body, body) && call.Key is { } key && ReleasesUnconditionally(finallyBlock, key, types))
+        {
+            var properties = ImmutableDictionary<string, string?>.Empty;
+            if (call.Action == LockAction.Acquire && body.Operations.IndexOf(statement) == 0 && (call.IsAsync || !IsInAsyncCode(invocation, context.ContainingSymbol)))
+            {
+                properties = properties.Add(FixProperty, FixMoveBeforeTry);
+            }
+
+            context.ReportDiagnostic(Diagnostic.Create(InsideTryRule, location, properties, name));
+            return;
+        }
+
+        if (call.Action == LockAction.TryAcquire && statement is not null)
+        {
+            context.ReportDiagnostic(Diagnostic.Create(IgnoredResultRule, location, name));
+            return;
+        }
+
+        if (!call.IsAsync && IsInAsyncCode(invocation, context.ContainingSymbol))
+        {
+            var properties = ImmutableDictionary<string, string?>.Empty;
+            if (call.Action == LockAction.Acquire && statement is not null && invocation.Arguments.Length <= 1)
+            {
+                properties = properties.Add(FixProperty, FixWaitAsync);
+                if (invocation.Arguments.Length == 0 && SingleTokenParameter(invocation, context.ContainingSymbol, types) is { } token)
+                {
+                    properties = properties.Add(TokenProperty, token);
+                }
+            }
+
+            context.ReportDiagnostic(Diagnostic.Create(SyncWaitRule, location, properties, name));
+        }
+    }
+
+    /// <summary>The expression statement the call (or its await) forms, or null when its value is used.</summary>
+    private static IExpressionStatementOperation? StatementOf(IInvocationOperation invocation)
+    {
+        var parent = invocation.WalkUpConversions();
+        if (parent is IInvocationOperation { TargetMethod.Name: "ConfigureAwait" } configured)
+        {
+            parent = configured.WalkUpConversions();
+        }
+
+        if (parent is IAwaitOperation)
+        {
+            parent = parent.WalkUpConversions();
+        }
+
+        return parent as IExpressionStatementOperation;
+    }
+
+    private static bool ReleasesUnconditionally(IBlockOperation finallyBlock, ISymbol key, KnownTypes types)
+    {
+        foreach (var statement in finallyBlock.Operations)
+        {
+            if (LockRegions.TryGetStatementCall(statement, types, out var call, out _) &&
+                call.Action == LockAction.Release && SymbolEqualityComparer.Default.Equals(call.Key, key))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    internal static bool IsInAsyncCode(IOperation operation, ISymbol containingSymbol)
+    {
+        for (var parent = operation.Parent; parent is not null; parent = parent.Parent)
+        {
+            switch (parent)
+            {
+                case IAnonymousFunctionOperation lambda:
+                    return lambda.Symbol.IsAsync;
+                case ILocalFunctionOperation local:
+                    return local.Symbol.IsAsync;
+            }
+        }
+
+        return containingSymbol is IMethodSymbol { IsAsync: true };
+    }
+
+    private static string? SingleTokenParameter(IOperation operation, ISymbol containingSymbol, KnownTypes types)
+    {
+        IMethodSymbol? function = containingSymbol as IMethodSymbol;
+        for (var parent = operation.Parent; parent is not null; parent = parent.Parent)
+        {
+            if (parent is IAnonymousFunctionOperation lambda)
+            {
+                function = lambda.Symbol;
+                break;
+            }
+
+            if (parent is ILocalFunctionOperation local)
+            {
+                function = local.Symbol;
+                break;
+            }
+        }
+
+        string? found = null;
+        foreach (var parameter in function?.Parameters ?? ImmutableArray<IParameterSymbol>.Empty)
+        {
+            if (parameter.Type.Is(types.CancellationToken))
+            {
+                if (found is not null)
+                {
+                    return null;
+                }
+
+                found = parameter.Name;
+            }
+        }
+
+        return found;
+    }
+}

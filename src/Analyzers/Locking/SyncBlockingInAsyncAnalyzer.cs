@@ -1,0 +1,84 @@
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using ConcurrencyAnalyzers.Internals;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace ConcurrencyAnalyzers.Locking;
+
+/// <summary>
+/// CONC207 (Info): <c>.Result</c>, <c>.Wait()</c>, <c>GetAwaiter().GetResult()</c>, <c>Task.WaitAll</c>, <c>Thread.Sleep</c>
+/// in an async method or lambda. Silent where a lock is held (CONC202 / CONC205 report those).
+/// </summary>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class SyncBlockingInAsyncAnalyzer : DiagnosticAnalyzer
+{
+    internal static readonly DiagnosticDescriptor Rule = RuleDescriptors.Create(
+        RuleIds.SyncBlockingInAsync,
+        "Synchronous blocking in async code",
+        "'{0}' blocks a thread inside async code; use '{1}' instead",
+        DiagnosticSeverity.Info,
+        "An async method that blocks on a task or sleeps holds a thread-pool thread for the whole wait, starving the pool " +
+        "under load, and deadlocks under a single-threaded synchronization context when the awaited work needs that " +
+        "context. Await the task (or Task.Delay) instead.");
+
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(Rule);
+
+    public override void Initialize(AnalysisContext context)
+    {
+        context.EnableConcurrentExecution();
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.RegisterCompilationStartAction(static start =>
+        {
+            var types = new KnownTypes(start.Compilation);
+            if (types.Task is null || types.Monitor is null)
+            {
+                return;
+            }
+
+            start.RegisterOperationBlockAction(c => Analyze(c, types));
+        });
+    }
+
+    private static void Analyze(OperationBlockAnalysisContext context, KnownTypes types)
+    {
+        HashSet<ISymbol>? completed = null;
+        var reported = new HashSet<Location>();
+        LockFlow.Run(context, types, (operation, state, function, _) =>
+        {
+            if (function is not { IsAsync: true } || !state.IsEmpty)
+            {
+                return;
+            }
+
+            string description;
+            string replacement;
+            if (TaskBlocking.IsBlockingWait(operation, types, out description, out var task))
+            {
+                completed ??= TaskBlocking.CompletedTasks(context.OperationBlocks, types);
+                if (TaskBlocking.IsKnownComplete(task, completed))
+                {
+                    return;
+                }
+
+                replacement = task is null ? "await Task.WhenAll/WhenAny" : "await";
+            }
+            else if (operation is IInvocationOperation { TargetMethod: { Name: "Sleep", IsStatic: true } sleep } && sleep.ContainingType.Is(types.Thread))
+            {
+                description = "Thread.Sleep";
+                replacement = "await Task.Delay";
+            }
+            else
+            {
+                return;
+            }
+
+            var location = TaskBlocking.ReportLocation(operation);
+            if (reported.Add(location))
+            {
+                context.ReportDiagnostic(Diagnostic.Create(Rule, location, description, replacement));
+            }
+        });
+    }
+}

@@ -1,0 +1,163 @@
+using ConcurrencyAnalyzers.Locking;
+using Microsoft.CodeAnalysis.Testing;
+using Xunit;
+using Verify = ConcurrencyAnalyzers.Tests.Verifiers.CSharpAnalyzerVerifier<ConcurrencyAnalyzers.Locking.BlockingCallUnderLockAnalyzer>;
+
+namespace ConcurrencyAnalyzers.Tests.Locking;
+
+public sealed class BlockingCallUnderLockTests
+{
+    private static string Wrap(string body) => $$"""
+        using System;
+        using System.IO;
+        using System.Threading;
+        using System.Threading.Tasks;
+
+        class C
+        {
+            private readonly object _gate = new object();
+            private readonly SemaphoreSlim _sem = new SemaphoreSlim(1, 1);
+        {{body}}
+        }
+        """;
+
+    [Fact]
+    public Task Thread_Sleep_inside_lock_is_reported_with_names()
+        => Verify.VerifyAnalyzerAsync(
+            Wrap("""
+                public void M()
+                {
+                    lock (_gate) { Thread.{|#0:Sleep|}(100); }
+                }
+            """),
+            Verify.Diagnostic(BlockingCallUnderLockAnalyzer.Rule).WithLocation(0).WithArguments("Thread.Sleep", "_gate"));
+
+    [Fact]
+    public Task File_io_and_process_wait_under_Monitor_are_reported()
+        => Verify.VerifyAnalyzerAsync(Wrap("""
+                public void M(System.Diagnostics.Process p)
+                {
+                    Monitor.Enter(_gate);
+                    try
+                    {
+                        File.{|CONC205:WriteAllText|}("a", "b");
+                        p.{|CONC205:WaitForExit|}();
+                    }
+                    finally { Monitor.Exit(_gate); }
+                }
+            """));
+
+    [Fact]
+    public Task Console_and_event_wait_under_semaphore_are_reported()
+        => Verify.VerifyAnalyzerAsync(Wrap("""
+                public async Task M(ManualResetEvent signal)
+                {
+                    await _sem.WaitAsync();
+                    try
+                    {
+                        signal.{|CONC205:WaitOne|}();
+                        Console.{|CONC205:ReadLine|}();
+                    }
+                    finally { _sem.Release(); }
+                }
+            """));
+
+    [Fact]
+    public Task Http_send_under_lock_is_reported()
+        => Verify.VerifyAnalyzerAsync(Wrap("""
+                public void M(System.Net.Http.HttpClient client, System.Net.Http.HttpRequestMessage request)
+                {
+                    lock (_gate) { client.{|CONC205:Send|}(request); }
+                }
+            """));
+
+    [Fact]
+    public Task Configured_method_is_reported()
+    {
+        var test = new Verify.Test
+        {
+            TestCode = Wrap("""
+                public void M() { lock (_gate) { Store.{|CONC205:Save|}(); } }
+                static class Store { public static void Save() { } }
+            """),
+        };
+        test.TestState.AnalyzerConfigFiles.Add(("/.editorconfig", "root = true\n[*.cs]\nCONC205.blocking_methods = Store.Save"));
+        return test.RunAsync();
+    }
+
+    // ---- near misses ----
+
+    [Fact]
+    public Task Monitor_Wait_inside_lock_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(Wrap("""
+                private bool _ready;
+                public void M()
+                {
+                    lock (_gate) { while (!_ready) Monitor.Wait(_gate); }
+                }
+            """));
+
+    [Fact]
+    public Task Sleep_after_the_lock_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(Wrap("""
+                private int _n;
+                public void M()
+                {
+                    lock (_gate) { _n++; }
+                    Thread.Sleep(100);
+                }
+            """));
+
+    [Fact]
+    public Task Nested_lock_acquisition_is_not_a_blocking_call()
+        => Verify.VerifyAnalyzerAsync(Wrap("""
+                private readonly Mutex _mutex = new Mutex();
+                public void M()
+                {
+                    lock (_gate)
+                    {
+                        _mutex.WaitOne();
+                        try { } finally { _mutex.ReleaseMutex(); }
+                    }
+                }
+            """));
+
+    [Fact]
+    public Task Sleep_in_a_lambda_started_under_lock_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(Wrap("""
+                private Task _t = Task.CompletedTask;
+                public void M()
+                {
+                    lock (_gate) { _t = Task.Run(() => Thread.Sleep(10)); }
+                }
+            """));
+
+    [Fact]
+    public Task In_memory_work_under_lock_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(Wrap("""
+                private readonly MemoryStream _buffer = new MemoryStream();
+                public void M(byte[] data)
+                {
+                    lock (_gate) { _buffer.Write(data, 0, data.Length); }
+                }
+            """));
+
+    [Fact]
+    public Task Task_wait_under_lock_is_left_to_CONC202()
+        => Verify.VerifyAnalyzerAsync(Wrap("""
+                public void M()
+                {
+                    lock (_gate) { Task.Delay(10).Wait(); }
+                }
+            """));
+
+    [Fact]
+    public Task Half_typed_code_does_not_crash()
+        => new Verify.Test
+        {
+            TestCode = Wrap("""
+                public void M() { lock (_gate) { Thread.Sleep( } }
+            """),
+            CompilerDiagnostics = CompilerDiagnostics.None,
+        }.RunAsync();
+}

@@ -1,0 +1,221 @@
+using ConcurrencyAnalyzers.Locking;
+using Microsoft.CodeAnalysis.Testing;
+using Xunit;
+using Verify = ConcurrencyAnalyzers.Tests.Verifiers.CSharpAnalyzerVerifier<ConcurrencyAnalyzers.Locking.BlockingOnAsyncInsideLockAnalyzer>;
+
+namespace ConcurrencyAnalyzers.Tests.Locking;
+
+public sealed class BlockingOnAsyncInsideLockTests
+{
+    private const string Members = """
+            private readonly object _gate = new object();
+            private string? _token;
+            private Task<string> GetTokenAsync() => Task.FromResult("t");
+            private Task FlushAsync() => Task.CompletedTask;
+        """;
+
+    private static string Wrap(string body) => $$"""
+        using System.Collections.Generic;
+        using System.Threading;
+        using System.Threading.Tasks;
+
+        class C
+        {
+        {{Members}}
+        {{body}}
+        }
+        """;
+
+    [Fact]
+    public Task Result_inside_lock_is_reported_with_the_lock_name()
+        => Verify.VerifyAnalyzerAsync(
+            Wrap("""
+                public string Get()
+                {
+                    lock (_gate)
+                    {
+                        _token ??= GetTokenAsync().{|#0:Result|};
+                        return _token;
+                    }
+                }
+            """),
+            Verify.Diagnostic(BlockingOnAsyncInsideLockAnalyzer.BlockingRule).WithLocation(0).WithArguments(".Result", "_gate"));
+
+    [Fact]
+    public Task Wait_GetResult_and_WaitAll_inside_lock_are_reported()
+        => Verify.VerifyAnalyzerAsync(Wrap("""
+                public void M(Task a, Task b)
+                {
+                    lock (_gate)
+                    {
+                        FlushAsync().{|CONC202:Wait|}();
+                        GetTokenAsync().GetAwaiter().{|CONC202:GetResult|}();
+                        Task.{|CONC202:WaitAll|}(a, b);
+                    }
+                }
+            """));
+
+    [Fact]
+    public Task Result_under_explicit_Monitor_and_ReaderWriterLockSlim_is_reported()
+        => Verify.VerifyAnalyzerAsync(Wrap("""
+                private readonly ReaderWriterLockSlim _rw = new ReaderWriterLockSlim();
+                public string M()
+                {
+                    Monitor.Enter(_gate);
+                    try { return GetTokenAsync().{|CONC202:Result|}; }
+                    finally { Monitor.Exit(_gate); }
+                }
+                public string N()
+                {
+                    _rw.EnterReadLock();
+                    try { return GetTokenAsync().{|CONC202:Result|}; }
+                    finally { _rw.ExitReadLock(); }
+                }
+            """));
+
+    [Fact]
+    public Task Async_call_discarded_inside_lock_is_reported()
+        => Verify.VerifyAnalyzerAsync(
+            Wrap("""
+                private readonly List<int> _pending = new List<int>();
+                public void Add(int item)
+                {
+                    lock (_gate)
+                    {
+                        _pending.Add(item);
+                        if (_pending.Count >= 100)
+                            _ = {|#0:FlushAsync()|};
+                    }
+                }
+            """),
+            Verify.Diagnostic(BlockingOnAsyncInsideLockAnalyzer.StartedRule).WithLocation(0).WithArguments("FlushAsync", "_gate"));
+
+    [Fact]
+    public Task Async_call_started_inside_lock_and_awaited_after_it_is_reported()
+        => Verify.VerifyAnalyzerAsync(Wrap("""
+                public async Task M()
+                {
+                    Task t;
+                    lock (_gate)
+                    {
+                        t = {|CONC202:FlushAsync()|};
+                    }
+                    await t;
+                }
+            """));
+
+    [Fact]
+    public Task Result_inside_a_lambda_run_in_a_lock_body_is_reported_in_its_own_lock_only()
+        => Verify.VerifyAnalyzerAsync(Wrap("""
+                public void M()
+                {
+                    Task.Run(() =>
+                    {
+                        lock (_gate) { return GetTokenAsync().{|CONC202:Result|}; }
+                    });
+                }
+            """));
+
+    // ---- near misses ----
+
+    [Fact]
+    public Task Monitor_Wait_inside_lock_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(Wrap("""
+                private readonly Queue<int> _queue = new Queue<int>();
+                public int Take()
+                {
+                    lock (_gate)
+                    {
+                        while (_queue.Count == 0) Monitor.Wait(_gate);
+                        return _queue.Dequeue();
+                    }
+                }
+            """));
+
+    [Fact]
+    public Task Task_created_and_stored_in_a_field_under_lock_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(Wrap("""
+                private Task<string>? _tokenTask;
+                public Task<string> GetAsync()
+                {
+                    lock (_gate)
+                    {
+                        return _tokenTask ??= GetTokenAsync();
+                    }
+                }
+                public Task<string> Get2()
+                {
+                    lock (_gate) { _tokenTask = GetTokenAsync(); }
+                    return _tokenTask;
+                }
+            """));
+
+    [Fact]
+    public Task Result_after_await_Task_WhenAll_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(Wrap("""
+                private string _a = "", _b = "";
+                public async Task M()
+                {
+                    var first = GetTokenAsync();
+                    var second = GetTokenAsync();
+                    await Task.WhenAll(first, second);
+                    lock (_gate)
+                    {
+                        _a = first.Result;
+                        _b = second.Result;
+                    }
+                }
+            """));
+
+    [Fact]
+    public Task Result_outside_the_lock_and_after_release_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(Wrap("""
+                public string M()
+                {
+                    string token;
+                    lock (_gate) { token = _token ?? ""; }
+                    Monitor.Enter(_gate);
+                    try { } finally { Monitor.Exit(_gate); }
+                    return token + GetTokenAsync().Result;
+                }
+            """));
+
+    [Fact]
+    public Task Task_started_in_lock_in_async_method_as_statement_is_left_to_CS4014()
+        => new Verify.Test
+        {
+            TestCode = Wrap("""
+                public async Task M()
+                {
+                    lock (_gate) { FlushAsync(); }
+                    await Task.Yield();
+                }
+            """),
+            CompilerDiagnostics = CompilerDiagnostics.None,
+        }.RunAsync();
+
+    [Fact]
+    public Task Result_of_a_checked_completed_task_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(Wrap("""
+                public string? M(Task<string> pending)
+                {
+                    lock (_gate)
+                    {
+                        return pending.IsCompletedSuccessfully ? pending.Result : null;
+                    }
+                }
+            """));
+
+    [Fact]
+    public Task Half_typed_code_does_not_crash()
+        => new Verify.Test
+        {
+            TestCode = Wrap("""
+                public void M()
+                {
+                    lock (_gate) { Missing().Result
+                }
+            """),
+            CompilerDiagnostics = CompilerDiagnostics.None,
+        }.RunAsync();
+}

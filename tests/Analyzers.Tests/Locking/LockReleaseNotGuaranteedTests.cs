@@ -1,0 +1,355 @@
+using ConcurrencyAnalyzers.Locking;
+using Microsoft.CodeAnalysis.Testing;
+using Xunit;
+using Verify = ConcurrencyAnalyzers.Tests.Verifiers.CSharpCodeFixVerifier<
+    ConcurrencyAnalyzers.Locking.LockReleaseNotGuaranteedAnalyzer,
+    ConcurrencyAnalyzers.CodeFixes.Locking.LockReleaseNotGuaranteedCodeFix>;
+
+namespace ConcurrencyAnalyzers.Tests.Locking;
+
+public sealed class LockReleaseNotGuaranteedTests
+{
+    [Fact]
+    public Task ReaderWriterLockSlim_release_not_in_finally_is_wrapped_in_try_finally()
+        => Verify.VerifyCodeFixAsync(
+            """
+            using System.Collections.Generic;
+            using System.Threading;
+
+            class C
+            {
+                private readonly ReaderWriterLockSlim _rw = new ReaderWriterLockSlim();
+                private readonly Dictionary<string, int> _map = new Dictionary<string, int>();
+
+                public void Set(string key, string raw)
+                {
+                    {|#0:_rw.EnterWriteLock()|};
+                    // Parse may throw.
+                    _map[key] = int.Parse(raw);
+                    _rw.ExitWriteLock(); // done
+                }
+            }
+            """,
+            new[] { Verify.Diagnostic(LockReleaseNotGuaranteedAnalyzer.Rule).WithLocation(0).WithArguments("_rw") },
+            """
+            using System.Collections.Generic;
+            using System.Threading;
+
+            class C
+            {
+                private readonly ReaderWriterLockSlim _rw = new ReaderWriterLockSlim();
+                private readonly Dictionary<string, int> _map = new Dictionary<string, int>();
+
+                public void Set(string key, string raw)
+                {
+                    _rw.EnterWriteLock();
+                    try
+                    {
+                        // Parse may throw.
+                        _map[key] = int.Parse(raw);
+                    }
+                    finally
+                    {
+                        _rw.ExitWriteLock();
+                    } // done
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Monitor_Enter_Exit_pair_becomes_a_lock_statement()
+        => Verify.VerifyCodeFixAsync(
+            """
+            using System.Threading;
+
+            class C
+            {
+                private readonly object _gate = new object();
+                private int _count;
+
+                public void Add()
+                {
+                    // Count one more.
+                    {|CONC204:Monitor.Enter(_gate)|};
+                    _count++;
+                    Monitor.Exit(_gate);
+                }
+            }
+            """,
+            """
+            using System.Threading;
+
+            class C
+            {
+                private readonly object _gate = new object();
+                private int _count;
+
+                public void Add()
+                {
+                    // Count one more.
+                    lock (_gate)
+                    {
+                        _count++;
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Several_sites_are_fixed_together()
+        => Verify.VerifyCodeFixAsync(
+            """
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                private readonly SemaphoreSlim _sem = new SemaphoreSlim(1, 1);
+                private readonly Mutex _mutex = new Mutex();
+
+                public async Task A()
+                {
+                    await {|CONC204:_sem.WaitAsync()|};
+                    await Task.Delay(1);
+                    _sem.Release();
+                }
+
+                public void B()
+                {
+                    {|CONC204:_mutex.WaitOne()|};
+                    Work();
+                    _mutex.ReleaseMutex();
+                }
+
+                private static void Work() { }
+            }
+            """,
+            """
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                private readonly SemaphoreSlim _sem = new SemaphoreSlim(1, 1);
+                private readonly Mutex _mutex = new Mutex();
+
+                public async Task A()
+                {
+                    await _sem.WaitAsync();
+                    try
+                    {
+                        await Task.Delay(1);
+                    }
+                    finally
+                    {
+                        _sem.Release();
+                    }
+                }
+
+                public void B()
+                {
+                    _mutex.WaitOne();
+                    try
+                    {
+                        Work();
+                    }
+                    finally
+                    {
+                        _mutex.ReleaseMutex();
+                    }
+                }
+
+                private static void Work() { }
+            }
+            """);
+
+    [Fact]
+    public Task Release_on_several_branches_is_reported_without_a_fix()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading;
+
+            class C
+            {
+                private readonly object _gate = new object();
+                private int _count;
+
+                public bool Add()
+                {
+                    {|CONC204:Monitor.Enter(_gate)|};
+                    if (_count > 10)
+                    {
+                        Monitor.Exit(_gate);
+                        return false;
+                    }
+                    _count++;
+                    Monitor.Exit(_gate);
+                    return true;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task TryEnter_branch_with_release_outside_finally_is_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading;
+
+            class C
+            {
+                private readonly object _gate = new object();
+                private int _count;
+
+                public void Add()
+                {
+                    if ({|CONC204:Monitor.TryEnter(_gate, 100)|})
+                    {
+                        _count++;
+                        Monitor.Exit(_gate);
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Local_used_after_the_release_prevents_the_fix()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading;
+
+            class C
+            {
+                private SpinLock _spin = new SpinLock(false);
+                private int _count;
+
+                public int Add()
+                {
+                    bool taken = false;
+                    {|CONC204:_spin.Enter(ref taken)|};
+                    var value = ++_count;
+                    _spin.Exit();
+                    return value;
+                }
+            }
+            """);
+
+    // ---- near misses ----
+
+    [Fact]
+    public Task WaitAsync_before_try_with_release_in_finally_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                private readonly SemaphoreSlim _sem = new SemaphoreSlim(1, 1);
+
+                public async Task A(CancellationToken ct)
+                {
+                    await _sem.WaitAsync(ct);
+                    try { await Task.Delay(1, ct); }
+                    finally { _sem.Release(); }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task LockTaken_pattern_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading;
+
+            class C
+            {
+                private readonly object _gate = new object();
+                private SpinLock _spin = new SpinLock(false);
+
+                public void A()
+                {
+                    bool taken = false;
+                    try { Monitor.Enter(_gate, ref taken); }
+                    finally { if (taken) Monitor.Exit(_gate); }
+                }
+
+                public void B()
+                {
+                    bool taken = false;
+                    try { _spin.Enter(ref taken); }
+                    finally { if (taken) _spin.Exit(); }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Acquire_without_release_in_the_method_is_a_handoff_and_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading;
+
+            class C
+            {
+                private readonly SemaphoreSlim _sem = new SemaphoreSlim(1, 1);
+                public void Enter() => _sem.Wait();
+                public void Exit() => _sem.Release();
+            }
+            """);
+
+    [Fact]
+    public Task Throttle_released_in_the_work_items_finally_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                private readonly SemaphoreSlim _throttle = new SemaphoreSlim(4);
+
+                public async Task Start()
+                {
+                    await _throttle.WaitAsync();
+                    _ = Task.Run(() =>
+                    {
+                        try { } finally { _throttle.Release(); }
+                    });
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Lock_statement_and_EnterScope_are_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading;
+
+            class C
+            {
+                private readonly object _gate = new object();
+                private int _n;
+                public void A() { lock (_gate) { _n++; } }
+            }
+            """);
+
+    [Fact]
+    public Task Half_typed_code_does_not_crash()
+        => new Verify.Test
+        {
+            TestCode = """
+                using System.Threading;
+                class C
+                {
+                    public void A() { Monitor.Enter(_missing); Work(; Monitor.Exit(_missing); }
+                }
+                """,
+            FixedCode = """
+                using System.Threading;
+                class C
+                {
+                    public void A() { Monitor.Enter(_missing); Work(; Monitor.Exit(_missing); }
+                }
+                """,
+            CompilerDiagnostics = CompilerDiagnostics.None,
+        }.RunAsync();
+}

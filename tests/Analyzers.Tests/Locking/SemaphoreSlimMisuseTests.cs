@@ -1,0 +1,338 @@
+using ConcurrencyAnalyzers.Locking;
+using Microsoft.CodeAnalysis.Testing;
+using Xunit;
+using Verify = ConcurrencyAnalyzers.Tests.Verifiers.CSharpCodeFixVerifier<
+    ConcurrencyAnalyzers.Locking.SemaphoreSlimMisuseAnalyzer,
+    ConcurrencyAnalyzers.CodeFixes.Locking.SemaphoreSlimMisuseCodeFix>;
+
+namespace ConcurrencyAnalyzers.Tests.Locking;
+
+public sealed class SemaphoreSlimMisuseTests
+{
+    [Fact]
+    public Task WaitAsync_inside_try_is_moved_before_it()
+        => Verify.VerifyCodeFixAsync(
+            """
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                private readonly SemaphoreSlim _sem = new SemaphoreSlim(1, 1);
+
+                public async Task Save(CancellationToken ct)
+                {
+                    // Serialize writers.
+                    try
+                    {
+                        await _sem.{|#0:WaitAsync|}(ct); // take the gate
+                        await Task.Delay(1, ct);
+                    }
+                    finally
+                    {
+                        _sem.Release();
+                    }
+                }
+            }
+            """,
+            new[] { Verify.Diagnostic(SemaphoreSlimMisuseAnalyzer.InsideTryRule).WithLocation(0).WithArguments("WaitAsync") },
+            """
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                private readonly SemaphoreSlim _sem = new SemaphoreSlim(1, 1);
+
+                public async Task Save(CancellationToken ct)
+                {
+                    // Serialize writers.
+                    await _sem.WaitAsync(ct); // take the gate
+                    try
+                    {
+                        await Task.Delay(1, ct);
+                    }
+                    finally
+                    {
+                        _sem.Release();
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Sync_Wait_in_async_code_becomes_await_WaitAsync_with_the_token()
+        => Verify.VerifyCodeFixAsync(
+            """
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                private readonly SemaphoreSlim _sem = new SemaphoreSlim(1, 1);
+
+                public async Task A(CancellationToken ct)
+                {
+                    _sem.{|#0:Wait|}();
+                    try { await Task.Delay(1, ct); }
+                    finally { _sem.Release(); }
+                }
+
+                public async Task B(CancellationToken ct)
+                {
+                    _sem.{|CONC203:Wait|}(ct);
+                    try { await Task.Delay(1, ct); }
+                    finally { _sem.Release(); }
+                }
+            }
+            """,
+            new[] { Verify.Diagnostic(SemaphoreSlimMisuseAnalyzer.SyncWaitRule).WithLocation(0).WithArguments("Wait") },
+            """
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                private readonly SemaphoreSlim _sem = new SemaphoreSlim(1, 1);
+
+                public async Task A(CancellationToken ct)
+                {
+                    await _sem.WaitAsync(ct);
+                    try { await Task.Delay(1, ct); }
+                    finally { _sem.Release(); }
+                }
+
+                public async Task B(CancellationToken ct)
+                {
+                    await _sem.WaitAsync(ct);
+                    try { await Task.Delay(1, ct); }
+                    finally { _sem.Release(); }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Ignored_timed_wait_result_is_reported_without_a_fix()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                private readonly SemaphoreSlim _sem = new SemaphoreSlim(1, 1);
+
+                public async Task A()
+                {
+                    await _sem.{|#0:WaitAsync|}(TimeSpan.FromSeconds(2));
+                    try { await Task.Delay(1); }
+                    finally { _sem.Release(); }
+                }
+
+                public void B()
+                {
+                    _sem.{|CONC203:Wait|}(100);
+                    try { } finally { _sem.Release(); }
+                }
+            }
+            """,
+            Verify.Diagnostic(SemaphoreSlimMisuseAnalyzer.IgnoredResultRule).WithLocation(0).WithArguments("WaitAsync"));
+
+    [Fact]
+    public Task Timed_wait_inside_try_is_reported_once_without_a_fix()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                private readonly SemaphoreSlim _sem = new SemaphoreSlim(1, 1);
+
+                public async Task A(CancellationToken ct)
+                {
+                    try
+                    {
+                        await _sem.{|CONC203:WaitAsync|}(TimeSpan.FromSeconds(2), ct);
+                        await Task.Delay(1, ct);
+                    }
+                    finally { _sem.Release(); }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Wait_in_async_lambda_is_reported()
+        => Verify.VerifyCodeFixAsync(
+            """
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                private readonly SemaphoreSlim _sem = new SemaphoreSlim(1, 1);
+
+                public Func<Task> Make() => async () =>
+                {
+                    _sem.{|CONC203:Wait|}();
+                    try { await Task.Yield(); } finally { _sem.Release(); }
+                };
+            }
+            """,
+            """
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                private readonly SemaphoreSlim _sem = new SemaphoreSlim(1, 1);
+
+                public Func<Task> Make() => async () =>
+                {
+                    await _sem.WaitAsync();
+                    try { await Task.Yield(); } finally { _sem.Release(); }
+                };
+            }
+            """);
+
+    // ---- near misses ----
+
+    [Fact]
+    public Task WaitAsync_before_try_with_Release_in_finally_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                private readonly SemaphoreSlim _sem = new SemaphoreSlim(1, 1);
+
+                public async Task A(CancellationToken ct)
+                {
+                    await _sem.WaitAsync(ct).ConfigureAwait(false);
+                    try { await Task.Delay(1, ct); }
+                    finally { _sem.Release(); }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Acquired_flag_guarding_the_release_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                private readonly SemaphoreSlim _sem = new SemaphoreSlim(1, 1);
+
+                public async Task A(CancellationToken ct)
+                {
+                    var acquired = false;
+                    try
+                    {
+                        await _sem.WaitAsync(ct);
+                        acquired = true;
+                        await Task.Delay(1, ct);
+                    }
+                    finally
+                    {
+                        if (acquired) _sem.Release();
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Checked_timed_wait_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                private readonly SemaphoreSlim _sem = new SemaphoreSlim(1, 1);
+
+                public async Task A()
+                {
+                    if (!await _sem.WaitAsync(TimeSpan.FromSeconds(2)))
+                        throw new TimeoutException();
+                    try { await Task.Delay(1); }
+                    finally { _sem.Release(); }
+                }
+
+                public bool B() => _sem.Wait(0);
+            }
+            """);
+
+    [Fact]
+    public Task Sync_Wait_in_sync_code_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading;
+
+            class C
+            {
+                private readonly SemaphoreSlim _sem = new SemaphoreSlim(1, 1);
+
+                public void A()
+                {
+                    _sem.Wait();
+                    try { } finally { _sem.Release(); }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Sync_Wait_in_a_sync_lambda_inside_async_code_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                private readonly SemaphoreSlim _sem = new SemaphoreSlim(1, 1);
+
+                public async Task A()
+                {
+                    await Task.Run(() =>
+                    {
+                        _sem.Wait();
+                        try { } finally { _sem.Release(); }
+                    });
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Half_typed_code_does_not_crash()
+        => new Verify.Test
+        {
+            TestCode = """
+                using System.Threading;
+                class C
+                {
+                    private readonly SemaphoreSlim _sem = new SemaphoreSlim(1, 1);
+                    public void A() { _sem.Wait(; _missing.Release(); }
+                }
+                """,
+            FixedCode = """
+                using System.Threading;
+                class C
+                {
+                    private readonly SemaphoreSlim _sem = new SemaphoreSlim(1, 1);
+                    public void A() { _sem.Wait(; _missing.Release(); }
+                }
+                """,
+            CompilerDiagnostics = CompilerDiagnostics.None,
+        }.RunAsync();
+}

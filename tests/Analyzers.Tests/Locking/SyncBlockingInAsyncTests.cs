@@ -1,0 +1,145 @@
+using ConcurrencyAnalyzers.Locking;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Testing;
+using Xunit;
+using Verify = ConcurrencyAnalyzers.Tests.Verifiers.CSharpAnalyzerVerifier<ConcurrencyAnalyzers.Locking.SyncBlockingInAsyncAnalyzer>;
+
+namespace ConcurrencyAnalyzers.Tests.Locking;
+
+public sealed class SyncBlockingInAsyncTests
+{
+    private static string Wrap(string body) => $$"""
+        using System;
+        using System.Threading;
+        using System.Threading.Tasks;
+
+        class C
+        {
+            private readonly object _gate = new object();
+            private Task<int> LoadAsync() => Task.FromResult(1);
+        {{body}}
+        }
+        """;
+
+    [Fact]
+    public Task Result_in_async_method_is_reported_as_info()
+        => Verify.VerifyAnalyzerAsync(
+            Wrap("""
+                public async Task<int> M()
+                {
+                    await Task.Yield();
+                    return LoadAsync().{|#0:Result|};
+                }
+            """),
+            Verify.Diagnostic(SyncBlockingInAsyncAnalyzer.Rule).WithLocation(0).WithArguments(".Result", "await").WithSeverity(DiagnosticSeverity.Info));
+
+    [Fact]
+    public Task Wait_GetResult_and_Sleep_in_async_code_are_reported()
+        => Verify.VerifyAnalyzerAsync(Wrap("""
+                public async Task M()
+                {
+                    LoadAsync().{|CONC207:Wait|}();
+                    LoadAsync().GetAwaiter().{|CONC207:GetResult|}();
+                    Thread.{|CONC207:Sleep|}(10);
+                    await Task.Yield();
+                }
+            """));
+
+    [Fact]
+    public Task Blocking_in_async_lambda_is_reported()
+        => Verify.VerifyAnalyzerAsync(Wrap("""
+                public void M()
+                {
+                    Func<Task> f = async () => { await Task.Yield(); Task.{|CONC207:WaitAll|}(LoadAsync()); };
+                }
+            """));
+
+    [Fact]
+    public Task Result_in_async_local_function_is_reported()
+        => Verify.VerifyAnalyzerAsync(Wrap("""
+                public Task<int> M()
+                {
+                    return Local();
+                    async Task<int> Local() { await Task.Yield(); return LoadAsync().{|CONC207:Result|}; }
+                }
+            """));
+
+    // ---- near misses ----
+
+    [Fact]
+    public Task Result_after_await_WhenAll_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(Wrap("""
+                public async Task<int> M()
+                {
+                    var a = LoadAsync();
+                    var b = LoadAsync();
+                    await Task.WhenAll(a, b);
+                    return a.Result + b.Result;
+                }
+            """));
+
+    [Fact]
+    public Task Result_of_an_awaited_task_and_WhenAny_winner_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(Wrap("""
+                public async Task<int> M()
+                {
+                    var a = LoadAsync();
+                    await a;
+                    var winner = await Task.WhenAny(LoadAsync(), LoadAsync());
+                    return a.Result + winner.Result;
+                }
+            """));
+
+    [Fact]
+    public Task Blocking_in_sync_method_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(Wrap("""
+                public int M() => LoadAsync().Result;
+            """));
+
+    [Fact]
+    public Task Sync_lambda_inside_async_method_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(Wrap("""
+                public async Task M()
+                {
+                    await Task.Run(() => Thread.Sleep(10));
+                    var c = LoadAsync().ContinueWith(t => t.Result + 1);
+                    await c;
+                }
+            """));
+
+    [Fact]
+    public Task Blocking_under_a_lock_is_left_to_CONC202_and_CONC205()
+        => Verify.VerifyAnalyzerAsync(Wrap("""
+                private readonly SemaphoreSlim _sem = new SemaphoreSlim(1, 1);
+                public async Task M()
+                {
+                    await _sem.WaitAsync();
+                    try
+                    {
+                        Thread.Sleep(10);
+                        _ = LoadAsync().Result;
+                    }
+                    finally { _sem.Release(); }
+                }
+            """));
+
+    [Fact]
+    public Task Result_guarded_by_IsCompleted_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(Wrap("""
+                public async Task<int> M(Task<int> t)
+                {
+                    if (t.IsCompleted) return t.Result;
+                    return await t;
+                }
+            """));
+
+    [Fact]
+    public Task Half_typed_code_does_not_crash()
+        => new Verify.Test
+        {
+            TestCode = Wrap("""
+                public async Task M() { Missing().Result
+            """),
+            CompilerDiagnostics = CompilerDiagnostics.None,
+        }.RunAsync();
+}
