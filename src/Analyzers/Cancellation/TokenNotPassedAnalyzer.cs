@@ -93,9 +93,9 @@ public sealed class TokenNotPassedAnalyzer : DiagnosticAnalyzer
         }
 
         var token = ReachableToken(invocation, owner, types);
-        if (token is null)
+        if (token is null || TimeoutAbandonsWorkAnalyzer.IsRacedAgainstTimeout(invocation, types))
         {
-            return null;
+            return null; // no token; or a timeout race that CONC404 reports
         }
 
         var inCleanup = IsInCleanup(invocation);

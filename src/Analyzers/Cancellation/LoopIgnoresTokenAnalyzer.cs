@@ -1,0 +1,176 @@
+using System.Collections.Immutable;
+using ConcurrencyAnalyzers.Analysis;
+using ConcurrencyAnalyzers.Internals;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace ConcurrencyAnalyzers.Cancellation;
+
+/// <summary>
+/// CONC402: a <c>while</c>/<c>do</c>/<c>for</c> loop that is not counted (constant-true or data-dependent), does slow
+/// work (awaits or blocks), and never looks at the token in scope. Loops where some call could take the token are
+/// CONC401's (passing it makes the loop observe it); loops in spawned delegates are CONC101's.
+/// </summary>
+[DiagnosticAnalyzer(Microsoft.CodeAnalysis.LanguageNames.CSharp)]
+public sealed class LoopIgnoresTokenAnalyzer : DiagnosticAnalyzer
+{
+    public const string TokenProperty = "Token";
+
+    internal static readonly DiagnosticDescriptor Rule = RuleDescriptors.Create(
+        RuleIds.LoopIgnoresToken,
+        "Loop never observes the cancellation token",
+        "This loop waits or awaits on every pass but never observes '{0}': cancellation cannot stop it",
+        DiagnosticSeverity.Warning,
+        "A loop that keeps awaiting or blocking without ever checking the token in scope keeps running after its caller " +
+        "was cancelled: shutdown hangs until the loop ends by itself, if it ever does. Check the token on each pass.");
+
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(Rule);
+
+    public override void Initialize(AnalysisContext context)
+    {
+        context.EnableConcurrentExecution();
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.RegisterCompilationStartAction(static start =>
+        {
+            var types = new KnownTypes(start.Compilation);
+            if (types.CancellationToken is null)
+            {
+                return;
+            }
+
+            start.RegisterOperationAction(c => Analyze(c, types), OperationKind.Loop);
+        });
+    }
+
+    private static void Analyze(OperationAnalysisContext context, KnownTypes types)
+    {
+        var loop = (ILoopOperation)context.Operation;
+        if (loop is IForEachLoopOperation || !IsUncounted(loop) || !DoesSlowWork(loop, types) ||
+            CancellationTokens.ObservesToken(loop, types) || IsInSpawnedDelegate(loop))
+        {
+            return;
+        }
+
+        var token = TokenNotPassedAnalyzer.ReachableToken(loop, context.ContainingSymbol, types);
+        if (token is null || HasCancellableCall(loop, context.ContainingSymbol, types))
+        {
+            return;
+        }
+
+        var keyword = loop.Syntax switch
+        {
+            WhileStatementSyntax w => w.WhileKeyword.GetLocation(),
+            DoStatementSyntax d => d.DoKeyword.GetLocation(),
+            ForStatementSyntax f => f.ForKeyword.GetLocation(),
+            _ => null,
+        };
+        if (keyword is null)
+        {
+            return;
+        }
+
+        context.ReportDiagnostic(Diagnostic.Create(
+            Rule, keyword, ImmutableDictionary<string, string?>.Empty.Add(TokenProperty, token.ExpressionText), token.ExpressionText));
+    }
+
+    /// <summary>Not a counted <c>for</c> (<c>i &lt; n</c> with an increment): constant-true, or a data-dependent condition.</summary>
+    private static bool IsUncounted(ILoopOperation loop)
+    {
+        switch (loop)
+        {
+            case IForLoopOperation forLoop:
+                return forLoop.Condition is null || forLoop.Condition.ConstantValue is { HasValue: true, Value: true } || forLoop.AtLoopBottom.IsEmpty;
+            case IWhileLoopOperation whileLoop:
+                return whileLoop.Condition is not null;
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>The body awaits, sleeps or blocks: the kind of loop that can run for a long time.</summary>
+    private static bool DoesSlowWork(IOperation? body, KnownTypes types)
+    {
+        if (body is null)
+        {
+            return false;
+        }
+
+        foreach (var operation in body.DescendantsAndSelf())
+        {
+            switch (operation)
+            {
+                case IAwaitOperation:
+                    return true;
+                case IInvocationOperation invocation when IsBlockingWait(invocation.TargetMethod, types):
+                    return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool IsBlockingWait(IMethodSymbol method, KnownTypes types)
+    {
+        var type = method.ContainingType;
+        return method.Name switch
+        {
+            "Sleep" => type.Is(types.Thread),
+            "Wait" or "WaitAll" or "WaitAny" => type.InheritsFromOrEquals(types.Task) || type.InheritsFromOrEquals(types.WaitHandle),
+            "WaitOne" => type.InheritsFromOrEquals(types.WaitHandle),
+            "Join" => type.Is(types.Thread),
+            "GetResult" => type.Name is "TaskAwaiter" or "ValueTaskAwaiter",
+            _ => false,
+        };
+    }
+
+    /// <summary>Some call inside could take the token: CONC401 reports it, and passing it fixes this loop too.</summary>
+    private static bool HasCancellableCall(ILoopOperation loop, ISymbol owner, KnownTypes types)
+    {
+        foreach (var operation in loop.Descendants())
+        {
+            if (operation is IInvocationOperation invocation && TokenNotPassedAnalyzer.Find(invocation, owner, types) is not null)
+            {
+                return true;
+            }
+
+            if (operation is IForEachLoopOperation { IsAsynchronous: true } ||
+                operation is IInvocationOperation { TargetMethod.Name: "WaitForNextTickAsync" }) // CONC108's
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Inside a delegate handed to Task.Run / StartNew / new Thread / ThreadPool: CONC101 owns that loop.</summary>
+    private static bool IsInSpawnedDelegate(IOperation operation)
+    {
+        for (var current = operation.Parent; current is not null; current = current.Parent)
+        {
+            if (current is not IAnonymousFunctionOperation lambda)
+            {
+                continue;
+            }
+
+            var parent = lambda.WalkUpConversions();
+            if (parent is IDelegateCreationOperation)
+            {
+                parent = parent.WalkUpConversions();
+            }
+
+            switch (parent)
+            {
+                case IArgumentOperation { Parent: IInvocationOperation invocation }
+                    when invocation.TargetMethod.Name is "Run" or "StartNew" or "QueueUserWorkItem" or "UnsafeQueueUserWorkItem":
+                    return true;
+                case IArgumentOperation { Parent: IObjectCreationOperation creation } when creation.Type?.Name == "Thread":
+                    return true;
+            }
+        }
+
+        return false;
+    }
+}

@@ -1,0 +1,111 @@
+using System.Collections.Immutable;
+using System.Composition;
+using System.Threading;
+using System.Threading.Tasks;
+using ConcurrencyAnalyzers.Cancellation;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CodeActions;
+using Microsoft.CodeAnalysis.CodeFixes;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Formatting;
+
+namespace ConcurrencyAnalyzers.CodeFixes.Cancellation;
+
+/// <summary>
+/// CONC403 fix: <c>using var cts = …;</c> (C# 8+), or <c>using (var cts = …) { rest of the block }</c> for C# 7.3;
+/// <c>using var registration = token.Register(…);</c> in async code (C# 8+).
+/// </summary>
+[ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(TokenSourceNotDisposedCodeFix)), Shared]
+public sealed class TokenSourceNotDisposedCodeFix : CodeFixProvider
+{
+    private const string Title = "Dispose it with 'using'";
+
+    public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(RuleIds.TokenSourceNotDisposed);
+
+    public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
+
+    public override async Task RegisterCodeFixesAsync(CodeFixContext context)
+    {
+        var root = await context.Document.GetSyntaxRootAsync(context.CancellationToken).ConfigureAwait(false);
+        if (root is null)
+        {
+            return;
+        }
+
+        var usingDeclarations = root.SyntaxTree.Options is CSharpParseOptions { LanguageVersion: >= LanguageVersion.CSharp8 };
+        foreach (var diagnostic in context.Diagnostics)
+        {
+            if (!diagnostic.Properties.TryGetValue(TokenSourceNotDisposedAnalyzer.FixableProperty, out var fixable) || fixable != "true" ||
+                !diagnostic.Properties.TryGetValue(TokenSourceNotDisposedAnalyzer.KindProperty, out var kind))
+            {
+                continue;
+            }
+
+            var node = root.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true);
+            var document = context.Document;
+            if (kind == TokenSourceNotDisposedAnalyzer.KindLocal &&
+                node.FirstAncestorOrSelf<LocalDeclarationStatementSyntax>() is { Declaration.Variables.Count: 1, UsingKeyword.RawKind: 0 } declaration &&
+                declaration.Parent is BlockSyntax block)
+            {
+                context.RegisterCodeFix(
+                    CodeAction.Create(Title, _ => Task.FromResult(document.WithSyntaxRoot(AddUsing(root, block, declaration, usingDeclarations))), RuleIds.TokenSourceNotDisposed),
+                    diagnostic);
+            }
+            else if (kind == TokenSourceNotDisposedAnalyzer.KindRegistration && usingDeclarations &&
+                     node.FirstAncestorOrSelf<ExpressionStatementSyntax>() is { Parent: BlockSyntax } statement)
+            {
+                context.RegisterCodeFix(
+                    CodeAction.Create(Title, ct => KeepRegistrationAsync(document, root, statement, ct), RuleIds.TokenSourceNotDisposed),
+                    diagnostic);
+            }
+        }
+    }
+
+    private static SyntaxNode AddUsing(SyntaxNode root, BlockSyntax block, LocalDeclarationStatementSyntax declaration, bool usingDeclarations)
+    {
+        if (usingDeclarations)
+        {
+            var leading = declaration.GetLeadingTrivia();
+            var updated = declaration
+                .WithLeadingTrivia(SyntaxFactory.TriviaList())
+                .WithUsingKeyword(SyntaxFactory.Token(SyntaxKind.UsingKeyword).WithTrailingTrivia(SyntaxFactory.Space))
+                .WithLeadingTrivia(leading);
+            return root.ReplaceNode(declaration, updated);
+        }
+
+        // C# 7.3: using (var cts = …) { the statements that follow }
+        var index = block.Statements.IndexOf(declaration);
+        var rest = SyntaxFactory.List(System.Linq.Enumerable.Skip(block.Statements, index + 1));
+        var usingStatement = SyntaxFactory.UsingStatement(
+                declaration.Declaration.WithoutTrivia(),
+                null,
+                SyntaxFactory.Block(rest))
+            .WithLeadingTrivia(declaration.GetLeadingTrivia())
+            .WithTrailingTrivia(declaration.GetTrailingTrivia())
+            .WithAdditionalAnnotations(Formatter.Annotation);
+        var statements = SyntaxFactory.List(System.Linq.Enumerable.Take(block.Statements, index)).Add(usingStatement);
+        return root.ReplaceNode(block, block.WithStatements(statements));
+    }
+
+    private static async Task<Document> KeepRegistrationAsync(Document document, SyntaxNode root, ExpressionStatementSyntax statement, CancellationToken cancellationToken)
+    {
+        var model = await document.GetSemanticModelAsync(cancellationToken).ConfigureAwait(false);
+        var name = "registration";
+        for (var i = 2; model is not null && model.LookupSymbols(statement.SpanStart, name: name).Length > 0; i++)
+        {
+            name = "registration" + i;
+        }
+
+        var declaration = SyntaxFactory.LocalDeclarationStatement(
+                SyntaxFactory.VariableDeclaration(
+                    SyntaxFactory.IdentifierName("var"),
+                    SyntaxFactory.SingletonSeparatedList(
+                        SyntaxFactory.VariableDeclarator(SyntaxFactory.Identifier(name))
+                            .WithInitializer(SyntaxFactory.EqualsValueClause(statement.Expression.WithoutTrivia())))))
+            .WithUsingKeyword(SyntaxFactory.Token(SyntaxKind.UsingKeyword))
+            .WithAdditionalAnnotations(Formatter.Annotation)
+            .WithTriviaFrom(statement);
+        return document.WithSyntaxRoot(root.ReplaceNode(statement, declaration));
+    }
+}

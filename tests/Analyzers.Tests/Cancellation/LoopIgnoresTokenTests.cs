@@ -1,0 +1,283 @@
+using ConcurrencyAnalyzers.Cancellation;
+using Microsoft.CodeAnalysis.Testing;
+using Xunit;
+using Verify = ConcurrencyAnalyzers.Tests.Verifiers.CSharpCodeFixVerifier<
+    ConcurrencyAnalyzers.Cancellation.LoopIgnoresTokenAnalyzer,
+    ConcurrencyAnalyzers.CodeFixes.Cancellation.LoopIgnoresTokenCodeFix>;
+
+namespace ConcurrencyAnalyzers.Tests.Cancellation;
+
+public sealed class LoopIgnoresTokenTests
+{
+    private const string Queue = """
+        using System.Threading;
+        using System.Threading.Tasks;
+
+        interface IQueue { Task<string?> DequeueAsync(); bool TryTake(out string item); void Handle(string item); }
+
+        """;
+
+    [Fact]
+    public Task Constant_true_loop_that_awaits_is_reported_and_fixed()
+        => Verify.VerifyCodeFixAsync(
+            Queue + """
+            class C
+            {
+                async Task PumpAsync(IQueue queue, CancellationToken ct)
+                {
+                    {|#0:while|} (true)
+                    {
+                        // next message
+                        var item = await queue.DequeueAsync();
+                        if (item is null) break;
+                        queue.Handle(item);
+                    }
+                }
+            }
+            """,
+            new[] { Verify.Diagnostic(LoopIgnoresTokenAnalyzer.Rule).WithLocation(0).WithArguments("ct") },
+            Queue + """
+            class C
+            {
+                async Task PumpAsync(IQueue queue, CancellationToken ct)
+                {
+                    while (true)
+                    {
+                        ct.ThrowIfCancellationRequested();
+                        // next message
+                        var item = await queue.DequeueAsync();
+                        if (item is null) break;
+                        queue.Handle(item);
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Data_dependent_loops_that_block_are_reported_Fix_All()
+        => Verify.VerifyCodeFixAsync(
+            Queue + """
+            class C
+            {
+                void Drain(IQueue queue, CancellationToken cancellationToken)
+                {
+                    {|CONC402:while|} (queue.TryTake(out var item))
+                        Thread.Sleep(10);
+                    {|CONC402:do|}
+                    {
+                        Thread.Sleep(10);
+                    }
+                    while (queue.TryTake(out _));
+                    {|CONC402:for|} (;;)
+                    {
+                        Thread.Sleep(1);
+                    }
+                }
+            }
+            """,
+            Queue + """
+            class C
+            {
+                void Drain(IQueue queue, CancellationToken cancellationToken)
+                {
+                    while (queue.TryTake(out var item))
+                    {
+                        cancellationToken.ThrowIfCancellationRequested();
+                        Thread.Sleep(10);
+                    }
+                    do
+                    {
+                        cancellationToken.ThrowIfCancellationRequested();
+                        Thread.Sleep(10);
+                    }
+                    while (queue.TryTake(out _));
+                    for (;;)
+                    {
+                        cancellationToken.ThrowIfCancellationRequested();
+                        Thread.Sleep(1);
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Loop_in_a_lambda_uses_the_lambdas_token()
+        => Verify.VerifyCodeFixAsync(
+            Queue + """
+            class C
+            {
+                Task RunAsync(IQueue[] queues, CancellationToken ct)
+                    => Parallel.ForEachAsync(queues, ct, async (queue, token) =>
+                    {
+                        {|CONC402:while|} (await queue.DequeueAsync() is { } item)
+                        {
+                            queue.Handle(item);
+                        }
+                    });
+            }
+            """,
+            Queue + """
+            class C
+            {
+                Task RunAsync(IQueue[] queues, CancellationToken ct)
+                    => Parallel.ForEachAsync(queues, ct, async (queue, token) =>
+                    {
+                        while (await queue.DequeueAsync() is { } item)
+                        {
+                            token.ThrowIfCancellationRequested();
+                            queue.Handle(item);
+                        }
+                    });
+            }
+            """);
+
+    // ---- negatives ----
+
+    [Fact]
+    public Task Loops_that_observe_a_token_are_fine()
+        => Verify.VerifyAnalyzerAsync(Queue + """
+            class C
+            {
+                async Task PumpAsync(IQueue queue, CancellationToken ct)
+                {
+                    using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                    while (!ct.IsCancellationRequested) { await queue.DequeueAsync(); }
+                    while (true) { linked.Token.ThrowIfCancellationRequested(); await queue.DequeueAsync(); }
+                    while (true) { await Task.Delay(10, linked.Token); }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Counted_and_foreach_loops_and_cheap_loops_are_fine()
+        => Verify.VerifyAnalyzerAsync(Queue + """
+            class C
+            {
+                async Task RunAsync(IQueue queue, string[] items, CancellationToken ct)
+                {
+                    for (var i = 0; i < items.Length; i++) { await queue.DequeueAsync(); }
+                    foreach (var item in items) { await queue.DequeueAsync(); }
+                    while (queue.TryTake(out var item)) { queue.Handle(item); }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Loop_with_a_call_that_could_take_the_token_is_CONC401s()
+        => Verify.VerifyAnalyzerAsync(Queue + """
+            class C
+            {
+                async Task RunAsync(IQueue queue, CancellationToken ct)
+                {
+                    while (true) { await Task.Delay(1000); queue.Handle("x"); }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Spawned_loop_is_CONC101s()
+        => Verify.VerifyAnalyzerAsync(Queue + """
+            class C
+            {
+                void Start(IQueue queue, CancellationToken ct)
+                {
+                    Task.Run(async () => { while (true) { await queue.DequeueAsync(); } }, ct);
+                    new Thread(() => { while (true) { Thread.Sleep(100); } }).Start();
+                }
+            }
+            """);
+
+    [Fact]
+    public Task No_token_in_scope_and_nullable_token_are_fine()
+        => Verify.VerifyAnalyzerAsync(Queue + """
+            class C
+            {
+                async Task RunAsync(IQueue queue, CancellationToken? ct)
+                {
+                    while (true) { await queue.DequeueAsync(); }
+                }
+
+                async Task OtherAsync(IQueue queue)
+                {
+                    while (true) { await queue.DequeueAsync(); }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task PeriodicTimer_loop_is_CONC108s()
+        => Verify.VerifyAnalyzerAsync(Queue + """
+            class C
+            {
+                async Task RunAsync(PeriodicTimer timer, IQueue queue, CancellationToken ct)
+                {
+                    while (await timer.WaitForNextTickAsync()) { queue.Handle("tick"); }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Static_local_function_cannot_reach_the_token()
+        => Verify.VerifyAnalyzerAsync(Queue + """
+            class C
+            {
+                void Run(CancellationToken ct)
+                {
+                    Local();
+                    static void Local() { while (true) { Thread.Sleep(100); } }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Half_typed_code_does_not_crash()
+        => new Verify.Test
+        {
+            TestCode = """
+                using System.Threading;
+                class C
+                {
+                    void Run(CancellationToken ct)
+                    {
+                        while (Missing() { Thread.Sleep(
+                    }
+                }
+                """,
+            CompilerDiagnostics = CompilerDiagnostics.None,
+        }.RunAsync();
+
+    [Fact]
+    public Task CSharp73_fix_works()
+        => new Verify.Test
+        {
+            ReferenceAssemblies = Verifiers.TestReferences.NetStandard20,
+            LanguageVersion = Microsoft.CodeAnalysis.CSharp.LanguageVersion.CSharp7_3,
+            TestCode = """
+                using System.Threading;
+                class C
+                {
+                    void Run(CancellationToken ct)
+                    {
+                        {|CONC402:while|} (true)
+                        {
+                            Thread.Sleep(100);
+                        }
+                    }
+                }
+                """,
+            FixedCode = """
+                using System.Threading;
+                class C
+                {
+                    void Run(CancellationToken ct)
+                    {
+                        while (true)
+                        {
+                            ct.ThrowIfCancellationRequested();
+                            Thread.Sleep(100);
+                        }
+                    }
+                }
+                """,
+        }.RunAsync();
+}

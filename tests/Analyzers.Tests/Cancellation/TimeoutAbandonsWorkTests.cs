@@ -1,0 +1,174 @@
+using ConcurrencyAnalyzers.Cancellation;
+using Microsoft.CodeAnalysis.Testing;
+using Xunit;
+using Verify = ConcurrencyAnalyzers.Tests.Verifiers.CSharpAnalyzerVerifier<
+    ConcurrencyAnalyzers.Cancellation.TimeoutAbandonsWorkAnalyzer>;
+
+namespace ConcurrencyAnalyzers.Tests.Cancellation;
+
+public sealed class TimeoutAbandonsWorkTests
+{
+    private const string Db = """
+        using System;
+        using System.Threading;
+        using System.Threading.Tasks;
+
+        class Db
+        {
+            public Task<int> QueryAsync(string sql) => Task.FromResult(0);
+            public Task<int> QueryAsync(string sql, CancellationToken ct) => Task.FromResult(0);
+            public Task<int> CountAsync(CancellationToken ct = default) => Task.FromResult(0);
+            public Task<int> LegacyAsync(string sql) => Task.FromResult(0);
+        }
+
+        """;
+
+    [Fact]
+    public Task WhenAny_with_Delay_over_work_without_token_is_reported()
+        => Verify.VerifyAnalyzerAsync(Db + """
+            class C
+            {
+                async Task<int> RunAsync(Db db, string sql)
+                {
+                    var query = db.QueryAsync(sql);
+                    if (await Task.{|#0:WhenAny|}(query, Task.Delay(TimeSpan.FromSeconds(1))) != query)
+                        throw new TimeoutException();
+                    return await query;
+                }
+            }
+            """, Verify.Diagnostic(TimeoutAbandonsWorkAnalyzer.Rule).WithLocation(0).WithArguments("WhenAny", "QueryAsync"));
+
+    [Fact]
+    public Task WaitAsync_timeout_on_work_without_token_is_reported()
+        => Verify.VerifyAnalyzerAsync(Db + """
+            class C
+            {
+                Task<int> RunAsync(Db db) => db.CountAsync().{|#0:WaitAsync|}(TimeSpan.FromSeconds(1));
+            }
+            """, Verify.Diagnostic(TimeoutAbandonsWorkAnalyzer.Rule).WithLocation(0).WithArguments("WaitAsync", "CountAsync"));
+
+    [Fact]
+    public Task Inline_work_in_WhenAny_array_is_reported()
+        => Verify.VerifyAnalyzerAsync(Db + """
+            class C
+            {
+                async Task RunAsync(Db db)
+                {
+                    await Task.{|CONC404:WhenAny|}(new[] { db.QueryAsync("x"), Task.Delay(100) });
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Work_in_a_method_with_a_token_is_CONC404_not_CONC401()
+        => new CSharpAnalyzerTestWithBoth
+        {
+            TestCode = Db + """
+                class C
+                {
+                    Task<int> RunAsync(Db db, CancellationToken ct) => db.CountAsync().{|CONC404:WaitAsync|}(TimeSpan.FromSeconds(1));
+                }
+                """,
+        }.RunAsync();
+
+    // ---- negatives ----
+
+    [Fact]
+    public Task Work_that_got_a_token_is_fine()
+        => Verify.VerifyAnalyzerAsync(Db + """
+            class C
+            {
+                async Task<int> RunAsync(Db db, CancellationToken ct)
+                {
+                    using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                    cts.CancelAfter(1000);
+                    var query = db.QueryAsync("x", cts.Token);
+                    await Task.WhenAny(query, Task.Delay(1000, ct));
+                    return await db.CountAsync(cts.Token).WaitAsync(TimeSpan.FromSeconds(1));
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Work_without_a_cancellable_API_is_fine()
+        => Verify.VerifyAnalyzerAsync(Db + """
+            class C
+            {
+                async Task<int> RunAsync(Db db)
+                {
+                    var legacy = db.LegacyAsync("x");
+                    await Task.WhenAny(legacy, Task.Delay(1000));
+                    return await db.LegacyAsync("y").WaitAsync(TimeSpan.FromSeconds(1));
+                }
+            }
+            """);
+
+    [Fact]
+    public Task WhenAny_without_Delay_and_WaitAsync_with_a_token_are_fine()
+        => Verify.VerifyAnalyzerAsync(Db + """
+            class C
+            {
+                async Task RunAsync(Db db, CancellationToken ct)
+                {
+                    await Task.WhenAny(db.QueryAsync("a"), db.QueryAsync("b"));
+                    await db.CountAsync().WaitAsync(ct);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Task_reassigned_is_not_guessed()
+        => Verify.VerifyAnalyzerAsync(Db + """
+            class C
+            {
+                async Task RunAsync(Db db, CancellationToken ct)
+                {
+                    var work = db.QueryAsync("a");
+                    work = db.QueryAsync("b", ct);
+                    await Task.WhenAny(work, Task.Delay(10));
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Half_typed_code_does_not_crash()
+        => new Verify.Test
+        {
+            TestCode = Db + """
+                class C
+                {
+                    async Task RunAsync(Db db) { await Task.WhenAny(db.QueryAsync(, Task.Delay( }
+                }
+                """,
+            CompilerDiagnostics = CompilerDiagnostics.None,
+        }.RunAsync();
+
+    [Fact]
+    public Task Netstandard20_without_WaitAsync_does_not_crash()
+        => new Verify.Test
+        {
+            ReferenceAssemblies = Verifiers.TestReferences.NetStandard20,
+            LanguageVersion = Microsoft.CodeAnalysis.CSharp.LanguageVersion.CSharp7_3,
+            TestCode = """
+                using System.Threading;
+                using System.Threading.Tasks;
+                class C
+                {
+                    Task<int> Work(CancellationToken ct = default(CancellationToken)) => Task.FromResult(1);
+                    async Task RunAsync() { await Task.{|CONC404:WhenAny|}(Work(), Task.Delay(10)); }
+                }
+                """,
+        }.RunAsync();
+
+    /// <summary>CONC404 and CONC401 together: the race is reported once, by CONC404.</summary>
+    private sealed class CSharpAnalyzerTestWithBoth : Microsoft.CodeAnalysis.CSharp.Testing.CSharpAnalyzerTest<TimeoutAbandonsWorkAnalyzer, DefaultVerifier>
+    {
+        public CSharpAnalyzerTestWithBoth()
+        {
+            ReferenceAssemblies = Verifiers.TestReferences.Net80;
+        }
+
+        protected override IEnumerable<Microsoft.CodeAnalysis.Diagnostics.DiagnosticAnalyzer> GetDiagnosticAnalyzers()
+            => new Microsoft.CodeAnalysis.Diagnostics.DiagnosticAnalyzer[] { new TimeoutAbandonsWorkAnalyzer(), new TokenNotPassedAnalyzer() };
+    }
+}
