@@ -13,6 +13,9 @@ namespace ConcurrencyAnalyzers.Analysis;
 /// with an attribute named <c>NonCopyableAttribute</c> (any namespace, or a name listed in
 /// <c>CONC502.non_copyable_attributes</c>), and, transitively, any struct with an instance field of such a type.
 /// Create one per compilation (in the compilation-start action); answers are cached and cycles are safe.
+/// A second, weaker class: source structs that hold synchronization state of their own (a member passes one of the
+/// struct's instance fields by <c>ref</c> to <c>Interlocked</c>/<c>Volatile</c>, or locks on one), and structs holding
+/// those. Copying them is not always wrong (a snapshot can be read), but mutating one through a defensive copy is.
 /// </summary>
 internal sealed class NonCopyableTypes
 {
@@ -25,6 +28,7 @@ internal sealed class NonCopyableTypes
     private readonly INamedTypeSymbol? _spinWait;
     private readonly ImmutableHashSet<string> _attributeNames;
     private readonly ConcurrentDictionary<ITypeSymbol, bool> _cache = new(SymbolEqualityComparer.Default);
+    private readonly ConcurrentDictionary<ITypeSymbol, bool> _syncStateCache = new(SymbolEqualityComparer.Default);
 
     private NonCopyableTypes(INamedTypeSymbol? spinLock, INamedTypeSymbol? spinWait, ImmutableHashSet<string> attributeNames)
     {
@@ -67,9 +71,41 @@ internal sealed class NonCopyableTypes
         return result;
     }
 
-    /// <summary>The SpinLock / SpinWait / attribute-marked type that makes <paramref name="type"/> non-copyable, for messages.</summary>
-    public string Describe(ITypeSymbol type)
-        => type.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat);
+    /// <summary>
+    /// True for a non-readonly source struct that updates its own fields with <c>Interlocked</c>/<c>Volatile</c> or
+    /// locks on its own field (or holds such a struct): its mutating members must run on the one shared variable.
+    /// </summary>
+    public bool HoldsSynchronizationState(ITypeSymbol? type)
+    {
+        if (type is not INamedTypeSymbol { TypeKind: TypeKind.Struct, IsReadOnly: false } named)
+        {
+            return false;
+        }
+
+        if (_syncStateCache.TryGetValue(named, out var known))
+        {
+            return known;
+        }
+
+        _syncStateCache.TryAdd(named, false);
+        var result = SyncStateSyntax.UpdatesOwnFields(named);
+        if (!result)
+        {
+            foreach (var member in named.GetMembers())
+            {
+                if (member is IFieldSymbol { IsStatic: false, IsConst: false, RefKind: RefKind.None } field &&
+                    field.Type.TypeKind == TypeKind.Struct &&
+                    HoldsSynchronizationState(field.Type))
+                {
+                    result = true;
+                    break;
+                }
+            }
+        }
+
+        _syncStateCache[named] = result;
+        return result;
+    }
 
     private bool Compute(INamedTypeSymbol type)
     {

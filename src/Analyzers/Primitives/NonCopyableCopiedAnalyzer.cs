@@ -31,7 +31,7 @@ public sealed partial class NonCopyableCopiedAnalyzer : DiagnosticAnalyzer
     internal static readonly DiagnosticDescriptor CopyRule = RuleDescriptors.Create(
         RuleIds.NonCopyableCopied,
         Title,
-        "'{0}' of non-copyable type '{1}' is {2}: the copy has its own state, so it synchronizes nothing",
+        "'{0}' of type '{1}' is {2}: '{1}' holds synchronization state, and the copy has its own, so it synchronizes nothing",
         DiagnosticSeverity.Warning,
         Description);
 
@@ -73,8 +73,20 @@ public sealed partial class NonCopyableCopiedAnalyzer : DiagnosticAnalyzer
     private static void AnalyzeLocation(OperationAnalysisContext context, KnownTypes types, NonCopyableTypes nonCopyable)
     {
         var operation = context.Operation;
-        if (operation.IsImplicit || !nonCopyable.IsNonCopyable(operation.Type))
+        if (operation.IsImplicit)
         {
+            return;
+        }
+
+        if (!nonCopyable.IsNonCopyable(operation.Type))
+        {
+            // A struct that updates its own fields atomically may be copied as a snapshot; only a mutating call on a
+            // copy loses an update.
+            if (nonCopyable.HoldsSynchronizationState(operation.Type))
+            {
+                AnalyzeMutationThroughCopy(context, operation);
+            }
+
             return;
         }
 
@@ -117,6 +129,37 @@ public sealed partial class NonCopyableCopiedAnalyzer : DiagnosticAnalyzer
             operation.Type!.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat),
             Describe(kind)));
     }
+
+    private static void AnalyzeMutationThroughCopy(OperationAnalysisContext context, IOperation operation)
+    {
+        var copied = operation is IPropertyReferenceOperation { Property.ReturnsByRef: false, Property.ReturnsByRefReadonly: false } property
+            ? IsCopyingPropertyRead(property) && IsMutatingCallReceiver(property)
+            : ValueCopies.IsStorageLocation(operation) && IsMutatingCallReceiver(operation) &&
+              (IsDefensiveCopyReceiver(operation, context.ContainingSymbol) || IsForEachVariable(operation));
+        if (!copied)
+        {
+            return;
+        }
+
+        context.ReportDiagnostic(Diagnostic.Create(
+            CopyRule,
+            operation.Syntax.GetLocation(),
+            ImmutableDictionary<string, string?>.Empty.Add(KindProperty, KindOther),
+            Shorten(operation.Syntax.ToString()),
+            operation.Type!.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat),
+            operation is IPropertyReferenceOperation ? Describe(ValueCopyKind.ReadThroughProperty) : Describe(ValueCopyKind.DefensiveCopy)));
+    }
+
+    private static bool IsForEachVariable(IOperation operation)
+        => operation is ILocalReferenceOperation { Local: { IsRef: false } local } &&
+           local.DeclaringSyntaxReferences.Length == 1 &&
+           local.DeclaringSyntaxReferences[0].GetSyntax() is ForEachStatementSyntax;
+
+    private static bool IsMutatingCallReceiver(IOperation operation)
+        => operation.Parent is IInvocationOperation invocation &&
+           ReferenceEquals(invocation.Instance, operation) &&
+           !invocation.TargetMethod.IsReadOnly &&
+           !invocation.TargetMethod.IsStatic;
 
     /// <summary>
     /// A property or indexer declared outside the source (<c>List&lt;T&gt;[i]</c>, <c>Dictionary</c>) returns a copy.

@@ -27,14 +27,14 @@ public sealed class NonCopyableInReadonlyFieldAnalyzer : DiagnosticAnalyzer
     internal static readonly DiagnosticDescriptor FieldRule = RuleDescriptors.Create(
         RuleIds.NonCopyableInReadonlyField,
         Title,
-        "'{0}' is a readonly field of non-copyable type '{1}': every call on it runs on a defensive copy, so it synchronizes nothing; remove readonly",
+        "'{0}' is a readonly field of '{1}', a struct holding synchronization state: every call on it runs on a defensive copy, so it synchronizes nothing; remove readonly",
         DiagnosticSeverity.Warning,
         Description);
 
     internal static readonly DiagnosticDescriptor PropertyRule = RuleDescriptors.Create(
         RuleIds.NonCopyableInReadonlyField,
         Title,
-        "'{0}' is an auto-property of non-copyable type '{1}': every read returns a copy, so it synchronizes nothing; use a non-readonly field",
+        "'{0}' is an auto-property of '{1}', a struct holding synchronization state: every read returns a copy, so it synchronizes nothing; use a non-readonly field",
         DiagnosticSeverity.Warning,
         Description);
 
@@ -102,9 +102,13 @@ public sealed class NonCopyableInReadonlyFieldAnalyzer : DiagnosticAnalyzer
         }
     }
 
-    /// <summary>Non-copyable and not a <c>readonly struct</c> (whose members cannot mutate, so no defensive copies).</summary>
+    /// <summary>
+    /// Non-copyable (or a struct updating its own fields atomically / under a lock) and not a <c>readonly struct</c>
+    /// (whose members cannot mutate, so there are no defensive copies).
+    /// </summary>
     private static bool IsMutableNonCopyable(ITypeSymbol type, NonCopyableTypes nonCopyable)
-        => type is INamedTypeSymbol { IsReadOnly: false } && nonCopyable.IsNonCopyable(type);
+        => type is INamedTypeSymbol { IsReadOnly: false } &&
+           (nonCopyable.IsNonCopyable(type) || nonCopyable.HoldsSynchronizationState(type));
 
     private static bool IsAutoProperty(PropertyDeclarationSyntax declaration)
     {

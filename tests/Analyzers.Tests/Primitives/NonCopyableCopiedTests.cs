@@ -318,6 +318,36 @@ public sealed class NonCopyableCopiedTests
         return Verify.VerifyCodeFixAsync(source, source);
     }
 
+    [Fact]
+    public Task Mutating_a_synchronized_struct_through_a_list_indexer_foreach_or_in_parameter_is_reported()
+    {
+        const string source = """
+            using System.Collections.Generic;
+            using System.Threading;
+
+            struct HitCounter
+            {
+                private long _hits;
+                public void Hit() => Interlocked.Increment(ref _hits);
+                public long Hits => Interlocked.Read(ref _hits);
+            }
+
+            class Endpoints
+            {
+                private readonly List<HitCounter> _counters = new List<HitCounter>();
+
+                public void OnRequest(int i)
+                {
+                    {|CONC502:_counters[i]|}.Hit();
+                    foreach (var c in _counters) {|CONC502:c|}.Hit();
+                }
+
+                public static void Record(in HitCounter counter) => {|CONC502:counter|}.Hit();
+            }
+            """;
+        return Verify.VerifyCodeFixAsync(source, source);
+    }
+
     // ---- near misses ----
 
     [Fact]
@@ -446,6 +476,32 @@ public sealed class NonCopyableCopiedTests
                     var fresh = new Stats();
                     Interlocked.Increment(ref fresh.Hits);
                 }
+            }
+            """);
+
+    [Fact]
+    public Task Reading_a_snapshot_of_a_synchronized_struct_is_silent()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Collections.Generic;
+            using System.Threading;
+
+            struct HitCounter
+            {
+                private long _hits;
+                public void Hit() => Interlocked.Increment(ref _hits);
+                public readonly long Peek() => _hits;
+            }
+
+            class Endpoints
+            {
+                private HitCounter _counter;
+                private readonly List<HitCounter> _history = new List<HitCounter>();
+
+                public HitCounter Snapshot() => _counter;
+                public void Archive() { _history.Add(_counter); var last = _history[0]; long n = last.Peek(); }
+                public void OnRequest() => _counter.Hit();
+                public long Total(HitCounter c) => c.Peek();
             }
             """);
 

@@ -205,6 +205,77 @@ public sealed class NonCopyableInReadonlyFieldTests
         return test.RunAsync();
     }
 
+    [Fact]
+    public Task Readonly_field_of_a_struct_updated_with_Interlocked_is_reported()
+        => Verify.VerifyCodeFixAsync(
+            """
+            using System.Threading;
+
+            public struct HitCounter
+            {
+                private long _hits;
+                public void Hit() => Interlocked.Increment(ref _hits);
+                public long Hits => Interlocked.Read(ref _hits);
+            }
+
+            public sealed class Endpoint
+            {
+                private readonly HitCounter {|#0:_counter|};
+                public void OnRequest() => _counter.Hit();
+                public long Hits => _counter.Hits;
+            }
+            """,
+            new[] { Verify.Diagnostic(NonCopyableInReadonlyFieldAnalyzer.FieldRule).WithLocation(0).WithArguments("_counter", "HitCounter") },
+            """
+            using System.Threading;
+
+            public struct HitCounter
+            {
+                private long _hits;
+                public void Hit() => Interlocked.Increment(ref _hits);
+                public long Hits => Interlocked.Read(ref _hits);
+            }
+
+            public sealed class Endpoint
+            {
+                private HitCounter _counter;
+                public void OnRequest() => _counter.Hit();
+                public long Hits => _counter.Hits;
+            }
+            """);
+
+    [Fact]
+    public Task Readonly_field_of_a_struct_that_locks_on_its_own_gate_is_reported()
+        => Verify.VerifyCodeFixAsync(
+            """
+            struct Tally
+            {
+                private readonly object _gate;
+                private int _count;
+                public Tally(object gate) { _gate = gate; _count = 0; }
+                public void Add() { lock (_gate) { _count++; } }
+            }
+
+            class Owner
+            {
+                private readonly Tally {|CONC501:_tally|} = new Tally(new object());
+            }
+            """,
+            """
+            struct Tally
+            {
+                private readonly object _gate;
+                private int _count;
+                public Tally(object gate) { _gate = gate; _count = 0; }
+                public void Add() { lock (_gate) { _count++; } }
+            }
+
+            class Owner
+            {
+                private Tally _tally = new Tally(new object());
+            }
+            """);
+
     // ---- near misses ----
 
     [Fact]
@@ -296,6 +367,26 @@ public sealed class NonCopyableInReadonlyFieldTests
                 private SpinLock _spin;
                 public ref SpinLock Lock => ref _spin;
                 public bool IsHeld => _spin.IsHeld;
+            }
+            """);
+
+    [Fact]
+    public Task Struct_using_Interlocked_on_a_static_field_or_locals_is_silent()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading;
+
+            struct Ids
+            {
+                private static long s_next;
+                public long Value;
+                public static Ids Next() => new Ids { Value = Interlocked.Increment(ref s_next) };
+                public void Bump() { long local = Value; Interlocked.Increment(ref local); }
+            }
+
+            class Owner
+            {
+                private readonly Ids _id = Ids.Next();
             }
             """);
 
