@@ -1,0 +1,166 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Immutable;
+using System.Linq;
+using ConcurrencyAnalyzers.Internals;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+
+namespace ConcurrencyAnalyzers.Analysis;
+
+/// <summary>
+/// The non-copyable type test shared by the CONC5xx rules: <c>SpinLock</c>, <c>SpinWait</c>, any struct marked
+/// with an attribute named <c>NonCopyableAttribute</c> (any namespace, or a name listed in
+/// <c>CONC502.non_copyable_attributes</c>), and, transitively, any struct with an instance field of such a type.
+/// Create one per compilation (in the compilation-start action); answers are cached and cycles are safe.
+/// A second, weaker class: source structs that hold synchronization state of their own (a member passes one of the
+/// struct's instance fields by <c>ref</c> to <c>Interlocked</c>/<c>Volatile</c>, or locks on one), and structs holding
+/// those. Copying them is not always wrong (a snapshot can be read), but mutating one through a defensive copy is.
+/// </summary>
+internal sealed class NonCopyableTypes
+{
+    /// <summary>Extra attribute names (with or without the <c>Attribute</c> suffix) that mark a struct non-copyable.</summary>
+    public static readonly RuleOption AttributesOption = new(RuleIds.NonCopyableCopied, "non_copyable_attributes");
+
+    private const string DefaultAttributeName = "NonCopyableAttribute";
+
+    private readonly INamedTypeSymbol? _spinLock;
+    private readonly INamedTypeSymbol? _spinWait;
+    private readonly ImmutableHashSet<string> _attributeNames;
+    private readonly ConcurrentDictionary<ITypeSymbol, bool> _cache = new(SymbolEqualityComparer.Default);
+    private readonly ConcurrentDictionary<ITypeSymbol, bool> _syncStateCache = new(SymbolEqualityComparer.Default);
+
+    private NonCopyableTypes(INamedTypeSymbol? spinLock, INamedTypeSymbol? spinWait, ImmutableHashSet<string> attributeNames)
+    {
+        _spinLock = spinLock;
+        _spinWait = spinWait;
+        _attributeNames = attributeNames;
+    }
+
+    /// <summary>The test for this compilation; the attribute option is read once (global options, else the first tree's).</summary>
+    public static NonCopyableTypes Create(KnownTypes types, AnalyzerOptions options)
+    {
+        var names = ImmutableHashSet.CreateBuilder<string>(StringComparer.Ordinal);
+        names.Add(DefaultAttributeName);
+        foreach (var name in ReadAttributeNames(types.Compilation, options))
+        {
+            names.Add(name.EndsWith("Attribute", StringComparison.Ordinal) ? name : name + "Attribute");
+        }
+
+        return new NonCopyableTypes(types.SpinLock, types.SpinWait, names.ToImmutable());
+    }
+
+    /// <summary>True when copying a value of <paramref name="type"/> splits synchronization state.</summary>
+    public bool IsNonCopyable(ITypeSymbol? type)
+    {
+        if (type is not INamedTypeSymbol { TypeKind: TypeKind.Struct } named)
+        {
+            return false;
+        }
+
+        if (_cache.TryGetValue(named, out var known))
+        {
+            return known;
+        }
+
+        // Cycles (a struct cannot really contain itself, but half-typed code can say so): a type on the current
+        // path counts as copyable until its own answer is known.
+        _cache.TryAdd(named, false);
+        var result = Compute(named);
+        _cache[named] = result;
+        return result;
+    }
+
+    /// <summary>
+    /// True for a non-readonly source struct that updates its own fields with <c>Interlocked</c>/<c>Volatile</c> or
+    /// locks on its own field (or holds such a struct): its mutating members must run on the one shared variable.
+    /// </summary>
+    public bool HoldsSynchronizationState(ITypeSymbol? type)
+    {
+        if (type is not INamedTypeSymbol { TypeKind: TypeKind.Struct, IsReadOnly: false } named)
+        {
+            return false;
+        }
+
+        if (_syncStateCache.TryGetValue(named, out var known))
+        {
+            return known;
+        }
+
+        _syncStateCache.TryAdd(named, false);
+        var result = SyncStateSyntax.UpdatesOwnFields(named);
+        if (!result)
+        {
+            foreach (var member in named.GetMembers())
+            {
+                if (member is IFieldSymbol { IsStatic: false, IsConst: false, RefKind: RefKind.None } field &&
+                    field.Type.TypeKind == TypeKind.Struct &&
+                    HoldsSynchronizationState(field.Type))
+                {
+                    result = true;
+                    break;
+                }
+            }
+        }
+
+        _syncStateCache[named] = result;
+        return result;
+    }
+
+    private bool Compute(INamedTypeSymbol type)
+    {
+        if (type.Is(_spinLock) || type.Is(_spinWait))
+        {
+            return true;
+        }
+
+        foreach (var attribute in type.OriginalDefinition.GetAttributes())
+        {
+            if (attribute.AttributeClass is { } attributeClass && _attributeNames.Contains(attributeClass.Name))
+            {
+                return true;
+            }
+        }
+
+        // Primitives and framework structs never hold a SpinLock; skip their (possibly large) member lists.
+        if (type.SpecialType != SpecialType.None || type.IsTupleType && type.TupleElements.IsEmpty)
+        {
+            return false;
+        }
+
+        foreach (var member in type.GetMembers())
+        {
+            if (member is IFieldSymbol { IsStatic: false, IsConst: false, RefKind: RefKind.None } field &&
+                field.Type.TypeKind == TypeKind.Struct &&
+                IsNonCopyable(field.Type))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static ImmutableArray<string> ReadAttributeNames(Compilation compilation, AnalyzerOptions options)
+    {
+        var key = AttributesOption.Key;
+        var global = options.AnalyzerConfigOptionsProvider.GlobalOptions;
+        string? raw = null;
+        if (!global.TryGetValue(key, out raw) && !global.TryGetValue(key.ToLowerInvariant(), out raw))
+        {
+            var tree = compilation.SyntaxTrees.FirstOrDefault();
+            if (tree is not null)
+            {
+                var set = AttributesOption.GetList(options, tree);
+                return set.ToImmutableArray();
+            }
+
+            return ImmutableArray<string>.Empty;
+        }
+
+        return raw.Split(new[] { ',', ' ', ';' }, StringSplitOptions.RemoveEmptyEntries)
+            .Select(s => s.Trim())
+            .Where(s => s.Length > 0)
+            .ToImmutableArray();
+    }
+}

@@ -1,0 +1,272 @@
+using System.Collections.Immutable;
+using ConcurrencyAnalyzers.Analysis;
+using ConcurrencyAnalyzers.Internals;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace ConcurrencyAnalyzers.Primitives;
+
+/// <summary>
+/// CONC502: a non-copyable value (<c>SpinLock</c>, <c>SpinWait</c>, a <c>[NonCopyable]</c> struct, or a struct
+/// holding one) copied: passed by value or <c>in</c>, assigned from another location, returned, boxed, copied by
+/// <c>with</c>, read through an indexer or property, iterated by <c>foreach</c>, or called through a readonly
+/// reference; and <c>Interlocked</c>/<c>Volatile</c> applied to a field of a struct copy.
+/// </summary>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed partial class NonCopyableCopiedAnalyzer : DiagnosticAnalyzer
+{
+    /// <summary>Diagnostic property naming the shape, for the fixer.</summary>
+    public const string KindProperty = "Kind";
+    public const string KindArgument = "Argument";
+    public const string KindOther = "Other";
+
+    private const string Title = "SpinLock or struct holding synchronization state is copied";
+    private const string Description =
+        "Copying a SpinLock, SpinWait or a struct that holds one gives the copy its own lock state: entering the copy " +
+        "excludes nobody, exiting it releases nothing, and updates made through the copy are lost. Pass such values by " +
+        "ref, keep them in non-readonly fields or array elements, and use them in place.";
+
+    internal static readonly DiagnosticDescriptor CopyRule = RuleDescriptors.Create(
+        RuleIds.NonCopyableCopied,
+        Title,
+        "'{0}' of type '{1}' is {2}: '{1}' holds synchronization state, and the copy has its own, so it synchronizes nothing",
+        DiagnosticSeverity.Warning,
+        Description);
+
+    internal static readonly DiagnosticDescriptor AtomicOnCopyRule = RuleDescriptors.Create(
+        RuleIds.NonCopyableCopied,
+        Title,
+        "'{0}.{1}' works on '{2}', a field of a copy of '{3}': the shared value never changes",
+        DiagnosticSeverity.Warning,
+        Description);
+
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
+        ImmutableArray.Create(CopyRule, AtomicOnCopyRule);
+
+    public override void Initialize(AnalysisContext context)
+    {
+        context.EnableConcurrentExecution();
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.RegisterCompilationStartAction(static start =>
+        {
+            var types = new KnownTypes(start.Compilation);
+            var nonCopyable = NonCopyableTypes.Create(types, start.Options);
+            start.RegisterOperationAction(
+                c => AnalyzeLocation(c, types, nonCopyable),
+                OperationKind.LocalReference,
+                OperationKind.ParameterReference,
+                OperationKind.FieldReference,
+                OperationKind.ArrayElementReference,
+                OperationKind.InstanceReference,
+                OperationKind.Invocation,
+                OperationKind.PropertyReference);
+            start.RegisterOperationAction(c => AnalyzeForEach(c, nonCopyable), OperationKind.Loop);
+            if (types.Interlocked is not null || types.Volatile is not null)
+            {
+                start.RegisterOperationAction(c => AnalyzeAtomicOnCopy(c, types), OperationKind.Invocation);
+            }
+        });
+    }
+
+    private static void AnalyzeLocation(OperationAnalysisContext context, KnownTypes types, NonCopyableTypes nonCopyable)
+    {
+        var operation = context.Operation;
+        if (operation.IsImplicit)
+        {
+            return;
+        }
+
+        if (!nonCopyable.IsNonCopyable(operation.Type))
+        {
+            // A struct that updates its own fields atomically may be copied as a snapshot; only a mutating call on a
+            // copy loses an update.
+            if (nonCopyable.HoldsSynchronizationState(operation.Type))
+            {
+                AnalyzeMutationThroughCopy(context, operation);
+            }
+
+            return;
+        }
+
+        ValueCopyKind kind;
+        if (operation is IPropertyReferenceOperation { Property.ReturnsByRef: false, Property.ReturnsByRefReadonly: false } property)
+        {
+            kind = IsCopyingPropertyRead(property) ? ValueCopyKind.ReadThroughProperty : ValueCopyKind.None;
+        }
+        else if (ValueCopies.IsStorageLocation(operation))
+        {
+            kind = ValueCopies.Classify(operation, context.ContainingSymbol);
+            if (kind == ValueCopyKind.Boxed && ValueCopies.IsLockTargetConversion(operation.Parent!, types))
+            {
+                return; // CONC503 reports a boxed lock target.
+            }
+
+            if (kind == ValueCopyKind.None && IsDefensiveCopyReceiver(operation, context.ContainingSymbol))
+            {
+                kind = ValueCopyKind.DefensiveCopy;
+            }
+        }
+        else
+        {
+            return;
+        }
+
+        if (kind == ValueCopyKind.None)
+        {
+            return;
+        }
+
+        var properties = ImmutableDictionary<string, string?>.Empty.Add(
+            KindProperty,
+            kind is ValueCopyKind.PassedByValue or ValueCopyKind.PassedAsIn ? KindArgument : KindOther);
+        context.ReportDiagnostic(Diagnostic.Create(
+            CopyRule,
+            operation.Syntax.GetLocation(),
+            properties,
+            Shorten(operation.Syntax.ToString()),
+            operation.Type!.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat),
+            Describe(kind)));
+    }
+
+    private static void AnalyzeMutationThroughCopy(OperationAnalysisContext context, IOperation operation)
+    {
+        var copied = operation is IPropertyReferenceOperation { Property.ReturnsByRef: false, Property.ReturnsByRefReadonly: false } property
+            ? IsCopyingPropertyRead(property) && IsMutatingCallReceiver(property)
+            : ValueCopies.IsStorageLocation(operation) && IsMutatingCallReceiver(operation) &&
+              (IsDefensiveCopyReceiver(operation, context.ContainingSymbol) || IsForEachVariable(operation));
+        if (!copied)
+        {
+            return;
+        }
+
+        context.ReportDiagnostic(Diagnostic.Create(
+            CopyRule,
+            operation.Syntax.GetLocation(),
+            ImmutableDictionary<string, string?>.Empty.Add(KindProperty, KindOther),
+            Shorten(operation.Syntax.ToString()),
+            operation.Type!.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat),
+            operation is IPropertyReferenceOperation ? Describe(ValueCopyKind.ReadThroughProperty) : Describe(ValueCopyKind.DefensiveCopy)));
+    }
+
+    private static bool IsForEachVariable(IOperation operation)
+        => operation is ILocalReferenceOperation { Local: { IsRef: false } local } &&
+           local.DeclaringSyntaxReferences.Length == 1 &&
+           local.DeclaringSyntaxReferences[0].GetSyntax() is ForEachStatementSyntax;
+
+    private static bool IsMutatingCallReceiver(IOperation operation)
+        => operation.Parent is IInvocationOperation invocation &&
+           ReferenceEquals(invocation.Instance, operation) &&
+           !invocation.TargetMethod.IsReadOnly &&
+           !invocation.TargetMethod.IsStatic;
+
+    /// <summary>
+    /// A property or indexer declared outside the source (<c>List&lt;T&gt;[i]</c>, <c>Dictionary</c>) returns a copy.
+    /// Source properties are reported where they copy: auto-properties by CONC501, others at their <c>return</c>.
+    /// </summary>
+    private static bool IsCopyingPropertyRead(IPropertyReferenceOperation property)
+    {
+        if (!property.Property.DeclaringSyntaxReferences.IsEmpty)
+        {
+            return false;
+        }
+
+        var parent = property.Parent;
+        return !(parent is ISimpleAssignmentOperation assignment && ReferenceEquals(assignment.Target, property)) &&
+               parent is not INameOfOperation;
+    }
+
+    /// <summary>
+    /// The receiver of a non-readonly member call is a readonly reference (an <c>in</c> parameter, a <c>ref readonly</c>
+    /// local or return, <c>this</c> in a readonly member, a readonly field from metadata): the call runs on a copy.
+    /// A readonly field declared in source is CONC501's.
+    /// </summary>
+    private static bool IsDefensiveCopyReceiver(IOperation operation, ISymbol? containingSymbol)
+    {
+        if (operation.Type is INamedTypeSymbol { IsReadOnly: true })
+        {
+            return false;
+        }
+
+        var parent = operation.Parent;
+        var mutatingMember = parent switch
+        {
+            IInvocationOperation invocation when ReferenceEquals(invocation.Instance, operation)
+                => !invocation.TargetMethod.IsReadOnly && !invocation.TargetMethod.IsStatic,
+            IPropertyReferenceOperation property when ReferenceEquals(property.Instance, operation)
+                => property.Property.GetMethod is { IsReadOnly: false },
+            _ => false,
+        };
+
+        return mutatingMember && IsReadonlyReference(operation, containingSymbol);
+    }
+
+    private static bool IsReadonlyReference(IOperation operation, ISymbol? containingSymbol)
+    {
+        switch (operation)
+        {
+            case IFieldReferenceOperation field:
+                if (field.Field.IsReadOnly && !IsInOwnConstructor(field, containingSymbol))
+                {
+                    // Source fields are reported once, at their declaration, by CONC501.
+                    return field.Field.DeclaringSyntaxReferences.IsEmpty;
+                }
+
+                return field.Instance is { Type.IsValueType: true } instance && IsReadonlyReference(instance, containingSymbol);
+            case IParameterReferenceOperation parameter:
+                return parameter.Parameter.RefKind is RefKind.In or (RefKind)4; // RefKind.RefReadOnlyParameter (C# 12)
+            case ILocalReferenceOperation local:
+                return local.Local.RefKind == RefKind.RefReadOnly;
+            case IInvocationOperation invocation:
+                return invocation.TargetMethod.ReturnsByRefReadonly;
+            case IInstanceReferenceOperation:
+                return containingSymbol is IMethodSymbol { IsReadOnly: true };
+            default:
+                return false;
+        }
+    }
+
+    private static bool IsInOwnConstructor(IFieldReferenceOperation field, ISymbol? containingSymbol)
+        => containingSymbol is IMethodSymbol { MethodKind: MethodKind.Constructor or MethodKind.StaticConstructor } constructor &&
+           SymbolEqualityComparer.Default.Equals(constructor.ContainingType, field.Field.ContainingType) &&
+           (field.Field.IsStatic || field.Instance is IInstanceReferenceOperation);
+
+    private static void AnalyzeForEach(OperationAnalysisContext context, NonCopyableTypes nonCopyable)
+    {
+        if (context.Operation is not IForEachLoopOperation { LoopControlVariable: IVariableDeclaratorOperation declarator } ||
+            declarator.Symbol.IsRef ||
+            !nonCopyable.IsNonCopyable(declarator.Symbol.Type) ||
+            context.Operation.Syntax is not ForEachStatementSyntax syntax)
+        {
+            return;
+        }
+
+        context.ReportDiagnostic(Diagnostic.Create(
+            CopyRule,
+            syntax.Identifier.GetLocation(),
+            ImmutableDictionary<string, string?>.Empty.Add(KindProperty, KindOther),
+            declarator.Symbol.Name,
+            declarator.Symbol.Type.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat),
+            Describe(ValueCopyKind.ForEachVariable)));
+    }
+
+    private static string Describe(ValueCopyKind kind) => kind switch
+    {
+        ValueCopyKind.PassedByValue => "passed by value",
+        ValueCopyKind.PassedAsIn => "passed as 'in' (its non-readonly members run on a defensive copy)",
+        ValueCopyKind.Assigned => "copied by assignment",
+        ValueCopyKind.CopiedIntoLocal => "copied into a local",
+        ValueCopyKind.Returned => "returned by value",
+        ValueCopyKind.Boxed => "boxed",
+        ValueCopyKind.CopiedByWith => "copied by 'with'",
+        ValueCopyKind.CopiedIntoCollection => "copied into a new array or tuple",
+        ValueCopyKind.ReadThroughProperty => "read through a property or indexer, which returns a copy",
+        ValueCopyKind.ForEachVariable => "a foreach iteration variable, a copy of each element",
+        ValueCopyKind.DefensiveCopy => "reached through a readonly reference, so this call runs on a defensive copy",
+        _ => "copied",
+    };
+
+    private static string Shorten(string text)
+        => text.Length <= 60 ? text : text.Substring(0, 57) + "...";
+}
