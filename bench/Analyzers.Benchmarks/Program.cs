@@ -35,6 +35,8 @@ Measurement:
 Modes:
   --scaling                one generated file of 1k, 2k, 4k, 8k and 16k lines; time per 1,000 lines
   --sizes <a,b,...>        sizes for --scaling
+  --bdn                    BenchmarkDotNet (in process, short run): wall time of compiling with and without each
+                           package, driver included (--lines default 10000 here; --peers / --no-peers apply)
   --out <file>             also write the report (markdown) to <file>
 """;
 
@@ -57,6 +59,16 @@ Modes:
         if (args.Flag("--help") || args.Flag("-h"))
         {
             Console.WriteLine(Usage);
+            return 0;
+        }
+
+        if (args.Flag("--bdn"))
+        {
+            DriverOverheadBenchmarks.Lines = args.Int("--lines", 10_000);
+            DriverOverheadBenchmarks.IncludePeers = !args.Flag("--no-peers");
+            DriverOverheadBenchmarks.Only = args.Value("--peers")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.OrdinalIgnoreCase);
+            args.ThrowOnUnknown();
+            DriverOverheadBenchmarks.Run();
             return 0;
         }
 
@@ -185,8 +197,8 @@ Modes:
         {
             var corpus = SingleFile(size);
 
-            // Small files get more rounds (tiny times are noisy): a quarter of the lines the largest size measures.
-            var iterations = Math.Max(settings.Iterations, settings.Iterations * largest / size / 4);
+            // The smallest files get a few more rounds (their times are small and noisy).
+            var iterations = Math.Max(settings.Iterations, settings.Iterations * largest / size / 8);
             Console.Error.WriteLine($"scaling: {corpus.Lines} lines, {settings.Warmup} warm-up + {iterations} rounds");
             var result = new Runner(corpus, packages, settings with { Iterations = iterations }).Run(null);
             runs.Add((corpus.Lines, result, iterations));
