@@ -158,7 +158,10 @@ Modes:
             {
                 var generator = new CorpusGenerator(seed, bugRate);
                 var files = generator.Generate(lines, linesPerFile);
-                corpus = new Corpus($"generated (seed {seed}, {generator.BugsPlanted} planted bugs)", files, parseOptions, Corpus.FrameworkReferences().References, Corpus.FrameworkReferences().Description);
+                corpus = new Corpus($"generated (seed {seed}, {generator.BugsPlanted} planted bugs)", files, parseOptions, Corpus.FrameworkReferences().References, Corpus.FrameworkReferences().Description)
+                {
+                    Planted = generator.PlantedByRule,
+                };
                 if (writeCorpus is not null)
                 {
                     WriteCorpus(writeCorpus, files);
