@@ -33,6 +33,9 @@ internal sealed class Corpus
 
     public int Lines { get; }
 
+    /// <summary>For a generated corpus: planted bugs by expected rule ID.</summary>
+    public IReadOnlyDictionary<string, int>? Planted { get; init; }
+
     public static int CountLines(string text)
     {
         if (text.Length == 0)

@@ -28,6 +28,9 @@ internal sealed partial class CorpusGenerator
 
     public int BugsPlanted { get; private set; }
 
+    /// <summary>Planted bugs by the rule expected to report them (each is marked "// Planted bug (CONCxxx)" in the code).</summary>
+    public SortedDictionary<string, int> PlantedByRule { get; } = new(StringComparer.Ordinal);
+
     /// <summary>About <paramref name="targetLines"/> lines in files of about <paramref name="linesPerFile"/> lines, plus the shared model file.</summary>
     public IReadOnlyList<CorpusFile> Generate(int targetLines, int linesPerFile)
     {
@@ -91,6 +94,10 @@ internal sealed partial class CorpusGenerator
         if (bug is not null)
         {
             BugsPlanted++;
+            var marker = "// Planted bug (";
+            var start = bug.IndexOf(marker, StringComparison.Ordinal) + marker.Length;
+            var rule = bug.Substring(start, bug.IndexOf(')', start) - start);
+            PlantedByRule[rule] = PlantedByRule.TryGetValue(rule, out var count) ? count + 1 : 1;
         }
 
         var text = template.Body.Replace("/*BUG*/\n", bug is null ? string.Empty : "\n" + bug.TrimEnd('\n') + "\n", StringComparison.Ordinal);

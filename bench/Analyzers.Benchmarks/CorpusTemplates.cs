@@ -97,6 +97,7 @@ public sealed class __E__Service__N__
 """, new[]
         {
             """
+    // Planted bug (CONC103): async void method.
     public async void Refresh(int id)
     {
         var item = await _store.FindAsync(id, CancellationToken.None).ConfigureAwait(false);
@@ -104,6 +105,7 @@ public sealed class __E__Service__N__
     }
 """,
             """
+    // Planted bug (CONC401): token in scope not passed to Task.Delay.
     public async Task PollAsync(int id, CancellationToken cancellationToken)
     {
         while (!cancellationToken.IsCancellationRequested)
@@ -115,6 +117,7 @@ public sealed class __E__Service__N__
     }
 """,
             """
+    // Planted bug (CONC207): .Result in async code.
     public async Task<decimal> AmountAsync(int id, CancellationToken cancellationToken)
     {
         await _sink.WriteAsync("__e__", "amount", cancellationToken).ConfigureAwait(false);
@@ -200,6 +203,7 @@ public sealed class __E__BatchProcessor__N__
 """, new[]
         {
             """
+    // Planted bug (CONC304): for variable captured by Task.Run.
     public Task SaveEachAsync(__E__[] items)
     {
         var tasks = new Task[items.Length];
@@ -212,6 +216,7 @@ public sealed class __E__BatchProcessor__N__
     }
 """,
             """
+    // Planted bug (CONC101): background loop with no exit.
     public void StartPump(Func<__E__> next)
     {
         _ = Task.Run(async () =>
@@ -225,6 +230,7 @@ public sealed class __E__BatchProcessor__N__
     }
 """,
             """
+    // Planted bug (CONC302): captured counter incremented in Task.Run.
     public async Task<int> CountNegativeAsync(IReadOnlyList<__E__> items)
     {
         var negative = 0;
@@ -364,6 +370,7 @@ public sealed class __E__Cache__N__ : IDisposable
 """, new[]
         {
             """
+    // Planted bug (CONC209): lock (this).
     public void Clear()
     {
         lock (this)
@@ -373,6 +380,7 @@ public sealed class __E__Cache__N__ : IDisposable
     }
 """,
             """
+    // Planted bug (CONC204): Monitor.Enter without try/finally.
     public void Remove(int id)
     {
         Monitor.Enter(_gate);
@@ -382,6 +390,7 @@ public sealed class __E__Cache__N__ : IDisposable
     }
 """,
             """
+    // Planted bug (CONC201): Monitor held across await.
     public async Task ReloadAsync(CancellationToken cancellationToken)
     {
         Monitor.Enter(_gate);
@@ -400,6 +409,7 @@ public sealed class __E__Cache__N__ : IDisposable
     }
 """,
             """
+    // Planted bug (CONC205): Thread.Sleep under a lock.
     public void Compact()
     {
         lock (_gate)
@@ -410,6 +420,7 @@ public sealed class __E__Cache__N__ : IDisposable
     }
 """,
             """
+    // Planted bug (CONC203): SemaphoreSlim.Wait in async code.
     public async Task WarmAsync(int id, CancellationToken cancellationToken)
     {
         _refreshLock.Wait(cancellationToken);
@@ -493,6 +504,7 @@ public sealed class __E__Aggregator__N__
 """, new[]
         {
             """
+    // Planted bug (CONC301): List mutated in Parallel.ForEach.
     public List<string> Invalid(IEnumerable<__E__> items)
     {
         var invalid = new List<string>();
@@ -507,6 +519,7 @@ public sealed class __E__Aggregator__N__
     }
 """,
             """
+    // Planted bug (CONC302): sum += in Parallel.For.
     public decimal Sum(IReadOnlyList<__E__> items)
     {
         decimal sum = 0;
@@ -515,6 +528,7 @@ public sealed class __E__Aggregator__N__
     }
 """,
             """
+    // Planted bug (CONC103): async lambda passed as Action to Parallel.ForEach.
     public void Publish(IEnumerable<__E__> items)
     {
         Parallel.ForEach(items, async item =>
@@ -619,6 +633,7 @@ public sealed class __E__Pipeline__N__
 """, new[]
         {
             """
+    // Planted bug (CONC601): writer not completed when the producer throws.
     public ChannelReader<__E__> Start(IReadOnlyList<int> ids, CancellationToken cancellationToken)
     {
         var channel = Channel.CreateUnbounded<__E__>();
@@ -641,6 +656,7 @@ public sealed class __E__Pipeline__N__
     }
 """,
             """
+    // Planted bug (CONC401): token not passed to WriteAsync.
     public async Task FeedAsync(ChannelWriter<__E__> writer, IReadOnlyList<__E__> items, CancellationToken cancellationToken)
     {
         try
@@ -740,6 +756,7 @@ public sealed class __E__Counter__N__
 """, new[]
         {
             """
+    // Planted bug (CONC501): readonly SpinLock field.
     private readonly SpinLock _resetLock = new(false);
 
     public void Reset()
@@ -760,6 +777,7 @@ public sealed class __E__Counter__N__
     }
 """,
             """
+    // Planted bug (CONC306): busy-wait on a non-volatile flag.
     private bool _stopRequested;
 
     public void Stop() => _stopRequested = true;
@@ -772,6 +790,7 @@ public sealed class __E__Counter__N__
     }
 """,
             """
+    // Planted bug (CONC502): SpinLock copied to a local.
     public long Peek()
     {
         var copy = _spin;
@@ -845,12 +864,14 @@ public sealed class __E__Monitor__N__ : IAsyncDisposable
 """, new[]
         {
             """
+    // Planted bug (CONC108): Timer not stored.
     public void StartHeartbeat()
     {
         new Timer(_ => _sink.Write("__e__", "alive"), null, 0, __D__);
     }
 """,
             """
+    // Planted bug (CONC403): CancellationTokenSource never disposed.
     public async Task<bool> PingAsync(Func<CancellationToken, Task> ping)
     {
         var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(__D__));
@@ -859,6 +880,7 @@ public sealed class __E__Monitor__N__ : IAsyncDisposable
     }
 """,
             """
+    // Planted bug (CONC108): WaitForNextTickAsync without the token in scope.
     public async Task SampleAsync(TimeSpan period, CancellationToken cancellationToken)
     {
         using var timer = new PeriodicTimer(period);
@@ -941,6 +963,7 @@ public sealed class __E__Worker__N__
 """, new[]
         {
             """
+    // Planted bug (CONC405): catch-all in a loop swallows cancellation.
     public async Task DrainAsync(CancellationToken cancellationToken)
     {
         while (true)
@@ -961,6 +984,7 @@ public sealed class __E__Worker__N__
     }
 """,
             """
+    // Planted bug (CONC104): two tasks awaited one by one.
     public async Task<int> ReadBothAsync(int first, int second, CancellationToken cancellationToken)
     {
         var a = _store.FindAsync(first, cancellationToken);

@@ -15,6 +15,8 @@ Measures ConcurrencyAnalyzers against the compiler and peer analyzer packages on
 Corpus (default: a generated corpus of concurrent service code, about 50,000 lines):
   --corpus <folder>        compile every .cs file under <folder> (bin/obj skipped) instead
   --reference <dll|dir>    extra metadata references for --corpus (repeatable; a folder adds its DLLs)
+  --assets <file>          add the package compile references from a restored project's obj/project.assets.json
+  --framework <tfm>        target framework to take from --assets (default: the newest in the file)
   --define <SYMBOL>        extra preprocessor symbol (repeatable; net10.0 Release symbols are set)
   --no-implicit-usings     do not add the SDK's implicit global usings to a --corpus folder
   --lines <n>              size of the generated corpus (default 50000)
@@ -22,8 +24,8 @@ Corpus (default: a generated corpus of concurrent service code, about 50,000 lin
   --seed <n>               generator seed (default 1); --bug-rate <0..1> share of units with a bug (default 0.05)
   --write-corpus <folder>  also write the generated corpus there (to build or inspect it)
 Measurement:
-  --iterations <n>         measured rounds (default 5, at least 5 for the table); --warmup <n> (default 1)
-  --concurrent             concurrent build and analysis (default: sequential, steadier on a loaded machine)
+  --iterations <n>         measured rounds (default 5); --warmup <n> rounds on a tenth of the corpus (default 1)
+  --sequential             sequential build and analysis (default: concurrent, as csc runs them)
   --isolated               each package on a compilation of its own (its stand-alone cost, binding included);
                            default: all packages in one analysis pass, as in a build that has them all
   --peers <a,b>            only these peers (name contains: vsthrd, meziantou, asyncfixer, netanalyzers)
@@ -33,6 +35,8 @@ Measurement:
 Modes:
   --scaling                one generated file of 1k, 2k, 4k, 8k and 16k lines; time per 1,000 lines
   --sizes <a,b,...>        sizes for --scaling
+  --bdn                    BenchmarkDotNet (in process, short run): wall time of compiling with and without each
+                           package, driver included (--lines default 10000 here; --peers / --no-peers apply)
   --out <file>             also write the report (markdown) to <file>
 """;
 
@@ -58,11 +62,21 @@ Modes:
             return 0;
         }
 
+        if (args.Flag("--bdn"))
+        {
+            DriverOverheadBenchmarks.Lines = args.Int("--lines", 10_000);
+            DriverOverheadBenchmarks.IncludePeers = !args.Flag("--no-peers");
+            DriverOverheadBenchmarks.Only = args.Value("--peers")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.OrdinalIgnoreCase);
+            args.ThrowOnUnknown();
+            DriverOverheadBenchmarks.Run();
+            return 0;
+        }
+
         var total = Stopwatch.StartNew();
         var settings = new BenchmarkSettings(
             Warmup: args.Int("--warmup", 1),
             Iterations: args.Int("--iterations", 5),
-            Concurrent: args.Flag("--concurrent"),
+            Concurrent: !args.Flag("--sequential"),
             Isolated: args.Flag("--isolated"));
         var scaling = args.Flag("--scaling");
         var sizes = args.Value("--sizes")?.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray()
@@ -81,6 +95,13 @@ Modes:
         var parseOptions = Corpus.DefaultParseOptions(args.Values("--define"));
         var implicitUsings = !args.Flag("--no-implicit-usings");
         var references = args.Values("--reference");
+        var assets = args.Value("--assets");
+        var framework = args.Value("--framework");
+        if (assets is not null)
+        {
+            references.AddRange(AssetsReferences.Read(assets, framework));
+        }
+
         args.ThrowOnUnknown();
         if (settings.Iterations < 1 || settings.Warmup < 0)
         {
@@ -137,7 +158,10 @@ Modes:
             {
                 var generator = new CorpusGenerator(seed, bugRate);
                 var files = generator.Generate(lines, linesPerFile);
-                corpus = new Corpus($"generated (seed {seed}, {generator.BugsPlanted} planted bugs)", files, parseOptions, Corpus.FrameworkReferences().References, Corpus.FrameworkReferences().Description);
+                corpus = new Corpus($"generated (seed {seed}, {generator.BugsPlanted} planted bugs)", files, parseOptions, Corpus.FrameworkReferences().References, Corpus.FrameworkReferences().Description)
+                {
+                    Planted = generator.PlantedByRule,
+                };
                 if (writeCorpus is not null)
                 {
                     WriteCorpus(writeCorpus, files);
@@ -166,16 +190,20 @@ Modes:
         output($"- Corpus: one generated file per size (seed {seed}); references: {description}");
         output(string.Empty);
         var largest = sizes.Max();
+        var parseOptions = Corpus.DefaultParseOptions(Array.Empty<string>());
+        Corpus SingleFile(int size) =>
+            new($"single file of {size} lines", new[] { new CorpusGenerator(seed, bugRate).GenerateSingleFile(size) }, parseOptions, references, description);
+
+        // JIT and first-use costs land here, not on the smallest size.
+        new Runner(SingleFile(sizes.Min()), packages, settings with { Warmup = 0, Iterations = 2 }).Run(null);
         foreach (var size in sizes.OrderBy(s => s))
         {
-            var file = new CorpusGenerator(seed, bugRate).GenerateSingleFile(size);
-            var corpus = new Corpus($"single file of {size} lines", new[] { file }, Corpus.DefaultParseOptions(Array.Empty<string>()), references, description);
+            var corpus = SingleFile(size);
 
-            // Small files are measured more often, so every size gets about the same number of lines measured.
-            var iterations = settings.Iterations * Math.Max(1, largest / size);
-            var sizeSettings = settings with { Iterations = iterations, Warmup = Math.Max(settings.Warmup, 1) * Math.Max(1, largest / size) };
-            Console.Error.WriteLine($"scaling: {corpus.Lines} lines, {iterations} rounds");
-            var result = new Runner(corpus, packages, sizeSettings).Run(null);
+            // The smallest files get a few more rounds (their times are small and noisy).
+            var iterations = Math.Max(settings.Iterations, settings.Iterations * largest / size / 8);
+            Console.Error.WriteLine($"scaling: {corpus.Lines} lines, {settings.Warmup} warm-up + {iterations} rounds");
+            var result = new Runner(corpus, packages, settings with { Iterations = iterations }).Run(null);
             runs.Add((corpus.Lines, result, iterations));
         }
 

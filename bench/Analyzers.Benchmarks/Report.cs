@@ -38,6 +38,15 @@ internal static class Report
         text.AppendLine();
         AnalyzerTable(text, ours, result.Packages[ours], compilerMs, int.MaxValue);
 
+        var found = result.Packages[ours][0].DiagnosticsById;
+        text.AppendLine();
+        text.AppendLine("Our diagnostics by rule: " + (found.Count == 0 ? "none" : string.Join(", ", found.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key} ×{kv.Value}"))) + ".");
+        if (corpus.Planted is { } planted)
+        {
+            text.AppendLine("Planted bugs by expected rule (each marked `// Planted bug (CONCxxx)` in the generated code): " +
+                string.Join(", ", planted.Select(kv => $"{kv.Key} ×{kv.Value}")) + ". Rules not merged yet cannot find theirs.");
+        }
+
         if (topPeerAnalyzers > 0)
         {
             foreach (var (package, samples) in Ordered(result).Where(p => !p.Package.IsOurs))
