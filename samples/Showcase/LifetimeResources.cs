@@ -24,3 +24,39 @@ public sealed class ConfigLoader
         return tcs.Task;
     }
 }
+
+public sealed class CacheSweeper : IDisposable
+{
+    private readonly Dictionary<string, DateTime> _entries = new();
+    private Timer? _sweep;
+
+    public void Start()
+    {
+        // CONC108: nothing keeps this timer reachable; after the next garbage collection the heartbeat stops.
+        new Timer(_ => Console.WriteLine("alive"), null, 0, 1000);
+
+        // CONC108: Dispose below never disposes _sweep, so it keeps firing against a disposed cache.
+        _sweep = new Timer(_ => Sweep(), null, 0, 60_000);
+    }
+
+    public async Task RunAsync(CancellationToken stoppingToken)
+    {
+        using var ticks = new PeriodicTimer(TimeSpan.FromSeconds(5));
+
+        // CONC108: the wait ignores stoppingToken, so shutdown waits for the next tick (fix: pass the token).
+        while (await ticks.WaitForNextTickAsync())
+        {
+            Sweep();
+        }
+    }
+
+    private void Sweep()
+    {
+        lock (_entries)
+        {
+            _entries.Clear();
+        }
+    }
+
+    public void Dispose() => Console.WriteLine("cache disposed");
+}
