@@ -3,6 +3,18 @@
 
 namespace Showcase.Lifetime;
 
+public sealed class PushNotifier
+{
+    private readonly HttpClient _http = new();
+
+    // CONC106 (Info): one request per user, all at once; a large campaign opens thousands of connections.
+    // Fix: Parallel.ForEachAsync (offered), which runs a bounded number at a time.
+    public async Task NotifyAsync(IReadOnlyList<string> userIds, CancellationToken ct)
+    {
+        await Task.WhenAll(userIds.Select(async id => await _http.PostAsync("https://push.example/" + id, null, ct)));
+    }
+}
+
 public sealed class ConfigLoader
 {
     private readonly string _path = "appsettings.json";
