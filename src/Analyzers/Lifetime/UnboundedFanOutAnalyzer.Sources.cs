@@ -1,0 +1,182 @@
+using ConcurrencyAnalyzers.Analysis;
+using ConcurrencyAnalyzers.Internals;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace ConcurrencyAnalyzers.Lifetime;
+
+public sealed partial class UnboundedFanOutAnalyzer
+{
+    /// <summary>
+    /// An input whose size nobody bounds: a parameter (or a member of one: <c>request.Items</c>), a database query
+    /// (<c>IQueryable</c>, also after <c>await ToListAsync()</c>), through LINQ operators that keep the size unbounded
+    /// and one local. <c>Take</c>, <c>Chunk</c>, <c>First</c> … bound it; fields, properties of <c>this</c>, arrays,
+    /// <c>Enumerable.Range</c> and other method results are trusted (configured shards, injected handlers, workers).
+    /// </summary>
+    private static bool IsUnbounded(IOperation? source, KnownTypes types, int depth)
+    {
+        if (source is null || depth > 6)
+        {
+            return false;
+        }
+
+        source = source.WalkDownConversions();
+        switch (source)
+        {
+            case IInvocationOperation invocation:
+                var name = invocation.TargetMethod.Name;
+                if (IsBoundingOperator(name))
+                {
+                    return false;
+                }
+
+                if (IsPassThroughOperator(name))
+                {
+                    var receiver = invocation.Instance ?? (invocation.Arguments.Length > 0 ? invocation.Arguments[0].Value : null);
+                    return IsUnbounded(receiver, types, depth + 1);
+                }
+
+                return IsQueryable(invocation.Type, types);
+            case IAwaitOperation awaited:
+                return IsUnbounded(awaited.Operation, types, depth + 1);
+            case IParameterReferenceOperation parameter:
+                return !parameter.Parameter.Type.IsValueType || parameter.Parameter.Type.TypeKind == TypeKind.Array;
+            case IPropertyReferenceOperation or IFieldReferenceOperation:
+                var member = (IMemberReferenceOperation)source;
+                return IsQueryable(member.Type, types) ||
+                       (member.Instance?.WalkDownConversions() is IParameterReferenceOperation && !member.Member.IsStatic);
+            case ILocalReferenceOperation local:
+                return SingleValueOf(local) is { } value && IsUnbounded(value, types, depth + 1);
+            default:
+                return IsQueryable(source.Type, types);
+        }
+    }
+
+    private static bool IsBoundingOperator(string name) => name is
+        "Take" or "TakeLast" or "TakeWhile" or "Chunk" or "Batch" or "First" or "FirstOrDefault" or "Single" or
+        "SingleOrDefault" or "Last" or "LastOrDefault" or "ElementAt" or "ElementAtOrDefault" or "Buffer" or "Page";
+
+    private static bool IsPassThroughOperator(string name) => name is
+        "Where" or "Select" or "SelectMany" or "OrderBy" or "OrderByDescending" or "ThenBy" or "ThenByDescending" or
+        "Distinct" or "DistinctBy" or "AsEnumerable" or "AsQueryable" or "ToList" or "ToArray" or "ToHashSet" or
+        "ToListAsync" or "ToArrayAsync" or "AsAsyncEnumerable" or "AsNoTracking" or "Include" or "ThenInclude" or
+        "Skip" or "SkipWhile" or "Reverse" or "Cast" or "OfType" or "Append" or "Prepend" or "Concat" or "Union";
+
+    private static bool IsQueryable(ITypeSymbol? type, KnownTypes types)
+        => type is not null && type.Implements(types.Get("System.Linq.IQueryable"));
+
+    /// <summary>The value of a local assigned exactly once, by its declaration (not a foreach variable).</summary>
+    private static IOperation? SingleValueOf(ILocalReferenceOperation local)
+    {
+        var function = local.GetEnclosingFunction();
+        if (function is null)
+        {
+            return null;
+        }
+
+        var root = function;
+        while (root.Parent is not null)
+        {
+            root = root.Parent;
+        }
+
+        IOperation? value = null;
+        foreach (var descendant in root.Descendants())
+        {
+            switch (descendant)
+            {
+                case IVariableDeclaratorOperation declarator when SymbolEqualityComparer.Default.Equals(declarator.Symbol, local.Local):
+                    value = declarator.Initializer?.Value;
+                    break;
+                case ISimpleAssignmentOperation { Target: ILocalReferenceOperation target } when SymbolEqualityComparer.Default.Equals(target.Local, local.Local):
+                case ICompoundAssignmentOperation { Target: ILocalReferenceOperation target2 } when SymbolEqualityComparer.Default.Equals(target2.Local, local.Local):
+                    return null;
+            }
+        }
+
+        return value;
+    }
+
+    // ---- throttles ----
+
+    private static bool IsThrottleName(string name) => name is
+        "WaitAsync" or "WaitOne" or "AcquireAsync" or "AttemptAcquire" or "WaitToWriteAsync";
+
+    /// <summary>The work acquires a semaphore or rate limiter (itself, or in a method it calls that is declared in source).</summary>
+    private static bool IsThrottled(IOperation work, KnownTypes types)
+    {
+        foreach (var operation in work.DescendantsAndSelf())
+        {
+            if (operation is IInvocationOperation invocation && IsThrottledCall(invocation, types))
+            {
+                return true;
+            }
+
+            if (operation is IMethodReferenceOperation reference && MethodSyntaxAcquires(reference.Method))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool IsThrottledCall(IInvocationOperation invocation, KnownTypes types)
+    {
+        var method = invocation.TargetMethod;
+        if (IsThrottleName(method.Name) || (method.Name == "Wait" && method.ContainingType.Is(types.SemaphoreSlim)))
+        {
+            return true;
+        }
+
+        foreach (var argument in invocation.Arguments)
+        {
+            if (argument.Value.WalkDownConversions() is IDelegateCreationOperation { Target: IAnonymousFunctionOperation lambda } && IsThrottled(lambda, types))
+            {
+                return true;
+            }
+        }
+
+        return MethodSyntaxAcquires(method);
+    }
+
+    /// <summary>A source method whose body calls <c>WaitAsync</c>, <c>AcquireAsync</c>, … (looked at syntactically, one level deep).</summary>
+    private static bool MethodSyntaxAcquires(IMethodSymbol method)
+    {
+        foreach (var reference in method.OriginalDefinition.DeclaringSyntaxReferences)
+        {
+            foreach (var node in reference.GetSyntax().DescendantNodes())
+            {
+                if (node is MemberAccessExpressionSyntax access && IsThrottleName(access.Name.Identifier.ValueText))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>The loop body limits itself: it leaves early, waits for running tasks, delays, or acquires a throttle.</summary>
+    private static bool HasThrottleOrExit(IOperation body, KnownTypes types)
+    {
+        foreach (var operation in ConcurrentContexts.DescendantsInSameFunction(body))
+        {
+            switch (operation)
+            {
+                case IBranchOperation { BranchKind: BranchKind.Break }:
+                case IReturnOperation:
+                    return true;
+                case IInvocationOperation invocation when IsThrottleName(invocation.TargetMethod.Name) ||
+                                                          (invocation.TargetMethod.Name == "Wait" && invocation.TargetMethod.ContainingType.Is(types.SemaphoreSlim)):
+                    return true;
+                case IInvocationOperation invocation when invocation.TargetMethod.ContainingType.Is(types.Task) &&
+                                                          invocation.TargetMethod.Name is "WhenAny" or "WhenAll" or "WaitAny" or "WaitAll" or "Delay":
+                    return true;
+            }
+        }
+
+        return false;
+    }
+}

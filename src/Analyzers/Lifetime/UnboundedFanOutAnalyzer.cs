@@ -1,0 +1,280 @@
+using System.Collections.Immutable;
+using ConcurrencyAnalyzers.Analysis;
+using ConcurrencyAnalyzers.Internals;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace ConcurrencyAnalyzers.Lifetime;
+
+/// <summary>
+/// CONC106: one task started per element of an input whose size nobody bounds (a parameter, a database query, an
+/// <c>IEnumerable</c> or async stream), all at once: <c>Task.WhenAll(items.Select(x => WorkAsync(x)))</c>, or a loop
+/// that collects or discards a task per element, with no semaphore, <c>Take</c>, <c>Chunk</c> or other throttle.
+/// </summary>
+[DiagnosticAnalyzer(Microsoft.CodeAnalysis.LanguageNames.CSharp)]
+public sealed partial class UnboundedFanOutAnalyzer : DiagnosticAnalyzer
+{
+    /// <summary>Diagnostic property: present when the Select shape can become <c>Parallel.ForEachAsync</c>.</summary>
+    public const string FixableProperty = "ForEachAsync";
+
+    /// <summary>Diagnostic property: the token in scope to pass to <c>Parallel.ForEachAsync</c>, when there is one.</summary>
+    public const string TokenProperty = "Token";
+
+    private const string Title = "Unbounded task fan-out over input of unknown size";
+    private const string Description =
+        "Starting one task per element of an input whose size is not bounded runs all of them at once: ten thousand " +
+        "items become ten thousand concurrent requests, connections or queries, which exhausts sockets, connection " +
+        "pools and downstream services. Bound the concurrency with Parallel.ForEachAsync and MaxDegreeOfParallelism, a " +
+        "SemaphoreSlim, or batches (Chunk).";
+
+    internal static readonly DiagnosticDescriptor Rule = RuleDescriptors.Create(
+        RuleIds.UnboundedFanOut,
+        Title,
+        "One task is started per element of '{0}', whose size is not bounded, and nothing limits how many run at once",
+        DiagnosticSeverity.Info,
+        Description);
+
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(Rule);
+
+    public override void Initialize(AnalysisContext context)
+    {
+        context.EnableConcurrentExecution();
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.RegisterCompilationStartAction(static start =>
+        {
+            var types = new KnownTypes(start.Compilation);
+            if (types.Task is null || types.Enumerable is null)
+            {
+                return;
+            }
+
+            start.RegisterOperationAction(c => AnalyzeSelect(c, types), OperationKind.Invocation);
+            start.RegisterOperationAction(c => AnalyzeLoop(c, types), OperationKind.Loop);
+        });
+    }
+
+    // ---- items.Select(x => WorkAsync(x)) into Task.WhenAll / WhenAny / WaitAll ----
+
+    private static void AnalyzeSelect(OperationAnalysisContext context, KnownTypes types)
+    {
+        var select = (IInvocationOperation)context.Operation;
+        if (select.TargetMethod.Name != "Select" || !select.TargetMethod.ContainingType.Is(types.Enumerable) ||
+            select.Arguments.Length != 2 ||
+            select.Arguments[1].Value.WalkDownConversions() is not IDelegateCreationOperation { Type: INamedTypeSymbol { DelegateInvokeMethod: { } invoke } } selector ||
+            !invoke.ReturnType.IsTaskLike(types))
+        {
+            return;
+        }
+
+        var join = FlowsIntoJoin(select, types);
+        if (join is null)
+        {
+            return;
+        }
+
+        var source = select.Arguments[0].Value;
+        if (!IsUnbounded(source, types, depth: 0) || IsThrottled(selector.Target, types))
+        {
+            return;
+        }
+
+        var properties = ImmutableDictionary<string, string?>.Empty;
+        if (CanUseForEachAsync(select, selector, join, types))
+        {
+            properties = properties.Add(FixableProperty, "true");
+            if (CancellationTokens.FindInnermostToken(select, context.ContainingSymbol, types) is { } token)
+            {
+                properties = properties.Add(TokenProperty, token.ExpressionText);
+            }
+        }
+
+        context.ReportDiagnostic(Diagnostic.Create(Rule, select.Syntax.GetLocation(), properties, Describe(source)));
+    }
+
+    /// <summary>The <c>Task.WhenAll/WhenAny/WaitAll/WaitAny</c> call the sequence reaches (directly, through ToList/ToArray, or one local).</summary>
+    private static IInvocationOperation? FlowsIntoJoin(IOperation sequence, KnownTypes types)
+    {
+        for (var depth = 0; depth < 4; depth++)
+        {
+            switch (sequence.WalkUpConversions())
+            {
+                case IArgumentOperation { Parent: IInvocationOperation join } when IsJoin(join, types):
+                    return join;
+                case IArgumentOperation { Parent: IInvocationOperation materialize } when materialize.TargetMethod.Name is "ToList" or "ToArray":
+                    sequence = materialize;
+                    continue;
+                case IVariableInitializerOperation { Parent: IVariableDeclaratorOperation declarator }:
+                    var function = sequence.GetEnclosingFunction();
+                    if (function is null)
+                    {
+                        return null;
+                    }
+
+                    foreach (var descendant in function.Descendants())
+                    {
+                        if (descendant is ILocalReferenceOperation reference &&
+                            SymbolEqualityComparer.Default.Equals(reference.Local, declarator.Symbol) &&
+                            reference.WalkUpConversions() is IArgumentOperation { Parent: IInvocationOperation join } &&
+                            IsJoin(join, types))
+                        {
+                            return join;
+                        }
+                    }
+
+                    return null;
+                default:
+                    return null;
+            }
+        }
+
+        return null;
+    }
+
+    private static bool IsJoin(IInvocationOperation invocation, KnownTypes types)
+        => invocation.TargetMethod.ContainingType.Is(types.Task) &&
+           invocation.TargetMethod.Name is "WhenAll" or "WhenAny" or "WaitAll" or "WaitAny";
+
+    // ---- a loop that collects or discards one task per element ----
+
+    private static void AnalyzeLoop(OperationAnalysisContext context, KnownTypes types)
+    {
+        if (context.Operation is not IForEachLoopOperation loop)
+        {
+            return;
+        }
+
+        var unbounded = loop.IsAsynchronous || IsConsumingEnumerable(loop.Collection) || IsUnbounded(loop.Collection, types, depth: 0);
+        if (!unbounded || HasThrottleOrExit(loop.Body, types))
+        {
+            return;
+        }
+
+        foreach (var operation in ConcurrentContexts.DescendantsInSameFunction(loop.Body))
+        {
+            if (operation is not IInvocationOperation call || !call.Type.IsTaskLike(types) || !IsFannedOut(call, loop))
+            {
+                continue;
+            }
+
+            if (IsThrottledCall(call, types))
+            {
+                return;
+            }
+
+            context.ReportDiagnostic(Diagnostic.Create(Rule, call.Syntax.GetLocation(), Describe(loop.Collection)));
+            return;
+        }
+    }
+
+    /// <summary>The task is discarded (<c>_ = ...</c>), added to a collection, or stored in an array element: it keeps running into the next iteration.</summary>
+    private static bool IsFannedOut(IInvocationOperation call, IForEachLoopOperation loop)
+    {
+        IOperation value = call;
+        for (var depth = 0; depth < 3; depth++)
+        {
+            switch (value.WalkUpConversions())
+            {
+                case ISimpleAssignmentOperation { Target: IDiscardOperation }:
+                    return true;
+                case ISimpleAssignmentOperation { Target: IArrayElementReferenceOperation }:
+                    return true;
+                case IArgumentOperation { Parent: IInvocationOperation add } when add.TargetMethod.Name is "Add" or "Enqueue" or "Push" or "TryAdd" or "AddLast":
+                    return true;
+                case IVariableInitializerOperation { Parent: IVariableDeclaratorOperation declarator }:
+                    // `var t = WorkAsync(x); tasks.Add(t);`: follow the local within the loop body.
+                    foreach (var descendant in ConcurrentContexts.DescendantsInSameFunction(loop.Body))
+                    {
+                        if (descendant is ILocalReferenceOperation reference &&
+                            SymbolEqualityComparer.Default.Equals(reference.Local, declarator.Symbol) &&
+                            !(reference.Parent is ISimpleAssignmentOperation assignment && assignment.Target == reference))
+                        {
+                            if (reference.WalkUpConversions() is IAwaitOperation)
+                            {
+                                return false;
+                            }
+
+                            value = reference;
+                        }
+                    }
+
+                    if (value == call)
+                    {
+                        return false;
+                    }
+
+                    continue;
+                default:
+                    return false;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool IsConsumingEnumerable(IOperation collection)
+        => collection.WalkDownConversions() is IInvocationOperation { TargetMethod.Name: "GetConsumingEnumerable" or "ReadAllAsync" };
+
+    private static string Describe(IOperation source)
+    {
+        var text = source.WalkDownConversions().Syntax.ToString();
+        return text.Length <= 40 ? text : text.Substring(0, 37) + "...";
+    }
+
+    /// <summary>The select can become <c>await Parallel.ForEachAsync(source, async (x, token) => ...)</c>.</summary>
+    private static bool CanUseForEachAsync(IInvocationOperation select, IDelegateCreationOperation selector, IInvocationOperation join, KnownTypes types)
+    {
+        if (types.Parallel is null || types.Parallel.GetMembers("ForEachAsync").IsEmpty ||
+            join.TargetMethod.Name != "WhenAll" || join.Arguments.Length != 1 ||
+            selector.Target is not IAnonymousFunctionOperation { Symbol.Parameters.Length: 1 } lambda ||
+            lambda.Syntax is not (SimpleLambdaExpressionSyntax or ParenthesizedLambdaExpressionSyntax))
+        {
+            return false;
+        }
+
+        // Select → (ToList/ToArray) → WhenAll → (ConfigureAwait) → await, as a statement: the results are not used.
+        if (!IsDirectArgumentOf(select, join))
+        {
+            return false;
+        }
+
+        IOperation awaited = join;
+        if (join.WalkUpConversions() is IInvocationOperation { TargetMethod.Name: "ConfigureAwait" } configure && configure.Instance?.WalkDownConversions() == join)
+        {
+            awaited = configure;
+        }
+
+        if (awaited.WalkUpConversions() is not IAwaitOperation await || await.WalkUpConversions() is not IExpressionStatementOperation)
+        {
+            return false;
+        }
+
+        // The body must not return values: an async lambda returning Task, or an expression lambda.
+        if (lambda.Symbol.IsAsync)
+        {
+            return lambda.Symbol.ReturnType.Is(types.Task);
+        }
+
+        return lambda.Syntax is LambdaExpressionSyntax { ExpressionBody: not null };
+    }
+
+    private static bool IsDirectArgumentOf(IOperation sequence, IInvocationOperation join)
+    {
+        for (var depth = 0; depth < 3; depth++)
+        {
+            switch (sequence.WalkUpConversions())
+            {
+                case IArgumentOperation { Parent: IInvocationOperation parent } when parent == join:
+                    return true;
+                case IArgumentOperation { Parent: IInvocationOperation materialize } when materialize.TargetMethod.Name is "ToList" or "ToArray":
+                    sequence = materialize;
+                    continue;
+                default:
+                    return false;
+            }
+        }
+
+        return false;
+    }
+}

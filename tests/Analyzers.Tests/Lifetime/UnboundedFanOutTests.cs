@@ -1,0 +1,352 @@
+using ConcurrencyAnalyzers.Lifetime;
+using ConcurrencyAnalyzers.Tests.Verifiers;
+using Microsoft.CodeAnalysis.Testing;
+using Xunit;
+using Verify = ConcurrencyAnalyzers.Tests.Verifiers.CSharpCodeFixVerifier<
+    ConcurrencyAnalyzers.Lifetime.UnboundedFanOutAnalyzer,
+    ConcurrencyAnalyzers.CodeFixes.Lifetime.UnboundedFanOutCodeFix>;
+
+namespace ConcurrencyAnalyzers.Tests.Lifetime;
+
+public sealed class UnboundedFanOutTests
+{
+    [Fact]
+    public Task Select_into_WhenAll_whose_results_are_used_is_reported_without_a_fix()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Collections.Generic;
+            using System.Linq;
+            using System.Net.Http;
+            using System.Threading.Tasks;
+
+            class Crawler
+            {
+                private readonly HttpClient _http = new();
+
+                public async Task<string[]> FetchAllAsync(IEnumerable<string> urls)
+                {
+                    return await Task.WhenAll({|#0:urls.Select(u => _http.GetStringAsync(u))|});
+                }
+            }
+            """,
+            Verify.Diagnostic(UnboundedFanOutAnalyzer.Rule).WithLocation(0).WithArguments("urls"));
+
+    [Fact]
+    public Task Awaited_WhenAll_over_async_lambdas_becomes_ForEachAsync_keeping_comments_with_Fix_All()
+        => Verify.VerifyCodeFixAsync(
+            """
+            using System.Collections.Generic;
+            using System.Linq;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class Notifier
+            {
+                public async Task NotifyAsync(IReadOnlyList<int> userIds, CancellationToken ct)
+                {
+                    // One push per user.
+                    await Task.WhenAll({|CONC106:userIds.Select(async id =>
+                    {
+                        // may be slow
+                        await PushAsync(id, ct);
+                    })|});
+                }
+
+                public async Task DeleteAsync(List<int> ids)
+                {
+                    await Task.WhenAll({|CONC106:ids.Select(id => DeleteOneAsync(id))|}.ToList()).ConfigureAwait(false);
+                }
+
+                private Task PushAsync(int id, CancellationToken ct) => Task.CompletedTask;
+                private Task<bool> DeleteOneAsync(int id) => Task.FromResult(true);
+            }
+            """,
+            """
+            using System.Collections.Generic;
+            using System.Linq;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class Notifier
+            {
+                public async Task NotifyAsync(IReadOnlyList<int> userIds, CancellationToken ct)
+                {
+                    // One push per user.
+                    await Parallel.ForEachAsync(userIds, ct, async (id, cancellationToken) =>
+                    {
+                        // may be slow
+                        await PushAsync(id, ct);
+                    });
+                }
+
+                public async Task DeleteAsync(List<int> ids)
+                {
+                    await Parallel.ForEachAsync(ids, async (id, cancellationToken) => await DeleteOneAsync(id)).ConfigureAwait(false);
+                }
+
+                private Task PushAsync(int id, CancellationToken ct) => Task.CompletedTask;
+                private Task<bool> DeleteOneAsync(int id) => Task.FromResult(true);
+            }
+            """);
+
+    [Fact]
+    public Task Loop_collecting_one_task_per_element_of_a_parameter_is_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Collections.Generic;
+            using System.Threading.Tasks;
+
+            class Importer
+            {
+                public async Task ImportAsync(IEnumerable<string> files)
+                {
+                    var tasks = new List<Task>();
+                    foreach (var file in files)
+                    {
+                        tasks.Add({|CONC106:ImportOneAsync(file)|});
+                    }
+
+                    await Task.WhenAll(tasks);
+                }
+
+                private Task ImportOneAsync(string file) => Task.CompletedTask;
+            }
+            """);
+
+    [Fact]
+    public Task Task_run_per_message_of_a_channel_is_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading;
+            using System.Threading.Channels;
+            using System.Threading.Tasks;
+
+            class Consumer
+            {
+                private readonly Channel<string> _channel = Channel.CreateUnbounded<string>();
+
+                public async Task RunAsync(CancellationToken ct)
+                {
+                    await foreach (var message in _channel.Reader.ReadAllAsync(ct))
+                    {
+                        _ = {|CONC106:Task.Run(() => Handle(message), ct)|};
+                    }
+                }
+
+                private void Handle(string message) { }
+            }
+            """);
+
+    [Fact]
+    public Task Database_query_fan_out_is_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Linq;
+            using System.Threading.Tasks;
+
+            class Order { public int Id { get; set; } public bool Pending { get; set; } }
+            class Db { public IQueryable<Order> Orders => Enumerable.Empty<Order>().AsQueryable(); }
+
+            class Reminder
+            {
+                private readonly Db _db = new();
+
+                public Task RemindAllAsync()
+                {
+                    var pending = _db.Orders.Where(o => o.Pending).ToList();
+                    return Task.WhenAll({|CONC106:pending.Select(o => SendAsync(o.Id))|});
+                }
+
+                private Task SendAsync(int id) => Task.CompletedTask;
+            }
+            """);
+
+    [Fact]
+    public Task Fan_out_throttled_by_a_semaphore_in_the_lambda_or_the_called_method_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Collections.Generic;
+            using System.Linq;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class Crawler
+            {
+                private readonly SemaphoreSlim _gate = new(8);
+
+                public Task FetchAllAsync(IEnumerable<string> urls)
+                    => Task.WhenAll(urls.Select(async u =>
+                    {
+                        await _gate.WaitAsync();
+                        try { await Task.Delay(10); }
+                        finally { _gate.Release(); }
+                    }));
+
+                public async Task FetchLoopAsync(IEnumerable<string> urls)
+                {
+                    var tasks = new List<Task>();
+                    foreach (var url in urls)
+                    {
+                        tasks.Add(FetchThrottledAsync(url));
+                    }
+
+                    await Task.WhenAll(tasks);
+                }
+
+                private async Task FetchThrottledAsync(string url)
+                {
+                    await _gate.WaitAsync();
+                    try { await Task.Delay(10); }
+                    finally { _gate.Release(); }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Parallel_ForEachAsync_Chunk_and_Take_are_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Collections.Generic;
+            using System.Linq;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class Sender
+            {
+                public async Task SendAsync(IEnumerable<int> ids, CancellationToken ct)
+                {
+                    await Parallel.ForEachAsync(ids, new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = ct },
+                        async (id, token) => await SendOneAsync(id));
+
+                    foreach (var batch in ids.Chunk(16))
+                    {
+                        await Task.WhenAll(batch.Select(id => SendOneAsync(id)));
+                    }
+
+                    await Task.WhenAll(ids.Take(10).Select(id => SendOneAsync(id)));
+                }
+
+                private Task SendOneAsync(int id) => Task.CompletedTask;
+            }
+            """);
+
+    [Fact]
+    public Task Configured_collections_worker_pools_and_literals_are_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Collections.Generic;
+            using System.Linq;
+            using System.Threading.Tasks;
+
+            interface IShard { Task PingAsync(); }
+
+            class Cluster
+            {
+                private readonly List<IShard> _shards = new();
+                private IEnumerable<IShard> Replicas => _shards;
+
+                public Task PingAllAsync() => Task.WhenAll(_shards.Select(s => s.PingAsync()));
+
+                public Task PingReplicasAsync() => Task.WhenAll(Replicas.Select(s => s.PingAsync()));
+
+                public Task StartWorkersAsync(int workerCount)
+                    => Task.WhenAll(Enumerable.Range(0, workerCount).Select(_ => Task.Run(() => { })));
+
+                public Task WarmUpAsync() => Task.WhenAll(new[] { "a", "b" }.Select(k => Task.Delay(k.Length)));
+            }
+            """);
+
+    [Fact]
+    public Task Loops_that_await_each_task_or_wait_for_a_slot_are_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Collections.Generic;
+            using System.Threading.Tasks;
+
+            class Importer
+            {
+                public async Task SequentialAsync(IEnumerable<string> files)
+                {
+                    foreach (var file in files)
+                    {
+                        await ImportOneAsync(file);
+                        var t = ImportOneAsync(file);
+                        await t;
+                    }
+                }
+
+                public async Task WindowedAsync(IEnumerable<string> files)
+                {
+                    var running = new List<Task>();
+                    foreach (var file in files)
+                    {
+                        if (running.Count >= 8)
+                        {
+                            running.Remove(await Task.WhenAny(running));
+                        }
+
+                        running.Add(ImportOneAsync(file));
+                    }
+
+                    await Task.WhenAll(running);
+                }
+
+                private Task ImportOneAsync(string file) => Task.CompletedTask;
+            }
+            """);
+
+    [Fact]
+    public Task Netstandard_library_without_ForEachAsync_gets_no_fix()
+        => new Verify.Test
+        {
+            ReferenceAssemblies = TestReferences.NetStandard20,
+            LanguageVersion = Microsoft.CodeAnalysis.CSharp.LanguageVersion.CSharp7_3,
+            TestCode = """
+                using System.Collections.Generic;
+                using System.Linq;
+                using System.Threading.Tasks;
+
+                class C
+                {
+                    public async Task RunAsync(IEnumerable<int> ids)
+                    {
+                        await Task.WhenAll({|CONC106:ids.Select(async id => await Task.Delay(id))|});
+                    }
+                }
+                """,
+            FixedCode = """
+                using System.Collections.Generic;
+                using System.Linq;
+                using System.Threading.Tasks;
+
+                class C
+                {
+                    public async Task RunAsync(IEnumerable<int> ids)
+                    {
+                        await Task.WhenAll({|CONC106:ids.Select(async id => await Task.Delay(id))|});
+                    }
+                }
+                """,
+        }.RunAsync();
+
+    [Fact]
+    public Task Half_typed_code_does_not_throw()
+        => new Verify.Test
+        {
+            TestCode = """
+                using System.Collections.Generic;
+                using System.Linq;
+                using System.Threading.Tasks;
+
+                class C
+                {
+                    public async Task RunAsync(IEnumerable<int> ids)
+                    {
+                        await Task.WhenAll(ids.Select(async id => await Missing(id.
+                        foreach (var x in ids) { _ = Unknown(x); }
+                    }
+                }
+                """,
+            CompilerDiagnostics = CompilerDiagnostics.None,
+        }.RunAsync();
+}
