@@ -27,3 +27,19 @@ public sealed class ShardReindexer
         await Task.WhenAll(tasks);
     }
 }
+
+public sealed class Poller
+{
+    private bool _stop;
+
+    public void Stop() => _stop = true;
+
+    public void Run()
+    {
+        // CONC306: `_stop` is a plain field written by Stop() on another thread; the JIT may read it once and spin forever.
+        while (!_stop)
+        {
+            Thread.Sleep(10);
+        }
+    }
+}

@@ -1,0 +1,218 @@
+using System.Collections.Concurrent;
+using System.Collections.Immutable;
+using System.Linq;
+using ConcurrencyAnalyzers.Internals;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace ConcurrencyAnalyzers.SharedState;
+
+/// <summary>
+/// CONC306: a loop that only spins or sleeps (<c>while (!_done) { }</c>, <c>while (!_done) Thread.Sleep(10);</c>)
+/// until a non-volatile field changes, where the field is written elsewhere (another member, or a lambda). Nothing
+/// forces the loop to read memory again: the JIT may hoist the read, and the loop never ends in a Release build.
+/// Also a captured local written by a lambda and polled outside it (the closure field is just as plain).
+/// </summary>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class BusyWaitOnNonVolatileFlagAnalyzer : DiagnosticAnalyzer
+{
+    /// <summary>Diagnostic property: present when the read can become <c>Volatile.Read(ref …)</c>.</summary>
+    public const string VolatileReadFixProperty = "VolatileRead";
+
+    internal static readonly DiagnosticDescriptor Rule = RuleDescriptors.Create(
+        RuleIds.BusyWaitOnNonVolatileFlag,
+        "Busy-wait on a flag that is not volatile",
+        "'{0}' is polled in a busy-wait loop without a memory barrier; the read may be hoisted out of the loop and never see the other thread's write; use Volatile.Read or a blocking primitive",
+        DiagnosticSeverity.Warning,
+        "A loop that only spins or sleeps until a plain field changes relies on the compiler and the JIT reading the field " +
+        "again on every iteration. They are allowed not to: the read can be hoisted out of the loop, which then never " +
+        "ends in an optimized build. Read the flag with Volatile.Read (or declare it volatile), or better, wait on a " +
+        "ManualResetEventSlim, a TaskCompletionSource or a CancellationToken instead of polling.");
+
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(Rule);
+
+    public override void Initialize(AnalysisContext context)
+    {
+        context.EnableConcurrentExecution();
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.RegisterCompilationStartAction(static start =>
+        {
+            var types = new KnownTypes(start.Compilation);
+            if (types.Thread is null)
+            {
+                return;
+            }
+
+            start.RegisterSymbolStartAction(symbolStart => AnalyzeType(symbolStart, types), SymbolKind.NamedType);
+        });
+    }
+
+    private static void AnalyzeType(SymbolStartAnalysisContext context, KnownTypes types)
+    {
+        var candidates = new ConcurrentBag<(IFieldReferenceOperation Read, ISymbol Method)>();
+        var writers = new ConcurrentDictionary<IFieldSymbol, ConcurrentBag<ISymbol>>(SymbolEqualityComparer.Default);
+
+        context.RegisterOperationAction(
+            c =>
+            {
+                var reference = (IFieldReferenceOperation)c.Operation;
+                if (IsWrite(reference))
+                {
+                    // Writes in lambdas count as "another thread" even in the polling method itself.
+                    var writer = reference.GetEnclosingFunction() is IAnonymousFunctionOperation or ILocalFunctionOperation
+                        ? (ISymbol)reference.Field
+                        : c.ContainingSymbol;
+                    writers.GetOrAdd(reference.Field.OriginalDefinition, _ => new ConcurrentBag<ISymbol>()).Add(writer);
+                }
+            },
+            OperationKind.FieldReference);
+
+        context.RegisterOperationAction(
+            c =>
+            {
+                if (c.Operation is not ILoopOperation loop || !IsBusyLoop(loop, types))
+                {
+                    return;
+                }
+
+                foreach (var read in ConditionReads(loop))
+                {
+                    switch (read)
+                    {
+                        case IFieldReferenceOperation field when IsPlainFlag(field.Field):
+                            candidates.Add((field, c.ContainingSymbol));
+                            break;
+                        case ILocalReferenceOperation local when IsWrittenByLambda(local.Local, loop):
+                            c.ReportDiagnostic(Diagnostic.Create(Rule, local.Syntax.GetLocation(), local.Local.Name));
+                            break;
+                    }
+                }
+            },
+            OperationKind.Loop);
+
+        context.RegisterSymbolEndAction(c =>
+        {
+            foreach (var (read, method) in candidates)
+            {
+                if (!writers.TryGetValue(read.Field.OriginalDefinition, out var writtenBy) ||
+                    !writtenBy.Any(w => !SymbolEqualityComparer.Default.Equals(w, method) && !IsConstructor(w)))
+                {
+                    continue;
+                }
+
+                var properties = CanUseVolatileRead(read.Field.Type)
+                    ? ImmutableDictionary<string, string?>.Empty.Add(VolatileReadFixProperty, "true")
+                    : ImmutableDictionary<string, string?>.Empty;
+                c.ReportDiagnostic(Diagnostic.Create(Rule, read.Syntax.GetLocation(), properties, read.Field.Name));
+            }
+        });
+    }
+
+    private static bool IsConstructor(ISymbol symbol) => symbol is IMethodSymbol { MethodKind: MethodKind.Constructor or MethodKind.StaticConstructor };
+
+    /// <summary>A field a busy loop could wait on: mutable, not volatile, on this instance or static.</summary>
+    private static bool IsPlainFlag(IFieldSymbol field)
+        => !field.IsVolatile && !field.IsReadOnly && !field.IsConst &&
+           (field.Type.IsReferenceType || field.Type.SpecialType != SpecialType.None || field.Type.TypeKind == TypeKind.Enum);
+
+    /// <summary>Field and local reads in the loop condition that are plain reads (not <c>ref</c> arguments such as <c>Volatile.Read(ref x)</c>).</summary>
+    private static System.Collections.Generic.IEnumerable<IOperation> ConditionReads(ILoopOperation loop)
+    {
+        var condition = loop switch
+        {
+            IWhileLoopOperation whileLoop => whileLoop.Condition,
+            IForLoopOperation forLoop => forLoop.Condition,
+            _ => null,
+        };
+        if (condition is null)
+        {
+            yield break;
+        }
+
+        foreach (var operation in condition.DescendantsAndSelf())
+        {
+            if (operation is IFieldReferenceOperation { Instance: null or IInstanceReferenceOperation } or ILocalReferenceOperation &&
+                operation.Parent is not IArgumentOperation { Parameter.RefKind: not RefKind.None })
+            {
+                yield return operation;
+            }
+        }
+    }
+
+    /// <summary>The body does nothing but wait: empty, or only sleeps, yields and spins.</summary>
+    private static bool IsBusyLoop(ILoopOperation loop, KnownTypes types)
+    {
+        foreach (var operation in loop.Body.DescendantsAndSelf())
+        {
+            switch (operation)
+            {
+                case IBlockOperation:
+                case IEmptyOperation:
+                case IExpressionStatementOperation:
+                case IBranchOperation { BranchKind: BranchKind.Continue }:
+                case ILiteralOperation:
+                case IArgumentOperation:
+                case IConversionOperation:
+                case IFieldReferenceOperation:
+                case ILocalReferenceOperation:
+                case IPropertyReferenceOperation { Property.IsStatic: true }:
+                case IBinaryOperation:
+                    continue;
+                case IInvocationOperation invocation when IsWaitCall(invocation, types):
+                    continue;
+                default:
+                    return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static bool IsWaitCall(IInvocationOperation invocation, KnownTypes types)
+    {
+        var method = invocation.TargetMethod;
+        var type = method.ContainingType;
+        return (type.Is(types.Thread) && method.Name is "Sleep" or "Yield" or "SpinWait") ||
+               (type.Is(types.SpinWait) && method.Name == "SpinOnce");
+    }
+
+    private static bool IsWrite(IFieldReferenceOperation reference) => reference.Parent switch
+    {
+        ISimpleAssignmentOperation assignment => assignment.Target == reference,
+        ICompoundAssignmentOperation compound => compound.Target == reference,
+        IIncrementOrDecrementOperation => true,
+        IArgumentOperation { Parameter.RefKind: RefKind.Ref or RefKind.Out } => true,
+        _ => false,
+    };
+
+    private static bool IsWrittenByLambda(ILocalSymbol local, ILoopOperation loop)
+    {
+        var root = (IOperation)loop;
+        while (root.Parent is not null)
+        {
+            root = root.Parent;
+        }
+
+        foreach (var operation in root.Descendants())
+        {
+            if (operation is ILocalReferenceOperation reference &&
+                SymbolEqualityComparer.Default.Equals(reference.Local, local) &&
+                reference.Parent is ISimpleAssignmentOperation assignment && assignment.Target == reference &&
+                reference.GetEnclosingFunction() is IAnonymousFunctionOperation or ILocalFunctionOperation &&
+                !loop.Syntax.Span.Contains(reference.Syntax.Span))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Types <c>Volatile.Read(ref T)</c> has an overload for (or reference types, through the generic one).</summary>
+    private static bool CanUseVolatileRead(ITypeSymbol type)
+        => type.IsReferenceType || type.SpecialType is SpecialType.System_Boolean or SpecialType.System_Byte or SpecialType.System_SByte
+            or SpecialType.System_Int16 or SpecialType.System_UInt16 or SpecialType.System_Int32 or SpecialType.System_UInt32
+            or SpecialType.System_Int64 or SpecialType.System_UInt64 or SpecialType.System_IntPtr or SpecialType.System_UIntPtr
+            or SpecialType.System_Single or SpecialType.System_Double;
+}
