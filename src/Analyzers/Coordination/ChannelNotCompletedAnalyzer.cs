@@ -1,0 +1,226 @@
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Linq;
+using ConcurrencyAnalyzers.Internals;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace ConcurrencyAnalyzers.Coordination;
+
+/// <summary>
+/// CONC601: a channel this method owns (created here, or a writer it was given and completes itself) is written
+/// but not completed on every path: never at all, or only on the normal path so that a producer fault leaves
+/// <c>ReadAllAsync</c> / <c>WaitToReadAsync</c> waiting forever.
+/// </summary>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class ChannelNotCompletedAnalyzer : DiagnosticAnalyzer
+{
+    /// <summary>Diagnostic property: <c>Never</c> (reported at the creation) or <c>NormalPathOnly</c> (reported at the completion).</summary>
+    public const string ShapeProperty = "Shape";
+    public const string ShapeNever = "Never";
+    public const string ShapeNormalPathOnly = "NormalPathOnly";
+
+    /// <summary>For <see cref="ShapeNever"/>: the start of the producer lambda or local function whose body the fix wraps.</summary>
+    public const string ProducerStartProperty = "ProducerStart";
+
+    /// <summary>For <see cref="ShapeNever"/>: C# text of the writer (<c>channel.Writer</c>).</summary>
+    public const string WriterTextProperty = "WriterText";
+
+    private const string Title = "Channel writer is not completed on every path";
+    private const string Description =
+        "A consumer that drains a channel with ReadAllAsync or WaitToReadAsync stops only when the writer is completed. " +
+        "If the producer never completes it, or completes it only when everything goes well, a producer fault leaves " +
+        "the consumer waiting forever (Go: ranging over a channel nobody closes). Complete the writer in a finally " +
+        "block with TryComplete, passing the exception when there is one.";
+
+    internal static readonly DiagnosticDescriptor NeverRule = RuleDescriptors.Create(
+        RuleIds.ChannelNotCompleted,
+        Title,
+        "Channel '{0}' is written but its writer is never completed; its readers wait forever",
+        DiagnosticSeverity.Warning,
+        Description);
+
+    internal static readonly DiagnosticDescriptor NormalPathRule = RuleDescriptors.Create(
+        RuleIds.ChannelNotCompleted,
+        Title,
+        "'{0}' completes the channel only when the producer succeeds; if it throws, readers wait forever: complete it in a finally block",
+        DiagnosticSeverity.Warning,
+        Description);
+
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(NeverRule, NormalPathRule);
+
+    public override void Initialize(AnalysisContext context)
+    {
+        context.EnableConcurrentExecution();
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.RegisterCompilationStartAction(static start =>
+        {
+            var types = new KnownTypes(start.Compilation);
+            if (types.Channel is null || types.ChannelWriterOfT is null || types.ChannelReaderOfT is null)
+            {
+                return;
+            }
+
+            start.RegisterOperationBlockAction(c => AnalyzeBlock(c, types));
+        });
+    }
+
+    private static void AnalyzeBlock(OperationBlockAnalysisContext context, KnownTypes types)
+    {
+        foreach (var block in context.OperationBlocks)
+        {
+            if (block is not IBlockOperation and not IMethodBodyOperation)
+            {
+                // Parameter defaults, attribute arguments, field initializers: no channels to own.
+                continue;
+            }
+
+            // Channels created here into a local.
+            foreach (var operation in block.Descendants())
+            {
+                if (operation is IInvocationOperation creation &&
+                    creation.TargetMethod.ContainingType.Is(types.Channel) &&
+                    creation.TargetMethod.Name is "CreateBounded" or "CreateUnbounded" &&
+                    creation.WalkUpConversions() is IVariableInitializerOperation { Parent: IVariableDeclaratorOperation declarator })
+                {
+                    Analyze(context, types, block, declarator.Symbol, creation, ownsByCreation: true);
+                }
+            }
+
+            // Writers (or channels) this method was given and completes itself.
+            if (context.OwningSymbol is IMethodSymbol method)
+            {
+                foreach (var parameter in method.Parameters)
+                {
+                    if (parameter.Type.Is(types.ChannelWriterOfT) || parameter.Type.InheritsFromOrEquals(types.ChannelOfT))
+                    {
+                        Analyze(context, types, block, parameter, creation: null, ownsByCreation: false);
+                    }
+                }
+            }
+        }
+    }
+
+    private static void Analyze(OperationBlockAnalysisContext context, KnownTypes types, IOperation block, ISymbol target, IInvocationOperation? creation, bool ownsByCreation)
+    {
+        var uses = ChannelUses.Collect(block, target, types);
+        if (uses.Escapes || uses.Writes.Count == 0)
+        {
+            return;
+        }
+
+        if (uses.Completions.Count == 0)
+        {
+            // Only the creator owns completion; a writer that was handed in may be completed by its owner.
+            if (!ownsByCreation || creation is null || !uses.ReaderConsumed)
+            {
+                return;
+            }
+
+            var properties = ImmutableDictionary<string, string?>.Empty.Add(ShapeProperty, ShapeNever);
+            if (SingleProducer(uses.Writes, block) is { } producer && !uses.ReadersIn(producer))
+            {
+                properties = properties
+                    .Add(ProducerStartProperty, producer.Syntax.SpanStart.ToString(System.Globalization.CultureInfo.InvariantCulture))
+                    .Add(WriterTextProperty, target.Name + ".Writer");
+            }
+
+            context.ReportDiagnostic(Diagnostic.Create(NeverRule, creation.Syntax.GetLocation(), properties, target.Name));
+            return;
+        }
+
+        // A writer parameter that the method completes itself is owned here, with its consumer elsewhere; a channel
+        // needs a visible consumer (drained here or handed out) for a missed completion to hang anyone.
+        var isWriterParameter = target is IParameterSymbol { Type: var type } && type.Is(types.ChannelWriterOfT);
+        if (!isWriterParameter && !uses.ReaderConsumed)
+        {
+            return;
+        }
+
+        if (uses.Completions.Any(IsGuaranteed))
+        {
+            return;
+        }
+
+        foreach (var completion in uses.Completions)
+        {
+            // Only a producer completing at the end of its own writing is at fault; a coordinator that completes
+            // after joining its producers (`await Task.WhenAll(producers); writer.Complete();`) is Go's close-after-wait.
+            if (WritesIn(completion.GetEnclosingFunction(), uses.Writes) && CanThrowBefore(completion))
+            {
+                var properties = ImmutableDictionary<string, string?>.Empty.Add(ShapeProperty, ShapeNormalPathOnly);
+                context.ReportDiagnostic(Diagnostic.Create(NormalPathRule, completion.Syntax.GetLocation(), properties, completion.Syntax.ToString()));
+                return;
+            }
+        }
+    }
+
+    private static bool WritesIn(IOperation? function, IReadOnlyList<IOperation> writes)
+        => function is not null && writes.Any(w => w.GetEnclosingFunction() == function);
+
+    /// <summary>In a finally block, a catch clause, or a continuation (which runs whatever the antecedent did).</summary>
+    private static bool IsGuaranteed(IOperation completion)
+    {
+        for (var current = completion.Parent; current is not null; current = current.Parent)
+        {
+            switch (current)
+            {
+                case ICatchClauseOperation:
+                    return true;
+                case IBlockOperation { Parent: ITryOperation tryOperation } finallyBlock when tryOperation.Finally == finallyBlock:
+                    return true;
+                case IAnonymousFunctionOperation lambda:
+                    return lambda.WalkUpConversions() is IDelegateCreationOperation creation &&
+                           creation.WalkUpConversions() is IArgumentOperation { Parent: IInvocationOperation { TargetMethod.Name: "ContinueWith" } };
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Something that can throw (an await or a call) runs in the completion's function before it.</summary>
+    private static bool CanThrowBefore(IOperation completion)
+    {
+        var function = completion.GetEnclosingFunction();
+        if (function is null)
+        {
+            return false;
+        }
+
+        foreach (var operation in function.Descendants())
+        {
+            if (operation.Syntax.SpanStart >= completion.Syntax.SpanStart)
+            {
+                continue;
+            }
+
+            if (operation is IAwaitOperation or IForEachLoopOperation { IsAsynchronous: true } ||
+                (operation is IInvocationOperation call && call.TargetMethod.ContainingNamespace?.ToDisplayString() != "System.Threading.Channels"))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>The one lambda or local function (with a block body) holding every write, when there is one.</summary>
+    private static IOperation? SingleProducer(IReadOnlyList<IOperation> writes, IOperation block)
+    {
+        IOperation? producer = null;
+        foreach (var write in writes)
+        {
+            var function = write.GetEnclosingFunction();
+            if (function is not (IAnonymousFunctionOperation { Body.Syntax: Microsoft.CodeAnalysis.CSharp.Syntax.BlockSyntax } or ILocalFunctionOperation { Body: not null }) ||
+                (producer is not null && producer != function))
+            {
+                return null;
+            }
+
+            producer = function;
+        }
+
+        return producer;
+    }
+}

@@ -1,0 +1,132 @@
+using System.Collections.Generic;
+using ConcurrencyAnalyzers.Internals;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace ConcurrencyAnalyzers.Coordination;
+
+/// <summary>
+/// How one channel (a <c>Channel&lt;T&gt;</c> or <c>ChannelWriter&lt;T&gt;</c> local or parameter) is used in a method,
+/// lambdas and local functions included, following writer aliases (<c>var writer = channel.Writer;</c>).
+/// </summary>
+internal sealed class ChannelUses
+{
+    public List<IOperation> Writes { get; } = new();
+
+    public List<IInvocationOperation> Completions { get; } = new();
+
+    private readonly List<IOperation> _readers = new();
+
+    /// <summary>The reader is drained here, or handed out (returned, passed, stored) for someone else to drain.</summary>
+    public bool ReaderConsumed { get; private set; }
+
+    /// <summary>The channel or its writer leaves the method (passed on, stored, returned): someone else may complete it.</summary>
+    public bool Escapes { get; private set; }
+
+    public bool ReadersIn(IOperation function)
+    {
+        foreach (var reader in _readers)
+        {
+            if (function.Syntax.Span.Contains(reader.Syntax.Span))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    public static ChannelUses Collect(IOperation root, ISymbol target, KnownTypes types)
+    {
+        var uses = new ChannelUses();
+        var writerAliases = new HashSet<ISymbol>(SymbolEqualityComparer.Default);
+        var isWriterTarget = target is IParameterSymbol parameter && parameter.Type.Is(types.ChannelWriterOfT) ||
+                             target is ILocalSymbol local && local.Type.Is(types.ChannelWriterOfT);
+        if (isWriterTarget)
+        {
+            writerAliases.Add(target);
+        }
+
+        // Pass 1: writer aliases (`var writer = channel.Writer;`).
+        foreach (var operation in root.Descendants())
+        {
+            if (operation is IPropertyReferenceOperation { Property.Name: "Writer" } writer &&
+                IsReferenceTo(writer.Instance, target) &&
+                writer.WalkUpConversions() is IVariableInitializerOperation { Parent: IVariableDeclaratorOperation declarator })
+            {
+                writerAliases.Add(declarator.Symbol);
+            }
+        }
+
+        foreach (var operation in root.Descendants())
+        {
+            switch (operation)
+            {
+                case IPropertyReferenceOperation { Property.Name: "Writer" } writer when IsReferenceTo(writer.Instance, target):
+                    uses.ClassifyWriterUse(writer);
+                    break;
+                case IPropertyReferenceOperation { Property.Name: "Reader" } reader when IsReferenceTo(reader.Instance, target):
+                    uses._readers.Add(reader);
+                    uses.ReaderConsumed = true;
+                    break;
+                case ILocalReferenceOperation or IParameterReferenceOperation when IsReferenceTo(operation, target) && !isWriterTarget:
+                    // The channel itself: `.Writer` / `.Reader` are fine; anything else hands it on.
+                    if (operation.Parent is not IPropertyReferenceOperation { Property.Name: "Writer" or "Reader" } &&
+                        operation.Parent is not IVariableDeclaratorOperation)
+                    {
+                        uses.Escapes |= !IsDeclarationOrAssignmentTarget(operation);
+                    }
+
+                    break;
+                case ILocalReferenceOperation aliasLocal when writerAliases.Contains(aliasLocal.Local):
+                    uses.ClassifyWriterUse(aliasLocal);
+                    break;
+                case IParameterReferenceOperation aliasParameter when writerAliases.Contains(aliasParameter.Parameter):
+                    uses.ClassifyWriterUse(aliasParameter);
+                    break;
+            }
+        }
+
+        return uses;
+    }
+
+    private void ClassifyWriterUse(IOperation writer)
+    {
+        var parent = writer.WalkUpConversions();
+        switch (parent)
+        {
+            case IInvocationOperation call when call.Instance is not null && (call.Instance == writer || call.Instance.WalkDownConversions() == writer):
+                switch (call.TargetMethod.Name)
+                {
+                    case "WriteAsync" or "TryWrite" or "WaitToWriteAsync":
+                        Writes.Add(call);
+                        break;
+                    case "Complete" or "TryComplete":
+                        Completions.Add(call);
+                        break;
+                }
+
+                break;
+            case IArgumentOperation { Parent: IInvocationOperation { TargetMethod.IsExtensionMethod: true } extension }
+                when extension.TargetMethod.Name is "WriteAsync" or "TryWrite":
+                Writes.Add(extension);
+                break;
+            case IVariableInitializerOperation:
+                // The alias declaration itself: its uses are followed through the alias.
+                break;
+            default:
+                Escapes = true;
+                break;
+        }
+    }
+
+    private static bool IsReferenceTo(IOperation? operation, ISymbol target) => operation?.WalkDownConversions() switch
+    {
+        ILocalReferenceOperation local => SymbolEqualityComparer.Default.Equals(local.Local, target),
+        IParameterReferenceOperation parameter => SymbolEqualityComparer.Default.Equals(parameter.Parameter, target),
+        _ => false,
+    };
+
+    private static bool IsDeclarationOrAssignmentTarget(IOperation operation)
+        => operation.Parent is ISimpleAssignmentOperation assignment && assignment.Target == operation;
+}
