@@ -1,0 +1,259 @@
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using ConcurrencyAnalyzers.Analysis;
+using ConcurrencyAnalyzers.Internals;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace ConcurrencyAnalyzers.Locking;
+
+/// <summary>
+/// CONC206: two locks (fields) taken nested in opposite orders — pairs within one type at the type's symbol end (live in
+/// the IDE), pairs across types at the compilation end — and a non-reentrant lock (SemaphoreSlim(1), ReaderWriterLockSlim
+/// without recursion, SpinLock) acquired again while held, directly or through a call to a method of the same type.
+/// </summary>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
+{
+    private const string Title = "Locks taken in inconsistent order, or a non-reentrant lock re-acquired";
+    private const string Description =
+        "Two threads that take the same two locks in opposite orders can each hold one and wait for the other forever. " +
+        "Take nested locks in one global order everywhere. SemaphoreSlim, ReaderWriterLockSlim (without recursion) and " +
+        "SpinLock are not reentrant: taking them again while held deadlocks or throws LockRecursionException.";
+
+    internal static readonly DiagnosticDescriptor OrderRule = RuleDescriptors.Create(
+        RuleIds.LockOrderInconsistent, Title,
+        "'{0}' is taken while holding '{1}', but '{2}' takes them in the opposite order: two threads can deadlock",
+        DiagnosticSeverity.Warning, Description);
+
+    internal static readonly DiagnosticDescriptor CrossTypeOrderRule = RuleDescriptors.Create(
+        RuleIds.LockOrderInconsistent, Title,
+        "'{0}' is taken while holding '{1}', but '{2}' takes them in the opposite order: two threads can deadlock",
+        DiagnosticSeverity.Warning, Description, compilationEnd: true);
+
+    internal static readonly DiagnosticDescriptor ReentryRule = RuleDescriptors.Create(
+        RuleIds.LockOrderInconsistent, Title,
+        "'{0}' ({1}) is acquired again while it is held: it is not reentrant, so this deadlocks or throws",
+        DiagnosticSeverity.Warning, Description);
+
+    internal static readonly DiagnosticDescriptor ReentryCallRule = RuleDescriptors.Create(
+        RuleIds.LockOrderInconsistent, Title,
+        "'{0}' acquires '{1}' ({2}), which is already held here: it is not reentrant, so this deadlocks or throws",
+        DiagnosticSeverity.Warning, Description);
+
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
+        ImmutableArray.Create(OrderRule, CrossTypeOrderRule, ReentryRule, ReentryCallRule);
+
+    private sealed class Edge
+    {
+        public Edge(ISymbol outer, ISymbol inner, Location location, ISymbol method, INamedTypeSymbol type)
+        {
+            Outer = outer;
+            Inner = inner;
+            Location = location;
+            Method = method;
+            Type = type;
+        }
+
+        public ISymbol Outer { get; }
+        public ISymbol Inner { get; }
+        public Location Location { get; }
+        public ISymbol Method { get; }
+        public INamedTypeSymbol Type { get; }
+    }
+
+    public override void Initialize(AnalysisContext context)
+    {
+        context.EnableConcurrentExecution();
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.RegisterCompilationStartAction(static start =>
+        {
+            var types = new KnownTypes(start.Compilation);
+            if (types.Monitor is null)
+            {
+                return;
+            }
+
+            var allEdges = new ConcurrentBag<Edge>();
+            start.RegisterSymbolStartAction(s => AnalyzeType(s, types, allEdges), SymbolKind.NamedType);
+            start.RegisterCompilationEndAction(c =>
+            {
+                var edges = new List<Edge>(allEdges);
+                var reported = new HashSet<Location>();
+                foreach (var first in edges)
+                {
+                    foreach (var second in edges)
+                    {
+                        if (!SymbolEqualityComparer.Default.Equals(first.Type, second.Type) &&
+                            SymbolEqualityComparer.Default.Equals(first.Outer, second.Inner) &&
+                            SymbolEqualityComparer.Default.Equals(first.Inner, second.Outer) &&
+                            reported.Add(first.Location))
+                        {
+                            c.ReportDiagnostic(Diagnostic.Create(CrossTypeOrderRule, first.Location, first.Inner.Name, first.Outer.Name, second.Type.Name + "." + second.Method.Name));
+                        }
+                    }
+                }
+            });
+        });
+    }
+
+    private static void AnalyzeType(SymbolStartAnalysisContext context, KnownTypes types, ConcurrentBag<Edge> allEdges)
+    {
+        var type = (INamedTypeSymbol)context.Symbol;
+        var edges = new ConcurrentBag<Edge>();
+        var reentries = new ConcurrentBag<(HeldLock Lock, Location Location)>();
+        var calls = new ConcurrentBag<(IMethodSymbol Callee, HeldLock Held, Location Location)>();
+        var summaries = new ConcurrentDictionary<IMethodSymbol, List<HeldLock>>(SymbolEqualityComparer.Default);
+        var mutexSemaphores = new ConcurrentDictionary<ISymbol, bool>(SymbolEqualityComparer.Default);
+        var nonRecursive = new ConcurrentDictionary<ISymbol, bool>(SymbolEqualityComparer.Default);
+
+        context.RegisterOperationAction(
+            c =>
+            {
+                var creation = (IObjectCreationOperation)c.Operation;
+                var field = CreatedField(creation);
+                if (field is null)
+                {
+                    return;
+                }
+
+                if (creation.Type.Is(types.SemaphoreSlim) && creation.Arguments.Length > 0 &&
+                    creation.Arguments[0].Value.ConstantValue is { HasValue: true, Value: 1 } &&
+                    (creation.Arguments.Length == 1 || creation.Arguments[1].Value.ConstantValue is { HasValue: true, Value: 1 }))
+                {
+                    mutexSemaphores.TryAdd(field, true);
+                }
+                else if (creation.Type.Is(types.ReaderWriterLockSlim))
+                {
+                    var recursive = creation.Arguments.Length > 0 &&
+                                    !(creation.Arguments[0].Value.ConstantValue is { HasValue: true, Value: 0 });
+                    if (!recursive)
+                    {
+                        nonRecursive.TryAdd(field, true);
+                    }
+                }
+            },
+            OperationKind.ObjectCreation);
+
+        context.RegisterOperationBlockAction(c =>
+        {
+            var owner = c.OwningSymbol;
+            var acquiredHere = new List<HeldLock>();
+            LockFlow.Run(c, types, (operation, state, function, lockCall) =>
+            {
+                if (lockCall is not null)
+                {
+                    if (operation is not IInvocationOperation invocation || !LockApis.TryGetLockCall(invocation, types, out var call) ||
+                        !call.IsAcquire || !lockCall.IsOwnField || lockCall.Key is null)
+                    {
+                        return;
+                    }
+
+                    acquiredHere.Add(lockCall);
+                    foreach (var held in state.Must)
+                    {
+                        if (!held.IsOwnField || held.Key is null)
+                        {
+                            continue;
+                        }
+
+                        if (held.SameLock(lockCall))
+                        {
+                            if (held.Mode == lockCall.Mode && IsNonReentrantKind(held))
+                            {
+                                reentries.Add((lockCall, lockCall.AcquireSyntax.GetLocation()));
+                            }
+                        }
+                        else
+                        {
+                            edges.Add(new Edge(held.Key, lockCall.Key, lockCall.AcquireSyntax.GetLocation(), owner, type));
+                        }
+                    }
+
+                    return;
+                }
+
+                if (operation is IInvocationOperation { TargetMethod: var callee } other && !state.Must.IsDefaultOrEmpty &&
+                    (other.Instance is null or IInstanceReferenceOperation { ReferenceKind: InstanceReferenceKind.ContainingTypeInstance }) &&
+                    SymbolEqualityComparer.Default.Equals(callee.ContainingType?.OriginalDefinition, type.OriginalDefinition) &&
+                    !callee.IsVirtual && !callee.IsAbstract && !callee.IsOverride &&
+                    !SymbolEqualityComparer.Default.Equals(callee.OriginalDefinition, owner?.OriginalDefinition))
+                {
+                    foreach (var held in state.Must)
+                    {
+                        if (held.IsOwnField && held.Key is not null && IsNonReentrantKind(held))
+                        {
+                            calls.Add((callee.OriginalDefinition, held, TaskBlocking.ReportLocation(other)));
+                        }
+                    }
+                }
+            });
+
+            if (owner is IMethodSymbol method && acquiredHere.Count > 0)
+            {
+                summaries.TryAdd(method.OriginalDefinition, acquiredHere);
+            }
+        });
+
+        context.RegisterSymbolEndAction(c =>
+        {
+            var list = new List<Edge>(edges);
+            var reported = new HashSet<Location>();
+            foreach (var first in list)
+            {
+                allEdges.Add(first);
+                foreach (var second in list)
+                {
+                    if (SymbolEqualityComparer.Default.Equals(first.Outer, second.Inner) &&
+                        SymbolEqualityComparer.Default.Equals(first.Inner, second.Outer) &&
+                        reported.Add(first.Location))
+                    {
+                        c.ReportDiagnostic(Diagnostic.Create(OrderRule, first.Location, first.Inner.Name, first.Outer.Name, second.Method.Name));
+                    }
+                }
+            }
+
+            foreach (var (held, location) in reentries)
+            {
+                if (IsKnownNonReentrant(held) && reported.Add(location))
+                {
+                    c.ReportDiagnostic(Diagnostic.Create(ReentryRule, location, held.Name, LockFlow.KindName(held.Kind)));
+                }
+            }
+
+            foreach (var (callee, held, location) in calls)
+            {
+                if (summaries.TryGetValue(callee, out var acquired) &&
+                    acquired.Exists(a => a.SameLock(held) && a.Mode == held.Mode) &&
+                    IsKnownNonReentrant(held) && reported.Add(location))
+                {
+                    c.ReportDiagnostic(Diagnostic.Create(ReentryCallRule, location, callee.Name, held.Name, LockFlow.KindName(held.Kind)));
+                }
+            }
+        });
+
+        bool IsKnownNonReentrant(HeldLock held) => held.Kind switch
+        {
+            LockKind.SemaphoreSlim => held.Key is not null && mutexSemaphores.ContainsKey(held.Key),
+            LockKind.ReaderWriterLockSlim => held.Key is not null && nonRecursive.ContainsKey(held.Key),
+            LockKind.SpinLock => true,
+            _ => false,
+        };
+    }
+
+    private static bool IsNonReentrantKind(HeldLock held)
+        => held.Kind is LockKind.SemaphoreSlim or LockKind.ReaderWriterLockSlim or LockKind.SpinLock;
+
+    private static ISymbol? CreatedField(IObjectCreationOperation creation)
+    {
+        var parent = creation.WalkUpConversions();
+        return parent switch
+        {
+            IFieldInitializerOperation initializer when initializer.InitializedFields.Length == 1 => initializer.InitializedFields[0].OriginalDefinition,
+            ISimpleAssignmentOperation { Target: IFieldReferenceOperation field } => field.Field.OriginalDefinition,
+            _ => null,
+        };
+    }
+}

@@ -1,0 +1,234 @@
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using ConcurrencyAnalyzers.Analysis;
+using ConcurrencyAnalyzers.Internals;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace ConcurrencyAnalyzers.Locking;
+
+/// <summary>
+/// CONC208: <c>Monitor.Wait</c> not in a loop; <c>Monitor.Wait/Pulse</c> outside a lock on the same object (in a method
+/// that takes that lock elsewhere); a write under a <c>ReaderWriterLockSlim</c> read lock; <c>EnterWriteLock</c> while
+/// holding the read lock.
+/// </summary>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class MonitorProtocolMisuseAnalyzer : DiagnosticAnalyzer
+{
+    /// <summary>Diagnostic property set when the <c>if</c> around a Monitor.Wait can become <c>while</c>.</summary>
+    public const string IfToWhileProperty = "IfToWhile";
+
+    private const string Title = "Monitor wait/pulse or reader/writer lock protocol misuse";
+    private const string Description =
+        "Monitor.Wait must be called in a loop that re-checks the condition (another thread may consume the state between " +
+        "the pulse and the wake-up), and Wait/Pulse must be called while holding the lock on the same object " +
+        "(SynchronizationLockException otherwise). Under a ReaderWriterLockSlim read lock, other readers run at the same " +
+        "time, so writing there races; and taking the write lock while holding the read lock throws or deadlocks: use an " +
+        "upgradeable read lock.";
+
+    internal static readonly DiagnosticDescriptor WaitNotInLoopRule = RuleDescriptors.Create(
+        RuleIds.MonitorProtocolMisuse, Title,
+        "Monitor.Wait is not in a loop: re-check the condition in a 'while' loop after waking up",
+        DiagnosticSeverity.Warning, Description);
+
+    internal static readonly DiagnosticDescriptor OutsideLockRule = RuleDescriptors.Create(
+        RuleIds.MonitorProtocolMisuse, Title,
+        "Monitor.{0} is called on '{1}' without holding its lock: it throws SynchronizationLockException",
+        DiagnosticSeverity.Warning, Description);
+
+    internal static readonly DiagnosticDescriptor WriteUnderReadLockRule = RuleDescriptors.Create(
+        RuleIds.MonitorProtocolMisuse, Title,
+        "'{0}' is written while only the read lock of '{1}' is held: other readers run concurrently; take the write lock",
+        DiagnosticSeverity.Warning, Description);
+
+    internal static readonly DiagnosticDescriptor UpgradeRule = RuleDescriptors.Create(
+        RuleIds.MonitorProtocolMisuse, Title,
+        "EnterWriteLock is called on '{0}' while its read lock is held: this throws LockRecursionException or deadlocks; use EnterUpgradeableReadLock",
+        DiagnosticSeverity.Warning, Description);
+
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
+        ImmutableArray.Create(WaitNotInLoopRule, OutsideLockRule, WriteUnderReadLockRule, UpgradeRule);
+
+    private static readonly ImmutableHashSet<string> Mutators = ImmutableHashSet.Create(
+        "Add", "AddRange", "Remove", "RemoveAt", "RemoveAll", "RemoveRange", "Clear", "Insert", "InsertRange",
+        "Enqueue", "Dequeue", "Push", "Pop", "TryAdd", "TryDequeue", "TryPop", "Sort", "Reverse", "UnionWith", "ExceptWith", "IntersectWith");
+
+    public override void Initialize(AnalysisContext context)
+    {
+        context.EnableConcurrentExecution();
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.RegisterCompilationStartAction(static start =>
+        {
+            var types = new KnownTypes(start.Compilation);
+            if (types.Monitor is null)
+            {
+                return;
+            }
+
+            start.RegisterOperationAction(c => AnalyzeWait(c, types), OperationKind.Invocation);
+            start.RegisterOperationBlockAction(c => AnalyzeFlow(c, types));
+        });
+    }
+
+    private static void AnalyzeWait(OperationAnalysisContext context, KnownTypes types)
+    {
+        var invocation = (IInvocationOperation)context.Operation;
+        if (!invocation.IsCallTo(types.Monitor, "Wait") || invocation.WalkUpConversions() is not IExpressionStatementOperation statement)
+        {
+            return;
+        }
+
+        for (var parent = statement.Parent; parent is not null; parent = parent.Parent)
+        {
+            if (parent is ILoopOperation)
+            {
+                return;
+            }
+
+            if (parent is IAnonymousFunctionOperation or ILocalFunctionOperation)
+            {
+                break;
+            }
+        }
+
+        var properties = ImmutableDictionary<string, string?>.Empty;
+        var guard = statement.Parent is IBlockOperation { Operations.Length: 1 } block ? block.Parent : statement.Parent;
+        if (guard is IConditionalOperation { WhenFalse: null } conditional && conditional.Syntax is Microsoft.CodeAnalysis.CSharp.Syntax.IfStatementSyntax)
+        {
+            properties = properties.Add(IfToWhileProperty, "true");
+        }
+
+        context.ReportDiagnostic(Diagnostic.Create(WaitNotInLoopRule, TaskBlocking.ReportLocation(invocation), properties));
+    }
+
+    private static void AnalyzeFlow(OperationBlockAnalysisContext context, KnownTypes types)
+    {
+        var acquired = new List<HeldLock>();
+        var unheld = new List<(HeldLock Lock, IOperation Operation)>();
+        LockFlow.Run(context, types, (operation, state, _, lockCall) =>
+        {
+            if (lockCall is not null)
+            {
+                if (operation is IInvocationOperation invocation && LockApis.TryGetLockCall(invocation, types, out var call))
+                {
+                    if (call.IsAcquire && lockCall.Kind == LockKind.Monitor)
+                    {
+                        acquired.Add(lockCall);
+                    }
+                    else if (call.Action is LockAction.Wait or LockAction.Pulse && !Holds(state.May, lockCall, modeMatters: false))
+                    {
+                        unheld.Add((lockCall, operation));
+                    }
+                    else if (call.Kind == LockKind.ReaderWriterLockSlim && call.IsAcquire && call.Mode == LockMode.Write &&
+                             HoldsReadOnly(state.Must, lockCall))
+                    {
+                        context.ReportDiagnostic(Diagnostic.Create(UpgradeRule, TaskBlocking.ReportLocation(operation), lockCall.Name));
+                    }
+                }
+
+                return;
+            }
+
+            if (state.Must.IsDefaultOrEmpty)
+            {
+                return;
+            }
+
+            foreach (var held in state.Must)
+            {
+                if (held.Kind == LockKind.ReaderWriterLockSlim && held.Mode == LockMode.Read && HoldsReadOnly(state.Must, held) &&
+                    WrittenMember(operation, types) is { } written)
+                {
+                    context.ReportDiagnostic(Diagnostic.Create(WriteUnderReadLockRule, operation.Syntax.GetLocation(), written, held.Name));
+                    return;
+                }
+            }
+        });
+
+        foreach (var (held, operation) in unheld)
+        {
+            if (acquired.Exists(a => a.Key is not null && a.SameLock(held)))
+            {
+                var name = operation is IInvocationOperation invocation ? invocation.TargetMethod.Name : "Wait";
+                context.ReportDiagnostic(Diagnostic.Create(OutsideLockRule, TaskBlocking.ReportLocation(operation), name, held.Name));
+            }
+        }
+    }
+
+    private static bool Holds(ImmutableArray<HeldLock> set, HeldLock target, bool modeMatters)
+    {
+        foreach (var held in set)
+        {
+            if ((held.Kind == LockKind.Monitor || held.Kind == target.Kind) &&
+                (held.Key is null || target.Key is null ? held.Name == target.Name : SymbolEqualityComparer.Default.Equals(held.Key, target.Key)) &&
+                (!modeMatters || held.Mode == target.Mode))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>The read lock of this RWLS is held, and neither its write nor its upgradeable lock.</summary>
+    private static bool HoldsReadOnly(ImmutableArray<HeldLock> must, HeldLock target)
+    {
+        var read = false;
+        foreach (var held in must)
+        {
+            if (held.Kind != LockKind.ReaderWriterLockSlim || !held.SameLock(target))
+            {
+                continue;
+            }
+
+            if (held.Mode == LockMode.Read)
+            {
+                read = true;
+            }
+            else
+            {
+                return false;
+            }
+        }
+
+        return read;
+    }
+
+    /// <summary>The field or collection an operation writes: field assignment, indexer set or mutator call on a non-concurrent collection field.</summary>
+    private static string? WrittenMember(IOperation operation, KnownTypes types)
+    {
+        IOperation? target = operation switch
+        {
+            ISimpleAssignmentOperation { IsImplicit: false } simple => simple.Target,
+            ICompoundAssignmentOperation compound => compound.Target,
+            IIncrementOrDecrementOperation increment => increment.Target,
+            ICoalesceAssignmentOperation coalesce => coalesce.Target,
+            _ => null,
+        };
+
+        if (target is IFieldReferenceOperation field && !field.Field.IsReadOnly)
+        {
+            return field.Field.Name;
+        }
+
+        if (target is IPropertyReferenceOperation { Property.IsIndexer: true, Instance: IFieldReferenceOperation indexed } && IsPlainCollection(indexed.Type))
+        {
+            return indexed.Field.Name;
+        }
+
+        if (operation is IInvocationOperation { Instance: IFieldReferenceOperation receiver } invocation &&
+            Mutators.Contains(invocation.TargetMethod.Name) && IsPlainCollection(receiver.Type))
+        {
+            return receiver.Field.Name;
+        }
+
+        return null;
+    }
+
+    private static bool IsPlainCollection(ITypeSymbol? type)
+    {
+        var ns = type?.ContainingNamespace?.ToDisplayString();
+        return ns is "System.Collections.Generic" or "System.Collections";
+    }
+}

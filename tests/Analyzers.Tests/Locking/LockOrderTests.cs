@@ -1,0 +1,241 @@
+using ConcurrencyAnalyzers.Locking;
+using Microsoft.CodeAnalysis.Testing;
+using Xunit;
+using Verify = ConcurrencyAnalyzers.Tests.Verifiers.CSharpAnalyzerVerifier<ConcurrencyAnalyzers.Locking.LockOrderAnalyzer>;
+
+namespace ConcurrencyAnalyzers.Tests.Locking;
+
+public sealed class LockOrderTests
+{
+    [Fact]
+    public Task Opposite_nesting_order_is_reported_at_both_sites()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            class Bank
+            {
+                private readonly object _accounts = new object();
+                private readonly object _ledger = new object();
+
+                void Debit() { lock (_accounts) lock ({|#0:_ledger|}) { } }
+                void Report() { lock (_ledger) lock ({|#1:_accounts|}) { } }
+            }
+            """,
+            Verify.Diagnostic(LockOrderAnalyzer.OrderRule).WithLocation(0).WithArguments("_ledger", "_accounts", "Report"),
+            Verify.Diagnostic(LockOrderAnalyzer.OrderRule).WithLocation(1).WithArguments("_accounts", "_ledger", "Debit"));
+
+    [Fact]
+    public Task Opposite_order_with_explicit_locks_is_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class Store
+            {
+                private readonly SemaphoreSlim _a = new SemaphoreSlim(1, 1);
+                private readonly object _b = new object();
+
+                async Task One()
+                {
+                    await _a.WaitAsync();
+                    try { {|CONC206:Monitor.Enter(_b)|}; Monitor.Exit(_b); }
+                    finally { _a.Release(); }
+                }
+
+                void Two()
+                {
+                    lock (_b)
+                    {
+                        {|CONC206:_a.Wait()|};
+                        _a.Release();
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Static_locks_in_opposite_order_across_types_are_reported_at_compilation_end()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            static class Locks
+            {
+                public static readonly object A = new object();
+                public static readonly object B = new object();
+            }
+
+            class First { void M() { lock (Locks.A) lock ({|CONC206:Locks.B|}) { } } }
+            class Second { void M() { lock (Locks.B) lock ({|CONC206:Locks.A|}) { } } }
+            """);
+
+    [Fact]
+    public Task SemaphoreSlim_reacquired_through_a_call_is_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class Saver
+            {
+                private readonly SemaphoreSlim _sem = new SemaphoreSlim(1, 1);
+
+                public async Task SaveAsync()
+                {
+                    await _sem.WaitAsync();
+                    try { await {|#0:FlushAsync()|}; }
+                    finally { _sem.Release(); }
+                }
+
+                public async Task FlushAsync()
+                {
+                    await _sem.WaitAsync();
+                    try { await Task.Yield(); }
+                    finally { _sem.Release(); }
+                }
+            }
+            """,
+            Verify.Diagnostic(LockOrderAnalyzer.ReentryCallRule).WithLocation(0).WithArguments("FlushAsync", "_sem", "SemaphoreSlim"));
+
+    [Fact]
+    public Task Read_lock_taken_twice_is_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading;
+
+            class Cache
+            {
+                private readonly ReaderWriterLockSlim _rw = new ReaderWriterLockSlim();
+
+                public void Get()
+                {
+                    _rw.EnterReadLock();
+                    try
+                    {
+                        {|CONC206:_rw.EnterReadLock()|};
+                        _rw.ExitReadLock();
+                    }
+                    finally { _rw.ExitReadLock(); }
+                }
+            }
+            """);
+
+    // ---- near misses ----
+
+    [Fact]
+    public Task Nested_locks_taken_in_the_same_order_everywhere_are_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            class Bank
+            {
+                private readonly object _accounts = new object();
+                private readonly object _ledger = new object();
+
+                void Debit() { lock (_accounts) lock (_ledger) { } }
+                void Report() { lock (_accounts) { lock (_ledger) { } } }
+                void Audit() { lock (_ledger) { } lock (_accounts) { } }
+            }
+            """);
+
+    [Fact]
+    public Task Monitor_reentry_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            class C
+            {
+                private readonly object _gate = new object();
+                private int _n;
+                void A() { lock (_gate) { B(); } }
+                void B() { lock (_gate) { _n++; } }
+            }
+            """);
+
+    [Fact]
+    public Task Counting_semaphore_and_recursive_reader_writer_lock_are_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading;
+
+            class C
+            {
+                private readonly SemaphoreSlim _throttle = new SemaphoreSlim(4);
+                private readonly ReaderWriterLockSlim _rw = new ReaderWriterLockSlim(LockRecursionPolicy.SupportsRecursion);
+
+                void A()
+                {
+                    _throttle.Wait();
+                    try { B(); } finally { _throttle.Release(); }
+                }
+
+                void B()
+                {
+                    _throttle.Wait();
+                    try { } finally { _throttle.Release(); }
+                    _rw.EnterReadLock();
+                    try { _rw.EnterReadLock(); _rw.ExitReadLock(); } finally { _rw.ExitReadLock(); }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Locks_on_other_instances_are_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            class Account
+            {
+                private readonly object _gate = new object();
+                private readonly object _audit = new object();
+                public decimal Balance;
+
+                static void Transfer(Account a, Account b)
+                {
+                    lock (a._gate) lock (b._audit) { }
+                }
+
+                static void Reverse(Account a, Account b)
+                {
+                    lock (b._audit) lock (a._gate) { }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Semaphore_released_before_calling_the_locking_method_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class Saver
+            {
+                private readonly SemaphoreSlim _sem = new SemaphoreSlim(1, 1);
+
+                public async Task SaveAsync()
+                {
+                    await _sem.WaitAsync();
+                    try { await Task.Yield(); }
+                    finally { _sem.Release(); }
+                    await FlushAsync();
+                }
+
+                public async Task FlushAsync()
+                {
+                    await _sem.WaitAsync();
+                    try { await Task.Yield(); }
+                    finally { _sem.Release(); }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Half_typed_code_does_not_crash()
+        => new Verify.Test
+        {
+            TestCode = """
+                class C
+                {
+                    private readonly object _a = new object();
+                    void M() { lock (_a) lock (_missing) { Work( } }
+                }
+                """,
+            CompilerDiagnostics = CompilerDiagnostics.None,
+        }.RunAsync();
+}

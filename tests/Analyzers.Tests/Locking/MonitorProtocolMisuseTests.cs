@@ -1,0 +1,292 @@
+using ConcurrencyAnalyzers.Locking;
+using Microsoft.CodeAnalysis.Testing;
+using Xunit;
+using Verify = ConcurrencyAnalyzers.Tests.Verifiers.CSharpCodeFixVerifier<
+    ConcurrencyAnalyzers.Locking.MonitorProtocolMisuseAnalyzer,
+    ConcurrencyAnalyzers.CodeFixes.Locking.MonitorProtocolMisuseCodeFix>;
+
+namespace ConcurrencyAnalyzers.Tests.Locking;
+
+public sealed class MonitorProtocolMisuseTests
+{
+    [Fact]
+    public Task Wait_under_if_becomes_while()
+        => Verify.VerifyCodeFixAsync(
+            """
+            using System.Collections.Generic;
+            using System.Threading;
+
+            class Q
+            {
+                private readonly object _gate = new object();
+                private readonly Queue<int> _queue = new Queue<int>();
+
+                public int Take()
+                {
+                    lock (_gate)
+                    {
+                        // Wait for an item.
+                        if (_queue.Count == 0)
+                            Monitor.{|#0:Wait|}(_gate);
+                        return _queue.Dequeue();
+                    }
+                }
+
+                public int Take2()
+                {
+                    lock (_gate)
+                    {
+                        if (_queue.Count == 0) { Monitor.{|CONC208:Wait|}(_gate); }
+                        return _queue.Dequeue();
+                    }
+                }
+            }
+            """,
+            new[] { Verify.Diagnostic(MonitorProtocolMisuseAnalyzer.WaitNotInLoopRule).WithLocation(0) },
+            """
+            using System.Collections.Generic;
+            using System.Threading;
+
+            class Q
+            {
+                private readonly object _gate = new object();
+                private readonly Queue<int> _queue = new Queue<int>();
+
+                public int Take()
+                {
+                    lock (_gate)
+                    {
+                        // Wait for an item.
+                        while (_queue.Count == 0)
+                            Monitor.Wait(_gate);
+                        return _queue.Dequeue();
+                    }
+                }
+
+                public int Take2()
+                {
+                    lock (_gate)
+                    {
+                        while (_queue.Count == 0) { Monitor.Wait(_gate); }
+                        return _queue.Dequeue();
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Unconditional_wait_is_reported_without_a_fix()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading;
+
+            class Q
+            {
+                private readonly object _gate = new object();
+                public void Await() { lock (_gate) { Monitor.{|CONC208:Wait|}(_gate); } }
+            }
+            """);
+
+    [Fact]
+    public Task Pulse_after_the_lock_ends_is_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Collections.Generic;
+            using System.Threading;
+
+            class Q
+            {
+                private readonly object _gate = new object();
+                private readonly Queue<int> _queue = new Queue<int>();
+
+                public void Add(int item)
+                {
+                    lock (_gate) { _queue.Enqueue(item); }
+                    Monitor.{|#0:PulseAll|}(_gate);
+                }
+            }
+            """,
+            Verify.Diagnostic(MonitorProtocolMisuseAnalyzer.OutsideLockRule).WithLocation(0).WithArguments("PulseAll", "_gate"));
+
+    [Fact]
+    public Task Write_under_read_lock_is_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Collections.Generic;
+            using System.Threading;
+
+            class Cache
+            {
+                private readonly ReaderWriterLockSlim _rw = new ReaderWriterLockSlim();
+                private readonly Dictionary<string, int> _cache = new Dictionary<string, int>();
+                private int _misses;
+
+                public int Get(string key)
+                {
+                    _rw.EnterReadLock();
+                    try
+                    {
+                        if (!_cache.TryGetValue(key, out var v))
+                        {
+                            {|#0:_cache[key] = v = key.Length|};
+                            {|CONC208:_misses++|};
+                        }
+                        return v;
+                    }
+                    finally { _rw.ExitReadLock(); }
+                }
+            }
+            """,
+            Verify.Diagnostic(MonitorProtocolMisuseAnalyzer.WriteUnderReadLockRule).WithLocation(0).WithArguments("_cache", "_rw"));
+
+    [Fact]
+    public Task EnterWriteLock_while_holding_the_read_lock_is_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Collections.Generic;
+            using System.Threading;
+
+            class Cache
+            {
+                private readonly ReaderWriterLockSlim _rw = new ReaderWriterLockSlim();
+
+                public void Get()
+                {
+                    _rw.EnterReadLock();
+                    try
+                    {
+                        _rw.{|CONC208:EnterWriteLock|}();
+                        try { } finally { _rw.ExitWriteLock(); }
+                    }
+                    finally { _rw.ExitReadLock(); }
+                }
+            }
+            """);
+
+    // ---- near misses ----
+
+    [Fact]
+    public Task Monitor_Wait_inside_lock_in_a_while_loop_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Collections.Generic;
+            using System.Threading;
+
+            class Q
+            {
+                private readonly object _gate = new object();
+                private readonly Queue<int> _queue = new Queue<int>();
+
+                public int Take()
+                {
+                    lock (_gate)
+                    {
+                        while (_queue.Count == 0) Monitor.Wait(_gate);
+                        Monitor.PulseAll(_gate);
+                        return _queue.Dequeue();
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Timed_wait_whose_result_is_used_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading;
+
+            class Q
+            {
+                private readonly object _gate = new object();
+                public bool Poll() { lock (_gate) { return Monitor.Wait(_gate, 100); } }
+            }
+            """);
+
+    [Fact]
+    public Task Pulse_in_a_helper_called_under_the_lock_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading;
+
+            class Q
+            {
+                private readonly object _gate = new object();
+                private int _n;
+                public void Add() { lock (_gate) { _n++; SignalLocked(); } }
+                private void SignalLocked() => Monitor.PulseAll(_gate);
+            }
+            """);
+
+    [Fact]
+    public Task Upgradeable_then_write_and_writes_under_write_lock_are_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Collections.Generic;
+            using System.Threading;
+
+            class Cache
+            {
+                private readonly ReaderWriterLockSlim _rw = new ReaderWriterLockSlim();
+                private readonly Dictionary<string, int> _cache = new Dictionary<string, int>();
+
+                public int Get(string key)
+                {
+                    _rw.EnterUpgradeableReadLock();
+                    try
+                    {
+                        if (_cache.TryGetValue(key, out var v)) return v;
+                        _rw.EnterWriteLock();
+                        try { return _cache[key] = key.Length; }
+                        finally { _rw.ExitWriteLock(); }
+                    }
+                    finally { _rw.ExitUpgradeableReadLock(); }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Reads_and_locals_under_read_lock_are_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Collections.Concurrent;
+            using System.Collections.Generic;
+            using System.Threading;
+
+            class Cache
+            {
+                private readonly ReaderWriterLockSlim _rw = new ReaderWriterLockSlim();
+                private readonly Dictionary<string, int> _cache = new Dictionary<string, int>();
+                private readonly ConcurrentDictionary<string, int> _hits = new ConcurrentDictionary<string, int>();
+
+                public int Sum()
+                {
+                    _rw.EnterReadLock();
+                    try
+                    {
+                        var total = 0;
+                        foreach (var pair in _cache) total += pair.Value;
+                        _hits["sum"] = total;
+                        var copy = new List<int>();
+                        copy.Add(total);
+                        return total;
+                    }
+                    finally { _rw.ExitReadLock(); }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Half_typed_code_does_not_crash()
+        => new Verify.Test
+        {
+            TestCode = """
+                using System.Threading;
+                class Q { void M() { if (x) Monitor.Wait(; } }
+                """,
+            FixedCode = """
+                using System.Threading;
+                class Q { void M() { if (x) Monitor.Wait(; } }
+                """,
+            CompilerDiagnostics = CompilerDiagnostics.None,
+        }.RunAsync();
+}
