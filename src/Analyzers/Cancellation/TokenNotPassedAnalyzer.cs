@@ -319,7 +319,7 @@ public sealed class TokenNotPassedAnalyzer : DiagnosticAnalyzer
     }
 
     /// <summary>Inside a catch or finally block (of the same function): compensation and cleanup must run to the end.</summary>
-    private static bool IsInCleanup(IOperation operation)
+    internal static bool IsInCleanup(IOperation operation)
     {
         IOperation? previous = operation;
         for (var current = operation.Parent; current is not null; previous = current, current = current.Parent)
@@ -364,7 +364,7 @@ public sealed class TokenNotPassedAnalyzer : DiagnosticAnalyzer
     }
 
     /// <summary>1 when an extension method is called in reduced form (<c>x.Ext()</c>): its receiver is no source argument.</summary>
-    private static int ReceiverOffset(IInvocationOperation invocation)
+    internal static int ReceiverOffset(IInvocationOperation invocation)
         => invocation.TargetMethod.IsExtensionMethod && invocation.Arguments.Length > 0 &&
            invocation.Arguments[0].Syntax is not ArgumentSyntax ? 1 : 0;
 
@@ -372,7 +372,7 @@ public sealed class TokenNotPassedAnalyzer : DiagnosticAnalyzer
     /// Positional insertion at <paramref name="index"/> (in source arguments) when every argument before it is
     /// written positionally and none after it is; otherwise a named argument.
     /// </summary>
-    private static (string Mode, int Index) PositionFor(IInvocationOperation invocation, InvocationExpressionSyntax syntax, int index)
+    internal static (string Mode, int Index) PositionFor(IInvocationOperation invocation, InvocationExpressionSyntax syntax, int index)
     {
         var arguments = syntax.ArgumentList.Arguments;
         if (index < 0)

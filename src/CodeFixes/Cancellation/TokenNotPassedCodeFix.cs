@@ -123,7 +123,7 @@ public sealed class TokenNotPassedCodeFix : CodeFixProvider
         return changes;
     }
 
-    private static TextChange Insert(ArgumentListSyntax list, int index, string text)
+    internal static TextChange Insert(ArgumentListSyntax list, int index, string text)
     {
         var arguments = list.Arguments;
         if (arguments.Count == 0)

@@ -1,0 +1,199 @@
+using System.Collections.Immutable;
+using ConcurrencyAnalyzers.Analysis;
+using ConcurrencyAnalyzers.Internals;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace ConcurrencyAnalyzers.Cancellation;
+
+/// <summary>
+/// CONC405: in a loop, a catch-all around work that observes a token swallows the <c>OperationCanceledException</c>
+/// and goes round again, so cancellation becomes an endless (often hot) retry. Silent when the loop can still see
+/// the cancellation elsewhere (its condition, a check or cancellable call outside the try) or the handler leaves.
+/// </summary>
+[DiagnosticAnalyzer(Microsoft.CodeAnalysis.LanguageNames.CSharp)]
+public sealed class CancellationSwallowedAnalyzer : DiagnosticAnalyzer
+{
+    internal static readonly DiagnosticDescriptor Rule = RuleDescriptors.Create(
+        RuleIds.CancellationSwallowed,
+        "OperationCanceledException swallowed by a catch-all",
+        "This catch-all also catches the OperationCanceledException of '{0}' and the loop retries: cancellation never ends it; filter it out",
+        DiagnosticSeverity.Warning,
+        "When a retry loop catches Exception around cancellable work, cancelling the token makes every attempt throw " +
+        "OperationCanceledException at once, the handler logs it, and the loop goes round again: the operation never " +
+        "stops, and usually spins hot. Let OperationCanceledException through with an exception filter.");
+
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(Rule);
+
+    public override void Initialize(AnalysisContext context)
+    {
+        context.EnableConcurrentExecution();
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.RegisterCompilationStartAction(static start =>
+        {
+            var types = new KnownTypes(start.Compilation);
+            if (types.CancellationToken is null || types.Exception is null)
+            {
+                return;
+            }
+
+            start.RegisterOperationAction(c => Analyze(c, types), OperationKind.CatchClause);
+        });
+    }
+
+    private static void Analyze(OperationAnalysisContext context, KnownTypes types)
+    {
+        var clause = (ICatchClauseOperation)context.Operation;
+        if (clause.Parent is not ITryOperation tryOperation || !IsCatchAll(clause, types) || FilterExcludesCancellation(clause, types) ||
+            LeavesOrRethrows(clause.Handler, types) || !CancellationTokens.ObservesToken(tryOperation.Body, types) ||
+            clause.Syntax is not CatchClauseSyntax syntax)
+        {
+            return;
+        }
+
+        // An earlier clause of the same try that handles OperationCanceledException takes it first.
+        foreach (var other in tryOperation.Catches)
+        {
+            if (ReferenceEquals(other, clause))
+            {
+                break;
+            }
+
+            if (other.ExceptionType.InheritsFromOrEquals(types.OperationCanceledException) || other.ExceptionType.Name == "TaskCanceledException")
+            {
+                return;
+            }
+        }
+
+        var loop = EnclosingLoop(tryOperation);
+        if (loop is null || LoopSeesCancellationOutside(loop, tryOperation, types))
+        {
+            return;
+        }
+
+        var token = TokenNotPassedAnalyzer.ReachableToken(tryOperation, context.ContainingSymbol, types);
+        if (token is null)
+        {
+            return;
+        }
+
+        var location = syntax.Declaration is { } declaration
+            ? Location.Create(syntax.SyntaxTree, Microsoft.CodeAnalysis.Text.TextSpan.FromBounds(syntax.CatchKeyword.SpanStart, declaration.Span.End))
+            : syntax.CatchKeyword.GetLocation();
+        context.ReportDiagnostic(Diagnostic.Create(Rule, location, token.ExpressionText));
+    }
+
+    private static bool IsCatchAll(ICatchClauseOperation clause, KnownTypes types)
+        => clause.ExceptionType is null || clause.ExceptionType.SpecialType == SpecialType.System_Object ||
+           clause.ExceptionType.Is(types.Exception) || clause.ExceptionType.Is(types.Get("System.SystemException"));
+
+    /// <summary>The filter mentions cancellation: an exception type test for OCE/TaskCanceledException, or a token.</summary>
+    private static bool FilterExcludesCancellation(ICatchClauseOperation clause, KnownTypes types)
+    {
+        if (clause.Filter is null)
+        {
+            return false;
+        }
+
+        foreach (var operation in clause.Filter.DescendantsAndSelf())
+        {
+            switch (operation)
+            {
+                case IIsTypeOperation isType when IsCancellationException(isType.TypeOperand, types):
+                    return true;
+                case ITypePatternOperation typePattern when IsCancellationException(typePattern.MatchedType, types):
+                    return true;
+                case IDeclarationPatternOperation declarationPattern when IsCancellationException(declarationPattern.MatchedType, types):
+                    return true;
+                case IInvocationOperation invocation when invocation.Syntax.ToString().Contains("Cancel"):
+                    return true; // IsCancellation(ex), ShouldRetry checks: trust helpers named for it
+                default:
+                    if (CancellationTokens.IsTokenRead(operation, types))
+                    {
+                        return true;
+                    }
+
+                    break;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool IsCancellationException(ITypeSymbol? type, KnownTypes types)
+        => type is not null && (type.InheritsFromOrEquals(types.OperationCanceledException) || type.Name == "TaskCanceledException");
+
+    /// <summary>The handler rethrows, throws, returns, breaks, or checks a token: it does not blindly go round again.</summary>
+    private static bool LeavesOrRethrows(IOperation handler, KnownTypes types)
+    {
+        foreach (var operation in handler.DescendantsAndSelf())
+        {
+            switch (operation)
+            {
+                case IThrowOperation:
+                case IReturnOperation:
+                case IBranchOperation { BranchKind: BranchKind.Break or BranchKind.GoTo }:
+                    return true;
+                default:
+                    if (CancellationTokens.IsTokenRead(operation, types))
+                    {
+                        return true;
+                    }
+
+                    break;
+            }
+        }
+
+        return false;
+    }
+
+    private static ILoopOperation? EnclosingLoop(IOperation operation)
+    {
+        for (var current = operation.Parent; current is not null; current = current.Parent)
+        {
+            switch (current)
+            {
+                case ILoopOperation loop:
+                    return loop;
+                case IAnonymousFunctionOperation or ILocalFunctionOperation:
+                    return null;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The loop observes a token outside this try: its condition, a check, or a cancellable call (a delay with the token).</summary>
+    private static bool LoopSeesCancellationOutside(ILoopOperation loop, ITryOperation tryOperation, KnownTypes types)
+    {
+        foreach (var operation in loop.Descendants())
+        {
+            if (IsWithin(operation, tryOperation))
+            {
+                continue;
+            }
+
+            if (CancellationTokens.IsTokenRead(operation, types))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool IsWithin(IOperation operation, IOperation ancestor)
+    {
+        for (var current = operation; current is not null; current = current.Parent)
+        {
+            if (ReferenceEquals(current, ancestor))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}

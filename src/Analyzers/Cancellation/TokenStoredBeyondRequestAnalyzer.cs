@@ -1,0 +1,163 @@
+using System.Collections.Immutable;
+using ConcurrencyAnalyzers.Analysis;
+using ConcurrencyAnalyzers.Internals;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace ConcurrencyAnalyzers.Cancellation;
+
+/// <summary>
+/// CONC407: a caller's <c>CancellationToken</c>, <c>HttpContext</c>, <c>HttpRequest</c> or <c>HttpResponse</c> (a
+/// parameter, or read from one) stored in a static field or property, or in an instance member of a long-lived type
+/// (hosted service, middleware) outside its constructor. The next caller then uses a dead token or a recycled context.
+/// A <c>Lazy</c> factory capturing a caller's token is CONC307's.
+/// </summary>
+[DiagnosticAnalyzer(Microsoft.CodeAnalysis.LanguageNames.CSharp)]
+public sealed class TokenStoredBeyondRequestAnalyzer : DiagnosticAnalyzer
+{
+    internal static readonly DiagnosticDescriptor Rule = RuleDescriptors.Create(
+        RuleIds.TokenStoredBeyondRequest,
+        "Token or request context stored beyond its request",
+        "The caller's {0} '{1}' is stored in '{2}', which outlives the call: later callers will use a cancelled token or a recycled request",
+        DiagnosticSeverity.Info,
+        "A token or request object belongs to one call. Stored in a static or in a long-lived service, it is read by later " +
+        "calls after its request ended: the token is already cancelled (or never will be), and ASP.NET Core reuses " +
+        "HttpContext objects, so the stored one may describe someone else's request. Pass them per call instead.");
+
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(Rule);
+
+    public override void Initialize(AnalysisContext context)
+    {
+        context.EnableConcurrentExecution();
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.RegisterCompilationStartAction(static start =>
+        {
+            var types = new KnownTypes(start.Compilation);
+            if (types.CancellationToken is null)
+            {
+                return;
+            }
+
+            start.RegisterOperationAction(c => Analyze(c, types), OperationKind.SimpleAssignment);
+        });
+    }
+
+    private static void Analyze(OperationAnalysisContext context, KnownTypes types)
+    {
+        var assignment = (ISimpleAssignmentOperation)context.Operation;
+        ISymbol? member = assignment.Target switch
+        {
+            IFieldReferenceOperation field => field.Field,
+            IPropertyReferenceOperation { Property.IsIndexer: false } property => property.Property,
+            _ => null,
+        };
+        if (member is null || member.ContainingType is null || IsInLazyFactory(assignment))
+        {
+            return;
+        }
+
+        var value = assignment.Value.WalkDownConversions();
+        var kind = Kind(value.Type, types);
+        if (kind is null || CancellationTokens.IsNoneOrDefault(value, types) || OriginParameter(value) is not { } parameter)
+        {
+            return;
+        }
+
+        // Instance members: only a long-lived owner, and only outside the constructor (construction-time wiring is the owner's choice).
+        if (!member.IsStatic)
+        {
+            if (context.ContainingSymbol is IMethodSymbol { MethodKind: MethodKind.Constructor } ||
+                assignment.Target is IMemberReferenceOperation { Instance: not (IInstanceReferenceOperation or null) } ||
+                !IsLongLived(member.ContainingType, types))
+            {
+                return;
+            }
+        }
+
+        context.ReportDiagnostic(Diagnostic.Create(Rule, assignment.Syntax.GetLocation(), kind, parameter.Name, member.Name));
+    }
+
+    private static string? Kind(ITypeSymbol? type, KnownTypes types)
+    {
+        if (type is null)
+        {
+            return null;
+        }
+
+        if (CancellationTokens.IsToken(type, types))
+        {
+            return "token";
+        }
+
+        return type.Name is "HttpContext" or "HttpRequest" or "HttpResponse" &&
+               type.ContainingNamespace?.ToDisplayString() == "Microsoft.AspNetCore.Http"
+            ? type.Name
+            : null;
+    }
+
+    /// <summary>The parameter the value comes from: the parameter itself, or a property read on it (<c>context.RequestAborted</c>).</summary>
+    private static IParameterSymbol? OriginParameter(IOperation value)
+    {
+        for (var current = value; current is not null;)
+        {
+            switch (current)
+            {
+                case IParameterReferenceOperation reference:
+                    return reference.Parameter;
+                case IPropertyReferenceOperation { Instance: { } instance }:
+                    current = instance.WalkDownConversions();
+                    continue;
+                default:
+                    return null;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Hosted services and middleware: one instance serves every request for the life of the application.</summary>
+    private static bool IsLongLived(INamedTypeSymbol type, KnownTypes types)
+    {
+        if (type.Implements(types.Get("Microsoft.Extensions.Hosting.IHostedService")) ||
+            type.Implements(types.Get("Microsoft.AspNetCore.Http.IMiddleware")))
+        {
+            return true;
+        }
+
+        foreach (var constructor in type.InstanceConstructors)
+        {
+            foreach (var parameter in constructor.Parameters)
+            {
+                if (parameter.Type.Name == "RequestDelegate")
+                {
+                    return true; // convention-based middleware
+                }
+            }
+        }
+
+        return false;
+    }
+
+    private static bool IsInLazyFactory(IOperation operation)
+    {
+        for (var current = operation.Parent; current is not null; current = current.Parent)
+        {
+            if (current is IAnonymousFunctionOperation lambda)
+            {
+                var parent = lambda.WalkUpConversions();
+                if (parent is IDelegateCreationOperation)
+                {
+                    parent = parent.WalkUpConversions();
+                }
+
+                if (parent is IArgumentOperation { Parent: IObjectCreationOperation creation } && creation.Type?.Name is "Lazy" or "AsyncLazy")
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+}

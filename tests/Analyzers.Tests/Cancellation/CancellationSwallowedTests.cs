@@ -1,0 +1,317 @@
+using ConcurrencyAnalyzers.Cancellation;
+using Microsoft.CodeAnalysis.Testing;
+using Xunit;
+using Verify = ConcurrencyAnalyzers.Tests.Verifiers.CSharpCodeFixVerifier<
+    ConcurrencyAnalyzers.Cancellation.CancellationSwallowedAnalyzer,
+    ConcurrencyAnalyzers.CodeFixes.Cancellation.CancellationSwallowedCodeFix>;
+
+namespace ConcurrencyAnalyzers.Tests.Cancellation;
+
+public sealed class CancellationSwallowedTests
+{
+    private const string Api = """
+        using System;
+        using System.Threading;
+        using System.Threading.Tasks;
+
+        interface IApi { Task<int> CallAsync(CancellationToken ct); void Log(Exception ex); }
+
+        """;
+
+    [Fact]
+    public Task Retry_loop_catch_all_is_reported_and_filtered()
+        => Verify.VerifyCodeFixAsync(
+            Api + """
+            class C
+            {
+                async Task<int> RunAsync(IApi api, CancellationToken ct)
+                {
+                    while (true)
+                    {
+                        try
+                        {
+                            return await api.CallAsync(ct);
+                        }
+                        {|#0:catch (Exception ex)|} // transient
+                        {
+                            api.Log(ex);
+                        }
+                    }
+                }
+            }
+            """,
+            new[] { Verify.Diagnostic(CancellationSwallowedAnalyzer.Rule).WithLocation(0).WithArguments("ct") },
+            Api + """
+            class C
+            {
+                async Task<int> RunAsync(IApi api, CancellationToken ct)
+                {
+                    while (true)
+                    {
+                        try
+                        {
+                            return await api.CallAsync(ct);
+                        }
+                        catch (Exception ex) when (ex is not OperationCanceledException) // transient
+                        {
+                            api.Log(ex);
+                        }
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Unnamed_bare_and_filtered_catches_Fix_All()
+        => Verify.VerifyCodeFixAsync(
+            Api + """
+            class C
+            {
+                async Task RunAsync(IApi api, CancellationToken ct)
+                {
+                    for (var attempt = 0; ; attempt++)
+                    {
+                        try { await api.CallAsync(ct); }
+                        {|CONC405:catch (Exception)|} { }
+                    }
+                }
+
+                async Task OtherAsync(IApi api, CancellationToken ct, bool a, bool b)
+                {
+                    while (true)
+                    {
+                        try { await api.CallAsync(ct); }
+                        {|CONC405:catch|} { }
+                    }
+                }
+
+                async Task ThirdAsync(IApi api, CancellationToken ct, bool a, bool b)
+                {
+                    do
+                    {
+                        try { await api.CallAsync(ct); }
+                        {|CONC405:catch (Exception e)|} when (a || b) { api.Log(e); }
+                    }
+                    while (a);
+                }
+            }
+            """,
+            Api + """
+            class C
+            {
+                async Task RunAsync(IApi api, CancellationToken ct)
+                {
+                    for (var attempt = 0; ; attempt++)
+                    {
+                        try { await api.CallAsync(ct); }
+                        catch (Exception ex) when (ex is not OperationCanceledException) { }
+                    }
+                }
+
+                async Task OtherAsync(IApi api, CancellationToken ct, bool a, bool b)
+                {
+                    while (true)
+                    {
+                        try { await api.CallAsync(ct); }
+                        catch (Exception ex) when (ex is not OperationCanceledException) { }
+                    }
+                }
+
+                async Task ThirdAsync(IApi api, CancellationToken ct, bool a, bool b)
+                {
+                    do
+                    {
+                        try { await api.CallAsync(ct); }
+                        catch (Exception e) when ((a || b) && e is not OperationCanceledException) { api.Log(e); }
+                    }
+                    while (a);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task CSharp73_gets_a_negated_is()
+        => new Verify.Test
+        {
+            ReferenceAssemblies = Verifiers.TestReferences.NetStandard20,
+            LanguageVersion = Microsoft.CodeAnalysis.CSharp.LanguageVersion.CSharp7_3,
+            TestCode = Api + """
+                class C
+                {
+                    async Task RunAsync(IApi api, CancellationToken ct)
+                    {
+                        while (true)
+                        {
+                            try { await api.CallAsync(ct); }
+                            {|CONC405:catch (Exception ex)|} { api.Log(ex); }
+                        }
+                    }
+                }
+                """,
+            FixedCode = Api + """
+                class C
+                {
+                    async Task RunAsync(IApi api, CancellationToken ct)
+                    {
+                        while (true)
+                        {
+                            try { await api.CallAsync(ct); }
+                            catch (Exception ex) when (!(ex is OperationCanceledException)) { api.Log(ex); }
+                        }
+                    }
+                }
+                """,
+        }.RunAsync();
+
+    // ---- negatives ----
+
+    [Fact]
+    public Task Loop_that_checks_the_token_elsewhere_is_fine()
+        => Verify.VerifyAnalyzerAsync(Api + """
+            class C
+            {
+                async Task RunAsync(IApi api, CancellationToken ct)
+                {
+                    while (!ct.IsCancellationRequested)
+                    {
+                        try { await api.CallAsync(ct); }
+                        catch (Exception ex) { api.Log(ex); }
+                    }
+
+                    while (true)
+                    {
+                        try { await api.CallAsync(ct); }
+                        catch (Exception ex) { api.Log(ex); }
+                        await Task.Delay(1000, ct);
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Handlers_that_filter_rethrow_or_leave_are_fine()
+        => Verify.VerifyAnalyzerAsync(Api + """
+            class C
+            {
+                async Task RunAsync(IApi api, CancellationToken ct)
+                {
+                    while (true)
+                    {
+                        try { await api.CallAsync(ct); }
+                        catch (OperationCanceledException) when (ct.IsCancellationRequested) { throw; }
+                        catch (Exception ex) { api.Log(ex); }
+                        try { await api.CallAsync(ct); }
+                        catch (Exception ex) when (ex is not OperationCanceledException) { api.Log(ex); }
+                        try { await api.CallAsync(ct); }
+                        catch (Exception ex) when (!ct.IsCancellationRequested) { api.Log(ex); }
+                        try { await api.CallAsync(ct); }
+                        catch (Exception ex) { api.Log(ex); throw; }
+                        try { await api.CallAsync(ct); }
+                        catch (Exception) { break; }
+                        try { await api.CallAsync(ct); }
+                        catch (Exception) { if (ct.IsCancellationRequested) return; }
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Catch_all_outside_a_loop_or_without_token_work_is_fine()
+        => Verify.VerifyAnalyzerAsync(Api + """
+            class C
+            {
+                async Task RunAsync(IApi api, CancellationToken ct)
+                {
+                    try { await api.CallAsync(ct); }
+                    catch (Exception ex) { api.Log(ex); }
+
+                    while (true)
+                    {
+                        try { await api.CallAsync(CancellationToken.None); }
+                        catch (Exception ex) { api.Log(ex); }
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Specific_exception_types_are_fine()
+        => Verify.VerifyAnalyzerAsync(Api + """
+            class C
+            {
+                async Task RunAsync(IApi api, CancellationToken ct)
+                {
+                    while (true)
+                    {
+                        try { await api.CallAsync(ct); }
+                        catch (TimeoutException ex) { api.Log(ex); }
+                        catch (InvalidOperationException ex) { api.Log(ex); }
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Lambda_retry_loop_with_SystemException_is_reported_without_touching_earlier_specific_catches()
+        => Verify.VerifyCodeFixAsync(Api + """
+            class C
+            {
+                Task Start(IApi api, CancellationToken ct) => Task.Run(async () =>
+                {
+                    while (true)
+                    {
+                        try { await api.CallAsync(ct); }
+                        catch (TimeoutException) { }
+                        {|CONC405:catch (SystemException ex)|} { api.Log(ex); }
+                    }
+                });
+            }
+            """, Api + """
+            class C
+            {
+                Task Start(IApi api, CancellationToken ct) => Task.Run(async () =>
+                {
+                    while (true)
+                    {
+                        try { await api.CallAsync(ct); }
+                        catch (TimeoutException) { }
+                        catch (SystemException ex) when (ex is not OperationCanceledException) { api.Log(ex); }
+                    }
+                });
+            }
+            """);
+
+    [Fact]
+    public Task No_token_in_scope_is_fine()
+        => Verify.VerifyAnalyzerAsync(Api + """
+            class C
+            {
+                private readonly CancellationTokenSource _cts = new();
+
+                async Task RunAsync(IApi api)
+                {
+                    while (true)
+                    {
+                        try { await api.CallAsync(_cts.Token); }
+                        catch (Exception ex) { api.Log(ex); }
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Half_typed_code_does_not_crash()
+        => new Verify.Test
+        {
+            TestCode = Api + """
+                class C
+                {
+                    async Task RunAsync(IApi api, CancellationToken ct)
+                    {
+                        while (true) { try { await api.CallAsync(ct } catch (Exception ex { throw
+                    }
+                }
+                """,
+            CompilerDiagnostics = CompilerDiagnostics.None,
+        }.RunAsync();
+}
