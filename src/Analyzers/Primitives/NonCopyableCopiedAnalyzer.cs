@@ -179,8 +179,8 @@ public sealed partial class NonCopyableCopiedAnalyzer : DiagnosticAnalyzer
 
     /// <summary>
     /// The receiver of a non-readonly member call is a readonly reference (an <c>in</c> parameter, a <c>ref readonly</c>
-    /// local or return, <c>this</c> in a readonly member, a readonly field from metadata): the call runs on a copy.
-    /// A readonly field declared in source is CONC501's.
+    /// local or return, a readonly field from metadata): the call runs on a copy. A readonly field declared in source is
+    /// CONC501's; <c>this</c> in a <c>readonly</c> member is the compiler's CS8656.
     /// </summary>
     private static bool IsDefensiveCopyReceiver(IOperation operation, ISymbol? containingSymbol)
     {
@@ -220,8 +220,6 @@ public sealed partial class NonCopyableCopiedAnalyzer : DiagnosticAnalyzer
                 return local.Local.RefKind == RefKind.RefReadOnly;
             case IInvocationOperation invocation:
                 return invocation.TargetMethod.ReturnsByRefReadonly;
-            case IInstanceReferenceOperation:
-                return containingSymbol is IMethodSymbol { IsReadOnly: true };
             default:
                 return false;
         }
