@@ -95,6 +95,14 @@ public sealed partial class NonCopyableCopiedAnalyzer : DiagnosticAnalyzer
         {
             kind = IsCopyingPropertyRead(property) ? ValueCopyKind.ReadThroughProperty : ValueCopyKind.None;
         }
+        else if (operation is IInvocationOperation { TargetMethod: { ReturnsByRef: false, ReturnsByRefReadonly: false } method } &&
+                 method.DeclaringSyntaxReferences.IsEmpty &&
+                 method.OriginalDefinition.ReturnType.TypeKind == TypeKind.TypeParameter)
+        {
+            // A generic container's method outside the source (GetOrAdd, First, ElementAt) hands out a copy of the
+            // stored element.
+            kind = ValueCopyKind.ReadThroughCall;
+        }
         else if (ValueCopies.IsStorageLocation(operation))
         {
             kind = ValueCopies.Classify(operation, context.ContainingSymbol);
@@ -260,6 +268,8 @@ public sealed partial class NonCopyableCopiedAnalyzer : DiagnosticAnalyzer
         ValueCopyKind.CopiedByWith => "copied by 'with'",
         ValueCopyKind.CopiedIntoCollection => "copied into a new array or tuple",
         ValueCopyKind.ReadThroughProperty => "read through a property or indexer, which returns a copy",
+        ValueCopyKind.ReadThroughCall => "returned by value from a generic method, a copy of the stored value",
+        ValueCopyKind.ReceivedThroughOut => "received through 'out' as a copy of the stored value",
         ValueCopyKind.ForEachVariable => "a foreach iteration variable, a copy of each element",
         ValueCopyKind.DefensiveCopy => "reached through a readonly reference, so this call runs on a defensive copy",
         _ => "copied",
