@@ -17,6 +17,8 @@ internal enum ValueCopyKind
     CopiedByWith,
     CopiedIntoCollection,
     ReadThroughProperty,
+    ReadThroughCall,
+    ReceivedThroughOut,
     ForEachVariable,
     DefensiveCopy,
 }
@@ -41,7 +43,8 @@ internal static class ValueCopies
     {
         var current = location;
         var parent = current.Parent;
-        while (parent is IParenthesizedOperation || parent is IConversionOperation { Conversion.IsIdentity: true })
+        while (parent is IParenthesizedOperation || parent is IDeclarationExpressionOperation ||
+               parent is IConversionOperation { Conversion.IsIdentity: true })
         {
             current = parent;
             parent = parent.Parent;
@@ -54,6 +57,12 @@ internal static class ValueCopies
                 {
                     RefKind.None => ValueCopyKind.PassedByValue,
                     RefKind.In => ValueCopyKind.PassedAsIn,
+
+                    // dictionary.TryGetValue(key, out var bucket): a copy of the stored element. A source method's
+                    // own `value = _field` is reported where it is written.
+                    RefKind.Out when argument.Parameter.ContainingSymbol is IMethodSymbol { DeclaringSyntaxReferences.IsEmpty: true } &&
+                                     argument.Parameter.OriginalDefinition.Type.TypeKind == TypeKind.TypeParameter
+                        => ValueCopyKind.ReceivedThroughOut,
                     _ => ValueCopyKind.None,
                 };
 

@@ -95,6 +95,14 @@ public sealed partial class NonCopyableCopiedAnalyzer : DiagnosticAnalyzer
         {
             kind = IsCopyingPropertyRead(property) ? ValueCopyKind.ReadThroughProperty : ValueCopyKind.None;
         }
+        else if (operation is IInvocationOperation { TargetMethod: { ReturnsByRef: false, ReturnsByRefReadonly: false } method } &&
+                 method.DeclaringSyntaxReferences.IsEmpty &&
+                 method.OriginalDefinition.ReturnType.TypeKind == TypeKind.TypeParameter)
+        {
+            // A generic container's method outside the source (GetOrAdd, First, ElementAt) hands out a copy of the
+            // stored element.
+            kind = ValueCopyKind.ReadThroughCall;
+        }
         else if (ValueCopies.IsStorageLocation(operation))
         {
             kind = ValueCopies.Classify(operation, context.ContainingSymbol);
@@ -179,8 +187,8 @@ public sealed partial class NonCopyableCopiedAnalyzer : DiagnosticAnalyzer
 
     /// <summary>
     /// The receiver of a non-readonly member call is a readonly reference (an <c>in</c> parameter, a <c>ref readonly</c>
-    /// local or return, <c>this</c> in a readonly member, a readonly field from metadata): the call runs on a copy.
-    /// A readonly field declared in source is CONC501's.
+    /// local or return, a readonly field from metadata): the call runs on a copy. A readonly field declared in source is
+    /// CONC501's; <c>this</c> in a <c>readonly</c> member is the compiler's CS8656.
     /// </summary>
     private static bool IsDefensiveCopyReceiver(IOperation operation, ISymbol? containingSymbol)
     {
@@ -220,8 +228,6 @@ public sealed partial class NonCopyableCopiedAnalyzer : DiagnosticAnalyzer
                 return local.Local.RefKind == RefKind.RefReadOnly;
             case IInvocationOperation invocation:
                 return invocation.TargetMethod.ReturnsByRefReadonly;
-            case IInstanceReferenceOperation:
-                return containingSymbol is IMethodSymbol { IsReadOnly: true };
             default:
                 return false;
         }
@@ -262,6 +268,8 @@ public sealed partial class NonCopyableCopiedAnalyzer : DiagnosticAnalyzer
         ValueCopyKind.CopiedByWith => "copied by 'with'",
         ValueCopyKind.CopiedIntoCollection => "copied into a new array or tuple",
         ValueCopyKind.ReadThroughProperty => "read through a property or indexer, which returns a copy",
+        ValueCopyKind.ReadThroughCall => "returned by value from a generic method, a copy of the stored value",
+        ValueCopyKind.ReceivedThroughOut => "received through 'out' as a copy of the stored value",
         ValueCopyKind.ForEachVariable => "a foreach iteration variable, a copy of each element",
         ValueCopyKind.DefensiveCopy => "reached through a readonly reference, so this call runs on a defensive copy",
         _ => "copied",

@@ -348,6 +348,38 @@ public sealed class NonCopyableCopiedTests
         return Verify.VerifyCodeFixAsync(source, source);
     }
 
+    [Fact]
+    public Task Values_handed_out_by_generic_containers_are_copies()
+    {
+        const string source = """
+            using System.Collections.Concurrent;
+            using System.Collections.Generic;
+            using System.Linq;
+            using System.Threading;
+
+            struct Bucket { public SpinLock Lock; public long Count; }
+
+            class Striped
+            {
+                private readonly Dictionary<string, Bucket> _buckets = new Dictionary<string, Bucket>();
+                private readonly ConcurrentDictionary<string, SpinLock> _locks = new ConcurrentDictionary<string, SpinLock>();
+
+                public void Hit(string key)
+                {
+                    bool taken = false;
+                    if (_buckets.TryGetValue(key, out var {|CONC502:bucket|}))
+                    {
+                        bucket.Lock.Enter(ref taken);
+                    }
+
+                    {|CONC502:_locks.GetOrAdd(key, _ => new SpinLock(false))|}.Enter(ref taken);
+                    var first = {|CONC502:_locks.Values.First()|};
+                }
+            }
+            """;
+        return Verify.VerifyCodeFixAsync(source, source);
+    }
+
     // ---- near misses ----
 
     [Fact]
