@@ -22,7 +22,7 @@ Corpus (default: a generated corpus of concurrent service code, about 50,000 lin
   --lines <n>              size of the generated corpus (default 50000)
   --lines-per-file <n>     file size of the generated corpus (default 500)
   --seed <n>               generator seed (default 1); --bug-rate <0..1> share of units with a bug (default 0.05)
-  --write-corpus <folder>  also write the generated corpus there (to build or inspect it)
+  --write-corpus <folder>  also write the generated corpus there (with --iterations 0: only write it)
 Measurement:
   --iterations <n>         measured rounds (default 5); --warmup <n> rounds on a tenth of the corpus (default 1)
   --sequential             sequential build and analysis (default: concurrent, as csc runs them)
@@ -103,6 +103,15 @@ Modes:
         }
 
         args.ThrowOnUnknown();
+        if (writeCorpus is not null && settings.Iterations == 0)
+        {
+            // Generate only: --write-corpus <folder> --iterations 0.
+            var generatorOnly = new CorpusGenerator(seed, bugRate);
+            WriteCorpus(writeCorpus, generatorOnly.Generate(lines, linesPerFile));
+            Console.WriteLine($"Wrote the generated corpus to {writeCorpus}; planted bugs: " + string.Join(", ", generatorOnly.PlantedByRule.Select(kv => $"{kv.Key} ×{kv.Value}")));
+            return 0;
+        }
+
         if (settings.Iterations < 1 || settings.Warmup < 0)
         {
             throw new ArgumentException("--iterations must be at least 1 and --warmup at least 0");
