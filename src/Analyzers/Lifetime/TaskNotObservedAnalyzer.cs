@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Linq;
 using ConcurrencyAnalyzers.Analysis;
 using ConcurrencyAnalyzers.Internals;
 using Microsoft.CodeAnalysis;
@@ -98,7 +99,7 @@ public sealed class TaskNotObservedAnalyzer : DiagnosticAnalyzer
 
         var method = invocation.TargetMethod;
         if (IsAlreadyCompleted(method, types) || IsFireAndForget(context, invocation) || IsVerification(invocation) ||
-            IsFaultObserver(invocation, types))
+            IsFaultObserver(invocation, types) || IsPassThroughHelper(invocation, types) || HasFireAndForgetFlag(invocation))
         {
             return;
         }
@@ -192,6 +193,40 @@ public sealed class TaskNotObservedAnalyzer : DiagnosticAnalyzer
     }
 
     /// <summary>
+    /// <c>task.ObserveErrors();</c>: a helper of this compilation that takes a task and hands the same kind of task back
+    /// (for chaining) has observed its argument; dropping the pass-through result loses nothing.
+    /// </summary>
+    private static bool IsPassThroughHelper(IInvocationOperation invocation, KnownTypes types)
+    {
+        var method = invocation.TargetMethod.ReducedFrom ?? invocation.TargetMethod;
+        if (!method.IsExtensionMethod || method.Parameters.Length == 0 || !method.Locations.Any(l => l.IsInSource))
+        {
+            return false;
+        }
+
+        return method.Parameters[0].Type.IsTaskLike(types) &&
+               SymbolEqualityComparer.Default.Equals(method.Parameters[0].Type.OriginalDefinition, method.ReturnType.OriginalDefinition);
+    }
+
+    /// <summary><c>db.KeyDeleteAsync(key, CommandFlags.FireAndForget)</c>: the API is told not to report back.</summary>
+    private static bool HasFireAndForgetFlag(IInvocationOperation invocation)
+    {
+        foreach (var argument in invocation.Arguments)
+        {
+            foreach (var operation in argument.Value.DescendantsAndSelf())
+            {
+                if (operation is IFieldReferenceOperation { Field.Name: var name } &&
+                    name.IndexOf("FireAndForget", System.StringComparison.OrdinalIgnoreCase) >= 0)
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
     /// <c>task.ContinueWith(t =&gt; Log(t.Exception), OnlyOnFaulted)</c>: the continuation is the observer of a fault;
     /// dropping its own task is the idiom.
     /// </summary>
@@ -215,12 +250,14 @@ public sealed class TaskNotObservedAnalyzer : DiagnosticAnalyzer
                 return true;
             }
 
-            if (value is IDelegateCreationOperation { Target: IAnonymousFunctionOperation lambda })
+            if (value is IDelegateCreationOperation { Target: IAnonymousFunctionOperation lambda } &&
+                lambda.Symbol.Parameters.Length > 0 && lambda.Symbol.Parameters[0].Type.InheritsFromOrEquals(types.Task))
             {
+                // The continuation looks at the antecedent (its exception, its result, or hands it on): it observes it.
+                var antecedent = lambda.Symbol.Parameters[0];
                 foreach (var descendant in lambda.Body.Descendants())
                 {
-                    if (descendant is IPropertyReferenceOperation { Property.Name: "Exception" or "IsFaulted" } property &&
-                        property.Property.ContainingType.InheritsFromOrEquals(types.Task))
+                    if (descendant is IParameterReferenceOperation reference && SymbolEqualityComparer.Default.Equals(reference.Parameter, antecedent))
                     {
                         return true;
                     }

@@ -85,6 +85,54 @@ public sealed class StopWithoutWaitingTests
             """);
 
     [Fact]
+    public Task Fix_all_fixes_every_async_stop_method()
+        => Verify.VerifyCodeFixAsync(
+            Pump + """
+                public void Dispose() { }
+
+                public async Task StopAsync()
+                {
+                    {|CONC105:_cts.Cancel()|}; // ask
+                }
+
+                public async ValueTask DisposeAsync()
+                {
+                    {|CONC105:_cts.Cancel()|};
+                    await Task.Yield();
+                }
+            }
+            """,
+            Pump + """
+                public void Dispose() { }
+
+                public async Task StopAsync()
+                {
+                    _cts.Cancel(); // ask
+                    try
+                    {
+                        await _loop.ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                    }
+                }
+
+                public async ValueTask DisposeAsync()
+                {
+                    _cts.Cancel();
+                    try
+                    {
+                        await _loop.ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                    }
+                    await Task.Yield();
+                }
+            }
+            """);
+
+    [Fact]
     public Task Stop_that_waits_for_the_task_or_joins_the_thread_is_not_reported()
         => Verify.VerifyAnalyzerAsync(
             Pump + """

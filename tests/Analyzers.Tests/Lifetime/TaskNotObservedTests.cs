@@ -345,6 +345,33 @@ public sealed class TaskNotObservedTests
             """);
 
     [Fact]
+    public Task Pass_through_observer_helpers_fire_and_forget_flags_and_forwarding_continuations_are_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading.Tasks;
+
+            enum CommandFlags { None, FireAndForget }
+
+            static class TaskHelpers
+            {
+                public static Task ObserveErrors(this Task task) => task;
+            }
+
+            class C
+            {
+                void M(Task work)
+                {
+                    work.ObserveErrors();
+                    SetAsync("key", CommandFlags.FireAndForget);
+                    work.ContinueWith(static (done, state) => Forward(done), null);
+                }
+
+                Task SetAsync(string key, CommandFlags flags) => Task.CompletedTask;
+                static void Forward(Task done) { }
+            }
+            """);
+
+    [Fact]
     public Task Mock_verification_calls_are_not_reported()
         => Verify.VerifyAnalyzerAsync(
             """
