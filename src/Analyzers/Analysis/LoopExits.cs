@@ -1,0 +1,160 @@
+using ConcurrencyAnalyzers.Internals;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace ConcurrencyAnalyzers.Analysis;
+
+/// <summary>
+/// Does a loop have a way to end? Used by CONC101 for loops in background work. A loop "has an exit" when its
+/// condition is not constant-true, or its body can break out, return, throw or jump out, observes a cancellation
+/// token, reads a stop flag (a mutable <c>bool</c> field, <c>Volatile.Read</c>, <c>Interlocked</c>), blocks on a
+/// queue that ends when completed (<c>ChannelReader</c>, <c>BlockingCollection.Take</c>), or blocks on a disposable
+/// resource whose disposal ends the wait (<c>Accept*</c>, <c>Receive*</c>, <c>Read*</c>). Precision first: anything
+/// that might end the loop counts.
+/// </summary>
+internal static class LoopExits
+{
+    /// <summary>True for <c>while (true)</c>, <c>do … while (true)</c> and <c>for (;;)</c> loops.</summary>
+    public static bool IsConstantTrueLoop(ILoopOperation loop) => loop switch
+    {
+        IWhileLoopOperation whileLoop => IsAbsentOrTrue(whileLoop.Condition),
+        IForLoopOperation forLoop => IsAbsentOrTrue(forLoop.Condition),
+        _ => false,
+    };
+
+    /// <summary>A constant-true loop with no way out (see the type's remarks).</summary>
+    public static bool HasNoExit(ILoopOperation loop, KnownTypes types)
+    {
+        if (!IsConstantTrueLoop(loop) || IsInsideTryWithCatch(loop))
+        {
+            return false;
+        }
+
+        foreach (var operation in loop.Descendants())
+        {
+            if (CancellationTokens.IsTokenRead(operation, types))
+            {
+                return false;
+            }
+
+            switch (operation)
+            {
+                case IBranchOperation { BranchKind: BranchKind.Break } branch when SymbolEqualityComparer.Default.Equals(branch.Target, loop.ExitLabel):
+                case IBranchOperation { BranchKind: BranchKind.GoTo }:
+                    return false;
+                case IReturnOperation or IThrowOperation when IsInSameFunction(operation, loop):
+                    return false;
+                case IFieldReferenceOperation field when IsFlagRead(field):
+                    return false;
+                case IInvocationOperation invocation when EndsWhenSourceCompletes(invocation, types):
+                    return false;
+                case IInvalidOperation:
+                    return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>The constant-true loops without an exit in a function body (not in nested lambdas or local functions).</summary>
+    public static System.Collections.Generic.IEnumerable<ILoopOperation> FindLoopsWithoutExit(IOperation body, KnownTypes types)
+    {
+        foreach (var operation in ConcurrentContexts.DescendantsInSameFunction(body))
+        {
+            if (operation is ILoopOperation loop && HasNoExit(loop, types))
+            {
+                yield return loop;
+            }
+        }
+    }
+
+    private static bool IsAbsentOrTrue(IOperation? condition)
+        => condition is null || condition.ConstantValue is { HasValue: true, Value: true };
+
+    private static bool IsInsideTryWithCatch(IOperation operation)
+    {
+        for (var current = operation.Parent; current is not null; current = current.Parent)
+        {
+            if (current is IAnonymousFunctionOperation or ILocalFunctionOperation)
+            {
+                return false;
+            }
+
+            if (current is ITryOperation { Catches.Length: > 0 })
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool IsInSameFunction(IOperation operation, IOperation ancestor)
+    {
+        for (var current = operation.Parent; current is not null && current != ancestor; current = current.Parent)
+        {
+            if (current is IAnonymousFunctionOperation or ILocalFunctionOperation)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>A read of a mutable <c>bool</c> field, or a field read through <c>Volatile</c>/<c>Interlocked</c>: a stop flag set elsewhere.</summary>
+    private static bool IsFlagRead(IFieldReferenceOperation field)
+    {
+        if (field.Parent is ISimpleAssignmentOperation assignment && assignment.Target == field)
+        {
+            return false;
+        }
+
+        if (field.Field.IsConst)
+        {
+            return false;
+        }
+
+        if (field.Field.IsVolatile || (field.Field.Type.SpecialType == SpecialType.System_Boolean && !field.Field.IsReadOnly))
+        {
+            return true;
+        }
+
+        return field.Parent is IArgumentOperation { Parent: IInvocationOperation call } &&
+               call.TargetMethod.ContainingType?.Name is "Volatile" or "Interlocked";
+    }
+
+    private static bool EndsWhenSourceCompletes(IInvocationOperation invocation, KnownTypes types)
+    {
+        var method = invocation.TargetMethod;
+        var type = method.ContainingType;
+        if (type is null)
+        {
+            return false;
+        }
+
+        if (type.Is(types.ChannelReaderOfT) || type.InheritsFromOrEquals(types.ChannelReaderOfT))
+        {
+            return true; // ReadAsync throws / WaitToReadAsync returns false once the writer completes.
+        }
+
+        if (type.Is(types.BlockingCollectionOfT) && method.Name is "Take" or "TryTake" or "GetConsumingEnumerable")
+        {
+            return true; // Take throws once CompleteAdding has been called and the queue is empty.
+        }
+
+        if (method.Name is "Exit" or "FailFast" && type.SpecialType == SpecialType.None && type.Name == "Environment")
+        {
+            return true;
+        }
+
+        // Blocking on a resource that is disposed to stop the loop: listener.Accept…, socket.Receive…, stream.Read….
+        return invocation.Instance is { } instance &&
+               instance.Type.Implements(types.IDisposable) &&
+               (method.Name.StartsWith("Accept", System.StringComparison.Ordinal) ||
+                method.Name.StartsWith("Receive", System.StringComparison.Ordinal) ||
+                method.Name.StartsWith("Read", System.StringComparison.Ordinal) ||
+                method.Name.StartsWith("WaitOne", System.StringComparison.Ordinal) ||
+                method.Name.StartsWith("GetContext", System.StringComparison.Ordinal));
+    }
+}

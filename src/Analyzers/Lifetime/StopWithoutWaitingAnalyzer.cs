@@ -1,0 +1,447 @@
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using ConcurrencyAnalyzers.Internals;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace ConcurrencyAnalyzers.Lifetime;
+
+/// <summary>
+/// CONC105: a <c>Dispose</c>/<c>Stop</c>/<c>Close</c> method that cancels the token source feeding a stored background
+/// task (or thread) but never waits for it; and a fixed <c>Thread.Sleep</c>/<c>Task.Delay</c> used to "wait for" work
+/// started or cancelled just before.
+/// </summary>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class StopWithoutWaitingAnalyzer : DiagnosticAnalyzer
+{
+    /// <summary>Fixer hint: the task field to await after the cancel (only when the fix is safe).</summary>
+    public const string TaskFieldProperty = "TaskField";
+
+    private const string Title = "Stop/Dispose cancels background work without waiting for it";
+    private const string Description =
+        "Cancelling a token only asks the background work to stop. If Stop or Dispose returns without waiting for it, " +
+        "the work is still running while the owner disposes what it uses (ObjectDisposedException), its last exception " +
+        "is lost, and shutdown is not really finished. Await the task (or Join the thread) after cancelling; never sleep " +
+        "for a fixed time to let work finish.";
+
+    internal static readonly DiagnosticDescriptor CancelRule = RuleDescriptors.Create(
+        RuleIds.StopWithoutWaiting,
+        Title,
+        "'{0}' cancels '{1}' but never waits for '{2}': the work may still be running when '{0}' returns",
+        DiagnosticSeverity.Warning,
+        Description);
+
+    internal static readonly DiagnosticDescriptor SleepRule = RuleDescriptors.Create(
+        RuleIds.StopWithoutWaiting,
+        Title,
+        "'{0}' waits a fixed time for work started or cancelled before it; wait for that work itself (await the task, Join the thread)",
+        DiagnosticSeverity.Warning,
+        Description);
+
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(CancelRule, SleepRule);
+
+    public override void Initialize(AnalysisContext context)
+    {
+        context.EnableConcurrentExecution();
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.RegisterCompilationStartAction(static start =>
+        {
+            var types = new KnownTypes(start.Compilation);
+            if (types.Task is null || types.CancellationTokenSource is null)
+            {
+                return;
+            }
+
+            start.RegisterSymbolStartAction(s => AnalyzeType(s, types), SymbolKind.NamedType);
+            start.RegisterOperationAction(c => AnalyzeSleep(c, types), OperationKind.Invocation);
+        });
+    }
+
+    private sealed class MethodFacts
+    {
+        public HashSet<IFieldSymbol> Referenced { get; } = new(SymbolEqualityComparer.Default);
+
+        public HashSet<IFieldSymbol> StartedWorkFields { get; } = new(SymbolEqualityComparer.Default);
+
+        public HashSet<IMethodSymbol> Calls { get; } = new(SymbolEqualityComparer.Default);
+
+        public List<(IOperation Cancel, IFieldSymbol Source)> Cancels { get; } = new();
+
+        public bool IsConstructor { get; set; }
+    }
+
+    private static void AnalyzeType(SymbolStartAnalysisContext context, KnownTypes types)
+    {
+        var type = (INamedTypeSymbol)context.Symbol;
+        var hasSource = false;
+        foreach (var member in type.GetMembers())
+        {
+            if (member is IFieldSymbol field && Analysis.CancellationTokens.IsTokenSource(field.Type, types))
+            {
+                hasSource = true;
+            }
+        }
+
+        if (!hasSource)
+        {
+            return;
+        }
+
+        var facts = new ConcurrentDictionary<IMethodSymbol, MethodFacts>(SymbolEqualityComparer.Default);
+        context.RegisterOperationBlockAction(c =>
+        {
+            if (c.OwningSymbol is not IMethodSymbol method)
+            {
+                return;
+            }
+
+            var found = new MethodFacts { IsConstructor = method.MethodKind == MethodKind.Constructor };
+            foreach (var block in c.OperationBlocks)
+            {
+                Collect(block, type, found, types);
+            }
+
+            facts[method.OriginalDefinition] = found;
+        });
+
+        context.RegisterSymbolEndAction(c =>
+        {
+            foreach (var entry in facts)
+            {
+                var method = entry.Key;
+                if (!IsStopMethod(method, types))
+                {
+                    continue;
+                }
+
+                foreach (var (cancel, source) in entry.Value.Cancels)
+                {
+                    var work = WorkFedBy(source, facts);
+                    if (work.Count == 0)
+                    {
+                        continue;
+                    }
+
+                    var waited = ReferencedFrom(method, facts, depth: 3);
+                    IFieldSymbol? unwaited = null;
+                    foreach (var field in work)
+                    {
+                        if (!waited.Contains(field))
+                        {
+                            unwaited ??= field;
+                        }
+                        else
+                        {
+                            unwaited = null;
+                            break;
+                        }
+                    }
+
+                    if (unwaited is null)
+                    {
+                        continue;
+                    }
+
+                    var properties = ImmutableDictionary<string, string?>.Empty;
+                    if (method.IsAsync && unwaited.Type.Is(types.Task) &&
+                        unwaited.NullableAnnotation != NullableAnnotation.Annotated && IsAssignedInConstructor(unwaited, facts))
+                    {
+                        properties = properties.Add(TaskFieldProperty, unwaited.Name);
+                    }
+
+                    c.ReportDiagnostic(Diagnostic.Create(CancelRule, cancel.Syntax.GetLocation(), properties, method.Name, source.Name, unwaited.Name));
+                }
+            }
+        });
+    }
+
+    private static void Collect(IOperation block, INamedTypeSymbol type, MethodFacts facts, KnownTypes types)
+    {
+        foreach (var operation in block.DescendantsAndSelf())
+        {
+            switch (operation)
+            {
+                case IFieldReferenceOperation reference when SymbolEqualityComparer.Default.Equals(reference.Field.ContainingType?.OriginalDefinition, type.OriginalDefinition):
+                    if (reference.Parent is ISimpleAssignmentOperation assignment && assignment.Target == reference)
+                    {
+                        if (IsWorkField(reference.Field, types) && assignment.Value.WalkDownConversions() is IInvocationOperation or IObjectCreationOperation)
+                        {
+                            facts.StartedWorkFields.Add(reference.Field.OriginalDefinition);
+                        }
+                    }
+                    else
+                    {
+                        facts.Referenced.Add(reference.Field.OriginalDefinition);
+                    }
+
+                    break;
+                case IInvocationOperation invocation:
+                    if (SymbolEqualityComparer.Default.Equals(invocation.TargetMethod.ContainingType?.OriginalDefinition, type.OriginalDefinition))
+                    {
+                        facts.Calls.Add(invocation.TargetMethod.OriginalDefinition);
+                    }
+
+                    if (invocation.TargetMethod.Name is "Cancel" or "CancelAsync" &&
+                        Analysis.CancellationTokens.IsTokenSource(invocation.TargetMethod.ContainingType, types) &&
+                        SourceField(invocation) is { } source)
+                    {
+                        facts.Cancels.Add((ReportedCancel(invocation), source.OriginalDefinition));
+                    }
+
+                    break;
+            }
+        }
+    }
+
+    /// <summary>The cancel call, or the whole <c>_cts?.Cancel()</c> for a conditional access.</summary>
+    private static IOperation ReportedCancel(IInvocationOperation cancel)
+    {
+        if (cancel.Instance?.WalkDownConversions() is IConditionalAccessInstanceOperation)
+        {
+            for (var current = cancel.Parent; current is not null; current = current.Parent)
+            {
+                if (current is IConditionalAccessOperation access)
+                {
+                    return access;
+                }
+            }
+        }
+
+        return cancel;
+    }
+
+    private static IFieldSymbol? SourceField(IInvocationOperation cancel)
+    {
+        var instance = cancel.Instance?.WalkDownConversions();
+        if (instance is IConditionalAccessInstanceOperation)
+        {
+            for (var current = cancel.Parent; current is not null; current = current.Parent)
+            {
+                if (current is IConditionalAccessOperation access)
+                {
+                    instance = access.Operation.WalkDownConversions();
+                    break;
+                }
+            }
+        }
+
+        return (instance as IFieldReferenceOperation)?.Field;
+    }
+
+    private static bool IsWorkField(IFieldSymbol field, KnownTypes types)
+        => field.Type.IsTaskLike(types) || field.Type.Is(types.Thread);
+
+    /// <summary>Task/thread fields started in a method that also reads <paramref name="source"/> (it feeds them its token).</summary>
+    private static List<IFieldSymbol> WorkFedBy(IFieldSymbol source, ConcurrentDictionary<IMethodSymbol, MethodFacts> facts)
+    {
+        var result = new List<IFieldSymbol>();
+        foreach (var entry in facts)
+        {
+            if (entry.Value.StartedWorkFields.Count == 0 || !entry.Value.Referenced.Contains(source))
+            {
+                continue;
+            }
+
+            foreach (var field in entry.Value.StartedWorkFields)
+            {
+                if (!result.Exists(f => SymbolEqualityComparer.Default.Equals(f, field)))
+                {
+                    result.Add(field);
+                }
+            }
+        }
+
+        return result;
+    }
+
+    private static HashSet<IFieldSymbol> ReferencedFrom(IMethodSymbol method, ConcurrentDictionary<IMethodSymbol, MethodFacts> facts, int depth)
+    {
+        var result = new HashSet<IFieldSymbol>(SymbolEqualityComparer.Default);
+        var visited = new HashSet<IMethodSymbol>(SymbolEqualityComparer.Default);
+        var queue = new Queue<(IMethodSymbol, int)>();
+        queue.Enqueue((method, 0));
+        while (queue.Count > 0)
+        {
+            var (current, level) = queue.Dequeue();
+            if (!visited.Add(current) || !facts.TryGetValue(current, out var found))
+            {
+                continue;
+            }
+
+            // The fields this method reads, except the ones it only starts (assigning a new task is not waiting).
+            result.UnionWith(found.Referenced);
+            if (level < depth)
+            {
+                foreach (var call in found.Calls)
+                {
+                    queue.Enqueue((call, level + 1));
+                }
+            }
+        }
+
+        return result;
+    }
+
+    private static bool IsAssignedInConstructor(IFieldSymbol field, ConcurrentDictionary<IMethodSymbol, MethodFacts> facts)
+    {
+        foreach (var entry in facts)
+        {
+            if (entry.Value.IsConstructor && entry.Value.StartedWorkFields.Contains(field))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool IsStopMethod(IMethodSymbol method, KnownTypes types)
+    {
+        var name = method.Name;
+        if (name.StartsWith("Stop", System.StringComparison.Ordinal) ||
+            name.StartsWith("Dispose", System.StringComparison.Ordinal) ||
+            name.StartsWith("Close", System.StringComparison.Ordinal) ||
+            name.StartsWith("Shutdown", System.StringComparison.Ordinal) ||
+            name.StartsWith("ShutDown", System.StringComparison.Ordinal))
+        {
+            return true;
+        }
+
+        // Explicit implementations: IDisposable.Dispose, IAsyncDisposable.DisposeAsync.
+        foreach (var implemented in method.ExplicitInterfaceImplementations)
+        {
+            if (implemented.Name is "Dispose" or "DisposeAsync" or "StopAsync")
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    // ---- Thread.Sleep / Task.Delay used to wait for work ----
+
+    private static void AnalyzeSleep(OperationAnalysisContext context, KnownTypes types)
+    {
+        var invocation = (IInvocationOperation)context.Operation;
+        var method = invocation.TargetMethod;
+        var isSleep = method.Name == "Sleep" && method.ContainingType.Is(types.Thread);
+        var isDelay = method.Name == "Delay" && method.ContainingType.Is(types.Task);
+        if ((!isSleep && !isDelay) || invocation.Arguments.Length != 1 || !IsPositiveConstant(invocation.Arguments[0].Value))
+        {
+            return;
+        }
+
+        if (isDelay && invocation.WalkUpConversions() is not (IAwaitOperation or IInvocationOperation { TargetMethod.Name: "Wait" }))
+        {
+            return;
+        }
+
+        var function = invocation.GetEnclosingFunction();
+        if (function is null || IsInsideLoop(invocation))
+        {
+            return;
+        }
+
+        var position = invocation.Syntax.SpanStart;
+        var startedBefore = false;
+        foreach (var operation in Analysis.ConcurrentContexts.DescendantsInSameFunction(function))
+        {
+            if (operation is IAwaitOperation awaited && awaited.Syntax.SpanStart > position && !IsDelay(awaited.Operation, types))
+            {
+                return; // something is awaited after the pause: assume it joins the work
+            }
+
+            if (operation is not IInvocationOperation call)
+            {
+                continue;
+            }
+
+            var start = call.Syntax.SpanStart;
+            if (start < position && (IsCancel(call, types) || IsUnjoinedSpawn(call, types)))
+            {
+                startedBefore = true;
+            }
+            else if (start > position && IsJoin(call, types))
+            {
+                return; // the work is joined after the pause: the sleep is not what waits for it
+            }
+        }
+
+        if (startedBefore)
+        {
+            context.ReportDiagnostic(Diagnostic.Create(SleepRule, invocation.Syntax.GetLocation(), isSleep ? "Thread.Sleep" : "Task.Delay"));
+        }
+    }
+
+    private static bool IsPositiveConstant(IOperation value)
+    {
+        value = value.WalkDownConversions();
+        if (value.ConstantValue is { HasValue: true, Value: int milliseconds })
+        {
+            return milliseconds > 0;
+        }
+
+        return value is IInvocationOperation { TargetMethod.Name: "FromMilliseconds" or "FromSeconds", Arguments.Length: 1 } fromCall &&
+               fromCall.TargetMethod.ContainingType?.Name == "TimeSpan" &&
+               fromCall.Arguments[0].Value.WalkDownConversions().ConstantValue is { HasValue: true, Value: int or double or long };
+    }
+
+    private static bool IsCancel(IInvocationOperation call, KnownTypes types)
+        => call.TargetMethod.Name is "Cancel" or "CancelAsync" && Analysis.CancellationTokens.IsTokenSource(call.TargetMethod.ContainingType, types);
+
+    /// <summary><c>Task.Run(...)</c>/<c>StartNew</c>/<c>QueueUserWorkItem</c> whose task is dropped, or <c>thread.Start()</c>.</summary>
+    private static bool IsUnjoinedSpawn(IInvocationOperation call, KnownTypes types)
+    {
+        var method = call.TargetMethod;
+        var type = method.ContainingType;
+        if (type.Is(types.Thread) && method.Name == "Start")
+        {
+            return true;
+        }
+
+        if (type.Is(types.ThreadPool) && method.Name is "QueueUserWorkItem" or "UnsafeQueueUserWorkItem")
+        {
+            return true;
+        }
+
+        var spawn = (type.Is(types.Task) && method.Name == "Run") ||
+                    ((type.Is(types.TaskFactory) || type.Is(types.TaskFactoryOfT)) && method.Name == "StartNew");
+        return spawn && call.WalkUpConversions() is IExpressionStatementOperation or ISimpleAssignmentOperation { Target: IDiscardOperation };
+    }
+
+    private static bool IsJoin(IInvocationOperation call, KnownTypes types)
+        => (call.TargetMethod.Name is "Join" or "WaitAll" or "WhenAll" or "WaitAsync" or "GetResult" or "WaitOne" or "Signal") ||
+           (call.TargetMethod.Name == "Wait" && !IsDelay(call.Instance, types));
+
+    private static bool IsDelay(IOperation? operation, KnownTypes types)
+    {
+        operation = operation?.WalkDownConversions();
+        if (operation is IInvocationOperation { TargetMethod.Name: "ConfigureAwait", Instance: { } instance })
+        {
+            operation = instance.WalkDownConversions();
+        }
+
+        return operation is IInvocationOperation { TargetMethod.Name: "Delay" } delay && delay.TargetMethod.ContainingType.Is(types.Task);
+    }
+
+    private static bool IsInsideLoop(IOperation operation)
+    {
+        for (var current = operation.Parent; current is not null; current = current.Parent)
+        {
+            if (current is IAnonymousFunctionOperation or ILocalFunctionOperation)
+            {
+                return false;
+            }
+
+            if (current is ILoopOperation)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}

@@ -1,0 +1,332 @@
+using System.Collections.Immutable;
+using System.Linq;
+using ConcurrencyAnalyzers.Analysis;
+using ConcurrencyAnalyzers.Internals;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace ConcurrencyAnalyzers.Lifetime;
+
+/// <summary>
+/// CONC102: a Task/ValueTask-returning call whose result is dropped where CS4014 does not already warn (non-async
+/// methods, lambdas, constructors, accessors), and a task returned from a non-async function while a <c>using</c>
+/// resource it depends on is disposed as the function returns.
+/// </summary>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class TaskNotObservedAnalyzer : DiagnosticAnalyzer
+{
+    /// <summary>Diagnostic property naming the shape, for the fixer.</summary>
+    public const string KindProperty = "Kind";
+    public const string KindDropped = "Dropped";
+    public const string KindOutlivesUsing = "OutlivesUsing";
+
+    internal static readonly RuleOption FireAndForgetMethods = new(RuleIds.TaskNotObserved, "fire_and_forget_methods");
+
+    private const string Title = "Task is neither awaited nor observed";
+    private const string Description =
+        "A task that nobody awaits, stores or hands on fails silently: its exception is never seen, and the caller " +
+        "carries on as if the work had finished. The compiler warns (CS4014) only inside async methods; this rule " +
+        "covers the rest. Await the task, return it, store it with an owner, or discard it explicitly with '_ ='.";
+
+    internal static readonly DiagnosticDescriptor DroppedRule = RuleDescriptors.Create(
+        RuleIds.TaskNotObserved,
+        Title,
+        "The task returned by '{0}' is dropped: nobody awaits it or sees its exceptions",
+        DiagnosticSeverity.Warning,
+        Description);
+
+    internal static readonly DiagnosticDescriptor OutlivesUsingRule = RuleDescriptors.Create(
+        RuleIds.TaskNotObserved,
+        Title,
+        "The task returned by '{0}' still uses '{1}', which is disposed as soon as this method returns; await it inside the using",
+        DiagnosticSeverity.Warning,
+        Description);
+
+    private static readonly ImmutableHashSet<string> DefaultFireAndForgetMethods =
+        ImmutableHashSet.Create("Forget", "FireAndForget", "SafeFireAndForget", "NoAwait");
+
+    /// <summary>NSubstitute-style verification receivers: <c>sub.Received().SendAsync(x);</c> only records a check.</summary>
+    private static readonly ImmutableHashSet<string> VerificationReceivers =
+        ImmutableHashSet.Create("Received", "DidNotReceive", "ReceivedWithAnyArgs", "DidNotReceiveWithAnyArgs", "Verify");
+
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
+        ImmutableArray.Create(DroppedRule, OutlivesUsingRule);
+
+    public override void Initialize(AnalysisContext context)
+    {
+        context.EnableConcurrentExecution();
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.RegisterCompilationStartAction(static start =>
+        {
+            var types = new KnownTypes(start.Compilation);
+            if (types.Task is null)
+            {
+                return;
+            }
+
+            start.RegisterOperationAction(c => AnalyzeInvocation(c, types), OperationKind.Invocation);
+        });
+    }
+
+    private static void AnalyzeInvocation(OperationAnalysisContext context, KnownTypes types)
+    {
+        var invocation = (IInvocationOperation)context.Operation;
+        if (!invocation.TargetMethod.ReturnType.IsTaskLike(types) || invocation.TargetMethod.ReturnsVoid)
+        {
+            return;
+        }
+
+        switch (invocation.WalkUpConversions())
+        {
+            case IExpressionStatementOperation:
+                AnalyzeDropped(context, invocation, types);
+                break;
+            case IReturnOperation { Kind: OperationKind.Return } returned:
+                AnalyzeReturnedFromUsing(context, invocation, returned);
+                break;
+        }
+    }
+
+    private static void AnalyzeDropped(OperationAnalysisContext context, IInvocationOperation invocation, KnownTypes types)
+    {
+        var function = EnclosingFunction(invocation, context.ContainingSymbol);
+        if (function is null || function.IsAsync)
+        {
+            // CS4014 reports dropped awaitables inside async methods and lambdas: one warning per bug.
+            return;
+        }
+
+        var method = invocation.TargetMethod;
+        if (IsAlreadyCompleted(method, types) || IsFireAndForget(context, invocation) || IsVerification(invocation) ||
+            IsFaultObserver(invocation, types) || IsPassThroughHelper(invocation, types) || HasFireAndForgetFlag(invocation))
+        {
+            return;
+        }
+
+        context.ReportDiagnostic(Diagnostic.Create(
+            DroppedRule,
+            invocation.Syntax.GetLocation(),
+            ImmutableDictionary<string, string?>.Empty.Add(KindProperty, KindDropped),
+            DisplayName(invocation)));
+    }
+
+    /// <summary><c>using (var c = ...) { return c.SendAsync(); }</c> in a non-async function: the task outlives <c>c</c>.</summary>
+    private static void AnalyzeReturnedFromUsing(OperationAnalysisContext context, IInvocationOperation invocation, IReturnOperation returned)
+    {
+        var function = EnclosingFunction(invocation, context.ContainingSymbol);
+        if (function is null || function.IsAsync)
+        {
+            return;
+        }
+
+        foreach (var resource in UsingResourcesAround(returned))
+        {
+            if (UsesLocal(invocation, resource))
+            {
+                context.ReportDiagnostic(Diagnostic.Create(
+                    OutlivesUsingRule,
+                    invocation.Syntax.GetLocation(),
+                    ImmutableDictionary<string, string?>.Empty.Add(KindProperty, KindOutlivesUsing),
+                    DisplayName(invocation),
+                    resource.Name));
+                return;
+            }
+        }
+    }
+
+    /// <summary>The innermost method, local function or lambda symbol that contains the operation.</summary>
+    internal static IMethodSymbol? EnclosingFunction(IOperation operation, ISymbol containingSymbol)
+    {
+        for (var current = operation.Parent; current is not null; current = current.Parent)
+        {
+            switch (current)
+            {
+                case IAnonymousFunctionOperation lambda:
+                    return lambda.Symbol;
+                case ILocalFunctionOperation local:
+                    return local.Symbol;
+            }
+        }
+
+        return containingSymbol as IMethodSymbol;
+    }
+
+    private static bool IsAlreadyCompleted(IMethodSymbol method, KnownTypes types)
+        => (method.ContainingType.Is(types.Task) || method.ContainingType.Is(types.ValueTask)) &&
+           method.Name is "FromResult" or "FromException" or "FromCanceled" or "CompletedTask";
+
+    private static bool IsFireAndForget(OperationAnalysisContext context, IInvocationOperation invocation)
+    {
+        var name = invocation.TargetMethod.Name;
+        if (DefaultFireAndForgetMethods.Contains(name))
+        {
+            return true;
+        }
+
+        var configured = FireAndForgetMethods.GetList(context.Options, invocation.Syntax.SyntaxTree);
+        return configured.Contains(name) ||
+               configured.Contains(invocation.TargetMethod.ContainingType.Name + "." + name);
+    }
+
+    private static bool IsVerification(IInvocationOperation invocation)
+    {
+        for (var receiver = invocation.Instance?.WalkDownConversions(); receiver is IInvocationOperation call; receiver = call.Instance?.WalkDownConversions())
+        {
+            if (VerificationReceivers.Contains(call.TargetMethod.Name))
+            {
+                return true;
+            }
+
+            if (call.Instance is null && call.Arguments.Length > 0)
+            {
+                // Extension-method receivers (`sub.Received()` is an extension in NSubstitute).
+                receiver = call.Arguments[0].Value.WalkDownConversions();
+                if (receiver is IInvocationOperation inner && VerificationReceivers.Contains(inner.TargetMethod.Name))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// <c>task.ObserveErrors();</c>: a helper of this compilation that takes a task and hands the same kind of task back
+    /// (for chaining) has observed its argument; dropping the pass-through result loses nothing.
+    /// </summary>
+    private static bool IsPassThroughHelper(IInvocationOperation invocation, KnownTypes types)
+    {
+        var method = invocation.TargetMethod.ReducedFrom ?? invocation.TargetMethod;
+        if (!method.IsExtensionMethod || method.Parameters.Length == 0 || !method.Locations.Any(l => l.IsInSource))
+        {
+            return false;
+        }
+
+        return method.Parameters[0].Type.IsTaskLike(types) &&
+               SymbolEqualityComparer.Default.Equals(method.Parameters[0].Type.OriginalDefinition, method.ReturnType.OriginalDefinition);
+    }
+
+    /// <summary><c>db.KeyDeleteAsync(key, CommandFlags.FireAndForget)</c>: the API is told not to report back.</summary>
+    private static bool HasFireAndForgetFlag(IInvocationOperation invocation)
+    {
+        foreach (var argument in invocation.Arguments)
+        {
+            foreach (var operation in argument.Value.DescendantsAndSelf())
+            {
+                if (operation is IFieldReferenceOperation { Field.Name: var name } &&
+                    name.IndexOf("FireAndForget", System.StringComparison.OrdinalIgnoreCase) >= 0)
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// <c>task.ContinueWith(t =&gt; Log(t.Exception), OnlyOnFaulted)</c>: the continuation is the observer of a fault;
+    /// dropping its own task is the idiom.
+    /// </summary>
+    private static bool IsFaultObserver(IInvocationOperation invocation, KnownTypes types)
+    {
+        if (invocation.TargetMethod.Name != "ContinueWith")
+        {
+            return false;
+        }
+
+        foreach (var argument in invocation.Arguments)
+        {
+            var value = argument.Value.WalkDownConversions();
+            if (value is IFieldReferenceOperation { Field.Name: "OnlyOnFaulted" or "NotOnRanToCompletion" })
+            {
+                return true;
+            }
+
+            if (value is IBinaryOperation && value.Syntax.ToString().Contains("OnlyOnFaulted"))
+            {
+                return true;
+            }
+
+            if (value is IDelegateCreationOperation { Target: IAnonymousFunctionOperation lambda } &&
+                lambda.Symbol.Parameters.Length > 0 && lambda.Symbol.Parameters[0].Type.InheritsFromOrEquals(types.Task))
+            {
+                // The continuation looks at the antecedent (its exception, its result, or hands it on): it observes it.
+                var antecedent = lambda.Symbol.Parameters[0];
+                foreach (var descendant in lambda.Body.Descendants())
+                {
+                    if (descendant is IParameterReferenceOperation reference && SymbolEqualityComparer.Default.Equals(reference.Parameter, antecedent))
+                    {
+                        return true;
+                    }
+                }
+            }
+        }
+
+        return false;
+    }
+
+    private static System.Collections.Generic.IEnumerable<ILocalSymbol> UsingResourcesAround(IOperation operation)
+    {
+        IOperation? previous = operation;
+        for (var current = operation.Parent; current is not null; previous = current, current = current.Parent)
+        {
+            switch (current)
+            {
+                case IAnonymousFunctionOperation or ILocalFunctionOperation:
+                    yield break;
+                case IUsingOperation { IsAsynchronous: false } usingOperation when ReferenceEquals(previous, usingOperation.Body):
+                    foreach (var local in usingOperation.Locals)
+                    {
+                        yield return local;
+                    }
+
+                    break;
+                case IBlockOperation block:
+                    foreach (var child in block.Operations)
+                    {
+                        if (child.Syntax.SpanStart >= operation.Syntax.SpanStart)
+                        {
+                            break;
+                        }
+
+                        if (child is IUsingDeclarationOperation { IsAsynchronous: false } declaration)
+                        {
+                            foreach (var declarator in declaration.DeclarationGroup.Declarations)
+                            {
+                                foreach (var variable in declarator.Declarators)
+                                {
+                                    yield return variable.Symbol;
+                                }
+                            }
+                        }
+                    }
+
+                    break;
+            }
+        }
+    }
+
+    private static bool UsesLocal(IInvocationOperation invocation, ILocalSymbol local)
+    {
+        foreach (var descendant in invocation.DescendantsAndSelf())
+        {
+            if (descendant is ILocalReferenceOperation reference && SymbolEqualityComparer.Default.Equals(reference.Local, local))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static string DisplayName(IInvocationOperation invocation)
+    {
+        var method = invocation.TargetMethod;
+        return method.MethodKind == MethodKind.ReducedExtension || invocation.Instance is not null || method.ContainingType is null
+            ? method.Name
+            : method.ContainingType.Name + "." + method.Name;
+    }
+}

@@ -1,0 +1,439 @@
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Linq;
+using ConcurrencyAnalyzers.Analysis;
+using ConcurrencyAnalyzers.Internals;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+using Microsoft.CodeAnalysis.Text;
+
+namespace ConcurrencyAnalyzers.Lifetime;
+
+/// <summary>
+/// CONC104: tasks started together but joined one by one (<c>var a = F(); var b = G(); await a; await b;</c>,
+/// <c>foreach (var t in tasks) await t;</c>), so a fault in the first leaves the others unobserved; and
+/// <c>await Task.WhenAny(...)</c> whose winner is ignored.
+/// </summary>
+[DiagnosticAnalyzer(Microsoft.CodeAnalysis.LanguageNames.CSharp)]
+public sealed class TasksNotJoinedAnalyzer : DiagnosticAnalyzer
+{
+    public const string KindProperty = "Kind";
+    public const string KindSequential = "Sequential";
+    public const string KindForEach = "ForEach";
+    public const string KindWhenAny = "WhenAny";
+
+    /// <summary>For <see cref="KindSequential"/>: the locals to join, separated by commas (first awaited first).</summary>
+    public const string TasksProperty = "Tasks";
+
+    /// <summary>"true" when the await being replaced used <c>ConfigureAwait(false)</c>.</summary>
+    public const string ConfigureAwaitProperty = "ConfigureAwaitFalse";
+
+    private const string Title = "Started tasks are not joined on every path";
+    private const string Description =
+        "When several tasks run at once and are awaited one at a time, a fault in the first await leaves the others " +
+        "running with nobody to observe their exceptions or wait for their end. Join them with Task.WhenAll, and use " +
+        "the task Task.WhenAny returns.";
+
+    internal static readonly DiagnosticDescriptor SequentialRule = RuleDescriptors.Create(
+        RuleIds.TasksNotJoined,
+        Title,
+        "'{0}' is awaited while {1} still running: if '{0}' fails, nobody observes {2}; await Task.WhenAll first",
+        DiagnosticSeverity.Warning,
+        Description);
+
+    internal static readonly DiagnosticDescriptor ForEachRule = RuleDescriptors.Create(
+        RuleIds.TasksNotJoined,
+        Title,
+        "The tasks in '{0}' are awaited one by one: if one fails, the rest are never observed; await Task.WhenAll({0})",
+        DiagnosticSeverity.Warning,
+        Description);
+
+    internal static readonly DiagnosticDescriptor WhenAnyRule = RuleDescriptors.Create(
+        RuleIds.TasksNotJoined,
+        Title,
+        "The task returned by Task.WhenAny is ignored: the winner's fault is lost and the other tasks are never looked at again",
+        DiagnosticSeverity.Warning,
+        Description);
+
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
+        ImmutableArray.Create(SequentialRule, ForEachRule, WhenAnyRule);
+
+    public override void Initialize(AnalysisContext context)
+    {
+        context.EnableConcurrentExecution();
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.RegisterCompilationStartAction(static start =>
+        {
+            var types = new KnownTypes(start.Compilation);
+            if (types.Task is null)
+            {
+                return;
+            }
+
+            start.RegisterOperationBlockAction(c =>
+            {
+                foreach (var block in c.OperationBlocks)
+                {
+                    AnalyzeFunction(c, block, types);
+                    foreach (var nested in block.Descendants())
+                    {
+                        if (nested is IAnonymousFunctionOperation lambda)
+                        {
+                            AnalyzeFunction(c, lambda.Body, types);
+                        }
+                        else if (nested is ILocalFunctionOperation { Body: { } body })
+                        {
+                            AnalyzeFunction(c, body, types);
+                        }
+                    }
+                }
+            });
+            start.RegisterOperationAction(c => AnalyzeForEach(c, types), OperationKind.Loop);
+            start.RegisterOperationAction(c => AnalyzeWhenAny(c, types), OperationKind.Await);
+        });
+    }
+
+    // ---- var a = F(); var b = G(); await a; await b; ----
+
+    private sealed class StartedTask
+    {
+        public StartedTask(ILocalSymbol local, int position, ILoopOperation? loop)
+        {
+            Local = local;
+            Position = position;
+            Loop = loop;
+        }
+
+        public ILocalSymbol Local { get; }
+
+        public int Position { get; }
+
+        public ILoopOperation? Loop { get; }
+    }
+
+    private static void AnalyzeFunction(OperationBlockAnalysisContext context, IOperation body, KnownTypes types)
+    {
+        var started = new List<StartedTask>();
+        var awaits = new List<(IAwaitOperation Await, ILocalSymbol Local)>();
+        foreach (var operation in ConcurrentContexts.DescendantsInSameFunction(body))
+        {
+            switch (operation)
+            {
+                case IVariableDeclaratorOperation { Initializer.Value: { } value } declarator when IsStartedTask(value, types):
+                    started.Add(new StartedTask(declarator.Symbol, declarator.Syntax.Span.End, EnclosingLoop(declarator)));
+                    break;
+                case ISimpleAssignmentOperation { Target: ILocalReferenceOperation target, Value: { } assigned } assignment when IsStartedTask(assigned, types):
+                    started.Add(new StartedTask(target.Local, assignment.Syntax.Span.End, EnclosingLoop(assignment)));
+                    break;
+                case IAwaitOperation awaitOperation when AwaitedLocal(awaitOperation) is { } local:
+                    awaits.Add((awaitOperation, local));
+                    break;
+            }
+        }
+
+        if (started.Count < 2 || awaits.Count == 0)
+        {
+            return;
+        }
+
+        started.Sort((x, y) => x.Position.CompareTo(y.Position));
+
+        var reads = LocalReads(body, started);
+        var covered = new HashSet<ILocalSymbol>(SymbolEqualityComparer.Default);
+        foreach (var (awaitOperation, local) in awaits.OrderBy(a => a.Await.Syntax.SpanStart))
+        {
+            var position = awaitOperation.Syntax.SpanStart;
+            var first = started.LastOrDefault(s => SymbolEqualityComparer.Default.Equals(s.Local, local) && s.Position <= position);
+            if (first is null || covered.Contains(local) || IsInsideTryWithCatch(awaitOperation) ||
+                ReadBetween(reads, local, first.Position, position, awaitOperation))
+            {
+                continue;
+            }
+
+            var loop = EnclosingLoop(awaitOperation);
+            var pending = new List<ILocalSymbol>();
+            foreach (var other in started)
+            {
+                if (SymbolEqualityComparer.Default.Equals(other.Local, local) || other.Position > position ||
+                    !ReferenceEquals(other.Loop, loop) || pending.Contains(other.Local, SymbolEqualityComparer.Default) ||
+                    ReadBetween(reads, other.Local, other.Position, position, null) ||
+                    !ReadAfter(reads, other.Local, position))
+                {
+                    continue;
+                }
+
+                pending.Add(other.Local);
+            }
+
+            if (pending.Count == 0)
+            {
+                continue;
+            }
+
+            covered.Add(local);
+            covered.UnionWith(pending);
+            var names = pending.Select(p => "'" + p.Name + "'").ToList();
+            var all = new[] { local }.Concat(pending).ToList();
+            var properties = ImmutableDictionary<string, string?>.Empty
+                .Add(KindProperty, KindSequential)
+                .Add(ConfigureAwaitProperty, UsesConfigureAwaitFalse(awaitOperation) ? "true" : "false");
+            if (all.All(l => l.Type.InheritsFromOrEquals(types.Task)))
+            {
+                properties = properties.Add(TasksProperty, string.Join(",", all.Select(l => l.Name)));
+            }
+
+            context.ReportDiagnostic(Diagnostic.Create(
+                SequentialRule,
+                awaitOperation.Syntax.GetLocation(),
+                properties,
+                local.Name,
+                string.Join(", ", names) + (names.Count == 1 ? " is" : " are"),
+                names.Count == 1 ? names[0] : "them"));
+        }
+    }
+
+    /// <summary>A task started by a call (not an already-completed or combined task).</summary>
+    private static bool IsStartedTask(IOperation value, KnownTypes types)
+    {
+        value = value.WalkDownConversions();
+        if (value is not IInvocationOperation invocation || !invocation.Type.IsTaskLike(types))
+        {
+            return false;
+        }
+
+        var method = invocation.TargetMethod;
+        if (method.ContainingType.Is(types.Task) || method.ContainingType.Is(types.ValueTask))
+        {
+            return method.Name is "Run";
+        }
+
+        return method.ContainingType?.Name is not ("TaskExtensions" or "TaskCompletionSource") && method.Name != "ConfigureAwait";
+    }
+
+    private static ILocalSymbol? AwaitedLocal(IAwaitOperation awaitOperation)
+    {
+        var operand = awaitOperation.Operation.WalkDownConversions();
+        if (operand is IInvocationOperation { TargetMethod.Name: "ConfigureAwait", Instance: { } instance })
+        {
+            operand = instance.WalkDownConversions();
+        }
+
+        return (operand as ILocalReferenceOperation)?.Local;
+    }
+
+    private static bool UsesConfigureAwaitFalse(IAwaitOperation awaitOperation)
+        => awaitOperation.Operation.WalkDownConversions() is IInvocationOperation { TargetMethod.Name: "ConfigureAwait" } call &&
+           call.Arguments.Length == 1 && call.Arguments[0].Value.ConstantValue is { HasValue: true, Value: false };
+
+    private static Dictionary<ILocalSymbol, List<(int Position, IOperation Reference)>> LocalReads(IOperation body, List<StartedTask> started)
+    {
+        var result = new Dictionary<ILocalSymbol, List<(int, IOperation)>>(SymbolEqualityComparer.Default);
+        foreach (var task in started)
+        {
+            if (!result.ContainsKey(task.Local))
+            {
+                result[task.Local] = new List<(int, IOperation)>();
+            }
+        }
+
+        foreach (var operation in body.Descendants())
+        {
+            if (operation is ILocalReferenceOperation reference &&
+                result.TryGetValue(reference.Local, out var list) &&
+                !(reference.Parent is ISimpleAssignmentOperation assignment && assignment.Target == reference))
+            {
+                list.Add((reference.Syntax.SpanStart, reference));
+            }
+        }
+
+        return result;
+    }
+
+    private static bool ReadBetween(Dictionary<ILocalSymbol, List<(int Position, IOperation Reference)>> reads, ILocalSymbol local, int from, int to, IAwaitOperation? except)
+        => reads[local].Any(r => r.Position > from && r.Position < to && (except is null || !IsInside(r.Reference, except)));
+
+    private static bool ReadAfter(Dictionary<ILocalSymbol, List<(int Position, IOperation Reference)>> reads, ILocalSymbol local, int position)
+        => reads[local].Any(r => r.Position > position);
+
+    private static bool IsInside(IOperation operation, IOperation ancestor)
+    {
+        for (var current = operation; current is not null; current = current.Parent)
+        {
+            if (current == ancestor)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static ILoopOperation? EnclosingLoop(IOperation operation)
+    {
+        for (var current = operation.Parent; current is not null; current = current.Parent)
+        {
+            if (current is IAnonymousFunctionOperation or ILocalFunctionOperation)
+            {
+                return null;
+            }
+
+            if (current is ILoopOperation loop)
+            {
+                return loop;
+            }
+        }
+
+        return null;
+    }
+
+    private static bool IsInsideTryWithCatch(IOperation operation)
+    {
+        for (var current = operation.Parent; current is not null; current = current.Parent)
+        {
+            if (current is IAnonymousFunctionOperation or ILocalFunctionOperation)
+            {
+                return false;
+            }
+
+            if (current is ITryOperation { Catches.Length: > 0 } tryOperation && IsInside(operation, tryOperation.Body))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    // ---- foreach (var t in tasks) await t; ----
+
+    private static void AnalyzeForEach(OperationAnalysisContext context, KnownTypes types)
+    {
+        if (context.Operation is not IForEachLoopOperation { IsAsynchronous: false } loop ||
+            loop.Syntax is not ForEachStatementSyntax syntax || syntax.ContainsDiagnostics ||
+            loop.Locals.Length != 1 || !loop.Locals[0].Type.IsTaskLike(types))
+        {
+            return;
+        }
+
+        var collection = loop.Collection.WalkDownConversions();
+        if (!IsMaterialized(collection.Type, types))
+        {
+            return;
+        }
+
+        var variable = loop.Locals[0];
+        IAwaitOperation? found = null;
+        foreach (var operation in ConcurrentContexts.DescendantsInSameFunction(loop.Body))
+        {
+            if (operation is IAwaitOperation awaitOperation &&
+                AwaitedLocal(awaitOperation) is { } local && SymbolEqualityComparer.Default.Equals(local, variable))
+            {
+                if (IsInsideTryWithCatch(awaitOperation))
+                {
+                    return;
+                }
+
+                found ??= awaitOperation;
+            }
+        }
+
+        if (found is null)
+        {
+            return;
+        }
+
+        var properties = ImmutableDictionary<string, string?>.Empty
+            .Add(KindProperty, KindForEach)
+            .Add(ConfigureAwaitProperty, UsesConfigureAwaitFalse(found) ? "true" : "false");
+        if (!variable.Type.InheritsFromOrEquals(types.Task) || !IsSingleAwaitStatement(syntax.Statement))
+        {
+            properties = properties.Remove(KindProperty).Add(KindProperty, KindForEach + "NoFix");
+        }
+
+        var span = TextSpan.FromBounds(syntax.ForEachKeyword.SpanStart, syntax.CloseParenToken.Span.End);
+        context.ReportDiagnostic(Diagnostic.Create(ForEachRule, Location.Create(syntax.SyntaxTree, span), properties, syntax.Expression.ToString()));
+    }
+
+    private static bool IsSingleAwaitStatement(StatementSyntax statement)
+    {
+        if (statement is BlockSyntax { Statements.Count: 1 } block)
+        {
+            statement = block.Statements[0];
+        }
+
+        return statement is ExpressionStatementSyntax { Expression: AwaitExpressionSyntax };
+    }
+
+    /// <summary>Arrays and collections: the tasks were all started before the loop (a lazy sequence would start them one by one).</summary>
+    private static bool IsMaterialized(ITypeSymbol? type, KnownTypes types)
+    {
+        if (type is null)
+        {
+            return false;
+        }
+
+        if (type is IArrayTypeSymbol)
+        {
+            return true;
+        }
+
+        var collection = types.Get("System.Collections.Generic.ICollection`1");
+        var readOnly = types.Get("System.Collections.Generic.IReadOnlyCollection`1");
+        return type.Implements(collection) || type.Implements(readOnly);
+    }
+
+    // ---- await Task.WhenAny(...); ----
+
+    private static void AnalyzeWhenAny(OperationAnalysisContext context, KnownTypes types)
+    {
+        var awaitOperation = (IAwaitOperation)context.Operation;
+        var operand = awaitOperation.Operation.WalkDownConversions();
+        if (operand is IInvocationOperation { TargetMethod.Name: "ConfigureAwait", Instance: { } instance })
+        {
+            operand = instance.WalkDownConversions();
+        }
+
+        if (operand is not IInvocationOperation { TargetMethod.Name: "WhenAny" } whenAny ||
+            !whenAny.TargetMethod.ContainingType.Is(types.Task) || whenAny.Syntax.ContainsDiagnostics ||
+            awaitOperation.WalkUpConversions() is not IExpressionStatementOperation)
+        {
+            return;
+        }
+
+        // `await Task.WhenAny(work, Task.Delay(t)); if (!work.IsCompleted) ...`: the tasks are looked at afterwards.
+        var referenced = new HashSet<ISymbol>(SymbolEqualityComparer.Default);
+        foreach (var operation in whenAny.Descendants())
+        {
+            if (Referenced(operation) is { } symbol)
+            {
+                referenced.Add(symbol);
+            }
+        }
+
+        var root = awaitOperation.GetEnclosingFunction() ?? awaitOperation;
+        var end = awaitOperation.Syntax.Span.End;
+        foreach (var operation in root.Descendants())
+        {
+            if (operation.Syntax.SpanStart >= end && Referenced(operation) is { } symbol && referenced.Contains(symbol))
+            {
+                return;
+            }
+        }
+
+        context.ReportDiagnostic(Diagnostic.Create(
+            WhenAnyRule,
+            whenAny.Syntax.GetLocation(),
+            ImmutableDictionary<string, string?>.Empty.Add(KindProperty, KindWhenAny)));
+    }
+
+    private static ISymbol? Referenced(IOperation operation) => operation switch
+    {
+        ILocalReferenceOperation local => local.Local,
+        IFieldReferenceOperation field => field.Field,
+        IParameterReferenceOperation parameter => parameter.Parameter,
+        IPropertyReferenceOperation { Property.IsStatic: false, Instance: IInstanceReferenceOperation } property => property.Property,
+        _ => null,
+    };
+}

@@ -1,0 +1,350 @@
+using ConcurrencyAnalyzers.Lifetime;
+using Microsoft.CodeAnalysis.Testing;
+using Xunit;
+using Verify = ConcurrencyAnalyzers.Tests.Verifiers.CSharpCodeFixVerifier<
+    ConcurrencyAnalyzers.Lifetime.BackgroundLoopWithoutExitAnalyzer,
+    ConcurrencyAnalyzers.CodeFixes.Lifetime.BackgroundLoopWithoutExitCodeFix>;
+
+namespace ConcurrencyAnalyzers.Tests.Lifetime;
+
+public sealed class BackgroundLoopWithoutExitTests
+{
+    [Fact]
+    public Task Loop_in_Task_Run_without_a_token_in_scope_is_reported_without_a_fix()
+        => VerifyNoFixAsync(
+            """
+            using System;
+            using System.Threading.Tasks;
+
+            class MetricsPump
+            {
+                private Task _loop;
+
+                public MetricsPump() => _loop = Task.Run(async () =>
+                {
+                    {|#0:while (true)|}
+                    {
+                        await PublishAsync();
+                        await Task.Delay(TimeSpan.FromSeconds(10));
+                    }
+                });
+
+                Task PublishAsync() => Task.CompletedTask;
+            }
+            """,
+            Verify.Diagnostic(BackgroundLoopWithoutExitAnalyzer.LoopRule).WithLocation(0).WithArguments("Task.Run"));
+
+    [Fact]
+    public Task Loop_with_a_token_parameter_in_scope_loops_on_it_and_passes_it_to_Task_Run()
+        => Verify.VerifyCodeFixAsync(
+            """
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class Poller
+            {
+                public Task Start(CancellationToken ct)
+                {
+                    return Task.Run(() =>
+                    {
+                        // Poll forever.
+                        {|CONC101:while (true)|} // until stopped
+                        {
+                            Poll();
+                            Thread.Sleep(1000);
+                        }
+                    });
+                }
+
+                void Poll() { }
+            }
+            """,
+            """
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class Poller
+            {
+                public Task Start(CancellationToken ct)
+                {
+                    return Task.Run(() =>
+                    {
+                        // Poll forever.
+                        while (!ct.IsCancellationRequested) // until stopped
+                        {
+                            Poll();
+                            Thread.Sleep(1000);
+                        }
+                    }, ct);
+                }
+
+                void Poll() { }
+            }
+            """);
+
+    [Fact]
+    public Task Fix_all_uses_the_types_token_source_field_for_every_loop_shape()
+        => Verify.VerifyCodeFixAsync(
+            """
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class Workers
+            {
+                private readonly CancellationTokenSource _stop = new CancellationTokenSource();
+
+                public void Start()
+                {
+                    new Thread(() => { {|CONC101:for (;;)|} { Work(); } }).Start();
+                    ThreadPool.QueueUserWorkItem(_ => { {|CONC101:do|} { Work(); } while (true); });
+                }
+
+                void Work() { }
+            }
+            """,
+            """
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class Workers
+            {
+                private readonly CancellationTokenSource _stop = new CancellationTokenSource();
+
+                public void Start()
+                {
+                    new Thread(() => { for (; !_stop.Token.IsCancellationRequested;) { Work(); } }).Start();
+                    ThreadPool.QueueUserWorkItem(_ => { do { Work(); } while (!_stop.Token.IsCancellationRequested); });
+                }
+
+                void Work() { }
+            }
+            """);
+
+    [Fact]
+    public Task Observing_the_task_does_not_give_the_loop_an_exit()
+        => VerifyNoFixAsync(
+            """
+            using System.Threading.Tasks;
+
+            class C
+            {
+                void M()
+                {
+                    _ = Task.Run(() => { {|#0:while (true)|} { Work(); } });
+                }
+
+                void Work() { }
+            }
+            """,
+            Verify.Diagnostic(BackgroundLoopWithoutExitAnalyzer.LoopRule).WithLocation(0).WithArguments("Task.Run"));
+
+    [Fact]
+    public Task Method_started_as_a_thread_or_dropped_async_call_is_reported_at_the_spawn()
+        => VerifyNoFixAsync(
+            """
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class Server
+            {
+                public Server()
+                {
+                    new Thread({|#0:Loop|}).Start();
+                    _ = {|#1:PumpAsync()|};
+                }
+
+                void Loop()
+                {
+                    while (true) { Thread.Sleep(10); }
+                }
+
+                async Task PumpAsync()
+                {
+                    while (true) { await Task.Delay(10); }
+                }
+            }
+            """,
+            Verify.Diagnostic(BackgroundLoopWithoutExitAnalyzer.SpawnRule).WithLocation(0).WithArguments("new Thread", "Loop"),
+            Verify.Diagnostic(BackgroundLoopWithoutExitAnalyzer.SpawnRule).WithLocation(1).WithArguments("not awaited", "PumpAsync"));
+
+    [Fact]
+    public Task Loops_with_break_return_throw_or_token_are_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                void M(CancellationToken ct)
+                {
+                    Task.Run(() => { while (true) { if (Done()) break; } });
+                    Task.Run(() => { while (true) { if (Done()) return; } });
+                    Task.Run(() => { while (true) { if (Done()) throw new InvalidOperationException(); } });
+                    Task.Run(async () => { while (true) { await Task.Delay(1000, ct); } });
+                    Task.Run(() => { while (true) { ct.ThrowIfCancellationRequested(); } });
+                    Task.Run(() => { while (!ct.IsCancellationRequested) { Done(); } });
+                }
+
+                bool Done() => true;
+            }
+            """);
+
+    [Fact]
+    public Task Flag_controlled_loops_and_queue_consumers_are_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Collections.Concurrent;
+            using System.Threading;
+            using System.Threading.Channels;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                private volatile bool _running = true;
+                private bool _disposed;
+                private readonly BlockingCollection<int> _queue = new();
+                private readonly Channel<int> _channel = Channel.CreateUnbounded<int>();
+
+                void Start()
+                {
+                    Task.Run(() => { while (true) { if (!_running) { } Work(); } });
+                    Task.Run(() => { while (true) { Work(); if (_disposed) { } } });
+                    Task.Run(() => { while (true) { var item = _queue.Take(); } });
+                    Task.Run(async () => { while (true) { var item = await _channel.Reader.ReadAsync(); } });
+                    Task.Run(() => { foreach (var item in _queue.GetConsumingEnumerable()) { Work(); } });
+                }
+
+                void Work() { }
+            }
+            """);
+
+    [Fact]
+    public Task Loops_that_are_not_background_work_are_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                async Task RunAsync()
+                {
+                    while (true) { await Task.Delay(10); }
+                }
+
+                async Task Caller() => await RunAsync();
+
+                void Inline(int[] items) => System.Array.ForEach(items, x => { while (true) { } });
+            }
+            """);
+
+    [Fact]
+    public Task BackgroundService_loop_on_stoppingToken_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            abstract class BackgroundService
+            {
+                protected abstract Task ExecuteAsync(CancellationToken stoppingToken);
+            }
+
+            class Worker : BackgroundService
+            {
+                protected override Task ExecuteAsync(CancellationToken stoppingToken)
+                    => Task.Run(async () =>
+                    {
+                        while (true)
+                        {
+                            await Task.Delay(1000, stoppingToken);
+                        }
+                    });
+            }
+            """);
+
+    [Fact]
+    public Task Loop_exiting_through_a_caught_exception_or_a_disposed_listener_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Net.Sockets;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                private readonly TcpListener _listener = new TcpListener(System.Net.IPAddress.Any, 0);
+
+                void Start()
+                {
+                    Task.Run(async () => { while (true) { var client = await _listener.AcceptTcpClientAsync(); } });
+                    Task.Run(async () =>
+                    {
+                        try { while (true) { await Task.Delay(10); } }
+                        catch (SocketException) { }
+                    });
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Loop_in_Main_is_allowed_by_default()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading.Tasks;
+
+            static class Program
+            {
+                static void Main()
+                {
+                    Task.Run(async () => { while (true) { await Task.Delay(1000); } });
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Option_allow_in_main_false_reports_loops_in_Main()
+    {
+        const string source = """
+            using System.Threading.Tasks;
+
+            static class Program
+            {
+                static void Main()
+                {
+                    Task.Run(async () => { {|CONC101:while (true)|} { await Task.Delay(1000); } });
+                }
+            }
+            """;
+        var test = new Verify.Test { TestCode = source, FixedCode = source };
+        test.TestState.AnalyzerConfigFiles.Add(("/.editorconfig", "root = true\n[*.cs]\nCONC101.allow_in_main = false\n"));
+        return test.RunAsync();
+    }
+
+    [Fact]
+    public Task Half_typed_code_does_not_throw()
+    {
+        const string source = """
+            using System.Threading.Tasks;
+
+            class C
+            {
+                void M()
+                {
+                    Task.Run(() => { while (true) { Missing(; } });
+                    Task.Run(() => { while (
+                }
+            }
+            """;
+        return new Verify.Test { TestCode = source, FixedCode = source, CompilerDiagnostics = CompilerDiagnostics.None }.RunAsync();
+    }
+
+    private static Task VerifyNoFixAsync(string source, params DiagnosticResult[] expected)
+    {
+        var test = new Verify.Test { TestCode = source, FixedCode = source };
+        test.ExpectedDiagnostics.AddRange(expected);
+        test.FixedState.ExpectedDiagnostics.AddRange(expected);
+        return test.RunAsync();
+    }
+}

@@ -1,0 +1,316 @@
+using ConcurrencyAnalyzers.Lifetime;
+using ConcurrencyAnalyzers.Tests.Verifiers;
+using Microsoft.CodeAnalysis.Testing;
+using Xunit;
+using Verify = ConcurrencyAnalyzers.Tests.Verifiers.CSharpCodeFixVerifier<
+    ConcurrencyAnalyzers.Lifetime.StopWithoutWaitingAnalyzer,
+    ConcurrencyAnalyzers.CodeFixes.Lifetime.StopWithoutWaitingCodeFix>;
+
+namespace ConcurrencyAnalyzers.Tests.Lifetime;
+
+public sealed class StopWithoutWaitingTests
+{
+    private const string Pump = """
+        using System;
+        using System.Threading;
+        using System.Threading.Tasks;
+
+        sealed class Pump : IDisposable, IAsyncDisposable
+        {
+            private readonly CancellationTokenSource _cts = new CancellationTokenSource();
+            private readonly Task _loop;
+
+            public Pump() => _loop = RunAsync(_cts.Token);
+
+            private async Task RunAsync(CancellationToken ct)
+            {
+                while (!ct.IsCancellationRequested) await Task.Delay(100, ct);
+            }
+
+        """;
+
+    [Fact]
+    public Task Sync_Dispose_that_only_cancels_is_reported_without_a_fix()
+    {
+        var source = Pump + """
+                public void Dispose()
+                {
+                    {|#0:_cts.Cancel()|};
+                    _cts.Dispose();
+                }
+
+                public ValueTask DisposeAsync() { Dispose(); return default; }
+            }
+            """;
+        var expected = Verify.Diagnostic(StopWithoutWaitingAnalyzer.CancelRule).WithLocation(0).WithArguments("Dispose", "_cts", "_loop");
+        var test = new Verify.Test { TestCode = source, FixedCode = source };
+        test.ExpectedDiagnostics.Add(expected);
+        test.FixedState.ExpectedDiagnostics.Add(expected);
+        return test.RunAsync();
+    }
+
+    [Fact]
+    public Task Async_dispose_awaits_the_task_after_cancelling()
+        => Verify.VerifyCodeFixAsync(
+            Pump + """
+                public void Dispose() => _cts.Dispose();
+
+                public async ValueTask DisposeAsync()
+                {
+                    // Stop the loop first.
+                    {|CONC105:_cts.Cancel()|};
+                    _cts.Dispose();
+                    await Task.Yield();
+                }
+            }
+            """,
+            Pump + """
+                public void Dispose() => _cts.Dispose();
+
+                public async ValueTask DisposeAsync()
+                {
+                    // Stop the loop first.
+                    _cts.Cancel();
+                    try
+                    {
+                        await _loop.ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                    }
+                    _cts.Dispose();
+                    await Task.Yield();
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Fix_all_fixes_every_async_stop_method()
+        => Verify.VerifyCodeFixAsync(
+            Pump + """
+                public void Dispose() { }
+
+                public async Task StopAsync()
+                {
+                    {|CONC105:_cts.Cancel()|}; // ask
+                }
+
+                public async ValueTask DisposeAsync()
+                {
+                    {|CONC105:_cts.Cancel()|};
+                    await Task.Yield();
+                }
+            }
+            """,
+            Pump + """
+                public void Dispose() { }
+
+                public async Task StopAsync()
+                {
+                    _cts.Cancel(); // ask
+                    try
+                    {
+                        await _loop.ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                    }
+                }
+
+                public async ValueTask DisposeAsync()
+                {
+                    _cts.Cancel();
+                    try
+                    {
+                        await _loop.ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                    }
+                    await Task.Yield();
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Stop_that_waits_for_the_task_or_joins_the_thread_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            Pump + """
+                public void Dispose()
+                {
+                    _cts.Cancel();
+                    try { _loop.Wait(); } catch (AggregateException) { }
+                    _cts.Dispose();
+                }
+
+                public async ValueTask DisposeAsync()
+                {
+                    _cts.Cancel();
+                    await WaitForLoopAsync();
+                }
+
+                private async Task WaitForLoopAsync()
+                {
+                    try { await _loop; } catch (OperationCanceledException) { }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Thread_stopped_without_Join_is_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading;
+
+            sealed class Worker
+            {
+                private CancellationTokenSource _cts;
+                private Thread _thread;
+
+                public void Start()
+                {
+                    _cts = new CancellationTokenSource();
+                    var token = _cts.Token;
+                    _thread = new Thread(() => { while (!token.IsCancellationRequested) { } });
+                    _thread.Start();
+                }
+
+                public void Stop() => {|CONC105:_cts?.Cancel()|};
+            }
+            """);
+
+    [Fact]
+    public Task Cancel_of_a_source_that_feeds_no_stored_work_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            sealed class Requests : IDisposable
+            {
+                private readonly CancellationTokenSource _cts = new CancellationTokenSource();
+
+                public Task SendAsync() => Task.Delay(10, _cts.Token);
+
+                public void Dispose()
+                {
+                    _cts.Cancel();
+                    _cts.Dispose();
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Cancel_outside_a_stop_method_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            Pump + """
+                public void Restart() => _cts.Cancel();
+
+                public void Dispose() { }
+
+                public async ValueTask DisposeAsync()
+                {
+                    _cts.Cancel();
+                    await _loop;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Sleep_after_cancel_is_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading;
+
+            class C
+            {
+                void Stop(CancellationTokenSource cts)
+                {
+                    cts.Cancel();
+                    {|#0:Thread.Sleep(500)|};
+                }
+            }
+            """,
+            Verify.Diagnostic(StopWithoutWaitingAnalyzer.SleepRule).WithLocation(0).WithArguments("Thread.Sleep"));
+
+    [Fact]
+    public Task Delay_after_fire_and_forget_spawn_is_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                async Task M()
+                {
+                    _ = Task.Run(() => Work());
+                    await {|CONC105:Task.Delay(TimeSpan.FromSeconds(1))|};
+                }
+
+                void Work() { }
+            }
+            """);
+
+    [Fact]
+    public Task Delays_in_loops_and_before_joins_are_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                async Task Retry(CancellationTokenSource cts)
+                {
+                    var work = Task.Run(() => { });
+                    await Task.Delay(100);
+                    await work;
+
+                    cts.Cancel();
+                    for (var i = 0; i < 3; i++)
+                    {
+                        await Task.Delay(100);
+                    }
+
+                    Thread.Sleep(0);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Types_without_a_token_source_are_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Threading.Tasks;
+
+            sealed class C : IDisposable
+            {
+                private readonly Task _loop = Task.Run(() => { });
+
+                public void Dispose() { }
+            }
+            """);
+
+    [Fact]
+    public Task Half_typed_code_does_not_throw()
+    {
+        const string source = """
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                private CancellationTokenSource _cts;
+                private Task _loop;
+
+                void Start() => _loop = Missing(_cts.Token);
+
+                void Stop() { _cts.Cancel(; Thread.Sleep( }
+            }
+            """;
+        return new Verify.Test { TestCode = source, FixedCode = source, CompilerDiagnostics = CompilerDiagnostics.None }.RunAsync();
+    }
+}

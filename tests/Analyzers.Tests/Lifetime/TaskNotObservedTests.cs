@@ -1,0 +1,455 @@
+using ConcurrencyAnalyzers.Lifetime;
+using ConcurrencyAnalyzers.Tests.Verifiers;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Testing;
+using Xunit;
+using Verify = ConcurrencyAnalyzers.Tests.Verifiers.CSharpCodeFixVerifier<
+    ConcurrencyAnalyzers.Lifetime.TaskNotObservedAnalyzer,
+    ConcurrencyAnalyzers.CodeFixes.Lifetime.TaskNotObservedCodeFix>;
+
+namespace ConcurrencyAnalyzers.Tests.Lifetime;
+
+public sealed class TaskNotObservedTests
+{
+    [Fact]
+    public Task Dropped_task_in_a_sync_method_is_reported_and_discarded_explicitly()
+        => Verify.VerifyCodeFixAsync(
+            """
+            using System.Threading.Tasks;
+
+            class Orders
+            {
+                public void OnOrderPlaced(int id)
+                {
+                    // Tell the customer.
+                    {|#0:SendConfirmationAsync(id)|}; // best effort
+                }
+
+                Task SendConfirmationAsync(int id) => Task.Delay(id);
+            }
+            """,
+            new[] { Verify.Diagnostic(TaskNotObservedAnalyzer.DroppedRule).WithLocation(0).WithArguments("SendConfirmationAsync") },
+            """
+            using System.Threading.Tasks;
+
+            class Orders
+            {
+                public void OnOrderPlaced(int id)
+                {
+                    // Tell the customer.
+                    _ = SendConfirmationAsync(id); // best effort
+                }
+
+                Task SendConfirmationAsync(int id) => Task.Delay(id);
+            }
+            """);
+
+    [Fact]
+    public Task Task_Run_ValueTask_and_constructor_drops_are_all_fixed()
+        => Verify.VerifyCodeFixAsync(
+            """
+            using System.Threading.Tasks;
+
+            class Pump
+            {
+                public Pump()
+                {
+                    {|CONC102:Task.Run(() => Work())|};
+                    {|CONC102:FlushAsync()|};
+                }
+
+                void Work() { }
+                ValueTask FlushAsync() => default;
+            }
+            """,
+            """
+            using System.Threading.Tasks;
+
+            class Pump
+            {
+                public Pump()
+                {
+                    _ = Task.Run(() => Work());
+                    _ = FlushAsync();
+                }
+
+                void Work() { }
+                ValueTask FlushAsync() => default;
+            }
+            """);
+
+    [Fact]
+    public Task Dropped_task_in_a_void_lambda_is_reported()
+        => Verify.VerifyCodeFixAsync(
+            """
+            using System;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                void Subscribe(Action<int> onItem) { }
+
+                void M() => Subscribe(x => {|CONC102:SaveAsync(x)|});
+
+                Task SaveAsync(int x) => Task.CompletedTask;
+            }
+            """,
+            """
+            using System;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                void Subscribe(Action<int> onItem) { }
+
+                void M() => Subscribe(x => _ = SaveAsync(x));
+
+                Task SaveAsync(int x) => Task.CompletedTask;
+            }
+            """);
+
+    [Fact]
+    public Task Dropped_ContinueWith_that_is_not_a_fault_observer_is_reported()
+        => Verify.VerifyCodeFixAsync(
+            """
+            using System.Threading.Tasks;
+
+            class C
+            {
+                void M(Task work)
+                {
+                    {|CONC102:work.ContinueWith(t => Next())|};
+                }
+
+                void Next() { }
+            }
+            """,
+            """
+            using System.Threading.Tasks;
+
+            class C
+            {
+                void M(Task work)
+                {
+                    _ = work.ContinueWith(t => Next());
+                }
+
+                void Next() { }
+            }
+            """);
+
+    [Fact]
+    public Task Task_returned_from_a_using_scope_is_reported_without_a_fix()
+        => VerifyNoFixAsync(
+            """
+            using System.IO;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                Task CopyAsync(string path, Stream target)
+                {
+                    using var source = File.OpenRead(path);
+                    return {|#0:source.CopyToAsync(target)|};
+                }
+            }
+            """,
+            new[] { Verify.Diagnostic(TaskNotObservedAnalyzer.OutlivesUsingRule).WithLocation(0).WithArguments("CopyToAsync", "source") },
+            """
+            using System.IO;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                Task CopyAsync(string path, Stream target)
+                {
+                    using var source = File.OpenRead(path);
+                    return {|#0:source.CopyToAsync(target)|};
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Dropped_task_inside_an_async_method_is_left_to_CS4014()
+    {
+        const string source = """
+            using System.Threading.Tasks;
+
+            class C
+            {
+                async Task M()
+                {
+                    {|CS4014:SaveAsync()|};
+                    {|CS4014:Task.Run(() => { })|};
+                    await Task.Yield();
+                }
+
+                Task SaveAsync() => Task.CompletedTask;
+            }
+            """;
+        return new Verify.Test { TestCode = source, FixedCode = source, CompilerDiagnostics = CompilerDiagnostics.Warnings }.RunAsync();
+    }
+
+    [Fact]
+    public Task Observed_tasks_are_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Collections.Generic;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                private Task _loop;
+                private readonly List<Task> _pending = new();
+
+                Task M()
+                {
+                    _ = SaveAsync();
+                    _loop = SaveAsync();
+                    _pending.Add(SaveAsync());
+                    var later = SaveAsync();
+                    Task.Delay(10).Wait();
+                    SaveAsync().GetAwaiter().GetResult();
+                    return Task.WhenAll(later, SaveAsync());
+                }
+
+                Task SaveAsync() => Task.CompletedTask;
+            }
+            """);
+
+    [Fact]
+    public Task ContinueWith_fault_observers_are_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                void M(Task work)
+                {
+                    work.ContinueWith(t => Console.WriteLine(t.Exception), TaskContinuationOptions.OnlyOnFaulted);
+                    work.ContinueWith(t => { if (t.IsFaulted) Console.WriteLine("failed"); });
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Completed_tasks_and_void_calls_are_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                void M(Timer timer)
+                {
+                    Task.FromResult(1);
+                    timer.Change(1000, Timeout.Infinite);
+                    Run();
+                }
+
+                void Run() { }
+            }
+            """);
+
+    [Fact]
+    public Task Fire_and_forget_helpers_are_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading.Tasks;
+
+            static class TaskExtensions
+            {
+                public static Task FireAndForget(this Task task) => task;
+            }
+
+            class C
+            {
+                void M() => SaveAsync().FireAndForget();
+
+                Task SaveAsync() => Task.CompletedTask;
+            }
+            """);
+
+    [Fact]
+    public Task Option_fire_and_forget_methods_adds_names()
+    {
+        var test = new Verify.Test
+        {
+            TestCode = """
+                using System.Threading.Tasks;
+
+                class Background
+                {
+                    public static Task Enqueue(Task work) => work;
+                }
+
+                class C
+                {
+                    void M()
+                    {
+                        Background.Enqueue(SaveAsync());
+                        {|CONC102:SaveAsync()|};
+                    }
+
+                    Task SaveAsync() => Task.CompletedTask;
+                }
+                """,
+            FixedCode = """
+                using System.Threading.Tasks;
+
+                class Background
+                {
+                    public static Task Enqueue(Task work) => work;
+                }
+
+                class C
+                {
+                    void M()
+                    {
+                        Background.Enqueue(SaveAsync());
+                        _ = SaveAsync();
+                    }
+
+                    Task SaveAsync() => Task.CompletedTask;
+                }
+                """,
+        };
+        test.TestState.AnalyzerConfigFiles.Add(("/.editorconfig", "root = true\n[*.cs]\nCONC102.fire_and_forget_methods = Enqueue\n"));
+        return test.RunAsync();
+    }
+
+    [Fact]
+    public Task Returned_task_that_does_not_use_the_resource_and_awaited_using_are_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.IO;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                Task M(string path)
+                {
+                    using var log = File.OpenRead(path);
+                    return Task.Delay(10);
+                }
+
+                async Task N(string path, Stream target)
+                {
+                    using var source = File.OpenRead(path);
+                    await source.CopyToAsync(target);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Pass_through_observer_helpers_fire_and_forget_flags_and_forwarding_continuations_are_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading.Tasks;
+
+            enum CommandFlags { None, FireAndForget }
+
+            static class TaskHelpers
+            {
+                public static Task ObserveErrors(this Task task) => task;
+            }
+
+            class C
+            {
+                void M(Task work)
+                {
+                    work.ObserveErrors();
+                    SetAsync("key", CommandFlags.FireAndForget);
+                    work.ContinueWith(static (done, state) => Forward(done), null);
+                }
+
+                Task SetAsync(string key, CommandFlags flags) => Task.CompletedTask;
+                static void Forward(Task done) { }
+            }
+            """);
+
+    [Fact]
+    public Task Mock_verification_calls_are_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading.Tasks;
+
+            interface ISender { Task SendAsync(string message); }
+
+            static class Substitute
+            {
+                public static T Received<T>(this T substitute) => substitute;
+            }
+
+            class Test
+            {
+                void Verifies(ISender sender) => sender.Received().SendAsync("hello");
+            }
+            """);
+
+    [Fact]
+    public Task Netstandard_library_in_CSharp_7_3_gets_a_discard()
+        => new Verify.Test
+        {
+            ReferenceAssemblies = TestReferences.NetStandard20,
+            LanguageVersion = Microsoft.CodeAnalysis.CSharp.LanguageVersion.CSharp7_3,
+            TestCode = """
+                using System.Threading.Tasks;
+
+                class C
+                {
+                    void M() { {|CONC102:Task.Delay(1)|}; }
+                }
+                """,
+            FixedCode = """
+                using System.Threading.Tasks;
+
+                class C
+                {
+                    void M() { _ = Task.Delay(1); }
+                }
+                """,
+        }.RunAsync();
+
+    [Fact]
+    public Task Half_typed_code_does_not_throw()
+        => new Verify.Test
+        {
+            TestCode = """
+                using System.Threading.Tasks;
+
+                class C
+                {
+                    void M()
+                    {
+                        Missing().Foo(;
+                        Task.Run(
+                    }
+                }
+                """,
+            FixedCode = """
+                using System.Threading.Tasks;
+
+                class C
+                {
+                    void M()
+                    {
+                        Missing().Foo(;
+                        Task.Run(
+                    }
+                }
+                """,
+            CompilerDiagnostics = CompilerDiagnostics.None,
+        }.RunAsync();
+
+    private static Task VerifyNoFixAsync(string source, DiagnosticResult[] expected, string fixedSource)
+    {
+        var test = new Verify.Test { TestCode = source, FixedCode = fixedSource };
+        test.ExpectedDiagnostics.AddRange(expected);
+        test.FixedState.ExpectedDiagnostics.AddRange(expected);
+        return test.RunAsync();
+    }
+}

@@ -1,0 +1,336 @@
+using ConcurrencyAnalyzers.Lifetime;
+using Microsoft.CodeAnalysis.Testing;
+using Xunit;
+using Verify = ConcurrencyAnalyzers.Tests.Verifiers.CSharpCodeFixVerifier<
+    ConcurrencyAnalyzers.Lifetime.TasksNotJoinedAnalyzer,
+    ConcurrencyAnalyzers.CodeFixes.Lifetime.TasksNotJoinedCodeFix>;
+
+namespace ConcurrencyAnalyzers.Tests.Lifetime;
+
+public sealed class TasksNotJoinedTests
+{
+    [Fact]
+    public Task Tasks_awaited_one_by_one_get_WhenAll_before_the_first_await()
+        => Verify.VerifyCodeFixAsync(
+            """
+            using System.Threading.Tasks;
+
+            class Profile
+            {
+                async Task<int> LoadAsync(int id)
+                {
+                    var user = LoadUserAsync(id);
+                    var orders = LoadOrdersAsync(id);
+                    // Both are needed.
+                    var u = {|#0:await user|};
+                    var o = await orders;
+                    return u + o;
+                }
+
+                Task<int> LoadUserAsync(int id) => Task.FromResult(id);
+                Task<int> LoadOrdersAsync(int id) => Task.FromResult(id);
+            }
+            """,
+            new[] { Verify.Diagnostic(TasksNotJoinedAnalyzer.SequentialRule).WithLocation(0).WithArguments("user", "'orders' is", "'orders'") },
+            """
+            using System.Threading.Tasks;
+
+            class Profile
+            {
+                async Task<int> LoadAsync(int id)
+                {
+                    var user = LoadUserAsync(id);
+                    var orders = LoadOrdersAsync(id);
+                    // Both are needed.
+                    await Task.WhenAll(user, orders);
+                    var u = await user;
+                    var o = await orders;
+                    return u + o;
+                }
+
+                Task<int> LoadUserAsync(int id) => Task.FromResult(id);
+                Task<int> LoadOrdersAsync(int id) => Task.FromResult(id);
+            }
+            """);
+
+    [Fact]
+    public Task Three_tasks_are_reported_once_and_ConfigureAwait_is_kept()
+        => Verify.VerifyCodeFixAsync(
+            """
+            using System.Threading.Tasks;
+
+            class C
+            {
+                async Task M()
+                {
+                    var a = Task.Run(() => 1);
+                    var b = WorkAsync();
+                    var c = WorkAsync();
+                    {|CONC104:await a.ConfigureAwait(false)|}; // first
+                    await b.ConfigureAwait(false);
+                    await c.ConfigureAwait(false);
+                }
+
+                Task WorkAsync() => Task.CompletedTask;
+            }
+            """,
+            """
+            using System.Threading.Tasks;
+
+            class C
+            {
+                async Task M()
+                {
+                    var a = Task.Run(() => 1);
+                    var b = WorkAsync();
+                    var c = WorkAsync();
+                    await Task.WhenAll(a, b, c).ConfigureAwait(false);
+                    await a.ConfigureAwait(false); // first
+                    await b.ConfigureAwait(false);
+                    await c.ConfigureAwait(false);
+                }
+
+                Task WorkAsync() => Task.CompletedTask;
+            }
+            """);
+
+    [Fact]
+    public Task Foreach_awaiting_each_task_becomes_WhenAll_in_every_loop()
+        => Verify.VerifyCodeFixAsync(
+            """
+            using System.Collections.Generic;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                async Task M(List<Task> tasks, Task[] more)
+                {
+                    // Wait for the batch.
+                    {|CONC104:foreach (var t in tasks)|}
+                    {
+                        await t;
+                    }
+
+                    {|CONC104:foreach (var t in more)|} await t; // second batch
+                }
+            }
+            """,
+            """
+            using System.Collections.Generic;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                async Task M(List<Task> tasks, Task[] more)
+                {
+                    // Wait for the batch.
+                    await Task.WhenAll(tasks);
+
+                    await Task.WhenAll(more); // second batch
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Foreach_that_uses_each_result_is_reported_without_a_fix()
+    {
+        const string source = """
+            using System;
+            using System.Collections.Generic;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                async Task M(List<Task<int>> tasks)
+                {
+                    {|#0:foreach (var t in tasks)|}
+                    {
+                        Console.WriteLine(await t);
+                    }
+                }
+            }
+            """;
+        var test = new Verify.Test { TestCode = source, FixedCode = source };
+        var expected = Verify.Diagnostic(TasksNotJoinedAnalyzer.ForEachRule).WithLocation(0).WithArguments("tasks");
+        test.ExpectedDiagnostics.Add(expected);
+        test.FixedState.ExpectedDiagnostics.Add(expected);
+        return test.RunAsync();
+    }
+
+    [Fact]
+    public Task Ignored_WhenAny_result_is_awaited()
+        => Verify.VerifyCodeFixAsync(
+            """
+            using System.Threading.Tasks;
+
+            class C
+            {
+                async Task M()
+                {
+                    await {|CONC104:Task.WhenAny(PrimaryAsync(), FallbackAsync())|};
+                }
+
+                Task PrimaryAsync() => Task.CompletedTask;
+                Task FallbackAsync() => Task.CompletedTask;
+            }
+            """,
+            """
+            using System.Threading.Tasks;
+
+            class C
+            {
+                async Task M()
+                {
+                    await await Task.WhenAny(PrimaryAsync(), FallbackAsync());
+                }
+
+                Task PrimaryAsync() => Task.CompletedTask;
+                Task FallbackAsync() => Task.CompletedTask;
+            }
+            """);
+
+    [Fact]
+    public Task Tasks_joined_with_WhenAll_or_awaited_in_order_of_start_are_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading.Tasks;
+
+            class C
+            {
+                async Task<int> M()
+                {
+                    var a = WorkAsync();
+                    var b = WorkAsync();
+                    await Task.WhenAll(a, b);
+                    var x = await a + await b;
+
+                    var c = WorkAsync();
+                    var y = await c;
+                    var d = WorkAsync();
+                    return x + y + await d;
+                }
+
+                Task<int> WorkAsync() => Task.FromResult(1);
+            }
+            """);
+
+    [Fact]
+    public Task Await_inside_try_catch_and_completed_tasks_are_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                async Task M()
+                {
+                    var a = WorkAsync();
+                    var b = WorkAsync();
+                    try { await a; } catch (Exception) { }
+                    await b;
+
+                    var done = Task.FromResult(1);
+                    var delay = Task.Delay(100);
+                    var e = WorkAsync();
+                    await e;
+                    await done;
+                    await delay;
+                }
+
+                Task WorkAsync() => Task.CompletedTask;
+            }
+            """);
+
+    [Fact]
+    public Task WhenAny_used_as_a_timeout_with_a_later_check_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                async Task M(Task work)
+                {
+                    await Task.WhenAny(work, Task.Delay(5000));
+                    if (!work.IsCompleted) throw new TimeoutException();
+
+                    var winner = await Task.WhenAny(work, Task.Delay(10));
+                    await winner;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Foreach_over_a_lazy_sequence_or_with_try_catch_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Collections.Generic;
+            using System.Linq;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                async Task M(IEnumerable<int> ids, List<Task> tasks)
+                {
+                    foreach (var t in ids.Select(id => WorkAsync(id))) await t;
+
+                    foreach (var t in tasks)
+                    {
+                        try { await t; }
+                        catch (Exception ex) { Console.WriteLine(ex); }
+                    }
+                }
+
+                Task WorkAsync(int id) => Task.CompletedTask;
+            }
+            """);
+
+    [Fact]
+    public Task Task_started_after_the_first_await_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading.Tasks;
+
+            class C
+            {
+                async Task M()
+                {
+                    var a = WorkAsync();
+                    await a;
+                    var b = WorkAsync();
+                    await b;
+                    for (var i = 0; i < 3; i++)
+                    {
+                        var c = WorkAsync();
+                        await c;
+                    }
+                }
+
+                Task WorkAsync() => Task.CompletedTask;
+            }
+            """);
+
+    [Fact]
+    public Task Half_typed_code_does_not_throw()
+    {
+        const string source = """
+            using System.Threading.Tasks;
+
+            class C
+            {
+                async Task M()
+                {
+                    var a = Missing();
+                    var b = Missing();
+                    await a;
+                    await Task.WhenAny(;
+                    foreach (var t in ) await t;
+                }
+            }
+            """;
+        return new Verify.Test { TestCode = source, FixedCode = source, CompilerDiagnostics = CompilerDiagnostics.None }.RunAsync();
+    }
+}
