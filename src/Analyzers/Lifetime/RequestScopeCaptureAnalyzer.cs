@@ -14,7 +14,7 @@ namespace ConcurrencyAnalyzers.Lifetime;
 /// hub's <c>Context</c>/<c>Clients</c>/<c>Groups</c>, or the request's <c>DbContext</c>, and is not awaited by the request.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
-public sealed class RequestScopeCaptureAnalyzer : DiagnosticAnalyzer
+public sealed partial class RequestScopeCaptureAnalyzer : DiagnosticAnalyzer
 {
     private const string Title = "Request-scoped object captured by background work";
     private const string Description =
@@ -33,7 +33,7 @@ public sealed class RequestScopeCaptureAnalyzer : DiagnosticAnalyzer
 
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(Rule);
 
-    private sealed class RequestTypes
+    internal sealed class RequestTypes
     {
         public RequestTypes(KnownTypes types)
         {
@@ -89,6 +89,7 @@ public sealed class RequestScopeCaptureAnalyzer : DiagnosticAnalyzer
             }
 
             start.RegisterOperationAction(c => AnalyzeFunction(c, request), OperationKind.AnonymousFunction, OperationKind.LocalFunction);
+            start.RegisterSymbolStartAction(s => AnalyzeDroppedMethodCalls(s, request), SymbolKind.NamedType);
         });
     }
 

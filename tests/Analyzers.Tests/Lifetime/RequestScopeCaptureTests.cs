@@ -189,6 +189,48 @@ public sealed class RequestScopeCaptureTests
             """ + Framework);
 
     [Fact]
+    public Task Discarded_call_to_an_async_method_that_uses_the_DbContext_after_an_await_is_reported_at_the_call()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading.Tasks;
+            using Microsoft.AspNetCore.Mvc;
+            using Microsoft.EntityFrameworkCore;
+
+            public class SignupController : ControllerBase
+            {
+                private readonly DbContext _db;
+                public SignupController(DbContext db) => _db = db;
+
+                public IActionResult Register(object user)
+                {
+                    _ = {|#0:SendWelcomeAsync(user)|};
+                    return Accepted();
+                }
+
+                public async Task<IActionResult> RegisterAndWait(object user)
+                {
+                    await SendWelcomeAsync(user);
+                    _ = AuditAsync(user);
+                    return Accepted();
+                }
+
+                private async Task SendWelcomeAsync(object user)
+                {
+                    await Task.Delay(100);
+                    _db.Add(user);
+                    await _db.SaveChangesAsync();
+                }
+
+                private async Task AuditAsync(object user)
+                {
+                    _db.Add(user);
+                    await Task.Delay(100);
+                }
+            }
+            """ + Framework,
+            Verify.Diagnostic(RequestScopeCaptureAnalyzer.Rule).WithLocation(0).WithArguments("SendWelcomeAsync", "_db"));
+
+    [Fact]
     public Task Values_copied_into_locals_before_spawning_are_not_reported()
         => Verify.VerifyAnalyzerAsync(
             """
