@@ -1,0 +1,270 @@
+using System;
+using System.Collections.Generic;
+using ConcurrencyAnalyzers.Internals;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace ConcurrencyAnalyzers.Analysis;
+
+/// <summary>
+/// Cheap lexical answers to "is this operation protected by a lock?", from the operation tree alone (no flow).
+/// </summary>
+internal static class LockRegions
+{
+    /// <summary>
+    /// True when <paramref name="operation"/> runs while a lock is held, judged lexically by walking up its parents:
+    /// <list type="bullet">
+    /// <item>inside the body of a <c>lock</c> statement;</item>
+    /// <item>inside the body of a <c>using</c> whose resource is <c>Lock.EnterScope()</c>, or an (awaited) call of an
+    /// async-lock helper whose name contains <c>Lock</c> or starts with <c>Acquire</c> (<c>using (await _mutex.LockAsync())</c>),
+    /// or after such a <c>using</c> declaration in the same block;</item>
+    /// <item>inside the <c>try</c> block of a <c>try/finally</c> whose <c>finally</c> releases a lock (Monitor.Exit,
+    /// Lock.Exit, SemaphoreSlim.Release, ReaderWriterLockSlim.Exit*, Mutex.ReleaseMutex, SpinLock.Exit), however it was acquired;</item>
+    /// <item>after an acquire statement (Monitor.Enter, Lock.Enter/EnterScope, SemaphoreSlim.Wait/await WaitAsync,
+    /// ReaderWriterLockSlim.Enter*, Mutex.WaitOne, SpinLock.Enter) and before a release of the same lock, in the same block;</item>
+    /// <item>in the true branch of <c>if (Monitor.TryEnter(x))</c> (and the other try-acquires), or after
+    /// <c>if (!TryEnter(..)) return/throw;</c> in the same block.</item>
+    /// </list>
+    /// The walk stops at <paramref name="stopAt"/> (exclusive) when given: pass the lambda or local function whose body
+    /// runs concurrently, since a lock taken outside it does not protect it. Without <paramref name="stopAt"/> the walk
+    /// goes through lambdas and local functions up to the member's root, so a callback invoked synchronously inside a
+    /// lock counts as protected. Cost: proportional to the depth of the operation times the size of the blocks it
+    /// passes through. Never throws on incomplete code.
+    /// </summary>
+    public static bool IsInsideLock(IOperation operation, KnownTypes types, IOperation? stopAt = null)
+    {
+        var child = operation;
+        for (var parent = operation.Parent; parent is not null; child = parent, parent = parent.Parent)
+        {
+            if (stopAt is not null && ReferenceEquals(parent, stopAt))
+            {
+                return false;
+            }
+
+            switch (parent)
+            {
+                case ILockOperation lockOperation when ReferenceEquals(lockOperation.Body, child):
+                    return true;
+                case IUsingOperation usingOperation when ReferenceEquals(usingOperation.Body, child) && IsLockResource(usingOperation.Resources, types):
+                    return true;
+                case ITryOperation { Finally: { } finallyBlock } tryOperation when ReferenceEquals(tryOperation.Body, child) && ReleasesAnyLock(finallyBlock, types):
+                    return true;
+                case IConditionalOperation conditional when ReferenceEquals(conditional.WhenTrue, child) && IsTryAcquire(conditional.Condition, types, negated: false):
+                    return true;
+                case IConditionalOperation conditional when ReferenceEquals(conditional.WhenFalse, child) && IsTryAcquire(conditional.Condition, types, negated: true):
+                    return true;
+                case IBlockOperation block when HeldByEarlierStatement(block, child, types):
+                    return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>True when <paramref name="operation"/> contains a release call of any known lock.</summary>
+    public static bool ReleasesAnyLock(IOperation operation, KnownTypes types)
+    {
+        foreach (var descendant in operation.DescendantsAndSelf())
+        {
+            if (descendant is IInvocationOperation invocation &&
+                LockApis.TryGetLockCall(invocation, types, out var call) &&
+                call.Action == LockAction.Release)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>True when <paramref name="operation"/> contains a release of the lock named <paramref name="key"/>.</summary>
+    public static bool Releases(IOperation operation, ISymbol key, KnownTypes types)
+    {
+        foreach (var descendant in operation.DescendantsAndSelf())
+        {
+            if (descendant is IInvocationOperation invocation &&
+                LockApis.TryGetLockCall(invocation, types, out var call) &&
+                call.Action == LockAction.Release &&
+                SymbolEqualityComparer.Default.Equals(call.Key, key))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>The lock call a statement makes: <c>x.Enter();</c>, <c>await s.WaitAsync();</c>, <c>Monitor.Enter(x, ref t);</c>.</summary>
+    public static bool TryGetStatementCall(IOperation statement, KnownTypes types, out LockCall call, out IInvocationOperation? invocation)
+    {
+        call = default;
+        invocation = null;
+        if (statement is not IExpressionStatementOperation expressionStatement)
+        {
+            return false;
+        }
+
+        var value = expressionStatement.Operation.WalkDownConversions();
+        if (value is IAwaitOperation awaitOperation)
+        {
+            value = StripConfigureAwait(awaitOperation.Operation.WalkDownConversions());
+        }
+
+        invocation = value as IInvocationOperation;
+        return invocation is not null && LockApis.TryGetLockCall(invocation, types, out call);
+    }
+
+    /// <summary><c>x.ConfigureAwait(false)</c> → <c>x</c>.</summary>
+    public static IOperation StripConfigureAwait(IOperation operation)
+        => operation is IInvocationOperation { TargetMethod.Name: "ConfigureAwait", Instance: { } instance }
+            ? instance.WalkDownConversions()
+            : operation;
+
+    private static bool HeldByEarlierStatement(IBlockOperation block, IOperation child, KnownTypes types)
+    {
+        var index = block.Operations.IndexOf(child);
+        if (index <= 0)
+        {
+            return false;
+        }
+
+        List<ISymbol>? released = null;
+        var releasedUnkeyed = false;
+        for (var i = index - 1; i >= 0; i--)
+        {
+            var statement = block.Operations[i];
+            if (statement is IUsingDeclarationOperation usingDeclaration && IsLockDeclaration(usingDeclaration, types))
+            {
+                return true;
+            }
+
+            if (statement is IConditionalOperation { WhenFalse: null } guard &&
+                IsTryAcquire(guard.Condition, types, negated: true) &&
+                AlwaysExits(guard.WhenTrue))
+            {
+                return true;
+            }
+
+            if (!TryGetStatementCall(statement, types, out var call, out _))
+            {
+                // A statement that releases a lock somewhere inside (a try/finally, an if) ends what came before it.
+                foreach (var descendant in statement.Descendants())
+                {
+                    if (descendant is IInvocationOperation inner &&
+                        LockApis.TryGetLockCall(inner, types, out var innerCall) &&
+                        innerCall.Action == LockAction.Release)
+                    {
+                        if (innerCall.Key is { } innerKey)
+                        {
+                            (released ??= new List<ISymbol>()).Add(innerKey);
+                        }
+                        else
+                        {
+                            releasedUnkeyed = true;
+                        }
+                    }
+                }
+
+                continue;
+            }
+
+            var key = call.Key;
+            if (call.Action == LockAction.Release)
+            {
+                if (key is null)
+                {
+                    releasedUnkeyed = true;
+                }
+                else
+                {
+                    (released ??= new List<ISymbol>()).Add(key);
+                }
+            }
+            else if (call.Action == LockAction.Acquire || (call.Action == LockAction.TryAcquire && call.LockTaken is not null))
+            {
+                var wasReleased = key is null
+                    ? releasedUnkeyed
+                    : released is not null && released.Exists(r => SymbolEqualityComparer.Default.Equals(r, key));
+                if (!wasReleased)
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    private static bool IsLockResource(IOperation? resources, KnownTypes types)
+    {
+        if (resources is null)
+        {
+            return false;
+        }
+
+        foreach (var operation in resources.DescendantsAndSelf())
+        {
+            var value = operation.WalkDownConversions();
+            if (value is IAwaitOperation awaitOperation)
+            {
+                value = StripConfigureAwait(awaitOperation.Operation.WalkDownConversions());
+            }
+
+            if (value is IInvocationOperation invocation && IsLockHelperCall(invocation, types))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool IsLockDeclaration(IUsingDeclarationOperation declaration, KnownTypes types)
+        => IsLockResource(declaration.DeclarationGroup, types);
+
+    /// <summary><c>Lock.EnterScope()</c> or an async-lock helper such as <c>LockAsync()</c>, <c>ReaderLockAsync()</c>, <c>AcquireAsync()</c>.</summary>
+    private static bool IsLockHelperCall(IInvocationOperation invocation, KnownTypes types)
+    {
+        if (LockApis.TryGetLockCall(invocation, types, out var call))
+        {
+            return call.IsScope;
+        }
+
+        var name = invocation.TargetMethod.Name;
+        return name.IndexOf("Lock", StringComparison.Ordinal) >= 0 || name.StartsWith("Acquire", StringComparison.Ordinal);
+    }
+
+    private static bool IsTryAcquire(IOperation condition, KnownTypes types, bool negated)
+    {
+        var value = condition.WalkDownConversions();
+        if (value is IUnaryOperation { OperatorKind: UnaryOperatorKind.Not } not)
+        {
+            negated = !negated;
+            value = not.Operand.WalkDownConversions();
+        }
+
+        if (negated)
+        {
+            return false;
+        }
+
+        if (value is IAwaitOperation awaitOperation)
+        {
+            value = StripConfigureAwait(awaitOperation.Operation.WalkDownConversions());
+        }
+
+        return value is IInvocationOperation invocation &&
+               LockApis.TryGetLockCall(invocation, types, out var call) &&
+               call.Action == LockAction.TryAcquire &&
+               call.LockTaken is null;
+    }
+
+    private static bool AlwaysExits(IOperation operation)
+    {
+        var last = operation is IBlockOperation block
+            ? (block.Operations.Length == 0 ? null : block.Operations[block.Operations.Length - 1])
+            : operation;
+        return last is IReturnOperation or IThrowOperation or IBranchOperation ||
+               last is IExpressionStatementOperation { Operation: IThrowOperation };
+    }
+}
