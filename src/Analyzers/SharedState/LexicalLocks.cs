@@ -15,6 +15,60 @@ namespace ConcurrencyAnalyzers.SharedState;
 /// </summary>
 internal static class LexicalLocks
 {
+    /// <summary>
+    /// True when <paramref name="operation"/> is inside a region of a throttling semaphore (a <c>try</c> whose
+    /// <c>finally</c> releases one, or after its <c>Wait/WaitAsync</c> in the same block).
+    /// </summary>
+    public static bool IsInsideThrottle(IOperation operation, KnownTypes types, IOperation? stopAt)
+    {
+        var child = operation;
+        for (var parent = operation.Parent; parent is not null; child = parent, parent = parent.Parent)
+        {
+            if (stopAt is not null && ReferenceEquals(parent, stopAt))
+            {
+                return false;
+            }
+
+            switch (parent)
+            {
+                case ITryOperation { Finally: { } finallyBlock } tryOperation when ReferenceEquals(tryOperation.Body, child) && ReleasesThrottle(finallyBlock, types):
+                    return true;
+                case IBlockOperation block when block.Operations.TakeWhile(s => !ReferenceEquals(s, child)).Any(s => IsThrottleWait(s, types)):
+                    return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool ReleasesThrottle(IOperation operation, KnownTypes types)
+        => operation.DescendantsAndSelf().Any(d => d is IInvocationOperation { TargetMethod.Name: "Release" } invocation &&
+                                                   invocation.TargetMethod.ContainingType.Is(types.SemaphoreSlim) &&
+                                                   IsThrottle(invocation.Instance));
+
+    private static bool IsThrottleWait(IOperation statement, KnownTypes types)
+    {
+        if (statement is not IExpressionStatementOperation expression)
+        {
+            return false;
+        }
+
+        var value = expression.Operation.WalkDownConversions();
+        if (value is IAwaitOperation awaited)
+        {
+            value = awaited.Operation.WalkDownConversions();
+            if (value is IInvocationOperation { TargetMethod.Name: "ConfigureAwait", Instance: { } inner })
+            {
+                value = inner.WalkDownConversions();
+            }
+        }
+
+        return value is IInvocationOperation { TargetMethod.Name: "Wait" or "WaitAsync" } invocation &&
+               invocation.TargetMethod.ContainingType.Is(types.SemaphoreSlim) &&
+               IsThrottle(invocation.Instance);
+    }
+
+    /// <summary>The lexical lock test without throttling semaphores.</summary>
     public static bool IsInsideLock(IOperation operation, KnownTypes types, IOperation? stopAt)
     {
         var child = operation;

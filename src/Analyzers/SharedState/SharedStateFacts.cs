@@ -199,8 +199,13 @@ internal static class SharedStateFacts
     /// True when <paramref name="operation"/> runs under a lock taken inside <paramref name="stopAt"/> (or anywhere
     /// up to the member when null): a lock taken outside a concurrent function does not protect its body.
     /// </summary>
+    /// <remarks>
+    /// Uses the shared <see cref="LockRegions"/> query, except that a <c>SemaphoreSlim</c> created with a count other than 1
+    /// is a throttle (several holders at once), so work inside only such a region is not protected.
+    /// </remarks>
     public static bool IsProtected(IOperation operation, KnownTypes types, IOperation? stopAt)
-        => LexicalLocks.IsInsideLock(operation, types, stopAt);
+        => LockRegions.IsInsideLock(operation, types, stopAt) &&
+           (!LexicalLocks.IsInsideThrottle(operation, types, stopAt) || LexicalLocks.IsInsideLock(operation, types, stopAt));
 
     /// <summary>True when the operation lies in the concurrent part of its context (after the first await where only that part is concurrent).</summary>
     public static bool IsInConcurrentPart(IOperation operation, ConcurrentContext context)

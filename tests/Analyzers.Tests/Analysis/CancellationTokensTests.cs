@@ -18,7 +18,7 @@ public sealed class CancellationTokensTests
     [DiagnosticAnalyzer(LanguageNames.CSharp)]
     public sealed class ProbeAnalyzer : DiagnosticAnalyzer
     {
-        public static readonly DiagnosticDescriptor Rule = new("PROBE", "Probe", "{0}", "Test", DiagnosticSeverity.Warning, true);
+        public static readonly DiagnosticDescriptor Rule = new("PROBE3", "Probe", "{0}", "Test", DiagnosticSeverity.Warning, true);
 
         public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics => ImmutableArray.Create(Rule);
 

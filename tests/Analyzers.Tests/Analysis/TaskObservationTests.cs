@@ -67,7 +67,7 @@ public sealed class TaskObservationTests
     [DiagnosticAnalyzer(LanguageNames.CSharp)]
     public sealed class Probe : DiagnosticAnalyzer
     {
-        public static readonly DiagnosticDescriptor Rule = new("PROBE", "Probe", "{0}", "Test", DiagnosticSeverity.Warning, true);
+        public static readonly DiagnosticDescriptor Rule = new("PROBE2", "Probe", "{0}", "Test", DiagnosticSeverity.Warning, true);
 
         public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics => ImmutableArray.Create(Rule);
 
