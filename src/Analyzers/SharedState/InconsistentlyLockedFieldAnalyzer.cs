@@ -13,7 +13,7 @@ namespace ConcurrencyAnalyzers.SharedState;
 
 /// <summary>
 /// CONC303: per type, a field written under a lock in one place and read or written without it in another.
-/// Constructors, <c>Dispose</c>, readonly/volatile/const fields, fields used with <c>Interlocked</c>/<c>Volatile</c>,
+/// Constructors, <c>Dispose</c>, volatile/const fields (readonly ones only count when their collection is changed in place), fields used with <c>Interlocked</c>/<c>Volatile</c>,
 /// private helpers only called under the lock, and unlocked pre-checks repeated under the lock are left alone.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
@@ -125,7 +125,7 @@ public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
         {
             var field = reference.Field.OriginalDefinition;
             if (!SymbolEqualityComparer.Default.Equals(field.ContainingType, type) ||
-                field.IsReadOnly || field.IsConst || field.IsVolatile || field.IsImplicitlyDeclared ||
+                field.IsConst || field.IsVolatile || field.IsImplicitlyDeclared ||
                 (!field.IsStatic && reference.Instance is not IInstanceReferenceOperation { ReferenceKind: InstanceReferenceKind.ContainingTypeInstance }) ||
                 SharedStateFacts.IsInNameOf(reference))
             {
@@ -254,7 +254,7 @@ public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
             {
                 var field = pair.Key;
                 var accesses = pair.Value;
-                bool IsLocked(Access a) => a.Locked || (!a.Concurrent && a.Method is not null && lockHeld.Contains(a.Method.OriginalDefinition));
+                bool IsLocked(Access a) => a.Locked || (!a.Concurrent && a.Method is not null && (lockHeld.Contains(a.Method.OriginalDefinition) || HasLockHeldName(a.Method.Name)));
 
                 var lockedWrites = accesses.Where(a => a.Kind != AccessKind.Read && IsLocked(a)).ToList();
                 if (lockedWrites.Count == 0)

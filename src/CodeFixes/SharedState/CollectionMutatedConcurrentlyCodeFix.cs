@@ -45,7 +45,7 @@ public sealed class CollectionMutatedConcurrentlyCodeFix : CodeFixProvider
 
             var node = root.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true);
             var mutation = node.FirstAncestorOrSelf<ExpressionSyntax>(n => n is InvocationExpressionSyntax or ElementAccessExpressionSyntax);
-            if (mutation is null || Receiver(mutation) is not { } receiver ||
+            if (mutation is null || mutation.ContainsDiagnostics || Receiver(mutation) is not { } receiver ||
                 Gate(model, receiver, mutation, context.CancellationToken) is not { } gate ||
                 !CanWrap(model, mutation, context.CancellationToken))
             {

@@ -46,7 +46,7 @@ public sealed class InconsistentlyLockedFieldCodeFix : CodeFixProvider
 
             var node = root.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true);
             var target = Target(node, model, context.CancellationToken);
-            if (target is null)
+            if (target is null || target.ContainsDiagnostics)
             {
                 continue;
             }
