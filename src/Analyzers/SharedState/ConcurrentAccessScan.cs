@@ -214,7 +214,7 @@ internal sealed class ConcurrentAccessScan
             return true;
         }
 
-        if (IsJoinedAtOnce(context))
+        if (IsJoinedAtOnce(context) || HasExplicitScheduler(context))
         {
             return false;
         }
@@ -238,6 +238,28 @@ internal sealed class ConcurrentAccessScan
                 {
                     return true;
                 }
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// <c>ContinueWith(..., TaskScheduler.FromCurrentSynchronizationContext())</c>, <c>StartNew(..., exclusiveScheduler)</c>:
+    /// the scheduler may run the work on one thread (a UI thread, an exclusive scheduler), so it is not known to race.
+    /// </summary>
+    private static bool HasExplicitScheduler(ConcurrentContext context)
+    {
+        if (context.Origin is not IInvocationOperation invocation)
+        {
+            return false;
+        }
+
+        foreach (var argument in invocation.Arguments)
+        {
+            if (argument.Parameter?.Type is { Name: "TaskScheduler" } && !argument.IsImplicit)
+            {
+                return true;
             }
         }
 

@@ -139,7 +139,8 @@ public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
             }
 
             var method = containingSymbol as IMethodSymbol;
-            if (containingSymbol is IFieldSymbol or IPropertySymbol || method is null || IsExcludedMember(method, field))
+            if (containingSymbol is IFieldSymbol or IPropertySymbol || method is null || IsExcludedMember(method, field) ||
+                IsReferenceHandedOn(reference))
             {
                 return;
             }
@@ -161,6 +162,22 @@ public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
 
             var context = ConcurrentContexts.FindEnclosing(call, _types, _cache);
             _calls.Enqueue((callee, context is null ? containingSymbol as IMethodSymbol : null, SharedStateFacts.IsProtected(call, _types, context?.Function)));
+        }
+
+        /// <summary>
+        /// The object in a reference-typed field is handed on, not used: <c>lock (_items)</c>, <c>Monitor.Exit(_items)</c>,
+        /// <c>Drain(_items)</c>. Whoever receives it does (or does not) take the lock.
+        /// </summary>
+        private static bool IsReferenceHandedOn(IFieldReferenceOperation reference)
+        {
+            if (reference.Type is not { IsReferenceType: true })
+            {
+                return false;
+            }
+
+            var parent = reference.WalkUpConversions();
+            return parent is IArgumentOperation { Parameter.RefKind: RefKind.None } ||
+                   (parent is ILockOperation lockOperation && ReferenceEquals(lockOperation.LockedValue.WalkDownConversions(), reference));
         }
 
         private static bool IsExcludedMember(IMethodSymbol method, IFieldSymbol field)

@@ -344,6 +344,41 @@ public sealed class InconsistentlyLockedFieldTests
             """);
 
     [Fact]
+    public Task Collection_locked_on_itself_and_handed_to_Monitor_or_a_helper_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Connection
+            {
+                private readonly Queue<string> _awaiting = new Queue<string>();
+
+                public void Sent(string m) { lock (_awaiting) { _awaiting.Enqueue(m); } }
+
+                public string Peek()
+                {
+                    bool taken = false;
+                    try
+                    {
+                        Monitor.TryEnter(_awaiting, 10, ref taken);
+                        return taken && _awaiting.Count > 0 ? _awaiting.Peek() : null;
+                    }
+                    finally
+                    {
+                        if (taken) Monitor.Exit(_awaiting);
+                    }
+                }
+
+                public void Fail()
+                {
+                    while (TryDequeue(_awaiting, out var m)) Console.WriteLine(m);
+
+                    static bool TryDequeue(Queue<string> queue, out string m)
+                    {
+                        lock (queue) { return queue.TryDequeue(out m); }
+                    }
+                }
+            }
+            """);
+
+    [Fact]
     public Task Half_typed_code_does_not_throw()
     {
         var source = Usings + """
