@@ -145,8 +145,22 @@ internal static class ConcurrentContexts
     {
         IAnonymousFunctionOperation lambda => lambda.Body,
         ILocalFunctionOperation local => (IOperation?)local.Body ?? local.IgnoredBody,
+        IMethodBodyOperation method => (IOperation?)method.BlockBody ?? method.ExpressionBody,
+        IBlockOperation { Parent: null } block => block,
         _ => null,
     };
+
+    /// <summary>
+    /// How a call to an async method (not a local function) starts it: <see cref="SpawnKind.ConcurrentStart"/> when its
+    /// task is started together with others and joined later (passed to <c>Task.WhenAll/WhenAny</c>, added to a list in a
+    /// loop, returned from a <c>Select</c> lambda that flows into <c>WhenAll</c>), <see cref="SpawnKind.DroppedAsyncCall"/>
+    /// when the task is dropped, null otherwise. Lets a rule aggregate, per type, the methods whose bodies run concurrently
+    /// with themselves; <see cref="IsAfterFirstAwait"/> accepts the method's body operation (<c>IMethodBodyOperation</c>).
+    /// </summary>
+    public static SpawnKind? ClassifyAsyncMethodCall(IInvocationOperation call, KnownTypes types)
+        => call.TargetMethod.IsAsync || call.TargetMethod.ReturnType.IsTaskLike(types)
+            ? ClassifyAsyncCall(call, call, types)?.Kind
+            : null;
 
     /// <summary>Classifies where a delegate value (a lambda, method group, or a local holding one) is handed.</summary>
     private static ConcurrentContext? ClassifyDelegateValue(IOperation function, IOperation value, bool isAsync, KnownTypes types)

@@ -1,0 +1,75 @@
+using System.Collections.Immutable;
+using ConcurrencyAnalyzers.Analysis;
+using ConcurrencyAnalyzers.Internals;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace ConcurrencyAnalyzers.SharedState;
+
+/// <summary>
+/// CONC301: a non-thread-safe collection (<c>List</c>, <c>Dictionary</c>, <c>HashSet</c>, ...), <c>Random</c> or
+/// <c>StringBuilder</c> declared outside a concurrently running function and changed inside it with no lock held.
+/// </summary>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class CollectionMutatedConcurrentlyAnalyzer : DiagnosticAnalyzer
+{
+    /// <summary>Diagnostic property: <c>true</c> when the concurrent work is joined before its caller goes on, so a lock around the change is a complete fix.</summary>
+    public const string JoinedProperty = "Joined";
+
+    internal static readonly DiagnosticDescriptor Rule = RuleDescriptors.Create(
+        RuleIds.CollectionMutatedConcurrently,
+        "Non-thread-safe collection mutated from concurrent code",
+        "'{0}' ({1}) is changed by '{2}' in code that runs concurrently ({3}) without a lock; concurrent changes lose items or corrupt it",
+        DiagnosticSeverity.Warning,
+        "List, Dictionary, HashSet, Queue, Stack, the sorted collections, LinkedList, Random and StringBuilder are not " +
+        "thread-safe: two threads changing one at the same time lose entries, throw from inside the collection, or leave " +
+        "a Dictionary in a state where later lookups spin forever. Take a lock around each change, use a concurrent " +
+        "collection, or collect per-task results and merge them after the join.");
+
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(Rule);
+
+    public override void Initialize(AnalysisContext context)
+    {
+        context.EnableConcurrentExecution();
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.RegisterCompilationStartAction(static start =>
+        {
+            var types = new KnownTypes(start.Compilation);
+            var collections = SharedStateFacts.CollectionTypes(types);
+            if (types.Task is null || collections.IsEmpty)
+            {
+                return;
+            }
+
+            start.RegisterSymbolStartAction(
+                symbolStart => ConcurrentAccessScan.Register(
+                    symbolStart,
+                    types,
+                    (operation, scan) => Find(operation, collections, types),
+                    OperationKind.Invocation,
+                    OperationKind.PropertyReference),
+                SymbolKind.NamedType);
+        });
+    }
+
+    private static (ISymbol, System.Func<ConcurrentContext?, Diagnostic>)? Find(IOperation operation, ImmutableHashSet<INamedTypeSymbol> collections, KnownTypes types)
+    {
+        if (SharedStateFacts.MutatedReceiver(operation, collections, types, out var member) is not { } receiver ||
+            SharedStateFacts.SharedVariable(receiver) is not { } variable)
+        {
+            return null;
+        }
+
+        var type = receiver.WalkDownConversions().Type?.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat) ?? "?";
+        var location = operation.Syntax.GetLocation();
+        var shown = member == "indexer" ? "this[]" : member;
+        return (variable, context =>
+        {
+            var joined = context is null || SharedStateFacts.RunsWithSiblings(context);
+            var properties = ImmutableDictionary<string, string?>.Empty.Add(JoinedProperty, joined ? "true" : "false");
+            var where = context?.Spawner ?? "a method started concurrently with itself";
+            return Diagnostic.Create(Rule, location, properties, variable.Name, type, shown, where);
+        });
+    }
+}

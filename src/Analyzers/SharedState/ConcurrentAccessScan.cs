@@ -1,0 +1,319 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using ConcurrencyAnalyzers.Analysis;
+using ConcurrencyAnalyzers.Internals;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace ConcurrencyAnalyzers.SharedState;
+
+/// <summary>
+/// Per type (symbol start to symbol end): candidate unsynchronized updates found by a rule, every reference to the
+/// variables they touch (with the concurrent function each reference runs in), the variables handed to
+/// <c>Interlocked</c>/<c>Volatile</c>, and the methods of the type that are started concurrently with themselves.
+/// At symbol end a candidate is reported when the update really races: its function runs with siblings, is started
+/// repeatedly, or the variable is also used by other code that runs at the same time.
+/// </summary>
+internal sealed class ConcurrentAccessScan
+{
+    private readonly KnownTypes _types;
+    private readonly ConcurrentContexts.Cache _cache = new();
+    private readonly ConcurrentQueue<Candidate> _candidates = new();
+    private readonly ConcurrentDictionary<ISymbol, ConcurrentQueue<Use>> _uses = new(SymbolEqualityComparer.Default);
+    private readonly ConcurrentDictionary<ISymbol, bool> _atomic = new(SymbolEqualityComparer.Default);
+    private readonly ConcurrentDictionary<IMethodSymbol, bool> _concurrentMethods = new(SymbolEqualityComparer.Default);
+
+    private ConcurrentAccessScan(KnownTypes types) => _types = types;
+
+    /// <summary>A possible race found by a rule: <paramref name="Operation"/> updates <paramref name="Variable"/> without a lock.</summary>
+    private sealed class Candidate
+    {
+        public Candidate(IOperation operation, ISymbol variable, ConcurrentContext? context, IOperation? methodBody, IMethodSymbol? method, Diagnostic diagnostic)
+        {
+            Operation = operation;
+            Variable = variable;
+            Context = context;
+            MethodBody = methodBody;
+            Method = method;
+            Diagnostic = diagnostic;
+        }
+
+        public IOperation Operation { get; }
+
+        public ISymbol Variable { get; }
+
+        public ConcurrentContext? Context { get; }
+
+        public IOperation? MethodBody { get; }
+
+        public IMethodSymbol? Method { get; }
+
+        public Diagnostic Diagnostic { get; }
+    }
+
+    private readonly struct Use
+    {
+        public Use(IOperation? function, ConcurrentContext? context, bool inConstructor)
+        {
+            Function = function;
+            Context = context;
+            InConstructor = inConstructor;
+        }
+
+        public IOperation? Function { get; }
+
+        public ConcurrentContext? Context { get; }
+
+        public bool InConstructor { get; }
+    }
+
+    /// <summary>
+    /// Registers the scan for one type. <paramref name="find"/> is called for every operation of the kinds given and
+    /// returns a diagnostic (and the shared variable) for an unsynchronized update, or null.
+    /// </summary>
+    public static void Register(
+        SymbolStartAnalysisContext context,
+        KnownTypes types,
+        Func<IOperation, ConcurrentAccessScan, (ISymbol Variable, Func<ConcurrentContext?, Diagnostic> Create)?> find,
+        params OperationKind[] kinds)
+    {
+        var scan = new ConcurrentAccessScan(types);
+        context.RegisterOperationAction(c => scan.RecordUse(c.Operation, c.ContainingSymbol), OperationKind.LocalReference, OperationKind.ParameterReference, OperationKind.FieldReference);
+        context.RegisterOperationAction(c => scan.RecordCall((IInvocationOperation)c.Operation), OperationKind.Invocation);
+        context.RegisterOperationAction(c => scan.RecordMethodReference((IMethodReferenceOperation)c.Operation), OperationKind.MethodReference);
+        context.RegisterOperationAction(
+            c =>
+            {
+                if (find(c.Operation, scan) is { } found)
+                {
+                    scan.AddCandidate(c.Operation, found.Variable, c.ContainingSymbol as IMethodSymbol, found.Create);
+                }
+            },
+            kinds);
+        context.RegisterSymbolEndAction(c => scan.Report(c));
+    }
+
+    public KnownTypes Types => _types;
+
+    /// <summary>The concurrent function the operation runs in, if any.</summary>
+    public ConcurrentContext? EnclosingContext(IOperation operation) => ConcurrentContexts.FindEnclosing(operation, _types, _cache);
+
+    private void AddCandidate(IOperation operation, ISymbol variable, IMethodSymbol? method, Func<ConcurrentContext?, Diagnostic> create)
+    {
+        var context = EnclosingContext(operation);
+        if (context is not null)
+        {
+            if (SharedStateFacts.IsDeclaredInside(variable, context.Function) ||
+                !SharedStateFacts.IsInConcurrentPart(operation, context) ||
+                SharedStateFacts.IsProtected(operation, _types, context.Function))
+            {
+                return;
+            }
+
+            _candidates.Enqueue(new Candidate(operation, variable, context, null, method, create(context)));
+            return;
+        }
+
+        // Not in a concurrent lambda: only fields in a method of this type that may be started concurrently (decided at the end).
+        if (variable is IFieldSymbol && method is not null && Root(operation) is { } body &&
+            !SharedStateFacts.IsProtected(operation, _types, null))
+        {
+            _candidates.Enqueue(new Candidate(operation, variable, null, body, method, create(null)));
+        }
+    }
+
+    private void RecordUse(IOperation operation, ISymbol containingSymbol)
+    {
+        ISymbol? variable = operation switch
+        {
+            ILocalReferenceOperation local => local.Local,
+            IParameterReferenceOperation parameter => parameter.Parameter,
+            IFieldReferenceOperation field => field.Field,
+            _ => null,
+        };
+        if (variable is null)
+        {
+            return;
+        }
+
+        if (IsPassedToAtomicApi(operation))
+        {
+            _atomic.TryAdd(variable, true);
+        }
+
+        var context = EnclosingContext(operation);
+        var inConstructor = containingSymbol is IMethodSymbol { MethodKind: MethodKind.Constructor or MethodKind.StaticConstructor } ||
+                            containingSymbol is IFieldSymbol or IPropertySymbol;
+        _uses.GetOrAdd(variable, _ => new ConcurrentQueue<Use>()).Enqueue(new Use(context?.Function, context, inConstructor));
+    }
+
+    /// <summary><c>Interlocked.X(ref v, ..)</c>, <c>Volatile.Read/Write(ref v)</c>, <c>ImmutableInterlocked.X(ref v, ..)</c>.</summary>
+    private bool IsPassedToAtomicApi(IOperation reference)
+    {
+        if (reference.Parent is not IArgumentOperation { Parent: IInvocationOperation invocation } argument ||
+            argument.Parameter?.RefKind is not (RefKind.Ref or RefKind.Out or RefKind.In or RefKind.RefReadOnlyParameter))
+        {
+            return false;
+        }
+
+        var type = invocation.TargetMethod.ContainingType;
+        return type.Is(_types.Interlocked) || type.Is(_types.Volatile) ||
+               type?.Name == "ImmutableInterlocked";
+    }
+
+    private void RecordCall(IInvocationOperation call)
+    {
+        var method = call.TargetMethod.OriginalDefinition;
+        if (method.MethodKind == MethodKind.Ordinary && method.Locations.Length > 0 && method.Locations[0].IsInSource &&
+            ConcurrentContexts.ClassifyAsyncMethodCall(call, _types) == SpawnKind.ConcurrentStart)
+        {
+            _concurrentMethods.TryAdd(method, true);
+        }
+    }
+
+    /// <summary><c>Parallel.ForEach(items, Process)</c>: the method's whole body runs with its siblings.</summary>
+    private void RecordMethodReference(IMethodReferenceOperation reference)
+    {
+        if (ConcurrentContexts.Classify(reference, _types) is { } context && SharedStateFacts.RunsWithSiblings(context))
+        {
+            _concurrentMethods.TryAdd(reference.Method.OriginalDefinition, true);
+        }
+    }
+
+    private void Report(SymbolAnalysisContext context)
+    {
+        foreach (var candidate in _candidates)
+        {
+            if (IsAtomicElsewhere(candidate.Variable) || !Races(candidate))
+            {
+                continue;
+            }
+
+            context.ReportDiagnostic(candidate.Diagnostic);
+        }
+    }
+
+    /// <summary>True when the variable is also updated with Interlocked/Volatile somewhere (that mix is CONC305's).</summary>
+    public bool IsAtomicElsewhere(ISymbol variable) => _atomic.ContainsKey(variable);
+
+    private bool Races(Candidate candidate)
+    {
+        if (candidate.Context is null)
+        {
+            // A method of this type started concurrently with itself (WhenAll over its tasks, a Parallel method group).
+            return candidate.Method is not null &&
+                   _concurrentMethods.ContainsKey(candidate.Method.OriginalDefinition) &&
+                   (!candidate.Method.IsAsync || ConcurrentContexts.IsAfterFirstAwait(candidate.Operation, candidate.MethodBody!));
+        }
+
+        var context = candidate.Context;
+        if (SharedStateFacts.RunsWithSiblings(context))
+        {
+            return true;
+        }
+
+        if (IsJoinedAtOnce(context) || HasExplicitScheduler(context))
+        {
+            return false;
+        }
+
+        if (IsStartedRepeatedly(context, candidate.Variable))
+        {
+            return true;
+        }
+
+        // Used at the same time by other code: another concurrent function, or (for a field) another member.
+        if (_uses.TryGetValue(candidate.Variable, out var uses))
+        {
+            foreach (var use in uses)
+            {
+                if (use.InConstructor || ReferenceEquals(use.Function, context.Function))
+                {
+                    continue;
+                }
+
+                if (use.Context is not null ? !IsJoinedAtOnce(use.Context) : candidate.Variable is IFieldSymbol)
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// <c>ContinueWith(..., TaskScheduler.FromCurrentSynchronizationContext())</c>, <c>StartNew(..., exclusiveScheduler)</c>:
+    /// the scheduler may run the work on one thread (a UI thread, an exclusive scheduler), so it is not known to race.
+    /// </summary>
+    private static bool HasExplicitScheduler(ConcurrentContext context)
+    {
+        if (context.Origin is not IInvocationOperation invocation)
+        {
+            return false;
+        }
+
+        foreach (var argument in invocation.Arguments)
+        {
+            if (argument.Parameter?.Type is { Name: "TaskScheduler" } && !argument.IsImplicit)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary><c>await Task.Run(...)</c>, <c>Task.Run(...).Wait()</c>: the caller waits right away, nothing runs beside it.</summary>
+    private static bool IsJoinedAtOnce(ConcurrentContext context)
+    {
+        if (context.Kind is not (SpawnKind.TaskRun or SpawnKind.StartNew))
+        {
+            return false;
+        }
+
+        var parent = context.Origin.WalkUpConversions();
+        if (parent is IInvocationOperation { TargetMethod.Name: "ConfigureAwait" } configure)
+        {
+            parent = configure.WalkUpConversions();
+        }
+
+        return parent is IAwaitOperation ||
+               parent is IInvocationOperation { TargetMethod.Name: "Wait" or "GetAwaiter" } ||
+               parent is IPropertyReferenceOperation { Property.Name: "Result" };
+    }
+
+    /// <summary>
+    /// The spawn itself runs more than once at a time (in a loop or a lambda of its method) and the variable is not a
+    /// fresh one per repetition (a <c>foreach</c> variable or a local declared inside that loop).
+    /// </summary>
+    private static bool IsStartedRepeatedly(ConcurrentContext context, ISymbol variable)
+    {
+        for (var current = context.Origin.Parent; current is not null; current = current.Parent)
+        {
+            switch (current)
+            {
+                case ILoopOperation:
+                case IAnonymousFunctionOperation:
+                    return !SharedStateFacts.IsDeclaredInside(variable, current);
+                case ILocalFunctionOperation:
+                    return false;
+            }
+        }
+
+        return false;
+    }
+
+    private static IOperation? Root(IOperation operation)
+    {
+        var current = operation;
+        while (current.Parent is not null)
+        {
+            current = current.Parent;
+        }
+
+        return current is IMethodBodyOperation or IBlockOperation ? current : null;
+    }
+}

@@ -1,0 +1,414 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Linq;
+using ConcurrencyAnalyzers.Analysis;
+using ConcurrencyAnalyzers.Internals;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace ConcurrencyAnalyzers.SharedState;
+
+/// <summary>
+/// CONC303: per type, a field written under a lock in one place and read or written without it in another.
+/// Constructors, <c>Dispose</c>, volatile/const fields (readonly ones only count when their collection is changed in place), fields used with <c>Interlocked</c>/<c>Volatile</c>,
+/// private helpers only called under the lock, and unlocked pre-checks repeated under the lock are left alone.
+/// </summary>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
+{
+    /// <summary>Diagnostic property: the name of the gate field every locked access uses (<c>lock (_gate)</c>), for the fix.</summary>
+    public const string GateProperty = "Gate";
+
+    internal static readonly DiagnosticDescriptor Rule = RuleDescriptors.Create(
+        RuleIds.InconsistentlyLockedField,
+        "Field accessed both with and without its lock",
+        "'{0}' is written under a lock elsewhere but {1} here without it",
+        DiagnosticSeverity.Warning,
+        "A lock protects a field only if every access takes it. A read without the lock can see a half-done update (a " +
+        "Dictionary in the middle of a resize, a torn long, a count that is already stale), and a write without it " +
+        "races with the locked writers. Take the same lock around this access.");
+
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(Rule);
+
+    public override void Initialize(AnalysisContext context)
+    {
+        context.EnableConcurrentExecution();
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.RegisterCompilationStartAction(static start =>
+        {
+            var types = new KnownTypes(start.Compilation);
+            var collections = SharedStateFacts.CollectionTypes(types);
+            if (types.Monitor is null)
+            {
+                return;
+            }
+
+            start.RegisterSymbolStartAction(symbolStart => new TypeScan(types, collections).Register(symbolStart), SymbolKind.NamedType);
+        });
+    }
+
+    private enum AccessKind
+    {
+        Read,
+        Assign,
+        Update,
+    }
+
+    private sealed class Access
+    {
+        public Access(IFieldSymbol field, IOperation operation, AccessKind kind, bool locked, ISymbol? gate, IMethodSymbol? method, bool concurrent)
+        {
+            Field = field;
+            Operation = operation;
+            Kind = kind;
+            Locked = locked;
+            Gate = gate;
+            Method = method;
+            Concurrent = concurrent;
+        }
+
+        public IFieldSymbol Field { get; }
+
+        public IOperation Operation { get; }
+
+        public AccessKind Kind { get; }
+
+        public bool Locked { get; }
+
+        /// <summary>The field a <c>lock</c> statement around the access locks on, when that is how it is protected.</summary>
+        public ISymbol? Gate { get; }
+
+        public IMethodSymbol? Method { get; }
+
+        /// <summary>The access runs in a concurrent lambda or local function.</summary>
+        public bool Concurrent { get; }
+    }
+
+    private sealed class TypeScan
+    {
+        private readonly KnownTypes _types;
+        private readonly ImmutableHashSet<INamedTypeSymbol> _collections;
+        private readonly ConcurrentContexts.Cache _cache = new();
+        private readonly ConcurrentQueue<Access> _accesses = new();
+        private readonly ConcurrentDictionary<IFieldSymbol, bool> _atomic = new(SymbolEqualityComparer.Default);
+        private readonly ConcurrentQueue<(IMethodSymbol Callee, IMethodSymbol? Caller, bool Locked)> _calls = new();
+        private readonly ConcurrentDictionary<IMethodSymbol, bool> _methodGroups = new(SymbolEqualityComparer.Default);
+
+        public TypeScan(KnownTypes types, ImmutableHashSet<INamedTypeSymbol> collections)
+        {
+            _types = types;
+            _collections = collections;
+        }
+
+        public void Register(SymbolStartAnalysisContext context)
+        {
+            var type = (INamedTypeSymbol)context.Symbol;
+            context.RegisterOperationAction(c => RecordField((IFieldReferenceOperation)c.Operation, type, c.ContainingSymbol), OperationKind.FieldReference);
+            context.RegisterOperationAction(c => RecordCall((IInvocationOperation)c.Operation, type, c.ContainingSymbol), OperationKind.Invocation);
+            context.RegisterOperationAction(
+                c =>
+                {
+                    var method = ((IMethodReferenceOperation)c.Operation).Method.OriginalDefinition;
+                    if (SymbolEqualityComparer.Default.Equals(method.ContainingType, type))
+                    {
+                        _methodGroups.TryAdd(method, true);
+                    }
+                },
+                OperationKind.MethodReference);
+            context.RegisterSymbolEndAction(Report);
+        }
+
+        private void RecordField(IFieldReferenceOperation reference, INamedTypeSymbol type, ISymbol containingSymbol)
+        {
+            var field = reference.Field.OriginalDefinition;
+            if (!SymbolEqualityComparer.Default.Equals(field.ContainingType, type) ||
+                field.IsConst || field.IsVolatile || field.IsImplicitlyDeclared ||
+                (!field.IsStatic && reference.Instance is not IInstanceReferenceOperation { ReferenceKind: InstanceReferenceKind.ContainingTypeInstance }) ||
+                SharedStateFacts.IsInNameOf(reference))
+            {
+                return;
+            }
+
+            if (IsAtomicUse(reference))
+            {
+                _atomic.TryAdd(field, true);
+                return;
+            }
+
+            var method = containingSymbol as IMethodSymbol;
+            if (containingSymbol is IFieldSymbol or IPropertySymbol || method is null || IsExcludedMember(method, field) ||
+                IsReferenceHandedOn(reference))
+            {
+                return;
+            }
+
+            var context = ConcurrentContexts.FindEnclosing(reference, _types, _cache);
+            var stopAt = context?.Function;
+            var locked = SharedStateFacts.IsProtected(reference, _types, stopAt);
+            var gate = locked ? EnclosingLockGate(reference, stopAt) : null;
+            _accesses.Enqueue(new Access(field, reference, KindOf(reference), locked, gate, method, context is not null));
+        }
+
+        private void RecordCall(IInvocationOperation call, INamedTypeSymbol type, ISymbol containingSymbol)
+        {
+            var callee = call.TargetMethod.OriginalDefinition;
+            if (!SymbolEqualityComparer.Default.Equals(callee.ContainingType, type))
+            {
+                return;
+            }
+
+            var context = ConcurrentContexts.FindEnclosing(call, _types, _cache);
+            _calls.Enqueue((callee, context is null ? containingSymbol as IMethodSymbol : null, SharedStateFacts.IsProtected(call, _types, context?.Function)));
+        }
+
+        /// <summary>
+        /// The object in a reference-typed field is handed on, not used: <c>lock (_items)</c>, <c>Monitor.Exit(_items)</c>,
+        /// <c>Drain(_items)</c>. Whoever receives it does (or does not) take the lock.
+        /// </summary>
+        private static bool IsReferenceHandedOn(IFieldReferenceOperation reference)
+        {
+            if (reference.Type is not { IsReferenceType: true })
+            {
+                return false;
+            }
+
+            var parent = reference.WalkUpConversions();
+            return parent is IArgumentOperation { Parameter.RefKind: RefKind.None } ||
+                   (parent is ILockOperation lockOperation && ReferenceEquals(lockOperation.LockedValue.WalkDownConversions(), reference));
+        }
+
+        private static bool IsExcludedMember(IMethodSymbol method, IFieldSymbol field)
+        {
+            switch (method.MethodKind)
+            {
+                case MethodKind.Constructor:
+                    return !field.IsStatic;
+                case MethodKind.StaticConstructor:
+                case MethodKind.Destructor:
+                    return true;
+            }
+
+            // Disposal runs after the work is stopped (or is itself racy by design): not a place to ask for the lock.
+            return method.Name is "Dispose" or "DisposeAsync" or "DisposeCore" or "DisposeAsyncCore" or "Finalize";
+        }
+
+        private bool IsAtomicUse(IOperation reference)
+        {
+            if (reference.Parent is not IArgumentOperation { Parent: IInvocationOperation invocation } argument ||
+                argument.Parameter?.RefKind is not (RefKind.Ref or RefKind.Out or RefKind.In or RefKind.RefReadOnlyParameter))
+            {
+                return false;
+            }
+
+            var container = invocation.TargetMethod.ContainingType;
+            return container.Is(_types.Interlocked) || container.Is(_types.Volatile) || container?.Name == "ImmutableInterlocked";
+        }
+
+        private AccessKind KindOf(IFieldReferenceOperation reference)
+        {
+            if (SharedStateFacts.IsWrittenTo(reference))
+            {
+                return reference.Parent is ISimpleAssignmentOperation ? AccessKind.Assign : AccessKind.Update;
+            }
+
+            if (reference.Parent is IArgumentOperation { Parameter.RefKind: RefKind.Ref or RefKind.Out })
+            {
+                return AccessKind.Update;
+            }
+
+            // A mutating call or dictionary indexer set on the field's (non-thread-safe) object changes it in place.
+            var user = reference.WalkUpConversions();
+            if (user is not null && SharedStateFacts.MutatedReceiver(user, _collections, _types, out _) is { } receiver &&
+                ReferenceEquals(receiver.WalkDownConversions(), reference))
+            {
+                return AccessKind.Update;
+            }
+
+            return AccessKind.Read;
+        }
+
+        /// <summary>The field named by the innermost enclosing <c>lock (x)</c> statement, if the access is under one.</summary>
+        private static ISymbol? EnclosingLockGate(IOperation operation, IOperation? stopAt)
+        {
+            for (var current = operation.Parent; current is not null && !ReferenceEquals(current, stopAt); current = current.Parent)
+            {
+                if (current is ILockOperation lockOperation)
+                {
+                    return lockOperation.LockedValue.WalkDownConversions() switch
+                    {
+                        IFieldReferenceOperation field => field.Field,
+                        _ => null,
+                    };
+                }
+            }
+
+            return null;
+        }
+
+        private void Report(SymbolAnalysisContext context)
+        {
+            var lockHeld = LockHeldMethods();
+            var byField = new Dictionary<IFieldSymbol, List<Access>>(SymbolEqualityComparer.Default);
+            foreach (var access in _accesses)
+            {
+                if (_atomic.ContainsKey(access.Field))
+                {
+                    continue;
+                }
+
+                if (!byField.TryGetValue(access.Field, out var list))
+                {
+                    byField[access.Field] = list = new List<Access>();
+                }
+
+                list.Add(access);
+            }
+
+            foreach (var pair in byField)
+            {
+                var field = pair.Key;
+                var accesses = pair.Value;
+                bool IsLocked(Access a) => a.Locked || (!a.Concurrent && a.Method is not null && (lockHeld.Contains(a.Method.OriginalDefinition) || HasLockHeldName(a.Method.Name)));
+
+                var lockedWrites = accesses.Where(a => a.Kind != AccessKind.Read && IsLocked(a)).ToList();
+                if (lockedWrites.Count == 0)
+                {
+                    continue;
+                }
+
+                var readsMatter = lockedWrites.Any(a => a.Kind == AccessKind.Update && SharedStateFacts.AsCollection(field.Type, _collections) is not null) ||
+                                  ReadsOfValueMatter(field.Type);
+                var gates = accesses.Where(IsLocked).Select(a => a.Gate).ToList();
+                var gate = gates.All(g => g is not null) && gates.Select(g => g!.Name).Distinct().Count() == 1 ? gates[0] : null;
+                var reported = new HashSet<SyntaxNode>();
+                foreach (var access in accesses)
+                {
+                    if (IsLocked(access))
+                    {
+                        continue;
+                    }
+
+                    if (access.Kind == AccessKind.Read)
+                    {
+                        if (!readsMatter || IsPreCheck(access, accesses))
+                        {
+                            continue;
+                        }
+                    }
+                    else if (access.Concurrent && access.Kind == AccessKind.Update)
+                    {
+                        // An unlocked update in concurrent code is CONC301's (collections) or CONC302's (x++): one diagnostic per bug.
+                        continue;
+                    }
+
+                    var statement = StatementOf(access.Operation);
+                    if (!reported.Add(statement))
+                    {
+                        continue;
+                    }
+
+                    var properties = ImmutableDictionary<string, string?>.Empty;
+                    if (gate is not null && (gate.IsStatic || !access.Method!.IsStatic))
+                    {
+                        properties = properties.Add(GateProperty, gate.Name);
+                    }
+
+                    context.ReportDiagnostic(Diagnostic.Create(
+                        Rule,
+                        access.Operation.Syntax.GetLocation(),
+                        properties,
+                        field.Name,
+                        access.Kind == AccessKind.Read ? "read" : "written"));
+                }
+            }
+        }
+
+        /// <summary>
+        /// Value types other than <c>bool</c> and enums (counters, longs, structs): an unlocked read sees torn or
+        /// half-updated values. Flags and references published whole are read racily by design (fast-path checks,
+        /// copy-on-write snapshots) and are not reported.
+        /// </summary>
+        private static bool ReadsOfValueMatter(ITypeSymbol type)
+            => type.IsValueType && type.TypeKind != TypeKind.Enum && type.SpecialType != SpecialType.System_Boolean &&
+               !(type is INamedTypeSymbol { IsGenericType: true } named && named.ConstructedFrom.SpecialType == SpecialType.System_Nullable_T);
+
+        /// <summary>An unlocked read before a locked access to the same field in the same method: a fast-path check repeated under the lock.</summary>
+        private static bool IsPreCheck(Access read, List<Access> accesses)
+        {
+            foreach (var other in accesses)
+            {
+                if (other.Locked && SymbolEqualityComparer.Default.Equals(other.Method, read.Method) &&
+                    other.Operation.Syntax.SpanStart > read.Operation.Syntax.SpanStart)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        /// <summary>
+        /// Private methods of the type called only while a lock is held (directly or from such methods), never used as a
+        /// method group, plus methods named <c>*Locked</c>, <c>*UnderLock</c>, <c>*NoLock</c>: their callers hold the lock.
+        /// </summary>
+        private HashSet<IMethodSymbol> LockHeldMethods()
+        {
+            var result = new HashSet<IMethodSymbol>(SymbolEqualityComparer.Default);
+            var calls = _calls.ToList();
+            foreach (var callee in calls.Select(c => c.Callee).Distinct<IMethodSymbol>(SymbolEqualityComparer.Default))
+            {
+                if (HasLockHeldName(callee.Name))
+                {
+                    result.Add(callee);
+                }
+            }
+
+            for (var round = 0; round < 4; round++)
+            {
+                var changed = false;
+                foreach (var group in calls.GroupBy(c => c.Callee, SymbolEqualityComparer.Default))
+                {
+                    var callee = (IMethodSymbol)group.Key!;
+                    if (result.Contains(callee) || callee.DeclaredAccessibility != Accessibility.Private || _methodGroups.ContainsKey(callee))
+                    {
+                        continue;
+                    }
+
+                    if (group.All(c => c.Locked || (c.Caller is not null && result.Contains(c.Caller.OriginalDefinition))))
+                    {
+                        result.Add(callee);
+                        changed = true;
+                    }
+                }
+
+                if (!changed)
+                {
+                    break;
+                }
+            }
+
+            return result;
+        }
+
+        private static bool HasLockHeldName(string name)
+            => (name.EndsWith("Locked", StringComparison.Ordinal) && !name.EndsWith("Unlocked", StringComparison.Ordinal)) ||
+               name.EndsWith("UnderLock", StringComparison.Ordinal) || name.EndsWith("NoLock", StringComparison.Ordinal) ||
+               name.EndsWith("Unsafe", StringComparison.Ordinal);
+
+        private static SyntaxNode StatementOf(IOperation operation)
+        {
+            for (var current = operation; current is not null; current = current.Parent)
+            {
+                if (current.Parent is null or IBlockOperation)
+                {
+                    return current.Syntax;
+                }
+            }
+
+            return operation.Syntax;
+        }
+    }
+}

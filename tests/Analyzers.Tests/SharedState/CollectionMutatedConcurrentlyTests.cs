@@ -1,0 +1,521 @@
+using ConcurrencyAnalyzers.SharedState;
+using ConcurrencyAnalyzers.Tests.Verifiers;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.Testing;
+using Xunit;
+using Verify = ConcurrencyAnalyzers.Tests.Verifiers.CSharpCodeFixVerifier<
+    ConcurrencyAnalyzers.SharedState.CollectionMutatedConcurrentlyAnalyzer,
+    ConcurrencyAnalyzers.CodeFixes.SharedState.CollectionMutatedConcurrentlyCodeFix>;
+
+namespace ConcurrencyAnalyzers.Tests.SharedState;
+
+public sealed class CollectionMutatedConcurrentlyTests
+{
+    private const string Usings = """
+        using System;
+        using System.Collections.Concurrent;
+        using System.Collections.Generic;
+        using System.Collections.Immutable;
+        using System.Linq;
+        using System.Threading;
+        using System.Threading.Tasks;
+
+        """;
+
+    // ---- reported ----
+
+    [Fact]
+    public Task List_Add_in_Parallel_ForEach_is_reported_and_locked()
+        => Verify.VerifyCodeFixAsync(Usings + """
+            class Report
+            {
+                List<int> Summarize(int[] files)
+                {
+                    var results = new List<int>();
+                    Parallel.ForEach(files, f => {|#0:results.Add(f * 2)|});
+                    return results;
+                }
+            }
+            """,
+            new[] { Verify.Diagnostic(CollectionMutatedConcurrentlyAnalyzer.Rule).WithLocation(0).WithArguments("results", "List<int>", "Add", "Parallel.ForEach") },
+            Usings + """
+            class Report
+            {
+                List<int> Summarize(int[] files)
+                {
+                    var results = new List<int>();
+                    Parallel.ForEach(files, f => { lock (results) { results.Add(f * 2); } });
+                    return results;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Dictionary_indexer_set_after_await_in_WhenAll_projection_is_reported_and_locked_keeping_comments()
+        => Verify.VerifyCodeFixAsync(Usings + """
+            class Sizes
+            {
+                static Task<long> GetLengthAsync(string url) => Task.FromResult(1L);
+
+                async Task<Dictionary<string, long>> MeasureAsync(string[] urls)
+                {
+                    var sizes = new Dictionary<string, long>();
+                    await Task.WhenAll(urls.Select(async u =>
+                    {
+                        var n = await GetLengthAsync(u);
+                        // remember the size
+                        {|#0:sizes[u]|} = n; // by url
+                    }));
+                    return sizes;
+                }
+            }
+            """,
+            new[] { Verify.Diagnostic(CollectionMutatedConcurrentlyAnalyzer.Rule).WithLocation(0).WithArguments("sizes", "Dictionary<string, long>", "this[]", "Select into Task.WhenAll") },
+            Usings + """
+            class Sizes
+            {
+                static Task<long> GetLengthAsync(string url) => Task.FromResult(1L);
+
+                async Task<Dictionary<string, long>> MeasureAsync(string[] urls)
+                {
+                    var sizes = new Dictionary<string, long>();
+                    await Task.WhenAll(urls.Select(async u =>
+                    {
+                        var n = await GetLengthAsync(u);
+                        // remember the size
+                        lock (sizes)
+                        {
+                            sizes[u] = n; // by url
+                        }
+                    }));
+                    return sizes;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Field_changes_in_a_Parallel_body_use_the_existing_gate_once_per_statement_with_Fix_All()
+        => Verify.VerifyCodeFixAsync(Usings + """
+            class Index
+            {
+                private readonly object _gate = new object();
+                private Dictionary<string, int> _counts = new Dictionary<string, int>();
+                private readonly HashSet<string> _seen = new HashSet<string>();
+
+                int Count(string key) { lock (_gate) { return _counts.TryGetValue(key, out var n) ? n : 0; } }
+
+                void Build(string[] words)
+                {
+                    Parallel.For(0, words.Length, i =>
+                    {
+                        {|CONC301:_counts.Remove(words[i])|};
+                        {|CONC301:_seen.Add(words[i])|};
+                    });
+                }
+            }
+            """,
+            Usings + """
+            class Index
+            {
+                private readonly object _gate = new object();
+                private Dictionary<string, int> _counts = new Dictionary<string, int>();
+                private readonly HashSet<string> _seen = new HashSet<string>();
+
+                int Count(string key) { lock (_gate) { return _counts.TryGetValue(key, out var n) ? n : 0; } }
+
+                void Build(string[] words)
+                {
+                    Parallel.For(0, words.Length, i =>
+                    {
+                        lock (_gate)
+                        {
+                            _counts.Remove(words[i]);
+                        }
+
+                        lock (_gate)
+                        {
+                            _seen.Add(words[i]);
+                        }
+                    });
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Task_Run_started_in_a_loop_is_reported_without_a_fix()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Crawler
+            {
+                async Task<List<string>> CrawlAsync(string[] pages)
+                {
+                    var found = new List<string>();
+                    var tasks = new List<Task>();
+                    foreach (var page in pages)
+                    {
+                        tasks.Add(Task.Run(() => {|CONC301:found.Add(page)|}));
+                    }
+
+                    await Task.WhenAll(tasks);
+                    return found;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task LocalFinally_merging_into_a_shared_list_without_a_lock_is_reported()
+        => Verify.VerifyCodeFixAsync(Usings + """
+            class Merge
+            {
+                List<int> Evens(int n)
+                {
+                    var all = new List<int>();
+                    Parallel.For(0, n, () => new List<int>(), (i, state, local) => { if (i % 2 == 0) local.Add(i); return local; },
+                        local => {|CONC301:all.AddRange(local)|});
+                    return all;
+                }
+            }
+            """,
+            Usings + """
+            class Merge
+            {
+                List<int> Evens(int n)
+                {
+                    var all = new List<int>();
+                    Parallel.For(0, n, () => new List<int>(), (i, state, local) => { if (i % 2 == 0) local.Add(i); return local; },
+                        local => { lock (all) { all.AddRange(local); } });
+                    return all;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Shared_Random_is_reported_without_a_fix_where_the_call_is_inside_an_expression()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Sampler
+            {
+                void Fill(double[] samples)
+                {
+                    var rng = new Random(42);
+                    Parallel.For(0, samples.Length, i => samples[i] = {|CONC301:rng.NextDouble()|});
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Throttling_semaphore_region_is_not_a_lock()
+        => Verify.VerifyCodeFixAsync(Usings + """
+            class Fetcher
+            {
+                async Task<List<string>> FetchAsync(string[] urls)
+                {
+                    var bodies = new List<string>();
+                    var throttle = new SemaphoreSlim(4);
+                    await Task.WhenAll(urls.Select(async u =>
+                    {
+                        await throttle.WaitAsync();
+                        try
+                        {
+                            await Task.Delay(1);
+                            {|CONC301:bodies.Add(u)|};
+                        }
+                        finally
+                        {
+                            throttle.Release();
+                        }
+                    }));
+                    return bodies;
+                }
+            }
+            """,
+            Usings + """
+            class Fetcher
+            {
+                async Task<List<string>> FetchAsync(string[] urls)
+                {
+                    var bodies = new List<string>();
+                    var throttle = new SemaphoreSlim(4);
+                    await Task.WhenAll(urls.Select(async u =>
+                    {
+                        await throttle.WaitAsync();
+                        try
+                        {
+                            await Task.Delay(1);
+                            lock (bodies)
+                            {
+                                bodies.Add(u);
+                            }
+                        }
+                        finally
+                        {
+                            throttle.Release();
+                        }
+                    }));
+                    return bodies;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Async_method_of_the_type_started_together_with_WhenAll_is_reported_after_its_first_await()
+        => Verify.VerifyCodeFixAsync(Usings + """
+            class Downloader
+            {
+                private readonly List<string> _pages = new List<string>();
+
+                Task RunAsync(string[] urls) => Task.WhenAll(urls.Select(u => FetchAsync(u)));
+
+                private async Task FetchAsync(string url)
+                {
+                    _pages.Add("start");
+                    await Task.Delay(10);
+                    {|CONC301:_pages.Add(url)|};
+                }
+            }
+            """,
+            Usings + """
+            class Downloader
+            {
+                private readonly List<string> _pages = new List<string>();
+
+                Task RunAsync(string[] urls) => Task.WhenAll(urls.Select(u => FetchAsync(u)));
+
+                private async Task FetchAsync(string url)
+                {
+                    _pages.Add("start");
+                    await Task.Delay(10);
+                    lock (_pages)
+                    {
+                        _pages.Add(url);
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Two_detached_tasks_changing_one_list_are_reported()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Pair
+            {
+                async Task RunAsync()
+                {
+                    var log = new Queue<string>();
+                    var a = Task.Run(() => {|CONC301:log.Enqueue("a")|});
+                    var b = Task.Run(() => {|CONC301:log.Enqueue("b")|});
+                    await Task.WhenAll(a, b);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task CSharp7_3_library_gets_a_lock_statement()
+    {
+        var test = new Verify.Test
+        {
+            ReferenceAssemblies = TestReferences.NetStandard20,
+            LanguageVersion = LanguageVersion.CSharp7_3,
+            TestCode = """
+                using System.Collections.Generic;
+                using System.Threading.Tasks;
+
+                class Legacy
+                {
+                    void Run(int[] items)
+                    {
+                        var seen = new HashSet<int>();
+                        Parallel.ForEach(items, x =>
+                        {
+                            {|CONC301:seen.Add(x)|};
+                        });
+                    }
+                }
+                """,
+            FixedCode = """
+                using System.Collections.Generic;
+                using System.Threading.Tasks;
+
+                class Legacy
+                {
+                    void Run(int[] items)
+                    {
+                        var seen = new HashSet<int>();
+                        Parallel.ForEach(items, x =>
+                        {
+                            lock (seen)
+                            {
+                                seen.Add(x);
+                            }
+                        });
+                    }
+                }
+                """,
+        };
+        return test.RunAsync();
+    }
+
+    // ---- not reported ----
+
+    [Fact]
+    public Task Changes_under_lock_Monitor_or_a_mutex_semaphore_are_not_reported()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Safe
+            {
+                private readonly object _gate = new object();
+                private readonly SemaphoreSlim _mutex = new SemaphoreSlim(1, 1);
+
+                async Task RunAsync(int[] items)
+                {
+                    var a = new List<int>();
+                    var b = new List<int>();
+                    var c = new Dictionary<int, int>();
+                    Parallel.ForEach(items, x => { lock (_gate) { a.Add(x); } });
+                    Parallel.ForEach(items, x =>
+                    {
+                        Monitor.Enter(b);
+                        try { b.Add(x); }
+                        finally { Monitor.Exit(b); }
+                    });
+                    await Task.WhenAll(items.Select(async x =>
+                    {
+                        await Task.Delay(x);
+                        await _mutex.WaitAsync();
+                        try { c[x] = x; }
+                        finally { _mutex.Release(); }
+                    }));
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Concurrent_and_immutable_collections_and_Interlocked_are_not_reported()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Safe
+            {
+                private ImmutableList<int> _all = ImmutableList<int>.Empty;
+
+                void Run(int[] items)
+                {
+                    var bag = new ConcurrentBag<int>();
+                    var map = new ConcurrentDictionary<int, int>();
+                    var queue = new ConcurrentQueue<int>();
+                    Parallel.ForEach(items, x =>
+                    {
+                        bag.Add(x);
+                        map[x] = x;
+                        map.TryAdd(x, x);
+                        queue.Enqueue(x);
+                        ImmutableInterlocked.Update(ref _all, l => l.Add(x));
+                    });
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Collections_created_inside_the_lambda_per_iteration_or_per_worker_are_not_reported()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Safe
+            {
+                async Task RunAsync(int[][] groups, List<int>[] buckets)
+                {
+                    Parallel.ForEach(groups, g =>
+                    {
+                        var local = new List<int>();
+                        foreach (var x in g) local.Add(x);
+                        var inner = new HashSet<int>();
+                        g.ToList().ForEach(x => inner.Add(x));
+                    });
+                    Parallel.ForEach(buckets, bucket => bucket.Add(1));
+                    Parallel.For(0, 10, () => new List<int>(), (i, s, local) => { local.Add(i); return local; }, local => { });
+
+                    var tasks = new List<Task>();
+                    foreach (var bucket in buckets)
+                    {
+                        tasks.Add(Task.Run(() => bucket.Add(2)));
+                    }
+
+                    for (var i = 0; i < 3; i++)
+                    {
+                        var perTask = new List<int>();
+                        tasks.Add(Task.Run(() => perTask.Add(i)));
+                    }
+
+                    await Task.WhenAll(tasks);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Distinct_slots_reads_and_sequential_code_are_not_reported()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Safe
+            {
+                async Task RunAsync(int[] items, Dictionary<int, string> names)
+                {
+                    var results = new int[items.Length];
+                    var slots = new List<int>(new int[items.Length]);
+                    Parallel.For(0, items.Length, i =>
+                    {
+                        results[i] = items[i] * 2;
+                        slots[i] = items[i];
+                        names.TryGetValue(i, out var name);
+                        var count = names.Count;
+                    });
+
+                    var list = new List<int>();
+                    items.ToList().ForEach(x => list.Add(x));
+                    await Task.Run(() => list.Add(1));
+                    foreach (var x in items)
+                    {
+                        await Task.Run(() => list.Add(x));
+                    }
+
+                    await Task.WhenAll(items.Select(async x =>
+                    {
+                        list.Add(x);
+                        await Task.Delay(x);
+                    }));
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Single_background_task_owning_its_list_and_Parallel_Invoke_with_separate_lists_are_not_reported()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Safe
+            {
+                Task<List<int>> ProduceAsync()
+                {
+                    var produced = new List<int>();
+                    return Task.Run(() =>
+                    {
+                        for (var i = 0; i < 10; i++) produced.Add(i);
+                        return produced;
+                    });
+                }
+
+                void Split()
+                {
+                    var left = new List<int>();
+                    var right = new List<int>();
+                    Parallel.Invoke(() => left.Add(1), () => right.Add(2));
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Half_typed_code_does_not_throw()
+    {
+        var source = Usings + """
+                class Broken
+                {
+                    void Run(int[] items)
+                    {
+                        var results = new List<Missing>();
+                        Parallel.ForEach(items, x => results.Add(
+                        Parallel.ForEach(unknown, x => results.Add(x)
+                    }
+                }
+                """;
+        var test = new Verify.Test { CompilerDiagnostics = CompilerDiagnostics.None, TestCode = source, FixedCode = source };
+        return test.RunAsync();
+    }
+}

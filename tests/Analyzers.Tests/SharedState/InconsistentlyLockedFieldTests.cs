@@ -1,0 +1,396 @@
+using ConcurrencyAnalyzers.SharedState;
+using Microsoft.CodeAnalysis.Testing;
+using Xunit;
+using Verify = ConcurrencyAnalyzers.Tests.Verifiers.CSharpCodeFixVerifier<
+    ConcurrencyAnalyzers.SharedState.InconsistentlyLockedFieldAnalyzer,
+    ConcurrencyAnalyzers.CodeFixes.SharedState.InconsistentlyLockedFieldCodeFix>;
+
+namespace ConcurrencyAnalyzers.Tests.SharedState;
+
+public sealed class InconsistentlyLockedFieldTests
+{
+    private const string Usings = """
+        using System;
+        using System.Collections.Generic;
+        using System.Threading;
+        using System.Threading.Tasks;
+
+        """;
+
+    // ---- reported ----
+
+    [Fact]
+    public Task Counter_incremented_under_lock_and_read_in_an_expression_bodied_property_is_reported_and_locked()
+        => Verify.VerifyCodeFixAsync(Usings + """
+            class Counter
+            {
+                private readonly object _gate = new object();
+                private int _count;
+
+                public void Increment()
+                {
+                    lock (_gate)
+                    {
+                        _count++;
+                    }
+                }
+
+                // Current value.
+                public int Count => {|#0:_count|};
+            }
+            """,
+            new[] { Verify.Diagnostic(InconsistentlyLockedFieldAnalyzer.Rule).WithLocation(0).WithArguments("_count", "read") },
+            Usings + """
+            class Counter
+            {
+                private readonly object _gate = new object();
+                private int _count;
+
+                public void Increment()
+                {
+                    lock (_gate)
+                    {
+                        _count++;
+                    }
+                }
+
+                // Current value.
+                public int Count
+                {
+                    get
+                    {
+                        lock (_gate)
+                        {
+                            return _count;
+                        }
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Dictionary_changed_under_lock_and_read_or_cleared_without_it_is_reported_with_Fix_All()
+        => Verify.VerifyCodeFixAsync(Usings + """
+            class Hits
+            {
+                private readonly object _gate = new object();
+                private Dictionary<string, int> _hits = new Dictionary<string, int>();
+
+                public void Hit(string key)
+                {
+                    lock (_gate) { _hits[key] = _hits.TryGetValue(key, out var n) ? n + 1 : 1; }
+                }
+
+                public int Get(string key)
+                {
+                    return {|CONC303:_hits|}.TryGetValue(key, out var n) ? n : 0; // fast path
+                }
+
+                public void Reset()
+                {
+                    {|CONC303:_hits|}.Clear();
+                }
+
+                int Get2(string key) => {|CONC303:_hits|}[key];
+            }
+            """,
+            Usings + """
+            class Hits
+            {
+                private readonly object _gate = new object();
+                private Dictionary<string, int> _hits = new Dictionary<string, int>();
+
+                public void Hit(string key)
+                {
+                    lock (_gate) { _hits[key] = _hits.TryGetValue(key, out var n) ? n + 1 : 1; }
+                }
+
+                public int Get(string key)
+                {
+                    lock (_gate)
+                    {
+                        return _hits.TryGetValue(key, out var n) ? n : 0; // fast path
+                    }
+                }
+
+                public void Reset()
+                {
+                    lock (_gate)
+                    {
+                        _hits.Clear();
+                    }
+                }
+
+                int Get2(string key)
+                {
+                    lock (_gate)
+                    {
+                        return _hits[key];
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Unlocked_write_of_a_guarded_field_is_reported()
+        => Verify.VerifyCodeFixAsync(Usings + """
+            class Window
+            {
+                private static readonly object Gate = new object();
+                private static long s_total;
+
+                public static void Add(long n) { lock (Gate) { s_total += n; } }
+
+                public static void Reset()
+                {
+                    {|#0:s_total|} = 0;
+                }
+            }
+            """,
+            new[] { Verify.Diagnostic(InconsistentlyLockedFieldAnalyzer.Rule).WithLocation(0).WithArguments("s_total", "written") },
+            Usings + """
+            class Window
+            {
+                private static readonly object Gate = new object();
+                private static long s_total;
+
+                public static void Add(long n) { lock (Gate) { s_total += n; } }
+
+                public static void Reset()
+                {
+                    lock (Gate)
+                    {
+                        s_total = 0;
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Different_gates_or_a_semaphore_are_reported_without_a_fix()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Two
+            {
+                private readonly object _a = new object();
+                private readonly object _b = new object();
+                private readonly SemaphoreSlim _mutex = new SemaphoreSlim(1, 1);
+                private readonly List<int> _items = new List<int>();
+                private List<string> _names = new List<string>();
+                private decimal _balance;
+
+                public void Add(int x) { lock (_a) { _items.Add(x); } }
+                public void Remove(int x) { lock (_b) { _items.Remove(x); } }
+                public int Count() => {|CONC303:_items|}.Count;
+
+                public async Task NameAsync(string n)
+                {
+                    await _mutex.WaitAsync();
+                    try { _names.Add(n); _balance += 1; }
+                    finally { _mutex.Release(); }
+                }
+
+                public bool Has(string n) => {|CONC303:_names|}.Contains(n);
+                public decimal Balance() => {|CONC303:_balance|};
+            }
+            """);
+
+    [Fact]
+    public Task Unlocked_read_inside_background_work_is_reported()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Monitor2
+            {
+                private readonly object _gate = new object();
+                private readonly Queue<string> _pending = new Queue<string>();
+
+                public void Post(string m) { lock (_gate) { _pending.Enqueue(m); } }
+
+                public void Start()
+                {
+                    Task.Run(async () =>
+                    {
+                        while (true)
+                        {
+                            if ({|CONC303:_pending|}.Count > 100) Console.WriteLine("backlog");
+                            await Task.Delay(1000);
+                        }
+                    });
+                }
+            }
+            """);
+
+    // ---- not reported ----
+
+    [Fact]
+    public Task Constructors_Dispose_readonly_values_and_volatile_fields_are_not_reported()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Owner : IDisposable
+            {
+                private readonly object _gate = new object();
+                private readonly Dictionary<int, int> _map = new Dictionary<int, int>();
+                private readonly int _limit = 10;
+                private volatile int _state;
+                private int _count;
+                private List<int> _items;
+
+                public Owner() { _count = 1; _items = new List<int> { 1 }; }
+
+                public void Add(int x) { lock (_gate) { _map[x] = x; _state = 1; _count++; _items.Add(x); } }
+                public int State => _state + _limit;
+                public void Dispose() { _items.Clear(); _count = 0; }
+            }
+            """);
+
+    [Fact]
+    public Task Fields_used_with_Interlocked_or_Volatile_are_not_reported()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Atomic
+            {
+                private readonly object _gate = new object();
+                private long _total;
+                private int _version;
+
+                public void Add(long n) { lock (_gate) { _total += n; _version++; } }
+                public long Total => Interlocked.Read(ref _total);
+                public int Version => Volatile.Read(ref _version);
+            }
+            """);
+
+    [Fact]
+    public Task Private_helpers_called_only_under_the_lock_and_Locked_suffix_are_not_reported()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Cache
+            {
+                private readonly object _gate = new object();
+                private readonly List<string> _entries = new List<string>();
+                private int _evictions;
+
+                public void Put(string s)
+                {
+                    lock (_gate)
+                    {
+                        _entries.Add(s);
+                        Trim();
+                    }
+                }
+
+                private void Trim()
+                {
+                    while (_entries.Count > 10) Evict();
+                }
+
+                private void Evict() { _entries.RemoveAt(0); _evictions++; }
+
+                internal int CountLocked() => _entries.Count + _evictions;
+            }
+            """);
+
+    [Fact]
+    public Task Flags_published_references_and_pre_checks_repeated_under_the_lock_are_not_reported()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            enum Phase { Idle, Running }
+
+            class Service
+            {
+                private readonly object _gate = new object();
+                private bool _disposed;
+                private Phase _phase;
+                private string[] _snapshot = Array.Empty<string>();
+                private int _size;
+
+                public void Stop() { lock (_gate) { _disposed = true; _phase = Phase.Idle; } }
+                public void Publish(string[] items) { lock (_gate) { _snapshot = items; } }
+
+                public void Grow()
+                {
+                    if (_size >= 100) return;
+                    lock (_gate)
+                    {
+                        if (_size >= 100) return;
+                        _size++;
+                    }
+                }
+
+                public string[] Items
+                {
+                    get
+                    {
+                        if (_disposed || _phase == Phase.Idle) throw new ObjectDisposedException(nameof(Service));
+                        return _snapshot;
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Types_without_locks_and_updates_reported_by_CONC301_or_CONC302_are_not_reported()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Plain
+            {
+                private int _count;
+                public void Add() => _count++;
+                public int Count => _count;
+            }
+
+            class Worker
+            {
+                private readonly object _gate = new object();
+                private readonly List<int> _done = new List<int>();
+                private int _n;
+
+                public int Done() { lock (_gate) { _n++; return _done.Count; } }
+
+                public void Run(int[] items) => Parallel.ForEach(items, x => { _done.Add(x); _n++; });
+            }
+            """);
+
+    [Fact]
+    public Task Collection_locked_on_itself_and_handed_to_Monitor_or_a_helper_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Connection
+            {
+                private readonly Queue<string> _awaiting = new Queue<string>();
+
+                public void Sent(string m) { lock (_awaiting) { _awaiting.Enqueue(m); } }
+
+                public string Peek()
+                {
+                    bool taken = false;
+                    try
+                    {
+                        Monitor.TryEnter(_awaiting, 10, ref taken);
+                        return taken && _awaiting.Count > 0 ? _awaiting.Peek() : null;
+                    }
+                    finally
+                    {
+                        if (taken) Monitor.Exit(_awaiting);
+                    }
+                }
+
+                public void Fail()
+                {
+                    while (TryDequeue(_awaiting, out var m)) Console.WriteLine(m);
+
+                    static bool TryDequeue(Queue<string> queue, out string m)
+                    {
+                        lock (queue) { return queue.TryDequeue(out m); }
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Half_typed_code_does_not_throw()
+    {
+        var source = Usings + """
+            class Broken
+            {
+                private readonly object _gate = new object();
+                private int _count;
+                public void Add() { lock (_gate) { _count++; }
+                public int Count => {|CONC303:_count|} +
+            }
+            """;
+        var test = new Verify.Test { CompilerDiagnostics = CompilerDiagnostics.None, TestCode = source, FixedCode = source };
+        return test.RunAsync();
+    }
+}
