@@ -140,13 +140,25 @@ public sealed partial class UnboundedFanOutAnalyzer : DiagnosticAnalyzer
 
     private static void AnalyzeLoop(OperationAnalysisContext context, KnownTypes types)
     {
-        if (context.Operation is not IForEachLoopOperation loop)
+        IOperation? collection;
+        switch (context.Operation)
         {
-            return;
+            case IForEachLoopOperation forEach:
+                collection = forEach.IsAsynchronous || IsConsumingEnumerable(forEach.Collection) || IsUnbounded(forEach.Collection, types, depth: 0)
+                    ? forEach.Collection
+                    : null;
+                break;
+            case IForLoopOperation { Condition: IBinaryOperation condition }:
+                // `for (var i = 0; i < items.Count; i++)` over an unbounded input.
+                collection = CountedCollection(condition.RightOperand) ?? CountedCollection(condition.LeftOperand);
+                collection = collection is not null && IsUnbounded(collection, types, depth: 0) ? collection : null;
+                break;
+            default:
+                return;
         }
 
-        var unbounded = loop.IsAsynchronous || IsConsumingEnumerable(loop.Collection) || IsUnbounded(loop.Collection, types, depth: 0);
-        if (!unbounded || HasThrottleOrExit(loop.Body, types))
+        var loop = (ILoopOperation)context.Operation;
+        if (collection is null || HasThrottleOrExit(loop.Body, types))
         {
             return;
         }
@@ -163,13 +175,13 @@ public sealed partial class UnboundedFanOutAnalyzer : DiagnosticAnalyzer
                 return;
             }
 
-            context.ReportDiagnostic(Diagnostic.Create(Rule, call.Syntax.GetLocation(), Describe(loop.Collection)));
+            context.ReportDiagnostic(Diagnostic.Create(Rule, call.Syntax.GetLocation(), Describe(collection)));
             return;
         }
     }
 
     /// <summary>The task is discarded (<c>_ = ...</c>), added to a collection, or stored in an array element: it keeps running into the next iteration.</summary>
-    private static bool IsFannedOut(IInvocationOperation call, IForEachLoopOperation loop)
+    private static bool IsFannedOut(IInvocationOperation call, ILoopOperation loop)
     {
         IOperation value = call;
         for (var depth = 0; depth < 3; depth++)
@@ -212,6 +224,14 @@ public sealed partial class UnboundedFanOutAnalyzer : DiagnosticAnalyzer
 
         return false;
     }
+
+    /// <summary><c>items.Count</c>, <c>items.Length</c>, <c>items.Count()</c>: the collection counted.</summary>
+    private static IOperation? CountedCollection(IOperation bound) => bound.WalkDownConversions() switch
+    {
+        IPropertyReferenceOperation { Property.Name: "Count" or "Length", Instance: { } instance } => instance,
+        IInvocationOperation { TargetMethod.Name: "Count", Arguments.Length: 1 } count => count.Arguments[0].Value,
+        _ => null,
+    };
 
     private static bool IsConsumingEnumerable(IOperation collection)
         => collection.WalkDownConversions() is IInvocationOperation { TargetMethod.Name: "GetConsumingEnumerable" or "ReadAllAsync" };

@@ -114,6 +114,44 @@ public sealed class UnboundedFanOutTests
             """);
 
     [Fact]
+    public Task For_loop_over_the_count_of_a_parameter_is_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Collections.Generic;
+            using System.Threading.Tasks;
+
+            class Resizer
+            {
+                public Task ResizeAllAsync(IList<string> images)
+                {
+                    var tasks = new Task[images.Count];
+                    for (var i = 0; i < images.Count; i++)
+                    {
+                        var image = images[i];
+                        tasks[i] = {|#0:Task.Run(() => Resize(image))|};
+                    }
+
+                    return Task.WhenAll(tasks);
+                }
+
+                public Task ResizeFixedAsync(string[] images)
+                {
+                    var tasks = new Task[4];
+                    for (var i = 0; i < 4; i++)
+                    {
+                        var image = images[i];
+                        tasks[i] = Task.Run(() => Resize(image));
+                    }
+
+                    return Task.WhenAll(tasks);
+                }
+
+                private void Resize(string image) { }
+            }
+            """,
+            Verify.Diagnostic(UnboundedFanOutAnalyzer.Rule).WithLocation(0).WithArguments("images"));
+
+    [Fact]
     public Task Task_run_per_message_of_a_channel_is_reported()
         => Verify.VerifyAnalyzerAsync(
             """
