@@ -9,7 +9,8 @@ namespace ConcurrencyAnalyzers.Analysis;
 /// condition is not constant-true, or its body can break out, return, throw or jump out, observes a cancellation
 /// token, reads a stop flag (a mutable <c>bool</c> field, <c>Volatile.Read</c>, <c>Interlocked</c>), blocks on a
 /// queue that ends when completed (<c>ChannelReader</c>, <c>BlockingCollection.Take</c>), or blocks on a disposable
-/// resource whose disposal ends the wait (<c>Accept*</c>, <c>Receive*</c>, <c>Read*</c>). Precision first: anything
+/// resource whose disposal ends the wait (<c>Accept*</c>, <c>Receive*</c>, <c>Read*</c>), or sits in a <c>try</c> that
+/// catches a specific exception (the expected way out). Precision first: anything
 /// that might end the loop counts.
 /// </summary>
 internal static class LoopExits
@@ -80,7 +81,26 @@ internal static class LoopExits
                 return false;
             }
 
-            if (current is ITryOperation { Catches.Length: > 0 })
+            if (current is ITryOperation { Catches.Length: > 0 } tryOperation && CatchesSpecificException(tryOperation))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// A catch of a specific exception (<c>SocketException</c>, <c>ObjectDisposedException</c>, …) around the loop says
+    /// the author expects the loop to end that way; a catch-all that only logs does not.
+    /// </summary>
+    private static bool CatchesSpecificException(ITryOperation tryOperation)
+    {
+        foreach (var clause in tryOperation.Catches)
+        {
+            var type = clause.ExceptionType;
+            if (type is not null && type.SpecialType != SpecialType.System_Object &&
+                !(type.Name == "Exception" && type.ContainingNamespace?.ToDisplayString() == "System"))
             {
                 return true;
             }

@@ -289,6 +289,27 @@ public sealed class BackgroundLoopWithoutExitTests
             """);
 
     [Fact]
+    public Task Loop_inside_a_log_and_forget_catch_all_is_still_reported()
+        => VerifyNoFixAsync(
+            """
+            using System;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                void Start()
+                {
+                    Task.Run(async () =>
+                    {
+                        try { {|#0:while (true)|} { await Task.Delay(10); } }
+                        catch (Exception ex) { Console.WriteLine(ex); }
+                    });
+                }
+            }
+            """,
+            Verify.Diagnostic(BackgroundLoopWithoutExitAnalyzer.LoopRule).WithLocation(0).WithArguments("Task.Run"));
+
+    [Fact]
     public Task Loop_in_Main_is_allowed_by_default()
         => Verify.VerifyAnalyzerAsync(
             """
