@@ -29,13 +29,19 @@ public sealed class BadInputSweepTests
 
     public BadInputSweepTests(ITestOutputHelper output) => _output = output;
 
-    public static IReadOnlyList<CorpusSource> Corpus(out int generated)
+    /// <summary>
+    /// Tests and samples, then generated files until the sweep reaches <see cref="MinimumInputs"/> (at least 20).
+    /// When tests and samples alone exceed it, each source gets fewer mutations (never fewer than 100 cuts).
+    /// </summary>
+    public static IReadOnlyList<CorpusSource> Corpus(out int generated, out SweepInputs.Plan plan)
     {
+        const int MinimumGenerated = 20;
         var sources = new List<CorpusSource>();
         sources.AddRange(SourceCorpus.TestSources());
         sources.AddRange(SourceCorpus.SampleSources());
-        var missing = MinimumInputs - (sources.Count * SweepInputs.CountPerSource);
-        generated = Math.Max(20, (missing + SweepInputs.CountPerSource - 1) / SweepInputs.CountPerSource);
+        plan = SweepInputs.Plan.For(sources.Count + MinimumGenerated, MinimumInputs);
+        var missing = MinimumInputs - (sources.Count * plan.PerSource);
+        generated = Math.Max(MinimumGenerated, (missing + plan.PerSource - 1) / plan.PerSource);
         sources.AddRange(CorpusGenerator.Generate(Seeds.Base, generated));
         return sources;
     }
@@ -43,10 +49,10 @@ public sealed class BadInputSweepTests
     [Fact]
     public async Task No_analyzer_throws_on_bad_input()
     {
-        var corpus = Corpus(out var generated);
+        var corpus = Corpus(out var generated, out var plan);
         var filter = Environment.GetEnvironmentVariable("RELIABILITY_CASE");
         var inputs = corpus
-            .SelectMany(s => SweepInputs.For(s, Seeds.Base))
+            .SelectMany(s => SweepInputs.For(s, Seeds.Base, plan))
             .Where(i => string.IsNullOrEmpty(filter) || i.CaseId.Contains(filter, StringComparison.Ordinal))
             .ToList();
 
@@ -109,7 +115,7 @@ public sealed class BadInputSweepTests
         stopwatch.Stop();
         var summary =
             $"Bad-input sweep: {inputs.Count} inputs tried ({string.Join(", ", perKind.OrderBy(p => p.Key).Select(p => $"{p.Value} {p.Key.ToString().ToLowerInvariant()}"))}) " +
-            $"from {corpus.Count} sources ({corpus.Count - generated} from tests and samples, {generated} generated), " +
+            $"from {corpus.Count} sources ({corpus.Count - generated} from tests and samples, {generated} generated; per source {SweepInputs.CutsPerSource} cuts, {plan.Mutations} mutations, {SweepInputs.BaseEnvironmentInputs + (3 * plan.EnvironmentVariants)} environments), " +
             $"{runner.Analyzers.Length} analyzers/suppressors, seed {Seeds.Base}, {diagnosticsReported} CONC diagnostics, " +
             $"{stopwatch.Elapsed.TotalSeconds:0.0} s ({inputs.Count / Math.Max(stopwatch.Elapsed.TotalSeconds, 0.001):0} inputs/s), " +
             $"{failures.Count} inputs made an analyzer throw.";

@@ -32,8 +32,16 @@ public sealed record SweepInput(
 public static class SweepInputs
 {
     public const int CutsPerSource = 100;
+
+    /// <summary>Mutations per source while the corpus is small; fewer (down to <see cref="MinimumMutations"/>) when it is large.</summary>
     public const int MutationsPerSource = 40;
+    public const int MinimumMutations = 10;
+
+    /// <summary>Mutated copies also tried in other environments, while the corpus is small (down to 2 when large).</summary>
     public const int MutatedEnvironmentVariants = 10;
+
+    /// <summary>Environment inputs made from the unmutated source: three reference sets, C# 7.3, garbage options.</summary>
+    public const int BaseEnvironmentInputs = 5;
 
     /// <summary>Values written for every option key in the garbage-options inputs.</summary>
     private static readonly string[] GarbageValues =
@@ -44,7 +52,32 @@ public static class SweepInputs
 
     private static readonly ReferenceSet[] MissingReferenceSets = { ReferenceSet.NoChannels, ReferenceSet.NoTasks, ReferenceSet.None };
 
+    /// <summary>How many inputs each source gives: the full plan, or a thinner one when the corpus alone exceeds the target.</summary>
+    public sealed record Plan(int Mutations, int EnvironmentVariants)
+    {
+        public static Plan Full { get; } = new(MutationsPerSource, MutatedEnvironmentVariants);
+
+        public int PerSource => CutsPerSource + Mutations + BaseEnvironmentInputs + (3 * EnvironmentVariants);
+
+        /// <summary>The full plan while <paramref name="sources"/> x the full count stays under <paramref name="target"/>; else thinner (never fewer than 100 cuts).</summary>
+        public static Plan For(int sources, int target)
+        {
+            if (sources == 0 || sources * Full.PerSource <= target)
+            {
+                return Full;
+            }
+
+            var spare = Math.Max(0, (target / sources) - CutsPerSource - BaseEnvironmentInputs);
+            var variants = Math.Clamp(spare / 8, 2, MutatedEnvironmentVariants);
+            var mutations = Math.Clamp(spare - (3 * variants), MinimumMutations, MutationsPerSource);
+            return new Plan(mutations, variants);
+        }
+    }
+
     public static IEnumerable<SweepInput> For(CorpusSource source, int baseSeed)
+        => For(source, baseSeed, Plan.Full);
+
+    public static IEnumerable<SweepInput> For(CorpusSource source, int baseSeed, Plan plan)
     {
         var sourceSeed = Seeds.Combine(baseSeed, Seeds.Of(source.Id));
         var tree = CSharpSyntaxTree.ParseText(source.Text, AnalysisRunner.ParseOptions(LanguageVersion.Latest));
@@ -58,7 +91,7 @@ public static class SweepInputs
 
         // (b) token deletions and duplications
         var mutated = new List<(string Id, string Text)>();
-        for (var k = 0; k < MutationsPerSource; k++)
+        for (var k = 0; k < plan.Mutations; k++)
         {
             var seed = Seeds.Combine(sourceSeed, k);
             var (text, description) = Mutate(source.Text, tokens, new Random(seed));
@@ -77,17 +110,15 @@ public static class SweepInputs
         var garbage = GarbageValues[sourceSeed % GarbageValues.Length];
         yield return Make(source, $"{source.Id} | options='{garbage}'", InputKind.Environment, source.Text) with { GarbageOption = garbage };
 
-        for (var v = 0; v < MutatedEnvironmentVariants && v < mutated.Count; v++)
+        for (var v = 0; v < plan.EnvironmentVariants && v < mutated.Count; v++)
         {
-            var (id, text) = mutated[v * mutated.Count / MutatedEnvironmentVariants];
+            var (id, text) = mutated[v * mutated.Count / plan.EnvironmentVariants];
             yield return Make(source, id + " | refs=NoTasks", InputKind.Environment, text) with { References = ReferenceSet.NoTasks };
             yield return Make(source, id + " | refs=None", InputKind.Environment, text) with { References = ReferenceSet.None };
             var value = GarbageValues[(sourceSeed + v + 1) % GarbageValues.Length];
             yield return Make(source, id + $" | options='{value}'", InputKind.Environment, text) with { GarbageOption = value };
         }
     }
-
-    public static int CountPerSource => CutsPerSource + MutationsPerSource + MissingReferenceSets.Length + 2 + 3 * MutatedEnvironmentVariants;
 
     private static SweepInput Make(CorpusSource source, string id, InputKind kind, string text)
         => new(id, kind, text, ReferenceSet.Framework, LanguageVersion.Latest, source.ImplicitUsings, GarbageOption: null);
