@@ -56,13 +56,13 @@ public sealed class AsyncVoidCodeFix : CodeFixProvider
                     if (diagnostic.Properties.TryGetValue(AsyncVoidAnalyzer.StartNewFixProperty, out var fix) && fix == "TaskRun")
                     {
                         context.RegisterCodeFix(
-                            CodeAction.Create(TaskRunTitle, ct => UseTaskRunAsync(context.Document, invocation, ct), RuleIds.AsyncVoid + ".TaskRun"),
+                            CodeAction.Create(TaskRunTitle, ct => UseTaskRunAsync(context.Document, invocation, ct), RuleIds.AsyncVoid),
                             diagnostic);
                     }
                     else
                     {
                         context.RegisterCodeFix(
-                            CodeAction.Create(UnwrapTitle, ct => UnwrapAsync(context.Document, invocation, ct), RuleIds.AsyncVoid + ".Unwrap"),
+                            CodeAction.Create(UnwrapTitle, ct => UnwrapAsync(context.Document, invocation, ct), RuleIds.AsyncVoid),
                             diagnostic);
                     }
 
@@ -99,7 +99,7 @@ public sealed class AsyncVoidCodeFix : CodeFixProvider
         }
 
         context.RegisterCodeFix(
-            CodeAction.Create(ReturnTaskTitle, ct => ReturnTaskAsync(context.Document, declaration, returnType, ct), RuleIds.AsyncVoid + ".ReturnTask"),
+            CodeAction.Create(ReturnTaskTitle, ct => ReturnTaskAsync(context.Document, declaration, returnType, ct), RuleIds.AsyncVoid),
             diagnostic);
     }
 

@@ -55,17 +55,17 @@ public sealed class TasksNotJoinedCodeFix : CodeFixProvider
                         CodeAction.Create(
                             WhenAllTitle,
                             ct => InsertWhenAllAsync(context.Document, statement, tasks.Split(','), configureAwait, ct),
-                            RuleIds.TasksNotJoined + ".WhenAll"),
+                            RuleIds.TasksNotJoined),
                         diagnostic);
                     break;
                 case TasksNotJoinedAnalyzer.KindForEach when node.FirstAncestorOrSelf<ForEachStatementSyntax>() is { } forEach:
                     context.RegisterCodeFix(
-                        CodeAction.Create(ForEachTitle, ct => ReplaceForEachAsync(context.Document, forEach, configureAwait, ct), RuleIds.TasksNotJoined + ".ForEach"),
+                        CodeAction.Create(ForEachTitle, ct => ReplaceForEachAsync(context.Document, forEach, configureAwait, ct), RuleIds.TasksNotJoined),
                         diagnostic);
                     break;
                 case TasksNotJoinedAnalyzer.KindWhenAny when node.FirstAncestorOrSelf<AwaitExpressionSyntax>() is { } awaitExpression:
                     context.RegisterCodeFix(
-                        CodeAction.Create(WhenAnyTitle, ct => AwaitWinnerAsync(context.Document, awaitExpression, ct), RuleIds.TasksNotJoined + ".WhenAny"),
+                        CodeAction.Create(WhenAnyTitle, ct => AwaitWinnerAsync(context.Document, awaitExpression, ct), RuleIds.TasksNotJoined),
                         diagnostic);
                     break;
             }
