@@ -121,6 +121,8 @@ public sealed class UnstableLockTargetAnalyzer : DiagnosticAnalyzer
         var isStatic = context.ContainingSymbol.IsStatic;
         switch (value)
         {
+            case IInstanceReferenceOperation { ReferenceKind: InstanceReferenceKind.ContainingTypeInstance } when IsLockImplementation(value.Type):
+                return;
             case IInstanceReferenceOperation { ReferenceKind: InstanceReferenceKind.ContainingTypeInstance }:
                 Report("'this'", "any code holding a reference to this object can lock on it too", GateInstance);
                 return;
@@ -207,6 +209,10 @@ public sealed class UnstableLockTargetAnalyzer : DiagnosticAnalyzer
         return parent is ILockOperation ||
                parent is IArgumentOperation { Parent: IInvocationOperation { TargetMethod.ContainingType.Name: "Monitor" } };
     }
+
+    /// <summary>A type that is itself a lock (declares Enter and Exit, like a System.Threading.Lock polyfill): locking on this is its job.</summary>
+    private static bool IsLockImplementation(ITypeSymbol type)
+        => !type.GetMembers("Enter").IsEmpty && !type.GetMembers("Exit").IsEmpty;
 
     private static bool IsConstructorOf(ISymbol containing, IFieldSymbol field)
         => containing is IMethodSymbol { MethodKind: MethodKind.Constructor or MethodKind.StaticConstructor } constructor &&

@@ -257,6 +257,20 @@ public sealed class UnstableLockTargetTests
             """);
 
     [Fact]
+    public Task Lock_polyfill_locking_on_itself_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading;
+
+            class Lock
+            {
+                public void Enter() => Monitor.Enter(this);
+                public bool TryEnter() => Monitor.TryEnter(this);
+                public void Exit() => Monitor.Exit(this);
+            }
+            """);
+
+    [Fact]
     public Task Half_typed_code_does_not_crash()
         => new Verify.Test
         {
