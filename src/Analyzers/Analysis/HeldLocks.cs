@@ -117,7 +117,7 @@ internal static class HeldLocks
     private const int MaxVisitsPerBlock = 12;
 
     /// <summary>Analyzes <paramref name="graph"/> and every lambda / local function graph nested in it.</summary>
-    public static void AnalyzeAll(ControlFlowGraph graph, IMethodSymbol? function, KnownTypes types, HeldLockVisitor visitor, CancellationToken cancellationToken)
+    public static void AnalyzeAll(ControlFlowGraph graph, IMethodSymbol? function, KnownTypes types, HeldLockVisitor visitor, CancellationToken cancellationToken, bool visitWithoutLocks = true)
     {
         var pending = new Stack<(ControlFlowGraph Graph, IMethodSymbol? Function)>();
         pending.Push((graph, function));
@@ -125,7 +125,7 @@ internal static class HeldLocks
         {
             cancellationToken.ThrowIfCancellationRequested();
             var (current, symbol) = pending.Pop();
-            Analyze(current, symbol, types, visitor, cancellationToken);
+            Analyze(current, symbol, types, visitor, cancellationToken, visitWithoutLocks);
 
             foreach (var localFunction in current.LocalFunctions)
             {
@@ -149,11 +149,17 @@ internal static class HeldLocks
     }
 
     /// <summary>Analyzes one graph (not the nested ones). Returns false when it gave up (no visit made).</summary>
-    public static bool Analyze(ControlFlowGraph graph, IMethodSymbol? function, KnownTypes types, HeldLockVisitor visitor, CancellationToken cancellationToken)
+    /// <param name="visitWithoutLocks">When false, a graph with no lock API call is skipped (nothing is ever held there).</param>
+    public static bool Analyze(ControlFlowGraph graph, IMethodSymbol? function, KnownTypes types, HeldLockVisitor visitor, CancellationToken cancellationToken, bool visitWithoutLocks = true)
     {
         var analysis = new Analysis(graph, types);
         if (!analysis.Prepare())
         {
+            if (!visitWithoutLocks)
+            {
+                return true;
+            }
+
             // No lock API in this function: every operation runs with nothing held.
             foreach (var block in graph.Blocks)
             {

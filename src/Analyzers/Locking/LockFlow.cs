@@ -11,7 +11,7 @@ namespace ConcurrencyAnalyzers.Locking;
 /// <summary>Runs <see cref="HeldLocks"/> over the bodies of one operation block (and the lambdas / local functions in them).</summary>
 internal static class LockFlow
 {
-    public static void Run(OperationBlockAnalysisContext context, KnownTypes types, HeldLockVisitor visitor)
+    public static void Run(OperationBlockAnalysisContext context, KnownTypes types, HeldLockVisitor visitor, bool visitWithoutLocks = false)
     {
         var seen = new HashSet<IOperation>();
         foreach (var operationBlock in context.OperationBlocks)
@@ -37,7 +37,7 @@ internal static class LockFlow
                 continue;
             }
 
-            HeldLocks.AnalyzeAll(graph, context.OwningSymbol as IMethodSymbol, types, visitor, context.CancellationToken);
+            HeldLocks.AnalyzeAll(graph, context.OwningSymbol as IMethodSymbol, types, visitor, context.CancellationToken, visitWithoutLocks);
         }
     }
 

@@ -94,7 +94,9 @@ public sealed class SemaphoreSlimMisuseAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        if (call.Action == LockAction.TryAcquire && statement is not null)
+        // Only a semaphore used as a lock here (released in this method): a signal semaphore waited with a timeout polls.
+        if (call.Action == LockAction.TryAcquire && statement is not null && call.Key is { } timedKey &&
+            invocation.GetEnclosingFunction() is { } function && LockRegions.Releases(function, timedKey, types))
         {
             context.ReportDiagnostic(Diagnostic.Create(IgnoredResultRule, location, name));
             return;

@@ -79,6 +79,6 @@ public sealed class SyncBlockingInAsyncAnalyzer : DiagnosticAnalyzer
             {
                 context.ReportDiagnostic(Diagnostic.Create(Rule, location, description, replacement));
             }
-        });
+        }, visitWithoutLocks: true);
     }
 }

@@ -51,8 +51,8 @@ public sealed class UnstableLockTargetAnalyzer : DiagnosticAnalyzer
 
     private static void AnalyzeType(SymbolStartAnalysisContext context, KnownTypes types)
     {
-        var candidates = new ConcurrentBag<(IFieldSymbol Field, Location Location)>();
-        var reassigned = new ConcurrentDictionary<IFieldSymbol, bool>(SymbolEqualityComparer.Default);
+        var candidates = new ConcurrentBag<(IFieldSymbol Field, Location Location, ISymbol Method)>();
+        var reassigned = new ConcurrentDictionary<(IFieldSymbol, ISymbol), bool>();
 
         context.RegisterOperationAction(
             c =>
@@ -84,7 +84,7 @@ public sealed class UnstableLockTargetAnalyzer : DiagnosticAnalyzer
                 if (target is IFieldReferenceOperation fieldReference &&
                     !IsConstructorOf(c.ContainingSymbol, fieldReference.Field))
                 {
-                    reassigned.TryAdd(fieldReference.Field.OriginalDefinition, true);
+                    reassigned.TryAdd((fieldReference.Field.OriginalDefinition, c.ContainingSymbol), true);
                 }
             },
             OperationKind.SimpleAssignment,
@@ -92,9 +92,11 @@ public sealed class UnstableLockTargetAnalyzer : DiagnosticAnalyzer
 
         context.RegisterSymbolEndAction(c =>
         {
-            foreach (var (field, location) in candidates)
+            // Reported when a method that locks on the field also reassigns it (the lock object changes while in use);
+            // a one-time initialization method that never locks is not enough.
+            foreach (var (field, location, method) in candidates)
             {
-                if (reassigned.ContainsKey(field))
+                if (reassigned.ContainsKey((field, method)))
                 {
                     c.ReportDiagnostic(Diagnostic.Create(Rule, location, "'" + field.Name + "'", "it is reassigned outside the constructor, so threads can lock different objects"));
                 }
@@ -102,7 +104,7 @@ public sealed class UnstableLockTargetAnalyzer : DiagnosticAnalyzer
         });
     }
 
-    private static void Classify(OperationAnalysisContext context, IOperation target, ConcurrentBag<(IFieldSymbol, Location)> candidates)
+    private static void Classify(OperationAnalysisContext context, IOperation target, ConcurrentBag<(IFieldSymbol, Location, ISymbol)> candidates)
     {
         var value = target;
         while (value is IConversionOperation conversion)
@@ -121,6 +123,8 @@ public sealed class UnstableLockTargetAnalyzer : DiagnosticAnalyzer
         var isStatic = context.ContainingSymbol.IsStatic;
         switch (value)
         {
+            case IInstanceReferenceOperation { ReferenceKind: InstanceReferenceKind.ContainingTypeInstance } when IsLockImplementation(value.Type):
+                return;
             case IInstanceReferenceOperation { ReferenceKind: InstanceReferenceKind.ContainingTypeInstance }:
                 Report("'this'", "any code holding a reference to this object can lock on it too", GateInstance);
                 return;
@@ -152,7 +156,7 @@ public sealed class UnstableLockTargetAnalyzer : DiagnosticAnalyzer
 
             if (!field.IsReadOnly && !field.IsConst && SymbolEqualityComparer.Default.Equals(field.ContainingType.OriginalDefinition, context.ContainingSymbol.ContainingType?.OriginalDefinition))
             {
-                candidates.Add((field.OriginalDefinition, location));
+                candidates.Add((field.OriginalDefinition, location, context.ContainingSymbol));
             }
 
             return;
@@ -207,6 +211,10 @@ public sealed class UnstableLockTargetAnalyzer : DiagnosticAnalyzer
         return parent is ILockOperation ||
                parent is IArgumentOperation { Parent: IInvocationOperation { TargetMethod.ContainingType.Name: "Monitor" } };
     }
+
+    /// <summary>A type that is itself a lock (declares Enter and Exit, like a System.Threading.Lock polyfill): locking on this is its job.</summary>
+    private static bool IsLockImplementation(ITypeSymbol type)
+        => !type.GetMembers("Enter").IsEmpty && !type.GetMembers("Exit").IsEmpty;
 
     private static bool IsConstructorOf(ISymbol containing, IFieldSymbol field)
         => containing is IMethodSymbol { MethodKind: MethodKind.Constructor or MethodKind.StaticConstructor } constructor &&

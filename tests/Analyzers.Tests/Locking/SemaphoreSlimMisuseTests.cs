@@ -274,6 +274,30 @@ public sealed class SemaphoreSlimMisuseTests
             """);
 
     [Fact]
+    public Task Signal_semaphore_polled_with_a_timeout_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class Pump
+            {
+                private readonly SemaphoreSlim _signal = new SemaphoreSlim(0);
+                private bool _paused = true;
+
+                public async Task Run(CancellationToken ct)
+                {
+                    while (_paused)
+                    {
+                        await _signal.WaitAsync(1000, ct);
+                    }
+                }
+
+                public void Resume() { _paused = false; _signal.Release(); }
+            }
+            """);
+
+    [Fact]
     public Task Sync_Wait_in_sync_code_is_not_reported()
         => Verify.VerifyAnalyzerAsync(
             """

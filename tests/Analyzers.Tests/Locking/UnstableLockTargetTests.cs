@@ -181,8 +181,9 @@ public sealed class UnstableLockTargetTests
                 private int _n;
 
                 public Buffer() { _sync = new object(); }
-                public void Add() { lock ({|#0:_sync|}) { _n++; } }
-                public void Reset() { _sync = new object(); }
+                public void Add() { lock ({|#0:_sync|}) { _n++; _sync = new object(); } }
+                public void Initialize() { _sync = new object(); }
+                public void Read() { lock (_sync) { _n--; } }
             }
             """,
             Verify.Diagnostic(UnstableLockTargetAnalyzer.Rule).WithLocation(0).WithArguments("'_sync'", "it is reassigned outside the constructor, so threads can lock different objects"));
@@ -253,6 +254,20 @@ public sealed class UnstableLockTargetTests
                 private int _n;
                 public void A() { lock (Gate) { _n++; } }
                 public void B() { lock (SyncRoot) { _n++; } }
+            }
+            """);
+
+    [Fact]
+    public Task Lock_polyfill_locking_on_itself_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading;
+
+            class Lock
+            {
+                public void Enter() => Monitor.Enter(this);
+                public bool TryEnter() => Monitor.TryEnter(this);
+                public void Exit() => Monitor.Exit(this);
             }
             """);
 
