@@ -338,16 +338,45 @@ public sealed class TokenNotPassedAnalyzer : DiagnosticAnalyzer
         return false;
     }
 
-    /// <summary>The call's result flows into <c>WithCancellation(...)</c>.</summary>
+    /// <summary>
+    /// The call's result flows into <c>WithCancellation(...)</c> or <c>GetAsyncEnumerator(token)</c>; or it is
+    /// <c>Task.Run</c>/<c>StartNew</c> whose delegate already hands the token to the work it starts.
+    /// </summary>
     private static bool IsGivenTokenLater(IInvocationOperation invocation)
     {
         var parent = invocation.WalkUpConversions();
+        if (invocation.TargetMethod.Name is "Run" or "StartNew")
+        {
+            foreach (var argument in invocation.Arguments)
+            {
+                if (argument.Value.WalkDownConversions() is IDelegateCreationOperation { Target: IAnonymousFunctionOperation lambda } &&
+                    PassesTokenInside(lambda))
+                {
+                    return true;
+                }
+            }
+        }
+
         return parent switch
         {
-            IInvocationOperation { TargetMethod.Name: "WithCancellation" } => true,
+            IInvocationOperation { TargetMethod.Name: "WithCancellation" or "GetAsyncEnumerator", Arguments.Length: > 0 } => true,
             IArgumentOperation { Parent: IInvocationOperation { TargetMethod.Name: "WithCancellation" } } => true,
             _ => false,
         };
+    }
+
+    private static bool PassesTokenInside(IAnonymousFunctionOperation lambda)
+    {
+        foreach (var operation in lambda.Body.Descendants())
+        {
+            if (operation is IArgumentOperation { Value.Type.Name: "CancellationToken" } argument && argument.ArgumentKind == ArgumentKind.Explicit &&
+                argument.Value.WalkDownConversions() is IParameterReferenceOperation or ILocalReferenceOperation or IPropertyReferenceOperation { Property.IsStatic: false })
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static bool HasParamsExpansion(IInvocationOperation invocation)

@@ -478,6 +478,26 @@ public sealed class TokenNotPassedTests
             """);
 
     [Fact]
+    public Task Task_Run_whose_delegate_passes_the_token_and_GetAsyncEnumerator_with_token_are_fine()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Collections.Generic;
+            using System.Threading;
+            using System.Threading.Channels;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                Task LoopAsync(CancellationToken ct) => Task.Delay(1, ct);
+
+                void Start(CancellationToken cancellationToken) => _ = Task.Run(() => LoopAsync(cancellationToken));
+
+                IAsyncEnumerator<int> GetAsyncEnumerator(ChannelReader<int> reader, CancellationToken cancellationToken = default)
+                    => reader.ReadAllAsync().GetAsyncEnumerator(cancellationToken);
+            }
+            """);
+
+    [Fact]
     public Task Static_lambda_cannot_reach_the_token()
         => Verify.VerifyAnalyzerAsync(
             """
