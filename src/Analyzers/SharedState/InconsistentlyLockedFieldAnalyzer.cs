@@ -147,7 +147,7 @@ public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
 
             var context = ConcurrentContexts.FindEnclosing(reference, _types, _cache);
             var stopAt = context?.Function;
-            var locked = SharedStateFacts.IsProtected(reference, _types, stopAt);
+            var locked = SharedStateFacts.IsProtected(reference, _types, stopAt) || IsBeforeRelease(reference, stopAt);
             var gate = locked ? EnclosingLockGate(reference, stopAt) : null;
             _accesses.Enqueue(new Access(field, reference, KindOf(reference), locked, gate, method, context is not null));
         }
@@ -162,6 +162,42 @@ public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
 
             var context = ConcurrentContexts.FindEnclosing(call, _types, _cache);
             _calls.Enqueue((callee, context is null ? containingSymbol as IMethodSymbol : null, SharedStateFacts.IsProtected(call, _types, context?.Function)));
+        }
+
+        /// <summary>
+        /// A statement followed, in its block, by the release of a lock (<c>_owner = null; _semaphore.Release();</c>)
+        /// runs while that lock is still held: it was acquired by the caller or by an earlier method of the protocol.
+        /// </summary>
+        private bool IsBeforeRelease(IOperation operation, IOperation? stopAt)
+        {
+            var child = operation;
+            for (var parent = operation.Parent; parent is not null && !ReferenceEquals(parent, stopAt); child = parent, parent = parent.Parent)
+            {
+                if (parent is IAnonymousFunctionOperation or ILocalFunctionOperation)
+                {
+                    return false;
+                }
+
+                if (parent is IBlockOperation block)
+                {
+                    var after = false;
+                    foreach (var statement in block.Operations)
+                    {
+                        if (ReferenceEquals(statement, child))
+                        {
+                            after = true;
+                            continue;
+                        }
+
+                        if (after && LockRegions.ReleasesAnyLock(statement, _types))
+                        {
+                            return true;
+                        }
+                    }
+                }
+            }
+
+            return false;
         }
 
         /// <summary>
@@ -351,7 +387,7 @@ public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
         }
 
         /// <summary>
-        /// Private methods of the type called only while a lock is held (directly or from such methods), never used as a
+        /// Private and internal methods of the type called (in the type) only while a lock is held (directly or from such methods), never used as a
         /// method group, plus methods named <c>*Locked</c>, <c>*UnderLock</c>, <c>*NoLock</c>: their callers hold the lock.
         /// </summary>
         private HashSet<IMethodSymbol> LockHeldMethods()
@@ -372,7 +408,7 @@ public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
                 foreach (var group in calls.GroupBy(c => c.Callee, SymbolEqualityComparer.Default))
                 {
                     var callee = (IMethodSymbol)group.Key!;
-                    if (result.Contains(callee) || callee.DeclaredAccessibility != Accessibility.Private || _methodGroups.ContainsKey(callee))
+                    if (result.Contains(callee) || callee.DeclaredAccessibility is not (Accessibility.Private or Accessibility.Internal or Accessibility.ProtectedAndInternal) || _methodGroups.ContainsKey(callee))
                     {
                         continue;
                     }
