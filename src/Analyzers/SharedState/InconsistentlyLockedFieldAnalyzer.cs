@@ -212,7 +212,8 @@ public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
             }
 
             var parent = reference.WalkUpConversions();
-            return parent is IArgumentOperation { Parameter.RefKind: RefKind.None } ||
+            return (parent is IArgumentOperation { Parameter.RefKind: RefKind.None } argument &&
+                    !(argument.Parent is IInvocationOperation { TargetMethod.IsExtensionMethod: true } && argument.Parameter.Ordinal == 0)) ||
                    (parent is ILockOperation lockOperation && ReferenceEquals(lockOperation.LockedValue.WalkDownConversions(), reference));
         }
 

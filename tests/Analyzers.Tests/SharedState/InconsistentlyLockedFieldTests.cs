@@ -92,6 +92,8 @@ public sealed class InconsistentlyLockedFieldTests
                 }
 
                 int Get2(string key) => {|CONC303:_hits|}[key];
+
+                int Peek(string key) => {|CONC303:_hits|}.GetValueOrDefault(key);
             }
             """,
             Usings + """
@@ -126,6 +128,14 @@ public sealed class InconsistentlyLockedFieldTests
                     lock (_gate)
                     {
                         return _hits[key];
+                    }
+                }
+
+                int Peek(string key)
+                {
+                    lock (_gate)
+                    {
+                        return _hits.GetValueOrDefault(key);
                     }
                 }
             }
