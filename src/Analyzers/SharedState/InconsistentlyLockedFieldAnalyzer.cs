@@ -147,7 +147,7 @@ public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
 
             var context = ConcurrentContexts.FindEnclosing(reference, _types, _cache);
             var stopAt = context?.Function;
-            var locked = SharedStateFacts.IsProtected(reference, _types, stopAt);
+            var locked = SharedStateFacts.IsProtected(reference, _types, stopAt) || IsBeforeRelease(reference, stopAt);
             var gate = locked ? EnclosingLockGate(reference, stopAt) : null;
             _accesses.Enqueue(new Access(field, reference, KindOf(reference), locked, gate, method, context is not null));
         }
@@ -165,6 +165,42 @@ public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
         }
 
         /// <summary>
+        /// A statement followed, in its block, by the release of a lock (<c>_owner = null; _semaphore.Release();</c>)
+        /// runs while that lock is still held: it was acquired by the caller or by an earlier method of the protocol.
+        /// </summary>
+        private bool IsBeforeRelease(IOperation operation, IOperation? stopAt)
+        {
+            var child = operation;
+            for (var parent = operation.Parent; parent is not null && !ReferenceEquals(parent, stopAt); child = parent, parent = parent.Parent)
+            {
+                if (parent is IAnonymousFunctionOperation or ILocalFunctionOperation)
+                {
+                    return false;
+                }
+
+                if (parent is IBlockOperation block)
+                {
+                    var after = false;
+                    foreach (var statement in block.Operations)
+                    {
+                        if (ReferenceEquals(statement, child))
+                        {
+                            after = true;
+                            continue;
+                        }
+
+                        if (after && LockRegions.ReleasesAnyLock(statement, _types))
+                        {
+                            return true;
+                        }
+                    }
+                }
+            }
+
+            return false;
+        }
+
+        /// <summary>
         /// The object in a reference-typed field is handed on, not used: <c>lock (_items)</c>, <c>Monitor.Exit(_items)</c>,
         /// <c>Drain(_items)</c>. Whoever receives it does (or does not) take the lock.
         /// </summary>
@@ -176,7 +212,8 @@ public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
             }
 
             var parent = reference.WalkUpConversions();
-            return parent is IArgumentOperation { Parameter.RefKind: RefKind.None } ||
+            return (parent is IArgumentOperation { Parameter.RefKind: RefKind.None } argument &&
+                    !(argument.Parent is IInvocationOperation { TargetMethod.IsExtensionMethod: true } && argument.Parameter.Ordinal == 0)) ||
                    (parent is ILockOperation lockOperation && ReferenceEquals(lockOperation.LockedValue.WalkDownConversions(), reference));
         }
 
@@ -351,7 +388,7 @@ public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
         }
 
         /// <summary>
-        /// Private methods of the type called only while a lock is held (directly or from such methods), never used as a
+        /// Private and internal methods of the type called (in the type) only while a lock is held (directly or from such methods), never used as a
         /// method group, plus methods named <c>*Locked</c>, <c>*UnderLock</c>, <c>*NoLock</c>: their callers hold the lock.
         /// </summary>
         private HashSet<IMethodSymbol> LockHeldMethods()
@@ -372,7 +409,7 @@ public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
                 foreach (var group in calls.GroupBy(c => c.Callee, SymbolEqualityComparer.Default))
                 {
                     var callee = (IMethodSymbol)group.Key!;
-                    if (result.Contains(callee) || callee.DeclaredAccessibility != Accessibility.Private || _methodGroups.ContainsKey(callee))
+                    if (result.Contains(callee) || callee.DeclaredAccessibility is not (Accessibility.Private or Accessibility.Internal or Accessibility.ProtectedAndInternal) || _methodGroups.ContainsKey(callee))
                     {
                         continue;
                     }

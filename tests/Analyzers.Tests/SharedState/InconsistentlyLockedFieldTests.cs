@@ -92,6 +92,8 @@ public sealed class InconsistentlyLockedFieldTests
                 }
 
                 int Get2(string key) => {|CONC303:_hits|}[key];
+
+                int Peek(string key) => {|CONC303:_hits|}.GetValueOrDefault(key);
             }
             """,
             Usings + """
@@ -126,6 +128,14 @@ public sealed class InconsistentlyLockedFieldTests
                     lock (_gate)
                     {
                         return _hits[key];
+                    }
+                }
+
+                int Peek(string key)
+                {
+                    lock (_gate)
+                    {
+                        return _hits.GetValueOrDefault(key);
                     }
                 }
             }
@@ -374,6 +384,38 @@ public sealed class InconsistentlyLockedFieldTests
                     {
                         lock (queue) { return queue.TryDequeue(out m); }
                     }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Writes_before_a_release_and_internal_helpers_called_under_the_lock_are_not_reported()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Semaphore
+            {
+                private readonly SemaphoreSlim _semaphore = new SemaphoreSlim(1, 1);
+                private readonly object _gate = new object();
+                private readonly SortedSet<int> _due = new SortedSet<int>();
+                private Guid? _owner;
+
+                public async Task AcquireAsync(Guid id)
+                {
+                    await _semaphore.WaitAsync();
+                    _owner = id;
+                }
+
+                public void Release()
+                {
+                    _owner = null;
+                    _semaphore.Release();
+                }
+
+                public void Complete(int id) { lock (_gate) { _due.Add(id); SetState(id); } }
+
+                /// <remarks>Call while holding the lock.</remarks>
+                internal void SetState(int id)
+                {
+                    _due.Remove(id);
                 }
             }
             """);
