@@ -1,31 +1,17 @@
 #!/usr/bin/env bash
 # End to end: each ConcurrencyAnalysisMode preset, set in a fresh project that uses the packed package, changes the
 # reported set as docs/configuration.md says. Exits non-zero on the first failed check.
-# Usage: tests/EndToEnd/presets.sh [folder with ConcurrencyAnalyzers.*.nupkg]  (packs one when not given)
-set -euo pipefail
-repo=$(cd "$(dirname "$0")/../.." && pwd)
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 NUGET_PACKAGES="$work/packages"
-
-feed=${1:-}
-if [ -z "$feed" ]; then
-  feed="$work/feed"
-  dotnet pack "$repo/src/Package" -c Release -o "$feed" -v:q -nologo >/dev/null
-fi
-version=$(ls "$feed"/ConcurrencyAnalyzers.*.nupkg | head -1 | sed -E 's/.*ConcurrencyAnalyzers\.(.*)\.nupkg/\1/')
+# Uses the package .ci/run packed (CONC_E2E_FEED), else packs one. Prints one "e2e-check:" line per check.
+source "$(dirname "$0")/common.bash"
+e2e_pack
+repo=$e2e_repo
+work=$e2e_work
+feed=$e2e_feed
+version=$e2e_version
 
 has_rule() { grep -qE "^$1 " "$repo/src/Analyzers/AnalyzerReleases.Unshipped.md" "$repo/src/Analyzers/AnalyzerReleases.Shipped.md"; }
 
-mkdir -p "$work/app"
-cat > "$work/app/nuget.config" <<XML
-<?xml version="1.0" encoding="utf-8"?>
-<configuration>
-  <packageSources>
-    <add key="local" value="$feed" />
-  </packageSources>
-</configuration>
-XML
+e2e_project "$work/app"
 cat > "$work/app/App.csproj" <<XML
 <Project Sdk="Microsoft.NET.Sdk">
   <PropertyGroup>
@@ -60,24 +46,26 @@ CS
 
 build() { # $1 = mode; prints the CONC IDs reported
   rm -rf "$work/app/bin" "$work/app/obj"
-  dotnet build "$work/app/App.csproj" -p:ConcurrencyAnalysisMode="$1" --configfile "$work/app/nuget.config" -nologo 2>&1 |
+  dotnet build "$work/app/App.csproj" -p:ConcurrencyAnalysisMode="$1" -nologo --disable-build-servers 2>&1 |
     grep -oE '(warning|info|error) CONC[0-9]+' | sort -u || true
 }
 
 failed=0
 expect() { # $1 = mode, $2 = "present"/"absent", $3 = pattern
   local out=$4
-  if [ "$2" = present ] && ! grep -q "$3" <<<"$out"; then echo "FAIL [$1]: expected '$3'"; failed=1;
-  elif [ "$2" = absent ] && grep -q "$3" <<<"$out"; then echo "FAIL [$1]: did not expect '$3'"; failed=1;
-  else echo "ok   [$1]: $2 '$3'"; fi
+  if [ "$2" = present ] && ! grep -q "$3" <<<"$out"; then echo "e2e-check: FAIL preset $1: expected '$3'"; failed=1;
+  elif [ "$2" = absent ] && grep -q "$3" <<<"$out"; then echo "e2e-check: FAIL preset $1: did not expect '$3'"; failed=1;
+  else echo "e2e-check: PASS preset $1: $2 '$3'"; fi
 }
 
 out=$(build Default)
 expect Default present "warning CONC103" "$out"
+has_rule CONC106 && expect Default absent "warning CONC106" "$out"   # Info: not a build warning
 has_rule CONC406 && expect Default absent "CONC406" "$out"
 
 out=$(build Recommended)
 expect Recommended present "warning CONC103" "$out"
+has_rule CONC106 && expect Recommended present "warning CONC106" "$out"   # Info by default, raised
 has_rule CONC406 && expect Recommended absent "CONC406" "$out"
 
 out=$(build Strict)

@@ -117,6 +117,6 @@ public sealed class ChannelNotCompletedCodeFix : CodeFixProvider
         => SyntaxFactory.TryStatement(
                 SyntaxFactory.Block(statements),
                 default,
-                SyntaxFactory.FinallyClause(SyntaxFactory.Block(inFinally.WithoutLeadingTrivia())))
+                SyntaxFactory.FinallyClause(SyntaxFactory.Block(inFinally)))
             .WithAdditionalAnnotations(Formatter.Annotation);
 }

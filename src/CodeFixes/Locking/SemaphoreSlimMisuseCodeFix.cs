@@ -45,7 +45,7 @@ public sealed class SemaphoreSlimMisuseCodeFix : CodeFixProvider
             body.Statements.IndexOf(statement) == 0)
         {
             context.RegisterCodeFix(
-                CodeAction.Create(MoveTitle, ct => Task.FromResult(context.Document.WithSyntaxRoot(MoveBeforeTry(root, tryStatement, statement))), RuleIds.SemaphoreSlimMisuse + ".move"),
+                CodeAction.Create(MoveTitle, ct => Task.FromResult(context.Document.WithSyntaxRoot(MoveBeforeTry(root, tryStatement, statement))), RuleIds.SemaphoreSlimMisuse),
                 diagnostic);
         }
         else if (fix == SemaphoreSlimMisuseAnalyzer.FixWaitAsync && invocation.Expression is MemberAccessExpressionSyntax access &&
@@ -53,7 +53,7 @@ public sealed class SemaphoreSlimMisuseCodeFix : CodeFixProvider
         {
             diagnostic.Properties.TryGetValue(SemaphoreSlimMisuseAnalyzer.TokenProperty, out var token);
             context.RegisterCodeFix(
-                CodeAction.Create(AsyncTitle, ct => Task.FromResult(context.Document.WithSyntaxRoot(ToWaitAsync(root, statement, invocation, access, token))), RuleIds.SemaphoreSlimMisuse + ".async"),
+                CodeAction.Create(AsyncTitle, ct => Task.FromResult(context.Document.WithSyntaxRoot(ToWaitAsync(root, statement, invocation, access, token))), RuleIds.SemaphoreSlimMisuse),
                 diagnostic);
         }
     }

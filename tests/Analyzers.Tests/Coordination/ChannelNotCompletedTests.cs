@@ -80,6 +80,7 @@ public sealed class ChannelNotCompletedTests
                     {
                         for (var i = 0; i < 10; i++)
                             await channel.Writer.WriteAsync(await next(), ct);
+                        // all items written
                         {|#0:channel.Writer.Complete()|}; // done
                     });
 
@@ -104,6 +105,7 @@ public sealed class ChannelNotCompletedTests
                         }
                         finally
                         {
+                            // all items written
                             channel.Writer.TryComplete(); // done
                         }
                     });
