@@ -73,47 +73,31 @@ public sealed class AsyncMethodStartTests
         => Verify.Diagnostic(Probe.Rule).WithLocation(location).WithArguments(text);
 
     [DiagnosticAnalyzer(LanguageNames.CSharp)]
-    public sealed class Probe : DiagnosticAnalyzer
+    public sealed class Probe : InvocationProbe
     {
         public static readonly DiagnosticDescriptor Rule = new("PROBE4", "Probe", "{0}", "Test", DiagnosticSeverity.Warning, true);
 
-        public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics => ImmutableArray.Create(Rule);
+        protected override DiagnosticDescriptor Descriptor => Rule;
 
-        public override void Initialize(AnalysisContext context)
+        private protected override string? Describe(IInvocationOperation invocation, ISymbol containingSymbol, KnownTypes types)
         {
-            context.EnableConcurrentExecution();
-            context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
-            context.RegisterCompilationStartAction(start =>
+            if (invocation.TargetMethod.Name.StartsWith("Work", System.StringComparison.Ordinal))
             {
-                var types = new KnownTypes(start.Compilation);
-                start.RegisterOperationAction(
-                    c =>
-                    {
-                        var invocation = (IInvocationOperation)c.Operation;
-                        string text;
-                        if (invocation.TargetMethod.Name.StartsWith("Work", System.StringComparison.Ordinal))
-                        {
-                            text = ConcurrentContexts.ClassifyAsyncMethodCall(invocation, types)?.ToString() ?? "None";
-                        }
-                        else if (invocation.TargetMethod.Name == "Here")
-                        {
-                            var root = (IOperation)invocation;
-                            while (root.Parent is not null)
-                            {
-                                root = root.Parent;
-                            }
+                return ConcurrentContexts.ClassifyAsyncMethodCall(invocation, types)?.ToString() ?? "None";
+            }
 
-                            text = ConcurrentContexts.IsAfterFirstAwait(invocation, root).ToString();
-                        }
-                        else
-                        {
-                            return;
-                        }
+            if (invocation.TargetMethod.Name != "Here")
+            {
+                return null;
+            }
 
-                        c.ReportDiagnostic(Diagnostic.Create(Rule, invocation.Syntax.GetLocation(), text));
-                    },
-                    OperationKind.Invocation);
-            });
+            var root = (IOperation)invocation;
+            while (root.Parent is not null)
+            {
+                root = root.Parent;
+            }
+
+            return ConcurrentContexts.IsAfterFirstAwait(invocation, root).ToString();
         }
     }
 }

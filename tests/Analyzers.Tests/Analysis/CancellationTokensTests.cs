@@ -16,45 +16,33 @@ public sealed class CancellationTokensTests
     /// <summary>Reports, at every call to a method named <c>Probe</c>, the innermost token's text and whether the
     /// enclosing loop (if any) observes a token.</summary>
     [DiagnosticAnalyzer(LanguageNames.CSharp)]
-    public sealed class ProbeAnalyzer : DiagnosticAnalyzer
+    public sealed class ProbeAnalyzer : InvocationProbe
     {
         public static readonly DiagnosticDescriptor Rule = new("TOKENPROBE", "Probe", "{0}", "Test", DiagnosticSeverity.Warning, true);
 
-        public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics => ImmutableArray.Create(Rule);
+        protected override DiagnosticDescriptor Descriptor => Rule;
 
-        public override void Initialize(AnalysisContext context)
+        private protected override string? Describe(IInvocationOperation invocation, ISymbol containingSymbol, KnownTypes types)
         {
-            context.EnableConcurrentExecution();
-            context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
-            context.RegisterCompilationStartAction(start =>
+            if (invocation.TargetMethod.Name != "Probe")
             {
-                var types = new KnownTypes(start.Compilation);
-                start.RegisterOperationAction(
-                    c =>
-                    {
-                        var invocation = (IInvocationOperation)c.Operation;
-                        if (invocation.TargetMethod.Name != "Probe")
-                        {
-                            return;
-                        }
+                return null;
+            }
 
-                        var token = CancellationTokens.FindInnermostToken(invocation, c.ContainingSymbol, types);
-                        var text = token is null ? "none" : token.ExpressionText + ":" + token.Kind;
-                        IOperation? loop = invocation;
-                        while (loop is not null and not ILoopOperation)
-                        {
-                            loop = loop.Parent;
-                        }
+            var token = CancellationTokens.FindInnermostToken(invocation, containingSymbol, types);
+            var text = token is null ? "none" : token.ExpressionText + ":" + token.Kind;
+            IOperation? loop = invocation;
+            while (loop is not null and not ILoopOperation)
+            {
+                loop = loop.Parent;
+            }
 
-                        if (loop is not null)
-                        {
-                            text += CancellationTokens.ObservesToken(loop, types) ? ":observed" : ":unobserved";
-                        }
+            if (loop is not null)
+            {
+                text += CancellationTokens.ObservesToken(loop, types) ? ":observed" : ":unobserved";
+            }
 
-                        c.ReportDiagnostic(Diagnostic.Create(Rule, invocation.Syntax.GetLocation(), text));
-                    },
-                    OperationKind.Invocation);
-            });
+            return text;
         }
     }
 

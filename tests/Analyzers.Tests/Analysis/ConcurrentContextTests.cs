@@ -211,36 +211,23 @@ public sealed class ConcurrentContextTests
         => Verify.Diagnostic(Probe.Rule).WithLocation(location).WithArguments(context);
 
     [DiagnosticAnalyzer(LanguageNames.CSharp)]
-    public sealed class Probe : DiagnosticAnalyzer
+    public sealed class Probe : InvocationProbe
     {
         public static readonly DiagnosticDescriptor Rule = new("PROBECTX", "Probe", "{0}", "Test", DiagnosticSeverity.Warning, true);
 
-        public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics => ImmutableArray.Create(Rule);
+        protected override DiagnosticDescriptor Descriptor => Rule;
 
-        public override void Initialize(AnalysisContext context)
+        private protected override string? Describe(IInvocationOperation invocation, ISymbol containingSymbol, KnownTypes types)
         {
-            context.EnableConcurrentExecution();
-            context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
-            context.RegisterCompilationStartAction(start =>
+            if (invocation.TargetMethod.Name != "Here")
             {
-                var types = new KnownTypes(start.Compilation);
-                start.RegisterOperationAction(
-                    c =>
-                    {
-                        var invocation = (IInvocationOperation)c.Operation;
-                        if (invocation.TargetMethod.Name != "Here")
-                        {
-                            return;
-                        }
+                return null;
+            }
 
-                        var found = ConcurrentContexts.FindEnclosing(invocation, types);
-                        var text = found is null
-                            ? "Inline"
-                            : $"{found.Kind}|{found.Spawner}|{(!found.OnlyAfterFirstAwait || ConcurrentContexts.IsAfterFirstAwait(invocation, found.Function))}";
-                        c.ReportDiagnostic(Diagnostic.Create(Rule, invocation.Syntax.GetLocation(), text));
-                    },
-                    OperationKind.Invocation);
-            });
+            var found = ConcurrentContexts.FindEnclosing(invocation, types);
+            return found is null
+                ? "Inline"
+                : $"{found.Kind}|{found.Spawner}|{(!found.OnlyAfterFirstAwait || ConcurrentContexts.IsAfterFirstAwait(invocation, found.Function))}";
         }
     }
 }

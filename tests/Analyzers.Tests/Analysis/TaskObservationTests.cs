@@ -65,26 +65,13 @@ public sealed class TaskObservationTests
         => Verify.Diagnostic(Probe.Rule).WithLocation(location).WithArguments(use.ToString());
 
     [DiagnosticAnalyzer(LanguageNames.CSharp)]
-    public sealed class Probe : DiagnosticAnalyzer
+    public sealed class Probe : InvocationProbe
     {
         public static readonly DiagnosticDescriptor Rule = new("PROBETASK", "Probe", "{0}", "Test", DiagnosticSeverity.Warning, true);
 
-        public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics => ImmutableArray.Create(Rule);
+        protected override DiagnosticDescriptor Descriptor => Rule;
 
-        public override void Initialize(AnalysisContext context)
-        {
-            context.EnableConcurrentExecution();
-            context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
-            context.RegisterOperationAction(
-                c =>
-                {
-                    var invocation = (IInvocationOperation)c.Operation;
-                    if (invocation.TargetMethod.Name == "Make")
-                    {
-                        c.ReportDiagnostic(Diagnostic.Create(Rule, invocation.Syntax.GetLocation(), TaskObservation.Classify(invocation).ToString()));
-                    }
-                },
-                OperationKind.Invocation);
-        }
+        private protected override string? Describe(IInvocationOperation invocation, ISymbol containingSymbol, KnownTypes types)
+            => invocation.TargetMethod.Name == "Make" ? TaskObservation.Classify(invocation).ToString() : null;
     }
 }
