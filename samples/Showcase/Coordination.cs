@@ -1,0 +1,30 @@
+// Coordination (CONC602-CONC607): producers can be stopped, channels follow their protocol, pooled resources go back once.
+
+using System.Threading.Channels;
+
+namespace Showcase.Coordination;
+
+public static class NumberSource
+{
+    public static ChannelReader<int> Start(int count)
+    {
+        var channel = Channel.CreateBounded<int>(1);
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                for (var i = 0; i < count; i++)
+                {
+                    // CONC602: once the caller stops reading, this write waits for room forever; nothing can cancel it.
+                    await channel.Writer.WriteAsync(i);
+                }
+            }
+            finally
+            {
+                channel.Writer.TryComplete();
+            }
+        });
+
+        return channel.Reader;
+    }
+}
