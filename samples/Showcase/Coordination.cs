@@ -28,3 +28,28 @@ public static class NumberSource
         return channel.Reader;
     }
 }
+
+public sealed class FeedMerger
+{
+    public async Task MergeAsync(IReadOnlyList<ChannelReader<string>> feeds, CancellationToken ct)
+    {
+        var merged = Channel.CreateUnbounded<string>();
+        var producers = feeds.Select(feed => Task.Run(async () =>
+        {
+            await foreach (var item in feed.ReadAllAsync(ct))
+            {
+                await merged.Writer.WriteAsync(item, ct);
+            }
+
+            // CONC603: every producer completes the shared writer; the second one to finish throws.
+            merged.Writer.Complete();
+        })).ToArray();
+
+        await foreach (var item in merged.Reader.ReadAllAsync(ct))
+        {
+            Console.WriteLine(item);
+        }
+
+        await Task.WhenAll(producers);
+    }
+}
