@@ -1,5 +1,6 @@
 // Coordination (CONC602-CONC607): producers can be stopped, channels follow their protocol, pooled resources go back once.
 
+using System.Buffers;
 using System.Threading.Channels;
 
 namespace Showcase.Coordination;
@@ -51,5 +52,23 @@ public sealed class FeedMerger
         }
 
         await Task.WhenAll(producers);
+    }
+}
+
+public static class Checksum
+{
+    public static async Task<int> ComputeAsync(Stream stream, int size, CancellationToken ct)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(size);
+        var read = await stream.ReadAsync(buffer.AsMemory(0, size), ct);
+        var sum = 0;
+        for (var i = 0; i < read; i++)
+        {
+            sum += buffer[i];
+        }
+
+        // CONC605: if ReadAsync throws, the buffer never goes back to the pool; return it in a finally.
+        ArrayPool<byte>.Shared.Return(buffer);
+        return sum;
     }
 }
