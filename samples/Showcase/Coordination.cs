@@ -1,0 +1,74 @@
+// Coordination (CONC602-CONC607): producers can be stopped, channels follow their protocol, pooled resources go back once.
+
+using System.Buffers;
+using System.Threading.Channels;
+
+namespace Showcase.Coordination;
+
+public static class NumberSource
+{
+    public static ChannelReader<int> Start(int count)
+    {
+        var channel = Channel.CreateBounded<int>(1);
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                for (var i = 0; i < count; i++)
+                {
+                    // CONC602: once the caller stops reading, this write waits for room forever; nothing can cancel it.
+                    await channel.Writer.WriteAsync(i);
+                }
+            }
+            finally
+            {
+                channel.Writer.TryComplete();
+            }
+        });
+
+        return channel.Reader;
+    }
+}
+
+public sealed class FeedMerger
+{
+    public async Task MergeAsync(IReadOnlyList<ChannelReader<string>> feeds, CancellationToken ct)
+    {
+        var merged = Channel.CreateUnbounded<string>();
+        var producers = feeds.Select(feed => Task.Run(async () =>
+        {
+            await foreach (var item in feed.ReadAllAsync(ct))
+            {
+                await merged.Writer.WriteAsync(item, ct);
+            }
+
+            // CONC603: every producer completes the shared writer; the second one to finish throws.
+            merged.Writer.Complete();
+        })).ToArray();
+
+        await foreach (var item in merged.Reader.ReadAllAsync(ct))
+        {
+            Console.WriteLine(item);
+        }
+
+        await Task.WhenAll(producers);
+    }
+}
+
+public static class Checksum
+{
+    public static async Task<int> ComputeAsync(Stream stream, int size, CancellationToken ct)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(size);
+        var read = await stream.ReadAsync(buffer.AsMemory(0, size), ct);
+        var sum = 0;
+        for (var i = 0; i < read; i++)
+        {
+            sum += buffer[i];
+        }
+
+        // CONC605: if ReadAsync throws, the buffer never goes back to the pool; return it in a finally.
+        ArrayPool<byte>.Shared.Return(buffer);
+        return sum;
+    }
+}

@@ -1,0 +1,295 @@
+using System.Collections.Immutable;
+using ConcurrencyAnalyzers.Analysis;
+using ConcurrencyAnalyzers.Internals;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace ConcurrencyAnalyzers.Coordination;
+
+/// <summary>
+/// CONC603: channel / BlockingCollection protocol misuse: <c>Complete()</c> that can run twice (in a finally after
+/// the try already completed, right after another completion, or in each of several concurrent producers), a write
+/// after the writer was completed on the same path, and an ignored <c>TryWrite</c> on a bounded channel that waits
+/// when full (the item is silently dropped).
+/// </summary>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class ChannelProtocolMisuseAnalyzer : DiagnosticAnalyzer
+{
+    /// <summary>Diagnostic property: present (value <c>TryComplete</c>) when the fix renames <c>Complete</c>.</summary>
+    public const string FixProperty = "Fix";
+
+    private const string Title = "Channel or BlockingCollection protocol misuse";
+    private const string Description =
+        "Channels have a protocol: the owner completes the writer once, after the last write. Complete() throws when the " +
+        "writer is already completed (use TryComplete where several paths or producers may complete), writes after " +
+        "completion throw or are dropped, and TryWrite on a bounded channel returns false when it is full, dropping the item " +
+        "if the result is ignored (Go: close twice, send on a closed channel).";
+
+    internal static readonly DiagnosticDescriptor TwiceRule = RuleDescriptors.Create(
+        RuleIds.ChannelProtocolMisuse, Title,
+        "'{0}' can run after the writer was already completed ({1}) and then throws: use TryComplete",
+        DiagnosticSeverity.Warning, Description);
+
+    internal static readonly DiagnosticDescriptor WriteAfterCompleteRule = RuleDescriptors.Create(
+        RuleIds.ChannelProtocolMisuse, Title,
+        "'{0}' writes after '{1}' completed the writer on the same path; the write throws or is dropped",
+        DiagnosticSeverity.Warning, Description);
+
+    internal static readonly DiagnosticDescriptor TryWriteIgnoredRule = RuleDescriptors.Create(
+        RuleIds.ChannelProtocolMisuse, Title,
+        "The result of '{0}' is ignored; on this bounded channel it returns false when full and the item is silently dropped",
+        DiagnosticSeverity.Warning, Description);
+
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
+        ImmutableArray.Create(TwiceRule, WriteAfterCompleteRule, TryWriteIgnoredRule);
+
+    public override void Initialize(AnalysisContext context)
+    {
+        context.EnableConcurrentExecution();
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.RegisterCompilationStartAction(static start =>
+        {
+            var types = new KnownTypes(start.Compilation);
+            if (types.ChannelWriterOfT is null && types.BlockingCollectionOfT is null)
+            {
+                return;
+            }
+
+            start.RegisterOperationAction(c => Analyze(c, types), OperationKind.Invocation);
+        });
+    }
+
+    private static void Analyze(OperationAnalysisContext context, KnownTypes types)
+    {
+        var call = (IInvocationOperation)context.Operation;
+        var name = call.TargetMethod.Name;
+        var isWriter = call.TargetMethod.ContainingType.InheritsFromOrEquals(types.ChannelWriterOfT);
+        var isCollection = !isWriter && call.TargetMethod.ContainingType.Is(types.BlockingCollectionOfT);
+        if (!isWriter && !isCollection)
+        {
+            return;
+        }
+
+        var key = TargetKey(call.Instance);
+        if (key is null)
+        {
+            return;
+        }
+
+        if (isWriter && name == "Complete")
+        {
+            var earlier = FindEarlierCompletionInTry(call, key, types) ?? FindEarlierSiblingCompletion(call, key, types, includeTry: true);
+            if (earlier is not null)
+            {
+                Report(context, TwiceRule, call, true, call.Syntax.ToString(), earlier.Syntax.ToString());
+                return;
+            }
+
+            if (RunsOncePerProducer(call, key, types) is { } spawner)
+            {
+                Report(context, TwiceRule, call, true, call.Syntax.ToString(), "each of several producers run by " + spawner + " completes it");
+            }
+
+            return;
+        }
+
+        if ((isWriter && name is "WriteAsync" or "TryWrite" or "WaitToWriteAsync") || (isCollection && name is "Add" or "TryAdd"))
+        {
+            var completion = FindEarlierSiblingCompletion(call, key, types, includeTry: true);
+            if (completion is not null)
+            {
+                Report(context, WriteAfterCompleteRule, call, false, call.Syntax.ToString(), completion.Syntax.ToString());
+                return;
+            }
+
+            if (isWriter && name == "TryWrite" && call.Parent is IExpressionStatementOperation &&
+                ChannelProvenance.IsBlockingBounded(call.Instance, types))
+            {
+                Report(context, TryWriteIgnoredRule, call, false, call.Syntax.ToString(), string.Empty);
+            }
+        }
+    }
+
+    private static void Report(OperationAnalysisContext context, DiagnosticDescriptor rule, IInvocationOperation call, bool fixable, string arg0, string arg1)
+    {
+        var properties = fixable
+            ? ImmutableDictionary<string, string?>.Empty.Add(FixProperty, "TryComplete")
+            : ImmutableDictionary<string, string?>.Empty;
+        context.ReportDiagnostic(Diagnostic.Create(rule, call.Syntax.GetLocation(), properties, arg0, arg1));
+    }
+
+    /// <summary>The writer's identity: the channel of <c>x.Writer</c>, or the writer/collection variable itself.</summary>
+    private static ISymbol? TargetKey(IOperation? instance)
+    {
+        var value = instance?.WalkDownConversions();
+        if (value is IPropertyReferenceOperation { Property.Name: "Writer", Instance: { } channel })
+        {
+            value = channel.WalkDownConversions();
+        }
+
+        return value switch
+        {
+            ILocalReferenceOperation local => local.Local,
+            IParameterReferenceOperation parameter => parameter.Parameter,
+            IFieldReferenceOperation { Instance: null or IInstanceReferenceOperation } field => field.Field,
+            _ => null,
+        };
+    }
+
+    private static bool IsCompletionOf(IOperation? operation, ISymbol key, KnownTypes types, bool includeTry)
+    {
+        if (operation is not IExpressionStatementOperation { Operation: IInvocationOperation call } ||
+            !SymbolEqualityComparer.Default.Equals(TargetKey(call.Instance), key))
+        {
+            return false;
+        }
+
+        var type = call.TargetMethod.ContainingType;
+        return type.InheritsFromOrEquals(types.ChannelWriterOfT)
+            ? call.TargetMethod.Name == "Complete" || (includeTry && call.TargetMethod.Name == "TryComplete")
+            : includeTry && type.Is(types.BlockingCollectionOfT) && call.TargetMethod.Name == "CompleteAdding";
+    }
+
+    /// <summary>
+    /// <c>try { …; w.Complete(); } finally { w.Complete(); }</c> (or a catch that completes, then the finally again):
+    /// the finally's completion runs after one that already happened.
+    /// </summary>
+    private static IOperation? FindEarlierCompletionInTry(IInvocationOperation call, ISymbol key, KnownTypes types)
+    {
+        if (call.Parent is not IExpressionStatementOperation)
+        {
+            return null;
+        }
+
+        var function = call.GetEnclosingFunction();
+        for (var current = call.Parent; current is not null && current != function; current = current.Parent)
+        {
+            if (current is IBlockOperation { Parent: ITryOperation tryOperation } block && tryOperation.Finally == block)
+            {
+                foreach (var statement in Statements(tryOperation.Body))
+                {
+                    if (IsCompletionOf(statement, key, types, includeTry: true))
+                    {
+                        return ((IExpressionStatementOperation)statement).Operation;
+                    }
+                }
+
+                foreach (var handler in tryOperation.Catches)
+                {
+                    foreach (var statement in Statements(handler.Handler))
+                    {
+                        if (IsCompletionOf(statement, key, types, includeTry: true))
+                        {
+                            return ((IExpressionStatementOperation)statement).Operation;
+                        }
+                    }
+                }
+
+                return null;
+            }
+
+            if (current is IAnonymousFunctionOperation or ILocalFunctionOperation)
+            {
+                return null;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Direct statements of a block (not nested in conditionals, loops or lambdas).</summary>
+    private static ImmutableArray<IOperation> Statements(IBlockOperation? block)
+        => block?.Operations ?? ImmutableArray<IOperation>.Empty;
+
+    /// <summary>
+    /// A completion that is an earlier statement of a block enclosing <paramref name="call"/> in the same function, so
+    /// every path to the call passes it.
+    /// </summary>
+    private static IOperation? FindEarlierSiblingCompletion(IInvocationOperation call, ISymbol key, KnownTypes types, bool includeTry)
+    {
+        IOperation child = call;
+        for (var current = call.Parent; current is not null; child = current, current = current.Parent)
+        {
+            if (current is IAnonymousFunctionOperation or ILocalFunctionOperation or ILoopOperation ||
+                current is IBlockOperation { Parent: ITryOperation } or ICatchClauseOperation)
+            {
+                // Loops: an earlier statement of the body may belong to another iteration's path; try/catch: the
+                // completion may not have run. Stop there.
+                if (current is not IBlockOperation block || block.Parent is not ITryOperation { Body: var body } || body != block)
+                {
+                    return null;
+                }
+            }
+
+            if (current is IBlockOperation siblings)
+            {
+                foreach (var statement in siblings.Operations)
+                {
+                    if (statement == child)
+                    {
+                        break;
+                    }
+
+                    if (IsCompletionOf(statement, key, types, includeTry))
+                    {
+                        return ((IExpressionStatementOperation)statement).Operation;
+                    }
+                }
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// The spawner when <paramref name="call"/> runs in a function started several times concurrently (Parallel.*,
+    /// PLINQ, async lambdas into WhenAll, Task.Run in a loop or a Select) and the writer is shared (declared outside).
+    /// </summary>
+    private static string? RunsOncePerProducer(IInvocationOperation call, ISymbol key, KnownTypes types)
+    {
+        var context = ConcurrentContexts.FindEnclosing(call, types);
+        if (context is null)
+        {
+            return null;
+        }
+
+        var several = context.Kind is SpawnKind.Parallel or SpawnKind.Plinq or SpawnKind.ConcurrentStart ||
+                      (context.IsDetached && StartedRepeatedly(context.Origin));
+        if (!several || context.Kind == SpawnKind.Parallel && context.Spawner == "Parallel.Invoke")
+        {
+            return null;
+        }
+
+        // A writer declared inside the function (or a parameter of it) is each producer's own.
+        var functionSpan = context.Function.Syntax.Span;
+        foreach (var location in key.Locations)
+        {
+            if (location.IsInSource && location.SourceTree == call.Syntax.SyntaxTree && functionSpan.Contains(location.SourceSpan))
+            {
+                return null;
+            }
+        }
+
+        return context.Spawner;
+    }
+
+    private static bool StartedRepeatedly(IOperation origin)
+    {
+        for (var current = origin.Parent; current is not null; current = current.Parent)
+        {
+            switch (current)
+            {
+                case ILoopOperation:
+                    return true;
+                case IAnonymousFunctionOperation lambda:
+                    return lambda.WalkUpConversions() is IDelegateCreationOperation creation &&
+                           creation.WalkUpConversions() is IArgumentOperation { Parent: IInvocationOperation { TargetMethod.Name: "Select" } };
+                case ILocalFunctionOperation:
+                    return false;
+            }
+        }
+
+        return false;
+    }
+}

@@ -1,0 +1,396 @@
+using ConcurrencyAnalyzers.Coordination;
+using ConcurrencyAnalyzers.Tests.Verifiers;
+using Microsoft.CodeAnalysis.Testing;
+using Xunit;
+using Verify = ConcurrencyAnalyzers.Tests.Verifiers.CSharpCodeFixVerifier<
+    ConcurrencyAnalyzers.Coordination.ChannelProtocolMisuseAnalyzer,
+    ConcurrencyAnalyzers.CodeFixes.Coordination.ChannelProtocolMisuseCodeFix>;
+
+namespace ConcurrencyAnalyzers.Tests.Coordination;
+
+public sealed class ChannelProtocolMisuseTests
+{
+    private const string Usings = """
+        using System;
+        using System.Collections.Concurrent;
+        using System.Collections.Generic;
+        using System.Linq;
+        using System.Threading;
+        using System.Threading.Channels;
+        using System.Threading.Tasks;
+
+        """;
+
+    [Fact]
+    public Task Each_of_several_producers_completing_becomes_TryComplete()
+        => Verify.VerifyCodeFixAsync(Usings + """
+            class Merger
+            {
+                async Task MergeAsync(IEnumerable<ChannelReader<int>> feeds, CancellationToken ct)
+                {
+                    var channel = Channel.CreateUnbounded<int>();
+                    var producers = feeds.Select(feed => Task.Run(async () =>
+                    {
+                        await foreach (var e in feed.ReadAllAsync(ct))
+                            await channel.Writer.WriteAsync(e, ct);
+                        // done
+                        {|#0:channel.Writer.Complete()|};
+                    })).ToArray();
+                    await foreach (var e in channel.Reader.ReadAllAsync(ct)) Console.WriteLine(e);
+                    await Task.WhenAll(producers);
+                }
+            }
+            """,
+            new[] { Verify.Diagnostic(ChannelProtocolMisuseAnalyzer.TwiceRule).WithLocation(0).WithArguments("channel.Writer.Complete()", "each of several producers run by Task.Run completes it") },
+            Usings + """
+            class Merger
+            {
+                async Task MergeAsync(IEnumerable<ChannelReader<int>> feeds, CancellationToken ct)
+                {
+                    var channel = Channel.CreateUnbounded<int>();
+                    var producers = feeds.Select(feed => Task.Run(async () =>
+                    {
+                        await foreach (var e in feed.ReadAllAsync(ct))
+                            await channel.Writer.WriteAsync(e, ct);
+                        // done
+                        channel.Writer.TryComplete();
+                    })).ToArray();
+                    await foreach (var e in channel.Reader.ReadAllAsync(ct)) Console.WriteLine(e);
+                    await Task.WhenAll(producers);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Complete_in_try_and_finally_and_in_a_Parallel_body_are_fixed_together()
+        => Verify.VerifyCodeFixAsync(Usings + """
+            class Producer
+            {
+                private readonly Channel<int> _channel = Channel.CreateUnbounded<int>();
+
+                async Task RunAsync(int[] items, ChannelWriter<string> log)
+                {
+                    try
+                    {
+                        foreach (var i in items) await _channel.Writer.WriteAsync(i);
+                        _channel.Writer.Complete();
+                    }
+                    finally
+                    {
+                        {|#0:_channel.Writer.Complete()|}; // always
+                    }
+
+                    Parallel.ForEach(items, i =>
+                    {
+                        log.TryWrite(i.ToString());
+                        {|#1:log.Complete()|};
+                    });
+                }
+            }
+            """,
+            new[]
+            {
+                Verify.Diagnostic(ChannelProtocolMisuseAnalyzer.TwiceRule).WithLocation(0).WithArguments("_channel.Writer.Complete()", "_channel.Writer.Complete()"),
+                Verify.Diagnostic(ChannelProtocolMisuseAnalyzer.TwiceRule).WithLocation(1).WithArguments("log.Complete()", "each of several producers run by Parallel.ForEach completes it"),
+            },
+            Usings + """
+            class Producer
+            {
+                private readonly Channel<int> _channel = Channel.CreateUnbounded<int>();
+
+                async Task RunAsync(int[] items, ChannelWriter<string> log)
+                {
+                    try
+                    {
+                        foreach (var i in items) await _channel.Writer.WriteAsync(i);
+                        _channel.Writer.Complete();
+                    }
+                    finally
+                    {
+                        _channel.Writer.TryComplete(); // always
+                    }
+
+                    Parallel.ForEach(items, i =>
+                    {
+                        log.TryWrite(i.ToString());
+                        log.TryComplete();
+                    });
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Complete_after_a_catch_that_completed_is_reported()
+        => Verify.VerifyCodeFixAsync(Usings + """
+            class Producer
+            {
+                async Task RunAsync(ChannelWriter<int> writer, Func<Task<int>> next)
+                {
+                    try
+                    {
+                        await writer.WriteAsync(await next());
+                    }
+                    catch (Exception ex)
+                    {
+                        writer.Complete(ex);
+                    }
+                    finally
+                    {
+                        {|#0:writer.Complete()|};
+                    }
+                }
+            }
+            """,
+            new[] { Verify.Diagnostic(ChannelProtocolMisuseAnalyzer.TwiceRule).WithLocation(0).WithArguments("writer.Complete()", "writer.Complete(ex)") },
+            Usings + """
+            class Producer
+            {
+                async Task RunAsync(ChannelWriter<int> writer, Func<Task<int>> next)
+                {
+                    try
+                    {
+                        await writer.WriteAsync(await next());
+                    }
+                    catch (Exception ex)
+                    {
+                        writer.Complete(ex);
+                    }
+                    finally
+                    {
+                        writer.TryComplete();
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Write_after_completion_is_reported_without_a_fix()
+    {
+        var source = Usings + """
+            class Stage
+            {
+                async Task RunAsync(ChannelWriter<int> writer, BlockingCollection<int> queue)
+                {
+                    await writer.WriteAsync(1);
+                    writer.TryComplete();
+                    await {|#0:writer.WriteAsync(2)|};
+                    queue.CompleteAdding();
+                    {|#1:queue.Add(3)|};
+                }
+            }
+            """;
+        return Verify.VerifyCodeFixAsync(source,
+            new[]
+            {
+                Verify.Diagnostic(ChannelProtocolMisuseAnalyzer.WriteAfterCompleteRule).WithLocation(0).WithArguments("writer.WriteAsync(2)", "writer.TryComplete()"),
+                Verify.Diagnostic(ChannelProtocolMisuseAnalyzer.WriteAfterCompleteRule).WithLocation(1).WithArguments("queue.Add(3)", "queue.CompleteAdding()"),
+            },
+            source);
+    }
+
+    [Fact]
+    public Task Ignored_TryWrite_on_a_bounded_waiting_channel_is_reported()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Telemetry
+            {
+                private readonly Channel<string> _events = Channel.CreateBounded<string>(1000);
+
+                public void Record(string e) => {|#0:_events.Writer.TryWrite(e)|};
+
+                public void RecordTwice(string e)
+                {
+                    {|#1:_events.Writer.TryWrite(e)|};
+                }
+            }
+            """,
+            Verify.Diagnostic(ChannelProtocolMisuseAnalyzer.TryWriteIgnoredRule).WithLocation(0).WithArguments("_events.Writer.TryWrite(e)", ""),
+            Verify.Diagnostic(ChannelProtocolMisuseAnalyzer.TryWriteIgnoredRule).WithLocation(1).WithArguments("_events.Writer.TryWrite(e)", ""));
+
+    [Fact]
+    public Task TryComplete_from_both_catch_and_finally_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Producer
+            {
+                async Task RunAsync(ChannelWriter<int> writer, IAsyncEnumerable<int> source)
+                {
+                    try
+                    {
+                        await foreach (var i in source) await writer.WriteAsync(i);
+                        writer.TryComplete();
+                    }
+                    catch (Exception ex)
+                    {
+                        writer.TryComplete(ex);
+                        throw;
+                    }
+                    finally
+                    {
+                        writer.TryComplete();
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Completion_after_WhenAll_of_several_producers_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Merger
+            {
+                async Task MergeAsync(IEnumerable<ChannelReader<int>> feeds, CancellationToken ct)
+                {
+                    var channel = Channel.CreateUnbounded<int>();
+                    var producers = feeds.Select(feed => Task.Run(async () =>
+                    {
+                        await foreach (var e in feed.ReadAllAsync(ct))
+                            await channel.Writer.WriteAsync(e, ct);
+                    })).ToArray();
+                    try
+                    {
+                        await Task.WhenAll(producers);
+                        channel.Writer.Complete();
+                    }
+                    catch (Exception ex)
+                    {
+                        channel.Writer.Complete(ex);
+                        throw;
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Each_producer_completing_its_own_channel_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Fanout
+            {
+                void Run(IEnumerable<Channel<int>> channels, int[] items)
+                {
+                    Parallel.ForEach(channels, channel =>
+                    {
+                        foreach (var i in items) channel.Writer.TryWrite(i);
+                        channel.Writer.Complete();
+                    });
+                    var single = Channel.CreateUnbounded<int>();
+                    _ = Task.Run(() =>
+                    {
+                        foreach (var i in items) single.Writer.TryWrite(i);
+                        single.Writer.Complete();
+                    });
+                }
+            }
+            """);
+
+    [Fact]
+    public Task TryWrite_on_unbounded_or_drop_mode_channels_or_checked_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Telemetry
+            {
+                private readonly Channel<string> _unbounded = Channel.CreateUnbounded<string>();
+                private readonly Channel<string> _latest = Channel.CreateBounded<string>(new BoundedChannelOptions(10) { FullMode = BoundedChannelFullMode.DropOldest });
+                private readonly Channel<string> _bounded = Channel.CreateBounded<string>(10);
+
+                public void Record(string e)
+                {
+                    _unbounded.Writer.TryWrite(e);
+                    _latest.Writer.TryWrite(e);
+                    if (!_bounded.Writer.TryWrite(e)) throw new InvalidOperationException("full");
+                    _ = _bounded.Writer.TryWrite(e);
+                }
+
+                public async Task PumpAsync(string e, CancellationToken ct)
+                {
+                    while (await _bounded.Writer.WaitToWriteAsync(ct))
+                    {
+                        if (_bounded.Writer.TryWrite(e)) return;
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task CompleteAdding_in_finally_and_writes_before_completion_are_not_reported()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Producer
+            {
+                void Run(BlockingCollection<int> queue, ChannelWriter<int> writer, int[] items, bool stop)
+                {
+                    try
+                    {
+                        foreach (var i in items) queue.Add(i);
+                    }
+                    finally
+                    {
+                        queue.CompleteAdding();
+                    }
+
+                    if (stop)
+                    {
+                        writer.TryComplete();
+                        return;
+                    }
+
+                    writer.TryWrite(1);
+                    foreach (var i in items)
+                    {
+                        writer.TryWrite(i);
+                    }
+
+                    writer.Complete();
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Complete_then_return_in_a_branch_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Producer
+            {
+                async Task RunAsync(ChannelWriter<int> writer, Func<Task<int?>> next)
+                {
+                    while (true)
+                    {
+                        var item = await next();
+                        if (item is null)
+                        {
+                            writer.Complete();
+                            return;
+                        }
+
+                        await writer.WriteAsync(item.Value);
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Missing_channel_types_are_ignored()
+        => new Verify.Test
+        {
+            ReferenceAssemblies = TestReferences.NetStandard20,
+            TestCode = """
+                class Writer { public void Complete() { } public bool TryWrite(int i) => true; }
+                class Producer
+                {
+                    void Run(Writer w) { w.Complete(); w.Complete(); w.TryWrite(1); }
+                }
+                """,
+        }.RunAsync();
+
+    [Fact]
+    public Task Half_typed_code_does_not_throw()
+        => new Verify.Test
+        {
+            CompilerDiagnostics = CompilerDiagnostics.None,
+            TestCode = Usings + """
+                class Producer
+                {
+                    void Run(ChannelWriter<int> w)
+                    {
+                        w.Complete(;
+                        w.Complete(
+                        w.TryWrite(
+                    }
+                }
+                """,
+        }.RunAsync();
+}

@@ -1,0 +1,263 @@
+using ConcurrencyAnalyzers.Coordination;
+using ConcurrencyAnalyzers.Tests.Verifiers;
+using Microsoft.CodeAnalysis.Testing;
+using Xunit;
+using Verify = ConcurrencyAnalyzers.Tests.Verifiers.CSharpAnalyzerVerifier<
+    ConcurrencyAnalyzers.Coordination.PooledBufferReturnedUnsafelyAnalyzer>;
+
+namespace ConcurrencyAnalyzers.Tests.Coordination;
+
+public sealed class PooledBufferReturnedUnsafelyTests
+{
+    private const string Usings = """
+        using System;
+        using System.Buffers;
+        using System.IO;
+        using System.Threading;
+        using System.Threading.Tasks;
+
+        """;
+
+    [Fact]
+    public Task Return_outside_finally_after_an_await_is_reported()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Reader
+            {
+                async Task<int> ReadAsync(Stream stream, int size, CancellationToken ct)
+                {
+                    var buffer = ArrayPool<byte>.Shared.Rent(size);
+                    var n = await stream.ReadAsync(buffer.AsMemory(0, size), ct);
+                    var sum = 0;
+                    for (var i = 0; i < n; i++) sum += buffer[i];
+                    {|#0:ArrayPool<byte>.Shared.Return(buffer)|};
+                    return sum;
+                }
+            }
+            """,
+            Verify.Diagnostic(PooledBufferReturnedUnsafelyAnalyzer.NotInFinallyRule).WithLocation(0).WithArguments("buffer"));
+
+    [Fact]
+    public Task Use_after_return_is_reported()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Parser
+            {
+                int Parse(Stream stream, int size)
+                {
+                    byte[] buffer = ArrayPool<byte>.Shared.Rent(size);
+                    int n;
+                    try
+                    {
+                        n = stream.Read(buffer, 0, size);
+                    }
+                    finally
+                    {
+                        ArrayPool<byte>.Shared.Return(buffer);
+                    }
+
+                    return Sum({|#0:buffer|}, n);
+                }
+
+                static int Sum(byte[] data, int n) => n;
+            }
+            """,
+            Verify.Diagnostic(PooledBufferReturnedUnsafelyAnalyzer.UseAfterReturnRule).WithLocation(0).WithArguments("buffer"));
+
+    [Fact]
+    public Task Use_after_return_in_straight_line_code_is_reported()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Parser
+            {
+                int Parse(int size)
+                {
+                    var pool = ArrayPool<char>.Shared;
+                    var chars = pool.Rent(size);
+                    chars[0] = 'a';
+                    pool.Return(chars);
+                    return {|#0:chars|}[0];
+                }
+            }
+            """,
+            Verify.Diagnostic(PooledBufferReturnedUnsafelyAnalyzer.UseAfterReturnRule).WithLocation(0).WithArguments("chars"));
+
+    [Fact]
+    public Task Returned_twice_is_reported()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Encoder
+            {
+                void Encode(Stream output, int size)
+                {
+                    var buffer = ArrayPool<byte>.Shared.Rent(size);
+                    try
+                    {
+                        output.Write(buffer, 0, size);
+                        ArrayPool<byte>.Shared.Return(buffer);
+                    }
+                    finally
+                    {
+                        {|#0:ArrayPool<byte>.Shared.Return(buffer)|};
+                    }
+                }
+            }
+            """,
+            Verify.Diagnostic(PooledBufferReturnedUnsafelyAnalyzer.ReturnedTwiceRule).WithLocation(0).WithArguments("buffer"));
+
+    [Fact]
+    public Task Two_returns_in_sequence_are_reported()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Encoder
+            {
+                void Encode(int size)
+                {
+                    var buffer = ArrayPool<byte>.Shared.Rent(size);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    {|#0:ArrayPool<byte>.Shared.Return(buffer)|};
+                }
+            }
+            """,
+            Verify.Diagnostic(PooledBufferReturnedUnsafelyAnalyzer.ReturnedTwiceRule).WithLocation(0).WithArguments("buffer"));
+
+    [Fact]
+    public Task Return_in_finally_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Reader
+            {
+                async Task<int> ReadAsync(Stream stream, int size, CancellationToken ct)
+                {
+                    var buffer = ArrayPool<byte>.Shared.Rent(size);
+                    try
+                    {
+                        var n = await stream.ReadAsync(new Memory<byte>(buffer, 0, size), ct);
+                        return new Span<byte>(buffer, 0, n).IndexOf((byte)0);
+                    }
+                    finally
+                    {
+                        ArrayPool<byte>.Shared.Return(buffer, clearArray: true);
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Buffer_that_leaves_the_method_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            sealed class Lease : IDisposable
+            {
+                private byte[] _buffer;
+                public Lease(byte[] buffer) { _buffer = buffer; }
+                public void Dispose() => ArrayPool<byte>.Shared.Return(_buffer);
+            }
+
+            class Owner
+            {
+                private byte[] _scratch = Array.Empty<byte>();
+
+                Lease Create(int size)
+                {
+                    var buffer = ArrayPool<byte>.Shared.Rent(size);
+                    return new Lease(buffer);
+                }
+
+                void Grow(int size, Stream s)
+                {
+                    var bigger = ArrayPool<byte>.Shared.Rent(size);
+                    s.Flush();
+                    ArrayPool<byte>.Shared.Return(_scratch);
+                    _scratch = bigger;
+                }
+
+                byte[] Take(int size) => ArrayPool<byte>.Shared.Rent(size);
+            }
+            """);
+
+    [Fact]
+    public Task Return_with_nothing_that_can_throw_in_between_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Small
+            {
+                int Count(int size)
+                {
+                    var buffer = ArrayPool<int>.Shared.Rent(size);
+                    var length = buffer.Length;
+                    ArrayPool<int>.Shared.Return(buffer);
+                    return length;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Returns_on_separate_branches_or_in_a_catch_are_not_reported()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Branches
+            {
+                int Run(Stream s, int size, bool fast)
+                {
+                    var buffer = ArrayPool<byte>.Shared.Rent(size);
+                    try
+                    {
+                        s.Read(buffer, 0, size);
+                    }
+                    catch
+                    {
+                        ArrayPool<byte>.Shared.Return(buffer);
+                        throw;
+                    }
+
+                    if (fast)
+                    {
+                        ArrayPool<byte>.Shared.Return(buffer);
+                        return 0;
+                    }
+
+                    var first = buffer[0];
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    return first;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Buffer_captured_by_a_lambda_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Captured
+            {
+                async Task RunAsync(int size)
+                {
+                    var buffer = ArrayPool<byte>.Shared.Rent(size);
+                    await Task.Run(() => buffer[0] = 1);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Buffer_nulled_after_return_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Nulled
+            {
+                void Run(Stream s, int size)
+                {
+                    byte[]? buffer = ArrayPool<byte>.Shared.Rent(size);
+                    try { s.Write(buffer, 0, size); }
+                    finally { ArrayPool<byte>.Shared.Return(buffer); buffer = null; }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Half_typed_code_does_not_throw()
+        => new Verify.Test
+        {
+            CompilerDiagnostics = CompilerDiagnostics.None,
+            TestCode = Usings + """
+                class Broken
+                {
+                    void Run()
+                    {
+                        var buffer = ArrayPool<byte>.Shared.Rent(;
+                        ArrayPool<byte>.Shared.Return(buffer
+                        buffer[0] =
+                    }
+                }
+                """,
+        }.RunAsync();
+}
