@@ -242,7 +242,7 @@ public sealed class CheckThenActAnalyzer : DiagnosticAnalyzer
         plain.Enqueue((field.OriginalDefinition, Diagnostic.Create(
             Rule,
             context.Operation.Syntax.GetLocation(),
-            Properties("Mixed", fix),
+            Properties("Mixed", field.Type.SpecialType is SpecialType.System_Int32 or SpecialType.System_Int64 ? fix : null),
             field.Name,
             "is updated with Interlocked elsewhere but read, changed and written back plainly here; this update can overwrite a concurrent atomic one (use Interlocked here too)")));
     }

@@ -2,6 +2,9 @@ using System.Threading.Tasks;
 using ConcurrencyAnalyzers.SharedState;
 using Microsoft.CodeAnalysis.Testing;
 using Xunit;
+using FixVerify = ConcurrencyAnalyzers.Tests.Verifiers.CSharpCodeFixVerifier<
+    ConcurrencyAnalyzers.SharedState.CheckThenActAnalyzer,
+    ConcurrencyAnalyzers.CodeFixes.SharedState.CheckThenActCodeFix>;
 using Verify = ConcurrencyAnalyzers.Tests.Verifiers.CSharpAnalyzerVerifier<ConcurrencyAnalyzers.SharedState.CheckThenActAnalyzer>;
 
 namespace ConcurrencyAnalyzers.Tests.SharedState;
@@ -355,4 +358,79 @@ public sealed class CheckThenActTests
         };
         return test.RunAsync();
     }
+
+    [Fact]
+    public Task Plain_updates_of_an_Interlocked_field_become_Interlocked_calls_with_Fix_All()
+        => FixVerify.VerifyCodeFixAsync("""
+            using System.Threading;
+
+            class Stats
+            {
+                private long _requests;
+                private int _open;
+
+                public void OnRequest() => Interlocked.Increment(ref _requests);
+
+                public void OnBatch(int n)
+                {
+                    // count the batch
+                    {|#0:_requests += n|}; // all of it
+                    {|#1:_open++|};
+                }
+
+                public void Close() => Interlocked.Decrement(ref _open);
+            }
+            """,
+            new[]
+            {
+                FixVerify.Diagnostic(CheckThenActAnalyzer.Rule).WithLocation(0).WithArguments("_requests", Mixed),
+                FixVerify.Diagnostic(CheckThenActAnalyzer.Rule).WithLocation(1).WithArguments("_open", Mixed),
+            },
+            """
+            using System.Threading;
+
+            class Stats
+            {
+                private long _requests;
+                private int _open;
+
+                public void OnRequest() => Interlocked.Increment(ref _requests);
+
+                public void OnBatch(int n)
+                {
+                    // count the batch
+                    Interlocked.Add(ref _requests, n); // all of it
+                    Interlocked.Increment(ref _open);
+                }
+
+                public void Close() => Interlocked.Decrement(ref _open);
+            }
+            """);
+
+    [Fact]
+    public Task Volatile_increment_has_no_fix()
+        => FixVerify.VerifyCodeFixAsync("""
+            class Gauge
+            {
+                private volatile int _n;
+
+                public void Start() { {|#0:_n++|}; }
+            }
+            """,
+            new[]
+            {
+                FixVerify.Diagnostic(CheckThenActAnalyzer.Rule).WithLocation(0).WithArguments("_n",
+                    "is volatile, but 'volatile' does not make a read-modify-write atomic; concurrent updates are lost (use Interlocked)"),
+            },
+            """
+            class Gauge
+            {
+                private volatile int _n;
+
+                public void Start() { {|#0:_n++|}; }
+            }
+            """);
+
+    private const string Mixed =
+        "is updated with Interlocked elsewhere but read, changed and written back plainly here; this update can overwrite a concurrent atomic one (use Interlocked here too)";
 }
