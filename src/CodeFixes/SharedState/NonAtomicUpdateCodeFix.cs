@@ -57,7 +57,7 @@ public sealed class NonAtomicUpdateCodeFix : CodeFixProvider
         }
     }
 
-    private static bool ValueIsUnusedOrNew(ExpressionSyntax update, SemanticModel model, CancellationToken cancellationToken)
+    internal static bool ValueIsUnusedOrNew(ExpressionSyntax update, SemanticModel model, CancellationToken cancellationToken)
     {
         var parent = update.Parent;
         while (parent is ParenthesizedExpressionSyntax)
@@ -77,7 +77,7 @@ public sealed class NonAtomicUpdateCodeFix : CodeFixProvider
         return update is PrefixUnaryExpressionSyntax || update is AssignmentExpressionSyntax;
     }
 
-    private static async Task<Document> RewriteAsync(Document document, ExpressionSyntax update, string method, CancellationToken cancellationToken)
+    internal static async Task<Document> RewriteAsync(Document document, ExpressionSyntax update, string method, CancellationToken cancellationToken)
     {
         var root = await document.GetSyntaxRootAsync(cancellationToken).ConfigureAwait(false);
         var model = await document.GetSemanticModelAsync(cancellationToken).ConfigureAwait(false);

@@ -361,4 +361,27 @@ public sealed class NonAtomicUpdateTests
         var test = new Verify.Test { CompilerDiagnostics = CompilerDiagnostics.None, TestCode = source, FixedCode = source };
         return test.RunAsync();
     }
+
+    [Fact]
+    public Task Volatile_field_and_Interlocked_mixed_updates_in_concurrent_code_are_left_to_CONC305()
+        => Verify.VerifyAnalyzerAsync("""
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class Pump
+            {
+                private volatile int _inFlight;
+                private int _done;
+
+                void Run(int[] items)
+                {
+                    Parallel.ForEach(items, i =>
+                    {
+                        _inFlight++;
+                        _done += i;
+                    });
+                    Interlocked.Increment(ref _done);
+                }
+            }
+            """);
 }

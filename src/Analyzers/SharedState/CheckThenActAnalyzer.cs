@@ -1,0 +1,293 @@
+using System.Collections.Concurrent;
+using System.Collections.Immutable;
+using ConcurrencyAnalyzers.Analysis;
+using ConcurrencyAnalyzers.Internals;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace ConcurrencyAnalyzers.SharedState;
+
+/// <summary>
+/// CONC305: two steps where one atomic step is needed. <c>if (!d.ContainsKey(k)) d[k] = v;</c> and
+/// <c>if (!d.TryGetValue(k, out v)) { ...; d.TryAdd(k, v); }</c> on a shared <c>ConcurrentDictionary</c>;
+/// <c>++</c>/<c>+=</c> on a <c>volatile</c> field; a field updated with <c>Interlocked</c> in one place and with a
+/// plain read-modify-write in another; an <c>Interlocked.CompareExchange</c> whose result is ignored in a retry loop.
+/// </summary>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class CheckThenActAnalyzer : DiagnosticAnalyzer
+{
+    /// <summary>Diagnostic property: the shape (<c>Dictionary</c>, <c>Volatile</c>, <c>Mixed</c>, <c>CompareExchange</c>).</summary>
+    public const string ShapeProperty = "Shape";
+
+    /// <summary>Diagnostic property: the Interlocked method that replaces a plain update (<c>Increment</c>, <c>Decrement</c>, <c>Add</c>).</summary>
+    public const string InterlockedProperty = "Interlocked";
+
+    internal static readonly DiagnosticDescriptor Rule = RuleDescriptors.Create(
+        RuleIds.CheckThenAct,
+        "Check-then-act or mixed atomic/plain access on shared state",
+        "'{0}' {1}",
+        DiagnosticSeverity.Warning,
+        "Each call on a ConcurrentDictionary is atomic, but a check followed by an act is not: another thread can add " +
+        "the key between them. 'volatile' makes reads and writes visible, not '++' atomic, and a field updated with " +
+        "Interlocked in one place loses updates made plainly in another. Use GetOrAdd/AddOrUpdate, Interlocked, or a lock.");
+
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(Rule);
+
+    public override void Initialize(AnalysisContext context)
+    {
+        context.EnableConcurrentExecution();
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.RegisterCompilationStartAction(static start =>
+        {
+            var types = new KnownTypes(start.Compilation);
+            if (types.Interlocked is null)
+            {
+                return;
+            }
+
+            var concurrentDictionary = types.Get("System.Collections.Concurrent.ConcurrentDictionary`2");
+            start.RegisterSymbolStartAction(
+                symbolStart =>
+                {
+                    var atomic = new ConcurrentDictionary<IFieldSymbol, bool>(SymbolEqualityComparer.Default);
+                    var plain = new ConcurrentQueue<(IFieldSymbol Field, Diagnostic Diagnostic)>();
+                    symbolStart.RegisterOperationAction(
+                        c => AnalyzeInvocation(c, (IInvocationOperation)c.Operation, types, concurrentDictionary, atomic),
+                        OperationKind.Invocation);
+                    symbolStart.RegisterOperationAction(
+                        c => AnalyzeUpdate(c, types, plain),
+                        OperationKind.Increment,
+                        OperationKind.Decrement,
+                        OperationKind.CompoundAssignment,
+                        OperationKind.SimpleAssignment);
+                    symbolStart.RegisterSymbolEndAction(c =>
+                    {
+                        foreach (var (field, diagnostic) in plain)
+                        {
+                            if (atomic.ContainsKey(field))
+                            {
+                                c.ReportDiagnostic(diagnostic);
+                            }
+                        }
+                    });
+                },
+                SymbolKind.NamedType);
+        });
+    }
+
+    private static void AnalyzeInvocation(
+        OperationAnalysisContext context,
+        IInvocationOperation invocation,
+        KnownTypes types,
+        INamedTypeSymbol? concurrentDictionary,
+        ConcurrentDictionary<IFieldSymbol, bool> atomic)
+    {
+        var method = invocation.TargetMethod;
+        if (method.ContainingType.Is(types.Interlocked))
+        {
+            if (method.Name is "Increment" or "Decrement" or "Add" or "Exchange" or "CompareExchange" or "And" or "Or" &&
+                !IsAtomicRead(invocation) && invocation.Arguments.Length > 0 &&
+                invocation.Arguments[0].Value.WalkDownConversions() is IFieldReferenceOperation reference &&
+                SharedStateFacts.SharedVariable(reference) is IFieldSymbol field)
+            {
+                atomic.TryAdd(field.OriginalDefinition, true);
+            }
+
+            if (method.Name == "CompareExchange" && invocation.Parent is IExpressionStatementOperation &&
+                IsInRetryLoop(invocation) && invocation.Arguments.Length > 0 &&
+                invocation.Arguments[0].Value.WalkDownConversions() is IFieldReferenceOperation target)
+            {
+                context.ReportDiagnostic(Diagnostic.Create(
+                    Rule,
+                    invocation.Syntax.GetLocation(),
+                    ImmutableDictionary<string, string?>.Empty.Add(ShapeProperty, "CompareExchange"),
+                    target.Field.Name,
+                    "is compared and exchanged in a retry loop but the result of Interlocked.CompareExchange is ignored; compare it with the expected value to know whether the exchange happened"));
+            }
+
+            return;
+        }
+
+        if (concurrentDictionary is not null && method.ContainingType?.OriginalDefinition.Is(concurrentDictionary) == true &&
+            method.Name is "ContainsKey" or "TryGetValue" && invocation.Instance is { } receiver &&
+            IsSharedReceiver(receiver) && invocation.Arguments.Length > 0)
+        {
+            AnalyzeDictionaryCheck(context, invocation, receiver, types);
+        }
+    }
+
+    /// <summary><c>Interlocked.CompareExchange(ref x, 0, 0)</c>: an atomic read, not an update.</summary>
+    private static bool IsAtomicRead(IInvocationOperation invocation)
+        => invocation.TargetMethod.Name == "CompareExchange" && invocation.Arguments.Length == 3 &&
+           invocation.Arguments[1].Value.ConstantValue is { HasValue: true } a && invocation.Arguments[2].Value.ConstantValue is { HasValue: true } b &&
+           Equals(a.Value, b.Value);
+
+    /// <summary>A field or property (of this object, another object or a type): state other threads can reach.</summary>
+    private static bool IsSharedReceiver(IOperation receiver)
+        => receiver.WalkDownConversions() is IFieldReferenceOperation or IPropertyReferenceOperation { Property.IsIndexer: false };
+
+    private static void AnalyzeDictionaryCheck(OperationAnalysisContext context, IInvocationOperation check, IOperation receiver, KnownTypes types)
+    {
+        // `if (!d.ContainsKey(k)) act;` or `if (d.ContainsKey(k)) { } else act;`
+        IOperation condition = check;
+        var negated = false;
+        while (condition.Parent is IUnaryOperation { OperatorKind: UnaryOperatorKind.Not } not)
+        {
+            negated = !negated;
+            condition = not;
+        }
+
+        if (condition.Parent is not IConditionalOperation conditional || !ReferenceEquals(conditional.Condition, condition))
+        {
+            return;
+        }
+
+        var branch = negated ? conditional.WhenTrue : conditional.WhenFalse;
+        if (branch is null || LockRegions.IsInsideLock(check, types))
+        {
+            return;
+        }
+
+        var key = check.Arguments[0].Value.Syntax;
+        foreach (var operation in branch.DescendantsAndSelf())
+        {
+            if (operation is IAnonymousFunctionOperation or ILocalFunctionOperation)
+            {
+                continue;
+            }
+
+            string? act = operation switch
+            {
+                IPropertyReferenceOperation { Property.IsIndexer: true, Instance: { } instance, Arguments.Length: 1 } indexer
+                    when operation.Parent is ISimpleAssignmentOperation assignment && ReferenceEquals(assignment.Target, operation) &&
+                         SameSyntax(instance, receiver) && SyntaxFactory.AreEquivalent(indexer.Arguments[0].Value.Syntax, key)
+                    => "indexer",
+                IInvocationOperation { TargetMethod.Name: "TryAdd", Instance: { } instance, Arguments.Length: 2 } tryAdd
+                    when check.TargetMethod.Name == "TryGetValue" && operation.Parent is IExpressionStatementOperation &&
+                         SameSyntax(instance, receiver) && SyntaxFactory.AreEquivalent(tryAdd.Arguments[0].Value.Syntax, key)
+                    => "TryAdd",
+                _ => null,
+            };
+            if (act is null)
+            {
+                continue;
+            }
+
+            var description = act == "indexer"
+                ? $"is checked with {check.TargetMethod.Name} and then written with the indexer; another thread can add the key in between and its value is overwritten (use GetOrAdd or TryAdd)"
+                : "is checked with TryGetValue and then filled with TryAdd whose result is ignored; when another thread adds the key first, this caller keeps a value that is not the stored one (use GetOrAdd)";
+            var location = operation.Parent is ISimpleAssignmentOperation set && act == "indexer" ? set.Syntax.GetLocation() : operation.Syntax.GetLocation();
+            context.ReportDiagnostic(Diagnostic.Create(
+                Rule,
+                location,
+                ImmutableDictionary<string, string?>.Empty.Add(ShapeProperty, "Dictionary"),
+                receiver.Syntax.ToString(),
+                description));
+            return;
+        }
+    }
+
+    private static bool SameSyntax(IOperation instance, IOperation receiver)
+        => SyntaxFactory.AreEquivalent(instance.WalkDownConversions().Syntax, receiver.WalkDownConversions().Syntax);
+
+    /// <summary>The nearest enclosing loop (in the same function) is a <c>while</c> or <c>do</c> loop.</summary>
+    private static bool IsInRetryLoop(IOperation operation)
+    {
+        for (var current = operation.Parent; current is not null; current = current.Parent)
+        {
+            switch (current)
+            {
+                case IWhileLoopOperation:
+                    return true;
+                case ILoopOperation:
+                case IAnonymousFunctionOperation:
+                case ILocalFunctionOperation:
+                    return false;
+            }
+        }
+
+        return false;
+    }
+
+    private static void AnalyzeUpdate(OperationAnalysisContext context, KnownTypes types, ConcurrentQueue<(IFieldSymbol, Diagnostic)> plain)
+    {
+        if (context.ContainingSymbol is IMethodSymbol { MethodKind: MethodKind.Constructor or MethodKind.StaticConstructor } ||
+            context.ContainingSymbol is not IMethodSymbol ||
+            !TryGetUpdate(context.Operation, out var target, out var fix) ||
+            target.WalkDownConversions() is not IFieldReferenceOperation reference ||
+            SharedStateFacts.SharedVariable(reference) is not IFieldSymbol field ||
+            field.IsConst || !IsNumber(field.Type))
+        {
+            return;
+        }
+
+        if (field.IsVolatile)
+        {
+            if (SharedStateFacts.IsProtected(context.Operation, types, null))
+            {
+                return;
+            }
+
+            context.ReportDiagnostic(Diagnostic.Create(
+                Rule,
+                context.Operation.Syntax.GetLocation(),
+                Properties("Volatile", null),
+                field.Name,
+                "is volatile, but 'volatile' does not make a read-modify-write atomic; concurrent updates are lost (use Interlocked)"));
+            return;
+        }
+
+        plain.Enqueue((field.OriginalDefinition, Diagnostic.Create(
+            Rule,
+            context.Operation.Syntax.GetLocation(),
+            Properties("Mixed", field.Type.SpecialType is SpecialType.System_Int32 or SpecialType.System_Int64 ? fix : null),
+            field.Name,
+            "is updated with Interlocked elsewhere but read, changed and written back plainly here; this update can overwrite a concurrent atomic one (use Interlocked here too)")));
+    }
+
+    private static ImmutableDictionary<string, string?> Properties(string shape, string? fix)
+    {
+        var properties = ImmutableDictionary<string, string?>.Empty.Add(ShapeProperty, shape);
+        return fix is null ? properties : properties.Add(InterlockedProperty, fix);
+    }
+
+    private static bool TryGetUpdate(IOperation operation, out IOperation target, out string? fix)
+    {
+        fix = null;
+        switch (operation)
+        {
+            case IIncrementOrDecrementOperation increment:
+                target = increment.Target;
+                fix = increment.Kind == OperationKind.Increment ? "Increment" : "Decrement";
+                return true;
+            case ICompoundAssignmentOperation { OperatorMethod: null } compound
+                when compound.OperatorKind is BinaryOperatorKind.Add or BinaryOperatorKind.Subtract or
+                    BinaryOperatorKind.Or or BinaryOperatorKind.And or BinaryOperatorKind.ExclusiveOr or BinaryOperatorKind.Multiply:
+                target = compound.Target;
+                fix = compound.OperatorKind switch
+                {
+                    BinaryOperatorKind.Add => "Add",
+                    BinaryOperatorKind.Subtract => "Subtract",
+                    _ => null,
+                };
+                return true;
+            case ISimpleAssignmentOperation { Value: var value } assignment
+                when value.WalkDownConversions() is IBinaryOperation { OperatorMethod: null } binary &&
+                     binary.OperatorKind is BinaryOperatorKind.Add or BinaryOperatorKind.Subtract &&
+                     SharedStateFacts.SharedVariable(assignment.Target) is { } variable &&
+                     SymbolEqualityComparer.Default.Equals(variable, SharedStateFacts.SharedVariable(binary.LeftOperand)):
+                target = assignment.Target;
+                return true;
+            default:
+                target = operation;
+                return false;
+        }
+    }
+
+    private static bool IsNumber(ITypeSymbol type)
+        => type.SpecialType is SpecialType.System_Int32 or SpecialType.System_Int64 or SpecialType.System_UInt32 or
+            SpecialType.System_UInt64 or SpecialType.System_Int16 or SpecialType.System_UInt16 or SpecialType.System_Byte or
+            SpecialType.System_SByte or SpecialType.System_Single or SpecialType.System_Double;
+}

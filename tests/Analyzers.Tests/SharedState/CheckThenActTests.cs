@@ -1,0 +1,436 @@
+using System.Threading.Tasks;
+using ConcurrencyAnalyzers.SharedState;
+using Microsoft.CodeAnalysis.Testing;
+using Xunit;
+using FixVerify = ConcurrencyAnalyzers.Tests.Verifiers.CSharpCodeFixVerifier<
+    ConcurrencyAnalyzers.SharedState.CheckThenActAnalyzer,
+    ConcurrencyAnalyzers.CodeFixes.SharedState.CheckThenActCodeFix>;
+using Verify = ConcurrencyAnalyzers.Tests.Verifiers.CSharpAnalyzerVerifier<ConcurrencyAnalyzers.SharedState.CheckThenActAnalyzer>;
+
+namespace ConcurrencyAnalyzers.Tests.SharedState;
+
+public sealed class CheckThenActTests
+{
+    // ---- reported ----
+
+    [Fact]
+    public Task ContainsKey_then_indexer_set_on_a_ConcurrentDictionary_field_is_reported()
+        => Verify.VerifyAnalyzerAsync("""
+            using System.Collections.Concurrent;
+
+            class Sessions
+            {
+                private readonly ConcurrentDictionary<string, object> _sessions = new ConcurrentDictionary<string, object>();
+
+                public void Open(string id, object session)
+                {
+                    if (!_sessions.ContainsKey(id))
+                    {
+                        {|#0:_sessions[id] = session|};
+                    }
+                }
+            }
+            """,
+            Verify.Diagnostic(CheckThenActAnalyzer.Rule).WithLocation(0).WithArguments("_sessions",
+                "is checked with ContainsKey and then written with the indexer; another thread can add the key in between and its value is overwritten (use GetOrAdd or TryAdd)"));
+
+    [Fact]
+    public Task TryGetValue_then_ignored_TryAdd_is_reported()
+        => Verify.VerifyAnalyzerAsync("""
+            using System.Collections.Concurrent;
+
+            class Cache
+            {
+                private static readonly ConcurrentDictionary<int, string> Names = new ConcurrentDictionary<int, string>();
+
+                public static string Get(int id)
+                {
+                    if (!Names.TryGetValue(id, out var name))
+                    {
+                        name = "n" + id;
+                        {|#0:Names.TryAdd(id, name)|};
+                    }
+
+                    return name;
+                }
+            }
+            """,
+            Verify.Diagnostic(CheckThenActAnalyzer.Rule).WithLocation(0).WithArguments("Names",
+                "is checked with TryGetValue and then filled with TryAdd whose result is ignored; when another thread adds the key first, this caller keeps a value that is not the stored one (use GetOrAdd)"));
+
+    [Fact]
+    public Task ContainsKey_in_the_else_branch_of_a_positive_check_is_reported()
+        => Verify.VerifyAnalyzerAsync("""
+            using System.Collections.Concurrent;
+
+            class Registry
+            {
+                private ConcurrentDictionary<string, int> Map { get; } = new ConcurrentDictionary<string, int>();
+
+                public int Register(string key, int value)
+                {
+                    if (Map.ContainsKey(key))
+                    {
+                        return Map[key];
+                    }
+                    else
+                    {
+                        {|CONC305:Map[key] = value|};
+                    }
+
+                    return value;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Volatile_field_increment_and_compound_add_are_reported()
+        => Verify.VerifyAnalyzerAsync("""
+            class Gauge
+            {
+                private volatile int _inFlight;
+
+                public void Start() => {|#0:_inFlight++|};
+
+                public void Finish(int n) { {|#1:_inFlight -= n|}; }
+            }
+            """,
+            Verify.Diagnostic(CheckThenActAnalyzer.Rule).WithLocation(0).WithArguments("_inFlight",
+                "is volatile, but 'volatile' does not make a read-modify-write atomic; concurrent updates are lost (use Interlocked)"),
+            Verify.Diagnostic(CheckThenActAnalyzer.Rule).WithLocation(1).WithArguments("_inFlight",
+                "is volatile, but 'volatile' does not make a read-modify-write atomic; concurrent updates are lost (use Interlocked)"));
+
+    [Fact]
+    public Task Field_updated_with_Interlocked_and_plainly_elsewhere_is_reported_at_the_plain_update()
+        => Verify.VerifyAnalyzerAsync("""
+            using System.Threading;
+
+            class Stats
+            {
+                private long _requests;
+                private static int _errors;
+
+                public void OnRequest() => Interlocked.Increment(ref _requests);
+
+                public void OnBatch(int n) { {|#0:_requests += n|}; }
+
+                public static void OnError() => Interlocked.Add(ref _errors, 1);
+
+                public static void OnErrors(int n) { {|#1:_errors = _errors + n|}; }
+            }
+            """,
+            Verify.Diagnostic(CheckThenActAnalyzer.Rule).WithLocation(0).WithArguments("_requests",
+                "is updated with Interlocked elsewhere but read, changed and written back plainly here; this update can overwrite a concurrent atomic one (use Interlocked here too)"),
+            Verify.Diagnostic(CheckThenActAnalyzer.Rule).WithLocation(1).WithArguments("_errors",
+                "is updated with Interlocked elsewhere but read, changed and written back plainly here; this update can overwrite a concurrent atomic one (use Interlocked here too)"));
+
+    [Fact]
+    public Task Ignored_CompareExchange_result_in_a_retry_loop_is_reported()
+        => Verify.VerifyAnalyzerAsync("""
+            using System.Threading;
+
+            class Max
+            {
+                private int _max;
+
+                public void Observe(int value)
+                {
+                    int current;
+                    do
+                    {
+                        current = _max;
+                        if (value <= current) return;
+                        {|#0:Interlocked.CompareExchange(ref _max, value, current)|};
+                    }
+                    while (_max < value);
+                }
+            }
+            """,
+            Verify.Diagnostic(CheckThenActAnalyzer.Rule).WithLocation(0).WithArguments("_max",
+                "is compared and exchanged in a retry loop but the result of Interlocked.CompareExchange is ignored; compare it with the expected value to know whether the exchange happened"));
+
+    // ---- not reported ----
+
+    [Fact]
+    public Task GetOrAdd_AddOrUpdate_and_a_checked_TryAdd_are_not_reported()
+        => Verify.VerifyAnalyzerAsync("""
+            using System.Collections.Concurrent;
+
+            class Cache
+            {
+                private readonly ConcurrentDictionary<string, object> _items = new ConcurrentDictionary<string, object>();
+
+                public object Get(string key) => _items.GetOrAdd(key, k => new object());
+
+                public void Count(ConcurrentDictionary<string, int> counts, string key) => counts.AddOrUpdate(key, 1, (_, n) => n + 1);
+
+                public object GetOrCreate(string key)
+                {
+                    if (!_items.TryGetValue(key, out var item))
+                    {
+                        item = new object();
+                        if (!_items.TryAdd(key, item))
+                        {
+                            item = _items[key];
+                        }
+                    }
+
+                    return item;
+                }
+
+                public void Replace(string key, object value)
+                {
+                    if (_items.ContainsKey(key))
+                    {
+                        _items[key] = value;
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Plain_Dictionary_and_a_local_ConcurrentDictionary_are_not_reported()
+        => Verify.VerifyAnalyzerAsync("""
+            using System.Collections.Concurrent;
+            using System.Collections.Generic;
+
+            class Builder
+            {
+                private readonly Dictionary<string, int> _plain = new Dictionary<string, int>();
+
+                public void Add(string key)
+                {
+                    if (!_plain.ContainsKey(key)) _plain[key] = 1;
+
+                    var local = new ConcurrentDictionary<string, int>();
+                    if (!local.ContainsKey(key)) local[key] = 1;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Check_then_act_under_a_lock_and_a_different_key_are_not_reported()
+        => Verify.VerifyAnalyzerAsync("""
+            using System.Collections.Concurrent;
+
+            class Index
+            {
+                private readonly object _gate = new object();
+                private readonly ConcurrentDictionary<string, int> _map = new ConcurrentDictionary<string, int>();
+
+                public void Put(string key, string other)
+                {
+                    lock (_gate)
+                    {
+                        if (!_map.ContainsKey(key)) _map[key] = 1;
+                    }
+
+                    if (!_map.ContainsKey(key)) _map[other] = 2;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Volatile_updates_under_a_lock_or_in_a_constructor_and_plain_writes_are_not_reported()
+        => Verify.VerifyAnalyzerAsync("""
+            class State
+            {
+                private readonly object _gate = new object();
+                private volatile int _version;
+                private volatile bool _stopped;
+
+                public State() { _version++; }
+
+                public void Bump()
+                {
+                    lock (_gate) { _version++; }
+                }
+
+                public void Stop() => _stopped = true;
+
+                public int Version => _version;
+            }
+            """);
+
+    [Fact]
+    public Task Interlocked_Read_with_locked_plain_updates_is_not_mixed_access()
+        => Verify.VerifyAnalyzerAsync("""
+            using System.Threading;
+
+            class Totals
+            {
+                private readonly object _gate = new object();
+                private long _bytes;
+                private int _flag;
+
+                public void Add(long n) { lock (_gate) { _bytes += n; } }
+
+                public long Bytes => Interlocked.Read(ref _bytes);
+
+                public void Touch() { _flag++; }
+
+                public bool IsSet => Interlocked.CompareExchange(ref _flag, 0, 0) != 0;
+
+                public void Reset() { Interlocked.Exchange(ref _bytes2, 0); _bytes2 = 5; }
+
+                private long _bytes2;
+            }
+            """);
+
+    [Fact]
+    public Task Interlocked_everywhere_and_constructor_initialization_are_not_reported()
+        => Verify.VerifyAnalyzerAsync("""
+            using System.Threading;
+
+            class Counter
+            {
+                private int _count;
+
+                public Counter(int start) { _count += start; }
+
+                public void Hit() => Interlocked.Increment(ref _count);
+
+                public void Miss() => Interlocked.Decrement(ref _count);
+            }
+            """);
+
+    [Fact]
+    public Task CompareExchange_whose_result_is_checked_or_outside_a_loop_is_not_reported()
+        => Verify.VerifyAnalyzerAsync("""
+            using System.Threading;
+
+            class Slots
+            {
+                private object _instance;
+                private int _max;
+
+                public object Instance
+                {
+                    get
+                    {
+                        Interlocked.CompareExchange(ref _instance, new object(), null);
+                        return _instance;
+                    }
+                }
+
+                public void Observe(int value)
+                {
+                    while (true)
+                    {
+                        int current = Volatile.Read(ref _max);
+                        if (value <= current || Interlocked.CompareExchange(ref _max, value, current) == current) return;
+                    }
+                }
+
+                public void Fill(object[] items)
+                {
+                    for (int i = 0; i < items.Length; i++)
+                    {
+                        Interlocked.CompareExchange(ref items[i], new object(), null);
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Half_typed_code_does_not_throw()
+    {
+        var test = new Verify.Test
+        {
+            TestCode = """
+                using System.Collections.Concurrent;
+                using System.Threading;
+
+                class Broken
+                {
+                    private volatile int _n;
+                    private ConcurrentDictionary<string, int> _map;
+
+                    void M(string k)
+                    {
+                        if (!_map.ContainsKey(k)) _map[ = ;
+                        Interlocked.CompareExchange(ref _missing, 1, 0);
+                        _n +=
+                    }
+                }
+                """,
+            CompilerDiagnostics = CompilerDiagnostics.None,
+        };
+        return test.RunAsync();
+    }
+
+    [Fact]
+    public Task Plain_updates_of_an_Interlocked_field_become_Interlocked_calls_with_Fix_All()
+        => FixVerify.VerifyCodeFixAsync("""
+            using System.Threading;
+
+            class Stats
+            {
+                private long _requests;
+                private int _open;
+
+                public void OnRequest() => Interlocked.Increment(ref _requests);
+
+                public void OnBatch(int n)
+                {
+                    // count the batch
+                    {|#0:_requests += n|}; // all of it
+                    {|#1:_open++|};
+                }
+
+                public void Close() => Interlocked.Decrement(ref _open);
+            }
+            """,
+            new[]
+            {
+                FixVerify.Diagnostic(CheckThenActAnalyzer.Rule).WithLocation(0).WithArguments("_requests", Mixed),
+                FixVerify.Diagnostic(CheckThenActAnalyzer.Rule).WithLocation(1).WithArguments("_open", Mixed),
+            },
+            """
+            using System.Threading;
+
+            class Stats
+            {
+                private long _requests;
+                private int _open;
+
+                public void OnRequest() => Interlocked.Increment(ref _requests);
+
+                public void OnBatch(int n)
+                {
+                    // count the batch
+                    Interlocked.Add(ref _requests, n); // all of it
+                    Interlocked.Increment(ref _open);
+                }
+
+                public void Close() => Interlocked.Decrement(ref _open);
+            }
+            """);
+
+    [Fact]
+    public Task Volatile_increment_has_no_fix()
+        => FixVerify.VerifyCodeFixAsync("""
+            class Gauge
+            {
+                private volatile int _n;
+
+                public void Start() { {|#0:_n++|}; }
+            }
+            """,
+            new[]
+            {
+                FixVerify.Diagnostic(CheckThenActAnalyzer.Rule).WithLocation(0).WithArguments("_n",
+                    "is volatile, but 'volatile' does not make a read-modify-write atomic; concurrent updates are lost (use Interlocked)"),
+            },
+            """
+            class Gauge
+            {
+                private volatile int _n;
+
+                public void Start() { {|#0:_n++|}; }
+            }
+            """);
+
+    private const string Mixed =
+        "is updated with Interlocked elsewhere but read, changed and written back plainly here; this update can overwrite a concurrent atomic one (use Interlocked here too)";
+}
