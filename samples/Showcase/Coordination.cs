@@ -30,28 +30,23 @@ public static class NumberSource
     }
 }
 
-public sealed class FeedMerger
+public sealed class BatchMerger
 {
-    public async Task MergeAsync(IReadOnlyList<ChannelReader<string>> feeds, CancellationToken ct)
+    public ChannelReader<string> Merge(string[][] batches)
     {
         var merged = Channel.CreateUnbounded<string>();
-        var producers = feeds.Select(feed => Task.Run(async () =>
+        Parallel.ForEach(batches, batch =>
         {
-            await foreach (var item in feed.ReadAllAsync(ct))
+            foreach (var item in batch)
             {
-                await merged.Writer.WriteAsync(item, ct);
+                merged.Writer.TryWrite(item);
             }
 
-            // CONC603: every producer completes the shared writer; the second one to finish throws.
+            // CONC603: every parallel body completes the shared writer; the second one to finish throws.
             merged.Writer.Complete();
-        })).ToArray();
+        });
 
-        await foreach (var item in merged.Reader.ReadAllAsync(ct))
-        {
-            Console.WriteLine(item);
-        }
-
-        await Task.WhenAll(producers);
+        return merged.Reader;
     }
 }
 
