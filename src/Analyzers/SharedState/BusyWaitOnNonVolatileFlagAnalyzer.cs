@@ -125,8 +125,11 @@ public sealed class BusyWaitOnNonVolatileFlagAnalyzer : DiagnosticAnalyzer
             IForLoopOperation forLoop => forLoop.Condition,
             _ => null,
         };
-        if (condition is null)
+        if (condition is null ||
+            condition.DescendantsAndSelf().Any(o => o is IInvocationOperation or IAwaitOperation or IPropertyReferenceOperation { Property.IsStatic: false }))
         {
+            // A condition that calls, awaits or reads properties does work on every iteration: not a flag poll
+            // (`while (await _enumerator.MoveNextAsync()) { }` drains, it does not spin).
             yield break;
         }
 

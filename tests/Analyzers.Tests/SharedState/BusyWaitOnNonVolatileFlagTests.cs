@@ -226,6 +226,28 @@ public sealed class BusyWaitOnNonVolatileFlagTests
             """);
 
     [Fact]
+    public Task Conditions_that_call_or_await_are_not_flag_polls()
+        => Verify.VerifyAnalyzerAsync("""
+            using System.Collections.Generic;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                private IAsyncEnumerator<int>? _current;
+                private Queue<int> _queue = new();
+
+                public void Start(IAsyncEnumerator<int> e) { _current = e; _queue = new Queue<int>(); }
+
+                public async Task DrainAsync()
+                {
+                    while (await _current!.MoveNextAsync()) { }
+                    while (_queue.Count > 0) { }
+                    while (_queue.TryDequeue(out _)) { }
+                }
+            }
+            """);
+
+    [Fact]
     public Task Half_typed_code_does_not_crash()
         => new Verify.Test
         {
