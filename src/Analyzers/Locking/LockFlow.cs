@@ -27,6 +27,12 @@ internal static class LockFlow
                 continue;
             }
 
+            // Most methods take no lock at all: a linear scan is far cheaper than building their flow graph.
+            if (!visitWithoutLocks && !MayTakeALock(block, types))
+            {
+                continue;
+            }
+
             ControlFlowGraph graph;
             try
             {
@@ -39,6 +45,21 @@ internal static class LockFlow
 
             HeldLocks.AnalyzeAll(graph, context.OwningSymbol as IMethodSymbol, types, visitor, context.CancellationToken, visitWithoutLocks);
         }
+    }
+
+    /// <summary>A <c>lock</c> statement, or a call <see cref="LockApis"/> knows, anywhere in the block (lambdas included).</summary>
+    private static bool MayTakeALock(IOperation block, KnownTypes types)
+    {
+        foreach (var operation in block.Descendants())
+        {
+            if (operation is ILockOperation ||
+                (operation is IInvocationOperation invocation && LockApis.TryGetLockCall(invocation, types, out _)))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>The location to report an await at: the <c>await</c> keyword of an implicit await (await foreach / await using).</summary>
