@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Linq;
 using ConcurrencyAnalyzers.Analysis;
 using ConcurrencyAnalyzers.Internals;
 using Microsoft.CodeAnalysis;
@@ -47,7 +48,7 @@ public sealed class LoopIgnoresTokenAnalyzer : DiagnosticAnalyzer
     private static void Analyze(OperationAnalysisContext context, KnownTypes types)
     {
         var loop = (ILoopOperation)context.Operation;
-        if (loop is IForEachLoopOperation || !IsUncounted(loop) || !DoesSlowWork(loop, types) ||
+        if (loop is IForEachLoopOperation || !IsUncounted(loop) || DrainsAnEnumerator(loop) || !DoesSlowWork(loop, types) ||
             CancellationTokens.ObservesToken(loop, types) || IsInSpawnedDelegate(loop))
         {
             return;
@@ -74,6 +75,14 @@ public sealed class LoopIgnoresTokenAnalyzer : DiagnosticAnalyzer
         context.ReportDiagnostic(Diagnostic.Create(
             Rule, keyword, ImmutableDictionary<string, string?>.Empty.Add(TokenProperty, token.ExpressionText), token.ExpressionText));
     }
+
+    /// <summary>
+    /// <c>while (await e.MoveNextAsync())</c>: a hand-written <c>await foreach</c>. The token belongs where the enumerator
+    /// is made (<c>GetAsyncEnumerator(token)</c>, CONC401's business), not in the loop.
+    /// </summary>
+    private static bool DrainsAnEnumerator(ILoopOperation loop)
+        => loop is IWhileLoopOperation { Condition: { } condition } &&
+           condition.DescendantsAndSelf().Any(o => o is IInvocationOperation { TargetMethod.Name: "MoveNextAsync" or "MoveNext" });
 
     /// <summary>Not a counted <c>for</c> (<c>i &lt; n</c> with an increment): constant-true, or a data-dependent condition.</summary>
     private static bool IsUncounted(ILoopOperation loop)

@@ -247,6 +247,23 @@ public sealed class LoopIgnoresTokenTests
         }.RunAsync();
 
     [Fact]
+    public Task Draining_an_enumerator_by_hand_is_not_reported()
+        => Verify.VerifyAnalyzerAsync("""
+            using System.Collections.Generic;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                async Task M(IAsyncEnumerable<int> source, CancellationToken cancellationToken)
+                {
+                    var e = source.GetAsyncEnumerator(cancellationToken);
+                    while (await e.MoveNextAsync()) { }
+                }
+            }
+            """);
+
+    [Fact]
     public Task CSharp73_fix_works()
         => new Verify.Test
         {
