@@ -41,8 +41,44 @@ public sealed class SyncBlockingInAsyncAnalyzer : DiagnosticAnalyzer
         });
     }
 
+    private static bool HasAsyncCodeAndABlockingCall(System.Collections.Immutable.ImmutableArray<IOperation> blocks, ISymbol owner)
+    {
+        var isAsync = owner is IMethodSymbol { IsAsync: true };
+        var blocking = false;
+        foreach (var block in blocks)
+        {
+            foreach (var operation in block.DescendantsAndSelf())
+            {
+                switch (operation)
+                {
+                    case IAnonymousFunctionOperation { Symbol.IsAsync: true }:
+                    case ILocalFunctionOperation { Symbol.IsAsync: true }:
+                        isAsync = true;
+                        break;
+                    case IInvocationOperation { TargetMethod.Name: "Wait" or "GetResult" or "Sleep" or "WaitAll" or "WaitAny" }:
+                    case IPropertyReferenceOperation { Property.Name: "Result" }:
+                        blocking = true;
+                        break;
+                }
+
+                if (isAsync && blocking)
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
     private static void Analyze(OperationBlockAnalysisContext context, KnownTypes types)
     {
+        // Only async code with a blocking call can report: a linear scan spares every other method its flow graph.
+        if (!HasAsyncCodeAndABlockingCall(context.OperationBlocks, context.OwningSymbol))
+        {
+            return;
+        }
+
         HashSet<ISymbol>? completed = null;
         var reported = new HashSet<Location>();
         LockFlow.Run(context, types, (operation, state, function, _) =>
