@@ -59,7 +59,9 @@ fi
 # for, including the ones its fix deliberately leaves alone.)
 rm -rf "$w/first"; cp -r "$show" "$w/first"
 (cd "$show" && dotnet format analyzers --severity info --no-restore --diagnostics $rules) >"$w/second.log" 2>&1; code=$?
+diff -r "$w/first" "$show" -x obj -x bin >"$w/second.diff" 2>&1; same=$?
+[ "$same" -ne 0 ] && cat "$w/second.diff" >>"$w/second.log"
 e2e_expect "a second dotnet format analyzers run changes nothing" "$w/second.log" \
-  bash -c "[ $code -eq 0 ] && diff -r '$w/first' '$show' -x obj -x bin >/dev/null"
+  bash -c "[ $code -eq 0 ] && [ $same -eq 0 ]"
 
 e2e_finish

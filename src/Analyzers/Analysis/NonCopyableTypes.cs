@@ -51,7 +51,18 @@ internal sealed class NonCopyableTypes
     }
 
     /// <summary>True when copying a value of <paramref name="type"/> splits synchronization state.</summary>
-    public bool IsNonCopyable(ITypeSymbol? type)
+    public bool IsNonCopyable(ITypeSymbol? type) => IsNonCopyable(type, path: null);
+
+    /// <summary>
+    /// True for a non-readonly source struct that updates its own fields with <c>Interlocked</c>/<c>Volatile</c> or
+    /// locks on its own field (or holds such a struct): its mutating members must run on the one shared variable.
+    /// </summary>
+    public bool HoldsSynchronizationState(ITypeSymbol? type) => HoldsSynchronizationState(type, path: null);
+
+    // Callbacks run concurrently and share the caches, so only final answers go into them. Cycles (a struct cannot
+    // really contain itself, but half-typed code can say so) are cut with a path set private to this call: a type
+    // already on the path counts as "no" for the member that leads back to it.
+    private bool IsNonCopyable(ITypeSymbol? type, ImmutableHashSet<ITypeSymbol>? path)
     {
         if (type is not INamedTypeSymbol { TypeKind: TypeKind.Struct } named)
         {
@@ -63,19 +74,17 @@ internal sealed class NonCopyableTypes
             return known;
         }
 
-        // Cycles (a struct cannot really contain itself, but half-typed code can say so): a type on the current
-        // path counts as copyable until its own answer is known.
-        _cache.TryAdd(named, false);
-        var result = Compute(named);
-        _cache[named] = result;
-        return result;
+        path ??= ImmutableHashSet.Create<ITypeSymbol>(SymbolEqualityComparer.Default);
+        if (path.Contains(named))
+        {
+            return false;
+        }
+
+        var result = Compute(named, path.Add(named));
+        return _cache.GetOrAdd(named, result);
     }
 
-    /// <summary>
-    /// True for a non-readonly source struct that updates its own fields with <c>Interlocked</c>/<c>Volatile</c> or
-    /// locks on its own field (or holds such a struct): its mutating members must run on the one shared variable.
-    /// </summary>
-    public bool HoldsSynchronizationState(ITypeSymbol? type)
+    private bool HoldsSynchronizationState(ITypeSymbol? type, ImmutableHashSet<ITypeSymbol>? path)
     {
         if (type is not INamedTypeSymbol { TypeKind: TypeKind.Struct, IsReadOnly: false } named)
         {
@@ -87,7 +96,13 @@ internal sealed class NonCopyableTypes
             return known;
         }
 
-        _syncStateCache.TryAdd(named, false);
+        path ??= ImmutableHashSet.Create<ITypeSymbol>(SymbolEqualityComparer.Default);
+        if (path.Contains(named))
+        {
+            return false;
+        }
+
+        var inner = path.Add(named);
         var result = SyncStateSyntax.UpdatesOwnFields(named);
         if (!result)
         {
@@ -95,7 +110,7 @@ internal sealed class NonCopyableTypes
             {
                 if (member is IFieldSymbol { IsStatic: false, IsConst: false, RefKind: RefKind.None } field &&
                     field.Type.TypeKind == TypeKind.Struct &&
-                    HoldsSynchronizationState(field.Type))
+                    HoldsSynchronizationState(field.Type, inner))
                 {
                     result = true;
                     break;
@@ -103,11 +118,10 @@ internal sealed class NonCopyableTypes
             }
         }
 
-        _syncStateCache[named] = result;
-        return result;
+        return _syncStateCache.GetOrAdd(named, result);
     }
 
-    private bool Compute(INamedTypeSymbol type)
+    private bool Compute(INamedTypeSymbol type, ImmutableHashSet<ITypeSymbol> path)
     {
         if (type.Is(_spinLock) || type.Is(_spinWait))
         {
@@ -132,7 +146,7 @@ internal sealed class NonCopyableTypes
         {
             if (member is IFieldSymbol { IsStatic: false, IsConst: false, RefKind: RefKind.None } field &&
                 field.Type.TypeKind == TypeKind.Struct &&
-                IsNonCopyable(field.Type))
+                IsNonCopyable(field.Type, path))
             {
                 return true;
             }
