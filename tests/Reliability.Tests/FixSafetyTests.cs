@@ -36,6 +36,22 @@ public sealed class FixSafetyTests
     }
 
     [Fact]
+    public async Task Fix_All_started_like_dotnet_format_fixes_every_rule_that_has_a_fixable_diagnostic()
+    {
+        var samples = SourceCorpus.SourceFiles("samples/Showcase")
+            .Select(f => (Path.GetFileName(f), File.ReadAllText(f)))
+            .ToList();
+        var checker = new FixAllChecker();
+        var problems = await checker.CheckFormatStyleAsync(FixAllChecker.CreateSolution(samples, OutputKind.ConsoleApplication, implicitUsings: true), "showcase");
+        var summary = $"Fix All started like dotnet format on the showcase: {checker.Exercised.Count} rules; {problems.Count} problems.\n  " +
+                      string.Join("\n  ", checker.Exercised);
+        _output.WriteLine(summary);
+        Summary.Write("fix-format-style", summary);
+        Assert.True(problems.Count == 0, string.Join("\n\n", problems));
+        Assert.Contains(checker.Exercised, e => e.Contains("an unfixable diagnostic", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Fix_All_on_every_test_source_compiles_keeps_comments_and_is_idempotent()
     {
         var sources = SourceCorpus.TestSources();

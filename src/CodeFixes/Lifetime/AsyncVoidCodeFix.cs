@@ -29,7 +29,7 @@ public sealed class AsyncVoidCodeFix : CodeFixProvider
 
     public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(RuleIds.AsyncVoid);
 
-    public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
+    public override FixAllProvider GetFixAllProvider() => FixAllProviders.Batch;
 
     public override async Task RegisterCodeFixesAsync(CodeFixContext context)
     {

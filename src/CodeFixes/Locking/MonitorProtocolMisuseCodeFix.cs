@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Composition;
 using System.Threading.Tasks;
+using ConcurrencyAnalyzers.CodeFixes.Editing;
 using ConcurrencyAnalyzers.Locking;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CodeActions;
@@ -19,7 +20,7 @@ public sealed class MonitorProtocolMisuseCodeFix : CodeFixProvider
 
     public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(RuleIds.MonitorProtocolMisuse);
 
-    public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
+    public override FixAllProvider GetFixAllProvider() => FixAllProviders.Batch;
 
     public override async Task RegisterCodeFixesAsync(CodeFixContext context)
     {

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Composition;
 using System.Threading.Tasks;
+using ConcurrencyAnalyzers.CodeFixes.Editing;
 using ConcurrencyAnalyzers.SharedState;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CodeActions;
@@ -21,7 +22,7 @@ public sealed class CheckThenActCodeFix : CodeFixProvider
 
     public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(RuleIds.CheckThenAct);
 
-    public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
+    public override FixAllProvider GetFixAllProvider() => FixAllProviders.Batch;
 
     public override async Task RegisterCodeFixesAsync(CodeFixContext context)
     {

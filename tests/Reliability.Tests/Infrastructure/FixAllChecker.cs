@@ -114,6 +114,74 @@ public sealed class FixAllChecker
         return problems;
     }
 
+    /// <summary>
+    /// Fix All started the way <c>dotnet format analyzers</c> starts it: from one diagnostic of the rule, with the key
+    /// of that diagnostic's first action, or no key when it has no fix. We start from a diagnostic without a fix
+    /// whenever the rule has one (the case that used to switch a rule's bulk fix off). Whenever some diagnostic of the
+    /// rule has a fix, the run must change the code.
+    /// </summary>
+    public async Task<List<string>> CheckFormatStyleAsync(Solution solution, string label, CancellationToken cancellationToken = default)
+    {
+        var problems = new List<string>();
+        var project = solution.Projects.Single();
+        var before = await DiagnoseAsync(project, cancellationToken);
+        foreach (var fixer in _fixers)
+        {
+            var fixAll = fixer.GetFixAllProvider();
+            foreach (var id in fixer.FixableDiagnosticIds)
+            {
+                var targets = before.Diagnostics.Where(d => d.Id == id && !d.IsSuppressed && d.Location.IsInSource).ToList();
+                if (targets.Count == 0 || fixAll is null)
+                {
+                    continue;
+                }
+
+                Diagnostic? unfixable = null;
+                var anyFix = false;
+                foreach (var target in targets)
+                {
+                    if ((await EquivalenceKeysAsync(project, fixer, new List<Diagnostic> { target }, cancellationToken)).Count == 0)
+                    {
+                        unfixable ??= target;
+                    }
+                    else
+                    {
+                        anyFix = true;
+                    }
+                }
+
+                if (!anyFix)
+                {
+                    continue;
+                }
+
+                var start = unfixable ?? targets[0];
+                var key = unfixable is null ? (await EquivalenceKeysAsync(project, fixer, new List<Diagnostic> { start }, cancellationToken))[0] : null;
+                var what = $"{label}: {fixer.GetType().Name} {id} started from {(unfixable is null ? "a fixable" : "an unfixable")} diagnostic";
+                Exercised.Add(what);
+                var ordered = before.Diagnostics.Where(d => d != start).Prepend(start).ToImmutableArray();
+                var fixedSolution = await FixAllAsync(project, fixer, fixAll, id, key, ordered, cancellationToken);
+                var changed = false;
+                if (fixedSolution is not null)
+                {
+                    foreach (var document in project.Documents)
+                    {
+                        var original = (await document.GetTextAsync(cancellationToken)).ToString();
+                        var after = (await fixedSolution.GetDocument(document.Id)!.GetTextAsync(cancellationToken)).ToString();
+                        changed |= original != after;
+                    }
+                }
+
+                if (!changed)
+                {
+                    problems.Add($"{what}: some diagnostics have a fix, but the run changed nothing");
+                }
+            }
+        }
+
+        return problems;
+    }
+
     private async Task<(ImmutableArray<Diagnostic> Diagnostics, ImmutableArray<Diagnostic> Errors)> DiagnoseAsync(Project project, CancellationToken cancellationToken)
     {
         var compilation = (await project.GetCompilationAsync(cancellationToken))!;
@@ -160,7 +228,7 @@ public sealed class FixAllChecker
         CodeFixProvider fixer,
         FixAllProvider fixAll,
         string id,
-        string key,
+        string? key,
         ImmutableArray<Diagnostic> diagnostics,
         CancellationToken cancellationToken)
     {
@@ -171,7 +239,7 @@ public sealed class FixAllChecker
         }
 
         var document = project.GetDocument(relevant[0].Location.SourceTree)!;
-        var context = new FixAllContext(document, fixer, FixAllScope.Solution, key, new[] { id }, new Provider(relevant), cancellationToken);
+        var context = new FixAllContext(document, fixer, FixAllScope.Solution, key!, new[] { id }, new Provider(relevant), cancellationToken);
         var action = await fixAll.GetFixAsync(context);
         if (action is null)
         {
