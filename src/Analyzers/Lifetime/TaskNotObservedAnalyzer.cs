@@ -99,7 +99,7 @@ public sealed class TaskNotObservedAnalyzer : DiagnosticAnalyzer
 
         var method = invocation.TargetMethod;
         if (IsAlreadyCompleted(method, types) || IsFireAndForget(context, invocation) || IsVerification(invocation) ||
-            IsFaultObserver(invocation, types) || IsPassThroughHelper(invocation, types) || HasFireAndForgetFlag(invocation))
+            IsFaultObserver(invocation, types) || IsDelayedCallbackThatCannotFault(invocation, types) || IsPassThroughHelper(invocation, types) || HasFireAndForgetFlag(invocation))
         {
             return;
         }
@@ -266,6 +266,71 @@ public sealed class TaskNotObservedAnalyzer : DiagnosticAnalyzer
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// <c>Task.Delay(t, token).ContinueWith(_ =&gt; { try { ... } catch { } })</c>, the delay possibly in a local: the
+    /// "run this later" idiom. The antecedent can only be cancelled (which raises no unobserved exception) and the
+    /// continuation catches everything, so neither task can fault unobserved.
+    /// </summary>
+    private static bool IsDelayedCallbackThatCannotFault(IInvocationOperation invocation, KnownTypes types)
+    {
+        if (invocation.TargetMethod.Name != "ContinueWith")
+        {
+            return false;
+        }
+
+        var antecedent = invocation.Instance?.WalkDownConversions();
+        if (antecedent is ILocalReferenceOperation { Local: { } local } && invocation.SemanticModel is { } model)
+        {
+            antecedent = null;
+            foreach (var reference in local.DeclaringSyntaxReferences)
+            {
+                if (reference.SyntaxTree == model.SyntaxTree &&
+                    model.GetOperation(reference.GetSyntax()) is IVariableDeclaratorOperation { Initializer.Value: { } value })
+                {
+                    antecedent = value.WalkDownConversions();
+                }
+            }
+        }
+
+        if (antecedent is not IInvocationOperation { TargetMethod: { Name: "Delay", IsStatic: true } delay } || !delay.ContainingType.Is(types.Task))
+        {
+            return false;
+        }
+
+        foreach (var argument in invocation.Arguments)
+        {
+            if (argument.Value.WalkDownConversions() is IDelegateCreationOperation { Target: IAnonymousFunctionOperation lambda })
+            {
+                return CatchesEverything(lambda.Body, types);
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Every statement of the block is a <c>try</c> with a catch-all clause (or the implicit return).</summary>
+    private static bool CatchesEverything(IBlockOperation body, KnownTypes types)
+    {
+        var any = false;
+        foreach (var statement in body.Operations)
+        {
+            if (statement is IReturnOperation { IsImplicit: true, ReturnedValue: null })
+            {
+                continue;
+            }
+
+            if (statement is not ITryOperation { Catches: var catches } || !catches.Any(c =>
+                    c.Filter is null && (c.ExceptionType.SpecialType == SpecialType.System_Object || c.ExceptionType.Is(types.Exception))))
+            {
+                return false;
+            }
+
+            any = true;
+        }
+
+        return any;
     }
 
     private static System.Collections.Generic.IEnumerable<ILocalSymbol> UsingResourcesAround(IOperation operation)

@@ -109,6 +109,61 @@ public sealed class TaskNotObservedTests
             """);
 
     [Fact]
+    public Task A_delayed_callback_that_catches_everything_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class Expiry
+            {
+                void Schedule(TimeSpan after)
+                {
+                    var cts = new CancellationTokenSource();
+                    var timeout = Task.Delay(after, cts.Token);
+                    timeout.ContinueWith((_, state) =>
+                    {
+                        try { ((Expiry)state!).Sweep(); } catch { }
+                    }, this);
+                    Task.Delay(after).ContinueWith(_ =>
+                    {
+                        try { Sweep(); }
+                        catch (Exception e) { Console.WriteLine(e); }
+                    });
+                }
+
+                void Sweep() { }
+            }
+            """);
+
+    [Fact]
+    public Task A_delayed_callback_that_can_fault_or_a_catch_all_after_real_work_is_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Threading.Tasks;
+
+            class Expiry
+            {
+                void Schedule(TimeSpan after, Task work)
+                {
+                    {|CONC102:Task.Delay(after).ContinueWith(_ => Sweep())|};
+                    {|CONC102:Task.Delay(after).ContinueWith(_ =>
+                    {
+                        try { Sweep(); } catch (InvalidOperationException) { }
+                    })|};
+                    {|CONC102:work.ContinueWith(_ =>
+                    {
+                        try { Sweep(); } catch { }
+                    })|};
+                }
+
+                void Sweep() { }
+            }
+            """);
+
+    [Fact]
     public Task Dropped_ContinueWith_that_is_not_a_fault_observer_is_reported()
         => Verify.VerifyCodeFixAsync(
             """
