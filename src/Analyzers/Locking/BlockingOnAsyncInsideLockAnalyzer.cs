@@ -3,6 +3,7 @@ using System.Collections.Immutable;
 using ConcurrencyAnalyzers.Analysis;
 using ConcurrencyAnalyzers.Internals;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
 
@@ -127,6 +128,9 @@ public sealed class BlockingOnAsyncInsideLockAnalyzer : DiagnosticAnalyzer
         var parent = invocation.WalkUpConversions();
         switch (parent)
         {
+            case null when IsReturnedValue(invocation.Syntax):
+                // In the flow graph a returned value is the block's branch value and has no parent: returned, not dropped.
+                return false;
             case null:
                 return function is { IsAsync: false };
             case IExpressionStatementOperation:
@@ -140,6 +144,18 @@ public sealed class BlockingOnAsyncInsideLockAnalyzer : DiagnosticAnalyzer
             default:
                 return false;
         }
+    }
+
+    private static bool IsReturnedValue(SyntaxNode syntax)
+    {
+        var parent = syntax.Parent;
+        while (parent is ParenthesizedExpressionSyntax or CastExpressionSyntax)
+        {
+            parent = parent.Parent;
+        }
+
+        return parent is ReturnStatementSyntax or ArrowExpressionClauseSyntax ||
+               parent is LambdaExpressionSyntax;
     }
 
     private static HashSet<ISymbol> AwaitedLocals(IEnumerable<IOperation> roots, KnownTypes types)

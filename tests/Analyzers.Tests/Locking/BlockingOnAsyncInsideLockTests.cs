@@ -91,6 +91,27 @@ public sealed class BlockingOnAsyncInsideLockTests
             Verify.Diagnostic(BlockingOnAsyncInsideLockAnalyzer.StartedRule).WithLocation(0).WithArguments("FlushAsync", "_gate"));
 
     [Fact]
+    public Task Async_call_returned_from_inside_a_monitor_region_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(Wrap("""
+                public ValueTask<int> TakeAsync(bool quick)
+                {
+                    bool taken = false;
+                    try
+                    {
+                        Monitor.TryEnter(_gate, 100, ref taken);
+                        if (!taken) return FailAsync(1);
+                        if (quick) return (FailAsync(2));
+                        return new ValueTask<int>(0);
+                    }
+                    finally
+                    {
+                        if (taken) Monitor.Exit(_gate);
+                    }
+                }
+                private static ValueTask<int> FailAsync(int reason) => new ValueTask<int>(reason);
+            """));
+
+    [Fact]
     public Task Async_call_started_inside_lock_and_awaited_after_it_is_reported()
         => Verify.VerifyAnalyzerAsync(Wrap("""
                 public async Task M()
