@@ -123,7 +123,7 @@ public sealed class UnstableLockTargetAnalyzer : DiagnosticAnalyzer
         var isStatic = context.ContainingSymbol.IsStatic;
         switch (value)
         {
-            case IInstanceReferenceOperation { ReferenceKind: InstanceReferenceKind.ContainingTypeInstance } when IsLockImplementation(value.Type):
+            case IInstanceReferenceOperation { ReferenceKind: InstanceReferenceKind.ContainingTypeInstance } when IsLockImplementation(value.Type) || IsPrivateType(value.Type):
                 return;
             case IInstanceReferenceOperation { ReferenceKind: InstanceReferenceKind.ContainingTypeInstance }:
                 Report("'this'", "any code holding a reference to this object can lock on it too", GateInstance);
@@ -210,6 +210,23 @@ public sealed class UnstableLockTargetAnalyzer : DiagnosticAnalyzer
         var parent = operation.WalkUpConversions();
         return parent is ILockOperation ||
                parent is IArgumentOperation { Parent: IInvocationOperation { TargetMethod.ContainingType.Name: "Monitor" } };
+    }
+
+    /// <summary>
+    /// A private nested type (or one nested in a private type): only its enclosing type can hold a reference to it,
+    /// so <c>lock (this)</c> there is not publicly reachable.
+    /// </summary>
+    private static bool IsPrivateType(ITypeSymbol type)
+    {
+        for (ISymbol? current = type; current is INamedTypeSymbol named; current = named.ContainingType)
+        {
+            if (named.DeclaredAccessibility == Accessibility.Private)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>A type that is itself a lock (declares Enter and Exit, like a System.Threading.Lock polyfill): locking on this is its job.</summary>

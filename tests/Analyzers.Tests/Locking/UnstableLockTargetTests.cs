@@ -272,6 +272,38 @@ public sealed class UnstableLockTargetTests
             """);
 
     [Fact]
+    public Task Lock_on_this_in_a_private_nested_type_is_not_reported_but_in_an_internal_nested_type_it_is()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading;
+
+            public class Stream
+            {
+                private sealed class FlushToken
+                {
+                    private bool _set;
+                    public void Set() { lock (this) { _set = true; Monitor.PulseAll(this); } }
+                    public void Wait() { lock (this) { while (!_set) Monitor.Wait(this); } }
+                }
+
+                private sealed class Outer
+                {
+                    public sealed class Inner
+                    {
+                        private int _n;
+                        public void Hit() { lock (this) { _n++; } }
+                    }
+                }
+
+                internal sealed class Shared
+                {
+                    private int _n;
+                    public void Hit() { lock ({|CONC209:this|}) { _n++; } }
+                }
+            }
+            """);
+
+    [Fact]
     public Task Half_typed_code_does_not_crash()
         => new Verify.Test
         {
