@@ -483,4 +483,35 @@ public sealed class AsyncVoidTests
                 """,
             CompilerDiagnostics = CompilerDiagnostics.None,
         }.RunAsync();
+
+    [Fact]
+    public Task Netstandard_library_in_CSharp_7_3_is_reported_and_fixed()
+        => new Verify.Test
+        {
+            ReferenceAssemblies = ConcurrencyAnalyzers.Tests.Verifiers.TestReferences.NetStandard20,
+            LanguageVersion = Microsoft.CodeAnalysis.CSharp.LanguageVersion.CSharp7_3,
+            TestCode = """
+                using System.Threading.Tasks;
+
+                class Sync
+                {
+                    async void {|CONC103:RefreshAsync|}()
+                    {
+                        await Task.Delay(1);
+                    }
+                }
+                """,
+            FixedCode = """
+                using System.Threading.Tasks;
+
+                class Sync
+                {
+                    async Task RefreshAsync()
+                    {
+                        await Task.Delay(1);
+                    }
+                }
+                """,
+        }.RunAsync();
+
 }

@@ -368,4 +368,49 @@ public sealed class BackgroundLoopWithoutExitTests
         test.FixedState.ExpectedDiagnostics.AddRange(expected);
         return test.RunAsync();
     }
+
+    [Fact]
+    public Task Netstandard_library_in_CSharp_7_3_is_reported_and_fixed()
+        => new Verify.Test
+        {
+            ReferenceAssemblies = ConcurrencyAnalyzers.Tests.Verifiers.TestReferences.NetStandard20,
+            LanguageVersion = Microsoft.CodeAnalysis.CSharp.LanguageVersion.CSharp7_3,
+            TestCode = """
+                using System.Threading;
+                using System.Threading.Tasks;
+
+                class Poller
+                {
+                    public Task Start(CancellationToken ct)
+                    {
+                        return Task.Run(() =>
+                        {
+                            {|CONC101:while (true)|}
+                            {
+                                Thread.Sleep(1000);
+                            }
+                        });
+                    }
+                }
+                """,
+            FixedCode = """
+                using System.Threading;
+                using System.Threading.Tasks;
+
+                class Poller
+                {
+                    public Task Start(CancellationToken ct)
+                    {
+                        return Task.Run(() =>
+                        {
+                            while (!ct.IsCancellationRequested)
+                            {
+                                Thread.Sleep(1000);
+                            }
+                        }, ct);
+                    }
+                }
+                """,
+        }.RunAsync();
+
 }

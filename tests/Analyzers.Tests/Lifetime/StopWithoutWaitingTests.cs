@@ -313,4 +313,68 @@ public sealed class StopWithoutWaitingTests
             """;
         return new Verify.Test { TestCode = source, FixedCode = source, CompilerDiagnostics = CompilerDiagnostics.None }.RunAsync();
     }
+
+    [Fact]
+    public Task Netstandard_library_in_CSharp_7_3_is_reported_and_fixed()
+        => new Verify.Test
+        {
+            ReferenceAssemblies = TestReferences.NetStandard20,
+            LanguageVersion = Microsoft.CodeAnalysis.CSharp.LanguageVersion.CSharp7_3,
+            TestCode = """
+                using System;
+                using System.Threading;
+                using System.Threading.Tasks;
+
+                sealed class Pump
+                {
+                    private readonly CancellationTokenSource _cts = new CancellationTokenSource();
+                    private readonly Task _loop;
+
+                    public Pump() { _loop = RunAsync(_cts.Token); }
+
+                    private async Task RunAsync(CancellationToken ct)
+                    {
+                        while (!ct.IsCancellationRequested) await Task.Delay(100, ct);
+                    }
+
+                    public async Task StopAsync()
+                    {
+                        {|CONC105:_cts.Cancel()|};
+                        await Task.Yield();
+                    }
+                }
+                """,
+            FixedCode = """
+                using System;
+                using System.Threading;
+                using System.Threading.Tasks;
+
+                sealed class Pump
+                {
+                    private readonly CancellationTokenSource _cts = new CancellationTokenSource();
+                    private readonly Task _loop;
+
+                    public Pump() { _loop = RunAsync(_cts.Token); }
+
+                    private async Task RunAsync(CancellationToken ct)
+                    {
+                        while (!ct.IsCancellationRequested) await Task.Delay(100, ct);
+                    }
+
+                    public async Task StopAsync()
+                    {
+                        _cts.Cancel();
+                        try
+                        {
+                            await _loop.ConfigureAwait(false);
+                        }
+                        catch (OperationCanceledException)
+                        {
+                        }
+                        await Task.Yield();
+                    }
+                }
+                """,
+        }.RunAsync();
+
 }

@@ -333,4 +333,50 @@ public sealed class TasksNotJoinedTests
             """;
         return new Verify.Test { TestCode = source, FixedCode = source, CompilerDiagnostics = CompilerDiagnostics.None }.RunAsync();
     }
+
+    [Fact]
+    public Task Netstandard_library_in_CSharp_7_3_is_reported_and_fixed()
+        => new Verify.Test
+        {
+            ReferenceAssemblies = ConcurrencyAnalyzers.Tests.Verifiers.TestReferences.NetStandard20,
+            LanguageVersion = Microsoft.CodeAnalysis.CSharp.LanguageVersion.CSharp7_3,
+            TestCode = """
+                using System.Threading.Tasks;
+
+                class Profile
+                {
+                    async Task<int> LoadAsync(int id)
+                    {
+                        var user = LoadUserAsync(id);
+                        var orders = LoadOrdersAsync(id);
+                        var u = {|CONC104:await user|};
+                        var o = await orders;
+                        return u + o;
+                    }
+
+                    Task<int> LoadUserAsync(int id) => Task.FromResult(id);
+                    Task<int> LoadOrdersAsync(int id) => Task.FromResult(id);
+                }
+                """,
+            FixedCode = """
+                using System.Threading.Tasks;
+
+                class Profile
+                {
+                    async Task<int> LoadAsync(int id)
+                    {
+                        var user = LoadUserAsync(id);
+                        var orders = LoadOrdersAsync(id);
+                        await Task.WhenAll(user, orders);
+                        var u = await user;
+                        var o = await orders;
+                        return u + o;
+                    }
+
+                    Task<int> LoadUserAsync(int id) => Task.FromResult(id);
+                    Task<int> LoadOrdersAsync(int id) => Task.FromResult(id);
+                }
+                """,
+        }.RunAsync();
+
 }
