@@ -272,6 +272,11 @@ public sealed class PooledBufferReturnedUnsafelyAnalyzer : DiagnosticAnalyzer
                 continue;
             }
 
+            if (operation is IInvocationOperation { TargetMethod: { Name: "KeepAlive", ContainingType: { Name: "GC", ContainingNamespace.Name: "System" } } })
+            {
+                continue; // GC.KeepAlive never throws
+            }
+
             if (operation is IAwaitOperation or IThrowOperation or IInvocationOperation or IObjectCreationOperation)
             {
                 return true;

@@ -182,6 +182,13 @@ public sealed class PooledBufferReturnedUnsafelyTests
                     ArrayPool<int>.Shared.Return(buffer);
                     return length;
                 }
+
+                void Probe()
+                {
+                    var buffer = ArrayPool<byte>.Shared.Rent(64);
+                    GC.KeepAlive(buffer);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                }
             }
             """);
 

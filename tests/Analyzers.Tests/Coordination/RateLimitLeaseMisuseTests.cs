@@ -553,6 +553,31 @@ public sealed class RateLimitLeaseMisuseTests
             """));
 
     [Fact]
+    public Task Retry_loop_that_reassigns_the_lease_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(Code("""
+            class Worker
+            {
+                private readonly RateLimiter _limiter = new ConcurrencyLimiter();
+
+                async Task RunAsync(CancellationToken ct)
+                {
+                    var lease = _limiter.AttemptAcquire();
+                    while (!lease.IsAcquired)
+                    {
+                        lease.Dispose();
+                        await Task.Delay(100, ct);
+                        lease = _limiter.AttemptAcquire();
+                    }
+
+                    using (lease)
+                    {
+                        await Task.Delay(1, ct);
+                    }
+                }
+            }
+            """));
+
+    [Fact]
     public Task Other_AcquireAsync_methods_are_not_reported()
         => Verify.VerifyAnalyzerAsync(Code("""
             sealed class Connection : IDisposable
