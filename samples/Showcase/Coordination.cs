@@ -50,6 +50,17 @@ public sealed class BatchMerger
     }
 }
 
+public sealed class BackendGateway(System.Threading.RateLimiting.RateLimiter limiter)
+{
+    public async Task ForwardAsync(Func<CancellationToken, Task> send, CancellationToken ct)
+    {
+        // CONC604: the lease is never disposed (a concurrency limiter loses the permit for good) and IsAcquired is never
+        // read, so a refused call goes to the backend anyway. Use 'using var' and return when !lease.IsAcquired.
+        var lease = await limiter.AcquireAsync(1, ct);
+        await send(ct);
+    }
+}
+
 public static class Checksum
 {
     public static async Task<int> ComputeAsync(Stream stream, int size, CancellationToken ct)

@@ -55,5 +55,6 @@ public static class RuleIds
     public const string ChannelNotCompleted = "CONC601";
     public const string ProducerBlocksWithoutCancellation = "CONC602";
     public const string ChannelProtocolMisuse = "CONC603";
+    public const string RateLimitLeaseMisuse = "CONC604";
     public const string PooledBufferReturnedUnsafely = "CONC605";
 }

@@ -15,6 +15,9 @@ namespace ConcurrencyAnalyzers.Coordination;
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class PooledBufferReturnedUnsafelyAnalyzer : DiagnosticAnalyzer
 {
+    /// <summary>Diagnostic property: "true" when the try/finally fix understands the shape.</summary>
+    public const string FixableProperty = "Fixable";
+
     private const string Title = "Pooled buffer returned unsafely";
     private const string Description =
         "An array rented from ArrayPool must go back exactly once, after its last use. Returned outside a finally, an " +
@@ -152,11 +155,24 @@ public sealed class PooledBufferReturnedUnsafelyAnalyzer : DiagnosticAnalyzer
         {
             if (CanThrowBetween(body, rent, call))
             {
-                context.ReportDiagnostic(Diagnostic.Create(NotInFinallyRule, call.Syntax.GetLocation(), buffer.Name));
+                var properties = returns.Count == 1 && IsSimpleShape(rent, call)
+                    ? ImmutableDictionary<string, string?>.Empty.Add(FixableProperty, "true")
+                    : ImmutableDictionary<string, string?>.Empty;
+                context.ReportDiagnostic(Diagnostic.Create(NotInFinallyRule, call.Syntax.GetLocation(), properties, buffer.Name));
                 return;
             }
         }
     }
+
+    /// <summary>
+    /// The shape the try/finally fix understands: <c>Rent</c> in a local declaration statement and the one
+    /// <c>Return</c> a later statement of the same block.
+    /// </summary>
+    private static bool IsSimpleShape(IInvocationOperation rent, IInvocationOperation call)
+        => rent.WalkUpConversions() is IVariableInitializerOperation { Parent: IVariableDeclaratorOperation { Parent: IVariableDeclarationOperation { Parent: IVariableDeclarationGroupOperation { Parent: IBlockOperation block } group } } } &&
+           call.Parent is IExpressionStatementOperation statement &&
+           statement.Parent == block &&
+           block.Operations.IndexOf(group) < block.Operations.IndexOf(statement);
 
     private static bool IsEscape(IOperation reference, IOperation? parent) => parent switch
     {
@@ -254,6 +270,11 @@ public sealed class PooledBufferReturnedUnsafelyAnalyzer : DiagnosticAnalyzer
             if (position < start || position >= end)
             {
                 continue;
+            }
+
+            if (operation is IInvocationOperation { TargetMethod: { Name: "KeepAlive", ContainingType: { Name: "GC", ContainingNamespace.Name: "System" } } })
+            {
+                continue; // GC.KeepAlive never throws
             }
 
             if (operation is IAwaitOperation or IThrowOperation or IInvocationOperation or IObjectCreationOperation)

@@ -2,8 +2,9 @@ using ConcurrencyAnalyzers.Coordination;
 using ConcurrencyAnalyzers.Tests.Verifiers;
 using Microsoft.CodeAnalysis.Testing;
 using Xunit;
-using Verify = ConcurrencyAnalyzers.Tests.Verifiers.CSharpAnalyzerVerifier<
-    ConcurrencyAnalyzers.Coordination.PooledBufferReturnedUnsafelyAnalyzer>;
+using Verify = ConcurrencyAnalyzers.Tests.Verifiers.CSharpCodeFixVerifier<
+    ConcurrencyAnalyzers.Coordination.PooledBufferReturnedUnsafelyAnalyzer,
+    ConcurrencyAnalyzers.CodeFixes.Coordination.PooledBufferReturnedUnsafelyCodeFix>;
 
 namespace ConcurrencyAnalyzers.Tests.Coordination;
 
@@ -181,6 +182,13 @@ public sealed class PooledBufferReturnedUnsafelyTests
                     ArrayPool<int>.Shared.Return(buffer);
                     return length;
                 }
+
+                void Probe()
+                {
+                    var buffer = ArrayPool<byte>.Shared.Rent(64);
+                    GC.KeepAlive(buffer);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                }
             }
             """);
 
@@ -242,6 +250,185 @@ public sealed class PooledBufferReturnedUnsafelyTests
                 }
             }
             """);
+
+    [Fact]
+    public Task Fix_moves_the_uses_and_the_return_into_try_finally()
+        => Verify.VerifyCodeFixAsync(Usings + """
+            class Reader
+            {
+                async Task<int> ReadAsync(Stream stream, int size, CancellationToken ct)
+                {
+                    var buffer = ArrayPool<byte>.Shared.Rent(size); // rented per call
+                    var n = await stream.ReadAsync(buffer.AsMemory(0, size), ct);
+                    var sum = 0;
+                    for (var i = 0; i < n; i++) sum += buffer[i];
+
+                    // back to the pool
+                    {|#0:ArrayPool<byte>.Shared.Return(buffer, clearArray: true)|}; // done
+                    return sum;
+                }
+            }
+            """,
+            new[] { Verify.Diagnostic(PooledBufferReturnedUnsafelyAnalyzer.NotInFinallyRule).WithLocation(0).WithArguments("buffer") },
+            Usings + """
+            class Reader
+            {
+                async Task<int> ReadAsync(Stream stream, int size, CancellationToken ct)
+                {
+                    var buffer = ArrayPool<byte>.Shared.Rent(size); // rented per call
+                    try
+                    {
+                        var n = await stream.ReadAsync(buffer.AsMemory(0, size), ct);
+                        var sum = 0;
+                        for (var i = 0; i < n; i++) sum += buffer[i];
+                        return sum;
+                    }
+                    finally
+                    {
+                        // back to the pool
+                        ArrayPool<byte>.Shared.Return(buffer, clearArray: true); // done
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Fix_keeps_statements_after_the_return_outside_when_they_do_not_need_the_uses()
+        => Verify.VerifyCodeFixAsync(Usings + """
+            class Writer
+            {
+                private int _writes;
+
+                void Write(Stream output, int size)
+                {
+                    var pool = ArrayPool<byte>.Shared;
+                    byte[] buffer = pool.Rent(size);
+                    output.Write(buffer, 0, size);
+                    {|#0:pool.Return(buffer)|};
+                    _writes++;
+                }
+            }
+            """,
+            new[] { Verify.Diagnostic(PooledBufferReturnedUnsafelyAnalyzer.NotInFinallyRule).WithLocation(0).WithArguments("buffer") },
+            Usings + """
+            class Writer
+            {
+                private int _writes;
+
+                void Write(Stream output, int size)
+                {
+                    var pool = ArrayPool<byte>.Shared;
+                    byte[] buffer = pool.Rent(size);
+                    try
+                    {
+                        output.Write(buffer, 0, size);
+                    }
+                    finally
+                    {
+                        pool.Return(buffer);
+                    }
+
+                    _writes++;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Fix_all_handles_several_rentals_including_two_in_one_block()
+        => Verify.VerifyCodeFixAsync(Usings + """
+            class Copier
+            {
+                void Copy(Stream from, Stream to, int size)
+                {
+                    var input = ArrayPool<byte>.Shared.Rent(size);
+                    var output = ArrayPool<byte>.Shared.Rent(size);
+                    var n = from.Read(input, 0, size);
+                    Array.Copy(input, output, n);
+                    to.Write(output, 0, n);
+                    {|#0:ArrayPool<byte>.Shared.Return(output)|};
+                    {|#1:ArrayPool<byte>.Shared.Return(input)|};
+                }
+
+                void Fill(Stream to, int size)
+                {
+                    var chars = ArrayPool<char>.Shared.Rent(size);
+                    to.Flush();
+                    {|#2:ArrayPool<char>.Shared.Return(chars)|};
+                }
+            }
+            """,
+            new[]
+            {
+                Verify.Diagnostic(PooledBufferReturnedUnsafelyAnalyzer.NotInFinallyRule).WithLocation(0).WithArguments("output"),
+                Verify.Diagnostic(PooledBufferReturnedUnsafelyAnalyzer.NotInFinallyRule).WithLocation(1).WithArguments("input"),
+                Verify.Diagnostic(PooledBufferReturnedUnsafelyAnalyzer.NotInFinallyRule).WithLocation(2).WithArguments("chars"),
+            },
+            Usings + """
+            class Copier
+            {
+                void Copy(Stream from, Stream to, int size)
+                {
+                    var input = ArrayPool<byte>.Shared.Rent(size);
+                    try
+                    {
+                        var output = ArrayPool<byte>.Shared.Rent(size);
+                        try
+                        {
+                            var n = from.Read(input, 0, size);
+                            Array.Copy(input, output, n);
+                            to.Write(output, 0, n);
+                        }
+                        finally
+                        {
+                            ArrayPool<byte>.Shared.Return(output);
+                        }
+                    }
+                    finally
+                    {
+                        ArrayPool<byte>.Shared.Return(input);
+                    }
+                }
+
+                void Fill(Stream to, int size)
+                {
+                    var chars = ArrayPool<char>.Shared.Rent(size);
+                    try
+                    {
+                        to.Flush();
+                    }
+                    finally
+                    {
+                        ArrayPool<char>.Shared.Return(chars);
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Return_in_a_nested_block_is_reported_without_a_fix()
+    {
+        var source = Usings + """
+            class Locked
+            {
+                private readonly object _gate = new object();
+
+                void Write(Stream output, int size)
+                {
+                    var buffer = ArrayPool<byte>.Shared.Rent(size);
+                    lock (_gate)
+                    {
+                        output.Write(buffer, 0, size);
+                        {|#0:ArrayPool<byte>.Shared.Return(buffer)|};
+                    }
+                }
+            }
+            """;
+        var expected = Verify.Diagnostic(PooledBufferReturnedUnsafelyAnalyzer.NotInFinallyRule).WithLocation(0).WithArguments("buffer");
+        var test = new Verify.Test { TestCode = source, FixedCode = source };
+        test.ExpectedDiagnostics.Add(expected);
+        test.FixedState.ExpectedDiagnostics.Add(expected);
+        return test.RunAsync();
+    }
 
     [Fact]
     public Task Half_typed_code_does_not_throw()
