@@ -198,6 +198,12 @@ public sealed class TokenNotPassedAnalyzer : DiagnosticAnalyzer
             return;
         }
 
+        // A local filled by a call that took a token: the enumerable already carries it (var stream = Start(ct);).
+        if (inner is ILocalReferenceOperation source && LocalFilledByTokenCall(loop, source.Local, types))
+        {
+            return;
+        }
+
         var token = ReachableToken(loop, context.ContainingSymbol, types);
         if (token is null || IsInCleanup(loop))
         {
@@ -206,6 +212,31 @@ public sealed class TokenNotPassedAnalyzer : DiagnosticAnalyzer
 
         context.ReportDiagnostic(Diagnostic.Create(
             ForEachRule, expression.GetLocation(), Properties(token, ModeWithCancellation, -1, null), "await foreach", token.ExpressionText));
+    }
+
+    private static bool LocalFilledByTokenCall(IOperation loop, ILocalSymbol local, KnownTypes types)
+    {
+        var root = loop;
+        while (root.Parent is not null)
+        {
+            root = root.Parent;
+        }
+
+        foreach (var operation in root.Descendants())
+        {
+            var value = operation switch
+            {
+                IVariableDeclaratorOperation declarator when SymbolEqualityComparer.Default.Equals(declarator.Symbol, local) => declarator.Initializer?.Value,
+                ISimpleAssignmentOperation { Target: ILocalReferenceOperation target } assignment when SymbolEqualityComparer.Default.Equals(target.Local, local) => assignment.Value,
+                _ => null,
+            };
+            if (value?.WalkDownConversions() is IInvocationOperation call && CancellationOverloads.PassesAnyToken(call, types))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static bool ImplementsAsyncEnumerable(INamedTypeSymbol type)

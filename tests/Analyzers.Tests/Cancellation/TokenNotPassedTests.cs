@@ -377,6 +377,31 @@ public sealed class TokenNotPassedTests
             """);
 
     [Fact]
+    public Task Await_foreach_over_a_local_filled_by_a_call_that_took_the_token_is_fine()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Collections.Generic;
+            using System.Threading;
+            using System.Threading.Channels;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                IAsyncEnumerable<int> Start(string slot, CancellationToken ct) => throw null!;
+
+                async Task RunAsync(ChannelReader<int> reader, CancellationToken cancellationToken)
+                {
+                    var stream = Start("slot", cancellationToken);
+                    await foreach (var x in stream.ConfigureAwait(false)) { }
+
+                    IAsyncEnumerable<int> items;
+                    items = reader.ReadAllAsync(cancellationToken);
+                    await foreach (var x in items) { }
+                }
+            }
+            """);
+
+    [Fact]
     public Task No_token_in_scope_convenience_overload_passing_None_is_fine()
         => Verify.VerifyAnalyzerAsync(
             """
