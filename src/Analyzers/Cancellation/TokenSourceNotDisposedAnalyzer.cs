@@ -106,9 +106,11 @@ public sealed class TokenSourceNotDisposedAnalyzer : DiagnosticAnalyzer
         }
 
         var usage = Classify(local, function, out var capturedInCallback);
+        var armedAt = 0;
         if (kind is null)
         {
             kind = usage.CancelAfter ? "timed" : null;
+            armedAt = usage.FirstCancelAfter; // a plain source gets its timer only there
         }
 
         if (kind is null || usage.Disposed || usage.Escapes)
@@ -126,7 +128,7 @@ public sealed class TokenSourceNotDisposedAnalyzer : DiagnosticAnalyzer
         }
 
         // Disposed by plain Dispose() statements only: report a path that leaves before the first one.
-        var exit = FindSkippingExit(declarator, local, usage.PlainDisposes);
+        var exit = FindSkippingExit(declarator, local, usage.PlainDisposes, armedAt);
         if (exit is null)
         {
             return;
@@ -165,10 +167,12 @@ public sealed class TokenSourceNotDisposedAnalyzer : DiagnosticAnalyzer
     /// The local is declared in a block and disposed by a plain <c>x.Dispose();</c> statement later in that block.
     /// Returns the first operation between the two that leaves the block without passing a Dispose(): a return, a
     /// break/continue/goto out of the block, a throw, or an await on the source's own token (which throws exactly when
-    /// the source fires); a throw or await inside a try of that range is handled there and does not count.
+    /// the source fires); a throw or await inside a try of that range is handled there and does not count. Exits before
+    /// <paramref name="armedAt"/> (the first CancelAfter of a plain source) leak nothing.
     /// Nested lambdas and local functions are not walked.
     /// </summary>
-    private static IOperation? FindSkippingExit(IVariableDeclaratorOperation declarator, ILocalSymbol local, System.Collections.Generic.List<IExpressionStatementOperation> disposes)
+    private static IOperation? FindSkippingExit(
+        IVariableDeclaratorOperation declarator, ILocalSymbol local, System.Collections.Generic.List<IExpressionStatementOperation> disposes, int armedAt)
     {
         if (declarator.Parent?.Parent is not IVariableDeclarationGroupOperation group || group.Parent is not IBlockOperation block)
         {
@@ -216,7 +220,7 @@ public sealed class TokenSourceNotDisposedAnalyzer : DiagnosticAnalyzer
                 IAwaitOperation awaitOperation => MayThrowOnOwnToken(awaitOperation, local) && !HandledWithin(operation, block),
                 _ => false,
             };
-            if (leaves)
+            if (leaves && operation.Syntax.SpanStart > armedAt)
             {
                 return operation;
             }
@@ -374,6 +378,9 @@ public sealed class TokenSourceNotDisposedAnalyzer : DiagnosticAnalyzer
         public bool CancelAfter;
         public bool Reassigned;
 
+        /// <summary>Where the first <c>CancelAfter</c> call starts (a plain source leaks nothing before it).</summary>
+        public int FirstCancelAfter;
+
         /// <summary><c>x.Dispose();</c> / <c>x?.Dispose();</c> statements of the function itself, outside try/catch/finally clauses.</summary>
         public System.Collections.Generic.List<IExpressionStatementOperation>? PlainDisposes;
     }
@@ -404,6 +411,8 @@ public sealed class TokenSourceNotDisposedAnalyzer : DiagnosticAnalyzer
                     }
                     else if (call.TargetMethod.Name == "CancelAfter")
                     {
+                        var start = call.Syntax.SpanStart;
+                        usage.FirstCancelAfter = usage.CancelAfter ? System.Math.Min(usage.FirstCancelAfter, start) : start;
                         usage.CancelAfter = true;
                     }
 

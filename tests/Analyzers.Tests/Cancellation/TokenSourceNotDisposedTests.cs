@@ -440,8 +440,17 @@ public sealed class TokenSourceNotDisposedTests
                         throw new InvalidOperationException("step failed");
                     {|#3:cts.Dispose();|}
                 }
+
+                void Armed(Func<CancellationToken, bool> step)
+                {
+                    var {|#4:cts|} = new CancellationTokenSource();
+                    cts.CancelAfter(100);
+                    if (!step(cts.Token)) return;
+                    {|#5:cts.Dispose();|}
+                }
             }
             """,
+            Verify.Diagnostic(TokenSourceNotDisposedAnalyzer.SomePathsRule).WithLocation(4).WithLocation(5).WithArguments("cts", "timed", "timer", "the return on line 32"),
             Verify.Diagnostic(TokenSourceNotDisposedAnalyzer.SomePathsRule).WithLocation(0).WithLocation(2).WithArguments("cts", "linked", "registration on the parent token", "the jump on line 13"),
             Verify.Diagnostic(TokenSourceNotDisposedAnalyzer.SomePathsRule).WithLocation(1).WithLocation(3).WithArguments("cts", "timed", "timer", "the throw on line 24"));
 
@@ -713,6 +722,19 @@ public sealed class TokenSourceNotDisposedTests
 
                     plain.Cancel();
                     plain.Dispose();
+                }
+
+                void G(bool skip, Action<CancellationToken> work)
+                {
+                    var later = new CancellationTokenSource();
+                    if (skip)
+                    {
+                        return; // no timer yet: nothing leaks
+                    }
+
+                    later.CancelAfter(100);
+                    work(later.Token);
+                    later.Dispose();
                 }
             }
             """);
