@@ -135,6 +135,11 @@ public sealed class TokenNotPassedAnalyzer : DiagnosticAnalyzer
                 return null; // GetItems() feeding .WithCancellation(ct): [EnumeratorCancellation] gets the token
             }
 
+            if (HasCancellationComment(syntax))
+            {
+                return null; // "// no point in passing the token here: ..." is a decision
+            }
+
             var (mode, index) = PositionFor(invocation, syntax, defaulted.Ordinal - ReceiverOffset(invocation));
             return Diagnostic.Create(Rule, location, Properties(token, mode, index, defaulted.Name), name, token.ExpressionText);
         }
@@ -471,6 +476,40 @@ public sealed class TokenNotPassedAnalyzer : DiagnosticAnalyzer
         {
             if (trivia.IsKind(Microsoft.CodeAnalysis.CSharp.SyntaxKind.SingleLineCommentTrivia) ||
                 trivia.IsKind(Microsoft.CodeAnalysis.CSharp.SyntaxKind.MultiLineCommentTrivia))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// A comment that talks about cancellation or tokens, in the lines right above the call's statement, inside the
+    /// call, or after its semicolon.
+    /// </summary>
+    private static bool HasCancellationComment(SyntaxNode node)
+    {
+        var statement = node.FirstAncestorOrSelf<StatementSyntax>();
+        if (statement is null)
+        {
+            return false;
+        }
+
+        var next = node.GetLastToken().GetNextToken();
+        return HasCancellationWords(statement.GetFirstToken().LeadingTrivia) ||
+               HasCancellationWords(node.DescendantTrivia(descendIntoTrivia: false)) ||
+               (next.IsKind(Microsoft.CodeAnalysis.CSharp.SyntaxKind.SemicolonToken) && HasCancellationWords(next.TrailingTrivia));
+    }
+
+    private static bool HasCancellationWords(System.Collections.Generic.IEnumerable<SyntaxTrivia> all)
+    {
+        foreach (var trivia in all)
+        {
+            if ((trivia.IsKind(Microsoft.CodeAnalysis.CSharp.SyntaxKind.SingleLineCommentTrivia) ||
+                 trivia.IsKind(Microsoft.CodeAnalysis.CSharp.SyntaxKind.MultiLineCommentTrivia)) &&
+                (trivia.ToString().IndexOf("cancel", System.StringComparison.OrdinalIgnoreCase) >= 0 ||
+                 trivia.ToString().IndexOf("token", System.StringComparison.OrdinalIgnoreCase) >= 0))
             {
                 return true;
             }

@@ -402,6 +402,32 @@ public sealed class TokenNotPassedTests
             """);
 
     [Fact]
+    public Task Call_commented_about_its_token_is_a_decision_other_comments_are_not()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                void StartAction(int state, CancellationToken cancellationToken = default) { }
+                Task InitAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+                async Task BeginAsync(CancellationToken cancellationToken)
+                {
+                    // no point in passing the token here: InitAsync registers the cancellation
+                    StartAction(1);
+                    StartAction(2); // cancellation is registered by InitAsync
+                    await InitAsync(cancellationToken);
+
+                    // start the second phase
+                    {|#0:StartAction|}(3);
+                }
+            }
+            """,
+            Verify.Diagnostic(TokenNotPassedAnalyzer.Rule).WithLocation(0).WithArguments("StartAction", "cancellationToken"));
+
+    [Fact]
     public Task No_token_in_scope_convenience_overload_passing_None_is_fine()
         => Verify.VerifyAnalyzerAsync(
             """
