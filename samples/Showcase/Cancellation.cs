@@ -53,6 +53,21 @@ public sealed class QuoteService
         return await _api.GetQuoteAsync(symbol, cts.Token);
     }
 
+    // CONC403: disposed only at the end: the early return (and the timeout's own exception) skip cts.Dispose().
+    public async Task<decimal?> GetUnlessBlockedAsync(string symbol, ISet<string> blocked, CancellationToken appStopping)
+    {
+        var cts = CancellationTokenSource.CreateLinkedTokenSource(appStopping);
+        if (blocked.Contains(symbol))
+        {
+            return null;
+        }
+
+        cts.CancelAfter(TimeSpan.FromSeconds(2));
+        var quote = await _api.GetQuoteAsync(symbol, cts.Token);
+        cts.Dispose();
+        return quote;
+    }
+
     // CONC404: WaitAsync stops waiting after a second, but the quote request got no token and keeps running.
     public Task<decimal> GetQuicklyAsync(string symbol) => _api.GetQuoteAsync(symbol).WaitAsync(TimeSpan.FromSeconds(1));
 

@@ -135,6 +135,11 @@ public sealed class TokenNotPassedAnalyzer : DiagnosticAnalyzer
                 return null; // GetItems() feeding .WithCancellation(ct): [EnumeratorCancellation] gets the token
             }
 
+            if (HasCancellationComment(syntax))
+            {
+                return null; // "// no point in passing the token here: ..." is a decision
+            }
+
             var (mode, index) = PositionFor(invocation, syntax, defaulted.Ordinal - ReceiverOffset(invocation));
             return Diagnostic.Create(Rule, location, Properties(token, mode, index, defaulted.Name), name, token.ExpressionText);
         }
@@ -198,6 +203,12 @@ public sealed class TokenNotPassedAnalyzer : DiagnosticAnalyzer
             return;
         }
 
+        // A local filled by a call that took a token: the enumerable already carries it (var stream = Start(ct);).
+        if (inner is ILocalReferenceOperation source && LocalFilledByTokenCall(loop, source.Local, types))
+        {
+            return;
+        }
+
         var token = ReachableToken(loop, context.ContainingSymbol, types);
         if (token is null || IsInCleanup(loop))
         {
@@ -206,6 +217,31 @@ public sealed class TokenNotPassedAnalyzer : DiagnosticAnalyzer
 
         context.ReportDiagnostic(Diagnostic.Create(
             ForEachRule, expression.GetLocation(), Properties(token, ModeWithCancellation, -1, null), "await foreach", token.ExpressionText));
+    }
+
+    private static bool LocalFilledByTokenCall(IOperation loop, ILocalSymbol local, KnownTypes types)
+    {
+        var root = loop;
+        while (root.Parent is not null)
+        {
+            root = root.Parent;
+        }
+
+        foreach (var operation in root.Descendants())
+        {
+            var value = operation switch
+            {
+                IVariableDeclaratorOperation declarator when SymbolEqualityComparer.Default.Equals(declarator.Symbol, local) => declarator.Initializer?.Value,
+                ISimpleAssignmentOperation { Target: ILocalReferenceOperation target } assignment when SymbolEqualityComparer.Default.Equals(target.Local, local) => assignment.Value,
+                _ => null,
+            };
+            if (value?.WalkDownConversions() is IInvocationOperation call && CancellationOverloads.PassesAnyToken(call, types))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static bool ImplementsAsyncEnumerable(INamedTypeSymbol type)
@@ -440,6 +476,40 @@ public sealed class TokenNotPassedAnalyzer : DiagnosticAnalyzer
         {
             if (trivia.IsKind(Microsoft.CodeAnalysis.CSharp.SyntaxKind.SingleLineCommentTrivia) ||
                 trivia.IsKind(Microsoft.CodeAnalysis.CSharp.SyntaxKind.MultiLineCommentTrivia))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// A comment that talks about cancellation or tokens, in the lines right above the call's statement, inside the
+    /// call, or after its semicolon.
+    /// </summary>
+    private static bool HasCancellationComment(SyntaxNode node)
+    {
+        var statement = node.FirstAncestorOrSelf<StatementSyntax>();
+        if (statement is null)
+        {
+            return false;
+        }
+
+        var next = node.GetLastToken().GetNextToken();
+        return HasCancellationWords(statement.GetFirstToken().LeadingTrivia) ||
+               HasCancellationWords(node.DescendantTrivia(descendIntoTrivia: false)) ||
+               (next.IsKind(Microsoft.CodeAnalysis.CSharp.SyntaxKind.SemicolonToken) && HasCancellationWords(next.TrailingTrivia));
+    }
+
+    private static bool HasCancellationWords(System.Collections.Generic.IEnumerable<SyntaxTrivia> all)
+    {
+        foreach (var trivia in all)
+        {
+            if ((trivia.IsKind(Microsoft.CodeAnalysis.CSharp.SyntaxKind.SingleLineCommentTrivia) ||
+                 trivia.IsKind(Microsoft.CodeAnalysis.CSharp.SyntaxKind.MultiLineCommentTrivia)) &&
+                (trivia.ToString().IndexOf("cancel", System.StringComparison.OrdinalIgnoreCase) >= 0 ||
+                 trivia.ToString().IndexOf("token", System.StringComparison.OrdinalIgnoreCase) >= 0))
             {
                 return true;
             }

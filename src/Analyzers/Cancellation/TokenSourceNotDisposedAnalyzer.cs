@@ -35,6 +35,13 @@ public sealed class TokenSourceNotDisposedAnalyzer : DiagnosticAnalyzer
         DiagnosticSeverity.Warning,
         Description);
 
+    internal static readonly DiagnosticDescriptor SomePathsRule = RuleDescriptors.Create(
+        RuleIds.TokenSourceNotDisposed,
+        Title,
+        "'{0}' is a {1} CancellationTokenSource that is not disposed on every path: {3} skips its Dispose() and the {2} leaks; use 'using'",
+        DiagnosticSeverity.Warning,
+        Description);
+
     internal static readonly DiagnosticDescriptor InlineRule = RuleDescriptors.Create(
         RuleIds.TokenSourceNotDisposed,
         Title,
@@ -49,7 +56,7 @@ public sealed class TokenSourceNotDisposedAnalyzer : DiagnosticAnalyzer
         DiagnosticSeverity.Warning,
         Description);
 
-    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(LocalRule, InlineRule, RegistrationRule);
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(LocalRule, SomePathsRule, InlineRule, RegistrationRule);
 
     public override void Initialize(AnalysisContext context)
     {
@@ -99,9 +106,11 @@ public sealed class TokenSourceNotDisposedAnalyzer : DiagnosticAnalyzer
         }
 
         var usage = Classify(local, function, out var capturedInCallback);
+        var armedAt = 0;
         if (kind is null)
         {
             kind = usage.CancelAfter ? "timed" : null;
+            armedAt = usage.FirstCancelAfter; // a plain source gets its timer only there
         }
 
         if (kind is null || usage.Disposed || usage.Escapes)
@@ -109,12 +118,213 @@ public sealed class TokenSourceNotDisposedAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        var fixable = !capturedInCallback && !ReturnsUnawaitedTask(function, context.ContainingSymbol);
-        var properties = ImmutableDictionary<string, string?>.Empty
+        var leaked = kind == "linked" ? "registration on the parent token" : "timer";
+        var fixable = !capturedInCallback && !usage.Reassigned && !ReturnsUnawaitedTask(function, context.ContainingSymbol);
+        if (usage.PlainDisposes is null)
+        {
+            context.ReportDiagnostic(Diagnostic.Create(
+                LocalRule, syntax.Identifier.GetLocation(), Properties(fixable), local.Name, kind, leaked));
+            return;
+        }
+
+        // Disposed by plain Dispose() statements only: report a path that leaves before the first one.
+        var exit = FindSkippingExit(declarator, local, usage.PlainDisposes, armedAt);
+        if (exit is null)
+        {
+            return;
+        }
+
+        // The fix turns the local into a using and removes the Dispose() statements: each must sit in a block.
+        foreach (var dispose in usage.PlainDisposes)
+        {
+            fixable &= dispose.Parent is IBlockOperation && dispose.Syntax is ExpressionStatementSyntax;
+        }
+
+        var line = exit.Syntax.GetLocation().GetLineSpan().StartLinePosition.Line + 1;
+        var how = exit switch
+        {
+            IReturnOperation => $"the return on line {line}",
+            IBranchOperation => $"the jump on line {line}",
+            IThrowOperation => $"the throw on line {line}",
+            _ => $"an exception from the await on line {line} (its own cancellation included)",
+        };
+        var disposeLocations = new System.Collections.Generic.List<Location>();
+        foreach (var dispose in usage.PlainDisposes)
+        {
+            disposeLocations.Add(dispose.Syntax.GetLocation());
+        }
+
+        context.ReportDiagnostic(Diagnostic.Create(
+            SomePathsRule, syntax.Identifier.GetLocation(), disposeLocations, Properties(fixable), local.Name, kind, leaked, how));
+    }
+
+    private static ImmutableDictionary<string, string?> Properties(bool fixable)
+        => ImmutableDictionary<string, string?>.Empty
             .Add(KindProperty, KindLocal)
             .Add(FixableProperty, fixable ? "true" : "false");
-        context.ReportDiagnostic(Diagnostic.Create(
-            LocalRule, syntax.Identifier.GetLocation(), properties, local.Name, kind, kind == "linked" ? "registration on the parent token" : "timer"));
+
+    /// <summary>
+    /// The local is declared in a block and disposed by a plain <c>x.Dispose();</c> statement later in that block.
+    /// Returns the first operation between the two that leaves the block without passing a Dispose(): a return, a
+    /// break/continue/goto out of the block, a throw, or an await on the source's own token (which throws exactly when
+    /// the source fires); a throw or await inside a try of that range is handled there and does not count. Exits before
+    /// <paramref name="armedAt"/> (the first CancelAfter of a plain source) leak nothing.
+    /// Nested lambdas and local functions are not walked.
+    /// </summary>
+    private static IOperation? FindSkippingExit(
+        IVariableDeclaratorOperation declarator, ILocalSymbol local, System.Collections.Generic.List<IExpressionStatementOperation> disposes, int armedAt)
+    {
+        if (declarator.Parent?.Parent is not IVariableDeclarationGroupOperation group || group.Parent is not IBlockOperation block)
+        {
+            return null;
+        }
+
+        var start = block.Operations.IndexOf(group);
+        var end = -1;
+        for (var i = start + 1; i < block.Operations.Length && end < 0; i++)
+        {
+            foreach (var dispose in disposes)
+            {
+                if (ReferenceEquals(block.Operations[i], dispose))
+                {
+                    end = i;
+                    break;
+                }
+            }
+        }
+
+        if (start < 0 || end < 0)
+        {
+            return null; // no Dispose() statement in the declaring block itself: a shape we do not judge
+        }
+
+        var pending = new System.Collections.Generic.Stack<IOperation>();
+        for (var i = end - 1; i > start; i--)
+        {
+            pending.Push(block.Operations[i]);
+        }
+
+        while (pending.Count > 0)
+        {
+            var operation = pending.Pop();
+            if (operation is IAnonymousFunctionOperation or ILocalFunctionOperation)
+            {
+                continue;
+            }
+
+            var leaves = operation switch
+            {
+                IReturnOperation { Kind: OperationKind.Return } => !DisposedBefore(operation, block, disposes),
+                IBranchOperation branch => LeavesBlock(branch, block) && !DisposedBefore(operation, block, disposes),
+                IThrowOperation => !HandledWithin(operation, block) && !DisposedBefore(operation, block, disposes),
+                IAwaitOperation awaitOperation => MayThrowOnOwnToken(awaitOperation, local) && !HandledWithin(operation, block),
+                _ => false,
+            };
+            if (leaves && operation.Syntax.SpanStart > armedAt)
+            {
+                return operation;
+            }
+
+            var children = new System.Collections.Generic.List<IOperation>(operation.ChildOperations);
+            for (var i = children.Count - 1; i >= 0; i--)
+            {
+                pending.Push(children[i]);
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>A Dispose() statement runs before the exit: an earlier statement of a block on the way up.</summary>
+    private static bool DisposedBefore(IOperation exit, IBlockOperation outer, System.Collections.Generic.List<IExpressionStatementOperation> disposes)
+    {
+        var child = exit;
+        for (var current = exit.Parent; current is not null; child = current, current = current.Parent)
+        {
+            if (current is IBlockOperation block)
+            {
+                var index = block.Operations.IndexOf(child);
+                foreach (var dispose in disposes)
+                {
+                    if (ReferenceEquals(dispose.Parent, block) && block.Operations.IndexOf(dispose) is var at && at >= 0 && at < index)
+                    {
+                        return true;
+                    }
+                }
+            }
+
+            if (ReferenceEquals(current, outer))
+            {
+                break;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>A try with a catch or finally between the operation and the declaring block handles what it throws.</summary>
+    private static bool HandledWithin(IOperation operation, IBlockOperation outer)
+    {
+        var child = operation;
+        for (var current = operation.Parent; current is not null && !ReferenceEquals(current, outer); child = current, current = current.Parent)
+        {
+            if (current is ITryOperation @try && ReferenceEquals(@try.Body, child) && (@try.Catches.Length > 0 || @try.Finally is not null))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>break/continue/goto whose target is outside the declaring block.</summary>
+    private static bool LeavesBlock(IBranchOperation branch, IBlockOperation outer)
+    {
+        if (branch.BranchKind is not (BranchKind.Break or BranchKind.Continue) || branch.Target is null)
+        {
+            return false; // goto: not judged
+        }
+
+        for (var current = branch.Parent; current is not null && !ReferenceEquals(current, outer); current = current.Parent)
+        {
+            var target = current switch
+            {
+                ILoopOperation loop => branch.BranchKind == BranchKind.Break ? loop.ExitLabel : loop.ContinueLabel,
+                ISwitchOperation @switch when branch.BranchKind == BranchKind.Break => @switch.ExitLabel,
+                _ => null,
+            };
+            if (target is not null && SymbolEqualityComparer.Default.Equals(target, branch.Target))
+            {
+                return false; // the loop or switch is inside the range
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>An await whose operand uses the source (its token): it throws when the source is cancelled.</summary>
+    private static bool MayThrowOnOwnToken(IAwaitOperation awaitOperation, ILocalSymbol local)
+    {
+        var awaited = awaitOperation.Operation.WalkDownConversions();
+        if (awaited is IInvocationOperation { TargetMethod.Name: "ConfigureAwait", Instance: { } configured })
+        {
+            awaited = configured.WalkDownConversions();
+        }
+
+        if (awaited is IInvocationOperation { TargetMethod.Name: "WhenAny" })
+        {
+            return false; // WhenAny does not throw when one of its tasks is cancelled
+        }
+
+        foreach (var operation in awaitOperation.Operation.DescendantsAndSelf())
+        {
+            if (operation is ILocalReferenceOperation reference && SymbolEqualityComparer.Default.Equals(reference.Local, local))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary><c>new CancellationTokenSource(timeout).Token</c>: the source is unreachable right away.</summary>
@@ -162,9 +372,17 @@ public sealed class TokenSourceNotDisposedAnalyzer : DiagnosticAnalyzer
 
     private struct Usage
     {
+        /// <summary>Disposed by a using, in a finally or catch, or by a callback: every path is covered or ownership moved.</summary>
         public bool Disposed;
         public bool Escapes;
         public bool CancelAfter;
+        public bool Reassigned;
+
+        /// <summary>Where the first <c>CancelAfter</c> call starts (a plain source leaks nothing before it).</summary>
+        public int FirstCancelAfter;
+
+        /// <summary><c>x.Dispose();</c> / <c>x?.Dispose();</c> statements of the function itself, outside try/catch/finally clauses.</summary>
+        public System.Collections.Generic.List<IExpressionStatementOperation>? PlainDisposes;
     }
 
     private static Usage Classify(ILocalSymbol local, IOperation function, out bool capturedInCallback)
@@ -189,10 +407,12 @@ public sealed class TokenSourceNotDisposedAnalyzer : DiagnosticAnalyzer
                 case IInvocationOperation call when ReferenceEquals(call.Instance?.WalkDownConversions(), reference):
                     if (call.TargetMethod.Name is "Dispose" or "DisposeAsync")
                     {
-                        usage.Disposed = true;
+                        NoteDispose(ref usage, call, function);
                     }
                     else if (call.TargetMethod.Name == "CancelAfter")
                     {
+                        var start = call.Syntax.SpanStart;
+                        usage.FirstCancelAfter = usage.CancelAfter ? System.Math.Min(usage.FirstCancelAfter, start) : start;
                         usage.CancelAfter = true;
                     }
 
@@ -200,7 +420,7 @@ public sealed class TokenSourceNotDisposedAnalyzer : DiagnosticAnalyzer
                 case IConditionalAccessOperation conditional when ReferenceEquals(conditional.Operation.WalkDownConversions(), reference):
                     if (conditional.WhenNotNull is IInvocationOperation { TargetMethod.Name: "Dispose" or "DisposeAsync" })
                     {
-                        usage.Disposed = true;
+                        NoteDispose(ref usage, conditional, function);
                     }
 
                     break;
@@ -211,7 +431,8 @@ public sealed class TokenSourceNotDisposedAnalyzer : DiagnosticAnalyzer
                     usage.Disposed = true;
                     break;
                 case ISimpleAssignmentOperation assignment when ReferenceEquals(assignment.Target.WalkDownConversions(), reference):
-                    break; // re-assigned: the new value is checked where it is created
+                    usage.Reassigned = true; // the new value is checked where it is created; a using local cannot be re-assigned
+                    break;
                 case IAwaitOperation:
                     break;
                 default:
@@ -222,6 +443,33 @@ public sealed class TokenSourceNotDisposedAnalyzer : DiagnosticAnalyzer
         }
 
         return usage;
+    }
+
+    /// <summary>A plain <c>x.Dispose();</c> statement of the function, or a dispose that covers every path (or hands off).</summary>
+    private static void NoteDispose(ref Usage usage, IOperation call, IOperation function)
+    {
+        if (call.Parent is IExpressionStatementOperation statement && !IsInsideNestedFunction(call, function) && !InHandlerClause(statement, function))
+        {
+            (usage.PlainDisposes ??= new System.Collections.Generic.List<IExpressionStatementOperation>()).Add(statement);
+        }
+        else
+        {
+            usage.Disposed = true;
+        }
+    }
+
+    private static bool InHandlerClause(IOperation operation, IOperation function)
+    {
+        var child = operation;
+        for (var current = operation.Parent; current is not null && !ReferenceEquals(current, function); child = current, current = current.Parent)
+        {
+            if (current is ICatchClauseOperation || (current is ITryOperation @try && ReferenceEquals(@try.Finally, child)))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static bool IsInsideNestedFunction(IOperation operation, IOperation function)

@@ -49,8 +49,23 @@ public sealed class TokenSourceNotDisposedCodeFix : CodeFixProvider
                 node.FirstAncestorOrSelf<LocalDeclarationStatementSyntax>() is { Declaration.Variables.Count: 1, UsingKeyword.RawKind: 0 } declaration &&
                 declaration.Parent is BlockSyntax block)
             {
+                // Dispose() statements the analyzer found (a source disposed only on some paths): the using replaces them.
+                var disposes = new System.Collections.Generic.List<ExpressionStatementSyntax>();
+                foreach (var location in diagnostic.AdditionalLocations)
+                {
+                    if (root.FindNode(location.SourceSpan, getInnermostNodeForTie: true).FirstAncestorOrSelf<ExpressionStatementSyntax>() is { Parent: BlockSyntax } dispose)
+                    {
+                        disposes.Add(dispose);
+                    }
+                }
+
+                if (disposes.Count != diagnostic.AdditionalLocations.Count)
+                {
+                    continue;
+                }
+
                 context.RegisterCodeFix(
-                    CodeAction.Create(Title, _ => Task.FromResult(document.WithSyntaxRoot(AddUsing(root, block, declaration, usingDeclarations))), RuleIds.TokenSourceNotDisposed),
+                    CodeAction.Create(Title, _ => Task.FromResult(document.WithSyntaxRoot(AddUsing(root, block, declaration, disposes, usingDeclarations))), RuleIds.TokenSourceNotDisposed),
                     diagnostic);
             }
             else if (kind == TokenSourceNotDisposedAnalyzer.KindRegistration && usingDeclarations &&
@@ -63,8 +78,30 @@ public sealed class TokenSourceNotDisposedCodeFix : CodeFixProvider
         }
     }
 
-    private static SyntaxNode AddUsing(SyntaxNode root, BlockSyntax block, LocalDeclarationStatementSyntax declaration, bool usingDeclarations)
+    private static SyntaxNode AddUsing(
+        SyntaxNode root, BlockSyntax block, LocalDeclarationStatementSyntax declaration, System.Collections.Generic.List<ExpressionStatementSyntax> disposes, bool usingDeclarations)
     {
+        if (disposes.Count > 0)
+        {
+            root = root.TrackNodes(System.Linq.Enumerable.Concat(new SyntaxNode[] { block, declaration }, disposes));
+            foreach (var dispose in disposes)
+            {
+                var current = root.GetCurrentNode(dispose)!;
+                if (HasComment(current))
+                {
+                    // Keep the statement's comments as lines of their own before whatever follows it.
+                    var next = current.GetLastToken().GetNextToken();
+                    root = root.ReplaceToken(next, next.WithLeadingTrivia(CommentLines(current).AddRange(next.LeadingTrivia)));
+                    current = root.GetCurrentNode(dispose)!;
+                }
+
+                root = root.RemoveNode(current, SyntaxRemoveOptions.KeepNoTrivia)!;
+            }
+
+            block = root.GetCurrentNode(block)!;
+            declaration = root.GetCurrentNode(declaration)!;
+        }
+
         if (usingDeclarations)
         {
             var leading = declaration.GetLeadingTrivia();
@@ -87,6 +124,62 @@ public sealed class TokenSourceNotDisposedCodeFix : CodeFixProvider
             .WithAdditionalAnnotations(Formatter.Annotation);
         var statements = SyntaxFactory.List(System.Linq.Enumerable.Take(block.Statements, index)).Add(usingStatement);
         return root.ReplaceNode(block, block.WithStatements(statements));
+    }
+
+    /// <summary>
+    /// The statement's leading comment lines, then its trailing comment (if any) on a line of its own at the statement's
+    /// indentation.
+    /// </summary>
+    private static SyntaxTriviaList CommentLines(SyntaxNode statement)
+    {
+        var leading = statement.GetLeadingTrivia();
+        var indentation = leading.Count > 0 && leading[leading.Count - 1].IsKind(SyntaxKind.WhitespaceTrivia) ? leading[leading.Count - 1] : default;
+        var lines = indentation == default ? leading : leading.RemoveAt(leading.Count - 1);
+        var trailing = statement.GetTrailingTrivia();
+        var endOfLine = SyntaxFactory.LineFeed;
+        foreach (var trivia in trailing)
+        {
+            if (trivia.IsKind(SyntaxKind.EndOfLineTrivia))
+            {
+                endOfLine = trivia;
+            }
+        }
+
+        foreach (var trivia in trailing)
+        {
+            if (trivia.IsKind(SyntaxKind.SingleLineCommentTrivia) || trivia.IsKind(SyntaxKind.MultiLineCommentTrivia))
+            {
+                if (indentation != default)
+                {
+                    lines = lines.Add(indentation);
+                }
+
+                lines = lines.Add(trivia).Add(endOfLine);
+            }
+        }
+
+        return lines;
+    }
+
+    private static bool HasComment(SyntaxNode node)
+    {
+        foreach (var trivia in node.GetLeadingTrivia())
+        {
+            if (trivia.IsKind(SyntaxKind.SingleLineCommentTrivia) || trivia.IsKind(SyntaxKind.MultiLineCommentTrivia))
+            {
+                return true;
+            }
+        }
+
+        foreach (var trivia in node.GetTrailingTrivia())
+        {
+            if (trivia.IsKind(SyntaxKind.SingleLineCommentTrivia) || trivia.IsKind(SyntaxKind.MultiLineCommentTrivia))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static async Task<Document> KeepRegistrationAsync(Document document, SyntaxNode root, ExpressionStatementSyntax statement, CancellationToken cancellationToken)

@@ -377,6 +377,57 @@ public sealed class TokenNotPassedTests
             """);
 
     [Fact]
+    public Task Await_foreach_over_a_local_filled_by_a_call_that_took_the_token_is_fine()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Collections.Generic;
+            using System.Threading;
+            using System.Threading.Channels;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                IAsyncEnumerable<int> Start(string slot, CancellationToken ct) => throw null!;
+
+                async Task RunAsync(ChannelReader<int> reader, CancellationToken cancellationToken)
+                {
+                    var stream = Start("slot", cancellationToken);
+                    await foreach (var x in stream.ConfigureAwait(false)) { }
+
+                    IAsyncEnumerable<int> items;
+                    items = reader.ReadAllAsync(cancellationToken);
+                    await foreach (var x in items) { }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Call_commented_about_its_token_is_a_decision_other_comments_are_not()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                void StartAction(int state, CancellationToken cancellationToken = default) { }
+                Task InitAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+                async Task BeginAsync(CancellationToken cancellationToken)
+                {
+                    // no point in passing the token here: InitAsync registers the cancellation
+                    StartAction(1);
+                    StartAction(2); // cancellation is registered by InitAsync
+                    await InitAsync(cancellationToken);
+
+                    // start the second phase
+                    {|#0:StartAction|}(3);
+                }
+            }
+            """,
+            Verify.Diagnostic(TokenNotPassedAnalyzer.Rule).WithLocation(0).WithArguments("StartAction", "cancellationToken"));
+
+    [Fact]
     public Task No_token_in_scope_convenience_overload_passing_None_is_fine()
         => Verify.VerifyAnalyzerAsync(
             """

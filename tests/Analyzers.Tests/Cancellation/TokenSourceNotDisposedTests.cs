@@ -302,6 +302,443 @@ public sealed class TokenSourceNotDisposedTests
             }
             """);
 
+    // ---- disposed only on some paths ----
+
+    [Fact]
+    public Task Early_return_before_the_Dispose_is_reported_and_the_Dispose_becomes_a_using()
+        => Verify.VerifyCodeFixAsync(
+            """
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                async Task<string?> GetAsync(Func<CancellationToken, Task<string>> fetch, bool cached, CancellationToken appStopping)
+                {
+                    var {|#0:cts|} = CancellationTokenSource.CreateLinkedTokenSource(appStopping);
+                    if (cached)
+                    {
+                        return null;
+                    }
+
+                    var body = await fetch(cts.Token).ConfigureAwait(false);
+                    {|#1:cts.Dispose();|}
+                    return body;
+                }
+            }
+            """,
+            new[] { Verify.Diagnostic(TokenSourceNotDisposedAnalyzer.SomePathsRule).WithLocation(0).WithLocation(1).WithArguments("cts", "linked", "registration on the parent token", "the return on line 12") },
+            """
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                async Task<string?> GetAsync(Func<CancellationToken, Task<string>> fetch, bool cached, CancellationToken appStopping)
+                {
+                    using var cts = CancellationTokenSource.CreateLinkedTokenSource(appStopping);
+                    if (cached)
+                    {
+                        return null;
+                    }
+
+                    var body = await fetch(cts.Token).ConfigureAwait(false);
+                    return body;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Await_on_the_own_token_without_try_is_reported_Fix_All_keeps_comments()
+        => Verify.VerifyCodeFixAsync(
+            """
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                async Task PingAsync(Func<CancellationToken, Task> ping)
+                {
+                    var {|#0:deadline|} = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                    await ping(deadline.Token);
+                    // release the timer
+                    {|#2:deadline.Dispose();|}
+                }
+
+                async Task PollAsync(Func<CancellationToken, Task> poll, CancellationToken ct)
+                {
+                    var {|#1:linked|} = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                    linked.CancelAfter(500);
+                    await poll(linked.Token);
+                    {|#3:linked.Dispose();|} // done
+                    Console.WriteLine("polled");
+                }
+            }
+            """,
+            new[]
+            {
+                Verify.Diagnostic(TokenSourceNotDisposedAnalyzer.SomePathsRule).WithLocation(0).WithLocation(2)
+                    .WithArguments("deadline", "timed", "timer", "an exception from the await on line 10 (its own cancellation included)"),
+                Verify.Diagnostic(TokenSourceNotDisposedAnalyzer.SomePathsRule).WithLocation(1).WithLocation(3)
+                    .WithArguments("linked", "linked", "registration on the parent token", "an exception from the await on line 19 (its own cancellation included)"),
+            },
+            """
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                async Task PingAsync(Func<CancellationToken, Task> ping)
+                {
+                    using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                    await ping(deadline.Token);
+                    // release the timer
+                }
+
+                async Task PollAsync(Func<CancellationToken, Task> poll, CancellationToken ct)
+                {
+                    using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                    linked.CancelAfter(500);
+                    await poll(linked.Token);
+                    // done
+                    Console.WriteLine("polled");
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Break_out_of_the_loop_and_throw_skip_the_Dispose()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Threading;
+
+            class C
+            {
+                void Drain(Func<CancellationToken, bool> step, CancellationToken ct)
+                {
+                    while (true)
+                    {
+                        var {|#0:cts|} = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                        if (!step(cts.Token))
+                        {
+                            break;
+                        }
+
+                        {|#2:cts.Dispose();|}
+                    }
+                }
+
+                void Check(Func<CancellationToken, bool> step)
+                {
+                    var {|#1:cts|} = new CancellationTokenSource(1000);
+                    if (!step(cts.Token))
+                        throw new InvalidOperationException("step failed");
+                    {|#3:cts.Dispose();|}
+                }
+
+                void Armed(Func<CancellationToken, bool> step)
+                {
+                    var {|#4:cts|} = new CancellationTokenSource();
+                    cts.CancelAfter(100);
+                    if (!step(cts.Token)) return;
+                    {|#5:cts.Dispose();|}
+                }
+            }
+            """,
+            Verify.Diagnostic(TokenSourceNotDisposedAnalyzer.SomePathsRule).WithLocation(4).WithLocation(5).WithArguments("cts", "timed", "timer", "the return on line 32"),
+            Verify.Diagnostic(TokenSourceNotDisposedAnalyzer.SomePathsRule).WithLocation(0).WithLocation(2).WithArguments("cts", "linked", "registration on the parent token", "the jump on line 13"),
+            Verify.Diagnostic(TokenSourceNotDisposedAnalyzer.SomePathsRule).WithLocation(1).WithLocation(3).WithArguments("cts", "timed", "timer", "the throw on line 24"));
+
+    [Fact]
+    public Task Dispose_also_in_an_embedded_statement_has_no_fix()
+        => Verify.VerifyCodeFixAsync(
+            """
+            using System;
+            using System.Threading;
+
+            class C
+            {
+                int Run(Func<CancellationToken, int> step, CancellationToken ct)
+                {
+                    var {|#0:cts|} = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                    var n = step(cts.Token);
+                    if (n < 0)
+                        {|#1:cts.Dispose();|}
+                    if (n == 0)
+                        return 0;
+                    {|#2:cts.Dispose();|}
+                    return n;
+                }
+            }
+            """,
+            new[] { Verify.Diagnostic(TokenSourceNotDisposedAnalyzer.SomePathsRule).WithLocation(0).WithLocation(1).WithLocation(2).WithArguments("cts", "linked", "registration on the parent token", "the return on line 13") },
+            """
+            using System;
+            using System.Threading;
+
+            class C
+            {
+                int Run(Func<CancellationToken, int> step, CancellationToken ct)
+                {
+                    var {|#0:cts|} = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                    var n = step(cts.Token);
+                    if (n < 0)
+                        {|#1:cts.Dispose();|}
+                    if (n == 0)
+                        return 0;
+                    {|#2:cts.Dispose();|}
+                    return n;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Reassigned_source_is_reported_without_fix()
+        => Verify.VerifyCodeFixAsync(
+            """
+            using System;
+            using System.Threading;
+
+            class C
+            {
+                void Run(Func<CancellationToken, bool> step, CancellationToken ct)
+                {
+                    var {|CONC403:cts|} = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                    if (!step(cts.Token))
+                    {
+                        return;
+                    }
+
+                    cts.Dispose();
+                    cts = new CancellationTokenSource();
+                    step(cts.Token);
+                }
+            }
+            """,
+            """
+            using System;
+            using System.Threading;
+
+            class C
+            {
+                void Run(Func<CancellationToken, bool> step, CancellationToken ct)
+                {
+                    var {|CONC403:cts|} = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                    if (!step(cts.Token))
+                    {
+                        return;
+                    }
+
+                    cts.Dispose();
+                    cts = new CancellationTokenSource();
+                    step(cts.Token);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task CSharp73_early_return_gets_a_using_statement_without_the_Dispose()
+        => new Verify.Test
+        {
+            ReferenceAssemblies = Verifiers.TestReferences.NetStandard20,
+            LanguageVersion = Microsoft.CodeAnalysis.CSharp.LanguageVersion.CSharp7_3,
+            TestCode = """
+                using System;
+                using System.Threading;
+
+                class C
+                {
+                    bool Run(Func<CancellationToken, bool> step, CancellationToken ct)
+                    {
+                        var {|CONC403:cts|} = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                        if (!step(cts.Token))
+                            return false;
+                        cts.Dispose();
+                        return true;
+                    }
+                }
+                """,
+            FixedCode = """
+                using System;
+                using System.Threading;
+
+                class C
+                {
+                    bool Run(Func<CancellationToken, bool> step, CancellationToken ct)
+                    {
+                        using (var cts = CancellationTokenSource.CreateLinkedTokenSource(ct))
+                        {
+                            if (!step(cts.Token))
+                                return false;
+                            return true;
+                        }
+                    }
+                }
+                """,
+        }.RunAsync();
+
+    [Fact]
+    public Task Every_path_disposed_or_handled_is_fine()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                async Task<int> A(Func<CancellationToken, Task<int>> work, bool skip, CancellationToken ct)
+                {
+                    var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                    if (skip)
+                    {
+                        Console.WriteLine("skipped");
+                        cts.Dispose();
+                        return 0;
+                    }
+
+                    int n;
+                    try
+                    {
+                        n = await work(cts.Token);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        n = -1;
+                    }
+
+                    cts.Dispose();
+                    return n;
+                }
+
+                async Task B(Task work)
+                {
+                    var cts = new CancellationTokenSource(1000);
+                    await Task.WhenAny(work, Task.Delay(-1, cts.Token)).ConfigureAwait(false);
+                    await SaveAsync();
+                    cts.Dispose();
+                }
+
+                void D(Func<CancellationToken, bool> step, CancellationToken ct)
+                {
+                    var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                    foreach (var i in new[] { 1, 2 })
+                    {
+                        if (step(cts.Token)) break;
+                        if (i > 1) continue;
+                    }
+
+                    Func<int> f = () => { return 1; };
+                    int Local() { return 2; }
+                    cts.Dispose();
+                }
+
+                Task SaveAsync() => Task.CompletedTask;
+            }
+            """);
+
+    [Fact]
+    public Task Ownership_moved_or_covered_on_the_early_path_is_fine()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                private CancellationTokenSource? _current;
+
+                CancellationTokenSource? A(bool keep, CancellationToken ct)
+                {
+                    var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                    if (keep)
+                    {
+                        return cts;
+                    }
+
+                    cts.Dispose();
+                    return null;
+                }
+
+                Task B(Func<CancellationToken, Task> work, bool skip, CancellationToken ct)
+                {
+                    var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                    if (skip)
+                    {
+                        return Task.CompletedTask;
+                    }
+
+                    var task = work(cts.Token);
+                    task.ContinueWith(_ => cts.Dispose());
+                    cts.Dispose();
+                    return task;
+                }
+
+                void D(bool skip, CancellationToken ct)
+                {
+                    var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                    if (skip)
+                    {
+                        return;
+                    }
+
+                    using (cts)
+                    {
+                        Console.WriteLine(cts.Token.IsCancellationRequested);
+                    }
+
+                    cts.Dispose();
+                }
+
+                async Task E(Func<CancellationToken, Task> work, CancellationToken ct)
+                {
+                    var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                    try
+                    {
+                        await work(cts.Token);
+                    }
+                    catch
+                    {
+                        cts.Dispose();
+                        throw;
+                    }
+
+                    _current = cts;
+                }
+
+                void F(bool skip)
+                {
+                    var plain = new CancellationTokenSource();
+                    if (skip)
+                    {
+                        return;
+                    }
+
+                    plain.Cancel();
+                    plain.Dispose();
+                }
+
+                void G(bool skip, Action<CancellationToken> work)
+                {
+                    var later = new CancellationTokenSource();
+                    if (skip)
+                    {
+                        return; // no timer yet: nothing leaks
+                    }
+
+                    later.CancelAfter(100);
+                    work(later.Token);
+                    later.Dispose();
+                }
+            }
+            """);
+
     [Fact]
     public Task Missing_types_and_half_typed_code_do_not_crash()
         => new Verify.Test
