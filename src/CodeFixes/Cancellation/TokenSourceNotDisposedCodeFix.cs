@@ -34,7 +34,7 @@ public sealed class TokenSourceNotDisposedCodeFix : CodeFixProvider
             return;
         }
 
-        var usingDeclarations = root.SyntaxTree.Options is CSharpParseOptions { LanguageVersion: >= LanguageVersion.CSharp8 };
+        var usingDeclarations = DisposalStatements.SupportsUsingDeclarations(root.SyntaxTree);
         foreach (var diagnostic in context.Diagnostics)
         {
             if (!diagnostic.Properties.TryGetValue(TokenSourceNotDisposedAnalyzer.FixableProperty, out var fixable) || fixable != "true" ||
@@ -102,28 +102,7 @@ public sealed class TokenSourceNotDisposedCodeFix : CodeFixProvider
             declaration = root.GetCurrentNode(declaration)!;
         }
 
-        if (usingDeclarations)
-        {
-            var leading = declaration.GetLeadingTrivia();
-            var updated = declaration
-                .WithLeadingTrivia(SyntaxFactory.TriviaList())
-                .WithUsingKeyword(SyntaxFactory.Token(SyntaxKind.UsingKeyword).WithTrailingTrivia(SyntaxFactory.Space))
-                .WithLeadingTrivia(leading);
-            return root.ReplaceNode(declaration, updated);
-        }
-
-        // C# 7.3: using (var cts = …) { the statements that follow }
-        var index = block.Statements.IndexOf(declaration);
-        var rest = SyntaxFactory.List(System.Linq.Enumerable.Skip(block.Statements, index + 1));
-        var usingStatement = SyntaxFactory.UsingStatement(
-                declaration.Declaration.WithoutTrivia(),
-                null,
-                SyntaxFactory.Block(rest))
-            .WithLeadingTrivia(declaration.GetLeadingTrivia())
-            .WithTrailingTrivia(declaration.GetTrailingTrivia())
-            .WithAdditionalAnnotations(Formatter.Annotation);
-        var statements = SyntaxFactory.List(System.Linq.Enumerable.Take(block.Statements, index)).Add(usingStatement);
-        return root.ReplaceNode(block, block.WithStatements(statements));
+        return DisposalStatements.AddUsing(root, block, declaration, usingDeclarations);
     }
 
     /// <summary>
