@@ -102,7 +102,9 @@ public sealed class SemaphoreSlimMisuseAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        if (!call.IsAsync && IsInAsyncCode(invocation, context.ContainingSymbol))
+        // Wait(0) polls; the sync branch of a dual-path method (if (async) await WaitAsync(); else Wait();) is the sync API.
+        if (!call.IsAsync && IsInAsyncCode(invocation, context.ContainingSymbol) && !LockApis.HasZeroTimeout(invocation) &&
+            !DualPathAsync.IsOnSyncPath(invocation.Syntax, EnclosingFunctionSymbol(invocation, context.ContainingSymbol)))
         {
             var properties = ImmutableDictionary<string, string?>.Empty;
             if (call.Action == LockAction.Acquire && statement is not null && invocation.Arguments.Length <= 1)
@@ -164,6 +166,14 @@ public sealed class SemaphoreSlimMisuseAnalyzer : DiagnosticAnalyzer
 
         return containingSymbol is IMethodSymbol { IsAsync: true };
     }
+
+    private static ISymbol? EnclosingFunctionSymbol(IOperation operation, ISymbol containingSymbol)
+        => operation.GetEnclosingFunction() switch
+        {
+            IAnonymousFunctionOperation lambda => lambda.Symbol,
+            ILocalFunctionOperation local => local.Symbol,
+            _ => containingSymbol,
+        };
 
     private static string? SingleTokenParameter(IOperation operation, ISymbol containingSymbol, KnownTypes types)
     {

@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using System.Collections.Immutable;
+using ConcurrencyAnalyzers.Analysis;
 using ConcurrencyAnalyzers.Internals;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
@@ -100,12 +101,19 @@ public sealed class SyncBlockingInAsyncAnalyzer : DiagnosticAnalyzer
 
                 replacement = task is null ? "await Task.WhenAll/WhenAny" : "await";
             }
-            else if (operation is IInvocationOperation { TargetMethod: { Name: "Sleep", IsStatic: true } sleep } && sleep.ContainingType.Is(types.Thread))
+            else if (operation is IInvocationOperation { TargetMethod: { Name: "Sleep", IsStatic: true } sleep } sleepCall &&
+                     sleep.ContainingType.Is(types.Thread) && !LockApis.HasZeroTimeout(sleepCall))
             {
                 description = "Thread.Sleep";
                 replacement = "await Task.Delay";
             }
             else
+            {
+                return;
+            }
+
+            // The sync branch of a dual-path method blocks by design: it is the synchronous API.
+            if (DualPathAsync.IsOnSyncPath(operation.Syntax, function))
             {
                 return;
             }

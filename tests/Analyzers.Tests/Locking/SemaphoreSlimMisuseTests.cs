@@ -359,4 +359,121 @@ public sealed class SemaphoreSlimMisuseTests
                 """,
             CompilerDiagnostics = CompilerDiagnostics.None,
         }.RunAsync();
+
+    [Fact]
+    public Task Sync_branch_of_the_dual_path_idiom_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class Pool
+            {
+                private readonly SemaphoreSlim _sem = new SemaphoreSlim(1, 1);
+
+                // One body serves Open() and OpenAsync(): the sync API blocks on purpose.
+                internal async ValueTask Rent(bool async, CancellationToken ct)
+                {
+                    if (async)
+                        await _sem.WaitAsync(ct);
+                    else
+                        _sem.Wait(ct);
+                    try { await Task.Yield(); }
+                    finally { _sem.Release(); }
+                }
+
+                internal async Task<bool> TryRent(TimeSpan timeout, bool isAsync, CancellationToken ct)
+                {
+                    var taken = isAsync
+                        ? await _sem.WaitAsync(timeout, ct).ConfigureAwait(false)
+                        : _sem.Wait(timeout, ct);
+                    if (!taken)
+                        return false;
+                    _sem.Release();
+                    return true;
+                }
+
+                internal async Task Load(bool async)
+                {
+                    if (async)
+                    {
+                        await _sem.WaitAsync();
+                        _sem.Release();
+                        return;
+                    }
+
+                    _sem.Wait();
+                    _sem.Release();
+                }
+
+                internal async Task Inverted(bool async)
+                {
+                    if (!async) { _sem.Wait(); }
+                    else { await _sem.WaitAsync(); }
+                    _sem.Release();
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Sync_Wait_chosen_by_a_flag_that_is_not_an_async_mode_is_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class Pool
+            {
+                private readonly SemaphoreSlim _sem = new SemaphoreSlim(1, 1);
+
+                internal async Task Rent(bool fast, bool async)
+                {
+                    if (fast)
+                        await _sem.WaitAsync();
+                    else
+                        _sem.{|CONC203:Wait|}();
+                    _sem.Release();
+                    if (async)
+                        await Task.Yield();
+                    _sem.{|CONC203:Wait|}();
+                    _sem.Release();
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Zero_timeout_poll_in_async_code_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class Cache
+            {
+                private readonly SemaphoreSlim _refresh = new SemaphoreSlim(1, 1);
+
+                public async Task RefreshIfIdle()
+                {
+                    // Skip the refresh when another caller is already doing it.
+                    if (_refresh.Wait(0))
+                    {
+                        try { await Task.Delay(1); }
+                        finally { _refresh.Release(); }
+                    }
+
+                    if (!_refresh.Wait(TimeSpan.Zero))
+                        return;
+                    _refresh.Release();
+                }
+
+                public async Task Timed()
+                {
+                    await Task.Yield();
+                    if (_refresh.{|CONC203:Wait|}(100))
+                        _refresh.Release();
+                }
+            }
+            """);
 }

@@ -142,4 +142,28 @@ public sealed class SyncBlockingInAsyncTests
             """),
             CompilerDiagnostics = CompilerDiagnostics.None,
         }.RunAsync();
+
+    [Fact]
+    public Task Sync_branch_and_sync_mode_calls_of_the_dual_path_idiom_are_not_reported()
+        => Verify.VerifyAnalyzerAsync(Wrap("""
+                private Task<int> Read(bool async) => async ? LoadAsync() : Task.FromResult(2);
+
+                internal async Task<int> Get(bool async)
+                {
+                    if (async)
+                        return await LoadAsync();
+                    Thread.Sleep(0);
+                    return LoadAsync().GetAwaiter().GetResult();
+                }
+
+                internal async Task<int> Get2(bool async)
+                    => async ? await LoadAsync() : LoadAsync().Result;
+
+                public async Task<int> Other()
+                {
+                    await Task.Yield();
+                    Thread.Sleep(0);
+                    return Read(async: false).GetAwaiter().GetResult() + Read(true).GetAwaiter().{|CONC207:GetResult|}();
+                }
+            """));
 }
