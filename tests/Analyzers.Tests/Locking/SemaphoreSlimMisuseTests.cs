@@ -1,4 +1,5 @@
 using ConcurrencyAnalyzers.Locking;
+using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Testing;
 using Xunit;
 using Verify = ConcurrencyAnalyzers.Tests.Verifiers.CSharpCodeFixVerifier<
@@ -473,6 +474,122 @@ public sealed class SemaphoreSlimMisuseTests
                     await Task.Yield();
                     if (_refresh.{|CONC203:Wait|}(100))
                         _refresh.Release();
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Mutex_semaphore_without_maxCount_gets_maxCount_one()
+        => Verify.VerifyCodeFixAsync(
+            """
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class Writer
+            {
+                private readonly SemaphoreSlim _write = {|#0:new SemaphoreSlim(1)|}; // one writer at a time
+                private readonly SemaphoreSlim _flush;
+
+                public Writer() => _flush = {|#1:new(initialCount: 1)|};
+
+                public async Task WriteAsync(CancellationToken ct)
+                {
+                    await _write.WaitAsync(ct);
+                    try { await Task.Delay(1, ct); }
+                    finally { _write.Release(); }
+                }
+
+                public void Flush()
+                {
+                    var taken = false;
+                    try
+                    {
+                        _flush.Wait();
+                        taken = true;
+                    }
+                    finally
+                    {
+                        if (taken) _flush.Release();
+                    }
+                }
+            }
+            """,
+            new[]
+            {
+                Verify.Diagnostic(SemaphoreSlimMisuseAnalyzer.NoMaxCountRule).WithLocation(0).WithArguments("_write").WithSeverity(DiagnosticSeverity.Info),
+                Verify.Diagnostic(SemaphoreSlimMisuseAnalyzer.NoMaxCountRule).WithLocation(1).WithArguments("_flush").WithSeverity(DiagnosticSeverity.Info),
+            },
+            """
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class Writer
+            {
+                private readonly SemaphoreSlim _write = new SemaphoreSlim(1, 1); // one writer at a time
+                private readonly SemaphoreSlim _flush;
+
+                public Writer() => _flush = new(initialCount: 1, maxCount: 1);
+
+                public async Task WriteAsync(CancellationToken ct)
+                {
+                    await _write.WaitAsync(ct);
+                    try { await Task.Delay(1, ct); }
+                    finally { _write.Release(); }
+                }
+
+                public void Flush()
+                {
+                    var taken = false;
+                    try
+                    {
+                        _flush.Wait();
+                        taken = true;
+                    }
+                    finally
+                    {
+                        if (taken) _flush.Release();
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Semaphores_that_are_not_mutexes_without_maxCount_are_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class Pump
+            {
+                private readonly SemaphoreSlim _mutex = new SemaphoreSlim(1, 1);
+                private readonly SemaphoreSlim _throttle = new SemaphoreSlim(4);
+                private readonly SemaphoreSlim _signal = new SemaphoreSlim(0);
+                private readonly SemaphoreSlim _ready = new SemaphoreSlim(1);
+                public readonly SemaphoreSlim Shared = new SemaphoreSlim(1);
+
+                public async Task RunAsync(CancellationToken ct)
+                {
+                    await _mutex.WaitAsync(ct);
+                    try { } finally { _mutex.Release(); }
+
+                    await _throttle.WaitAsync(ct);
+                    try { } finally { _throttle.Release(); }
+
+                    await _signal.WaitAsync(ct);
+
+                    // Starts signalled; the producer releases it, not a finally.
+                    await _ready.WaitAsync(ct);
+                    try { } finally { _ready.Release(); }
+
+                    await Shared.WaitAsync(ct);
+                    try { } finally { Shared.Release(); }
+                }
+
+                public void Produce()
+                {
+                    _signal.Release();
+                    _ready.Release();
                 }
             }
             """);
