@@ -702,4 +702,85 @@ public sealed class LockHeldAcrossAwaitTests
                 }
             }
             """);
+
+    [Fact]
+    public Task Conversion_wraps_embedded_lock_statements_and_follows_each_function()
+        => Verify.VerifyCodeFixAsync(
+            """
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class Meter
+            {
+                private readonly object _gate = new object();
+                private long _total;
+
+                public async Task AddAsync(long value, CancellationToken token)
+                {
+                    Monitor.Enter(this._gate);
+                    try { _total += value; {|#0:await Task.Yield()|}; }
+                    finally { Monitor.Exit(this._gate); }
+                }
+
+                public void Reset(bool force)
+                {
+                    if (force)
+                        lock (_gate) _total = 0;
+                }
+
+                public Func<Task> Flusher() => async () =>
+                {
+                    await Task.Yield();
+                    lock (_gate) { _total = 0; }
+                };
+            }
+            """,
+            new[] { Verify.Diagnostic(LockHeldAcrossAwaitAnalyzer.Rule).WithLocation(0).WithArguments("this._gate", "Monitor", "await") },
+            """
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class Meter
+            {
+                private readonly SemaphoreSlim _gate = new SemaphoreSlim(1, 1);
+                private long _total;
+
+                public async Task AddAsync(long value, CancellationToken token)
+                {
+                    await this._gate.WaitAsync(token);
+                    try { _total += value; await Task.Yield(); }
+                    finally { this._gate.Release(); }
+                }
+
+                public void Reset(bool force)
+                {
+                    if (force)
+                    {
+                        _gate.Wait();
+                        try
+                        {
+                            _total = 0;
+                        }
+                        finally
+                        {
+                            _gate.Release();
+                        }
+                    }
+                }
+
+                public Func<Task> Flusher() => async () =>
+                {
+                    await Task.Yield();
+                    await _gate.WaitAsync();
+                    try
+                    { _total = 0; }
+                    finally
+                    {
+                        _gate.Release();
+                    }
+                };
+            }
+            """);
 }
