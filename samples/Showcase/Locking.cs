@@ -57,6 +57,48 @@ public sealed class TokenCache
     private static Task<string> FetchAsync() => Task.FromResult("token");
 }
 
+public sealed class AuditLog
+{
+    // CONC203 (Info): a SemaphoreSlim(1) used as a lock has no ceiling: one Release() too many lets two writers in.
+    private readonly SemaphoreSlim _write = new(1);
+    private readonly List<string> _lines = new();
+
+    public async Task AppendAsync(string line, CancellationToken ct)
+    {
+        await _write.WaitAsync(ct);
+        try
+        {
+            await Task.Delay(1, ct);
+            _lines.Add(line);
+        }
+        finally
+        {
+            _write.Release();
+        }
+    }
+
+    // Correct: one body serves Append and AppendAsync (the sync-over-async dual-path idiom); its sync branch blocks
+    // by design, and a zero-timeout poll never blocks.
+    internal async Task Append(string line, bool async, CancellationToken ct)
+    {
+        if (async)
+            await _write.WaitAsync(ct);
+        else
+            _write.Wait(ct);
+        try { _lines.Add(line); }
+        finally { _write.Release(); }
+    }
+
+    public async Task<bool> TryTrimAsync()
+    {
+        if (!_write.Wait(0))
+            return false;
+        try { await Task.Yield(); _lines.Clear(); }
+        finally { _write.Release(); }
+        return true;
+    }
+}
+
 public sealed class Inventory
 {
     private readonly ReaderWriterLockSlim _rw = new();

@@ -252,6 +252,51 @@ internal static class LockApis
         }
     }
 
+    /// <summary>
+    /// True when the call's timeout argument (a parameter named <c>*timeout</c> or <c>milliseconds</c>) is a constant zero:
+    /// <c>0</c>, <c>TimeSpan.Zero</c>, <c>TimeSpan.FromX(0)</c>, <c>default</c>. Such a call polls and never blocks.
+    /// </summary>
+    public static bool HasZeroTimeout(IInvocationOperation invocation)
+    {
+        foreach (var argument in invocation.Arguments)
+        {
+            if (argument.Parameter is { } parameter &&
+                (parameter.Name.EndsWith("imeout", System.StringComparison.Ordinal) || parameter.Name == "milliseconds") &&
+                IsZero(argument.Value.WalkDownConversions()))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool IsZero(IOperation value)
+    {
+        if (value.ConstantValue is { HasValue: true, Value: { } constant })
+        {
+            return constant is int i ? i == 0 : constant is long l ? l == 0 : constant is uint u ? u == 0 : constant is double d && d == 0;
+        }
+
+        switch (value)
+        {
+            case IFieldReferenceOperation { Field: { Name: "Zero", IsStatic: true } field } when IsTimeSpan(field.ContainingType):
+                return true;
+            case IDefaultValueOperation when IsTimeSpan(value.Type):
+                return true;
+            case IInvocationOperation { TargetMethod: { IsStatic: true } method, Arguments.Length: 1 } from
+                when method.Name.StartsWith("From", System.StringComparison.Ordinal) && IsTimeSpan(method.ContainingType):
+                return IsZero(from.Arguments[0].Value.WalkDownConversions());
+            case IObjectCreationOperation { Arguments.Length: 1 } creation when IsTimeSpan(creation.Type):
+                return IsZero(creation.Arguments[0].Value.WalkDownConversions());
+            default:
+                return false;
+        }
+    }
+
+    private static bool IsTimeSpan(ITypeSymbol? type)
+        => type is { Name: "TimeSpan", ContainingNamespace: { Name: "System", ContainingNamespace.IsGlobalNamespace: true } };
+
     /// <summary>A readable name for the lock in messages.</summary>
     public static string Describe(IOperation? expression)
     {

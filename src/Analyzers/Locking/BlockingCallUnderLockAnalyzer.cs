@@ -78,10 +78,10 @@ public sealed class BlockingCallUnderLockAnalyzer : DiagnosticAnalyzer
     private static void Analyze(OperationBlockAnalysisContext context, KnownTypes types, Dictionary<INamedTypeSymbol, string[]> known)
     {
         var extra = BlockingMethods.GetList(context.Options, context.OperationBlocks[0].Syntax.SyntaxTree);
-        LockFlow.Run(context, types, (operation, state, _, lockCall) =>
+        LockFlow.Run(context, types, (operation, state, function, lockCall) =>
         {
             if (state.Must.IsDefaultOrEmpty || lockCall is not null || operation is not IInvocationOperation invocation ||
-                !IsBlocking(invocation, types, known, extra))
+                !IsBlocking(invocation, types, known, extra) || TaskBlocking.IsSyncPathUnderAsyncLocks(operation, state, function ?? context.OwningSymbol))
             {
                 return;
             }
@@ -104,7 +104,12 @@ public sealed class BlockingCallUnderLockAnalyzer : DiagnosticAnalyzer
             return false;
         }
 
-        // Thread.Sleep(0) / Sleep(1) yields; still a stall under a lock, but keep the rule about real waits.
+        // A zero timeout polls: Wait(0), TryTake(out x, 0), Join(TimeSpan.Zero), Sleep(0) never block.
+        if (LockApis.HasZeroTimeout(invocation))
+        {
+            return false;
+        }
+
         for (var type = method.ContainingType; type is not null; type = type.BaseType)
         {
             if (known.TryGetValue(type.OriginalDefinition, out var methods) && System.Array.IndexOf(methods, name) >= 0)

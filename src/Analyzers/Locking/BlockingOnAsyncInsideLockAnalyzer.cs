@@ -71,7 +71,8 @@ public sealed class BlockingOnAsyncInsideLockAnalyzer : DiagnosticAnalyzer
             if (TaskBlocking.IsBlockingWait(operation, types, out var description, out var task))
             {
                 completed ??= TaskBlocking.CompletedTasks(context.OperationBlocks, types);
-                if (!TaskBlocking.IsKnownComplete(task, completed))
+                if (!TaskBlocking.IsKnownComplete(task, completed) &&
+                    !TaskBlocking.IsSyncPathUnderAsyncLocks(operation, state, function ?? context.OwningSymbol))
                 {
                     var location = TaskBlocking.ReportLocation(operation);
                     if (reported.Add(location))

@@ -145,8 +145,10 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
             {
                 if (lockCall is not null)
                 {
+                    // A zero-timeout try-acquire (TryEnter(x, 0), Wait(0)) polls: it cannot deadlock.
                     if (operation is not IInvocationOperation invocation || !LockApis.TryGetLockCall(invocation, types, out var call) ||
-                        !call.IsAcquire || !lockCall.IsOwnField || lockCall.Key is null)
+                        !call.IsAcquire || !lockCall.IsOwnField || lockCall.Key is null ||
+                        (call.Action == LockAction.TryAcquire && LockApis.HasZeroTimeout(invocation)))
                     {
                         return;
                     }

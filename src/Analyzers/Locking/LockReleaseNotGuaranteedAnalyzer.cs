@@ -160,13 +160,32 @@ public sealed class LockReleaseNotGuaranteedAnalyzer : DiagnosticAnalyzer
                 return true;
             }
 
-            if (LockRegions.Releases(next, key, types))
+            // An early exit that releases first (if (closed) { Monitor.Exit(x); return; }) before the try is fine.
+            if (LockRegions.Releases(next, key, types) && !IsReleasingEarlyExit(next, key, types))
             {
                 return false;
             }
         }
 
         return false;
+    }
+
+    /// <summary><c>if (...) { ...; release; return/throw; }</c> with no <c>else</c>: the branch releases and leaves.</summary>
+    private static bool IsReleasingEarlyExit(IOperation statement, ISymbol key, KnownTypes types)
+    {
+        if (statement is not IConditionalOperation { WhenFalse: null, WhenTrue: { } whenTrue })
+        {
+            return false;
+        }
+
+        var last = whenTrue;
+        while (last is IBlockOperation { Operations.Length: > 0 } block)
+        {
+            last = block.Operations[block.Operations.Length - 1];
+        }
+
+        return last is IReturnOperation { Kind: OperationKind.Return } or IThrowOperation or IExpressionStatementOperation { Operation: IThrowOperation } &&
+               LockRegions.Releases(whenTrue, key, types);
     }
 
     private static bool ContainsTryReleasing(IOperation region, ISymbol key, KnownTypes types)

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using ConcurrencyAnalyzers.Analysis;
 using ConcurrencyAnalyzers.Internals;
@@ -17,6 +18,7 @@ public sealed class SemaphoreSlimMisuseAnalyzer : DiagnosticAnalyzer
     public const string FixProperty = "Fix";
     public const string FixMoveBeforeTry = "MoveBeforeTry";
     public const string FixWaitAsync = "WaitAsync";
+    public const string FixMaxCount = "MaxCount";
 
     /// <summary>For <see cref="FixWaitAsync"/>: the cancellation token parameter to pass, when there is exactly one.</summary>
     public const string TokenProperty = "Token";
@@ -49,7 +51,14 @@ public sealed class SemaphoreSlimMisuseAnalyzer : DiagnosticAnalyzer
         DiagnosticSeverity.Warning,
         Description);
 
-    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(InsideTryRule, IgnoredResultRule, SyncWaitRule);
+    internal static readonly DiagnosticDescriptor NoMaxCountRule = RuleDescriptors.Create(
+        RuleIds.SemaphoreSlimMisuse,
+        Title,
+        "'{0}' is used as a lock but created without maxCount: one Release() too many raises its count to 2 and two callers enter at once; use new SemaphoreSlim(1, 1)",
+        DiagnosticSeverity.Info,
+        Description);
+
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(InsideTryRule, IgnoredResultRule, SyncWaitRule, NoMaxCountRule);
 
     public override void Initialize(AnalysisContext context)
     {
@@ -64,7 +73,109 @@ public sealed class SemaphoreSlimMisuseAnalyzer : DiagnosticAnalyzer
             }
 
             start.RegisterOperationAction(c => Analyze(c, types), OperationKind.Invocation);
+            start.RegisterSymbolStartAction(s => AnalyzeMaxCount(s, types), SymbolKind.NamedType);
         });
+    }
+
+    /// <summary>
+    /// A private field created as <c>new SemaphoreSlim(1)</c> whose every <c>Release()</c> is in a <c>finally</c> of a
+    /// method that also waits on it: a mutex without a ceiling. Semaphores released elsewhere (signals, throttles) stay silent.
+    /// </summary>
+    private static void AnalyzeMaxCount(SymbolStartAnalysisContext context, KnownTypes types)
+    {
+        var created = new ConcurrentDictionary<IFieldSymbol, Location>(SymbolEqualityComparer.Default);
+        var lockUse = new ConcurrentDictionary<IFieldSymbol, bool>(SymbolEqualityComparer.Default);
+        var otherUse = new ConcurrentDictionary<IFieldSymbol, bool>(SymbolEqualityComparer.Default);
+        var type = (INamedTypeSymbol)context.Symbol;
+
+        context.RegisterOperationAction(
+            c =>
+            {
+                var creation = (IObjectCreationOperation)c.Operation;
+                if (creation.Type.Is(types.SemaphoreSlim) && creation.Arguments.Length == 1 &&
+                    creation.Arguments[0].Value.ConstantValue is { HasValue: true, Value: 1 } &&
+                    CreatedField(creation) is { DeclaredAccessibility: Accessibility.Private } field &&
+                    SymbolEqualityComparer.Default.Equals(field.ContainingType, type.OriginalDefinition))
+                {
+                    created.TryAdd(field, creation.Syntax.GetLocation());
+                }
+            },
+            OperationKind.ObjectCreation);
+
+        context.RegisterOperationAction(
+            c =>
+            {
+                var invocation = (IInvocationOperation)c.Operation;
+                if (!LockApis.TryGetLockCall(invocation, types, out var call) || call.Kind != LockKind.SemaphoreSlim ||
+                    call.Action != LockAction.Release || call.Key is not IFieldSymbol field)
+                {
+                    return;
+                }
+
+                if (invocation.Arguments.Length == 0 && IsInFinally(invocation) && invocation.GetEnclosingFunction() is { } function &&
+                    Acquires(function, field, types))
+                {
+                    lockUse.TryAdd(field, true);
+                }
+                else
+                {
+                    otherUse.TryAdd(field, true);
+                }
+            },
+            OperationKind.Invocation);
+
+        context.RegisterSymbolEndAction(c =>
+        {
+            foreach (var entry in created)
+            {
+                if (lockUse.ContainsKey(entry.Key) && !otherUse.ContainsKey(entry.Key))
+                {
+                    c.ReportDiagnostic(Diagnostic.Create(
+                        NoMaxCountRule, entry.Value, ImmutableDictionary<string, string?>.Empty.Add(FixProperty, FixMaxCount), entry.Key.Name));
+                }
+            }
+        });
+    }
+
+    private static IFieldSymbol? CreatedField(IObjectCreationOperation creation)
+        => creation.WalkUpConversions() switch
+        {
+            IFieldInitializerOperation { InitializedFields.Length: 1 } initializer => initializer.InitializedFields[0].OriginalDefinition,
+            ISimpleAssignmentOperation { Target: IFieldReferenceOperation target } => target.Field.OriginalDefinition,
+            _ => null,
+        };
+
+    private static bool IsInFinally(IOperation operation)
+    {
+        var child = operation;
+        for (var parent = operation.Parent; parent is not null; child = parent, parent = parent.Parent)
+        {
+            if (parent is ITryOperation tryOperation && ReferenceEquals(tryOperation.Finally, child))
+            {
+                return true;
+            }
+
+            if (parent is IAnonymousFunctionOperation or ILocalFunctionOperation)
+            {
+                return false;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool Acquires(IOperation function, IFieldSymbol field, KnownTypes types)
+    {
+        foreach (var descendant in function.Descendants())
+        {
+            if (descendant is IInvocationOperation candidate && LockApis.TryGetLockCall(candidate, types, out var call) &&
+                call.Kind == LockKind.SemaphoreSlim && call.IsAcquire && SymbolEqualityComparer.Default.Equals(call.Key, field.OriginalDefinition))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static void Analyze(OperationAnalysisContext context, KnownTypes types)
@@ -102,7 +213,9 @@ public sealed class SemaphoreSlimMisuseAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        if (!call.IsAsync && IsInAsyncCode(invocation, context.ContainingSymbol))
+        // Wait(0) polls; the sync branch of a dual-path method (if (async) await WaitAsync(); else Wait();) is the sync API.
+        if (!call.IsAsync && IsInAsyncCode(invocation, context.ContainingSymbol) && !LockApis.HasZeroTimeout(invocation) &&
+            !DualPathAsync.IsOnSyncPath(invocation.Syntax, EnclosingFunctionSymbol(invocation, context.ContainingSymbol)))
         {
             var properties = ImmutableDictionary<string, string?>.Empty;
             if (call.Action == LockAction.Acquire && statement is not null && invocation.Arguments.Length <= 1)
@@ -164,6 +277,14 @@ public sealed class SemaphoreSlimMisuseAnalyzer : DiagnosticAnalyzer
 
         return containingSymbol is IMethodSymbol { IsAsync: true };
     }
+
+    private static ISymbol? EnclosingFunctionSymbol(IOperation operation, ISymbol containingSymbol)
+        => operation.GetEnclosingFunction() switch
+        {
+            IAnonymousFunctionOperation lambda => lambda.Symbol,
+            ILocalFunctionOperation local => local.Symbol,
+            _ => containingSymbol,
+        };
 
     private static string? SingleTokenParameter(IOperation operation, ISymbol containingSymbol, KnownTypes types)
     {

@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using System.Collections.Immutable;
+using ConcurrencyAnalyzers.Analysis;
 using ConcurrencyAnalyzers.Internals;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
@@ -14,6 +15,13 @@ namespace ConcurrencyAnalyzers.Locking;
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class SyncBlockingInAsyncAnalyzer : DiagnosticAnalyzer
 {
+    /// <summary>Diagnostic property: which shape the fix rewrites (<see cref="FixResult"/>, ...); absent for WaitAll/WaitAny.</summary>
+    public const string FixProperty = "Fix";
+    public const string FixResult = "Result";
+    public const string FixGetResult = "GetResult";
+    public const string FixWait = "Wait";
+    public const string FixSleep = "Sleep";
+
     internal static readonly DiagnosticDescriptor Rule = RuleDescriptors.Create(
         RuleIds.SyncBlockingInAsync,
         "Synchronous blocking in async code",
@@ -90,6 +98,7 @@ public sealed class SyncBlockingInAsyncAnalyzer : DiagnosticAnalyzer
 
             string description;
             string replacement;
+            string? fix;
             if (TaskBlocking.IsBlockingWait(operation, types, out description, out var task))
             {
                 completed ??= TaskBlocking.CompletedTasks(context.OperationBlocks, types);
@@ -99,13 +108,28 @@ public sealed class SyncBlockingInAsyncAnalyzer : DiagnosticAnalyzer
                 }
 
                 replacement = task is null ? "await Task.WhenAll/WhenAny" : "await";
+                fix = description switch
+                {
+                    ".Result" => FixResult,
+                    ".GetAwaiter().GetResult()" => FixGetResult,
+                    ".Wait()" => FixWait,
+                    _ => null,
+                };
             }
-            else if (operation is IInvocationOperation { TargetMethod: { Name: "Sleep", IsStatic: true } sleep } && sleep.ContainingType.Is(types.Thread))
+            else if (operation is IInvocationOperation { TargetMethod: { Name: "Sleep", IsStatic: true } sleep } sleepCall &&
+                     sleep.ContainingType.Is(types.Thread) && !LockApis.HasZeroTimeout(sleepCall))
             {
                 description = "Thread.Sleep";
                 replacement = "await Task.Delay";
+                fix = FixSleep;
             }
             else
+            {
+                return;
+            }
+
+            // The sync branch of a dual-path method blocks by design: it is the synchronous API.
+            if (DualPathAsync.IsOnSyncPath(operation.Syntax, function))
             {
                 return;
             }
@@ -113,7 +137,8 @@ public sealed class SyncBlockingInAsyncAnalyzer : DiagnosticAnalyzer
             var location = TaskBlocking.ReportLocation(operation);
             if (reported.Add(location))
             {
-                context.ReportDiagnostic(Diagnostic.Create(Rule, location, description, replacement));
+                var properties = fix is null ? ImmutableDictionary<string, string?>.Empty : ImmutableDictionary<string, string?>.Empty.Add(FixProperty, fix);
+                context.ReportDiagnostic(Diagnostic.Create(Rule, location, properties, description, replacement));
             }
         }, visitWithoutLocks: true);
     }

@@ -26,6 +26,12 @@ internal static class TaskBlocking
                 return true;
             case IInvocationOperation invocation:
                 var method = invocation.TargetMethod;
+                if (LockApis.HasZeroTimeout(invocation))
+                {
+                    // Wait(0) / WaitAll(tasks, TimeSpan.Zero) polls; it never blocks.
+                    return false;
+                }
+
                 if (method.Name == "Wait" && !method.IsStatic && invocation.Instance is { } waited && waited.Type.InheritsFromOrEquals(types.Task))
                 {
                     description = ".Wait()";
@@ -52,6 +58,24 @@ internal static class TaskBlocking
             default:
                 return false;
         }
+    }
+
+    /// <summary>
+    /// True when <paramref name="operation"/> is on the synchronous branch of a dual-path method (see
+    /// <see cref="DualPathAsync"/>) and every lock held there is a SemaphoreSlim: the async branch awaits under the same
+    /// semaphore, and the sync branch blocks where it awaits, by design.
+    /// </summary>
+    public static bool IsSyncPathUnderAsyncLocks(IOperation operation, HeldState state, ISymbol? function)
+    {
+        foreach (var held in state.Must)
+        {
+            if (held.Kind != LockKind.SemaphoreSlim)
+            {
+                return false;
+            }
+        }
+
+        return DualPathAsync.IsOnSyncPath(operation.Syntax, function);
     }
 
     /// <summary>The syntax to report a blocking wait at: the member name (<c>Result</c>, <c>Wait</c>, <c>GetResult</c>, <c>WaitAll</c>).</summary>
@@ -153,6 +177,12 @@ internal static class TaskBlocking
         }
 
         if (value is IPropertyReferenceOperation { Property.Name: "CompletedTask" })
+        {
+            return true;
+        }
+
+        // F(async: false) of the dual-path idiom completes synchronously by contract.
+        if (value is IInvocationOperation call && DualPathAsync.IsSyncModeCall(call))
         {
             return true;
         }

@@ -20,6 +20,7 @@ public sealed class SemaphoreSlimMisuseCodeFix : CodeFixProvider
 {
     private const string MoveTitle = "Wait before the try";
     private const string AsyncTitle = "Use await WaitAsync";
+    private const string MaxCountTitle = "Add maxCount: 1";
 
     public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(RuleIds.SemaphoreSlimMisuse);
 
@@ -34,6 +35,19 @@ public sealed class SemaphoreSlimMisuseCodeFix : CodeFixProvider
         }
 
         var root = await context.Document.GetSyntaxRootAsync(context.CancellationToken).ConfigureAwait(false);
+        if (fix == SemaphoreSlimMisuseAnalyzer.FixMaxCount)
+        {
+            if (root?.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true)?.FirstAncestorOrSelf<BaseObjectCreationExpressionSyntax>() is
+                { ArgumentList.Arguments.Count: 1 } creation)
+            {
+                context.RegisterCodeFix(
+                    CodeAction.Create(MaxCountTitle, ct => Task.FromResult(context.Document.WithSyntaxRoot(root.ReplaceNode(creation, AddMaxCount(creation)))), RuleIds.SemaphoreSlimMisuse + ".MaxCount"),
+                    diagnostic);
+            }
+
+            return;
+        }
+
         var invocation = root?.FindNode(diagnostic.Location.SourceSpan)?.FirstAncestorOrSelf<InvocationExpressionSyntax>();
         var statement = invocation?.FirstAncestorOrSelf<ExpressionStatementSyntax>();
         if (root is null || invocation is null || statement is null)
@@ -57,6 +71,23 @@ public sealed class SemaphoreSlimMisuseCodeFix : CodeFixProvider
                 CodeAction.Create(AsyncTitle, ct => Task.FromResult(context.Document.WithSyntaxRoot(ToWaitAsync(root, statement, invocation, access, token))), RuleIds.SemaphoreSlimMisuse),
                 diagnostic);
         }
+    }
+
+    /// <summary><c>new SemaphoreSlim(1)</c> → <c>new SemaphoreSlim(1, 1)</c>; a named first argument gets <c>maxCount: 1</c>.</summary>
+    private static BaseObjectCreationExpressionSyntax AddMaxCount(BaseObjectCreationExpressionSyntax creation)
+    {
+        var arguments = creation.ArgumentList!;
+        var first = arguments.Arguments[0];
+        var maxCount = SyntaxFactory.Argument(SyntaxFactory.LiteralExpression(SyntaxKind.NumericLiteralExpression, SyntaxFactory.Literal(1)));
+        if (first.NameColon is not null)
+        {
+            maxCount = maxCount.WithNameColon(SyntaxFactory.NameColon("maxCount"));
+        }
+
+        var list = SyntaxFactory.SeparatedList(
+            new[] { first.WithoutTrailingTrivia(), maxCount.WithTrailingTrivia(first.GetTrailingTrivia()) },
+            new[] { SyntaxFactory.Token(SyntaxKind.CommaToken).WithTrailingTrivia(SyntaxFactory.Space) });
+        return creation.WithArgumentList(arguments.WithArguments(list));
     }
 
     private static SyntaxNode MoveBeforeTry(SyntaxNode root, TryStatementSyntax tryStatement, ExpressionStatementSyntax wait)

@@ -160,4 +160,60 @@ public sealed class BlockingCallUnderLockTests
             """),
             CompilerDiagnostics = CompilerDiagnostics.None,
         }.RunAsync();
+
+    [Fact]
+    public Task Zero_timeout_polls_under_a_lock_are_not_reported()
+        => Verify.VerifyAnalyzerAsync(Wrap("""
+                private readonly ManualResetEventSlim _drained = new ManualResetEventSlim();
+
+                public bool TryCancel(Thread worker, AutoResetEvent signal)
+                {
+                    lock (_gate)
+                    {
+                        // Never wait under the lock: only check whether the reader is done.
+                        if (!_drained.Wait(0))
+                            return false;
+                        if (!signal.WaitOne(TimeSpan.Zero))
+                            return false;
+                        if (!worker.Join(0))
+                            return false;
+                        return _drained.{|CONC205:Wait|}(50);
+                    }
+                }
+            """));
+
+    [Fact]
+    public Task Sync_branch_of_the_dual_path_idiom_under_its_semaphore_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(Wrap("""
+                private readonly ManualResetEventSlim _ready = new ManualResetEventSlim();
+
+                internal async Task Rent(bool async, CancellationToken ct)
+                {
+                    if (async)
+                    {
+                        await _sem.WaitAsync(ct);
+                        try { await Task.Delay(1, ct); }
+                        finally { _sem.Release(); }
+                    }
+                    else
+                    {
+                        _sem.Wait(ct);
+                        try { _ready.Wait(ct); }
+                        finally { _sem.Release(); }
+                    }
+                }
+            """));
+
+    [Fact]
+    public Task Sync_branch_of_the_dual_path_idiom_under_a_monitor_is_reported()
+        => Verify.VerifyAnalyzerAsync(Wrap("""
+                internal void Flush(bool async)
+                {
+                    lock (_gate)
+                    {
+                        if (!async)
+                            Thread.{|CONC205:Sleep|}(10);
+                    }
+                }
+            """));
 }

@@ -239,4 +239,44 @@ public sealed class BlockingOnAsyncInsideLockTests
             """),
             CompilerDiagnostics = CompilerDiagnostics.None,
         }.RunAsync();
+
+    [Fact]
+    public Task Sync_mode_call_of_the_dual_path_idiom_inside_a_lock_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(Wrap("""
+                private Task Write(bool async) => async ? FlushAsync() : Task.CompletedTask;
+                private Task<int> Read(int count, bool isAsync) => Task.FromResult(count);
+
+                public int KeepAlive()
+                {
+                    lock (_gate)
+                    {
+                        // Completes synchronously: async: false is the sync API.
+                        Write(async: false).GetAwaiter().GetResult();
+                        Write(false).Wait();
+                        return Read(1, isAsync: false).Result;
+                    }
+                }
+
+                public void Near()
+                {
+                    lock (_gate)
+                    {
+                        Write(async: true).GetAwaiter().{|CONC202:GetResult|}();
+                    }
+                }
+            """));
+
+    [Fact]
+    public Task Zero_timeout_task_poll_inside_a_lock_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(Wrap("""
+                private Task? _flush;
+
+                public bool IsFlushed()
+                {
+                    lock (_gate)
+                    {
+                        return _flush is null || _flush.Wait(0) || _flush.Wait(System.TimeSpan.Zero);
+                    }
+                }
+            """));
 }

@@ -2,7 +2,9 @@ using ConcurrencyAnalyzers.Locking;
 using ConcurrencyAnalyzers.Tests.Verifiers;
 using Microsoft.CodeAnalysis.Testing;
 using Xunit;
-using Verify = ConcurrencyAnalyzers.Tests.Verifiers.CSharpAnalyzerVerifier<ConcurrencyAnalyzers.Locking.LockHeldAcrossAwaitAnalyzer>;
+using Verify = ConcurrencyAnalyzers.Tests.Verifiers.CSharpCodeFixVerifier<
+    ConcurrencyAnalyzers.Locking.LockHeldAcrossAwaitAnalyzer,
+    ConcurrencyAnalyzers.CodeFixes.Locking.LockHeldAcrossAwaitCodeFix>;
 
 namespace ConcurrencyAnalyzers.Tests.Locking;
 
@@ -372,4 +374,413 @@ public sealed class LockHeldAcrossAwaitTests
                 """,
             CompilerDiagnostics = CompilerDiagnostics.None,
         }.RunAsync();
+
+    [Fact]
+    public Task Private_object_gate_is_converted_to_SemaphoreSlim_at_every_site()
+        => Verify.VerifyCodeFixAsync(
+            """
+            using System.Collections.Generic;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class Store
+            {
+                private readonly object _gate = new object(); // guards _items
+                private readonly List<int> _items = new List<int>();
+
+                public async Task SaveAsync(int item, CancellationToken ct)
+                {
+                    Monitor.Enter(_gate);
+                    try
+                    {
+                        _items.Add(item);
+                        {|#0:await Task.Delay(1, ct)|};
+                    }
+                    finally
+                    {
+                        // always release
+                        Monitor.Exit(_gate);
+                    }
+                }
+
+                public int Count()
+                {
+                    // read under the gate
+                    lock (_gate)
+                    {
+                        return _items.Count;
+                    }
+                }
+
+                public async Task ClearAsync()
+                {
+                    await Task.Yield();
+                    lock (_gate) { _items.Clear(); }
+                }
+            }
+            """,
+            new[] { Verify.Diagnostic(LockHeldAcrossAwaitAnalyzer.Rule).WithLocation(0).WithArguments("_gate", "Monitor", "await") },
+            """
+            using System.Collections.Generic;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class Store
+            {
+                private readonly SemaphoreSlim _gate = new SemaphoreSlim(1, 1); // guards _items
+                private readonly List<int> _items = new List<int>();
+
+                public async Task SaveAsync(int item, CancellationToken ct)
+                {
+                    await _gate.WaitAsync(ct);
+                    try
+                    {
+                        _items.Add(item);
+                        await Task.Delay(1, ct);
+                    }
+                    finally
+                    {
+                        // always release
+                        _gate.Release();
+                    }
+                }
+
+                public int Count()
+                {
+                    // read under the gate
+                    _gate.Wait();
+                    try
+                    {
+                        return _items.Count;
+                    }
+                    finally
+                    {
+                        _gate.Release();
+                    }
+                }
+
+                public async Task ClearAsync()
+                {
+                    await Task.Yield();
+                    await _gate.WaitAsync();
+                    try
+                    { _items.Clear(); }
+                    finally
+                    {
+                        _gate.Release();
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Fix_All_converts_a_gate_once_and_adds_the_using()
+        => Verify.VerifyCodeFixAsync(
+            """
+            using System.Threading.Tasks;
+            
+            class Cache
+            {
+                private static readonly object s_gate = new();
+
+                public static async Task RefreshAsync()
+                {
+                    System.Threading.Monitor.Enter(s_gate);
+                    try
+                    {
+                        {|#0:await Task.Delay(1).ConfigureAwait(false)|};
+                        {|#1:await Task.Delay(2).ConfigureAwait(false)|};
+                    }
+                    finally { System.Threading.Monitor.Exit(s_gate); }
+                }
+            }
+            """,
+            new[]
+            {
+                Verify.Diagnostic(LockHeldAcrossAwaitAnalyzer.Rule).WithLocation(0).WithArguments("s_gate", "Monitor", "await"),
+                Verify.Diagnostic(LockHeldAcrossAwaitAnalyzer.Rule).WithLocation(1).WithArguments("s_gate", "Monitor", "await"),
+            },
+            """
+            using System.Threading;
+            using System.Threading.Tasks;
+            
+            class Cache
+            {
+                private static readonly SemaphoreSlim s_gate = new SemaphoreSlim(1, 1);
+
+                public static async Task RefreshAsync()
+                {
+                    await s_gate.WaitAsync().ConfigureAwait(false);
+                    try
+                    {
+                        await Task.Delay(1).ConfigureAwait(false);
+                        await Task.Delay(2).ConfigureAwait(false);
+                    }
+                    finally { s_gate.Release(); }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Gate_used_with_Monitor_Wait_gets_no_fix()
+        => Verify.VerifyCodeFixAsync(
+            """
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class Queue
+            {
+                private readonly object _gate = new object();
+                private int _count;
+
+                public async Task PutAsync()
+                {
+                    Monitor.Enter(_gate);
+                    try
+                    {
+                        _count++;
+                        Monitor.Pulse(_gate);
+                        {|CONC201:await Task.Yield()|};
+                    }
+                    finally { Monitor.Exit(_gate); }
+                }
+            }
+            """,
+            """
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class Queue
+            {
+                private readonly object _gate = new object();
+                private int _count;
+
+                public async Task PutAsync()
+                {
+                    Monitor.Enter(_gate);
+                    try
+                    {
+                        _count++;
+                        Monitor.Pulse(_gate);
+                        {|CONC201:await Task.Yield()|};
+                    }
+                    finally { Monitor.Exit(_gate); }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Gate_reentered_through_a_call_gets_no_fix()
+        => Verify.VerifyCodeFixAsync(
+            """
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class Ledger
+            {
+                private readonly object _gate = new object();
+                private int _total;
+
+                public async Task AddAsync(int amount)
+                {
+                    Monitor.Enter(_gate);
+                    try
+                    {
+                        _total += amount;
+                        Audit();
+                        {|CONC201:await Task.Yield()|};
+                    }
+                    finally { Monitor.Exit(_gate); }
+                }
+
+                private void Audit() => Log();
+
+                private void Log()
+                {
+                    // Monitor is reentrant; SemaphoreSlim(1, 1) would deadlock here.
+                    lock (_gate) { _total.ToString(); }
+                }
+            }
+            """,
+            """
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class Ledger
+            {
+                private readonly object _gate = new object();
+                private int _total;
+
+                public async Task AddAsync(int amount)
+                {
+                    Monitor.Enter(_gate);
+                    try
+                    {
+                        _total += amount;
+                        Audit();
+                        {|CONC201:await Task.Yield()|};
+                    }
+                    finally { Monitor.Exit(_gate); }
+                }
+
+                private void Audit() => Log();
+
+                private void Log()
+                {
+                    // Monitor is reentrant; SemaphoreSlim(1, 1) would deadlock here.
+                    lock (_gate) { _total.ToString(); }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Gate_passed_elsewhere_or_entered_with_lockTaken_gets_no_fix()
+        => Verify.VerifyCodeFixAsync(
+            """
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class Worker
+            {
+                private readonly object _gate = new object();
+                private readonly object _other = new object();
+
+                public async Task RunAsync()
+                {
+                    Monitor.Enter(_gate);
+                    try { {|CONC201:await Task.Yield()|}; }
+                    finally { Monitor.Exit(_gate); }
+                }
+
+                public object Gate() => _gate;
+
+                public async Task OtherAsync()
+                {
+                    var taken = false;
+                    try
+                    {
+                        Monitor.Enter(_other, ref taken);
+                        {|CONC201:await Task.Yield()|};
+                    }
+                    finally
+                    {
+                        if (taken) Monitor.Exit(_other);
+                    }
+                }
+            }
+            """,
+            """
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class Worker
+            {
+                private readonly object _gate = new object();
+                private readonly object _other = new object();
+
+                public async Task RunAsync()
+                {
+                    Monitor.Enter(_gate);
+                    try { {|CONC201:await Task.Yield()|}; }
+                    finally { Monitor.Exit(_gate); }
+                }
+
+                public object Gate() => _gate;
+
+                public async Task OtherAsync()
+                {
+                    var taken = false;
+                    try
+                    {
+                        Monitor.Enter(_other, ref taken);
+                        {|CONC201:await Task.Yield()|};
+                    }
+                    finally
+                    {
+                        if (taken) Monitor.Exit(_other);
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Conversion_wraps_embedded_lock_statements_and_follows_each_function()
+        => Verify.VerifyCodeFixAsync(
+            """
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class Meter
+            {
+                private readonly object _gate = new object();
+                private long _total;
+
+                public async Task AddAsync(long value, CancellationToken token)
+                {
+                    Monitor.Enter(this._gate);
+                    try { _total += value; {|#0:await Task.Yield()|}; }
+                    finally { Monitor.Exit(this._gate); }
+                }
+
+                public void Reset(bool force)
+                {
+                    if (force)
+                        lock (_gate) _total = 0;
+                }
+
+                public Func<Task> Flusher() => async () =>
+                {
+                    await Task.Yield();
+                    lock (_gate) { _total = 0; }
+                };
+            }
+            """,
+            new[] { Verify.Diagnostic(LockHeldAcrossAwaitAnalyzer.Rule).WithLocation(0).WithArguments("this._gate", "Monitor", "await") },
+            """
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class Meter
+            {
+                private readonly SemaphoreSlim _gate = new SemaphoreSlim(1, 1);
+                private long _total;
+
+                public async Task AddAsync(long value, CancellationToken token)
+                {
+                    await this._gate.WaitAsync(token);
+                    try { _total += value; await Task.Yield(); }
+                    finally { this._gate.Release(); }
+                }
+
+                public void Reset(bool force)
+                {
+                    if (force)
+                    {
+                        _gate.Wait();
+                        try
+                        {
+                            _total = 0;
+                        }
+                        finally
+                        {
+                            _gate.Release();
+                        }
+                    }
+                }
+
+                public Func<Task> Flusher() => async () =>
+                {
+                    await Task.Yield();
+                    await _gate.WaitAsync();
+                    try
+                    { _total = 0; }
+                    finally
+                    {
+                        _gate.Release();
+                    }
+                };
+            }
+            """);
 }

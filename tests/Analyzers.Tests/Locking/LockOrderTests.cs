@@ -238,4 +238,41 @@ public sealed class LockOrderTests
                 """,
             CompilerDiagnostics = CompilerDiagnostics.None,
         }.RunAsync();
+
+    [Fact]
+    public Task Zero_timeout_try_acquire_in_the_opposite_order_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading;
+
+            class Router
+            {
+                private readonly object _routes = new object();
+                private readonly object _stats = new object();
+                private readonly SemaphoreSlim _flush = new SemaphoreSlim(1, 1);
+
+                void Update() { lock (_routes) lock (_stats) { } }
+
+                void Sample()
+                {
+                    lock (_stats)
+                    {
+                        // A poll backs off instead of waiting: no deadlock.
+                        if (Monitor.TryEnter(_routes, 0))
+                            Monitor.Exit(_routes);
+                    }
+                }
+
+                void Flush()
+                {
+                    _flush.Wait();
+                    try
+                    {
+                        if (_flush.Wait(0))
+                            _flush.Release();
+                    }
+                    finally { _flush.Release(); }
+                }
+            }
+            """);
 }

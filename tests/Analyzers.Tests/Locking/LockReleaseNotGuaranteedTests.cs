@@ -352,4 +352,56 @@ public sealed class LockReleaseNotGuaranteedTests
                 """,
             CompilerDiagnostics = CompilerDiagnostics.None,
         }.RunAsync();
+
+    [Fact]
+    public Task Early_exit_that_releases_before_the_try_finally_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Threading;
+
+            class Connector
+            {
+                private readonly object _sync = new object();
+                private bool _broken;
+
+                internal Exception Break(Exception reason)
+                {
+                    Monitor.Enter(_sync);
+                    if (_broken)
+                    {
+                        // Already broken: let other threads through.
+                        Monitor.Exit(_sync);
+                        return reason;
+                    }
+
+                    try { _broken = true; }
+                    finally { Monitor.Exit(_sync); }
+                    return reason;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Release_on_a_branch_that_does_not_leave_is_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading;
+
+            class Connector
+            {
+                private readonly object _sync = new object();
+                private bool _broken;
+
+                internal void Break()
+                {
+                    {|CONC204:Monitor.Enter(_sync)|};
+                    if (_broken)
+                        Monitor.Exit(_sync);
+
+                    try { _broken = true; }
+                    finally { Monitor.Exit(_sync); }
+                }
+            }
+            """);
 }

@@ -1,4 +1,5 @@
 using ConcurrencyAnalyzers.Locking;
+using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Testing;
 using Xunit;
 using Verify = ConcurrencyAnalyzers.Tests.Verifiers.CSharpCodeFixVerifier<
@@ -359,4 +360,237 @@ public sealed class SemaphoreSlimMisuseTests
                 """,
             CompilerDiagnostics = CompilerDiagnostics.None,
         }.RunAsync();
+
+    [Fact]
+    public Task Sync_branch_of_the_dual_path_idiom_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class Pool
+            {
+                private readonly SemaphoreSlim _sem = new SemaphoreSlim(1, 1);
+
+                // One body serves Open() and OpenAsync(): the sync API blocks on purpose.
+                internal async ValueTask Rent(bool async, CancellationToken ct)
+                {
+                    if (async)
+                        await _sem.WaitAsync(ct);
+                    else
+                        _sem.Wait(ct);
+                    try { await Task.Yield(); }
+                    finally { _sem.Release(); }
+                }
+
+                internal async Task<bool> TryRent(TimeSpan timeout, bool isAsync, CancellationToken ct)
+                {
+                    var taken = isAsync
+                        ? await _sem.WaitAsync(timeout, ct).ConfigureAwait(false)
+                        : _sem.Wait(timeout, ct);
+                    if (!taken)
+                        return false;
+                    _sem.Release();
+                    return true;
+                }
+
+                internal async Task Load(bool async)
+                {
+                    if (async)
+                    {
+                        await _sem.WaitAsync();
+                        _sem.Release();
+                        return;
+                    }
+
+                    _sem.Wait();
+                    _sem.Release();
+                }
+
+                internal async Task Inverted(bool async)
+                {
+                    if (!async) { _sem.Wait(); }
+                    else { await _sem.WaitAsync(); }
+                    _sem.Release();
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Sync_Wait_chosen_by_a_flag_that_is_not_an_async_mode_is_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class Pool
+            {
+                private readonly SemaphoreSlim _sem = new SemaphoreSlim(1, 1);
+
+                internal async Task Rent(bool fast, bool async)
+                {
+                    if (fast)
+                        await _sem.WaitAsync();
+                    else
+                        _sem.{|CONC203:Wait|}();
+                    _sem.Release();
+                    if (async)
+                        await Task.Yield();
+                    _sem.{|CONC203:Wait|}();
+                    _sem.Release();
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Zero_timeout_poll_in_async_code_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class Cache
+            {
+                private readonly SemaphoreSlim _refresh = new SemaphoreSlim(1, 1);
+
+                public async Task RefreshIfIdle()
+                {
+                    // Skip the refresh when another caller is already doing it.
+                    if (_refresh.Wait(0))
+                    {
+                        try { await Task.Delay(1); }
+                        finally { _refresh.Release(); }
+                    }
+
+                    if (!_refresh.Wait(TimeSpan.Zero))
+                        return;
+                    _refresh.Release();
+                }
+
+                public async Task Timed()
+                {
+                    await Task.Yield();
+                    if (_refresh.{|CONC203:Wait|}(100))
+                        _refresh.Release();
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Mutex_semaphore_without_maxCount_gets_maxCount_one()
+        => Verify.VerifyCodeFixAsync(
+            """
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class Writer
+            {
+                private readonly SemaphoreSlim _write = {|#0:new SemaphoreSlim(1)|}; // one writer at a time
+                private readonly SemaphoreSlim _flush;
+
+                public Writer() => _flush = {|#1:new(initialCount: 1)|};
+
+                public async Task WriteAsync(CancellationToken ct)
+                {
+                    await _write.WaitAsync(ct);
+                    try { await Task.Delay(1, ct); }
+                    finally { _write.Release(); }
+                }
+
+                public void Flush()
+                {
+                    var taken = false;
+                    try
+                    {
+                        _flush.Wait();
+                        taken = true;
+                    }
+                    finally
+                    {
+                        if (taken) _flush.Release();
+                    }
+                }
+            }
+            """,
+            new[]
+            {
+                Verify.Diagnostic(SemaphoreSlimMisuseAnalyzer.NoMaxCountRule).WithLocation(0).WithArguments("_write").WithSeverity(DiagnosticSeverity.Info),
+                Verify.Diagnostic(SemaphoreSlimMisuseAnalyzer.NoMaxCountRule).WithLocation(1).WithArguments("_flush").WithSeverity(DiagnosticSeverity.Info),
+            },
+            """
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class Writer
+            {
+                private readonly SemaphoreSlim _write = new SemaphoreSlim(1, 1); // one writer at a time
+                private readonly SemaphoreSlim _flush;
+
+                public Writer() => _flush = new(initialCount: 1, maxCount: 1);
+
+                public async Task WriteAsync(CancellationToken ct)
+                {
+                    await _write.WaitAsync(ct);
+                    try { await Task.Delay(1, ct); }
+                    finally { _write.Release(); }
+                }
+
+                public void Flush()
+                {
+                    var taken = false;
+                    try
+                    {
+                        _flush.Wait();
+                        taken = true;
+                    }
+                    finally
+                    {
+                        if (taken) _flush.Release();
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Semaphores_that_are_not_mutexes_without_maxCount_are_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class Pump
+            {
+                private readonly SemaphoreSlim _mutex = new SemaphoreSlim(1, 1);
+                private readonly SemaphoreSlim _throttle = new SemaphoreSlim(4);
+                private readonly SemaphoreSlim _signal = new SemaphoreSlim(0);
+                private readonly SemaphoreSlim _ready = new SemaphoreSlim(1);
+                public readonly SemaphoreSlim Shared = new SemaphoreSlim(1);
+
+                public async Task RunAsync(CancellationToken ct)
+                {
+                    await _mutex.WaitAsync(ct);
+                    try { } finally { _mutex.Release(); }
+
+                    await _throttle.WaitAsync(ct);
+                    try { } finally { _throttle.Release(); }
+
+                    await _signal.WaitAsync(ct);
+
+                    // Starts signalled; the producer releases it, not a finally.
+                    await _ready.WaitAsync(ct);
+                    try { } finally { _ready.Release(); }
+
+                    await Shared.WaitAsync(ct);
+                    try { } finally { Shared.Release(); }
+                }
+
+                public void Produce()
+                {
+                    _signal.Release();
+                    _ready.Release();
+                }
+            }
+            """);
 }

@@ -2,7 +2,9 @@ using ConcurrencyAnalyzers.Locking;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Testing;
 using Xunit;
-using Verify = ConcurrencyAnalyzers.Tests.Verifiers.CSharpAnalyzerVerifier<ConcurrencyAnalyzers.Locking.SyncBlockingInAsyncAnalyzer>;
+using Verify = ConcurrencyAnalyzers.Tests.Verifiers.CSharpCodeFixVerifier<
+    ConcurrencyAnalyzers.Locking.SyncBlockingInAsyncAnalyzer,
+    ConcurrencyAnalyzers.CodeFixes.Locking.SyncBlockingInAsyncCodeFix>;
 
 namespace ConcurrencyAnalyzers.Tests.Locking;
 
@@ -142,4 +144,118 @@ public sealed class SyncBlockingInAsyncTests
             """),
             CompilerDiagnostics = CompilerDiagnostics.None,
         }.RunAsync();
+
+    [Fact]
+    public Task Sync_branch_and_sync_mode_calls_of_the_dual_path_idiom_are_not_reported()
+        => Verify.VerifyAnalyzerAsync(Wrap("""
+                private Task<int> Read(bool async) => async ? LoadAsync() : Task.FromResult(2);
+
+                internal async Task<int> Get(bool async)
+                {
+                    if (async)
+                        return await LoadAsync();
+                    Thread.Sleep(0);
+                    return LoadAsync().GetAwaiter().GetResult();
+                }
+
+                internal async Task<int> Get2(bool async)
+                    => async ? await LoadAsync() : LoadAsync().Result;
+
+                public async Task<int> Other()
+                {
+                    await Task.Yield();
+                    Thread.Sleep(0);
+                    return Read(async: false).GetAwaiter().GetResult() + Read(true).GetAwaiter().{|CONC207:GetResult|}();
+                }
+            """));
+
+    [Fact]
+    public Task Blocking_waits_in_async_code_become_awaits()
+        => Verify.VerifyCodeFixAsync(
+            """
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                private Task<int> LoadAsync() => Task.FromResult(1);
+                private Task SaveAsync() => Task.CompletedTask;
+
+                public async Task<int> M()
+                {
+                    await Task.Yield();
+                    // pause between attempts
+                    Thread.{|CONC207:Sleep|}(100); // ms
+                    SaveAsync().{|CONC207:Wait|}();
+                    var count = LoadAsync().{|CONC207:Result|};
+                    var text = LoadAsync().{|CONC207:Result|}.ToString();
+                    return count + LoadAsync().ConfigureAwait(false).GetAwaiter().{|CONC207:GetResult|}() + text.Length;
+                }
+            }
+            """,
+            """
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                private Task<int> LoadAsync() => Task.FromResult(1);
+                private Task SaveAsync() => Task.CompletedTask;
+
+                public async Task<int> M()
+                {
+                    await Task.Yield();
+                    // pause between attempts
+                    await Task.Delay(100); // ms
+                    await SaveAsync();
+                    var count = await LoadAsync();
+                    var text = (await LoadAsync()).ToString();
+                    return count + await LoadAsync().ConfigureAwait(false) + text.Length;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Waits_where_await_cannot_be_written_get_no_fix()
+        => Verify.VerifyCodeFixAsync(
+            """
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                private Task<bool> CheckAsync() => Task.FromResult(true);
+
+                public async Task M(Task[] tasks)
+                {
+                    await Task.Yield();
+                    Task.{|CONC207:WaitAll|}(tasks);
+                    try { await Task.Yield(); }
+                    catch (Exception) when (CheckAsync().{|CONC207:Result|}) { }
+                    var done = tasks[0].{|CONC207:Wait|}(TimeSpan.FromSeconds(1));
+                }
+            }
+            """,
+            """
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                private Task<bool> CheckAsync() => Task.FromResult(true);
+
+                public async Task M(Task[] tasks)
+                {
+                    await Task.Yield();
+                    Task.{|CONC207:WaitAll|}(tasks);
+                    try { await Task.Yield(); }
+                    catch (Exception) when (CheckAsync().{|CONC207:Result|}) { }
+                    var done = tasks[0].{|CONC207:Wait|}(TimeSpan.FromSeconds(1));
+                }
+            }
+            """);
 }
