@@ -96,3 +96,22 @@ public static class ThumbnailBatch
 
     private static void Render(string image) => Console.WriteLine(image);
 }
+
+public static class CustomerLookup
+{
+    public static string? FindByEmail(string[] customers, string email)
+    {
+        string? match = null;
+        Parallel.ForEach(customers, customer =>
+        {
+            if (customer.EndsWith(email, StringComparison.OrdinalIgnoreCase))
+            {
+                match = customer;
+                // CONC607: 'return' ends only this iteration; the loop keeps scanning and may overwrite the match.
+                return;
+            }
+        });
+
+        return match;
+    }
+}

@@ -58,7 +58,7 @@ public sealed class CountdownRegisteredInWorkerAnalyzer : DiagnosticAnalyzer
         }
 
         var worker = ConcurrentContexts.FindEnclosing(call, types);
-        if (worker is null || !IsDetachedSpawn(worker) || IsDeclaredIn(key, worker.Function) ||
+        if (worker is null || !IsDetachedSpawn(worker) || key.IsDeclaredInside(worker.Function) ||
             StartsMoreWorkAfter(call, worker.Function, key, types))
         {
             return;
@@ -96,19 +96,6 @@ public sealed class CountdownRegisteredInWorkerAnalyzer : DiagnosticAnalyzer
 
     private static bool IsReferenceTo(IOperation? operation, ISymbol key)
         => SymbolEqualityComparer.Default.Equals(TargetKey(operation), key);
-
-    private static bool IsDeclaredIn(ISymbol symbol, IOperation function)
-    {
-        foreach (var location in symbol.Locations)
-        {
-            if (location.IsInSource && location.SourceTree == function.Syntax.SyntaxTree && function.Syntax.Span.Contains(location.SourceSpan))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
 
     /// <summary>
     /// After registering, the worker starts more work or hands the counter on: the count is for that child work, and
@@ -294,7 +281,7 @@ public sealed class CountdownRegisteredInWorkerAnalyzer : DiagnosticAnalyzer
                 IParameterReferenceOperation parameter => parameter.Parameter,
                 _ => null,
             };
-            if (symbol is not null && IsDeclaredIn(symbol, lambda))
+            if (symbol is not null && symbol.IsDeclaredInside(lambda))
             {
                 return false;
             }
