@@ -65,7 +65,8 @@ public sealed class ParallelLoopReturnAsExitAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        if (!IsResultThenReturn(ret, body) && !IsCancellationGuard(ret, types) || StopsAlready(ret, body, loopState))
+        if ((!IsResultThenReturn(ret, body) && !(IsCancellationGuard(ret, body, types) && !ObservesCancellation(loop, types))) ||
+            StopsAlready(ret, body, loopState))
         {
             return;
         }
@@ -171,14 +172,53 @@ public sealed class ParallelLoopReturnAsExitAnalyzer : DiagnosticAnalyzer
         return false;
     }
 
-    /// <summary><c>if (token.IsCancellationRequested) return;</c>: cancellation handled as if it ended the loop.</summary>
-    private static bool IsCancellationGuard(IReturnOperation ret, KnownTypes types)
+    /// <summary>
+    /// <c>if (token.IsCancellationRequested) return;</c> on a token from outside the body: cancellation handled as if it
+    /// ended the loop. (The body's own token parameter of ForEachAsync belongs to the loop, which stops by itself.)
+    /// </summary>
+    private static bool IsCancellationGuard(IReturnOperation ret, IAnonymousFunctionOperation body, KnownTypes types)
     {
         var statement = ret.Parent is IBlockOperation { Operations.Length: 1 } block ? block : (IOperation)ret;
         return statement.Parent is IConditionalOperation { WhenFalse: null } conditional &&
                conditional.WhenTrue == statement &&
                conditional.Condition.WalkDownConversions() is IPropertyReferenceOperation { Property.Name: "IsCancellationRequested" } property &&
-               (property.Property.ContainingType.Is(types.CancellationToken) || property.Property.ContainingType.Is(types.CancellationTokenSource));
+               (property.Property.ContainingType.Is(types.CancellationToken) || property.Property.ContainingType.Is(types.CancellationTokenSource)) &&
+               !(property.Instance is IParameterReferenceOperation { Parameter: var parameter } && parameter.IsDeclaredInside(body));
+    }
+
+    /// <summary>
+    /// The loop is given a token (a CancellationToken argument, or ParallelOptions that may carry one): it ends by itself
+    /// on cancellation, and the guard only skips the iterations already running. Options created inline without a
+    /// <c>CancellationToken</c> do not count.
+    /// </summary>
+    private static bool ObservesCancellation(IInvocationOperation loop, KnownTypes types)
+    {
+        foreach (var argument in loop.Arguments)
+        {
+            var value = argument.Value.WalkDownConversions();
+            if (argument.Parameter?.Type.Is(types.CancellationToken) == true && !argument.IsImplicit && value is not IDefaultValueOperation)
+            {
+                return true;
+            }
+
+            if (argument.Parameter?.Type.Name == "ParallelOptions")
+            {
+                if (value is not IObjectCreationOperation creation)
+                {
+                    return true;
+                }
+
+                foreach (var initializer in creation.Initializer?.Initializers ?? ImmutableArray<IOperation>.Empty)
+                {
+                    if (initializer is ISimpleAssignmentOperation { Target: IPropertyReferenceOperation { Property.Name: "CancellationToken" } })
+                    {
+                        return true;
+                    }
+                }
+            }
+        }
+
+        return false;
     }
 
     private static bool IsJustReturn(IOperation statement)

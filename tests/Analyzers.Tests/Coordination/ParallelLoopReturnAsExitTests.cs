@@ -216,6 +216,76 @@ public sealed class ParallelLoopReturnAsExitTests
     }
 
     [Fact]
+    public Task Cancellation_guard_with_options_that_carry_no_token_is_fixed()
+        => Verify.VerifyCodeFixAsync(Usings + """
+            class Scanner
+            {
+                void Scan(string[] files, CancellationTokenSource cts)
+                {
+                    Parallel.ForEach(files, new ParallelOptions { MaxDegreeOfParallelism = 2 }, file =>
+                    {
+                        if (cts.IsCancellationRequested)
+                        {
+                            {|#0:return;|} // stop scanning
+                        }
+
+                        Console.WriteLine(file);
+                    });
+                }
+            }
+            """,
+            new[] { Verify.Diagnostic(ParallelLoopReturnAsExitAnalyzer.Rule).WithLocation(0).WithArguments("Parallel.ForEach", Stop) },
+            Usings + """
+            class Scanner
+            {
+                void Scan(string[] files, CancellationTokenSource cts)
+                {
+                    Parallel.ForEach(files, new ParallelOptions { MaxDegreeOfParallelism = 2 }, (file, state) =>
+                    {
+                        if (cts.IsCancellationRequested)
+                        {
+                            state.Stop();
+                            return; // stop scanning
+                        }
+
+                        Console.WriteLine(file);
+                    });
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Cancellation_guard_in_a_loop_that_observes_the_token_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Scanner
+            {
+                async Task ScanAsync(string[] files, CancellationToken ct, ParallelOptions options)
+                {
+                    Parallel.ForEach(files, new ParallelOptions { CancellationToken = ct }, file =>
+                    {
+                        if (ct.IsCancellationRequested) return;
+                        Console.WriteLine(file);
+                    });
+                    Parallel.ForEach(files, options, file =>
+                    {
+                        if (ct.IsCancellationRequested) return;
+                        Console.WriteLine(file);
+                    });
+                    await Parallel.ForEachAsync(files, ct, async (file, token) =>
+                    {
+                        if (ct.IsCancellationRequested) return;
+                        await Task.Delay(1, token);
+                    });
+                    await Parallel.ForEachAsync(files, async (file, token) =>
+                    {
+                        if (token.IsCancellationRequested) return;
+                        await Task.Delay(1, token);
+                    });
+                }
+            }
+            """);
+
+    [Fact]
     public Task Early_out_guards_are_not_reported()
         => Verify.VerifyAnalyzerAsync(Usings + """
             class Importer
