@@ -144,7 +144,7 @@ public sealed partial class ChannelProtocolMisuseAnalyzer
             return;
         }
 
-        var uses = CollectionUses.Collect(Root(creation), declarator.Symbol);
+        var uses = CollectionUses.Collect(creation.GetRoot(), declarator.Symbol);
         if (uses is null || uses.Adds.Count == 0 || !uses.DrainedUntilCompleted)
         {
             return;
@@ -174,17 +174,6 @@ public sealed partial class ChannelProtocolMisuseAnalyzer
                 return;
             }
         }
-    }
-
-    private static IOperation Root(IOperation operation)
-    {
-        var current = operation;
-        while (current.Parent is not null)
-        {
-            current = current.Parent;
-        }
-
-        return current;
     }
 
     /// <summary>How a local <c>BlockingCollection</c> is used; null when it leaves the member or is reassigned.</summary>
