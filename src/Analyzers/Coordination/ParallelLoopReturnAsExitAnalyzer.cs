@@ -109,7 +109,7 @@ public sealed partial class ParallelLoopReturnAsExitAnalyzer : DiagnosticAnalyze
     /// <summary>
     /// <c>{ shared = result; return; }</c> in a branch: the statement before the return stores a value computed from
     /// the iteration (its item, or a local) in state shared by all iterations, or sets a shared flag that the body
-    /// itself tests to skip work.
+    /// itself tests to skip work, or the return ends a branch after which the body does nothing more anyway.
     /// </summary>
     private static bool IsResultThenReturn(IReturnOperation ret, IAnonymousFunctionOperation body)
     {
@@ -126,7 +126,42 @@ public sealed partial class ParallelLoopReturnAsExitAnalyzer : DiagnosticAnalyze
             return false;
         }
 
-        return UsesIterationState(assignment.Value, body) || IsTestedByAGuard(shared, body);
+        return UsesIterationState(assignment.Value, body) || IsTestedByAGuard(shared, body) || EndsTheBodyAnyway(ret, body);
+    }
+
+    /// <summary>
+    /// Nothing of the body runs after the branch holding the return: as a <c>continue</c> it would change nothing, so
+    /// it can only have been meant to end the loop (<c>if (bad) { failed = true; return; }</c> as the body's last statement).
+    /// </summary>
+    private static bool EndsTheBodyAnyway(IReturnOperation ret, IAnonymousFunctionOperation body)
+    {
+        IOperation child = ret;
+        for (var current = ret.Parent; current is not null && current != body; child = current, current = current.Parent)
+        {
+            switch (current)
+            {
+                case IBlockOperation block:
+                    // A lambda's block ends with an implicit return: the last statement is the one before it.
+                    var last = block.Operations.Length - 1;
+                    while (last > 0 && block.Operations[last] is IReturnOperation { IsImplicit: true })
+                    {
+                        last--;
+                    }
+
+                    if (last < 0 || block.Operations[last] != child)
+                    {
+                        return false;
+                    }
+
+                    break;
+                case IConditionalOperation:
+                    break;
+                default:
+                    return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>The symbol of an assignment target that every iteration shares: a captured local, a field or property of this instance or static.</summary>

@@ -286,6 +286,49 @@ public sealed class ParallelLoopReturnAsExitTests
             """);
 
     [Fact]
+    public Task Flag_set_in_the_last_branch_of_the_body_is_reported()
+        => Verify.VerifyCodeFixAsync(Usings + """
+            class Validator
+            {
+                bool AllValid(int[] values)
+                {
+                    var invalid = false;
+                    Parallel.For(0, values.Length, i =>
+                    {
+                        Console.WriteLine(i);
+                        if (values[i] < 0)
+                        {
+                            invalid = true;
+                            {|#0:return;|}
+                        }
+                    });
+                    return !invalid;
+                }
+            }
+            """,
+            new[] { Verify.Diagnostic(ParallelLoopReturnAsExitAnalyzer.Rule).WithLocation(0).WithArguments("Parallel.For", Stop) },
+            Usings + """
+            class Validator
+            {
+                bool AllValid(int[] values)
+                {
+                    var invalid = false;
+                    Parallel.For(0, values.Length, (i, state) =>
+                    {
+                        Console.WriteLine(i);
+                        if (values[i] < 0)
+                        {
+                            invalid = true;
+                            state.Stop();
+                            return;
+                        }
+                    });
+                    return !invalid;
+                }
+            }
+            """);
+
+    [Fact]
     public Task Early_out_guards_are_not_reported()
         => Verify.VerifyAnalyzerAsync(Usings + """
             class Importer
