@@ -78,3 +78,51 @@ public static class Checksum
         return sum;
     }
 }
+
+public static class ThumbnailBatch
+{
+    public static void RenderAll(string[] images)
+    {
+        using var pending = new CountdownEvent(1);
+        foreach (var image in images)
+        {
+            ThreadPool.QueueUserWorkItem(_ =>
+            {
+                // CONC606: the worker registers only once it runs; Wait() below can pass before any worker started.
+                pending.AddCount();
+                try
+                {
+                    Render(image);
+                }
+                finally
+                {
+                    pending.Signal();
+                }
+            });
+        }
+
+        pending.Signal();
+        pending.Wait();
+    }
+
+    private static void Render(string image) => Console.WriteLine(image);
+}
+
+public static class CustomerLookup
+{
+    public static string? FindByEmail(string[] customers, string email)
+    {
+        string? match = null;
+        Parallel.ForEach(customers, customer =>
+        {
+            if (customer.EndsWith(email, StringComparison.OrdinalIgnoreCase))
+            {
+                match = customer;
+                // CONC607: 'return' ends only this iteration; the loop keeps scanning and may overwrite the match.
+                return;
+            }
+        });
+
+        return match;
+    }
+}

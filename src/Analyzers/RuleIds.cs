@@ -57,4 +57,6 @@ public static class RuleIds
     public const string ChannelProtocolMisuse = "CONC603";
     public const string RateLimitLeaseMisuse = "CONC604";
     public const string PooledBufferReturnedUnsafely = "CONC605";
+    public const string CountdownRegisteredInWorker = "CONC606";
+    public const string ParallelLoopReturnAsExit = "CONC607";
 }

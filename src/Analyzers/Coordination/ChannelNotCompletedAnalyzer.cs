@@ -138,7 +138,7 @@ public sealed class ChannelNotCompletedAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        if (uses.Completions.Any(IsGuaranteed))
+        if (uses.Completions.Any(CompletionPaths.IsGuaranteed))
         {
             return;
         }
@@ -147,7 +147,7 @@ public sealed class ChannelNotCompletedAnalyzer : DiagnosticAnalyzer
         {
             // Only a producer completing at the end of its own writing is at fault; a coordinator that completes
             // after joining its producers (`await Task.WhenAll(producers); writer.Complete();`) is Go's close-after-wait.
-            if (WritesIn(completion.GetEnclosingFunction(), uses.Writes) && CanThrowBefore(completion))
+            if (WritesIn(completion.GetEnclosingFunction(), uses.Writes) && CompletionPaths.CanThrowBefore(completion, "System.Threading.Channels"))
             {
                 var properties = ImmutableDictionary<string, string?>.Empty.Add(ShapeProperty, ShapeNormalPathOnly);
                 context.ReportDiagnostic(Diagnostic.Create(NormalPathRule, completion.Syntax.GetLocation(), properties, completion.Syntax.ToString()));
@@ -158,52 +158,6 @@ public sealed class ChannelNotCompletedAnalyzer : DiagnosticAnalyzer
 
     private static bool WritesIn(IOperation? function, IReadOnlyList<IOperation> writes)
         => function is not null && writes.Any(w => w.GetEnclosingFunction() == function);
-
-    /// <summary>In a finally block, a catch clause, or a continuation (which runs whatever the antecedent did).</summary>
-    private static bool IsGuaranteed(IOperation completion)
-    {
-        for (var current = completion.Parent; current is not null; current = current.Parent)
-        {
-            switch (current)
-            {
-                case ICatchClauseOperation:
-                    return true;
-                case IBlockOperation { Parent: ITryOperation tryOperation } finallyBlock when tryOperation.Finally == finallyBlock:
-                    return true;
-                case IAnonymousFunctionOperation lambda:
-                    return lambda.WalkUpConversions() is IDelegateCreationOperation creation &&
-                           creation.WalkUpConversions() is IArgumentOperation { Parent: IInvocationOperation { TargetMethod.Name: "ContinueWith" } };
-            }
-        }
-
-        return false;
-    }
-
-    /// <summary>Something that can throw (an await or a call) runs in the completion's function before it.</summary>
-    private static bool CanThrowBefore(IOperation completion)
-    {
-        var function = completion.GetEnclosingFunction();
-        if (function is null)
-        {
-            return false;
-        }
-
-        foreach (var operation in function.Descendants())
-        {
-            if (operation.Syntax.SpanStart >= completion.Syntax.SpanStart)
-            {
-                continue;
-            }
-
-            if (operation is IAwaitOperation or IForEachLoopOperation { IsAsynchronous: true } ||
-                (operation is IInvocationOperation call && call.TargetMethod.ContainingNamespace?.ToDisplayString() != "System.Threading.Channels"))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
 
     /// <summary>The one lambda or local function (with a block body) holding every write, when there is one.</summary>
     private static IOperation? SingleProducer(IReadOnlyList<IOperation> writes, IOperation block)

@@ -11,10 +11,11 @@ namespace ConcurrencyAnalyzers.Coordination;
 /// CONC603: channel / BlockingCollection protocol misuse: <c>Complete()</c> that can run twice (in a finally after
 /// the try already completed, right after another completion, or in each of several concurrent producers), a write
 /// after the writer was completed on the same path, and an ignored <c>TryWrite</c> on a bounded channel that waits
-/// when full (the item is silently dropped).
+/// when full (the item is silently dropped). The consumer-side shapes (a method that only reads completing the writer,
+/// a <c>GetConsumingEnumerable</c> loop whose collection is never completed) are in the other parts of this class.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
-public sealed class ChannelProtocolMisuseAnalyzer : DiagnosticAnalyzer
+public sealed partial class ChannelProtocolMisuseAnalyzer : DiagnosticAnalyzer
 {
     /// <summary>Diagnostic property: present (value <c>TryComplete</c>) when the fix renames <c>Complete</c>.</summary>
     public const string FixProperty = "Fix";
@@ -24,7 +25,10 @@ public sealed class ChannelProtocolMisuseAnalyzer : DiagnosticAnalyzer
         "Channels have a protocol: the owner completes the writer once, after the last write. Complete() throws when the " +
         "writer is already completed (use TryComplete where several paths or producers may complete), writes after " +
         "completion throw or are dropped, and TryWrite on a bounded channel returns false when it is full, dropping the item " +
-        "if the result is ignored (Go: close twice, send on a closed channel).";
+        "if the result is ignored. A method that only reads must not complete the writer (the producers' next write fails), " +
+        "and a BlockingCollection drained with GetConsumingEnumerable must get CompleteAdding on every producer path, " +
+        "or the consuming loop never ends (Go: close twice, send on a closed channel, close by the receiver, range over a " +
+        "channel nobody closes).";
 
     internal static readonly DiagnosticDescriptor TwiceRule = RuleDescriptors.Create(
         RuleIds.ChannelProtocolMisuse, Title,
@@ -41,8 +45,23 @@ public sealed class ChannelProtocolMisuseAnalyzer : DiagnosticAnalyzer
         "The result of '{0}' is ignored; on this bounded channel it returns false when full and the item is silently dropped",
         DiagnosticSeverity.Warning, Description);
 
+    internal static readonly DiagnosticDescriptor ConsumerCompletesRule = RuleDescriptors.Create(
+        RuleIds.ChannelProtocolMisuse, Title,
+        "'{0}' completes the writer from a method that only reads; producers still writing then fail: let the producer side complete it",
+        DiagnosticSeverity.Warning, Description);
+
+    internal static readonly DiagnosticDescriptor NeverCompletedAddingRule = RuleDescriptors.Create(
+        RuleIds.ChannelProtocolMisuse, Title,
+        "'{0}' is drained with GetConsumingEnumerable() but CompleteAdding() is never called; the consuming loop never ends",
+        DiagnosticSeverity.Warning, Description);
+
+    internal static readonly DiagnosticDescriptor CompleteAddingNormalPathRule = RuleDescriptors.Create(
+        RuleIds.ChannelProtocolMisuse, Title,
+        "'{0}' runs only when the producer succeeds; if it throws, the GetConsumingEnumerable() loop waits forever: call it in a finally block",
+        DiagnosticSeverity.Warning, Description);
+
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
-        ImmutableArray.Create(TwiceRule, WriteAfterCompleteRule, TryWriteIgnoredRule);
+        ImmutableArray.Create(TwiceRule, WriteAfterCompleteRule, TryWriteIgnoredRule, ConsumerCompletesRule, NeverCompletedAddingRule, CompleteAddingNormalPathRule);
 
     public override void Initialize(AnalysisContext context)
     {
@@ -57,6 +76,10 @@ public sealed class ChannelProtocolMisuseAnalyzer : DiagnosticAnalyzer
             }
 
             start.RegisterOperationAction(c => Analyze(c, types), OperationKind.Invocation);
+            if (types.BlockingCollectionOfT is not null)
+            {
+                start.RegisterOperationAction(c => AnalyzeCollectionCreation(c, types), OperationKind.ObjectCreation);
+            }
         });
     }
 
@@ -89,6 +112,15 @@ public sealed class ChannelProtocolMisuseAnalyzer : DiagnosticAnalyzer
             if (RunsOncePerProducer(call, key, types) is { } spawner)
             {
                 Report(context, TwiceRule, call, true, call.Syntax.ToString(), "each of several producers run by " + spawner + " completes it");
+                return;
+            }
+        }
+
+        if ((isWriter && name is "Complete" or "TryComplete") || (isCollection && name == "CompleteAdding"))
+        {
+            if (IsCompletedByAConsumer(call, types))
+            {
+                Report(context, ConsumerCompletesRule, call, false, call.Syntax.ToString(), string.Empty);
             }
 
             return;

@@ -42,6 +42,18 @@ internal static class OperationExtensions
            invocation.TargetMethod.Name == name &&
            SymbolEqualityComparer.Default.Equals(invocation.TargetMethod.ContainingType?.OriginalDefinition, type.OriginalDefinition);
 
+    /// <summary>The root of the operation tree the operation belongs to (the member's body).</summary>
+    public static IOperation GetRoot(this IOperation operation)
+    {
+        var current = operation;
+        while (current.Parent is not null)
+        {
+            current = current.Parent;
+        }
+
+        return current;
+    }
+
     /// <summary>The lambda or method body containing the operation (anonymous function, local function, or the root).</summary>
     public static IOperation? GetEnclosingFunction(this IOperation operation)
     {

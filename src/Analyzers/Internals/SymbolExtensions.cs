@@ -48,6 +48,20 @@ internal static class SymbolExtensions
         return false;
     }
 
+    /// <summary>The symbol is declared (in source) inside <paramref name="scope"/>: a parameter or local of that lambda or block.</summary>
+    public static bool IsDeclaredInside(this ISymbol symbol, IOperation scope)
+    {
+        foreach (var location in symbol.Locations)
+        {
+            if (location.IsInSource && location.SourceTree == scope.Syntax.SyntaxTree && scope.Syntax.Span.Contains(location.SourceSpan))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>Task, Task&lt;T&gt;, ValueTask, ValueTask&lt;T&gt; (or a type deriving from Task).</summary>
     public static bool IsTaskLike(this ITypeSymbol? type, KnownTypes types)
         => type is not null &&

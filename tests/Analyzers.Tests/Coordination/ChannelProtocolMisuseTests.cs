@@ -363,6 +363,194 @@ public sealed class ChannelProtocolMisuseTests
             """);
 
     [Fact]
+    public Task Consumer_completing_the_writer_is_reported_without_a_fix()
+    {
+        var source = Usings + """
+            record Msg(bool IsLast);
+            class Consumer
+            {
+                async Task ConsumeAsync(Channel<Msg> channel, CancellationToken ct)
+                {
+                    await foreach (var m in channel.Reader.ReadAllAsync(ct))
+                    {
+                        if (m.IsLast)
+                        {
+                            {|#0:channel.Writer.TryComplete()|};
+                            break;
+                        }
+                    }
+                }
+
+                void Drain(BlockingCollection<Msg> queue)
+                {
+                    while (queue.TryTake(out var m, 100))
+                    {
+                        if (m.IsLast) {|#1:queue.CompleteAdding()|};
+                    }
+                }
+            }
+            """;
+        return Verify.VerifyCodeFixAsync(source,
+            new[]
+            {
+                Verify.Diagnostic(ChannelProtocolMisuseAnalyzer.ConsumerCompletesRule).WithLocation(0).WithArguments("channel.Writer.TryComplete()", ""),
+                Verify.Diagnostic(ChannelProtocolMisuseAnalyzer.ConsumerCompletesRule).WithLocation(1).WithArguments("queue.CompleteAdding()", ""),
+            },
+            source);
+    }
+
+    [Fact]
+    public Task Writer_completed_by_an_owner_that_also_reads_or_on_failure_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Pipeline
+            {
+                async Task RunAsync(Channel<int> channel, int[] items, CancellationToken ct)
+                {
+                    foreach (var i in items) await channel.Writer.WriteAsync(i, ct);
+                    channel.Writer.Complete();
+                    await foreach (var i in channel.Reader.ReadAllAsync(ct)) Console.WriteLine(i);
+                }
+
+                async Task ConsumeAsync(Channel<int> channel, CancellationToken ct)
+                {
+                    try
+                    {
+                        await foreach (var i in channel.Reader.ReadAllAsync(ct)) Console.WriteLine(i);
+                    }
+                    catch (Exception ex)
+                    {
+                        channel.Writer.TryComplete(ex);
+                        throw;
+                    }
+                }
+
+                async Task CoordinateAsync(Channel<int> channel, CancellationToken ct)
+                {
+                    var producer = ProduceAsync(channel.Writer, ct);
+                    await foreach (var i in channel.Reader.ReadAllAsync(ct)) Console.WriteLine(i);
+                    await producer;
+                    channel.Writer.TryComplete();
+                }
+
+                async Task OwnAsync(CancellationToken ct)
+                {
+                    var channel = Channel.CreateUnbounded<int>();
+                    await foreach (var i in channel.Reader.ReadAllAsync(ct)) { if (i < 0) { channel.Writer.TryComplete(); break; } }
+                }
+
+                static Task ProduceAsync(ChannelWriter<int> writer, CancellationToken ct) => Task.CompletedTask;
+            }
+            """);
+
+    [Fact]
+    public Task BlockingCollection_drained_but_never_completed_is_reported()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Importer
+            {
+                void Import(string[] files)
+                {
+                    using var queue = {|#0:new BlockingCollection<string>(100)|};
+                    var producer = Task.Run(() =>
+                    {
+                        foreach (var f in files) queue.Add(f);
+                    });
+                    foreach (var f in queue.GetConsumingEnumerable())
+                    {
+                        Console.WriteLine(f);
+                    }
+
+                    producer.Wait();
+                }
+            }
+            """,
+            Verify.Diagnostic(ChannelProtocolMisuseAnalyzer.NeverCompletedAddingRule).WithLocation(0).WithArguments("queue"));
+
+    [Fact]
+    public Task CompleteAdding_only_on_the_success_path_is_reported()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Importer
+            {
+                void Import(string[] files, Func<string, string> load)
+                {
+                    var queue = new BlockingCollection<string>();
+                    var producer = Task.Run(() =>
+                    {
+                        foreach (var f in files) queue.Add(load(f));
+                        {|#0:queue.CompleteAdding()|};
+                    });
+                    foreach (var f in queue.GetConsumingEnumerable())
+                    {
+                        Console.WriteLine(f);
+                    }
+
+                    producer.Wait();
+                }
+            }
+            """,
+            Verify.Diagnostic(ChannelProtocolMisuseAnalyzer.CompleteAddingNormalPathRule).WithLocation(0).WithArguments("queue.CompleteAdding()"));
+
+    [Fact]
+    public Task BlockingCollection_completed_in_finally_after_WhenAll_or_left_by_the_consumer_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Importer
+            {
+                void InFinally(string[] files, Func<string, string> load)
+                {
+                    var queue = new BlockingCollection<string>();
+                    Task.Run(() =>
+                    {
+                        try { foreach (var f in files) queue.Add(load(f)); }
+                        finally { queue.CompleteAdding(); }
+                    });
+                    foreach (var f in queue.GetConsumingEnumerable()) Console.WriteLine(f);
+                }
+
+                async Task AfterWhenAll(string[][] batches)
+                {
+                    var queue = new BlockingCollection<string>();
+                    var consumer = Task.Run(() => { foreach (var f in queue.GetConsumingEnumerable()) Console.WriteLine(f); });
+                    await Task.WhenAll(batches.Select(b => Task.Run(() => { foreach (var f in b) queue.Add(f); })))
+                        .ContinueWith(_ => queue.CompleteAdding());
+                    await consumer;
+                }
+
+                void Simple(string[] files)
+                {
+                    var queue = new BlockingCollection<string>();
+                    Task.Run(() =>
+                    {
+                        foreach (var f in files) queue.Add(f);
+                        queue.CompleteAdding();
+                    });
+                    foreach (var f in queue.GetConsumingEnumerable()) Console.WriteLine(f);
+                }
+
+                void Sentinel(string[] files, CancellationToken ct)
+                {
+                    var queue = new BlockingCollection<string>();
+                    Task.Run(() => { foreach (var f in files) queue.Add(f); queue.Add(null); });
+                    foreach (var f in queue.GetConsumingEnumerable())
+                    {
+                        if (f == null) break;
+                        Console.WriteLine(f);
+                    }
+
+                    var other = new BlockingCollection<string>();
+                    Task.Run(() => { foreach (var f in files) other.Add(f); });
+                    foreach (var f in other.GetConsumingEnumerable(ct)) Console.WriteLine(f);
+                }
+
+                BlockingCollection<string> Escapes(string[] files)
+                {
+                    var queue = new BlockingCollection<string>();
+                    Task.Run(() => { foreach (var f in files) queue.Add(f); });
+                    foreach (var f in queue.GetConsumingEnumerable()) Console.WriteLine(f);
+                    return queue;
+                }
+            }
+            """);
+
+    [Fact]
     public Task Missing_channel_types_are_ignored()
         => new Verify.Test
         {
