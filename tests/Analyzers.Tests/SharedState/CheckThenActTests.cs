@@ -231,6 +231,80 @@ public sealed class CheckThenActTests
             """);
 
     [Fact]
+    public Task Check_then_act_in_a_helper_whose_callers_hold_the_lock_is_not_reported()
+        => Verify.VerifyAnalyzerAsync("""
+            using System.Collections.Concurrent;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class JobStore
+            {
+                private readonly SemaphoreSlim _lock = new SemaphoreSlim(1, 1);
+                private readonly object _gate = new object();
+                private readonly ConcurrentDictionary<string, int> _jobs = new ConcurrentDictionary<string, int>();
+
+                public async Task AddAsync(string key, int job)
+                {
+                    await _lock.WaitAsync();
+                    try
+                    {
+                        Store(key, job);
+                    }
+                    finally
+                    {
+                        _lock.Release();
+                    }
+                }
+
+                public void Replace(string key, int job)
+                {
+                    lock (_gate) { Store(key, job); }
+                }
+
+                private void Store(string key, int job)
+                {
+                    if (!_jobs.TryGetValue(key, out var existing))
+                    {
+                        _jobs[key] = job;
+                    }
+                }
+
+                // By name: the caller holds the lock.
+                public void AddJobNoLock(string key, int job)
+                {
+                    if (!_jobs.ContainsKey(key)) _jobs[key] = job;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Check_then_act_in_a_private_helper_also_called_without_the_lock_is_reported()
+        => Verify.VerifyAnalyzerAsync("""
+            using System.Collections.Concurrent;
+
+            class JobStore
+            {
+                private readonly object _gate = new object();
+                private readonly ConcurrentDictionary<string, int> _jobs = new ConcurrentDictionary<string, int>();
+
+                public void Replace(string key, int job)
+                {
+                    lock (_gate) { Store(key, job); }
+                }
+
+                public void Add(string key, int job) => Store(key, job);
+
+                private void Store(string key, int job)
+                {
+                    if (!_jobs.ContainsKey(key))
+                    {
+                        {|CONC305:_jobs[key] = job|};
+                    }
+                }
+            }
+            """);
+
+    [Fact]
     public Task Volatile_updates_under_a_lock_or_in_a_constructor_and_plain_writes_are_not_reported()
         => Verify.VerifyAnalyzerAsync("""
             class State

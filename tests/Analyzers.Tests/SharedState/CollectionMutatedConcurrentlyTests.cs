@@ -501,6 +501,69 @@ public sealed class CollectionMutatedConcurrentlyTests
             }
             """);
 
+    private const string Wrappers = """
+        namespace My.Collections
+        {
+            // Every member takes an internal lock before calling the base list (shape only).
+            public class SafeList<T> : List<T> { }
+            public class Ledger : Dictionary<string, decimal> { }
+        }
+
+        """;
+
+    private const string WrapperUse = """
+        class Collector
+        {
+            void Run(int[] items, My.Collections.SafeList<int> safe, My.Collections.Ledger ledger, List<int> plain)
+            {
+                Parallel.ForEach(items, i =>
+                {
+                    {|#0:safe.Add(i)|};
+                    {|#1:ledger["k" + i]|} = i;
+                    {|#2:plain.Add(i)|};
+                });
+            }
+        }
+        """;
+
+    private static string Locked(string gate, string statement)
+        => $"lock ({gate})\n            {{\n                {statement}\n            }}";
+
+    [Fact]
+    public Task Thread_safe_types_option_silences_listed_types_by_metadata_name_or_without_arity()
+    {
+        var test = new Verify.Test
+        {
+            TestCode = Usings + Wrappers + WrapperUse.Replace("{|#0:safe.Add(i)|}", "safe.Add(i)").Replace("{|#1:ledger[\"k\" + i]|}", "ledger[\"k\" + i]"),
+            ExpectedDiagnostics = { Verify.Diagnostic(CollectionMutatedConcurrentlyAnalyzer.Rule).WithLocation(2).WithArguments("plain", "List<int>", "Add", "Parallel.ForEach") },
+            FixedCode = Usings + Wrappers + WrapperUse.Replace("{|#0:safe.Add(i)|}", "safe.Add(i)").Replace("{|#1:ledger[\"k\" + i]|}", "ledger[\"k\" + i]")
+                .Replace("{|#2:plain.Add(i)|};", Locked("plain", "plain.Add(i);")),
+        };
+        test.TestState.AnalyzerConfigFiles.Add(("/.editorconfig", "root = true\n[*.cs]\nCONC301.thread_safe_types = My.Collections.SafeList`1, My.Collections.Ledger"));
+        return test.RunAsync();
+    }
+
+    [Fact]
+    public Task Thread_safe_types_option_unset_or_naming_other_types_keeps_the_reports()
+    {
+        var test = new Verify.Test
+        {
+            TestCode = Usings + Wrappers + WrapperUse,
+            ExpectedDiagnostics =
+            {
+                Verify.Diagnostic(CollectionMutatedConcurrentlyAnalyzer.Rule).WithLocation(0).WithArguments("safe", "SafeList<int>", "Add", "Parallel.ForEach"),
+                Verify.Diagnostic(CollectionMutatedConcurrentlyAnalyzer.Rule).WithLocation(1).WithArguments("ledger", "Ledger", "this[]", "Parallel.ForEach"),
+                Verify.Diagnostic(CollectionMutatedConcurrentlyAnalyzer.Rule).WithLocation(2).WithArguments("plain", "List<int>", "Add", "Parallel.ForEach"),
+            },
+            FixedCode = Usings + Wrappers + WrapperUse
+                .Replace("{|#0:safe.Add(i)|};", Locked("safe", "safe.Add(i);") + "\n")
+                .Replace("{|#1:ledger[\"k\" + i]|} = i;", Locked("ledger", "ledger[\"k\" + i] = i;") + "\n")
+                .Replace("{|#2:plain.Add(i)|};", Locked("plain", "plain.Add(i);")),
+        };
+        test.TestState.AnalyzerConfigFiles.Add(("/.editorconfig", "root = true\n[*.cs]\nCONC301.thread_safe_types = My.Collections.SafeList`2, Other.Ledger"));
+        return test.RunAsync();
+    }
+
     [Fact]
     public Task Half_typed_code_does_not_throw()
     {
