@@ -16,7 +16,7 @@ namespace ConcurrencyAnalyzers.SharedState;
 /// plain read-modify-write in another; an <c>Interlocked.CompareExchange</c> whose result is ignored in a retry loop.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
-public sealed class CheckThenActAnalyzer : DiagnosticAnalyzer
+public sealed partial class CheckThenActAnalyzer : DiagnosticAnalyzer
 {
     /// <summary>Diagnostic property: the shape (<c>Dictionary</c>, <c>Volatile</c>, <c>Mixed</c>, <c>CompareExchange</c>).</summary>
     public const string ShapeProperty = "Shape";
@@ -48,6 +48,7 @@ public sealed class CheckThenActAnalyzer : DiagnosticAnalyzer
             }
 
             var concurrentDictionary = types.Get("System.Collections.Concurrent.ConcurrentDictionary`2");
+            var producerConsumer = ProducerConsumerCollections(types);
             start.RegisterSymbolStartAction(
                 symbolStart =>
                 {
@@ -58,6 +59,24 @@ public sealed class CheckThenActAnalyzer : DiagnosticAnalyzer
                     symbolStart.RegisterOperationAction(
                         c => AnalyzeInvocation(c, (IInvocationOperation)c.Operation, types, concurrentDictionary, atomic, checks),
                         OperationKind.Invocation);
+                    var cache = new ConcurrentContexts.Cache();
+                    if (concurrentDictionary is not null)
+                    {
+                        symbolStart.RegisterOperationAction(
+                            c => AnalyzeIndexerUpdate(c, types, concurrentDictionary, cache, checks),
+                            OperationKind.Increment,
+                            OperationKind.Decrement,
+                            OperationKind.CompoundAssignment,
+                            OperationKind.SimpleAssignment);
+                    }
+
+                    if (!producerConsumer.IsEmpty)
+                    {
+                        symbolStart.RegisterOperationAction(
+                            c => AnalyzeCountThenTake(c, (IInvocationOperation)c.Operation, types, producerConsumer, cache, checks),
+                            OperationKind.Invocation);
+                    }
+
                     symbolStart.RegisterOperationAction(
                         c => AnalyzeUpdate(c, types, plain),
                         OperationKind.Increment,

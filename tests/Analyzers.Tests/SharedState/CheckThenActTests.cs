@@ -231,6 +231,148 @@ public sealed class CheckThenActTests
             """);
 
     [Fact]
+    public Task Read_modify_write_through_the_indexer_of_a_shared_ConcurrentDictionary_is_reported()
+        => Verify.VerifyAnalyzerAsync("""
+            using System.Collections.Concurrent;
+            using System.Collections.Generic;
+            using System.Threading.Tasks;
+
+            class Hits
+            {
+                private readonly ConcurrentDictionary<string, int> _hits = new ConcurrentDictionary<string, int>();
+
+                public void Hit(string page, int n)
+                {
+                    {|#0:_hits[page]++|};
+                    {|CONC305:_hits[page] += n|};
+                    {|CONC305:_hits[page] = _hits[page] + n|};
+                    {|CONC305:_hits[page] = _hits.GetValueOrDefault(page) + 1|};
+                }
+
+                public void Count(string[] words)
+                {
+                    var counts = new ConcurrentDictionary<string, long>();
+                    Parallel.ForEach(words, w => {|CONC305:counts[w]++|});
+                }
+            }
+            """,
+            Verify.Diagnostic(CheckThenActAnalyzer.Rule).WithLocation(0).WithArguments("_hits",
+                "is read and written back through the indexer in two steps; when two threads update the same key at once, one update is lost (use AddOrUpdate)"));
+
+    [Fact]
+    public Task Indexer_updates_that_are_single_steps_locked_or_not_shared_are_not_reported()
+        => Verify.VerifyAnalyzerAsync("""
+            using System.Collections.Concurrent;
+            using System.Collections.Generic;
+            using System.Threading.Tasks;
+
+            class Hits
+            {
+                private readonly object _gate = new object();
+                private readonly ConcurrentDictionary<string, int> _hits = new ConcurrentDictionary<string, int>();
+                private readonly ConcurrentDictionary<string, int> _last = new ConcurrentDictionary<string, int>();
+
+                public void Hit(string page, string other, int n)
+                {
+                    _hits.AddOrUpdate(page, 1, (_, v) => v + 1);
+                    _last[page] = n;
+                    _last[page] = _hits[other] + 1;
+                    lock (_gate) { _hits[page]++; }
+                }
+
+                public void Sequential(string[] words)
+                {
+                    var counts = new ConcurrentDictionary<string, long>();
+                    foreach (var w in words) counts[w]++;
+                    Parallel.ForEach(words, w =>
+                    {
+                        var mine = new ConcurrentDictionary<string, long>();
+                        mine[w]++;
+                    });
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Count_test_then_an_ignored_TryDequeue_whose_item_is_used_is_reported()
+        => Verify.VerifyAnalyzerAsync("""
+            using System;
+            using System.Collections.Concurrent;
+
+            class Worker
+            {
+                private readonly ConcurrentQueue<string> _queue = new ConcurrentQueue<string>();
+                private readonly ConcurrentStack<string> _stack = new ConcurrentStack<string>();
+
+                public void Drain()
+                {
+                    if (_queue.Count > 0)
+                    {
+                        {|#0:_queue.TryDequeue(out var item)|};
+                        Console.WriteLine(item.Length);
+                    }
+
+                    string top;
+                    while (!_stack.IsEmpty)
+                    {
+                        {|CONC305:_stack.TryPop(out top)|};
+                        Console.WriteLine(top.Length);
+                    }
+                }
+            }
+            """,
+            Verify.Diagnostic(CheckThenActAnalyzer.Rule).WithLocation(0).WithArguments("_queue",
+                "is tested with Count and then TryDequeue ignores whether it got an item; another consumer can take the last item in between, and 'item' is then the default value (test the result of TryDequeue instead)"));
+
+    [Fact]
+    public Task Checked_TryDequeue_unused_item_local_queue_and_locked_drain_are_not_reported()
+        => Verify.VerifyAnalyzerAsync("""
+            using System;
+            using System.Collections.Concurrent;
+
+            class Worker
+            {
+                private readonly object _gate = new object();
+                private readonly ConcurrentQueue<string> _queue = new ConcurrentQueue<string>();
+
+                public void Drain()
+                {
+                    if (_queue.Count > 0 && _queue.TryDequeue(out var first))
+                    {
+                        Console.WriteLine(first);
+                    }
+
+                    while (_queue.Count > 0)
+                    {
+                        if (!_queue.TryDequeue(out var next)) break;
+                        Console.WriteLine(next);
+                    }
+
+                    if (_queue.Count > 0) _queue.TryDequeue(out _);
+
+                    lock (_gate)
+                    {
+                        if (_queue.Count > 0)
+                        {
+                            _queue.TryDequeue(out var item);
+                            Console.WriteLine(item);
+                        }
+                    }
+
+                    var local = new ConcurrentQueue<string>();
+                    if (local.Count > 0)
+                    {
+                        local.TryDequeue(out var mine);
+                        Console.WriteLine(mine);
+                    }
+
+                    _queue.TryDequeue(out var unguarded);
+                    Console.WriteLine(unguarded);
+                }
+            }
+            """);
+
+    [Fact]
     public Task Check_then_act_in_a_helper_whose_callers_hold_the_lock_is_not_reported()
         => Verify.VerifyAnalyzerAsync("""
             using System.Collections.Concurrent;
