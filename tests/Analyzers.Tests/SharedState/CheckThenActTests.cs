@@ -260,6 +260,58 @@ public sealed class CheckThenActTests
                 "is read and written back through the indexer in two steps; when two threads update the same key at once, one update is lost (use AddOrUpdate)"));
 
     [Fact]
+    public Task GetValueOrDefault_plus_n_written_back_becomes_AddOrUpdate_with_Fix_All()
+    {
+        var test = new FixVerify.Test
+        {
+            TestCode = """
+            using System.Collections.Concurrent;
+            using System.Collections.Generic;
+
+            class Hits
+            {
+                private readonly ConcurrentDictionary<string, long> _hits = new ConcurrentDictionary<string, long>();
+
+                public void Hit(string page, int n)
+                {
+                    // one more view
+                    {|CONC305:_hits[page] = _hits.GetValueOrDefault(page) + 1|}; // per page
+                    {|CONC305:this._hits[page] = this._hits.GetValueOrDefault(page) + n|};
+                    {|CONC305:_hits[page]++|};
+                    {|CONC305:_hits[Next()] = _hits.GetValueOrDefault(Next()) + 1|};
+                }
+
+                private static string Next() => "x";
+            }
+            """,
+            FixedCode = """
+            using System.Collections.Concurrent;
+            using System.Collections.Generic;
+
+            class Hits
+            {
+                private readonly ConcurrentDictionary<string, long> _hits = new ConcurrentDictionary<string, long>();
+
+                public void Hit(string page, int n)
+                {
+                    // one more view
+                    _hits.AddOrUpdate(page, 1, (_, current) => current + 1); // per page
+                    this._hits.AddOrUpdate(page, n, (_, current) => current + n);
+                    {|CONC305:_hits[page]++|};
+                    {|CONC305:_hits[Next()] = _hits.GetValueOrDefault(Next()) + 1|};
+                }
+
+                private static string Next() => "x";
+            }
+            """,
+        };
+
+        // The two updates without an exact AddOrUpdate form stay reported in the fixed code.
+        test.FixedState.MarkupHandling = MarkupMode.Allow;
+        return test.RunAsync();
+    }
+
+    [Fact]
     public Task Indexer_updates_that_are_single_steps_locked_or_not_shared_are_not_reported()
         => Verify.VerifyAnalyzerAsync("""
             using System.Collections.Concurrent;
