@@ -129,7 +129,9 @@ public sealed partial class CheckThenActAnalyzer
         ConcurrentContexts.Cache cache,
         ConcurrentQueue<(ISymbol Method, bool InFunction, Diagnostic Diagnostic)> checks)
     {
-        if (invocation.TargetMethod.Name is not ("TryDequeue" or "TryPop" or "TryTake" or "TryPeek") ||
+        // Disposal drains after the producers and consumers have stopped.
+        if (context.ContainingSymbol is IMethodSymbol { Name: "Dispose" or "DisposeAsync" or "DisposeCore" or "DisposeAsyncCore" } ||
+            invocation.TargetMethod.Name is not ("TryDequeue" or "TryPop" or "TryTake" or "TryPeek") ||
             invocation.Instance is not { } receiver ||
             invocation.TargetMethod.ContainingType is not { } container || !collections.Contains(container.OriginalDefinition) ||
             invocation.Arguments.Length != 1 || !IsResultIgnored(invocation) ||

@@ -421,6 +421,15 @@ public sealed class CheckThenActTests
                     _queue.TryDequeue(out var unguarded);
                     Console.WriteLine(unguarded);
                 }
+
+                public void Dispose()
+                {
+                    while (_queue.Count > 0)
+                    {
+                        _queue.TryDequeue(out var left);
+                        Console.WriteLine(left);
+                    }
+                }
             }
             """);
 
