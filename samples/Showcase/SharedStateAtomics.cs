@@ -72,3 +72,40 @@ public sealed class ProfileCache
     public Task<string> GetCorrectlyAsync(string id, CancellationToken ct)
         => _profiles.GetOrAdd(id, k => new Lazy<Task<string>>(() => FetchAsync(k, _shutdown.Token))).Value.WaitAsync(ct);
 }
+
+public sealed class PageStatistics
+{
+    private readonly ConcurrentDictionary<string, int> _views = new();
+    private readonly ConcurrentQueue<string> _pending = new();
+
+    // CONC305: the indexer reads, then writes: two requests for the same page both read 5 and both write 6.
+    public void View(string page) => _views[page]++;
+
+    // Correct: one atomic update.
+    public void ViewCorrectly(string page) => _views.AddOrUpdate(page, 1, static (_, n) => n + 1);
+
+    // CONC305: with two consumers, the other one can take the last item after the Count test; `page` is then null.
+    public int DrainOne()
+    {
+        if (_pending.Count > 0)
+        {
+            _pending.TryDequeue(out var page);
+            return page!.Length;
+        }
+
+        return 0;
+    }
+
+    // Correct: the result of TryDequeue is the test.
+    public int DrainOneCorrectly() => _pending.TryDequeue(out var page) ? page.Length : 0;
+}
+
+public sealed class ConnectionSource
+{
+    // CONC307: the Lazy keeps the first task for good: if that connect times out once, every caller gets the fault.
+    private readonly Lazy<Task<Stream>> _connection = new(() => ConnectAsync());
+
+    private static Task<Stream> ConnectAsync() => Task.FromResult<Stream>(Stream.Null);
+
+    public Task<Stream> GetAsync() => _connection.Value;
+}

@@ -16,7 +16,7 @@ namespace ConcurrencyAnalyzers.SharedState;
 /// plain read-modify-write in another; an <c>Interlocked.CompareExchange</c> whose result is ignored in a retry loop.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
-public sealed class CheckThenActAnalyzer : DiagnosticAnalyzer
+public sealed partial class CheckThenActAnalyzer : DiagnosticAnalyzer
 {
     /// <summary>Diagnostic property: the shape (<c>Dictionary</c>, <c>Volatile</c>, <c>Mixed</c>, <c>CompareExchange</c>).</summary>
     public const string ShapeProperty = "Shape";
@@ -48,14 +48,35 @@ public sealed class CheckThenActAnalyzer : DiagnosticAnalyzer
             }
 
             var concurrentDictionary = types.Get("System.Collections.Concurrent.ConcurrentDictionary`2");
+            var producerConsumer = ProducerConsumerCollections(types);
             start.RegisterSymbolStartAction(
                 symbolStart =>
                 {
                     var atomic = new ConcurrentDictionary<IFieldSymbol, bool>(SymbolEqualityComparer.Default);
                     var plain = new ConcurrentQueue<(IFieldSymbol Field, Diagnostic Diagnostic)>();
+                    var checks = new ConcurrentQueue<(ISymbol Method, bool InFunction, Diagnostic Diagnostic)>();
+                    var lockHeld = LockHeldMethods.Register(symbolStart, types);
                     symbolStart.RegisterOperationAction(
-                        c => AnalyzeInvocation(c, (IInvocationOperation)c.Operation, types, concurrentDictionary, atomic),
+                        c => AnalyzeInvocation(c, (IInvocationOperation)c.Operation, types, concurrentDictionary, atomic, checks),
                         OperationKind.Invocation);
+                    var cache = new ConcurrentContexts.Cache();
+                    if (concurrentDictionary is not null)
+                    {
+                        symbolStart.RegisterOperationAction(
+                            c => AnalyzeIndexerUpdate(c, types, concurrentDictionary, cache, checks),
+                            OperationKind.Increment,
+                            OperationKind.Decrement,
+                            OperationKind.CompoundAssignment,
+                            OperationKind.SimpleAssignment);
+                    }
+
+                    if (!producerConsumer.IsEmpty)
+                    {
+                        symbolStart.RegisterOperationAction(
+                            c => AnalyzeCountThenTake(c, (IInvocationOperation)c.Operation, types, producerConsumer, cache, checks),
+                            OperationKind.Invocation);
+                    }
+
                     symbolStart.RegisterOperationAction(
                         c => AnalyzeUpdate(c, types, plain),
                         OperationKind.Increment,
@@ -64,6 +85,16 @@ public sealed class CheckThenActAnalyzer : DiagnosticAnalyzer
                         OperationKind.SimpleAssignment);
                     symbolStart.RegisterSymbolEndAction(c =>
                     {
+                        // A check-then-act in a helper whose callers all hold the lock is protected by that lock.
+                        var held = checks.IsEmpty ? null : lockHeld.Compute();
+                        foreach (var (method, inFunction, diagnostic) in checks)
+                        {
+                            if (inFunction || !LockHeldMethods.IsLockHeld(held!, method))
+                            {
+                                c.ReportDiagnostic(diagnostic);
+                            }
+                        }
+
                         foreach (var (field, diagnostic) in plain)
                         {
                             if (atomic.ContainsKey(field))
@@ -82,7 +113,8 @@ public sealed class CheckThenActAnalyzer : DiagnosticAnalyzer
         IInvocationOperation invocation,
         KnownTypes types,
         INamedTypeSymbol? concurrentDictionary,
-        ConcurrentDictionary<IFieldSymbol, bool> atomic)
+        ConcurrentDictionary<IFieldSymbol, bool> atomic,
+        ConcurrentQueue<(ISymbol Method, bool InFunction, Diagnostic Diagnostic)> checks)
     {
         var method = invocation.TargetMethod;
         if (method.ContainingType.Is(types.Interlocked))
@@ -114,7 +146,10 @@ public sealed class CheckThenActAnalyzer : DiagnosticAnalyzer
             method.Name is "ContainsKey" or "TryGetValue" && invocation.Instance is { } receiver &&
             IsSharedReceiver(receiver) && invocation.Arguments.Length > 0)
         {
-            AnalyzeDictionaryCheck(context, invocation, receiver, types);
+            if (DictionaryCheck(invocation, receiver, types) is { } diagnostic)
+            {
+                checks.Enqueue((context.ContainingSymbol, IsInFunction(invocation), diagnostic));
+            }
         }
     }
 
@@ -128,7 +163,20 @@ public sealed class CheckThenActAnalyzer : DiagnosticAnalyzer
     private static bool IsSharedReceiver(IOperation receiver)
         => receiver.WalkDownConversions() is IFieldReferenceOperation or IPropertyReferenceOperation { Property.IsIndexer: false };
 
-    private static void AnalyzeDictionaryCheck(OperationAnalysisContext context, IInvocationOperation check, IOperation receiver, KnownTypes types)
+    private static bool IsInFunction(IOperation operation)
+    {
+        for (var current = operation.Parent; current is not null; current = current.Parent)
+        {
+            if (current is IAnonymousFunctionOperation or ILocalFunctionOperation)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static Diagnostic? DictionaryCheck(IInvocationOperation check, IOperation receiver, KnownTypes types)
     {
         // `if (!d.ContainsKey(k)) act;` or `if (d.ContainsKey(k)) { } else act;`
         IOperation condition = check;
@@ -141,13 +189,13 @@ public sealed class CheckThenActAnalyzer : DiagnosticAnalyzer
 
         if (condition.Parent is not IConditionalOperation conditional || !ReferenceEquals(conditional.Condition, condition))
         {
-            return;
+            return null;
         }
 
         var branch = negated ? conditional.WhenTrue : conditional.WhenFalse;
         if (branch is null || LockRegions.IsInsideLock(check, types))
         {
-            return;
+            return null;
         }
 
         var key = check.Arguments[0].Value.Syntax;
@@ -179,14 +227,15 @@ public sealed class CheckThenActAnalyzer : DiagnosticAnalyzer
                 ? $"is checked with {check.TargetMethod.Name} and then written with the indexer; another thread can add the key in between and its value is overwritten (use GetOrAdd or TryAdd)"
                 : "is checked with TryGetValue and then filled with TryAdd whose result is ignored; when another thread adds the key first, this caller keeps a value that is not the stored one (use GetOrAdd)";
             var location = operation.Parent is ISimpleAssignmentOperation set && act == "indexer" ? set.Syntax.GetLocation() : operation.Syntax.GetLocation();
-            context.ReportDiagnostic(Diagnostic.Create(
+            return Diagnostic.Create(
                 Rule,
                 location,
                 ImmutableDictionary<string, string?>.Empty.Add(ShapeProperty, "Dictionary"),
                 receiver.Syntax.ToString(),
-                description));
-            return;
+                description);
         }
+
+        return null;
     }
 
     private static bool SameSyntax(IOperation instance, IOperation receiver)

@@ -42,21 +42,24 @@ public sealed class CollectionMutatedConcurrentlyAnalyzer : DiagnosticAnalyzer
                 return;
             }
 
+            var threadSafe = new ThreadSafeTypes(start.Options);
             start.RegisterSymbolStartAction(
                 symbolStart => ConcurrentAccessScan.Register(
                     symbolStart,
                     types,
-                    (operation, scan) => Find(operation, collections, types),
+                    (operation, scan) => Find(operation, collections, types, threadSafe),
                     OperationKind.Invocation,
                     OperationKind.PropertyReference),
                 SymbolKind.NamedType);
         });
     }
 
-    private static (ISymbol, System.Func<ConcurrentContext?, Diagnostic>)? Find(IOperation operation, ImmutableHashSet<INamedTypeSymbol> collections, KnownTypes types)
+    private static (ISymbol, System.Func<ConcurrentContext?, Diagnostic>)? Find(
+        IOperation operation, ImmutableHashSet<INamedTypeSymbol> collections, KnownTypes types, ThreadSafeTypes threadSafe)
     {
         if (SharedStateFacts.MutatedReceiver(operation, collections, types, out var member) is not { } receiver ||
-            SharedStateFacts.SharedVariable(receiver) is not { } variable)
+            SharedStateFacts.SharedVariable(receiver) is not { } variable ||
+            threadSafe.Contains(receiver.WalkDownConversions().Type, operation.Syntax.SyntaxTree))
         {
             return null;
         }

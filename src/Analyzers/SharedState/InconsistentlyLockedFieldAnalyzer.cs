@@ -46,7 +46,8 @@ public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
                 return;
             }
 
-            start.RegisterSymbolStartAction(symbolStart => new TypeScan(types, collections).Register(symbolStart), SymbolKind.NamedType);
+            var threadSafe = new ThreadSafeTypes(start.Options);
+            start.RegisterSymbolStartAction(symbolStart => new TypeScan(types, collections, threadSafe).Register(symbolStart), SymbolKind.NamedType);
         });
     }
 
@@ -91,14 +92,16 @@ public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
     {
         private readonly KnownTypes _types;
         private readonly ImmutableHashSet<INamedTypeSymbol> _collections;
+        private readonly ThreadSafeTypes _threadSafe;
         private readonly ConcurrentContexts.Cache _cache = new();
         private readonly ConcurrentQueue<Access> _accesses = new();
         private readonly ConcurrentDictionary<IFieldSymbol, bool> _atomic = new(SymbolEqualityComparer.Default);
         private readonly ConcurrentQueue<(IMethodSymbol Callee, IMethodSymbol? Caller, bool Locked)> _calls = new();
         private readonly ConcurrentDictionary<IMethodSymbol, bool> _methodGroups = new(SymbolEqualityComparer.Default);
 
-        public TypeScan(KnownTypes types, ImmutableHashSet<INamedTypeSymbol> collections)
+        public TypeScan(KnownTypes types, ImmutableHashSet<INamedTypeSymbol> collections, ThreadSafeTypes threadSafe)
         {
+            _threadSafe = threadSafe;
             _types = types;
             _collections = collections;
         }
@@ -256,9 +259,10 @@ public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
                 return AccessKind.Update;
             }
 
-            // A mutating call or dictionary indexer set on the field's (non-thread-safe) object changes it in place.
+            // A mutating call or dictionary indexer set on the field's (non-thread-safe) object changes it in place;
+            // on a type the user lists as thread-safe it is a use, not an update.
             var user = reference.WalkUpConversions();
-            if (user is not null && SharedStateFacts.MutatedReceiver(user, _collections, _types, out _) is { } receiver &&
+            if (user is not null && !_threadSafe.Contains(reference.Type, reference.Syntax.SyntaxTree) && SharedStateFacts.MutatedReceiver(user, _collections, _types, out _) is { } receiver &&
                 ReferenceEquals(receiver.WalkDownConversions(), reference))
             {
                 return AccessKind.Update;

@@ -14,9 +14,9 @@ namespace ConcurrencyAnalyzers.SharedState;
 /// calling method's <c>CancellationToken</c> parameter.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
-public sealed class RacyLazyInitializationAnalyzer : DiagnosticAnalyzer
+public sealed partial class RacyLazyInitializationAnalyzer : DiagnosticAnalyzer
 {
-    /// <summary>Diagnostic property: the shape (<c>Racy</c>, <c>DoubleChecked</c>, <c>CapturedToken</c>).</summary>
+    /// <summary>Diagnostic property: the shape (<c>Racy</c>, <c>DoubleChecked</c>, <c>CapturedToken</c>, <c>FaultedTaskCached</c>).</summary>
     public const string ShapeProperty = "Shape";
 
     internal static readonly DiagnosticDescriptor Rule = RuleDescriptors.Create(
@@ -44,6 +44,11 @@ public sealed class RacyLazyInitializationAnalyzer : DiagnosticAnalyzer
             }
 
             start.RegisterOperationAction(c => AnalyzeDoubleChecked(c, types), OperationKind.Conditional);
+            if (types.Get("System.Lazy`1") is { } lazy)
+            {
+                start.RegisterOperationAction(c => AnalyzeLazyTask(c, types, lazy), OperationKind.ObjectCreation);
+            }
+
             if (types.CancellationToken is not null)
             {
                 start.RegisterOperationAction(c => AnalyzeLazyCreation(c, types), OperationKind.ObjectCreation, OperationKind.Invocation);

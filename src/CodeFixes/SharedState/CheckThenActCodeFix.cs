@@ -13,7 +13,9 @@ namespace ConcurrencyAnalyzers.CodeFixes.SharedState;
 /// <summary>
 /// CONC305 fix for a plain update of a field that is updated with <c>Interlocked</c> elsewhere: <c>_n++</c> →
 /// <c>Interlocked.Increment(ref _n)</c>, <c>_n += k</c> → <c>Interlocked.Add(ref _n, k)</c> (int and long). The other
-/// shapes (check-then-act, volatile fields, ignored CompareExchange) are reported without a fix.
+/// shapes (check-then-act, volatile fields, ignored CompareExchange) are reported without a fix, except
+/// <c>d[k] = d.GetValueOrDefault(k) + n</c> on a <c>ConcurrentDictionary</c>, which becomes
+/// <c>d.AddOrUpdate(k, n, (_, current) =&gt; current + n)</c> (<see cref="AddOrUpdateRewrite"/>).
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(CheckThenActCodeFix)), Shared]
 public sealed class CheckThenActCodeFix : CodeFixProvider
@@ -35,6 +37,22 @@ public sealed class CheckThenActCodeFix : CodeFixProvider
 
         foreach (var diagnostic in context.Diagnostics)
         {
+            if (diagnostic.Properties.TryGetValue(CheckThenActAnalyzer.AddOrUpdateProperty, out var exact) && exact == "true")
+            {
+                var statement = root.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true).FirstAncestorOrSelf<ExpressionStatementSyntax>();
+                if (statement is not null && AddOrUpdateRewrite.TryCreate(statement, model, context.CancellationToken) is { } replacement)
+                {
+                    context.RegisterCodeFix(
+                        CodeAction.Create(
+                            "Use AddOrUpdate",
+                            ct => AddOrUpdateRewrite.ApplyAsync(context.Document, statement, replacement, ct),
+                            RuleIds.CheckThenAct + ".AddOrUpdate"),
+                        diagnostic);
+                }
+
+                continue;
+            }
+
             if (!diagnostic.Properties.TryGetValue(CheckThenActAnalyzer.InterlockedProperty, out var method) || method is null)
             {
                 continue;

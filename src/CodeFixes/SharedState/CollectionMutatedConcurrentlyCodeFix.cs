@@ -14,9 +14,11 @@ using Microsoft.CodeAnalysis.CSharp.Syntax;
 namespace ConcurrencyAnalyzers.CodeFixes.SharedState;
 
 /// <summary>
-/// CONC301 fix: wrap the changing statement in a lock, when the concurrent work is joined before its caller goes on
+/// CONC301 fixes: wrap the changing statement in a lock, when the concurrent work is joined before its caller goes on
 /// (Parallel, PLINQ, tasks awaited together). The gate is the type's existing lock field when it has exactly one, else
-/// the collection itself (a local, parameter or readonly field), so Fix All never adds fields.
+/// the collection itself (a local, parameter or readonly field), so Fix All never adds fields. And, for a local
+/// <c>Dictionary</c>/<c>List</c> whose every use maps, change it to <c>ConcurrentDictionary</c>/<c>ConcurrentBag</c>
+/// (<see cref="ConcurrentCollectionLocal"/>).
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(CollectionMutatedConcurrentlyCodeFix)), Shared]
 public sealed class CollectionMutatedConcurrentlyCodeFix : CodeFixProvider
@@ -38,23 +40,31 @@ public sealed class CollectionMutatedConcurrentlyCodeFix : CodeFixProvider
 
         foreach (var diagnostic in context.Diagnostics)
         {
-            if (!diagnostic.Properties.TryGetValue(CollectionMutatedConcurrentlyAnalyzer.JoinedProperty, out var joined) || joined != "true")
-            {
-                continue;
-            }
-
             var node = root.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true);
             var mutation = node.FirstAncestorOrSelf<ExpressionSyntax>(n => n is InvocationExpressionSyntax or ElementAccessExpressionSyntax);
-            if (mutation is null || mutation.ContainsDiagnostics || Receiver(mutation) is not { } receiver ||
-                Gate(model, receiver, mutation, context.CancellationToken) is not { } gate ||
-                !CanWrap(model, mutation, context.CancellationToken))
+            if (mutation is null || mutation.ContainsDiagnostics || Receiver(mutation) is not { } receiver)
             {
                 continue;
             }
 
-            context.RegisterCodeFix(
-                CodeAction.Create(Title, ct => WrapAsync(context.Document, mutation, gate, ct), RuleIds.CollectionMutatedConcurrently),
-                diagnostic);
+            if (diagnostic.Properties.TryGetValue(CollectionMutatedConcurrentlyAnalyzer.JoinedProperty, out var joined) && joined == "true" &&
+                Gate(model, receiver, mutation, context.CancellationToken) is { } gate &&
+                CanWrap(model, mutation, context.CancellationToken))
+            {
+                context.RegisterCodeFix(
+                    CodeAction.Create(Title, ct => WrapAsync(context.Document, mutation, gate, ct), RuleIds.CollectionMutatedConcurrently),
+                    diagnostic);
+            }
+
+            // A local whose every use the concurrent type supports becomes that type (safe for detached work too).
+            if (model.GetSymbolInfo(receiver, context.CancellationToken).Symbol is ILocalSymbol local &&
+                ConcurrentCollectionLocal.Title(local) is { } title &&
+                await ConcurrentCollectionLocal.TryRewriteAsync(context.Document, model, local, context.CancellationToken).ConfigureAwait(false) is { } rewritten)
+            {
+                context.RegisterCodeFix(
+                    CodeAction.Create(title, _ => Task.FromResult(rewritten), RuleIds.CollectionMutatedConcurrently + ".concurrent"),
+                    diagnostic);
+            }
         }
     }
 

@@ -231,6 +231,283 @@ public sealed class CheckThenActTests
             """);
 
     [Fact]
+    public Task Read_modify_write_through_the_indexer_of_a_shared_ConcurrentDictionary_is_reported()
+        => Verify.VerifyAnalyzerAsync("""
+            using System.Collections.Concurrent;
+            using System.Collections.Generic;
+            using System.Threading.Tasks;
+
+            class Hits
+            {
+                private readonly ConcurrentDictionary<string, int> _hits = new ConcurrentDictionary<string, int>();
+
+                public void Hit(string page, int n)
+                {
+                    {|#0:_hits[page]++|};
+                    {|CONC305:_hits[page] += n|};
+                    {|CONC305:_hits[page] = _hits[page] + n|};
+                    {|CONC305:_hits[page] = _hits.GetValueOrDefault(page) + 1|};
+                }
+
+                public void Count(string[] words)
+                {
+                    var counts = new ConcurrentDictionary<string, long>();
+                    Parallel.ForEach(words, w => {|CONC305:counts[w]++|});
+                }
+            }
+            """,
+            Verify.Diagnostic(CheckThenActAnalyzer.Rule).WithLocation(0).WithArguments("_hits",
+                "is read and written back through the indexer in two steps; when two threads update the same key at once, one update is lost (use AddOrUpdate)"));
+
+    [Fact]
+    public Task GetValueOrDefault_plus_n_written_back_becomes_AddOrUpdate_with_Fix_All()
+    {
+        var test = new FixVerify.Test
+        {
+            TestCode = """
+            using System.Collections.Concurrent;
+            using System.Collections.Generic;
+
+            class Hits
+            {
+                private readonly ConcurrentDictionary<string, long> _hits = new ConcurrentDictionary<string, long>();
+
+                public void Hit(string page, int n)
+                {
+                    // one more view
+                    {|CONC305:_hits[page] = _hits.GetValueOrDefault(page) + 1|}; // per page
+                    {|CONC305:this._hits[page] = this._hits.GetValueOrDefault(page) + n|};
+                    {|CONC305:_hits[page]++|};
+                    {|CONC305:_hits[Next()] = _hits.GetValueOrDefault(Next()) + 1|};
+                }
+
+                private static string Next() => "x";
+            }
+            """,
+            FixedCode = """
+            using System.Collections.Concurrent;
+            using System.Collections.Generic;
+
+            class Hits
+            {
+                private readonly ConcurrentDictionary<string, long> _hits = new ConcurrentDictionary<string, long>();
+
+                public void Hit(string page, int n)
+                {
+                    // one more view
+                    _hits.AddOrUpdate(page, 1, (_, current) => current + 1); // per page
+                    this._hits.AddOrUpdate(page, n, (_, current) => current + n);
+                    {|CONC305:_hits[page]++|};
+                    {|CONC305:_hits[Next()] = _hits.GetValueOrDefault(Next()) + 1|};
+                }
+
+                private static string Next() => "x";
+            }
+            """,
+        };
+
+        // The two updates without an exact AddOrUpdate form stay reported in the fixed code.
+        test.FixedState.MarkupHandling = MarkupMode.Allow;
+        return test.RunAsync();
+    }
+
+    [Fact]
+    public Task Indexer_updates_that_are_single_steps_locked_or_not_shared_are_not_reported()
+        => Verify.VerifyAnalyzerAsync("""
+            using System.Collections.Concurrent;
+            using System.Collections.Generic;
+            using System.Threading.Tasks;
+
+            class Hits
+            {
+                private readonly object _gate = new object();
+                private readonly ConcurrentDictionary<string, int> _hits = new ConcurrentDictionary<string, int>();
+                private readonly ConcurrentDictionary<string, int> _last = new ConcurrentDictionary<string, int>();
+
+                public void Hit(string page, string other, int n)
+                {
+                    _hits.AddOrUpdate(page, 1, (_, v) => v + 1);
+                    _last[page] = n;
+                    _last[page] = _hits[other] + 1;
+                    lock (_gate) { _hits[page]++; }
+                }
+
+                public void Sequential(string[] words)
+                {
+                    var counts = new ConcurrentDictionary<string, long>();
+                    foreach (var w in words) counts[w]++;
+                    Parallel.ForEach(words, w =>
+                    {
+                        var mine = new ConcurrentDictionary<string, long>();
+                        mine[w]++;
+                    });
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Count_test_then_an_ignored_TryDequeue_whose_item_is_used_is_reported()
+        => Verify.VerifyAnalyzerAsync("""
+            using System;
+            using System.Collections.Concurrent;
+
+            class Worker
+            {
+                private readonly ConcurrentQueue<string> _queue = new ConcurrentQueue<string>();
+                private readonly ConcurrentStack<string> _stack = new ConcurrentStack<string>();
+
+                public void Drain()
+                {
+                    if (_queue.Count > 0)
+                    {
+                        {|#0:_queue.TryDequeue(out var item)|};
+                        Console.WriteLine(item.Length);
+                    }
+
+                    string top;
+                    while (!_stack.IsEmpty)
+                    {
+                        {|CONC305:_stack.TryPop(out top)|};
+                        Console.WriteLine(top.Length);
+                    }
+                }
+            }
+            """,
+            Verify.Diagnostic(CheckThenActAnalyzer.Rule).WithLocation(0).WithArguments("_queue",
+                "is tested with Count and then TryDequeue ignores whether it got an item; another consumer can take the last item in between, and 'item' is then the default value (test the result of TryDequeue instead)"));
+
+    [Fact]
+    public Task Checked_TryDequeue_unused_item_local_queue_and_locked_drain_are_not_reported()
+        => Verify.VerifyAnalyzerAsync("""
+            using System;
+            using System.Collections.Concurrent;
+
+            class Worker
+            {
+                private readonly object _gate = new object();
+                private readonly ConcurrentQueue<string> _queue = new ConcurrentQueue<string>();
+
+                public void Drain()
+                {
+                    if (_queue.Count > 0 && _queue.TryDequeue(out var first))
+                    {
+                        Console.WriteLine(first);
+                    }
+
+                    while (_queue.Count > 0)
+                    {
+                        if (!_queue.TryDequeue(out var next)) break;
+                        Console.WriteLine(next);
+                    }
+
+                    if (_queue.Count > 0) _queue.TryDequeue(out _);
+
+                    lock (_gate)
+                    {
+                        if (_queue.Count > 0)
+                        {
+                            _queue.TryDequeue(out var item);
+                            Console.WriteLine(item);
+                        }
+                    }
+
+                    var local = new ConcurrentQueue<string>();
+                    if (local.Count > 0)
+                    {
+                        local.TryDequeue(out var mine);
+                        Console.WriteLine(mine);
+                    }
+
+                    _queue.TryDequeue(out var unguarded);
+                    Console.WriteLine(unguarded);
+                }
+
+                public void Dispose()
+                {
+                    while (_queue.Count > 0)
+                    {
+                        _queue.TryDequeue(out var left);
+                        Console.WriteLine(left);
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Check_then_act_in_a_helper_whose_callers_hold_the_lock_is_not_reported()
+        => Verify.VerifyAnalyzerAsync("""
+            using System.Collections.Concurrent;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class JobStore
+            {
+                private readonly SemaphoreSlim _lock = new SemaphoreSlim(1, 1);
+                private readonly object _gate = new object();
+                private readonly ConcurrentDictionary<string, int> _jobs = new ConcurrentDictionary<string, int>();
+
+                public async Task AddAsync(string key, int job)
+                {
+                    await _lock.WaitAsync();
+                    try
+                    {
+                        Store(key, job);
+                    }
+                    finally
+                    {
+                        _lock.Release();
+                    }
+                }
+
+                public void Replace(string key, int job)
+                {
+                    lock (_gate) { Store(key, job); }
+                }
+
+                private void Store(string key, int job)
+                {
+                    if (!_jobs.TryGetValue(key, out var existing))
+                    {
+                        _jobs[key] = job;
+                    }
+                }
+
+                // By name: the caller holds the lock.
+                public void AddJobNoLock(string key, int job)
+                {
+                    if (!_jobs.ContainsKey(key)) _jobs[key] = job;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Check_then_act_in_a_private_helper_also_called_without_the_lock_is_reported()
+        => Verify.VerifyAnalyzerAsync("""
+            using System.Collections.Concurrent;
+
+            class JobStore
+            {
+                private readonly object _gate = new object();
+                private readonly ConcurrentDictionary<string, int> _jobs = new ConcurrentDictionary<string, int>();
+
+                public void Replace(string key, int job)
+                {
+                    lock (_gate) { Store(key, job); }
+                }
+
+                public void Add(string key, int job) => Store(key, job);
+
+                private void Store(string key, int job)
+                {
+                    if (!_jobs.ContainsKey(key))
+                    {
+                        {|CONC305:_jobs[key] = job|};
+                    }
+                }
+            }
+            """);
+
+    [Fact]
     public Task Volatile_updates_under_a_lock_or_in_a_constructor_and_plain_writes_are_not_reported()
         => Verify.VerifyAnalyzerAsync("""
             class State

@@ -501,6 +501,237 @@ public sealed class CollectionMutatedConcurrentlyTests
             }
             """);
 
+    private const string PlainUsings = """
+        using System;
+        using System.Collections.Generic;
+        using System.Linq;
+        using System.Threading.Tasks;
+
+        """;
+
+    private const string ConcurrentUsings = """
+        using System;
+        using System.Collections.Concurrent;
+        using System.Collections.Generic;
+        using System.Linq;
+        using System.Threading.Tasks;
+
+        """;
+
+    private static Task VerifyConcurrentFixAsync(string source, string fixedSource)
+    {
+        var test = new Verify.Test
+        {
+            TestCode = source,
+            FixedCode = fixedSource,
+            CodeActionEquivalenceKey = "CONC301.concurrent",
+        };
+        return test.RunAsync();
+    }
+
+    [Fact]
+    public Task Local_Dictionary_whose_uses_all_map_becomes_a_ConcurrentDictionary_with_Fix_All()
+        => VerifyConcurrentFixAsync(PlainUsings + """
+            class Sizes
+            {
+                static Task<long> GetLengthAsync(string url) => Task.FromResult(1L);
+
+                async Task<IReadOnlyDictionary<string, long>> MeasureAsync(string[] urls, string skip)
+                {
+                    // sizes by url
+                    var sizes = new Dictionary<string, long>(StringComparer.Ordinal);
+                    sizes.Add("total", 0);
+                    await Task.WhenAll(urls.Select(async u =>
+                    {
+                        var n = await GetLengthAsync(u);
+                        if (!sizes.ContainsKey(u)) {|CONC301:sizes[u]|} = n;
+                        {|CONC301:sizes.Remove(skip)|};
+                    }));
+                    if (sizes.TryGetValue("total", out var total) && sizes.Count > 1)
+                    {
+                        foreach (var pair in sizes) Console.WriteLine(pair.Key + total);
+                        Console.WriteLine(string.Join(",", sizes.Keys.OrderBy(k => k)));
+                    }
+
+                    return sizes;
+                }
+            }
+            """,
+            ConcurrentUsings + """
+            class Sizes
+            {
+                static Task<long> GetLengthAsync(string url) => Task.FromResult(1L);
+
+                async Task<IReadOnlyDictionary<string, long>> MeasureAsync(string[] urls, string skip)
+                {
+                    // sizes by url
+                    var sizes = new ConcurrentDictionary<string, long>(StringComparer.Ordinal);
+                    sizes.TryAdd("total", 0);
+                    await Task.WhenAll(urls.Select(async u =>
+                    {
+                        var n = await GetLengthAsync(u);
+                        if (!sizes.ContainsKey(u)) sizes[u] = n;
+                        sizes.TryRemove(skip, out _);
+                    }));
+                    if (sizes.TryGetValue("total", out var total) && sizes.Count > 1)
+                    {
+                        foreach (var pair in sizes) Console.WriteLine(pair.Key + total);
+                        Console.WriteLine(string.Join(",", sizes.Keys.OrderBy(k => k)));
+                    }
+
+                    return sizes;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Local_List_only_added_to_counted_and_enumerated_becomes_a_ConcurrentBag()
+        => VerifyConcurrentFixAsync(ConcurrentUsings + """
+            class Report
+            {
+                int Summarize(int[] files)
+                {
+                    List<int> results = new();
+                    Parallel.ForEach(files, f => {|CONC301:results.Add(f * 2)|});
+                    foreach (var r in results) Console.WriteLine(r);
+                    return results.Count + results.Sum();
+                }
+            }
+            """,
+            ConcurrentUsings + """
+            class Report
+            {
+                int Summarize(int[] files)
+                {
+                    ConcurrentBag<int> results = new();
+                    Parallel.ForEach(files, f => results.Add(f * 2));
+                    foreach (var r in results) Console.WriteLine(r);
+                    return results.Count + results.Sum();
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Local_collections_with_a_use_that_does_not_map_get_no_concurrent_type_fix()
+    {
+        var source = PlainUsings + """
+            class Uses
+            {
+                static void Print(Dictionary<string, int> d) { }
+
+                List<int> Returned(int[] items)
+                {
+                    var list = new List<int>();
+                    Parallel.ForEach(items, i => {|CONC301:list.Add(i)|});
+                    return list;
+                }
+
+                void Sorted(int[] items)
+                {
+                    var list = new List<int>();
+                    Parallel.ForEach(items, i => {|CONC301:list.Add(i)|});
+                    list.Sort();
+                }
+
+                void HandedOn(string[] keys)
+                {
+                    var counts = new Dictionary<string, int>();
+                    Parallel.ForEach(keys, k => {|CONC301:counts[k]|} = 1);
+                    Print(counts);
+                }
+
+                void ReadModifyWrite(string[] keys)
+                {
+                    var counts = new Dictionary<string, int>();
+                    Parallel.ForEach(keys, k => {|CONC301:counts[k]|} = counts.GetValueOrDefault(k) + 1);
+                }
+
+                void Capacity(string[] keys)
+                {
+                    var counts = new Dictionary<string, int>(16);
+                    Parallel.ForEach(keys, k => {|CONC301:counts.Add(k, 1)|});
+                }
+
+                void Set(string[] keys)
+                {
+                    var seen = new HashSet<string>();
+                    Parallel.ForEach(keys, k => {|CONC301:seen.Add(k)|});
+                }
+
+                void Reassigned(string[] keys)
+                {
+                    var counts = new Dictionary<string, int>();
+                    Parallel.ForEach(keys, k => {|CONC301:counts.Add(k, 1)|});
+                    counts = new Dictionary<string, int>();
+                }
+            }
+            """;
+        return VerifyConcurrentFixAsync(source, source);
+    }
+
+    private const string Wrappers = """
+        namespace My.Collections
+        {
+            // Every member takes an internal lock before calling the base list (shape only).
+            public class SafeList<T> : List<T> { }
+            public class Ledger : Dictionary<string, decimal> { }
+        }
+
+        """;
+
+    private const string WrapperUse = """
+        class Collector
+        {
+            void Run(int[] items, My.Collections.SafeList<int> safe, My.Collections.Ledger ledger, List<int> plain)
+            {
+                Parallel.ForEach(items, i =>
+                {
+                    {|#0:safe.Add(i)|};
+                    {|#1:ledger["k" + i]|} = i;
+                    {|#2:plain.Add(i)|};
+                });
+            }
+        }
+        """;
+
+    private static string Locked(string gate, string statement)
+        => $"lock ({gate})\n            {{\n                {statement}\n            }}";
+
+    [Fact]
+    public Task Thread_safe_types_option_silences_listed_types_by_metadata_name_or_without_arity()
+    {
+        var test = new Verify.Test
+        {
+            TestCode = Usings + Wrappers + WrapperUse.Replace("{|#0:safe.Add(i)|}", "safe.Add(i)").Replace("{|#1:ledger[\"k\" + i]|}", "ledger[\"k\" + i]"),
+            ExpectedDiagnostics = { Verify.Diagnostic(CollectionMutatedConcurrentlyAnalyzer.Rule).WithLocation(2).WithArguments("plain", "List<int>", "Add", "Parallel.ForEach") },
+            FixedCode = Usings + Wrappers + WrapperUse.Replace("{|#0:safe.Add(i)|}", "safe.Add(i)").Replace("{|#1:ledger[\"k\" + i]|}", "ledger[\"k\" + i]")
+                .Replace("{|#2:plain.Add(i)|};", Locked("plain", "plain.Add(i);")),
+        };
+        test.TestState.AnalyzerConfigFiles.Add(("/.editorconfig", "root = true\n[*.cs]\nCONC301.thread_safe_types = My.Collections.SafeList`1, My.Collections.Ledger"));
+        return test.RunAsync();
+    }
+
+    [Fact]
+    public Task Thread_safe_types_option_unset_or_naming_other_types_keeps_the_reports()
+    {
+        var test = new Verify.Test
+        {
+            TestCode = Usings + Wrappers + WrapperUse,
+            ExpectedDiagnostics =
+            {
+                Verify.Diagnostic(CollectionMutatedConcurrentlyAnalyzer.Rule).WithLocation(0).WithArguments("safe", "SafeList<int>", "Add", "Parallel.ForEach"),
+                Verify.Diagnostic(CollectionMutatedConcurrentlyAnalyzer.Rule).WithLocation(1).WithArguments("ledger", "Ledger", "this[]", "Parallel.ForEach"),
+                Verify.Diagnostic(CollectionMutatedConcurrentlyAnalyzer.Rule).WithLocation(2).WithArguments("plain", "List<int>", "Add", "Parallel.ForEach"),
+            },
+            FixedCode = Usings + Wrappers + WrapperUse
+                .Replace("{|#0:safe.Add(i)|};", Locked("safe", "safe.Add(i);") + "\n")
+                .Replace("{|#1:ledger[\"k\" + i]|} = i;", Locked("ledger", "ledger[\"k\" + i] = i;") + "\n")
+                .Replace("{|#2:plain.Add(i)|};", Locked("plain", "plain.Add(i);")),
+        };
+        test.TestState.AnalyzerConfigFiles.Add(("/.editorconfig", "root = true\n[*.cs]\nCONC301.thread_safe_types = My.Collections.SafeList`2, Other.Ledger"));
+        return test.RunAsync();
+    }
+
     [Fact]
     public Task Half_typed_code_does_not_throw()
     {

@@ -420,6 +420,54 @@ public sealed class InconsistentlyLockedFieldTests
             }
             """);
 
+    private const string Registry = """
+        namespace My.Collections
+        {
+            public class SafeMap : Dictionary<string, int> { }
+        }
+
+        class Registry
+        {
+            private readonly object _gate = new object();
+            private readonly My.Collections.SafeMap _map = new My.Collections.SafeMap();
+
+            public void Put(string key, int value)
+            {
+                lock (_gate) { _map[key] = value; }
+            }
+
+            public int Get(string key) => {|#0:_map|}[key];
+        }
+        """;
+
+    [Fact]
+    public Task Thread_safe_types_option_makes_a_listed_field_type_unguarded()
+    {
+        var test = new Verify.Test { TestCode = Usings + Registry.Replace("{|#0:_map|}", "_map") };
+        test.TestState.AnalyzerConfigFiles.Add(("/.editorconfig", "root = true\n[*.cs]\nCONC301.thread_safe_types = My.Collections.SafeMap"));
+        return test.RunAsync();
+    }
+
+    [Fact]
+    public Task Thread_safe_types_option_unset_keeps_the_unlocked_read_reported()
+    {
+        var test = new Verify.Test
+        {
+            TestCode = Usings + Registry,
+            ExpectedDiagnostics = { Verify.Diagnostic(InconsistentlyLockedFieldAnalyzer.Rule).WithLocation(0).WithArguments("_map", "read") },
+            FixedCode = Usings + Registry.Replace("public int Get(string key) => {|#0:_map|}[key];", """
+                public int Get(string key)
+                    {
+                        lock (_gate)
+                        {
+                            return _map[key];
+                        }
+                    }
+                """),
+        };
+        return test.RunAsync();
+    }
+
     [Fact]
     public Task Half_typed_code_does_not_throw()
     {

@@ -11,6 +11,9 @@ public sealed class RacyLazyInitializationTests
     private const string DoubleChecked =
         "is published by double-checked locking but is not volatile; the unlocked check can see the reference before the object's fields are written (mark it volatile, or use Lazy<T> or LazyInitializer.EnsureInitialized)";
 
+    private const string FaultedTaskCached =
+        "caches the task its factory returns; if that asynchronous work fails or is cancelled once, every later caller gets the same faulted task, and the readonly Lazy can never be replaced (start the work again after a failure, e.g. a SemaphoreSlim-guarded field that is reset when the task faults)";
+
     private const string CapturedToken =
         "is the calling method's token but is captured by a shared lazy factory; when the first caller cancels, the cached result fails for every later caller (start the shared work with the owner's token, and let each caller wait with its own)";
 
@@ -292,7 +295,8 @@ public sealed class RacyLazyInitializationTests
 
                 public Catalog(CancellationToken stopping)
                 {
-                    _count = new Lazy<Task<int>>(() => LoadAsync(stopping));
+                    // The constructor's token is fine; the readonly Lazy caching a failed load is the other shape.
+                    _count = {|CONC307:new Lazy<Task<int>>(() => LoadAsync(stopping))|};
                 }
 
                 public async Task<int> GetAsync(CancellationToken ct)
@@ -301,6 +305,66 @@ public sealed class RacyLazyInitializationTests
                     var once = new Lazy<Task<int>>(() => LoadAsync(ct));
                     return await once.Value + await _count.Value;
                 }
+            }
+            """);
+
+    [Fact]
+    public Task Readonly_Lazy_of_a_task_whose_factory_can_fail_is_reported()
+        => Verify.VerifyAnalyzerAsync("""
+            using System;
+            using System.IO;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class Connection
+            {
+                private readonly Lazy<Task<Stream>> _conn = {|#0:new Lazy<Task<Stream>>(() => OpenAsync())|};
+                private readonly Lazy<Task<string>> _schema;
+                private static readonly Lazy<Task> Warmup = {|CONC307:new Lazy<Task>(async () => { await Task.Delay(10); await OpenAsync(); }, LazyThreadSafetyMode.ExecutionAndPublication)|};
+
+                public Connection()
+                {
+                    _schema = {|CONC307:new Lazy<Task<string>>(LoadSchemaAsync)|};
+                }
+
+                public Lazy<Task<int>> Version { get; } = {|CONC307:new Lazy<Task<int>>(() => Task.Run(() => 1))|};
+
+                static Task<Stream> OpenAsync() => Task.FromResult<Stream>(Stream.Null);
+                static Task<string> LoadSchemaAsync() => Task.FromResult("");
+
+                public Task<Stream> GetAsync() => _conn.Value;
+            }
+            """,
+            Verify.Diagnostic(RacyLazyInitializationAnalyzer.Rule).WithLocation(0).WithArguments("_conn", FaultedTaskCached));
+
+    [Fact]
+    public Task Lazy_tasks_that_can_be_replaced_cannot_fail_or_handle_failures_are_not_reported()
+        => Verify.VerifyAnalyzerAsync("""
+            using System;
+            using System.Collections.Concurrent;
+            using System.Threading.Tasks;
+
+            class Connection
+            {
+                private Lazy<Task<string>> _resettable = new Lazy<Task<string>>(() => LoadAsync());
+                private readonly Lazy<Task<int>> _constant = new Lazy<Task<int>>(() => Task.FromResult(42));
+                private readonly Lazy<Task<string>> _guarded = new Lazy<Task<string>>(async () =>
+                {
+                    try { return await LoadAsync(); }
+                    catch (Exception) { return "fallback"; }
+                });
+                private readonly Lazy<string> _sync = new Lazy<string>(() => "x");
+                private readonly ConcurrentDictionary<string, Lazy<Task<string>>> _byKey = new ConcurrentDictionary<string, Lazy<Task<string>>>();
+
+                static Task<string> LoadAsync() => Task.FromResult("");
+
+                public Task<string> GetAsync(string key)
+                {
+                    var local = new Lazy<Task<string>>(() => LoadAsync());
+                    return _byKey.GetOrAdd(key, _ => new Lazy<Task<string>>(() => LoadAsync())).Value;
+                }
+
+                public void Reset() => _resettable = new Lazy<Task<string>>(() => LoadAsync());
             }
             """);
 

@@ -1,0 +1,113 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Linq;
+using ConcurrencyAnalyzers.Analysis;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace ConcurrencyAnalyzers.SharedState;
+
+/// <summary>
+/// Per type (symbol start to symbol end): the methods whose callers hold a lock. A private or internal method of the
+/// type that is called (in the type) only while a lock is held, directly or from another such method, and never used
+/// as a method group; and methods named <c>*Locked</c>, <c>*UnderLock</c>, <c>*NoLock</c>, <c>*Unsafe</c>, which by
+/// convention expect the caller to hold the lock. Code in such a method is protected although no lock is visible in it.
+/// </summary>
+internal sealed class LockHeldMethods
+{
+    private readonly KnownTypes _types;
+    private readonly INamedTypeSymbol _type;
+    private readonly ConcurrentContexts.Cache _cache = new();
+    private readonly ConcurrentQueue<(IMethodSymbol Callee, IMethodSymbol? Caller, bool Locked)> _calls = new();
+    private readonly ConcurrentDictionary<IMethodSymbol, bool> _methodGroups = new(SymbolEqualityComparer.Default);
+
+    private LockHeldMethods(KnownTypes types, INamedTypeSymbol type)
+    {
+        _types = types;
+        _type = type;
+    }
+
+    /// <summary>Starts recording the calls of the type in <paramref name="context"/>; ask <see cref="Compute"/> at symbol end.</summary>
+    public static LockHeldMethods Register(SymbolStartAnalysisContext context, KnownTypes types)
+    {
+        var scan = new LockHeldMethods(types, (INamedTypeSymbol)context.Symbol);
+        context.RegisterOperationAction(c => scan.RecordCall((IInvocationOperation)c.Operation, c.ContainingSymbol), OperationKind.Invocation);
+        context.RegisterOperationAction(c => scan.RecordMethodGroup((IMethodReferenceOperation)c.Operation), OperationKind.MethodReference);
+        return scan;
+    }
+
+    private void RecordCall(IInvocationOperation call, ISymbol containingSymbol)
+    {
+        var callee = call.TargetMethod.OriginalDefinition;
+        if (!SymbolEqualityComparer.Default.Equals(callee.ContainingType, _type))
+        {
+            return;
+        }
+
+        var context = ConcurrentContexts.FindEnclosing(call, _types, _cache);
+        _calls.Enqueue((callee, context is null ? containingSymbol as IMethodSymbol : null, SharedStateFacts.IsProtected(call, _types, context?.Function)));
+    }
+
+    private void RecordMethodGroup(IMethodReferenceOperation reference)
+    {
+        var method = reference.Method.OriginalDefinition;
+        if (SymbolEqualityComparer.Default.Equals(method.ContainingType, _type))
+        {
+            _methodGroups.TryAdd(method, true);
+        }
+    }
+
+    /// <summary>The lock-held methods (original definitions). Call once, at symbol end.</summary>
+    public HashSet<IMethodSymbol> Compute()
+    {
+        var result = new HashSet<IMethodSymbol>(SymbolEqualityComparer.Default);
+        var calls = _calls.ToList();
+        foreach (var callee in calls.Select(c => c.Callee).Distinct<IMethodSymbol>(SymbolEqualityComparer.Default))
+        {
+            if (HasLockHeldName(callee.Name))
+            {
+                result.Add(callee);
+            }
+        }
+
+        var groups = calls.GroupBy(c => c.Callee, SymbolEqualityComparer.Default).ToList();
+        for (var round = 0; round < 4; round++)
+        {
+            var changed = false;
+            foreach (var group in groups)
+            {
+                var callee = (IMethodSymbol)group.Key!;
+                if (result.Contains(callee) ||
+                    callee.DeclaredAccessibility is not (Accessibility.Private or Accessibility.Internal or Accessibility.ProtectedAndInternal) ||
+                    _methodGroups.ContainsKey(callee))
+                {
+                    continue;
+                }
+
+                if (group.All(c => c.Locked || (c.Caller is not null && result.Contains(c.Caller.OriginalDefinition))))
+                {
+                    result.Add(callee);
+                    changed = true;
+                }
+            }
+
+            if (!changed)
+            {
+                break;
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>True when <paramref name="method"/> is in <paramref name="lockHeld"/> (its original definition) or has a lock-held name.</summary>
+    public static bool IsLockHeld(HashSet<IMethodSymbol> lockHeld, ISymbol? method)
+        => method is IMethodSymbol m && (lockHeld.Contains(m.OriginalDefinition) || HasLockHeldName(m.Name));
+
+    private static bool HasLockHeldName(string name)
+        => (name.EndsWith("Locked", StringComparison.Ordinal) && !name.EndsWith("Unlocked", StringComparison.Ordinal)) ||
+           name.EndsWith("UnderLock", StringComparison.Ordinal) || name.EndsWith("NoLock", StringComparison.Ordinal) ||
+           name.EndsWith("Unsafe", StringComparison.Ordinal);
+}
