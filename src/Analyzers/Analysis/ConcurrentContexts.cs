@@ -198,7 +198,7 @@ internal static class ConcurrentContexts
 
     private static ConcurrentContext? ClassifyThroughLocal(IOperation function, ILocalSymbol local, IOperation value, bool isAsync, KnownTypes types)
     {
-        var root = Root(value);
+        var root = value.GetRoot();
         foreach (var descendant in root.Descendants())
         {
             if (descendant is ILocalReferenceOperation reference &&
@@ -295,7 +295,7 @@ internal static class ConcurrentContexts
     private static ConcurrentContext? ClassifyLocalFunction(ILocalFunctionOperation localFunction, KnownTypes types)
     {
         var symbol = localFunction.Symbol;
-        foreach (var descendant in Root(localFunction).Descendants())
+        foreach (var descendant in localFunction.GetRoot().Descendants())
         {
             switch (descendant)
             {
@@ -363,7 +363,7 @@ internal static class ConcurrentContexts
                     sequence = materialize;
                     continue;
                 case IVariableInitializerOperation { Parent: IVariableDeclaratorOperation declarator }:
-                    foreach (var descendant in Root(sequence).Descendants())
+                    foreach (var descendant in sequence.GetRoot().Descendants())
                     {
                         if (descendant is ILocalReferenceOperation reference &&
                             SymbolEqualityComparer.Default.Equals(reference.Local, declarator.Symbol) &&
@@ -412,14 +412,4 @@ internal static class ConcurrentContexts
         return false;
     }
 
-    private static IOperation Root(IOperation operation)
-    {
-        var current = operation;
-        while (current.Parent is not null)
-        {
-            current = current.Parent;
-        }
-
-        return current;
-    }
 }

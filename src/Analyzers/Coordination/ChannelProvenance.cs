@@ -33,7 +33,7 @@ internal static class ChannelProvenance
             return null;
         }
 
-        var root = Root(value);
+        var root = value.GetRoot();
         if (value is ILocalReferenceOperation alias && alias.Local.Type.Is(types.ChannelWriterOfT))
         {
             value = SingleValue(alias.Local, root);
@@ -88,7 +88,7 @@ internal static class ChannelProvenance
         if (options is ILocalReferenceOperation reference)
         {
             local = reference.Local;
-            creation = SingleValue(local, Root(options))?.WalkDownConversions() as IObjectCreationOperation;
+            creation = SingleValue(local, options.GetRoot())?.WalkDownConversions() as IObjectCreationOperation;
         }
 
         if (creation is null || creation.Type?.Name != "BoundedChannelOptions")
@@ -107,7 +107,7 @@ internal static class ChannelProvenance
         if (local is not null)
         {
             // `options.FullMode = ...` later in the member.
-            foreach (var operation in Root(options).Descendants())
+            foreach (var operation in options.GetRoot().Descendants())
             {
                 if (operation is ISimpleAssignmentOperation
                     {
@@ -170,14 +170,4 @@ internal static class ChannelProvenance
         return model.GetOperation(initializer)?.WalkDownConversions();
     }
 
-    private static IOperation Root(IOperation operation)
-    {
-        var current = operation;
-        while (current.Parent is not null)
-        {
-            current = current.Parent;
-        }
-
-        return current;
-    }
 }

@@ -82,7 +82,7 @@ public sealed class PooledBufferReturnedUnsafelyAnalyzer : DiagnosticAnalyzer
     private static void AnalyzeRental(OperationBlockAnalysisContext context, INamedTypeSymbol arrayPool, IInvocationOperation rent, ILocalSymbol buffer)
     {
         var function = rent.GetEnclosingFunction();
-        var body = (IOperation?)function ?? Root(rent);
+        var body = (IOperation?)function ?? rent.GetRoot();
         var returns = new List<IInvocationOperation>();
         var uses = new List<IOperation>();
         foreach (var operation in body.Descendants())
@@ -286,14 +286,4 @@ public sealed class PooledBufferReturnedUnsafelyAnalyzer : DiagnosticAnalyzer
         return false;
     }
 
-    private static IOperation Root(IOperation operation)
-    {
-        var current = operation;
-        while (current.Parent is not null)
-        {
-            current = current.Parent;
-        }
-
-        return current;
-    }
 }
