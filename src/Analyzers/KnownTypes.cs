@@ -1,4 +1,6 @@
+using System;
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using ConcurrencyAnalyzers.Internals;
 using Microsoft.CodeAnalysis;
 
@@ -6,15 +8,66 @@ namespace ConcurrencyAnalyzers;
 
 /// <summary>
 /// Well-known types, each resolved at most once per compilation and only when a rule asks for it.
-/// Create one in <c>RegisterCompilationStartAction</c> and hand it to the per-node actions; a rule whose
-/// types are missing (null) does nothing.
+/// Get the compilation's instance with <see cref="For"/> in <c>RegisterCompilationStartAction</c> and hand it to the
+/// per-node actions; a rule whose types are missing (null) does nothing.
 /// </summary>
 internal sealed class KnownTypes
 {
-    private readonly Compilation _compilation;
-    private readonly ConcurrentDictionary<string, INamedTypeSymbol?> _cache = new();
+    // One instance per compilation, shared by every analyzer: each metadata name is looked up once per compilation.
+    private static readonly ConditionalWeakTable<Compilation, KnownTypes> Instances = new();
+    private static readonly object Missing = new();
 
-    public KnownTypes(Compilation compilation) => _compilation = compilation;
+    private readonly Compilation _compilation;
+    private readonly ConcurrentDictionary<string, INamedTypeSymbol?> _cache = new(StringComparer.Ordinal);
+
+    // Resolved properties: the type, or Missing when the compilation has no such type (null: not looked up yet).
+    private object? _eventArgs;
+    private object? _exception;
+    private object? _operationCanceledException;
+    private object? _iDisposable;
+    private object? _iAsyncDisposable;
+    private object? _task;
+    private object? _taskOfT;
+    private object? _valueTask;
+    private object? _valueTaskOfT;
+    private object? _taskFactory;
+    private object? _taskFactoryOfT;
+    private object? _taskExtensions;
+    private object? _taskCompletionSource;
+    private object? _taskCompletionSourceOfT;
+    private object? _parallel;
+    private object? _parallelEnumerable;
+    private object? _enumerable;
+    private object? _thread;
+    private object? _threadPool;
+    private object? _threadingTimer;
+    private object? _timersTimer;
+    private object? _periodicTimer;
+    private object? _monitor;
+    private object? _lock;
+    private object? _mutex;
+    private object? _waitHandle;
+    private object? _semaphoreSlim;
+    private object? _readerWriterLockSlim;
+    private object? _spinLock;
+    private object? _spinWait;
+    private object? _interlocked;
+    private object? _volatile;
+    private object? _countdownEvent;
+    private object? _barrier;
+    private object? _cancellationToken;
+    private object? _cancellationTokenSource;
+    private object? _cancellationTokenRegistration;
+    private object? _channel;
+    private object? _channelOfT;
+    private object? _channelWriterOfT;
+    private object? _channelReaderOfT;
+    private object? _blockingCollectionOfT;
+
+    private KnownTypes(Compilation compilation) => _compilation = compilation;
+
+    /// <summary>The shared instance for <paramref name="compilation"/>.</summary>
+    public static KnownTypes For(Compilation compilation) => Instances.GetValue(compilation, static c => new KnownTypes(c));
 
     public Compilation Compilation => _compilation;
 
@@ -23,54 +76,54 @@ internal sealed class KnownTypes
 
     // System / tasks
     public INamedTypeSymbol? Object => _compilation.GetSpecialType(SpecialType.System_Object);
-    public INamedTypeSymbol? EventArgs => Get("System.EventArgs");
-    public INamedTypeSymbol? Exception => Get("System.Exception");
-    public INamedTypeSymbol? OperationCanceledException => Get("System.OperationCanceledException");
-    public INamedTypeSymbol? IDisposable => Get("System.IDisposable");
-    public INamedTypeSymbol? IAsyncDisposable => Get("System.IAsyncDisposable");
-    public INamedTypeSymbol? Task => Get("System.Threading.Tasks.Task");
-    public INamedTypeSymbol? TaskOfT => Get("System.Threading.Tasks.Task`1");
-    public INamedTypeSymbol? ValueTask => Get("System.Threading.Tasks.ValueTask");
-    public INamedTypeSymbol? ValueTaskOfT => Get("System.Threading.Tasks.ValueTask`1");
-    public INamedTypeSymbol? TaskFactory => Get("System.Threading.Tasks.TaskFactory");
-    public INamedTypeSymbol? TaskFactoryOfT => Get("System.Threading.Tasks.TaskFactory`1");
-    public INamedTypeSymbol? TaskExtensions => Get("System.Threading.Tasks.TaskExtensions");
-    public INamedTypeSymbol? TaskCompletionSource => Get("System.Threading.Tasks.TaskCompletionSource");
-    public INamedTypeSymbol? TaskCompletionSourceOfT => Get("System.Threading.Tasks.TaskCompletionSource`1");
-    public INamedTypeSymbol? Parallel => Get("System.Threading.Tasks.Parallel");
-    public INamedTypeSymbol? ParallelEnumerable => Get("System.Linq.ParallelEnumerable");
-    public INamedTypeSymbol? Enumerable => Get("System.Linq.Enumerable");
+    public INamedTypeSymbol? EventArgs => Slot(ref _eventArgs, "System.EventArgs");
+    public INamedTypeSymbol? Exception => Slot(ref _exception, "System.Exception");
+    public INamedTypeSymbol? OperationCanceledException => Slot(ref _operationCanceledException, "System.OperationCanceledException");
+    public INamedTypeSymbol? IDisposable => Slot(ref _iDisposable, "System.IDisposable");
+    public INamedTypeSymbol? IAsyncDisposable => Slot(ref _iAsyncDisposable, "System.IAsyncDisposable");
+    public INamedTypeSymbol? Task => Slot(ref _task, "System.Threading.Tasks.Task");
+    public INamedTypeSymbol? TaskOfT => Slot(ref _taskOfT, "System.Threading.Tasks.Task`1");
+    public INamedTypeSymbol? ValueTask => Slot(ref _valueTask, "System.Threading.Tasks.ValueTask");
+    public INamedTypeSymbol? ValueTaskOfT => Slot(ref _valueTaskOfT, "System.Threading.Tasks.ValueTask`1");
+    public INamedTypeSymbol? TaskFactory => Slot(ref _taskFactory, "System.Threading.Tasks.TaskFactory");
+    public INamedTypeSymbol? TaskFactoryOfT => Slot(ref _taskFactoryOfT, "System.Threading.Tasks.TaskFactory`1");
+    public INamedTypeSymbol? TaskExtensions => Slot(ref _taskExtensions, "System.Threading.Tasks.TaskExtensions");
+    public INamedTypeSymbol? TaskCompletionSource => Slot(ref _taskCompletionSource, "System.Threading.Tasks.TaskCompletionSource");
+    public INamedTypeSymbol? TaskCompletionSourceOfT => Slot(ref _taskCompletionSourceOfT, "System.Threading.Tasks.TaskCompletionSource`1");
+    public INamedTypeSymbol? Parallel => Slot(ref _parallel, "System.Threading.Tasks.Parallel");
+    public INamedTypeSymbol? ParallelEnumerable => Slot(ref _parallelEnumerable, "System.Linq.ParallelEnumerable");
+    public INamedTypeSymbol? Enumerable => Slot(ref _enumerable, "System.Linq.Enumerable");
 
     // Threads, timers, locks
-    public INamedTypeSymbol? Thread => Get("System.Threading.Thread");
-    public INamedTypeSymbol? ThreadPool => Get("System.Threading.ThreadPool");
-    public INamedTypeSymbol? ThreadingTimer => Get("System.Threading.Timer");
-    public INamedTypeSymbol? TimersTimer => Get("System.Timers.Timer");
-    public INamedTypeSymbol? PeriodicTimer => Get("System.Threading.PeriodicTimer");
-    public INamedTypeSymbol? Monitor => Get("System.Threading.Monitor");
-    public INamedTypeSymbol? Lock => Get("System.Threading.Lock");
-    public INamedTypeSymbol? Mutex => Get("System.Threading.Mutex");
-    public INamedTypeSymbol? WaitHandle => Get("System.Threading.WaitHandle");
-    public INamedTypeSymbol? SemaphoreSlim => Get("System.Threading.SemaphoreSlim");
-    public INamedTypeSymbol? ReaderWriterLockSlim => Get("System.Threading.ReaderWriterLockSlim");
-    public INamedTypeSymbol? SpinLock => Get("System.Threading.SpinLock");
-    public INamedTypeSymbol? SpinWait => Get("System.Threading.SpinWait");
-    public INamedTypeSymbol? Interlocked => Get("System.Threading.Interlocked");
-    public INamedTypeSymbol? Volatile => Get("System.Threading.Volatile");
-    public INamedTypeSymbol? CountdownEvent => Get("System.Threading.CountdownEvent");
-    public INamedTypeSymbol? Barrier => Get("System.Threading.Barrier");
+    public INamedTypeSymbol? Thread => Slot(ref _thread, "System.Threading.Thread");
+    public INamedTypeSymbol? ThreadPool => Slot(ref _threadPool, "System.Threading.ThreadPool");
+    public INamedTypeSymbol? ThreadingTimer => Slot(ref _threadingTimer, "System.Threading.Timer");
+    public INamedTypeSymbol? TimersTimer => Slot(ref _timersTimer, "System.Timers.Timer");
+    public INamedTypeSymbol? PeriodicTimer => Slot(ref _periodicTimer, "System.Threading.PeriodicTimer");
+    public INamedTypeSymbol? Monitor => Slot(ref _monitor, "System.Threading.Monitor");
+    public INamedTypeSymbol? Lock => Slot(ref _lock, "System.Threading.Lock");
+    public INamedTypeSymbol? Mutex => Slot(ref _mutex, "System.Threading.Mutex");
+    public INamedTypeSymbol? WaitHandle => Slot(ref _waitHandle, "System.Threading.WaitHandle");
+    public INamedTypeSymbol? SemaphoreSlim => Slot(ref _semaphoreSlim, "System.Threading.SemaphoreSlim");
+    public INamedTypeSymbol? ReaderWriterLockSlim => Slot(ref _readerWriterLockSlim, "System.Threading.ReaderWriterLockSlim");
+    public INamedTypeSymbol? SpinLock => Slot(ref _spinLock, "System.Threading.SpinLock");
+    public INamedTypeSymbol? SpinWait => Slot(ref _spinWait, "System.Threading.SpinWait");
+    public INamedTypeSymbol? Interlocked => Slot(ref _interlocked, "System.Threading.Interlocked");
+    public INamedTypeSymbol? Volatile => Slot(ref _volatile, "System.Threading.Volatile");
+    public INamedTypeSymbol? CountdownEvent => Slot(ref _countdownEvent, "System.Threading.CountdownEvent");
+    public INamedTypeSymbol? Barrier => Slot(ref _barrier, "System.Threading.Barrier");
 
     // Cancellation
-    public INamedTypeSymbol? CancellationToken => Get("System.Threading.CancellationToken");
-    public INamedTypeSymbol? CancellationTokenSource => Get("System.Threading.CancellationTokenSource");
-    public INamedTypeSymbol? CancellationTokenRegistration => Get("System.Threading.CancellationTokenRegistration");
+    public INamedTypeSymbol? CancellationToken => Slot(ref _cancellationToken, "System.Threading.CancellationToken");
+    public INamedTypeSymbol? CancellationTokenSource => Slot(ref _cancellationTokenSource, "System.Threading.CancellationTokenSource");
+    public INamedTypeSymbol? CancellationTokenRegistration => Slot(ref _cancellationTokenRegistration, "System.Threading.CancellationTokenRegistration");
 
     // Channels and queues
-    public INamedTypeSymbol? Channel => Get("System.Threading.Channels.Channel");
-    public INamedTypeSymbol? ChannelOfT => Get("System.Threading.Channels.Channel`1");
-    public INamedTypeSymbol? ChannelWriterOfT => Get("System.Threading.Channels.ChannelWriter`1");
-    public INamedTypeSymbol? ChannelReaderOfT => Get("System.Threading.Channels.ChannelReader`1");
-    public INamedTypeSymbol? BlockingCollectionOfT => Get("System.Collections.Concurrent.BlockingCollection`1");
+    public INamedTypeSymbol? Channel => Slot(ref _channel, "System.Threading.Channels.Channel");
+    public INamedTypeSymbol? ChannelOfT => Slot(ref _channelOfT, "System.Threading.Channels.Channel`1");
+    public INamedTypeSymbol? ChannelWriterOfT => Slot(ref _channelWriterOfT, "System.Threading.Channels.ChannelWriter`1");
+    public INamedTypeSymbol? ChannelReaderOfT => Slot(ref _channelReaderOfT, "System.Threading.Channels.ChannelReader`1");
+    public INamedTypeSymbol? BlockingCollectionOfT => Slot(ref _blockingCollectionOfT, "System.Collections.Concurrent.BlockingCollection`1");
 
     // Family-specific types: add new properties in your family's block (or call Get with the metadata name).
     // -- Lifetime
@@ -79,6 +132,19 @@ internal sealed class KnownTypes
     // -- Cancellation
     // -- Primitives
     // -- Coordination
+
+    // Properties are read in hot loops: a field read, not a dictionary lookup on the name.
+    private INamedTypeSymbol? Slot(ref object? field, string metadataName)
+    {
+        var value = System.Threading.Volatile.Read(ref field);
+        if (value is null)
+        {
+            value = (object?)Get(metadataName) ?? Missing;
+            System.Threading.Volatile.Write(ref field, value);
+        }
+
+        return value as INamedTypeSymbol;
+    }
 
     private INamedTypeSymbol? Resolve(string metadataName)
     {

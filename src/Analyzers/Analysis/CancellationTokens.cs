@@ -152,7 +152,7 @@ internal static class CancellationTokens
     /// </summary>
     public static bool ObservesToken(IOperation body, KnownTypes types)
     {
-        foreach (var operation in body.DescendantsAndSelf())
+        foreach (var operation in body.EnumerateDescendantsAndSelf())
         {
             if (IsTokenRead(operation, types))
             {
@@ -166,7 +166,7 @@ internal static class CancellationTokens
     /// <summary>True when <paramref name="body"/> reads this token (or the source/object it comes from).</summary>
     public static bool ObservesToken(IOperation body, TokenInScope token)
     {
-        foreach (var operation in body.DescendantsAndSelf())
+        foreach (var operation in body.EnumerateDescendantsAndSelf())
         {
             if (ReferencedSymbol(operation) is { } symbol && SymbolEqualityComparer.Default.Equals(symbol, token.Symbol))
             {
@@ -344,7 +344,7 @@ internal static class CancellationTokens
     /// </summary>
     private static bool IsScopedSource(ILocalSymbol local, IOperation scope, KnownTypes types)
     {
-        foreach (var operation in scope.Descendants())
+        foreach (var operation in scope.EnumerateDescendants())
         {
             switch (operation)
             {

@@ -199,7 +199,7 @@ internal static class ConcurrentContexts
     private static ConcurrentContext? ClassifyThroughLocal(IOperation function, ILocalSymbol local, IOperation value, bool isAsync, KnownTypes types)
     {
         var root = value.GetRoot();
-        foreach (var descendant in root.Descendants())
+        foreach (var descendant in root.EnumerateDescendants())
         {
             if (descendant is ILocalReferenceOperation reference &&
                 SymbolEqualityComparer.Default.Equals(reference.Local, local) &&
@@ -295,7 +295,7 @@ internal static class ConcurrentContexts
     private static ConcurrentContext? ClassifyLocalFunction(ILocalFunctionOperation localFunction, KnownTypes types)
     {
         var symbol = localFunction.Symbol;
-        foreach (var descendant in localFunction.GetRoot().Descendants())
+        foreach (var descendant in localFunction.GetRoot().EnumerateDescendants())
         {
             switch (descendant)
             {
@@ -363,7 +363,7 @@ internal static class ConcurrentContexts
                     sequence = materialize;
                     continue;
                 case IVariableInitializerOperation { Parent: IVariableDeclaratorOperation declarator }:
-                    foreach (var descendant in sequence.GetRoot().Descendants())
+                    foreach (var descendant in sequence.GetRoot().EnumerateDescendants())
                     {
                         if (descendant is ILocalReferenceOperation reference &&
                             SymbolEqualityComparer.Default.Equals(reference.Local, declarator.Symbol) &&

@@ -136,7 +136,7 @@ internal static class HeldLocks
             {
                 foreach (var operation in BlockOperations(block))
                 {
-                    foreach (var descendant in operation.DescendantsAndSelf())
+                    foreach (var descendant in operation.EnumerateDescendantsAndSelf())
                     {
                         if (descendant is IFlowAnonymousFunctionOperation lambda)
                         {
@@ -165,7 +165,7 @@ internal static class HeldLocks
             {
                 foreach (var operation in BlockOperations(block))
                 {
-                    foreach (var descendant in operation.DescendantsAndSelf())
+                    foreach (var descendant in operation.EnumerateDescendantsAndSelf())
                     {
                         visitor(descendant, HeldState.Empty, function, null);
                     }
@@ -222,7 +222,7 @@ internal static class HeldLocks
             {
                 foreach (var operation in BlockOperations(block))
                 {
-                    foreach (var descendant in operation.DescendantsAndSelf())
+                    foreach (var descendant in operation.EnumerateDescendantsAndSelf())
                     {
                         if (descendant is IFlowCaptureOperation capture)
                         {
@@ -363,7 +363,7 @@ internal static class HeldLocks
 
         private HeldState Transfer(IOperation root, HeldState state, IOperation? branchValue, HeldLockVisitor? visitor, IMethodSymbol? function)
         {
-            foreach (var operation in root.DescendantsAndSelf())
+            foreach (var operation in root.EnumerateDescendantsAndSelf())
             {
                 if (operation is not IInvocationOperation invocation)
                 {
@@ -618,7 +618,7 @@ internal static class HeldLocks
             {
                 foreach (var operation in BlockOperations(_graph.Blocks[ordinal]))
                 {
-                    foreach (var descendant in operation.DescendantsAndSelf())
+                    foreach (var descendant in operation.EnumerateDescendantsAndSelf())
                     {
                         if (descendant is not IInvocationOperation invocation)
                         {

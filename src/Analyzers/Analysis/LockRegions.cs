@@ -64,7 +64,7 @@ internal static class LockRegions
     /// <summary>True when <paramref name="operation"/> contains a release call of any known lock.</summary>
     public static bool ReleasesAnyLock(IOperation operation, KnownTypes types)
     {
-        foreach (var descendant in operation.DescendantsAndSelf())
+        foreach (var descendant in operation.EnumerateDescendantsAndSelf())
         {
             if (descendant is IInvocationOperation invocation &&
                 LockApis.TryGetLockCall(invocation, types, out var call) &&
@@ -80,7 +80,7 @@ internal static class LockRegions
     /// <summary>True when <paramref name="operation"/> contains a release of the lock named <paramref name="key"/>.</summary>
     public static bool Releases(IOperation operation, ISymbol key, KnownTypes types)
     {
-        foreach (var descendant in operation.DescendantsAndSelf())
+        foreach (var descendant in operation.EnumerateDescendantsAndSelf())
         {
             if (descendant is IInvocationOperation invocation &&
                 LockApis.TryGetLockCall(invocation, types, out var call) &&
@@ -148,7 +148,7 @@ internal static class LockRegions
             if (!TryGetStatementCall(statement, types, out var call, out _))
             {
                 // A statement that releases a lock somewhere inside (a try/finally, an if) ends what came before it.
-                foreach (var descendant in statement.Descendants())
+                foreach (var descendant in statement.EnumerateDescendants())
                 {
                     if (descendant is IInvocationOperation inner &&
                         LockApis.TryGetLockCall(inner, types, out var innerCall) &&
@@ -202,7 +202,7 @@ internal static class LockRegions
             return false;
         }
 
-        foreach (var operation in resources.DescendantsAndSelf())
+        foreach (var operation in resources.EnumerateDescendantsAndSelf())
         {
             var value = operation.WalkDownConversions();
             if (value is IAwaitOperation awaitOperation)

@@ -31,7 +31,7 @@ internal static class LoopExits
             return false;
         }
 
-        foreach (var operation in loop.Descendants())
+        foreach (var operation in loop.EnumerateDescendants())
         {
             if (CancellationTokens.IsTokenRead(operation, types))
             {

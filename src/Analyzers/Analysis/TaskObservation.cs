@@ -136,7 +136,7 @@ internal static class TaskObservation
         }
 
         var sawRead = false;
-        foreach (var descendant in root.Descendants())
+        foreach (var descendant in root.EnumerateDescendants())
         {
             if (descendant is not ILocalReferenceOperation reference ||
                 !SymbolEqualityComparer.Default.Equals(reference.Local, local) ||

@@ -33,7 +33,7 @@ public sealed class AsyncApiWithoutTokenAnalyzer : DiagnosticAnalyzer
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
         context.RegisterCompilationStartAction(static start =>
         {
-            var types = new KnownTypes(start.Compilation);
+            var types = KnownTypes.For(start.Compilation);
             if (types.CancellationToken is null)
             {
                 return;
@@ -114,7 +114,7 @@ public sealed class AsyncApiWithoutTokenAnalyzer : DiagnosticAnalyzer
     /// <summary>Direct calls (not in lambdas, catch or finally) that leave out a token they could take.</summary>
     internal static IEnumerable<IInvocationOperation> CancellableCalls(IOperation block, IMethodSymbol owner, KnownTypes types)
     {
-        foreach (var operation in block.Descendants())
+        foreach (var operation in block.EnumerateDescendants())
         {
             if (operation is not IInvocationOperation invocation || IsInNestedFunction(invocation) || TokenNotPassedAnalyzer.IsInCleanup(invocation) ||
                 invocation.TargetMethod.Name is "WaitForNextTickAsync" or "ContinueWith" or "Dispose" or "DisposeAsync" ||

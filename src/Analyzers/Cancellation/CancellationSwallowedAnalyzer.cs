@@ -33,7 +33,7 @@ public sealed class CancellationSwallowedAnalyzer : DiagnosticAnalyzer
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
         context.RegisterCompilationStartAction(static start =>
         {
-            var types = new KnownTypes(start.Compilation);
+            var types = KnownTypes.For(start.Compilation);
             if (types.CancellationToken is null || types.Exception is null)
             {
                 return;
@@ -97,7 +97,7 @@ public sealed class CancellationSwallowedAnalyzer : DiagnosticAnalyzer
             return false;
         }
 
-        foreach (var operation in clause.Filter.DescendantsAndSelf())
+        foreach (var operation in clause.Filter.EnumerateDescendantsAndSelf())
         {
             switch (operation)
             {
@@ -128,7 +128,7 @@ public sealed class CancellationSwallowedAnalyzer : DiagnosticAnalyzer
     /// <summary>The handler rethrows, throws, returns, breaks, or checks a token: it does not blindly go round again.</summary>
     private static bool LeavesOrRethrows(IOperation handler, KnownTypes types)
     {
-        foreach (var operation in handler.DescendantsAndSelf())
+        foreach (var operation in handler.EnumerateDescendantsAndSelf())
         {
             switch (operation)
             {
@@ -168,7 +168,7 @@ public sealed class CancellationSwallowedAnalyzer : DiagnosticAnalyzer
     /// <summary>The loop observes a token outside this try: its condition, a check, or a cancellable call (a delay with the token).</summary>
     private static bool LoopSeesCancellationOutside(ILoopOperation loop, ITryOperation tryOperation, KnownTypes types)
     {
-        foreach (var operation in loop.Descendants())
+        foreach (var operation in loop.EnumerateDescendants())
         {
             if (IsWithin(operation, tryOperation))
             {

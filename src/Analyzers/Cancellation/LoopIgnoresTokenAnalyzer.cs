@@ -35,7 +35,7 @@ public sealed class LoopIgnoresTokenAnalyzer : DiagnosticAnalyzer
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
         context.RegisterCompilationStartAction(static start =>
         {
-            var types = new KnownTypes(start.Compilation);
+            var types = KnownTypes.For(start.Compilation);
             if (types.CancellationToken is null)
             {
                 return;
@@ -82,7 +82,7 @@ public sealed class LoopIgnoresTokenAnalyzer : DiagnosticAnalyzer
     /// </summary>
     private static bool DrainsAnEnumerator(ILoopOperation loop)
         => loop is IWhileLoopOperation { Condition: { } condition } &&
-           condition.DescendantsAndSelf().Any(o => o is IInvocationOperation { TargetMethod.Name: "MoveNextAsync" or "MoveNext" });
+           condition.EnumerateDescendantsAndSelf().Any(o => o is IInvocationOperation { TargetMethod.Name: "MoveNextAsync" or "MoveNext" });
 
     /// <summary>Not a counted <c>for</c> (<c>i &lt; n</c> with an increment): constant-true, or a data-dependent condition.</summary>
     private static bool IsUncounted(ILoopOperation loop)
@@ -106,7 +106,7 @@ public sealed class LoopIgnoresTokenAnalyzer : DiagnosticAnalyzer
             return false;
         }
 
-        foreach (var operation in body.DescendantsAndSelf())
+        foreach (var operation in body.EnumerateDescendantsAndSelf())
         {
             switch (operation)
             {
@@ -137,7 +137,7 @@ public sealed class LoopIgnoresTokenAnalyzer : DiagnosticAnalyzer
     /// <summary>Some call inside could take the token: CONC401 reports it, and passing it fixes this loop too.</summary>
     private static bool HasCancellableCall(ILoopOperation loop, ISymbol owner, KnownTypes types)
     {
-        foreach (var operation in loop.Descendants())
+        foreach (var operation in loop.EnumerateDescendants())
         {
             if (operation is IInvocationOperation invocation && TokenNotPassedAnalyzer.Find(invocation, owner, types) is not null)
             {

@@ -33,7 +33,7 @@ public sealed class TimeoutAbandonsWorkAnalyzer : DiagnosticAnalyzer
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
         context.RegisterCompilationStartAction(static start =>
         {
-            var types = new KnownTypes(start.Compilation);
+            var types = KnownTypes.For(start.Compilation);
             if (types.CancellationToken is null || types.Task is null)
             {
                 return;
@@ -74,7 +74,7 @@ public sealed class TimeoutAbandonsWorkAnalyzer : DiagnosticAnalyzer
                 return false;
             }
 
-            foreach (var operation in function.Descendants())
+            foreach (var operation in function.EnumerateDescendants())
             {
                 if (operation is ILocalReferenceOperation reference && SymbolEqualityComparer.Default.Equals(reference.Local, declarator.Symbol) &&
                     UseIsTimeoutRace(reference, types))
@@ -191,7 +191,7 @@ public sealed class TimeoutAbandonsWorkAnalyzer : DiagnosticAnalyzer
                 }
 
                 IInvocationOperation? found = null;
-                foreach (var operation in function.Descendants())
+                foreach (var operation in function.EnumerateDescendants())
                 {
                     if (operation is IVariableDeclaratorOperation declarator && SymbolEqualityComparer.Default.Equals(declarator.Symbol, reference.Local))
                     {

@@ -63,7 +63,7 @@ public sealed class TokenNotPassedAnalyzer : DiagnosticAnalyzer
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
         context.RegisterCompilationStartAction(static start =>
         {
-            var types = new KnownTypes(start.Compilation);
+            var types = KnownTypes.For(start.Compilation);
             if (types.CancellationToken is null)
             {
                 return;
@@ -227,7 +227,7 @@ public sealed class TokenNotPassedAnalyzer : DiagnosticAnalyzer
             root = root.Parent;
         }
 
-        foreach (var operation in root.Descendants())
+        foreach (var operation in root.EnumerateDescendants())
         {
             var value = operation switch
             {
@@ -403,7 +403,7 @@ public sealed class TokenNotPassedAnalyzer : DiagnosticAnalyzer
 
     private static bool PassesTokenInside(IAnonymousFunctionOperation lambda)
     {
-        foreach (var operation in lambda.Body.Descendants())
+        foreach (var operation in lambda.Body.EnumerateDescendants())
         {
             if (operation is IArgumentOperation { Value.Type.Name: "CancellationToken" } argument && argument.ArgumentKind == ArgumentKind.Explicit &&
                 argument.Value.WalkDownConversions() is IParameterReferenceOperation or ILocalReferenceOperation or IPropertyReferenceOperation { Property.IsStatic: false })

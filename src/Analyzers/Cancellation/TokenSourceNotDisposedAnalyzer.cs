@@ -64,7 +64,7 @@ public sealed class TokenSourceNotDisposedAnalyzer : DiagnosticAnalyzer
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
         context.RegisterCompilationStartAction(static start =>
         {
-            var types = new KnownTypes(start.Compilation);
+            var types = KnownTypes.For(start.Compilation);
             if (types.CancellationTokenSource is null || types.CancellationToken is null)
             {
                 return;
@@ -316,7 +316,7 @@ public sealed class TokenSourceNotDisposedAnalyzer : DiagnosticAnalyzer
             return false; // WhenAny does not throw when one of its tasks is cancelled
         }
 
-        foreach (var operation in awaitOperation.Operation.DescendantsAndSelf())
+        foreach (var operation in awaitOperation.Operation.EnumerateDescendantsAndSelf())
         {
             if (operation is ILocalReferenceOperation reference && SymbolEqualityComparer.Default.Equals(reference.Local, local))
             {
@@ -389,7 +389,7 @@ public sealed class TokenSourceNotDisposedAnalyzer : DiagnosticAnalyzer
     {
         var usage = default(Usage);
         capturedInCallback = false;
-        foreach (var operation in function.Descendants())
+        foreach (var operation in function.EnumerateDescendants())
         {
             if (operation is not ILocalReferenceOperation reference || !SymbolEqualityComparer.Default.Equals(reference.Local, local))
             {

@@ -56,7 +56,7 @@ public sealed class ChannelNotCompletedAnalyzer : DiagnosticAnalyzer
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
         context.RegisterCompilationStartAction(static start =>
         {
-            var types = new KnownTypes(start.Compilation);
+            var types = KnownTypes.For(start.Compilation);
             if (types.Channel is null || types.ChannelWriterOfT is null || types.ChannelReaderOfT is null)
             {
                 return;
@@ -77,7 +77,7 @@ public sealed class ChannelNotCompletedAnalyzer : DiagnosticAnalyzer
             }
 
             // Channels created here into a local.
-            foreach (var operation in block.Descendants())
+            foreach (var operation in block.EnumerateDescendants())
             {
                 if (operation is IInvocationOperation creation &&
                     creation.TargetMethod.ContainingType.Is(types.Channel) &&

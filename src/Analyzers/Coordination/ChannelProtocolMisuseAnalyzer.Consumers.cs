@@ -48,7 +48,7 @@ public sealed partial class ChannelProtocolMisuseAnalyzer
 
     private static bool ReadsChannel(IOperation scope, IParameterSymbol channel)
     {
-        foreach (var operation in scope.Descendants())
+        foreach (var operation in scope.EnumerateDescendants())
         {
             if (operation is IInvocationOperation { Instance: IPropertyReferenceOperation { Property.Name: "Reader", Instance: IParameterReferenceOperation owner } } read &&
                 SymbolEqualityComparer.Default.Equals(owner.Parameter, channel) &&
@@ -65,7 +65,7 @@ public sealed partial class ChannelProtocolMisuseAnalyzer
     private static bool OnlyConsumes(IOperation scope, IParameterSymbol collection)
     {
         var takes = false;
-        foreach (var operation in scope.Descendants())
+        foreach (var operation in scope.EnumerateDescendants())
         {
             if (operation is not IParameterReferenceOperation reference || !SymbolEqualityComparer.Default.Equals(reference.Parameter, collection))
             {
@@ -189,7 +189,7 @@ public sealed partial class ChannelProtocolMisuseAnalyzer
         public static CollectionUses? Collect(IOperation root, ILocalSymbol local)
         {
             var uses = new CollectionUses();
-            foreach (var operation in root.Descendants())
+            foreach (var operation in root.EnumerateDescendants())
             {
                 if (operation is not ILocalReferenceOperation reference || !SymbolEqualityComparer.Default.Equals(reference.Local, local))
                 {

@@ -69,7 +69,7 @@ public sealed partial class ChannelProtocolMisuseAnalyzer : DiagnosticAnalyzer
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
         context.RegisterCompilationStartAction(static start =>
         {
-            var types = new KnownTypes(start.Compilation);
+            var types = KnownTypes.For(start.Compilation);
             if (types.ChannelWriterOfT is null && types.BlockingCollectionOfT is null)
             {
                 return;

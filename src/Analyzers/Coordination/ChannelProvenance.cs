@@ -107,7 +107,7 @@ internal static class ChannelProvenance
         if (local is not null)
         {
             // `options.FullMode = ...` later in the member.
-            foreach (var operation in options.GetRoot().Descendants())
+            foreach (var operation in options.GetRoot().EnumerateDescendants())
             {
                 if (operation is ISimpleAssignmentOperation
                     {
@@ -135,7 +135,7 @@ internal static class ChannelProvenance
     private static IOperation? SingleValue(ILocalSymbol local, IOperation root)
     {
         IOperation? value = null;
-        foreach (var operation in root.Descendants())
+        foreach (var operation in root.EnumerateDescendants())
         {
             switch (operation)
             {

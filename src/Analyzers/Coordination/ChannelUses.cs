@@ -48,7 +48,7 @@ internal sealed class ChannelUses
         }
 
         // Pass 1: writer aliases (`var writer = channel.Writer;`).
-        foreach (var operation in root.Descendants())
+        foreach (var operation in root.EnumerateDescendants())
         {
             if (operation is IPropertyReferenceOperation { Property.Name: "Writer" } writer &&
                 IsReferenceTo(writer.Instance, target) &&
@@ -58,7 +58,7 @@ internal sealed class ChannelUses
             }
         }
 
-        foreach (var operation in root.Descendants())
+        foreach (var operation in root.EnumerateDescendants())
         {
             switch (operation)
             {

@@ -39,7 +39,7 @@ internal static class CompletionPaths
             return false;
         }
 
-        foreach (var operation in function.Descendants())
+        foreach (var operation in function.EnumerateDescendants())
         {
             if (operation.Syntax.SpanStart >= completion.Syntax.SpanStart)
             {

@@ -35,7 +35,7 @@ public sealed partial class CountdownRegisteredInWorkerAnalyzer
             }
         }
 
-        foreach (var operation in call.Descendants())
+        foreach (var operation in call.EnumerateDescendants())
         {
             var symbol = operation switch
             {
@@ -54,7 +54,7 @@ public sealed partial class CountdownRegisteredInWorkerAnalyzer
 
     private static bool CanThrowOrLeave(IOperation operation)
     {
-        foreach (var descendant in operation.DescendantsAndSelf())
+        foreach (var descendant in operation.EnumerateDescendantsAndSelf())
         {
             if (descendant is IInvocationOperation or IObjectCreationOperation or IAwaitOperation or IReturnOperation or
                 IThrowOperation or IDynamicInvocationOperation or IPropertyReferenceOperation or IArrayElementReferenceOperation)

@@ -36,7 +36,7 @@ public sealed partial class CountdownRegisteredInWorkerAnalyzer : DiagnosticAnal
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
         context.RegisterCompilationStartAction(static start =>
         {
-            var types = new KnownTypes(start.Compilation);
+            var types = KnownTypes.For(start.Compilation);
             if (types.CountdownEvent is null && types.Barrier is null)
             {
                 return;
@@ -104,7 +104,7 @@ public sealed partial class CountdownRegisteredInWorkerAnalyzer : DiagnosticAnal
     private static bool StartsMoreWorkAfter(IInvocationOperation call, IOperation worker, ISymbol key, KnownTypes types)
     {
         var start = call.Syntax.Span.End;
-        foreach (var operation in worker.Descendants())
+        foreach (var operation in worker.EnumerateDescendants())
         {
             if (operation.Syntax.SpanStart < start)
             {
@@ -160,7 +160,7 @@ public sealed partial class CountdownRegisteredInWorkerAnalyzer : DiagnosticAnal
 
     private static bool StartsWorkBetween(IOperation spawning, int start, int end, KnownTypes types)
     {
-        foreach (var operation in spawning.Descendants())
+        foreach (var operation in spawning.EnumerateDescendants())
         {
             if (operation is IAnonymousFunctionOperation or IMethodReferenceOperation &&
                 operation.Syntax.SpanStart >= start && operation.Syntax.Span.End <= end &&

@@ -44,7 +44,7 @@ public sealed partial class ParallelLoopReturnAsExitAnalyzer : DiagnosticAnalyze
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
         context.RegisterCompilationStartAction(static start =>
         {
-            var types = new KnownTypes(start.Compilation);
+            var types = KnownTypes.For(start.Compilation);
             var loopState = types.Get("System.Threading.Tasks.ParallelLoopState");
             if (types.Parallel is null || loopState is null)
             {
@@ -175,7 +175,7 @@ public sealed partial class ParallelLoopReturnAsExitAnalyzer : DiagnosticAnalyze
 
     private static bool UsesIterationState(IOperation value, IAnonymousFunctionOperation body)
     {
-        foreach (var operation in value.DescendantsAndSelf())
+        foreach (var operation in value.EnumerateDescendantsAndSelf())
         {
             var symbol = operation switch
             {
@@ -195,7 +195,7 @@ public sealed partial class ParallelLoopReturnAsExitAnalyzer : DiagnosticAnalyze
     /// <summary>The body has a guard <c>if (shared ...) return;</c>: the author built a stop by hand.</summary>
     private static bool IsTestedByAGuard(ISymbol shared, IAnonymousFunctionOperation body)
     {
-        foreach (var operation in body.Descendants())
+        foreach (var operation in body.EnumerateDescendants())
         {
             if (operation is IConditionalOperation { WhenTrue: var whenTrue } conditional && IsJustReturn(whenTrue) &&
                 References(conditional.Condition, shared))
@@ -213,7 +213,7 @@ public sealed partial class ParallelLoopReturnAsExitAnalyzer : DiagnosticAnalyze
 
     private static bool References(IOperation operation, ISymbol symbol)
     {
-        foreach (var descendant in operation.DescendantsAndSelf())
+        foreach (var descendant in operation.EnumerateDescendantsAndSelf())
         {
             var referenced = descendant switch
             {
@@ -241,7 +241,7 @@ public sealed partial class ParallelLoopReturnAsExitAnalyzer : DiagnosticAnalyze
                 continue;
             }
 
-            foreach (var operation in block.Descendants())
+            foreach (var operation in block.EnumerateDescendants())
             {
                 if (operation is IInvocationOperation { TargetMethod.Name: "Stop" or "Break" } call &&
                     call.TargetMethod.ContainingType.Is(loopState))

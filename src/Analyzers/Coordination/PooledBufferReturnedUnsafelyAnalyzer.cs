@@ -67,7 +67,7 @@ public sealed class PooledBufferReturnedUnsafelyAnalyzer : DiagnosticAnalyzer
                 continue;
             }
 
-            foreach (var operation in block.Descendants())
+            foreach (var operation in block.EnumerateDescendants())
             {
                 if (operation is IInvocationOperation { TargetMethod.Name: "Rent" } rent &&
                     rent.TargetMethod.ContainingType.Is(arrayPool) &&
@@ -85,7 +85,7 @@ public sealed class PooledBufferReturnedUnsafelyAnalyzer : DiagnosticAnalyzer
         var body = (IOperation?)function ?? rent.GetRoot();
         var returns = new List<IInvocationOperation>();
         var uses = new List<IOperation>();
-        foreach (var operation in body.Descendants())
+        foreach (var operation in body.EnumerateDescendants())
         {
             if (operation is not ILocalReferenceOperation reference || !SymbolEqualityComparer.Default.Equals(reference.Local, buffer))
             {
@@ -264,7 +264,7 @@ public sealed class PooledBufferReturnedUnsafelyAnalyzer : DiagnosticAnalyzer
     {
         var start = rent.Syntax.Span.End;
         var end = call.Syntax.SpanStart;
-        foreach (var operation in body.Descendants())
+        foreach (var operation in body.EnumerateDescendants())
         {
             var position = operation.Syntax.SpanStart;
             if (position < start || position >= end)

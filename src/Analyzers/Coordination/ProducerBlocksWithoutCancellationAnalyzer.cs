@@ -35,7 +35,7 @@ public sealed class ProducerBlocksWithoutCancellationAnalyzer : DiagnosticAnalyz
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
         context.RegisterCompilationStartAction(static start =>
         {
-            var types = new KnownTypes(start.Compilation);
+            var types = KnownTypes.For(start.Compilation);
             if (types.CancellationToken is null || (types.ChannelWriterOfT is null && types.BlockingCollectionOfT is null))
             {
                 return;

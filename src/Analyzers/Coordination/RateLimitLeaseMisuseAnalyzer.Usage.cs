@@ -30,7 +30,7 @@ public sealed partial class RateLimitLeaseMisuseAnalyzer
                 usage.Disposed = usage.InUsing = true;
             }
 
-            foreach (var operation in function.Descendants())
+            foreach (var operation in function.EnumerateDescendants())
             {
                 if (operation is ILocalReferenceOperation reference && SymbolEqualityComparer.Default.Equals(reference.Local, local))
                 {
@@ -116,7 +116,7 @@ public sealed partial class RateLimitLeaseMisuseAnalyzer
 
         private static bool ReadsIsAcquired(IPatternOperation pattern)
         {
-            foreach (var operation in pattern.DescendantsAndSelf())
+            foreach (var operation in pattern.EnumerateDescendantsAndSelf())
             {
                 if (operation is IPropertySubpatternOperation { Member: IPropertyReferenceOperation { Property.Name: "IsAcquired" } })
                 {
@@ -188,7 +188,7 @@ public sealed partial class RateLimitLeaseMisuseAnalyzer
         for (var i = start + 1; i < end; i++)
         {
             var statement = block.Operations[i];
-            foreach (var operation in statement.DescendantsAndSelf())
+            foreach (var operation in statement.EnumerateDescendantsAndSelf())
             {
                 string? kind = operation switch
                 {
@@ -279,7 +279,7 @@ public sealed partial class RateLimitLeaseMisuseAnalyzer
 
     private static bool ReadsIsAcquired(IOperation condition, ILocalSymbol local)
     {
-        foreach (var operation in condition.DescendantsAndSelf())
+        foreach (var operation in condition.EnumerateDescendantsAndSelf())
         {
             if (operation is IPropertyReferenceOperation { Property.Name: "IsAcquired", Instance: { } instance } &&
                 instance.WalkDownConversions() is ILocalReferenceOperation reference &&

@@ -62,7 +62,7 @@ public sealed partial class RateLimitLeaseMisuseAnalyzer : DiagnosticAnalyzer
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
         context.RegisterCompilationStartAction(static start =>
         {
-            var types = new KnownTypes(start.Compilation);
+            var types = KnownTypes.For(start.Compilation);
             var lease = types.Get("System.Threading.RateLimiting.RateLimitLease");
             var limiter = types.Get("System.Threading.RateLimiting.RateLimiter");
             var partitioned = types.Get("System.Threading.RateLimiting.PartitionedRateLimiter`1");

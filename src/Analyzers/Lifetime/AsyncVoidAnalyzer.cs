@@ -61,7 +61,7 @@ public sealed class AsyncVoidAnalyzer : DiagnosticAnalyzer
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
         context.RegisterCompilationStartAction(static start =>
         {
-            var types = new KnownTypes(start.Compilation);
+            var types = KnownTypes.For(start.Compilation);
             if (types.Task is null)
             {
                 return;
@@ -234,7 +234,7 @@ public sealed class AsyncVoidAnalyzer : DiagnosticAnalyzer
             return false;
         }
 
-        foreach (var descendant in body.Descendants())
+        foreach (var descendant in body.EnumerateDescendants())
         {
             if (descendant is ILocalReferenceOperation reference &&
                 SymbolEqualityComparer.Default.Equals(reference.Local, declarator.Symbol) &&

@@ -81,7 +81,7 @@ public sealed partial class RequestScopeCaptureAnalyzer : DiagnosticAnalyzer
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
         context.RegisterCompilationStartAction(static start =>
         {
-            var types = new KnownTypes(start.Compilation);
+            var types = KnownTypes.For(start.Compilation);
             var request = new RequestTypes(types);
             if (types.Task is null || !request.AnyPresent)
             {
@@ -190,7 +190,7 @@ public sealed partial class RequestScopeCaptureAnalyzer : DiagnosticAnalyzer
                 root = root.Parent;
             }
 
-            foreach (var descendant in root.Descendants())
+            foreach (var descendant in root.EnumerateDescendants())
             {
                 if (descendant is ILocalReferenceOperation reference &&
                     SymbolEqualityComparer.Default.Equals(reference.Local, declarator.Symbol) &&

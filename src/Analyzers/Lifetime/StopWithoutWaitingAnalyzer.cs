@@ -48,7 +48,7 @@ public sealed class StopWithoutWaitingAnalyzer : DiagnosticAnalyzer
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
         context.RegisterCompilationStartAction(static start =>
         {
-            var types = new KnownTypes(start.Compilation);
+            var types = KnownTypes.For(start.Compilation);
             if (types.Task is null || types.CancellationTokenSource is null)
             {
                 return;
@@ -159,7 +159,7 @@ public sealed class StopWithoutWaitingAnalyzer : DiagnosticAnalyzer
 
     private static void Collect(IOperation block, INamedTypeSymbol type, MethodFacts facts, KnownTypes types)
     {
-        foreach (var operation in block.DescendantsAndSelf())
+        foreach (var operation in block.EnumerateDescendantsAndSelf())
         {
             switch (operation)
             {

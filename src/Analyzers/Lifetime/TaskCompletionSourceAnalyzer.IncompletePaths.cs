@@ -102,7 +102,7 @@ public sealed partial class TaskCompletionSourceAnalyzer
                 root = root.Parent;
             }
 
-            foreach (var descendant in root.Descendants())
+            foreach (var descendant in root.EnumerateDescendants())
             {
                 if (descendant is ILocalReferenceOperation reference &&
                     SymbolEqualityComparer.Default.Equals(reference.Local, local) &&
@@ -156,7 +156,7 @@ public sealed partial class TaskCompletionSourceAnalyzer
             {
                 foreach (var operation in Operations(block))
                 {
-                    foreach (var descendant in operation.DescendantsAndSelf())
+                    foreach (var descendant in operation.EnumerateDescendantsAndSelf())
                     {
                         if (descendant is IFlowAnonymousFunctionOperation flow && SymbolEqualityComparer.Default.Equals(flow.Symbol, symbol))
                         {
@@ -193,7 +193,7 @@ public sealed partial class TaskCompletionSourceAnalyzer
                 var list = new List<ILocalReferenceOperation>();
                 foreach (var operation in Operations(block))
                 {
-                    foreach (var descendant in operation.DescendantsAndSelf())
+                    foreach (var descendant in operation.EnumerateDescendantsAndSelf())
                     {
                         if (descendant is ILocalReferenceOperation reference && SymbolEqualityComparer.Default.Equals(reference.Local, local))
                         {
@@ -383,7 +383,7 @@ public sealed partial class TaskCompletionSourceAnalyzer
             {
                 foreach (var operation in Operations(block))
                 {
-                    foreach (var descendant in operation.DescendantsAndSelf())
+                    foreach (var descendant in operation.EnumerateDescendantsAndSelf())
                     {
                         if (descendant is ILocalReferenceOperation reference &&
                             SymbolEqualityComparer.Default.Equals(reference.Local, local) &&

@@ -49,7 +49,7 @@ public sealed partial class TaskCompletionSourceAnalyzer : DiagnosticAnalyzer
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
         context.RegisterCompilationStartAction(static start =>
         {
-            var types = new KnownTypes(start.Compilation);
+            var types = KnownTypes.For(start.Compilation);
             if (types.TaskCompletionSource is null && types.TaskCompletionSourceOfT is null)
             {
                 return;
@@ -151,7 +151,7 @@ public sealed partial class TaskCompletionSourceAnalyzer : DiagnosticAnalyzer
 
         var firstCompletion = int.MaxValue;
         var firstRead = int.MaxValue;
-        foreach (var descendant in root.Descendants())
+        foreach (var descendant in root.EnumerateDescendants())
         {
             if (descendant is not ILocalReferenceOperation reference || !SymbolEqualityComparer.Default.Equals(reference.Local, local))
             {

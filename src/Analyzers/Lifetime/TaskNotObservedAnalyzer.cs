@@ -59,7 +59,7 @@ public sealed class TaskNotObservedAnalyzer : DiagnosticAnalyzer
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
         context.RegisterCompilationStartAction(static start =>
         {
-            var types = new KnownTypes(start.Compilation);
+            var types = KnownTypes.For(start.Compilation);
             if (types.Task is null)
             {
                 return;
@@ -213,7 +213,7 @@ public sealed class TaskNotObservedAnalyzer : DiagnosticAnalyzer
     {
         foreach (var argument in invocation.Arguments)
         {
-            foreach (var operation in argument.Value.DescendantsAndSelf())
+            foreach (var operation in argument.Value.EnumerateDescendantsAndSelf())
             {
                 if (operation is IFieldReferenceOperation { Field.Name: var name } &&
                     name.IndexOf("FireAndForget", System.StringComparison.OrdinalIgnoreCase) >= 0)
@@ -255,7 +255,7 @@ public sealed class TaskNotObservedAnalyzer : DiagnosticAnalyzer
             {
                 // The continuation looks at the antecedent (its exception, its result, or hands it on): it observes it.
                 var antecedent = lambda.Symbol.Parameters[0];
-                foreach (var descendant in lambda.Body.Descendants())
+                foreach (var descendant in lambda.Body.EnumerateDescendants())
                 {
                     if (descendant is IParameterReferenceOperation reference && SymbolEqualityComparer.Default.Equals(reference.Parameter, antecedent))
                     {
@@ -376,7 +376,7 @@ public sealed class TaskNotObservedAnalyzer : DiagnosticAnalyzer
 
     private static bool UsesLocal(IInvocationOperation invocation, ILocalSymbol local)
     {
-        foreach (var descendant in invocation.DescendantsAndSelf())
+        foreach (var descendant in invocation.EnumerateDescendantsAndSelf())
         {
             if (descendant is ILocalReferenceOperation reference && SymbolEqualityComparer.Default.Equals(reference.Local, local))
             {

@@ -66,7 +66,7 @@ public sealed class TasksNotJoinedAnalyzer : DiagnosticAnalyzer
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
         context.RegisterCompilationStartAction(static start =>
         {
-            var types = new KnownTypes(start.Compilation);
+            var types = KnownTypes.For(start.Compilation);
             if (types.Task is null)
             {
                 return;
@@ -77,7 +77,7 @@ public sealed class TasksNotJoinedAnalyzer : DiagnosticAnalyzer
                 foreach (var block in c.OperationBlocks)
                 {
                     AnalyzeFunction(c, block, types);
-                    foreach (var nested in block.Descendants())
+                    foreach (var nested in block.EnumerateDescendants())
                     {
                         if (nested is IAnonymousFunctionOperation lambda)
                         {
@@ -238,7 +238,7 @@ public sealed class TasksNotJoinedAnalyzer : DiagnosticAnalyzer
             }
         }
 
-        foreach (var operation in body.Descendants())
+        foreach (var operation in body.EnumerateDescendants())
         {
             if (operation is ILocalReferenceOperation reference &&
                 result.TryGetValue(reference.Local, out var list) &&
@@ -404,7 +404,7 @@ public sealed class TasksNotJoinedAnalyzer : DiagnosticAnalyzer
 
         // `await Task.WhenAny(work, Task.Delay(t)); if (!work.IsCompleted) ...`: the tasks are looked at afterwards.
         var referenced = new HashSet<ISymbol>(SymbolEqualityComparer.Default);
-        foreach (var operation in whenAny.Descendants())
+        foreach (var operation in whenAny.EnumerateDescendants())
         {
             if (Referenced(operation) is { } symbol)
             {
@@ -414,7 +414,7 @@ public sealed class TasksNotJoinedAnalyzer : DiagnosticAnalyzer
 
         var root = awaitOperation.GetEnclosingFunction() ?? awaitOperation;
         var end = awaitOperation.Syntax.Span.End;
-        foreach (var operation in root.Descendants())
+        foreach (var operation in root.EnumerateDescendants())
         {
             if (operation.Syntax.SpanStart >= end && Referenced(operation) is { } symbol && referenced.Contains(symbol))
             {

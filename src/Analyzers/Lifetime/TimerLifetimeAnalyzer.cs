@@ -63,7 +63,7 @@ public sealed class TimerLifetimeAnalyzer : DiagnosticAnalyzer
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
         context.RegisterCompilationStartAction(static start =>
         {
-            var types = new KnownTypes(start.Compilation);
+            var types = KnownTypes.For(start.Compilation);
             if (types.ThreadingTimer is null && types.TimersTimer is null && types.PeriodicTimer is null)
             {
                 return;
@@ -157,7 +157,7 @@ public sealed class TimerLifetimeAnalyzer : DiagnosticAnalyzer
             root = root.Parent;
         }
 
-        foreach (var descendant in root.Descendants())
+        foreach (var descendant in root.EnumerateDescendants())
         {
             if (descendant is not ILocalReferenceOperation reference || !SymbolEqualityComparer.Default.Equals(reference.Local, local))
             {

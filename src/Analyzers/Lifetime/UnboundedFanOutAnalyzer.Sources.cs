@@ -82,7 +82,7 @@ public sealed partial class UnboundedFanOutAnalyzer
         }
 
         IOperation? value = null;
-        foreach (var descendant in root.Descendants())
+        foreach (var descendant in root.EnumerateDescendants())
         {
             switch (descendant)
             {
@@ -106,7 +106,7 @@ public sealed partial class UnboundedFanOutAnalyzer
     /// <summary>The work acquires a semaphore or rate limiter (itself, or in a method it calls that is declared in source).</summary>
     private static bool IsThrottled(IOperation work, KnownTypes types)
     {
-        foreach (var operation in work.DescendantsAndSelf())
+        foreach (var operation in work.EnumerateDescendantsAndSelf())
         {
             if (operation is IInvocationOperation invocation && IsThrottledCall(invocation, types))
             {

@@ -44,7 +44,7 @@ public sealed partial class UnboundedFanOutAnalyzer : DiagnosticAnalyzer
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
         context.RegisterCompilationStartAction(static start =>
         {
-            var types = new KnownTypes(start.Compilation);
+            var types = KnownTypes.For(start.Compilation);
             if (types.Task is null || types.Enumerable is null)
             {
                 return;
@@ -112,7 +112,7 @@ public sealed partial class UnboundedFanOutAnalyzer : DiagnosticAnalyzer
                         return null;
                     }
 
-                    foreach (var descendant in function.Descendants())
+                    foreach (var descendant in function.EnumerateDescendants())
                     {
                         if (descendant is ILocalReferenceOperation reference &&
                             SymbolEqualityComparer.Default.Equals(reference.Local, declarator.Symbol) &&

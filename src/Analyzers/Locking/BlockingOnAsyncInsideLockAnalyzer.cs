@@ -45,7 +45,7 @@ public sealed class BlockingOnAsyncInsideLockAnalyzer : DiagnosticAnalyzer
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
         context.RegisterCompilationStartAction(static start =>
         {
-            var types = new KnownTypes(start.Compilation);
+            var types = KnownTypes.For(start.Compilation);
             if (types.Task is null || types.Monitor is null)
             {
                 return;
@@ -164,7 +164,7 @@ public sealed class BlockingOnAsyncInsideLockAnalyzer : DiagnosticAnalyzer
         var locals = new HashSet<ISymbol>(SymbolEqualityComparer.Default);
         foreach (var root in roots)
         {
-            foreach (var operation in root.Descendants())
+            foreach (var operation in root.EnumerateDescendants())
             {
                 if (operation is IAwaitOperation awaitOperation)
                 {
@@ -177,7 +177,7 @@ public sealed class BlockingOnAsyncInsideLockAnalyzer : DiagnosticAnalyzer
                     {
                         foreach (var argument in when.Arguments)
                         {
-                            foreach (var value in argument.Value.DescendantsAndSelf())
+                            foreach (var value in argument.Value.EnumerateDescendantsAndSelf())
                             {
                                 if (value is ILocalReferenceOperation element)
                                 {

@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using System.Runtime.CompilerServices;
 using ConcurrencyAnalyzers.Analysis;
 using ConcurrencyAnalyzers.Internals;
 using Microsoft.CodeAnalysis;
@@ -8,49 +9,107 @@ using Microsoft.CodeAnalysis.Operations;
 
 namespace ConcurrencyAnalyzers.Locking;
 
-/// <summary>Runs <see cref="HeldLocks"/> over the bodies of one operation block (and the lambdas / local functions in them).</summary>
+/// <summary>
+/// Runs <see cref="HeldLocks"/> over the bodies of one operation block (and the lambdas / local functions in them).
+/// Six locking rules ask for the same facts about the same block, so the flow is solved once per block and its visits
+/// are recorded; the other rules replay the recording.
+/// </summary>
 internal static class LockFlow
 {
+    // Keyed by the root of the block's operation tree, which the analyzer driver shares between analyzers.
+    private static readonly ConditionalWeakTable<IOperation, Recording> Recordings = new();
+
+    /// <param name="visitWithoutLocks">
+    /// Also visit the operations of functions that take no lock (with nothing held). Not recorded: the caller gates it.
+    /// </param>
     public static void Run(OperationBlockAnalysisContext context, KnownTypes types, HeldLockVisitor visitor, bool visitWithoutLocks = false)
     {
+        if (visitWithoutLocks)
+        {
+            RunAll(context, types, visitor);
+            return;
+        }
+
         var seen = new HashSet<IOperation>();
         foreach (var operationBlock in context.OperationBlocks)
         {
-            var block = operationBlock;
-            while (block.Parent is not null)
-            {
-                block = block.Parent;
-            }
-
+            var block = operationBlock.GetRoot();
             if (block is not (IMethodBodyOperation or IConstructorBodyOperation or IBlockOperation) || !seen.Add(block))
             {
                 continue;
             }
 
-            // Most methods take no lock at all: a linear scan is far cheaper than building their flow graph.
-            if (!visitWithoutLocks && !MayTakeALock(block, types))
+            if (!Recordings.TryGetValue(block, out var recording))
             {
-                continue;
+                var recorded = Record(context, operationBlock, block, types);
+                recording = Recordings.GetValue(block, _ => recorded);
             }
 
-            ControlFlowGraph graph;
-            try
+            foreach (var visit in recording.Visits)
             {
-                graph = context.GetControlFlowGraph(operationBlock);
+                visitor(visit.Operation, visit.State, visit.Function, visit.LockCall);
             }
-            catch (System.Exception e) when (e is System.ArgumentException or System.InvalidOperationException)
-            {
-                continue;
-            }
-
-            HeldLocks.AnalyzeAll(graph, context.OwningSymbol as IMethodSymbol, types, visitor, context.CancellationToken, visitWithoutLocks);
         }
+    }
+
+    private static void RunAll(OperationBlockAnalysisContext context, KnownTypes types, HeldLockVisitor visitor)
+    {
+        var seen = new HashSet<IOperation>();
+        foreach (var operationBlock in context.OperationBlocks)
+        {
+            var block = operationBlock.GetRoot();
+            if (block is not (IMethodBodyOperation or IConstructorBodyOperation or IBlockOperation) || !seen.Add(block))
+            {
+                continue;
+            }
+
+            if (TryGetGraph(context, operationBlock) is { } graph)
+            {
+                HeldLocks.AnalyzeAll(graph, context.OwningSymbol as IMethodSymbol, types, visitor, context.CancellationToken, visitWithoutLocks: true);
+            }
+        }
+    }
+
+    private static ControlFlowGraph? TryGetGraph(OperationBlockAnalysisContext context, IOperation operationBlock)
+    {
+        try
+        {
+            return context.GetControlFlowGraph(operationBlock);
+        }
+        catch (System.Exception e) when (e is System.ArgumentException or System.InvalidOperationException)
+        {
+            return null;
+        }
+    }
+
+    private static Recording Record(OperationBlockAnalysisContext context, IOperation operationBlock, IOperation block, KnownTypes types)
+    {
+        // Most methods take no lock at all: a linear scan is far cheaper than building their flow graph.
+        if (!MayTakeALock(block, types))
+        {
+            return Recording.Empty;
+        }
+
+        if (TryGetGraph(context, operationBlock) is not { } graph)
+        {
+            return Recording.Empty;
+        }
+
+        var visits = new List<Visit>();
+        HeldLocks.AnalyzeAll(
+            graph,
+            context.OwningSymbol as IMethodSymbol,
+            types,
+            (operation, state, function, lockCall) => visits.Add(new Visit(operation, state, function, lockCall)),
+            context.CancellationToken,
+            visitWithoutLocks: false);
+        return visits.Count == 0 ? Recording.Empty : new Recording(visits.ToArray());
     }
 
     /// <summary>A <c>lock</c> statement, or a call <see cref="LockApis"/> knows, anywhere in the block (lambdas included).</summary>
     private static bool MayTakeALock(IOperation block, KnownTypes types)
     {
-        foreach (var operation in block.Descendants())
+        foreach (var operation in block.EnumerateDescendants())
         {
             if (operation is ILockOperation ||
                 (operation is IInvocationOperation invocation && LockApis.TryGetLockCall(invocation, types, out _)))
@@ -60,6 +119,34 @@ internal static class LockFlow
         }
 
         return false;
+    }
+
+    private sealed class Recording
+    {
+        public static readonly Recording Empty = new(System.Array.Empty<Visit>());
+
+        public Recording(Visit[] visits) => Visits = visits;
+
+        public Visit[] Visits { get; }
+    }
+
+    private readonly struct Visit
+    {
+        public Visit(IOperation operation, HeldState state, IMethodSymbol? function, HeldLock? lockCall)
+        {
+            Operation = operation;
+            State = state;
+            Function = function;
+            LockCall = lockCall;
+        }
+
+        public IOperation Operation { get; }
+
+        public HeldState State { get; }
+
+        public IMethodSymbol? Function { get; }
+
+        public HeldLock? LockCall { get; }
     }
 
     /// <summary>The location to report an await at: the <c>await</c> keyword of an implicit await (await foreach / await using).</summary>

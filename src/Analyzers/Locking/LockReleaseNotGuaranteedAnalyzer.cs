@@ -40,7 +40,7 @@ public sealed class LockReleaseNotGuaranteedAnalyzer : DiagnosticAnalyzer
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
         context.RegisterCompilationStartAction(static start =>
         {
-            var types = new KnownTypes(start.Compilation);
+            var types = KnownTypes.For(start.Compilation);
             if (types.Monitor is null)
             {
                 return;
@@ -190,7 +190,7 @@ public sealed class LockReleaseNotGuaranteedAnalyzer : DiagnosticAnalyzer
 
     private static bool ContainsTryReleasing(IOperation region, ISymbol key, KnownTypes types)
     {
-        foreach (var descendant in region.DescendantsAndSelf())
+        foreach (var descendant in region.EnumerateDescendantsAndSelf())
         {
             if (descendant is ITryOperation { Finally: { } finallyBlock } && LockRegions.Releases(finallyBlock, key, types))
             {
@@ -205,7 +205,7 @@ public sealed class LockReleaseNotGuaranteedAnalyzer : DiagnosticAnalyzer
     private static bool HasUnprotectedRelease(IOperation function, ISymbol key, KnownTypes types, out IInvocationOperation? release)
     {
         release = null;
-        foreach (var descendant in function.Descendants())
+        foreach (var descendant in function.EnumerateDescendants())
         {
             if (descendant is IInvocationOperation candidate &&
                 LockApis.TryGetLockCall(candidate, types, out var call) &&
@@ -280,7 +280,7 @@ public sealed class LockReleaseNotGuaranteedAnalyzer : DiagnosticAnalyzer
 
     private static bool MentionsLockCall(IOperation operation, ISymbol key, KnownTypes types)
     {
-        foreach (var descendant in operation.DescendantsAndSelf())
+        foreach (var descendant in operation.EnumerateDescendantsAndSelf())
         {
             if (descendant is IInvocationOperation invocation && LockApis.TryGetLockCall(invocation, types, out var call) &&
                 SymbolEqualityComparer.Default.Equals(call.Key, key))
@@ -310,7 +310,7 @@ public sealed class LockReleaseNotGuaranteedAnalyzer : DiagnosticAnalyzer
 
         for (var i = releaseIndex + 1; i < block.Operations.Length; i++)
         {
-            foreach (var descendant in block.Operations[i].DescendantsAndSelf())
+            foreach (var descendant in block.Operations[i].EnumerateDescendantsAndSelf())
             {
                 if (descendant is ILocalReferenceOperation reference && declared.Contains(reference.Local))
                 {
@@ -326,7 +326,7 @@ public sealed class LockReleaseNotGuaranteedAnalyzer : DiagnosticAnalyzer
     {
         for (var i = from; i < to; i++)
         {
-            foreach (var descendant in block.Operations[i].DescendantsAndSelf())
+            foreach (var descendant in block.Operations[i].EnumerateDescendantsAndSelf())
             {
                 if (descendant is IAwaitOperation or IReturnOperation { Kind: OperationKind.YieldReturn } or IUsingOperation { IsAsynchronous: true })
                 {

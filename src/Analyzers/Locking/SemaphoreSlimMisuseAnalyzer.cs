@@ -66,7 +66,7 @@ public sealed class SemaphoreSlimMisuseAnalyzer : DiagnosticAnalyzer
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
         context.RegisterCompilationStartAction(static start =>
         {
-            var types = new KnownTypes(start.Compilation);
+            var types = KnownTypes.For(start.Compilation);
             if (types.SemaphoreSlim is null)
             {
                 return;
@@ -166,7 +166,7 @@ public sealed class SemaphoreSlimMisuseAnalyzer : DiagnosticAnalyzer
 
     private static bool Acquires(IOperation function, IFieldSymbol field, KnownTypes types)
     {
-        foreach (var descendant in function.Descendants())
+        foreach (var descendant in function.EnumerateDescendants())
         {
             if (descendant is IInvocationOperation candidate && LockApis.TryGetLockCall(candidate, types, out var call) &&
                 call.Kind == LockKind.SemaphoreSlim && call.IsAcquire && SymbolEqualityComparer.Default.Equals(call.Key, field.OriginalDefinition))

@@ -39,7 +39,7 @@ public sealed class SyncBlockingInAsyncAnalyzer : DiagnosticAnalyzer
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
         context.RegisterCompilationStartAction(static start =>
         {
-            var types = new KnownTypes(start.Compilation);
+            var types = KnownTypes.For(start.Compilation);
             if (types.Task is null || types.Monitor is null)
             {
                 return;
@@ -55,7 +55,7 @@ public sealed class SyncBlockingInAsyncAnalyzer : DiagnosticAnalyzer
         var blocking = false;
         foreach (var block in blocks)
         {
-            foreach (var operation in block.DescendantsAndSelf())
+            foreach (var operation in block.EnumerateDescendantsAndSelf())
             {
                 switch (operation)
                 {

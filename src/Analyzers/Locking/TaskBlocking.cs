@@ -105,7 +105,7 @@ internal static class TaskBlocking
         var completed = new HashSet<ISymbol>(SymbolEqualityComparer.Default);
         foreach (var root in roots)
         {
-            foreach (var operation in root.Descendants())
+            foreach (var operation in root.EnumerateDescendants())
             {
                 switch (operation)
                 {

@@ -39,7 +39,7 @@ public sealed class UnstableLockTargetAnalyzer : DiagnosticAnalyzer
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
         context.RegisterCompilationStartAction(static start =>
         {
-            var types = new KnownTypes(start.Compilation);
+            var types = KnownTypes.For(start.Compilation);
             if (types.Monitor is null)
             {
                 return;
@@ -184,7 +184,7 @@ public sealed class UnstableLockTargetAnalyzer : DiagnosticAnalyzer
         }
 
         var initializedWithNew = false;
-        foreach (var descendant in function.Descendants())
+        foreach (var descendant in function.EnumerateDescendants())
         {
             switch (descendant)
             {

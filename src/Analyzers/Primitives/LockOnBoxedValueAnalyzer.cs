@@ -40,7 +40,7 @@ public sealed class LockOnBoxedValueAnalyzer : DiagnosticAnalyzer
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
         context.RegisterCompilationStartAction(static start =>
         {
-            var types = new KnownTypes(start.Compilation);
+            var types = KnownTypes.For(start.Compilation);
             start.RegisterOperationAction(AnalyzeLock, OperationKind.Lock);
             if (types.Monitor is not null)
             {

@@ -91,7 +91,7 @@ public sealed partial class NonCopyableCopiedAnalyzer
             top = top.Parent;
         }
 
-        foreach (var descendant in top.DescendantsAndSelf())
+        foreach (var descendant in top.EnumerateDescendantsAndSelf())
         {
             if (descendant is IVariableDeclaratorOperation declarator && SymbolEqualityComparer.Default.Equals(declarator.Symbol, local))
             {
@@ -115,7 +115,7 @@ public sealed partial class NonCopyableCopiedAnalyzer
         }
 
         var function = EnclosingFunction(atomicCall);
-        foreach (var descendant in top.Descendants())
+        foreach (var descendant in top.EnumerateDescendants())
         {
             var isReference = descendant switch
             {

@@ -51,7 +51,7 @@ public sealed partial class NonCopyableCopiedAnalyzer : DiagnosticAnalyzer
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
         context.RegisterCompilationStartAction(static start =>
         {
-            var types = new KnownTypes(start.Compilation);
+            var types = KnownTypes.For(start.Compilation);
             var nonCopyable = NonCopyableTypes.Create(types, start.Options);
             start.RegisterOperationAction(
                 c => AnalyzeLocation(c, types, nonCopyable),

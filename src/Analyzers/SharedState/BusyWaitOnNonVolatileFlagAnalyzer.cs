@@ -38,7 +38,7 @@ public sealed class BusyWaitOnNonVolatileFlagAnalyzer : DiagnosticAnalyzer
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
         context.RegisterCompilationStartAction(static start =>
         {
-            var types = new KnownTypes(start.Compilation);
+            var types = KnownTypes.For(start.Compilation);
             if (types.Thread is null)
             {
                 return;
@@ -126,14 +126,14 @@ public sealed class BusyWaitOnNonVolatileFlagAnalyzer : DiagnosticAnalyzer
             _ => null,
         };
         if (condition is null ||
-            condition.DescendantsAndSelf().Any(o => o is IInvocationOperation or IAwaitOperation or IPropertyReferenceOperation { Property.IsStatic: false }))
+            condition.EnumerateDescendantsAndSelf().Any(o => o is IInvocationOperation or IAwaitOperation or IPropertyReferenceOperation { Property.IsStatic: false }))
         {
             // A condition that calls, awaits or reads properties does work on every iteration: not a flag poll
             // (`while (await _enumerator.MoveNextAsync()) { }` drains, it does not spin).
             yield break;
         }
 
-        foreach (var operation in condition.DescendantsAndSelf())
+        foreach (var operation in condition.EnumerateDescendantsAndSelf())
         {
             if (operation is IFieldReferenceOperation { Instance: null or IInstanceReferenceOperation } or ILocalReferenceOperation &&
                 operation.Parent is not IArgumentOperation { Parameter.RefKind: not RefKind.None })
@@ -146,7 +146,7 @@ public sealed class BusyWaitOnNonVolatileFlagAnalyzer : DiagnosticAnalyzer
     /// <summary>The body does nothing but wait: empty, or only sleeps, yields and spins.</summary>
     private static bool IsBusyLoop(ILoopOperation loop, KnownTypes types)
     {
-        foreach (var operation in loop.Body.DescendantsAndSelf())
+        foreach (var operation in loop.Body.EnumerateDescendantsAndSelf())
         {
             switch (operation)
             {
@@ -197,7 +197,7 @@ public sealed class BusyWaitOnNonVolatileFlagAnalyzer : DiagnosticAnalyzer
             root = root.Parent;
         }
 
-        foreach (var operation in root.Descendants())
+        foreach (var operation in root.EnumerateDescendants())
         {
             if (operation is ILocalReferenceOperation reference &&
                 SymbolEqualityComparer.Default.Equals(reference.Local, local) &&

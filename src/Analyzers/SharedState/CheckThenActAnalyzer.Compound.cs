@@ -98,7 +98,7 @@ public sealed partial class CheckThenActAnalyzer
     {
         exact = false;
         var found = false;
-        foreach (var operation in value.DescendantsAndSelf())
+        foreach (var operation in value.EnumerateDescendantsAndSelf())
         {
             switch (operation)
             {
@@ -221,7 +221,7 @@ public sealed partial class CheckThenActAnalyzer
         }
 
         var end = call.Syntax.Span.End;
-        foreach (var operation in scope.Descendants())
+        foreach (var operation in scope.EnumerateDescendants())
         {
             if (operation is ILocalReferenceOperation reference && SymbolEqualityComparer.Default.Equals(reference.Local, local) &&
                 reference.Syntax.SpanStart >= end && !SharedStateFacts.IsWrittenTo(reference))

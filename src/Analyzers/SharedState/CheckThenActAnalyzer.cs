@@ -41,7 +41,7 @@ public sealed partial class CheckThenActAnalyzer : DiagnosticAnalyzer
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
         context.RegisterCompilationStartAction(static start =>
         {
-            var types = new KnownTypes(start.Compilation);
+            var types = KnownTypes.For(start.Compilation);
             if (types.Interlocked is null)
             {
                 return;
@@ -199,7 +199,7 @@ public sealed partial class CheckThenActAnalyzer : DiagnosticAnalyzer
         }
 
         var key = check.Arguments[0].Value.Syntax;
-        foreach (var operation in branch.DescendantsAndSelf())
+        foreach (var operation in branch.EnumerateDescendantsAndSelf())
         {
             if (operation is IAnonymousFunctionOperation or ILocalFunctionOperation)
             {

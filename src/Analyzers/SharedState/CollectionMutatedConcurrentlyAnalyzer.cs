@@ -35,7 +35,7 @@ public sealed class CollectionMutatedConcurrentlyAnalyzer : DiagnosticAnalyzer
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
         context.RegisterCompilationStartAction(static start =>
         {
-            var types = new KnownTypes(start.Compilation);
+            var types = KnownTypes.For(start.Compilation);
             var collections = SharedStateFacts.CollectionTypes(types);
             if (types.Task is null || collections.IsEmpty)
             {

@@ -42,7 +42,7 @@ internal static class LexicalLocks
     }
 
     private static bool ReleasesThrottle(IOperation operation, KnownTypes types)
-        => operation.DescendantsAndSelf().Any(d => d is IInvocationOperation { TargetMethod.Name: "Release" } invocation &&
+        => operation.EnumerateDescendantsAndSelf().Any(d => d is IInvocationOperation { TargetMethod.Name: "Release" } invocation &&
                                                    invocation.TargetMethod.ContainingType.Is(types.SemaphoreSlim) &&
                                                    IsThrottle(invocation.Instance));
 
@@ -189,7 +189,7 @@ internal static class LexicalLocks
 
     private static bool ReleasesLock(IOperation operation, KnownTypes types)
     {
-        foreach (var descendant in operation.DescendantsAndSelf())
+        foreach (var descendant in operation.EnumerateDescendantsAndSelf())
         {
             if (descendant is not IInvocationOperation invocation)
             {
@@ -219,7 +219,7 @@ internal static class LexicalLocks
             return false;
         }
 
-        foreach (var descendant in resource.DescendantsAndSelf())
+        foreach (var descendant in resource.EnumerateDescendantsAndSelf())
         {
             if (descendant is IInvocationOperation invocation)
             {

@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using System.Collections.Immutable;
 using ConcurrencyAnalyzers.Analysis;
+using ConcurrencyAnalyzers.Internals;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
@@ -37,7 +38,7 @@ public sealed class LoopVariableCapturedAnalyzer : DiagnosticAnalyzer
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
         context.RegisterCompilationStartAction(static start =>
         {
-            var types = new KnownTypes(start.Compilation);
+            var types = KnownTypes.For(start.Compilation);
             if (types.Task is null)
             {
                 return;
@@ -57,7 +58,7 @@ public sealed class LoopVariableCapturedAnalyzer : DiagnosticAnalyzer
         }
 
         var reported = new HashSet<ILocalSymbol>(SymbolEqualityComparer.Default);
-        foreach (var operation in lambda.Body.Descendants())
+        foreach (var operation in lambda.Body.EnumerateDescendants())
         {
             if (operation is not ILocalReferenceOperation reference ||
                 reported.Contains(reference.Local) ||
@@ -159,7 +160,7 @@ public sealed class LoopVariableCapturedAnalyzer : DiagnosticAnalyzer
 
     private static bool IsWrittenInside(ILocalSymbol local, IOperation root, IOperation? except = null)
     {
-        foreach (var operation in root.Descendants())
+        foreach (var operation in root.EnumerateDescendants())
         {
             if (operation is ILocalReferenceOperation reference &&
                 SymbolEqualityComparer.Default.Equals(reference.Local, local) &&

@@ -63,7 +63,7 @@ public sealed partial class RacyLazyInitializationAnalyzer
         }
 
         var startsWork = false;
-        foreach (var operation in factory.Descendants())
+        foreach (var operation in factory.EnumerateDescendants())
         {
             switch (operation)
             {

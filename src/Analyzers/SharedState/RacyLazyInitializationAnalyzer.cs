@@ -37,7 +37,7 @@ public sealed partial class RacyLazyInitializationAnalyzer : DiagnosticAnalyzer
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
         context.RegisterCompilationStartAction(static start =>
         {
-            var types = new KnownTypes(start.Compilation);
+            var types = KnownTypes.For(start.Compilation);
             if (types.Task is null)
             {
                 return;
@@ -161,7 +161,7 @@ public sealed partial class RacyLazyInitializationAnalyzer : DiagnosticAnalyzer
                     continue;
                 }
 
-                foreach (var descendant in innerCheck.WhenTrue.DescendantsAndSelf())
+                foreach (var descendant in innerCheck.WhenTrue.EnumerateDescendantsAndSelf())
                 {
                     if (descendant is ISimpleAssignmentOperation assignment &&
                         SymbolEqualityComparer.Default.Equals(AssignedField(assignment), field) &&
@@ -222,7 +222,7 @@ public sealed partial class RacyLazyInitializationAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        foreach (var operation in factory.Descendants())
+        foreach (var operation in factory.EnumerateDescendants())
         {
             if (operation is IParameterReferenceOperation reference &&
                 CancellationTokens.IsToken(reference.Parameter.Type, types) &&

@@ -23,7 +23,7 @@ public sealed class CA2016Suppressor : DiagnosticSuppressor
 
     public override void ReportSuppressions(SuppressionAnalysisContext context)
     {
-        var types = new KnownTypes(context.Compilation);
+        var types = KnownTypes.For(context.Compilation);
         if (types.CancellationToken is null)
         {
             return;

@@ -80,7 +80,7 @@ public sealed class AsyncApiWithoutTokenCodeFix : CodeFixProvider
                 : new TextChange(new TextSpan(list.Parameters[list.Parameters.Count - 1].Span.End, 0), ", " + parameterText),
         };
 
-        var types = new KnownTypes(model.Compilation);
+        var types = KnownTypes.For(model.Compilation);
         var body = (SyntaxNode?)method.Body ?? method.ExpressionBody;
         var operation = body is null ? null : model.GetOperation(body, cancellationToken);
         if (operation is not null)

@@ -3,6 +3,7 @@ using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using ConcurrencyAnalyzers.CodeFixes.Editing;
+using ConcurrencyAnalyzers.Internals;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
@@ -264,7 +265,7 @@ internal static class ConcurrentCollectionLocal
             {
                 case ISimpleAssignmentOperation assignment when ReferenceEquals(assignment.Target, property):
                     // `d[k] = d[k] + 1` would become a lost update on the concurrent type: no fix.
-                    return !assignment.Value.DescendantsAndSelf().Any(o => o is ILocalReferenceOperation other && SymbolEqualityComparer.Default.Equals(other.Local, reference.Local));
+                    return !assignment.Value.EnumerateDescendantsAndSelf().Any(o => o is ILocalReferenceOperation other && SymbolEqualityComparer.Default.Equals(other.Local, reference.Local));
                 case ICompoundAssignmentOperation or IIncrementOrDecrementOperation or ICoalesceAssignmentOperation:
                     return false;
                 default:

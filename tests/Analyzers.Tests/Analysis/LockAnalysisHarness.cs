@@ -26,7 +26,7 @@ internal static class LockAnalysisHarness
     public static async Task<IReadOnlyDictionary<string, string>> HeldAtProbesAsync(string source, ReferenceAssemblies? references = null)
     {
         var compilation = await CompileAsync(source, references);
-        var types = new KnownTypes(compilation);
+        var types = KnownTypes.For(compilation);
         var result = new Dictionary<string, string>();
         foreach (var tree in compilation.SyntaxTrees)
         {
@@ -56,7 +56,7 @@ internal static class LockAnalysisHarness
     public static async Task<IReadOnlyDictionary<string, bool>> InsideLockAtProbesAsync(string source, bool stopAtLambda = false, ReferenceAssemblies? references = null)
     {
         var compilation = await CompileAsync(source, references);
-        var types = new KnownTypes(compilation);
+        var types = KnownTypes.For(compilation);
         var result = new Dictionary<string, bool>();
         foreach (var tree in compilation.SyntaxTrees)
         {

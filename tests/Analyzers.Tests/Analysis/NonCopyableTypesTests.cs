@@ -86,6 +86,6 @@ public sealed class NonCopyableTypesTests
             references,
             new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary));
         var options = new AnalyzerOptions(ImmutableArray<AdditionalText>.Empty);
-        return (compilation, NonCopyableTypes.Create(new KnownTypes(compilation), options));
+        return (compilation, NonCopyableTypes.Create(KnownTypes.For(compilation), options));
     }
 }
