@@ -76,36 +76,11 @@ internal static class OperationExtensions
 
     /// <summary>
     /// The operations below <paramref name="operation"/>, in pre-order (the order of Roslyn's <c>Descendants()</c>).
-    /// One stack per walk instead of an enumerator per node: rules walk every block, so this is a hot path.
+    /// Rules walk every member body many times over, so the walk of a member body's tree is done once and shared
+    /// (<see cref="OperationIndex"/>): this is an array slice, not a new walk.
     /// </summary>
-    public static IEnumerable<IOperation> EnumerateDescendants(this IOperation operation) => Walk(operation, includeSelf: false);
+    public static OperationRange EnumerateDescendants(this IOperation operation) => OperationIndex.Subtree(operation, includeSelf: false);
 
     /// <summary><paramref name="operation"/> and the operations below it, in pre-order.</summary>
-    public static IEnumerable<IOperation> EnumerateDescendantsAndSelf(this IOperation operation) => Walk(operation, includeSelf: true);
-
-    private static IEnumerable<IOperation> Walk(IOperation root, bool includeSelf)
-    {
-        if (includeSelf)
-        {
-            yield return root;
-        }
-
-        var pending = new Stack<IOperation>();
-        PushChildren(pending, root);
-        while (pending.Count > 0)
-        {
-            var current = pending.Pop();
-            yield return current;
-            PushChildren(pending, current);
-        }
-    }
-
-    private static void PushChildren(Stack<IOperation> pending, IOperation operation)
-    {
-        // Pushed last to first, so the first child is popped (visited) first.
-        foreach (var child in operation.ChildOperations.Reverse())
-        {
-            pending.Push(child);
-        }
-    }
+    public static OperationRange EnumerateDescendantsAndSelf(this IOperation operation) => OperationIndex.Subtree(operation, includeSelf: true);
 }
