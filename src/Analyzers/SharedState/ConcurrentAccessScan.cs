@@ -21,7 +21,9 @@ internal sealed class ConcurrentAccessScan
     private readonly KnownTypes _types;
     private readonly ConcurrentContexts.Cache _cache = new();
     private readonly ConcurrentQueue<Candidate> _candidates = new();
-    private readonly ConcurrentDictionary<ISymbol, ConcurrentQueue<Use>> _uses = new(SymbolEqualityComparer.Default);
+    // Every variable reference of the type, as seen; what they mean is worked out at the end, only for the variables
+    // of candidates (most types have none, so most references cost one enqueue).
+    private readonly ConcurrentQueue<(IOperation Operation, ISymbol Variable, bool InConstructor)> _references = new();
     private readonly ConcurrentDictionary<ISymbol, bool> _atomic = new(SymbolEqualityComparer.Default);
     private readonly ConcurrentDictionary<IMethodSymbol, bool> _concurrentMethods = new(SymbolEqualityComparer.Default);
 
@@ -143,10 +145,30 @@ internal sealed class ConcurrentAccessScan
             _atomic.TryAdd(variable, true);
         }
 
-        var context = EnclosingContext(operation);
         var inConstructor = containingSymbol is IMethodSymbol { MethodKind: MethodKind.Constructor or MethodKind.StaticConstructor } ||
                             containingSymbol is IFieldSymbol or IPropertySymbol;
-        _uses.GetOrAdd(variable, _ => new ConcurrentQueue<Use>()).Enqueue(new Use(context?.Function, context, inConstructor));
+        _references.Enqueue((operation, variable, inConstructor));
+    }
+
+    /// <summary>The uses of the candidates' variables, with the concurrent function each runs in.</summary>
+    private Dictionary<ISymbol, List<Use>> UsesOfCandidates()
+    {
+        var uses = new Dictionary<ISymbol, List<Use>>(SymbolEqualityComparer.Default);
+        foreach (var candidate in _candidates)
+        {
+            uses[candidate.Variable] = new List<Use>();
+        }
+
+        foreach (var (operation, variable, inConstructor) in _references)
+        {
+            if (uses.TryGetValue(variable, out var list))
+            {
+                var context = EnclosingContext(operation);
+                list.Add(new Use(context?.Function, context, inConstructor));
+            }
+        }
+
+        return uses;
     }
 
     /// <summary><c>Interlocked.X(ref v, ..)</c>, <c>Volatile.Read/Write(ref v)</c>, <c>ImmutableInterlocked.X(ref v, ..)</c>.</summary>
@@ -184,9 +206,15 @@ internal sealed class ConcurrentAccessScan
 
     private void Report(SymbolAnalysisContext context)
     {
+        if (_candidates.IsEmpty)
+        {
+            return;
+        }
+
+        var uses = UsesOfCandidates();
         foreach (var candidate in _candidates)
         {
-            if (IsAtomicElsewhere(candidate.Variable) || !Races(candidate))
+            if (IsAtomicElsewhere(candidate.Variable) || !Races(candidate, uses))
             {
                 continue;
             }
@@ -198,7 +226,7 @@ internal sealed class ConcurrentAccessScan
     /// <summary>True when the variable is also updated with Interlocked/Volatile somewhere (that mix is CONC305's).</summary>
     public bool IsAtomicElsewhere(ISymbol variable) => _atomic.ContainsKey(variable);
 
-    private bool Races(Candidate candidate)
+    private bool Races(Candidate candidate, Dictionary<ISymbol, List<Use>> usesByVariable)
     {
         if (candidate.Context is null)
         {
@@ -225,7 +253,7 @@ internal sealed class ConcurrentAccessScan
         }
 
         // Used at the same time by other code: another concurrent function, or (for a field) another member.
-        if (_uses.TryGetValue(candidate.Variable, out var uses))
+        if (usesByVariable.TryGetValue(candidate.Variable, out var uses))
         {
             foreach (var use in uses)
             {
