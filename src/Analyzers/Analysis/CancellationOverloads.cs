@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using System.Runtime.CompilerServices;
 using ConcurrencyAnalyzers.Internals;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Operations;
@@ -213,6 +214,9 @@ internal static class CancellationOverloads
         return false;
     }
 
+    // Per type definition (symbols live as long as their compilation): an options type is asked about at every call.
+    private static readonly ConditionalWeakTable<ITypeSymbol, StrongBox<bool>> TokenMembers = new();
+
     private static bool HasTokenMember(ITypeSymbol type, KnownTypes types)
     {
         if (type.SpecialType != SpecialType.None || type.TypeKind is TypeKind.TypeParameter or TypeKind.Error)
@@ -220,6 +224,18 @@ internal static class CancellationOverloads
             return false;
         }
 
+        var definition = type.OriginalDefinition;
+        if (!TokenMembers.TryGetValue(definition, out var known))
+        {
+            var computed = new StrongBox<bool>(ComputeHasTokenMember(definition, types));
+            known = TokenMembers.GetValue(definition, _ => computed);
+        }
+
+        return known.Value;
+    }
+
+    private static bool ComputeHasTokenMember(ITypeSymbol type, KnownTypes types)
+    {
         foreach (var member in type.GetMembers())
         {
             if (member is IPropertySymbol { IsStatic: false } property && CancellationTokens.IsToken(property.Type, types))

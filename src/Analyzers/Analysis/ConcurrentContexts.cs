@@ -114,26 +114,8 @@ internal static class ConcurrentContexts
         return false;
     }
 
-    /// <summary>The operations of <paramref name="root"/> that belong to the same function (not to nested lambdas or local functions).</summary>
-    public static System.Collections.Generic.IEnumerable<IOperation> DescendantsInSameFunction(IOperation root)
-    {
-        var stack = new System.Collections.Generic.Stack<IOperation>();
-        stack.Push(root);
-        while (stack.Count > 0)
-        {
-            var current = stack.Pop();
-            foreach (var child in current.ChildOperations)
-            {
-                if (child is IAnonymousFunctionOperation or ILocalFunctionOperation)
-                {
-                    continue;
-                }
-
-                yield return child;
-                stack.Push(child);
-            }
-        }
-    }
+    /// <summary>The operations of <paramref name="root"/> that belong to the same function (not to nested lambdas or local functions), in pre-order.</summary>
+    public static OperationRange DescendantsInSameFunction(IOperation root) => OperationIndex.SubtreeInSameFunction(root);
 
     private static bool IsAwait(IOperation operation)
         => operation is IAwaitOperation ||

@@ -205,8 +205,22 @@ internal static class HeldLocks
         private readonly Dictionary<ControlFlowRegion, List<HeldLock>> _finallyReleases = new();
         private readonly Dictionary<ILocalSymbol, HeldLock> _conditionLocals = new(SymbolEqualityComparer.Default);
         private readonly Dictionary<object, HeldLock> _scopes = new();
+
+        // A graph's operations are not in a member body's shared index, and the solver revisits blocks: walk each once.
+        private readonly Dictionary<IOperation, OperationRange> _flat = new();
         private HeldState?[] _in = Array.Empty<HeldState?>();
         private List<int>[] _handlers = Array.Empty<List<int>>();
+
+        private OperationRange Flat(IOperation operation)
+        {
+            if (!_flat.TryGetValue(operation, out var range))
+            {
+                range = operation.EnumerateDescendantsAndSelf();
+                _flat[operation] = range;
+            }
+
+            return range;
+        }
 
         public Analysis(ControlFlowGraph graph, KnownTypes types)
         {
@@ -222,7 +236,7 @@ internal static class HeldLocks
             {
                 foreach (var operation in BlockOperations(block))
                 {
-                    foreach (var descendant in operation.EnumerateDescendantsAndSelf())
+                    foreach (var descendant in Flat(operation))
                     {
                         if (descendant is IFlowCaptureOperation capture)
                         {
@@ -363,7 +377,7 @@ internal static class HeldLocks
 
         private HeldState Transfer(IOperation root, HeldState state, IOperation? branchValue, HeldLockVisitor? visitor, IMethodSymbol? function)
         {
-            foreach (var operation in root.EnumerateDescendantsAndSelf())
+            foreach (var operation in Flat(root))
             {
                 if (operation is not IInvocationOperation invocation)
                 {
@@ -618,7 +632,7 @@ internal static class HeldLocks
             {
                 foreach (var operation in BlockOperations(_graph.Blocks[ordinal]))
                 {
-                    foreach (var descendant in operation.EnumerateDescendantsAndSelf())
+                    foreach (var descendant in Flat(operation))
                     {
                         if (descendant is not IInvocationOperation invocation)
                         {

@@ -79,6 +79,39 @@ public sealed class OperationIndexTests
     }
 
     [Fact]
+    public async Task Same_function_walk_leaves_out_lambdas_and_local_functions_whole()
+    {
+        var compilation = await LockAnalysisHarness.CompileAsync(Source);
+        var tree = compilation.SyntaxTrees.Single();
+        var model = compilation.GetSemanticModel(tree);
+        var method = tree.GetRoot().DescendantNodes().OfType<MethodDeclarationSyntax>().Single(m => m.Identifier.Text == "RunAsync");
+        var body = model.GetOperation(method)!;
+
+        var nested = 0;
+        foreach (var node in RoslynOperations.DescendantsAndSelf(body))
+        {
+            var expected = RoslynOperations.Descendants(node).Where(d => !InNestedFunction(d, node)).ToList();
+            Assert.Equal(expected, OperationIndex.SubtreeInSameFunction(node).ToList());
+            nested += node is Microsoft.CodeAnalysis.Operations.IAnonymousFunctionOperation or Microsoft.CodeAnalysis.Operations.ILocalFunctionOperation ? 1 : 0;
+        }
+
+        Assert.True(nested >= 2, "the snippet must have a lambda and a local function");
+
+        static bool InNestedFunction(IOperation operation, IOperation root)
+        {
+            for (var current = operation; current is not null && !ReferenceEquals(current, root); current = current.Parent)
+            {
+                if (current is Microsoft.CodeAnalysis.Operations.IAnonymousFunctionOperation or Microsoft.CodeAnalysis.Operations.ILocalFunctionOperation)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+    }
+
+    [Fact]
     public async Task Operations_of_a_control_flow_graph_match_Roslyns_walk()
     {
         var compilation = await LockAnalysisHarness.CompileAsync(Source);
@@ -94,6 +127,8 @@ public sealed class OperationIndexTests
             {
                 Assert.Equal(RoslynOperations.DescendantsAndSelf(operation).ToList(), operation.EnumerateDescendantsAndSelf().ToList());
                 Assert.Equal(RoslynOperations.Descendants(operation).ToList(), operation.EnumerateDescendants().ToList());
+                // A graph's lambdas are flow anonymous functions with no operations below them: nothing to leave out.
+                Assert.Equal(RoslynOperations.Descendants(operation).ToList(), OperationIndex.SubtreeInSameFunction(operation).ToList());
                 checkedNodes++;
             }
         }
