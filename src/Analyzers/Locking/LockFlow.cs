@@ -30,15 +30,8 @@ internal static class LockFlow
             return;
         }
 
-        var seen = new HashSet<IOperation>();
-        foreach (var operationBlock in context.OperationBlocks)
+        foreach (var (operationBlock, block) in Bodies(context))
         {
-            var block = operationBlock.GetRoot();
-            if (block is not (IMethodBodyOperation or IConstructorBodyOperation or IBlockOperation) || !seen.Add(block))
-            {
-                continue;
-            }
-
             if (!Recordings.TryGetValue(block, out var recording))
             {
                 var recorded = Record(context, operationBlock, block, types);
@@ -54,18 +47,25 @@ internal static class LockFlow
 
     private static void RunAll(OperationBlockAnalysisContext context, KnownTypes types, HeldLockVisitor visitor)
     {
-        var seen = new HashSet<IOperation>();
-        foreach (var operationBlock in context.OperationBlocks)
+        foreach (var (operationBlock, _) in Bodies(context))
         {
-            var block = operationBlock.GetRoot();
-            if (block is not (IMethodBodyOperation or IConstructorBodyOperation or IBlockOperation) || !seen.Add(block))
-            {
-                continue;
-            }
-
             if (TryGetGraph(context, operationBlock) is { } graph)
             {
                 HeldLocks.AnalyzeAll(graph, context.OwningSymbol as IMethodSymbol, types, visitor, context.CancellationToken, visitWithoutLocks: true);
+            }
+        }
+    }
+
+    /// <summary>The block's function bodies (each root once), with the operation block to ask for its graph.</summary>
+    private static IEnumerable<(IOperation OperationBlock, IOperation Root)> Bodies(OperationBlockAnalysisContext context)
+    {
+        var seen = new HashSet<IOperation>();
+        foreach (var operationBlock in context.OperationBlocks)
+        {
+            var root = operationBlock.GetRoot();
+            if (root is IMethodBodyOperation or IConstructorBodyOperation or IBlockOperation && seen.Add(root))
+            {
+                yield return (operationBlock, root);
             }
         }
     }
