@@ -68,7 +68,7 @@ public sealed class CancellationSwallowedAnalyzer : DiagnosticAnalyzer
         }
 
         var loop = EnclosingLoop(tryOperation);
-        if (loop is null || LoopSeesCancellationOutside(loop, tryOperation, types))
+        if (loop is null || IsOnePassPerItem(loop) || LoopSeesCancellationOutside(loop, tryOperation, types))
         {
             return;
         }
@@ -136,6 +136,8 @@ public sealed class CancellationSwallowedAnalyzer : DiagnosticAnalyzer
                 case IReturnOperation:
                 case IBranchOperation { BranchKind: BranchKind.Break or BranchKind.GoTo }:
                     return true;
+                case IInvocationOperation invocation when DoesNotReturn(invocation.TargetMethod):
+                    return true; // Throw.JobPersistenceException(...): a throw helper
                 default:
                     if (CancellationTokens.IsTokenRead(operation, types))
                     {
@@ -143,6 +145,19 @@ public sealed class CancellationSwallowedAnalyzer : DiagnosticAnalyzer
                     }
 
                     break;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool DoesNotReturn(IMethodSymbol method)
+    {
+        foreach (var attribute in method.GetAttributes())
+        {
+            if (attribute.AttributeClass is { Name: "DoesNotReturnAttribute" })
+            {
+                return true;
             }
         }
 
@@ -164,6 +179,15 @@ public sealed class CancellationSwallowedAnalyzer : DiagnosticAnalyzer
 
         return null;
     }
+
+    /// <summary>
+    /// <c>foreach</c> over a collection makes one attempt per item and then ends (notify every listener, shut every
+    /// scheduler down, each failure logged): cancellation shortens it, it cannot make it retry forever. A stream that
+    /// never ends by itself (<c>GetConsumingEnumerable()</c>, <c>ReadAllAsync()</c>) is still a processing loop.
+    /// </summary>
+    private static bool IsOnePassPerItem(ILoopOperation loop)
+        => loop is IForEachLoopOperation forEach &&
+           forEach.Collection.WalkDownConversions() is not IInvocationOperation { TargetMethod.Name: "GetConsumingEnumerable" or "ReadAllAsync" };
 
     /// <summary>The loop observes a token outside this try: its condition, a check, or a cancellable call (a delay with the token).</summary>
     private static bool LoopSeesCancellationOutside(ILoopOperation loop, ITryOperation tryOperation, KnownTypes types)

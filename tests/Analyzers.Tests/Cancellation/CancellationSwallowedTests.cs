@@ -282,6 +282,84 @@ public sealed class CancellationSwallowedTests
             """);
 
     [Fact]
+    public Task Foreach_over_listeners_makes_one_attempt_each_and_is_fine()
+        => Verify.VerifyAnalyzerAsync(Api + """
+            class C
+            {
+                async Task NotifyAsync(System.Collections.Generic.IReadOnlyList<IApi> listeners, CancellationToken ct)
+                {
+                    // Every listener is told; one failing listener must not stop the others.
+                    foreach (var listener in listeners)
+                    {
+                        try { await listener.CallAsync(ct); }
+                        catch (Exception ex) { listener.Log(ex); }
+                    }
+                }
+
+                async Task ShutdownAllAsync(IApi[] schedulers, CancellationToken ct)
+                {
+                    System.Collections.Generic.List<Exception>? failures = null;
+                    foreach (var scheduler in schedulers)
+                    {
+                        try { await scheduler.CallAsync(ct); }
+                        catch (Exception ex) { (failures ??= new()).Add(ex); }
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Foreach_over_an_endless_consuming_stream_is_reported()
+        => Verify.VerifyAnalyzerAsync(Api + """
+            class C
+            {
+                async Task ConsumeAsync(System.Collections.Concurrent.BlockingCollection<IApi> queue, CancellationToken ct)
+                {
+                    foreach (var work in queue.GetConsumingEnumerable())
+                    {
+                        try { await work.CallAsync(ct); }
+                        {|#0:catch (Exception ex)|} { work.Log(ex); }
+                    }
+                }
+            }
+            """,
+            Verify.Diagnostic(CancellationSwallowedAnalyzer.Rule).WithLocation(0).WithArguments("ct"));
+
+    [Fact]
+    public Task Handler_calling_a_throw_helper_leaves_the_loop()
+        => Verify.VerifyAnalyzerAsync(Api + """
+            static class Throw
+            {
+                [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+                public static void Persistence(string message, Exception inner) => throw new InvalidOperationException(message, inner);
+
+                public static void Log(string message) { }
+            }
+
+            class C
+            {
+                async Task RunAsync(IApi api, CancellationToken ct)
+                {
+                    do
+                    {
+                        try { await api.CallAsync(ct); break; }
+                        catch (Exception e) { Throw.Persistence("Couldn't acquire: " + e.Message, e); }
+                    } while (true);
+                }
+
+                async Task LogsAndRetriesAsync(IApi api, CancellationToken ct)
+                {
+                    do
+                    {
+                        try { await api.CallAsync(ct); break; }
+                        {|#0:catch (Exception e)|} { Throw.Log(e.Message); }
+                    } while (true);
+                }
+            }
+            """,
+            Verify.Diagnostic(CancellationSwallowedAnalyzer.Rule).WithLocation(0).WithArguments("ct"));
+
+    [Fact]
     public Task No_token_in_scope_is_fine()
         => Verify.VerifyAnalyzerAsync(Api + """
             class C
