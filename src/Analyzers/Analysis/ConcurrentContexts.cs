@@ -1,4 +1,4 @@
-using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using ConcurrencyAnalyzers.Internals;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Operations;
@@ -19,13 +19,24 @@ namespace ConcurrencyAnalyzers.Analysis;
 /// </remarks>
 internal static class ConcurrentContexts
 {
-    /// <summary>Memoizes classification per function for one analysis pass (thread-safe).</summary>
+    /// <summary>
+    /// Memoizes classification per function (thread-safe). The memo is shared by every rule: a function's
+    /// classification depends only on its operation tree, which the driver hands to all analyzers.
+    /// </summary>
     internal sealed class Cache
     {
-        private readonly ConcurrentDictionary<IOperation, ConcurrentContext?> _byFunction = new();
+        private static readonly ConditionalWeakTable<IOperation, StrongBox<ConcurrentContext?>> ByFunction = new();
 
         public ConcurrentContext? Classify(IOperation function, KnownTypes types)
-            => _byFunction.GetOrAdd(function, f => ConcurrentContexts.Classify(f, types));
+        {
+            if (!ByFunction.TryGetValue(function, out var known))
+            {
+                var computed = new StrongBox<ConcurrentContext?>(ConcurrentContexts.Classify(function, types));
+                known = ByFunction.GetValue(function, _ => computed);
+            }
+
+            return known.Value;
+        }
     }
 
     /// <summary>

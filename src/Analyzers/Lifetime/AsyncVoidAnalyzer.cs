@@ -77,7 +77,7 @@ public sealed class AsyncVoidAnalyzer : DiagnosticAnalyzer
     private static void AnalyzeType(SymbolStartAnalysisContext context, KnownTypes types)
     {
         // Methods subscribed to events anywhere in the type are event handlers, whatever their parameters.
-        var subscribed = new ConcurrentDictionary<IMethodSymbol, bool>(SymbolEqualityComparer.Default);
+        var subscribed = new LockedMap<IMethodSymbol, bool>(SymbolEqualityComparer.Default);
         context.RegisterOperationAction(
             c =>
             {

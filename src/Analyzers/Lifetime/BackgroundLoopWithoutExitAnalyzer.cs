@@ -68,8 +68,8 @@ public sealed class BackgroundLoopWithoutExitAnalyzer : DiagnosticAnalyzer
 
     private static void AnalyzeType(SymbolStartAnalysisContext context, KnownTypes types)
     {
-        var loopingMethods = new ConcurrentDictionary<IMethodSymbol, bool>(SymbolEqualityComparer.Default);
-        var spawns = new ConcurrentBag<(IMethodSymbol Target, Location Site, string Spawner)>();
+        var loopingMethods = new LockedMap<IMethodSymbol, bool>(SymbolEqualityComparer.Default);
+        var spawns = new LockedBag<(IMethodSymbol Target, Location Site, string Spawner)>();
         var type = (INamedTypeSymbol)context.Symbol;
 
         context.RegisterOperationBlockAction(c =>

@@ -89,7 +89,7 @@ public sealed class StopWithoutWaitingAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        var facts = new ConcurrentDictionary<IMethodSymbol, MethodFacts>(SymbolEqualityComparer.Default);
+        var facts = new LockedMap<IMethodSymbol, MethodFacts>(SymbolEqualityComparer.Default);
         context.RegisterOperationBlockAction(c =>
         {
             if (c.OwningSymbol is not IMethodSymbol method)
@@ -234,7 +234,7 @@ public sealed class StopWithoutWaitingAnalyzer : DiagnosticAnalyzer
         => field.Type.IsTaskLike(types) || field.Type.Is(types.Thread);
 
     /// <summary>Task/thread fields started in a method that also reads <paramref name="source"/> (it feeds them its token).</summary>
-    private static List<IFieldSymbol> WorkFedBy(IFieldSymbol source, ConcurrentDictionary<IMethodSymbol, MethodFacts> facts)
+    private static List<IFieldSymbol> WorkFedBy(IFieldSymbol source, LockedMap<IMethodSymbol, MethodFacts> facts)
     {
         var result = new List<IFieldSymbol>();
         foreach (var entry in facts)
@@ -256,7 +256,7 @@ public sealed class StopWithoutWaitingAnalyzer : DiagnosticAnalyzer
         return result;
     }
 
-    private static HashSet<IFieldSymbol> ReferencedFrom(IMethodSymbol method, ConcurrentDictionary<IMethodSymbol, MethodFacts> facts, int depth)
+    private static HashSet<IFieldSymbol> ReferencedFrom(IMethodSymbol method, LockedMap<IMethodSymbol, MethodFacts> facts, int depth)
     {
         var result = new HashSet<IFieldSymbol>(SymbolEqualityComparer.Default);
         var visited = new HashSet<IMethodSymbol>(SymbolEqualityComparer.Default);
@@ -284,7 +284,7 @@ public sealed class StopWithoutWaitingAnalyzer : DiagnosticAnalyzer
         return result;
     }
 
-    private static bool IsAssignedInConstructor(IFieldSymbol field, ConcurrentDictionary<IMethodSymbol, MethodFacts> facts)
+    private static bool IsAssignedInConstructor(IFieldSymbol field, LockedMap<IMethodSymbol, MethodFacts> facts)
     {
         foreach (var entry in facts)
         {

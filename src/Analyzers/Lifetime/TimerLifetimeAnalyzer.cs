@@ -243,8 +243,8 @@ public sealed class TimerLifetimeAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        var handled = new ConcurrentDictionary<IFieldSymbol, bool>(SymbolEqualityComparer.Default);
-        var creations = new ConcurrentDictionary<IFieldSymbol, ConcurrentBag<Location>>(SymbolEqualityComparer.Default);
+        var handled = new LockedMap<IFieldSymbol, bool>(SymbolEqualityComparer.Default);
+        var creations = new LockedMap<IFieldSymbol, LockedBag<Location>>(SymbolEqualityComparer.Default);
 
         context.RegisterOperationAction(
             c =>
@@ -254,7 +254,7 @@ public sealed class TimerLifetimeAnalyzer : DiagnosticAnalyzer
                 {
                     if (candidates.Contains(field) && initializer.Value.WalkDownConversions() is IObjectCreationOperation creation && IsTimer(creation.Type, types))
                     {
-                        creations.GetOrAdd(field, _ => new ConcurrentBag<Location>()).Add(creation.Syntax.GetLocation());
+                        creations.GetOrAdd(field, _ => new LockedBag<Location>()).Add(creation.Syntax.GetLocation());
                     }
                 }
             },
@@ -272,7 +272,7 @@ public sealed class TimerLifetimeAnalyzer : DiagnosticAnalyzer
                 switch (ClassifyFieldUse(reference, types, out var creation))
                 {
                     case FieldUse.Created:
-                        creations.GetOrAdd(reference.Field, _ => new ConcurrentBag<Location>()).Add(creation!.Syntax.GetLocation());
+                        creations.GetOrAdd(reference.Field, _ => new LockedBag<Location>()).Add(creation!.Syntax.GetLocation());
                         break;
                     case FieldUse.Settled:
                         handled.TryAdd(reference.Field, true);

@@ -102,12 +102,12 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
     private static void AnalyzeType(SymbolStartAnalysisContext context, KnownTypes types, ConcurrentBag<Edge> allEdges)
     {
         var type = (INamedTypeSymbol)context.Symbol;
-        var edges = new ConcurrentBag<Edge>();
-        var reentries = new ConcurrentBag<(HeldLock Lock, Location Location)>();
-        var calls = new ConcurrentBag<(IMethodSymbol Callee, HeldLock Held, Location Location)>();
-        var summaries = new ConcurrentDictionary<IMethodSymbol, List<HeldLock>>(SymbolEqualityComparer.Default);
-        var mutexSemaphores = new ConcurrentDictionary<ISymbol, bool>(SymbolEqualityComparer.Default);
-        var nonRecursive = new ConcurrentDictionary<ISymbol, bool>(SymbolEqualityComparer.Default);
+        var edges = new LockedBag<Edge>();
+        var reentries = new LockedBag<(HeldLock Lock, Location Location)>();
+        var calls = new LockedBag<(IMethodSymbol Callee, HeldLock Held, Location Location)>();
+        var summaries = new LockedMap<IMethodSymbol, List<HeldLock>>(SymbolEqualityComparer.Default);
+        var mutexSemaphores = new LockedMap<ISymbol, bool>(SymbolEqualityComparer.Default);
+        var nonRecursive = new LockedMap<ISymbol, bool>(SymbolEqualityComparer.Default);
 
         context.RegisterOperationAction(
             c =>

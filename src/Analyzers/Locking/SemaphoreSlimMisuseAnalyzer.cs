@@ -83,9 +83,9 @@ public sealed class SemaphoreSlimMisuseAnalyzer : DiagnosticAnalyzer
     /// </summary>
     private static void AnalyzeMaxCount(SymbolStartAnalysisContext context, KnownTypes types)
     {
-        var created = new ConcurrentDictionary<IFieldSymbol, Location>(SymbolEqualityComparer.Default);
-        var lockUse = new ConcurrentDictionary<IFieldSymbol, bool>(SymbolEqualityComparer.Default);
-        var otherUse = new ConcurrentDictionary<IFieldSymbol, bool>(SymbolEqualityComparer.Default);
+        var created = new LockedMap<IFieldSymbol, Location>(SymbolEqualityComparer.Default);
+        var lockUse = new LockedMap<IFieldSymbol, bool>(SymbolEqualityComparer.Default);
+        var otherUse = new LockedMap<IFieldSymbol, bool>(SymbolEqualityComparer.Default);
         var type = (INamedTypeSymbol)context.Symbol;
 
         context.RegisterOperationAction(

@@ -51,8 +51,8 @@ public sealed class UnstableLockTargetAnalyzer : DiagnosticAnalyzer
 
     private static void AnalyzeType(SymbolStartAnalysisContext context, KnownTypes types)
     {
-        var candidates = new ConcurrentBag<(IFieldSymbol Field, Location Location, ISymbol Method)>();
-        var reassigned = new ConcurrentDictionary<(IFieldSymbol, ISymbol), bool>();
+        var candidates = new LockedBag<(IFieldSymbol Field, Location Location, ISymbol Method)>();
+        var reassigned = new LockedMap<(IFieldSymbol, ISymbol), bool>();
 
         context.RegisterOperationAction(
             c =>
@@ -104,7 +104,7 @@ public sealed class UnstableLockTargetAnalyzer : DiagnosticAnalyzer
         });
     }
 
-    private static void Classify(OperationAnalysisContext context, IOperation target, ConcurrentBag<(IFieldSymbol, Location, ISymbol)> candidates)
+    private static void Classify(OperationAnalysisContext context, IOperation target, LockedBag<(IFieldSymbol, Location, ISymbol)> candidates)
     {
         var value = target;
         while (value is IConversionOperation conversion)

@@ -50,8 +50,8 @@ public sealed class BusyWaitOnNonVolatileFlagAnalyzer : DiagnosticAnalyzer
 
     private static void AnalyzeType(SymbolStartAnalysisContext context, KnownTypes types)
     {
-        var candidates = new ConcurrentBag<(IFieldReferenceOperation Read, ISymbol Method)>();
-        var writers = new ConcurrentDictionary<IFieldSymbol, ConcurrentBag<ISymbol>>(SymbolEqualityComparer.Default);
+        var candidates = new LockedBag<(IFieldReferenceOperation Read, ISymbol Method)>();
+        var writers = new LockedMap<IFieldSymbol, LockedBag<ISymbol>>(SymbolEqualityComparer.Default);
 
         context.RegisterOperationAction(
             c =>
@@ -63,7 +63,7 @@ public sealed class BusyWaitOnNonVolatileFlagAnalyzer : DiagnosticAnalyzer
                     var writer = reference.GetEnclosingFunction() is IAnonymousFunctionOperation or ILocalFunctionOperation
                         ? (ISymbol)reference.Field
                         : c.ContainingSymbol;
-                    writers.GetOrAdd(reference.Field.OriginalDefinition, _ => new ConcurrentBag<ISymbol>()).Add(writer);
+                    writers.GetOrAdd(reference.Field.OriginalDefinition, _ => new LockedBag<ISymbol>()).Add(writer);
                 }
             },
             OperationKind.FieldReference);

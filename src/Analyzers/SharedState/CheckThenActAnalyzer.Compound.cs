@@ -46,7 +46,7 @@ public sealed partial class CheckThenActAnalyzer
         KnownTypes types,
         INamedTypeSymbol concurrentDictionary,
         ConcurrentContexts.Cache cache,
-        ConcurrentQueue<(ISymbol Method, bool InFunction, Diagnostic Diagnostic)> checks)
+        LockedBag<(ISymbol Method, bool InFunction, Diagnostic Diagnostic)> checks)
     {
         var operation = context.Operation;
         IOperation target;
@@ -127,7 +127,7 @@ public sealed partial class CheckThenActAnalyzer
         KnownTypes types,
         ImmutableHashSet<INamedTypeSymbol> collections,
         ConcurrentContexts.Cache cache,
-        ConcurrentQueue<(ISymbol Method, bool InFunction, Diagnostic Diagnostic)> checks)
+        LockedBag<(ISymbol Method, bool InFunction, Diagnostic Diagnostic)> checks)
     {
         // Disposal drains after the producers and consumers have stopped.
         if (context.ContainingSymbol is IMethodSymbol { Name: "Dispose" or "DisposeAsync" or "DisposeCore" or "DisposeAsyncCore" } ||

@@ -11,7 +11,7 @@ namespace ConcurrencyAnalyzers.SharedState;
 
 /// <summary>
 /// CONC305: two steps where one atomic step is needed. <c>if (!d.ContainsKey(k)) d[k] = v;</c> and
-/// <c>if (!d.TryGetValue(k, out v)) { ...; d.TryAdd(k, v); }</c> on a shared <c>ConcurrentDictionary</c>;
+/// <c>if (!d.TryGetValue(k, out v)) { ...; d.TryAdd(k, v); }</c> on a shared <c>LockedMap</c>;
 /// <c>++</c>/<c>+=</c> on a <c>volatile</c> field; a field updated with <c>Interlocked</c> in one place and with a
 /// plain read-modify-write in another; an <c>Interlocked.CompareExchange</c> whose result is ignored in a retry loop.
 /// </summary>
@@ -52,9 +52,9 @@ public sealed partial class CheckThenActAnalyzer : DiagnosticAnalyzer
             start.RegisterSymbolStartAction(
                 symbolStart =>
                 {
-                    var atomic = new ConcurrentDictionary<IFieldSymbol, bool>(SymbolEqualityComparer.Default);
-                    var plain = new ConcurrentQueue<(IFieldSymbol Field, Diagnostic Diagnostic)>();
-                    var checks = new ConcurrentQueue<(ISymbol Method, bool InFunction, Diagnostic Diagnostic)>();
+                    var atomic = new LockedMap<IFieldSymbol, bool>(SymbolEqualityComparer.Default);
+                    var plain = new LockedBag<(IFieldSymbol Field, Diagnostic Diagnostic)>();
+                    var checks = new LockedBag<(ISymbol Method, bool InFunction, Diagnostic Diagnostic)>();
                     var lockHeld = LockHeldMethods.Register(symbolStart, types);
                     symbolStart.RegisterOperationAction(
                         c => AnalyzeInvocation(c, (IInvocationOperation)c.Operation, types, concurrentDictionary, atomic, checks),
@@ -113,8 +113,8 @@ public sealed partial class CheckThenActAnalyzer : DiagnosticAnalyzer
         IInvocationOperation invocation,
         KnownTypes types,
         INamedTypeSymbol? concurrentDictionary,
-        ConcurrentDictionary<IFieldSymbol, bool> atomic,
-        ConcurrentQueue<(ISymbol Method, bool InFunction, Diagnostic Diagnostic)> checks)
+        LockedMap<IFieldSymbol, bool> atomic,
+        LockedBag<(ISymbol Method, bool InFunction, Diagnostic Diagnostic)> checks)
     {
         var method = invocation.TargetMethod;
         if (method.ContainingType.Is(types.Interlocked))
@@ -260,7 +260,7 @@ public sealed partial class CheckThenActAnalyzer : DiagnosticAnalyzer
         return false;
     }
 
-    private static void AnalyzeUpdate(OperationAnalysisContext context, KnownTypes types, ConcurrentQueue<(IFieldSymbol, Diagnostic)> plain)
+    private static void AnalyzeUpdate(OperationAnalysisContext context, KnownTypes types, LockedBag<(IFieldSymbol, Diagnostic)> plain)
     {
         if (context.ContainingSymbol is IMethodSymbol { MethodKind: MethodKind.Constructor or MethodKind.StaticConstructor } ||
             context.ContainingSymbol is not IMethodSymbol ||

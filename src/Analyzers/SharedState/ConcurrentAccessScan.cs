@@ -20,12 +20,12 @@ internal sealed class ConcurrentAccessScan
 {
     private readonly KnownTypes _types;
     private readonly ConcurrentContexts.Cache _cache = new();
-    private readonly ConcurrentQueue<Candidate> _candidates = new();
+    private readonly LockedBag<Candidate> _candidates = new();
     // Every variable reference of the type, as seen; what they mean is worked out at the end, only for the variables
     // of candidates (most types have none, so most references cost one enqueue).
-    private readonly ConcurrentQueue<(IOperation Operation, ISymbol Variable, bool InConstructor)> _references = new();
-    private readonly ConcurrentDictionary<ISymbol, bool> _atomic = new(SymbolEqualityComparer.Default);
-    private readonly ConcurrentDictionary<IMethodSymbol, bool> _concurrentMethods = new(SymbolEqualityComparer.Default);
+    private readonly LockedBag<(IOperation Operation, ISymbol Variable, bool InConstructor)> _references = new();
+    private readonly LockedMap<ISymbol, bool> _atomic = new(SymbolEqualityComparer.Default);
+    private readonly LockedMap<IMethodSymbol, bool> _concurrentMethods = new(SymbolEqualityComparer.Default);
 
     private ConcurrentAccessScan(KnownTypes types) => _types = types;
 

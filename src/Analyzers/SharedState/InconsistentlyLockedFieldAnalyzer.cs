@@ -94,10 +94,10 @@ public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
         private readonly ImmutableHashSet<INamedTypeSymbol> _collections;
         private readonly ThreadSafeTypes _threadSafe;
         private readonly ConcurrentContexts.Cache _cache = new();
-        private readonly ConcurrentQueue<Access> _accesses = new();
-        private readonly ConcurrentDictionary<IFieldSymbol, bool> _atomic = new(SymbolEqualityComparer.Default);
-        private readonly ConcurrentQueue<(IMethodSymbol Callee, IMethodSymbol? Caller, bool Locked)> _calls = new();
-        private readonly ConcurrentDictionary<IMethodSymbol, bool> _methodGroups = new(SymbolEqualityComparer.Default);
+        private readonly LockedBag<Access> _accesses = new();
+        private readonly LockedMap<IFieldSymbol, bool> _atomic = new(SymbolEqualityComparer.Default);
+        private readonly LockedBag<(IMethodSymbol Callee, IMethodSymbol? Caller, bool Locked)> _calls = new();
+        private readonly LockedMap<IMethodSymbol, bool> _methodGroups = new(SymbolEqualityComparer.Default);
 
         public TypeScan(KnownTypes types, ImmutableHashSet<INamedTypeSymbol> collections, ThreadSafeTypes threadSafe)
         {

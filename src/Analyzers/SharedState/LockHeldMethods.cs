@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Linq;
 using ConcurrencyAnalyzers.Analysis;
+using ConcurrencyAnalyzers.Internals;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
@@ -20,8 +21,8 @@ internal sealed class LockHeldMethods
     private readonly KnownTypes _types;
     private readonly INamedTypeSymbol _type;
     private readonly ConcurrentContexts.Cache _cache = new();
-    private readonly ConcurrentQueue<(IMethodSymbol Callee, IMethodSymbol? Caller, bool Locked)> _calls = new();
-    private readonly ConcurrentDictionary<IMethodSymbol, bool> _methodGroups = new(SymbolEqualityComparer.Default);
+    private readonly LockedBag<(IMethodSymbol Callee, IMethodSymbol? Caller, bool Locked)> _calls = new();
+    private readonly LockedMap<IMethodSymbol, bool> _methodGroups = new(SymbolEqualityComparer.Default);
 
     private LockHeldMethods(KnownTypes types, INamedTypeSymbol type)
     {
