@@ -64,6 +64,8 @@ internal sealed class KnownTypes
     private object? _channelReaderOfT;
     private object? _blockingCollectionOfT;
 
+    private bool? _hasAliasedReferences;
+
     private KnownTypes(Compilation compilation) => _compilation = compilation;
 
     /// <summary>The shared instance for <paramref name="compilation"/>.</summary>
@@ -148,6 +150,13 @@ internal sealed class KnownTypes
 
     private INamedTypeSymbol? Resolve(string metadataName)
     {
+        // The common case, one type of that name among the source and all references, straight from the compiler's
+        // merged namespaces (built for binding already): a few dictionary lookups instead of a scan of every reference.
+        if (FindInNamespaces(metadataName, out var unique))
+        {
+            return unique;
+        }
+
         var type = _compilation.GetTypeByMetadataName(metadataName);
         if (type is not null)
         {
@@ -174,5 +183,85 @@ internal sealed class KnownTypes
         }
 
         return found;
+    }
+
+    /// <summary>
+    /// Looks the name up through the global namespace. True when that settles it: no such type (null), or exactly one
+    /// (it). False for nested types and for names several assemblies define (the caller disambiguates).
+    /// </summary>
+    private bool FindInNamespaces(string metadataName, out INamedTypeSymbol? type)
+    {
+        type = null;
+        if (metadataName.IndexOf('+') >= 0)
+        {
+            return false;
+        }
+
+        var lastDot = metadataName.LastIndexOf('.');
+        var typeName = metadataName.Substring(lastDot + 1);
+        var arity = 0;
+        var tick = typeName.IndexOf('`');
+        if (tick >= 0)
+        {
+            if (!int.TryParse(typeName.Substring(tick + 1), out arity))
+            {
+                return false;
+            }
+
+            typeName = typeName.Substring(0, tick);
+        }
+
+        INamespaceSymbol? current = _compilation.GlobalNamespace;
+        if (lastDot > 0)
+        {
+            foreach (var part in metadataName.Substring(0, lastDot).Split('.'))
+            {
+                INamespaceSymbol? next = null;
+                foreach (var member in current.GetMembers(part))
+                {
+                    if (member is INamespaceSymbol ns)
+                    {
+                        next = ns;
+                        break;
+                    }
+                }
+
+                if (next is null)
+                {
+                    return !HasAliasedReferences; // no such namespace: no such type (unless it hides behind an extern alias)
+                }
+
+                current = next;
+            }
+        }
+
+        var candidates = current.GetTypeMembers(typeName, arity);
+        if (candidates.Length > 1)
+        {
+            return false;
+        }
+
+        type = candidates.Length == 1 ? candidates[0] : null;
+        return type is not null || !HasAliasedReferences;
+    }
+
+    // A reference under an extern alias is not in the global namespace; the compiler's own lookup still sees it.
+    private bool HasAliasedReferences
+    {
+        get
+        {
+            if (_hasAliasedReferences is null)
+            {
+                var any = false;
+                foreach (var reference in _compilation.References)
+                {
+                    any |= !reference.Properties.Aliases.IsDefaultOrEmpty;
+                }
+
+                _hasAliasedReferences = any;
+            }
+
+            return _hasAliasedReferences.Value;
+        }
     }
 }
