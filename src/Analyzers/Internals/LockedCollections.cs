@@ -7,6 +7,8 @@ namespace ConcurrencyAnalyzers.Internals;
 // Collections for state that a symbol-start action gathers for one type. There is one set of them per type and per
 // rule, most stay empty, and the actions that fill them rarely run at the same time: a lock and storage allocated on
 // first use cost far less than a ConcurrentDictionary built up front (buckets and lock arrays per instance).
+// They lock on themselves: they are private to the rule that made them, and a separate gate object would be one more
+// allocation per type and rule, which is what they exist to save.
 
 /// <summary>A thread-safe map whose storage is allocated on first write. Enumeration takes a snapshot.</summary>
 internal sealed class LockedMap<TKey, TValue> : IEnumerable<KeyValuePair<TKey, TValue>>
