@@ -464,6 +464,10 @@ public sealed class TokenNotPassedAnalyzer : DiagnosticAnalyzer
         _ => syntax.GetLocation(),
     };
 
+    /// <summary>
+    /// A comment on the statement, or on the first of an unbroken run of statements right above it that also pass
+    /// <c>CancellationToken.None</c> (one comment explaining a sequence of shutdown calls).
+    /// </summary>
     private static bool HasComment(SyntaxNode node)
     {
         var statement = node.FirstAncestorOrSelf<StatementSyntax>();
@@ -472,6 +476,48 @@ public sealed class TokenNotPassedAnalyzer : DiagnosticAnalyzer
             return false;
         }
 
+        if (HasAnyComment(statement))
+        {
+            return true;
+        }
+
+        for (var previous = PreviousStatement(statement); previous is not null && PassesNone(previous); previous = PreviousStatement(previous))
+        {
+            if (HasAnyComment(previous))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static StatementSyntax? PreviousStatement(StatementSyntax statement)
+    {
+        if (statement.Parent is not BlockSyntax block)
+        {
+            return null;
+        }
+
+        var index = block.Statements.IndexOf(statement);
+        return index > 0 ? block.Statements[index - 1] : null;
+    }
+
+    private static bool PassesNone(StatementSyntax statement)
+    {
+        foreach (var node in statement.DescendantNodes())
+        {
+            if (node is MemberAccessExpressionSyntax { Name.Identifier.ValueText: "None", Expression: IdentifierNameSyntax { Identifier.ValueText: "CancellationToken" } or MemberAccessExpressionSyntax { Name.Identifier.ValueText: "CancellationToken" } })
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool HasAnyComment(StatementSyntax statement)
+    {
         foreach (var trivia in statement.DescendantTrivia(descendIntoTrivia: false))
         {
             if (trivia.IsKind(Microsoft.CodeAnalysis.CSharp.SyntaxKind.SingleLineCommentTrivia) ||

@@ -428,6 +428,35 @@ public sealed class TokenNotPassedTests
             Verify.Diagnostic(TokenNotPassedAnalyzer.Rule).WithLocation(0).WithArguments("StartAction", "cancellationToken"));
 
     [Fact]
+    public Task One_comment_explains_a_run_of_None_calls_but_not_what_follows_it()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                Task StopPluginsAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+                Task StopStoreAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+                Task NotifyAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+                void Mark() { }
+
+                async Task ShutdownAsync(CancellationToken cancellationToken)
+                {
+                    // The caller's token may already have fired: teardown must finish.
+                    await StopPluginsAsync(CancellationToken.None);
+
+                    await StopStoreAsync(CancellationToken.None);
+
+                    await NotifyAsync(CancellationToken.None);
+                    Mark();
+                    await NotifyAsync({|#0:CancellationToken.None|});
+                }
+            }
+            """,
+            Verify.Diagnostic(TokenNotPassedAnalyzer.NoneRule).WithLocation(0).WithArguments("NotifyAsync", "cancellationToken", "CancellationToken.None"));
+
+    [Fact]
     public Task No_token_in_scope_convenience_overload_passing_None_is_fine()
         => Verify.VerifyAnalyzerAsync(
             """
