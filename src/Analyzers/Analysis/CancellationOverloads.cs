@@ -224,14 +224,7 @@ internal static class CancellationOverloads
             return false;
         }
 
-        var definition = type.OriginalDefinition;
-        if (!TokenMembers.TryGetValue(definition, out var known))
-        {
-            var computed = new StrongBox<bool>(ComputeHasTokenMember(definition, types));
-            known = TokenMembers.GetValue(definition, _ => computed);
-        }
-
-        return known.Value;
+        return TokenMembers.GetOrCompute(type.OriginalDefinition, types, static (t, k) => new StrongBox<bool>(ComputeHasTokenMember(t, k))).Value;
     }
 
     private static bool ComputeHasTokenMember(ITypeSymbol type, KnownTypes types)

@@ -28,15 +28,7 @@ internal static class ConcurrentContexts
         private static readonly ConditionalWeakTable<IOperation, StrongBox<ConcurrentContext?>> ByFunction = new();
 
         public ConcurrentContext? Classify(IOperation function, KnownTypes types)
-        {
-            if (!ByFunction.TryGetValue(function, out var known))
-            {
-                var computed = new StrongBox<ConcurrentContext?>(ConcurrentContexts.Classify(function, types));
-                known = ByFunction.GetValue(function, _ => computed);
-            }
-
-            return known.Value;
-        }
+            => ByFunction.GetOrCompute(function, types, static (f, t) => new StrongBox<ConcurrentContext?>(ConcurrentContexts.Classify(f, t))).Value;
     }
 
     /// <summary>

@@ -59,12 +59,7 @@ internal sealed class OperationIndex
         var root = operation.GetRoot();
         if (IsMemberBody(root))
         {
-            if (!Indexes.TryGetValue(root, out index!))
-            {
-                var built = Build(root);
-                index = Indexes.GetValue(root, _ => built);
-            }
-
+            index = Indexes.GetOrCompute(root, 0, static (r, _) => Build(r));
             if (index._positions.TryGetValue(operation, out position))
             {
                 return true;

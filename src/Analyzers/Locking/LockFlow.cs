@@ -32,12 +32,7 @@ internal static class LockFlow
 
         foreach (var (operationBlock, block) in Bodies(context))
         {
-            if (!Recordings.TryGetValue(block, out var recording))
-            {
-                var recorded = Record(context, operationBlock, block, types);
-                recording = Recordings.GetValue(block, _ => recorded);
-            }
-
+            var recording = Recordings.GetOrCompute(block, (context, operationBlock, types), static (root, s) => Record(s.context, s.operationBlock, root, s.types));
             foreach (var visit in recording.Visits)
             {
                 visitor(visit.Operation, visit.State, visit.Function, visit.LockCall);
