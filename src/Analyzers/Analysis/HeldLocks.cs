@@ -260,7 +260,9 @@ internal static class HeldLocks
             foreach (var block in _graph.Blocks)
             {
                 var handlers = new List<int>();
-                for (var region = block.EnclosingRegion; region is not null; region = region.EnclosingRegion)
+                // A lambda's or local function's graph sits inside its parent's regions: the walk stops at this graph's
+                // root, or it would reach the parent's handlers (whose ordinals number the parent's blocks).
+                for (var region = block.EnclosingRegion; region is not null && !ReferenceEquals(region, _graph.Root); region = region.EnclosingRegion)
                 {
                     if (region.Kind == ControlFlowRegionKind.Try && region.EnclosingRegion is { } tryAnd)
                     {

@@ -227,7 +227,7 @@ public sealed partial class TaskCompletionSourceAnalyzer
                         state |= AlongBranch(outState[predecessor.Source.Ordinal], predecessor, blocks, settles);
                     }
 
-                    if (block.Predecessors.IsEmpty && TryRegionOf(block) is { } tryRegion)
+                    if (block.Predecessors.IsEmpty && TryRegionOf(block, blocks[0].EnclosingRegion) is { } tryRegion)
                     {
                         for (var i = tryRegion.FirstBlockOrdinal; i <= tryRegion.LastBlockOrdinal; i++)
                         {
@@ -284,9 +284,14 @@ public sealed partial class TaskCompletionSourceAnalyzer
         }
 
         /// <summary>For the first block of a catch, filter or finally region (it has no predecessors): the protected try region.</summary>
-        private static ControlFlowRegion? TryRegionOf(BasicBlock block)
+        /// <param name="root">
+        /// The graph's root region (the entry block's). A lambda's or local function's graph sits inside its parent's
+        /// regions: the walk must not leave it, or the entry block of a lambda written in a <c>try</c> would get the
+        /// parent's try region, whose ordinals number the parent's blocks.
+        /// </param>
+        private static ControlFlowRegion? TryRegionOf(BasicBlock block, ControlFlowRegion root)
         {
-            for (var region = block.EnclosingRegion; region is not null; region = region.EnclosingRegion)
+            for (var region = block.EnclosingRegion; region is not null && !ReferenceEquals(region, root); region = region.EnclosingRegion)
             {
                 if (region.Kind is ControlFlowRegionKind.TryAndCatch or ControlFlowRegionKind.TryAndFinally)
                 {

@@ -40,6 +40,51 @@ public sealed class TaskCompletionSourceTests
             Verify.Diagnostic(TaskCompletionSourceAnalyzer.IncompleteRule).WithLocation(0).WithArguments("tcs"));
 
     [Fact]
+    public Task Source_in_a_lambda_written_inside_a_finally_is_analyzed_on_the_lambdas_own_graph()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Threading.Tasks;
+
+            class Loader
+            {
+                private Task<int>? _pending;
+
+                public void Run(Func<int> compute, int a, int b, int c)
+                {
+                    if (a > 0) { Console.WriteLine("a"); }
+                    if (b > 0) { Console.WriteLine("b"); }
+                    if (c > 0) { Console.WriteLine("c"); }
+                    if (a > b) { Console.WriteLine("a > b"); }
+                    if (b > c) { Console.WriteLine("b > c"); }
+                    try
+                    {
+                        Console.WriteLine("work");
+                    }
+                    finally
+                    {
+                        Func<Task<int>> load = () =>
+                        {
+                            var tcs = {|#0:new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously)|};
+                            try
+                            {
+                                tcs.SetResult(compute());
+                            }
+                            catch (Exception ex)
+                            {
+                                Console.WriteLine(ex.Message);
+                            }
+
+                            return tcs.Task;
+                        };
+                        _pending = load();
+                    }
+                }
+            }
+            """,
+            Verify.Diagnostic(TaskCompletionSourceAnalyzer.IncompleteRule).WithLocation(0).WithArguments("tcs"));
+
+    [Fact]
     public Task Early_return_before_the_source_is_registered_is_reported()
         => Verify.VerifyAnalyzerAsync(
             """

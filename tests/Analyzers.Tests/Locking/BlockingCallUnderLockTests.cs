@@ -133,6 +133,23 @@ public sealed class BlockingCallUnderLockTests
             """));
 
     [Fact]
+    public Task Lock_in_a_lambda_started_under_a_lock_is_analyzed_on_the_lambdas_own_graph()
+        => Verify.VerifyAnalyzerAsync(Wrap("""
+                private int _n;
+                public void M(int a, int b)
+                {
+                    lock (_gate)
+                    {
+                        if (a > 0) { _n++; }
+                        if (b > 0) { _n--; }
+                        if (a > b) { _n += 2; }
+                        Task.Run(() => { lock (_gate) { Thread.{|#0:Sleep|}(10); } });
+                    }
+                }
+            """),
+            Verify.Diagnostic(BlockingCallUnderLockAnalyzer.Rule).WithLocation(0).WithArguments("Thread.Sleep", "_gate"));
+
+    [Fact]
     public Task In_memory_work_under_lock_is_not_reported()
         => Verify.VerifyAnalyzerAsync(Wrap("""
                 private readonly MemoryStream _buffer = new MemoryStream();
