@@ -78,6 +78,11 @@ public sealed class BlockingCallUnderLockAnalyzer : DiagnosticAnalyzer
     private static void Analyze(OperationBlockAnalysisContext context, KnownTypes types, Dictionary<INamedTypeSymbol, string[]> known)
     {
         var extra = BlockingMethods.GetList(context.Options, context.OperationBlocks[0].Syntax.SyntaxTree);
+
+        // A user's list may name calls that only the flow graph has (a foreach's MoveNext, a using's Dispose).
+        System.Func<IOperation, LockFlow.LockScan, bool>? worthIt = extra.IsEmpty
+            ? (root, scan) => LockFlow.AnyUnderLock(root, scan, o => o is IInvocationOperation i && IsBlocking(i, types, known, extra))
+            : null;
         LockFlow.Run(context, types, (operation, state, function, lockCall) =>
         {
             if (state.Must.IsDefaultOrEmpty || lockCall is not null || operation is not IInvocationOperation invocation ||
@@ -88,7 +93,7 @@ public sealed class BlockingCallUnderLockAnalyzer : DiagnosticAnalyzer
 
             var held = state.Must[state.Must.Length - 1];
             context.ReportDiagnostic(Diagnostic.Create(Rule, TaskBlocking.ReportLocation(invocation), Name(invocation.TargetMethod), held.Name));
-        });
+        }, worthIt);
     }
 
     private static string Name(IMethodSymbol method) => method.ContainingType.Name + "." + method.Name;

@@ -96,8 +96,18 @@ public sealed class BlockingOnAsyncInsideLockAnalyzer : DiagnosticAnalyzer
                     }
                 }
             }
-        });
+        }, (root, scan) => LockFlow.AnyUnderLock(root, scan, o => MayBlockOrStart(o, scan, types)));
     }
+
+    // Every shape the rule reports, by name (the graph may hold the receiver in a capture the tree does not have).
+    // Started work is reported only under a thread-affine lock.
+    private static bool MayBlockOrStart(IOperation operation, LockFlow.LockScan scan, KnownTypes types) => operation switch
+    {
+        IPropertyReferenceOperation { Property.Name: "Result" } => true,
+        IInvocationOperation { TargetMethod.Name: "Wait" or "WaitAll" or "WaitAny" or "GetResult" } => true,
+        IInvocationOperation invocation => scan.HasThreadAffineLock && IsStartedAsyncWork(invocation, types),
+        _ => false,
+    };
 
     /// <summary>A call returning a task that starts work: not Task/ValueTask/TaskCompletionSource helpers, not Task.Run (CONC102's).</summary>
     private static bool IsStartedAsyncWork(IInvocationOperation invocation, KnownTypes types)

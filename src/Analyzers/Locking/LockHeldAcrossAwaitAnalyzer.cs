@@ -95,6 +95,15 @@ public sealed class LockHeldAcrossAwaitAnalyzer : DiagnosticAnalyzer
 
                 break;
             }
-        });
+        },
+        // Only a thread-affine lock counts (a SemaphoreSlim held across an await is the async lock working).
+        static (root, scan) => scan.HasThreadAffineLock && LockFlow.AnyUnderLock(root, scan, IsSuspension));
     }
+
+    // What the rule reports, as the tree has it (the graph turns await foreach / await using into awaits).
+    private static bool IsSuspension(IOperation operation) => operation is IAwaitOperation
+        or IReturnOperation { Kind: OperationKind.YieldReturn }
+        or IForEachLoopOperation { IsAsynchronous: true }
+        or IUsingOperation { IsAsynchronous: true }
+        or IUsingDeclarationOperation { IsAsynchronous: true };
 }

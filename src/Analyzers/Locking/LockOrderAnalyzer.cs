@@ -140,7 +140,6 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
         context.RegisterOperationBlockAction(c =>
         {
             var owner = c.OwningSymbol;
-            var acquiredHere = new List<HeldLock>();
             LockFlow.Run(c, types, (operation, state, function, lockCall) =>
             {
                 if (lockCall is not null)
@@ -153,7 +152,6 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
                         return;
                     }
 
-                    acquiredHere.Add(lockCall);
                     foreach (var held in state.Must)
                     {
                         if (!held.IsOwnField || held.Key is null)
@@ -191,11 +189,16 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
                         }
                     }
                 }
-            });
+            },
+            // Nesting needs two acquisitions; a call under a lock needs a primitive that cannot be re-entered and a
+            // call to a method of this type. Most bodies that lock have neither, and get no flow graph.
+            (root, scan) => scan.HasLockApiCall
+                ? scan.Acquisitions >= 2 || (scan.HasNonReentrantAcquire && CallsOwnMethod(root, type))
+                : scan.HasNestedLockStatement);
 
-            if (owner is IMethodSymbol method && acquiredHere.Count > 0)
+            if (owner is IMethodSymbol method && Acquired(c.OperationBlocks, types) is { } acquired)
             {
-                summaries.TryAdd(method.OriginalDefinition, acquiredHere);
+                summaries.TryAdd(method.OriginalDefinition, acquired);
             }
         });
 
@@ -243,6 +246,64 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
             LockKind.SpinLock => true,
             _ => false,
         };
+    }
+
+    private static bool CallsOwnMethod(IOperation root, INamedTypeSymbol type)
+    {
+        foreach (var operation in root.EnumerateDescendants())
+        {
+            if (operation is IInvocationOperation { TargetMethod.ContainingType: { } containing } invocation &&
+                invocation.Instance is null or IInstanceReferenceOperation &&
+                SymbolEqualityComparer.Default.Equals(containing.OriginalDefinition, type.OriginalDefinition))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// The own-field locks a method's body takes with a lock API call (lambdas included), for its callers' re-entry
+    /// check: read from the tree, so a method needs no flow graph to be summarized.
+    /// </summary>
+    private static List<HeldLock>? Acquired(ImmutableArray<IOperation> blocks, KnownTypes types)
+    {
+        List<HeldLock>? acquired = null;
+        foreach (var block in blocks)
+        {
+            foreach (var operation in block.EnumerateDescendantsAndSelf())
+            {
+                if (operation is not IInvocationOperation invocation || !LockApis.TryGetLockCall(invocation, types, out var call) ||
+                    !call.IsAcquire || (call.Action == LockAction.TryAcquire && LockApis.HasZeroTimeout(invocation)))
+                {
+                    continue;
+                }
+
+                var expression = call.LockExpression?.WalkDownConversions();
+                if (expression is IConditionalAccessInstanceOperation)
+                {
+                    // _gate?.Wait(): the lock is the conditional access's receiver.
+                    for (var parent = expression.Parent; parent is not null; parent = parent.Parent)
+                    {
+                        if (parent is IConditionalAccessOperation access)
+                        {
+                            expression = access.Operation.WalkDownConversions();
+                            break;
+                        }
+                    }
+                }
+
+                if (expression is IFieldReferenceOperation field &&
+                    (field.Field.IsStatic || field.Instance is IInstanceReferenceOperation { ReferenceKind: InstanceReferenceKind.ContainingTypeInstance }) &&
+                    LockApis.GetKey(expression) is { } key)
+                {
+                    (acquired ??= new List<HeldLock>()).Add(new HeldLock(key, LockApis.Describe(expression), call.Kind, call.Mode, invocation.Syntax, isLockStatement: false, isOwnField: true));
+                }
+            }
+        }
+
+        return acquired;
     }
 
     private static bool IsNonReentrantKind(HeldLock held)

@@ -144,7 +144,9 @@ public sealed class MonitorProtocolMisuseAnalyzer : DiagnosticAnalyzer
                     return;
                 }
             }
-        });
+        },
+        // Wait/Pulse outside the lock; a write, or a write lock, under a read lock. Nothing else here needs the flow.
+        static (_, scan) => scan.HasWaitOrPulse || scan.HasReadLockAcquire);
 
         foreach (var (held, operation) in unheld)
         {

@@ -86,6 +86,26 @@ internal static class LockAnalysisHarness
         return result;
     }
 
+    /// <summary>label → <see cref="ConcurrencyAnalyzers.Locking.LockFlow.InLockStatement"/> for every probe.</summary>
+    public static async Task<IReadOnlyDictionary<string, bool>> InLockStatementAtProbesAsync(string source)
+    {
+        var compilation = await CompileAsync(source);
+        var result = new Dictionary<string, bool>();
+        foreach (var tree in compilation.SyntaxTrees)
+        {
+            var model = compilation.GetSemanticModel(tree);
+            foreach (var invocation in tree.GetRoot().DescendantNodes().OfType<InvocationExpressionSyntax>())
+            {
+                if (model.GetOperation(invocation) is IInvocationOperation operation && Label(operation) is { } label)
+                {
+                    result[label] = ConcurrencyAnalyzers.Locking.LockFlow.InLockStatement(operation);
+                }
+            }
+        }
+
+        return result;
+    }
+
     private static string? Label(IOperation operation)
         => operation is IInvocationOperation { TargetMethod.Name: "Probe", Arguments: [{ Value.ConstantValue: { HasValue: true, Value: string label } }] }
             ? label

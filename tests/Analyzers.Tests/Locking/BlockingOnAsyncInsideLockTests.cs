@@ -140,6 +140,23 @@ public sealed class BlockingOnAsyncInsideLockTests
     // ---- near misses ----
 
     [Fact]
+    public Task Async_call_started_under_a_semaphore_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(Wrap("""
+                private readonly SemaphoreSlim _sem = new SemaphoreSlim(1, 1);
+                public async Task M()
+                {
+                    await _sem.WaitAsync();
+                    try
+                    {
+                        var pending = FlushAsync();
+                        _ = GetTokenAsync();
+                        await pending;
+                    }
+                    finally { _sem.Release(); }
+                }
+            """));
+
+    [Fact]
     public Task Monitor_Wait_inside_lock_is_not_reported()
         => Verify.VerifyAnalyzerAsync(Wrap("""
                 private readonly Queue<int> _queue = new Queue<int>();

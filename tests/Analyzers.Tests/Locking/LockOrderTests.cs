@@ -96,6 +96,32 @@ public sealed class LockOrderTests
             Verify.Diagnostic(LockOrderAnalyzer.ReentryCallRule).WithLocation(0).WithArguments("FlushAsync", "_sem", "SemaphoreSlim"));
 
     [Fact]
+    public Task SemaphoreSlim_reacquired_through_a_call_that_takes_it_by_conditional_access_is_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading;
+
+            class Saver
+            {
+                private readonly SemaphoreSlim _sem = new SemaphoreSlim(1, 1);
+
+                public void Save()
+                {
+                    _sem.Wait();
+                    try { {|#0:Flush()|}; }
+                    finally { _sem.Release(); }
+                }
+
+                private void Flush()
+                {
+                    _sem?.Wait();
+                    _sem?.Release();
+                }
+            }
+            """,
+            Verify.Diagnostic(LockOrderAnalyzer.ReentryCallRule).WithLocation(0).WithArguments("Flush", "_sem", "SemaphoreSlim"));
+
+    [Fact]
     public Task Read_lock_taken_twice_is_reported()
         => Verify.VerifyAnalyzerAsync(
             """
