@@ -1,6 +1,7 @@
 using System.Collections;
 using System.Collections.Generic;
 using System.Runtime.CompilerServices;
+using System.Threading;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Operations;
 
@@ -15,15 +16,20 @@ internal sealed class OperationIndex
 {
     private static readonly ConditionalWeakTable<IOperation, OperationIndex> Indexes = new();
 
+    // Pre-order; only the first _count entries are used.
     private readonly IOperation[] _nodes;
+    private readonly int _count;
     private readonly int[] _ends;
-    private readonly Dictionary<IOperation, int> _positions;
 
-    private OperationIndex(IOperation[] nodes, int[] ends, Dictionary<IOperation, int> positions)
+    // Operation -> position, built on the first lookup of an operation other than the root (many bodies are only ever
+    // walked from their root). Open addressing on reference identity: two arrays, no entry objects.
+    private PositionTable? _positions;
+
+    private OperationIndex(IOperation[] nodes, int count, int[] ends)
     {
         _nodes = nodes;
+        _count = count;
         _ends = ends;
-        _positions = positions;
     }
 
     public static OperationRange Subtree(IOperation operation, bool includeSelf)
@@ -33,9 +39,8 @@ internal sealed class OperationIndex
             return new OperationRange(index._nodes, includeSelf ? position : position + 1, index._ends[position], ends: null);
         }
 
-        var nodes = new List<IOperation>();
-        Walk(operation, nodes, ends: null, skipNestedFunctions: false);
-        return new OperationRange(nodes.ToArray(), includeSelf ? 0 : 1, nodes.Count, ends: null);
+        var count = Walk(operation, skipNestedFunctions: false, out var nodes, out _);
+        return new OperationRange(nodes, includeSelf ? 0 : 1, count, ends: null);
     }
 
     /// <summary>
@@ -49,9 +54,8 @@ internal sealed class OperationIndex
             return new OperationRange(index._nodes, position + 1, index._ends[position], index._ends);
         }
 
-        var nodes = new List<IOperation>();
-        Walk(operation, nodes, ends: null, skipNestedFunctions: true);
-        return new OperationRange(nodes.ToArray(), 1, nodes.Count, ends: null);
+        var count = Walk(operation, skipNestedFunctions: true, out var nodes, out _);
+        return new OperationRange(nodes, 1, count, ends: null);
     }
 
     private static bool TryFind(IOperation operation, out OperationIndex index, out int position)
@@ -60,10 +64,22 @@ internal sealed class OperationIndex
         if (IsMemberBody(root))
         {
             index = Indexes.GetOrCompute(root, 0, static (r, _) => Build(r));
-            if (index._positions.TryGetValue(operation, out position))
+            if (ReferenceEquals(operation, root))
             {
+                position = 0;
                 return true;
             }
+
+            var positions = Volatile.Read(ref index._positions);
+            if (positions is null)
+            {
+                // Two threads may build it at once; both tables are the same, either may win.
+                positions = new PositionTable(index._nodes, index._count);
+                positions = Interlocked.CompareExchange(ref index._positions, positions, null) ?? positions;
+            }
+
+            position = positions.Find(operation);
+            return position >= 0;
         }
 
         index = null!;
@@ -80,47 +96,120 @@ internal sealed class OperationIndex
 
     private static OperationIndex Build(IOperation root)
     {
-        var nodes = new List<IOperation>(64);
-        var ends = new List<int>(64);
-        Walk(root, nodes, ends, skipNestedFunctions: false);
-        var positions = new Dictionary<IOperation, int>(nodes.Count);
-        for (var i = 0; i < nodes.Count; i++)
+        var count = Walk(root, skipNestedFunctions: false, out var nodes, out var parents);
+
+        // A node's subtree is itself and the subtrees of its children, which follow it in pre-order: its end is its
+        // position plus its size, and sizes add up from the last node back to the root.
+        var ends = new int[count];
+        for (var i = 0; i < count; i++)
         {
-            positions[nodes[i]] = i;
+            ends[i] = 1;
         }
 
-        return new OperationIndex(nodes.ToArray(), ends.ToArray(), positions);
+        for (var i = count - 1; i > 0; i--)
+        {
+            ends[parents[i]] += ends[i];
+        }
+
+        for (var i = 0; i < count; i++)
+        {
+            ends[i] += i;
+        }
+
+        return new OperationIndex(nodes, count, ends);
     }
 
-    /// <summary>Pre-order walk; <paramref name="ends"/> (when given) gets each node's subtree end (exclusive).</summary>
-    private static void Walk(IOperation root, List<IOperation> nodes, List<int>? ends, bool skipNestedFunctions)
+    /// <summary>Pre-order walk, with each node's parent position (-1 for the root). The arrays may be longer than the count.</summary>
+    private static int Walk(IOperation root, bool skipNestedFunctions, out IOperation[] nodes, out int[] parents)
     {
-        // A null node is the marker that closes the subtree of the node at Position.
-        var pending = new Stack<(IOperation? Node, int Position)>();
-        pending.Push((root, 0));
-        while (pending.Count > 0)
+        var pendingNodes = new IOperation[32];
+        var pendingParents = new int[32];
+        nodes = new IOperation[64];
+        parents = new int[64];
+        var count = 0;
+        var depth = 1;
+        pendingNodes[0] = root;
+        pendingParents[0] = -1;
+        while (depth > 0)
         {
-            var (current, position) = pending.Pop();
-            if (current is null)
+            depth--;
+            var current = pendingNodes[depth];
+            if (count == nodes.Length)
             {
-                ends![position] = nodes.Count;
-                continue;
+                System.Array.Resize(ref nodes, count * 2);
+                System.Array.Resize(ref parents, count * 2);
             }
 
-            if (ends is not null)
-            {
-                pending.Push((null, nodes.Count));
-                ends.Add(0);
-            }
-
-            nodes.Add(current);
+            nodes[count] = current;
+            parents[count] = pendingParents[depth];
+            var position = count++;
             foreach (var child in current.ChildOperations.Reverse())
             {
-                if (!skipNestedFunctions || !IsNestedFunction(child))
+                if (skipNestedFunctions && IsNestedFunction(child))
                 {
-                    pending.Push((child, 0));
+                    continue;
                 }
+
+                if (depth == pendingNodes.Length)
+                {
+                    System.Array.Resize(ref pendingNodes, depth * 2);
+                    System.Array.Resize(ref pendingParents, depth * 2);
+                }
+
+                pendingNodes[depth] = child;
+                pendingParents[depth] = position;
+                depth++;
             }
+        }
+
+        return count;
+    }
+
+    /// <summary>Position of each node, by reference identity (open addressing, linear probing).</summary>
+    private sealed class PositionTable
+    {
+        private readonly IOperation?[] _keys;
+        private readonly int[] _values;
+        private readonly int _mask;
+
+        public PositionTable(IOperation[] nodes, int count)
+        {
+            var size = 4;
+            while (size < count * 2)
+            {
+                size <<= 1;
+            }
+
+            _keys = new IOperation?[size];
+            _values = new int[size];
+            _mask = size - 1;
+            for (var i = 0; i < count; i++)
+            {
+                var slot = RuntimeHelpers.GetHashCode(nodes[i]) & _mask;
+                while (_keys[slot] is not null)
+                {
+                    slot = (slot + 1) & _mask;
+                }
+
+                _keys[slot] = nodes[i];
+                _values[slot] = i;
+            }
+        }
+
+        public int Find(IOperation operation)
+        {
+            var slot = RuntimeHelpers.GetHashCode(operation) & _mask;
+            while (_keys[slot] is { } key)
+            {
+                if (ReferenceEquals(key, operation))
+                {
+                    return _values[slot];
+                }
+
+                slot = (slot + 1) & _mask;
+            }
+
+            return -1;
         }
     }
 }
