@@ -71,27 +71,58 @@ internal static class CancellationOverloads
 
         var original = method.ReducedFrom ?? method;
         original = original.OriginalDefinition;
+        foreach (var overload in TokenOverloads.GetOrCompute(original, types, static (m, t) => ComputeTokenOverloads(m, t)))
+        {
+            if (!types.Compilation.IsSymbolAccessibleWithin(overload.Method, within.ContainingType ?? (ISymbol)within.ContainingAssembly) ||
+                !ReturnTypeFits(invocation, original, overload.Method))
+            {
+                continue;
+            }
+
+            tokenIndex = overload.TokenIndex;
+            return overload.Method;
+        }
+
+        return null;
+    }
+
+    // Per method definition: most methods have no token overload, and a method is called from many places.
+    private static readonly ConditionalWeakTable<IMethodSymbol, TokenOverload[]> TokenOverloads = new();
+
+    /// <summary>The overloads that take the same parameters plus one token, in lookup order (what does not depend on the call).</summary>
+    private static TokenOverload[] ComputeTokenOverloads(IMethodSymbol original, KnownTypes types)
+    {
+        List<TokenOverload>? found = null;
         foreach (var candidate in Candidates(original))
         {
             if (candidate is not IMethodSymbol other || SymbolEqualityComparer.Default.Equals(other.OriginalDefinition, original) ||
                 other.IsStatic != original.IsStatic || other.Arity != original.Arity ||
-                other.Parameters.Length != original.Parameters.Length + 1 || IsObsolete(other) ||
-                !types.Compilation.IsSymbolAccessibleWithin(other, within.ContainingType ?? (ISymbol)within.ContainingAssembly))
+                other.Parameters.Length != original.Parameters.Length + 1 || IsObsolete(other))
             {
                 continue;
             }
 
             var index = TokenInsertionIndex(original, other, types);
-            if (index < 0 || !ReturnTypeFits(invocation, original, other))
+            if (index >= 0)
             {
-                continue;
+                (found ??= new List<TokenOverload>()).Add(new TokenOverload(other, index));
             }
-
-            tokenIndex = index;
-            return other;
         }
 
-        return null;
+        return found?.ToArray() ?? System.Array.Empty<TokenOverload>();
+    }
+
+    private sealed class TokenOverload
+    {
+        public TokenOverload(IMethodSymbol method, int tokenIndex)
+        {
+            Method = method;
+            TokenIndex = tokenIndex;
+        }
+
+        public IMethodSymbol Method { get; }
+
+        public int TokenIndex { get; }
     }
 
     private static IEnumerable<ISymbol> Candidates(IMethodSymbol method)

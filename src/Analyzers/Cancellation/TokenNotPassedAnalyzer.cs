@@ -92,10 +92,14 @@ public sealed class TokenNotPassedAnalyzer : DiagnosticAnalyzer
             return null;
         }
 
-        var token = ReachableToken(invocation, owner, types);
-        if (token is null || TimeoutAbandonsWorkAnalyzer.IsRacedAgainstTimeout(invocation, types))
+        // Finding the token in scope costs more than asking whether the call has a place for one, and most calls do
+        // not: it is looked for only where a diagnostic would be reported.
+        TokenInScope? Token()
         {
-            return null; // no token; or a timeout race that CONC404 reports
+            var token = ReachableToken(invocation, owner, types);
+            return token is null || TimeoutAbandonsWorkAnalyzer.IsRacedAgainstTimeout(invocation, types)
+                ? null // no token; or a timeout race that CONC404 reports
+                : token;
         }
 
         var inCleanup = IsInCleanup(invocation);
@@ -107,7 +111,8 @@ public sealed class TokenNotPassedAnalyzer : DiagnosticAnalyzer
             if (argument.ArgumentKind == ArgumentKind.Explicit && argument.Parameter is { } parameter &&
                 CancellationTokens.IsToken(parameter.Type, types) && CancellationTokens.IsNoneOrDefault(argument.Value, types))
             {
-                if (inCleanup || HasComment(argument.Syntax) || argument.Syntax is not ArgumentSyntax argumentSyntax)
+                if (inCleanup || HasComment(argument.Syntax) || argument.Syntax is not ArgumentSyntax argumentSyntax ||
+                    Token() is not { } token)
                 {
                     return null; // cleanup must finish; a commented None is a decision
                 }
@@ -135,7 +140,7 @@ public sealed class TokenNotPassedAnalyzer : DiagnosticAnalyzer
                 return null; // GetItems() feeding .WithCancellation(ct): [EnumeratorCancellation] gets the token
             }
 
-            if (HasCancellationComment(syntax))
+            if (HasCancellationComment(syntax) || Token() is not { } token)
             {
                 return null; // "// no point in passing the token here: ..." is a decision
             }
@@ -150,13 +155,13 @@ public sealed class TokenNotPassedAnalyzer : DiagnosticAnalyzer
         }
 
         var overload = CancellationOverloads.FindTokenOverload(invocation, owner, types, out var tokenIndex);
-        if (overload is null)
+        if (overload is null || Token() is not { } reachable)
         {
             return null;
         }
 
         var (fixMode, fixIndex) = PositionFor(invocation, syntax, tokenIndex - ReceiverOffset(invocation));
-        return Diagnostic.Create(Rule, location, Properties(token, fixMode, fixIndex, overload.Parameters[tokenIndex].Name), name, token.ExpressionText);
+        return Diagnostic.Create(Rule, location, Properties(reachable, fixMode, fixIndex, overload.Parameters[tokenIndex].Name), name, reachable.ExpressionText);
     }
 
     private static void AnalyzeForEach(OperationAnalysisContext context, KnownTypes types)
