@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Runtime.CompilerServices;
 using ConcurrencyAnalyzers.Internals;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Operations;
@@ -33,6 +34,11 @@ internal static class LockRegions
     /// </summary>
     public static bool IsInsideLock(IOperation operation, KnownTypes types, IOperation? stopAt = null)
     {
+        if (!BodyMayLock(operation, types))
+        {
+            return false;
+        }
+
         var child = operation;
         for (var parent = operation.Parent; parent is not null; child = parent, parent = parent.Parent)
         {
@@ -61,9 +67,39 @@ internal static class LockRegions
         return false;
     }
 
+    // Per member body: most bodies take no lock, and these questions are asked about many of their operations.
+    private static readonly ConditionalWeakTable<IOperation, StrongBox<bool>> MayLock = new();
+
+    /// <summary>
+    /// The member body of <paramref name="operation"/> has what the answers here look for: a <c>lock</c> statement, a
+    /// <c>using</c> (a lock scope or an async-lock helper's releaser), or a call <see cref="LockApis"/> knows.
+    /// Without one, nothing in the body is protected and nothing is released.
+    /// </summary>
+    private static bool BodyMayLock(IOperation operation, KnownTypes types)
+        => MayLock.GetOrCompute(operation.GetRoot(), types, static (root, t) => new StrongBox<bool>(ComputeMayLock(root, t))).Value;
+
+    private static bool ComputeMayLock(IOperation root, KnownTypes types)
+    {
+        foreach (var operation in root.EnumerateDescendantsAndSelf())
+        {
+            if (operation is ILockOperation or IUsingOperation or IUsingDeclarationOperation ||
+                (operation is IInvocationOperation invocation && LockApis.TryGetLockCall(invocation, types, out _)))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>True when <paramref name="operation"/> contains a release call of any known lock.</summary>
     public static bool ReleasesAnyLock(IOperation operation, KnownTypes types)
     {
+        if (!BodyMayLock(operation, types))
+        {
+            return false;
+        }
+
         foreach (var descendant in operation.EnumerateDescendantsAndSelf())
         {
             if (descendant is IInvocationOperation invocation &&
@@ -80,6 +116,11 @@ internal static class LockRegions
     /// <summary>True when <paramref name="operation"/> contains a release of the lock named <paramref name="key"/>.</summary>
     public static bool Releases(IOperation operation, ISymbol key, KnownTypes types)
     {
+        if (!BodyMayLock(operation, types))
+        {
+            return false;
+        }
+
         foreach (var descendant in operation.EnumerateDescendantsAndSelf())
         {
             if (descendant is IInvocationOperation invocation &&
