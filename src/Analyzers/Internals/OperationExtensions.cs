@@ -43,6 +43,35 @@ internal static class OperationExtensions
            invocation.TargetMethod.Name == name &&
            SymbolEqualityComparer.Default.Equals(invocation.TargetMethod.ContainingType?.OriginalDefinition, type.OriginalDefinition);
 
+    /// <summary>
+    /// The conditional access (<c>x?.M()</c>) that <paramref name="receiver"/> is the stand-in receiver of, or null when
+    /// it is not one.
+    /// </summary>
+    public static IConditionalAccessOperation? EnclosingConditionalAccess(this IOperation? receiver)
+    {
+        if (receiver is not IConditionalAccessInstanceOperation)
+        {
+            return null;
+        }
+
+        for (var current = receiver.Parent; current is not null; current = current.Parent)
+        {
+            if (current is IConditionalAccessOperation access)
+            {
+                return access;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>What a call's receiver is, conversions removed: <c>_gate</c> for <c>_gate.Wait()</c> and for <c>_gate?.Wait()</c>.</summary>
+    public static IOperation? ReceiverValue(this IOperation? receiver)
+    {
+        var value = receiver?.WalkDownConversions();
+        return value.EnclosingConditionalAccess() is { } access ? access.Operation.WalkDownConversions() : value;
+    }
+
     /// <summary>The root of the operation tree the operation belongs to (the member's body).</summary>
     public static IOperation GetRoot(this IOperation operation)
     {

@@ -197,38 +197,10 @@ public sealed class StopWithoutWaitingAnalyzer : DiagnosticAnalyzer
 
     /// <summary>The cancel call, or the whole <c>_cts?.Cancel()</c> for a conditional access.</summary>
     private static IOperation ReportedCancel(IInvocationOperation cancel)
-    {
-        if (cancel.Instance?.WalkDownConversions() is IConditionalAccessInstanceOperation)
-        {
-            for (var current = cancel.Parent; current is not null; current = current.Parent)
-            {
-                if (current is IConditionalAccessOperation access)
-                {
-                    return access;
-                }
-            }
-        }
-
-        return cancel;
-    }
+        => (IOperation?)cancel.Instance?.WalkDownConversions().EnclosingConditionalAccess() ?? cancel;
 
     private static IFieldSymbol? SourceField(IInvocationOperation cancel)
-    {
-        var instance = cancel.Instance?.WalkDownConversions();
-        if (instance is IConditionalAccessInstanceOperation)
-        {
-            for (var current = cancel.Parent; current is not null; current = current.Parent)
-            {
-                if (current is IConditionalAccessOperation access)
-                {
-                    instance = access.Operation.WalkDownConversions();
-                    break;
-                }
-            }
-        }
-
-        return (instance as IFieldReferenceOperation)?.Field;
-    }
+        => (cancel.Instance.ReceiverValue() as IFieldReferenceOperation)?.Field;
 
     private static bool IsWorkField(IFieldSymbol field, KnownTypes types)
         => field.Type.IsTaskLike(types) || field.Type.Is(types.Thread);

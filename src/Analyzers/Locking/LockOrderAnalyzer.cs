@@ -280,20 +280,7 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
                     continue;
                 }
 
-                var expression = call.LockExpression?.WalkDownConversions();
-                if (expression is IConditionalAccessInstanceOperation)
-                {
-                    // _gate?.Wait(): the lock is the conditional access's receiver.
-                    for (var parent = expression.Parent; parent is not null; parent = parent.Parent)
-                    {
-                        if (parent is IConditionalAccessOperation access)
-                        {
-                            expression = access.Operation.WalkDownConversions();
-                            break;
-                        }
-                    }
-                }
-
+                var expression = call.LockExpression.ReceiverValue();
                 if (expression is IFieldReferenceOperation field &&
                     (field.Field.IsStatic || field.Instance is IInstanceReferenceOperation { ReferenceKind: InstanceReferenceKind.ContainingTypeInstance }) &&
                     LockApis.GetKey(expression) is { } key)
