@@ -41,7 +41,7 @@ internal static class LockFlow
 
         foreach (var (operationBlock, block) in Bodies(context))
         {
-            var scan = Scans.GetOrCompute(block, types, static (root, t) => LockScan.Of(root, t));
+            var scan = Scan(block, types);
             if (!scan.HasAnyLock || (worthIt is not null && !worthIt(block, scan)))
             {
                 continue;
@@ -54,6 +54,10 @@ internal static class LockFlow
             }
         }
     }
+
+    /// <summary>The lock facts of a body's tree (<paramref name="root"/>: the root of its operation tree), scanned once.</summary>
+    public static LockScan Scan(IOperation root, KnownTypes types)
+        => Scans.GetOrCompute(root, types, static (r, t) => LockScan.Of(r, t));
 
     /// <summary>
     /// Some operation of the body passes <paramref name="candidate"/> and may run with a lock held: anywhere when the

@@ -272,6 +272,11 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
         List<HeldLock>? acquired = null;
         foreach (var block in blocks)
         {
+            if (!LockFlow.Scan(block.GetRoot(), types).HasLockApiCall)
+            {
+                continue;
+            }
+
             foreach (var operation in block.EnumerateDescendantsAndSelf())
             {
                 if (operation is not IInvocationOperation invocation || !LockApis.TryGetLockCall(invocation, types, out var call) ||
