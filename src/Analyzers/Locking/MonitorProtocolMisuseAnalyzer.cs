@@ -145,8 +145,11 @@ public sealed class MonitorProtocolMisuseAnalyzer : DiagnosticAnalyzer
                 }
             }
         },
-        // Wait/Pulse outside the lock; a write, or a write lock, under a read lock. Nothing else here needs the flow.
-        static (_, scan) => scan.HasWaitOrPulse || scan.HasReadLockAcquire);
+        // Wait/Pulse outside the lock; a write lock (a second acquisition) or a write under a read lock. Nothing else
+        // here needs the flow: a read lock around reads alone gets no graph.
+        (root, scan) => scan.HasWaitOrPulse ||
+                        (scan.HasReadLockAcquire &&
+                         (scan.Acquisitions >= 2 || LockFlow.AnyUnderLock(root, scan, o => WrittenMember(o, types) is not null))));
 
         foreach (var (held, operation) in unheld)
         {
