@@ -23,6 +23,17 @@ internal sealed class HeldLock : IEquatable<HeldLock>
         IsLockStatement = isLockStatement;
     }
 
+    /// <summary>
+    /// The lock a call acts on, from its lock expression (already resolved: conversions, captures, conditional access).
+    /// Own field: a static field, or an instance field read through <c>this</c>.
+    /// </summary>
+    public static HeldLock For(IOperation? expression, LockCall call, SyntaxNode acquireSyntax, bool isLockStatement)
+    {
+        var isOwnField = expression is IFieldReferenceOperation field &&
+                         (field.Field.IsStatic || field.Instance is IInstanceReferenceOperation { ReferenceKind: InstanceReferenceKind.ContainingTypeInstance });
+        return new HeldLock(LockApis.GetKey(expression), LockApis.Describe(expression), call.Kind, call.Mode, acquireSyntax, isLockStatement, isOwnField);
+    }
+
     /// <summary>The lock expression's symbol (see <see cref="LockApis.GetKey"/>); null when unkeyable (then <see cref="Name"/> identifies it).</summary>
     public ISymbol? Key { get; }
 
@@ -460,9 +471,7 @@ internal static class HeldLocks
             var expression = call.LockExpression is null ? null : Resolve(call.LockExpression);
             var isLockStatement = invocation.IsImplicit;
             var syntax = isLockStatement && expression is not null ? expression.Syntax : invocation.Syntax;
-            var isOwnField = expression is IFieldReferenceOperation field &&
-                             (field.Field.IsStatic || field.Instance is IInstanceReferenceOperation { ReferenceKind: InstanceReferenceKind.ContainingTypeInstance });
-            return new HeldLock(LockApis.GetKey(expression), LockApis.Describe(expression), call.Kind, call.Mode, syntax, isLockStatement, isOwnField);
+            return HeldLock.For(expression, call, syntax, isLockStatement);
         }
 
         /// <summary>The expression behind a flow capture (the lowered <c>lock</c> statement captures its operand).</summary>

@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Runtime.CompilerServices;
 using ConcurrencyAnalyzers.Internals;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Operations;
@@ -67,23 +66,30 @@ internal static class LockRegions
         return false;
     }
 
-    // Per member body: most bodies take no lock, and these questions are asked about many of their operations.
-    private static readonly ConditionalWeakTable<IOperation, StrongBox<bool>> MayLock = new();
-
     /// <summary>
     /// The member body of <paramref name="operation"/> has what the answers here look for: a <c>lock</c> statement, a
     /// <c>using</c> (a lock scope or an async-lock helper's releaser), or a call <see cref="LockApis"/> knows.
-    /// Without one, nothing in the body is protected and nothing is released.
+    /// Without one, nothing in the body is protected and nothing is released. Most bodies take no lock, and these
+    /// questions are asked about many of their operations.
     /// </summary>
     private static bool BodyMayLock(IOperation operation, KnownTypes types)
-        => MayLock.GetOrCompute(operation.GetRoot(), types, static (root, t) => new StrongBox<bool>(ComputeMayLock(root, t))).Value;
-
-    private static bool ComputeMayLock(IOperation root, KnownTypes types)
     {
-        foreach (var operation in root.EnumerateDescendantsAndSelf())
+        var scan = LockScan.For(operation.GetRoot(), types);
+        return scan.HasAnyLock || scan.HasUsing;
+    }
+
+    /// <summary>Inside the body of a <c>lock</c> statement of the same function (a lambda or local function in it runs later).</summary>
+    public static bool InLockStatement(IOperation operation)
+    {
+        var child = operation;
+        for (var parent = operation.Parent; parent is not null; child = parent, parent = parent.Parent)
         {
-            if (operation is ILockOperation or IUsingOperation or IUsingDeclarationOperation ||
-                (operation is IInvocationOperation invocation && LockApis.TryGetLockCall(invocation, types, out _)))
+            if (parent is IAnonymousFunctionOperation or ILocalFunctionOperation)
+            {
+                return false;
+            }
+
+            if (parent is ILockOperation lockStatement && ReferenceEquals(lockStatement.Body, child))
             {
                 return true;
             }

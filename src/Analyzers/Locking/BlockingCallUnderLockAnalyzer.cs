@@ -80,7 +80,7 @@ public sealed class BlockingCallUnderLockAnalyzer : DiagnosticAnalyzer
         var extra = BlockingMethods.GetList(context.Options, context.OperationBlocks[0].Syntax.SyntaxTree);
 
         // A user's list may name calls that only the flow graph has (a foreach's MoveNext, a using's Dispose).
-        System.Func<IOperation, LockFlow.LockScan, bool>? worthIt = extra.IsEmpty
+        System.Func<IOperation, LockScan, bool>? worthIt = extra.IsEmpty
             ? (root, scan) => LockFlow.AnyUnderLock(root, scan, o => o is IInvocationOperation i && IsBlocking(i, types, known, extra))
             : null;
         LockFlow.Run(context, types, (operation, state, function, lockCall) =>

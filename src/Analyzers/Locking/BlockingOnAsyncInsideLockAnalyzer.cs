@@ -101,7 +101,7 @@ public sealed class BlockingOnAsyncInsideLockAnalyzer : DiagnosticAnalyzer
 
     // Every shape the rule reports, by name (the graph may hold the receiver in a capture the tree does not have).
     // Started work is reported only under a thread-affine lock.
-    private static bool MayBlockOrStart(IOperation operation, LockFlow.LockScan scan, KnownTypes types) => operation switch
+    private static bool MayBlockOrStart(IOperation operation, LockScan scan, KnownTypes types) => operation switch
     {
         IPropertyReferenceOperation { Property.Name: "Result" } => true,
         IInvocationOperation { TargetMethod.Name: "Wait" or "WaitAll" or "WaitAny" or "GetResult" } => true,

@@ -18,7 +18,6 @@ internal static class LockFlow
 {
     // Keyed by the root of the block's operation tree, which the analyzer driver shares between analyzers.
     private static readonly ConditionalWeakTable<IOperation, Recording> Recordings = new();
-    private static readonly ConditionalWeakTable<IOperation, LockScan> Scans = new();
 
     /// <param name="visitWithoutLocks">
     /// Also visit the operations of functions that take no lock (with nothing held). Not recorded: the caller gates it.
@@ -41,7 +40,7 @@ internal static class LockFlow
 
         foreach (var (operationBlock, block) in Bodies(context))
         {
-            var scan = Scan(block, types);
+            var scan = LockScan.For(block, types);
             if (!scan.HasAnyLock || (worthIt is not null && !worthIt(block, scan)))
             {
                 continue;
@@ -55,10 +54,6 @@ internal static class LockFlow
         }
     }
 
-    /// <summary>The lock facts of a body's tree (<paramref name="root"/>: the root of its operation tree), scanned once.</summary>
-    public static LockScan Scan(IOperation root, KnownTypes types)
-        => Scans.GetOrCompute(root, types, static (r, t) => LockScan.Of(r, t));
-
     /// <summary>
     /// Some operation of the body passes <paramref name="candidate"/> and may run with a lock held: anywhere when the
     /// body calls a lock API (only the flow can tell), else only inside a <c>lock</c> statement's body (in the same function).
@@ -67,27 +62,7 @@ internal static class LockFlow
     {
         foreach (var operation in root.EnumerateDescendants())
         {
-            if (candidate(operation) && (scan.HasLockApiCall || InLockStatement(operation)))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
-    /// <summary>Inside the body of a <c>lock</c> statement of the same function (a lambda or local function in it runs later).</summary>
-    public static bool InLockStatement(IOperation operation)
-    {
-        var child = operation;
-        for (var parent = operation.Parent; parent is not null; child = parent, parent = parent.Parent)
-        {
-            if (parent is IAnonymousFunctionOperation or ILocalFunctionOperation)
-            {
-                return false;
-            }
-
-            if (parent is ILockOperation lockStatement && ReferenceEquals(lockStatement.Body, child))
+            if (candidate(operation) && (scan.HasLockApiCall || LockRegions.InLockStatement(operation)))
             {
                 return true;
             }
@@ -177,73 +152,6 @@ internal static class LockFlow
         public IMethodSymbol? Function { get; }
 
         public HeldLock? LockCall { get; }
-    }
-
-    /// <summary>What a body's tree says about its locks: one linear scan, shared by the rules that run the flow.</summary>
-    internal sealed class LockScan
-    {
-        private LockScan()
-        {
-        }
-
-        /// <summary>A <c>lock</c> statement or a lock API call (lambdas included). Without one, nothing is ever held.</summary>
-        public bool HasAnyLock => LockStatements > 0 || HasLockApiCall;
-
-        public int LockStatements { get; private set; }
-
-        /// <summary>An explicit call <see cref="LockApis"/> knows (not the calls a <c>lock</c> statement stands for).</summary>
-        public bool HasLockApiCall { get; private set; }
-
-        /// <summary><c>lock</c> statements and acquiring calls.</summary>
-        public int Acquisitions { get; private set; }
-
-        /// <summary>An acquiring call of a primitive that cannot be re-entered (SemaphoreSlim, ReaderWriterLockSlim, SpinLock).</summary>
-        public bool HasNonReentrantAcquire { get; private set; }
-
-        /// <summary>A <c>lock</c> statement, or an acquiring call of a thread-affine primitive (anything but SemaphoreSlim).</summary>
-        public bool HasThreadAffineLock { get; private set; }
-
-        /// <summary>A <c>Monitor.Wait</c>/<c>Pulse</c>/<c>PulseAll</c>.</summary>
-        public bool HasWaitOrPulse { get; private set; }
-
-        /// <summary>A ReaderWriterLockSlim read lock taken (not upgradeable).</summary>
-        public bool HasReadLockAcquire { get; private set; }
-
-        /// <summary>A <c>lock</c> statement inside another one's body, in the same function.</summary>
-        public bool HasNestedLockStatement { get; private set; }
-
-        public static LockScan Of(IOperation root, KnownTypes types)
-        {
-            var scan = new LockScan();
-            foreach (var operation in root.EnumerateDescendantsAndSelf())
-            {
-                if (operation is ILockOperation)
-                {
-                    scan.LockStatements++;
-                    scan.Acquisitions++;
-                    scan.HasThreadAffineLock = true;
-                    if (!scan.HasNestedLockStatement && InLockStatement(operation))
-                    {
-                        scan.HasNestedLockStatement = true;
-                    }
-                }
-                else if (operation is IInvocationOperation invocation && LockApis.TryGetLockCall(invocation, types, out var call))
-                {
-                    scan.HasLockApiCall = true;
-                    if (call.IsAcquire)
-                    {
-                        scan.Acquisitions++;
-                        scan.HasNonReentrantAcquire |= call.Kind is LockKind.SemaphoreSlim or LockKind.ReaderWriterLockSlim or LockKind.SpinLock;
-                        scan.HasThreadAffineLock |= call.Kind != LockKind.SemaphoreSlim;
-                        scan.HasReadLockAcquire |= call.Kind == LockKind.ReaderWriterLockSlim && call.Mode == LockMode.Read;
-                    }
-
-                    scan.HasWaitOrPulse |= call.Action is LockAction.Wait or LockAction.Pulse;
-                }
-            }
-
-            return scan;
-        }
     }
 
     /// <summary>The location to report an await at: the <c>await</c> keyword of an implicit await (await foreach / await using).</summary>

@@ -272,7 +272,7 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
         List<HeldLock>? acquired = null;
         foreach (var block in blocks)
         {
-            if (!LockFlow.Scan(block.GetRoot(), types).HasLockApiCall)
+            if (!LockScan.For(block.GetRoot(), types).HasLockApiCall)
             {
                 continue;
             }
@@ -285,12 +285,10 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
                     continue;
                 }
 
-                var expression = call.LockExpression.ReceiverValue();
-                if (expression is IFieldReferenceOperation field &&
-                    (field.Field.IsStatic || field.Instance is IInstanceReferenceOperation { ReferenceKind: InstanceReferenceKind.ContainingTypeInstance }) &&
-                    LockApis.GetKey(expression) is { } key)
+                var held = HeldLock.For(call.LockExpression.ReceiverValue(), call, invocation.Syntax, isLockStatement: false);
+                if (held is { IsOwnField: true, Key: not null })
                 {
-                    (acquired ??= new List<HeldLock>()).Add(new HeldLock(key, LockApis.Describe(expression), call.Kind, call.Mode, invocation.Syntax, isLockStatement: false, isOwnField: true));
+                    (acquired ??= new List<HeldLock>()).Add(held);
                 }
             }
         }

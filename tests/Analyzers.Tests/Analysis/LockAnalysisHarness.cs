@@ -86,7 +86,7 @@ internal static class LockAnalysisHarness
         return result;
     }
 
-    /// <summary>label → <see cref="ConcurrencyAnalyzers.Locking.LockFlow.InLockStatement"/> for every probe.</summary>
+    /// <summary>label → <see cref="LockRegions.InLockStatement"/> for every probe.</summary>
     public static async Task<IReadOnlyDictionary<string, bool>> InLockStatementAtProbesAsync(string source)
     {
         var compilation = await CompileAsync(source);
@@ -98,7 +98,7 @@ internal static class LockAnalysisHarness
             {
                 if (model.GetOperation(invocation) is IInvocationOperation operation && Label(operation) is { } label)
                 {
-                    result[label] = ConcurrencyAnalyzers.Locking.LockFlow.InLockStatement(operation);
+                    result[label] = LockRegions.InLockStatement(operation);
                 }
             }
         }

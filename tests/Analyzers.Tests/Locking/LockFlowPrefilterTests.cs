@@ -1,3 +1,4 @@
+using ConcurrencyAnalyzers.Analysis;
 using ConcurrencyAnalyzers.Locking;
 using ConcurrencyAnalyzers.Tests.Analysis;
 using Microsoft.CodeAnalysis;
@@ -8,7 +9,7 @@ namespace ConcurrencyAnalyzers.Tests.Locking;
 
 /// <summary>
 /// The locking rules skip the flow analysis of a body when its tree shows that they cannot report there
-/// (<see cref="LockFlow.LockScan"/>, <see cref="LockFlow.AnyUnderLock"/>). These pin the facts that decision rests on;
+/// (<see cref="LockScan"/>, <see cref="LockFlow.AnyUnderLock"/>). These pin the facts that decision rests on;
 /// each rule's own tests pin that nothing it reports is lost.
 /// </summary>
 public sealed class LockFlowPrefilterTests
@@ -90,6 +91,7 @@ public sealed class LockFlowPrefilterTests
                 async Task Semaphore() { await _sem.WaitAsync(); try { } finally { _sem.Release(); } }
                 void ReadLock() { _rw.EnterReadLock(); try { } finally { _rw.ExitReadLock(); } }
                 void WaitAndPulse() { lock (_gate) { Monitor.Wait(_gate); Monitor.PulseAll(_gate); } }
+                void Using(System.IO.Stream stream) { using (stream) { } }
                 void Nothing() { }
             }
             """;
@@ -98,8 +100,8 @@ public sealed class LockFlowPrefilterTests
         var types = KnownTypes.For(compilation);
         var tree = compilation.SyntaxTrees.Single();
         var model = compilation.GetSemanticModel(tree);
-        LockFlow.LockScan Scan(string name)
-            => LockFlow.LockScan.Of(
+        LockScan Scan(string name)
+            => LockScan.Of(
                 model.GetOperation(tree.GetRoot().DescendantNodes().OfType<MethodDeclarationSyntax>().Single(m => m.Identifier.Text == name))!,
                 types);
 
@@ -114,6 +116,7 @@ public sealed class LockFlowPrefilterTests
         var readLock = Scan("ReadLock");
         Assert.Equal((true, true, false), (readLock.HasReadLockAcquire, readLock.HasThreadAffineLock, readLock.HasWaitOrPulse));
         Assert.True(Scan("WaitAndPulse").HasWaitOrPulse);
-        Assert.False(Scan("Nothing").HasAnyLock);
+        Assert.Equal((false, true), (Scan("Using").HasAnyLock, Scan("Using").HasUsing));
+        Assert.Equal((false, false), (Scan("Nothing").HasAnyLock, Scan("Nothing").HasUsing));
     }
 }

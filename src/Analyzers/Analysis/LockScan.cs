@@ -1,0 +1,90 @@
+using System.Runtime.CompilerServices;
+using ConcurrencyAnalyzers.Internals;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace ConcurrencyAnalyzers.Analysis;
+
+/// <summary>
+/// What a member body's tree says about its locks, from one linear scan shared by the locking rules (which decide from
+/// it whether a body needs the flow, see <c>LockFlow.Run</c>) and by <see cref="LockRegions"/>.
+/// </summary>
+internal sealed class LockScan
+{
+    // Per member body: several locking rules and the lexical lock questions ask about the same body.
+    private static readonly ConditionalWeakTable<IOperation, LockScan> Scans = new();
+
+    private LockScan()
+    {
+    }
+
+    /// <summary>A <c>lock</c> statement or a lock API call (lambdas included). Without one, nothing is ever held.</summary>
+    public bool HasAnyLock => LockStatements > 0 || HasLockApiCall;
+
+    public int LockStatements { get; private set; }
+
+    /// <summary>An explicit call <see cref="LockApis"/> knows (not the calls a <c>lock</c> statement stands for).</summary>
+    public bool HasLockApiCall { get; private set; }
+
+    /// <summary>A <c>using</c> statement or declaration (a lock scope, or an async-lock helper's releaser).</summary>
+    public bool HasUsing { get; private set; }
+
+    /// <summary><c>lock</c> statements and acquiring calls.</summary>
+    public int Acquisitions { get; private set; }
+
+    /// <summary>An acquiring call of a primitive that cannot be re-entered (SemaphoreSlim, ReaderWriterLockSlim, SpinLock).</summary>
+    public bool HasNonReentrantAcquire { get; private set; }
+
+    /// <summary>A <c>lock</c> statement, or an acquiring call of a thread-affine primitive (anything but SemaphoreSlim).</summary>
+    public bool HasThreadAffineLock { get; private set; }
+
+    /// <summary>A <c>Monitor.Wait</c>/<c>Pulse</c>/<c>PulseAll</c>.</summary>
+    public bool HasWaitOrPulse { get; private set; }
+
+    /// <summary>A ReaderWriterLockSlim read lock taken (not upgradeable).</summary>
+    public bool HasReadLockAcquire { get; private set; }
+
+    /// <summary>A <c>lock</c> statement inside another one's body, in the same function.</summary>
+    public bool HasNestedLockStatement { get; private set; }
+
+    /// <summary>The facts of the body whose operation tree has <paramref name="root"/> as its root, scanned once.</summary>
+    public static LockScan For(IOperation root, KnownTypes types)
+        => Scans.GetOrCompute(root, types, static (r, t) => Of(r, t));
+
+    internal static LockScan Of(IOperation root, KnownTypes types)
+    {
+        var scan = new LockScan();
+        foreach (var operation in root.EnumerateDescendantsAndSelf())
+        {
+            if (operation is ILockOperation)
+            {
+                scan.LockStatements++;
+                scan.Acquisitions++;
+                scan.HasThreadAffineLock = true;
+                if (!scan.HasNestedLockStatement && LockRegions.InLockStatement(operation))
+                {
+                    scan.HasNestedLockStatement = true;
+                }
+            }
+            else if (operation is IUsingOperation or IUsingDeclarationOperation)
+            {
+                scan.HasUsing = true;
+            }
+            else if (operation is IInvocationOperation invocation && LockApis.TryGetLockCall(invocation, types, out var call))
+            {
+                scan.HasLockApiCall = true;
+                if (call.IsAcquire)
+                {
+                    scan.Acquisitions++;
+                    scan.HasNonReentrantAcquire |= call.Kind is LockKind.SemaphoreSlim or LockKind.ReaderWriterLockSlim or LockKind.SpinLock;
+                    scan.HasThreadAffineLock |= call.Kind != LockKind.SemaphoreSlim;
+                    scan.HasReadLockAcquire |= call.Kind == LockKind.ReaderWriterLockSlim && call.Mode == LockMode.Read;
+                }
+
+                scan.HasWaitOrPulse |= call.Action is LockAction.Wait or LockAction.Pulse;
+            }
+        }
+
+        return scan;
+    }
+}
