@@ -21,11 +21,10 @@ internal sealed class ConcurrentAccessScan
     private readonly KnownTypes _types;
     private readonly ConcurrentContexts.Cache _cache = new();
     private readonly LockedBag<Candidate> _candidates = new();
-    // Every variable reference of the type, as seen; what they mean is worked out at the end, only for the variables
-    // of candidates (most types have none, so most references cost one enqueue).
-    private readonly LockedBag<(IOperation Operation, ISymbol Variable, bool InConstructor)> _references = new();
-    private readonly LockedMap<ISymbol, bool> _atomic = new(SymbolEqualityComparer.Default);
-    private readonly LockedMap<IMethodSymbol, bool> _concurrentMethods = new(SymbolEqualityComparer.Default);
+    // The member bodies of the type (each operation tree's root, with the member that owns it). Their references,
+    // calls and method groups are read at the end, and only when a rule found a candidate: most types have none, so
+    // most bodies cost one enqueue and nothing else.
+    private readonly LockedBag<(IOperation Root, ISymbol Owner)> _bodies = new();
 
     private ConcurrentAccessScan(KnownTypes types) => _types = types;
 
@@ -71,6 +70,15 @@ internal sealed class ConcurrentAccessScan
         public bool InConstructor { get; }
     }
 
+    private sealed class Facts
+    {
+        public Dictionary<ISymbol, List<Use>> Uses { get; } = new(SymbolEqualityComparer.Default);
+
+        public HashSet<ISymbol> Atomic { get; } = new(SymbolEqualityComparer.Default);
+
+        public HashSet<IMethodSymbol> ConcurrentMethods { get; } = new(SymbolEqualityComparer.Default);
+    }
+
     /// <summary>
     /// Registers the scan for one type. <paramref name="find"/> is called for every operation of the kinds given and
     /// returns a diagnostic (and the shared variable) for an unsynchronized update, or null.
@@ -82,9 +90,13 @@ internal sealed class ConcurrentAccessScan
         params OperationKind[] kinds)
     {
         var scan = new ConcurrentAccessScan(types);
-        context.RegisterOperationAction(c => scan.RecordUse(c.Operation, c.ContainingSymbol), OperationKind.LocalReference, OperationKind.ParameterReference, OperationKind.FieldReference);
-        context.RegisterOperationAction(c => scan.RecordCall((IInvocationOperation)c.Operation), OperationKind.Invocation);
-        context.RegisterOperationAction(c => scan.RecordMethodReference((IMethodReferenceOperation)c.Operation), OperationKind.MethodReference);
+        context.RegisterOperationBlockAction(c =>
+        {
+            foreach (var block in c.OperationBlocks)
+            {
+                scan._bodies.Add((block.GetRoot(), c.OwningSymbol));
+            }
+        });
         context.RegisterOperationAction(
             c =>
             {
@@ -126,49 +138,69 @@ internal sealed class ConcurrentAccessScan
         }
     }
 
-    private void RecordUse(IOperation operation, ISymbol containingSymbol)
+    /// <summary>
+    /// What the end needs to know about the candidates' variables, from one walk of the type's bodies: every use
+    /// (with the concurrent function it runs in), the variables also handed to <c>Interlocked</c>/<c>Volatile</c>, and
+    /// the methods of the type that are started concurrently with themselves.
+    /// </summary>
+    private Facts Collect()
     {
-        ISymbol? variable = operation switch
+        var facts = new Facts();
+        foreach (var candidate in _candidates)
         {
-            ILocalReferenceOperation local => local.Local,
-            IParameterReferenceOperation parameter => parameter.Parameter,
-            IFieldReferenceOperation field => field.Field,
-            _ => null,
-        };
-        if (variable is null)
+            facts.Uses[candidate.Variable] = new List<Use>();
+        }
+
+        var seen = new HashSet<IOperation>();
+        foreach (var (root, owner) in _bodies)
+        {
+            if (!seen.Add(root))
+            {
+                continue;
+            }
+
+            var inConstructor = owner is IMethodSymbol { MethodKind: MethodKind.Constructor or MethodKind.StaticConstructor } ||
+                                owner is IFieldSymbol or IPropertySymbol;
+            foreach (var operation in root.EnumerateDescendantsAndSelf())
+            {
+                switch (operation)
+                {
+                    case ILocalReferenceOperation local:
+                        RecordUse(facts, operation, local.Local, inConstructor);
+                        break;
+                    case IParameterReferenceOperation parameter:
+                        RecordUse(facts, operation, parameter.Parameter, inConstructor);
+                        break;
+                    case IFieldReferenceOperation field:
+                        RecordUse(facts, operation, field.Field, inConstructor);
+                        break;
+                    case IInvocationOperation call:
+                        RecordCall(facts, call);
+                        break;
+                    case IMethodReferenceOperation reference:
+                        RecordMethodReference(facts, reference);
+                        break;
+                }
+            }
+        }
+
+        return facts;
+    }
+
+    private void RecordUse(Facts facts, IOperation operation, ISymbol variable, bool inConstructor)
+    {
+        if (!facts.Uses.TryGetValue(variable, out var list))
         {
             return;
         }
 
         if (IsPassedToAtomicApi(operation))
         {
-            _atomic.TryAdd(variable, true);
+            facts.Atomic.Add(variable);
         }
 
-        var inConstructor = containingSymbol is IMethodSymbol { MethodKind: MethodKind.Constructor or MethodKind.StaticConstructor } ||
-                            containingSymbol is IFieldSymbol or IPropertySymbol;
-        _references.Enqueue((operation, variable, inConstructor));
-    }
-
-    /// <summary>The uses of the candidates' variables, with the concurrent function each runs in.</summary>
-    private Dictionary<ISymbol, List<Use>> UsesOfCandidates()
-    {
-        var uses = new Dictionary<ISymbol, List<Use>>(SymbolEqualityComparer.Default);
-        foreach (var candidate in _candidates)
-        {
-            uses[candidate.Variable] = new List<Use>();
-        }
-
-        foreach (var (operation, variable, inConstructor) in _references)
-        {
-            if (uses.TryGetValue(variable, out var list))
-            {
-                var context = EnclosingContext(operation);
-                list.Add(new Use(context?.Function, context, inConstructor));
-            }
-        }
-
-        return uses;
+        var context = EnclosingContext(operation);
+        list.Add(new Use(context?.Function, context, inConstructor));
     }
 
     /// <summary><c>Interlocked.X(ref v, ..)</c>, <c>Volatile.Read/Write(ref v)</c>, <c>ImmutableInterlocked.X(ref v, ..)</c>.</summary>
@@ -185,22 +217,22 @@ internal sealed class ConcurrentAccessScan
                type?.Name == "ImmutableInterlocked";
     }
 
-    private void RecordCall(IInvocationOperation call)
+    private void RecordCall(Facts facts, IInvocationOperation call)
     {
         var method = call.TargetMethod.OriginalDefinition;
         if (method.MethodKind == MethodKind.Ordinary && method.Locations.Length > 0 && method.Locations[0].IsInSource &&
             ConcurrentContexts.ClassifyAsyncMethodCall(call, _types) == SpawnKind.ConcurrentStart)
         {
-            _concurrentMethods.TryAdd(method, true);
+            facts.ConcurrentMethods.Add(method);
         }
     }
 
     /// <summary><c>Parallel.ForEach(items, Process)</c>: the method's whole body runs with its siblings.</summary>
-    private void RecordMethodReference(IMethodReferenceOperation reference)
+    private void RecordMethodReference(Facts facts, IMethodReferenceOperation reference)
     {
         if (ConcurrentContexts.Classify(reference, _types) is { } context && SharedStateFacts.RunsWithSiblings(context))
         {
-            _concurrentMethods.TryAdd(reference.Method.OriginalDefinition, true);
+            facts.ConcurrentMethods.Add(reference.Method.OriginalDefinition);
         }
     }
 
@@ -211,10 +243,11 @@ internal sealed class ConcurrentAccessScan
             return;
         }
 
-        var uses = UsesOfCandidates();
+        var facts = Collect();
         foreach (var candidate in _candidates)
         {
-            if (IsAtomicElsewhere(candidate.Variable) || !Races(candidate, uses))
+            // A variable also updated with Interlocked/Volatile somewhere: that mix is CONC305's.
+            if (facts.Atomic.Contains(candidate.Variable) || !Races(candidate, facts))
             {
                 continue;
             }
@@ -223,16 +256,13 @@ internal sealed class ConcurrentAccessScan
         }
     }
 
-    /// <summary>True when the variable is also updated with Interlocked/Volatile somewhere (that mix is CONC305's).</summary>
-    public bool IsAtomicElsewhere(ISymbol variable) => _atomic.ContainsKey(variable);
-
-    private bool Races(Candidate candidate, Dictionary<ISymbol, List<Use>> usesByVariable)
+    private bool Races(Candidate candidate, Facts facts)
     {
         if (candidate.Context is null)
         {
             // A method of this type started concurrently with itself (WhenAll over its tasks, a Parallel method group).
             return candidate.Method is not null &&
-                   _concurrentMethods.ContainsKey(candidate.Method.OriginalDefinition) &&
+                   facts.ConcurrentMethods.Contains(candidate.Method.OriginalDefinition) &&
                    (!candidate.Method.IsAsync || ConcurrentContexts.IsAfterFirstAwait(candidate.Operation, candidate.MethodBody!));
         }
 
@@ -253,7 +283,7 @@ internal sealed class ConcurrentAccessScan
         }
 
         // Used at the same time by other code: another concurrent function, or (for a field) another member.
-        if (usesByVariable.TryGetValue(candidate.Variable, out var uses))
+        if (facts.Uses.TryGetValue(candidate.Variable, out var uses))
         {
             foreach (var use in uses)
             {

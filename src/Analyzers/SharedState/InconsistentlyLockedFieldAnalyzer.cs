@@ -58,34 +58,44 @@ public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
         Update,
     }
 
+    /// <summary>
+    /// One use of a field, recorded cheaply as the driver walks the type; what it is (read or write, under a lock or
+    /// not, in concurrent code or not) is worked out at the end, and only as far as the verdict needs it.
+    /// </summary>
     private sealed class Access
     {
-        public Access(IFieldSymbol field, IOperation operation, AccessKind kind, bool locked, ISymbol? gate, IMethodSymbol? method, bool concurrent)
+        public Access(IFieldSymbol field, IFieldReferenceOperation operation, IMethodSymbol method)
         {
             Field = field;
             Operation = operation;
-            Kind = kind;
-            Locked = locked;
-            Gate = gate;
             Method = method;
-            Concurrent = concurrent;
         }
 
         public IFieldSymbol Field { get; }
 
-        public IOperation Operation { get; }
+        public IFieldReferenceOperation Operation { get; }
 
-        public AccessKind Kind { get; }
+        public IMethodSymbol Method { get; }
 
-        public bool Locked { get; }
+        public AccessKind Kind { get; set; }
+
+        public bool Locked { get; private set; }
 
         /// <summary>The field a <c>lock</c> statement around the access locks on, when that is how it is protected.</summary>
-        public ISymbol? Gate { get; }
-
-        public IMethodSymbol? Method { get; }
+        public ISymbol? Gate { get; private set; }
 
         /// <summary>The access runs in a concurrent lambda or local function.</summary>
-        public bool Concurrent { get; }
+        public bool Concurrent { get; private set; }
+
+        public bool IsClassified { get; private set; }
+
+        public void SetClass(bool locked, ISymbol? gate, bool concurrent)
+        {
+            Locked = locked;
+            Gate = gate;
+            Concurrent = concurrent;
+            IsClassified = true;
+        }
     }
 
     private sealed class TypeScan
@@ -96,8 +106,9 @@ public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
         private readonly ConcurrentContexts.Cache _cache = new();
         private readonly LockedBag<Access> _accesses = new();
         private readonly LockedMap<IFieldSymbol, bool> _atomic = new(SymbolEqualityComparer.Default);
-        private readonly LockedBag<(IMethodSymbol Callee, IMethodSymbol? Caller, bool Locked)> _calls = new();
+        private readonly LockedBag<(IInvocationOperation Call, IMethodSymbol Callee, ISymbol ContainingSymbol)> _calls = new();
         private readonly LockedMap<IMethodSymbol, bool> _methodGroups = new(SymbolEqualityComparer.Default);
+        private HashSet<IMethodSymbol>? _lockHeld;
 
         public TypeScan(KnownTypes types, ImmutableHashSet<INamedTypeSymbol> collections, ThreadSafeTypes threadSafe)
         {
@@ -148,23 +159,16 @@ public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
                 return;
             }
 
-            var context = ConcurrentContexts.FindEnclosing(reference, _types, _cache);
-            var stopAt = context?.Function;
-            var locked = SharedStateFacts.IsProtected(reference, _types, stopAt) || IsBeforeRelease(reference, stopAt);
-            var gate = locked ? EnclosingLockGate(reference, stopAt) : null;
-            _accesses.Enqueue(new Access(field, reference, KindOf(reference), locked, gate, method, context is not null));
+            _accesses.Enqueue(new Access(field, reference, method));
         }
 
         private void RecordCall(IInvocationOperation call, INamedTypeSymbol type, ISymbol containingSymbol)
         {
             var callee = call.TargetMethod.OriginalDefinition;
-            if (!SymbolEqualityComparer.Default.Equals(callee.ContainingType, type))
+            if (SymbolEqualityComparer.Default.Equals(callee.ContainingType, type))
             {
-                return;
+                _calls.Enqueue((call, callee, containingSymbol));
             }
-
-            var context = ConcurrentContexts.FindEnclosing(call, _types, _cache);
-            _calls.Enqueue((callee, context is null ? containingSymbol as IMethodSymbol : null, SharedStateFacts.IsProtected(call, _types, context?.Function)));
         }
 
         /// <summary>
@@ -291,7 +295,6 @@ public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
 
         private void Report(SymbolAnalysisContext context)
         {
-            var lockHeld = LockHeldMethods();
             var byField = new Dictionary<IFieldSymbol, List<Access>>(SymbolEqualityComparer.Default);
             foreach (var access in _accesses)
             {
@@ -312,9 +315,19 @@ public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
             {
                 var field = pair.Key;
                 var accesses = pair.Value;
-                bool IsLocked(Access a) => a.Locked || (!a.Concurrent && a.Method is not null && (lockHeld.Contains(a.Method.OriginalDefinition) || HasLockHeldName(a.Method.Name)));
 
-                var lockedWrites = accesses.Where(a => a.Kind != AccessKind.Read && IsLocked(a)).ToList();
+                // Only a field written under a lock can be reported: find its writes first, and classify the rest of
+                // its accesses only when one of them is locked.
+                var lockedWrites = new List<Access>();
+                foreach (var access in accesses)
+                {
+                    access.Kind = KindOf(access.Operation);
+                    if (access.Kind != AccessKind.Read && IsLocked(access))
+                    {
+                        lockedWrites.Add(access);
+                    }
+                }
+
                 if (lockedWrites.Count == 0)
                 {
                     continue;
@@ -352,7 +365,7 @@ public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
                     }
 
                     var properties = ImmutableDictionary<string, string?>.Empty;
-                    if (gate is not null && (gate.IsStatic || !access.Method!.IsStatic))
+                    if (gate is not null && (gate.IsStatic || !access.Method.IsStatic))
                     {
                         properties = properties.Add(GateProperty, gate.Name);
                     }
@@ -365,6 +378,20 @@ public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
                         access.Kind == AccessKind.Read ? "read" : "written"));
                 }
             }
+        }
+
+        private bool IsLocked(Access access)
+        {
+            if (!access.IsClassified)
+            {
+                var context = ConcurrentContexts.FindEnclosing(access.Operation, _types, _cache);
+                var stopAt = context?.Function;
+                var locked = SharedStateFacts.IsProtected(access.Operation, _types, stopAt) || IsBeforeRelease(access.Operation, stopAt);
+                access.SetClass(locked, locked ? EnclosingLockGate(access.Operation, stopAt) : null, context is not null);
+            }
+
+            return access.Locked ||
+                   (!access.Concurrent && (HasLockHeldName(access.Method.Name) || LockHeldMethods().Contains(access.Method.OriginalDefinition)));
         }
 
         /// <summary>
@@ -395,10 +422,18 @@ public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
         /// Private and internal methods of the type called (in the type) only while a lock is held (directly or from such methods), never used as a
         /// method group, plus methods named <c>*Locked</c>, <c>*UnderLock</c>, <c>*NoLock</c>: their callers hold the lock.
         /// </summary>
-        private HashSet<IMethodSymbol> LockHeldMethods()
+        private HashSet<IMethodSymbol> LockHeldMethods() => _lockHeld ??= ComputeLockHeldMethods();
+
+        private HashSet<IMethodSymbol> ComputeLockHeldMethods()
         {
             var result = new HashSet<IMethodSymbol>(SymbolEqualityComparer.Default);
-            var calls = _calls.ToList();
+            var calls = new List<(IMethodSymbol Callee, IMethodSymbol? Caller, bool Locked)>();
+            foreach (var (call, callee, containingSymbol) in _calls)
+            {
+                var context = ConcurrentContexts.FindEnclosing(call, _types, _cache);
+                calls.Add((callee, context is null ? containingSymbol as IMethodSymbol : null, SharedStateFacts.IsProtected(call, _types, context?.Function)));
+            }
+
             foreach (var callee in calls.Select(c => c.Callee).Distinct<IMethodSymbol>(SymbolEqualityComparer.Default))
             {
                 if (HasLockHeldName(callee.Name))
