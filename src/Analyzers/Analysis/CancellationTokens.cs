@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using System.Runtime.CompilerServices;
 using ConcurrencyAnalyzers.Internals;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
@@ -77,7 +78,7 @@ internal static class CancellationTokens
     /// <summary>Every token reachable at <paramref name="at"/>, innermost first.</summary>
     public static IEnumerable<TokenInScope> FindTokens(IOperation at, ISymbol? owningSymbol, KnownTypes types)
     {
-        if (types.CancellationToken is null)
+        if (!MayHaveTokenInScope(at, owningSymbol, types))
         {
             yield break;
         }
@@ -143,6 +144,75 @@ internal static class CancellationTokens
                 yield return token;
             }
         }
+    }
+
+    /// <summary>
+    /// False when no token can be found anywhere in the body that holds <paramref name="at"/>: the owning method has
+    /// no token (or context) parameter, and the body declares no token or token-source local and no lambda or local
+    /// function with such a parameter. Asked before <see cref="FindTokens"/>' walk up the tree; the body's part is
+    /// worked out once per body.
+    /// </summary>
+    public static bool MayHaveTokenInScope(IOperation at, ISymbol? owningSymbol, KnownTypes types)
+    {
+        if (types.CancellationToken is null)
+        {
+            return false;
+        }
+
+        if (owningSymbol is IMethodSymbol method)
+        {
+            foreach (var _ in Parameters(method, types))
+            {
+                return true;
+            }
+        }
+
+        return BodiesWithTokens.GetOrCompute(at.GetRoot(), types, static (r, t) => new StrongBox<bool>(DeclaresToken(r, t))).Value;
+    }
+
+    private static readonly ConditionalWeakTable<IOperation, StrongBox<bool>> BodiesWithTokens = new();
+
+    /// <summary>A local (in a block, <c>using</c> or <c>foreach</c>) or lambda/local function parameter that could be a token in scope.</summary>
+    private static bool DeclaresToken(IOperation root, KnownTypes types)
+    {
+        foreach (var operation in root.EnumerateDescendantsAndSelf())
+        {
+            var locals = operation switch
+            {
+                IBlockOperation block => block.Locals,
+                IUsingOperation usingOperation => usingOperation.Locals,
+                IForEachLoopOperation forEach => forEach.Locals,
+                _ => default,
+            };
+            if (!locals.IsDefault)
+            {
+                foreach (var local in locals)
+                {
+                    if (IsToken(local.Type, types) || IsTokenSource(local.Type, types))
+                    {
+                        return true;
+                    }
+                }
+
+                continue;
+            }
+
+            var function = operation switch
+            {
+                IAnonymousFunctionOperation lambda => lambda.Symbol,
+                ILocalFunctionOperation localFunction => localFunction.Symbol,
+                _ => null,
+            };
+            if (function is not null)
+            {
+                foreach (var _ in Parameters(function, types))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
     }
 
     /// <summary>

@@ -64,7 +64,7 @@ internal sealed class NonCopyableTypes
     // already on the path counts as "no" for the member that leads back to it.
     private bool IsNonCopyable(ITypeSymbol? type, ImmutableHashSet<ITypeSymbol>? path)
     {
-        if (type is not INamedTypeSymbol { TypeKind: TypeKind.Struct } named)
+        if (type is not INamedTypeSymbol { TypeKind: TypeKind.Struct } named || IsPrimitive(named))
         {
             return false;
         }
@@ -86,7 +86,7 @@ internal sealed class NonCopyableTypes
 
     private bool HoldsSynchronizationState(ITypeSymbol? type, ImmutableHashSet<ITypeSymbol>? path)
     {
-        if (type is not INamedTypeSymbol { TypeKind: TypeKind.Struct, IsReadOnly: false } named)
+        if (type is not INamedTypeSymbol { TypeKind: TypeKind.Struct, IsReadOnly: false } named || IsPrimitive(named))
         {
             return false;
         }
@@ -120,6 +120,13 @@ internal sealed class NonCopyableTypes
 
         return _syncStateCache.GetOrAdd(named, result);
     }
+
+    /// <summary>
+    /// <c>int</c>, <c>bool</c>, <c>DateTime</c>...: most struct-typed operations are of these, and they neither hold a
+    /// lock nor can carry an attribute of ours, so they are answered before the caches are asked.
+    /// </summary>
+    private static bool IsPrimitive(INamedTypeSymbol type)
+        => type.SpecialType != SpecialType.None && !type.IsGenericType;
 
     private bool Compute(INamedTypeSymbol type, ImmutableHashSet<ITypeSymbol> path)
     {

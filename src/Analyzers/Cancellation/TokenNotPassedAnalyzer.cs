@@ -85,9 +85,10 @@ public sealed class TokenNotPassedAnalyzer : DiagnosticAnalyzer
     /// <summary>The CONC401 diagnostic for this call, or null. Shared with the CA2016 suppressor.</summary>
     internal static Diagnostic? Find(IInvocationOperation invocation, ISymbol owner, KnownTypes types)
     {
+        // Every diagnostic names the token in scope: without one anywhere in the body there is nothing to ask.
         var method = invocation.TargetMethod;
         if (invocation.Syntax is not InvocationExpressionSyntax syntax || IsExcludedMethod(method, types) ||
-            CancellationOverloads.PassesAnyToken(invocation, types))
+            !CancellationTokens.MayHaveTokenInScope(invocation, owner, types) || CancellationOverloads.PassesAnyToken(invocation, types))
         {
             return null;
         }

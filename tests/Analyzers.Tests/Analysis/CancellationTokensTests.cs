@@ -191,4 +191,30 @@ public sealed class CancellationTokensTests
                 }
             }
             """, Probe(0, "@event:Parameter"), Probe(1, "cts.Token:SourceLocal"));
+
+    [Fact]
+    public Task Tokens_only_the_body_declares_are_found_in_a_method_without_token_parameters()
+        => Verify.VerifyAnalyzerAsync(Prelude + """
+            class C
+            {
+                readonly CancellationTokenSource _stopping = new();
+                void Probe() { }
+                void M(int[] items)
+                {
+                    {|#0:Probe()|};
+                    Parallel.ForEachAsync(items, async (item, token) => { {|#2:Probe()|}; await Task.Yield(); });
+                    Local(default);
+                    void Local(CancellationToken local) { {|#3:Probe()|}; }
+                    using (var linked = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token))
+                    {
+                        {|#4:Probe()|};
+                    }
+                }
+
+                void N() { var token = _stopping.Token; {|#5:Probe()|}; }
+                void O(int x) { {|#6:Probe()|}; }
+            }
+            """,
+            Probe(0, "none"), Probe(2, "token:Parameter"), Probe(3, "local:Parameter"),
+            Probe(4, "linked.Token:SourceLocal"), Probe(5, "token:Local"), Probe(6, "none"));
 }

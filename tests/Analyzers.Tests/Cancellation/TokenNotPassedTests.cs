@@ -12,6 +12,31 @@ public sealed class TokenNotPassedTests
     // ---- positives ----
 
     [Fact]
+    public Task Token_declared_only_in_the_body_is_found_in_a_method_without_token_parameters()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                private readonly CancellationTokenSource _stopping = new();
+
+                Task StartAsync(int[] items)
+                    => Parallel.ForEachAsync(items, async (item, token) => await Task.{|#0:Delay|}(item));
+
+                async Task DrainAsync()
+                {
+                    await Task.Delay(1);
+                    using var linked = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+                    await Task.{|#1:Delay|}(10);
+                }
+            }
+            """,
+            Verify.Diagnostic(TokenNotPassedAnalyzer.Rule).WithLocation(0).WithArguments("Delay", "token"),
+            Verify.Diagnostic(TokenNotPassedAnalyzer.Rule).WithLocation(1).WithArguments("Delay", "linked.Token"));
+
+    [Fact]
     public Task Token_overload_and_optional_token_get_the_parameter()
         => Verify.VerifyCodeFixAsync(
             """
