@@ -1,5 +1,3 @@
-using System;
-using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Linq;
@@ -106,8 +104,7 @@ public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
         private readonly ConcurrentContexts.Cache _cache = new();
         private readonly LockedBag<Access> _accesses = new();
         private readonly LockedMap<IFieldSymbol, bool> _atomic = new(SymbolEqualityComparer.Default);
-        private readonly LockedBag<(IInvocationOperation Call, IMethodSymbol Callee, ISymbol ContainingSymbol)> _calls = new();
-        private readonly LockedMap<IMethodSymbol, bool> _methodGroups = new(SymbolEqualityComparer.Default);
+        private LockHeldMethods? _lockHeldScan;
         private HashSet<IMethodSymbol>? _lockHeld;
 
         public TypeScan(KnownTypes types, ImmutableHashSet<INamedTypeSymbol> collections, ThreadSafeTypes threadSafe)
@@ -121,17 +118,7 @@ public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
         {
             var type = (INamedTypeSymbol)context.Symbol;
             context.RegisterOperationAction(c => RecordField((IFieldReferenceOperation)c.Operation, type, c.ContainingSymbol), OperationKind.FieldReference);
-            context.RegisterOperationAction(c => RecordCall((IInvocationOperation)c.Operation, type, c.ContainingSymbol), OperationKind.Invocation);
-            context.RegisterOperationAction(
-                c =>
-                {
-                    var method = ((IMethodReferenceOperation)c.Operation).Method.OriginalDefinition;
-                    if (SymbolEqualityComparer.Default.Equals(method.ContainingType, type))
-                    {
-                        _methodGroups.TryAdd(method, true);
-                    }
-                },
-                OperationKind.MethodReference);
+            _lockHeldScan = LockHeldMethods.Register(context, _types);
             context.RegisterSymbolEndAction(Report);
         }
 
@@ -160,15 +147,6 @@ public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
             }
 
             _accesses.Enqueue(new Access(field, reference, method));
-        }
-
-        private void RecordCall(IInvocationOperation call, INamedTypeSymbol type, ISymbol containingSymbol)
-        {
-            var callee = call.TargetMethod.OriginalDefinition;
-            if (SymbolEqualityComparer.Default.Equals(callee.ContainingType, type))
-            {
-                _calls.Enqueue((call, callee, containingSymbol));
-            }
         }
 
         /// <summary>
@@ -391,7 +369,7 @@ public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
             }
 
             return access.Locked ||
-                   (!access.Concurrent && (HasLockHeldName(access.Method.Name) || LockHeldMethods().Contains(access.Method.OriginalDefinition)));
+                   (!access.Concurrent && (LockHeldMethods.HasLockHeldName(access.Method.Name) || CallersHoldLock().Contains(access.Method.OriginalDefinition)));
         }
 
         /// <summary>
@@ -418,61 +396,8 @@ public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
             return false;
         }
 
-        /// <summary>
-        /// Private and internal methods of the type called (in the type) only while a lock is held (directly or from such methods), never used as a
-        /// method group, plus methods named <c>*Locked</c>, <c>*UnderLock</c>, <c>*NoLock</c>: their callers hold the lock.
-        /// </summary>
-        private HashSet<IMethodSymbol> LockHeldMethods() => _lockHeld ??= ComputeLockHeldMethods();
-
-        private HashSet<IMethodSymbol> ComputeLockHeldMethods()
-        {
-            var result = new HashSet<IMethodSymbol>(SymbolEqualityComparer.Default);
-            var calls = new List<(IMethodSymbol Callee, IMethodSymbol? Caller, bool Locked)>();
-            foreach (var (call, callee, containingSymbol) in _calls)
-            {
-                var context = ConcurrentContexts.FindEnclosing(call, _types, _cache);
-                calls.Add((callee, context is null ? containingSymbol as IMethodSymbol : null, SharedStateFacts.IsProtected(call, _types, context?.Function)));
-            }
-
-            foreach (var callee in calls.Select(c => c.Callee).Distinct<IMethodSymbol>(SymbolEqualityComparer.Default))
-            {
-                if (HasLockHeldName(callee.Name))
-                {
-                    result.Add(callee);
-                }
-            }
-
-            for (var round = 0; round < 4; round++)
-            {
-                var changed = false;
-                foreach (var group in calls.GroupBy(c => c.Callee, SymbolEqualityComparer.Default))
-                {
-                    var callee = (IMethodSymbol)group.Key!;
-                    if (result.Contains(callee) || callee.DeclaredAccessibility is not (Accessibility.Private or Accessibility.Internal or Accessibility.ProtectedAndInternal) || _methodGroups.ContainsKey(callee))
-                    {
-                        continue;
-                    }
-
-                    if (group.All(c => c.Locked || (c.Caller is not null && result.Contains(c.Caller.OriginalDefinition))))
-                    {
-                        result.Add(callee);
-                        changed = true;
-                    }
-                }
-
-                if (!changed)
-                {
-                    break;
-                }
-            }
-
-            return result;
-        }
-
-        private static bool HasLockHeldName(string name)
-            => (name.EndsWith("Locked", StringComparison.Ordinal) && !name.EndsWith("Unlocked", StringComparison.Ordinal)) ||
-               name.EndsWith("UnderLock", StringComparison.Ordinal) || name.EndsWith("NoLock", StringComparison.Ordinal) ||
-               name.EndsWith("Unsafe", StringComparison.Ordinal);
+        /// <summary>The type's methods whose callers hold the lock (<see cref="LockHeldMethods"/>), worked out on first use.</summary>
+        private HashSet<IMethodSymbol> CallersHoldLock() => _lockHeld ??= _lockHeldScan!.Compute();
 
         private static SyntaxNode StatementOf(IOperation operation)
         {

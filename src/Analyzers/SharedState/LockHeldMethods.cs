@@ -1,5 +1,4 @@
 using System;
-using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Linq;
 using ConcurrencyAnalyzers.Analysis;
@@ -21,7 +20,9 @@ internal sealed class LockHeldMethods
     private readonly KnownTypes _types;
     private readonly INamedTypeSymbol _type;
     private readonly ConcurrentContexts.Cache _cache = new();
-    private readonly LockedBag<(IMethodSymbol Callee, IMethodSymbol? Caller, bool Locked)> _calls = new();
+    // The type's calls to its own methods, as seen; whether each runs under a lock is worked out in Compute, which
+    // the rules ask only when they have something that a lock-held caller would excuse.
+    private readonly LockedBag<(IInvocationOperation Call, IMethodSymbol Callee, ISymbol ContainingSymbol)> _calls = new();
     private readonly LockedMap<IMethodSymbol, bool> _methodGroups = new(SymbolEqualityComparer.Default);
 
     private LockHeldMethods(KnownTypes types, INamedTypeSymbol type)
@@ -47,8 +48,7 @@ internal sealed class LockHeldMethods
             return;
         }
 
-        var context = ConcurrentContexts.FindEnclosing(call, _types, _cache);
-        _calls.Enqueue((callee, context is null ? containingSymbol as IMethodSymbol : null, SharedStateFacts.IsProtected(call, _types, context?.Function)));
+        _calls.Enqueue((call, callee, containingSymbol));
     }
 
     private void RecordMethodGroup(IMethodReferenceOperation reference)
@@ -64,7 +64,13 @@ internal sealed class LockHeldMethods
     public HashSet<IMethodSymbol> Compute()
     {
         var result = new HashSet<IMethodSymbol>(SymbolEqualityComparer.Default);
-        var calls = _calls.ToList();
+        var calls = new List<(IMethodSymbol Callee, IMethodSymbol? Caller, bool Locked)>();
+        foreach (var (call, callee, containingSymbol) in _calls)
+        {
+            var context = ConcurrentContexts.FindEnclosing(call, _types, _cache);
+            calls.Add((callee, context is null ? containingSymbol as IMethodSymbol : null, SharedStateFacts.IsProtected(call, _types, context?.Function)));
+        }
+
         foreach (var callee in calls.Select(c => c.Callee).Distinct<IMethodSymbol>(SymbolEqualityComparer.Default))
         {
             if (HasLockHeldName(callee.Name))
@@ -107,7 +113,8 @@ internal sealed class LockHeldMethods
     public static bool IsLockHeld(HashSet<IMethodSymbol> lockHeld, ISymbol? method)
         => method is IMethodSymbol m && (lockHeld.Contains(m.OriginalDefinition) || HasLockHeldName(m.Name));
 
-    private static bool HasLockHeldName(string name)
+    /// <summary><c>*Locked</c> (not <c>*Unlocked</c>), <c>*UnderLock</c>, <c>*NoLock</c>, <c>*Unsafe</c>: by convention the caller holds the lock.</summary>
+    public static bool HasLockHeldName(string name)
         => (name.EndsWith("Locked", StringComparison.Ordinal) && !name.EndsWith("Unlocked", StringComparison.Ordinal)) ||
            name.EndsWith("UnderLock", StringComparison.Ordinal) || name.EndsWith("NoLock", StringComparison.Ordinal) ||
            name.EndsWith("Unsafe", StringComparison.Ordinal);
