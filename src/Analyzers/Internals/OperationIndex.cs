@@ -70,6 +70,20 @@ internal sealed class OperationIndex
                 return true;
             }
 
+            // The driver's operation blocks (a method's block body, a constructor's initializer) are children of the
+            // root: found among the root's few children, so walking a block needs no position table.
+            if (ReferenceEquals(operation.Parent, root))
+            {
+                for (var child = 1; child < index._count; child = index._ends[child])
+                {
+                    if (ReferenceEquals(index._nodes[child], operation))
+                    {
+                        position = child;
+                        return true;
+                    }
+                }
+            }
+
             var positions = Volatile.Read(ref index._positions);
             if (positions is null)
             {
