@@ -14,6 +14,26 @@ namespace ConcurrencyAnalyzers.Analysis;
 /// </summary>
 internal static class CancellationOverloads
 {
+    /// <summary>
+    /// True when the called method has a place for a token: a token parameter (passed <c>None</c>, or left to its
+    /// default) or an overload with one more, token, parameter. Most calls have none, and this answers from the
+    /// method alone (the overloads are looked up once per method), before anything looks at the arguments.
+    /// </summary>
+    public static bool MayTakeToken(IInvocationOperation invocation, KnownTypes types)
+    {
+        var method = invocation.TargetMethod;
+        foreach (var parameter in method.Parameters)
+        {
+            if (CancellationTokens.IsToken(parameter.Type, types))
+            {
+                return true;
+            }
+        }
+
+        return method.ContainingType is not null && method.MethodKind is MethodKind.Ordinary or MethodKind.ReducedExtension &&
+               OverloadsOf(method, types).Length > 0;
+    }
+
     /// <summary>The optional token parameter of <paramref name="invocation"/> that was left to its default, or null.</summary>
     public static IArgumentOperation? DefaultedTokenArgument(IInvocationOperation invocation, KnownTypes types)
     {
@@ -69,9 +89,8 @@ internal static class CancellationOverloads
             return null;
         }
 
-        var original = method.ReducedFrom ?? method;
-        original = original.OriginalDefinition;
-        foreach (var overload in TokenOverloads.GetOrCompute(original, types, static (m, t) => ComputeTokenOverloads(m, t)))
+        var original = (method.ReducedFrom ?? method).OriginalDefinition;
+        foreach (var overload in OverloadsOf(method, types))
         {
             if (!types.Compilation.IsSymbolAccessibleWithin(overload.Method, within.ContainingType ?? (ISymbol)within.ContainingAssembly) ||
                 !ReturnTypeFits(invocation, original, overload.Method))
@@ -88,6 +107,9 @@ internal static class CancellationOverloads
 
     // Per method definition: most methods have no token overload, and a method is called from many places.
     private static readonly ConditionalWeakTable<IMethodSymbol, TokenOverload[]> TokenOverloads = new();
+
+    private static TokenOverload[] OverloadsOf(IMethodSymbol method, KnownTypes types)
+        => TokenOverloads.GetOrCompute((method.ReducedFrom ?? method).OriginalDefinition, types, static (m, t) => ComputeTokenOverloads(m, t));
 
     /// <summary>The overloads that take the same parameters plus one token, in lookup order (what does not depend on the call).</summary>
     private static TokenOverload[] ComputeTokenOverloads(IMethodSymbol original, KnownTypes types)

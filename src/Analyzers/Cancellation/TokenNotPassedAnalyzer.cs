@@ -85,10 +85,12 @@ public sealed class TokenNotPassedAnalyzer : DiagnosticAnalyzer
     /// <summary>The CONC401 diagnostic for this call, or null. Shared with the CA2016 suppressor.</summary>
     internal static Diagnostic? Find(IInvocationOperation invocation, ISymbol owner, KnownTypes types)
     {
-        // Every diagnostic names the token in scope: without one anywhere in the body there is nothing to ask.
+        // Every diagnostic is about a place for a token (a token parameter or a token overload) and names the token
+        // in scope: calls without the one, and bodies without the other, are left at once.
         var method = invocation.TargetMethod;
         if (invocation.Syntax is not InvocationExpressionSyntax syntax || IsExcludedMethod(method, types) ||
-            !CancellationTokens.MayHaveTokenInScope(invocation, owner, types) || CancellationOverloads.PassesAnyToken(invocation, types))
+            !CancellationOverloads.MayTakeToken(invocation, types) || !CancellationTokens.MayHaveTokenInScope(invocation, owner, types) ||
+            CancellationOverloads.PassesAnyToken(invocation, types))
         {
             return null;
         }
