@@ -72,18 +72,23 @@ public sealed class TasksNotJoinedAnalyzer : DiagnosticAnalyzer
                 return;
             }
 
+            // Sequential awaits need awaits: only async functions are looked at.
             start.RegisterOperationBlockAction(c =>
             {
                 foreach (var block in c.OperationBlocks)
                 {
-                    AnalyzeFunction(c, block, types);
+                    if (MayAwait(c.OwningSymbol))
+                    {
+                        AnalyzeFunction(c, block, types);
+                    }
+
                     foreach (var nested in block.EnumerateDescendants())
                     {
-                        if (nested is IAnonymousFunctionOperation lambda)
+                        if (nested is IAnonymousFunctionOperation lambda && MayAwait(lambda.Symbol))
                         {
                             AnalyzeFunction(c, lambda.Body, types);
                         }
-                        else if (nested is ILocalFunctionOperation { Body: { } body })
+                        else if (nested is ILocalFunctionOperation { Body: { } body } localFunction && MayAwait(localFunction.Symbol))
                         {
                             AnalyzeFunction(c, body, types);
                         }
@@ -112,6 +117,10 @@ public sealed class TasksNotJoinedAnalyzer : DiagnosticAnalyzer
 
         public ILoopOperation? Loop { get; }
     }
+
+    /// <summary>An async method, lambda or local function (top-level statements that await count as async too).</summary>
+    private static bool MayAwait(ISymbol function)
+        => function is not IMethodSymbol method || method.IsAsync;
 
     private static void AnalyzeFunction(OperationBlockAnalysisContext context, IOperation body, KnownTypes types)
     {

@@ -190,6 +190,59 @@ public sealed class TasksNotJoinedTests
             """);
 
     [Fact]
+    public Task Async_lambdas_and_local_functions_are_looked_at()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Threading.Tasks;
+
+            class Profile
+            {
+                Func<int, Task<int>> Loader() => async id =>
+                {
+                    var user = LoadAsync(id);
+                    var orders = LoadAsync(id + 1);
+                    return {|#0:await user|} + await orders;
+                };
+
+                int Sync(int id)
+                {
+                    return Local(id).Result;
+
+                    async Task<int> Local(int n)
+                    {
+                        var user = LoadAsync(n);
+                        var orders = LoadAsync(n + 1);
+                        return {|#1:await user|} + await orders;
+                    }
+                }
+
+                Task<int> LoadAsync(int id) => Task.FromResult(id);
+            }
+            """,
+            Verify.Diagnostic(TasksNotJoinedAnalyzer.SequentialRule).WithLocation(0).WithArguments("user", "'orders' is", "'orders'"),
+            Verify.Diagnostic(TasksNotJoinedAnalyzer.SequentialRule).WithLocation(1).WithArguments("user", "'orders' is", "'orders'"));
+
+    [Fact]
+    public Task Top_level_statements_are_looked_at()
+    {
+        var test = new Verify.Test
+        {
+            TestCode = """
+                using System;
+                using System.Threading.Tasks;
+
+                var a = Task.Run(() => 1);
+                var b = Task.Run(() => 2);
+                Console.WriteLine({|#0:await a|} + await b);
+                """,
+        };
+        test.TestState.OutputKind = Microsoft.CodeAnalysis.OutputKind.ConsoleApplication;
+        test.ExpectedDiagnostics.Add(Verify.Diagnostic(TasksNotJoinedAnalyzer.SequentialRule).WithLocation(0).WithArguments("a", "'b' is", "'b'"));
+        return test.RunAsync();
+    }
+
+    [Fact]
     public Task Tasks_joined_with_WhenAll_or_awaited_in_order_of_start_are_not_reported()
         => Verify.VerifyAnalyzerAsync(
             """
