@@ -1,5 +1,6 @@
-using System.Collections.Concurrent;
+using System.Collections.Generic;
 using System.Collections.Immutable;
+using System.Linq;
 using ConcurrencyAnalyzers.Analysis;
 using ConcurrencyAnalyzers.Internals;
 using Microsoft.CodeAnalysis;
@@ -68,24 +69,17 @@ public sealed class BackgroundLoopWithoutExitAnalyzer : DiagnosticAnalyzer
 
     private static void AnalyzeType(SymbolStartAnalysisContext context, KnownTypes types)
     {
-        var loopingMethods = new LockedMap<IMethodSymbol, bool>(SymbolEqualityComparer.Default);
+        // The methods' bodies are kept, and searched for a loop without exit at the end, only for the methods that
+        // the type starts as background work: most methods are never started that way.
+        var methodBodies = new LockedBag<(IMethodSymbol Method, ImmutableArray<IOperation> Blocks)>();
         var spawns = new LockedBag<(IMethodSymbol Target, Location Site, string Spawner)>();
         var type = (INamedTypeSymbol)context.Symbol;
 
         context.RegisterOperationBlockAction(c =>
         {
-            if (c.OwningSymbol is not IMethodSymbol method || method.MethodKind is not (MethodKind.Ordinary or MethodKind.ExplicitInterfaceImplementation))
+            if (c.OwningSymbol is IMethodSymbol { MethodKind: MethodKind.Ordinary or MethodKind.ExplicitInterfaceImplementation } method)
             {
-                return;
-            }
-
-            foreach (var block in c.OperationBlocks)
-            {
-                foreach (var _ in LoopExits.FindLoopsWithoutExit(block, types))
-                {
-                    loopingMethods.TryAdd(method.OriginalDefinition, true);
-                    return;
-                }
+                methodBodies.Add((method.OriginalDefinition, c.OperationBlocks));
             }
         });
 
@@ -103,9 +97,24 @@ public sealed class BackgroundLoopWithoutExitAnalyzer : DiagnosticAnalyzer
 
         context.RegisterSymbolEndAction(c =>
         {
+            if (spawns.IsEmpty)
+            {
+                return;
+            }
+
+            var targets = new HashSet<IMethodSymbol>(spawns.Select(s => s.Target), SymbolEqualityComparer.Default);
+            var loopingMethods = new HashSet<IMethodSymbol>(SymbolEqualityComparer.Default);
+            foreach (var (method, blocks) in methodBodies)
+            {
+                if (targets.Contains(method) && blocks.Any(block => LoopExits.FindLoopsWithoutExit(block, types).Any()))
+                {
+                    loopingMethods.Add(method);
+                }
+            }
+
             foreach (var spawn in spawns)
             {
-                if (loopingMethods.ContainsKey(spawn.Target))
+                if (loopingMethods.Contains(spawn.Target))
                 {
                     c.ReportDiagnostic(Diagnostic.Create(SpawnRule, spawn.Site, spawn.Spawner, spawn.Target.Name));
                 }
