@@ -40,7 +40,13 @@ internal static class AnalyzerPackages
 {
     public const string OursName = "ConcurrencyAnalyzers";
 
-    public static AnalyzerPackage LoadOurs()
+    /// <summary>
+    /// Our package as a host loads it: one analyzer that runs every rule, and the suppressor. With
+    /// <paramref name="perRule"/>, each rule as an analyzer of its own instead (the classes the hosting analyzer runs
+    /// together), so the tables show what each rule costs; the total is then higher than the package's, by the
+    /// driver's cost of calling 42 analyzers instead of one.
+    /// </summary>
+    public static AnalyzerPackage LoadOurs(bool perRule = false)
     {
         var folder = Path.Combine(AppContext.BaseDirectory, "analyzers", OursName);
         var dll = Path.Combine(folder, OursName + ".dll");
@@ -49,7 +55,19 @@ internal static class AnalyzerPackages
             throw new InvalidOperationException($"Our analyzer DLL is missing at {dll}: build the benchmark project (it builds src/Analyzers).");
         }
 
-        return Load(OursName, "(this branch)", isOurs: true, new[] { dll });
+        var package = Load(OursName, "(this branch)", isOurs: true, new[] { dll });
+        if (!perRule || package.Analyzers.IsEmpty)
+        {
+            return package;
+        }
+
+        var rules = package.Analyzers[0].GetType().Assembly.GetTypes()
+            .Where(t => typeof(DiagnosticAnalyzer).IsAssignableFrom(t) && !t.IsAbstract && t.GetConstructor(Type.EmptyTypes) is not null &&
+                        !t.IsDefined(typeof(DiagnosticAnalyzerAttribute), inherit: false))
+            .OrderBy(t => t.Name, StringComparer.Ordinal)
+            .Select(t => (DiagnosticAnalyzer)Activator.CreateInstance(t)!);
+        var suppressors = package.Analyzers.Where(a => a is DiagnosticSuppressor);
+        return new AnalyzerPackage(OursName, "(this branch, rule by rule)", isOurs: true, rules.Concat(suppressors).ToImmutableArray(), package.LoadErrors);
     }
 
     /// <summary>Peer packages restored by the project file, plus the SDK's NetAnalyzers when the SDK is on this machine.</summary>

@@ -32,6 +32,8 @@ Measurement:
   --no-peers               only our analyzers
   --analyzer <name>=<path> also measure another analyzer DLL or package folder (repeatable)
   --top <n>                most expensive analyzers listed per peer (default 5)
+  --per-rule               run our rules as one analyzer each instead of the package's one hosting analyzer, to see
+                           each rule's cost (the driver then calls 42 analyzers: the total is higher than the package's)
 Modes:
   --scaling                one generated file of 1k, 2k, 4k, 8k and 16k lines; time per 1,000 lines
   --sizes <a,b,...>        sizes for --scaling
@@ -88,6 +90,7 @@ Modes:
         var bugRate = double.Parse(args.Value("--bug-rate") ?? "0.05", CultureInfo.InvariantCulture);
         var writeCorpus = args.Value("--write-corpus");
         var noPeers = args.Flag("--no-peers");
+        var perRule = args.Flag("--per-rule");
         var only = args.Value("--peers")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.OrdinalIgnoreCase);
         var extras = args.Values("--analyzer");
         var top = args.Int("--top", 5);
@@ -117,7 +120,7 @@ Modes:
             throw new ArgumentException("--iterations must be at least 1 and --warmup at least 0");
         }
 
-        var packages = new List<AnalyzerPackage> { AnalyzerPackages.LoadOurs() };
+        var packages = new List<AnalyzerPackage> { AnalyzerPackages.LoadOurs(perRule) };
         if (!noPeers)
         {
             packages.AddRange(AnalyzerPackages.LoadPeers(only));

@@ -19,6 +19,12 @@ internal static class Report
 
         text.AppendLine(Inv, $"Compiler (median of {settings.Iterations}): {Stats.Median(compilerMs):N0} ms = parse {Stats.Median(result.Compiler.Select(c => c.ParseMs)):N0} ms + {(first.Emitted ? "bind and emit" : "bind with diagnostics (not emitted: the code has errors)")} {Stats.Median(result.Compiler.Select(c => c.BindEmitMs)):N0} ms; range {Stats.Min(compilerMs):N0}-{Stats.Max(compilerMs):N0} ms; {first.Errors} errors, {first.Warnings} warnings.");
         text.AppendLine(Inv, $"Analysis pass{(settings.Isolated ? "es" : string.Empty)} (driver, binding and all analyzers; median): {Stats.Median(result.AnalysisWallMs):N0} ms wall.");
+        if (settings.Isolated)
+        {
+            // Each package's own pass: binding for operations, the driver's work for the package and its callbacks.
+            text.AppendLine("Each package's pass (median wall): " + string.Join(", ", Ordered(result).Select(
+                p => string.Create(Inv, $"{p.Package.Display} {Stats.Median(p.Samples.Select(s => s.WallMs)):N0} ms"))) + ".");
+        }
         text.AppendLine();
         text.AppendLine("| Package | Analyzers | Time (ms) | Share of compiler time | Diagnostics | Ours ÷ package |");
         text.AppendLine("|---|---:|---:|---:|---:|---:|");

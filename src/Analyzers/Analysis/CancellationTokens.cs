@@ -59,7 +59,7 @@ internal static class CancellationTokens
         => type is not null && types.CancellationToken is not null && type.Is(types.CancellationToken);
 
     public static bool IsTokenSource(ITypeSymbol? type, KnownTypes types)
-        => type is not null && type.InheritsFromOrEquals(types.CancellationTokenSource);
+        => type is { TypeKind: TypeKind.Class, SpecialType: SpecialType.None } && type.InheritsFromOrEquals(types.CancellationTokenSource);
 
     /// <summary>
     /// The innermost token reachable at <paramref name="at"/>; <paramref name="owningSymbol"/> is the declared symbol

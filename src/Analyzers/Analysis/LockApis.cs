@@ -102,6 +102,12 @@ internal static class LockApis
         }
 
         var name = method.Name;
+        if (!IsLockMethodName(name))
+        {
+            // Most calls are not lock calls: a string switch rules them out before any type test.
+            return false;
+        }
+
         if (method.IsStatic)
         {
             if (!containing.Is(types.Monitor) || invocation.Arguments.Length == 0)
@@ -221,6 +227,17 @@ internal static class LockApis
             return true;
         }
     }
+
+    /// <summary>Every method name <see cref="TryGetLockCall"/> recognizes, on any of the lock types.</summary>
+    private static bool IsLockMethodName(string name) => name switch
+    {
+        "Enter" or "TryEnter" or "Exit" or "Wait" or "Pulse" or "PulseAll" or "EnterScope" or "WaitAsync" or "Release" or
+        "EnterReadLock" or "EnterWriteLock" or "EnterUpgradeableReadLock" or
+        "TryEnterReadLock" or "TryEnterWriteLock" or "TryEnterUpgradeableReadLock" or
+        "ExitReadLock" or "ExitWriteLock" or "ExitUpgradeableReadLock" or
+        "ReleaseMutex" or "WaitOne" => true,
+        _ => false,
+    };
 
     /// <summary>
     /// The symbol naming a lock expression: a field, local, parameter or property (through conversions and

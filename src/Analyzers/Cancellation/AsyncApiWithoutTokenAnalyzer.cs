@@ -13,7 +13,6 @@ namespace ConcurrencyAnalyzers.Cancellation;
 /// CONC406 (opt-in): a public Task/ValueTask/IAsyncEnumerable method with no token parameter whose body calls
 /// something that accepts one, so its callers cannot cancel it.
 /// </summary>
-[DiagnosticAnalyzer(Microsoft.CodeAnalysis.LanguageNames.CSharp)]
 public sealed class AsyncApiWithoutTokenAnalyzer : DiagnosticAnalyzer
 {
     internal static readonly DiagnosticDescriptor Rule = RuleDescriptors.Create(

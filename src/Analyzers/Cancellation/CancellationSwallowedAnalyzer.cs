@@ -13,7 +13,6 @@ namespace ConcurrencyAnalyzers.Cancellation;
 /// and goes round again, so cancellation becomes an endless (often hot) retry. Silent when the loop can still see
 /// the cancellation elsewhere (its condition, a check or cancellable call outside the try) or the handler leaves.
 /// </summary>
-[DiagnosticAnalyzer(Microsoft.CodeAnalysis.LanguageNames.CSharp)]
 public sealed class CancellationSwallowedAnalyzer : DiagnosticAnalyzer
 {
     internal static readonly DiagnosticDescriptor Rule = RuleDescriptors.Create(

@@ -14,7 +14,6 @@ namespace ConcurrencyAnalyzers.Cancellation;
 /// work (awaits or blocks), and never looks at the token in scope. Loops where some call could take the token are
 /// CONC401's (passing it makes the loop observe it); loops in spawned delegates are CONC101's.
 /// </summary>
-[DiagnosticAnalyzer(Microsoft.CodeAnalysis.LanguageNames.CSharp)]
 public sealed class LoopIgnoresTokenAnalyzer : DiagnosticAnalyzer
 {
     public const string TokenProperty = "Token";

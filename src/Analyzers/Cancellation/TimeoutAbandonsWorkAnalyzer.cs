@@ -13,7 +13,6 @@ namespace ConcurrencyAnalyzers.Cancellation;
 /// CONC404: a timeout that gives up waiting but leaves the work running: <c>Task.WhenAny(work, Task.Delay(t))</c> or
 /// <c>work.WaitAsync(timeout)</c>, where <c>work</c> came from a call that could take a token but got none.
 /// </summary>
-[DiagnosticAnalyzer(Microsoft.CodeAnalysis.LanguageNames.CSharp)]
 public sealed class TimeoutAbandonsWorkAnalyzer : DiagnosticAnalyzer
 {
     internal static readonly DiagnosticDescriptor Rule = RuleDescriptors.Create(

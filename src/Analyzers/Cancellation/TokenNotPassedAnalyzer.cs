@@ -13,7 +13,6 @@ namespace ConcurrencyAnalyzers.Cancellation;
 /// to its default, <c>CancellationToken.None</c>/<c>default</c>), or <c>await foreach</c> enumerates without
 /// <c>WithCancellation</c>. Innermost token wins; lambdas and local functions that capture it are covered.
 /// </summary>
-[DiagnosticAnalyzer(Microsoft.CodeAnalysis.LanguageNames.CSharp)]
 public sealed class TokenNotPassedAnalyzer : DiagnosticAnalyzer
 {
     /// <summary>Properties for the fixer.</summary>

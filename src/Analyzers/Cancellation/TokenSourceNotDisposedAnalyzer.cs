@@ -13,7 +13,6 @@ namespace ConcurrencyAnalyzers.Cancellation;
 /// and never handed off, a timed source whose only use is <c>.Token</c>, and a <c>token.Register(...)</c> on a
 /// caller's token whose registration is dropped.
 /// </summary>
-[DiagnosticAnalyzer(Microsoft.CodeAnalysis.LanguageNames.CSharp)]
 public sealed class TokenSourceNotDisposedAnalyzer : DiagnosticAnalyzer
 {
     public const string KindProperty = "Kind";

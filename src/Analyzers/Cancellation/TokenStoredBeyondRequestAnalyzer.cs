@@ -13,7 +13,6 @@ namespace ConcurrencyAnalyzers.Cancellation;
 /// (hosted service, middleware) outside its constructor. The next caller then uses a dead token or a recycled context.
 /// A <c>Lazy</c> factory capturing a caller's token is CONC307's.
 /// </summary>
-[DiagnosticAnalyzer(Microsoft.CodeAnalysis.LanguageNames.CSharp)]
 public sealed class TokenStoredBeyondRequestAnalyzer : DiagnosticAnalyzer
 {
     internal static readonly DiagnosticDescriptor Rule = RuleDescriptors.Create(

@@ -13,7 +13,6 @@ namespace ConcurrencyAnalyzers.Coordination;
 /// but not completed on every path: never at all, or only on the normal path so that a producer fault leaves
 /// <c>ReadAllAsync</c> / <c>WaitToReadAsync</c> waiting forever.
 /// </summary>
-[DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class ChannelNotCompletedAnalyzer : DiagnosticAnalyzer
 {
     /// <summary>Diagnostic property: <c>Never</c> (reported at the creation) or <c>NormalPathOnly</c> (reported at the completion).</summary>

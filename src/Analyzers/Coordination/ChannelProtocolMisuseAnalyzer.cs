@@ -14,7 +14,6 @@ namespace ConcurrencyAnalyzers.Coordination;
 /// when full (the item is silently dropped). The consumer-side shapes (a method that only reads completing the writer,
 /// a <c>GetConsumingEnumerable</c> loop whose collection is never completed) are in the other parts of this class.
 /// </summary>
-[DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed partial class ChannelProtocolMisuseAnalyzer : DiagnosticAnalyzer
 {
     /// <summary>Diagnostic property: present (value <c>TryComplete</c>) when the fix renames <c>Complete</c>.</summary>

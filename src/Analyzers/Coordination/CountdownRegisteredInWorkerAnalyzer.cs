@@ -12,7 +12,6 @@ namespace ConcurrencyAnalyzers.Coordination;
 /// that Task.Run, StartNew, <c>new Thread</c>, <c>new Task</c> or the thread pool starts, on a counter the spawning
 /// code then waits on: the wait can pass before the worker registers (Go: <c>wg.Add(1)</c> inside the goroutine).
 /// </summary>
-[DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed partial class CountdownRegisteredInWorkerAnalyzer : DiagnosticAnalyzer
 {
     /// <summary>Diagnostic property: present when the registration can be moved before the spawning statement.</summary>

@@ -13,7 +13,6 @@ namespace ConcurrencyAnalyzers.Coordination;
 /// whole reaction to a cancellation request. Plain early-out guards (<c>if (x == null) return;</c>) are <c>continue</c>
 /// and stay silent.
 /// </summary>
-[DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed partial class ParallelLoopReturnAsExitAnalyzer : DiagnosticAnalyzer
 {
     /// <summary>Diagnostic property: the name of the body's existing <c>ParallelLoopState</c> parameter.</summary>

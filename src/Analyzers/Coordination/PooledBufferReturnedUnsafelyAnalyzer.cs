@@ -12,7 +12,6 @@ namespace ConcurrencyAnalyzers.Coordination;
 /// the code in between can throw (the buffer leaks from the pool), used after it was returned (another renter may own
 /// it now), or returned twice (two renters get the same array). Arrays that leave the method are someone else's.
 /// </summary>
-[DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class PooledBufferReturnedUnsafelyAnalyzer : DiagnosticAnalyzer
 {
     /// <summary>Diagnostic property: "true" when the try/finally fix understands the shape.</summary>

@@ -14,7 +14,6 @@ namespace ConcurrencyAnalyzers.Coordination;
 /// With a token in scope that is not passed, CONC401 reports instead. Boundedness must be visible at the creation
 /// site (same member, or a field initializer of the same type); otherwise the rule stays silent.
 /// </summary>
-[DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class ProducerBlocksWithoutCancellationAnalyzer : DiagnosticAnalyzer
 {
     internal static readonly DiagnosticDescriptor Rule = RuleDescriptors.Create(

@@ -13,7 +13,6 @@ namespace ConcurrencyAnalyzers.Coordination;
 /// or whose <c>IsAcquired</c> is never read (the work runs even when the limiter said no). A lease that leaves the
 /// method (returned, stored, passed on, captured) belongs to someone else and is not reported.
 /// </summary>
-[DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed partial class RateLimitLeaseMisuseAnalyzer : DiagnosticAnalyzer
 {
     /// <summary>Diagnostic property: "Declaration" when the lease is a local of a declaration statement (a fix may apply).</summary>

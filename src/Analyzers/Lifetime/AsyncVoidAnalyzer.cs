@@ -13,7 +13,6 @@ namespace ConcurrencyAnalyzers.Lifetime;
 /// CONC103: <c>async void</c> methods that are not event handlers, async lambdas converted to void-returning
 /// delegates, and <c>TaskFactory.StartNew</c> with an async delegate whose <c>Task&lt;Task&gt;</c> is not unwrapped.
 /// </summary>
-[DiagnosticAnalyzer(Microsoft.CodeAnalysis.LanguageNames.CSharp)]
 public sealed class AsyncVoidAnalyzer : DiagnosticAnalyzer
 {
     /// <summary>Diagnostic property naming the shape, for the fixer.</summary>

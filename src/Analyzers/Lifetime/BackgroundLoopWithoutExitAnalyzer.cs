@@ -17,7 +17,6 @@ namespace ConcurrencyAnalyzers.Lifetime;
 /// no stop flag read. Reported at the loop when the work is a lambda or local function, at the spawn when it is a
 /// method of the same type.
 /// </summary>
-[DiagnosticAnalyzer(Microsoft.CodeAnalysis.LanguageNames.CSharp)]
 public sealed class BackgroundLoopWithoutExitAnalyzer : DiagnosticAnalyzer
 {
     /// <summary>Fixer hint: C# text of a token in scope at the loop.</summary>

@@ -13,7 +13,6 @@ namespace ConcurrencyAnalyzers.Lifetime;
 /// <c>IHttpContextAccessor</c>, that touches <c>HttpContext</c>, <c>Request</c>, <c>Response</c>, <c>User</c>, the
 /// hub's <c>Context</c>/<c>Clients</c>/<c>Groups</c>, or the request's <c>DbContext</c>, and is not awaited by the request.
 /// </summary>
-[DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed partial class RequestScopeCaptureAnalyzer : DiagnosticAnalyzer
 {
     private const string Title = "Request-scoped object captured by background work";

@@ -13,7 +13,6 @@ namespace ConcurrencyAnalyzers.Lifetime;
 /// task (or thread) but never waits for it; and a fixed <c>Thread.Sleep</c>/<c>Task.Delay</c> used to "wait for" work
 /// started or cancelled just before.
 /// </summary>
-[DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class StopWithoutWaitingAnalyzer : DiagnosticAnalyzer
 {
     /// <summary>Fixer hint: the task field to await after the cancel (only when the fix is safe).</summary>

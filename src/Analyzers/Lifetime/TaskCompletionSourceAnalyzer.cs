@@ -11,7 +11,6 @@ namespace ConcurrencyAnalyzers.Lifetime;
 /// without completing the source or handing the source itself to someone who can; and a <c>TaskCompletionSource</c>
 /// created without <c>TaskCreationOptions.RunContinuationsAsynchronously</c>.
 /// </summary>
-[DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed partial class TaskCompletionSourceAnalyzer : DiagnosticAnalyzer
 {
     /// <summary>Diagnostic property naming the shape, for the fixer.</summary>

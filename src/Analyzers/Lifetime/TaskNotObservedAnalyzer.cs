@@ -13,7 +13,6 @@ namespace ConcurrencyAnalyzers.Lifetime;
 /// methods, lambdas, constructors, accessors), and a task returned from a non-async function while a <c>using</c>
 /// resource it depends on is disposed as the function returns.
 /// </summary>
-[DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class TaskNotObservedAnalyzer : DiagnosticAnalyzer
 {
     /// <summary>Diagnostic property naming the shape, for the fixer.</summary>

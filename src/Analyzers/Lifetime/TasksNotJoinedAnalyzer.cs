@@ -16,7 +16,6 @@ namespace ConcurrencyAnalyzers.Lifetime;
 /// <c>foreach (var t in tasks) await t;</c>), so a fault in the first leaves the others unobserved; and
 /// <c>await Task.WhenAny(...)</c> whose winner is ignored.
 /// </summary>
-[DiagnosticAnalyzer(Microsoft.CodeAnalysis.LanguageNames.CSharp)]
 public sealed class TasksNotJoinedAnalyzer : DiagnosticAnalyzer
 {
     public const string KindProperty = "Kind";

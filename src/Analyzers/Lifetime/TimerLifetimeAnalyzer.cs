@@ -15,7 +15,6 @@ namespace ConcurrencyAnalyzers.Lifetime;
 /// field of a disposable owner that never disposes or stops it; <c>PeriodicTimer.WaitForNextTickAsync()</c> without
 /// the token in scope.
 /// </summary>
-[DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class TimerLifetimeAnalyzer : DiagnosticAnalyzer
 {
     /// <summary>Diagnostic property naming the shape, for the fixer.</summary>

@@ -13,7 +13,6 @@ namespace ConcurrencyAnalyzers.Lifetime;
 /// <c>IEnumerable</c> or async stream), all at once: <c>Task.WhenAll(items.Select(x => WorkAsync(x)))</c>, or a loop
 /// that collects or discards a task per element, with no semaphore, <c>Take</c>, <c>Chunk</c> or other throttle.
 /// </summary>
-[DiagnosticAnalyzer(Microsoft.CodeAnalysis.LanguageNames.CSharp)]
 public sealed partial class UnboundedFanOutAnalyzer : DiagnosticAnalyzer
 {
     /// <summary>Diagnostic property: present when the Select shape can become <c>Parallel.ForEachAsync</c>.</summary>

@@ -9,7 +9,6 @@ using Microsoft.CodeAnalysis.Operations;
 namespace ConcurrencyAnalyzers.Locking;
 
 /// <summary>CONC205: a known blocking or slow call (sleep, synchronous I/O, process/console waits) while a lock is held.</summary>
-[DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class BlockingCallUnderLockAnalyzer : DiagnosticAnalyzer
 {
     /// <summary><c>CONC205.blocking_methods</c>: more methods to treat as blocking, as <c>Type.Method</c> or <c>Namespace.Type.Method</c>.</summary>

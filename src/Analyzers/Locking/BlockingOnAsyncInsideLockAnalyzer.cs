@@ -13,7 +13,6 @@ namespace ConcurrencyAnalyzers.Locking;
 /// CONC202: <c>.Result</c>, <c>.Wait()</c>, <c>GetAwaiter().GetResult()</c>, <c>Task.WaitAll/WaitAny</c> while a lock is
 /// held; an async call started inside a lock whose task is dropped or awaited after the lock ends.
 /// </summary>
-[DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class BlockingOnAsyncInsideLockAnalyzer : DiagnosticAnalyzer
 {
     private const string Title = "Blocking wait on async work, or async work started, inside a lock";

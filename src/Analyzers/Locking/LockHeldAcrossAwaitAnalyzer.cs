@@ -11,7 +11,6 @@ namespace ConcurrencyAnalyzers.Locking;
 /// CONC201: an <c>await</c> (also <c>await foreach</c> / <c>await using</c>) or <c>yield return</c> reached while a
 /// thread-affine lock (Monitor, Lock, Mutex, ReaderWriterLockSlim, SpinLock, or a <c>lock</c> statement) may be held.
 /// </summary>
-[DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class LockHeldAcrossAwaitAnalyzer : DiagnosticAnalyzer
 {
     /// <summary>Diagnostic property: the lock's field name when the SemaphoreSlim conversion fix may apply.</summary>

@@ -14,7 +14,6 @@ namespace ConcurrencyAnalyzers.Locking;
 /// the IDE), pairs across types at the compilation end — and a non-reentrant lock (SemaphoreSlim(1), ReaderWriterLockSlim
 /// without recursion, SpinLock) acquired again while held, directly or through a call to a method of the same type.
 /// </summary>
-[DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
 {
     private const string Title = "Locks taken in inconsistent order, or a non-reentrant lock re-acquired";

@@ -12,7 +12,6 @@ namespace ConcurrencyAnalyzers.Locking;
 /// SemaphoreSlim.Wait/WaitAsync, or a successful TryEnter) whose release in the same method is not in a <c>finally</c>
 /// covering the region.
 /// </summary>
-[DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class LockReleaseNotGuaranteedAnalyzer : DiagnosticAnalyzer
 {
     /// <summary>Diagnostic property: <see cref="FixLock"/> or <see cref="FixFinally"/> when a fix applies.</summary>

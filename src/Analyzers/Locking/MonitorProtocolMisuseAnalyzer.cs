@@ -13,7 +13,6 @@ namespace ConcurrencyAnalyzers.Locking;
 /// that takes that lock elsewhere); a write under a <c>ReaderWriterLockSlim</c> read lock; <c>EnterWriteLock</c> while
 /// holding the read lock.
 /// </summary>
-[DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class MonitorProtocolMisuseAnalyzer : DiagnosticAnalyzer
 {
     /// <summary>Diagnostic property set when the <c>if</c> around a Monitor.Wait can become <c>while</c>.</summary>

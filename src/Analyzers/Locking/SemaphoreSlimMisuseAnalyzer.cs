@@ -12,7 +12,6 @@ namespace ConcurrencyAnalyzers.Locking;
 /// CONC203: a SemaphoreSlim wait inside the <c>try</c> whose <c>finally</c> releases it; a timed wait whose <c>bool</c>
 /// result is ignored; a synchronous <c>Wait()</c> in async code.
 /// </summary>
-[DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class SemaphoreSlimMisuseAnalyzer : DiagnosticAnalyzer
 {
     public const string FixProperty = "Fix";

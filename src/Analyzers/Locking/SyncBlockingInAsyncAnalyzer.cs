@@ -12,7 +12,6 @@ namespace ConcurrencyAnalyzers.Locking;
 /// CONC207 (Info): <c>.Result</c>, <c>.Wait()</c>, <c>GetAwaiter().GetResult()</c>, <c>Task.WaitAll</c>, <c>Thread.Sleep</c>
 /// in an async method or lambda. Silent where a lock is held (CONC202 / CONC205 report those).
 /// </summary>
-[DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class SyncBlockingInAsyncAnalyzer : DiagnosticAnalyzer
 {
     /// <summary>Diagnostic property: which shape the fix rewrites (<see cref="FixResult"/>, ...); absent for WaitAll/WaitAny.</summary>

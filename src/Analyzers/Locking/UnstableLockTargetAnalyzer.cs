@@ -13,7 +13,6 @@ namespace ConcurrencyAnalyzers.Locking;
 /// protected field, a non-readonly field reassigned outside the constructor, or an object created at the lock site.
 /// Value-type and unconstrained generic targets are CONC503's.
 /// </summary>
-[DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class UnstableLockTargetAnalyzer : DiagnosticAnalyzer
 {
     /// <summary>Diagnostic property: present when the private-gate fix applies; <c>Static</c> or <c>Instance</c>.</summary>

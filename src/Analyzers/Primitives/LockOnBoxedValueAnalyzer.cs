@@ -11,7 +11,6 @@ namespace ConcurrencyAnalyzers.Primitives;
 /// <c>T</c>, and <c>lock ((object)value)</c>: each call boxes a new object, so nothing is locked.
 /// <c>lock (value)</c> itself is CS0185 and is left to the compiler.
 /// </summary>
-[DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class LockOnBoxedValueAnalyzer : DiagnosticAnalyzer
 {
     /// <summary>Diagnostic property: <c>Instance</c> or <c>Static</c> when a gate field can be introduced.</summary>

@@ -14,7 +14,6 @@ namespace ConcurrencyAnalyzers.Primitives;
 /// <c>with</c>, read through an indexer or property, iterated by <c>foreach</c>, or called through a readonly
 /// reference; and <c>Interlocked</c>/<c>Volatile</c> applied to a field of a struct copy.
 /// </summary>
-[DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed partial class NonCopyableCopiedAnalyzer : DiagnosticAnalyzer
 {
     /// <summary>Diagnostic property naming the shape, for the fixer.</summary>

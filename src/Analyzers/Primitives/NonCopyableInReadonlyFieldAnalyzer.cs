@@ -12,7 +12,6 @@ namespace ConcurrencyAnalyzers.Primitives;
 /// (<c>SpinLock</c>, <c>SpinWait</c>, a <c>[NonCopyable]</c> struct, or a struct holding one): every call through it
 /// runs on a defensive copy, so nothing is ever locked.
 /// </summary>
-[DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class NonCopyableInReadonlyFieldAnalyzer : DiagnosticAnalyzer
 {
     /// <summary>Diagnostic property: present (value <c>true</c>) when dropping <c>readonly</c> is a safe fix.</summary>

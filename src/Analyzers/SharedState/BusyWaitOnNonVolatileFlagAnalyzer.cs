@@ -14,7 +14,6 @@ namespace ConcurrencyAnalyzers.SharedState;
 /// forces the loop to read memory again: the JIT may hoist the read, and the loop never ends in a Release build.
 /// Also a captured local written by a lambda and polled outside it (the closure field is just as plain).
 /// </summary>
-[DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class BusyWaitOnNonVolatileFlagAnalyzer : DiagnosticAnalyzer
 {
     /// <summary>Diagnostic property: present when the read can become <c>Volatile.Read(ref …)</c>.</summary>

@@ -15,7 +15,6 @@ namespace ConcurrencyAnalyzers.SharedState;
 /// <c>++</c>/<c>+=</c> on a <c>volatile</c> field; a field updated with <c>Interlocked</c> in one place and with a
 /// plain read-modify-write in another; an <c>Interlocked.CompareExchange</c> whose result is ignored in a retry loop.
 /// </summary>
-[DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed partial class CheckThenActAnalyzer : DiagnosticAnalyzer
 {
     /// <summary>Diagnostic property: the shape (<c>Dictionary</c>, <c>Volatile</c>, <c>Mixed</c>, <c>CompareExchange</c>).</summary>

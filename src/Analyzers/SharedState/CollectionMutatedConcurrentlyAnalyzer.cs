@@ -11,7 +11,6 @@ namespace ConcurrencyAnalyzers.SharedState;
 /// CONC301: a non-thread-safe collection (<c>List</c>, <c>Dictionary</c>, <c>HashSet</c>, ...), <c>Random</c> or
 /// <c>StringBuilder</c> declared outside a concurrently running function and changed inside it with no lock held.
 /// </summary>
-[DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class CollectionMutatedConcurrentlyAnalyzer : DiagnosticAnalyzer
 {
     /// <summary>Diagnostic property: <c>true</c> when the concurrent work is joined before its caller goes on, so a lock around the change is a complete fix.</summary>
@@ -64,11 +63,13 @@ public sealed class CollectionMutatedConcurrentlyAnalyzer : DiagnosticAnalyzer
             return null;
         }
 
-        var type = receiver.WalkDownConversions().Type?.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat) ?? "?";
+        // Most candidates turn out to be protected: the message's text is made only for those reported.
+        var receiverType = receiver.WalkDownConversions().Type;
         var location = operation.Syntax.GetLocation();
         var shown = member == "indexer" ? "this[]" : member;
         return (variable, context =>
         {
+            var type = receiverType?.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat) ?? "?";
             var joined = context is null || SharedStateFacts.RunsWithSiblings(context);
             var properties = ImmutableDictionary<string, string?>.Empty.Add(JoinedProperty, joined ? "true" : "false");
             var where = context?.Spawner ?? "a method started concurrently with itself";

@@ -30,14 +30,14 @@ internal sealed class ConcurrentAccessScan
     /// <summary>A possible race found by a rule: <paramref name="Operation"/> updates <paramref name="Variable"/> without a lock.</summary>
     private sealed class Candidate
     {
-        public Candidate(IOperation operation, ISymbol variable, ConcurrentContext? context, IOperation? methodBody, IMethodSymbol? method, Diagnostic diagnostic)
+        public Candidate(IOperation operation, ISymbol variable, ConcurrentContext? context, IOperation? methodBody, IMethodSymbol? method, Func<ConcurrentContext?, Diagnostic> create)
         {
             Operation = operation;
             Variable = variable;
             Context = context;
             MethodBody = methodBody;
             Method = method;
-            Diagnostic = diagnostic;
+            Create = create;
         }
 
         public IOperation Operation { get; }
@@ -50,7 +50,8 @@ internal sealed class ConcurrentAccessScan
 
         public IMethodSymbol? Method { get; }
 
-        public Diagnostic Diagnostic { get; }
+        /// <summary>Makes the diagnostic (with <see cref="Context"/>): only for the candidates reported.</summary>
+        public Func<ConcurrentContext?, Diagnostic> Create { get; }
     }
 
     private readonly struct Use
@@ -125,7 +126,7 @@ internal sealed class ConcurrentAccessScan
                 return;
             }
 
-            _candidates.Enqueue(new Candidate(operation, variable, context, null, method, create(context)));
+            _candidates.Enqueue(new Candidate(operation, variable, context, null, method, create));
             return;
         }
 
@@ -133,7 +134,7 @@ internal sealed class ConcurrentAccessScan
         if (variable is IFieldSymbol && method is not null && Root(operation) is { } body &&
             !SharedStateFacts.IsProtected(operation, _types, null))
         {
-            _candidates.Enqueue(new Candidate(operation, variable, null, body, method, create(null)));
+            _candidates.Enqueue(new Candidate(operation, variable, null, body, method, create));
         }
     }
 
@@ -251,7 +252,7 @@ internal sealed class ConcurrentAccessScan
                 continue;
             }
 
-            context.ReportDiagnostic(candidate.Diagnostic);
+            context.ReportDiagnostic(candidate.Create(candidate.Context));
         }
     }
 

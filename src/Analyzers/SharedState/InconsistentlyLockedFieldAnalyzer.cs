@@ -14,7 +14,6 @@ namespace ConcurrencyAnalyzers.SharedState;
 /// Constructors, <c>Dispose</c>, volatile/const fields (readonly ones only count when their collection is changed in place), fields used with <c>Interlocked</c>/<c>Volatile</c>,
 /// private helpers only called under the lock, and unlocked pre-checks repeated under the lock are left alone.
 /// </summary>
-[DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
 {
     /// <summary>Diagnostic property: the name of the gate field every locked access uses (<c>lock (_gate)</c>), for the fix.</summary>

@@ -13,7 +13,6 @@ namespace ConcurrencyAnalyzers.SharedState;
 /// runs detached (Task.Run, StartNew, new Task, Thread, ThreadPool, timers, ContinueWith) and is not awaited within the
 /// same iteration: by the time the work reads the variable, the loop has moved on.
 /// </summary>
-[DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class LoopVariableCapturedAnalyzer : DiagnosticAnalyzer
 {
     /// <summary>Diagnostic property: the start position of the spawned lambda.</summary>

@@ -12,7 +12,6 @@ namespace ConcurrencyAnalyzers.SharedState;
 /// that runs concurrently, with no lock held. Silent on <c>volatile</c> fields and on variables also updated with
 /// <c>Interlocked</c> (both are CONC305's).
 /// </summary>
-[DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class NonAtomicUpdateAnalyzer : DiagnosticAnalyzer
 {
     /// <summary>Diagnostic property: the Interlocked method the fix uses (<c>Increment</c>, <c>Decrement</c>, <c>Add</c>, <c>Subtract</c>), absent when there is none.</summary>

@@ -13,7 +13,6 @@ namespace ConcurrencyAnalyzers.SharedState;
 /// field that is not volatile; a shared <c>Lazy&lt;T&gt;</c> (or <c>LazyInitializer</c>) whose factory captures the
 /// calling method's <c>CancellationToken</c> parameter.
 /// </summary>
-[DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed partial class RacyLazyInitializationAnalyzer : DiagnosticAnalyzer
 {
     /// <summary>Diagnostic property: the shape (<c>Racy</c>, <c>DoubleChecked</c>, <c>CapturedToken</c>, <c>FaultedTaskCached</c>).</summary>

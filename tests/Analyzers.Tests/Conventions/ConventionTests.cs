@@ -125,7 +125,10 @@ public sealed class ConventionTests
     [Fact]
     public void Checker_reports_an_unsealed_analyzer_and_a_fix_without_fix_all()
     {
-        Assert.Contains(ForRealRepository().CheckAnalyzer(typeof(UnsealedAnalyzer)), p => p.Contains("sealed", StringComparison.Ordinal));
+        var problems = ForRealRepository().CheckAnalyzer(typeof(UnsealedAnalyzer)).ToList();
+        Assert.Contains(problems, p => p.Contains("sealed", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.Contains("no [DiagnosticAnalyzer] attribute", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.Contains("listed once in ConcurrencyRulesAnalyzer", StringComparison.Ordinal));
         Assert.Contains(RuleConventionChecker.CheckCodeFix(typeof(NoFixAllCodeFix), AllAnalyzerIds()), p => p.Contains("Fix All", StringComparison.Ordinal));
     }
 

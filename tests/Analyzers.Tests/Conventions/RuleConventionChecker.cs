@@ -48,10 +48,26 @@ public sealed class RuleConventionChecker
             yield return $"{type.Name}: analyzers must be sealed";
         }
 
+        // The package ships one analyzer, which hosts every rule; a rule with the attribute of its own would run twice.
         var attribute = type.GetCustomAttribute<DiagnosticAnalyzerAttribute>();
-        if (attribute is null || !attribute.Languages.SequenceEqual(new[] { LanguageNames.CSharp }))
+        if (type == typeof(ConcurrencyRulesAnalyzer))
         {
-            yield return $"{type.Name}: must be [DiagnosticAnalyzer(LanguageNames.CSharp)] only";
+            if (attribute is null || !attribute.Languages.SequenceEqual(new[] { LanguageNames.CSharp }))
+            {
+                yield return $"{type.Name}: must be [DiagnosticAnalyzer(LanguageNames.CSharp)] only";
+            }
+        }
+        else
+        {
+            if (attribute is not null)
+            {
+                yield return $"{type.Name}: a rule has no [DiagnosticAnalyzer] attribute: ConcurrencyRulesAnalyzer hosts it";
+            }
+
+            if (ConcurrencyRulesAnalyzer.CreateRules().Count(rule => rule.GetType() == type) != 1)
+            {
+                yield return $"{type.Name}: must be listed once in ConcurrencyRulesAnalyzer.CreateRules";
+            }
         }
 
         var analyzer = (DiagnosticAnalyzer)Activator.CreateInstance(type)!;

@@ -16,9 +16,17 @@ public static class OurComponents
         typeof(ConcurrencyAnalyzers.RuleIds).Assembly,
         Assembly.Load("ConcurrencyAnalyzers.CodeFixes"));
 
-    /// <summary>Analyzers and suppressors (a <see cref="DiagnosticSuppressor"/> is a <see cref="DiagnosticAnalyzer"/>).</summary>
+    /// <summary>
+    /// The analyzers and suppressors a host loads from the package (a <see cref="DiagnosticSuppressor"/> is a
+    /// <see cref="DiagnosticAnalyzer"/>): those with <see cref="DiagnosticAnalyzerAttribute"/>, i.e. the analyzer that
+    /// hosts every rule, and the suppressors.
+    /// </summary>
     public static ImmutableArray<DiagnosticAnalyzer> CreateAnalyzers()
-        => Instantiate<DiagnosticAnalyzer>();
+        => Instantiate<DiagnosticAnalyzer>().Where(a => a.GetType().IsDefined(typeof(DiagnosticAnalyzerAttribute), inherit: false)).ToImmutableArray();
+
+    /// <summary>Every rule as an analyzer of its own (the classes the hosting analyzer runs together).</summary>
+    public static ImmutableArray<DiagnosticAnalyzer> CreateRules()
+        => Instantiate<DiagnosticAnalyzer>().Where(a => !a.GetType().IsDefined(typeof(DiagnosticAnalyzerAttribute), inherit: false)).ToImmutableArray();
 
     public static ImmutableArray<CodeFixProvider> CreateCodeFixes()
         => Instantiate<CodeFixProvider>();

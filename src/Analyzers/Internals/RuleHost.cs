@@ -1,0 +1,354 @@
+using System;
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Runtime.ExceptionServices;
+using System.Threading;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+
+namespace ConcurrencyAnalyzers.Internals;
+
+/// <summary>
+/// Runs many rules as one analyzer. Each rule is written as an ordinary <see cref="DiagnosticAnalyzer"/> (and tested
+/// as one); the host records what each rule registers and registers, for each operation kind, one driver callback
+/// that calls every rule interested in that kind. The driver's cost per callback (its dispatch, timing, context)
+/// is then paid once per operation instead of once per rule and operation.
+/// </summary>
+/// <remarks>
+/// Only the registrations that fire often are merged: operation actions, operation block actions, symbol actions and
+/// symbol-start actions (with the operation, operation block and symbol-end actions registered inside them). Every
+/// other registration goes to the driver unchanged. A rule whose descriptors are all off for the compilation is not
+/// started at all, as the driver would skip it as a standalone analyzer. Rules must register inside a compilation
+/// start action and may not use <see cref="SymbolStartAnalysisContext.FilterTree"/>,
+/// <see cref="SymbolStartAnalysisContext.FilterSpan"/> or <see cref="SymbolStartAnalysisContext.IsGeneratedCode"/>
+/// (the host's symbol-start context cannot carry them).
+/// </remarks>
+internal sealed class RuleHost
+{
+    private readonly ImmutableArray<HostedRule> _rules;
+
+    public RuleHost(ImmutableArray<DiagnosticAnalyzer> rules)
+    {
+        var builder = ImmutableArray.CreateBuilder<HostedRule>(rules.Length);
+        var descriptors = ImmutableArray.CreateBuilder<DiagnosticDescriptor>();
+        var seen = new HashSet<DiagnosticDescriptor>();
+        foreach (var rule in rules)
+        {
+            var recorder = new InitializeRecorder(rule.GetType().Name);
+            rule.Initialize(recorder);
+            var supported = rule.SupportedDiagnostics;
+            builder.Add(new HostedRule(supported, recorder.StartActions.ToImmutable()));
+            foreach (var descriptor in supported)
+            {
+                if (seen.Add(descriptor))
+                {
+                    descriptors.Add(descriptor);
+                }
+            }
+        }
+
+        _rules = builder.MoveToImmutable();
+        SupportedDiagnostics = descriptors.ToImmutable();
+    }
+
+    public ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; }
+
+    /// <summary>Starts every rule that is on for this compilation and registers their merged callbacks.</summary>
+    public void Start(CompilationStartAnalysisContext start)
+    {
+        var registry = new CompilationRegistry(start);
+        ExceptionDispatchInfo? first = null;
+        foreach (var rule in _rules)
+        {
+            if (rule.StartActions.IsEmpty || !IsOn(start.Compilation, rule.Descriptors, start.CancellationToken))
+            {
+                continue;
+            }
+
+            foreach (var action in rule.StartActions)
+            {
+                try
+                {
+                    action(registry);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    first ??= ExceptionDispatchInfo.Capture(e);
+                }
+            }
+        }
+
+        // The rules that started keep running when another one failed to; the driver still reports the failure.
+        registry.Commit();
+        first?.Throw();
+    }
+
+    /// <summary>
+    /// Whether any of the descriptors can be reported in this compilation: on by default or by a compilation-wide
+    /// option (command line, rule set, global config), or turned on for some file by an .editorconfig. When unsure,
+    /// on: the driver filters what is reported, so this only decides what work is skipped.
+    /// </summary>
+    internal static bool IsOn(Compilation compilation, ImmutableArray<DiagnosticDescriptor> descriptors, CancellationToken cancellationToken)
+    {
+        var options = compilation.Options;
+        var treeOptions = options.SyntaxTreeOptionsProvider;
+        foreach (var descriptor in descriptors)
+        {
+            if (!options.SpecificDiagnosticOptions.TryGetValue(descriptor.Id, out var severity) &&
+                (treeOptions is null || !treeOptions.TryGetGlobalDiagnosticValue(descriptor.Id, cancellationToken, out severity)))
+            {
+                severity = descriptor.IsEnabledByDefault ? ReportDiagnostic.Default : ReportDiagnostic.Suppress;
+            }
+
+            if (severity != ReportDiagnostic.Suppress)
+            {
+                return true;
+            }
+
+            if (treeOptions is not null)
+            {
+                foreach (var tree in compilation.SyntaxTrees)
+                {
+                    if (treeOptions.TryGetDiagnosticValue(tree, descriptor.Id, cancellationToken, out var treeSeverity) &&
+                        treeSeverity != ReportDiagnostic.Suppress)
+                    {
+                        return true;
+                    }
+                }
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// One callback that runs <paramref name="actions"/> in order. A rule that throws does not keep the others from
+    /// running; the first exception is rethrown afterwards, so the driver still reports it (AD0001).
+    /// </summary>
+    internal static Action<T> FanOut<T>(List<Action<T>> actions)
+    {
+        if (actions.Count == 1)
+        {
+            return actions[0];
+        }
+
+        var array = actions.ToArray();
+        return context =>
+        {
+            ExceptionDispatchInfo? first = null;
+            foreach (var action in array)
+            {
+                try
+                {
+                    action(context);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    first ??= ExceptionDispatchInfo.Capture(e);
+                }
+            }
+
+            first?.Throw();
+        };
+    }
+
+    private sealed class HostedRule
+    {
+        public HostedRule(ImmutableArray<DiagnosticDescriptor> descriptors, ImmutableArray<Action<CompilationStartAnalysisContext>> startActions)
+        {
+            Descriptors = descriptors;
+            StartActions = startActions;
+        }
+
+        public ImmutableArray<DiagnosticDescriptor> Descriptors { get; }
+
+        public ImmutableArray<Action<CompilationStartAnalysisContext>> StartActions { get; }
+    }
+
+    /// <summary>Actions keyed by a kind, in registration order.</summary>
+    private sealed class ByKind<TKind, TContext>
+        where TKind : struct
+    {
+        private readonly Dictionary<TKind, List<Action<TContext>>> _actions = new();
+
+        public void Add(Action<TContext> action, ImmutableArray<TKind> kinds)
+        {
+            foreach (var kind in kinds)
+            {
+                if (!_actions.TryGetValue(kind, out var list))
+                {
+                    _actions.Add(kind, list = new List<Action<TContext>>());
+                }
+
+                list.Add(action);
+            }
+        }
+
+        public void Commit(Action<Action<TContext>, ImmutableArray<TKind>> register)
+        {
+            foreach (var pair in _actions)
+            {
+                register(FanOut(pair.Value), ImmutableArray.Create(pair.Key));
+            }
+        }
+    }
+
+    /// <summary>Records a rule's <see cref="DiagnosticAnalyzer.Initialize"/>.</summary>
+    private sealed class InitializeRecorder : AnalysisContext
+    {
+        private readonly string _rule;
+
+        public InitializeRecorder(string rule) => _rule = rule;
+
+        public ImmutableArray<Action<CompilationStartAnalysisContext>>.Builder StartActions { get; } =
+            ImmutableArray.CreateBuilder<Action<CompilationStartAnalysisContext>>();
+
+        public override void EnableConcurrentExecution()
+        {
+        }
+
+        public override void ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags analysisMode)
+        {
+            if (analysisMode != GeneratedCodeAnalysisFlags.None)
+            {
+                throw Unsupported("analysis of generated code");
+            }
+        }
+
+        public override void RegisterCompilationStartAction(Action<CompilationStartAnalysisContext> action) => StartActions.Add(action);
+
+        public override void RegisterCompilationAction(Action<CompilationAnalysisContext> action) => throw Unsupported(nameof(RegisterCompilationAction));
+
+        public override void RegisterSemanticModelAction(Action<SemanticModelAnalysisContext> action) => throw Unsupported(nameof(RegisterSemanticModelAction));
+
+        public override void RegisterSymbolAction(Action<SymbolAnalysisContext> action, ImmutableArray<SymbolKind> symbolKinds) => throw Unsupported(nameof(RegisterSymbolAction));
+
+        public override void RegisterSymbolStartAction(Action<SymbolStartAnalysisContext> action, SymbolKind symbolKind) => throw Unsupported(nameof(RegisterSymbolStartAction));
+
+        public override void RegisterCodeBlockStartAction<TLanguageKindEnum>(Action<CodeBlockStartAnalysisContext<TLanguageKindEnum>> action) => throw Unsupported(nameof(RegisterCodeBlockStartAction));
+
+        public override void RegisterCodeBlockAction(Action<CodeBlockAnalysisContext> action) => throw Unsupported(nameof(RegisterCodeBlockAction));
+
+        public override void RegisterSyntaxTreeAction(Action<SyntaxTreeAnalysisContext> action) => throw Unsupported(nameof(RegisterSyntaxTreeAction));
+
+        public override void RegisterAdditionalFileAction(Action<AdditionalFileAnalysisContext> action) => throw Unsupported(nameof(RegisterAdditionalFileAction));
+
+        public override void RegisterSyntaxNodeAction<TLanguageKindEnum>(Action<SyntaxNodeAnalysisContext> action, ImmutableArray<TLanguageKindEnum> syntaxKinds) => throw Unsupported(nameof(RegisterSyntaxNodeAction));
+
+        public override void RegisterOperationBlockStartAction(Action<OperationBlockStartAnalysisContext> action) => throw Unsupported(nameof(RegisterOperationBlockStartAction));
+
+        public override void RegisterOperationBlockAction(Action<OperationBlockAnalysisContext> action) => throw Unsupported(nameof(RegisterOperationBlockAction));
+
+        public override void RegisterOperationAction(Action<OperationAnalysisContext> action, ImmutableArray<OperationKind> operationKinds) => throw Unsupported(nameof(RegisterOperationAction));
+
+        private NotSupportedException Unsupported(string what)
+            => new($"{_rule}: a hosted rule registers everything inside a compilation start action ({what} is not supported)");
+    }
+
+    /// <summary>A rule's view of the compilation start: merges the frequent registrations, forwards the rest.</summary>
+    private sealed class CompilationRegistry : CompilationStartAnalysisContext
+    {
+        private readonly CompilationStartAnalysisContext _start;
+        private readonly ByKind<OperationKind, OperationAnalysisContext> _operations = new();
+        private readonly ByKind<SymbolKind, SymbolAnalysisContext> _symbols = new();
+        private readonly ByKind<SymbolKind, SymbolStartAnalysisContext> _symbolStarts = new();
+        private readonly List<Action<OperationBlockAnalysisContext>> _blocks = new();
+
+#pragma warning disable RS1012 // Registers on 'start' later, in Commit.
+        public CompilationRegistry(CompilationStartAnalysisContext start)
+            : base(start.Compilation, start.Options, start.CancellationToken)
+            => _start = start;
+#pragma warning restore RS1012
+
+        public void Commit()
+        {
+            _operations.Commit(_start.RegisterOperationAction);
+            _symbols.Commit(_start.RegisterSymbolAction);
+            _symbolStarts.Commit((action, kinds) => _start.RegisterSymbolStartAction(
+                symbolStart =>
+                {
+                    var registry = new SymbolRegistry(symbolStart);
+                    try
+                    {
+                        action(registry);
+                    }
+                    finally
+                    {
+                        registry.Commit();
+                    }
+                },
+                kinds[0]));
+            if (_blocks.Count > 0)
+            {
+                _start.RegisterOperationBlockAction(FanOut(_blocks));
+            }
+        }
+
+        public override void RegisterOperationAction(Action<OperationAnalysisContext> action, ImmutableArray<OperationKind> operationKinds) => _operations.Add(action, operationKinds);
+
+        public override void RegisterOperationBlockAction(Action<OperationBlockAnalysisContext> action) => _blocks.Add(action);
+
+        public override void RegisterSymbolAction(Action<SymbolAnalysisContext> action, ImmutableArray<SymbolKind> symbolKinds) => _symbols.Add(action, symbolKinds);
+
+        public override void RegisterSymbolStartAction(Action<SymbolStartAnalysisContext> action, SymbolKind symbolKind) => _symbolStarts.Add(action, ImmutableArray.Create(symbolKind));
+
+        public override void RegisterCompilationEndAction(Action<CompilationAnalysisContext> action) => _start.RegisterCompilationEndAction(action);
+
+        public override void RegisterSemanticModelAction(Action<SemanticModelAnalysisContext> action) => _start.RegisterSemanticModelAction(action);
+
+        public override void RegisterCodeBlockStartAction<TLanguageKindEnum>(Action<CodeBlockStartAnalysisContext<TLanguageKindEnum>> action) => _start.RegisterCodeBlockStartAction(action);
+
+        public override void RegisterCodeBlockAction(Action<CodeBlockAnalysisContext> action) => _start.RegisterCodeBlockAction(action);
+
+        public override void RegisterOperationBlockStartAction(Action<OperationBlockStartAnalysisContext> action) => _start.RegisterOperationBlockStartAction(action);
+
+        public override void RegisterSyntaxTreeAction(Action<SyntaxTreeAnalysisContext> action) => _start.RegisterSyntaxTreeAction(action);
+
+        public override void RegisterAdditionalFileAction(Action<AdditionalFileAnalysisContext> action) => _start.RegisterAdditionalFileAction(action);
+
+        public override void RegisterSyntaxNodeAction<TLanguageKindEnum>(Action<SyntaxNodeAnalysisContext> action, ImmutableArray<TLanguageKindEnum> syntaxKinds) => _start.RegisterSyntaxNodeAction(action, syntaxKinds);
+    }
+
+    /// <summary>The rules' view of one symbol start: merges what they register inside it, forwards the rest.</summary>
+    private sealed class SymbolRegistry : SymbolStartAnalysisContext
+    {
+        private readonly SymbolStartAnalysisContext _start;
+        private readonly ByKind<OperationKind, OperationAnalysisContext> _operations = new();
+        private readonly List<Action<OperationBlockAnalysisContext>> _blocks = new();
+        private readonly List<Action<SymbolAnalysisContext>> _ends = new();
+
+#pragma warning disable CS0618 // Obsolete: meant to keep tests from faking the driver; here it wraps the driver's own context.
+        public SymbolRegistry(SymbolStartAnalysisContext start)
+            : base(start.Symbol, start.Compilation, start.Options, start.CancellationToken)
+            => _start = start;
+#pragma warning restore CS0618
+
+        public void Commit()
+        {
+            _operations.Commit(_start.RegisterOperationAction);
+            if (_blocks.Count > 0)
+            {
+                _start.RegisterOperationBlockAction(FanOut(_blocks));
+            }
+
+            if (_ends.Count > 0)
+            {
+                _start.RegisterSymbolEndAction(FanOut(_ends));
+            }
+        }
+
+        public override void RegisterOperationAction(Action<OperationAnalysisContext> action, ImmutableArray<OperationKind> operationKinds) => _operations.Add(action, operationKinds);
+
+        public override void RegisterOperationBlockAction(Action<OperationBlockAnalysisContext> action) => _blocks.Add(action);
+
+        public override void RegisterSymbolEndAction(Action<SymbolAnalysisContext> action) => _ends.Add(action);
+
+        public override void RegisterOperationBlockStartAction(Action<OperationBlockStartAnalysisContext> action) => _start.RegisterOperationBlockStartAction(action);
+
+        public override void RegisterCodeBlockStartAction<TLanguageKindEnum>(Action<CodeBlockStartAnalysisContext<TLanguageKindEnum>> action) => _start.RegisterCodeBlockStartAction(action);
+
+        public override void RegisterCodeBlockAction(Action<CodeBlockAnalysisContext> action) => _start.RegisterCodeBlockAction(action);
+
+        public override void RegisterSyntaxNodeAction<TLanguageKindEnum>(Action<SyntaxNodeAnalysisContext> action, ImmutableArray<TLanguageKindEnum> syntaxKinds) => _start.RegisterSyntaxNodeAction(action, syntaxKinds);
+    }
+}
