@@ -14,9 +14,7 @@ public sealed class DeterminismTests
     [Fact]
     public async Task Concurrent_analysis_of_the_showcase_is_deterministic()
     {
-        var trees = SourceCorpus.SourceFiles("samples")
-            .Select(f => CSharpSyntaxTree.ParseText(File.ReadAllText(f), AnalysisRunner.ParseOptions(LanguageVersion.Latest), SourceCorpus.Relative(f)))
-            .ToArray();
+        var trees = SourceCorpus.SampleTrees();
         Assert.NotEmpty(trees);
         await AssertDeterministicAsync(trees, implicitUsings: true, OutputKind.ConsoleApplication);
     }
@@ -24,9 +22,7 @@ public sealed class DeterminismTests
     [Fact]
     public async Task Concurrent_analysis_of_a_generated_corpus_is_deterministic()
     {
-        var trees = CorpusGenerator.Generate(Seeds.Base, 16)
-            .Select((s, i) => CSharpSyntaxTree.ParseText(s.Text, AnalysisRunner.ParseOptions(LanguageVersion.Latest), $"Generated{i}.cs"))
-            .ToArray();
+        var trees = SourceCorpus.GeneratedTrees(16);
         await AssertDeterministicAsync(trees, implicitUsings: false, OutputKind.DynamicallyLinkedLibrary);
     }
 

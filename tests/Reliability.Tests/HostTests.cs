@@ -17,18 +17,14 @@ public sealed class HostTests
     [Fact]
     public async Task The_hosted_rules_report_what_the_rules_report_on_their_own_on_the_showcase()
     {
-        var trees = SourceCorpus.SourceFiles("samples")
-            .Select(f => CSharpSyntaxTree.ParseText(File.ReadAllText(f), AnalysisRunner.ParseOptions(LanguageVersion.Latest), SourceCorpus.Relative(f)))
-            .ToArray();
+        var trees = SourceCorpus.SampleTrees();
         await AssertSameAsync(trees, implicitUsings: true, OutputKind.ConsoleApplication);
     }
 
     [Fact]
     public async Task The_hosted_rules_report_what_the_rules_report_on_their_own_on_a_generated_corpus()
     {
-        var trees = CorpusGenerator.Generate(Seeds.Base, 16)
-            .Select((s, i) => CSharpSyntaxTree.ParseText(s.Text, AnalysisRunner.ParseOptions(LanguageVersion.Latest), $"Generated{i}.cs"))
-            .ToArray();
+        var trees = SourceCorpus.GeneratedTrees(16);
         await AssertSameAsync(trees, implicitUsings: false, OutputKind.DynamicallyLinkedLibrary);
     }
 

@@ -60,7 +60,7 @@ internal sealed class RuleHost
         ExceptionDispatchInfo? first = null;
         foreach (var rule in _rules)
         {
-            if (rule.StartActions.IsEmpty || !IsOn(start.Compilation, rule.Descriptors, start.CancellationToken))
+            if (rule.StartActions.IsEmpty || !IsOn(start.Compilation, start.Options.AnalyzerConfigOptionsProvider, rule.Descriptors, start.CancellationToken))
             {
                 continue;
             }
@@ -84,27 +84,38 @@ internal sealed class RuleHost
     }
 
     /// <summary>
-    /// Whether any of the descriptors can be reported in this compilation: on by default or by a compilation-wide
-    /// option (command line, rule set, global config), or turned on for some file by an .editorconfig. When unsure,
-    /// on: the driver filters what is reported, so this only decides what work is skipped.
+    /// Whether any of the descriptors can be reported somewhere in this compilation. A file's severity for an ID comes
+    /// from, first to last: its .editorconfig entry for the ID; a global config entry or compilation option for the ID
+    /// (command line, rule set); for a rule on by default, a bulk entry for its category or for all analyzers
+    /// (<c>dotnet_analyzer_diagnostic.category-X.severity</c>, which the <c>ConcurrencyAnalysisMode=None</c> preset
+    /// sets to none); its default. When unsure, on: the driver filters what is reported, so this only decides what
+    /// work is skipped.
     /// </summary>
-    internal static bool IsOn(Compilation compilation, ImmutableArray<DiagnosticDescriptor> descriptors, CancellationToken cancellationToken)
+    internal static bool IsOn(
+        Compilation compilation,
+        AnalyzerConfigOptionsProvider? configOptions,
+        ImmutableArray<DiagnosticDescriptor> descriptors,
+        CancellationToken cancellationToken)
     {
         var options = compilation.Options;
         var treeOptions = options.SyntaxTreeOptionsProvider;
         foreach (var descriptor in descriptors)
         {
-            if (!options.SpecificDiagnosticOptions.TryGetValue(descriptor.Id, out var severity) &&
-                (treeOptions is null || !treeOptions.TryGetGlobalDiagnosticValue(descriptor.Id, cancellationToken, out severity)))
+            // A compilation-wide entry for the ID: on if either of the two says on.
+            ReportDiagnostic? wide = options.SpecificDiagnosticOptions.TryGetValue(descriptor.Id, out var specific) ? specific : null;
+            if (treeOptions is not null && treeOptions.TryGetGlobalDiagnosticValue(descriptor.Id, cancellationToken, out var global) &&
+                (wide is null || global != ReportDiagnostic.Suppress))
             {
-                severity = descriptor.IsEnabledByDefault ? ReportDiagnostic.Default : ReportDiagnostic.Suppress;
+                wide = global;
             }
 
-            if (severity != ReportDiagnostic.Suppress)
+            if (wide is { } severity ? severity != ReportDiagnostic.Suppress :
+                descriptor.IsEnabledByDefault && !IsBulkOffEverywhere(compilation, configOptions, descriptor.Category))
             {
                 return true;
             }
 
+            // Off by default (or by a wide entry, or in bulk): on where a file's own entry for the ID says so.
             if (treeOptions is not null)
             {
                 foreach (var tree in compilation.SyntaxTrees)
@@ -119,6 +130,33 @@ internal sealed class RuleHost
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// Whether every file's bulk entry (its category's, else all analyzers') is <c>none</c>; false for no files. Read
+    /// as the compiler reads it: from the file's options (global config entries included), exact values only.
+    /// </summary>
+    private static bool IsBulkOffEverywhere(Compilation compilation, AnalyzerConfigOptionsProvider? configOptions, string category)
+    {
+        if (configOptions is null)
+        {
+            return false;
+        }
+
+        var categoryKey = "dotnet_analyzer_diagnostic.category-" + category + ".severity";
+        var any = false;
+        foreach (var tree in compilation.SyntaxTrees)
+        {
+            any = true;
+            var options = configOptions.GetOptions(tree);
+            if (!(options.TryGetValue(categoryKey, out var value) || options.TryGetValue("dotnet_analyzer_diagnostic.severity", out value)) ||
+                value != "none")
+            {
+                return false;
+            }
+        }
+
+        return any;
     }
 
     /// <summary>

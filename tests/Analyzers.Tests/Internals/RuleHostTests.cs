@@ -155,18 +155,67 @@ public sealed class RuleHostTests
     public async Task A_rule_that_is_off_is_not_started()
     {
         var compilation = await CompileAsync("class C { }");
-        var rule = new CountingRule();
-        var host = new ConcurrencyRulesAnalyzer(ImmutableArray.Create<DiagnosticAnalyzer>(rule));
+        var offByDefault = new CountingRule(enabledByDefault: false);
+        var onByDefault = new CountingRule(enabledByDefault: true);
+        var host = new ConcurrencyRulesAnalyzer(ImmutableArray.Create<DiagnosticAnalyzer>(offByDefault, onByDefault));
 
         await DiagnosticsAsync(compilation, host);
-        Assert.Equal(0, rule.Starts);
+        Assert.Equal((0, 1), (offByDefault.Starts, onByDefault.Starts));
 
-        await DiagnosticsAsync(WithSpecific(compilation, CountingRule.Descriptor.Id, ReportDiagnostic.Warn), host);
-        Assert.Equal(1, rule.Starts);
+        await DiagnosticsAsync(WithSpecific(compilation, offByDefault.Descriptor.Id, ReportDiagnostic.Warn), host);
+        Assert.Equal((1, 2), (offByDefault.Starts, onByDefault.Starts));
+
+        // The ConcurrencyAnalysisMode=None preset's shape: every category off (a global config's entry, in every file's options).
+        var none = new ConfigOptions(perTree: ("dotnet_analyzer_diagnostic.category-" + onByDefault.Descriptor.Category + ".severity", "none"));
+        await DiagnosticsAsync(compilation, host, none);
+        Assert.Equal((1, 2), (offByDefault.Starts, onByDefault.Starts));
+    }
+
+    [Fact]
+    public async Task A_rule_is_off_where_a_bulk_entry_turns_its_category_or_all_analyzers_off_in_every_file()
+    {
+        var compilation = await CompileAsync("class C { }", "class D { }");
+        var rule = AsyncVoidAnalyzer.MethodRule; // Concurrency.Lifetime, on by default
+        var category = "dotnet_analyzer_diagnostic.category-" + rule.Category + ".severity";
+        const string All = "dotnet_analyzer_diagnostic.severity";
+
+        // The ConcurrencyAnalysisMode=None preset: a global config, whose entries every file's options carry, that turns
+        // every category off; or an .editorconfig that turns all analyzers off.
+        Assert.False(IsOn(compilation, new ConfigOptions(perTree: (category, "none")), rule));
+        Assert.False(IsOn(compilation, new ConfigOptions(perTree: (All, "none")), rule));
+
+        // Anything else keeps it on: another category, another or unreadable value, one file left on, the category
+        // entry over the all-analyzers one, an entry for the ID itself, a global entry the files' options do not carry.
+        Assert.True(IsOn(compilation, new ConfigOptions(perTree: ("dotnet_analyzer_diagnostic.category-Concurrency.Locking.severity", "none")), rule));
+        Assert.True(IsOn(compilation, new ConfigOptions(perTree: (category, "suggestion")), rule));
+        Assert.True(IsOn(compilation, new ConfigOptions(perTree: (category, "nothing")), rule));
+        Assert.True(IsOn(compilation, new ConfigOptions(perTree: (category, "none"), perTreeOnly: ("Test0.cs", category, "warning")), rule));
+        Assert.True(IsOn(compilation, new ConfigOptions(perTree: (All, "none"), perTreeOnly: ("Test1.cs", category, "warning")), rule));
+        Assert.True(IsOn(WithTreeOptions(compilation, new TreeOptions(perTree: ReportDiagnostic.Warn)), new ConfigOptions(perTree: (category, "none")), rule));
+        Assert.True(IsOn(WithSpecific(compilation, rule.Id, ReportDiagnostic.Error), new ConfigOptions(perTree: (category, "none")), rule));
+        Assert.True(IsOn(compilation, new ConfigOptions(global: (category, "none")), rule));
+
+        // A bulk entry does not turn on a rule that is off by default.
+        var offByDefault = AsyncApiWithoutTokenAnalyzer.Rule;
+        Assert.False(IsOn(compilation, new ConfigOptions(perTree: ("dotnet_analyzer_diagnostic.category-" + offByDefault.Category + ".severity", "warning")), offByDefault));
+    }
+
+    [Fact]
+    public void The_compiler_gives_every_file_the_bulk_entries_of_a_global_config()
+    {
+        // What the test above relies on, and how the presets' global config reaches each file.
+        var global = AnalyzerConfig.Parse("is_global = true\ndotnet_analyzer_diagnostic.category-Concurrency.Lifetime.severity = none\n", "/repo/.globalconfig");
+        var local = AnalyzerConfig.Parse("root = true\n[*.cs]\ndotnet_diagnostic.CONC101.severity = warning\n", "/repo/.editorconfig");
+        var options = AnalyzerConfigSet.Create(ImmutableArray.Create(global, local)).GetOptionsForSourcePath("/repo/src/Worker.cs");
+
+        Assert.Equal("none", options.AnalyzerOptions["dotnet_analyzer_diagnostic.category-Concurrency.Lifetime.severity"]);
     }
 
     private static bool IsOn(Compilation compilation, params DiagnosticDescriptor[] descriptors)
-        => RuleHost.IsOn(compilation, descriptors.ToImmutableArray(), CancellationToken.None);
+        => RuleHost.IsOn(compilation, null, descriptors.ToImmutableArray(), CancellationToken.None);
+
+    private static bool IsOn(Compilation compilation, AnalyzerConfigOptionsProvider options, params DiagnosticDescriptor[] descriptors)
+        => RuleHost.IsOn(compilation, options, descriptors.ToImmutableArray(), CancellationToken.None);
 
     private static Compilation WithSpecific(Compilation compilation, string id, ReportDiagnostic severity)
         => compilation.WithOptions(compilation.Options.WithSpecificDiagnosticOptions(
@@ -175,19 +224,66 @@ public sealed class RuleHostTests
     private static Compilation WithTreeOptions(Compilation compilation, SyntaxTreeOptionsProvider provider)
         => compilation.WithOptions(compilation.Options.WithSyntaxTreeOptionsProvider(provider));
 
-    private static async Task<Compilation> CompileAsync(string source)
+    private static async Task<Compilation> CompileAsync(params string[] sources)
     {
         var references = await TestReferences.Net80.ResolveAsync(LanguageNames.CSharp, CancellationToken.None);
         return CSharpCompilation.Create(
             "Test",
-            new[] { CSharpSyntaxTree.ParseText(source, path: "Test.cs") },
+            sources.Select((source, i) => CSharpSyntaxTree.ParseText(source, path: $"Test{i}.cs")),
             references,
             new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary));
     }
 
-    private static async Task<IEnumerable<string>> DiagnosticsAsync(Compilation compilation, DiagnosticAnalyzer analyzer)
+    /// <summary>Entries in every file's options (or one file's), and in the global options only.</summary>
+    private sealed class ConfigOptions : AnalyzerConfigOptionsProvider
     {
-        var diagnostics = await compilation.WithAnalyzers(ImmutableArray.Create(analyzer)).GetAnalyzerDiagnosticsAsync();
+        private readonly (string Key, string Value)? _perTree;
+        private readonly (string Path, string Key, string Value)? _perTreeOnly;
+
+        public ConfigOptions((string Key, string Value)? global = null, (string Key, string Value)? perTree = null, (string Path, string Key, string Value)? perTreeOnly = null)
+        {
+            GlobalOptions = new Options(global is { } g ? new Dictionary<string, string> { [g.Key] = g.Value } : new Dictionary<string, string>());
+            _perTree = perTree;
+            _perTreeOnly = perTreeOnly;
+        }
+
+        public override AnalyzerConfigOptions GlobalOptions { get; }
+
+        public override AnalyzerConfigOptions GetOptions(SyntaxTree tree)
+        {
+            var values = new Dictionary<string, string>();
+            if (_perTree is { } all)
+            {
+                values[all.Key] = all.Value;
+            }
+
+            if (_perTreeOnly is { } one && one.Path == tree.FilePath)
+            {
+                values[one.Key] = one.Value;
+            }
+
+            return new Options(values);
+        }
+
+        public override AnalyzerConfigOptions GetOptions(AdditionalText textFile) => new Options(new Dictionary<string, string>());
+
+        private sealed class Options : AnalyzerConfigOptions
+        {
+            private readonly Dictionary<string, string> _values;
+
+            public Options(Dictionary<string, string> values) => _values = values;
+
+            public override bool TryGetValue(string key, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? value)
+                => _values.TryGetValue(key, out value);
+        }
+    }
+
+    private static async Task<IEnumerable<string>> DiagnosticsAsync(Compilation compilation, DiagnosticAnalyzer analyzer, AnalyzerConfigOptionsProvider? options = null)
+    {
+        var analyzerOptions = options is null
+            ? new AnalyzerOptions(ImmutableArray<AdditionalText>.Empty)
+            : new AnalyzerOptions(ImmutableArray<AdditionalText>.Empty, options);
+        var diagnostics = await compilation.WithAnalyzers(ImmutableArray.Create(analyzer), analyzerOptions).GetAnalyzerDiagnosticsAsync();
         return diagnostics.Select(d => d.ToString());
     }
 
@@ -247,9 +343,12 @@ public sealed class RuleHostTests
 
     private sealed class CountingRule : DiagnosticAnalyzer
     {
-        public static readonly DiagnosticDescriptor Descriptor = new("TEST003", "t", "m", "c", DiagnosticSeverity.Warning, isEnabledByDefault: false);
-
         private int _starts;
+
+        public CountingRule(bool enabledByDefault)
+            => Descriptor = new(enabledByDefault ? "TEST004" : "TEST003", "t", "m", "c", DiagnosticSeverity.Warning, enabledByDefault);
+
+        public DiagnosticDescriptor Descriptor { get; }
 
         public int Starts => Volatile.Read(ref _starts);
 

@@ -57,6 +57,18 @@ public static partial class SourceCorpus
             .Select(f => new CorpusSource(Relative(f), File.ReadAllText(f), ImplicitUsings: true))
             .ToImmutableArray();
 
+    /// <summary>The sample files as one compilation's trees (paths relative to the repository), as a build of them sees them.</summary>
+    public static SyntaxTree[] SampleTrees()
+        => SourceFiles("samples")
+            .Select(f => CSharpSyntaxTree.ParseText(File.ReadAllText(f), AnalysisRunner.ParseOptions(LanguageVersion.Latest), Relative(f)))
+            .ToArray();
+
+    /// <summary>A generated corpus of <paramref name="count"/> files as one compilation's trees (<c>Generated{i}.cs</c>).</summary>
+    public static SyntaxTree[] GeneratedTrees(int count)
+        => CorpusGenerator.Generate(Seeds.Base, count)
+            .Select((s, i) => CSharpSyntaxTree.ParseText(s.Text, AnalysisRunner.ParseOptions(LanguageVersion.Latest), $"Generated{i}.cs"))
+            .ToArray();
+
     public static IEnumerable<string> SourceFiles(string folder)
     {
         var root = Path.Combine(RepositoryRoot, folder);
