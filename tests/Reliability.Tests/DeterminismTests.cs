@@ -11,19 +11,13 @@ public sealed class DeterminismTests
 {
     private const int Runs = 20;
 
-    [Fact]
-    public async Task Concurrent_analysis_of_the_showcase_is_deterministic()
+    [Theory]
+    [MemberData(nameof(SourceCorpus.WholePrograms), MemberType = typeof(SourceCorpus))]
+    public async Task Concurrent_analysis_is_deterministic(string program)
     {
-        var trees = SourceCorpus.SampleTrees();
+        var (trees, implicitUsings, outputKind) = SourceCorpus.WholeProgram(program);
         Assert.NotEmpty(trees);
-        await AssertDeterministicAsync(trees, implicitUsings: true, OutputKind.ConsoleApplication);
-    }
-
-    [Fact]
-    public async Task Concurrent_analysis_of_a_generated_corpus_is_deterministic()
-    {
-        var trees = SourceCorpus.GeneratedTrees(16);
-        await AssertDeterministicAsync(trees, implicitUsings: false, OutputKind.DynamicallyLinkedLibrary);
+        await AssertDeterministicAsync(trees, implicitUsings, outputKind);
     }
 
     private static async Task AssertDeterministicAsync(SyntaxTree[] trees, bool implicitUsings, OutputKind outputKind)

@@ -14,18 +14,13 @@ namespace ConcurrencyAnalyzers.Reliability;
 /// </summary>
 public sealed class HostTests
 {
-    [Fact]
-    public async Task The_hosted_rules_report_what_the_rules_report_on_their_own_on_the_showcase()
+    [Theory]
+    [MemberData(nameof(SourceCorpus.WholePrograms), MemberType = typeof(SourceCorpus))]
+    public async Task The_hosted_rules_report_what_the_rules_report_on_their_own(string program)
     {
-        var trees = SourceCorpus.SampleTrees();
-        await AssertSameAsync(trees, implicitUsings: true, OutputKind.ConsoleApplication);
-    }
-
-    [Fact]
-    public async Task The_hosted_rules_report_what_the_rules_report_on_their_own_on_a_generated_corpus()
-    {
-        var trees = SourceCorpus.GeneratedTrees(16);
-        await AssertSameAsync(trees, implicitUsings: false, OutputKind.DynamicallyLinkedLibrary);
+        var (trees, implicitUsings, outputKind) = SourceCorpus.WholeProgram(program);
+        Assert.NotEmpty(trees);
+        await AssertSameAsync(trees, implicitUsings, outputKind);
     }
 
     private static async Task AssertSameAsync(SyntaxTree[] trees, bool implicitUsings, OutputKind outputKind)

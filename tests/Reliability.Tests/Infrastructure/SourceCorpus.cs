@@ -3,6 +3,7 @@ using System.Reflection;
 using System.Text.RegularExpressions;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
+using Xunit;
 
 namespace ConcurrencyAnalyzers.Reliability.Infrastructure;
 
@@ -56,6 +57,20 @@ public static partial class SourceCorpus
         => SourceFiles("samples")
             .Select(f => new CorpusSource(Relative(f), File.ReadAllText(f), ImplicitUsings: true))
             .ToImmutableArray();
+
+    /// <summary>The whole programs that checks across all rules run on (<see cref="WholeProgram"/>).</summary>
+    public static TheoryData<string> WholePrograms => new() { "showcase", "generated" };
+
+    /// <summary>
+    /// <c>showcase</c>: the samples, a console app with the SDK's implicit usings; <c>generated</c>: a generated
+    /// library of 16 files.
+    /// </summary>
+    public static (SyntaxTree[] Trees, bool ImplicitUsings, OutputKind OutputKind) WholeProgram(string name) => name switch
+    {
+        "showcase" => (SampleTrees(), true, OutputKind.ConsoleApplication),
+        "generated" => (GeneratedTrees(16), false, OutputKind.DynamicallyLinkedLibrary),
+        _ => throw new ArgumentException("unknown program " + name, nameof(name)),
+    };
 
     /// <summary>The sample files as one compilation's trees (paths relative to the repository), as a build of them sees them.</summary>
     public static SyntaxTree[] SampleTrees()
