@@ -33,7 +33,7 @@ Measurement:
   --analyzer <name>=<path> also measure another analyzer DLL or package folder (repeatable)
   --top <n>                most expensive analyzers listed per peer (default 5)
   --per-rule               run our rules as one analyzer each instead of the package's one hosting analyzer, to see
-                           each rule's cost (the driver then calls 42 analyzers: the total is higher than the package's)
+                           each rule's cost (the driver then calls 42 analyzers instead of one)
 Modes:
   --scaling                one generated file of 1k, 2k, 4k, 8k and 16k lines; time per 1,000 lines
   --sizes <a,b,...>        sizes for --scaling
