@@ -17,8 +17,8 @@ namespace ConcurrencyAnalyzers.Internals;
 /// <remarks>
 /// Only the registrations that fire often are merged: operation actions, operation block actions, symbol actions and
 /// symbol-start actions (with the operation, operation block and symbol-end actions registered inside them). Every
-/// other registration goes to the driver unchanged. A rule whose descriptors are all off for the compilation is not
-/// started at all, as the driver would skip it as a standalone analyzer. Rules must register inside a compilation
+/// other registration goes to the driver unchanged. A rule whose descriptors are all off in every file is not started
+/// at all (<see cref="IsOn"/>). Rules must register inside a compilation
 /// start action and may not use <see cref="SymbolStartAnalysisContext.FilterTree"/>,
 /// <see cref="SymbolStartAnalysisContext.FilterSpan"/> or <see cref="SymbolStartAnalysisContext.IsGeneratedCode"/>
 /// (the host's symbol-start context cannot carry them).
@@ -67,14 +67,7 @@ internal sealed class RuleHost
 
             foreach (var action in rule.StartActions)
             {
-                try
-                {
-                    action(registry);
-                }
-                catch (Exception e) when (e is not OperationCanceledException)
-                {
-                    first ??= ExceptionDispatchInfo.Capture(e);
-                }
+                RunIsolated(action, registry, ref first);
             }
         }
 
@@ -176,18 +169,24 @@ internal sealed class RuleHost
             ExceptionDispatchInfo? first = null;
             foreach (var action in array)
             {
-                try
-                {
-                    action(context);
-                }
-                catch (Exception e) when (e is not OperationCanceledException)
-                {
-                    first ??= ExceptionDispatchInfo.Capture(e);
-                }
+                RunIsolated(action, context, ref first);
             }
 
             first?.Throw();
         };
+    }
+
+    /// <summary>Runs one rule's action; a failure other than cancellation is kept in <paramref name="first"/> (the first one wins).</summary>
+    private static void RunIsolated<T>(Action<T> action, T context, ref ExceptionDispatchInfo? first)
+    {
+        try
+        {
+            action(context);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            first ??= ExceptionDispatchInfo.Capture(e);
+        }
     }
 
     private sealed class HostedRule
