@@ -56,6 +56,12 @@ internal sealed class LockScan
         var scan = new LockScan();
         foreach (var operation in root.EnumerateDescendantsAndSelf())
         {
+            // By kind first: most operations are none of these, and an interface type test costs more.
+            if (operation.Kind is not (OperationKind.Lock or OperationKind.Using or OperationKind.UsingDeclaration or OperationKind.Invocation))
+            {
+                continue;
+            }
+
             if (operation is ILockOperation)
             {
                 scan.LockStatements++;

@@ -87,8 +87,8 @@ public sealed class TokenNotPassedAnalyzer : DiagnosticAnalyzer
         // Every diagnostic is about a place for a token (a token parameter or a token overload) and names the token
         // in scope: calls without the one, and bodies without the other, are left at once.
         var method = invocation.TargetMethod;
-        if (invocation.Syntax is not InvocationExpressionSyntax syntax || IsExcludedMethod(method, types) ||
-            !CancellationOverloads.MayTakeToken(invocation, types) || !CancellationTokens.MayHaveTokenInScope(invocation, owner, types) ||
+        if (invocation.Syntax is not InvocationExpressionSyntax syntax || !CancellationOverloads.MayTakeToken(invocation, types) ||
+            IsExcludedMethod(method, types) || !CancellationTokens.MayHaveTokenInScope(invocation, owner, types) ||
             CancellationOverloads.PassesAnyToken(invocation, types))
         {
             return null;

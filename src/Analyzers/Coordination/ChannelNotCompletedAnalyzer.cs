@@ -78,7 +78,7 @@ public sealed class ChannelNotCompletedAnalyzer : DiagnosticAnalyzer
             // Channels created here into a local.
             foreach (var operation in block.EnumerateDescendants())
             {
-                if (operation is IInvocationOperation creation &&
+                if (operation.Kind == OperationKind.Invocation && operation is IInvocationOperation creation &&
                     creation.TargetMethod.ContainingType.Is(types.Channel) &&
                     creation.TargetMethod.Name is "CreateBounded" or "CreateUnbounded" &&
                     creation.WalkUpConversions() is IVariableInitializerOperation { Parent: IVariableDeclaratorOperation declarator })

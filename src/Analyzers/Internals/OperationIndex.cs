@@ -21,8 +21,10 @@ internal sealed class OperationIndex
     private readonly int _count;
     private readonly int[] _ends;
 
-    // Operation -> position, built on the first lookup of an operation other than the root (many bodies are only ever
-    // walked from their root). Open addressing on reference identity: two arrays, no entry objects.
+    // Lookups of operations other than the root answered by walking down from the root (see TryFind); after that
+    // many, a table: operation -> position, open addressing on reference identity (two arrays, no entry objects).
+    private const int PathLookups = 16;
+    private int _lookups;
     private PositionTable? _positions;
 
     private OperationIndex(IOperation[] nodes, int count, int[] ends)
@@ -70,18 +72,13 @@ internal sealed class OperationIndex
                 return true;
             }
 
-            // The driver's operation blocks (a method's block body, a constructor's initializer) are children of the
-            // root: found among the root's few children, so walking a block needs no position table.
-            if (ReferenceEquals(operation.Parent, root))
+            // Most bodies are asked about a few operations only: each is found by walking down from the root along
+            // its ancestors (children are skipped whole by their subtree ends), which needs no table. A body asked
+            // about many gets a position table.
+            if (Interlocked.Increment(ref index._lookups) <= PathLookups)
             {
-                for (var child = 1; child < index._count; child = index._ends[child])
-                {
-                    if (ReferenceEquals(index._nodes[child], operation))
-                    {
-                        position = child;
-                        return true;
-                    }
-                }
+                position = index.FindByPath(operation, root);
+                return position >= 0;
             }
 
             var positions = Volatile.Read(ref index._positions);
@@ -101,7 +98,38 @@ internal sealed class OperationIndex
         return false;
     }
 
-    internal static bool IsNestedFunction(IOperation operation) => operation is IAnonymousFunctionOperation or ILocalFunctionOperation;
+    /// <summary>The position of <paramref name="operation"/>, found among the children of its parent's position; -1 if it is not in this tree.</summary>
+    private int FindByPath(IOperation operation, IOperation root)
+    {
+        if (ReferenceEquals(operation, root))
+        {
+            return 0;
+        }
+
+        if (operation.Parent is not { } parent)
+        {
+            return -1;
+        }
+
+        var parentPosition = FindByPath(parent, root);
+        if (parentPosition < 0)
+        {
+            return -1;
+        }
+
+        for (var child = parentPosition + 1; child < _ends[parentPosition]; child = _ends[child])
+        {
+            if (ReferenceEquals(_nodes[child], operation))
+            {
+                return child;
+            }
+        }
+
+        return -1;
+    }
+
+    // By kind: an interface type test costs more, and this runs for every operation of a walk that skips functions.
+    internal static bool IsNestedFunction(IOperation operation) => operation.Kind is OperationKind.AnonymousFunction or OperationKind.LocalFunction;
 
     // The roots the driver hands to analyzers. A control-flow graph's operations have other roots (and are small).
     private static bool IsMemberBody(IOperation root)

@@ -83,6 +83,11 @@ public sealed class TasksNotJoinedAnalyzer : DiagnosticAnalyzer
 
                     foreach (var nested in block.EnumerateDescendants())
                     {
+                        if (!OperationIndex.IsNestedFunction(nested))
+                        {
+                            continue;
+                        }
+
                         if (nested is IAnonymousFunctionOperation lambda && MayAwait(lambda.Symbol))
                         {
                             AnalyzeFunction(c, lambda.Body, types);
@@ -127,6 +132,11 @@ public sealed class TasksNotJoinedAnalyzer : DiagnosticAnalyzer
         var awaits = new List<(IAwaitOperation Await, ILocalSymbol Local)>();
         foreach (var operation in ConcurrentContexts.DescendantsInSameFunction(body))
         {
+            if (operation.Kind is not (OperationKind.VariableDeclarator or OperationKind.SimpleAssignment or OperationKind.Await))
+            {
+                continue;
+            }
+
             switch (operation)
             {
                 case IVariableDeclaratorOperation { Initializer.Value: { } value } declarator when IsStartedTask(value, types):

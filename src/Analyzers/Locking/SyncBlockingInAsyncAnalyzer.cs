@@ -56,6 +56,12 @@ public sealed class SyncBlockingInAsyncAnalyzer : DiagnosticAnalyzer
         {
             foreach (var operation in block.EnumerateDescendantsAndSelf())
             {
+                // Most operations are none of these: their kind says so before any type test.
+                if (operation.Kind is not (OperationKind.AnonymousFunction or OperationKind.LocalFunction or OperationKind.Invocation or OperationKind.PropertyReference))
+                {
+                    continue;
+                }
+
                 switch (operation)
                 {
                     case IAnonymousFunctionOperation { Symbol.IsAsync: true }:
