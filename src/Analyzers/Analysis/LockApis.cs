@@ -229,6 +229,14 @@ internal static class LockApis
     }
 
     /// <summary>Every method name <see cref="TryGetLockCall"/> recognizes, on any of the lock types.</summary>
+    /// <summary>The names of the methods <see cref="TryGetLockCall"/> knows (for <see cref="InvocationActions"/>).</summary>
+    public static readonly System.Collections.Immutable.ImmutableHashSet<string> MethodNames = InvocationActions.Names(
+        "Enter", "TryEnter", "Exit", "Wait", "Pulse", "PulseAll", "EnterScope", "WaitAsync", "Release",
+        "EnterReadLock", "EnterWriteLock", "EnterUpgradeableReadLock",
+        "TryEnterReadLock", "TryEnterWriteLock", "TryEnterUpgradeableReadLock",
+        "ExitReadLock", "ExitWriteLock", "ExitUpgradeableReadLock",
+        "ReleaseMutex", "WaitOne");
+
     private static bool IsLockMethodName(string name) => name switch
     {
         "Enter" or "TryEnter" or "Exit" or "Wait" or "Pulse" or "PulseAll" or "EnterScope" or "WaitAsync" or "Release" or

@@ -38,7 +38,7 @@ public sealed class TimeoutAbandonsWorkAnalyzer : DiagnosticAnalyzer
                 return;
             }
 
-            start.RegisterOperationAction(c => Analyze(c, types), OperationKind.Invocation);
+            start.RegisterInvocationAction(c => Analyze(c, types), InvocationActions.Names("WaitAsync", "WhenAny"));
         });
     }
 

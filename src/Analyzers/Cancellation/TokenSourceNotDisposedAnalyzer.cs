@@ -70,7 +70,8 @@ public sealed class TokenSourceNotDisposedAnalyzer : DiagnosticAnalyzer
             }
 
             start.RegisterOperationAction(c => AnalyzeDeclarator(c, types), OperationKind.VariableDeclarator);
-            start.RegisterOperationAction(c => AnalyzeInline(c, types), OperationKind.ObjectCreation, OperationKind.Invocation);
+            start.RegisterOperationAction(c => AnalyzeInline(c, types), OperationKind.ObjectCreation);
+            start.RegisterInvocationAction(c => AnalyzeInline(c, types), InvocationActions.Names("CreateLinkedTokenSource"));
             start.RegisterOperationAction(c => AnalyzeRegistration(c, types), OperationKind.ExpressionStatement);
         });
     }

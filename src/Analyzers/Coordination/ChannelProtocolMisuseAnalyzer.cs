@@ -74,13 +74,17 @@ public sealed partial class ChannelProtocolMisuseAnalyzer : DiagnosticAnalyzer
                 return;
             }
 
-            start.RegisterOperationAction(c => Analyze(c, types), OperationKind.Invocation);
+            start.RegisterInvocationAction(c => Analyze(c, types), ProtocolMethods);
             if (types.BlockingCollectionOfT is not null)
             {
                 start.RegisterOperationAction(c => AnalyzeCollectionCreation(c, types), OperationKind.ObjectCreation);
             }
         });
     }
+
+    /// <summary>The completions and writes <see cref="Analyze"/> looks at.</summary>
+    private static readonly ImmutableHashSet<string> ProtocolMethods = InvocationActions.Names(
+        "Complete", "TryComplete", "CompleteAdding", "WriteAsync", "TryWrite", "WaitToWriteAsync", "Add", "TryAdd");
 
     private static void Analyze(OperationAnalysisContext context, KnownTypes types)
     {

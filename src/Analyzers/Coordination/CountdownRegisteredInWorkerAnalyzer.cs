@@ -41,7 +41,7 @@ public sealed partial class CountdownRegisteredInWorkerAnalyzer : DiagnosticAnal
                 return;
             }
 
-            start.RegisterOperationAction(c => Analyze(c, types), OperationKind.Invocation);
+            start.RegisterInvocationAction(c => Analyze(c, types), InvocationActions.Names("AddCount", "TryAddCount", "AddParticipant", "AddParticipants"));
         });
     }
 

@@ -40,7 +40,7 @@ public sealed class ProducerBlocksWithoutCancellationAnalyzer : DiagnosticAnalyz
                 return;
             }
 
-            start.RegisterOperationAction(c => Analyze(c, types), OperationKind.Invocation);
+            start.RegisterInvocationAction(c => Analyze(c, types), InvocationActions.Names("WriteAsync", "WaitToWriteAsync", "Add"));
         });
     }
 

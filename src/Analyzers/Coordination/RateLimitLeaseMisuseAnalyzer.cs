@@ -71,7 +71,7 @@ public sealed partial class RateLimitLeaseMisuseAnalyzer : DiagnosticAnalyzer
             }
 
             var symbols = new LeaseTypes(lease, limiter, partitioned);
-            start.RegisterOperationAction(c => AnalyzeInvocation(c, symbols), OperationKind.Invocation);
+            start.RegisterInvocationAction(c => AnalyzeInvocation(c, symbols), InvocationActions.Names("AcquireAsync", "AttemptAcquire"));
         });
     }
 

@@ -176,6 +176,43 @@ internal sealed class RuleHost
         };
     }
 
+    /// <summary>
+    /// One invocation callback for a registration context: a call runs the actions registered for every call and those
+    /// registered for its method name (<see cref="InvocationActions"/>), in registration order, after one name lookup.
+    /// </summary>
+    private static Action<OperationAnalysisContext> Route(InvocationTable table)
+    {
+        var forEveryCall = FanOut(table.For(null));
+        if (!table.HasRouted)
+        {
+            return forEveryCall;
+        }
+
+        var byName = new Dictionary<string, Action<OperationAnalysisContext>>(StringComparer.Ordinal);
+        foreach (var name in table.RoutedNames())
+        {
+            byName.Add(name, FanOut(table.For(name)));
+        }
+
+        return context =>
+        {
+            var name = ((Microsoft.CodeAnalysis.Operations.IInvocationOperation)context.Operation).TargetMethod.Name;
+            (byName.TryGetValue(name, out var named) ? named : forEveryCall)(context);
+        };
+    }
+
+    /// <summary>Moves an action's interest in invocations to <paramref name="invocations"/>; returns its other kinds.</summary>
+    private static ImmutableArray<OperationKind> SplitInvocations(Action<OperationAnalysisContext> action, ImmutableArray<OperationKind> kinds, InvocationTable invocations)
+    {
+        if (!kinds.Contains(OperationKind.Invocation))
+        {
+            return kinds;
+        }
+
+        invocations.Add(action, names: null);
+        return kinds.Remove(OperationKind.Invocation);
+    }
+
     /// <summary>Runs one rule's action; a failure other than cancellation is kept in <paramref name="first"/> (the first one wins).</summary>
     private static void RunIsolated<T>(Action<T> action, T context, ref ExceptionDispatchInfo? first)
     {
@@ -283,10 +320,11 @@ internal sealed class RuleHost
     }
 
     /// <summary>A rule's view of the compilation start: merges the frequent registrations, forwards the rest.</summary>
-    private sealed class CompilationRegistry : CompilationStartAnalysisContext
+    private sealed class CompilationRegistry : CompilationStartAnalysisContext, IInvocationRouter
     {
         private readonly CompilationStartAnalysisContext _start;
         private readonly ByKind<OperationKind, OperationAnalysisContext> _operations = new();
+        private readonly InvocationTable _invocations = new();
         private readonly ByKind<SymbolKind, SymbolAnalysisContext> _symbols = new();
         private readonly ByKind<SymbolKind, SymbolStartAnalysisContext> _symbolStarts = new();
         private readonly List<Action<OperationBlockAnalysisContext>> _blocks = new();
@@ -300,6 +338,11 @@ internal sealed class RuleHost
         public void Commit()
         {
             _operations.Commit(_start.RegisterOperationAction);
+            if (!_invocations.IsEmpty)
+            {
+                _start.RegisterOperationAction(Route(_invocations), OperationKind.Invocation);
+            }
+
             _symbols.Commit(_start.RegisterSymbolAction);
             _symbolStarts.Commit((action, kinds) => _start.RegisterSymbolStartAction(
                 symbolStart =>
@@ -321,7 +364,10 @@ internal sealed class RuleHost
             }
         }
 
-        public override void RegisterOperationAction(Action<OperationAnalysisContext> action, ImmutableArray<OperationKind> operationKinds) => _operations.Add(action, operationKinds);
+        public override void RegisterOperationAction(Action<OperationAnalysisContext> action, ImmutableArray<OperationKind> operationKinds)
+            => _operations.Add(action, SplitInvocations(action, operationKinds, _invocations));
+
+        public void AddInvocationAction(Action<OperationAnalysisContext> action, ImmutableHashSet<string> methodNames) => _invocations.Add(action, methodNames);
 
         public override void RegisterOperationBlockAction(Action<OperationBlockAnalysisContext> action) => _blocks.Add(action);
 
@@ -347,10 +393,11 @@ internal sealed class RuleHost
     }
 
     /// <summary>The rules' view of one symbol start: merges what they register inside it, forwards the rest.</summary>
-    private sealed class SymbolRegistry : SymbolStartAnalysisContext
+    private sealed class SymbolRegistry : SymbolStartAnalysisContext, IInvocationRouter
     {
         private readonly SymbolStartAnalysisContext _start;
         private readonly ByKind<OperationKind, OperationAnalysisContext> _operations = new();
+        private readonly InvocationTable _invocations = new();
         private readonly List<Action<OperationBlockAnalysisContext>> _blocks = new();
         private readonly List<Action<SymbolAnalysisContext>> _ends = new();
 
@@ -363,6 +410,11 @@ internal sealed class RuleHost
         public void Commit()
         {
             _operations.Commit(_start.RegisterOperationAction);
+            if (!_invocations.IsEmpty)
+            {
+                _start.RegisterOperationAction(Route(_invocations), OperationKind.Invocation);
+            }
+
             if (_blocks.Count > 0)
             {
                 _start.RegisterOperationBlockAction(FanOut(_blocks));
@@ -374,7 +426,10 @@ internal sealed class RuleHost
             }
         }
 
-        public override void RegisterOperationAction(Action<OperationAnalysisContext> action, ImmutableArray<OperationKind> operationKinds) => _operations.Add(action, operationKinds);
+        public override void RegisterOperationAction(Action<OperationAnalysisContext> action, ImmutableArray<OperationKind> operationKinds)
+            => _operations.Add(action, SplitInvocations(action, operationKinds, _invocations));
+
+        public void AddInvocationAction(Action<OperationAnalysisContext> action, ImmutableHashSet<string> methodNames) => _invocations.Add(action, methodNames);
 
         public override void RegisterOperationBlockAction(Action<OperationBlockAnalysisContext> action) => _blocks.Add(action);
 

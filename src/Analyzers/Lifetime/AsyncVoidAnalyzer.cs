@@ -69,7 +69,7 @@ public sealed class AsyncVoidAnalyzer : DiagnosticAnalyzer
             start.RegisterSymbolStartAction(symbolStart => AnalyzeType(symbolStart, types), SymbolKind.NamedType);
             start.RegisterOperationAction(c => AnalyzeLambda(c, types), OperationKind.AnonymousFunction);
             start.RegisterOperationAction(c => AnalyzeLocalFunction(c, types), OperationKind.LocalFunction);
-            start.RegisterOperationAction(c => AnalyzeStartNew(c, types), OperationKind.Invocation);
+            start.RegisterInvocationAction(c => AnalyzeStartNew(c, types), InvocationActions.Names("StartNew"));
         });
     }
 

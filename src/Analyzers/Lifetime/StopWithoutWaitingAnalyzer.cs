@@ -54,7 +54,7 @@ public sealed class StopWithoutWaitingAnalyzer : DiagnosticAnalyzer
             }
 
             start.RegisterSymbolStartAction(s => AnalyzeType(s, types), SymbolKind.NamedType);
-            start.RegisterOperationAction(c => AnalyzeSleep(c, types), OperationKind.Invocation);
+            start.RegisterInvocationAction(c => AnalyzeSleep(c, types), InvocationActions.Names("Sleep", "Delay"));
         });
     }
 

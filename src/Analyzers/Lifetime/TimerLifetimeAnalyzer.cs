@@ -75,7 +75,7 @@ public sealed class TimerLifetimeAnalyzer : DiagnosticAnalyzer
 
             if (types.PeriodicTimer is not null && types.CancellationToken is not null)
             {
-                start.RegisterOperationAction(c => AnalyzeWait(c, types), OperationKind.Invocation);
+                start.RegisterInvocationAction(c => AnalyzeWait(c, types), InvocationActions.Names("WaitForNextTickAsync"));
             }
 
             if (types.IDisposable is not null)

@@ -49,7 +49,7 @@ public sealed partial class UnboundedFanOutAnalyzer : DiagnosticAnalyzer
                 return;
             }
 
-            start.RegisterOperationAction(c => AnalyzeSelect(c, types), OperationKind.Invocation);
+            start.RegisterInvocationAction(c => AnalyzeSelect(c, types), InvocationActions.Names("Select"));
             start.RegisterOperationAction(c => AnalyzeLoop(c, types), OperationKind.Loop);
         });
     }

@@ -45,7 +45,7 @@ public sealed class LockReleaseNotGuaranteedAnalyzer : DiagnosticAnalyzer
                 return;
             }
 
-            start.RegisterOperationAction(c => Analyze(c, types), OperationKind.Invocation);
+            start.RegisterInvocationAction(c => Analyze(c, types), LockApis.MethodNames);
         });
     }
 

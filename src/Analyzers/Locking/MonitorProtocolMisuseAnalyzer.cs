@@ -65,7 +65,7 @@ public sealed class MonitorProtocolMisuseAnalyzer : DiagnosticAnalyzer
                 return;
             }
 
-            start.RegisterOperationAction(c => AnalyzeWait(c, types), OperationKind.Invocation);
+            start.RegisterInvocationAction(c => AnalyzeWait(c, types), InvocationActions.Names("Wait"));
             start.RegisterOperationBlockAction(c => AnalyzeFlow(c, types));
         });
     }

@@ -71,7 +71,7 @@ public sealed class SemaphoreSlimMisuseAnalyzer : DiagnosticAnalyzer
                 return;
             }
 
-            start.RegisterOperationAction(c => Analyze(c, types), OperationKind.Invocation);
+            start.RegisterInvocationAction(c => Analyze(c, types), LockApis.MethodNames);
             start.RegisterSymbolStartAction(s => AnalyzeMaxCount(s, types), SymbolKind.NamedType);
         });
     }
@@ -101,7 +101,7 @@ public sealed class SemaphoreSlimMisuseAnalyzer : DiagnosticAnalyzer
             },
             OperationKind.ObjectCreation);
 
-        context.RegisterOperationAction(
+        context.RegisterInvocationAction(
             c =>
             {
                 var invocation = (IInvocationOperation)c.Operation;
@@ -121,7 +121,7 @@ public sealed class SemaphoreSlimMisuseAnalyzer : DiagnosticAnalyzer
                     otherUse.TryAdd(field, true);
                 }
             },
-            OperationKind.Invocation);
+            InvocationActions.Names("Release"));
 
         context.RegisterSymbolEndAction(c =>
         {

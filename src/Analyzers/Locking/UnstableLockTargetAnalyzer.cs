@@ -53,23 +53,23 @@ public sealed class UnstableLockTargetAnalyzer : DiagnosticAnalyzer
         var candidates = new LockedBag<(IFieldSymbol Field, Location Location, ISymbol Method)>();
         var reassigned = new LockedMap<(IFieldSymbol, ISymbol), bool>();
 
-        context.RegisterOperationAction(
-            c =>
+        void AnalyzeTarget(OperationAnalysisContext c)
+        {
+            var target = c.Operation switch
             {
-                var target = c.Operation switch
-                {
-                    ILockOperation lockOperation => lockOperation.LockedValue,
-                    IInvocationOperation invocation when LockApis.TryGetLockCall(invocation, types, out var call) &&
-                                                         call.Kind == LockKind.Monitor && call.IsAcquire => call.LockExpression,
-                    _ => null,
-                };
-                if (target is not null)
-                {
-                    Classify(c, target, candidates);
-                }
-            },
-            OperationKind.Lock,
-            OperationKind.Invocation);
+                ILockOperation lockOperation => lockOperation.LockedValue,
+                IInvocationOperation invocation when LockApis.TryGetLockCall(invocation, types, out var call) &&
+                                                     call.Kind == LockKind.Monitor && call.IsAcquire => call.LockExpression,
+                _ => null,
+            };
+            if (target is not null)
+            {
+                Classify(c, target, candidates);
+            }
+        }
+
+        context.RegisterOperationAction(AnalyzeTarget, OperationKind.Lock);
+        context.RegisterInvocationAction(AnalyzeTarget, InvocationActions.Names("Enter", "TryEnter"));
 
         context.RegisterOperationAction(
             c =>

@@ -43,7 +43,7 @@ public sealed class LockOnBoxedValueAnalyzer : DiagnosticAnalyzer
             start.RegisterOperationAction(AnalyzeLock, OperationKind.Lock);
             if (types.Monitor is not null)
             {
-                start.RegisterOperationAction(c => AnalyzeMonitorCall(c, types), OperationKind.Invocation);
+                start.RegisterInvocationAction(c => AnalyzeMonitorCall(c, types), MonitorLockMethods);
             }
         });
     }
@@ -106,8 +106,10 @@ public sealed class LockOnBoxedValueAnalyzer : DiagnosticAnalyzer
         return null;
     }
 
-    private static bool IsMonitorLockMethod(string name)
-        => name is "Enter" or "TryEnter" or "Exit" or "Wait" or "Pulse" or "PulseAll";
+    private static readonly System.Collections.Immutable.ImmutableHashSet<string> MonitorLockMethods =
+        InvocationActions.Names("Enter", "TryEnter", "Exit", "Wait", "Pulse", "PulseAll");
+
+    private static bool IsMonitorLockMethod(string name) => MonitorLockMethods.Contains(name);
 
     private static void Report(OperationAnalysisContext context, IOperation target, IOperation boxed, string call)
     {

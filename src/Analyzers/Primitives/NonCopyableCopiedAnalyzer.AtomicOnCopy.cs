@@ -9,6 +9,10 @@ namespace ConcurrencyAnalyzers.Primitives;
 /// <summary>CONC502, second shape: <c>Interlocked</c>/<c>Volatile</c> applied to a field of a struct copy.</summary>
 public sealed partial class NonCopyableCopiedAnalyzer
 {
+    /// <summary>The Interlocked and Volatile methods that take a location by reference.</summary>
+    private static readonly System.Collections.Immutable.ImmutableHashSet<string> AtomicMethods = InvocationActions.Names(
+        "Add", "And", "Or", "Increment", "Decrement", "Exchange", "CompareExchange", "Read", "Write");
+
     private static void AnalyzeAtomicOnCopy(OperationAnalysisContext context, KnownTypes types)
     {
         var invocation = (IInvocationOperation)context.Operation;

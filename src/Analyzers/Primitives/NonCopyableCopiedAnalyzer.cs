@@ -64,7 +64,7 @@ public sealed partial class NonCopyableCopiedAnalyzer : DiagnosticAnalyzer
             start.RegisterOperationAction(c => AnalyzeForEach(c, nonCopyable), OperationKind.Loop);
             if (types.Interlocked is not null || types.Volatile is not null)
             {
-                start.RegisterOperationAction(c => AnalyzeAtomicOnCopy(c, types), OperationKind.Invocation);
+                start.RegisterInvocationAction(c => AnalyzeAtomicOnCopy(c, types), AtomicMethods);
             }
         });
     }

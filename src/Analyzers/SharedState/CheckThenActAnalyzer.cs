@@ -55,9 +55,9 @@ public sealed partial class CheckThenActAnalyzer : DiagnosticAnalyzer
                     var plain = new LockedBag<(IFieldSymbol Field, Diagnostic Diagnostic)>();
                     var checks = new LockedBag<(ISymbol Method, bool InFunction, Diagnostic Diagnostic)>();
                     var lockHeld = LockHeldMethods.Register(symbolStart, types);
-                    symbolStart.RegisterOperationAction(
+                    symbolStart.RegisterInvocationAction(
                         c => AnalyzeInvocation(c, (IInvocationOperation)c.Operation, types, concurrentDictionary, atomic, checks),
-                        OperationKind.Invocation);
+                        InvocationNames);
                     var cache = new ConcurrentContexts.Cache();
                     if (concurrentDictionary is not null)
                     {
@@ -71,9 +71,9 @@ public sealed partial class CheckThenActAnalyzer : DiagnosticAnalyzer
 
                     if (!producerConsumer.IsEmpty)
                     {
-                        symbolStart.RegisterOperationAction(
+                        symbolStart.RegisterInvocationAction(
                             c => AnalyzeCountThenTake(c, (IInvocationOperation)c.Operation, types, producerConsumer, cache, checks),
-                            OperationKind.Invocation);
+                            TakeNames);
                     }
 
                     symbolStart.RegisterOperationAction(
@@ -106,6 +106,13 @@ public sealed partial class CheckThenActAnalyzer : DiagnosticAnalyzer
                 SymbolKind.NamedType);
         });
     }
+
+    /// <summary>The calls <see cref="AnalyzeInvocation"/> looks at: Interlocked updates and ConcurrentDictionary lookups.</summary>
+    private static readonly ImmutableHashSet<string> InvocationNames = InvocationActions.Names(
+        "Increment", "Decrement", "Add", "Exchange", "CompareExchange", "And", "Or", "ContainsKey", "TryGetValue");
+
+    /// <summary>The takes <see cref="AnalyzeCountThenTake"/> looks at.</summary>
+    private static readonly ImmutableHashSet<string> TakeNames = InvocationActions.Names("TryDequeue", "TryPop", "TryTake", "TryPeek");
 
     private static void AnalyzeInvocation(
         OperationAnalysisContext context,

@@ -50,7 +50,8 @@ public sealed partial class RacyLazyInitializationAnalyzer : DiagnosticAnalyzer
 
             if (types.CancellationToken is not null)
             {
-                start.RegisterOperationAction(c => AnalyzeLazyCreation(c, types), OperationKind.ObjectCreation, OperationKind.Invocation);
+                start.RegisterOperationAction(c => AnalyzeLazyCreation(c, types), OperationKind.ObjectCreation);
+                start.RegisterInvocationAction(c => AnalyzeLazyCreation(c, types), InvocationActions.Names("EnsureInitialized"));
             }
 
             start.RegisterSymbolStartAction(

@@ -124,6 +124,50 @@ public sealed class RuleHostTests
     }
 
     [Fact]
+    public async Task Invocation_actions_by_method_name_see_the_same_calls_through_the_host_as_on_their_own()
+    {
+        var compilation = await CompileAsync("""
+            public class C
+            {
+                public void Foo() { }
+                public void Bar() { }
+                public void Baz() { }
+                public C() { Foo(); }
+
+                public void Run()
+                {
+                    Foo();
+                    Bar();
+                    Baz();
+                    System.Action a = () => Bar();
+                    new C().Foo();
+                }
+            }
+            """);
+        var alone = new RoutingRule();
+        var hosted = new RoutingRule();
+
+        await DiagnosticsAsync(compilation, alone);
+        await DiagnosticsAsync(compilation, new ConcurrencyRulesAnalyzer(ImmutableArray.Create<DiagnosticAnalyzer>(hosted)));
+
+        // Every call for the actions without names, only the named ones for the others, and the same calls either way.
+        string[] expected =
+        {
+            "all:Bar", "all:Bar", "all:Baz", "all:Foo", "all:Foo", "all:Foo",
+            "both:Bar", "both:Bar", "both:Baz", "both:Foo", "both:Foo", "both:Foo",
+            "foo:Foo", "foo:Foo", "foo:Foo",
+            "type-bar:Bar", "type-bar:Bar",
+            "type-foo-baz:Baz", "type-foo-baz:Foo", "type-foo-baz:Foo", "type-foo-baz:Foo",
+        };
+        Assert.Equal(expected, alone.Calls.OrderBy(c => c, StringComparer.Ordinal));
+        Assert.Equal(expected, hosted.Calls.OrderBy(c => c, StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void Invocation_method_names_are_ordinal()
+        => Assert.DoesNotContain("wait", InvocationActions.Names("Wait"));
+
+    [Fact]
     public void A_rule_that_registers_outside_a_compilation_start_action_is_refused()
     {
         var error = Assert.Throws<NotSupportedException>(
@@ -357,5 +401,38 @@ public sealed class RuleHostTests
         public override void Initialize(AnalysisContext context)
             => context.RegisterCompilationStartAction(_ => Interlocked.Increment(ref _starts));
     }
+    /// <summary>Invocation actions with and without method names, at compilation and at type level; records what each sees.</summary>
+    private sealed class RoutingRule : DiagnosticAnalyzer
+    {
+        private static readonly DiagnosticDescriptor Descriptor = new("TEST005", "t", "m", "c", DiagnosticSeverity.Warning, true);
+
+        public ConcurrentQueue<string> Calls { get; } = new();
+
+        public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics => ImmutableArray.Create(Descriptor);
+
+        public override void Initialize(AnalysisContext context)
+            => context.RegisterCompilationStartAction(start =>
+            {
+                start.RegisterOperationAction(c => Record("all", c), OperationKind.Invocation);
+                start.RegisterInvocationAction(c => Record("foo", c), InvocationActions.Names("Foo"));
+                start.RegisterOperationAction(c => Record("both", c), OperationKind.ObjectCreation, OperationKind.Invocation);
+                start.RegisterSymbolStartAction(
+                    symbolStart =>
+                    {
+                        symbolStart.RegisterInvocationAction(c => Record("type-bar", c), InvocationActions.Names("Bar"));
+                        symbolStart.RegisterInvocationAction(c => Record("type-foo-baz", c), InvocationActions.Names("Foo", "Baz"));
+                    },
+                    SymbolKind.NamedType);
+            });
+
+        private void Record(string action, OperationAnalysisContext context)
+        {
+            if (context.Operation is IInvocationOperation invocation)
+            {
+                Calls.Enqueue(action + ":" + invocation.TargetMethod.Name);
+            }
+        }
+    }
+
 #pragma warning restore RS1001, RS1012, RS1025, RS1026, RS2008
 }
