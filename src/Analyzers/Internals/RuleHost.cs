@@ -201,18 +201,6 @@ internal sealed class RuleHost
         };
     }
 
-    /// <summary>Moves an action's interest in invocations to <paramref name="invocations"/>; returns its other kinds.</summary>
-    private static ImmutableArray<OperationKind> SplitInvocations(Action<OperationAnalysisContext> action, ImmutableArray<OperationKind> kinds, InvocationTable invocations)
-    {
-        if (!kinds.Contains(OperationKind.Invocation))
-        {
-            return kinds;
-        }
-
-        invocations.Add(action, names: null);
-        return kinds.Remove(OperationKind.Invocation);
-    }
-
     /// <summary>Runs one rule's action; a failure other than cancellation is kept in <paramref name="first"/> (the first one wins).</summary>
     private static void RunIsolated<T>(Action<T> action, T context, ref ExceptionDispatchInfo? first)
     {
@@ -263,6 +251,39 @@ internal sealed class RuleHost
             foreach (var pair in _actions)
             {
                 register(FanOut(pair.Value), ImmutableArray.Create(pair.Key));
+            }
+        }
+    }
+
+    /// <summary>
+    /// The operation actions of one registration context (compilation or symbol start): invocation actions, with or
+    /// without method names, go to an <see cref="InvocationTable"/> and one routed callback; the other kinds, one
+    /// callback per kind.
+    /// </summary>
+    private sealed class OperationActions
+    {
+        private readonly ByKind<OperationKind, OperationAnalysisContext> _byKind = new();
+        private readonly InvocationTable _invocations = new();
+
+        public void Add(Action<OperationAnalysisContext> action, ImmutableArray<OperationKind> kinds)
+        {
+            if (kinds.Contains(OperationKind.Invocation))
+            {
+                _invocations.Add(action, names: null);
+                kinds = kinds.Remove(OperationKind.Invocation);
+            }
+
+            _byKind.Add(action, kinds);
+        }
+
+        public void AddInvocation(Action<OperationAnalysisContext> action, ImmutableHashSet<string> methodNames) => _invocations.Add(action, methodNames);
+
+        public void Commit(Action<Action<OperationAnalysisContext>, ImmutableArray<OperationKind>> register)
+        {
+            _byKind.Commit(register);
+            if (!_invocations.IsEmpty)
+            {
+                register(Route(_invocations), ImmutableArray.Create(OperationKind.Invocation));
             }
         }
     }
@@ -323,8 +344,7 @@ internal sealed class RuleHost
     private sealed class CompilationRegistry : CompilationStartAnalysisContext, IInvocationRouter
     {
         private readonly CompilationStartAnalysisContext _start;
-        private readonly ByKind<OperationKind, OperationAnalysisContext> _operations = new();
-        private readonly InvocationTable _invocations = new();
+        private readonly OperationActions _operations = new();
         private readonly ByKind<SymbolKind, SymbolAnalysisContext> _symbols = new();
         private readonly ByKind<SymbolKind, SymbolStartAnalysisContext> _symbolStarts = new();
         private readonly List<Action<OperationBlockAnalysisContext>> _blocks = new();
@@ -338,10 +358,6 @@ internal sealed class RuleHost
         public void Commit()
         {
             _operations.Commit(_start.RegisterOperationAction);
-            if (!_invocations.IsEmpty)
-            {
-                _start.RegisterOperationAction(Route(_invocations), OperationKind.Invocation);
-            }
 
             _symbols.Commit(_start.RegisterSymbolAction);
             _symbolStarts.Commit((action, kinds) => _start.RegisterSymbolStartAction(
@@ -365,9 +381,9 @@ internal sealed class RuleHost
         }
 
         public override void RegisterOperationAction(Action<OperationAnalysisContext> action, ImmutableArray<OperationKind> operationKinds)
-            => _operations.Add(action, SplitInvocations(action, operationKinds, _invocations));
+            => _operations.Add(action, operationKinds);
 
-        public void AddInvocationAction(Action<OperationAnalysisContext> action, ImmutableHashSet<string> methodNames) => _invocations.Add(action, methodNames);
+        public void AddInvocationAction(Action<OperationAnalysisContext> action, ImmutableHashSet<string> methodNames) => _operations.AddInvocation(action, methodNames);
 
         public override void RegisterOperationBlockAction(Action<OperationBlockAnalysisContext> action) => _blocks.Add(action);
 
@@ -396,8 +412,7 @@ internal sealed class RuleHost
     private sealed class SymbolRegistry : SymbolStartAnalysisContext, IInvocationRouter
     {
         private readonly SymbolStartAnalysisContext _start;
-        private readonly ByKind<OperationKind, OperationAnalysisContext> _operations = new();
-        private readonly InvocationTable _invocations = new();
+        private readonly OperationActions _operations = new();
         private readonly List<Action<OperationBlockAnalysisContext>> _blocks = new();
         private readonly List<Action<SymbolAnalysisContext>> _ends = new();
 
@@ -410,10 +425,6 @@ internal sealed class RuleHost
         public void Commit()
         {
             _operations.Commit(_start.RegisterOperationAction);
-            if (!_invocations.IsEmpty)
-            {
-                _start.RegisterOperationAction(Route(_invocations), OperationKind.Invocation);
-            }
 
             if (_blocks.Count > 0)
             {
@@ -427,9 +438,9 @@ internal sealed class RuleHost
         }
 
         public override void RegisterOperationAction(Action<OperationAnalysisContext> action, ImmutableArray<OperationKind> operationKinds)
-            => _operations.Add(action, SplitInvocations(action, operationKinds, _invocations));
+            => _operations.Add(action, operationKinds);
 
-        public void AddInvocationAction(Action<OperationAnalysisContext> action, ImmutableHashSet<string> methodNames) => _invocations.Add(action, methodNames);
+        public void AddInvocationAction(Action<OperationAnalysisContext> action, ImmutableHashSet<string> methodNames) => _operations.AddInvocation(action, methodNames);
 
         public override void RegisterOperationBlockAction(Action<OperationBlockAnalysisContext> action) => _blocks.Add(action);
 
