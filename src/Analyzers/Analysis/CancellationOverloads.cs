@@ -22,16 +22,26 @@ internal static class CancellationOverloads
     public static bool MayTakeToken(IInvocationOperation invocation, KnownTypes types)
     {
         var method = invocation.TargetMethod;
-        foreach (var parameter in method.Parameters)
+        var definition = DefinitionOf(method, types);
+        if (definition.HasTokenParameter)
         {
-            if (CancellationTokens.IsToken(parameter.Type, types))
+            return true;
+        }
+
+        // A parameter of a type parameter's type can be a token in this construction (Run<CancellationToken>(...)).
+        if (definition.HasTypeParameterParameter)
+        {
+            foreach (var parameter in method.Parameters)
             {
-                return true;
+                if (CancellationTokens.IsToken(parameter.Type, types))
+                {
+                    return true;
+                }
             }
         }
 
-        return method.ContainingType is not null && method.MethodKind is MethodKind.Ordinary or MethodKind.ReducedExtension &&
-               OverloadsOf(method, types).Length > 0;
+        return definition.Overloads.Length > 0 && method.ContainingType is not null &&
+               method.MethodKind is MethodKind.Ordinary or MethodKind.ReducedExtension;
     }
 
     /// <summary>The optional token parameter of <paramref name="invocation"/> that was left to its default, or null.</summary>
@@ -105,11 +115,35 @@ internal static class CancellationOverloads
         return null;
     }
 
-    // Per method definition: most methods have no token overload, and a method is called from many places.
-    private static readonly ConditionalWeakTable<IMethodSymbol, TokenOverload[]> TokenOverloads = new();
+    // Per method definition: most methods have no token parameter and no token overload, and a method is called from
+    // many places. One lookup answers both (every call is asked, by CONC401).
+    private static readonly ConditionalWeakTable<IMethodSymbol, MethodDefinition> Definitions = new();
 
-    private static TokenOverload[] OverloadsOf(IMethodSymbol method, KnownTypes types)
-        => TokenOverloads.GetOrCompute((method.ReducedFrom ?? method).OriginalDefinition, types, static (m, t) => ComputeTokenOverloads(m, t));
+    private static MethodDefinition DefinitionOf(IMethodSymbol method, KnownTypes types)
+        => Definitions.GetOrCompute((method.ReducedFrom ?? method).OriginalDefinition, types, static (m, t) => new MethodDefinition(m, t));
+
+    private static TokenOverload[] OverloadsOf(IMethodSymbol method, KnownTypes types) => DefinitionOf(method, types).Overloads;
+
+    /// <summary>What does not depend on the call: the definition's token parameters and its token overloads.</summary>
+    private sealed class MethodDefinition
+    {
+        public MethodDefinition(IMethodSymbol original, KnownTypes types)
+        {
+            foreach (var parameter in original.Parameters)
+            {
+                HasTokenParameter |= CancellationTokens.IsToken(parameter.Type, types);
+                HasTypeParameterParameter |= parameter.Type.TypeKind == TypeKind.TypeParameter;
+            }
+
+            Overloads = ComputeTokenOverloads(original, types);
+        }
+
+        public bool HasTokenParameter { get; }
+
+        public bool HasTypeParameterParameter { get; }
+
+        public TokenOverload[] Overloads { get; }
+    }
 
     /// <summary>The overloads that take the same parameters plus one token, in lookup order (what does not depend on the call).</summary>
     private static TokenOverload[] ComputeTokenOverloads(IMethodSymbol original, KnownTypes types)

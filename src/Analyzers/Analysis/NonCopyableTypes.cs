@@ -29,6 +29,7 @@ internal sealed class NonCopyableTypes
     private readonly ImmutableHashSet<string> _attributeNames;
     private readonly ConcurrentDictionary<ITypeSymbol, bool> _cache = new(SymbolEqualityComparer.Default);
     private readonly ConcurrentDictionary<ITypeSymbol, bool> _syncStateCache = new(SymbolEqualityComparer.Default);
+    private readonly ConcurrentDictionary<ITypeSymbol, CopyFacts> _factsCache = new(SymbolEqualityComparer.Default);
 
     private NonCopyableTypes(INamedTypeSymbol? spinLock, INamedTypeSymbol? spinWait, ImmutableHashSet<string> attributeNames)
     {
@@ -48,6 +49,28 @@ internal sealed class NonCopyableTypes
         }
 
         return new NonCopyableTypes(types.SpinLock, types.SpinWait, names.ToImmutable());
+    }
+
+    /// <summary>Both answers about <paramref name="type"/> at once, from one cache lookup (CONC502 asks about every struct-typed reference).</summary>
+    public CopyFacts Classify(ITypeSymbol? type)
+    {
+        if (type is not INamedTypeSymbol { TypeKind: TypeKind.Struct } named || IsPrimitive(named))
+        {
+            return CopyFacts.None;
+        }
+
+        if (_factsCache.TryGetValue(named, out var known))
+        {
+            return known;
+        }
+
+        var facts = IsNonCopyable(named) ? CopyFacts.NonCopyable : CopyFacts.None;
+        if (HoldsSynchronizationState(named))
+        {
+            facts |= CopyFacts.HoldsSynchronizationState;
+        }
+
+        return _factsCache.GetOrAdd(named, facts);
     }
 
     /// <summary>True when copying a value of <paramref name="type"/> splits synchronization state.</summary>
@@ -184,4 +207,17 @@ internal sealed class NonCopyableTypes
             .Where(s => s.Length > 0)
             .ToImmutableArray();
     }
+}
+
+/// <summary>What <see cref="NonCopyableTypes.Classify"/> knows about a type.</summary>
+[Flags]
+internal enum CopyFacts : byte
+{
+    None = 0,
+
+    /// <summary><see cref="NonCopyableTypes.IsNonCopyable(ITypeSymbol?)"/>.</summary>
+    NonCopyable = 1,
+
+    /// <summary><see cref="NonCopyableTypes.HoldsSynchronizationState(ITypeSymbol?)"/>.</summary>
+    HoldsSynchronizationState = 2,
 }

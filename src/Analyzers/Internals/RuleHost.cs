@@ -163,13 +163,26 @@ internal sealed class RuleHost
             return actions[0];
         }
 
+        // One try around the loop, resumed after a failure, rather than a call to RunIsolated per rule: this runs for
+        // every operation, and the call (with its copy of the context) cost more than the rules' first checks.
         var array = actions.ToArray();
         return context =>
         {
             ExceptionDispatchInfo? first = null;
-            foreach (var action in array)
+            var next = 0;
+            while (next < array.Length)
             {
-                RunIsolated(action, context, ref first);
+                try
+                {
+                    while (next < array.Length)
+                    {
+                        array[next++](context);
+                    }
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    first ??= ExceptionDispatchInfo.Capture(e);
+                }
             }
 
             first?.Throw();

@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Linq;
@@ -71,34 +72,32 @@ public sealed class TasksNotJoinedAnalyzer : DiagnosticAnalyzer
                 return;
             }
 
-            // Sequential awaits need awaits: only async functions are looked at.
+            // Sequential awaits need awaits: only async functions are looked at. Lambdas and local functions come as
+            // operations of their own (the driver visits them anyway), so no body is walked to find them.
             start.RegisterOperationBlockAction(c =>
             {
-                foreach (var block in c.OperationBlocks)
+                if (MayAwait(c.OwningSymbol))
                 {
-                    if (MayAwait(c.OwningSymbol))
+                    foreach (var block in c.OperationBlocks)
                     {
-                        AnalyzeFunction(c, block, types);
-                    }
-
-                    foreach (var nested in block.EnumerateDescendants())
-                    {
-                        if (!OperationIndex.IsNestedFunction(nested))
-                        {
-                            continue;
-                        }
-
-                        if (nested is IAnonymousFunctionOperation lambda && MayAwait(lambda.Symbol))
-                        {
-                            AnalyzeFunction(c, lambda.Body, types);
-                        }
-                        else if (nested is ILocalFunctionOperation { Body: { } body } localFunction && MayAwait(localFunction.Symbol))
-                        {
-                            AnalyzeFunction(c, body, types);
-                        }
+                        AnalyzeFunction(c.ReportDiagnostic, block, types);
                     }
                 }
             });
+            start.RegisterOperationAction(
+                c =>
+                {
+                    if (c.Operation is IAnonymousFunctionOperation lambda && MayAwait(lambda.Symbol))
+                    {
+                        AnalyzeFunction(c.ReportDiagnostic, lambda.Body, types);
+                    }
+                    else if (c.Operation is ILocalFunctionOperation { Body: { } body } localFunction && MayAwait(localFunction.Symbol))
+                    {
+                        AnalyzeFunction(c.ReportDiagnostic, body, types);
+                    }
+                },
+                OperationKind.AnonymousFunction,
+                OperationKind.LocalFunction);
             start.RegisterOperationAction(c => AnalyzeForEach(c, types), OperationKind.Loop);
             start.RegisterOperationAction(c => AnalyzeWhenAny(c, types), OperationKind.Await);
         });
@@ -126,7 +125,7 @@ public sealed class TasksNotJoinedAnalyzer : DiagnosticAnalyzer
     private static bool MayAwait(ISymbol function)
         => function is not IMethodSymbol method || method.IsAsync;
 
-    private static void AnalyzeFunction(OperationBlockAnalysisContext context, IOperation body, KnownTypes types)
+    private static void AnalyzeFunction(Action<Diagnostic> report, IOperation body, KnownTypes types)
     {
         var started = new List<StartedTask>();
         var awaits = new List<(IAwaitOperation Await, ILocalSymbol Local)>();
@@ -202,7 +201,7 @@ public sealed class TasksNotJoinedAnalyzer : DiagnosticAnalyzer
                 properties = properties.Add(TasksProperty, string.Join(",", all.Select(l => l.Name)));
             }
 
-            context.ReportDiagnostic(Diagnostic.Create(
+            report(Diagnostic.Create(
                 SequentialRule,
                 awaitOperation.Syntax.GetLocation(),
                 properties,

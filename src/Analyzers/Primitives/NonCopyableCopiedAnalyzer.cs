@@ -77,11 +77,12 @@ public sealed partial class NonCopyableCopiedAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        if (!nonCopyable.IsNonCopyable(operation.Type))
+        var facts = nonCopyable.Classify(operation.Type);
+        if ((facts & CopyFacts.NonCopyable) == 0)
         {
             // A struct that updates its own fields atomically may be copied as a snapshot; only a mutating call on a
             // copy loses an update.
-            if (nonCopyable.HoldsSynchronizationState(operation.Type))
+            if ((facts & CopyFacts.HoldsSynchronizationState) != 0)
             {
                 AnalyzeMutationThroughCopy(context, operation);
             }
