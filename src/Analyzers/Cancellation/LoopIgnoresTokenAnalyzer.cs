@@ -47,7 +47,7 @@ public sealed class LoopIgnoresTokenAnalyzer : DiagnosticAnalyzer
     private static void Analyze(OperationAnalysisContext context, KnownTypes types)
     {
         var loop = (ILoopOperation)context.Operation;
-        if (loop is IForEachLoopOperation || !IsUncounted(loop) || DrainsAnEnumerator(loop) || !DoesSlowWork(loop, types) ||
+        if (loop is IForEachLoopOperation || !IsUncounted(loop) || DrainsAnEnumerator(loop) || DrainsACollection(loop) || !DoesSlowWork(loop, types) ||
             CancellationTokens.ObservesToken(loop, types) || IsInSpawnedDelegate(loop))
         {
             return;
@@ -82,6 +82,57 @@ public sealed class LoopIgnoresTokenAnalyzer : DiagnosticAnalyzer
     private static bool DrainsAnEnumerator(ILoopOperation loop)
         => loop is IWhileLoopOperation { Condition: { } condition } &&
            condition.EnumerateDescendantsAndSelf().Any(o => o is IInvocationOperation { TargetMethod.Name: "MoveNextAsync" or "MoveNext" });
+
+    /// <summary>
+    /// <c>while (queue.Count > 0) { var item = queue.Dequeue(); await HandleAsync(item); }</c>: every pass takes an item
+    /// out of an in-memory collection (a <c>System.Collections.Generic</c> one, which no other thread feeds without a
+    /// lock), in the loop's condition or in a statement of its body that runs on every pass. Such a loop is bounded by
+    /// its input, like a <c>foreach</c>. A removal under an <c>if</c> or a lock, or from a queue of another kind (a
+    /// channel, a concurrent queue, an interface of the application), can wait for items forever and stays reported.
+    /// </summary>
+    private static bool DrainsACollection(ILoopOperation loop)
+    {
+        if (loop is IWhileLoopOperation { Condition: { } condition } && condition.EnumerateDescendantsAndSelf().Any(IsInMemoryRemoval))
+        {
+            return true;
+        }
+
+        if (loop.Body is not IBlockOperation body)
+        {
+            return false;
+        }
+
+        foreach (var statement in body.Operations)
+        {
+            switch (statement)
+            {
+                case IExpressionStatementOperation { Operation: var expression } when IsInMemoryRemoval(expression):
+                    return true;
+                case IVariableDeclarationGroupOperation group:
+                    foreach (var declaration in group.Declarations)
+                    {
+                        foreach (var declarator in declaration.Declarators)
+                        {
+                            if (declarator.Initializer?.Value.WalkDownConversions() is { } value && IsInMemoryRemoval(value))
+                            {
+                                return true;
+                            }
+                        }
+                    }
+
+                    break;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool IsInMemoryRemoval(IOperation operation)
+        => operation is IInvocationOperation
+        {
+            TargetMethod: { Name: "Remove" or "RemoveAt" or "RemoveFirst" or "RemoveLast" or "Dequeue" or "Pop" or "TryDequeue" or "TryPop" } method,
+        } &&
+           method.ContainingType is { ContainingNamespace: { Name: "Generic", ContainingNamespace: { Name: "Collections", ContainingNamespace: { Name: "System", ContainingNamespace.IsGlobalNamespace: true } } } };
 
     /// <summary>Not a counted <c>for</c> (<c>i &lt; n</c> with an increment): constant-true, or a data-dependent condition.</summary>
     private static bool IsUncounted(ILoopOperation loop)

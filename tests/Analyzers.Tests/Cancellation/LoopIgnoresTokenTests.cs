@@ -264,6 +264,86 @@ public sealed class LoopIgnoresTokenTests
             """);
 
     [Fact]
+    public Task Draining_an_in_memory_collection_is_not_reported()
+        => Verify.VerifyAnalyzerAsync("""
+            using System.Collections.Generic;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                private readonly SortedSet<string> _pending = new();
+
+                async Task FlushAsync(Queue<string> queue, Stack<string> stack, CancellationToken ct)
+                {
+                    while (queue.Count > 0)
+                    {
+                        var item = queue.Dequeue();
+                        await NotifyAsync(item);
+                    }
+
+                    while (stack.TryPop(out var top)) { await NotifyAsync(top); }
+
+                    // The shape of Quartz.NET's RAMJobStore.AcquireNextTriggers: take the smallest, remove it, await.
+                    while (true)
+                    {
+                        var next = _pending.Min;
+                        if (next is null)
+                        {
+                            break;
+                        }
+
+                        _pending.Remove(next);
+                        await NotifyAsync(next);
+                    }
+                }
+
+                static Task NotifyAsync(string item) => Task.CompletedTask;
+            }
+            """);
+
+    [Fact]
+    public Task Removal_that_may_not_happen_on_every_pass_is_still_reported()
+        => Verify.VerifyAnalyzerAsync("""
+            using System.Collections.Concurrent;
+            using System.Collections.Generic;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                private readonly object _gate = new();
+                private readonly Queue<string> _queue = new();
+
+                async Task PumpAsync(ConcurrentQueue<string> inbox, CancellationToken ct)
+                {
+                    {|#0:while|} (true)
+                    {
+                        string? item = null;
+                        lock (_gate)
+                        {
+                            if (_queue.Count > 0) item = _queue.Dequeue();
+                        }
+
+                        await NotifyAsync(item);
+                    }
+                }
+
+                async Task PollAsync(ConcurrentQueue<string> inbox, CancellationToken ct)
+                {
+                    {|#1:while|} (inbox.TryDequeue(out var item))
+                    {
+                        await NotifyAsync(item);
+                    }
+                }
+
+                static Task NotifyAsync(string? item) => Task.CompletedTask;
+            }
+            """,
+            Verify.Diagnostic(LoopIgnoresTokenAnalyzer.Rule).WithLocation(0).WithArguments("ct"),
+            Verify.Diagnostic(LoopIgnoresTokenAnalyzer.Rule).WithLocation(1).WithArguments("ct"));
+
+    [Fact]
     public Task CSharp73_fix_works()
         => new Verify.Test
         {
