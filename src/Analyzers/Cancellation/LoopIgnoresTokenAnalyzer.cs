@@ -47,7 +47,7 @@ public sealed class LoopIgnoresTokenAnalyzer : DiagnosticAnalyzer
     private static void Analyze(OperationAnalysisContext context, KnownTypes types)
     {
         var loop = (ILoopOperation)context.Operation;
-        if (loop is IForEachLoopOperation || !IsUncounted(loop) || DrainsAnEnumerator(loop) || DrainsACollection(loop) || !DoesSlowWork(loop, types) ||
+        if (loop is IForEachLoopOperation || !IsUncounted(loop) || DrainsAnEnumerator(loop) || !DoesSlowWork(loop, types) || DrainsACollection(loop) ||
             CancellationTokens.ObservesToken(loop, types) || IsInSpawnedDelegate(loop))
         {
             return;
@@ -86,13 +86,16 @@ public sealed class LoopIgnoresTokenAnalyzer : DiagnosticAnalyzer
     /// <summary>
     /// <c>while (queue.Count > 0) { var item = queue.Dequeue(); await HandleAsync(item); }</c>: every pass takes an item
     /// out of an in-memory collection (a <c>System.Collections.Generic</c> one, which no other thread feeds without a
-    /// lock), in the loop's condition or in a statement of its body that runs on every pass. Such a loop is bounded by
-    /// its input, like a <c>foreach</c>. A removal under an <c>if</c> or a lock, or from a queue of another kind (a
-    /// channel, a concurrent queue, an interface of the application), can wait for items forever and stays reported.
+    /// lock) and the loop ends when the collection runs out: the removal is the loop's condition
+    /// (<c>while (stack.TryPop(out var item))</c>), or it is a statement of the body that runs on every pass and the
+    /// loop, which can end (a condition or a <c>break</c>/<c>return</c>), reads the collection somewhere else too (its
+    /// <c>Count</c>, its <c>Min</c>). Such a loop is bounded by its input, like a <c>foreach</c>. A removal under an
+    /// <c>if</c> or a lock, from a queue of another kind (a channel, a concurrent queue, an interface of the application),
+    /// or in a loop whose end does not depend on the collection, stays reported.
     /// </summary>
     private static bool DrainsACollection(ILoopOperation loop)
     {
-        if (loop is IWhileLoopOperation { Condition: { } condition } && condition.EnumerateDescendantsAndSelf().Any(IsInMemoryRemoval))
+        if (loop is IWhileLoopOperation { Condition: { } condition } && condition.EnumerateDescendantsAndSelf().Any(o => RemovedFrom(o) is not null))
         {
             return true;
         }
@@ -104,35 +107,85 @@ public sealed class LoopIgnoresTokenAnalyzer : DiagnosticAnalyzer
 
         foreach (var statement in body.Operations)
         {
-            switch (statement)
+            var removal = statement switch
             {
-                case IExpressionStatementOperation { Operation: var expression } when IsInMemoryRemoval(expression):
-                    return true;
-                case IVariableDeclarationGroupOperation group:
-                    foreach (var declaration in group.Declarations)
-                    {
-                        foreach (var declarator in declaration.Declarators)
-                        {
-                            if (declarator.Initializer?.Value.WalkDownConversions() is { } value && IsInMemoryRemoval(value))
-                            {
-                                return true;
-                            }
-                        }
-                    }
-
-                    break;
+                IExpressionStatementOperation { Operation: var expression } => expression,
+                IVariableDeclarationGroupOperation { Declarations.Length: 1 } group when group.Declarations[0].Declarators.Length == 1 =>
+                    group.Declarations[0].Declarators[0].Initializer?.Value.WalkDownConversions(),
+                _ => null,
+            };
+            if (removal is not null && RemovedFrom(removal) is { } collection && CanEnd(loop) && ReadsElsewhere(loop, collection, removal))
+            {
+                return true;
             }
         }
 
         return false;
     }
 
-    private static bool IsInMemoryRemoval(IOperation operation)
-        => operation is IInvocationOperation
+    /// <summary>The collection (a field, local or parameter) an in-memory removal takes from, or null.</summary>
+    private static ISymbol? RemovedFrom(IOperation operation)
+    {
+        if (operation is not IInvocationOperation
+            {
+                TargetMethod: { Name: "Remove" or "RemoveAt" or "RemoveFirst" or "RemoveLast" or "Dequeue" or "Pop" or "TryDequeue" or "TryPop" } method,
+                Instance: { } instance,
+            } ||
+            method.ContainingType is not { ContainingNamespace: { Name: "Generic", ContainingNamespace: { Name: "Collections", ContainingNamespace: { Name: "System", ContainingNamespace.IsGlobalNamespace: true } } } })
         {
-            TargetMethod: { Name: "Remove" or "RemoveAt" or "RemoveFirst" or "RemoveLast" or "Dequeue" or "Pop" or "TryDequeue" or "TryPop" } method,
-        } &&
-           method.ContainingType is { ContainingNamespace: { Name: "Generic", ContainingNamespace: { Name: "Collections", ContainingNamespace: { Name: "System", ContainingNamespace.IsGlobalNamespace: true } } } };
+            return null;
+        }
+
+        return instance.WalkDownConversions() switch
+        {
+            IFieldReferenceOperation field => field.Field,
+            ILocalReferenceOperation local => local.Local,
+            IParameterReferenceOperation parameter => parameter.Parameter,
+            _ => null,
+        };
+    }
+
+    /// <summary>A condition that is not constant-true, or a <c>break</c> out of this loop or a <c>return</c> in it.</summary>
+    private static bool CanEnd(ILoopOperation loop)
+    {
+        if (!LoopExits.IsConstantTrueLoop(loop))
+        {
+            return true;
+        }
+
+        foreach (var operation in ConcurrentContexts.DescendantsInSameFunction(loop))
+        {
+            if (operation is IReturnOperation ||
+                operation is IBranchOperation { BranchKind: BranchKind.Break } branch && SymbolEqualityComparer.Default.Equals(branch.Target, loop.ExitLabel))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>The loop reads <paramref name="collection"/> outside the removal (the test that ends it, in practice).</summary>
+    private static bool ReadsElsewhere(ILoopOperation loop, ISymbol collection, IOperation removal)
+    {
+        var removalSpan = removal.Syntax.Span;
+        foreach (var operation in loop.EnumerateDescendants())
+        {
+            var referenced = operation switch
+            {
+                IFieldReferenceOperation field => field.Field,
+                ILocalReferenceOperation local => local.Local,
+                IParameterReferenceOperation parameter => (ISymbol)parameter.Parameter,
+                _ => null,
+            };
+            if (referenced is not null && SymbolEqualityComparer.Default.Equals(referenced, collection) && !removalSpan.Contains(operation.Syntax.Span))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     /// <summary>Not a counted <c>for</c> (<c>i &lt; n</c> with an increment): constant-true, or a data-dependent condition.</summary>
     private static bool IsUncounted(ILoopOperation loop)

@@ -163,8 +163,8 @@ internal sealed class RuleHost
             return actions[0];
         }
 
-        // One try around the loop, resumed after a failure, rather than a call to RunIsolated per rule: this runs for
-        // every operation, and the call (with its copy of the context) cost more than the rules' first checks.
+        // One try around the loop, resumed after a failure, rather than a call to RunIsolated (and a copy of the
+        // context) per rule: this runs for every operation the rules registered for.
         var array = actions.ToArray();
         return context =>
         {

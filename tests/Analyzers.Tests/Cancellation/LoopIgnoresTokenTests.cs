@@ -303,7 +303,7 @@ public sealed class LoopIgnoresTokenTests
             """);
 
     [Fact]
-    public Task Removal_that_may_not_happen_on_every_pass_is_still_reported()
+    public Task Loops_that_may_not_drain_a_collection_are_still_reported()
         => Verify.VerifyAnalyzerAsync("""
             using System.Collections.Concurrent;
             using System.Collections.Generic;
@@ -337,11 +337,34 @@ public sealed class LoopIgnoresTokenTests
                     }
                 }
 
+                // Removes on every pass, but nothing ends the loop, or its end does not depend on the list.
+                async Task MaintainAsync(List<string> stale, string key, CancellationToken ct)
+                {
+                    {|#2:while|} (true)
+                    {
+                        stale.Remove(key);
+                        await NotifyAsync(key);
+                    }
+                }
+
+                private volatile bool _stopped;
+
+                async Task SweepAsync(List<string> stale, string key, CancellationToken ct)
+                {
+                    {|#3:while|} (!_stopped)
+                    {
+                        stale.Remove(key);
+                        await NotifyAsync(key);
+                    }
+                }
+
                 static Task NotifyAsync(string? item) => Task.CompletedTask;
             }
             """,
             Verify.Diagnostic(LoopIgnoresTokenAnalyzer.Rule).WithLocation(0).WithArguments("ct"),
-            Verify.Diagnostic(LoopIgnoresTokenAnalyzer.Rule).WithLocation(1).WithArguments("ct"));
+            Verify.Diagnostic(LoopIgnoresTokenAnalyzer.Rule).WithLocation(1).WithArguments("ct"),
+            Verify.Diagnostic(LoopIgnoresTokenAnalyzer.Rule).WithLocation(2).WithArguments("ct"),
+            Verify.Diagnostic(LoopIgnoresTokenAnalyzer.Rule).WithLocation(3).WithArguments("ct"));
 
     [Fact]
     public Task CSharp73_fix_works()
