@@ -136,14 +136,17 @@ public sealed class LoopIgnoresTokenAnalyzer : DiagnosticAnalyzer
             return null;
         }
 
-        return instance.WalkDownConversions() switch
-        {
-            IFieldReferenceOperation field => field.Field,
-            ILocalReferenceOperation local => local.Local,
-            IParameterReferenceOperation parameter => parameter.Parameter,
-            _ => null,
-        };
+        return VariableOf(instance.WalkDownConversions());
     }
+
+    /// <summary>The field, local or parameter a reference reads, or null.</summary>
+    private static ISymbol? VariableOf(IOperation operation) => operation switch
+    {
+        IFieldReferenceOperation field => field.Field,
+        ILocalReferenceOperation local => local.Local,
+        IParameterReferenceOperation parameter => parameter.Parameter,
+        _ => null,
+    };
 
     /// <summary>A condition that is not constant-true, or a <c>break</c> out of this loop or a <c>return</c> in it.</summary>
     private static bool CanEnd(ILoopOperation loop)
@@ -171,13 +174,7 @@ public sealed class LoopIgnoresTokenAnalyzer : DiagnosticAnalyzer
         var removalSpan = removal.Syntax.Span;
         foreach (var operation in loop.EnumerateDescendants())
         {
-            var referenced = operation switch
-            {
-                IFieldReferenceOperation field => field.Field,
-                ILocalReferenceOperation local => local.Local,
-                IParameterReferenceOperation parameter => (ISymbol)parameter.Parameter,
-                _ => null,
-            };
+            var referenced = VariableOf(operation);
             if (referenced is not null && SymbolEqualityComparer.Default.Equals(referenced, collection) && !removalSpan.Contains(operation.Syntax.Span))
             {
                 return true;
