@@ -51,6 +51,8 @@ internal sealed class KnownTypes
     private object? _readerWriterLockSlim;
     private object? _spinLock;
     private object? _spinWait;
+    private object? _random;
+    private object? _stringBuilder;
     private object? _interlocked;
     private object? _volatile;
     private object? _countdownEvent;
@@ -131,6 +133,8 @@ internal sealed class KnownTypes
     // -- Lifetime
     // -- Locking
     // -- SharedState
+    public INamedTypeSymbol? Random => Slot(ref _random, "System.Random");
+    public INamedTypeSymbol? StringBuilder => Slot(ref _stringBuilder, "System.Text.StringBuilder");
     // -- Cancellation
     // -- Primitives
     // -- Coordination

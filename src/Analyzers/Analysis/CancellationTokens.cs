@@ -161,6 +161,15 @@ internal static class CancellationTokens
 
         if (owningSymbol is IMethodSymbol method)
         {
+            // A token parameter, the common case, without making the TokenInScope objects.
+            foreach (var parameter in method.Parameters)
+            {
+                if (IsToken(parameter.Type, types) && IsUsableName(parameter))
+                {
+                    return true;
+                }
+            }
+
             foreach (var _ in Parameters(method, types))
             {
                 return true;
@@ -170,7 +179,7 @@ internal static class CancellationTokens
         return BodiesWithTokens.GetOrCompute(at.GetRoot(), types, static (r, t) => new StrongBox<bool>(DeclaresToken(r, t))).Value;
     }
 
-    private static readonly ConditionalWeakTable<IOperation, StrongBox<bool>> BodiesWithTokens = new();
+    private static readonly OperationMemo<StrongBox<bool>> BodiesWithTokens = new();
 
     /// <summary>A local (in a block, <c>using</c> or <c>foreach</c>) or lambda/local function parameter that could be a token in scope.</summary>
     private static bool DeclaresToken(IOperation root, KnownTypes types)

@@ -25,7 +25,7 @@ internal static class ConcurrentContexts
     /// </summary>
     internal sealed class Cache
     {
-        private static readonly ConditionalWeakTable<IOperation, StrongBox<ConcurrentContext?>> ByFunction = new();
+        private static readonly OperationMemo<StrongBox<ConcurrentContext?>> ByFunction = new();
 
         public ConcurrentContext? Classify(IOperation function, KnownTypes types)
             => ByFunction.GetOrCompute(function, types, static (f, t) => new StrongBox<ConcurrentContext?>(ConcurrentContexts.Classify(f, t))).Value;

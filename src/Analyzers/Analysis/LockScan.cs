@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using ConcurrencyAnalyzers.Internals;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Operations;
@@ -12,7 +11,7 @@ namespace ConcurrencyAnalyzers.Analysis;
 internal sealed class LockScan
 {
     // Per member body: several locking rules and the lexical lock questions ask about the same body.
-    private static readonly ConditionalWeakTable<IOperation, LockScan> Scans = new();
+    private static readonly OperationMemo<LockScan> Scans = new();
 
     private LockScan()
     {

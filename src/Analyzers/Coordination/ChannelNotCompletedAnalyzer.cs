@@ -78,9 +78,10 @@ public sealed class ChannelNotCompletedAnalyzer : DiagnosticAnalyzer
             // Channels created here into a local.
             foreach (var operation in block.EnumerateDescendants())
             {
+                // By kind and name first: the walk sees every call of every body.
                 if (operation.Kind == OperationKind.Invocation && operation is IInvocationOperation creation &&
-                    creation.TargetMethod.ContainingType.Is(types.Channel) &&
                     creation.TargetMethod.Name is "CreateBounded" or "CreateUnbounded" &&
+                    creation.TargetMethod.ContainingType.Is(types.Channel) &&
                     creation.WalkUpConversions() is IVariableInitializerOperation { Parent: IVariableDeclaratorOperation declarator })
                 {
                     Analyze(context, types, block, declarator.Symbol, creation, ownsByCreation: true);
@@ -92,7 +93,9 @@ public sealed class ChannelNotCompletedAnalyzer : DiagnosticAnalyzer
             {
                 foreach (var parameter in method.Parameters)
                 {
-                    if (parameter.Type.Is(types.ChannelWriterOfT) || parameter.Type.InheritsFromOrEquals(types.ChannelOfT))
+                    // Channel<T> and ChannelWriter<T> are classes: value types and interfaces are left before a base type walk.
+                    if (parameter.Type.TypeKind == TypeKind.Class &&
+                        (parameter.Type.Is(types.ChannelWriterOfT) || parameter.Type.InheritsFromOrEquals(types.ChannelOfT)))
                     {
                         Analyze(context, types, block, parameter, creation: null, ownsByCreation: false);
                     }

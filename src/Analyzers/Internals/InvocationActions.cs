@@ -64,49 +64,134 @@ internal interface IInvocationRouter
 
 /// <summary>
 /// The invocation actions of one registration context, in registration order: those for every call, and those for
-/// named methods. Each method name gets its own array of the actions that run for it, so a call costs one lookup.
+/// named methods. <see cref="Callback"/> makes them one callback that runs, for a call, the actions for every call and
+/// those for its method name, in registration order, after one name lookup.
 /// </summary>
 internal sealed class InvocationTable
 {
-    private readonly List<(Action<OperationAnalysisContext> Action, ImmutableHashSet<string>? Names)> _actions = new();
+    private readonly List<Action<OperationAnalysisContext>> _actions = new();
+    private readonly List<ImmutableHashSet<string>?> _names = new();
 
     public bool IsEmpty => _actions.Count == 0;
 
-    public bool HasRouted { get; private set; }
-
     public void Add(Action<OperationAnalysisContext> action, ImmutableHashSet<string>? names)
     {
-        _actions.Add((action, names));
-        HasRouted |= names is not null;
+        _actions.Add(action);
+        _names.Add(names);
     }
 
-    /// <summary>The actions for calls of <paramref name="name"/> (null: the actions for every call).</summary>
-    public List<Action<OperationAnalysisContext>> For(string? name)
+    public Action<OperationAnalysisContext> Callback(InvocationPlans plans)
     {
-        var list = new List<Action<OperationAnalysisContext>>();
-        foreach (var (action, names) in _actions)
+        var actions = _actions.ToArray();
+        var plan = plans.For(_names);
+        if (!plan.HasRouted)
         {
-            if (names is null || (name is not null && names.Contains(name)))
-            {
-                list.Add(action);
-            }
+            return RuleHost.FanOut(_actions);
         }
 
-        return list;
+        return context => RuleHost.RunEach(actions, plan.Select(((IInvocationOperation)context.Operation).TargetMethod.Name), context);
     }
+}
 
-    /// <summary>The method names some action asked for.</summary>
-    public HashSet<string> RoutedNames()
+/// <summary>
+/// The invocation plans of one compilation. A plan depends only on the sequence of name sets a table holds, and the
+/// rules register the same sets at every symbol start, so the tables of all symbol starts share a few plans instead
+/// of each building its own (symbol starts run once per type).
+/// </summary>
+internal sealed class InvocationPlans
+{
+    private readonly List<InvocationPlan> _plans = new();
+
+    public InvocationPlan For(List<ImmutableHashSet<string>?> names)
     {
-        var all = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var (_, names) in _actions)
+        lock (_plans)
         {
-            if (names is not null)
+            foreach (var plan in _plans)
+            {
+                if (plan.Matches(names))
+                {
+                    return plan;
+                }
+            }
+
+            var created = new InvocationPlan(names.ToArray());
+            _plans.Add(created);
+            return created;
+        }
+    }
+}
+
+/// <summary>Which of a table's actions run for a method name, as positions in registration order.</summary>
+internal sealed class InvocationPlan
+{
+    private readonly ImmutableHashSet<string>?[] _key;
+    private readonly Dictionary<string, int[]> _byName = new(StringComparer.Ordinal);
+    private readonly int[] _forEveryCall;
+
+    // Most calls are to none of the routed names: a table by length and first and last character turns most of them
+    // away before the name is hashed.
+    private readonly bool[] _mayBeRouted = new bool[16 * 32 * 32];
+
+    public InvocationPlan(ImmutableHashSet<string>?[] key)
+    {
+        _key = key;
+        var forEveryCall = new List<int>();
+        var all = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < key.Length; i++)
+        {
+            if (key[i] is { } names)
             {
                 all.UnionWith(names);
             }
+            else
+            {
+                forEveryCall.Add(i);
+            }
         }
 
-        return all;
+        _forEveryCall = forEveryCall.ToArray();
+        foreach (var name in all)
+        {
+            var order = new List<int>();
+            for (var i = 0; i < key.Length; i++)
+            {
+                if (key[i] is not { } names || names.Contains(name))
+                {
+                    order.Add(i);
+                }
+            }
+
+            _byName.Add(name, order.ToArray());
+            _mayBeRouted[Slot(name)] = true;
+        }
     }
+
+    public bool HasRouted => _byName.Count > 0;
+
+    /// <summary>The positions of the actions that run for a call of <paramref name="name"/>, in registration order.</summary>
+    public int[] Select(string name)
+        => _mayBeRouted[Slot(name)] && _byName.TryGetValue(name, out var order) ? order : _forEveryCall;
+
+    /// <summary>The same name sets in the same order (the same set objects, mostly: rules keep them in static fields).</summary>
+    public bool Matches(List<ImmutableHashSet<string>?> names)
+    {
+        if (names.Count != _key.Length)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < _key.Length; i++)
+        {
+            var (mine, theirs) = (_key[i], names[i]);
+            if (!ReferenceEquals(mine, theirs) && (mine is null || theirs is null || mine.Count != theirs.Count || !mine.SetEquals(theirs)))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static int Slot(string name)
+        => name.Length == 0 ? 0 : ((name.Length & 15) << 10) | ((name[0] & 31) << 5) | (name[name.Length - 1] & 31);
 }

@@ -14,7 +14,7 @@ namespace ConcurrencyAnalyzers.Internals;
 /// </summary>
 internal sealed class OperationIndex
 {
-    private static readonly ConditionalWeakTable<IOperation, OperationIndex> Indexes = new();
+    private static readonly OperationMemo<OperationIndex> Indexes = new();
 
     // Pre-order; only the first _count entries are used.
     private readonly IOperation[] _nodes;
@@ -133,8 +133,8 @@ internal sealed class OperationIndex
 
     // The roots the driver hands to analyzers. A control-flow graph's operations have other roots (and are small).
     private static bool IsMemberBody(IOperation root)
-        => root is IMethodBodyOperation or IConstructorBodyOperation or IBlockOperation or IFieldInitializerOperation
-            or IPropertyInitializerOperation or IParameterInitializerOperation;
+        => root.Kind is OperationKind.MethodBody or OperationKind.ConstructorBody or OperationKind.Block or OperationKind.FieldInitializer
+            or OperationKind.PropertyInitializer or OperationKind.ParameterInitializer;
 
     private static OperationIndex Build(IOperation root)
     {

@@ -163,55 +163,41 @@ internal sealed class RuleHost
             return actions[0];
         }
 
-        // One try around the loop, resumed after a failure, rather than a call to RunIsolated (and a copy of the
-        // context) per rule: this runs for every operation the rules registered for.
         var array = actions.ToArray();
-        return context =>
+        var order = new int[array.Length];
+        for (var i = 0; i < order.Length; i++)
         {
-            ExceptionDispatchInfo? first = null;
-            var next = 0;
-            while (next < array.Length)
-            {
-                try
-                {
-                    while (next < array.Length)
-                    {
-                        array[next++](context);
-                    }
-                }
-                catch (Exception e) when (e is not OperationCanceledException)
-                {
-                    first ??= ExceptionDispatchInfo.Capture(e);
-                }
-            }
+            order[i] = i;
+        }
 
-            first?.Throw();
-        };
+        return context => RunEach(array, order, context);
     }
 
     /// <summary>
-    /// One invocation callback for a registration context: a call runs the actions registered for every call and those
-    /// registered for its method name (<see cref="InvocationActions"/>), in registration order, after one name lookup.
+    /// Runs <c>actions[order[0]]</c>, <c>actions[order[1]]</c>, ... with the failure handling of <see cref="FanOut"/>:
+    /// one <c>try</c> around the loop, resumed after a failure, rather than a <c>try</c> (and a copy of the context)
+    /// per rule, as this runs for every operation the rules registered for.
     /// </summary>
-    private static Action<OperationAnalysisContext> Route(InvocationTable table)
+    internal static void RunEach<T>(Action<T>[] actions, int[] order, T context)
     {
-        var forEveryCall = FanOut(table.For(null));
-        if (!table.HasRouted)
+        ExceptionDispatchInfo? first = null;
+        var next = 0;
+        while (next < order.Length)
         {
-            return forEveryCall;
+            try
+            {
+                while (next < order.Length)
+                {
+                    actions[order[next++]](context);
+                }
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                first ??= ExceptionDispatchInfo.Capture(e);
+            }
         }
 
-        var byName = new Dictionary<string, Action<OperationAnalysisContext>>(StringComparer.Ordinal);
-        foreach (var name in table.RoutedNames())
-        {
-            byName.Add(name, FanOut(table.For(name)));
-        }
-
-        return context =>
-        {
-            var name = ((Microsoft.CodeAnalysis.Operations.IInvocationOperation)context.Operation).TargetMethod.Name;
-            (byName.TryGetValue(name, out var named) ? named : forEveryCall)(context);
-        };
+        first?.Throw();
     }
 
     /// <summary>Runs one rule's action; a failure other than cancellation is kept in <paramref name="first"/> (the first one wins).</summary>
@@ -291,12 +277,12 @@ internal sealed class RuleHost
 
         public void AddInvocation(Action<OperationAnalysisContext> action, ImmutableHashSet<string> methodNames) => _invocations.Add(action, methodNames);
 
-        public void Commit(Action<Action<OperationAnalysisContext>, ImmutableArray<OperationKind>> register)
+        public void Commit(Action<Action<OperationAnalysisContext>, ImmutableArray<OperationKind>> register, InvocationPlans plans)
         {
             _byKind.Commit(register);
             if (!_invocations.IsEmpty)
             {
-                register(Route(_invocations), ImmutableArray.Create(OperationKind.Invocation));
+                register(_invocations.Callback(plans), ImmutableArray.Create(OperationKind.Invocation));
             }
         }
     }
@@ -357,6 +343,7 @@ internal sealed class RuleHost
     private sealed class CompilationRegistry : CompilationStartAnalysisContext, IInvocationRouter
     {
         private readonly CompilationStartAnalysisContext _start;
+        private readonly InvocationPlans _plans = new();
         private readonly OperationActions _operations = new();
         private readonly ByKind<SymbolKind, SymbolAnalysisContext> _symbols = new();
         private readonly ByKind<SymbolKind, SymbolStartAnalysisContext> _symbolStarts = new();
@@ -370,13 +357,13 @@ internal sealed class RuleHost
 
         public void Commit()
         {
-            _operations.Commit(_start.RegisterOperationAction);
+            _operations.Commit(_start.RegisterOperationAction, _plans);
 
             _symbols.Commit(_start.RegisterSymbolAction);
             _symbolStarts.Commit((action, kinds) => _start.RegisterSymbolStartAction(
                 symbolStart =>
                 {
-                    var registry = new SymbolRegistry(symbolStart);
+                    var registry = new SymbolRegistry(symbolStart, _plans);
                     try
                     {
                         action(registry);
@@ -425,19 +412,23 @@ internal sealed class RuleHost
     private sealed class SymbolRegistry : SymbolStartAnalysisContext, IInvocationRouter
     {
         private readonly SymbolStartAnalysisContext _start;
+        private readonly InvocationPlans _plans;
         private readonly OperationActions _operations = new();
         private readonly List<Action<OperationBlockAnalysisContext>> _blocks = new();
         private readonly List<Action<SymbolAnalysisContext>> _ends = new();
 
 #pragma warning disable CS0618 // Obsolete: meant to keep tests from faking the driver; here it wraps the driver's own context.
-        public SymbolRegistry(SymbolStartAnalysisContext start)
+        public SymbolRegistry(SymbolStartAnalysisContext start, InvocationPlans plans)
             : base(start.Symbol, start.Compilation, start.Options, start.CancellationToken)
-            => _start = start;
+        {
+            _start = start;
+            _plans = plans;
+        }
 #pragma warning restore CS0618
 
         public void Commit()
         {
-            _operations.Commit(_start.RegisterOperationAction);
+            _operations.Commit(_start.RegisterOperationAction, _plans);
 
             if (_blocks.Count > 0)
             {

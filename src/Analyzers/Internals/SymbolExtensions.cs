@@ -14,9 +14,10 @@ internal static class SymbolExtensions
             return false;
         }
 
+        var target = baseType.OriginalDefinition;
         for (var current = type; current is not null; current = current.BaseType)
         {
-            if (SymbolEqualityComparer.Default.Equals(current.OriginalDefinition, baseType.OriginalDefinition))
+            if (SymbolEqualityComparer.Default.Equals(current.OriginalDefinition, target))
             {
                 return true;
             }
@@ -64,8 +65,14 @@ internal static class SymbolExtensions
 
     /// <summary>Task, Task&lt;T&gt;, ValueTask, ValueTask&lt;T&gt; (or a type deriving from Task).</summary>
     public static bool IsTaskLike(this ITypeSymbol? type, KnownTypes types)
-        => type is not null &&
-           (type.InheritsFromOrEquals(types.Task) || type.Is(types.ValueTask) || type.Is(types.ValueTaskOfT));
+        => type?.TypeKind switch
+        {
+            // Asked about the result of most calls: void, string, bool and the like are left at once, and only classes
+            // walk their base types.
+            TypeKind.Class => type.SpecialType == SpecialType.None && type.InheritsFromOrEquals(types.Task),
+            TypeKind.Struct => type.SpecialType == SpecialType.None && (type.Is(types.ValueTask) || type.Is(types.ValueTaskOfT)),
+            _ => false,
+        };
 
     /// <summary>The member is an override or an (implicit or explicit) implementation of an interface member.</summary>
     public static bool IsOverrideOrInterfaceImplementation(this IMethodSymbol method)

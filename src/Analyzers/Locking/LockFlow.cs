@@ -1,5 +1,4 @@
 using System.Collections.Generic;
-using System.Runtime.CompilerServices;
 using ConcurrencyAnalyzers.Analysis;
 using ConcurrencyAnalyzers.Internals;
 using Microsoft.CodeAnalysis;
@@ -17,7 +16,7 @@ namespace ConcurrencyAnalyzers.Locking;
 internal static class LockFlow
 {
     // Keyed by the root of the block's operation tree, which the analyzer driver shares between analyzers.
-    private static readonly ConditionalWeakTable<IOperation, Recording> Recordings = new();
+    private static readonly OperationMemo<Recording> Recordings = new();
 
     /// <param name="visitWithoutLocks">
     /// Also visit the operations of functions that take no lock (with nothing held). Not recorded: the caller gates it.

@@ -92,13 +92,13 @@ internal static class SharedStateFacts
                     return instance;
                 }
 
-                if (container.Is(types.Get("System.Random")) && !method.Name.StartsWith("get_", System.StringComparison.Ordinal))
+                if (container.Is(types.Random) && !method.Name.StartsWith("get_", System.StringComparison.Ordinal))
                 {
                     member = method.Name;
                     return instance;
                 }
 
-                if (container.Is(types.Get("System.Text.StringBuilder")) && MutatingBuilderMembers.Contains(method.Name))
+                if (container.Is(types.StringBuilder) && MutatingBuilderMembers.Contains(method.Name))
                 {
                     member = method.Name;
                     return instance;
