@@ -5,7 +5,8 @@ namespace ConcurrencyAnalyzers.Internals;
 
 /// <summary>
 /// Memoizes facts shared by every rule in a <see cref="ConditionalWeakTable{TKey,TValue}"/> keyed by something the
-/// driver hands to all analyzers (a compilation, an operation tree, a symbol), so an entry lives as long as its key.
+/// driver hands to all analyzers (a compilation, a symbol), so an entry lives as long as its key. Facts about method
+/// bodies use <see cref="OperationMemo{TValue}"/>, which takes one entry per semantic model instead of one per body.
 /// </summary>
 internal static class WeakMemo
 {

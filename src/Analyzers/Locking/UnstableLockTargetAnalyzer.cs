@@ -48,6 +48,8 @@ public sealed class UnstableLockTargetAnalyzer : DiagnosticAnalyzer
         });
     }
 
+    private static readonly ImmutableHashSet<string> EnterMethods = InvocationActions.Names("Enter", "TryEnter");
+
     private static void AnalyzeType(SymbolStartAnalysisContext context, KnownTypes types)
     {
         var candidates = new LockedBag<(IFieldSymbol Field, Location Location, ISymbol Method)>();
@@ -69,7 +71,7 @@ public sealed class UnstableLockTargetAnalyzer : DiagnosticAnalyzer
         }
 
         context.RegisterOperationAction(AnalyzeTarget, OperationKind.Lock);
-        context.RegisterInvocationAction(AnalyzeTarget, InvocationActions.Names("Enter", "TryEnter"));
+        context.RegisterInvocationAction(AnalyzeTarget, EnterMethods);
 
         context.RegisterOperationAction(
             c =>
