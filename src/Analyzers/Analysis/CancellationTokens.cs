@@ -164,7 +164,7 @@ internal static class CancellationTokens
             // A token parameter, the common case, without making the TokenInScope objects.
             foreach (var parameter in method.Parameters)
             {
-                if (IsToken(parameter.Type, types) && IsUsableName(parameter))
+                if (IsTokenParameter(parameter, types))
                 {
                     return true;
                 }
@@ -301,13 +301,17 @@ internal static class CancellationTokens
         _ => null,
     };
 
+    /// <summary>A parameter of token type that code can name (what <see cref="Parameters"/> offers first).</summary>
+    private static bool IsTokenParameter(IParameterSymbol parameter, KnownTypes types)
+        => IsToken(parameter.Type, types) && IsUsableName(parameter);
+
     private static IEnumerable<TokenInScope> Parameters(IMethodSymbol method, KnownTypes types)
     {
         // Token parameters first (the last one wins when there are several: it is the convention's slot).
         for (var i = method.Parameters.Length - 1; i >= 0; i--)
         {
             var parameter = method.Parameters[i];
-            if (IsToken(parameter.Type, types) && IsUsableName(parameter))
+            if (IsTokenParameter(parameter, types))
             {
                 yield return new TokenInScope(parameter, null, TokenSourceKind.Parameter, Escape(parameter.Name));
             }
