@@ -68,6 +68,9 @@ internal sealed class KnownTypes
 
     private bool? _hasAliasedReferences;
 
+    // What each SymbolMemo stored, by memo and symbol: one table, so a lookup is one hash.
+    private readonly ConcurrentDictionary<SymbolMemoKey, object> _symbolFacts = new();
+
     private KnownTypes(Compilation compilation) => _compilation = compilation;
 
     /// <summary>The shared instance for <paramref name="compilation"/>.</summary>
@@ -138,6 +141,9 @@ internal sealed class KnownTypes
     // -- Cancellation
     // -- Primitives
     // -- Coordination
+
+    /// <summary>The store behind <see cref="SymbolMemo{TKey,TValue}"/> for this compilation.</summary>
+    internal ConcurrentDictionary<SymbolMemoKey, object> SymbolFacts => _symbolFacts;
 
     // Properties are read in hot loops: a field read, not a dictionary lookup on the name.
     private INamedTypeSymbol? Slot(ref object? field, string metadataName)

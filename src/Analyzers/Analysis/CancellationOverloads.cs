@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using System.Runtime.CompilerServices;
+using System.Threading;
 using ConcurrencyAnalyzers.Internals;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Operations;
@@ -40,8 +41,8 @@ internal static class CancellationOverloads
             }
         }
 
-        return definition.Overloads.Length > 0 && method.ContainingType is not null &&
-               method.MethodKind is MethodKind.Ordinary or MethodKind.ReducedExtension;
+        return method.ContainingType is not null && method.MethodKind is MethodKind.Ordinary or MethodKind.ReducedExtension &&
+               definition.Overloads.Length > 0;
     }
 
     /// <summary>The optional token parameter of <paramref name="invocation"/> that was left to its default, or null.</summary>
@@ -117,32 +118,41 @@ internal static class CancellationOverloads
 
     // Per method definition: most methods have no token parameter and no token overload, and a method is called from
     // many places. One lookup answers both (every call is asked, by CONC401).
-    private static readonly ConditionalWeakTable<IMethodSymbol, MethodDefinition> Definitions = new();
+    private static readonly SymbolMemo<IMethodSymbol, MethodDefinition> Definitions = new();
 
     private static MethodDefinition DefinitionOf(IMethodSymbol method, KnownTypes types)
-        => Definitions.GetOrCompute((method.ReducedFrom ?? method).OriginalDefinition, types, static (m, t) => new MethodDefinition(m, t));
+        => Definitions.GetOrCompute(types, (method.ReducedFrom ?? method).OriginalDefinition, types, static (m, t) => new MethodDefinition(m, t));
 
     private static TokenOverload[] OverloadsOf(IMethodSymbol method, KnownTypes types) => DefinitionOf(method, types).Overloads;
 
-    /// <summary>What does not depend on the call: the definition's token parameters and its token overloads.</summary>
+    /// <summary>
+    /// What does not depend on the call: the definition's token parameters, and its token overloads, looked up on
+    /// first use (the lookup walks the base types; a method with a token parameter, a constructor or an operator
+    /// never needs it).
+    /// </summary>
     private sealed class MethodDefinition
     {
+        private readonly IMethodSymbol _original;
+        private readonly KnownTypes _types;
+        private TokenOverload[]? _overloads;
+
         public MethodDefinition(IMethodSymbol original, KnownTypes types)
         {
+            _original = original;
+            _types = types;
             foreach (var parameter in original.Parameters)
             {
                 HasTokenParameter |= CancellationTokens.IsToken(parameter.Type, types);
                 HasTypeParameterParameter |= parameter.Type.TypeKind == TypeKind.TypeParameter;
             }
-
-            Overloads = ComputeTokenOverloads(original, types);
         }
 
         public bool HasTokenParameter { get; }
 
         public bool HasTypeParameterParameter { get; }
 
-        public TokenOverload[] Overloads { get; }
+        // Two threads may both look them up: the answers are the same, either may be kept.
+        public TokenOverload[] Overloads => Volatile.Read(ref _overloads) ?? (_overloads = ComputeTokenOverloads(_original, _types));
     }
 
     /// <summary>The overloads that take the same parameters plus one token, in lookup order (what does not depend on the call).</summary>
@@ -302,7 +312,7 @@ internal static class CancellationOverloads
     }
 
     // Per type definition (symbols live as long as their compilation): an options type is asked about at every call.
-    private static readonly ConditionalWeakTable<ITypeSymbol, StrongBox<bool>> TokenMembers = new();
+    private static readonly SymbolMemo<ITypeSymbol, StrongBox<bool>> TokenMembers = new();
 
     private static bool HasTokenMember(ITypeSymbol type, KnownTypes types)
     {
@@ -311,7 +321,7 @@ internal static class CancellationOverloads
             return false;
         }
 
-        return TokenMembers.GetOrCompute(type.OriginalDefinition, types, static (t, k) => new StrongBox<bool>(ComputeHasTokenMember(t, k))).Value;
+        return TokenMembers.GetOrCompute(types, type.OriginalDefinition, types, static (t, k) => new StrongBox<bool>(ComputeHasTokenMember(t, k))).Value;
     }
 
     private static bool ComputeHasTokenMember(ITypeSymbol type, KnownTypes types)

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using System.Globalization;
 using Microsoft.CodeAnalysis;
@@ -13,23 +14,28 @@ namespace ConcurrencyAnalyzers.Internals;
 /// </summary>
 internal readonly struct RuleOption
 {
+    // Both spellings of the key are made once: options are read in callbacks.
+    private readonly string _lowerKey;
+
     public RuleOption(string ruleId, string name)
     {
         RuleId = ruleId;
         Name = name;
+        Key = ruleId + "." + name;
+        _lowerKey = Key.ToLowerInvariant();
     }
 
     public string RuleId { get; }
 
     public string Name { get; }
 
-    public string Key => RuleId + "." + Name;
+    public string Key { get; }
 
     public bool TryGetValue(AnalyzerOptions options, SyntaxTree tree, out string value)
     {
+        // .editorconfig keys reach analyzers lowercased; other option providers may keep the spelling.
         var config = options.AnalyzerConfigOptionsProvider.GetOptions(tree);
-        var key = Key;
-        if (config.TryGetValue(key, out var raw) || config.TryGetValue(key.ToLowerInvariant(), out raw))
+        if (config.TryGetValue(_lowerKey, out var raw) || config.TryGetValue(Key, out raw))
         {
             value = raw.Trim();
             return true;
@@ -62,4 +68,24 @@ internal readonly struct RuleOption
 
         return builder.ToImmutable();
     }
+}
+
+/// <summary>
+/// A list option (<see cref="RuleOption.GetList"/>) read once per file and kept for the compilation, for rules that
+/// need it in every callback.
+/// </summary>
+internal sealed class RuleOptionLists
+{
+    private readonly RuleOption _option;
+    private readonly AnalyzerOptions _options;
+    private readonly ConcurrentDictionary<SyntaxTree, ImmutableHashSet<string>> _byTree = new();
+
+    public RuleOptionLists(RuleOption option, AnalyzerOptions options)
+    {
+        _option = option;
+        _options = options;
+    }
+
+    public ImmutableHashSet<string> For(SyntaxTree tree)
+        => _byTree.TryGetValue(tree, out var list) ? list : _byTree.GetOrAdd(tree, _option.GetList(_options, tree));
 }

@@ -80,20 +80,28 @@ public sealed class TasksNotJoinedAnalyzer : DiagnosticAnalyzer
                 {
                     foreach (var block in c.OperationBlocks)
                     {
-                        AnalyzeFunction(c.ReportDiagnostic, block, types);
+                        foreach (var diagnostic in AnalyzeFunction(block, types))
+                        {
+                            c.ReportDiagnostic(diagnostic);
+                        }
                     }
                 }
             });
             start.RegisterOperationAction(
                 c =>
                 {
-                    if (c.Operation is IAnonymousFunctionOperation lambda && MayAwait(lambda.Symbol))
+                    var body = c.Operation switch
                     {
-                        AnalyzeFunction(c.ReportDiagnostic, lambda.Body, types);
-                    }
-                    else if (c.Operation is ILocalFunctionOperation { Body: { } body } localFunction && MayAwait(localFunction.Symbol))
+                        IAnonymousFunctionOperation lambda when MayAwait(lambda.Symbol) => lambda.Body,
+                        ILocalFunctionOperation { Body: { } block } localFunction when MayAwait(localFunction.Symbol) => block,
+                        _ => null,
+                    };
+                    if (body is not null)
                     {
-                        AnalyzeFunction(c.ReportDiagnostic, body, types);
+                        foreach (var diagnostic in AnalyzeFunction(body, types))
+                        {
+                            c.ReportDiagnostic(diagnostic);
+                        }
                     }
                 },
                 OperationKind.AnonymousFunction,
@@ -125,7 +133,10 @@ public sealed class TasksNotJoinedAnalyzer : DiagnosticAnalyzer
     private static bool MayAwait(ISymbol function)
         => function is not IMethodSymbol method || method.IsAsync;
 
-    private static void AnalyzeFunction(Action<Diagnostic> report, IOperation body, KnownTypes types)
+    // Returns its findings rather than taking c.ReportDiagnostic: a delegate over a context struct's method boxes the
+    // struct and goes through the runtime's slow delegate constructor, which cost more than the walk (3% of the
+    // package's CPU samples, for every async function).
+    private static IReadOnlyList<Diagnostic> AnalyzeFunction(IOperation body, KnownTypes types)
     {
         var started = new List<StartedTask>();
         var awaits = new List<(IAwaitOperation Await, ILocalSymbol Local)>();
@@ -152,9 +163,10 @@ public sealed class TasksNotJoinedAnalyzer : DiagnosticAnalyzer
 
         if (started.Count < 2 || awaits.Count == 0)
         {
-            return;
+            return Array.Empty<Diagnostic>();
         }
 
+        var diagnostics = new List<Diagnostic>();
         started.Sort((x, y) => x.Position.CompareTo(y.Position));
 
         var reads = LocalReads(body, started);
@@ -201,7 +213,7 @@ public sealed class TasksNotJoinedAnalyzer : DiagnosticAnalyzer
                 properties = properties.Add(TasksProperty, string.Join(",", all.Select(l => l.Name)));
             }
 
-            report(Diagnostic.Create(
+            diagnostics.Add(Diagnostic.Create(
                 SequentialRule,
                 awaitOperation.Syntax.GetLocation(),
                 properties,
@@ -209,6 +221,8 @@ public sealed class TasksNotJoinedAnalyzer : DiagnosticAnalyzer
                 string.Join(", ", names) + (names.Count == 1 ? " is" : " are"),
                 names.Count == 1 ? names[0] : "them"));
         }
+
+        return diagnostics;
     }
 
     /// <summary>A task started by a call (not an already-completed or combined task).</summary>

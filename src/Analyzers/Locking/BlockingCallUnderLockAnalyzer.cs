@@ -70,13 +70,14 @@ public sealed class BlockingCallUnderLockAnalyzer : DiagnosticAnalyzer
                 }
             }
 
-            start.RegisterOperationBlockAction(c => Analyze(c, types, known));
+            var lists = new RuleOptionLists(BlockingMethods, start.Options);
+            start.RegisterOperationBlockAction(c => Analyze(c, types, known, lists));
         });
     }
 
-    private static void Analyze(OperationBlockAnalysisContext context, KnownTypes types, Dictionary<INamedTypeSymbol, string[]> known)
+    private static void Analyze(OperationBlockAnalysisContext context, KnownTypes types, Dictionary<INamedTypeSymbol, string[]> known, RuleOptionLists lists)
     {
-        var extra = BlockingMethods.GetList(context.Options, context.OperationBlocks[0].Syntax.SyntaxTree);
+        var extra = lists.For(context.OperationBlocks[0].Syntax.SyntaxTree);
 
         // A user's list may name calls that only the flow graph has (a foreach's MoveNext, a using's Dispose).
         System.Func<IOperation, LockScan, bool>? worthIt = extra.IsEmpty
