@@ -89,7 +89,8 @@ public sealed class TokenNotPassedAnalyzer : DiagnosticAnalyzer
         var method = invocation.TargetMethod;
         if (invocation.Syntax is not InvocationExpressionSyntax syntax || !CancellationOverloads.MayTakeToken(invocation, types) ||
             IsExcludedMethod(method, types) || !CancellationTokens.MayHaveTokenInScope(invocation, owner, types) ||
-            CancellationOverloads.PassesAnyToken(invocation, types))
+            CancellationOverloads.PassesAnyToken(invocation, types) ||
+            LockApis.HasZeroTimeout(invocation)) // Wait(0), TryEnter(x, 0): a poll returns at once, a token adds nothing
         {
             return null;
         }
@@ -202,9 +203,11 @@ public sealed class TokenNotPassedAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        // A call that takes the token (passed, or reported by the invocation check) owns the diagnostic.
+        // A call that takes the token (passed, or reported by the invocation check) owns the diagnostic; so does one
+        // given None or default explicitly (ReadAllAsync(CancellationToken.None): reported there, or a commented decision).
         if (inner is IInvocationOperation producer &&
             (CancellationOverloads.PassesAnyToken(producer, types) || CancellationOverloads.DefaultedTokenArgument(producer, types) is not null ||
+             HasExplicitTokenArgument(producer, types) ||
              CancellationOverloads.FindTokenOverload(producer, context.ContainingSymbol, types, out _) is not null))
         {
             return;
@@ -224,6 +227,20 @@ public sealed class TokenNotPassedAnalyzer : DiagnosticAnalyzer
 
         context.ReportDiagnostic(Diagnostic.Create(
             ForEachRule, expression.GetLocation(), Properties(token, ModeWithCancellation, -1, null), "await foreach", token.ExpressionText));
+    }
+
+    private static bool HasExplicitTokenArgument(IInvocationOperation invocation, KnownTypes types)
+    {
+        foreach (var argument in invocation.Arguments)
+        {
+            if (argument.ArgumentKind == ArgumentKind.Explicit && argument.Parameter is { } parameter &&
+                CancellationTokens.IsToken(parameter.Type, types))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static bool LocalFilledByTokenCall(IOperation loop, ILocalSymbol local, KnownTypes types)

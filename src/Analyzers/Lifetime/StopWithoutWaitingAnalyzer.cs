@@ -64,11 +64,38 @@ public sealed class StopWithoutWaitingAnalyzer : DiagnosticAnalyzer
 
         public HashSet<IFieldSymbol> StartedWorkFields { get; } = new(SymbolEqualityComparer.Default);
 
+        /// <summary>How each work field is started here: what the start expression hands the work.</summary>
+        public List<WorkStart> Starts { get; } = new();
+
+        /// <summary>Token sources this method observes: reads other than cancelling or disposing them.</summary>
+        public HashSet<IFieldSymbol> Observed { get; } = new(SymbolEqualityComparer.Default);
+
+        /// <summary>Reads a <c>CancellationToken</c> field (a token kept from a source, <c>_token = _cts.Token</c>).</summary>
+        public bool ReadsTokenField { get; set; }
+
         public HashSet<IMethodSymbol> Calls { get; } = new(SymbolEqualityComparer.Default);
 
         public List<(IOperation Cancel, IFieldSymbol Source)> Cancels { get; } = new();
 
         public bool IsConstructor { get; set; }
+    }
+
+    /// <summary>
+    /// A task or thread field assigned a started piece of work (<c>_loop = Task.Run(...)</c>), with what the start
+    /// expression hands it: token source fields it reads, whether it passes a token variable, and the methods of the
+    /// type it calls or names (a method group, a call in the lambda).
+    /// </summary>
+    private sealed class WorkStart
+    {
+        public WorkStart(IFieldSymbol field) => Field = field;
+
+        public IFieldSymbol Field { get; }
+
+        public HashSet<IFieldSymbol> Sources { get; } = new(SymbolEqualityComparer.Default);
+
+        public bool PassesToken { get; set; }
+
+        public HashSet<IMethodSymbol> Methods { get; } = new(SymbolEqualityComparer.Default);
     }
 
     private static void AnalyzeType(SymbolStartAnalysisContext context, KnownTypes types)
@@ -168,11 +195,20 @@ public sealed class StopWithoutWaitingAnalyzer : DiagnosticAnalyzer
                         if (IsWorkField(reference.Field, types) && assignment.Value.WalkDownConversions() is IInvocationOperation or IObjectCreationOperation)
                         {
                             facts.StartedWorkFields.Add(reference.Field.OriginalDefinition);
+                            facts.Starts.Add(DescribeStart(reference.Field.OriginalDefinition, assignment.Value, type, types));
                         }
                     }
                     else
                     {
                         facts.Referenced.Add(reference.Field.OriginalDefinition);
+                        if (Analysis.CancellationTokens.IsTokenSource(reference.Field.Type, types) && !IsCancelOrDispose(reference))
+                        {
+                            facts.Observed.Add(reference.Field.OriginalDefinition);
+                        }
+                        else if (reference.Field.Type.Is(types.CancellationToken))
+                        {
+                            facts.ReadsTokenField = true;
+                        }
                     }
 
                     break;
@@ -194,6 +230,48 @@ public sealed class StopWithoutWaitingAnalyzer : DiagnosticAnalyzer
         }
     }
 
+    /// <summary><c>_cts.Cancel()</c>, <c>_cts?.Dispose()</c>, ...: a use of the source that does not hand its token to anything.</summary>
+    private static bool IsCancelOrDispose(IFieldReferenceOperation reference)
+    {
+        var parent = reference.Parent;
+        if (parent is IConditionalAccessOperation access && ReferenceEquals(access.Operation, reference))
+        {
+            parent = access.WhenNotNull;
+        }
+
+        return parent is IInvocationOperation { TargetMethod.Name: "Cancel" or "CancelAsync" or "CancelAfter" or "Dispose" or "TryReset" };
+    }
+
+    private static WorkStart DescribeStart(IFieldSymbol field, IOperation value, INamedTypeSymbol type, KnownTypes types)
+    {
+        var start = new WorkStart(field);
+        foreach (var operation in value.EnumerateDescendantsAndSelf())
+        {
+            switch (operation)
+            {
+                case IFieldReferenceOperation reference when Analysis.CancellationTokens.IsTokenSource(reference.Field.Type, types):
+                    start.Sources.Add(reference.Field.OriginalDefinition);
+                    break;
+                case IFieldReferenceOperation reference when reference.Field.Type.Is(types.CancellationToken):
+                case ILocalReferenceOperation local when local.Local.Type.Is(types.CancellationToken):
+                case IParameterReferenceOperation parameter when parameter.Parameter.Type.Is(types.CancellationToken):
+                    start.PassesToken = true;
+                    break;
+                case IInvocationOperation call when IsOwn(call.TargetMethod, type):
+                    start.Methods.Add(call.TargetMethod.OriginalDefinition);
+                    break;
+                case IMethodReferenceOperation method when IsOwn(method.Method, type):
+                    start.Methods.Add(method.Method.OriginalDefinition);
+                    break;
+            }
+        }
+
+        return start;
+    }
+
+    private static bool IsOwn(IMethodSymbol method, INamedTypeSymbol type)
+        => SymbolEqualityComparer.Default.Equals(method.ContainingType?.OriginalDefinition, type.OriginalDefinition);
+
     /// <summary>The cancel call, or the whole <c>_cts?.Cancel()</c> for a conditional access.</summary>
     private static IOperation ReportedCancel(IInvocationOperation cancel)
         => (IOperation?)cancel.Instance?.WalkDownConversions().EnclosingConditionalAccess() ?? cancel;
@@ -204,27 +282,46 @@ public sealed class StopWithoutWaitingAnalyzer : DiagnosticAnalyzer
     private static bool IsWorkField(IFieldSymbol field, KnownTypes types)
         => field.Type.IsTaskLike(types) || field.Type.Is(types.Thread);
 
-    /// <summary>Task/thread fields started in a method that also reads <paramref name="source"/> (it feeds them its token).</summary>
+    /// <summary>
+    /// Task/thread fields whose start hands them <paramref name="source"/>'s token: the start expression reads the
+    /// source; or it passes a token variable in a method that reads the source; or it runs a method of the type that
+    /// reads the source (or a token field) itself. A source the starting method only cancels or reads for other work
+    /// (<c>_initialConnect.Cancel(); _loop = Task.Run(Loop);</c>) does not feed the loop.
+    /// </summary>
     private static List<IFieldSymbol> WorkFedBy(IFieldSymbol source, LockedMap<IMethodSymbol, MethodFacts> facts)
     {
         var result = new List<IFieldSymbol>();
         foreach (var entry in facts)
         {
-            if (entry.Value.StartedWorkFields.Count == 0 || !entry.Value.Referenced.Contains(source))
+            foreach (var start in entry.Value.Starts)
             {
-                continue;
-            }
-
-            foreach (var field in entry.Value.StartedWorkFields)
-            {
-                if (!result.Exists(f => SymbolEqualityComparer.Default.Equals(f, field)))
+                if (Feeds(source, start, entry.Value, facts) && !result.Exists(f => SymbolEqualityComparer.Default.Equals(f, start.Field)))
                 {
-                    result.Add(field);
+                    result.Add(start.Field);
                 }
             }
         }
 
         return result;
+    }
+
+    private static bool Feeds(IFieldSymbol source, WorkStart start, MethodFacts starter, LockedMap<IMethodSymbol, MethodFacts> facts)
+    {
+        if (start.Sources.Contains(source) || (start.PassesToken && starter.Observed.Contains(source)))
+        {
+            return true;
+        }
+
+        foreach (var method in start.Methods)
+        {
+            if (facts.TryGetValue(method, out var work) &&
+                (work.Observed.Contains(source) || (work.ReadsTokenField && starter.Observed.Contains(source))))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static HashSet<IFieldSymbol> ReferencedFrom(IMethodSymbol method, LockedMap<IMethodSymbol, MethodFacts> facts, int depth)

@@ -279,7 +279,8 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
             foreach (var operation in block.EnumerateDescendantsAndSelf())
             {
                 if (operation is not IInvocationOperation invocation || !LockApis.TryGetLockCall(invocation, types, out var call) ||
-                    !call.IsAcquire || (call.Action == LockAction.TryAcquire && LockApis.HasZeroTimeout(invocation)))
+                    !call.IsAcquire || (call.Action == LockAction.TryAcquire && LockApis.HasZeroTimeout(invocation)) ||
+                    IsUpToTheCaller(invocation))
                 {
                     continue;
                 }
@@ -293,6 +294,44 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
         }
 
         return acquired;
+    }
+
+    /// <summary>
+    /// The acquisition runs only when a <c>bool</c> parameter says so (<c>if (!lockHeld) await _gate.WaitAsync();</c>):
+    /// a hand-off protocol where a caller that already holds the lock passes <c>true</c>. Which callers do is not
+    /// known here, so such a method does not count as taking the lock.
+    /// </summary>
+    private static bool IsUpToTheCaller(IOperation acquire)
+    {
+        IOperation previous = acquire;
+        for (var current = acquire.Parent; current is not null; previous = current, current = current.Parent)
+        {
+            if (current is IAnonymousFunctionOperation or ILocalFunctionOperation)
+            {
+                return false;
+            }
+
+            if (current is IConditionalOperation conditional && !ReferenceEquals(previous, conditional.Condition) &&
+                ReadsBoolParameter(conditional.Condition))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool ReadsBoolParameter(IOperation condition)
+    {
+        foreach (var operation in condition.EnumerateDescendantsAndSelf())
+        {
+            if (operation is IParameterReferenceOperation { Parameter.Type.SpecialType: SpecialType.System_Boolean })
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static bool IsNonReentrantKind(HeldLock held)

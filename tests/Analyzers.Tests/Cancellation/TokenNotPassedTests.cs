@@ -402,6 +402,68 @@ public sealed class TokenNotPassedTests
             """);
 
     [Fact]
+    public Task Zero_timeout_polls_do_not_need_the_token_but_waits_that_block_do()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                private readonly SemaphoreSlim _gate = new(1, 1);
+
+                async Task RunAsync(CancellationToken cancellationToken)
+                {
+                    if (!_gate.Wait(0))
+                    {
+                        await _gate.WaitAsync(cancellationToken);
+                    }
+
+                    _gate.Release();
+                    if (await _gate.WaitAsync(TimeSpan.Zero))
+                    {
+                        _gate.Release();
+                    }
+
+                    if (_gate.{|#0:Wait|}(100))
+                    {
+                        _gate.Release();
+                    }
+                }
+            }
+            """,
+            Verify.Diagnostic(TokenNotPassedAnalyzer.Rule).WithLocation(0).WithArguments("Wait", "cancellationToken"));
+
+    [Fact]
+    public Task Await_foreach_over_a_call_given_None_is_reported_once_at_the_None_and_not_when_commented()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Collections.Generic;
+            using System.Threading;
+            using System.Threading.Channels;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                async IAsyncEnumerable<int> DrainAsync(ChannelReader<int> reader, CancellationToken cancellationToken)
+                {
+                    await foreach (var x in reader.ReadAllAsync({|#0:CancellationToken.None|}))
+                    {
+                        yield return x;
+                    }
+
+                    // Keep reading until the writer completes: buffered items are delivered even after cancellation.
+                    await foreach (var x in reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
+                    {
+                        yield return x;
+                    }
+                }
+            }
+            """,
+            Verify.Diagnostic(TokenNotPassedAnalyzer.NoneRule).WithLocation(0).WithArguments("ReadAllAsync", "cancellationToken", "CancellationToken.None"));
+
+    [Fact]
     public Task Await_foreach_over_a_local_filled_by_a_call_that_took_the_token_is_fine()
         => Verify.VerifyAnalyzerAsync(
             """

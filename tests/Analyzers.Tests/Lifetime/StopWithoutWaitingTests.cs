@@ -202,6 +202,59 @@ public sealed class StopWithoutWaitingTests
             """);
 
     [Fact]
+    public Task Only_sources_whose_token_reaches_the_work_link_it_to_the_stop()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            sealed class Connection : IDisposable
+            {
+                private readonly CancellationTokenSource _initialConnect = new CancellationTokenSource();
+                private readonly CancellationTokenSource _disposed = new CancellationTokenSource();
+                private readonly CancellationTokenSource _pumpStop = new CancellationTokenSource();
+                private CancellationToken _pumpToken;
+                private Task _reconnectLoop;
+                private Task _pump;
+
+                public void OnConnected()
+                {
+                    // Connected: the initial connect's retries stop, and the reconnect loop takes over.
+                    _initialConnect.Cancel();
+                    _reconnectLoop = Task.Run(ReconnectLoopAsync);
+                    _pumpToken = _pumpStop.Token;
+                    _pump = Task.Run(PumpAsync);
+                }
+
+                private async Task ReconnectLoopAsync()
+                {
+                    while (!_disposed.IsCancellationRequested)
+                    {
+                        await Task.Delay(1000, _disposed.Token);
+                    }
+                }
+
+                private async Task PumpAsync()
+                {
+                    while (!_pumpToken.IsCancellationRequested)
+                    {
+                        await Task.Delay(10, _pumpToken);
+                    }
+                }
+
+                public void Dispose()
+                {
+                    _initialConnect.Cancel();
+                    {|#0:_disposed.Cancel()|};
+                    {|#1:_pumpStop.Cancel()|};
+                }
+            }
+            """,
+            Verify.Diagnostic(StopWithoutWaitingAnalyzer.CancelRule).WithLocation(0).WithArguments("Dispose", "_disposed", "_reconnectLoop"),
+            Verify.Diagnostic(StopWithoutWaitingAnalyzer.CancelRule).WithLocation(1).WithArguments("Dispose", "_pumpStop", "_pump"));
+
+    [Fact]
     public Task Cancel_outside_a_stop_method_is_not_reported()
         => Verify.VerifyAnalyzerAsync(
             Pump + """

@@ -96,6 +96,72 @@ public sealed class LockOrderTests
             Verify.Diagnostic(LockOrderAnalyzer.ReentryCallRule).WithLocation(0).WithArguments("FlushAsync", "_sem", "SemaphoreSlim"));
 
     [Fact]
+    public Task A_callee_that_takes_the_lock_only_when_a_bool_parameter_says_so_is_a_hand_off_not_a_reentry()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class Writer
+            {
+                private readonly SemaphoreSlim _gate = new SemaphoreSlim(1, 1);
+                private Task _flush = Task.CompletedTask;
+
+                public ValueTask WriteAsync(int value)
+                {
+                    if (!_gate.Wait(0))
+                    {
+                        return WriteSlowAsync(false, value);
+                    }
+
+                    if (!_flush.IsCompleted)
+                    {
+                        // The lock is handed to the slow path, which releases it.
+                        return WriteSlowAsync(true, value);
+                    }
+
+                    try { Enqueue(value); }
+                    finally { _gate.Release(); }
+                    return default;
+                }
+
+                public async Task SaveAsync(int value)
+                {
+                    await _gate.WaitAsync();
+                    try { await {|#0:WriteTwiceAsync(value)|}; }
+                    finally { _gate.Release(); }
+                }
+
+                private async ValueTask WriteSlowAsync(bool lockHeld, int value)
+                {
+                    if (!lockHeld)
+                    {
+                        await _gate.WaitAsync();
+                    }
+
+                    try { await _flush; Enqueue(value); }
+                    finally { _gate.Release(); }
+                }
+
+                // Takes the lock unconditionally after a parameter test that does not guard it: still a re-entry.
+                private async Task WriteTwiceAsync(int value)
+                {
+                    if (value < 0)
+                    {
+                        return;
+                    }
+
+                    await _gate.WaitAsync();
+                    try { Enqueue(value); Enqueue(value); }
+                    finally { _gate.Release(); }
+                }
+
+                private void Enqueue(int value) { }
+            }
+            """,
+            Verify.Diagnostic(LockOrderAnalyzer.ReentryCallRule).WithLocation(0).WithArguments("WriteTwiceAsync", "_gate", "SemaphoreSlim"));
+
+    [Fact]
     public Task SemaphoreSlim_reacquired_through_a_call_that_takes_it_by_conditional_access_is_reported()
         => Verify.VerifyAnalyzerAsync(
             """
