@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using System.Collections.Immutable;
 using ConcurrencyAnalyzers.Analysis;
 using ConcurrencyAnalyzers.Internals;
@@ -138,7 +139,7 @@ public sealed class TokenNotPassedAnalyzer : DiagnosticAnalyzer
         var location = NameLocation(syntax);
         if (CancellationOverloads.DefaultedTokenArgument(invocation, types) is { Parameter: { } defaulted })
         {
-            if (IsGivenTokenLater(invocation))
+            if (IsGivenTokenLater(invocation, types))
             {
                 return null; // GetItems() feeding .WithCancellation(ct): [EnumeratorCancellation] gets the token
             }
@@ -152,7 +153,7 @@ public sealed class TokenNotPassedAnalyzer : DiagnosticAnalyzer
             return Diagnostic.Create(Rule, location, Properties(token, mode, index, defaulted.Name), name, token.ExpressionText);
         }
 
-        if (HasParamsExpansion(invocation) || IsGivenTokenLater(invocation))
+        if (HasParamsExpansion(invocation) || IsGivenTokenLater(invocation, types))
         {
             return null;
         }
@@ -400,19 +401,22 @@ public sealed class TokenNotPassedAnalyzer : DiagnosticAnalyzer
 
     /// <summary>
     /// The call's result flows into <c>WithCancellation(...)</c> or <c>GetAsyncEnumerator(token)</c>; or it is
-    /// <c>Task.Run</c>/<c>StartNew</c> whose delegate already hands the token to the work it starts.
+    /// <c>Task.Run</c>/<c>StartNew</c> whose delegate already hands the token to the work it starts: a lambda that
+    /// passes a token on, or a method of the type that reads a token (or token source) field of its own
+    /// (<c>_loop = Task.Run(NotificationLoop)</c>, whose loop waits with <c>_cancellationToken</c>).
     /// </summary>
-    private static bool IsGivenTokenLater(IInvocationOperation invocation)
+    private static bool IsGivenTokenLater(IInvocationOperation invocation, KnownTypes types)
     {
         var parent = invocation.WalkUpConversions();
         if (invocation.TargetMethod.Name is "Run" or "StartNew")
         {
             foreach (var argument in invocation.Arguments)
             {
-                if (argument.Value.WalkDownConversions() is IDelegateCreationOperation { Target: IAnonymousFunctionOperation lambda } &&
-                    PassesTokenInside(lambda))
+                switch (argument.Value.WalkDownConversions())
                 {
-                    return true;
+                    case IDelegateCreationOperation { Target: IAnonymousFunctionOperation lambda } when PassesTokenInside(lambda):
+                    case IDelegateCreationOperation { Target: IMethodReferenceOperation { Method: var work } } when ReadsTokenMember(work, types):
+                        return true;
                 }
             }
         }
@@ -425,12 +429,58 @@ public sealed class TokenNotPassedAnalyzer : DiagnosticAnalyzer
         };
     }
 
+    /// <summary>
+    /// The method's declaration names a token or token source field or property of its type (read from the syntax:
+    /// the method is usually declared after the call, and this is asked only of a method group given to <c>Run</c>).
+    /// </summary>
+    private static bool ReadsTokenMember(IMethodSymbol method, KnownTypes types)
+    {
+        if (method.ContainingType is not { } type || method.DeclaringSyntaxReferences.IsEmpty)
+        {
+            return false;
+        }
+
+        HashSet<string>? names = null;
+        foreach (var member in type.GetMembers())
+        {
+            var memberType = member switch
+            {
+                IFieldSymbol field => field.Type,
+                IPropertySymbol property => property.Type,
+                _ => null,
+            };
+            if (memberType is not null && (CancellationTokens.IsToken(memberType, types) || CancellationTokens.IsTokenSource(memberType, types)))
+            {
+                (names ??= new HashSet<string>(System.StringComparer.Ordinal)).Add(member.Name);
+            }
+        }
+
+        if (names is null)
+        {
+            return false;
+        }
+
+        foreach (var reference in method.DeclaringSyntaxReferences)
+        {
+            foreach (var node in reference.GetSyntax().DescendantNodes())
+            {
+                if (node is IdentifierNameSyntax identifier && names.Contains(identifier.Identifier.ValueText))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
     private static bool PassesTokenInside(IAnonymousFunctionOperation lambda)
     {
         foreach (var operation in lambda.Body.EnumerateDescendants())
         {
             if (operation is IArgumentOperation { Value.Type.Name: "CancellationToken" } argument && argument.ArgumentKind == ArgumentKind.Explicit &&
-                argument.Value.WalkDownConversions() is IParameterReferenceOperation or ILocalReferenceOperation or IPropertyReferenceOperation { Property.IsStatic: false })
+                argument.Value.WalkDownConversions() is IParameterReferenceOperation or ILocalReferenceOperation or IPropertyReferenceOperation { Property.IsStatic: false } or
+                    IFieldReferenceOperation { Field.IsStatic: false })
             {
                 return true;
             }

@@ -665,6 +665,50 @@ public sealed class TokenNotPassedTests
             """);
 
     [Fact]
+    public Task Task_Run_of_a_method_that_reads_the_kept_token_is_fine_one_that_reads_none_is_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading;
+            using System.Threading.Channels;
+            using System.Threading.Tasks;
+
+            sealed class Consumer
+            {
+                private readonly CancellationToken _cancellationToken;
+                private readonly Channel<int> _channel = Channel.CreateUnbounded<int>();
+                private readonly Task _loop;
+                private readonly Task _drain;
+                private readonly Task _pump;
+
+                public Consumer(CancellationToken cancellationToken)
+                {
+                    _cancellationToken = cancellationToken;
+                    _loop = Task.Run(NotificationLoop);
+                    _pump = Task.Run(() => PumpAsync(_cancellationToken));
+                    _drain = Task.{|#0:Run|}(DrainLoop);
+                }
+
+                private async Task NotificationLoop()
+                {
+                    while (await _channel.Reader.WaitToReadAsync(_cancellationToken))
+                    {
+                        _channel.Reader.TryRead(out _);
+                    }
+                }
+
+                private Task PumpAsync(CancellationToken ct) => Task.Delay(1, ct);
+
+                private async Task DrainLoop()
+                {
+                    await foreach (var item in _channel.Reader.ReadAllAsync())
+                    {
+                    }
+                }
+            }
+            """,
+            Verify.Diagnostic(TokenNotPassedAnalyzer.Rule).WithLocation(0).WithArguments("Run", "cancellationToken"));
+
+    [Fact]
     public Task Static_lambda_cannot_reach_the_token()
         => Verify.VerifyAnalyzerAsync(
             """
