@@ -148,13 +148,22 @@ public sealed class BlockingOnAsyncInsideLockAnalyzer : DiagnosticAnalyzer
             case ISimpleAssignmentOperation { Target: IDiscardOperation }:
                 return true;
             case ISimpleAssignmentOperation { Target: ILocalReferenceOperation local }:
-                return awaitedLocals.Contains(local.Local);
+                return awaitedLocals.Contains(local.Local) && MayRunPastTheLock(invocation.TargetMethod);
             case IVariableInitializerOperation { Parent: IVariableDeclaratorOperation declarator }:
-                return awaitedLocals.Contains(declarator.Symbol);
+                return awaitedLocals.Contains(declarator.Symbol) && MayRunPastTheLock(invocation.TargetMethod);
             default:
                 return false;
         }
     }
+
+    /// <summary>
+    /// Whether the called method can go on running after it returns its task. A method of this compilation that is
+    /// not <c>async</c> does all its own work before it returns (registering a waiter under the caller's lock and
+    /// handing back its <c>TaskCompletionSource</c>'s task is the point of calling it there); an <c>async</c> one, or
+    /// one we cannot see, may not.
+    /// </summary>
+    private static bool MayRunPastTheLock(IMethodSymbol method)
+        => method.IsAsync || method.DeclaringSyntaxReferences.IsEmpty;
 
     private static bool IsReturnedValue(SyntaxNode syntax)
     {

@@ -79,7 +79,7 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
             start.RegisterSymbolStartAction(s => AnalyzeType(s, types, allEdges), SymbolKind.NamedType);
             start.RegisterCompilationEndAction(c =>
             {
-                var edges = new List<Edge>(allEdges);
+                var edges = SortedByLocation(allEdges);
                 var reported = new HashSet<Location>();
                 foreach (var first in edges)
                 {
@@ -143,10 +143,12 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
             {
                 if (lockCall is not null)
                 {
-                    // A zero-timeout try-acquire (TryEnter(x, 0), Wait(0)) polls: it cannot deadlock.
+                    // A zero-timeout try-acquire (TryEnter(x, 0), Wait(0)) polls: it cannot deadlock. Neither can a
+                    // WaitAsync that is only started here (its task awaited after the outer lock is released).
                     if (operation is not IInvocationOperation invocation || !LockApis.TryGetLockCall(invocation, types, out var call) ||
                         !call.IsAcquire || !lockCall.IsOwnField || lockCall.Key is null ||
-                        (call.Action == LockAction.TryAcquire && LockApis.HasZeroTimeout(invocation)))
+                        (call.Action == LockAction.TryAcquire && LockApis.HasZeroTimeout(invocation)) ||
+                        (call.IsAsync && !IsAwaitedHere(invocation)))
                     {
                         return;
                     }
@@ -203,7 +205,7 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
 
         context.RegisterSymbolEndAction(c =>
         {
-            var list = new List<Edge>(edges);
+            var list = SortedByLocation(edges);
             var reported = new HashSet<Location>();
             foreach (var first in list)
             {
@@ -245,6 +247,21 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
             LockKind.SpinLock => true,
             _ => false,
         };
+    }
+
+    /// <summary>
+    /// The edges in source order: callbacks add them concurrently, and a diagnostic names the first opposite edge it
+    /// pairs with, so without an order the same build could name a different method each time.
+    /// </summary>
+    private static List<Edge> SortedByLocation(IEnumerable<Edge> edges)
+    {
+        var list = new List<Edge>(edges);
+        list.Sort(static (x, y) =>
+        {
+            var byFile = string.CompareOrdinal(x.Location.SourceTree?.FilePath, y.Location.SourceTree?.FilePath);
+            return byFile != 0 ? byFile : x.Location.SourceSpan.Start.CompareTo(y.Location.SourceSpan.Start);
+        });
+        return list;
     }
 
     private static bool CallsOwnMethod(IOperation root, INamedTypeSymbol type)
@@ -294,6 +311,19 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
         }
 
         return acquired;
+    }
+
+    /// <summary><c>await x.WaitAsync(...)</c>, with or without <c>ConfigureAwait</c>, as opposed to a task kept for later.</summary>
+    private static bool IsAwaitedHere(IInvocationOperation acquire)
+    {
+        var parent = acquire.WalkUpConversions();
+        if (parent is IInvocationOperation { TargetMethod.Name: "ConfigureAwait" } configure)
+        {
+            parent = configure.WalkUpConversions();
+        }
+
+        // In the flow graph an awaited call may sit in a capture with no parent: count that as awaited (the old behaviour).
+        return parent is null or IAwaitOperation;
     }
 
     /// <summary>

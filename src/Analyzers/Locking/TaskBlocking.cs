@@ -97,7 +97,8 @@ internal static class TaskBlocking
 
     /// <summary>
     /// Symbols (locals, parameters, fields) of tasks known to be complete somewhere in <paramref name="roots"/>:
-    /// awaited, passed to <c>Task.WhenAll/WhenAny/WaitAll</c>, tested with <c>IsCompleted*</c>/<c>Status</c>,
+    /// awaited, passed to <c>Task.WhenAll/WhenAny/WaitAll</c>, tested with <c>IsCompleted*</c>/<c>Status</c> (or an
+    /// <c>IsCompleted*()</c> extension method),
     /// assigned from <c>await Task.WhenAny(...)</c>, or the antecedent parameter of a continuation lambda.
     /// </summary>
     public static HashSet<ISymbol> CompletedTasks(IEnumerable<IOperation> roots, KnownTypes types)
@@ -135,6 +136,10 @@ internal static class TaskBlocking
                         break;
                     case IPropertyReferenceOperation { Property.Name: "IsCompleted" or "IsCompletedSuccessfully" or "IsFaulted" or "IsCanceled" or "Status", Instance: { } instance }:
                         AddKey(instance);
+                        break;
+                    case IInvocationOperation { TargetMethod: { Name: "IsCompleted" or "IsCompletedSuccessfully", IsExtensionMethod: true }, Arguments.Length: 1 } test:
+                        // A library's own helper for targets without the property: task.IsCompletedSuccessfully().
+                        AddKey(test.Arguments[0].Value);
                         break;
                     case IInvocationOperation { TargetMethod.Name: "ContinueWith" } continuation:
                         foreach (var argument in continuation.Arguments)

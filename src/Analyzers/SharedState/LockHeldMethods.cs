@@ -12,8 +12,9 @@ namespace ConcurrencyAnalyzers.SharedState;
 /// <summary>
 /// Per type (symbol start to symbol end): the methods whose callers hold a lock. A private or internal method of the
 /// type that is called (in the type) only while a lock is held, directly or from another such method, and never used
-/// as a method group; and methods named <c>*Locked</c>, <c>*UnderLock</c>, <c>*NoLock</c>, <c>*Unsafe</c>, which by
-/// convention expect the caller to hold the lock. Code in such a method is protected although no lock is visible in it.
+/// as a method group; methods named <c>*Locked</c>, <c>*UnderLock</c>, <c>*NoLock</c>, <c>*Unsafe</c>, which by
+/// convention expect the caller to hold the lock; and methods that assert it on entry
+/// (<c>Debug.Assert(Monitor.IsEntered(_lock))</c>). Code in such a method is protected although no lock is visible in it.
 /// </summary>
 internal sealed class LockHeldMethods
 {
@@ -24,6 +25,9 @@ internal sealed class LockHeldMethods
     // the rules ask only when they have something that a lock-held caller would excuse.
     private readonly LockedBag<(IInvocationOperation Call, IMethodSymbol Callee, ISymbol ContainingSymbol)> _calls = new();
     private readonly LockedMap<IMethodSymbol, bool> _methodGroups = new(SymbolEqualityComparer.Default);
+    // Methods that assert the lock is held on entry (Debug.Assert(Monitor.IsEntered(_lock))): whoever calls them,
+    // base classes included, holds it.
+    private readonly LockedMap<IMethodSymbol, bool> _asserted = new(SymbolEqualityComparer.Default);
 
     private LockHeldMethods(KnownTypes types, INamedTypeSymbol type)
     {
@@ -42,6 +46,12 @@ internal sealed class LockHeldMethods
 
     private void RecordCall(IInvocationOperation call, ISymbol containingSymbol)
     {
+        if (containingSymbol is IMethodSymbol method && AssertsLockHeld(call))
+        {
+            _asserted.TryAdd(method.OriginalDefinition, true);
+            return;
+        }
+
         var callee = call.TargetMethod.OriginalDefinition;
         if (!SymbolEqualityComparer.Default.Equals(callee.ContainingType, _type))
         {
@@ -60,10 +70,35 @@ internal sealed class LockHeldMethods
         }
     }
 
+    /// <summary>
+    /// <c>Debug.Assert(Monitor.IsEntered(x))</c>, <c>Debug.Assert(_lock.IsHeldByCurrentThread)</c>,
+    /// <c>Debug.Assert(_rw.IsWriteLockHeld)</c> as a statement of the method's own body (not of a lambda in it).
+    /// </summary>
+    private static bool AssertsLockHeld(IInvocationOperation call)
+    {
+        if (call.TargetMethod is not { Name: "Assert", ContainingType.Name: "Debug" } || call.Arguments.Length == 0 ||
+            call.Parent is not IExpressionStatementOperation { Parent: IBlockOperation { Parent: IMethodBodyOperation or null } })
+        {
+            return false;
+        }
+
+        return call.Arguments[0].Value.WalkDownConversions() switch
+        {
+            IInvocationOperation { TargetMethod: { Name: "IsEntered", ContainingType.Name: "Monitor" } } => true,
+            IPropertyReferenceOperation { Property.Name: "IsHeldByCurrentThread" or "IsWriteLockHeld" or "IsReadLockHeld" or "IsUpgradeableReadLockHeld" } => true,
+            _ => false,
+        };
+    }
+
     /// <summary>The lock-held methods (original definitions). Call once, at symbol end.</summary>
     public HashSet<IMethodSymbol> Compute()
     {
         var result = new HashSet<IMethodSymbol>(SymbolEqualityComparer.Default);
+        foreach (var entry in _asserted)
+        {
+            result.Add(entry.Key);
+        }
+
         var calls = new List<(IMethodSymbol Callee, IMethodSymbol? Caller, bool Locked)>();
         foreach (var (call, callee, containingSymbol) in _calls)
         {

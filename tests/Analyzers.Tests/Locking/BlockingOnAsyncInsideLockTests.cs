@@ -114,14 +114,55 @@ public sealed class BlockingOnAsyncInsideLockTests
     [Fact]
     public Task Async_call_started_inside_lock_and_awaited_after_it_is_reported()
         => Verify.VerifyAnalyzerAsync(Wrap("""
-                public async Task M()
+                private async Task SaveAsync()
+                {
+                    await Task.Yield();
+                    _token = "saved";
+                }
+
+                public async Task M(System.IO.Stream stream)
                 {
                     Task t;
                     lock (_gate)
                     {
-                        t = {|CONC202:FlushAsync()|};
+                        t = {|CONC202:SaveAsync()|};
                     }
                     await t;
+
+                    lock (_gate)
+                    {
+                        t = {|CONC202:stream.FlushAsync()|};
+                    }
+                    await t;
+                }
+            """));
+
+    [Fact]
+    public Task Waiter_registered_under_the_lock_by_a_method_that_is_not_async_and_awaited_after_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(Wrap("""
+                private readonly List<TaskCompletionSource<bool>> _waiters = new List<TaskCompletionSource<bool>>();
+
+                private Task WaitForChangeAsync()
+                {
+                    var waiter = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+                    _waiters.Add(waiter);
+                    return waiter.Task;
+                }
+
+                public async Task WaitUntilReadyAsync()
+                {
+                    Task ready;
+                    lock (_gate)
+                    {
+                        if (_token is not null)
+                        {
+                            return;
+                        }
+
+                        ready = WaitForChangeAsync();
+                    }
+
+                    await ready;
                 }
             """));
 
@@ -243,6 +284,42 @@ public sealed class BlockingOnAsyncInsideLockTests
                     }
                 }
             """));
+
+    [Fact]
+    public Task Result_checked_by_an_IsCompletedSuccessfully_extension_method_is_not_reported_an_unchecked_one_is()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading.Tasks;
+
+            static class TaskExtensions
+            {
+                public static bool IsCompletedSuccessfully(this Task task) => task.Status == TaskStatus.RanToCompletion;
+            }
+
+            class Call
+            {
+                public Task<int> CallTask { get; } = Task.FromResult(0);
+            }
+
+            class Writer
+            {
+                private readonly object _writeLock = new object();
+                private readonly Call _call = new Call();
+
+                public int Write(Task<int> other)
+                {
+                    lock (_writeLock)
+                    {
+                        if (_call.CallTask.IsCompletedSuccessfully())
+                        {
+                            return _call.CallTask.Result;
+                        }
+
+                        return other.{|CONC202:Result|};
+                    }
+                }
+            }
+            """);
 
     [Fact]
     public Task Half_typed_code_does_not_crash()

@@ -162,6 +162,75 @@ public sealed class LockOrderTests
             Verify.Diagnostic(LockOrderAnalyzer.ReentryCallRule).WithLocation(0).WithArguments("WriteTwiceAsync", "_gate", "SemaphoreSlim"));
 
     [Fact]
+    public Task A_WaitAsync_only_started_under_a_lock_orders_nothing_one_awaited_under_it_does()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class Subchannel
+            {
+                private readonly object _lock = new object();
+                private readonly SemaphoreSlim _connect = new SemaphoreSlim(1, 1);
+                private bool _shutdown;
+
+                public async Task ConnectAsync(CancellationToken ct)
+                {
+                    Task? wait = null;
+                    lock (_lock)
+                    {
+                        if (!_connect.Wait(0))
+                        {
+                            // Queued: awaited below, after the lock is released.
+                            wait = _connect.WaitAsync(ct);
+                        }
+                    }
+
+                    if (wait is not null)
+                    {
+                        await wait;
+                    }
+
+                    try
+                    {
+                        // Now the semaphore is held: this nesting is an edge.
+                        lock ({|#2:_lock|})
+                        {
+                            if (_shutdown) return;
+                        }
+                    }
+                    finally
+                    {
+                        _connect.Release();
+                    }
+                }
+
+                public async Task ResetAsync()
+                {
+                    await _connect.WaitAsync();
+                    try
+                    {
+                        lock ({|#0:_lock|}) { _shutdown = false; }
+                    }
+                    finally { _connect.Release(); }
+                }
+
+                public void Shutdown()
+                {
+                    lock (_lock)
+                    {
+                        _shutdown = true;
+                        {|#1:_connect.Wait()|};
+                        _connect.Release();
+                    }
+                }
+            }
+            """,
+            Verify.Diagnostic(LockOrderAnalyzer.OrderRule).WithLocation(2).WithArguments("_lock", "_connect", "Shutdown"),
+            Verify.Diagnostic(LockOrderAnalyzer.OrderRule).WithLocation(0).WithArguments("_lock", "_connect", "Shutdown"),
+            Verify.Diagnostic(LockOrderAnalyzer.OrderRule).WithLocation(1).WithArguments("_connect", "_lock", "ConnectAsync"));
+
+    [Fact]
     public Task SemaphoreSlim_reacquired_through_a_call_that_takes_it_by_conditional_access_is_reported()
         => Verify.VerifyAnalyzerAsync(
             """

@@ -295,6 +295,44 @@ public sealed class InconsistentlyLockedFieldTests
             """);
 
     [Fact]
+    public Task A_method_that_asserts_the_lock_on_entry_runs_under_it_one_that_does_not_is_reported()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            abstract class CallBase
+            {
+                protected readonly object Lock = new object();
+
+                public void Commit()
+                {
+                    lock (Lock) { OnCommit(); }
+                }
+
+                protected abstract void OnCommit();
+            }
+
+            sealed class RetryCall : CallBase
+            {
+                private object? _activeCall;
+
+                public void Start(object call)
+                {
+                    lock (Lock) { _activeCall = call; }
+                }
+
+                protected override void OnCommit()
+                {
+                    System.Diagnostics.Debug.Assert(Monitor.IsEntered(Lock));
+
+                    _activeCall = null;
+                }
+
+                public void Reset()
+                {
+                    {|CONC303:_activeCall|} = null;
+                }
+            }
+            """);
+
+    [Fact]
     public Task Flags_published_references_and_pre_checks_repeated_under_the_lock_are_not_reported()
         => Verify.VerifyAnalyzerAsync(Usings + """
             enum Phase { Idle, Running }
