@@ -303,12 +303,7 @@ public sealed class StopWithoutWaitingAnalyzer : DiagnosticAnalyzer
         }
 
         // Declaration order: the methods were recorded concurrently, and the message names the first field not waited for.
-        result.Sort(static (x, y) =>
-        {
-            var (left, right) = (x.Locations.IsEmpty ? Location.None : x.Locations[0], y.Locations.IsEmpty ? Location.None : y.Locations[0]);
-            var byFile = string.CompareOrdinal(left.SourceTree?.FilePath, right.SourceTree?.FilePath);
-            return byFile != 0 ? byFile : left.SourceSpan.Start.CompareTo(right.SourceSpan.Start);
-        });
+        result.Sort(static (x, y) => SourceOrder.Compare(SourceOrder.Of(x), SourceOrder.Of(y)));
         return result;
     }
 

@@ -256,11 +256,7 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
     private static List<Edge> SortedByLocation(IEnumerable<Edge> edges)
     {
         var list = new List<Edge>(edges);
-        list.Sort(static (x, y) =>
-        {
-            var byFile = string.CompareOrdinal(x.Location.SourceTree?.FilePath, y.Location.SourceTree?.FilePath);
-            return byFile != 0 ? byFile : x.Location.SourceSpan.Start.CompareTo(y.Location.SourceSpan.Start);
-        });
+        list.Sort(static (x, y) => SourceOrder.Compare(x.Location, y.Location));
         return list;
     }
 

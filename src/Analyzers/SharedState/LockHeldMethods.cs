@@ -72,11 +72,12 @@ internal sealed class LockHeldMethods
 
     /// <summary>
     /// <c>Debug.Assert(Monitor.IsEntered(x))</c>, <c>Debug.Assert(_lock.IsHeldByCurrentThread)</c>,
-    /// <c>Debug.Assert(_rw.IsWriteLockHeld)</c> as a statement of the method's own body (not of a lambda in it).
+    /// <c>Debug.Assert(_rw.IsWriteLockHeld)</c> (or <c>Trace.Assert</c>, <c>Assumes.True</c>, <c>Contract.Assert</c>) as a
+    /// statement of the method's own body (not of a lambda in it).
     /// </summary>
     private static bool AssertsLockHeld(IInvocationOperation call)
     {
-        if (call.TargetMethod is not { Name: "Assert", ContainingType.Name: "Debug" } || call.Arguments.Length == 0 ||
+        if (!IsAssertion(call.TargetMethod) || call.Arguments.Length == 0 ||
             call.Parent is not IExpressionStatementOperation { Parent: IBlockOperation { Parent: IMethodBodyOperation or null } })
         {
             return false;
@@ -89,6 +90,13 @@ internal sealed class LockHeldMethods
             _ => false,
         };
     }
+
+    private static bool IsAssertion(IMethodSymbol method) => (method.ContainingType?.Name, method.Name) switch
+    {
+        ("Debug" or "Trace" or "Contract", "Assert") => true,
+        ("Assumes", "True") => true, // Microsoft.VisualStudio.Validation
+        _ => false,
+    };
 
     /// <summary>The lock-held methods (original definitions). Call once, at symbol end.</summary>
     public HashSet<IMethodSymbol> Compute()

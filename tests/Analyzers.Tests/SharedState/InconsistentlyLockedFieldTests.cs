@@ -329,6 +329,17 @@ public sealed class InconsistentlyLockedFieldTests
                 {
                     {|CONC303:_activeCall|} = null;
                 }
+
+                internal void CommitFromQueue()
+                {
+                    Assumes.True(Monitor.IsEntered(Lock));
+                    _activeCall = null;
+                }
+            }
+
+            static class Assumes
+            {
+                public static void True(bool condition) { }
             }
             """);
 
