@@ -37,6 +37,19 @@ internal static class OperationExtensions
         return parent;
     }
 
+    /// <summary>
+    /// What uses <paramref name="operation"/>'s value: its first parent that is not a conversion or parenthesis, past a
+    /// <c>ConfigureAwait(...)</c> called on it (<c>await x.ConfigureAwait(false)</c> gives the <c>await</c>).
+    /// </summary>
+    public static IOperation? WalkUpConversionsAndConfigureAwait(this IOperation operation)
+    {
+        var parent = operation.WalkUpConversions();
+        return parent is IInvocationOperation { TargetMethod.Name: "ConfigureAwait", Instance: { } instance } configure &&
+               ReferenceEquals(instance.WalkDownConversions(), operation)
+            ? configure.WalkUpConversions()
+            : parent;
+    }
+
     /// <summary>True when the invoked method is <paramref name="name"/> declared on <paramref name="type"/>.</summary>
     public static bool IsCallTo(this IInvocationOperation invocation, INamedTypeSymbol? type, string name)
         => type is not null &&

@@ -311,16 +311,8 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
 
     /// <summary><c>await x.WaitAsync(...)</c>, with or without <c>ConfigureAwait</c>, as opposed to a task kept for later.</summary>
     private static bool IsAwaitedHere(IInvocationOperation acquire)
-    {
-        var parent = acquire.WalkUpConversions();
-        if (parent is IInvocationOperation { TargetMethod.Name: "ConfigureAwait" } configure)
-        {
-            parent = configure.WalkUpConversions();
-        }
-
         // In the flow graph an awaited call may sit in a capture with no parent: count that as awaited (the old behaviour).
-        return parent is null or IAwaitOperation;
-    }
+        => acquire.WalkUpConversionsAndConfigureAwait() is null or IAwaitOperation;
 
     /// <summary>
     /// The acquisition runs only when a <c>bool</c> parameter says so (<c>if (!lockHeld) await _gate.WaitAsync();</c>):

@@ -233,12 +233,7 @@ public sealed class SemaphoreSlimMisuseAnalyzer : DiagnosticAnalyzer
     /// <summary>The expression statement the call (or its await) forms, or null when its value is used.</summary>
     private static IExpressionStatementOperation? StatementOf(IInvocationOperation invocation)
     {
-        var parent = invocation.WalkUpConversions();
-        if (parent is IInvocationOperation { TargetMethod.Name: "ConfigureAwait" } configured)
-        {
-            parent = configured.WalkUpConversions();
-        }
-
+        var parent = invocation.WalkUpConversionsAndConfigureAwait();
         if (parent is IAwaitOperation)
         {
             parent = parent.WalkUpConversions();

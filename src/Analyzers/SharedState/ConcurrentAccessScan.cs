@@ -332,12 +332,7 @@ internal sealed class ConcurrentAccessScan
             return false;
         }
 
-        var parent = context.Origin.WalkUpConversions();
-        if (parent is IInvocationOperation { TargetMethod.Name: "ConfigureAwait" } configure)
-        {
-            parent = configure.WalkUpConversions();
-        }
-
+        var parent = context.Origin.WalkUpConversionsAndConfigureAwait();
         return parent is IAwaitOperation ||
                parent is IInvocationOperation { TargetMethod.Name: "Wait" or "GetAwaiter" } ||
                parent is IPropertyReferenceOperation { Property.Name: "Result" };
