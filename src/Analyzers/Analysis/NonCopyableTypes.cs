@@ -31,6 +31,11 @@ internal sealed class NonCopyableTypes
     private readonly ConcurrentDictionary<ITypeSymbol, bool> _syncStateCache = new(SymbolEqualityComparer.Default);
     private readonly ConcurrentDictionary<ITypeSymbol, CopyFacts> _factsCache = new(SymbolEqualityComparer.Default);
 
+    // In front of _factsCache, by reference: the operations of a compilation mostly share one symbol object per
+    // type, and hashing a constructed type by value (its type arguments) cost more than the answer (CONC502 asks
+    // about every struct-typed reference and call). Another object for the same type only misses this one.
+    private readonly ConcurrentDictionary<ITypeSymbol, CopyFacts> _factsByReference = new(ReferenceComparer<ITypeSymbol>.Instance);
+
     private NonCopyableTypes(INamedTypeSymbol? spinLock, INamedTypeSymbol? spinWait, ImmutableHashSet<string> attributeNames)
     {
         _spinLock = spinLock;
@@ -59,18 +64,23 @@ internal sealed class NonCopyableTypes
             return CopyFacts.None;
         }
 
-        if (_factsCache.TryGetValue(named, out var known))
+        if (_factsByReference.TryGetValue(named, out var known))
         {
             return known;
         }
 
-        var facts = IsNonCopyable(named) ? CopyFacts.NonCopyable : CopyFacts.None;
-        if (HoldsSynchronizationState(named))
+        if (!_factsCache.TryGetValue(named, out known))
         {
-            facts |= CopyFacts.HoldsSynchronizationState;
+            known = IsNonCopyable(named) ? CopyFacts.NonCopyable : CopyFacts.None;
+            if (HoldsSynchronizationState(named))
+            {
+                known |= CopyFacts.HoldsSynchronizationState;
+            }
+
+            known = _factsCache.GetOrAdd(named, known);
         }
 
-        return _factsCache.GetOrAdd(named, facts);
+        return _factsByReference.GetOrAdd(named, known);
     }
 
     /// <summary>True when copying a value of <paramref name="type"/> splits synchronization state.</summary>

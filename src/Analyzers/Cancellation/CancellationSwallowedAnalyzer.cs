@@ -45,8 +45,9 @@ public sealed class CancellationSwallowedAnalyzer : DiagnosticAnalyzer
     private static void Analyze(OperationAnalysisContext context, KnownTypes types)
     {
         var clause = (ICatchClauseOperation)context.Operation;
+        // Without a token anywhere in the body (answered once per method and body) there is none to report: no walks.
         if (clause.Parent is not ITryOperation tryOperation || !IsCatchAll(clause, types) || FilterExcludesCancellation(clause, types) ||
-            LeavesOrRethrows(clause.Handler, types) || !CancellationTokens.ObservesToken(tryOperation.Body, types) ||
+            !CancellationTokens.MayHaveTokenInScope(tryOperation, context.ContainingSymbol, types) || LeavesOrRethrows(clause.Handler, types) || !CancellationTokens.ObservesToken(tryOperation.Body, types) ||
             clause.Syntax is not CatchClauseSyntax syntax)
         {
             return;

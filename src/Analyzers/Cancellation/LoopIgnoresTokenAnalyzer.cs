@@ -47,7 +47,9 @@ public sealed class LoopIgnoresTokenAnalyzer : DiagnosticAnalyzer
     private static void Analyze(OperationAnalysisContext context, KnownTypes types)
     {
         var loop = (ILoopOperation)context.Operation;
-        if (loop is IForEachLoopOperation || !IsUncounted(loop) || DrainsAnEnumerator(loop) || !DoesSlowWork(loop, types) || DrainsACollection(loop) ||
+        // No token anywhere in the body (answered once per method and body): nothing to observe, no walk of the loop.
+        if (loop is IForEachLoopOperation || !IsUncounted(loop) || !CancellationTokens.MayHaveTokenInScope(loop, context.ContainingSymbol, types) ||
+            DrainsAnEnumerator(loop) || !DoesSlowWork(loop, types) || DrainsACollection(loop) ||
             CancellationTokens.ObservesToken(loop, types) || IsInSpawnedDelegate(loop))
         {
             return;

@@ -33,7 +33,7 @@ internal sealed class OperationMemo<TValue>
 
         if (!_byModel.TryGetValue(model, out var values))
         {
-            values = _byModel.GetValue(model, static _ => new ConcurrentDictionary<IOperation, TValue>(ReferenceComparer.Instance));
+            values = _byModel.GetValue(model, static _ => new ConcurrentDictionary<IOperation, TValue>(ReferenceComparer<IOperation>.Instance));
         }
 
         if (values.TryGetValue(key, out var value))
@@ -42,14 +42,5 @@ internal sealed class OperationMemo<TValue>
         }
 
         return values.GetOrAdd(key, compute(key, state));
-    }
-
-    private sealed class ReferenceComparer : IEqualityComparer<IOperation>
-    {
-        public static readonly ReferenceComparer Instance = new();
-
-        public bool Equals(IOperation? x, IOperation? y) => ReferenceEquals(x, y);
-
-        public int GetHashCode(IOperation obj) => RuntimeHelpers.GetHashCode(obj);
     }
 }

@@ -75,6 +75,22 @@ public sealed class AsyncVoidAnalyzer : DiagnosticAnalyzer
 
     private static void AnalyzeType(SymbolStartAnalysisContext context, KnownTypes types)
     {
+        // Most types declare no async void method: nothing to watch for them (their members are all known here).
+        var candidates = false;
+        foreach (var member in ((INamedTypeSymbol)context.Symbol).GetMembers())
+        {
+            if (member is IMethodSymbol method && IsCandidate(method, types))
+            {
+                candidates = true;
+                break;
+            }
+        }
+
+        if (!candidates)
+        {
+            return;
+        }
+
         // Methods subscribed to events anywhere in the type are event handlers, whatever their parameters.
         var subscribed = new LockedMap<IMethodSymbol, bool>(SymbolEqualityComparer.Default);
         context.RegisterOperationAction(
@@ -92,11 +108,7 @@ public sealed class AsyncVoidAnalyzer : DiagnosticAnalyzer
         {
             foreach (var member in ((INamedTypeSymbol)c.Symbol).GetMembers())
             {
-                if (member is IMethodSymbol method &&
-                    IsAsyncVoid(method) &&
-                    !IsEventHandlerShape(method, types) &&
-                    !method.IsOverrideOrInterfaceImplementation() &&
-                    !subscribed.ContainsKey(method))
+                if (member is IMethodSymbol method && IsCandidate(method, types) && !subscribed.ContainsKey(method))
                 {
                     foreach (var location in method.Locations)
                     {
@@ -109,6 +121,10 @@ public sealed class AsyncVoidAnalyzer : DiagnosticAnalyzer
             }
         });
     }
+
+    /// <summary>An async void method that is not an event handler by its shape, nor bound to a signature by an override or interface.</summary>
+    private static bool IsCandidate(IMethodSymbol method, KnownTypes types)
+        => IsAsyncVoid(method) && !IsEventHandlerShape(method, types) && !method.IsOverrideOrInterfaceImplementation();
 
     private static void AnalyzeLocalFunction(OperationAnalysisContext context, KnownTypes types)
     {

@@ -163,6 +163,12 @@ public sealed partial class UnboundedFanOutAnalyzer
     {
         foreach (var operation in ConcurrentContexts.DescendantsInSameFunction(body))
         {
+            // By kind first: an interface type test per operation costs more than the walk.
+            if (operation.Kind is not (OperationKind.Branch or OperationKind.Return or OperationKind.YieldReturn or OperationKind.YieldBreak or OperationKind.Invocation))
+            {
+                continue;
+            }
+
             switch (operation)
             {
                 case IBranchOperation { BranchKind: BranchKind.Break }:

@@ -156,25 +156,27 @@ public sealed partial class UnboundedFanOutAnalyzer : DiagnosticAnalyzer
                 return;
         }
 
-        var loop = (ILoopOperation)context.Operation;
-        if (collection is null || HasThrottleOrExit(loop.Body, types))
+        if (collection is null)
         {
             return;
         }
 
+        // The first task started and left running in the body, if any (most loops await what they start); only then
+        // the second walk, for what throttles the loop or leaves it early.
+        var loop = (ILoopOperation)context.Operation;
         foreach (var operation in ConcurrentContexts.DescendantsInSameFunction(loop.Body))
         {
-            if (operation is not IInvocationOperation call || !call.Type.IsTaskLike(types) || !IsFannedOut(call, loop))
+            if (operation.Kind != OperationKind.Invocation || operation is not IInvocationOperation call ||
+                !call.Type.IsTaskLike(types) || !IsFannedOut(call, loop))
             {
                 continue;
             }
 
-            if (IsThrottledCall(call, types))
+            if (!HasThrottleOrExit(loop.Body, types) && !IsThrottledCall(call, types))
             {
-                return;
+                context.ReportDiagnostic(Diagnostic.Create(Rule, call.Syntax.GetLocation(), Describe(collection)));
             }
 
-            context.ReportDiagnostic(Diagnostic.Create(Rule, call.Syntax.GetLocation(), Describe(collection)));
             return;
         }
     }

@@ -82,10 +82,27 @@ public sealed class SemaphoreSlimMisuseAnalyzer : DiagnosticAnalyzer
     /// </summary>
     private static void AnalyzeMaxCount(SymbolStartAnalysisContext context, KnownTypes types)
     {
+        // Only a private field of the type can hold the semaphore: a type without one that could (most types) is left at once.
+        var mayHold = false;
+        var type = (INamedTypeSymbol)context.Symbol;
+        foreach (var member in type.GetMembers())
+        {
+            if (member is IFieldSymbol { DeclaredAccessibility: Accessibility.Private, IsConst: false, Type: var fieldType } &&
+                (fieldType.Is(types.SemaphoreSlim) || fieldType.SpecialType == SpecialType.System_Object || fieldType.Is(types.IDisposable)))
+            {
+                mayHold = true;
+                break;
+            }
+        }
+
+        if (!mayHold)
+        {
+            return;
+        }
+
         var created = new LockedMap<IFieldSymbol, Location>(SymbolEqualityComparer.Default);
         var lockUse = new LockedMap<IFieldSymbol, bool>(SymbolEqualityComparer.Default);
         var otherUse = new LockedMap<IFieldSymbol, bool>(SymbolEqualityComparer.Default);
-        var type = (INamedTypeSymbol)context.Symbol;
 
         context.RegisterOperationAction(
             c =>

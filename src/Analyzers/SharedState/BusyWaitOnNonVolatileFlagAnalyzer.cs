@@ -55,8 +55,9 @@ public sealed class BusyWaitOnNonVolatileFlagAnalyzer : DiagnosticAnalyzer
         context.RegisterOperationAction(
             c =>
             {
+                // Only writes of fields a busy loop could report on are kept (most writes set readonly fields in constructors).
                 var reference = (IFieldReferenceOperation)c.Operation;
-                if (IsWrite(reference))
+                if (IsWrite(reference) && IsPlainFlag(reference.Field))
                 {
                     // Writes in lambdas count as "another thread" even in the polling method itself.
                     var writer = reference.GetEnclosingFunction() is IAnonymousFunctionOperation or ILocalFunctionOperation
