@@ -277,11 +277,14 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
 
     /// <summary>
     /// The own-field locks a method's body takes with a lock API call (lambdas included), for its callers' re-entry
-    /// check: read from the tree, so a method needs no flow graph to be summarized.
+    /// check: read from the tree, so a method needs no flow graph to be summarized. A lock the body releases before it
+    /// first takes it (<c>_gate.Release(); try { await callback(); } finally { await _gate.WaitAsync(); }</c>) is not
+    /// counted: the method runs with its caller's lock held, lets go of it for a while and takes it back.
     /// </summary>
     private static List<HeldLock>? Acquired(ImmutableArray<IOperation> blocks, KnownTypes types)
     {
         List<HeldLock>? acquired = null;
+        HashSet<ISymbol>? releasedFirst = null;
         foreach (var block in blocks)
         {
             if (!LockScan.For(block.GetRoot(), types).HasLockApiCall)
@@ -289,17 +292,35 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
                 continue;
             }
 
+            // Pre-order is source order here: a try body's release comes before its finally's re-acquisition.
             foreach (var operation in block.EnumerateDescendantsAndSelf())
             {
-                if (operation is not IInvocationOperation invocation || !LockApis.TryGetLockCall(invocation, types, out var call) ||
-                    !call.IsAcquire || (call.Action == LockAction.TryAcquire && LockApis.HasZeroTimeout(invocation)) ||
+                if (operation.Kind != OperationKind.Invocation || operation is not IInvocationOperation invocation ||
+                    !LockApis.TryGetLockCall(invocation, types, out var call))
+                {
+                    continue;
+                }
+
+                if (call.Action == LockAction.Release)
+                {
+                    if (LockApis.GetKey(call.LockExpression.ReceiverValue()) is { } released &&
+                        !Takes(acquired, released))
+                    {
+                        (releasedFirst ??= new HashSet<ISymbol>(SymbolEqualityComparer.Default)).Add(released);
+                    }
+
+                    continue;
+                }
+
+                if (!call.IsAcquire || (call.Action == LockAction.TryAcquire && LockApis.HasZeroTimeout(invocation)) ||
                     IsUpToTheCaller(invocation))
                 {
                     continue;
                 }
 
                 var held = HeldLock.For(call.LockExpression.ReceiverValue(), call, invocation.Syntax, isLockStatement: false);
-                if (held is { IsOwnField: true, Key: not null })
+                if (held is { IsOwnField: true, Key: not null } &&
+                    !(releasedFirst?.Contains(held.Key) ?? false))
                 {
                     (acquired ??= new List<HeldLock>()).Add(held);
                 }
@@ -307,6 +328,22 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
         }
 
         return acquired;
+    }
+
+    private static bool Takes(List<HeldLock>? acquired, ISymbol key)
+    {
+        if (acquired is not null)
+        {
+            foreach (var held in acquired)
+            {
+                if (SymbolEqualityComparer.Default.Equals(held.Key, key))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
     }
 
     /// <summary><c>await x.WaitAsync(...)</c>, with or without <c>ConfigureAwait</c>, as opposed to a task kept for later.</summary>

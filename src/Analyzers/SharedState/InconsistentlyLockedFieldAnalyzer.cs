@@ -363,12 +363,32 @@ public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
             {
                 var context = ConcurrentContexts.FindEnclosing(access.Operation, _types, _cache);
                 var stopAt = context?.Function;
-                var locked = SharedStateFacts.IsProtected(access.Operation, _types, stopAt) || IsBeforeRelease(access.Operation, stopAt);
+                var locked = SharedStateFacts.IsProtected(access.Operation, _types, stopAt) || IsBeforeRelease(access.Operation, stopAt) ||
+                             (context is null && LockHeldMethods.IsInCallerHeldBranch(access.Operation, _types));
                 access.SetClass(locked, locked ? EnclosingLockGate(access.Operation, stopAt) : null, context is not null);
             }
 
             return access.Locked ||
-                   (!access.Concurrent && (LockHeldMethods.HasLockHeldName(access.Method.Name) || CallersHoldLock().Contains(access.Method.OriginalDefinition)));
+                   (!access.Concurrent && (LockHeldMethods.HasLockHeldName(access.Method.Name) || CallersHoldLock().Contains(access.Method.OriginalDefinition) ||
+                                           EnclosingLocalFunction(access.Operation) is { } local && CallersHoldLock().Contains(local) ||
+                                           LockHeldMethods.GuardsHeldParameter(access.Operation)));
+        }
+
+        /// <summary>The local function the access is in (not through a lambda), whose own callers may hold the lock.</summary>
+        private static IMethodSymbol? EnclosingLocalFunction(IOperation operation)
+        {
+            for (var current = operation.Parent; current is not null; current = current.Parent)
+            {
+                switch (current)
+                {
+                    case ILocalFunctionOperation localFunction:
+                        return localFunction.Symbol.OriginalDefinition;
+                    case IAnonymousFunctionOperation:
+                        return null;
+                }
+            }
+
+            return null;
         }
 
         /// <summary>

@@ -111,7 +111,9 @@ internal sealed class LockHeldMethods
         foreach (var (call, callee, containingSymbol) in _calls)
         {
             var context = ConcurrentContexts.FindEnclosing(call, _types, _cache);
-            calls.Add((callee, context is null ? containingSymbol as IMethodSymbol : null, SharedStateFacts.IsProtected(call, _types, context?.Function)));
+            var locked = SharedStateFacts.IsProtected(call, _types, context?.Function) ||
+                         (context is null && (IsInCallerHeldBranch(call, _types) || GuardsHeldParameter(call)));
+            calls.Add((callee, context is null ? containingSymbol as IMethodSymbol : null, locked));
         }
 
         foreach (var callee in calls.Select(c => c.Callee).Distinct<IMethodSymbol>(SymbolEqualityComparer.Default))
@@ -130,7 +132,8 @@ internal sealed class LockHeldMethods
             {
                 var callee = (IMethodSymbol)group.Key!;
                 if (result.Contains(callee) ||
-                    callee.DeclaredAccessibility is not (Accessibility.Private or Accessibility.Internal or Accessibility.ProtectedAndInternal) ||
+                    (callee.MethodKind != MethodKind.LocalFunction &&
+                     callee.DeclaredAccessibility is not (Accessibility.Private or Accessibility.Internal or Accessibility.ProtectedAndInternal)) ||
                     _methodGroups.ContainsKey(callee))
                 {
                     continue;
@@ -150,6 +153,149 @@ internal sealed class LockHeldMethods
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// The operation runs in the branch of an <c>if</c> on a <c>bool</c> parameter whose other branch takes a lock:
+    /// <c>if (lockHeld) Do(); else { await _gate.WaitAsync(); try { Do(); } finally { _gate.Release(); } }</c>. The
+    /// caller says it holds the lock already (a hand-off), so the branch runs under it as much as the other one does.
+    /// Lambdas and local functions in the branch run later and are not covered.
+    /// </summary>
+    public static bool IsInCallerHeldBranch(IOperation operation, KnownTypes types)
+    {
+        var child = operation;
+        for (var parent = operation.Parent; parent is not null; child = parent, parent = parent.Parent)
+        {
+            if (parent.Kind is OperationKind.AnonymousFunction or OperationKind.LocalFunction)
+            {
+                return false;
+            }
+
+            if (parent is not IConditionalOperation { WhenFalse: { } whenFalse } conditional ||
+                ReferenceEquals(child, conditional.Condition) || !IsBoolParameterTest(conditional.Condition, out var whenSet))
+            {
+                continue;
+            }
+
+            var heldBranch = whenSet ? conditional.WhenTrue : whenFalse;
+            var lockingBranch = whenSet ? whenFalse : conditional.WhenTrue;
+            if (ReferenceEquals(child, heldBranch) && TakesLock(lockingBranch, types))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// The method body the operation is in starts by refusing to run unless a <c>bool</c> parameter named for the lock
+    /// says it is held: <c>if (false == semaphoreHeld) throw new InvalidOperationException(...);</c> (or
+    /// <c>if (!lockHeld) throw</c>), one of the <c>if</c> statements that open the body (the others return or throw). Like an assertion of
+    /// the lock on entry, it makes every caller hold the lock.
+    /// </summary>
+    public static bool GuardsHeldParameter(IOperation operation)
+    {
+        if (operation.GetRoot() is not IMethodBodyOperation { BlockBody: { } body })
+        {
+            return false;
+        }
+
+        foreach (var statement in body.Operations)
+        {
+            if (statement is not IConditionalOperation conditional)
+            {
+                return false;
+            }
+
+            if (IsBoolParameterTest(conditional.Condition, out var whenSet, out var parameter) && !whenSet &&
+                NamesALock(parameter.Name) && conditional.WhenFalse is null && Throws(conditional.WhenTrue))
+            {
+                return true;
+            }
+
+            // Only the guards at the top of the body: after the first other test the method has started its work.
+            if (!Throws(conditional.WhenTrue) && !Returns(conditional.WhenTrue))
+            {
+                return false;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool NamesALock(string name)
+        => name.IndexOf("Held", StringComparison.OrdinalIgnoreCase) >= 0 || name.IndexOf("Lock", StringComparison.OrdinalIgnoreCase) >= 0 ||
+           name.IndexOf("Semaphore", StringComparison.OrdinalIgnoreCase) >= 0;
+
+    private static bool Throws(IOperation branch)
+        => branch is IThrowOperation or IExpressionStatementOperation { Operation: IThrowOperation } ||
+           (branch is IBlockOperation { Operations.Length: 1 } block && Throws(block.Operations[0]));
+
+    private static bool Returns(IOperation branch)
+        => branch is IReturnOperation || (branch is IBlockOperation { Operations.Length: 1 } block && Returns(block.Operations[0]));
+
+    private static bool IsBoolParameterTest(IOperation condition, out bool whenSet)
+        => IsBoolParameterTest(condition, out whenSet, out _);
+
+    /// <summary>
+    /// <c>p</c>, <c>!p</c>, <c>p == true</c>, <c>false == p</c>, <c>p != false</c>... for a <c>bool</c> parameter
+    /// <c>p</c>; <paramref name="whenSet"/> is whether the condition is true when <c>p</c> is.
+    /// </summary>
+    private static bool IsBoolParameterTest(IOperation condition, out bool whenSet, out IParameterSymbol parameter)
+    {
+        whenSet = true;
+        parameter = null!;
+        var current = condition.WalkDownConversions();
+        while (current is IUnaryOperation { OperatorKind: UnaryOperatorKind.Not } not)
+        {
+            whenSet = !whenSet;
+            current = not.Operand.WalkDownConversions();
+        }
+
+        if (current is IBinaryOperation { OperatorKind: BinaryOperatorKind.Equals or BinaryOperatorKind.NotEquals } binary)
+        {
+            var left = binary.LeftOperand.WalkDownConversions();
+            var right = binary.RightOperand.WalkDownConversions();
+            var constant = left.ConstantValue.HasValue ? left : right;
+            var other = ReferenceEquals(constant, left) ? right : left;
+            if (constant.ConstantValue is not { HasValue: true, Value: bool value })
+            {
+                return false;
+            }
+
+            whenSet = whenSet == (value == (binary.OperatorKind == BinaryOperatorKind.Equals));
+            current = other;
+        }
+
+        if (current is IParameterReferenceOperation { Parameter: { Type.SpecialType: SpecialType.System_Boolean } symbol })
+        {
+            parameter = symbol;
+            return true;
+        }
+
+        return false;
+    }
+
+    /// <summary>The branch takes a lock: a <c>lock</c> statement or an acquiring call <see cref="LockApis"/> knows.</summary>
+    private static bool TakesLock(IOperation branch, KnownTypes types)
+    {
+        if (!LockScan.For(branch.GetRoot(), types).HasAnyLock)
+        {
+            return false;
+        }
+
+        foreach (var operation in branch.EnumerateDescendantsAndSelf())
+        {
+            if (operation.Kind == OperationKind.Lock ||
+                (operation.Kind == OperationKind.Invocation && operation is IInvocationOperation invocation &&
+                 LockApis.TryGetLockCall(invocation, types, out var call) && call.IsAcquire))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>True when <paramref name="method"/> is in <paramref name="lockHeld"/> (its original definition) or has a lock-held name.</summary>

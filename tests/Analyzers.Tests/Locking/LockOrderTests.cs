@@ -162,6 +162,68 @@ public sealed class LockOrderTests
             Verify.Diagnostic(LockOrderAnalyzer.ReentryCallRule).WithLocation(0).WithArguments("WriteTwiceAsync", "_gate", "SemaphoreSlim"));
 
     [Fact]
+    public Task A_callee_that_lets_go_of_the_held_lock_and_takes_it_back_is_not_a_reentry_one_that_takes_it_first_is()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Collections.Generic;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class Recovery
+            {
+                private readonly SemaphoreSlim _entities = new SemaphoreSlim(1, 1);
+                private readonly List<string> _queues = new List<string>();
+                private Func<string, Task>? _onError;
+
+                public async Task RecoverAsync(CancellationToken ct)
+                {
+                    await _entities.WaitAsync(ct);
+                    try
+                    {
+                        await RecoverQueuesAsync(ct);
+                        await {|#0:RecoverTwiceAsync(ct)|};
+                    }
+                    finally { _entities.Release(); }
+                }
+
+                // Runs with the caller's lock held: drops it around the user callback and takes it back.
+                private async Task RecoverQueuesAsync(CancellationToken ct)
+                {
+                    foreach (var queue in _queues.ToArray())
+                    {
+                        try
+                        {
+                            _entities.Release();
+                            await (_onError?.Invoke(queue) ?? Task.CompletedTask);
+                        }
+                        finally
+                        {
+                            await _entities.WaitAsync(ct);
+                        }
+                    }
+                }
+
+                // Takes the lock before it lets go of it: a re-entry when the caller holds it.
+                private async Task RecoverTwiceAsync(CancellationToken ct)
+                {
+                    await _entities.WaitAsync(ct);
+                    try
+                    {
+                        _entities.Release();
+                        await Task.Yield();
+                    }
+                    finally
+                    {
+                        await _entities.WaitAsync(ct);
+                        _entities.Release();
+                    }
+                }
+            }
+            """,
+            Verify.Diagnostic(LockOrderAnalyzer.ReentryCallRule).WithLocation(0).WithArguments("RecoverTwiceAsync", "_entities", "SemaphoreSlim"));
+
+    [Fact]
     public Task A_WaitAsync_only_started_under_a_lock_orders_nothing_one_awaited_under_it_does()
         => Verify.VerifyAnalyzerAsync(
             """

@@ -295,6 +295,137 @@ public sealed class InconsistentlyLockedFieldTests
             """);
 
     [Fact]
+    public Task Helpers_called_where_a_held_flag_parameter_says_the_caller_has_the_lock_run_under_it_a_flag_with_no_locking_branch_does_not()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Topology
+            {
+                private readonly SemaphoreSlim _entities = new SemaphoreSlim(1, 1);
+                private readonly HashSet<string> _bindings = new HashSet<string>();
+                private readonly Dictionary<string, int> _queues = new Dictionary<string, int>();
+                private readonly List<string> _consumers = new List<string>();
+
+                public async Task ResetAsync()
+                {
+                    await _entities.WaitAsync().ConfigureAwait(false);
+                    try { _bindings.Clear(); _queues.Clear(); }
+                    finally { _entities.Release(); }
+                }
+
+                internal async ValueTask RecordBindingAsync(string binding, bool entitiesHeld)
+                {
+                    if (entitiesHeld)
+                    {
+                        DoRecordBinding(binding);
+                    }
+                    else
+                    {
+                        await _entities.WaitAsync().ConfigureAwait(false);
+                        try { DoRecordBinding(binding); }
+                        finally { _entities.Release(); }
+                    }
+                }
+
+                private void DoRecordBinding(string binding) { _bindings.Add(binding); }
+
+                internal async ValueTask DeleteQueueAsync(string queue, bool entitiesHeld, CancellationToken ct)
+                {
+                    if (false == entitiesHeld)
+                    {
+                        await _entities.WaitAsync(ct).ConfigureAwait(false);
+                        try { DoDeleteQueue(queue); }
+                        finally { _entities.Release(); }
+                    }
+                    else
+                    {
+                        DoDeleteQueue(queue);
+                    }
+
+                    void DoDeleteQueue(string name)
+                    {
+                        _queues.Remove(name);
+                        _bindings.Remove(name);
+                    }
+                }
+
+                // The flag here does not choose between locking and not: nothing vouches for the unlocked call.
+                internal void RecordQueue(string queue, bool verbose)
+                {
+                    if (verbose)
+                    {
+                        DoRecordQueue(queue);
+                    }
+                    else
+                    {
+                        Console.WriteLine(queue);
+                        DoRecordQueue(queue);
+                    }
+                }
+
+                private void DoRecordQueue(string queue) { {|CONC303:_queues|}[queue] = 1; }
+
+                internal void AddConsumer(string consumer, bool lockHeld)
+                {
+                    if (lockHeld) { _consumers.Add(consumer); }
+                    else { lock (_consumers) { _consumers.Add(consumer); } }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task A_method_that_throws_unless_its_held_flag_is_set_runs_under_the_lock_a_flag_named_otherwise_does_not()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Recovery
+            {
+                private readonly SemaphoreSlim _entities = new SemaphoreSlim(1, 1);
+                private readonly Dictionary<string, string> _consumers = new Dictionary<string, string>();
+                private bool _disposed;
+
+                public async Task RecordAsync(string tag, string queue)
+                {
+                    await _entities.WaitAsync();
+                    try { _consumers[tag] = queue; }
+                    finally { _entities.Release(); }
+                }
+
+                internal Task RecoverConsumersAsync(bool entitiesSemaphoreHeld)
+                {
+                    if (_disposed)
+                    {
+                        return Task.CompletedTask;
+                    }
+
+                    if (false == entitiesSemaphoreHeld)
+                    {
+                        throw new InvalidOperationException("entities semaphore must be held");
+                    }
+
+                    foreach (var pair in new List<KeyValuePair<string, string>>(_consumers))
+                    {
+                        Rename(pair.Key, pair.Key + "-1", pair.Value);
+                    }
+
+                    return Task.CompletedTask;
+
+                    void Rename(string oldTag, string newTag, string queue)
+                    {
+                        _consumers.Remove(oldTag);
+                        _consumers.Add(newTag, queue);
+                    }
+                }
+
+                internal void Clear(bool enabled)
+                {
+                    if (!enabled)
+                    {
+                        throw new InvalidOperationException("disabled");
+                    }
+
+                    {|CONC303:_consumers|}.Clear();
+                }
+            }
+            """);
+
+    [Fact]
     public Task A_method_that_asserts_the_lock_on_entry_runs_under_it_one_that_does_not_is_reported()
         => Verify.VerifyAnalyzerAsync(Usings + """
             abstract class CallBase
