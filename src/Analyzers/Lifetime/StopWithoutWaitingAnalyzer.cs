@@ -217,7 +217,8 @@ public sealed class StopWithoutWaitingAnalyzer : DiagnosticAnalyzer
                     }
 
                     break;
-                case IPropertyReferenceOperation { Property.Name: "Task", Instance: IFieldReferenceOperation completion } when
+                case { Kind: OperationKind.PropertyReference } when
+                    operation is IPropertyReferenceOperation { Property.Name: "Task", Instance: IFieldReferenceOperation completion } &&
                     completion.Field.Type.Name == "TaskCompletionSource" && operation.Parent is IAwaitOperation or IInvocationOperation:
                     facts.Waits.Add(completion.Field.OriginalDefinition); // await _done.Task, _done.Task.Wait()
                     break;
