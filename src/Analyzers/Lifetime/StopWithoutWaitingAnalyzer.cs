@@ -77,6 +77,12 @@ public sealed class StopWithoutWaitingAnalyzer : DiagnosticAnalyzer
 
         public List<(IOperation Cancel, IFieldSymbol Source)> Cancels { get; } = new();
 
+        /// <summary>Fields this method signals on (<c>_stopped.Set()</c>, <c>_done.TrySetResult()</c>): a work's "I am done".</summary>
+        public HashSet<IFieldSymbol> Signals { get; } = new(SymbolEqualityComparer.Default);
+
+        /// <summary>Fields this method waits on (<c>_stopped.WaitOne()</c>, <c>await _done.Task</c>).</summary>
+        public HashSet<IFieldSymbol> Waits { get; } = new(SymbolEqualityComparer.Default);
+
         public bool IsConstructor { get; set; }
     }
 
@@ -137,7 +143,7 @@ public sealed class StopWithoutWaitingAnalyzer : DiagnosticAnalyzer
             foreach (var entry in facts)
             {
                 var method = entry.Key;
-                if (!IsStopMethod(method, types))
+                if (!IsStopMethod(method))
                 {
                     continue;
                 }
@@ -150,11 +156,10 @@ public sealed class StopWithoutWaitingAnalyzer : DiagnosticAnalyzer
                         continue;
                     }
 
-                    var waited = ReferencedFrom(method, facts, depth: 3);
                     IFieldSymbol? unwaited = null;
                     foreach (var field in work)
                     {
-                        if (!waited.Contains(field))
+                        if (!IsWaitedFor(field, method, facts))
                         {
                             unwaited ??= field;
                         }
@@ -212,10 +217,20 @@ public sealed class StopWithoutWaitingAnalyzer : DiagnosticAnalyzer
                     }
 
                     break;
+                case { Kind: OperationKind.PropertyReference } when
+                    operation is IPropertyReferenceOperation { Property.Name: "Task", Instance: IFieldReferenceOperation completion } &&
+                    completion.Field.Type.Name == "TaskCompletionSource" && operation.Parent is IAwaitOperation or IInvocationOperation:
+                    facts.Waits.Add(completion.Field.OriginalDefinition); // await _done.Task, _done.Task.Wait()
+                    break;
                 case IInvocationOperation invocation:
                     if (SymbolEqualityComparer.Default.Equals(invocation.TargetMethod.ContainingType?.OriginalDefinition, type.OriginalDefinition))
                     {
                         facts.Calls.Add(invocation.TargetMethod.OriginalDefinition);
+                    }
+
+                    if (SignalOrWaitField(invocation) is { } signalled)
+                    {
+                        (invocation.TargetMethod.Name is "WaitOne" or "Wait" or "WaitAsync" ? facts.Waits : facts.Signals).Add(signalled.OriginalDefinition);
                     }
 
                     if (invocation.TargetMethod.Name is "Cancel" or "CancelAsync" &&
@@ -326,6 +341,108 @@ public sealed class StopWithoutWaitingAnalyzer : DiagnosticAnalyzer
         return false;
     }
 
+    /// <summary>
+    /// <c>_stopped.Set()</c>, <c>_done.TrySetResult(true)</c>, <c>_stopped.WaitOne(timeout)</c>: a signal or a wait on an
+    /// event, semaphore or completion source kept in a field.
+    /// </summary>
+    private static IFieldSymbol? SignalOrWaitField(IInvocationOperation invocation)
+        => invocation.TargetMethod.Name is "Set" or "Signal" or "Release" or "SetResult" or "TrySetResult" or "WaitOne" or "Wait" or "WaitAsync"
+            ? (invocation.Instance.ReceiverValue() as IFieldReferenceOperation)?.Field
+            : null;
+
+    /// <summary>
+    /// The stop method, or a stop method of the type that calls it (<c>Dispose() { Stop(); _stopped.WaitOne(); }</c>:
+    /// a signal-then-wait shutdown), reads the work's field, or waits on a field that the work signals as it ends.
+    /// </summary>
+    private static bool IsWaitedFor(IFieldSymbol work, IMethodSymbol stop, LockedMap<IMethodSymbol, MethodFacts> facts)
+    {
+        if (WaitsFor(work, stop, facts))
+        {
+            return true;
+        }
+
+        foreach (var entry in facts)
+        {
+            if (!SymbolEqualityComparer.Default.Equals(entry.Key, stop) && entry.Value.Calls.Count > 0 && IsStopMethod(entry.Key) &&
+                Closure(entry.Key, facts, depth: 3).Contains(stop) && WaitsFor(work, entry.Key, facts))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool WaitsFor(IFieldSymbol work, IMethodSymbol stop, LockedMap<IMethodSymbol, MethodFacts> facts)
+    {
+        if (ReferencedFrom(stop, facts, depth: 3).Contains(work))
+        {
+            return true;
+        }
+
+        HashSet<IFieldSymbol>? waits = null;
+        foreach (var method in Closure(stop, facts, depth: 3))
+        {
+            if (facts.TryGetValue(method, out var found) && found.Waits.Count > 0)
+            {
+                (waits ??= new HashSet<IFieldSymbol>(SymbolEqualityComparer.Default)).UnionWith(found.Waits);
+            }
+        }
+
+        if (waits is null)
+        {
+            return false;
+        }
+
+        // What the work signals: the methods its start runs (a method group, a call in the lambda) and what they call.
+        foreach (var entry in facts)
+        {
+            foreach (var start in entry.Value.Starts)
+            {
+                if (!SymbolEqualityComparer.Default.Equals(start.Field, work))
+                {
+                    continue;
+                }
+
+                foreach (var root in start.Methods)
+                {
+                    foreach (var method in Closure(root, facts, depth: 2))
+                    {
+                        if (facts.TryGetValue(method, out var found) && found.Signals.Overlaps(waits))
+                        {
+                            return true;
+                        }
+                    }
+                }
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>The method and the methods of the type it calls, up to <paramref name="depth"/> calls deep.</summary>
+    private static HashSet<IMethodSymbol> Closure(IMethodSymbol method, LockedMap<IMethodSymbol, MethodFacts> facts, int depth)
+    {
+        var visited = new HashSet<IMethodSymbol>(SymbolEqualityComparer.Default);
+        var queue = new Queue<(IMethodSymbol, int)>();
+        queue.Enqueue((method, 0));
+        while (queue.Count > 0)
+        {
+            var (current, level) = queue.Dequeue();
+            if (!visited.Add(current) || level >= depth || !facts.TryGetValue(current, out var found))
+            {
+                continue;
+            }
+
+            foreach (var call in found.Calls)
+            {
+                queue.Enqueue((call, level + 1));
+            }
+        }
+
+        return visited;
+    }
+
     private static HashSet<IFieldSymbol> ReferencedFrom(IMethodSymbol method, LockedMap<IMethodSymbol, MethodFacts> facts, int depth)
     {
         var result = new HashSet<IFieldSymbol>(SymbolEqualityComparer.Default);
@@ -367,7 +484,7 @@ public sealed class StopWithoutWaitingAnalyzer : DiagnosticAnalyzer
         return false;
     }
 
-    private static bool IsStopMethod(IMethodSymbol method, KnownTypes types)
+    private static bool IsStopMethod(IMethodSymbol method)
     {
         var name = method.Name;
         if (name.StartsWith("Stop", System.StringComparison.Ordinal) ||

@@ -105,6 +105,8 @@ public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
         private readonly LockedMap<IFieldSymbol, bool> _atomic = new(SymbolEqualityComparer.Default);
         private LockHeldMethods? _lockHeldScan;
         private HashSet<IMethodSymbol>? _lockHeld;
+        private HashSet<IMethodSymbol>? _disposalHelpers;
+        private HashSet<IMethodSymbol>? _constructionHelpers;
 
         public TypeScan(KnownTypes types, ImmutableHashSet<INamedTypeSymbol> collections, ThreadSafeTypes threadSafe)
         {
@@ -201,12 +203,13 @@ public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
                    (parent is ILockOperation lockOperation && ReferenceEquals(lockOperation.LockedValue.WalkDownConversions(), reference));
         }
 
-        private static bool IsExcludedMember(IMethodSymbol method, IFieldSymbol field)
+        /// <summary>Members the rule leaves out; with no <paramref name="field"/>, the ones left out for every field.</summary>
+        private static bool IsExcludedMember(IMethodSymbol method, IFieldSymbol? field)
         {
             switch (method.MethodKind)
             {
                 case MethodKind.Constructor:
-                    return !field.IsStatic;
+                    return field is { IsStatic: false };
                 case MethodKind.StaticConstructor:
                 case MethodKind.Destructor:
                     return true;
@@ -335,6 +338,11 @@ public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
                         continue;
                     }
 
+                    if (IsInDisposalOrConstructionHelper(access))
+                    {
+                        continue;
+                    }
+
                     var statement = StatementOf(access.Operation);
                     if (!reported.Add(statement))
                     {
@@ -355,6 +363,33 @@ public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
                         access.Kind == AccessKind.Read ? "read" : "written"));
                 }
             }
+        }
+
+        /// <summary>
+        /// The access is in a private helper that only <c>Dispose</c> calls (<c>RemoveAllPlugins()</c>), or, for an
+        /// instance field, only a constructor: it belongs to the member that calls it, which the rule leaves out.
+        /// </summary>
+        private bool IsInDisposalOrConstructionHelper(Access access)
+        {
+            var method = access.Method.OriginalDefinition;
+            if (method.MethodKind != MethodKind.Ordinary)
+            {
+                return false;
+            }
+
+            _disposalHelpers ??= _lockHeldScan!.CalledOnlyFrom(static m => IsExcludedMember(m, field: null));
+            if (_disposalHelpers.Contains(method))
+            {
+                return true;
+            }
+
+            if (access.Field.IsStatic)
+            {
+                return false;
+            }
+
+            _constructionHelpers ??= _lockHeldScan!.CalledOnlyFrom(static m => m.MethodKind == MethodKind.Constructor);
+            return _constructionHelpers.Contains(method);
         }
 
         private bool IsLocked(Access access)

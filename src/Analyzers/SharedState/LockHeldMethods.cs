@@ -298,6 +298,68 @@ internal sealed class LockHeldMethods
         return false;
     }
 
+    /// <summary>
+    /// The private or internal methods of the type called (in the type, not from concurrent code, never as a method
+    /// group) only from methods <paramref name="isRoot"/> accepts or from other such methods: a <c>RemoveAll()</c>
+    /// helper that only <c>Dispose</c> calls is part of the disposal. Call at symbol end, only when a rule needs it.
+    /// </summary>
+    public HashSet<IMethodSymbol> CalledOnlyFrom(Func<IMethodSymbol, bool> isRoot)
+    {
+        var byCallee = new Dictionary<IMethodSymbol, List<IMethodSymbol?>>(SymbolEqualityComparer.Default);
+        foreach (var (call, callee, containingSymbol) in _calls)
+        {
+            if (!byCallee.TryGetValue(callee, out var callers))
+            {
+                byCallee[callee] = callers = new List<IMethodSymbol?>();
+            }
+
+            // A call from a lambda or local function runs when that function runs, not as part of its container.
+            callers.Add(IsInNestedFunction(call) ? null : (containingSymbol as IMethodSymbol)?.OriginalDefinition);
+        }
+
+        var result = new HashSet<IMethodSymbol>(SymbolEqualityComparer.Default);
+        for (var round = 0; round < 4; round++)
+        {
+            var changed = false;
+            foreach (var pair in byCallee)
+            {
+                var callee = pair.Key;
+                if (result.Contains(callee) || isRoot(callee) || _methodGroups.ContainsKey(callee) ||
+                    callee.DeclaredAccessibility is not (Accessibility.Private or Accessibility.Internal or Accessibility.ProtectedAndInternal) ||
+                    callee.IsVirtual || callee.IsOverride || callee.IsAbstract)
+                {
+                    continue;
+                }
+
+                if (pair.Value.TrueForAll(caller => caller is not null && (isRoot(caller) || result.Contains(caller))))
+                {
+                    result.Add(callee);
+                    changed = true;
+                }
+            }
+
+            if (!changed)
+            {
+                break;
+            }
+        }
+
+        return result;
+    }
+
+    private static bool IsInNestedFunction(IOperation operation)
+    {
+        for (var current = operation.Parent; current is not null; current = current.Parent)
+        {
+            if (current is IAnonymousFunctionOperation or ILocalFunctionOperation)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>True when <paramref name="method"/> is in <paramref name="lockHeld"/> (its original definition) or has a lock-held name.</summary>
     public static bool IsLockHeld(HashSet<IMethodSymbol> lockHeld, ISymbol? method)
         => method is IMethodSymbol m && (lockHeld.Contains(m.OriginalDefinition) || HasLockHeldName(m.Name));

@@ -709,6 +709,70 @@ public sealed class TokenNotPassedTests
             Verify.Diagnostic(TokenNotPassedAnalyzer.Rule).WithLocation(0).WithArguments("Run", "cancellationToken"));
 
     [Fact]
+    public Task None_passed_where_the_token_is_tested_to_be_None_is_the_token_elsewhere_it_is_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            sealed class Cache
+            {
+                async Task<int> GetAsync(Func<CancellationToken, Task<int>> factory, TimeSpan timeout, CancellationToken token)
+                {
+                    if (timeout == Timeout.InfiniteTimeSpan && token == CancellationToken.None)
+                    {
+                        return await factory(CancellationToken.None).ConfigureAwait(false);
+                    }
+
+                    if (!token.CanBeCanceled)
+                    {
+                        return await factory(default);
+                    }
+
+                    var first = token != CancellationToken.None ? await factory(token) : await factory(CancellationToken.None);
+                    if (timeout == Timeout.InfiniteTimeSpan || token == CancellationToken.None)
+                    {
+                        return await factory({|#0:CancellationToken.None|});
+                    }
+
+                    if (token == CancellationToken.None)
+                    {
+                        return first;
+                    }
+                    else
+                    {
+                        return await factory({|#1:CancellationToken.None|});
+                    }
+                }
+            }
+            """,
+            Verify.Diagnostic(TokenNotPassedAnalyzer.NoneRule).WithLocation(0).WithArguments("Invoke", "token", "CancellationToken.None"),
+            Verify.Diagnostic(TokenNotPassedAnalyzer.NoneRule).WithLocation(1).WithArguments("Invoke", "token", "CancellationToken.None"));
+
+    [Fact]
+    public Task Task_Run_whose_lambda_passes_None_to_its_work_is_reported_once_at_the_None()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            sealed class Refresher
+            {
+                Task<int> RefreshInBackground(Func<int, CancellationToken, int> factory, Func<int> compute, CancellationToken token)
+                {
+                    var refresh = Task.Run(() => factory(1, {|#0:CancellationToken.None|}));
+                    var detached = Task.Run(() => factory(2, default)); // the refresh outlives the request: no token on purpose
+                    var plain = Task.{|#1:Run|}(() => compute());
+                    return Task.WhenAll(refresh, detached, plain).ContinueWith(_ => 0, TaskScheduler.Default);
+                }
+            }
+            """,
+            Verify.Diagnostic(TokenNotPassedAnalyzer.NoneRule).WithLocation(0).WithArguments("Invoke", "token", "CancellationToken.None"),
+            Verify.Diagnostic(TokenNotPassedAnalyzer.Rule).WithLocation(1).WithArguments("Run", "token"));
+
+    [Fact]
     public Task Static_lambda_cannot_reach_the_token()
         => Verify.VerifyAnalyzerAsync(
             """

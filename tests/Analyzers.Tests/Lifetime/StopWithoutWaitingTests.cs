@@ -180,6 +180,113 @@ public sealed class StopWithoutWaitingTests
             """);
 
     [Fact]
+    public Task Stop_that_only_signals_is_fine_when_Dispose_calls_it_and_waits_for_the_event_the_work_sets()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            sealed class ThreadWorker : IDisposable
+            {
+                private readonly CancellationTokenSource _cts = new CancellationTokenSource();
+                private readonly ManualResetEvent _workerShutDown = new ManualResetEvent(false);
+                private readonly Thread _workerThread;
+
+                public ThreadWorker()
+                {
+                    _workerThread = new Thread(Run) { IsBackground = true };
+                    _workerThread.Start();
+                }
+
+                private void Run()
+                {
+                    var token = _cts.Token;
+                    while (!token.IsCancellationRequested)
+                    {
+                        Thread.Sleep(10);
+                    }
+
+                    _workerShutDown.Set();
+                }
+
+                public void Stop() => _cts.Cancel();
+
+                public void Dispose()
+                {
+                    Stop();
+                    _workerShutDown.WaitOne(TimeSpan.FromSeconds(10));
+                    _workerShutDown.Dispose();
+                }
+            }
+
+            sealed class TaskWorker : IAsyncDisposable
+            {
+                private readonly CancellationTokenSource _cts = new CancellationTokenSource();
+                private readonly TaskCompletionSource<bool> _stopped = new TaskCompletionSource<bool>();
+                private readonly Task _loop;
+
+                public TaskWorker() => _loop = Task.Run(Loop);
+
+                private async Task Loop()
+                {
+                    try
+                    {
+                        await Task.Delay(Timeout.Infinite, _cts.Token);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                    }
+
+                    _stopped.TrySetResult(true);
+                }
+
+                public void StopSignal() => _cts.Cancel();
+
+                public async ValueTask DisposeAsync()
+                {
+                    StopSignal();
+                    await _stopped.Task;
+                }
+            }
+
+            sealed class LeakyWorker : IDisposable
+            {
+                private readonly CancellationTokenSource _cts = new CancellationTokenSource();
+                private readonly ManualResetEvent _started = new ManualResetEvent(false);
+                private readonly ManualResetEvent _workerShutDown = new ManualResetEvent(false);
+                private readonly Thread _workerThread;
+
+                public LeakyWorker()
+                {
+                    _workerThread = new Thread(Run) { IsBackground = true };
+                    _workerThread.Start();
+                }
+
+                private void Run()
+                {
+                    _started.Set();
+                    var token = _cts.Token;
+                    while (!token.IsCancellationRequested)
+                    {
+                        Thread.Sleep(10);
+                    }
+                }
+
+                public void Stop() => {|#0:_cts.Cancel()|};
+
+                public void Dispose()
+                {
+                    Stop();
+                    _workerShutDown.WaitOne(TimeSpan.FromSeconds(10));
+                    _workerShutDown.Dispose();
+                    _started.Dispose();
+                }
+            }
+            """,
+            Verify.Diagnostic(StopWithoutWaitingAnalyzer.CancelRule).WithLocation(0).WithArguments("Stop", "_cts", "_workerThread"));
+
+    [Fact]
     public Task Cancel_of_a_source_that_feeds_no_stored_work_is_not_reported()
         => Verify.VerifyAnalyzerAsync(
             """

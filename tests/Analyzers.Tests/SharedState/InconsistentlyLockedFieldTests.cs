@@ -251,6 +251,68 @@ public sealed class InconsistentlyLockedFieldTests
             """);
 
     [Fact]
+    public Task Private_helpers_called_only_from_Dispose_or_a_constructor_are_left_out_like_their_caller()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            interface IPlugin { void Stop(); }
+
+            sealed class Host : IDisposable
+            {
+                private readonly object _pluginsLock = new object();
+                private List<IPlugin> _plugins;
+                private List<string> _names;
+
+                public Host() => Init();
+
+                private void Init()
+                {
+                    _plugins = new List<IPlugin>();
+                    _names = new List<string>();
+                }
+
+                public void AddPlugin(IPlugin plugin)
+                {
+                    lock (_pluginsLock)
+                    {
+                        _plugins ??= new List<IPlugin>();
+                        _plugins.Add(plugin);
+                        _names.Add(plugin.ToString());
+                    }
+                }
+
+                public void RemovePlugin(IPlugin plugin)
+                {
+                    lock (_pluginsLock)
+                    {
+                        plugin.Stop();
+                        _plugins.Remove(plugin);
+                    }
+                }
+
+                private void RemoveAllPlugins()
+                {
+                    if (_plugins is null)
+                        return;
+
+                    foreach (var plugin in _plugins.ToArray())
+                    {
+                        RemovePlugin(plugin);
+                    }
+                }
+
+                private string[] Names() => {|#0:_names|}.ToArray();
+
+                public string Describe() => string.Join(",", Names());
+
+                public void Dispose()
+                {
+                    RemoveAllPlugins();
+                    Names();
+                }
+            }
+            """,
+            Verify.Diagnostic(InconsistentlyLockedFieldAnalyzer.Rule).WithLocation(0).WithArguments("_names", "read"));
+
+    [Fact]
     public Task Fields_used_with_Interlocked_or_Volatile_are_not_reported()
         => Verify.VerifyAnalyzerAsync(Usings + """
             class Atomic
