@@ -78,10 +78,15 @@ public sealed class StopWithoutWaitingAnalyzer : DiagnosticAnalyzer
         public List<(IOperation Cancel, IFieldSymbol Source)> Cancels { get; } = new();
 
         /// <summary>Fields this method signals on (<c>_stopped.Set()</c>, <c>_done.TrySetResult()</c>): a work's "I am done".</summary>
-        public HashSet<IFieldSymbol> Signals { get; } = new(SymbolEqualityComparer.Default);
+        public HashSet<IFieldSymbol>? Signals { get; private set; }
 
         /// <summary>Fields this method waits on (<c>_stopped.WaitOne()</c>, <c>await _done.Task</c>).</summary>
-        public HashSet<IFieldSymbol> Waits { get; } = new(SymbolEqualityComparer.Default);
+        public HashSet<IFieldSymbol>? Waits { get; private set; }
+
+        // Most methods neither signal nor wait: the sets are made on first use.
+        public void AddWait(IFieldSymbol field) => (Waits ??= new HashSet<IFieldSymbol>(SymbolEqualityComparer.Default)).Add(field);
+
+        public void AddSignal(IFieldSymbol field) => (Signals ??= new HashSet<IFieldSymbol>(SymbolEqualityComparer.Default)).Add(field);
 
         public bool IsConstructor { get; set; }
     }
@@ -220,7 +225,7 @@ public sealed class StopWithoutWaitingAnalyzer : DiagnosticAnalyzer
                 case { Kind: OperationKind.PropertyReference } when
                     operation is IPropertyReferenceOperation { Property.Name: "Task", Instance: IFieldReferenceOperation completion } &&
                     completion.Field.Type.Name == "TaskCompletionSource" && operation.Parent is IAwaitOperation or IInvocationOperation:
-                    facts.Waits.Add(completion.Field.OriginalDefinition); // await _done.Task, _done.Task.Wait()
+                    facts.AddWait(completion.Field.OriginalDefinition); // await _done.Task, _done.Task.Wait()
                     break;
                 case IInvocationOperation invocation:
                     if (SymbolEqualityComparer.Default.Equals(invocation.TargetMethod.ContainingType?.OriginalDefinition, type.OriginalDefinition))
@@ -230,7 +235,14 @@ public sealed class StopWithoutWaitingAnalyzer : DiagnosticAnalyzer
 
                     if (SignalOrWaitField(invocation) is { } signalled)
                     {
-                        (invocation.TargetMethod.Name is "WaitOne" or "Wait" or "WaitAsync" ? facts.Waits : facts.Signals).Add(signalled.OriginalDefinition);
+                        if (invocation.TargetMethod.Name is "WaitOne" or "Wait" or "WaitAsync")
+                        {
+                            facts.AddWait(signalled.OriginalDefinition);
+                        }
+                        else
+                        {
+                            facts.AddSignal(signalled.OriginalDefinition);
+                        }
                     }
 
                     if (invocation.TargetMethod.Name is "Cancel" or "CancelAsync" &&
@@ -383,9 +395,9 @@ public sealed class StopWithoutWaitingAnalyzer : DiagnosticAnalyzer
         HashSet<IFieldSymbol>? waits = null;
         foreach (var method in Closure(stop, facts, depth: 3))
         {
-            if (facts.TryGetValue(method, out var found) && found.Waits.Count > 0)
+            if (facts.TryGetValue(method, out var found) && found.Waits is { } methodWaits)
             {
-                (waits ??= new HashSet<IFieldSymbol>(SymbolEqualityComparer.Default)).UnionWith(found.Waits);
+                (waits ??= new HashSet<IFieldSymbol>(SymbolEqualityComparer.Default)).UnionWith(methodWaits);
             }
         }
 
@@ -408,7 +420,7 @@ public sealed class StopWithoutWaitingAnalyzer : DiagnosticAnalyzer
                 {
                     foreach (var method in Closure(root, facts, depth: 2))
                     {
-                        if (facts.TryGetValue(method, out var found) && found.Signals.Overlaps(waits))
+                        if (facts.TryGetValue(method, out var found) && found.Signals is { } signals && signals.Overlaps(waits))
                         {
                             return true;
                         }
