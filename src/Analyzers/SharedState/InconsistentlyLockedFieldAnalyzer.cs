@@ -411,20 +411,7 @@ public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
 
         /// <summary>The local function the access is in (not through a lambda), whose own callers may hold the lock.</summary>
         private static IMethodSymbol? EnclosingLocalFunction(IOperation operation)
-        {
-            for (var current = operation.Parent; current is not null; current = current.Parent)
-            {
-                switch (current)
-                {
-                    case ILocalFunctionOperation localFunction:
-                        return localFunction.Symbol.OriginalDefinition;
-                    case IAnonymousFunctionOperation:
-                        return null;
-                }
-            }
-
-            return null;
-        }
+            => (operation.GetEnclosingFunction() as ILocalFunctionOperation)?.Symbol.OriginalDefinition;
 
         /// <summary>
         /// Value types other than <c>bool</c> and enums (counters, longs, structs): an unlocked read sees torn or

@@ -348,17 +348,7 @@ internal sealed class LockHeldMethods
     }
 
     private static bool IsInNestedFunction(IOperation operation)
-    {
-        for (var current = operation.Parent; current is not null; current = current.Parent)
-        {
-            if (current is IAnonymousFunctionOperation or ILocalFunctionOperation)
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
+        => operation.GetEnclosingFunction() is IAnonymousFunctionOperation or ILocalFunctionOperation;
 
     /// <summary>True when <paramref name="method"/> is in <paramref name="lockHeld"/> (its original definition) or has a lock-held name.</summary>
     public static bool IsLockHeld(HashSet<IMethodSymbol> lockHeld, ISymbol? method)
