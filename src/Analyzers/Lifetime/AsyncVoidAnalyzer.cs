@@ -104,11 +104,49 @@ public sealed class AsyncVoidAnalyzer : DiagnosticAnalyzer
             },
             OperationKind.EventAssignment);
 
+        // A private timer or thread-pool callback (`new Timer(OnTick, ...)`) whose body catches everything: nothing it
+        // throws escapes, and no caller could have awaited it. Any other use (a direct call, another delegate) counts.
+        var asCallback = new LockedMap<IMethodSymbol, bool>(SymbolEqualityComparer.Default);
+        var otherUse = new LockedMap<IMethodSymbol, bool>(SymbolEqualityComparer.Default);
+        var catchesEverything = new LockedMap<IMethodSymbol, bool>(SymbolEqualityComparer.Default);
+        context.RegisterOperationAction(
+            c =>
+            {
+                var reference = (IMethodReferenceOperation)c.Operation;
+                if (IsAsyncVoid(reference.Method))
+                {
+                    var uses = reference.Parent is IDelegateCreationOperation { Type.Name: "TimerCallback" or "WaitCallback" or "WaitOrTimerCallback" or "SendOrPostCallback" }
+                        ? asCallback
+                        : otherUse;
+                    uses.TryAdd(reference.Method.OriginalDefinition, true);
+                }
+            },
+            OperationKind.MethodReference);
+        context.RegisterOperationAction(
+            c =>
+            {
+                var invocation = (IInvocationOperation)c.Operation;
+                if (IsAsyncVoid(invocation.TargetMethod))
+                {
+                    otherUse.TryAdd(invocation.TargetMethod.OriginalDefinition, true);
+                }
+            },
+            OperationKind.Invocation);
+        context.RegisterOperationBlockAction(c =>
+        {
+            if (c.OwningSymbol is IMethodSymbol { DeclaredAccessibility: Accessibility.Private } method && IsCandidate(method, types) &&
+                c.OperationBlocks.Any(b => (b as IBlockOperation ?? (b as IMethodBodyOperation)?.BlockBody) is { } body && CatchesEverything(body, types)))
+            {
+                catchesEverything.TryAdd(method.OriginalDefinition, true);
+            }
+        });
+
         context.RegisterSymbolEndAction(c =>
         {
             foreach (var member in ((INamedTypeSymbol)c.Symbol).GetMembers())
             {
-                if (member is IMethodSymbol method && IsCandidate(method, types) && !subscribed.ContainsKey(method))
+                if (member is IMethodSymbol method && IsCandidate(method, types) && !subscribed.ContainsKey(method) &&
+                    !(asCallback.ContainsKey(method) && !otherUse.ContainsKey(method) && catchesEverything.ContainsKey(method)))
                 {
                     foreach (var location in method.Locations)
                     {
@@ -120,6 +158,33 @@ public sealed class AsyncVoidAnalyzer : DiagnosticAnalyzer
                 }
             }
         });
+    }
+
+    /// <summary>
+    /// Every statement of the body is a <c>try</c> with a catch-all clause (no filter; <c>catch</c>, <c>catch (Exception)</c>),
+    /// no <c>finally</c>, and no handler that throws: an exception cannot leave the method.
+    /// </summary>
+    private static bool CatchesEverything(IBlockOperation body, KnownTypes types)
+    {
+        var any = false;
+        foreach (var statement in body.Operations)
+        {
+            if (statement is IReturnOperation { IsImplicit: true, ReturnedValue: null })
+            {
+                continue;
+            }
+
+            if (statement is not ITryOperation { Finally: null } tryOperation ||
+                !tryOperation.Catches.Any(c => c.Filter is null && (c.ExceptionType.SpecialType == SpecialType.System_Object || c.ExceptionType.Is(types.Exception))) ||
+                tryOperation.Catches.Any(c => c.Handler.EnumerateDescendantsAndSelf().Any(o => o.Kind == OperationKind.Throw)))
+            {
+                return false;
+            }
+
+            any = true;
+        }
+
+        return any;
     }
 
     /// <summary>An async void method that is not an event handler by its shape, nor bound to a signature by an override or interface.</summary>

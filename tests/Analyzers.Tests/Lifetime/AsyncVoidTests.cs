@@ -246,6 +246,113 @@ public sealed class AsyncVoidTests
     }
 
     [Fact]
+    public Task Private_timer_callback_that_catches_everything_is_not_reported_near_misses_are()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.IO;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class Heartbeat
+            {
+                private readonly Timer _timer;
+                private readonly Timer _rethrowing;
+                private readonly Timer _narrow;
+                private readonly Timer _called;
+                private readonly Timer _finally;
+
+                Heartbeat()
+                {
+                    _timer = new Timer(OnTick, null, 0, 1000);
+                    _rethrowing = new Timer(OnTickRethrowing, null, 0, 1000);
+                    _narrow = new Timer(OnTickNarrow, null, 0, 1000);
+                    _called = new Timer(OnTickCalled, null, 0, 1000);
+                    _finally = new Timer(OnTickWithFinally, null, 0, 1000);
+                    ThreadPool.QueueUserWorkItem(Drain);
+                    Parallel.Invoke(Flush);
+                }
+
+                // The timer's callback: nothing escapes it, and the timer could not have awaited it.
+                private async void OnTick(object? state)
+                {
+                    try
+                    {
+                        await Task.Delay(10);
+                    }
+                    catch (Exception ex)
+                    {
+                        Console.WriteLine(ex);
+                    }
+                }
+
+                private async void Drain(object? state)
+                {
+                    try { await Task.Yield(); }
+                    catch { }
+                }
+
+                private async void {|CONC103:OnTickRethrowing|}(object? state)
+                {
+                    try { await Task.Delay(10); }
+                    catch (Exception ex) when (ex is IOException) { }
+                    catch (Exception) { throw; }
+                }
+
+                private async void {|CONC103:OnTickNarrow|}(object? state)
+                {
+                    try { await Task.Delay(10); }
+                    catch (IOException) { }
+                }
+
+                private async void {|CONC103:OnTickCalled|}(object? state)
+                {
+                    try { await Task.Delay(10); }
+                    catch (Exception) { }
+                }
+
+                private async void {|CONC103:OnTickWithFinally|}(object? state)
+                {
+                    try { await Task.Delay(10); }
+                    catch (Exception) { }
+                    finally { await Task.Yield(); }
+                }
+
+                // An Action handed to code that runs it and returns: Parallel.Invoke returns before the work ends.
+                private async void {|CONC103:Flush|}()
+                {
+                    try { await Task.Delay(10); }
+                    catch (Exception) { }
+                }
+
+                public void Poke() => OnTickCalled(null);
+            }
+            """);
+
+    [Fact]
+    public Task Public_timer_callback_that_catches_everything_is_still_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class Heartbeat
+            {
+                private readonly Timer _timer;
+
+                Heartbeat() => _timer = new Timer(OnTick, null, 0, 1000);
+
+                // Other types can call it directly.
+                public async void {|CONC103:OnTick|}(object? state)
+                {
+                    try { await Task.Delay(10); }
+                    catch (Exception) { }
+                }
+            }
+            """);
+
+    [Fact]
     public Task Event_handler_signatures_are_not_reported()
         => Verify.VerifyAnalyzerAsync(
             """
