@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using System.Linq;
+using ConcurrencyAnalyzers.Analysis;
 using ConcurrencyAnalyzers.Internals;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
@@ -135,7 +136,7 @@ public sealed class AsyncVoidAnalyzer : DiagnosticAnalyzer
         context.RegisterOperationBlockAction(c =>
         {
             if (c.OwningSymbol is IMethodSymbol { DeclaredAccessibility: Accessibility.Private } method && IsCandidate(method, types) &&
-                c.OperationBlocks.Any(b => (b as IBlockOperation ?? (b as IMethodBodyOperation)?.BlockBody) is { } body && CatchesEverything(body, types)))
+                c.OperationBlocks.Any(b => (b as IBlockOperation ?? (b as IMethodBodyOperation)?.BlockBody) is { } body && ExceptionEscape.CatchesEverything(body, types)))
             {
                 catchesEverything.TryAdd(method.OriginalDefinition, true);
             }
@@ -158,33 +159,6 @@ public sealed class AsyncVoidAnalyzer : DiagnosticAnalyzer
                 }
             }
         });
-    }
-
-    /// <summary>
-    /// Every statement of the body is a <c>try</c> with a catch-all clause (no filter; <c>catch</c>, <c>catch (Exception)</c>),
-    /// no <c>finally</c>, and no handler that throws: an exception cannot leave the method.
-    /// </summary>
-    private static bool CatchesEverything(IBlockOperation body, KnownTypes types)
-    {
-        var any = false;
-        foreach (var statement in body.Operations)
-        {
-            if (statement is IReturnOperation { IsImplicit: true, ReturnedValue: null })
-            {
-                continue;
-            }
-
-            if (statement is not ITryOperation { Finally: null } tryOperation ||
-                !tryOperation.Catches.Any(c => c.Filter is null && (c.ExceptionType.SpecialType == SpecialType.System_Object || c.ExceptionType.Is(types.Exception))) ||
-                tryOperation.Catches.Any(c => c.Handler.EnumerateDescendantsAndSelf().Any(o => o.Kind == OperationKind.Throw)))
-            {
-                return false;
-            }
-
-            any = true;
-        }
-
-        return any;
     }
 
     /// <summary>An async void method that is not an event handler by its shape, nor bound to a signature by an override or interface.</summary>

@@ -302,34 +302,11 @@ public sealed class TaskNotObservedAnalyzer : DiagnosticAnalyzer
         {
             if (argument.Value.WalkDownConversions() is IDelegateCreationOperation { Target: IAnonymousFunctionOperation lambda })
             {
-                return CatchesEverything(lambda.Body, types);
+                return ExceptionEscape.CatchesEverything(lambda.Body, types);
             }
         }
 
         return false;
-    }
-
-    /// <summary>Every statement of the block is a <c>try</c> with a catch-all clause (or the implicit return).</summary>
-    private static bool CatchesEverything(IBlockOperation body, KnownTypes types)
-    {
-        var any = false;
-        foreach (var statement in body.Operations)
-        {
-            if (statement is IReturnOperation { IsImplicit: true, ReturnedValue: null })
-            {
-                continue;
-            }
-
-            if (statement is not ITryOperation { Catches: var catches } || !catches.Any(c =>
-                    c.Filter is null && (c.ExceptionType.SpecialType == SpecialType.System_Object || c.ExceptionType.Is(types.Exception))))
-            {
-                return false;
-            }
-
-            any = true;
-        }
-
-        return any;
     }
 
     private static System.Collections.Generic.IEnumerable<ILocalSymbol> UsingResourcesAround(IOperation operation)

@@ -157,6 +157,14 @@ public sealed class TaskNotObservedTests
                     {
                         try { Sweep(); } catch { }
                     })|};
+                    {|CONC102:Task.Delay(after).ContinueWith(_ =>
+                    {
+                        try { Sweep(); } catch (Exception e) { Console.WriteLine(e); throw; }
+                    })|};
+                    {|CONC102:Task.Delay(after).ContinueWith(_ =>
+                    {
+                        try { Sweep(); } catch { } finally { Sweep(); }
+                    })|};
                 }
 
                 void Sweep() { }
