@@ -106,7 +106,9 @@ public sealed class AsyncVoidAnalyzer : DiagnosticAnalyzer
             OperationKind.EventAssignment);
 
         // A private timer or thread-pool callback (`new Timer(OnTick, ...)`) whose body catches everything: nothing it
-        // throws escapes, and no caller could have awaited it. Any other use (a direct call, another delegate) counts.
+        // throws escapes, and no caller could have awaited it. Any other use (a direct call, another delegate) counts;
+        // a nested type could call the method where these callbacks do not look, so a type with one gets no exemption.
+        var mayExempt = ((INamedTypeSymbol)context.Symbol).GetTypeMembers().IsEmpty;
         var asCallback = new LockedMap<IMethodSymbol, bool>(SymbolEqualityComparer.Default);
         var otherUse = new LockedMap<IMethodSymbol, bool>(SymbolEqualityComparer.Default);
         var catchesEverything = new LockedMap<IMethodSymbol, bool>(SymbolEqualityComparer.Default);
@@ -147,7 +149,7 @@ public sealed class AsyncVoidAnalyzer : DiagnosticAnalyzer
             foreach (var member in ((INamedTypeSymbol)c.Symbol).GetMembers())
             {
                 if (member is IMethodSymbol method && IsCandidate(method, types) && !subscribed.ContainsKey(method) &&
-                    !(asCallback.ContainsKey(method) && !otherUse.ContainsKey(method) && catchesEverything.ContainsKey(method)))
+                    !(mayExempt && asCallback.ContainsKey(method) && !otherUse.ContainsKey(method) && catchesEverything.ContainsKey(method)))
                 {
                     foreach (var location in method.Locations)
                     {

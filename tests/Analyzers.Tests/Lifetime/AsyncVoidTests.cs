@@ -353,6 +353,34 @@ public sealed class AsyncVoidTests
             """);
 
     [Fact]
+    public Task Timer_callback_of_a_type_with_a_nested_type_is_still_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class Heartbeat
+            {
+                private readonly Timer _timer;
+
+                Heartbeat() => _timer = new Timer(OnTick, null, 0, 1000);
+
+                private async void {|CONC103:OnTick|}(object? state)
+                {
+                    try { await Task.Delay(10); }
+                    catch (Exception) { }
+                }
+
+                // A nested type may call the private callback directly.
+                private sealed class Probe
+                {
+                    public void Poke(Heartbeat owner) => owner.OnTick(null);
+                }
+            }
+            """);
+
+    [Fact]
     public Task Event_handler_signatures_are_not_reported()
         => Verify.VerifyAnalyzerAsync(
             """
