@@ -330,18 +330,18 @@ public sealed class AsyncVoidTests
             """);
 
     [Fact]
-    public Task Public_timer_callback_that_catches_everything_is_still_reported()
+    public Task Timer_callback_others_can_call_is_still_reported_public_or_with_a_nested_type()
         => Verify.VerifyAnalyzerAsync(
             """
             using System;
             using System.Threading;
             using System.Threading.Tasks;
 
-            class Heartbeat
+            class PublicHeartbeat
             {
                 private readonly Timer _timer;
 
-                Heartbeat() => _timer = new Timer(OnTick, null, 0, 1000);
+                PublicHeartbeat() => _timer = new Timer(OnTick, null, 0, 1000);
 
                 // Other types can call it directly.
                 public async void {|CONC103:OnTick|}(object? state)
@@ -350,21 +350,12 @@ public sealed class AsyncVoidTests
                     catch (Exception) { }
                 }
             }
-            """);
 
-    [Fact]
-    public Task Timer_callback_of_a_type_with_a_nested_type_is_still_reported()
-        => Verify.VerifyAnalyzerAsync(
-            """
-            using System;
-            using System.Threading;
-            using System.Threading.Tasks;
-
-            class Heartbeat
+            class NestedHeartbeat
             {
                 private readonly Timer _timer;
 
-                Heartbeat() => _timer = new Timer(OnTick, null, 0, 1000);
+                NestedHeartbeat() => _timer = new Timer(OnTick, null, 0, 1000);
 
                 private async void {|CONC103:OnTick|}(object? state)
                 {
@@ -375,7 +366,7 @@ public sealed class AsyncVoidTests
                 // A nested type may call the private callback directly.
                 private sealed class Probe
                 {
-                    public void Poke(Heartbeat owner) => owner.OnTick(null);
+                    public void Poke(NestedHeartbeat owner) => owner.OnTick(null);
                 }
             }
             """);
