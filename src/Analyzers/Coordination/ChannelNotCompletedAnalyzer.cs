@@ -132,10 +132,10 @@ public sealed class ChannelNotCompletedAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        // A writer parameter that the method completes itself is owned here, with its consumer elsewhere; a channel
-        // needs a visible consumer (drained here or handed out) for a missed completion to hang anyone.
-        var isWriterParameter = target is IParameterSymbol { Type: var type } && type.Is(types.ChannelWriterOfT);
-        if (!isWriterParameter && !uses.ReaderConsumed)
+        // A writer or channel parameter that the method completes itself is owned here, with its consumer elsewhere
+        // (the caller that handed it in); a channel created here needs a visible consumer (drained here or handed
+        // out) for a missed completion to hang anyone.
+        if (target is not IParameterSymbol && !uses.ReaderConsumed)
         {
             return;
         }

@@ -373,10 +373,45 @@ public sealed class StopWithoutWaitingAnalyzer : DiagnosticAnalyzer
             return true;
         }
 
+        var isBackstop = IsSynchronousDispose(stop);
         foreach (var entry in facts)
         {
-            if (!SymbolEqualityComparer.Default.Equals(entry.Key, stop) && entry.Value.Calls.Count > 0 && IsStopMethod(entry.Key) &&
-                Closure(entry.Key, facts, depth: 3).Contains(stop) && WaitsFor(work, entry.Key, facts))
+            if (SymbolEqualityComparer.Default.Equals(entry.Key, stop) || !IsStopMethod(entry.Key))
+            {
+                continue;
+            }
+
+            if (entry.Value.Calls.Count > 0 && Closure(entry.Key, facts, depth: 3).Contains(stop) && WaitsFor(work, entry.Key, facts))
+            {
+                return true;
+            }
+
+            // The hosted-service lifecycle: `StopAsync` cancels and waits, and `Dispose` (called after it) only cancels
+            // as a backstop. A sync Dispose could not wait without blocking on the task anyway.
+            if (isBackstop && entry.Key.Name.StartsWith("Stop", System.StringComparison.Ordinal) && WaitsFor(work, entry.Key, facts))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool IsSynchronousDispose(IMethodSymbol method)
+    {
+        if (!method.ReturnsVoid || !method.Parameters.IsEmpty)
+        {
+            return false;
+        }
+
+        if (method.Name == "Dispose")
+        {
+            return true;
+        }
+
+        foreach (var implemented in method.ExplicitInterfaceImplementations)
+        {
+            if (implemented.Name == "Dispose")
             {
                 return true;
             }

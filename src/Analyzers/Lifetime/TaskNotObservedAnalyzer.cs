@@ -79,7 +79,10 @@ public sealed class TaskNotObservedAnalyzer : DiagnosticAnalyzer
         switch (invocation.WalkUpConversions())
         {
             case IExpressionStatementOperation:
-                AnalyzeDropped(context, invocation, types);
+                AnalyzeDropped(context, invocation, types, conditional: false);
+                break;
+            case IConditionalAccessOperation access when DroppedConditionalAccess(invocation, access):
+                AnalyzeDropped(context, invocation, types, conditional: true);
                 break;
             case IReturnOperation { Kind: OperationKind.Return } returned:
                 AnalyzeReturnedFromUsing(context, invocation, returned);
@@ -87,12 +90,36 @@ public sealed class TaskNotObservedAnalyzer : DiagnosticAnalyzer
         }
     }
 
-    private static void AnalyzeDropped(OperationAnalysisContext context, IInvocationOperation invocation, KnownTypes types)
+    /// <summary>
+    /// <c>_client?.SendAsync(x);</c>: the call is what a conditional access (or a chain of them) yields, and that
+    /// value is dropped as a statement.
+    /// </summary>
+    private static bool DroppedConditionalAccess(IInvocationOperation invocation, IConditionalAccessOperation access)
+    {
+        IOperation current = invocation;
+        IOperation? user = access;
+        while (user is IConditionalAccessOperation conditional)
+        {
+            if (!ReferenceEquals(conditional.WhenNotNull.WalkDownConversions(), current))
+            {
+                // The call is the receiver being tested (`GetAsync()?.ContinueWith(...)`), not the dropped value.
+                return false;
+            }
+
+            current = conditional;
+            user = conditional.WalkUpConversions();
+        }
+
+        return user is IExpressionStatementOperation;
+    }
+
+    private static void AnalyzeDropped(OperationAnalysisContext context, IInvocationOperation invocation, KnownTypes types, bool conditional)
     {
         var function = EnclosingFunction(invocation, context.ContainingSymbol);
-        if (function is null || function.IsAsync)
+        if (function is null || (function.IsAsync && !conditional))
         {
-            // CS4014 reports dropped awaitables inside async methods and lambdas: one warning per bug.
+            // CS4014 reports dropped awaitables inside async methods and lambdas: one warning per bug. It says
+            // nothing about a conditional access (`_client?.SendAsync(x);`), so those are reported everywhere.
             return;
         }
 

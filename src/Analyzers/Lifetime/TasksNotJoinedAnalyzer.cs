@@ -433,6 +433,11 @@ public sealed class TasksNotJoinedAnalyzer : DiagnosticAnalyzer
             return;
         }
 
+        if (WaitsForOwnedWorkOrSignal(whenAny, types))
+        {
+            return;
+        }
+
         // `await Task.WhenAny(work, Task.Delay(t)); if (!work.IsCompleted) ...`: the tasks are looked at afterwards.
         var referenced = new HashSet<ISymbol>(SymbolEqualityComparer.Default);
         foreach (var operation in whenAny.EnumerateDescendants())
@@ -457,6 +462,41 @@ public sealed class TasksNotJoinedAnalyzer : DiagnosticAnalyzer
             WhenAnyRule,
             whenAny.Syntax.GetLocation(),
             ImmutableDictionary<string, string?>.Empty.Add(KindProperty, KindWhenAny)));
+    }
+
+    /// <summary>
+    /// <c>await Task.WhenAny(_executeTask, Task.Delay(Timeout.Infinite, cancellationToken))</c>: a bounded wait for
+    /// work the type keeps in a field (its owner can still look at it, so nothing is lost), against a delay or a
+    /// completion source's task. Every argument is one of those, and at least one is a field.
+    /// </summary>
+    private static bool WaitsForOwnedWorkOrSignal(IInvocationOperation whenAny, KnownTypes types)
+    {
+        var owned = false;
+        foreach (var argument in whenAny.Arguments)
+        {
+            var value = argument.Value.WalkDownConversions();
+            var elements = value is IArrayCreationOperation { Initializer: { } initializer } && argument.ArgumentKind == ArgumentKind.ParamArray
+                ? initializer.ElementValues
+                : ImmutableArray.Create(value);
+            foreach (var element in elements)
+            {
+                switch (element.WalkDownConversions())
+                {
+                    case IFieldReferenceOperation { Instance: null or IInstanceReferenceOperation }:
+                        owned = true;
+                        break;
+                    case IInvocationOperation { TargetMethod.Name: "Delay" } delay when delay.TargetMethod.ContainingType.Is(types.Task):
+                        break;
+                    case IPropertyReferenceOperation { Property.Name: "Task", Instance: { } source }
+                        when source.Type.Is(types.TaskCompletionSource) || source.Type.Is(types.TaskCompletionSourceOfT):
+                        break;
+                    default:
+                        return false;
+                }
+            }
+        }
+
+        return owned;
     }
 
     private static ISymbol? Referenced(IOperation operation) => operation switch

@@ -53,6 +53,53 @@ public sealed partial class UnboundedFanOutAnalyzer
         }
     }
 
+    /// <summary>
+    /// The elements are work already, not data: tasks (<c>tasks.Select(t =&gt; t.WaitAsync(timeout))</c>), delegates
+    /// (a list of handlers or jobs, <c>handlers.Select(h =&gt; h(message))</c>), channel readers or async streams (one
+    /// pump per input merges them, and each input must be drained concurrently). The code that built the list set
+    /// its size; one task per element adds no fan-out over data.
+    /// </summary>
+    private static bool ElementsAreWork(ITypeSymbol? sequence, KnownTypes types)
+        => ElementType(sequence, types) is { } element && IsWork(element, types);
+
+    private static bool IsWork(ITypeSymbol element, KnownTypes types)
+        => element.TypeKind == TypeKind.Delegate ||
+           element.IsTaskLike(types) ||
+           element.InheritsFromOrEquals(types.ChannelReaderOfT) ||
+           element.Is(types.Get("System.Collections.Generic.IAsyncEnumerable`1"));
+
+    private static ITypeSymbol? ElementType(ITypeSymbol? sequence, KnownTypes types)
+    {
+        switch (sequence)
+        {
+            case IArrayTypeSymbol array:
+                return array.ElementType;
+            case INamedTypeSymbol named:
+                var enumerable = types.Get("System.Collections.Generic.IEnumerable`1");
+                if (enumerable is null)
+                {
+                    return null;
+                }
+
+                if (named.Is(enumerable))
+                {
+                    return named.TypeArguments[0];
+                }
+
+                foreach (var candidate in named.AllInterfaces)
+                {
+                    if (candidate.Is(enumerable))
+                    {
+                        return candidate.TypeArguments[0];
+                    }
+                }
+
+                return null;
+            default:
+                return null;
+        }
+    }
+
     private static bool IsBoundingOperator(string name) => name is
         "Take" or "TakeLast" or "TakeWhile" or "Chunk" or "Batch" or "First" or "FirstOrDefault" or "Single" or
         "SingleOrDefault" or "Last" or "LastOrDefault" or "ElementAt" or "ElementAtOrDefault" or "Buffer" or "Page";

@@ -74,7 +74,8 @@ public sealed partial class UnboundedFanOutAnalyzer : DiagnosticAnalyzer
         }
 
         var source = select.Arguments[0].Value;
-        if (!IsUnbounded(source, types, depth: 0) || IsThrottled(selector.Target, types))
+        if (!IsUnbounded(source, types, depth: 0) || IsThrottled(selector.Target, types) ||
+            (select.TargetMethod.TypeArguments.Length > 0 && IsWork(select.TargetMethod.TypeArguments[0], types)))
         {
             return;
         }
@@ -156,7 +157,7 @@ public sealed partial class UnboundedFanOutAnalyzer : DiagnosticAnalyzer
                 return;
         }
 
-        if (collection is null)
+        if (collection is null || ElementsAreWork(collection.WalkDownConversions().Type, types))
         {
             return;
         }

@@ -41,8 +41,18 @@ public sealed class TaskNotObservedCodeFix : CodeFixProvider
                 continue;
             }
 
-            if (root.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true) is not ExpressionSyntax expression ||
-                expression.Parent is not (ExpressionStatementSyntax or LambdaExpressionSyntax))
+            if (root.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true) is not ExpressionSyntax expression)
+            {
+                continue;
+            }
+
+            // `_client?.SendAsync(x);`: the diagnostic is on the call, the discard goes around the whole access.
+            while (expression.Parent is ConditionalAccessExpressionSyntax access && access.WhenNotNull == expression)
+            {
+                expression = access;
+            }
+
+            if (expression.Parent is not (ExpressionStatementSyntax or LambdaExpressionSyntax or ArrowExpressionClauseSyntax))
             {
                 continue;
             }

@@ -177,6 +177,45 @@ public sealed class ChannelNotCompletedTests
             """);
 
     [Fact]
+    public Task Producer_method_completing_the_channel_it_was_given_is_reported_and_fixed()
+        => Verify.VerifyCodeFixAsync(Usings + """
+            class Importer
+            {
+                static async Task ImportAsync(Channel<string> rows, Func<int, Task<string>> fetch, CancellationToken ct)
+                {
+                    for (var page = 0; page < 10; page++)
+                        await rows.Writer.WriteAsync(await fetch(page), ct);
+                    {|CONC601:rows.Writer.Complete()|};
+                }
+
+                // Writes but leaves completion to the caller: a helper, not the owner.
+                static async Task AppendAsync(Channel<string> rows, string row, CancellationToken ct)
+                    => await rows.Writer.WriteAsync(row, ct);
+            }
+            """,
+            Usings + """
+            class Importer
+            {
+                static async Task ImportAsync(Channel<string> rows, Func<int, Task<string>> fetch, CancellationToken ct)
+                {
+                    try
+                    {
+                        for (var page = 0; page < 10; page++)
+                            await rows.Writer.WriteAsync(await fetch(page), ct);
+                    }
+                    finally
+                    {
+                        rows.Writer.TryComplete();
+                    }
+                }
+
+                // Writes but leaves completion to the caller: a helper, not the owner.
+                static async Task AppendAsync(Channel<string> rows, string row, CancellationToken ct)
+                    => await rows.Writer.WriteAsync(row, ct);
+            }
+            """);
+
+    [Fact]
     public Task Writer_alias_never_completed_is_reported_without_a_fix_when_writes_are_spread()
     {
         const string source = Usings + """

@@ -180,6 +180,73 @@ public sealed class StopWithoutWaitingTests
             """);
 
     [Fact]
+    public Task Sync_Dispose_that_only_cancels_is_fine_when_StopAsync_waits_for_the_work()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            // The BackgroundService lifecycle: the host calls StopAsync (cancel, then wait), then Dispose (backstop).
+            abstract class LoopService : IDisposable
+            {
+                private Task? _executeTask;
+                private CancellationTokenSource? _stoppingCts;
+
+                protected abstract Task ExecuteAsync(CancellationToken stoppingToken);
+
+                public Task StartAsync(CancellationToken cancellationToken)
+                {
+                    _stoppingCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                    _executeTask = ExecuteAsync(_stoppingCts.Token);
+                    return Task.CompletedTask;
+                }
+
+                public async Task StopAsync(CancellationToken cancellationToken)
+                {
+                    if (_executeTask is null) return;
+                    _stoppingCts!.Cancel();
+                    await _executeTask.WaitAsync(cancellationToken).ConfigureAwait(false);
+                }
+
+                public virtual void Dispose() => _stoppingCts?.Cancel();
+            }
+            """);
+
+    [Fact]
+    public Task Sync_Dispose_or_an_async_stop_that_only_cancels_is_reported_when_no_Stop_method_waits()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            sealed class Poller : IDisposable, IAsyncDisposable
+            {
+                private readonly CancellationTokenSource _cts = new CancellationTokenSource();
+                private readonly Task _loop;
+
+                public Poller() => _loop = Task.Run(() => PollAsync(_cts.Token));
+
+                private async Task PollAsync(CancellationToken ct)
+                {
+                    while (!ct.IsCancellationRequested) await Task.Delay(100, ct);
+                }
+
+                // Waiting in DisposeAsync does not cover Dispose: only a Stop method is the graceful path run first.
+                public async ValueTask DisposeAsync()
+                {
+                    _cts.Cancel();
+                    await _loop;
+                }
+
+                public void Dispose() => {|CONC105:_cts.Cancel()|};
+
+                public Task StopAsync() { {|CONC105:_cts.Cancel()|}; return Task.CompletedTask; }
+            }
+            """);
+
+    [Fact]
     public Task Stop_that_only_signals_is_fine_when_Dispose_calls_it_and_waits_for_the_event_the_work_sets()
         => Verify.VerifyAnalyzerAsync(
             """

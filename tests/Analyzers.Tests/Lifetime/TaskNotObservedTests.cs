@@ -254,6 +254,99 @@ public sealed class TaskNotObservedTests
     }
 
     [Fact]
+    public Task Dropped_conditional_access_call_is_reported_also_in_async_methods_where_CS4014_is_silent()
+    {
+        const string source = """
+            #nullable enable
+            using System.Threading.Tasks;
+
+            interface IClient
+            {
+                Task SendAsync(string message);
+                ValueTask FlushAsync();
+                IClient? Next { get; }
+            }
+
+            class Notifier
+            {
+                private readonly IClient? _client;
+
+                public Notifier(IClient? client) => _client = client;
+
+                public void Notify(string message) => _client?{|CONC102:.SendAsync(message)|};
+
+                public async Task CloseAsync()
+                {
+                    _client?{|CONC102:.FlushAsync()|};
+                    _client?.Next?{|CONC102:.SendAsync("bye")|};
+                    await Task.Yield();
+                }
+            }
+            """;
+        const string fixedSource = """
+            #nullable enable
+            using System.Threading.Tasks;
+
+            interface IClient
+            {
+                Task SendAsync(string message);
+                ValueTask FlushAsync();
+                IClient? Next { get; }
+            }
+
+            class Notifier
+            {
+                private readonly IClient? _client;
+
+                public Notifier(IClient? client) => _client = client;
+
+                public void Notify(string message) => _ = _client?.SendAsync(message);
+
+                public async Task CloseAsync()
+                {
+                    _ = _client?.FlushAsync();
+                    _ = _client?.Next?.SendAsync("bye");
+                    await Task.Yield();
+                }
+            }
+            """;
+        return new Verify.Test { TestCode = source, FixedCode = fixedSource, CompilerDiagnostics = CompilerDiagnostics.Warnings }.RunAsync();
+    }
+
+    [Fact]
+    public Task Observed_conditional_access_calls_are_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Threading.Tasks;
+
+            interface IClient { Task SendAsync(string message); }
+
+            class Notifier
+            {
+                private IClient? _client;
+                private Task? _pending;
+
+                public Task NotifyAsync(string message) => _client?.SendAsync(message) ?? Task.CompletedTask;
+
+                public void Remember(string message) => _pending = _client?.SendAsync(message);
+
+                public void Discard(string message) => _ = _client?.SendAsync(message);
+
+                public async Task AwaitAsync(string message) => await (_client?.SendAsync(message) ?? Task.CompletedTask);
+
+                public void Log(Func<Task>? pending) => pending?.Invoke().ContinueWith(t => Console.WriteLine(t.Exception));
+
+                public void Forward(IClient? client) => client?.SendAsync("x").Forget();
+            }
+
+            static class TaskExtensions
+            {
+                public static void Forget(this Task task) { }
+            }
+            """);
+
+    [Fact]
     public Task Observed_tasks_are_not_reported()
         => Verify.VerifyAnalyzerAsync(
             """

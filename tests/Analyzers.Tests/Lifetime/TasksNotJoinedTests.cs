@@ -316,6 +316,58 @@ public sealed class TasksNotJoinedTests
             """);
 
     [Fact]
+    public Task WhenAny_bounding_the_wait_for_work_kept_in_a_field_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class LoopService
+            {
+                private Task? _executeTask;
+                private readonly CancellationTokenSource _stopping = new();
+
+                public async Task StopAsync(CancellationToken cancellationToken)
+                {
+                    _stopping.Cancel();
+                    // Wait for the loop, or until the caller stops waiting; the field keeps the loop's outcome.
+                    await Task.WhenAny(_executeTask!, Task.Delay(Timeout.Infinite, cancellationToken)).ConfigureAwait(false);
+                }
+
+                public async Task StopWithSignalAsync(CancellationToken cancellationToken)
+                {
+                    var gaveUp = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+                    using var registration = cancellationToken.Register(() => gaveUp.TrySetResult(true));
+                    await Task.WhenAny(this._executeTask!, gaveUp.Task);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task WhenAny_over_work_started_here_or_a_local_is_still_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class Mirror
+            {
+                private Task _primary = Task.CompletedTask;
+
+                public async Task SyncAsync(CancellationToken ct)
+                {
+                    var secondary = CopyAsync(ct);
+                    await {|CONC104:Task.WhenAny(_primary, secondary)|};
+                }
+
+                public async Task SyncWithDeadlineAsync(CancellationToken ct)
+                    => await {|CONC104:Task.WhenAny(_primary, CopyAsync(ct), Task.Delay(1000, ct))|};
+
+                private Task CopyAsync(CancellationToken ct) => Task.Delay(1, ct);
+            }
+            """);
+
+    [Fact]
     public Task Foreach_over_a_lazy_sequence_or_with_try_catch_is_not_reported()
         => Verify.VerifyAnalyzerAsync(
             """

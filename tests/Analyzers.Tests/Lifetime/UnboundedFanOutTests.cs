@@ -295,6 +295,75 @@ public sealed class UnboundedFanOutTests
             """);
 
     [Fact]
+    public Task Fan_out_over_tasks_delegates_and_channel_readers_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Collections.Generic;
+            using System.Linq;
+            using System.Threading;
+            using System.Threading.Channels;
+            using System.Threading.Tasks;
+
+            static class Combinators
+            {
+                // A merge: one pump per input channel, each must be drained concurrently.
+                public static async Task MergeAsync<T>(IReadOnlyList<ChannelReader<T>> inputs, ChannelWriter<T> output, CancellationToken ct)
+                {
+                    var pumps = new Task[inputs.Count];
+                    for (var i = 0; i < inputs.Count; i++)
+                    {
+                        var reader = inputs[i];
+                        pumps[i] = Task.Run(async () =>
+                        {
+                            await foreach (var item in reader.ReadAllAsync(ct))
+                                await output.WriteAsync(item, ct);
+                        });
+                    }
+
+                    await Task.WhenAll(pumps);
+                }
+
+                public static Task DrainAllAsync(IEnumerable<IAsyncEnumerable<int>> streams)
+                    => Task.WhenAll(streams.Select(async s => { await foreach (var _ in s) { } }));
+
+                // Jobs and handlers: the code that built the list chose its size.
+                public static Task<int[]> RunAllAsync(IEnumerable<Func<Task<int>>> jobs) => Task.WhenAll(jobs.Select(j => j()));
+
+                public static async Task PublishAsync(List<Func<string, Task>> handlers, string message)
+                {
+                    var pending = new List<Task>();
+                    foreach (var handler in handlers)
+                        pending.Add(handler(message));
+                    await Task.WhenAll(pending);
+                }
+
+                // Tasks already running: waiting on each with a timeout starts no new work.
+                public static Task WaitAllAsync(IEnumerable<Task> running, TimeSpan timeout)
+                    => Task.WhenAll(running.Select(t => t.WaitAsync(timeout)));
+            }
+            """);
+
+    [Fact]
+    public Task Fan_out_over_data_that_merely_holds_work_is_still_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Collections.Generic;
+            using System.Linq;
+            using System.Threading.Tasks;
+
+            record Job(int Id, Func<Task> Run);
+
+            static class Runner
+            {
+                public static Task RunAllAsync(IEnumerable<Job> jobs) => Task.WhenAll({|CONC106:jobs.Select(j => j.Run())|});
+
+                public static Task SendAllAsync(IEnumerable<string> users, Func<string, Task> send) => Task.WhenAll({|CONC106:users.Select(u => send(u))|});
+            }
+            """);
+
+    [Fact]
     public Task Loops_that_await_each_task_or_wait_for_a_slot_are_not_reported()
         => Verify.VerifyAnalyzerAsync(
             """
