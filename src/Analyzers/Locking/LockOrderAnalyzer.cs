@@ -276,7 +276,8 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
     }
 
     /// <summary>
-    /// The own-field locks a method's body takes with a lock API call (lambdas included), for its callers' re-entry
+    /// The own-field locks a method's body takes with a lock API call (lambdas included, except those that run on
+    /// another thread: Task.Run, threads, timers, continuations), for its callers' re-entry
     /// check: read from the tree, so a method needs no flow graph to be summarized. A lock the body releases before it
     /// first takes it (<c>_gate.Release(); try { await callback(); } finally { await _gate.WaitAsync(); }</c>) is not
     /// counted: the method runs with its caller's lock held, lets go of it for a while and takes it back.
@@ -313,7 +314,7 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
                 }
 
                 if (!call.IsAcquire || (call.Action == LockAction.TryAcquire && LockApis.HasZeroTimeout(invocation)) ||
-                    IsUpToTheCaller(invocation))
+                    IsUpToTheCaller(invocation) || RunsOnAnotherThread(invocation, types))
                 {
                     continue;
                 }
@@ -328,6 +329,24 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
         }
 
         return acquired;
+    }
+
+    /// <summary>
+    /// The acquisition is in a lambda or local function handed to <c>Task.Run</c>, a thread, the thread pool, a timer
+    /// or a continuation: it runs on another thread, later, and waits there until the caller lets go (no re-entry).
+    /// A dropped async call and a <c>Parallel</c> body start on the caller's thread, so they still count.
+    /// </summary>
+    private static bool RunsOnAnotherThread(IInvocationOperation acquire, KnownTypes types)
+    {
+        for (var current = acquire.Parent; current is not null; current = current.Parent)
+        {
+            if (current is IAnonymousFunctionOperation or ILocalFunctionOperation)
+            {
+                return ConcurrentContexts.FindEnclosing(acquire, types) is { IsDetached: true, Kind: not SpawnKind.DroppedAsyncCall };
+            }
+        }
+
+        return false;
     }
 
     private static bool Takes(List<HeldLock>? acquired, ISymbol key)

@@ -293,6 +293,69 @@ public sealed class LockOrderTests
             Verify.Diagnostic(LockOrderAnalyzer.OrderRule).WithLocation(1).WithArguments("_connect", "_lock", "ConnectAsync"));
 
     [Fact]
+    public Task A_callee_that_takes_the_lock_only_in_work_it_starts_on_another_thread_is_not_a_reentry_one_run_inline_is()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Collections.Generic;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class RefreshingCache
+            {
+                private readonly SemaphoreSlim _sem = new SemaphoreSlim(1, 1);
+                private readonly ReaderWriterLockSlim _rw = new ReaderWriterLockSlim();
+                private readonly List<Task> _background = new List<Task>();
+                private Timer? _timer;
+                private string _value = "";
+
+                public async Task<string> GetAsync()
+                {
+                    await _sem.WaitAsync();
+                    try
+                    {
+                        ScheduleRefresh();
+                        {|#0:Each(new[] { "a" })|};
+                        return _value;
+                    }
+                    finally { _sem.Release(); }
+                }
+
+                public void Configure(TimeSpan period)
+                {
+                    _rw.EnterWriteLock();
+                    try { StartTimer(period); }
+                    finally { _rw.ExitWriteLock(); }
+                }
+
+                private void ScheduleRefresh()
+                    => _background.Add(Task.Run(async () =>
+                    {
+                        await _sem.WaitAsync();
+                        try { _value = await Task.FromResult("fresh"); }
+                        finally { _sem.Release(); }
+                    }));
+
+                private void StartTimer(TimeSpan period)
+                    => _timer = new Timer(_ =>
+                    {
+                        _rw.EnterWriteLock();
+                        try { _value = ""; }
+                        finally { _rw.ExitWriteLock(); }
+                    }, null, period, period);
+
+                private void Each(string[] values)
+                    => Array.ForEach(values, v =>
+                    {
+                        _sem.Wait();
+                        try { _value = v; }
+                        finally { _sem.Release(); }
+                    });
+            }
+            """,
+            Verify.Diagnostic(LockOrderAnalyzer.ReentryCallRule).WithLocation(0).WithArguments("Each", "_sem", "SemaphoreSlim"));
+
+    [Fact]
     public Task SemaphoreSlim_reacquired_through_a_call_that_takes_it_by_conditional_access_is_reported()
         => Verify.VerifyAnalyzerAsync(
             """
