@@ -356,6 +356,53 @@ public sealed class LockOrderTests
             Verify.Diagnostic(LockOrderAnalyzer.ReentryCallRule).WithLocation(0).WithArguments("Each", "_sem", "SemaphoreSlim"));
 
     [Fact]
+    public Task An_async_callee_whose_task_is_only_stored_under_the_lock_waits_for_it_unless_it_blocks()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Collections.Generic;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class Batcher
+            {
+                private readonly SemaphoreSlim _sem = new SemaphoreSlim(1, 1);
+                private readonly List<int> _pending = new List<int>();
+                private Task _flushing = Task.CompletedTask;
+
+                public async Task AddAsync(int x)
+                {
+                    await _sem.WaitAsync();
+                    try
+                    {
+                        _pending.Add(x);
+                        if (_pending.Count >= 100 && _flushing.IsCompleted) _flushing = FlushAsync();
+                        if (_pending.Count >= 200) _ = FlushAsync();
+                        if (_pending.Count >= 300) _flushing = {|#0:FlushBlockingAsync()|};
+                        if (_pending.Count >= 400) await {|#1:FlushAsync()|};
+                    }
+                    finally { _sem.Release(); }
+                }
+
+                private async Task FlushAsync()
+                {
+                    await _sem.WaitAsync();
+                    try { await Task.Yield(); _pending.Clear(); }
+                    finally { _sem.Release(); }
+                }
+
+                private async Task FlushBlockingAsync()
+                {
+                    _sem.Wait();
+                    try { _pending.Clear(); }
+                    finally { _sem.Release(); }
+                    await Task.Yield();
+                }
+            }
+            """,
+            Verify.Diagnostic(LockOrderAnalyzer.ReentryCallRule).WithLocation(0).WithArguments("FlushBlockingAsync", "_sem", "SemaphoreSlim"),
+            Verify.Diagnostic(LockOrderAnalyzer.ReentryCallRule).WithLocation(1).WithArguments("FlushAsync", "_sem", "SemaphoreSlim"));
+
+    [Fact]
     public Task SemaphoreSlim_reacquired_through_a_call_that_takes_it_by_conditional_access_is_reported()
         => Verify.VerifyAnalyzerAsync(
             """
