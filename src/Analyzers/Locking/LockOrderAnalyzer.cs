@@ -103,8 +103,8 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
         var type = (INamedTypeSymbol)context.Symbol;
         var edges = new LockedBag<Edge>();
         var reentries = new LockedBag<(HeldLock Lock, Location Location)>();
-        var calls = new LockedBag<(IMethodSymbol Callee, HeldLock Held, Location Location)>();
-        var summaries = new LockedMap<IMethodSymbol, List<HeldLock>>(SymbolEqualityComparer.Default);
+        var calls = new LockedBag<(IMethodSymbol Callee, HeldLock Held, Location Location, bool StartedOnly)>();
+        var summaries = new LockedMap<IMethodSymbol, (List<HeldLock> All, List<HeldLock>? Blocking)>(SymbolEqualityComparer.Default);
         var mutexSemaphores = new LockedMap<ISymbol, bool>(SymbolEqualityComparer.Default);
         var nonRecursive = new LockedMap<ISymbol, bool>(SymbolEqualityComparer.Default);
 
@@ -182,11 +182,12 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
                     !callee.IsVirtual && !callee.IsAbstract && !callee.IsOverride &&
                     !SymbolEqualityComparer.Default.Equals(callee.OriginalDefinition, owner?.OriginalDefinition))
                 {
+                    var startedOnly = IsStartedNotAwaited(other);
                     foreach (var held in state.Must)
                     {
                         if (held.IsOwnField && held.Key is not null && IsNonReentrantKind(held))
                         {
-                            calls.Add((callee.OriginalDefinition, held, TaskBlocking.ReportLocation(other)));
+                            calls.Add((callee.OriginalDefinition, held, TaskBlocking.ReportLocation(other), startedOnly));
                         }
                     }
                 }
@@ -197,9 +198,9 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
                 ? scan.Acquisitions >= 2 || (scan.HasNonReentrantAcquire && CallsOwnMethod(root, type))
                 : scan.HasNestedLockStatement);
 
-            if (owner is IMethodSymbol method && Acquired(c.OperationBlocks, types) is { } acquired)
+            if (owner is IMethodSymbol method && Acquired(c.OperationBlocks, types, out var blocking) is { } acquired)
             {
-                summaries.TryAdd(method.OriginalDefinition, acquired);
+                summaries.TryAdd(method.OriginalDefinition, (acquired, blocking));
             }
         });
 
@@ -229,9 +230,11 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
                 }
             }
 
-            foreach (var (callee, held, location) in calls)
+            foreach (var (callee, held, location, startedOnly) in calls)
             {
-                if (summaries.TryGetValue(callee, out var acquired) &&
+                // A call whose task is only kept (not awaited under the lock) re-enters only through a blocking acquisition.
+                if (summaries.TryGetValue(callee, out var summary) &&
+                    (startedOnly ? summary.Blocking : summary.All) is { } acquired &&
                     acquired.Exists(a => a.SameLock(held) && a.Mode == held.Mode) &&
                     IsKnownNonReentrant(held) && reported.Add(location))
                 {
@@ -276,14 +279,16 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
     }
 
     /// <summary>
-    /// The own-field locks a method's body takes with a lock API call (lambdas included), for its callers' re-entry
+    /// The own-field locks a method's body takes with a lock API call (lambdas included, except those that run on
+    /// another thread: Task.Run, threads, timers, continuations), for its callers' re-entry
     /// check: read from the tree, so a method needs no flow graph to be summarized. A lock the body releases before it
     /// first takes it (<c>_gate.Release(); try { await callback(); } finally { await _gate.WaitAsync(); }</c>) is not
     /// counted: the method runs with its caller's lock held, lets go of it for a while and takes it back.
     /// </summary>
-    private static List<HeldLock>? Acquired(ImmutableArray<IOperation> blocks, KnownTypes types)
+    private static List<HeldLock>? Acquired(ImmutableArray<IOperation> blocks, KnownTypes types, out List<HeldLock>? blocking)
     {
         List<HeldLock>? acquired = null;
+        blocking = null;
         HashSet<ISymbol>? releasedFirst = null;
         foreach (var block in blocks)
         {
@@ -313,7 +318,7 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
                 }
 
                 if (!call.IsAcquire || (call.Action == LockAction.TryAcquire && LockApis.HasZeroTimeout(invocation)) ||
-                    IsUpToTheCaller(invocation))
+                    IsUpToTheCaller(invocation) || RunsOnAnotherThread(invocation, types))
                 {
                     continue;
                 }
@@ -323,12 +328,43 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
                     !(releasedFirst?.Contains(held.Key) ?? false))
                 {
                     (acquired ??= new List<HeldLock>()).Add(held);
+                    if (!call.IsAsync)
+                    {
+                        (blocking ??= new List<HeldLock>()).Add(held);
+                    }
                 }
             }
         }
 
         return acquired;
     }
+
+    /// <summary>
+    /// The acquisition is in a lambda or local function handed to <c>Task.Run</c>, a thread, the thread pool, a timer
+    /// or a continuation: it runs on another thread, later, and waits there until the caller lets go (no re-entry).
+    /// A dropped async call and a <c>Parallel</c> body start on the caller's thread, so they still count.
+    /// </summary>
+    private static bool RunsOnAnotherThread(IInvocationOperation acquire, KnownTypes types)
+    {
+        for (var current = acquire.Parent; current is not null; current = current.Parent)
+        {
+            if (current is IAnonymousFunctionOperation or ILocalFunctionOperation)
+            {
+                return ConcurrentContexts.FindEnclosing(acquire, types) is { IsDetached: true, Kind: not SpawnKind.DroppedAsyncCall };
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// An <c>async</c> method of the type called under the lock whose task is only stored (<c>_flushing = FlushAsync();</c>,
+    /// <c>_ = FlushAsync();</c>): its <c>await _sem.WaitAsync()</c> waits until the caller lets go instead of re-entering.
+    /// </summary>
+    private static bool IsStartedNotAwaited(IInvocationOperation call)
+        => call.TargetMethod.IsAsync &&
+           call.WalkUpConversions() is ISimpleAssignmentOperation { Target: IFieldReferenceOperation or IDiscardOperation } assignment &&
+           ReferenceEquals(assignment.Value.WalkDownConversions(), call);
 
     private static bool Takes(List<HeldLock>? acquired, ISymbol key)
     {

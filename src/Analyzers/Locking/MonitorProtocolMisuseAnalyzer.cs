@@ -10,8 +10,8 @@ namespace ConcurrencyAnalyzers.Locking;
 
 /// <summary>
 /// CONC208: <c>Monitor.Wait</c> not in a loop; <c>Monitor.Wait/Pulse</c> outside a lock on the same object (in a method
-/// that takes that lock elsewhere); a write under a <c>ReaderWriterLockSlim</c> read lock; <c>EnterWriteLock</c> while
-/// holding the read lock.
+/// that takes that lock elsewhere); a write under a <c>ReaderWriterLockSlim</c> read lock; <c>EnterWriteLock</c> or
+/// <c>EnterUpgradeableReadLock</c> while holding the read lock.
 /// </summary>
 public sealed class MonitorProtocolMisuseAnalyzer : DiagnosticAnalyzer
 {
@@ -43,7 +43,7 @@ public sealed class MonitorProtocolMisuseAnalyzer : DiagnosticAnalyzer
 
     internal static readonly DiagnosticDescriptor UpgradeRule = RuleDescriptors.Create(
         RuleIds.MonitorProtocolMisuse, Title,
-        "EnterWriteLock is called on '{0}' while its read lock is held: this throws LockRecursionException or deadlocks; use EnterUpgradeableReadLock",
+        "{1} is called on '{0}' while its read lock is held: a reader cannot upgrade, so this throws LockRecursionException or deadlocks; take the upgradeable read lock (EnterUpgradeableReadLock) instead of the read lock",
         DiagnosticSeverity.Warning, Description);
 
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
@@ -119,10 +119,11 @@ public sealed class MonitorProtocolMisuseAnalyzer : DiagnosticAnalyzer
                     {
                         unheld.Add((lockCall, operation));
                     }
-                    else if (call.Kind == LockKind.ReaderWriterLockSlim && call.IsAcquire && call.Mode == LockMode.Write &&
+                    else if (call.Kind == LockKind.ReaderWriterLockSlim && call.IsAcquire && call.Mode is LockMode.Write or LockMode.UpgradeableRead &&
                              HoldsReadOnly(state.Must, lockCall))
                     {
-                        context.ReportDiagnostic(Diagnostic.Create(UpgradeRule, TaskBlocking.ReportLocation(operation), lockCall.Name));
+                        // Whatever the recursion policy, a thread that entered read mode may not enter write or upgradeable mode.
+                        context.ReportDiagnostic(Diagnostic.Create(UpgradeRule, TaskBlocking.ReportLocation(operation), lockCall.Name, invocation.TargetMethod.Name));
                     }
                 }
 

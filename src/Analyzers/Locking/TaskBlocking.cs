@@ -99,11 +99,14 @@ internal static class TaskBlocking
     /// Symbols (locals, parameters, fields) of tasks known to be complete somewhere in <paramref name="roots"/>:
     /// awaited, passed to <c>Task.WhenAll/WhenAny/WaitAll</c>, tested with <c>IsCompleted*</c>/<c>Status</c> (or an
     /// <c>IsCompleted*()</c> extension method),
-    /// assigned from <c>await Task.WhenAny(...)</c>, or the antecedent parameter of a continuation lambda.
+    /// assigned from <c>await Task.WhenAny(...)</c>, the antecedent parameter of a continuation lambda, or the
+    /// iteration variables of a <c>foreach</c> over a collection passed to <c>Task.WhenAll/WaitAll</c>.
     /// </summary>
     public static HashSet<ISymbol> CompletedTasks(IEnumerable<IOperation> roots, KnownTypes types)
     {
         var completed = new HashSet<ISymbol>(SymbolEqualityComparer.Default);
+        HashSet<ISymbol>? joinedCollections = null;
+        List<IForEachLoopOperation>? loops = null;
         foreach (var root in roots)
         {
             foreach (var operation in root.EnumerateDescendants())
@@ -121,9 +124,15 @@ internal static class TaskBlocking
 
                         break;
                     case IInvocationOperation { TargetMethod.Name: "WhenAll" or "WhenAny" or "WaitAll" or "WaitAny" } invocation when invocation.TargetMethod.ContainingType.Is(types.Task):
+                        var joinsAll = invocation.TargetMethod.Name is "WhenAll" or "WaitAll";
                         foreach (var argument in invocation.Arguments)
                         {
                             AddKey(argument.Value);
+                            if (joinsAll)
+                            {
+                                AddCollection(argument.Value);
+                            }
+
                             if (argument.Value is IArrayCreationOperation { Initializer: { } initializer })
                             {
                                 foreach (var element in initializer.ElementValues)
@@ -134,8 +143,8 @@ internal static class TaskBlocking
                         }
 
                         break;
-                    case IPropertyReferenceOperation { Property.Name: "IsCompleted" or "IsCompletedSuccessfully" or "IsFaulted" or "IsCanceled" or "Status", Instance: { } instance }:
-                        AddKey(instance);
+                    case IPropertyReferenceOperation { Property.Name: "IsCompleted" or "IsCompletedSuccessfully" or "IsFaulted" or "IsCanceled" or "Status", Instance: { } instance } test:
+                        AddTested(test, instance);
                         break;
                     case IInvocationOperation { TargetMethod: { Name: "IsCompleted" or "IsCompletedSuccessfully", IsExtensionMethod: true }, Arguments.Length: 1 } test:
                         // A library's own helper for targets without the property: task.IsCompletedSuccessfully().
@@ -152,6 +161,24 @@ internal static class TaskBlocking
                         }
 
                         break;
+                    case IForEachLoopOperation loop:
+                        (loops ??= new List<IForEachLoopOperation>()).Add(loop);
+                        break;
+                }
+            }
+        }
+
+        // `await Task.WhenAll(tasks); foreach (var t in tasks) … t.Result`: every element is complete.
+        if (loops is not null && joinedCollections is not null)
+        {
+            foreach (var loop in loops)
+            {
+                if (CollectionKey(loop.Collection) is { } collection && joinedCollections.Contains(collection))
+                {
+                    foreach (var local in loop.Locals)
+                    {
+                        completed.Add(local);
+                    }
                 }
             }
         }
@@ -165,6 +192,64 @@ internal static class TaskBlocking
                 completed.Add(key);
             }
         }
+
+        void AddCollection(IOperation value)
+        {
+            if (!value.WalkDownConversions().Type.IsTaskLike(types) && CollectionKey(value) is { } key)
+            {
+                (joinedCollections ??= new HashSet<ISymbol>(SymbolEqualityComparer.Default)).Add(key);
+            }
+        }
+
+        // A test written as a property pattern (`_load is { IsCompleted: true } done`) or through `?.`
+        // (`_load?.IsCompleted == true`) tests the pattern's input and its designation, or the accessed value.
+        void AddTested(IOperation test, IOperation instance)
+        {
+            switch (instance)
+            {
+                case IInstanceReferenceOperation { ReferenceKind: InstanceReferenceKind.PatternInput }:
+                    if (test.Parent is IPropertySubpatternOperation { Parent: IRecursivePatternOperation pattern })
+                    {
+                        if (pattern.DeclaredSymbol is { } designation)
+                        {
+                            completed.Add(designation);
+                        }
+
+                        if (pattern.Parent is IIsPatternOperation isPattern)
+                        {
+                            AddKey(isPattern.Value);
+                        }
+                    }
+
+                    break;
+                case IConditionalAccessInstanceOperation:
+                    for (var parent = test.Parent; parent is not null; parent = parent.Parent)
+                    {
+                        if (parent is IConditionalAccessOperation access)
+                        {
+                            AddKey(access.Operation);
+                            break;
+                        }
+                    }
+
+                    break;
+                default:
+                    AddKey(instance);
+                    break;
+            }
+        }
+    }
+
+    /// <summary>The symbol of a collection of tasks: <c>tasks</c>, or <c>pending</c> for <c>pending.Values</c>.</summary>
+    private static ISymbol? CollectionKey(IOperation collection)
+    {
+        var value = collection.WalkDownConversions();
+        if (value is IPropertyReferenceOperation { Property.Name: "Values", Arguments.Length: 0, Instance: { } owner })
+        {
+            value = owner.WalkDownConversions();
+        }
+
+        return value is ILocalReferenceOperation or IParameterReferenceOperation or IFieldReferenceOperation ? LockApis.GetKey(value) : null;
     }
 
     /// <summary>True when the blocked-on task is known complete (see <see cref="CompletedTasks"/>) or is a constant completed task.</summary>
@@ -188,6 +273,13 @@ internal static class TaskBlocking
 
         // F(async: false) of the dual-path idiom completes synchronously by contract.
         if (value is IInvocationOperation call && DualPathAsync.IsSyncModeCall(call))
+        {
+            return true;
+        }
+
+        // `foreach (var entry in pending) … entry.Value.Result` after the dictionary's values were joined.
+        if (value is IPropertyReferenceOperation { Property: { Name: "Value", ContainingType.Name: "KeyValuePair" }, Instance: { } pair } &&
+            LockApis.GetKey(pair) is ILocalSymbol pairKey && completed.Contains(pairKey))
         {
             return true;
         }

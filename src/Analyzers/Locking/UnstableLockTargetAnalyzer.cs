@@ -9,7 +9,7 @@ using Microsoft.CodeAnalysis.Operations;
 namespace ConcurrencyAnalyzers.Locking;
 
 /// <summary>
-/// CONC209: <c>lock</c> / <c>Monitor.Enter/TryEnter</c> on <c>this</c>, <c>typeof(...)</c>, a string, a public or
+/// CONC209: <c>lock</c> / <c>Monitor.Enter/TryEnter</c> on <c>this</c>, <c>typeof(...)</c> or <c>GetType()</c>, a string, a public or
 /// protected field, a non-readonly field reassigned outside the constructor, or an object created at the lock site.
 /// Value-type and unconstrained generic targets are CONC503's.
 /// </summary>
@@ -131,6 +131,10 @@ public sealed class UnstableLockTargetAnalyzer : DiagnosticAnalyzer
                 return;
             case ITypeOfOperation typeOf:
                 Report("'" + value.Syntax + "'", "the Type object is shared by all code in the process", SymbolEqualityComparer.Default.Equals(typeOf.TypeOperand, context.ContainingSymbol.ContainingType) ? GateStatic : null);
+                return;
+            case IInvocationOperation { TargetMethod: { Name: "GetType", Parameters.Length: 0, ContainingType.SpecialType: SpecialType.System_Object } }:
+                // `lock (GetType())` is `lock (typeof(...))` with the type known only at run time: the same shared object.
+                Report("'" + value.Syntax + "'", "the Type object is shared by all code in the process", null);
                 return;
             case IObjectCreationOperation:
                 Report("an object created at the lock site", "every caller locks its own object, so nothing is excluded", isStatic ? GateStatic : GateInstance);

@@ -286,6 +286,41 @@ public sealed class BlockingOnAsyncInsideLockTests
             """));
 
     [Fact]
+    public Task Result_of_a_task_checked_by_a_property_pattern_or_through_conditional_access_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(Wrap("""
+                private Task<string>? _load;
+                public string? ByDesignation()
+                {
+                    lock (_gate)
+                    {
+                        return _load is { IsCompletedSuccessfully: true } done ? done.Result : null;
+                    }
+                }
+                public string? ByInput()
+                {
+                    lock (_gate)
+                    {
+                        if (_load is { IsCompleted: true }) return _load.Result;
+                        return null;
+                    }
+                }
+                public string? ByConditionalAccess()
+                {
+                    lock (_gate)
+                    {
+                        return _load?.IsCompletedSuccessfully == true ? _load.Result : null;
+                    }
+                }
+                public string Unchecked(Task<string> other)
+                {
+                    lock (_gate)
+                    {
+                        return _load is { IsCompleted: true } ? other.{|CONC202:Result|} : "";
+                    }
+                }
+            """));
+
+    [Fact]
     public Task Result_checked_by_an_IsCompletedSuccessfully_extension_method_is_not_reported_an_unchecked_one_is()
         => Verify.VerifyAnalyzerAsync(
             """

@@ -293,6 +293,116 @@ public sealed class LockOrderTests
             Verify.Diagnostic(LockOrderAnalyzer.OrderRule).WithLocation(1).WithArguments("_connect", "_lock", "ConnectAsync"));
 
     [Fact]
+    public Task A_callee_that_takes_the_lock_only_in_work_it_starts_on_another_thread_is_not_a_reentry_one_run_inline_is()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Collections.Generic;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class RefreshingCache
+            {
+                private readonly SemaphoreSlim _sem = new SemaphoreSlim(1, 1);
+                private readonly ReaderWriterLockSlim _rw = new ReaderWriterLockSlim();
+                private readonly List<Task> _background = new List<Task>();
+                private Timer? _timer;
+                private string _value = "";
+
+                public async Task<string> GetAsync()
+                {
+                    await _sem.WaitAsync();
+                    try
+                    {
+                        ScheduleRefresh();
+                        {|#0:Each(new[] { "a" })|};
+                        return _value;
+                    }
+                    finally { _sem.Release(); }
+                }
+
+                public void Configure(TimeSpan period)
+                {
+                    _rw.EnterWriteLock();
+                    try { StartTimer(period); }
+                    finally { _rw.ExitWriteLock(); }
+                }
+
+                private void ScheduleRefresh()
+                    => _background.Add(Task.Run(async () =>
+                    {
+                        await _sem.WaitAsync();
+                        try { _value = await Task.FromResult("fresh"); }
+                        finally { _sem.Release(); }
+                    }));
+
+                private void StartTimer(TimeSpan period)
+                    => _timer = new Timer(_ =>
+                    {
+                        _rw.EnterWriteLock();
+                        try { _value = ""; }
+                        finally { _rw.ExitWriteLock(); }
+                    }, null, period, period);
+
+                private void Each(string[] values)
+                    => Array.ForEach(values, v =>
+                    {
+                        _sem.Wait();
+                        try { _value = v; }
+                        finally { _sem.Release(); }
+                    });
+            }
+            """,
+            Verify.Diagnostic(LockOrderAnalyzer.ReentryCallRule).WithLocation(0).WithArguments("Each", "_sem", "SemaphoreSlim"));
+
+    [Fact]
+    public Task An_async_callee_whose_task_is_only_stored_under_the_lock_waits_for_it_unless_it_blocks()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Collections.Generic;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class Batcher
+            {
+                private readonly SemaphoreSlim _sem = new SemaphoreSlim(1, 1);
+                private readonly List<int> _pending = new List<int>();
+                private Task _flushing = Task.CompletedTask;
+
+                public async Task AddAsync(int x)
+                {
+                    await _sem.WaitAsync();
+                    try
+                    {
+                        _pending.Add(x);
+                        if (_pending.Count >= 100 && _flushing.IsCompleted) _flushing = FlushAsync();
+                        if (_pending.Count >= 200) _ = FlushAsync();
+                        if (_pending.Count >= 300) _flushing = {|#0:FlushBlockingAsync()|};
+                        if (_pending.Count >= 400) await {|#1:FlushAsync()|};
+                    }
+                    finally { _sem.Release(); }
+                }
+
+                private async Task FlushAsync()
+                {
+                    await _sem.WaitAsync();
+                    try { await Task.Yield(); _pending.Clear(); }
+                    finally { _sem.Release(); }
+                }
+
+                private async Task FlushBlockingAsync()
+                {
+                    _sem.Wait();
+                    try { _pending.Clear(); }
+                    finally { _sem.Release(); }
+                    await Task.Yield();
+                }
+            }
+            """,
+            Verify.Diagnostic(LockOrderAnalyzer.ReentryCallRule).WithLocation(0).WithArguments("FlushBlockingAsync", "_sem", "SemaphoreSlim"),
+            Verify.Diagnostic(LockOrderAnalyzer.ReentryCallRule).WithLocation(1).WithArguments("FlushAsync", "_sem", "SemaphoreSlim"));
+
+    [Fact]
     public Task SemaphoreSlim_reacquired_through_a_call_that_takes_it_by_conditional_access_is_reported()
         => Verify.VerifyAnalyzerAsync(
             """

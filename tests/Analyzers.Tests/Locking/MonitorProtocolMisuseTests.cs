@@ -163,6 +163,46 @@ public sealed class MonitorProtocolMisuseTests
             }
             """);
 
+    [Fact]
+    public Task EnterUpgradeableReadLock_while_holding_the_read_lock_is_reported_with_the_method_name()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Collections.Generic;
+            using System.Threading;
+
+            class Cache
+            {
+                private readonly ReaderWriterLockSlim _rw = new ReaderWriterLockSlim();
+                private readonly Dictionary<string, int> _map = new Dictionary<string, int>();
+
+                public int GetOrAdd(string key)
+                {
+                    _rw.EnterReadLock();
+                    try
+                    {
+                        if (_map.TryGetValue(key, out var v)) return v;
+                        _rw.{|#0:EnterUpgradeableReadLock|}();
+                        try { return 0; } finally { _rw.ExitUpgradeableReadLock(); }
+                    }
+                    finally { _rw.ExitReadLock(); }
+                }
+
+                public bool TryUpgrade()
+                {
+                    _rw.EnterReadLock();
+                    try
+                    {
+                        if (!_rw.{|#1:TryEnterWriteLock|}(100)) return false;
+                        _rw.ExitWriteLock();
+                        return true;
+                    }
+                    finally { _rw.ExitReadLock(); }
+                }
+            }
+            """,
+            Verify.Diagnostic(MonitorProtocolMisuseAnalyzer.UpgradeRule).WithLocation(0).WithArguments("_rw", "EnterUpgradeableReadLock"),
+            Verify.Diagnostic(MonitorProtocolMisuseAnalyzer.UpgradeRule).WithLocation(1).WithArguments("_rw", "TryEnterWriteLock"));
+
     // ---- near misses ----
 
     [Fact]

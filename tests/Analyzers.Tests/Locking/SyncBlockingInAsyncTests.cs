@@ -81,6 +81,36 @@ public sealed class SyncBlockingInAsyncTests
             """));
 
     [Fact]
+    public Task Result_of_the_elements_of_a_collection_joined_by_WhenAll_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(Wrap("""
+                public async Task<int> M(string[] keys)
+                {
+                    var reads = new System.Collections.Generic.List<Task<int>>();
+                    foreach (var key in keys) reads.Add(LoadAsync());
+                    await Task.WhenAll(reads);
+                    var total = 0;
+                    foreach (var read in reads) total += read.Result;
+                    var pending = new System.Collections.Generic.Dictionary<string, Task<int>>();
+                    await Task.WhenAll(pending.Values);
+                    foreach (var (key, task) in pending) total += task.Result;
+                    foreach (var entry in pending) total += entry.Value.Result;
+                    return total;
+                }
+            """));
+
+    [Fact]
+    public Task Result_of_the_elements_of_a_collection_passed_to_WhenAny_is_reported()
+        => Verify.VerifyAnalyzerAsync(Wrap("""
+                public async Task<int> M(System.Collections.Generic.List<Task<int>> reads)
+                {
+                    await Task.WhenAny(reads);
+                    var total = 0;
+                    foreach (var read in reads) total += read.{|CONC207:Result|};
+                    return total;
+                }
+            """));
+
+    [Fact]
     public Task Result_of_an_awaited_task_and_WhenAny_winner_is_not_reported()
         => Verify.VerifyAnalyzerAsync(Wrap("""
                 public async Task<int> M()

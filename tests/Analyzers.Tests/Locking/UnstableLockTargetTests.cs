@@ -172,6 +172,28 @@ public sealed class UnstableLockTargetTests
             """);
 
     [Fact]
+    public Task GetType_target_is_reported_without_a_fix()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading;
+
+            class Plugin
+            {
+                private readonly Plugin? _next = null;
+                private int _n;
+
+                public void A() { lock ({|#0:GetType()|}) { _n++; } }
+                public void B()
+                {
+                    Monitor.Enter({|CONC209:this.GetType()|});
+                    try { _n++; } finally { Monitor.Exit(GetType()); }
+                }
+                public void C() { if (_next is not null) lock ({|CONC209:_next.GetType()|}) { _n--; } }
+            }
+            """,
+            Verify.Diagnostic(UnstableLockTargetAnalyzer.Rule).WithLocation(0).WithArguments("'GetType()'", "the Type object is shared by all code in the process"));
+
+    [Fact]
     public Task Field_reassigned_outside_the_constructor_is_reported()
         => Verify.VerifyAnalyzerAsync(
             """
