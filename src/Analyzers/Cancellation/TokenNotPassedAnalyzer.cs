@@ -116,9 +116,13 @@ public sealed class TokenNotPassedAnalyzer : DiagnosticAnalyzer
                 CancellationTokens.IsToken(parameter.Type, types) && CancellationTokens.IsNoneOrDefault(argument.Value, types))
             {
                 if (inCleanup || HasComment(argument.Syntax) || argument.Syntax is not ArgumentSyntax argumentSyntax ||
+                    (name is "Run" or "StartNew" && IsGivenTokenLater(invocation, types)) ||
                     Token() is not { } token || IsGuardedByNoneTest(invocation, token))
                 {
-                    return null; // cleanup must finish; a commented None is a decision; under `if (ct == None)` it is ct
+                    // cleanup must finish; a commented None is a decision; under `if (ct == None)` it is ct; and
+                    // Task.Run(() => LoopAsync(_stopping.Token), CancellationToken.None) hands its work a token itself:
+                    // the None only says "always start it", as leaving the argument out would.
+                    return null;
                 }
 
                 return Diagnostic.Create(

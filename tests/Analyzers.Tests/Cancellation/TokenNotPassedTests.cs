@@ -665,6 +665,32 @@ public sealed class TokenNotPassedTests
             """);
 
     [Fact]
+    public Task Task_Run_given_None_whose_delegate_passes_a_token_is_fine_one_whose_delegate_passes_none_is_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            sealed class Worker
+            {
+                private readonly CancellationTokenSource _stopping = new CancellationTokenSource();
+                private Task? _loop;
+                private Task? _other;
+
+                Task LoopAsync(CancellationToken ct) => Task.Delay(1, ct);
+                Task IdleAsync() => Task.CompletedTask;
+
+                public Task StartAsync(CancellationToken cancellationToken)
+                {
+                    _loop = Task.Run(() => LoopAsync(_stopping.Token), CancellationToken.None);
+                    _other = Task.Factory.StartNew(() => LoopAsync(_stopping.Token), default(CancellationToken)).Unwrap();
+                    _ = Task.Run(() => IdleAsync(), {|CONC401:CancellationToken.None|});
+                    return Task.CompletedTask;
+                }
+            }
+            """);
+
+    [Fact]
     public Task Task_Run_of_a_method_that_reads_the_kept_token_is_fine_one_that_reads_none_is_reported()
         => Verify.VerifyAnalyzerAsync(
             """
