@@ -364,6 +364,11 @@ public sealed class TokenSourceNotDisposedAnalyzer : DiagnosticAnalyzer
             ILocalFunctionOperation localFunction => localFunction.Symbol.IsAsync,
             _ => context.ContainingSymbol is IMethodSymbol { IsAsync: true },
         };
+        if (!isAsync && function is not null && CompletesReturnedSignal(invocation, function))
+        {
+            return;
+        }
+
         var properties = ImmutableDictionary<string, string?>.Empty
             .Add(KindProperty, KindRegistration)
             .Add(FixableProperty, isAsync && statement.Parent is IBlockOperation ? "true" : "false");
@@ -484,6 +489,67 @@ public sealed class TokenSourceNotDisposedAnalyzer : DiagnosticAnalyzer
 
         return false;
     }
+
+    /// <summary>
+    /// <c>var tcs = new TaskCompletionSource(); ct.Register(s => ((TaskCompletionSource)s!).TrySetResult(), tcs);
+    /// return tcs.Task;</c> (a <c>WhenCancelled()</c> helper): the registration is the only thing that completes the
+    /// task the method returns, so it has to outlive the method, and it ends with the token. A source that anything
+    /// else completes (a parameter, or a local also set elsewhere) leaves the registration behind after it completes,
+    /// and stays reported.
+    /// </summary>
+    private static bool CompletesReturnedSignal(IInvocationOperation registration, IOperation function)
+    {
+        ILocalSymbol? signal = null;
+        if (registration.Arguments.Length > 1 && registration.Arguments[1].Value.WalkDownConversions() is ILocalReferenceOperation state)
+        {
+            signal = state.Local;
+        }
+        else if (registration.Arguments.Length > 0)
+        {
+            foreach (var operation in registration.Arguments[0].Value.EnumerateDescendants())
+            {
+                if (CompletedSignal(operation) is { } completed)
+                {
+                    signal = completed;
+                    break;
+                }
+            }
+        }
+
+        if (signal is null || signal.Type.Name is not "TaskCompletionSource")
+        {
+            return false;
+        }
+
+        var callbackSpan = registration.Syntax.Span;
+        var returned = false;
+        foreach (var operation in function.EnumerateDescendants())
+        {
+            if (operation is IReturnOperation { ReturnedValue: { } value } &&
+                value.WalkDownConversions() is IPropertyReferenceOperation { Property.Name: "Task", Instance: ILocalReferenceOperation source } &&
+                SymbolEqualityComparer.Default.Equals(source.Local, signal))
+            {
+                returned = true;
+            }
+            else if (!callbackSpan.Contains(operation.Syntax.Span) && SymbolEqualityComparer.Default.Equals(CompletedSignal(operation), signal))
+            {
+                return false; // completed elsewhere too: the registration outlives the task
+            }
+        }
+
+        return returned;
+    }
+
+    /// <summary>The local whose <c>SetResult</c>/<c>TrySetCanceled</c>/... this call is, or null.</summary>
+    private static ILocalSymbol? CompletedSignal(IOperation operation)
+        => operation is IInvocationOperation
+           {
+               TargetMethod.Name: "SetResult" or "TrySetResult" or "SetCanceled" or "TrySetCanceled" or "SetException" or "TrySetException",
+               Instance: { } instance,
+           } &&
+           instance.WalkDownConversions() is ILocalReferenceOperation local
+            ? local.Local
+            : null;
 
     /// <summary>The innermost lambda, local function or method body holding the operation.</summary>
     private static IOperation? FunctionBody(IOperation operation)

@@ -203,6 +203,40 @@ public sealed class TokenSourceNotDisposedTests
             }
             """);
 
+    [Fact]
+    public Task Registration_that_alone_completes_the_returned_task_is_fine_one_completed_elsewhere_too_is_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            static class TokenExtensions
+            {
+                public static Task WhenCancelled(this CancellationToken ct)
+                {
+                    var tcs = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+                    ct.Register(static s => ((TaskCompletionSource<bool>)s!).TrySetResult(true), tcs);
+                    return tcs.Task;
+                }
+
+                public static Task WhenCancelledCaptured(this CancellationToken ct)
+                {
+                    var tcs = new TaskCompletionSource<bool>();
+                    ct.Register(() => tcs.TrySetCanceled());
+                    return tcs.Task;
+                }
+
+                public static Task<int> FromCallback(Action<Action<int>> subscribe, CancellationToken ct)
+                {
+                    var tcs = new TaskCompletionSource<int>();
+                    {|CONC403:ct.Register(() => tcs.TrySetCanceled())|};
+                    subscribe(v => tcs.TrySetResult(v));
+                    return tcs.Task;
+                }
+            }
+            """);
+
     // ---- negatives ----
 
     [Fact]
