@@ -80,6 +80,12 @@ public sealed class TokenSourceNotDisposedAnalyzer : DiagnosticAnalyzer
     {
         var declarator = (IVariableDeclaratorOperation)context.Operation;
         var local = declarator.Symbol;
+        if (local.Type is { Name: "CancellationTokenRegistration" } && !local.IsRef && !IsUsingResource(declarator))
+        {
+            AnalyzeRegistrationLocal(context, declarator, types);
+            return;
+        }
+
         if (!CancellationTokens.IsTokenSource(local.Type, types) || local.IsRef || IsUsingResource(declarator) ||
             declarator.Syntax is not VariableDeclaratorSyntax syntax)
         {
@@ -372,6 +378,49 @@ public sealed class TokenSourceNotDisposedAnalyzer : DiagnosticAnalyzer
         var properties = ImmutableDictionary<string, string?>.Empty
             .Add(KindProperty, KindRegistration)
             .Add(FixableProperty, isAsync && statement.Parent is IBlockOperation ? "true" : "false");
+        context.ReportDiagnostic(Diagnostic.Create(RegistrationRule, invocation.Syntax.GetLocation(), properties, parameter.Parameter.Name));
+    }
+
+    /// <summary>
+    /// <c>var registration = ct.Register(...);</c> on a caller's token, outside constructors, and the local is never
+    /// used again: the registration is dropped as surely as a discarded one. Any later use (a <c>Dispose()</c>, a
+    /// hand-off, a field) is left alone.
+    /// </summary>
+    private static void AnalyzeRegistrationLocal(OperationAnalysisContext context, IVariableDeclaratorOperation declarator, KnownTypes types)
+    {
+        var initializer = (declarator.Initializer ?? (declarator.Parent as IVariableDeclarationOperation)?.Initializer)?.Value.WalkDownConversions();
+        if (initializer is not IInvocationOperation { TargetMethod.Name: "Register" or "UnsafeRegister", Instance: IParameterReferenceOperation parameter } invocation ||
+            !CancellationTokens.IsToken(invocation.TargetMethod.ContainingType, types) ||
+            context.ContainingSymbol is IMethodSymbol { MethodKind: MethodKind.Constructor or MethodKind.StaticConstructor } ||
+            invocation.Syntax is not InvocationExpressionSyntax || declarator.GetRoot() is not { } root)
+        {
+            return;
+        }
+
+        var local = declarator.Symbol;
+        foreach (var operation in root.EnumerateDescendants())
+        {
+            if (operation is ILocalReferenceOperation reference && SymbolEqualityComparer.Default.Equals(reference.Local, local))
+            {
+                return;
+            }
+        }
+
+        var function = FunctionBody(declarator);
+        var isAsync = function switch
+        {
+            IAnonymousFunctionOperation lambda => lambda.Symbol.IsAsync,
+            ILocalFunctionOperation localFunction => localFunction.Symbol.IsAsync,
+            _ => context.ContainingSymbol is IMethodSymbol { IsAsync: true },
+        };
+        if (!isAsync && function is not null && CompletesReturnedSignal(invocation, function))
+        {
+            return;
+        }
+
+        var properties = ImmutableDictionary<string, string?>.Empty
+            .Add(KindProperty, KindRegistration)
+            .Add(FixableProperty, "false");
         context.ReportDiagnostic(Diagnostic.Create(RegistrationRule, invocation.Syntax.GetLocation(), properties, parameter.Parameter.Name));
     }
 

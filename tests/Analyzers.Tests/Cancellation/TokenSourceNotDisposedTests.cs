@@ -204,6 +204,40 @@ public sealed class TokenSourceNotDisposedTests
             """);
 
     [Fact]
+    public Task Registration_local_never_used_again_is_reported_one_disposed_or_handed_on_is_fine()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                private CancellationTokenRegistration _kept;
+
+                async Task WaitAsync(TaskCompletionSource<bool> tcs, CancellationToken ct)
+                {
+                    var registration = {|CONC403:ct.Register(() => tcs.TrySetCanceled())|};
+                    await tcs.Task;
+                }
+
+                async Task DisposedAsync(TaskCompletionSource<bool> tcs, CancellationToken ct)
+                {
+                    var registration = ct.Register(() => tcs.TrySetCanceled());
+                    try { await tcs.Task; }
+                    finally { registration.Dispose(); }
+                }
+
+                async Task KeptAsync(TaskCompletionSource<bool> tcs, CancellationToken ct)
+                {
+                    var registration = ct.Register(() => tcs.TrySetCanceled());
+                    _kept = registration;
+                    using var owned = ct.Register(() => { });
+                    await tcs.Task;
+                }
+            }
+            """);
+
+    [Fact]
     public Task Registration_that_alone_completes_the_returned_task_is_fine_one_completed_elsewhere_too_is_reported()
         => Verify.VerifyAnalyzerAsync(
             """
