@@ -224,7 +224,7 @@ public sealed partial class CheckThenActAnalyzer : DiagnosticAnalyzer
                     => "TryAdd",
                 _ => null,
             };
-            if (act is null)
+            if (act is null || IsCheckedAgain(operation, branch, receiver, key))
             {
                 continue;
             }
@@ -242,6 +242,33 @@ public sealed partial class CheckThenActAnalyzer : DiagnosticAnalyzer
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// The act sits under a second check of the same key on the same dictionary, nested in this check's branch: the
+    /// double-checked shape <c>if (!d.TryGetValue(k, out v)) { lock (g) { if (!d.TryGetValue(k, out v)) d[k] = ...; } }</c>.
+    /// That inner check decides: silent under its lock, reported on its own without one.
+    /// </summary>
+    private static bool IsCheckedAgain(IOperation act, IOperation branch, IOperation receiver, SyntaxNode key)
+    {
+        for (var current = act.Parent; current is not null && !ReferenceEquals(current, branch); current = current.Parent)
+        {
+            if (current is not IConditionalOperation { Condition: var condition })
+            {
+                continue;
+            }
+
+            foreach (var operation in condition.EnumerateDescendantsAndSelf())
+            {
+                if (operation is IInvocationOperation { TargetMethod.Name: "ContainsKey" or "TryGetValue", Instance: { } instance, Arguments.Length: > 0 } recheck &&
+                    SameSyntax(instance, receiver) && SyntaxFactory.AreEquivalent(recheck.Arguments[0].Value.Syntax, key))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
     }
 
     private static bool SameSyntax(IOperation instance, IOperation receiver)

@@ -231,6 +231,62 @@ public sealed class CheckThenActTests
             """);
 
     [Fact]
+    public Task Double_checked_creation_under_a_lock_is_not_reported_a_recheck_without_the_lock_is_reported_once()
+        => Verify.VerifyAnalyzerAsync("""
+            using System.Collections.Concurrent;
+
+            class Templates
+            {
+                private readonly object _gate = new object();
+                private readonly ConcurrentDictionary<string, object> _cache = new ConcurrentDictionary<string, object>();
+
+                public object Get(string source)
+                {
+                    if (!_cache.TryGetValue(source, out var template))
+                    {
+                        lock (_gate)
+                        {
+                            if (!_cache.TryGetValue(source, out template))
+                            {
+                                template = new object();
+                                _cache[source] = template;
+                            }
+                        }
+                    }
+
+                    return template;
+                }
+
+                public object GetOther(string source)
+                {
+                    if (!_cache.ContainsKey(source))
+                    {
+                        lock (_gate)
+                        {
+                            if (!_cache.ContainsKey(source)) _cache.TryAdd(source, new object());
+                        }
+                    }
+
+                    return _cache[source];
+                }
+
+                public object Unlocked(string source)
+                {
+                    if (!_cache.TryGetValue(source, out var template))
+                    {
+                        if (!_cache.TryGetValue(source, out template))
+                        {
+                            template = new object();
+                            {|CONC305:_cache[source] = template|};
+                        }
+                    }
+
+                    return template;
+                }
+            }
+            """);
+
+    [Fact]
     public Task Read_modify_write_through_the_indexer_of_a_shared_ConcurrentDictionary_is_reported()
         => Verify.VerifyAnalyzerAsync("""
             using System.Collections.Concurrent;
