@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Linq;
 using ConcurrencyAnalyzers.Analysis;
@@ -56,7 +57,7 @@ public sealed class LoopIgnoresTokenAnalyzer : DiagnosticAnalyzer
         }
 
         var token = TokenNotPassedAnalyzer.ReachableToken(loop, context.ContainingSymbol, types);
-        if (token is null || HasCancellableCall(loop, context.ContainingSymbol, types))
+        if (token is null || HasCancellableCall(loop, context.ContainingSymbol, types) || CallsLocalFunctionObservingToken(loop, types))
         {
             return;
         }
@@ -248,6 +249,56 @@ public sealed class LoopIgnoresTokenAnalyzer : DiagnosticAnalyzer
 
             if (operation is IForEachLoopOperation { IsAsynchronous: true } ||
                 operation is IInvocationOperation { TargetMethod.Name: "WaitForNextTickAsync" }) // CONC108's
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// The loop calls a local function that reads a token it does not take as a parameter: the one it captured from the
+    /// enclosing method (<c>var item = await NextAsync();</c> with <c>NextAsync() => reader.ReadAsync(ct)</c>). The loop
+    /// observes the token through that call. Only reached for loops about to be reported, so the walk of the method's
+    /// tree to find the local functions stays off the hot path.
+    /// </summary>
+    private static bool CallsLocalFunctionObservingToken(ILoopOperation loop, KnownTypes types)
+    {
+        HashSet<IMethodSymbol>? called = null;
+        foreach (var operation in loop.EnumerateDescendants())
+        {
+            if (operation is IInvocationOperation { TargetMethod: { MethodKind: MethodKind.LocalFunction } target })
+            {
+                (called ??= new HashSet<IMethodSymbol>(SymbolEqualityComparer.Default)).Add(target.OriginalDefinition);
+            }
+        }
+
+        if (called is null)
+        {
+            return false;
+        }
+
+        foreach (var operation in loop.GetRoot().EnumerateDescendants())
+        {
+            if (operation is ILocalFunctionOperation local && called.Contains(local.Symbol.OriginalDefinition) &&
+                ReadsCapturedToken(local, types))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>A token read in the local function's body that is not one of its own parameters.</summary>
+    private static bool ReadsCapturedToken(ILocalFunctionOperation local, KnownTypes types)
+    {
+        foreach (var operation in local.EnumerateDescendants())
+        {
+            if (CancellationTokens.IsTokenRead(operation, types) &&
+                !(operation is IParameterReferenceOperation parameter &&
+                  SymbolEqualityComparer.Default.Equals(parameter.Parameter.ContainingSymbol, local.Symbol)))
             {
                 return true;
             }

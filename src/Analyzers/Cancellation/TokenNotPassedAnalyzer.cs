@@ -116,9 +116,13 @@ public sealed class TokenNotPassedAnalyzer : DiagnosticAnalyzer
                 CancellationTokens.IsToken(parameter.Type, types) && CancellationTokens.IsNoneOrDefault(argument.Value, types))
             {
                 if (inCleanup || HasComment(argument.Syntax) || argument.Syntax is not ArgumentSyntax argumentSyntax ||
+                    (name is "Run" or "StartNew" && IsGivenTokenLater(invocation, types)) || IsKeptInMember(invocation) ||
                     Token() is not { } token || IsGuardedByNoneTest(invocation, token))
                 {
-                    return null; // cleanup must finish; a commented None is a decision; under `if (ct == None)` it is ct
+                    // cleanup must finish; a commented None is a decision; under `if (ct == None)` it is ct; and
+                    // Task.Run(() => LoopAsync(_stopping.Token), CancellationToken.None) hands its work a token itself:
+                    // the None only says "always start it", as leaving the argument out would.
+                    return null;
                 }
 
                 return Diagnostic.Create(
@@ -472,6 +476,24 @@ public sealed class TokenNotPassedAnalyzer : DiagnosticAnalyzer
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// <c>_loading = LoadAsync(CancellationToken.None);</c> (also <c>??=</c>): the work is kept in a field or property and
+    /// shared with later callers, so it must not stop when this caller's token fires (a caller's token there is the
+    /// CONC307 bug); an explicit <c>None</c> says so.
+    /// </summary>
+    private static bool IsKeptInMember(IInvocationOperation invocation)
+    {
+        return invocation.WalkUpConversions() switch
+        {
+            ISimpleAssignmentOperation assignment => ReferenceEquals(assignment.Value.WalkDownConversions(), invocation) && IsMember(assignment.Target),
+            ICoalesceAssignmentOperation coalesce => ReferenceEquals(coalesce.Value.WalkDownConversions(), invocation) && IsMember(coalesce.Target),
+            _ => false,
+        };
+
+        static bool IsMember(IOperation target)
+            => target is IFieldReferenceOperation or IPropertyReferenceOperation { Property.IsIndexer: false };
     }
 
     /// <summary>

@@ -80,6 +80,12 @@ public sealed class TokenSourceNotDisposedAnalyzer : DiagnosticAnalyzer
     {
         var declarator = (IVariableDeclaratorOperation)context.Operation;
         var local = declarator.Symbol;
+        if (local.Type is { Name: "CancellationTokenRegistration" } && !local.IsRef && !IsUsingResource(declarator))
+        {
+            AnalyzeRegistrationLocal(context, declarator, types);
+            return;
+        }
+
         if (!CancellationTokens.IsTokenSource(local.Type, types) || local.IsRef || IsUsingResource(declarator) ||
             declarator.Syntax is not VariableDeclaratorSyntax syntax)
         {
@@ -364,9 +370,57 @@ public sealed class TokenSourceNotDisposedAnalyzer : DiagnosticAnalyzer
             ILocalFunctionOperation localFunction => localFunction.Symbol.IsAsync,
             _ => context.ContainingSymbol is IMethodSymbol { IsAsync: true },
         };
+        if (!isAsync && function is not null && CompletesReturnedSignal(invocation, function))
+        {
+            return;
+        }
+
         var properties = ImmutableDictionary<string, string?>.Empty
             .Add(KindProperty, KindRegistration)
             .Add(FixableProperty, isAsync && statement.Parent is IBlockOperation ? "true" : "false");
+        context.ReportDiagnostic(Diagnostic.Create(RegistrationRule, invocation.Syntax.GetLocation(), properties, parameter.Parameter.Name));
+    }
+
+    /// <summary>
+    /// <c>var registration = ct.Register(...);</c> on a caller's token, outside constructors, and the local is never
+    /// used again: the registration is dropped as surely as a discarded one. Any later use (a <c>Dispose()</c>, a
+    /// hand-off, a field) is left alone.
+    /// </summary>
+    private static void AnalyzeRegistrationLocal(OperationAnalysisContext context, IVariableDeclaratorOperation declarator, KnownTypes types)
+    {
+        var initializer = (declarator.Initializer ?? (declarator.Parent as IVariableDeclarationOperation)?.Initializer)?.Value.WalkDownConversions();
+        if (initializer is not IInvocationOperation { TargetMethod.Name: "Register" or "UnsafeRegister", Instance: IParameterReferenceOperation parameter } invocation ||
+            !CancellationTokens.IsToken(invocation.TargetMethod.ContainingType, types) ||
+            context.ContainingSymbol is IMethodSymbol { MethodKind: MethodKind.Constructor or MethodKind.StaticConstructor } ||
+            invocation.Syntax is not InvocationExpressionSyntax || declarator.GetRoot() is not { } root)
+        {
+            return;
+        }
+
+        var local = declarator.Symbol;
+        foreach (var operation in root.EnumerateDescendants())
+        {
+            if (operation is ILocalReferenceOperation reference && SymbolEqualityComparer.Default.Equals(reference.Local, local))
+            {
+                return;
+            }
+        }
+
+        var function = FunctionBody(declarator);
+        var isAsync = function switch
+        {
+            IAnonymousFunctionOperation lambda => lambda.Symbol.IsAsync,
+            ILocalFunctionOperation localFunction => localFunction.Symbol.IsAsync,
+            _ => context.ContainingSymbol is IMethodSymbol { IsAsync: true },
+        };
+        if (!isAsync && function is not null && CompletesReturnedSignal(invocation, function))
+        {
+            return;
+        }
+
+        var properties = ImmutableDictionary<string, string?>.Empty
+            .Add(KindProperty, KindRegistration)
+            .Add(FixableProperty, "false");
         context.ReportDiagnostic(Diagnostic.Create(RegistrationRule, invocation.Syntax.GetLocation(), properties, parameter.Parameter.Name));
     }
 
@@ -484,6 +538,67 @@ public sealed class TokenSourceNotDisposedAnalyzer : DiagnosticAnalyzer
 
         return false;
     }
+
+    /// <summary>
+    /// <c>var tcs = new TaskCompletionSource(); ct.Register(s => ((TaskCompletionSource)s!).TrySetResult(), tcs);
+    /// return tcs.Task;</c> (a <c>WhenCancelled()</c> helper): the registration is the only thing that completes the
+    /// task the method returns, so it has to outlive the method, and it ends with the token. A source that anything
+    /// else completes (a parameter, or a local also set elsewhere) leaves the registration behind after it completes,
+    /// and stays reported.
+    /// </summary>
+    private static bool CompletesReturnedSignal(IInvocationOperation registration, IOperation function)
+    {
+        ILocalSymbol? signal = null;
+        if (registration.Arguments.Length > 1 && registration.Arguments[1].Value.WalkDownConversions() is ILocalReferenceOperation state)
+        {
+            signal = state.Local;
+        }
+        else if (registration.Arguments.Length > 0)
+        {
+            foreach (var operation in registration.Arguments[0].Value.EnumerateDescendants())
+            {
+                if (CompletedSignal(operation) is { } completed)
+                {
+                    signal = completed;
+                    break;
+                }
+            }
+        }
+
+        if (signal is null || signal.Type.Name is not "TaskCompletionSource")
+        {
+            return false;
+        }
+
+        var callbackSpan = registration.Syntax.Span;
+        var returned = false;
+        foreach (var operation in function.EnumerateDescendants())
+        {
+            if (operation is IReturnOperation { ReturnedValue: { } value } &&
+                value.WalkDownConversions() is IPropertyReferenceOperation { Property.Name: "Task", Instance: ILocalReferenceOperation source } &&
+                SymbolEqualityComparer.Default.Equals(source.Local, signal))
+            {
+                returned = true;
+            }
+            else if (!callbackSpan.Contains(operation.Syntax.Span) && SymbolEqualityComparer.Default.Equals(CompletedSignal(operation), signal))
+            {
+                return false; // completed elsewhere too: the registration outlives the task
+            }
+        }
+
+        return returned;
+    }
+
+    /// <summary>The local whose <c>SetResult</c>/<c>TrySetCanceled</c>/... this call is, or null.</summary>
+    private static ILocalSymbol? CompletedSignal(IOperation operation)
+        => operation is IInvocationOperation
+           {
+               TargetMethod.Name: "SetResult" or "TrySetResult" or "SetCanceled" or "TrySetCanceled" or "SetException" or "TrySetException",
+               Instance: { } instance,
+           } &&
+           instance.WalkDownConversions() is ILocalReferenceOperation local
+            ? local.Local
+            : null;
 
     /// <summary>The innermost lambda, local function or method body holding the operation.</summary>
     private static IOperation? FunctionBody(IOperation operation)

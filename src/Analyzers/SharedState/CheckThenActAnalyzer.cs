@@ -199,13 +199,79 @@ public sealed partial class CheckThenActAnalyzer : DiagnosticAnalyzer
         }
 
         var branch = negated ? conditional.WhenTrue : conditional.WhenFalse;
-        if (branch is null || LockRegions.IsInsideLock(check, types))
+        if (LockRegions.IsInsideLock(check, types))
         {
             return null;
         }
 
         var key = check.Arguments[0].Value.Syntax;
-        foreach (var operation in branch.EnumerateDescendantsAndSelf())
+        if (branch is not null)
+        {
+            return FindAct(check, receiver, key, branch, branch);
+        }
+
+        // `if (d.TryGetValue(k, out var v)) return v; v = Create(k); d.TryAdd(k, v); return v;`: the statements after
+        // a positive check whose branch always leaves run only when the key was missing, like an else branch. A later
+        // statement that checks the key again (the double-checked shape under a lock) ends the search: it decides.
+        if (negated || !AlwaysLeaves(conditional.WhenTrue) || conditional.Parent is not IBlockOperation block)
+        {
+            return null;
+        }
+
+        var after = false;
+        foreach (var statement in block.Operations)
+        {
+            if (!after)
+            {
+                after = ReferenceEquals(statement, conditional);
+                continue;
+            }
+
+            if (ChecksKey(statement, receiver, key))
+            {
+                return null;
+            }
+
+            if (FindAct(check, receiver, key, statement, block) is { } diagnostic)
+            {
+                return diagnostic;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>A <c>return</c> or <c>throw</c>, alone or as the last statement of a block.</summary>
+    private static bool AlwaysLeaves(IOperation branch)
+    {
+        while (branch is IBlockOperation { Operations.Length: > 0 } block)
+        {
+            branch = block.Operations[block.Operations.Length - 1];
+        }
+
+        return branch is IReturnOperation or IThrowOperation ||
+               branch is IExpressionStatementOperation { Operation: IThrowOperation };
+    }
+
+    /// <summary>The operation contains a <c>ContainsKey</c>/<c>TryGetValue</c> of the same key on the same dictionary.</summary>
+    private static bool ChecksKey(IOperation operation, IOperation receiver, SyntaxNode key)
+    {
+        foreach (var descendant in operation.EnumerateDescendantsAndSelf())
+        {
+            if (descendant is IInvocationOperation { TargetMethod.Name: "ContainsKey" or "TryGetValue", Instance: { } instance, Arguments.Length: > 0 } recheck &&
+                SameSyntax(instance, receiver) && SyntaxFactory.AreEquivalent(recheck.Arguments[0].Value.Syntax, key))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>The first act on the checked key in <paramref name="region"/> (the check's branch, or a statement after it).</summary>
+    private static Diagnostic? FindAct(IInvocationOperation check, IOperation receiver, SyntaxNode key, IOperation region, IOperation stopAt)
+    {
+        foreach (var operation in region.EnumerateDescendantsAndSelf())
         {
             if (operation is IAnonymousFunctionOperation or ILocalFunctionOperation)
             {
@@ -224,7 +290,7 @@ public sealed partial class CheckThenActAnalyzer : DiagnosticAnalyzer
                     => "TryAdd",
                 _ => null,
             };
-            if (act is null)
+            if (act is null || IsCheckedAgain(operation, stopAt, receiver, key))
             {
                 continue;
             }
@@ -242,6 +308,24 @@ public sealed partial class CheckThenActAnalyzer : DiagnosticAnalyzer
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// The act sits under a second check of the same key on the same dictionary, nested in this check's branch: the
+    /// double-checked shape <c>if (!d.TryGetValue(k, out v)) { lock (g) { if (!d.TryGetValue(k, out v)) d[k] = ...; } }</c>.
+    /// That inner check decides: silent under its lock, reported on its own without one.
+    /// </summary>
+    private static bool IsCheckedAgain(IOperation act, IOperation branch, IOperation receiver, SyntaxNode key)
+    {
+        for (var current = act.Parent; current is not null && !ReferenceEquals(current, branch); current = current.Parent)
+        {
+            if (current is IConditionalOperation { Condition: var condition } && ChecksKey(condition, receiver, key))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static bool SameSyntax(IOperation instance, IOperation receiver)

@@ -409,9 +409,23 @@ public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
                                            LockHeldMethods.GuardsHeldParameter(access.Operation)));
         }
 
-        /// <summary>The local function the access is in (not through a lambda), whose own callers may hold the lock.</summary>
+        /// <summary>
+        /// The local function the access is in, whose own callers may hold the lock. Lambdas in between are looked
+        /// through (<c>_items.Where(k => _other.Contains(k))</c> in a local function called under the lock): the access
+        /// is not in a concurrent context, so they run while the local function does, as lambdas in a method do.
+        /// </summary>
         private static IMethodSymbol? EnclosingLocalFunction(IOperation operation)
-            => (operation.GetEnclosingFunction() as ILocalFunctionOperation)?.Symbol.OriginalDefinition;
+        {
+            for (var current = operation.Parent; current is not null; current = current.Parent)
+            {
+                if (current is ILocalFunctionOperation local)
+                {
+                    return local.Symbol.OriginalDefinition;
+                }
+            }
+
+            return null;
+        }
 
         /// <summary>
         /// Value types other than <c>bool</c> and enums (counters, longs, structs): an unlocked read sees torn or

@@ -149,6 +149,37 @@ public sealed class LoopIgnoresTokenTests
             """);
 
     [Fact]
+    public Task Loop_calling_a_local_function_that_uses_the_captured_token_observes_it_one_that_does_not_is_reported()
+        => Verify.VerifyAnalyzerAsync("using System.Threading.Channels;\n" + Queue + """
+            class C
+            {
+                async Task<int> PumpAsync(ChannelReader<string> reader, IQueue sink, CancellationToken ct)
+                {
+                    var moved = 0;
+                    while (true)
+                    {
+                        var item = await NextAsync();
+                        if (item is null) break;
+                        sink.Handle(item);
+                        moved++;
+                    }
+
+                    {|CONC402:while|} (await PollAsync() is { } polled)
+                    {
+                        sink.Handle(polled);
+                    }
+
+                    return moved;
+
+                    async Task<string?> NextAsync()
+                        => await reader.WaitToReadAsync(ct) && reader.TryRead(out var s) ? s : null;
+
+                    Task<string?> PollAsync() => sink.DequeueAsync();
+                }
+            }
+            """);
+
+    [Fact]
     public Task Counted_and_foreach_loops_and_cheap_loops_are_fine()
         => Verify.VerifyAnalyzerAsync(Queue + """
             class C

@@ -665,6 +665,74 @@ public sealed class TokenNotPassedTests
             """);
 
     [Fact]
+    public Task Task_Run_given_None_whose_delegate_passes_a_token_is_fine_one_whose_delegate_passes_none_is_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            sealed class Worker
+            {
+                private readonly CancellationTokenSource _stopping = new CancellationTokenSource();
+                private Task? _loop;
+                private Task? _other;
+
+                Task LoopAsync(CancellationToken ct) => Task.Delay(1, ct);
+                Task IdleAsync() => Task.CompletedTask;
+
+                public Task StartAsync(CancellationToken cancellationToken)
+                {
+                    _loop = Task.Run(() => LoopAsync(_stopping.Token), CancellationToken.None);
+                    _other = Task.Factory.StartNew(() => LoopAsync(_stopping.Token), default(CancellationToken)).Unwrap();
+                    _ = Task.Run(() => IdleAsync(), {|CONC401:CancellationToken.None|});
+                    return Task.CompletedTask;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task None_given_to_work_kept_in_a_field_for_later_callers_is_fine_elsewhere_it_is_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            sealed class Schema
+            {
+                private readonly object _gate = new object();
+                private readonly Func<CancellationToken, Task<string>> _load;
+                private Task<string>? _loading;
+                private Task<string>? Cached { get; set; }
+
+                public Schema(Func<CancellationToken, Task<string>> load) => _load = load;
+
+                public Task<string> GetAsync(CancellationToken cancellationToken)
+                {
+                    Task<string> loading;
+                    lock (_gate)
+                    {
+                        if (_loading is null || _loading.IsFaulted)
+                        {
+                            _loading = _load(CancellationToken.None);
+                        }
+
+                        Cached ??= _load(default);
+                        loading = _loading;
+                    }
+
+                    return loading.WaitAsync(cancellationToken);
+                }
+
+                public async Task<string> ReloadAsync(CancellationToken cancellationToken)
+                {
+                    var fresh = _load({|CONC401:CancellationToken.None|});
+                    return await fresh;
+                }
+            }
+            """);
+
+    [Fact]
     public Task Task_Run_of_a_method_that_reads_the_kept_token_is_fine_one_that_reads_none_is_reported()
         => Verify.VerifyAnalyzerAsync(
             """

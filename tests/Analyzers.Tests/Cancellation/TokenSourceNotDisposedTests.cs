@@ -203,6 +203,74 @@ public sealed class TokenSourceNotDisposedTests
             }
             """);
 
+    [Fact]
+    public Task Registration_local_never_used_again_is_reported_one_disposed_or_handed_on_is_fine()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                private CancellationTokenRegistration _kept;
+
+                async Task WaitAsync(TaskCompletionSource<bool> tcs, CancellationToken ct)
+                {
+                    var registration = {|CONC403:ct.Register(() => tcs.TrySetCanceled())|};
+                    await tcs.Task;
+                }
+
+                async Task DisposedAsync(TaskCompletionSource<bool> tcs, CancellationToken ct)
+                {
+                    var registration = ct.Register(() => tcs.TrySetCanceled());
+                    try { await tcs.Task; }
+                    finally { registration.Dispose(); }
+                }
+
+                async Task KeptAsync(TaskCompletionSource<bool> tcs, CancellationToken ct)
+                {
+                    var registration = ct.Register(() => tcs.TrySetCanceled());
+                    _kept = registration;
+                    using var owned = ct.Register(() => { });
+                    await tcs.Task;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Registration_that_alone_completes_the_returned_task_is_fine_one_completed_elsewhere_too_is_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            static class TokenExtensions
+            {
+                public static Task WhenCancelled(this CancellationToken ct)
+                {
+                    var tcs = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+                    ct.Register(static s => ((TaskCompletionSource<bool>)s!).TrySetResult(true), tcs);
+                    return tcs.Task;
+                }
+
+                public static Task WhenCancelledCaptured(this CancellationToken ct)
+                {
+                    var tcs = new TaskCompletionSource<bool>();
+                    ct.Register(() => tcs.TrySetCanceled());
+                    return tcs.Task;
+                }
+
+                public static Task<int> FromCallback(Action<Action<int>> subscribe, CancellationToken ct)
+                {
+                    var tcs = new TaskCompletionSource<int>();
+                    {|CONC403:ct.Register(() => tcs.TrySetCanceled())|};
+                    subscribe(v => tcs.TrySetResult(v));
+                    return tcs.Task;
+                }
+            }
+            """);
+
     // ---- negatives ----
 
     [Fact]

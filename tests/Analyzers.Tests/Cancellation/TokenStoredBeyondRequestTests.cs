@@ -64,6 +64,41 @@ public sealed class TokenStoredBeyondRequestTests
             """);
 
     [Fact]
+    public Task Background_service_keeping_its_stopping_token_is_fine_its_start_token_is_reported()
+        => Verify.VerifyAnalyzerAsync(Web + """
+            namespace Microsoft.Extensions.Hosting
+            {
+                public abstract class BackgroundService : IHostedService
+                {
+                    public virtual Task StartAsync(CancellationToken cancellationToken) => ExecuteAsync(cancellationToken);
+                    protected abstract Task ExecuteAsync(CancellationToken stoppingToken);
+                }
+            }
+
+            class Indexer : Microsoft.Extensions.Hosting.BackgroundService
+            {
+                private CancellationToken _stopping;
+                private CancellationToken _starting;
+                private System.Action? _onChange;
+
+                public override Task StartAsync(CancellationToken cancellationToken)
+                {
+                    {|CONC407:_starting = cancellationToken|};
+                    return base.StartAsync(cancellationToken);
+                }
+
+                protected override Task ExecuteAsync(CancellationToken stoppingToken)
+                {
+                    _stopping = stoppingToken;
+                    _onChange = () => { _stopping = stoppingToken; };
+                    return Task.Delay(-1, stoppingToken);
+                }
+
+                public bool Stopping => _stopping.IsCancellationRequested || _starting.IsCancellationRequested || _onChange is null;
+            }
+            """);
+
+    [Fact]
     public Task Static_request_object_is_reported()
         => Verify.VerifyAnalyzerAsync(Web + """
             static class Ambient

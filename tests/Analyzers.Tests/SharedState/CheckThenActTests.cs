@@ -231,6 +231,119 @@ public sealed class CheckThenActTests
             """);
 
     [Fact]
+    public Task Statements_after_a_positive_check_that_returns_act_as_its_else_branch_a_locked_recheck_decides()
+        => Verify.VerifyAnalyzerAsync("""
+            using System;
+            using System.Collections.Concurrent;
+
+            class Groups
+            {
+                private readonly object _gate = new object();
+                private readonly ConcurrentDictionary<string, object> _groups = new ConcurrentDictionary<string, object>();
+
+                public object Group(string name)
+                {
+                    if (_groups.TryGetValue(name, out var group))
+                    {
+                        return group;
+                    }
+
+                    group = new object();
+                    {|CONC305:_groups.TryAdd(name, group)|};
+                    return group;
+                }
+
+                public bool Register(string name, object value)
+                {
+                    if (_groups.ContainsKey(name)) throw new InvalidOperationException(name);
+                    {|CONC305:_groups[name] = value|};
+                    return true;
+                }
+
+                public object Created(string name)
+                {
+                    if (_groups.TryGetValue(name, out var group)) return group;
+                    lock (_gate)
+                    {
+                        if (_groups.TryGetValue(name, out group)) return group;
+                        group = new object();
+                        _groups[name] = group;
+                        return group;
+                    }
+                }
+
+                public object Checked(string name)
+                {
+                    if (_groups.TryGetValue(name, out var group)) return group;
+                    group = new object();
+                    return _groups.TryAdd(name, group) ? group : _groups[name];
+                }
+
+                public void Log(string name)
+                {
+                    if (_groups.TryGetValue(name, out var group)) Console.WriteLine(group);
+                    _groups[name] = new object();
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Double_checked_creation_under_a_lock_is_not_reported_a_recheck_without_the_lock_is_reported_once()
+        => Verify.VerifyAnalyzerAsync("""
+            using System.Collections.Concurrent;
+
+            class Templates
+            {
+                private readonly object _gate = new object();
+                private readonly ConcurrentDictionary<string, object> _cache = new ConcurrentDictionary<string, object>();
+
+                public object Get(string source)
+                {
+                    if (!_cache.TryGetValue(source, out var template))
+                    {
+                        lock (_gate)
+                        {
+                            if (!_cache.TryGetValue(source, out template))
+                            {
+                                template = new object();
+                                _cache[source] = template;
+                            }
+                        }
+                    }
+
+                    return template;
+                }
+
+                public object GetOther(string source)
+                {
+                    if (!_cache.ContainsKey(source))
+                    {
+                        lock (_gate)
+                        {
+                            if (!_cache.ContainsKey(source)) _cache.TryAdd(source, new object());
+                        }
+                    }
+
+                    return _cache[source];
+                }
+
+                public object Unlocked(string source)
+                {
+                    if (!_cache.TryGetValue(source, out var template))
+                    {
+                        if (!_cache.TryGetValue(source, out template))
+                        {
+                            template = new object();
+                            {|CONC305:_cache[source] = template|};
+                        }
+                    }
+
+                    return template;
+                }
+            }
+            """);
+
+    [Fact]
     public Task Read_modify_write_through_the_indexer_of_a_shared_ConcurrentDictionary_is_reported()
         => Verify.VerifyAnalyzerAsync("""
             using System.Collections.Concurrent;

@@ -357,6 +357,47 @@ public sealed class InconsistentlyLockedFieldTests
             """);
 
     [Fact]
+    public Task Lambdas_in_a_local_function_called_only_under_the_lock_run_under_it()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            using System.Linq;
+
+            class Registry
+            {
+                private readonly object _gate = new object();
+                private readonly List<string> _names = new List<string>();
+                private readonly Dictionary<string, int> _priority = new Dictionary<string, int>();
+
+                public void Add(string name, int priority)
+                {
+                    lock (_gate)
+                    {
+                        _names.Add(name);
+                        _priority[name] = priority;
+                    }
+                }
+
+                public int RemoveWhere(Func<string, bool> predicate)
+                {
+                    lock (_gate)
+                    {
+                        return RemoveMatching();
+                    }
+
+                    int RemoveMatching()
+                    {
+                        var removed = _names.RemoveAll(n => predicate(n));
+                        foreach (var stale in _priority.Keys.Where(k => !_names.Contains(k)).ToList())
+                        {
+                            _priority.Remove(stale);
+                        }
+
+                        return removed;
+                    }
+                }
+            }
+            """);
+
+    [Fact]
     public Task Helpers_called_where_a_held_flag_parameter_says_the_caller_has_the_lock_run_under_it_a_flag_with_no_locking_branch_does_not()
         => Verify.VerifyAnalyzerAsync(Usings + """
             class Topology
