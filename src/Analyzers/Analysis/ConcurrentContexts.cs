@@ -291,10 +291,17 @@ internal static class ConcurrentContexts
                     }
 
                     break;
-                case IInvocationOperation call when symbol.IsAsync && SymbolEqualityComparer.Default.Equals(call.TargetMethod.OriginalDefinition, symbol):
-                    if (ClassifyAsyncCall(localFunction, call, types) is { } viaCall)
+                case IInvocationOperation call when SymbolEqualityComparer.Default.Equals(call.TargetMethod.OriginalDefinition, symbol):
+                    if (symbol.IsAsync && ClassifyAsyncCall(localFunction, call, types) is { } viaCall)
                     {
                         return viaCall;
+                    }
+
+                    // `Task.Run(() => Loop())`, `Task.Run(async () => await LoopAsync())`: the lambda only calls the local
+                    // function, so the local function runs where the lambda runs.
+                    if (WholeBodyOfLambda(call) is { } wrapper && ClassifyDelegateValue(wrapper, wrapper, wrapper.Symbol.IsAsync, types) is { } viaLambda)
+                    {
+                        return new ConcurrentContext(localFunction, viaLambda.Kind, viaLambda.Origin, viaLambda.Spawner);
                     }
 
                     break;
@@ -302,6 +309,35 @@ internal static class ConcurrentContexts
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// The lambda whose whole body is <paramref name="call"/>, awaited or not, returned or not (<c>() => Work()</c>,
+    /// <c>async () => await WorkAsync()</c>, <c>() => { Work(); }</c>); null when the lambda does anything else.
+    /// </summary>
+    private static IAnonymousFunctionOperation? WholeBodyOfLambda(IInvocationOperation call)
+    {
+        var parent = call.WalkUpConversions();
+        if (parent is IAwaitOperation awaited)
+        {
+            parent = awaited.WalkUpConversions();
+        }
+
+        if (parent is not (IReturnOperation or IExpressionStatementOperation) ||
+            parent.Parent is not IBlockOperation { Parent: IAnonymousFunctionOperation lambda } block)
+        {
+            return null;
+        }
+
+        foreach (var statement in block.Operations)
+        {
+            if (statement != parent && statement is not IReturnOperation { IsImplicit: true, ReturnedValue: null })
+            {
+                return null;
+            }
+        }
+
+        return lambda;
     }
 
     /// <summary>An async call whose task is dropped, or started together with others and joined later.</summary>

@@ -706,8 +706,9 @@ public sealed class TokenNotPassedAnalyzer : DiagnosticAnalyzer
     {
         foreach (var trivia in statement.DescendantTrivia(descendIntoTrivia: false))
         {
-            if (trivia.IsKind(Microsoft.CodeAnalysis.CSharp.SyntaxKind.SingleLineCommentTrivia) ||
-                trivia.IsKind(Microsoft.CodeAnalysis.CSharp.SyntaxKind.MultiLineCommentTrivia))
+            if ((trivia.IsKind(Microsoft.CodeAnalysis.CSharp.SyntaxKind.SingleLineCommentTrivia) ||
+                 trivia.IsKind(Microsoft.CodeAnalysis.CSharp.SyntaxKind.MultiLineCommentTrivia)) &&
+                !FlagsAProblem(trivia.ToString()))
             {
                 return true;
             }
@@ -741,9 +742,34 @@ public sealed class TokenNotPassedAnalyzer : DiagnosticAnalyzer
             if ((trivia.IsKind(Microsoft.CodeAnalysis.CSharp.SyntaxKind.SingleLineCommentTrivia) ||
                  trivia.IsKind(Microsoft.CodeAnalysis.CSharp.SyntaxKind.MultiLineCommentTrivia)) &&
                 (trivia.ToString().IndexOf("cancel", System.StringComparison.OrdinalIgnoreCase) >= 0 ||
-                 trivia.ToString().IndexOf("token", System.StringComparison.OrdinalIgnoreCase) >= 0))
+                 trivia.ToString().IndexOf("token", System.StringComparison.OrdinalIgnoreCase) >= 0) &&
+                !FlagsAProblem(trivia.ToString()))
             {
                 return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static readonly ImmutableArray<string> ProblemMarkers = ImmutableArray.Create("TODO", "FIXME", "BUG", "HACK", "XXX");
+
+    /// <summary>
+    /// A comment that flags the call as a problem (<c>// TODO: pass the token</c>, <c>// BUG: ...</c>) is no decision
+    /// to leave the token out. The markers count as whole words only ("debug" is not "bug").
+    /// </summary>
+    private static bool FlagsAProblem(string comment)
+    {
+        foreach (var marker in ProblemMarkers)
+        {
+            for (var at = comment.IndexOf(marker, System.StringComparison.OrdinalIgnoreCase); at >= 0;
+                 at = comment.IndexOf(marker, at + 1, System.StringComparison.OrdinalIgnoreCase))
+            {
+                var end = at + marker.Length;
+                if ((at == 0 || !char.IsLetterOrDigit(comment[at - 1])) && (end == comment.Length || !char.IsLetterOrDigit(comment[end])))
+                {
+                    return true;
+                }
             }
         }
 

@@ -515,6 +515,35 @@ public sealed class TokenNotPassedTests
             Verify.Diagnostic(TokenNotPassedAnalyzer.Rule).WithLocation(0).WithArguments("StartAction", "cancellationToken"));
 
     [Fact]
+    public Task Comment_that_flags_the_call_as_a_problem_is_no_decision()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                Task SendAsync(int item, CancellationToken cancellationToken = default) => Task.CompletedTask;
+
+                async Task PumpAsync(CancellationToken cancellationToken)
+                {
+                    // TODO: pass the token once SendAsync honours it
+                    await {|#0:SendAsync|}(1);
+                    await SendAsync(2, {|#1:CancellationToken.None|}); // FIXME: should flow cancellation
+                    // BUG: the token is not forwarded
+                    await {|#2:SendAsync|}(3);
+
+                    // debug build: no cancellation token here on purpose
+                    await SendAsync(4);
+                    await SendAsync(5, CancellationToken.None); // the shutdown tokens must not stop this
+                }
+            }
+            """,
+            Verify.Diagnostic(TokenNotPassedAnalyzer.Rule).WithLocation(0).WithArguments("SendAsync", "cancellationToken"),
+            Verify.Diagnostic(TokenNotPassedAnalyzer.NoneRule).WithLocation(1).WithArguments("SendAsync", "cancellationToken", "CancellationToken.None"),
+            Verify.Diagnostic(TokenNotPassedAnalyzer.Rule).WithLocation(2).WithArguments("SendAsync", "cancellationToken"));
+
+    [Fact]
     public Task One_comment_explains_a_run_of_None_calls_but_not_what_follows_it()
         => Verify.VerifyAnalyzerAsync(
             """

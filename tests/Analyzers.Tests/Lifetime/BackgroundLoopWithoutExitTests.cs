@@ -361,6 +361,67 @@ public sealed class BackgroundLoopWithoutExitTests
         return new Verify.Test { TestCode = source, FixedCode = source, CompilerDiagnostics = CompilerDiagnostics.None }.RunAsync();
     }
 
+    [Fact]
+    public Task Local_function_that_is_the_whole_body_of_a_spawned_lambda_is_spawned_work()
+        => VerifyNoFixAsync(
+            """
+            using System.Collections.Generic;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class Heartbeat
+            {
+                void Start()
+                {
+                    _ = Task.Run(async () => await BeatAsync());
+                    _ = Task.Run(() => Spin());
+                    new List<int> { 1 }.ForEach(_ => Repeat());
+
+                    async Task BeatAsync()
+                    {
+                        {|#0:while (true)|}
+                        {
+                            await Task.Delay(1000);
+                        }
+                    }
+
+                    void Spin()
+                    {
+                        {|#1:while (true)|}
+                        {
+                            Work();
+                        }
+                    }
+
+                    void Repeat()
+                    {
+                        while (true)
+                        {
+                            Work();
+                        }
+                    }
+                }
+
+                void StartDrain(CancellationToken token)
+                {
+                    _ = Task.Run(() => Drain(token));
+
+                    void Drain(CancellationToken ct)
+                    {
+                        while (true)
+                        {
+                            ct.ThrowIfCancellationRequested();
+                            Work();
+                        }
+                    }
+                }
+
+                void Work() { }
+            }
+            """,
+            Verify.Diagnostic(BackgroundLoopWithoutExitAnalyzer.LoopRule).WithLocation(0).WithArguments("Task.Run"),
+            Verify.Diagnostic(BackgroundLoopWithoutExitAnalyzer.LoopRule).WithLocation(1).WithArguments("Task.Run"));
+
     private static Task VerifyNoFixAsync(string source, params DiagnosticResult[] expected)
     {
         var test = new Verify.Test { TestCode = source, FixedCode = source };
