@@ -355,30 +355,10 @@ public sealed class TokenSourceNotDisposedAnalyzer : DiagnosticAnalyzer
     private static void AnalyzeRegistration(OperationAnalysisContext context, KnownTypes types)
     {
         var statement = (IExpressionStatementOperation)context.Operation;
-        if (statement.Operation is not IInvocationOperation { TargetMethod.Name: "Register" or "UnsafeRegister", Instance: IParameterReferenceOperation parameter } invocation ||
-            !CancellationTokens.IsToken(invocation.TargetMethod.ContainingType, types) ||
-            context.ContainingSymbol is IMethodSymbol { MethodKind: MethodKind.Constructor or MethodKind.StaticConstructor } ||
-            invocation.Syntax is not InvocationExpressionSyntax)
+        if (RegistrationOnCallersToken(context, statement.Operation, types) is { } registration)
         {
-            return;
+            ReportRegistration(context, statement, registration, fixable: statement.Parent is IBlockOperation);
         }
-
-        var function = FunctionBody(statement);
-        var isAsync = function switch
-        {
-            IAnonymousFunctionOperation lambda => lambda.Symbol.IsAsync,
-            ILocalFunctionOperation localFunction => localFunction.Symbol.IsAsync,
-            _ => context.ContainingSymbol is IMethodSymbol { IsAsync: true },
-        };
-        if (!isAsync && function is not null && CompletesReturnedSignal(invocation, function))
-        {
-            return;
-        }
-
-        var properties = ImmutableDictionary<string, string?>.Empty
-            .Add(KindProperty, KindRegistration)
-            .Add(FixableProperty, isAsync && statement.Parent is IBlockOperation ? "true" : "false");
-        context.ReportDiagnostic(Diagnostic.Create(RegistrationRule, invocation.Syntax.GetLocation(), properties, parameter.Parameter.Name));
     }
 
     /// <summary>
@@ -389,10 +369,7 @@ public sealed class TokenSourceNotDisposedAnalyzer : DiagnosticAnalyzer
     private static void AnalyzeRegistrationLocal(OperationAnalysisContext context, IVariableDeclaratorOperation declarator, KnownTypes types)
     {
         var initializer = (declarator.Initializer ?? (declarator.Parent as IVariableDeclarationOperation)?.Initializer)?.Value.WalkDownConversions();
-        if (initializer is not IInvocationOperation { TargetMethod.Name: "Register" or "UnsafeRegister", Instance: IParameterReferenceOperation parameter } invocation ||
-            !CancellationTokens.IsToken(invocation.TargetMethod.ContainingType, types) ||
-            context.ContainingSymbol is IMethodSymbol { MethodKind: MethodKind.Constructor or MethodKind.StaticConstructor } ||
-            invocation.Syntax is not InvocationExpressionSyntax || declarator.GetRoot() is not { } root)
+        if (RegistrationOnCallersToken(context, initializer, types) is not { } registration || declarator.GetRoot() is not { } root)
         {
             return;
         }
@@ -406,22 +383,45 @@ public sealed class TokenSourceNotDisposedAnalyzer : DiagnosticAnalyzer
             }
         }
 
-        var function = FunctionBody(declarator);
+        ReportRegistration(context, declarator, registration, fixable: false);
+    }
+
+    /// <summary><c>ct.Register(...)</c> / <c>UnsafeRegister</c> on a token parameter, outside constructors; else null.</summary>
+    private static (IInvocationOperation Invocation, IParameterSymbol Token)? RegistrationOnCallersToken(OperationAnalysisContext context, IOperation? value, KnownTypes types)
+    {
+        if (value is not IInvocationOperation { TargetMethod.Name: "Register" or "UnsafeRegister", Instance: IParameterReferenceOperation parameter } invocation ||
+            !CancellationTokens.IsToken(invocation.TargetMethod.ContainingType, types) ||
+            context.ContainingSymbol is IMethodSymbol { MethodKind: MethodKind.Constructor or MethodKind.StaticConstructor } ||
+            invocation.Syntax is not InvocationExpressionSyntax)
+        {
+            return null;
+        }
+
+        return (invocation, parameter.Parameter);
+    }
+
+    /// <summary>
+    /// Reports a dropped registration, unless a non-async function's registration alone completes the signal it returns
+    /// (a <c>WhenCancelled()</c> helper). Only a statement in an async function's block gets the fix.
+    /// </summary>
+    private static void ReportRegistration(OperationAnalysisContext context, IOperation site, (IInvocationOperation Invocation, IParameterSymbol Token) registration, bool fixable)
+    {
+        var function = FunctionBody(site);
         var isAsync = function switch
         {
             IAnonymousFunctionOperation lambda => lambda.Symbol.IsAsync,
             ILocalFunctionOperation localFunction => localFunction.Symbol.IsAsync,
             _ => context.ContainingSymbol is IMethodSymbol { IsAsync: true },
         };
-        if (!isAsync && function is not null && CompletesReturnedSignal(invocation, function))
+        if (!isAsync && function is not null && CompletesReturnedSignal(registration.Invocation, function))
         {
             return;
         }
 
         var properties = ImmutableDictionary<string, string?>.Empty
             .Add(KindProperty, KindRegistration)
-            .Add(FixableProperty, "false");
-        context.ReportDiagnostic(Diagnostic.Create(RegistrationRule, invocation.Syntax.GetLocation(), properties, parameter.Parameter.Name));
+            .Add(FixableProperty, isAsync && fixable ? "true" : "false");
+        context.ReportDiagnostic(Diagnostic.Create(RegistrationRule, registration.Invocation.Syntax.GetLocation(), properties, registration.Token.Name));
     }
 
     private struct Usage
