@@ -46,12 +46,13 @@ internal enum SpawnKind
 /// <summary>A function that runs concurrently with its caller or its siblings, and what makes it so.</summary>
 internal sealed class ConcurrentContext
 {
-    public ConcurrentContext(IOperation function, SpawnKind kind, IOperation origin, string spawner)
+    public ConcurrentContext(IOperation function, SpawnKind kind, IOperation origin, string spawner, IOperation? caller = null)
     {
         Function = function;
         Kind = kind;
         Origin = origin;
         Spawner = spawner;
+        Caller = caller;
     }
 
     /// <summary>The lambda (<c>IAnonymousFunctionOperation</c>), local function (<c>ILocalFunctionOperation</c>) or method group (<c>IMethodReferenceOperation</c>).</summary>
@@ -61,6 +62,15 @@ internal sealed class ConcurrentContext
 
     /// <summary>The call or creation that starts the function (<c>Task.Run(...)</c>, <c>Parallel.ForEach(...)</c>, <c>Task.WhenAll(...)</c>, …).</summary>
     public IOperation Origin { get; }
+
+    /// <summary>
+    /// For a local function that runs in the context of the one concurrent lambda that calls it, that lambda; null
+    /// otherwise. <see cref="Runner"/> is the function whose thread the work runs on.
+    /// </summary>
+    public IOperation? Caller { get; }
+
+    /// <summary>The function whose run this is: <see cref="Caller"/> when set, else <see cref="Function"/>.</summary>
+    public IOperation Runner => Caller ?? Function;
 
     /// <summary>A short display name of the spawner for messages: <c>Task.Run</c>, <c>Parallel.ForEach</c>, <c>new Thread</c>, ….</summary>
     public string Spawner { get; }

@@ -26,9 +26,14 @@ internal static class ConcurrentContexts
     internal sealed class Cache
     {
         private static readonly OperationMemo<StrongBox<ConcurrentContext?>> ByFunction = new();
+        private static readonly OperationMemo<StrongBox<ConcurrentContext?>> ByCallers = new();
 
         public ConcurrentContext? Classify(IOperation function, KnownTypes types)
             => ByFunction.GetOrCompute(function, types, static (f, t) => new StrongBox<ConcurrentContext?>(ConcurrentContexts.Classify(f, t))).Value;
+
+        /// <summary>Memoized <see cref="ClassifyByCallers"/>.</summary>
+        public ConcurrentContext? ClassifyByCallers(ILocalFunctionOperation function, KnownTypes types)
+            => ByCallers.GetOrCompute(function, (Types: types, Cache: this), static (f, s) => new StrongBox<ConcurrentContext?>(ConcurrentContexts.ClassifyByCallers((ILocalFunctionOperation)f, s.Types, s.Cache))).Value;
     }
 
     /// <summary>
@@ -66,6 +71,107 @@ internal static class ConcurrentContexts
                 {
                     return context;
                 }
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// <see cref="FindEnclosing"/>, except that a local function that is not itself started concurrently but is only
+    /// ever called (or handed as a method group) from one concurrent lambda, never under a lock, runs in that lambda's
+    /// context (<see cref="ClassifyByCallers"/>). For the shared-state rules, which ask where a variable is changed.
+    /// </summary>
+    public static ConcurrentContext? FindEnclosingThroughCallers(IOperation operation, KnownTypes types, Cache cache)
+    {
+        for (var current = operation.Parent; current is not null; current = current.Parent)
+        {
+            if (current is IAnonymousFunctionOperation or ILocalFunctionOperation)
+            {
+                var context = cache.Classify(current, types);
+                if (context is not null)
+                {
+                    return context;
+                }
+
+                if (current is ILocalFunctionOperation local && cache.ClassifyByCallers(local, types) is { } viaCallers)
+                {
+                    return viaCallers;
+                }
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// The context of the one concurrent lambda that holds every call and method-group use of
+    /// <paramref name="localFunction"/> (<c>Parallel.ForEach(items, i => Record(i)); void Record(Item i) => results.Add(i);</c>),
+    /// with <see cref="ConcurrentContext.Caller"/> set to that lambda. Null (precision first) when any use is outside a
+    /// concurrent lambda, in a different one, in another local function (recursion included), under a lock, in the
+    /// part of an async lambda before its first await only, or stored rather than passed; and when the local function
+    /// is declared inside the lambda (the lambda's own context already covers it). Scans the member body once.
+    /// </summary>
+    private static ConcurrentContext? ClassifyByCallers(ILocalFunctionOperation localFunction, KnownTypes types, Cache cache)
+    {
+        var symbol = localFunction.Symbol;
+        ConcurrentContext? found = null;
+        foreach (var descendant in localFunction.GetRoot().EnumerateDescendants())
+        {
+            if (descendant.Kind is not (OperationKind.Invocation or OperationKind.MethodReference))
+            {
+                continue;
+            }
+
+            IOperation use;
+            switch (descendant)
+            {
+                case IInvocationOperation call when SymbolEqualityComparer.Default.Equals(call.TargetMethod.OriginalDefinition, symbol):
+                    use = call;
+                    break;
+                case IMethodReferenceOperation reference when SymbolEqualityComparer.Default.Equals(reference.Method.OriginalDefinition, symbol):
+                    // Only a method group passed straight to a call (`items.ForEach(Record)`); one stored in a field, local or event runs who knows where.
+                    if (reference.WalkUpConversions() is not IDelegateCreationOperation creation ||
+                        creation.WalkUpConversions() is not IArgumentOperation)
+                    {
+                        return null;
+                    }
+
+                    use = reference;
+                    break;
+                default:
+                    continue;
+            }
+
+            if (CallerContext(use, types, cache) is not { OnlyAfterFirstAwait: false } context ||
+                (found is not null && !ReferenceEquals(found.Function, context.Function)) ||
+                LockRegions.IsInsideLock(use, types))
+            {
+                return null;
+            }
+
+            found = context;
+        }
+
+        if (found is null || found.Function.Syntax.Span.Contains(localFunction.Syntax.Span))
+        {
+            return null;
+        }
+
+        return new ConcurrentContext(localFunction, found.Kind, found.Origin, found.Spawner, found.Function);
+    }
+
+    /// <summary>The concurrent lambda a use runs in, looking outward through inline lambdas; null at a local function or the member.</summary>
+    private static ConcurrentContext? CallerContext(IOperation use, KnownTypes types, Cache cache)
+    {
+        for (var current = use.Parent; current is not null; current = current.Parent)
+        {
+            switch (current)
+            {
+                case IAnonymousFunctionOperation lambda when cache.Classify(lambda, types) is { } context:
+                    return context;
+                case ILocalFunctionOperation:
+                    return null;
             }
         }
 

@@ -94,6 +94,15 @@ public sealed class BlockingCallUnderLockAnalyzer : DiagnosticAnalyzer
             var held = state.Must[state.Must.Length - 1];
             context.ReportDiagnostic(Diagnostic.Create(Rule, TaskBlocking.ReportLocation(invocation), Name(invocation.TargetMethod), held.Name));
         }, worthIt);
+
+        // A local function called only inside `lock` bodies: the flow starts it with nothing held.
+        LockHeldLocalFunctions.Visit(context, types, (operation, lockName) =>
+        {
+            if (operation is IInvocationOperation invocation && IsBlocking(invocation, types, known, extra))
+            {
+                context.ReportDiagnostic(Diagnostic.Create(Rule, TaskBlocking.ReportLocation(invocation), Name(invocation.TargetMethod), lockName));
+            }
+        });
     }
 
     private static string Name(IMethodSymbol method) => method.ContainingType.Name + "." + method.Name;

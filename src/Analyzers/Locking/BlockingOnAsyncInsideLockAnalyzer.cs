@@ -96,6 +96,20 @@ public sealed class BlockingOnAsyncInsideLockAnalyzer : DiagnosticAnalyzer
                 }
             }
         }, (root, scan) => LockFlow.AnyUnderLock(root, scan, o => MayBlockOrStart(o, scan, types)));
+
+        // A local function called only inside `lock` bodies: the flow starts it with nothing held.
+        LockHeldLocalFunctions.Visit(context, types, (operation, lockName) =>
+        {
+            if (TaskBlocking.IsBlockingWait(operation, types, out var description, out var task))
+            {
+                completed ??= TaskBlocking.CompletedTasks(context.OperationBlocks, types);
+                var location = TaskBlocking.ReportLocation(operation);
+                if (!TaskBlocking.IsKnownComplete(task, completed) && reported.Add(location))
+                {
+                    context.ReportDiagnostic(Diagnostic.Create(BlockingRule, location, description, lockName));
+                }
+            }
+        });
     }
 
     // Every shape the rule reports, by name (the graph may hold the receiver in a capture the tree does not have).

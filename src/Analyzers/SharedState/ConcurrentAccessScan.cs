@@ -111,8 +111,8 @@ internal sealed class ConcurrentAccessScan
 
     public KnownTypes Types => _types;
 
-    /// <summary>The concurrent function the operation runs in, if any.</summary>
-    public ConcurrentContext? EnclosingContext(IOperation operation) => ConcurrentContexts.FindEnclosing(operation, _types, _cache);
+    /// <summary>The concurrent function the operation runs in, if any (a local function called only from one concurrent lambda runs in it).</summary>
+    public ConcurrentContext? EnclosingContext(IOperation operation) => ConcurrentContexts.FindEnclosingThroughCallers(operation, _types, _cache);
 
     private void AddCandidate(IOperation operation, ISymbol variable, IMethodSymbol? method, Func<ConcurrentContext?, Diagnostic> create)
     {
@@ -200,7 +200,7 @@ internal sealed class ConcurrentAccessScan
         }
 
         var context = EnclosingContext(operation);
-        list.Add(new Use(context?.Function, context, inConstructor));
+        list.Add(new Use(context?.Runner, context, inConstructor));
     }
 
     /// <summary><c>Interlocked.X(ref v, ..)</c>, <c>Volatile.Read/Write(ref v)</c>, <c>ImmutableInterlocked.X(ref v, ..)</c>.</summary>
@@ -287,7 +287,7 @@ internal sealed class ConcurrentAccessScan
         {
             foreach (var use in uses)
             {
-                if (use.InConstructor || ReferenceEquals(use.Function, context.Function))
+                if (use.InConstructor || ReferenceEquals(use.Function, context.Runner))
                 {
                     continue;
                 }

@@ -85,6 +85,28 @@ public sealed class BlockingCallUnderLockTests
         return test.RunAsync();
     }
 
+    [Fact]
+    public Task Thread_Sleep_in_a_local_function_called_only_inside_lock_is_reported_with_the_lock_name()
+        => Verify.VerifyAnalyzerAsync(
+            Wrap("""
+                public void M(int n)
+                {
+                    lock (_gate)
+                    {
+                        Backoff(n);
+                    }
+
+                    void Backoff(int attempt)
+                    {
+                        if (attempt > 0)
+                        {
+                            Thread.{|#0:Sleep|}(attempt * 10);
+                        }
+                    }
+                }
+            """),
+            Verify.Diagnostic(BlockingCallUnderLockAnalyzer.Rule).WithLocation(0).WithArguments("Thread.Sleep", "_gate"));
+
     // ---- near misses ----
 
     [Fact]
@@ -230,6 +252,59 @@ public sealed class BlockingCallUnderLockTests
                     {
                         if (!async)
                             Thread.{|CONC205:Sleep|}(10);
+                    }
+                }
+            """));
+
+    [Fact]
+    public Task Local_function_also_called_outside_the_lock_used_as_a_method_group_or_taking_its_own_lock_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(Wrap("""
+                public void Mixed(int n)
+                {
+                    Backoff(n);
+                    lock (_gate)
+                    {
+                        Backoff(n);
+                    }
+
+                    void Backoff(int attempt) => Thread.Sleep(attempt);
+                }
+
+                public void Group(int[] items)
+                {
+                    lock (_gate)
+                    {
+                        Pause(1);
+                    }
+
+                    Array.ForEach(items, Pause);
+
+                    void Pause(int ms) => Thread.Sleep(ms);
+                }
+
+                public void Lambda()
+                {
+                    lock (_gate)
+                    {
+                        Task.Run(() => Wait(5));
+                    }
+
+                    void Wait(int ms) => Thread.Sleep(ms);
+                }
+
+                public void OwnLock(int n)
+                {
+                    lock (_gate)
+                    {
+                        Nap(n);
+                    }
+
+                    void Nap(int ms)
+                    {
+                        Thread.Sleep(ms);
+                        lock (_gate)
+                        {
+                        }
                     }
                 }
             """));

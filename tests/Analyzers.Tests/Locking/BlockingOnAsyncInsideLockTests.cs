@@ -178,6 +178,22 @@ public sealed class BlockingOnAsyncInsideLockTests
                 }
             """));
 
+    [Fact]
+    public Task Result_in_a_local_function_called_only_inside_lock_is_reported_with_the_lock_name()
+        => Verify.VerifyAnalyzerAsync(
+            Wrap("""
+                public string Get()
+                {
+                    lock (_gate)
+                    {
+                        return Token();
+                    }
+
+                    string Token() => _token ??= GetTokenAsync().{|#0:Result|};
+                }
+            """),
+            Verify.Diagnostic(BlockingOnAsyncInsideLockAnalyzer.BlockingRule).WithLocation(0).WithArguments(".Result", "_gate"));
+
     // ---- near misses ----
 
     [Fact]
@@ -406,6 +422,33 @@ public sealed class BlockingOnAsyncInsideLockTests
                     {
                         return _flush is null || _flush.Wait(0) || _flush.Wait(System.TimeSpan.Zero);
                     }
+                }
+            """));
+
+    [Fact]
+    public Task Wait_in_a_local_function_also_called_outside_the_lock_or_on_a_completed_task_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(Wrap("""
+                public void Mixed()
+                {
+                    Flush();
+                    lock (_gate)
+                    {
+                        Flush();
+                    }
+
+                    void Flush() => FlushAsync().Wait();
+                }
+
+                public async Task<string> Completed()
+                {
+                    var pending = GetTokenAsync();
+                    await pending;
+                    lock (_gate)
+                    {
+                        return Read();
+                    }
+
+                    string Read() => pending.Result;
                 }
             """));
 }

@@ -352,6 +352,57 @@ public sealed class CollectionMutatedConcurrentlyTests
         return test.RunAsync();
     }
 
+    [Fact]
+    public Task Local_function_called_only_from_a_Parallel_ForEach_lambda_is_reported_where_it_adds()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Item
+            {
+                public string Name = "";
+            }
+
+            class Catalog
+            {
+                List<string> Names(Item[] items)
+                {
+                    var results = new List<string>();
+                    Parallel.ForEach(items, item =>
+                    {
+                        if (item.Name.Length > 0)
+                        {
+                            Record(item);
+                        }
+                    });
+                    return results;
+
+                    void Record(Item i) => {|CONC301:results.Add(i.Name)|};
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Local_function_called_only_from_a_loop_in_a_Task_Run_lambda_is_reported_for_a_field_read_elsewhere()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Collector
+            {
+                private readonly List<int> _seen = new();
+
+                public int Count => _seen.Count;
+
+                public Task Start(int[] xs)
+                {
+                    return Task.Run(() =>
+                    {
+                        foreach (var x in xs)
+                        {
+                            Add(x);
+                        }
+                    });
+
+                    void Add(int x) => {|CONC301:_seen.Add(x)|};
+                }
+            }
+            """);
+
     // ---- not reported ----
 
     [Fact]
@@ -749,4 +800,123 @@ public sealed class CollectionMutatedConcurrentlyTests
         var test = new Verify.Test { CompilerDiagnostics = CompilerDiagnostics.None, TestCode = source, FixedCode = source };
         return test.RunAsync();
     }
+
+    [Fact]
+    public Task Local_function_called_from_a_Task_Run_lambda_and_from_plain_code_before_and_after_it_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Catalog
+            {
+                async Task<List<string>> NamesAsync(string[] items)
+                {
+                    var results = new List<string>();
+                    Record("header");
+                    var work = Task.Run(() =>
+                    {
+                        foreach (var item in items)
+                        {
+                            Record(item.Trim());
+                        }
+                    });
+                    await work;
+                    Record("footer");
+                    return results;
+
+                    void Record(string name) => results.Add(name);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Local_function_called_under_a_lock_in_the_concurrent_lambda_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Catalog
+            {
+                private readonly object _gate = new();
+
+                List<string> Names(string[] items)
+                {
+                    var results = new List<string>();
+                    Parallel.ForEach(items, item =>
+                    {
+                        lock (_gate)
+                        {
+                            Record(item);
+                        }
+                    });
+                    return results;
+
+                    void Record(string name) => results.Add(name);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Local_function_that_locks_around_the_change_or_uses_a_concurrent_collection_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Catalog
+            {
+                List<string> Names(string[] items)
+                {
+                    var results = new List<string>();
+                    var bag = new ConcurrentBag<string>();
+                    Parallel.ForEach(items, item => { Record(item); Keep(item); });
+                    return results;
+
+                    void Record(string name)
+                    {
+                        lock (results)
+                        {
+                            results.Add(name);
+                        }
+                    }
+
+                    void Keep(string name) => bag.Add(name);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Local_function_declared_in_the_Parallel_lambda_over_its_own_list_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Catalog
+            {
+                int Total(string[] items)
+                {
+                    var total = 0;
+                    Parallel.ForEach(items, item =>
+                    {
+                        var parts = new List<string>();
+                        Split(item);
+                        Interlocked.Add(ref total, parts.Count);
+
+                        void Split(string s) => parts.AddRange(s.Split(','));
+                    });
+                    return total;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Local_function_run_once_by_Task_Run_with_its_caller_lambda_as_the_only_other_user_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Loader
+            {
+                Task<List<int>> LoadAsync(int[] xs)
+                {
+                    var list = new List<int>();
+                    return Task.Run(() =>
+                    {
+                        list.Clear();
+                        foreach (var x in xs)
+                        {
+                            Add(x);
+                        }
+
+                        return list;
+                    });
+
+                    void Add(int x) => list.Add(x);
+                }
+            }
+            """);
 }

@@ -228,6 +228,28 @@ public sealed class NonAtomicUpdateTests
             }
             """);
 
+    [Fact]
+    public Task Counter_incremented_in_a_local_function_called_only_from_a_Parallel_For_lambda_is_reported()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Jobs
+            {
+                int CountEven(int n)
+                {
+                    var even = 0;
+                    Parallel.For(0, n, i =>
+                    {
+                        if (i % 2 == 0)
+                        {
+                            Tally();
+                        }
+                    });
+                    return even;
+
+                    void Tally() => {|CONC302:even++|};
+                }
+            }
+            """);
+
     // ---- not reported ----
 
     [Fact]
@@ -381,6 +403,48 @@ public sealed class NonAtomicUpdateTests
                         _done += i;
                     });
                     Interlocked.Increment(ref _done);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Counter_incremented_in_a_local_function_called_under_a_lock_or_also_from_plain_code_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Jobs
+            {
+                private readonly object _gate = new();
+
+                int CountEven(int n)
+                {
+                    var even = 0;
+                    Parallel.For(0, n, i =>
+                    {
+                        lock (_gate)
+                        {
+                            Tally();
+                        }
+                    });
+                    return even;
+
+                    void Tally() => even++;
+                }
+
+                async Task<int> CountOddAsync(int n)
+                {
+                    var odd = 0;
+                    Bump();
+                    var work = Task.Run(() =>
+                    {
+                        for (var i = 1; i < n; i += 2)
+                        {
+                            Bump();
+                        }
+                    });
+                    await work;
+                    Bump();
+                    return odd;
+
+                    void Bump() => odd++;
                 }
             }
             """);

@@ -73,6 +73,37 @@ public sealed class RacyLazyInitializationTests
                 "is initialized on first use in code that runs concurrently (Parallel.ForEach); two threads can both see null and create two instances (use Lazy<T> or LazyInitializer.EnsureInitialized)"));
 
     [Fact]
+    public Task Null_check_and_assignment_in_a_local_function_called_only_from_a_Parallel_ForEach_lambda_is_reported()
+        => Verify.VerifyAnalyzerAsync("""
+            using System.Text;
+            using System.Threading.Tasks;
+
+            class Renderer
+            {
+                private StringBuilder _buffer;
+
+                public void RenderAll(int[] pages)
+                {
+                    Parallel.ForEach(pages, p =>
+                    {
+                        if (p > 0)
+                        {
+                            Ensure();
+                        }
+                    });
+
+                    void Ensure()
+                    {
+                        if (_buffer == null)
+                            {|#0:_buffer = new StringBuilder()|};
+                    }
+                }
+            }
+            """,
+            Verify.Diagnostic(RacyLazyInitializationAnalyzer.Rule).WithLocation(0).WithArguments("_buffer",
+                "is initialized on first use in code that runs concurrently (Parallel.ForEach); two threads can both see null and create two instances (use Lazy<T> or LazyInitializer.EnsureInitialized)"));
+
+    [Fact]
     public Task Coalesce_assignment_of_a_static_field_in_Task_Run_started_in_a_loop_is_reported()
         => Verify.VerifyAnalyzerAsync("""
             using System.Collections.Generic;
