@@ -82,7 +82,7 @@ internal static class LockFlow
     }
 
     /// <summary>The block's function bodies (each root once), with the operation block to ask for its graph.</summary>
-    private static IEnumerable<(IOperation OperationBlock, IOperation Root)> Bodies(OperationBlockAnalysisContext context)
+    internal static IEnumerable<(IOperation OperationBlock, IOperation Root)> Bodies(OperationBlockAnalysisContext context)
     {
         var seen = new HashSet<IOperation>();
         foreach (var operationBlock in context.OperationBlocks)

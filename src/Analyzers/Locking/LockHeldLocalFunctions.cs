@@ -23,16 +23,12 @@ internal static class LockHeldLocalFunctions
     /// <summary>Calls <paramref name="visit"/> with each operation of a lock-held local function's body (its own, not nested functions') and the held lock's name.</summary>
     public static void Visit(OperationBlockAnalysisContext context, KnownTypes types, System.Action<IOperation, string> visit)
     {
-        var seen = new HashSet<IOperation>();
-        foreach (var operationBlock in context.OperationBlocks)
+        foreach (var (_, root) in LockFlow.Bodies(context))
         {
-            var root = operationBlock.GetRoot();
-            if (!seen.Add(root) || LockScan.For(root, types).LockStatements == 0)
+            if (LockScan.For(root, types).LockStatements > 0)
             {
-                continue;
+                VisitRoot(root, types, visit);
             }
-
-            VisitRoot(root, types, visit);
         }
     }
 
@@ -69,7 +65,7 @@ internal static class LockHeldLocalFunctions
         foreach (var function in functions)
         {
             if (function.Symbol.IsAsync || !held.TryGetValue(function.Symbol, out var lockName) || lockName is null ||
-                ((IOperation?)function.Body ?? function.IgnoredBody) is not { } body || TakesALock(body, types))
+                ((IOperation?)function.Body ?? function.IgnoredBody) is not { } body || LockScan.Of(body, types).HasAnyLock)
             {
                 continue;
             }
@@ -99,19 +95,5 @@ internal static class LockHeldLocalFunctions
         }
 
         return null;
-    }
-
-    private static bool TakesALock(IOperation body, KnownTypes types)
-    {
-        foreach (var operation in body.EnumerateDescendantsAndSelf())
-        {
-            if (operation.Kind == OperationKind.Lock ||
-                (operation.Kind == OperationKind.Invocation && LockApis.TryGetLockCall((IInvocationOperation)operation, types, out _)))
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 }

@@ -277,7 +277,8 @@ public sealed class TaskNotObservedTests
 
                 public async Task CloseAsync()
                 {
-                    _client?{|CONC102:.FlushAsync()|};
+                    // flush what is buffered
+                    _client?{|CONC102:.FlushAsync()|}; // best effort
                     _client?.Next?{|CONC102:.SendAsync("bye")|};
                     await Task.Yield();
                 }
@@ -304,7 +305,8 @@ public sealed class TaskNotObservedTests
 
                 public async Task CloseAsync()
                 {
-                    _ = _client?.FlushAsync();
+                    // flush what is buffered
+                    _ = _client?.FlushAsync(); // best effort
                     _ = _client?.Next?.SendAsync("bye");
                     await Task.Yield();
                 }
