@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Collections.Immutable;
+using System.Linq;
 using ConcurrencyAnalyzers.Analysis;
 using ConcurrencyAnalyzers.Internals;
 using Microsoft.CodeAnalysis;
@@ -32,6 +33,11 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
         "'{0}' is taken while holding '{1}', but '{2}' takes them in the opposite order: two threads can deadlock",
         DiagnosticSeverity.Warning, Description, compilationEnd: true);
 
+    internal static readonly DiagnosticDescriptor OrderThroughCallRule = RuleDescriptors.Create(
+        RuleIds.LockOrderInconsistent, Title,
+        "'{0}' takes '{1}' and is called here while holding '{2}', but '{3}' takes them in the opposite order: two threads can deadlock",
+        DiagnosticSeverity.Warning, Description);
+
     internal static readonly DiagnosticDescriptor ReentryRule = RuleDescriptors.Create(
         RuleIds.LockOrderInconsistent, Title,
         "'{0}' ({1}) is acquired again while it is held: it is not reentrant, so this deadlocks or throws",
@@ -43,18 +49,22 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
         DiagnosticSeverity.Warning, Description);
 
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
-        ImmutableArray.Create(OrderRule, CrossTypeOrderRule, ReentryRule, ReentryCallRule);
+        ImmutableArray.Create(OrderRule, CrossTypeOrderRule, OrderThroughCallRule, ReentryRule, ReentryCallRule);
 
     private sealed class Edge
     {
-        public Edge(ISymbol outer, ISymbol inner, Location location, ISymbol method, INamedTypeSymbol type)
+        public Edge(ISymbol outer, ISymbol inner, Location location, ISymbol method, INamedTypeSymbol type, IMethodSymbol? through = null)
         {
             Outer = outer;
             Inner = inner;
             Location = location;
             Method = method;
             Type = type;
+            Through = through;
         }
+
+        /// <summary>The method of the type, called with <see cref="Outer"/> held, that takes <see cref="Inner"/>; null for a nesting in one body.</summary>
+        public IMethodSymbol? Through { get; }
 
         public ISymbol Outer { get; }
         public ISymbol Inner { get; }
@@ -105,6 +115,10 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
         var reentries = new LockedBag<(HeldLock Lock, Location Location)>();
         var calls = new LockedBag<(IMethodSymbol Callee, HeldLock Held, Location Location, bool StartedOnly)>();
         var summaries = new LockedMap<IMethodSymbol, (List<HeldLock> All, List<HeldLock>? Blocking)>(SymbolEqualityComparer.Default);
+        // For the order through calls: own-field locks each method takes with a lock statement, and its calls to methods of
+        // the type made inside a lock statement's body.
+        var statementLocks = new LockedMap<IMethodSymbol, List<ISymbol>>(SymbolEqualityComparer.Default);
+        var callsUnderLock = new LockedBag<(IMethodSymbol Callee, List<ISymbol> Held, Location Location, ISymbol Caller)>();
         var mutexSemaphores = new LockedMap<ISymbol, bool>(SymbolEqualityComparer.Default);
         var nonRecursive = new LockedMap<ISymbol, bool>(SymbolEqualityComparer.Default);
 
@@ -202,6 +216,17 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
             {
                 summaries.TryAdd(method.OriginalDefinition, (acquired, blocking));
             }
+
+            if (owner is IMethodSymbol caller)
+            {
+                foreach (var (_, root) in LockFlow.Bodies(c))
+                {
+                    if (LockScan.For(root, types).LockStatements > 0)
+                    {
+                        RecordLockStatements(root, caller, type, statementLocks, callsUnderLock);
+                    }
+                }
+            }
         });
 
         context.RegisterSymbolEndAction(c =>
@@ -218,6 +243,60 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
                         reported.Add(first.Location))
                     {
                         c.ReportDiagnostic(Diagnostic.Create(OrderRule, first.Location, first.Inner.Name, first.Outer.Name, second.Method.Name));
+                    }
+                }
+            }
+
+            // The order through one call: a method of the type called inside `lock (_a)` that takes `lock (_b)` (or
+            // blocks on an acquisition of `_b`) nests `_b` in `_a` as surely as a nested lock statement would.
+            var throughCalls = new List<Edge>();
+            foreach (var (callee, heldKeys, location, caller) in callsUnderLock)
+            {
+                foreach (var inner in LocksTakenBy(callee))
+                {
+                    // A lock the caller already holds is re-entered, not nested (Monitor is reentrant).
+                    if (heldKeys.Contains(inner, SymbolEqualityComparer.Default))
+                    {
+                        continue;
+                    }
+
+                    foreach (var held in heldKeys)
+                    {
+                        throughCalls.Add(new Edge(held, inner, location, caller, type, callee));
+                    }
+                }
+            }
+
+            if (throughCalls.Count > 0)
+            {
+                throughCalls.Sort(static (x, y) => SourceOrder.Compare(x.Location, y.Location));
+                var all = new List<Edge>(list);
+                all.AddRange(throughCalls);
+                all.Sort(static (x, y) => SourceOrder.Compare(x.Location, y.Location));
+                foreach (var first in throughCalls)
+                {
+                    foreach (var second in all)
+                    {
+                        if (SymbolEqualityComparer.Default.Equals(first.Outer, second.Inner) &&
+                            SymbolEqualityComparer.Default.Equals(first.Inner, second.Outer) &&
+                            reported.Add(first.Location))
+                        {
+                            c.ReportDiagnostic(Diagnostic.Create(OrderThroughCallRule, first.Location, first.Through!.Name, first.Inner.Name, first.Outer.Name, second.Method.Name));
+                        }
+                    }
+                }
+
+                // A nested lock statement whose opposite order is only reached through a call.
+                foreach (var first in list)
+                {
+                    foreach (var second in throughCalls)
+                    {
+                        if (SymbolEqualityComparer.Default.Equals(first.Outer, second.Inner) &&
+                            SymbolEqualityComparer.Default.Equals(first.Inner, second.Outer) &&
+                            reported.Add(first.Location))
+                        {
+                            c.ReportDiagnostic(Diagnostic.Create(OrderRule, first.Location, first.Inner.Name, first.Outer.Name, second.Method.Name));
+                        }
                     }
                 }
             }
@@ -243,6 +322,28 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
             }
         });
 
+        IEnumerable<ISymbol> LocksTakenBy(IMethodSymbol callee)
+        {
+            if (statementLocks.TryGetValue(callee, out var keys))
+            {
+                foreach (var key in keys)
+                {
+                    yield return key;
+                }
+            }
+
+            if (summaries.TryGetValue(callee, out var summary) && summary.Blocking is { } blocking)
+            {
+                foreach (var held in blocking)
+                {
+                    if (held.Key is not null)
+                    {
+                        yield return held.Key;
+                    }
+                }
+            }
+        }
+
         bool IsKnownNonReentrant(HeldLock held) => held.Kind switch
         {
             LockKind.SemaphoreSlim => held.Key is not null && mutexSemaphores.ContainsKey(held.Key),
@@ -261,6 +362,84 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
         var list = new List<Edge>(edges);
         list.Sort(static (x, y) => SourceOrder.Compare(x.Location, y.Location));
         return list;
+    }
+
+    /// <summary>
+    /// Lexical, lock statements only: the own-field locks <paramref name="method"/> takes in its own body (not in lambdas or
+    /// local functions, which may run elsewhere), and its calls to other methods of <paramref name="type"/> made inside a
+    /// lock statement's body of the same function, with every such lock held.
+    /// </summary>
+    private static void RecordLockStatements(
+        IOperation root,
+        IMethodSymbol method,
+        INamedTypeSymbol type,
+        LockedMap<IMethodSymbol, List<ISymbol>> statementLocks,
+        LockedBag<(IMethodSymbol Callee, List<ISymbol> Held, Location Location, ISymbol Caller)> callsUnderLock)
+    {
+        List<ISymbol>? taken = null;
+        foreach (var operation in root.EnumerateDescendants())
+        {
+            if (operation.Kind == OperationKind.Lock)
+            {
+                if (OwnFieldKey(((ILockOperation)operation).LockedValue) is { } key && !InNestedFunction(operation))
+                {
+                    (taken ??= new List<ISymbol>()).Add(key);
+                }
+            }
+            else if (operation.Kind == OperationKind.Invocation &&
+                     operation is IInvocationOperation { TargetMethod: var callee } call &&
+                     call.Instance is null or IInstanceReferenceOperation { ReferenceKind: InstanceReferenceKind.ContainingTypeInstance } &&
+                     callee.MethodKind == MethodKind.Ordinary && !callee.IsVirtual && !callee.IsAbstract && !callee.IsOverride &&
+                     SymbolEqualityComparer.Default.Equals(callee.ContainingType?.OriginalDefinition, type.OriginalDefinition) &&
+                     !SymbolEqualityComparer.Default.Equals(callee.OriginalDefinition, method.OriginalDefinition))
+            {
+                List<ISymbol>? held = null;
+                IOperation child = call;
+                for (var parent = call.Parent; parent is not null; child = parent, parent = parent.Parent)
+                {
+                    if (parent is IAnonymousFunctionOperation or ILocalFunctionOperation)
+                    {
+                        break;
+                    }
+
+                    if (parent is ILockOperation lockStatement && ReferenceEquals(lockStatement.Body, child) &&
+                        OwnFieldKey(lockStatement.LockedValue) is { } key)
+                    {
+                        (held ??= new List<ISymbol>()).Add(key);
+                    }
+                }
+
+                if (held is not null)
+                {
+                    callsUnderLock.Add((callee.OriginalDefinition, held, TaskBlocking.ReportLocation(call), method));
+                }
+            }
+        }
+
+        if (taken is not null)
+        {
+            statementLocks.TryAdd(method.OriginalDefinition, taken);
+        }
+    }
+
+    /// <summary>The field a lock statement locks when it is a static field or an instance field of <c>this</c>; null otherwise.</summary>
+    private static ISymbol? OwnFieldKey(IOperation lockedValue)
+        => lockedValue.WalkDownConversions() is IFieldReferenceOperation field &&
+           (field.Field.IsStatic || field.Instance is IInstanceReferenceOperation { ReferenceKind: InstanceReferenceKind.ContainingTypeInstance })
+            ? field.Field.OriginalDefinition
+            : null;
+
+    private static bool InNestedFunction(IOperation operation)
+    {
+        for (var parent = operation.Parent; parent is not null; parent = parent.Parent)
+        {
+            if (parent is IAnonymousFunctionOperation or ILocalFunctionOperation)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static bool CallsOwnMethod(IOperation root, INamedTypeSymbol type)

@@ -454,6 +454,132 @@ public sealed class LockOrderTests
     // ---- near misses ----
 
     [Fact]
+    public Task Opposite_order_through_a_call_made_under_the_lock_is_reported_at_the_call_and_at_the_nesting()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Collections.Generic;
+
+            class Inventory
+            {
+                private readonly object _orders = new object();
+                private readonly object _stock = new object();
+                private readonly List<string> _placed = new List<string>();
+                private int _onHand;
+
+                public void PlaceOrder(string id)
+                {
+                    lock (_orders)
+                    {
+                        _placed.Add(id);
+                        // Reserve takes _stock: _stock is nested in _orders here.
+                        {|#0:Reserve()|};
+                    }
+                }
+
+                private void Reserve()
+                {
+                    lock (_stock) { _onHand--; }
+                }
+
+                public void Restock(int count)
+                {
+                    lock (_stock)
+                    {
+                        _onHand += count;
+                        lock ({|#1:_orders|}) { _placed.Clear(); }
+                    }
+                }
+            }
+            """,
+            Verify.Diagnostic(LockOrderAnalyzer.OrderThroughCallRule).WithLocation(0).WithArguments("Reserve", "_stock", "_orders", "Restock"),
+            Verify.Diagnostic(LockOrderAnalyzer.OrderRule).WithLocation(1).WithArguments("_orders", "_stock", "PlaceOrder"));
+
+    [Fact]
+    public Task Opposite_orders_that_both_go_through_calls_are_reported_at_both_calls()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading;
+
+            class Session
+            {
+                private static readonly object Registry = new object();
+                private readonly object _state = new object();
+                private readonly SemaphoreSlim _send = new SemaphoreSlim(1, 1);
+
+                public void Close() { lock (_state) { this.{|#0:Unregister|}(); } }
+                private void Unregister() { lock (Registry) { } }
+
+                public static void Broadcast(Session session) { }
+
+                public void Flush() { lock (Registry) { {|#1:MarkDirty()|}; } }
+                private void MarkDirty() { lock (_state) { } }
+
+                public void Send()
+                {
+                    lock (_state)
+                    {
+                        {|#2:Transmit()|};
+                    }
+                }
+
+                private void Transmit()
+                {
+                    _send.Wait();
+                    try { } finally { _send.Release(); }
+                }
+
+                public void Drain()
+                {
+                    _send.Wait();
+                    try { lock ({|#3:_state|}) { } } finally { _send.Release(); }
+                }
+            }
+            """,
+            Verify.Diagnostic(LockOrderAnalyzer.OrderThroughCallRule).WithLocation(0).WithArguments("Unregister", "Registry", "_state", "Flush"),
+            Verify.Diagnostic(LockOrderAnalyzer.OrderThroughCallRule).WithLocation(1).WithArguments("MarkDirty", "_state", "Registry", "Close"),
+            Verify.Diagnostic(LockOrderAnalyzer.OrderThroughCallRule).WithLocation(2).WithArguments("Transmit", "_send", "_state", "Drain"),
+            Verify.Diagnostic(LockOrderAnalyzer.OrderRule).WithLocation(3).WithArguments("_state", "_send", "Send"));
+
+    [Fact]
+    public Task Calls_under_a_lock_that_keep_the_order_re_enter_it_or_run_elsewhere_are_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading.Tasks;
+
+            class Cache
+            {
+                private readonly object _index = new object();
+                private readonly object _entries = new object();
+                private readonly object _stats = new object();
+
+                // Same order as Compact: _index, then _entries.
+                public void Add() { lock (_index) { Store(); } }
+                private void Store() { lock (_entries) { } }
+                public void Compact() { lock (_index) { lock (_entries) { } } }
+
+                // _entries is already held when Touch takes it again: a re-entry, not a nesting in _stats.
+                public void Hit() { lock (_entries) { lock (_stats) { Touch(); } } }
+                private void Touch() { lock (_entries) { } }
+
+                // The call runs on another thread, after the lock is released; the lambda's lock is not the method's.
+                public void Refresh()
+                {
+                    lock (_stats)
+                    {
+                        _ = Task.Run(() => Store());
+                        Later();
+                    }
+                }
+
+                private void Later() => Task.Run(() => { lock (_entries) { } });
+
+                // A virtual callee may be overridden to take other locks: unknown, so silent.
+                public void Reset() { lock (_stats) { Clear(); } }
+                protected virtual void Clear() { lock (_entries) { } }
+            }
+            """);
+
+    [Fact]
     public Task Nested_locks_taken_in_the_same_order_everywhere_are_not_reported()
         => Verify.VerifyAnalyzerAsync(
             """
