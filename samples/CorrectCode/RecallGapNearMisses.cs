@@ -30,3 +30,36 @@ public sealed class PerItemDispatcher
         }
     }
 }
+
+/// <summary>A file log whose lock serializes writes to one shared writer; formatting happens in memory under the lock.</summary>
+public sealed class SerializedFileLog : IDisposable
+{
+    private readonly object _gate = new();
+    private readonly StreamWriter _writer;
+    private readonly MemoryStream _pending = new();
+
+    public SerializedFileLog(string path) => _writer = new StreamWriter(path, append: true);
+
+    public void Write(string line)
+    {
+        lock (_gate)
+        {
+            using var text = new StringWriter();
+            text.Write(DateTime.UtcNow.ToString("O"));
+            text.Write(' ');
+            text.WriteLine(line);
+            var bytes = System.Text.Encoding.UTF8.GetBytes(text.ToString());
+            _pending.Write(bytes, 0, bytes.Length);
+            _writer.Write(text.ToString());
+            _writer.Flush();
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            _writer.Dispose();
+        }
+    }
+}
