@@ -63,3 +63,40 @@ public sealed class SerializedFileLog : IDisposable
         }
     }
 }
+
+/// <summary>A poller whose timer callback lambda only calls a private async void method that catches everything.</summary>
+public sealed class InventoryPoller : IDisposable
+{
+    private readonly Timer _timer;
+    private readonly Func<CancellationToken, Task<int>> _poll;
+    private readonly CancellationTokenSource _stopping = new();
+    private int _lastCount;
+
+    public InventoryPoller(Func<CancellationToken, Task<int>> poll)
+    {
+        _poll = poll;
+        _timer = new Timer(_ => Tick(), null, TimeSpan.Zero, TimeSpan.FromSeconds(30));
+    }
+
+    public int LastCount => Volatile.Read(ref _lastCount);
+
+    private async void Tick()
+    {
+        try
+        {
+            var count = await _poll(_stopping.Token).ConfigureAwait(false);
+            Volatile.Write(ref _lastCount, count);
+        }
+        catch (Exception e)
+        {
+            Console.Error.WriteLine(e);
+        }
+    }
+
+    public void Dispose()
+    {
+        _stopping.Cancel();
+        _timer.Dispose();
+        _stopping.Dispose();
+    }
+}
