@@ -100,3 +100,28 @@ public sealed class InventoryPoller : IDisposable
         _stopping.Dispose();
     }
 }
+
+/// <summary>A per-operation object made by a factory keeps its own token: not shared, so not stored beyond its request.</summary>
+public sealed class ExportJob
+{
+    private CancellationToken _cancellation;
+    private int _exported;
+
+    private ExportJob()
+    {
+    }
+
+    public static ExportJob Create() => new();
+
+    public int Exported => _exported;
+
+    public async Task RunAsync(IReadOnlyList<string> rows, CancellationToken cancellationToken)
+    {
+        _cancellation = cancellationToken;
+        foreach (var row in rows)
+        {
+            await Task.Delay(row.Length, _cancellation).ConfigureAwait(false);
+            _exported++;
+        }
+    }
+}
