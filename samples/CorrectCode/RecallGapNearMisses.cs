@@ -125,3 +125,31 @@ public sealed class ExportJob
         }
     }
 }
+
+/// <summary>A bounded queue created in the constructor; the producer loop passes its token on every write.</summary>
+public sealed class BoundedJobQueue
+{
+    private readonly System.Threading.Channels.Channel<string> _jobs;
+
+    public BoundedJobQueue(int capacity)
+    {
+        _jobs = System.Threading.Channels.Channel.CreateBounded<string>(capacity);
+    }
+
+    public System.Threading.Channels.ChannelReader<string> Reader => _jobs.Reader;
+
+    public async Task ProduceAsync(IEnumerable<string> jobs, CancellationToken cancellationToken)
+    {
+        try
+        {
+            foreach (var job in jobs)
+            {
+                await _jobs.Writer.WriteAsync(job, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _jobs.Writer.TryComplete();
+        }
+    }
+}
