@@ -153,3 +153,35 @@ public sealed class BoundedJobQueue
         }
     }
 }
+
+/// <summary>A callback API wrapped in a task: the catch around the registration fails the task instead of dropping it.</summary>
+public sealed class CallbackBridge
+{
+    private readonly Action<int, Action<string>> _start;
+
+    public CallbackBridge(Action<int, Action<string>> start) => _start = start;
+
+    public Task<string> CallAsync(int id, CancellationToken cancellationToken)
+    {
+        var tcs = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var registration = cancellationToken.Register(() => tcs.TrySetCanceled(cancellationToken));
+        try
+        {
+            _start(id, reply => tcs.TrySetResult(reply));
+        }
+        catch (Exception ex)
+        {
+            tcs.TrySetException(ex);
+        }
+
+        return AwaitAsync(tcs.Task, registration);
+    }
+
+    private static async Task<string> AwaitAsync(Task<string> task, CancellationTokenRegistration registration)
+    {
+        using (registration)
+        {
+            return await task.ConfigureAwait(false);
+        }
+    }
+}
