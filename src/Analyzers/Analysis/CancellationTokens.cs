@@ -416,8 +416,15 @@ internal static class CancellationTokens
             return false;
         }
 
-        var span = local.DeclaringSyntaxReferences[0].Span;
-        return span.End <= position;
+        var reference = local.DeclaringSyntaxReferences[0];
+        if (reference.Span.End <= position)
+        {
+            return true;
+        }
+
+        // A typed foreach variable (`foreach (CancellationToken ct in tokens)`) is declared by the whole statement,
+        // which spans its body: it is declared once its identifier is.
+        return reference.Span.Start < position && reference.GetSyntax() is ForEachStatementSyntax forEach && forEach.Identifier.Span.End <= position;
     }
 
     /// <summary>

@@ -139,11 +139,17 @@ public sealed class TokenStoredBeyondRequestAnalyzer : DiagnosticAnalyzer
         return false;
     }
 
-    /// <summary>Hosted services and middleware: one instance serves every request for the life of the application.</summary>
+    /// <summary>
+    /// Hosted services, middleware, HTTP message handlers (one pipeline instance serves many concurrent requests) and
+    /// singletons (private constructors only, and a static member holding the one instance): one instance serves every
+    /// caller for the life of the application.
+    /// </summary>
     private static bool IsLongLived(INamedTypeSymbol type, KnownTypes types)
     {
         if (type.Implements(types.Get("Microsoft.Extensions.Hosting.IHostedService")) ||
-            type.Implements(types.Get("Microsoft.AspNetCore.Http.IMiddleware")))
+            type.Implements(types.Get("Microsoft.AspNetCore.Http.IMiddleware")) ||
+            type.InheritsFromOrEquals(types.Get("System.Net.Http.HttpMessageHandler")) ||
+            IsSingleton(type))
         {
             return true;
         }
@@ -156,6 +162,45 @@ public sealed class TokenStoredBeyondRequestAnalyzer : DiagnosticAnalyzer
                 {
                     return true; // convention-based middleware
                 }
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// The singleton pattern: every instance constructor is private, and a static field or property holds an instance
+    /// of the type (or a <c>Lazy</c> of it). A private constructor alone is a factory, and a static instance beside a
+    /// public constructor is a sentinel (<c>Empty</c>): neither says the instance is shared.
+    /// </summary>
+    private static bool IsSingleton(INamedTypeSymbol type)
+    {
+        if (type.IsStatic || type.InstanceConstructors.IsEmpty)
+        {
+            return false;
+        }
+
+        foreach (var constructor in type.InstanceConstructors)
+        {
+            if (constructor.DeclaredAccessibility != Accessibility.Private || constructor.IsImplicitlyDeclared)
+            {
+                return false;
+            }
+        }
+
+        foreach (var member in type.GetMembers())
+        {
+            var memberType = member switch
+            {
+                IFieldSymbol { IsStatic: true } field => field.Type,
+                IPropertySymbol { IsStatic: true } property => property.Type,
+                _ => null,
+            };
+            if (memberType is INamedTypeSymbol named &&
+                (SymbolEqualityComparer.Default.Equals(named, type) ||
+                 (named.Name == "Lazy" && named.TypeArguments.Length == 1 && SymbolEqualityComparer.Default.Equals(named.TypeArguments[0], type))))
+            {
+                return true;
             }
         }
 

@@ -9,8 +9,9 @@ namespace ConcurrencyAnalyzers.Coordination;
 /// <summary>
 /// Where a channel writer or a <c>BlockingCollection&lt;T&gt;</c> comes from, when that is visible: a local of the
 /// same member (created there, or a writer alias <c>var w = channel.Writer;</c>) or a field initializer of the same
-/// type in the same file. Used to know that writes can block (bounded, <c>BoundedChannelFullMode.Wait</c>). Anything
-/// else (parameters, reassigned locals, fields set in constructors) is unknown, and callers stay silent.
+/// type in the same file, and (when asked) the one constructor assignment of a readonly field of a type declared in
+/// that file. Used to know that writes can block (bounded, <c>BoundedChannelFullMode.Wait</c>). Anything else
+/// (parameters, reassigned locals, fields set in several places) is unknown, and callers stay silent.
 /// </summary>
 internal static class ChannelProvenance
 {
@@ -18,14 +19,18 @@ internal static class ChannelProvenance
     /// True when <paramref name="instance"/> (the receiver of a write) is a channel writer of a bounded channel whose
     /// full mode is <c>Wait</c>, or a bounded <c>BlockingCollection&lt;T&gt;</c>.
     /// </summary>
-    public static bool IsBlockingBounded(IOperation? instance, KnownTypes types)
+    /// <remarks>
+    /// With <paramref name="constructorAssigned"/>, a readonly field's one constructor assignment counts as its
+    /// creation too.
+    /// </remarks>
+    public static bool IsBlockingBounded(IOperation? instance, KnownTypes types, bool constructorAssigned = false)
     {
-        var creation = FindCreation(instance, types);
+        var creation = FindCreation(instance, types, constructorAssigned);
         return creation is not null && IsBlockingBoundedCreation(creation, types);
     }
 
     /// <summary>The creation of the channel (or collection) that <paramref name="instance"/> writes to, when visible.</summary>
-    public static IOperation? FindCreation(IOperation? instance, KnownTypes types)
+    public static IOperation? FindCreation(IOperation? instance, KnownTypes types, bool constructorAssigned = false)
     {
         var value = instance?.WalkDownConversions();
         if (value is null)
@@ -52,7 +57,7 @@ internal static class ChannelProvenance
         return value switch
         {
             ILocalReferenceOperation local => SingleValue(local.Local, root),
-            IFieldReferenceOperation field => FieldInitializer(field),
+            IFieldReferenceOperation field => FieldInitializer(field, constructorAssigned),
             _ => null,
         };
     }
@@ -151,7 +156,7 @@ internal static class ChannelProvenance
         return value?.WalkDownConversions();
     }
 
-    private static IOperation? FieldInitializer(IFieldReferenceOperation reference)
+    private static IOperation? FieldInitializer(IFieldReferenceOperation reference, bool constructorAssigned)
     {
         var field = reference.Field;
         if (field.DeclaringSyntaxReferences.Length != 1 || reference.SemanticModel is not { } model ||
@@ -161,13 +166,68 @@ internal static class ChannelProvenance
         }
 
         var syntaxReference = field.DeclaringSyntaxReferences[0];
-        if (syntaxReference.SyntaxTree != model.SyntaxTree ||
-            syntaxReference.GetSyntax() is not VariableDeclaratorSyntax { Initializer.Value: { } initializer })
+        if (syntaxReference.SyntaxTree != model.SyntaxTree || syntaxReference.GetSyntax() is not VariableDeclaratorSyntax declarator)
         {
             return null;
         }
 
-        return model.GetOperation(initializer)?.WalkDownConversions();
+        if (declarator.Initializer?.Value is { } initializer)
+        {
+            return model.GetOperation(initializer)?.WalkDownConversions();
+        }
+
+        return constructorAssigned && field.IsReadOnly && !field.IsStatic ? ConstructorValue(field, model) : null;
+    }
+
+    /// <summary>
+    /// The one value the constructors give a readonly field with no initializer (<c>_channel =
+    /// Channel.CreateBounded&lt;T&gt;(capacity);</c>), when the whole type is declared in this file; null when
+    /// several assignments (or a <c>ref</c>/<c>out</c> use) could set it.
+    /// </summary>
+    private static IOperation? ConstructorValue(IFieldSymbol field, SemanticModel model)
+    {
+        IOperation? value = null;
+        foreach (var typeReference in field.ContainingType.DeclaringSyntaxReferences)
+        {
+            if (typeReference.SyntaxTree != model.SyntaxTree || typeReference.GetSyntax() is not TypeDeclarationSyntax type)
+            {
+                return null;
+            }
+
+            foreach (var member in type.Members)
+            {
+                if (member is not ConstructorDeclarationSyntax constructor || constructor.Modifiers.Any(m => m.Text == "static") ||
+                    model.GetOperation(constructor) is not { } body)
+                {
+                    continue;
+                }
+
+                foreach (var operation in body.EnumerateDescendants())
+                {
+                    if (operation is not IFieldReferenceOperation reference || !SymbolEqualityComparer.Default.Equals(reference.Field, field))
+                    {
+                        continue;
+                    }
+
+                    if (reference.Parent is ISimpleAssignmentOperation assignment && ReferenceEquals(assignment.Target, reference))
+                    {
+                        if (value is not null)
+                        {
+                            return null;
+                        }
+
+                        value = assignment.Value.WalkDownConversions();
+                    }
+                    else if (reference.Parent is IArgumentOperation { Parameter.RefKind: RefKind.Ref or RefKind.Out } ||
+                             reference.Parent is IDeconstructionAssignmentOperation or ITupleOperation or ICompoundAssignmentOperation or ICoalesceAssignmentOperation)
+                    {
+                        return null;
+                    }
+                }
+            }
+        }
+
+        return value;
     }
 
 }

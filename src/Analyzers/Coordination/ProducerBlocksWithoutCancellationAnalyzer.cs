@@ -64,7 +64,7 @@ public sealed class ProducerBlocksWithoutCancellationAnalyzer : DiagnosticAnalyz
 
         if (PassesToken(call, types) || !InLoopOrSpawnedProducer(call, types) ||
             CancellationTokens.FindInnermostToken(call, context.ContainingSymbol, types) is not null ||
-            !ChannelProvenance.IsBlockingBounded(call.Instance, types))
+            !ChannelProvenance.IsBlockingBounded(call.Instance, types, constructorAssigned: true))
         {
             return;
         }

@@ -118,9 +118,7 @@ public sealed class AsyncVoidAnalyzer : DiagnosticAnalyzer
                 var reference = (IMethodReferenceOperation)c.Operation;
                 if (IsAsyncVoid(reference.Method))
                 {
-                    var uses = reference.Parent is IDelegateCreationOperation { Type.Name: "TimerCallback" or "WaitCallback" or "WaitOrTimerCallback" or "SendOrPostCallback" }
-                        ? asCallback
-                        : otherUse;
+                    var uses = IsCallbackDelegate(reference.Parent) ? asCallback : otherUse;
                     uses.TryAdd(reference.Method.OriginalDefinition, true);
                 }
             },
@@ -131,7 +129,8 @@ public sealed class AsyncVoidAnalyzer : DiagnosticAnalyzer
                 var invocation = (IInvocationOperation)c.Operation;
                 if (IsAsyncVoid(invocation.TargetMethod))
                 {
-                    otherUse.TryAdd(invocation.TargetMethod.OriginalDefinition, true);
+                    var uses = IsWholeCallbackLambda(invocation) ? asCallback : otherUse;
+                    uses.TryAdd(invocation.TargetMethod.OriginalDefinition, true);
                 }
             },
             OperationKind.Invocation);
@@ -161,6 +160,36 @@ public sealed class AsyncVoidAnalyzer : DiagnosticAnalyzer
                 }
             }
         });
+    }
+
+    /// <summary>A timer or thread-pool callback delegate: nothing waits for what it runs.</summary>
+    private static bool IsCallbackDelegate(IOperation? operation)
+        => operation is IDelegateCreationOperation { Type.Name: "TimerCallback" or "WaitCallback" or "WaitOrTimerCallback" or "SendOrPostCallback" };
+
+    /// <summary>
+    /// The call is all a (non-async) lambda handed to a timer or thread-pool callback does (<c>new Timer(_ =&gt; Tick(), ...)</c>,
+    /// <c>state =&gt; { Tick(); }</c>): the method is that callback, as if handed over as a method group.
+    /// </summary>
+    private static bool IsWholeCallbackLambda(IInvocationOperation invocation)
+    {
+        if (invocation.Instance is not (null or IInstanceReferenceOperation { ReferenceKind: InstanceReferenceKind.ContainingTypeInstance }) ||
+            invocation.Parent is not IExpressionStatementOperation statement ||
+            statement.Parent is not IBlockOperation body ||
+            body.Parent is not IAnonymousFunctionOperation { Symbol.IsAsync: false } lambda ||
+            !IsCallbackDelegate(lambda.Parent))
+        {
+            return false;
+        }
+
+        foreach (var operation in body.Operations)
+        {
+            if (!ReferenceEquals(operation, statement) && operation is not IReturnOperation { IsImplicit: true, ReturnedValue: null })
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>An async void method that is not an event handler by its shape, nor bound to a signature by an override or interface.</summary>

@@ -42,7 +42,7 @@ public sealed partial class TaskCompletionSourceAnalyzer
         public static void Analyze(OperationAnalysisContext context, IObjectCreationOperation creation, ILocalSymbol local, KnownTypes types)
         {
             var function = creation.GetEnclosingFunction();
-            if (function is null || IsCapturedOrEscapesTree(function, local))
+            if (function is null || !TryFindCapturingLambdas(function, local, out var capturing))
             {
                 return;
             }
@@ -57,7 +57,7 @@ public sealed partial class TaskCompletionSourceAnalyzer
                 return;
             }
 
-            if (graph is null || !HasPendingReadAtExit(graph, creation, local, types, context.CancellationToken))
+            if (graph is null || !HasPendingReadAtExit(graph, creation, local, capturing, types, context.CancellationToken))
             {
                 return;
             }
@@ -93,9 +93,14 @@ public sealed partial class TaskCompletionSourceAnalyzer
             }
         }
 
-        /// <summary>Used in a nested lambda or local function (captured: the callback may complete it).</summary>
-        private static bool IsCapturedOrEscapesTree(IOperation function, ILocalSymbol local)
+        /// <summary>
+        /// The lambdas written directly in <paramref name="function"/> that capture the source (the callback may
+        /// complete it: creating the lambda hands the source off, at that point of the flow). False when a local
+        /// function (which may run anywhere) or a reference outside <paramref name="function"/> uses it.
+        /// </summary>
+        private static bool TryFindCapturingLambdas(IOperation function, ILocalSymbol local, out HashSet<IMethodSymbol>? capturing)
         {
+            capturing = null;
             var root = function;
             while (root.Parent is not null)
             {
@@ -104,15 +109,40 @@ public sealed partial class TaskCompletionSourceAnalyzer
 
             foreach (var descendant in root.EnumerateDescendants())
             {
-                if (descendant is ILocalReferenceOperation reference &&
-                    SymbolEqualityComparer.Default.Equals(reference.Local, local) &&
-                    reference.GetEnclosingFunction() != function)
+                if (descendant is not ILocalReferenceOperation reference || !SymbolEqualityComparer.Default.Equals(reference.Local, local))
                 {
-                    return true;
+                    continue;
+                }
+
+                // The outermost function between the reference and `function`.
+                IOperation? outermost = null;
+                IOperation? current = reference.Parent;
+                for (; current is not null && current != function; current = current.Parent)
+                {
+                    if (current is IAnonymousFunctionOperation or ILocalFunctionOperation)
+                    {
+                        outermost = current;
+                    }
+                }
+
+                if (current is null)
+                {
+                    return false;
+                }
+
+                switch (outermost)
+                {
+                    case null:
+                        break;
+                    case IAnonymousFunctionOperation lambda:
+                        (capturing ??= new HashSet<IMethodSymbol>(SymbolEqualityComparer.Default)).Add(lambda.Symbol);
+                        break;
+                    default:
+                        return false;
                 }
             }
 
-            return false;
+            return true;
         }
 
         /// <summary>The graph of <paramref name="function"/>, descending from the root graph through enclosing lambdas and local functions.</summary>
@@ -182,20 +212,27 @@ public sealed partial class TaskCompletionSourceAnalyzer
             }
         }
 
-        private static bool HasPendingReadAtExit(ControlFlowGraph graph, IObjectCreationOperation creation, ILocalSymbol local, KnownTypes types, System.Threading.CancellationToken cancellationToken)
+        private static bool HasPendingReadAtExit(
+            ControlFlowGraph graph, IObjectCreationOperation creation, ILocalSymbol local, HashSet<IMethodSymbol>? capturing, KnownTypes types,
+            System.Threading.CancellationToken cancellationToken)
         {
             var blocks = graph.Blocks;
             var settles = new bool[blocks.Length];
-            var references = new List<ILocalReferenceOperation>[blocks.Length];
+            var references = new List<IOperation>[blocks.Length];
             var sawCreation = false;
             foreach (var block in blocks)
             {
-                var list = new List<ILocalReferenceOperation>();
+                var list = new List<IOperation>();
                 foreach (var operation in Operations(block))
                 {
                     foreach (var descendant in operation.EnumerateDescendantsAndSelf())
                     {
-                        if (descendant is ILocalReferenceOperation reference && SymbolEqualityComparer.Default.Equals(reference.Local, local))
+                        if (capturing is not null && descendant is IFlowAnonymousFunctionOperation lambda && capturing.Contains(lambda.Symbol))
+                        {
+                            list.Add(lambda);
+                            settles[block.Ordinal] = true;
+                        }
+                        else if (descendant is ILocalReferenceOperation reference && SymbolEqualityComparer.Default.Equals(reference.Local, local))
                         {
                             list.Add(reference);
                             var kind = ClassifyReference(reference);
@@ -309,10 +346,16 @@ public sealed partial class TaskCompletionSourceAnalyzer
             return null;
         }
 
-        private static int Transfer(int state, BasicBlock block, ImmutableArray<BasicBlock> blocks, List<ILocalReferenceOperation> references, IObjectCreationOperation creation, KnownTypes types)
+        private static int Transfer(int state, BasicBlock block, ImmutableArray<BasicBlock> blocks, List<IOperation> references, IObjectCreationOperation creation, KnownTypes types)
         {
-            foreach (var reference in references)
+            foreach (var operation in references)
             {
+                if (operation is not ILocalReferenceOperation reference)
+                {
+                    state = 0; // a lambda capturing the source: the callback may complete it
+                    continue;
+                }
+
                 switch (ClassifyReference(reference))
                 {
                     case ReferenceKind.Assigned:

@@ -81,12 +81,12 @@ public sealed class BlockingCallUnderLockAnalyzer : DiagnosticAnalyzer
 
         // A user's list may name calls that only the flow graph has (a foreach's MoveNext, a using's Dispose).
         System.Func<IOperation, LockScan, bool>? worthIt = extra.IsEmpty
-            ? (root, scan) => LockFlow.AnyUnderLock(root, scan, o => o is IInvocationOperation i && IsBlocking(i, types, known, extra))
+            ? (root, scan) => LockFlow.AnyUnderLock(root, scan, o => o is IInvocationOperation i && IsBlocking(i, types, known, extra, context.OperationBlocks))
             : null;
         LockFlow.Run(context, types, (operation, state, function, lockCall) =>
         {
             if (state.Must.IsDefaultOrEmpty || lockCall is not null || operation is not IInvocationOperation invocation ||
-                !IsBlocking(invocation, types, known, extra) || TaskBlocking.IsSyncPathUnderAsyncLocks(operation, state, function ?? context.OwningSymbol))
+                !IsBlocking(invocation, types, known, extra, context.OperationBlocks) || TaskBlocking.IsSyncPathUnderAsyncLocks(operation, state, function ?? context.OwningSymbol))
             {
                 return;
             }
@@ -98,7 +98,7 @@ public sealed class BlockingCallUnderLockAnalyzer : DiagnosticAnalyzer
         // A local function called only inside `lock` bodies: the flow starts it with nothing held.
         LockHeldLocalFunctions.Visit(context, types, (operation, lockName) =>
         {
-            if (operation is IInvocationOperation invocation && IsBlocking(invocation, types, known, extra))
+            if (operation is IInvocationOperation invocation && IsBlocking(invocation, types, known, extra, context.OperationBlocks))
             {
                 context.ReportDiagnostic(Diagnostic.Create(Rule, TaskBlocking.ReportLocation(invocation), Name(invocation.TargetMethod), lockName));
             }
@@ -107,7 +107,8 @@ public sealed class BlockingCallUnderLockAnalyzer : DiagnosticAnalyzer
 
     private static string Name(IMethodSymbol method) => method.ContainingType.Name + "." + method.Name;
 
-    private static bool IsBlocking(IInvocationOperation invocation, KnownTypes types, Dictionary<INamedTypeSymbol, string[]> known, ImmutableHashSet<string> extra)
+    private static bool IsBlocking(
+        IInvocationOperation invocation, KnownTypes types, Dictionary<INamedTypeSymbol, string[]> known, ImmutableHashSet<string> extra, ImmutableArray<IOperation> blocks)
     {
         var method = invocation.TargetMethod;
         var name = method.Name;
@@ -132,6 +133,11 @@ public sealed class BlockingCallUnderLockAnalyzer : DiagnosticAnalyzer
             }
         }
 
+        if (IsLocalFileOrNetworkIo(invocation, types, blocks))
+        {
+            return true;
+        }
+
         if (!extra.IsEmpty)
         {
             var containing = method.ContainingType;
@@ -140,6 +146,64 @@ public sealed class BlockingCallUnderLockAnalyzer : DiagnosticAnalyzer
                  extra.Contains(containing.ToDisplayString(SymbolDisplayFormat.CSharpErrorMessageFormat.WithGenericsOptions(SymbolDisplayGenericsOptions.None)) + "." + name)))
             {
                 return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static readonly string[] StreamIo = { "Read", "Write", "Flush", "ReadByte", "WriteByte", "CopyTo", "ReadExactly", "ReadAtLeast" };
+    private static readonly string[] WriterIo = { "Write", "WriteLine", "Flush" };
+    private static readonly string[] ReaderIo = { "Read", "ReadLine", "ReadToEnd", "ReadBlock" };
+
+    /// <summary>
+    /// Synchronous I/O on a file or network stream the method opened itself: a <c>FileStream</c> or
+    /// <c>NetworkStream</c> local, or a <c>StreamWriter</c>/<c>StreamReader</c> local made from a path
+    /// (<c>new StreamWriter(path)</c>, <c>File.AppendText(path)</c>). Like <c>File.AppendAllText</c>, the whole file
+    /// (or connection) work happens under the lock. A shared stream or writer field guarded by the lock (one writer
+    /// to a log file) is a deliberate design, and a stream of unknown kind may be in memory: neither is reported.
+    /// </summary>
+    private static bool IsLocalFileOrNetworkIo(IInvocationOperation invocation, KnownTypes types, ImmutableArray<IOperation> blocks)
+    {
+        if (invocation.Instance?.WalkDownConversions() is not ILocalReferenceOperation { Local: var local, Type: { TypeKind: TypeKind.Class } type })
+        {
+            return false;
+        }
+
+        var name = invocation.TargetMethod.Name;
+        if (System.Array.IndexOf(StreamIo, name) >= 0 &&
+            (type.InheritsFromOrEquals(types.Get("System.IO.FileStream")) || type.InheritsFromOrEquals(types.Get("System.Net.Sockets.NetworkStream"))))
+        {
+            return true;
+        }
+
+        var readerOrWriter =
+            (System.Array.IndexOf(WriterIo, name) >= 0 && type.InheritsFromOrEquals(types.Get("System.IO.StreamWriter"))) ||
+            (System.Array.IndexOf(ReaderIo, name) >= 0 && type.InheritsFromOrEquals(types.Get("System.IO.StreamReader")));
+        return readerOrWriter && OpenedFromPath(local, blocks, types);
+    }
+
+    /// <summary>The local is declared with <c>new StreamWriter(path, ...)</c>/<c>new StreamReader(path, ...)</c> or <c>File.AppendText/CreateText/OpenText</c>.</summary>
+    private static bool OpenedFromPath(ILocalSymbol local, ImmutableArray<IOperation> blocks, KnownTypes types)
+    {
+        foreach (var block in blocks)
+        {
+            foreach (var operation in block.EnumerateDescendants())
+            {
+                if (operation is not IVariableDeclaratorOperation declarator || !SymbolEqualityComparer.Default.Equals(declarator.Symbol, local))
+                {
+                    continue;
+                }
+
+                var value = (declarator.Initializer ?? (declarator.Parent as IVariableDeclarationOperation)?.Initializer)?.Value.WalkDownConversions();
+                return value switch
+                {
+                    IObjectCreationOperation { Arguments.Length: > 0 } creation =>
+                        creation.Arguments[0].Value.WalkDownConversions().Type?.SpecialType == SpecialType.System_String,
+                    IInvocationOperation { TargetMethod.Name: "AppendText" or "CreateText" or "OpenText" } call =>
+                        call.TargetMethod.ContainingType.Is(types.Get("System.IO.File")),
+                    _ => false,
+                };
             }
         }
 

@@ -961,4 +961,46 @@ public sealed class TokenNotPassedTests
                 }
                 """,
         }.RunAsync();
+
+    [Fact]
+    public Task Foreach_iteration_token_is_in_scope_only_in_the_loop_body()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Collections.Generic;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                private readonly SemaphoreSlim _gate = new(1);
+
+                async Task DrainAsync(List<(int Item, CancellationToken Token)> work, (int, CancellationToken) pair)
+                {
+                    await Task.Delay(1);
+                    foreach (CancellationToken ct in await LoadAsync())
+                    {
+                        await Task.{|#0:Delay|}(1);
+                    }
+
+                    await _gate.WaitAsync();
+                    foreach (var (item, token) in work)
+                    {
+                        await Task.{|#1:Delay|}(item);
+                    }
+
+                    foreach (var entry in work)
+                    {
+                        await Task.Delay(entry.Item, entry.Token);
+                    }
+
+                    var (n, own) = pair;
+                    await Task.{|#2:Delay|}(n);
+                }
+
+                Task<List<CancellationToken>> LoadAsync() => Task.FromResult(new List<CancellationToken>());
+            }
+            """,
+            Verify.Diagnostic(TokenNotPassedAnalyzer.Rule).WithLocation(0).WithArguments("Delay", "ct"),
+            Verify.Diagnostic(TokenNotPassedAnalyzer.Rule).WithLocation(1).WithArguments("Delay", "token"),
+            Verify.Diagnostic(TokenNotPassedAnalyzer.Rule).WithLocation(2).WithArguments("Delay", "own"));
 }

@@ -108,6 +108,40 @@ public sealed class TokenStoredBeyondRequestTests
             }
             """);
 
+    [Fact]
+    public Task Singletons_and_message_handlers_storing_a_callers_token_are_reported()
+        => Verify.VerifyAnalyzerAsync(Web + """
+            sealed class Telemetry
+            {
+                public static Telemetry Instance { get; } = new Telemetry();
+                private CancellationToken _ct;
+                private Telemetry() { }
+                public void Begin(CancellationToken ct) => {|#0:_ct = ct|};
+            }
+
+            sealed class Catalog
+            {
+                private static readonly System.Lazy<Catalog> s_instance = new System.Lazy<Catalog>(() => new Catalog());
+                public static Catalog Instance => s_instance.Value;
+                private CancellationToken _ct;
+                private Catalog() { }
+                public void Load(CancellationToken cancellationToken) => {|#1:_ct = cancellationToken|};
+            }
+
+            sealed class RetryHandler : System.Net.Http.DelegatingHandler
+            {
+                private CancellationToken _current;
+                protected override Task<System.Net.Http.HttpResponseMessage> SendAsync(System.Net.Http.HttpRequestMessage request, CancellationToken cancellationToken)
+                {
+                    {|#2:_current = cancellationToken|};
+                    return base.SendAsync(request, cancellationToken);
+                }
+            }
+            """,
+            Verify.Diagnostic(TokenStoredBeyondRequestAnalyzer.Rule).WithLocation(0).WithArguments("token", "ct", "_ct"),
+            Verify.Diagnostic(TokenStoredBeyondRequestAnalyzer.Rule).WithLocation(1).WithArguments("token", "cancellationToken", "_ct"),
+            Verify.Diagnostic(TokenStoredBeyondRequestAnalyzer.Rule).WithLocation(2).WithArguments("token", "cancellationToken", "_current"));
+
     // ---- negatives ----
 
     [Fact]
@@ -117,6 +151,32 @@ public sealed class TokenStoredBeyondRequestTests
             {
                 private CancellationToken _ct;
                 public void Start(CancellationToken ct) => _ct = ct;
+            }
+            """);
+
+    [Fact]
+    public Task Plain_classes_that_are_not_provably_shared_are_fine()
+        => Verify.VerifyAnalyzerAsync(Web + """
+            class Query
+            {
+                public static readonly Query Empty = new Query();
+                private CancellationToken _ct;
+                public void Bind(CancellationToken ct) => _ct = ct;
+            }
+
+            sealed class Download
+            {
+                private CancellationToken _ct;
+                private Download() { }
+                public static Download Create() => new Download();
+                public void Start(CancellationToken ct) => _ct = ct;
+            }
+
+            sealed class Registry
+            {
+                public static Registry Instance { get; } = new Registry(CancellationToken.None);
+                private readonly CancellationToken _shutdown;
+                private Registry(CancellationToken shutdown) => _shutdown = shutdown;
             }
             """);
 

@@ -194,6 +194,70 @@ public sealed class ProducerBlocksWithoutCancellationTests
             """);
 
     [Fact]
+    public Task Readonly_fields_the_constructor_fills_with_an_unbounded_or_given_channel_are_not_reported()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Producer
+            {
+                private readonly Channel<int> _unbounded;
+                private readonly Channel<int> _either;
+                private readonly BlockingCollection<int> _queue;
+
+                public Producer()
+                {
+                    _unbounded = Channel.CreateUnbounded<int>();
+                    _either = Channel.CreateBounded<int>(4);
+                    _queue = new BlockingCollection<int>();
+                }
+
+                public Producer(Channel<int> given) : this()
+                {
+                    _either = given;
+                }
+
+                void Run(int[] items)
+                {
+                    _ = Task.Run(async () =>
+                    {
+                        foreach (var item in items)
+                        {
+                            await _unbounded.Writer.WriteAsync(item);
+                            await _either.Writer.WriteAsync(item);
+                            _queue.Add(item);
+                        }
+                    });
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Readonly_fields_the_constructor_fills_with_a_bounded_channel_or_collection_are_reported()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Producer
+            {
+                private readonly Channel<int> _channel;
+                private readonly BlockingCollection<int> _queue;
+
+                public Producer(int capacity)
+                {
+                    _channel = Channel.CreateBounded<int>(capacity);
+                    _queue = new BlockingCollection<int>(boundedCapacity: capacity);
+                }
+
+                void Run(int[] items)
+                {
+                    _ = Task.Run(async () =>
+                    {
+                        foreach (var item in items)
+                        {
+                            await {|CONC602:_channel.Writer.WriteAsync(item)|};
+                            {|CONC602:_queue.Add(item)|};
+                        }
+                    });
+                }
+            }
+            """);
+
+    [Fact]
     public Task Single_write_outside_loop_and_spawn_is_not_reported()
         => Verify.VerifyAnalyzerAsync(Usings + """
             class Inbox

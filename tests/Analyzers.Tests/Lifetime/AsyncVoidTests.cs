@@ -330,6 +330,75 @@ public sealed class AsyncVoidTests
             """);
 
     [Fact]
+    public Task Private_catch_all_method_called_only_from_a_timer_callback_lambda_is_not_reported_near_misses_are()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.IO;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class Poller
+            {
+                private readonly Timer _timer;
+                private readonly Timer _narrow;
+                private readonly Timer _twice;
+                private readonly Timer _more;
+                private readonly Timer _action;
+
+                Poller()
+                {
+                    _timer = new Timer(_ => Tick(), null, 0, 1000);
+                    ThreadPool.QueueUserWorkItem(state => { Drain(); });
+                    _narrow = new Timer(_ => TickNarrow(), null, 0, 1000);
+                    _twice = new Timer(_ => TickAlsoCalled(), null, 0, 1000);
+                    _more = new Timer(_ => { Console.WriteLine("tick"); TickAfterMore(); }, null, 0, 1000);
+                    Action run = () => TickAsAction();
+                    run();
+                }
+
+                // The lambda only forwards to the method: nothing escapes it, and the timer could not have awaited it.
+                private async void Tick()
+                {
+                    try { await Task.Delay(10); }
+                    catch (Exception e) { Console.WriteLine(e); }
+                }
+
+                private async void Drain()
+                {
+                    try { await Task.Yield(); }
+                    catch { }
+                }
+
+                private async void {|CONC103:TickNarrow|}()
+                {
+                    try { await Task.Delay(10); }
+                    catch (IOException) { }
+                }
+
+                private async void {|CONC103:TickAlsoCalled|}()
+                {
+                    try { await Task.Delay(10); }
+                    catch (Exception) { }
+                }
+
+                private async void {|CONC103:TickAfterMore|}()
+                {
+                    try { await Task.Delay(10); }
+                    catch (Exception) { }
+                }
+
+                private async void {|CONC103:TickAsAction|}()
+                {
+                    try { await Task.Delay(10); }
+                    catch (Exception) { }
+                }
+
+                public void Poke() => TickAlsoCalled();
+            }
+            """);
+
+    [Fact]
     public Task Timer_callback_others_can_call_is_still_reported_public_or_with_a_nested_type()
         => Verify.VerifyAnalyzerAsync(
             """

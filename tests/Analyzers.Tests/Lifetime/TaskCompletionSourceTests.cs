@@ -242,6 +242,137 @@ public sealed class TaskCompletionSourceTests
             """);
 
     [Fact]
+    public Task Source_captured_in_a_try_whose_catch_completes_rethrows_or_returns_another_task_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            interface IClient { void Start(int id, Action<string> reply); }
+
+            class Caller
+            {
+                private readonly IClient _client;
+                private readonly CancellationToken _stopping;
+
+                public Caller(IClient client, CancellationToken stopping) { _client = client; _stopping = stopping; }
+
+                public Task<string> Completing(int id)
+                {
+                    var tcs = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+                    try
+                    {
+                        _client.Start(id, reply => tcs.TrySetResult(reply));
+                    }
+                    catch (Exception ex)
+                    {
+                        tcs.TrySetException(ex);
+                    }
+
+                    return tcs.Task;
+                }
+
+                public Task<string> Rethrowing(int id)
+                {
+                    var tcs = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+                    try
+                    {
+                        _client.Start(id, reply => tcs.TrySetResult(reply));
+                    }
+                    catch (Exception ex)
+                    {
+                        Console.WriteLine(ex.Message);
+                        throw;
+                    }
+
+                    return tcs.Task;
+                }
+
+                public Task<string> Failing(int id)
+                {
+                    var tcs = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+                    try
+                    {
+                        _client.Start(id, reply => tcs.TrySetResult(reply));
+                    }
+                    catch (Exception ex)
+                    {
+                        return Task.FromException<string>(ex);
+                    }
+
+                    return tcs.Task;
+                }
+
+                public Task<string> RegisteredFirst(int id)
+                {
+                    var tcs = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+                    _stopping.Register(() => tcs.TrySetCanceled());
+                    try
+                    {
+                        _client.Start(id, reply => tcs.TrySetResult(reply));
+                    }
+                    catch (Exception ex)
+                    {
+                        Console.WriteLine(ex.Message);
+                    }
+
+                    return tcs.Task;
+                }
+
+                public Task<string> ThroughLocalFunction(int id)
+                {
+                    var tcs = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+                    try
+                    {
+                        _client.Start(id, OnReply);
+                    }
+                    catch (Exception ex)
+                    {
+                        Console.WriteLine(ex.Message);
+                    }
+
+                    return tcs.Task;
+
+                    void OnReply(string reply) => tcs.TrySetResult(reply);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Source_captured_in_a_try_whose_catch_swallows_and_returns_the_task_is_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Threading.Tasks;
+
+            interface IClient { void Start(int id, Action<string> reply); }
+
+            class Caller
+            {
+                private readonly IClient _client;
+
+                public Caller(IClient client) => _client = client;
+
+                public Task<string> CallAsync(int id)
+                {
+                    var tcs = {|#0:new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously)|};
+                    try
+                    {
+                        _client.Start(id, reply => tcs.TrySetResult(reply));
+                    }
+                    catch (Exception ex)
+                    {
+                        Console.WriteLine(ex.Message);
+                    }
+
+                    return tcs.Task;
+                }
+            }
+            """,
+            Verify.Diagnostic(TaskCompletionSourceAnalyzer.IncompleteRule).WithLocation(0).WithArguments("tcs"));
+
+    [Fact]
     public Task Paths_that_never_give_out_the_task_or_only_race_it_against_a_timeout_are_not_reported()
         => Verify.VerifyAnalyzerAsync(
             """

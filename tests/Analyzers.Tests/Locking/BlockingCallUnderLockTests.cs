@@ -182,6 +182,56 @@ public sealed class BlockingCallUnderLockTests
             """));
 
     [Fact]
+    public Task Stream_and_writer_calls_on_shared_fields_and_in_memory_locals_under_lock_are_not_reported()
+        => Verify.VerifyAnalyzerAsync(Wrap("""
+                private readonly FileStream _journal = new FileStream("journal", FileMode.Append);
+                private readonly StreamWriter _log = new StreamWriter("log.txt");
+
+                public void Append(byte[] data, string line, Stream unknown)
+                {
+                    lock (_gate)
+                    {
+                        // A lock that serializes writes to one shared file: a deliberate design.
+                        _journal.Write(data, 0, data.Length);
+                        _journal.Flush();
+                        _log.WriteLine(line);
+
+                        var buffer = new MemoryStream();
+                        buffer.Write(data, 0, data.Length);
+                        var text = new StringWriter();
+                        text.WriteLine(line);
+                        using var inMemory = new StreamWriter(buffer);
+                        inMemory.WriteLine(line);
+                        inMemory.Flush();
+                        unknown.Write(data, 0, data.Length);
+                    }
+                }
+            """));
+
+    [Fact]
+    public Task File_and_network_streams_opened_in_the_method_are_reported_under_lock()
+        => Verify.VerifyAnalyzerAsync(Wrap("""
+                public void Append(string path, byte[] data, string line, System.Net.Sockets.TcpClient client)
+                {
+                    lock (_gate)
+                    {
+                        using var file = new FileStream(path, FileMode.Append);
+                        file.{|#0:Write|}(data, 0, data.Length);
+                        using var writer = File.AppendText(path);
+                        writer.{|#1:WriteLine|}(line);
+                        using var reader = new StreamReader(path);
+                        reader.{|#2:ReadToEnd|}();
+                        var network = client.GetStream();
+                        network.{|#3:Read|}(data, 0, data.Length);
+                    }
+                }
+            """),
+            Verify.Diagnostic(BlockingCallUnderLockAnalyzer.Rule).WithLocation(0).WithArguments("FileStream.Write", "_gate"),
+            Verify.Diagnostic(BlockingCallUnderLockAnalyzer.Rule).WithLocation(1).WithArguments("StreamWriter.WriteLine", "_gate"),
+            Verify.Diagnostic(BlockingCallUnderLockAnalyzer.Rule).WithLocation(2).WithArguments("StreamReader.ReadToEnd", "_gate"),
+            Verify.Diagnostic(BlockingCallUnderLockAnalyzer.Rule).WithLocation(3).WithArguments("NetworkStream.Read", "_gate"));
+
+    [Fact]
     public Task Task_wait_under_lock_is_left_to_CONC202()
         => Verify.VerifyAnalyzerAsync(Wrap("""
                 public void M()
