@@ -379,6 +379,10 @@ public sealed class TokenNotPassedAnalyzer : DiagnosticAnalyzer
             "CreateLinkedTokenSource" or "Register" or "UnsafeRegister" => true,
             "Dispose" or "DisposeAsync" or "Close" or "CloseAsync" => true,
             "WaitAsync" when type.Is(types.Task) || type.Is(types.TaskOfT) => true, // CONC404 owns timeouts on tasks
+            // The token of tcs.TrySetCanceled(token) / Task.FromCanceled(token) records which token ended the work: data, not
+            // a way to stop the call, and the caller's token is usually not the one that fired.
+            "SetCanceled" or "TrySetCanceled" when type.Is(types.TaskCompletionSource) || type.Is(types.TaskCompletionSourceOfT) => true,
+            "FromCanceled" when type.Is(types.Task) || type.Is(types.ValueTask) => true,
             _ => CancellationTokens.IsTokenSource(type, types) || type.Is(types.CancellationToken),
         };
     }
