@@ -168,3 +168,51 @@ public sealed class SchedulerDispatcher
     public void Schedule(Func<Task> runner)
         => _ = Task.Factory.StartNew(runner, CancellationToken.None, TaskCreationOptions.None, _scheduler);
 }
+
+/// <summary>
+/// A batching producer: a message whose own token fired is cancelled with <c>TrySetCanceled</c>; the token given
+/// there records what cancelled it, and the loop's token is not the one.
+/// </summary>
+public sealed class BatchingProducer
+{
+    private readonly Channel<PendingMessage> _pending = Channel.CreateUnbounded<PendingMessage>();
+
+    public Task ProduceAsync(string message, CancellationToken cancellationToken)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (!_pending.Writer.TryWrite(new PendingMessage(message, done, cancellationToken)))
+        {
+            done.TrySetCanceled();
+        }
+
+        return done.Task;
+    }
+
+    public async Task RunAsync(Func<IReadOnlyList<string>, CancellationToken, Task> publish, CancellationToken cancel)
+    {
+        var batch = new List<PendingMessage>();
+        while (await _pending.Reader.WaitToReadAsync(cancel).ConfigureAwait(false))
+        {
+            while (_pending.Reader.TryRead(out var message))
+            {
+                if (message.Cancel.IsCancellationRequested)
+                {
+                    message.Done.TrySetCanceled(message.Cancel);
+                    continue;
+                }
+
+                batch.Add(message);
+            }
+
+            await publish(batch.ConvertAll(m => m.Text), cancel).ConfigureAwait(false);
+            foreach (var sent in batch)
+            {
+                sent.Done.TrySetResult();
+            }
+
+            batch.Clear();
+        }
+    }
+
+    private sealed record PendingMessage(string Text, TaskCompletionSource Done, CancellationToken Cancel);
+}
