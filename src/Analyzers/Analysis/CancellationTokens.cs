@@ -256,6 +256,91 @@ internal static class CancellationTokens
         return false;
     }
 
+    /// <summary>
+    /// The operation runs only where the token in scope is known to be <c>None</c>: inside the true branch of
+    /// <c>if (ct == CancellationToken.None)</c> (also <c>== default</c>, <c>!ct.CanBeCanceled</c>, as one operand of
+    /// <c>&amp;&amp;</c>) or the false branch of <c>if (ct != CancellationToken.None)</c> / <c>ct.CanBeCanceled</c>.
+    /// Passing <c>None</c> there passes the token (CONC401), and a loop there has nothing to observe (CONC402).
+    /// </summary>
+    public static bool IsKnownNoneAt(IOperation operation, TokenInScope token)
+    {
+        var child = operation;
+        for (var current = operation.Parent; current is not null; child = current, current = current.Parent)
+        {
+            switch (current)
+            {
+                case IAnonymousFunctionOperation or ILocalFunctionOperation:
+                    return false;
+                case IConditionalOperation conditional when ReferenceEquals(child, conditional.WhenTrue) || ReferenceEquals(child, conditional.WhenFalse):
+                    if (ImpliesNone(conditional.Condition, ReferenceEquals(child, conditional.WhenTrue), token))
+                    {
+                        return true;
+                    }
+
+                    break;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>The condition having the value <paramref name="holds"/> means the token is <c>None</c> (cannot be cancelled).</summary>
+    private static bool ImpliesNone(IOperation condition, bool holds, TokenInScope token)
+    {
+        condition = condition.WalkDownConversions();
+        switch (condition)
+        {
+            case IUnaryOperation { OperatorKind: UnaryOperatorKind.Not } not:
+                return ImpliesNone(not.Operand, !holds, token);
+            case IBinaryOperation { OperatorKind: BinaryOperatorKind.ConditionalAnd } both when holds:
+                return ImpliesNone(both.LeftOperand, true, token) || ImpliesNone(both.RightOperand, true, token);
+            case IBinaryOperation { OperatorKind: BinaryOperatorKind.ConditionalOr } either when !holds:
+                return ImpliesNone(either.LeftOperand, false, token) || ImpliesNone(either.RightOperand, false, token);
+            case IBinaryOperation { OperatorKind: BinaryOperatorKind.Equals or BinaryOperatorKind.NotEquals } comparison:
+                var equalMeansNone = comparison.OperatorKind == BinaryOperatorKind.Equals;
+                return holds == equalMeansNone &&
+                       ((IsReadOf(comparison.LeftOperand, token) && IsNoneLiteral(comparison.RightOperand)) ||
+                        (IsReadOf(comparison.RightOperand, token) && IsNoneLiteral(comparison.LeftOperand)));
+            case IPropertyReferenceOperation { Property.Name: "CanBeCanceled", Instance: { } instance } when !holds:
+                return IsReadOf(instance, token);
+            default:
+                return false;
+        }
+    }
+
+    private static bool IsNoneLiteral(IOperation value)
+        => value.WalkDownConversions() switch
+        {
+            IPropertyReferenceOperation { Property: { IsStatic: true, Name: "None", ContainingType.Name: "CancellationToken" } } => true,
+            IDefaultValueOperation => true,
+            _ => false,
+        };
+
+    /// <summary>A read of the token in scope: <c>ct</c>, or <c>cts.Token</c> when that is how the token is found.</summary>
+    private static bool IsReadOf(IOperation value, TokenInScope token)
+    {
+        value = value.WalkDownConversions();
+        if (token.Property is { } property)
+        {
+            if (value is not IPropertyReferenceOperation read || !SymbolEqualityComparer.Default.Equals(read.Property, property))
+            {
+                return false;
+            }
+
+            value = read.Instance?.WalkDownConversions() ?? value;
+        }
+
+        var symbol = value switch
+        {
+            IParameterReferenceOperation p => (ISymbol)p.Parameter,
+            ILocalReferenceOperation l => l.Local,
+            IFieldReferenceOperation f => f.Field,
+            IPropertyReferenceOperation p => p.Property,
+            _ => null,
+        };
+        return symbol is not null && SymbolEqualityComparer.Default.Equals(symbol, token.Symbol);
+    }
+
     /// <summary>A read of a token-typed or source-typed value other than <c>CancellationToken.None</c>.</summary>
     public static bool IsTokenRead(IOperation operation, KnownTypes types)
     {

@@ -57,7 +57,8 @@ public sealed class LoopIgnoresTokenAnalyzer : DiagnosticAnalyzer
         }
 
         var token = TokenNotPassedAnalyzer.ReachableToken(loop, context.ContainingSymbol, types);
-        if (token is null || HasCancellableCall(loop, context.ContainingSymbol, types) || CallsLocalFunctionObservingToken(loop, types))
+        if (token is null || HasCancellableCall(loop, context.ContainingSymbol, types) || CallsLocalFunctionObservingToken(loop, types) ||
+            CancellationTokens.IsKnownNoneAt(loop, token))
         {
             return;
         }

@@ -30,7 +30,7 @@ public sealed class TokenSourceNotDisposedAnalyzer : DiagnosticAnalyzer
     internal static readonly DiagnosticDescriptor LocalRule = RuleDescriptors.Create(
         RuleIds.TokenSourceNotDisposed,
         Title,
-        "'{0}' is a {1} CancellationTokenSource that is never disposed: its {2} leaks until the parent is cancelled; use 'using'",
+        "'{0}' is a {1} CancellationTokenSource that is never disposed: its {2} leaks until {3}; use 'using'",
         DiagnosticSeverity.Warning,
         Description);
 
@@ -129,7 +129,8 @@ public sealed class TokenSourceNotDisposedAnalyzer : DiagnosticAnalyzer
         if (usage.PlainDisposes is null)
         {
             context.ReportDiagnostic(Diagnostic.Create(
-                LocalRule, syntax.Identifier.GetLocation(), Properties(fixable), local.Name, kind, leaked));
+                LocalRule, syntax.Identifier.GetLocation(), Properties(fixable), local.Name, kind, leaked,
+                kind == "linked" ? "the parent is cancelled" : "it fires"));
             return;
         }
 

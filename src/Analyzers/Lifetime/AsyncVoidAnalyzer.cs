@@ -253,7 +253,7 @@ public sealed class AsyncVoidAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        if (IsUnwrapped(invocation, invocation) || IsUnwrappedThroughLocal(invocation))
+        if (IsUnwrapped(invocation, invocation) || IsUnwrappedThroughLocal(invocation) || IsDroppedWithOpaqueDelegate(invocation))
         {
             return;
         }
@@ -330,6 +330,33 @@ public sealed class AsyncVoidAnalyzer : DiagnosticAnalyzer
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// <c>public void Schedule(Func&lt;Task&gt; runner) =&gt; Task.Factory.StartNew(runner, CancellationToken.None, TaskCreationOptions.None, _scheduler);</c>:
+    /// the delegate is a value whose code is elsewhere (a parameter, field, local, or a method group of a method that is
+    /// not <c>async</c>), and the <c>Task&lt;Task&gt;</c> is dropped or discarded, so nothing waits on the outer task and
+    /// its early completion misleads nobody (CONC102 reports a dropped task). An <c>async</c> lambda or method is still
+    /// reported wherever its task goes.
+    /// </summary>
+    private static bool IsDroppedWithOpaqueDelegate(IInvocationOperation invocation)
+    {
+        var user = invocation.WalkUpConversions();
+        var dropped = user is IExpressionStatementOperation ||
+                      user is ISimpleAssignmentOperation { Target: IDiscardOperation } assignment && ReferenceEquals(assignment.Value.WalkDownConversions(), invocation);
+        if (!dropped || invocation.Arguments.Length == 0)
+        {
+            return false;
+        }
+
+        return invocation.Arguments[0].Value.WalkDownConversions() switch
+        {
+            IDelegateCreationOperation { Target: IAnonymousFunctionOperation } => false,
+            IDelegateCreationOperation { Target: IMethodReferenceOperation { Method.IsAsync: var isAsync } } => !isAsync,
+            IDelegateCreationOperation => false,
+            IParameterReferenceOperation or ILocalReferenceOperation or IFieldReferenceOperation or IPropertyReferenceOperation => true,
+            _ => false,
+        };
     }
 
     /// <summary><c>Task.Factory.StartNew(func)</c> or <c>Task.Factory.StartNew(func, token)</c>: Task.Run has the same overload.</summary>

@@ -125,7 +125,7 @@ public sealed class TaskNotObservedAnalyzer : DiagnosticAnalyzer
 
         var method = invocation.TargetMethod;
         if (IsAlreadyCompleted(method, types) || IsFireAndForget(context, invocation) || IsVerification(invocation) ||
-            IsFaultObserver(invocation, types) || IsDelayedCallbackThatCannotFault(invocation, types) || IsPassThroughHelper(invocation, types) || HasFireAndForgetFlag(invocation))
+            IsFaultObserver(invocation, types) || IsDelayedCallbackThatCannotFault(invocation, types) || IsSpawnThatCannotFault(invocation, types, context.CancellationToken) || IsPassThroughHelper(invocation, types) || HasFireAndForgetFlag(invocation))
         {
             return;
         }
@@ -334,6 +334,58 @@ public sealed class TaskNotObservedAnalyzer : DiagnosticAnalyzer
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// <c>Task.Run(PumpAsync);</c> with <c>async Task PumpAsync() { try { ... } catch (Exception e) { writer.Complete(e); } }</c>
+    /// (also <c>Task.Factory.StartNew(...)</c> and its <c>.Unwrap()</c>): the spawned delegate is the task's only source
+    /// of faults, and one that is <c>async</c> (or <c>void</c>) and catches everything (<see cref="ExceptionEscape.CatchesEverything"/>)
+    /// cannot fault. The delegate is a lambda, or a local function or method declared in the same file. A non-async
+    /// delegate that returns a task is not covered: the task it returns can fault outside its <c>try</c>.
+    /// </summary>
+    private static bool IsSpawnThatCannotFault(IInvocationOperation invocation, KnownTypes types, System.Threading.CancellationToken cancellationToken)
+    {
+        var spawn = invocation;
+        if (spawn.TargetMethod.Name == "Unwrap" && spawn.Instance is null && spawn.Arguments.Length == 1 &&
+            spawn.Arguments[0].Value.WalkDownConversions() is IInvocationOperation unwrapped)
+        {
+            spawn = unwrapped;
+        }
+
+        var method = spawn.TargetMethod;
+        if (!(method.Name == "Run" && method.ContainingType.Is(types.Task)) &&
+            !(method.Name == "StartNew" && (method.ContainingType.Is(types.TaskFactory) || method.ContainingType.Is(types.TaskFactoryOfT))) ||
+            spawn.Arguments.Length == 0 ||
+            spawn.Arguments[0].Value.WalkDownConversions() is not IDelegateCreationOperation { Target: var target })
+        {
+            return false;
+        }
+
+        switch (target)
+        {
+            case IAnonymousFunctionOperation lambda:
+                return (lambda.Symbol.IsAsync || lambda.Symbol.ReturnsVoid) && ExceptionEscape.CatchesEverything(lambda.Body, types);
+            case IMethodReferenceOperation { Method: { } referenced } when (referenced.IsAsync || referenced.ReturnsVoid) && spawn.SemanticModel is { } model:
+                foreach (var reference in referenced.OriginalDefinition.DeclaringSyntaxReferences)
+                {
+                    if (reference.SyntaxTree != model.SyntaxTree)
+                    {
+                        continue;
+                    }
+
+                    var body = model.GetOperation(reference.GetSyntax(cancellationToken), cancellationToken) switch
+                    {
+                        ILocalFunctionOperation local => local.Body,
+                        IMethodBodyOperation member => member.BlockBody,
+                        _ => null,
+                    };
+                    return body is not null && ExceptionEscape.CatchesEverything(body, types);
+                }
+
+                return false;
+            default:
+                return false;
+        }
     }
 
     private static System.Collections.Generic.IEnumerable<ILocalSymbol> UsingResourcesAround(IOperation operation)

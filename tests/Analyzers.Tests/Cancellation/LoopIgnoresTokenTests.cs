@@ -398,6 +398,45 @@ public sealed class LoopIgnoresTokenTests
             Verify.Diagnostic(LoopIgnoresTokenAnalyzer.Rule).WithLocation(3).WithArguments("ct"));
 
     [Fact]
+    public Task Loops_where_the_token_is_known_not_cancellable_are_not_reported_where_it_can_be_they_are()
+        => Verify.VerifyAnalyzerAsync("using System;\n" + Queue + """
+            class C
+            {
+                async Task<long> ReadAsync(IQueue queue, Func<string, Task> receiver, CancellationToken ct)
+                {
+                    long count = 0;
+                    if (ct.CanBeCanceled)
+                    {
+                        {|CONC402:while|} (queue.TryTake(out var item))
+                            await receiver(item);
+                    }
+                    else
+                    {
+                        while (queue.TryTake(out var item))
+                            await receiver(item);
+                    }
+
+                    if (!ct.CanBeCanceled)
+                    {
+                        while (queue.TryTake(out var item)) { await receiver(item); count++; }
+                    }
+
+                    if (ct == CancellationToken.None)
+                    {
+                        while (queue.TryTake(out var item)) await receiver(item);
+                    }
+
+                    if (ct != CancellationToken.None)
+                    {
+                        {|CONC402:while|} (queue.TryTake(out var item)) await receiver(item);
+                    }
+
+                    return count;
+                }
+            }
+            """);
+
+    [Fact]
     public Task CSharp73_fix_works()
         => new Verify.Test
         {

@@ -911,6 +911,32 @@ public sealed class TokenNotPassedTests
             """);
 
     [Fact]
+    public Task Canceling_a_completion_source_or_making_a_canceled_task_records_a_token_it_does_not_pass_one_on()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            record Produce(TaskCompletionSource<bool> Done, CancellationToken Cancel);
+
+            class Producer
+            {
+                async Task LoopAsync(Produce message, TaskCompletionSource stopped, CancellationToken cancel)
+                {
+                    if (message.Cancel.IsCancellationRequested)
+                    {
+                        _ = message.Done.TrySetCanceled(CancellationToken.None);
+                        message.Done.TrySetCanceled();
+                        stopped.SetCanceled();
+                        await Task.FromCanceled(message.Cancel);
+                    }
+
+                    await Task.{|CONC401:Delay|}(10);
+                }
+            }
+            """);
+
+    [Fact]
     public Task Half_typed_code_does_not_crash()
         => new Verify.Test
         {

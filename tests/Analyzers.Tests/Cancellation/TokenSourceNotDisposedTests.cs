@@ -29,7 +29,7 @@ public sealed class TokenSourceNotDisposedTests
                 }
             }
             """,
-            new[] { Verify.Diagnostic(TokenSourceNotDisposedAnalyzer.LocalRule).WithLocation(0).WithArguments("cts", "linked", "registration on the parent token") },
+            new[] { Verify.Diagnostic(TokenSourceNotDisposedAnalyzer.LocalRule).WithLocation(0).WithMessage("'cts' is a linked CancellationTokenSource that is never disposed: its registration on the parent token leaks until the parent is cancelled; use 'using'") },
             """
             using System;
             using System.Threading;
@@ -69,8 +69,8 @@ public sealed class TokenSourceNotDisposedTests
             """,
             new[]
             {
-                Verify.Diagnostic(TokenSourceNotDisposedAnalyzer.LocalRule).WithLocation(0).WithArguments("a", "timed", "timer"),
-                Verify.Diagnostic(TokenSourceNotDisposedAnalyzer.LocalRule).WithLocation(1).WithArguments("b", "timed", "timer"),
+                Verify.Diagnostic(TokenSourceNotDisposedAnalyzer.LocalRule).WithLocation(0).WithMessage("'a' is a timed CancellationTokenSource that is never disposed: its timer leaks until it fires; use 'using'"),
+                Verify.Diagnostic(TokenSourceNotDisposedAnalyzer.LocalRule).WithLocation(1).WithArguments("b", "timed", "timer", "it fires"),
             },
             """
             using System;

@@ -662,6 +662,38 @@ public sealed class AsyncVoidTests
             """);
 
     [Fact]
+    public Task StartNew_of_a_delegate_value_whose_task_is_dropped_is_not_reported_an_async_lambda_or_a_kept_task_is()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class Dispatcher
+            {
+                private readonly TaskScheduler _scheduler = TaskScheduler.Default;
+                private readonly Func<Task> _tick = () => Task.CompletedTask;
+
+                public void Schedule(Func<Task> runner) => Task.Factory.StartNew(runner, CancellationToken.None, TaskCreationOptions.None, _scheduler);
+
+                public void Post(Func<Task> runner)
+                {
+                    Task.Factory.StartNew(runner, TaskCreationOptions.None);
+                    _ = Task.Factory.StartNew(_tick);
+                    Task.Factory.StartNew(Pump);
+                    Task.Factory.{|CONC103:StartNew|}(async () => await runner());
+                    Task.Factory.{|CONC103:StartNew|}(PumpAsync);
+                }
+
+                public Task Kept(Func<Task> runner) => Task.Factory.{|CONC103:StartNew|}(runner);
+
+                Task Pump() => Task.CompletedTask;
+
+                async Task PumpAsync() => await Task.Yield();
+            }
+            """);
+
+    [Fact]
     public Task Half_typed_code_does_not_crash()
         => new Verify.Test
         {

@@ -172,6 +172,109 @@ public sealed class TaskNotObservedTests
             """);
 
     [Fact]
+    public Task A_spawned_delegate_that_is_async_or_void_and_catches_everything_cannot_fault_and_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Threading;
+            using System.Threading.Channels;
+            using System.Threading.Tasks;
+
+            class Joiner
+            {
+                public ChannelReader<int> Start(ChannelReader<int> source)
+                {
+                    var buffer = Channel.CreateBounded<int>(1);
+                    var writer = buffer.Writer;
+                    Task.Run(JoinCore);
+                    Task.Run(async () =>
+                    {
+                        try { await Copy(source, writer); writer.Complete(); }
+                        catch (Exception e) { writer.Complete(e); }
+                    });
+                    Task.Run(() => { try { Work(); } catch { } });
+                    Task.Factory.StartNew(LoopAsync, CancellationToken.None, TaskCreationOptions.None, TaskScheduler.Default).Unwrap();
+                    return buffer.Reader;
+
+                    async ValueTask JoinCore()
+                    {
+                        try
+                        {
+                            await Copy(source, writer);
+                            writer.Complete();
+                        }
+                        catch (Exception ex)
+                        {
+                            writer.Complete(ex);
+                        }
+                    }
+                }
+
+                private async Task LoopAsync()
+                {
+                    try { await Task.Delay(10); }
+                    catch (Exception e) { Console.WriteLine(e); }
+                }
+
+                static async Task Copy(ChannelReader<int> from, ChannelWriter<int> to)
+                {
+                    await foreach (var item in from.ReadAllAsync()) await to.WriteAsync(item);
+                }
+
+                static void Work() { }
+            }
+            """);
+
+    [Fact]
+    public Task A_spawned_delegate_that_can_fault_is_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class Worker
+            {
+                public void Start()
+                {
+                    {|CONC102:Task.Run(async () => { try { await WorkAsync(); } catch (InvalidOperationException) { } })|};
+                    {|CONC102:Task.Run(Filtered)|};
+                    {|CONC102:Task.Run(NotAsync)|};
+                    {|CONC102:Task.Run(Rethrows)|};
+                    {|CONC102:Task.Factory.StartNew(Cleanup, CancellationToken.None, TaskCreationOptions.None, TaskScheduler.Default).Unwrap()|};
+                    {|CONC102:Task.Run(async () => { await Task.Yield(); try { await WorkAsync(); } catch { } })|};
+                }
+
+                async Task Filtered()
+                {
+                    try { await WorkAsync(); }
+                    catch (Exception e) when (e is TimeoutException) { }
+                }
+
+                Task NotAsync()
+                {
+                    try { return WorkAsync(); }
+                    catch { return Task.CompletedTask; }
+                }
+
+                async Task Rethrows()
+                {
+                    try { await WorkAsync(); }
+                    catch (Exception e) { Console.WriteLine(e); throw; }
+                }
+
+                async Task Cleanup()
+                {
+                    try { await WorkAsync(); }
+                    catch (Exception e) { Console.WriteLine(e); }
+                    finally { await WorkAsync(); }
+                }
+
+                static Task WorkAsync() => Task.CompletedTask;
+            }
+            """);
+
+    [Fact]
     public Task Dropped_ContinueWith_that_is_not_a_fault_observer_is_reported()
         => Verify.VerifyCodeFixAsync(
             """
