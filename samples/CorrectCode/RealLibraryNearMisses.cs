@@ -97,65 +97,6 @@ public static class ReadUntilCancelled
 }
 
 /// <summary>
-/// An abstract buffering reader whose gate is part of its contract with derived readers: they lock it around the
-/// buffer they share with the base's final flush.
-/// </summary>
-public abstract class BufferingReader<T>
-{
-    protected readonly object SyncLock = new();
-    private readonly Queue<T> _buffer = new();
-
-    protected void Add(T item)
-    {
-        lock (SyncLock)
-        {
-            _buffer.Enqueue(item);
-        }
-    }
-
-    public bool TryTake(out T item)
-    {
-        lock (SyncLock)
-        {
-            return _buffer.TryDequeue(out item!);
-        }
-    }
-
-    protected abstract bool TryPipeItems();
-}
-
-public sealed class QueueJoiningReader<T> : BufferingReader<T>
-{
-    private readonly Queue<Queue<T>> _batches = new();
-
-    public void Push(Queue<T> batch)
-    {
-        lock (SyncLock)
-        {
-            _batches.Enqueue(batch);
-        }
-    }
-
-    protected override bool TryPipeItems()
-    {
-        lock (SyncLock)
-        {
-            if (!_batches.TryDequeue(out var batch))
-            {
-                return false;
-            }
-
-            while (batch.TryDequeue(out var item))
-            {
-                Add(item);
-            }
-
-            return true;
-        }
-    }
-}
-
-/// <summary>
 /// A dispatcher that schedules work on its own scheduler: <c>StartNew</c> is the only way to pick the scheduler, and
 /// the discarded <c>Task&lt;Task&gt;</c> is waited on by nobody (the runner reports its own end).
 /// </summary>

@@ -153,7 +153,7 @@ public sealed class UnstableLockTargetAnalyzer : DiagnosticAnalyzer
         if (value is IFieldReferenceOperation { Field: var field })
         {
             if (field.DeclaredAccessibility is Accessibility.Public or Accessibility.Protected or Accessibility.ProtectedOrInternal &&
-                field.ContainingType.DeclaredAccessibility == Accessibility.Public && !IsGateOfAnAbstractBase(field))
+                field.ContainingType.DeclaredAccessibility == Accessibility.Public)
             {
                 Report("'" + field.Name + "'", "the field is " + (field.DeclaredAccessibility == Accessibility.Public ? "public" : "protected") + ", so code outside the type can lock on it or replace it", null);
                 return;
@@ -216,14 +216,6 @@ public sealed class UnstableLockTargetAnalyzer : DiagnosticAnalyzer
         return parent is ILockOperation ||
                parent is IArgumentOperation { Parent: IInvocationOperation { TargetMethod.ContainingType.Name: "Monitor" } };
     }
-
-    /// <summary>
-    /// <c>protected readonly object SyncLock = new();</c> in an abstract class: the gate is the base type's locking
-    /// contract with the types that derive from it (which must lock it around the state they share); it cannot be
-    /// replaced, and only derived code can reach it.
-    /// </summary>
-    private static bool IsGateOfAnAbstractBase(IFieldSymbol field)
-        => field.IsReadOnly && field.DeclaredAccessibility is Accessibility.Protected or Accessibility.ProtectedOrInternal && field.ContainingType.IsAbstract;
 
     /// <summary>
     /// A private nested type (or one nested in a private type): only its enclosing type can hold a reference to it,

@@ -172,34 +172,6 @@ public sealed class UnstableLockTargetTests
             """);
 
     [Fact]
-    public Task Protected_readonly_gate_of_an_abstract_base_is_not_reported_other_protected_gates_are()
-        => Verify.VerifyAnalyzerAsync(
-            """
-            public abstract class BufferingReader
-            {
-                protected readonly object SyncLock = new object();
-                protected object Replaceable = new object();
-                protected int Count;
-
-                public void Flush() { lock (SyncLock) { Count = 0; } }
-                public void Reset() { lock ({|CONC209:Replaceable|}) { Count = 0; } }
-            }
-
-            public sealed class JoiningReader : BufferingReader
-            {
-                public void Pipe() { lock (SyncLock) { Count++; } }
-            }
-
-            public class Concrete
-            {
-                protected readonly object Gate = new object();
-                private int _n;
-
-                public void Add() { lock ({|CONC209:Gate|}) { _n++; } }
-            }
-            """);
-
-    [Fact]
     public Task GetType_target_is_reported_without_a_fix()
         => Verify.VerifyAnalyzerAsync(
             """
