@@ -42,7 +42,7 @@ public sealed partial class TaskCompletionSourceAnalyzer
         public static void Analyze(OperationAnalysisContext context, IObjectCreationOperation creation, ILocalSymbol local, KnownTypes types)
         {
             var function = creation.GetEnclosingFunction();
-            if (function is null || IsCapturedOrEscapesTree(function, local))
+            if (function is null || IsCapturedOrEscapesTree(function, local, out var capturingLambdas))
             {
                 return;
             }
@@ -57,7 +57,7 @@ public sealed partial class TaskCompletionSourceAnalyzer
                 return;
             }
 
-            if (graph is null || !HasPendingReadAtExit(graph, creation, local, types, context.CancellationToken))
+            if (graph is null || !HasPendingReadAtExit(graph, creation, local, capturingLambdas, types, context.CancellationToken))
             {
                 return;
             }
@@ -93,9 +93,15 @@ public sealed partial class TaskCompletionSourceAnalyzer
             }
         }
 
-        /// <summary>Used in a nested lambda or local function (captured: the callback may complete it).</summary>
-        private static bool IsCapturedOrEscapesTree(IOperation function, ILocalSymbol local)
+        /// <summary>
+        /// Used in a nested local function (captured: the callback may complete it, whenever it is called). A use in a
+        /// lambda written directly in <paramref name="function"/> is a hand-off where the lambda is created (a
+        /// registered callback, an event handler): its symbol goes into <paramref name="capturingLambdas"/>, and the
+        /// paths that return before it still count.
+        /// </summary>
+        private static bool IsCapturedOrEscapesTree(IOperation function, ILocalSymbol local, out HashSet<IMethodSymbol>? capturingLambdas)
         {
+            capturingLambdas = null;
             var root = function;
             while (root.Parent is not null)
             {
@@ -108,11 +114,35 @@ public sealed partial class TaskCompletionSourceAnalyzer
                     SymbolEqualityComparer.Default.Equals(reference.Local, local) &&
                     reference.GetEnclosingFunction() != function)
                 {
-                    return true;
+                    if (OutermostLambdaBelow(reference, function) is not { } lambda)
+                    {
+                        return true;
+                    }
+
+                    (capturingLambdas ??= new HashSet<IMethodSymbol>(SymbolEqualityComparer.Default)).Add(lambda.Symbol);
                 }
             }
 
             return false;
+        }
+
+        /// <summary>The lambda directly inside <paramref name="function"/> that contains <paramref name="operation"/>; null when a local function is on the way.</summary>
+        private static IAnonymousFunctionOperation? OutermostLambdaBelow(IOperation operation, IOperation function)
+        {
+            IAnonymousFunctionOperation? outermost = null;
+            for (var current = operation.Parent; current is not null && current != function; current = current.Parent)
+            {
+                switch (current)
+                {
+                    case ILocalFunctionOperation:
+                        return null;
+                    case IAnonymousFunctionOperation lambda:
+                        outermost = lambda;
+                        break;
+                }
+            }
+
+            return outermost;
         }
 
         /// <summary>The graph of <paramref name="function"/>, descending from the root graph through enclosing lambdas and local functions.</summary>
@@ -182,20 +212,26 @@ public sealed partial class TaskCompletionSourceAnalyzer
             }
         }
 
-        private static bool HasPendingReadAtExit(ControlFlowGraph graph, IObjectCreationOperation creation, ILocalSymbol local, KnownTypes types, System.Threading.CancellationToken cancellationToken)
+        private static bool HasPendingReadAtExit(
+            ControlFlowGraph graph, IObjectCreationOperation creation, ILocalSymbol local, HashSet<IMethodSymbol>? capturingLambdas, KnownTypes types, System.Threading.CancellationToken cancellationToken)
         {
             var blocks = graph.Blocks;
             var settles = new bool[blocks.Length];
-            var references = new List<ILocalReferenceOperation>[blocks.Length];
+            var references = new List<IOperation>[blocks.Length];
             var sawCreation = false;
             foreach (var block in blocks)
             {
-                var list = new List<ILocalReferenceOperation>();
+                var list = new List<IOperation>();
                 foreach (var operation in Operations(block))
                 {
                     foreach (var descendant in operation.EnumerateDescendantsAndSelf())
                     {
-                        if (descendant is ILocalReferenceOperation reference && SymbolEqualityComparer.Default.Equals(reference.Local, local))
+                        if (descendant is IFlowAnonymousFunctionOperation flow && capturingLambdas is not null && capturingLambdas.Contains(flow.Symbol))
+                        {
+                            list.Add(flow);
+                            settles[block.Ordinal] = true;
+                        }
+                        else if (descendant is ILocalReferenceOperation reference && SymbolEqualityComparer.Default.Equals(reference.Local, local))
                         {
                             list.Add(reference);
                             var kind = ClassifyReference(reference);
@@ -309,10 +345,16 @@ public sealed partial class TaskCompletionSourceAnalyzer
             return null;
         }
 
-        private static int Transfer(int state, BasicBlock block, ImmutableArray<BasicBlock> blocks, List<ILocalReferenceOperation> references, IObjectCreationOperation creation, KnownTypes types)
+        private static int Transfer(int state, BasicBlock block, ImmutableArray<BasicBlock> blocks, List<IOperation> references, IObjectCreationOperation creation, KnownTypes types)
         {
-            foreach (var reference in references)
+            foreach (var operation in references)
             {
+                if (operation is not ILocalReferenceOperation reference)
+                {
+                    state = 0; // a lambda that captures the source: handed off from here on
+                    continue;
+                }
+
                 switch (ClassifyReference(reference))
                 {
                     case ReferenceKind.Assigned:
