@@ -181,7 +181,8 @@ internal static class ConcurrentContexts
     /// <summary>
     /// True when <paramref name="operation"/> can run after an <c>await</c> of <paramref name="function"/> has yielded:
     /// an await (or <c>await foreach</c> / <c>await using</c>) of the function itself precedes it, or a loop around it
-    /// contains one. Awaits in nested lambdas and local functions do not count.
+    /// contains one, or it is a write or call whose own value or arguments await (<c>sizes[u] = await GetAsync(u)</c>).
+    /// Awaits in nested lambdas and local functions do not count.
     /// </summary>
     public static bool IsAfterFirstAwait(IOperation operation, IOperation function)
     {
@@ -189,6 +190,17 @@ internal static class ConcurrentContexts
         if (body is null)
         {
             return false;
+        }
+
+        // `sizes[u] = await GetAsync(u)`, `list.Add(await GetAsync())`: the write runs once the await in its own value
+        // or arguments has resumed, although its syntax starts before it.
+        var effect = operation.Parent is IAssignmentOperation assignment && assignment.Target == operation ? assignment : operation;
+        foreach (var descendant in DescendantsInSameFunction(effect))
+        {
+            if (descendant != effect && IsAwait(descendant))
+            {
+                return true;
+            }
         }
 
         var start = operation.Syntax.SpanStart;

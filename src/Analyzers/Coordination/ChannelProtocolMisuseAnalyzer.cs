@@ -112,6 +112,12 @@ public sealed partial class ChannelProtocolMisuseAnalyzer : DiagnosticAnalyzer
                 return;
             }
 
+            if (FindDrainingLoopBefore(call, key) is { } drained)
+            {
+                Report(context, TwiceRule, call, true, call.Syntax.ToString(), "the 'await foreach' over " + drained + " above ends only once it is");
+                return;
+            }
+
             if (RunsOncePerProducer(call, key, types) is { } spawner)
             {
                 Report(context, TwiceRule, call, true, call.Syntax.ToString(), "each of several producers run by " + spawner + " completes it");
@@ -152,6 +158,62 @@ public sealed partial class ChannelProtocolMisuseAnalyzer : DiagnosticAnalyzer
             ? ImmutableDictionary<string, string?>.Empty.Add(FixProperty, "TryComplete")
             : ImmutableDictionary<string, string?>.Empty;
         context.ReportDiagnostic(Diagnostic.Create(rule, call.Syntax.GetLocation(), properties, arg0, arg1));
+    }
+
+    /// <summary>
+    /// <c>await foreach (var x in ch.Reader.ReadAllAsync(ct)) { … } ch.Writer.Complete();</c>: an earlier statement of
+    /// the same block drains the same channel with no <c>break</c> or <c>return</c>; that loop ends normally only once
+    /// the writer is completed, so the completion after it always throws. Returns the drained call's text.
+    /// </summary>
+    private static string? FindDrainingLoopBefore(IInvocationOperation call, ISymbol key)
+    {
+        if (call.WalkUpConversions() is not IExpressionStatementOperation { Parent: IBlockOperation block } statement)
+        {
+            return null;
+        }
+
+        for (var i = block.Operations.IndexOf(statement) - 1; i >= 0; i--)
+        {
+            if (block.Operations[i] is IForEachLoopOperation { IsAsynchronous: true } loop &&
+                DrainedChannel(loop.Collection) is { } drained &&
+                SymbolEqualityComparer.Default.Equals(drained.Channel, key) &&
+                !LeavesEarly(loop))
+            {
+                return drained.Read.Syntax.ToString();
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The <c>ch.Reader.ReadAllAsync(...)</c> call an <c>await foreach</c> walks (through ConfigureAwait/WithCancellation), with the channel's key.</summary>
+    private static (IInvocationOperation Read, ISymbol Channel)? DrainedChannel(IOperation collection)
+    {
+        var value = collection.WalkDownConversions();
+        while (value is IInvocationOperation { TargetMethod.Name: "ConfigureAwait" or "WithCancellation" } wrapper &&
+               (wrapper.Instance ?? (wrapper.TargetMethod.IsExtensionMethod && wrapper.Arguments.Length > 0 ? wrapper.Arguments[0].Value : null)) is { } inner)
+        {
+            value = inner.WalkDownConversions();
+        }
+
+        return value is IInvocationOperation { TargetMethod.Name: "ReadAllAsync", Instance: IPropertyReferenceOperation { Property.Name: "Reader", Instance: { } channel } } read &&
+               TargetKey(channel) is { } key
+            ? (read, key)
+            : null;
+    }
+
+    private static bool LeavesEarly(IForEachLoopOperation loop)
+    {
+        foreach (var operation in ConcurrentContexts.DescendantsInSameFunction(loop.Body))
+        {
+            if (operation is IReturnOperation or IThrowOperation ||
+                (operation is IBranchOperation branch && (branch.BranchKind == BranchKind.GoTo || ReferenceEquals(branch.Target, loop.ExitLabel))))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>The writer's identity: the channel of <c>x.Writer</c>, or the writer/collection variable itself.</summary>

@@ -4,6 +4,7 @@ using System.Collections.Immutable;
 using System.Linq;
 using ConcurrencyAnalyzers.Analysis;
 using ConcurrencyAnalyzers.Internals;
+using ConcurrencyAnalyzers.Locking;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Diagnostics;
@@ -370,7 +371,7 @@ public sealed class TasksNotJoinedAnalyzer : DiagnosticAnalyzer
             }
         }
 
-        if (found is null)
+        if (found is null || TaskBlocking.IsJoinedBefore(loop, types))
         {
             return;
         }

@@ -59,6 +59,7 @@ public sealed class LockReleaseNotGuaranteedAnalyzer : DiagnosticAnalyzer
 
         IOperation region;
         IExpressionStatementOperation? statement = null;
+        IConditionalOperation? guard = null;
         if (call.Action == LockAction.Acquire)
         {
             var parent = invocation.WalkUpConversions();
@@ -80,6 +81,12 @@ public sealed class LockReleaseNotGuaranteedAnalyzer : DiagnosticAnalyzer
         {
             region = conditional.WhenTrue;
         }
+        else if (call.Action == LockAction.TryAcquire && call.LockTaken is null &&
+                 IsNegatedGuardOf(invocation, out guard))
+        {
+            // if (!Monitor.TryEnter(x, t)) return false; …: the rest of the block runs with the lock held.
+            region = guard!.Parent!;
+        }
         else
         {
             return;
@@ -87,7 +94,8 @@ public sealed class LockReleaseNotGuaranteedAnalyzer : DiagnosticAnalyzer
 
         if (IsInsideTryReleasing(invocation, key, types) ||
             (statement is not null && FollowedByTryReleasing((IBlockOperation)region, statement, key, types)) ||
-            (statement is null && ContainsTryReleasing(region, key, types)))
+            (guard is not null && FollowedByTryReleasing((IBlockOperation)region, guard, key, types)) ||
+            (statement is null && guard is null && ContainsTryReleasing(region, key, types)))
         {
             return;
         }
@@ -105,6 +113,43 @@ public sealed class LockReleaseNotGuaranteedAnalyzer : DiagnosticAnalyzer
         }
 
         context.ReportDiagnostic(Diagnostic.Create(Rule, invocation.Syntax.GetLocation(), properties, LockApis.Describe(call.LockExpression)));
+    }
+
+    /// <summary>
+    /// <c>if (!Monitor.TryEnter(x, t)) { return false; }</c> (or <c>!await sem.WaitAsync(t)</c>) as a statement of a
+    /// block, with no <c>else</c> and a branch that ends in <c>return</c> or <c>throw</c>.
+    /// </summary>
+    private static bool IsNegatedGuardOf(IOperation invocation, out IConditionalOperation? guard)
+    {
+        guard = null;
+        var current = invocation;
+        var parent = current.WalkUpConversions();
+        if (parent is IAwaitOperation)
+        {
+            current = parent;
+            parent = parent.WalkUpConversions();
+        }
+
+        if (parent is not IUnaryOperation { OperatorKind: UnaryOperatorKind.Not } not ||
+            not.WalkUpConversions() is not IConditionalOperation { WhenFalse: null, WhenTrue: { } whenTrue, Parent: IBlockOperation } found ||
+            !ReferenceEquals(found.Condition.WalkDownConversions(), not))
+        {
+            return false;
+        }
+
+        var last = whenTrue;
+        while (last is IBlockOperation { Operations.Length: > 0 } block)
+        {
+            last = block.Operations[block.Operations.Length - 1];
+        }
+
+        if (last is IReturnOperation { Kind: OperationKind.Return } or IThrowOperation or IExpressionStatementOperation { Operation: IThrowOperation })
+        {
+            guard = found;
+            return true;
+        }
+
+        return false;
     }
 
     private static bool IsConditionOf(IOperation invocation, out IConditionalOperation conditional)

@@ -3,6 +3,7 @@ using System.Collections.Immutable;
 using ConcurrencyAnalyzers.Analysis;
 using ConcurrencyAnalyzers.Internals;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
 
@@ -104,8 +105,8 @@ public sealed class MonitorProtocolMisuseAnalyzer : DiagnosticAnalyzer
     private static void AnalyzeFlow(OperationBlockAnalysisContext context, KnownTypes types)
     {
         var acquired = new List<HeldLock>();
-        var unheld = new List<(HeldLock Lock, IOperation Operation)>();
-        LockFlow.Run(context, types, (operation, state, _, lockCall) =>
+        var unheld = new List<(HeldLock Lock, IOperation Operation, IMethodSymbol? Function)>();
+        LockFlow.Run(context, types, (operation, state, function, lockCall) =>
         {
             if (lockCall is not null)
             {
@@ -117,7 +118,7 @@ public sealed class MonitorProtocolMisuseAnalyzer : DiagnosticAnalyzer
                     }
                     else if (call.Action is LockAction.Wait or LockAction.Pulse && !Holds(state.May, lockCall, modeMatters: false))
                     {
-                        unheld.Add((lockCall, operation));
+                        unheld.Add((lockCall, operation, function));
                     }
                     else if (call.Kind == LockKind.ReaderWriterLockSlim && call.IsAcquire && call.Mode is LockMode.Write or LockMode.UpgradeableRead &&
                              HoldsReadOnly(state.Must, lockCall))
@@ -151,14 +152,37 @@ public sealed class MonitorProtocolMisuseAnalyzer : DiagnosticAnalyzer
                         (scan.HasReadLockAcquire &&
                          (scan.Acquisitions >= 2 || LockFlow.AnyUnderLock(root, scan, o => WrittenMember(o, types) is not null))));
 
-        foreach (var (held, operation) in unheld)
+        foreach (var (held, operation, function) in unheld)
         {
-            if (acquired.Exists(a => a.Key is not null && a.SameLock(held)))
+            if (acquired.Exists(a => a.Key is not null && a.SameLock(held)) || IsUnreachableGate(held, function, context.OwningSymbol))
             {
                 var name = operation is IInvocationOperation invocation ? invocation.TargetMethod.Name : "Wait";
                 context.ReportDiagnostic(Diagnostic.Create(OutsideLockRule, TaskBlocking.ReportLocation(operation), name, held.Name));
             }
         }
+    }
+
+    /// <summary>
+    /// Wait/Pulse in the body of a non-private method on a private gate the type creates itself: no caller outside
+    /// the type can hold that lock, so the call throws whenever it is called from there. Lambdas and local functions
+    /// (which a caller may run under the lock) and gates handed in from outside (a constructor parameter) stay silent.
+    /// </summary>
+    private static bool IsUnreachableGate(HeldLock held, IMethodSymbol? function, ISymbol owner)
+    {
+        if (function is null || !SymbolEqualityComparer.Default.Equals(function, owner) ||
+            function.DeclaredAccessibility is Accessibility.Private or Accessibility.NotApplicable ||
+            function.MethodKind is not (MethodKind.Ordinary or MethodKind.PropertyGet or MethodKind.PropertySet) ||
+            held.Key is not IFieldSymbol { DeclaredAccessibility: Accessibility.Private } field ||
+            !SymbolEqualityComparer.Default.Equals(field.ContainingType, function.ContainingType) ||
+            field.DeclaringSyntaxReferences.Length != 1)
+        {
+            return false;
+        }
+
+        return field.DeclaringSyntaxReferences[0].GetSyntax() is VariableDeclaratorSyntax
+        {
+            Initializer.Value: ObjectCreationExpressionSyntax or ImplicitObjectCreationExpressionSyntax,
+        };
     }
 
     private static bool Holds(ImmutableArray<HeldLock> set, HeldLock target, bool modeMatters)

@@ -241,6 +241,43 @@ internal static class TaskBlocking
     }
 
     /// <summary>The symbol of a collection of tasks: <c>tasks</c>, or <c>pending</c> for <c>pending.Values</c>.</summary>
+    /// <summary>
+    /// The collection a <c>foreach</c> walks was passed to <c>Task.WhenAll/WaitAll</c> earlier in the same body
+    /// (<c>await Task.WhenAll(tasks); foreach (var t in tasks) …</c>): every element is complete when the loop runs.
+    /// </summary>
+    public static bool IsJoinedBefore(IForEachLoopOperation loop, KnownTypes types)
+    {
+        if (CollectionKey(loop.Collection) is not { } collection)
+        {
+            return false;
+        }
+
+        IOperation root = loop;
+        while (root.Parent is not null)
+        {
+            root = root.Parent;
+        }
+
+        foreach (var operation in root.EnumerateDescendants())
+        {
+            if (operation is IInvocationOperation { TargetMethod.Name: "WhenAll" or "WaitAll" } invocation &&
+                invocation.Syntax.SpanStart < loop.Syntax.SpanStart &&
+                invocation.TargetMethod.ContainingType.Is(types.Task))
+            {
+                foreach (var argument in invocation.Arguments)
+                {
+                    if (!argument.Value.WalkDownConversions().Type.IsTaskLike(types) &&
+                        SymbolEqualityComparer.Default.Equals(CollectionKey(argument.Value), collection))
+                    {
+                        return true;
+                    }
+                }
+            }
+        }
+
+        return false;
+    }
+
     private static ISymbol? CollectionKey(IOperation collection)
     {
         var value = collection.WalkDownConversions();

@@ -113,10 +113,45 @@ public sealed partial class CheckThenActAnalyzer
                     exact = value.WalkDownConversions() is IBinaryOperation { OperatorKind: BinaryOperatorKind.Add, OperatorMethod: null } sum &&
                             ReferenceEquals(sum.LeftOperand.WalkDownConversions(), call);
                     break;
+                case ILocalReferenceOperation local when IsOutOfStandaloneTryGetValue(local.Local, receiver, key):
+                    found = true;
+                    break;
             }
         }
 
         return found;
+    }
+
+    /// <summary>
+    /// <c>d.TryGetValue(k, out var current);</c> as a statement of its own (its result dropped), then
+    /// <c>d[k] = current + 1</c>: the same two-step update as <c>d[k] = d[k] + 1</c>. Read from the declaration's
+    /// syntax, no walk; a <c>TryGetValue</c> used as a condition is the check-then-act shape, reported on its own.
+    /// </summary>
+    private static bool IsOutOfStandaloneTryGetValue(ILocalSymbol local, IOperation receiver, IOperation key)
+    {
+        if (local.DeclaringSyntaxReferences.Length != 1 ||
+            local.DeclaringSyntaxReferences[0].GetSyntax() is not Microsoft.CodeAnalysis.CSharp.Syntax.SingleVariableDesignationSyntax
+            {
+                Parent: Microsoft.CodeAnalysis.CSharp.Syntax.DeclarationExpressionSyntax
+                {
+                    Parent: Microsoft.CodeAnalysis.CSharp.Syntax.ArgumentSyntax
+                    {
+                        Parent: Microsoft.CodeAnalysis.CSharp.Syntax.ArgumentListSyntax { Arguments.Count: 2 } arguments,
+                    } argument,
+                },
+            } ||
+            arguments.Arguments[1] != argument ||
+            arguments.Parent is not Microsoft.CodeAnalysis.CSharp.Syntax.InvocationExpressionSyntax
+            {
+                Parent: Microsoft.CodeAnalysis.CSharp.Syntax.ExpressionStatementSyntax,
+                Expression: Microsoft.CodeAnalysis.CSharp.Syntax.MemberAccessExpressionSyntax { Name.Identifier.ValueText: "TryGetValue" } access,
+            })
+        {
+            return false;
+        }
+
+        return SyntaxFactory.AreEquivalent(access.Expression, receiver.WalkDownConversions().Syntax) &&
+               SyntaxFactory.AreEquivalent(arguments.Arguments[0].Expression, key.Syntax);
     }
 
     // ---- if (q.Count > 0) q.TryDequeue(out var x); Use(x); ----

@@ -120,6 +120,79 @@ public sealed class ChannelProtocolMisuseTests
             """);
 
     [Fact]
+    public Task Complete_after_draining_the_same_channel_with_ReadAllAsync_becomes_TryComplete()
+        => Verify.VerifyCodeFixAsync(Usings + """
+            class Pipeline
+            {
+                private readonly Channel<int> _channel = Channel.CreateUnbounded<int>();
+
+                async Task<int> ConsumeAsync(CancellationToken ct)
+                {
+                    var sum = 0;
+                    await foreach (var x in _channel.Reader.ReadAllAsync(ct).ConfigureAwait(false))
+                    {
+                        sum += x;
+                    }
+
+                    {|#0:_channel.Writer.Complete()|};
+                    return sum;
+                }
+            }
+            """,
+            new[] { Verify.Diagnostic(ChannelProtocolMisuseAnalyzer.TwiceRule).WithLocation(0).WithArguments("_channel.Writer.Complete()", "the 'await foreach' over _channel.Reader.ReadAllAsync(ct) above ends only once it is") },
+            Usings + """
+            class Pipeline
+            {
+                private readonly Channel<int> _channel = Channel.CreateUnbounded<int>();
+
+                async Task<int> ConsumeAsync(CancellationToken ct)
+                {
+                    var sum = 0;
+                    await foreach (var x in _channel.Reader.ReadAllAsync(ct).ConfigureAwait(false))
+                    {
+                        sum += x;
+                    }
+
+                    _channel.Writer.TryComplete();
+                    return sum;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Complete_after_a_drain_that_can_stop_early_or_of_another_channel_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Pipeline
+            {
+                private readonly Channel<int> _input = Channel.CreateUnbounded<int>();
+                private readonly Channel<int> _output = Channel.CreateUnbounded<int>();
+
+                async Task RelayAsync(CancellationToken ct)
+                {
+                    await foreach (var x in _input.Reader.ReadAllAsync(ct))
+                    {
+                        await _output.Writer.WriteAsync(x, ct);
+                    }
+
+                    _output.Writer.Complete();
+                }
+
+                async Task TakeUntilAsync(int stop, CancellationToken ct)
+                {
+                    await foreach (var x in _input.Reader.ReadAllAsync(ct))
+                    {
+                        if (x == stop)
+                        {
+                            break;
+                        }
+                    }
+
+                    _input.Writer.Complete();
+                }
+            }
+            """);
+
+    [Fact]
     public Task Complete_after_a_catch_that_completed_is_reported()
         => Verify.VerifyCodeFixAsync(Usings + """
             class Producer

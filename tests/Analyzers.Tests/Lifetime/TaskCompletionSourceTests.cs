@@ -574,4 +574,71 @@ public sealed class TaskCompletionSourceTests
                 """,
             CompilerDiagnostics = CompilerDiagnostics.None,
         }.RunAsync();
+
+    [Fact]
+    public Task Early_return_before_the_capturing_callback_is_created_is_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.IO;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class Reader
+            {
+                public static Task<string> ReadAsync(Stream stream, CancellationToken ct)
+                {
+                    var tcs = {|#0:new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously)|};
+                    if (!stream.CanRead)
+                    {
+                        return tcs.Task;
+                    }
+
+                    Task.Run(() => tcs.TrySetResult(new StreamReader(stream).ReadToEnd()), ct);
+                    return tcs.Task;
+                }
+            }
+            """,
+            Verify.Diagnostic(TaskCompletionSourceAnalyzer.IncompleteRule).WithLocation(0).WithArguments("tcs"));
+
+    [Fact]
+    public Task Early_return_after_the_capturing_callback_or_through_a_local_function_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.IO;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class Reader
+            {
+                public event EventHandler? Done;
+
+                public Task WaitAsync(bool ready, CancellationToken ct)
+                {
+                    var tcs = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                    Done += (_, _) => tcs.TrySetResult();
+                    if (ready)
+                    {
+                        return tcs.Task;
+                    }
+
+                    ct.Register(() => tcs.TrySetCanceled(ct));
+                    return tcs.Task;
+                }
+
+                public Task<int> ComputeAsync(bool skip)
+                {
+                    var tcs = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+                    if (skip)
+                    {
+                        return tcs.Task;
+                    }
+
+                    Complete();
+                    return tcs.Task;
+
+                    void Complete() => tcs.TrySetResult(1);
+                }
+            }
+            """);
 }

@@ -394,6 +394,39 @@ public sealed class TasksNotJoinedTests
             """);
 
     [Fact]
+    public Task Foreach_over_tasks_joined_with_WhenAll_first_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Collections.Generic;
+            using System.Linq;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                async Task<int> SumAsync(IReadOnlyList<Func<Task<int>>> sources)
+                {
+                    var tasks = sources.Select(s => s()).ToList();
+                    await Task.WhenAll(tasks).ConfigureAwait(false);
+                    var sum = 0;
+                    foreach (var t in tasks)
+                    {
+                        sum += await t;
+                    }
+
+                    return sum;
+                }
+
+                async Task DrainAsync(Task[] started, List<Task> others)
+                {
+                    Task.WaitAll(started);
+                    foreach (var t in started) await t;
+                    {|CONC104:foreach (var t in others)|} await t;
+                }
+            }
+            """);
+
+    [Fact]
     public Task Task_started_after_the_first_await_is_not_reported()
         => Verify.VerifyAnalyzerAsync(
             """

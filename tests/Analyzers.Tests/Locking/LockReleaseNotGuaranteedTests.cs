@@ -212,6 +212,98 @@ public sealed class LockReleaseNotGuaranteedTests
             """);
 
     [Fact]
+    public Task Negated_TryEnter_guard_with_release_outside_finally_is_reported_without_a_fix()
+    {
+        const string source = """
+            using System;
+            using System.Collections.Generic;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                private readonly object _gate = new object();
+                private readonly SemaphoreSlim _semaphore = new SemaphoreSlim(1, 1);
+                private readonly HashSet<string> _seen = new HashSet<string>();
+
+                public bool TryLog(string line)
+                {
+                    if (!{|#0:Monitor.TryEnter(_gate, 100)|})
+                    {
+                        return false;
+                    }
+
+                    _seen.Add(line);
+                    Monitor.Exit(_gate);
+                    return true;
+                }
+
+                public async Task<bool> TrySaveAsync(Func<Task> save)
+                {
+                    if (!await {|#1:_semaphore.WaitAsync(TimeSpan.FromSeconds(1))|}) throw new TimeoutException();
+                    await save();
+                    _semaphore.Release();
+                    return true;
+                }
+            }
+            """;
+        var test = new Verify.Test { TestCode = source, FixedCode = source };
+        test.ExpectedDiagnostics.Add(Verify.Diagnostic(LockReleaseNotGuaranteedAnalyzer.Rule).WithLocation(0).WithArguments("_gate"));
+        test.ExpectedDiagnostics.Add(Verify.Diagnostic(LockReleaseNotGuaranteedAnalyzer.Rule).WithLocation(1).WithArguments("_semaphore"));
+        test.FixedState.ExpectedDiagnostics.AddRange(test.ExpectedDiagnostics);
+        return test.RunAsync();
+    }
+
+    [Fact]
+    public Task Negated_TryEnter_guard_followed_by_try_finally_or_not_leaving_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                private readonly object _gate = new object();
+                private readonly SemaphoreSlim _semaphore = new SemaphoreSlim(1, 1);
+                private int _count;
+
+                public bool TryAdd()
+                {
+                    if (!Monitor.TryEnter(_gate, 100))
+                    {
+                        return false;
+                    }
+
+                    try
+                    {
+                        _count++;
+                        return true;
+                    }
+                    finally
+                    {
+                        Monitor.Exit(_gate);
+                    }
+                }
+
+                public async Task<bool> TryAddAsync(TimeSpan timeout)
+                {
+                    if (!await _semaphore.WaitAsync(timeout)) return false;
+                    try { _count++; } finally { _semaphore.Release(); }
+                    return true;
+                }
+
+                public void Poll()
+                {
+                    if (!Monitor.TryEnter(_gate))
+                    {
+                        Console.WriteLine("busy");
+                    }
+                }
+            }
+            """);
+
+    [Fact]
     public Task Local_used_after_the_release_prevents_the_fix()
         => Verify.VerifyAnalyzerAsync(
             """

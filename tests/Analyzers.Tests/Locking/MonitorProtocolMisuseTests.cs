@@ -243,6 +243,52 @@ public sealed class MonitorProtocolMisuseTests
             """);
 
     [Fact]
+    public Task Pulse_and_wait_in_public_methods_that_take_no_lock_on_a_private_gate_are_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Collections.Generic;
+            using System.Threading;
+
+            class Mailbox
+            {
+                private readonly object _sync = new();
+                private readonly Queue<string> _queue = new Queue<string>();
+
+                public void Put(string message)
+                {
+                    _queue.Enqueue(message);
+                    Monitor.{|#0:Pulse|}(_sync);
+                }
+
+                public bool Idle => Monitor.{|#1:Wait|}(_sync, 10);
+            }
+            """,
+            Verify.Diagnostic(MonitorProtocolMisuseAnalyzer.OutsideLockRule).WithLocation(0).WithArguments("Pulse", "_sync"),
+            Verify.Diagnostic(MonitorProtocolMisuseAnalyzer.OutsideLockRule).WithLocation(1).WithArguments("Wait", "_sync"));
+
+    [Fact]
+    public Task Pulse_without_a_lock_on_a_gate_handed_in_or_in_a_lambda_or_private_helper_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Threading;
+
+            class Signal
+            {
+                private readonly object _shared;
+                private readonly object _own = new object();
+                public Signal(object shared) { _shared = shared; }
+
+                // The creator locks the shared gate around this call.
+                public void Set() => Monitor.PulseAll(_shared);
+                public Action Setter() => () => Monitor.PulseAll(_own);
+                internal void Run(Action<Action> underLock) => underLock(() => Monitor.PulseAll(_own));
+                private void SetLocked() => Monitor.PulseAll(_own);
+                public void Set2() { lock (_own) { SetLocked(); } }
+            }
+            """);
+
+    [Fact]
     public Task Pulse_in_a_helper_called_under_the_lock_is_not_reported()
         => Verify.VerifyAnalyzerAsync(
             """

@@ -373,6 +373,44 @@ public sealed class CheckThenActTests
                 "is read and written back through the indexer in two steps; when two threads update the same key at once, one update is lost (use AddOrUpdate)"));
 
     [Fact]
+    public Task Value_from_a_standalone_TryGetValue_written_back_is_reported()
+    {
+        const string source = """
+            using System.Collections.Concurrent;
+            using System.Collections.Immutable;
+
+            class Hits
+            {
+                private readonly ConcurrentDictionary<string, int> _hits = new ConcurrentDictionary<string, int>();
+                private readonly ConcurrentDictionary<string, ImmutableList<string>> _tags = new ConcurrentDictionary<string, ImmutableList<string>>();
+
+                public void Hit(string page)
+                {
+                    _hits.TryGetValue(page, out var current);
+                    {|#0:_hits[page] = current + 1|};
+                }
+
+                public void Tag(string page, string tag)
+                {
+                    _tags.TryGetValue(page, out var tags);
+                    {|#1:_tags[page] = (tags ?? ImmutableList<string>.Empty).Add(tag)|};
+                }
+
+                public void Copy(string from, string to)
+                {
+                    _hits.TryGetValue(from, out var value);
+                    _hits[to] = value;
+                }
+            }
+            """;
+        const string message = "is read and written back through the indexer in two steps; when two threads update the same key at once, one update is lost (use AddOrUpdate)";
+        return Verify.VerifyAnalyzerAsync(
+            source,
+            Verify.Diagnostic(CheckThenActAnalyzer.Rule).WithLocation(0).WithArguments("_hits", message),
+            Verify.Diagnostic(CheckThenActAnalyzer.Rule).WithLocation(1).WithArguments("_tags", message));
+    }
+
+    [Fact]
     public Task GetValueOrDefault_plus_n_written_back_becomes_AddOrUpdate_with_Fix_All()
     {
         var test = new FixVerify.Test

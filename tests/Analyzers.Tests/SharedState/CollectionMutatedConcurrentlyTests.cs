@@ -202,6 +202,39 @@ public sealed class CollectionMutatedConcurrentlyTests
             """);
 
     [Fact]
+    public Task Write_whose_own_value_awaits_in_a_WhenAll_projection_is_reported_without_a_fix_and_one_before_the_first_await_is_not()
+    {
+        const string source = """
+            class Sizes
+            {
+                private readonly Dictionary<string, int> _sizes = new Dictionary<string, int>();
+                private readonly List<int> _lengths = new List<int>();
+                private readonly List<string> _started = new List<string>();
+
+                static Task<string> GetAsync(string url) => Task.FromResult(url);
+
+                Task MeasureAsync(string[] urls)
+                    => Task.WhenAll(urls.Select(async u => {|#0:_sizes[u]|} = (await GetAsync(u)).Length));
+
+                Task CollectAsync(string[] urls)
+                    => Task.WhenAll(urls.Select(async u =>
+                    {
+                        _started.Add(u);
+                        {|#1:_lengths.Add((await GetAsync(u)).Length)|};
+                    }));
+            }
+            """;
+        var test = new Verify.Test { TestCode = Usings + source, FixedCode = Usings + source };
+        test.ExpectedDiagnostics.AddRange(new[]
+        {
+            Verify.Diagnostic(CollectionMutatedConcurrentlyAnalyzer.Rule).WithLocation(0).WithArguments("_sizes", "Dictionary<string, int>", "this[]", "Select into Task.WhenAll"),
+            Verify.Diagnostic(CollectionMutatedConcurrentlyAnalyzer.Rule).WithLocation(1).WithArguments("_lengths", "List<int>", "Add", "Select into Task.WhenAll"),
+        });
+        test.FixedState.ExpectedDiagnostics.AddRange(test.ExpectedDiagnostics);
+        return test.RunAsync();
+    }
+
+    [Fact]
     public Task Throttling_semaphore_region_is_not_a_lock()
         => Verify.VerifyCodeFixAsync(Usings + """
             class Fetcher
