@@ -118,7 +118,7 @@ public sealed class AsyncVoidAnalyzer : DiagnosticAnalyzer
                 var reference = (IMethodReferenceOperation)c.Operation;
                 if (IsAsyncVoid(reference.Method))
                 {
-                    var uses = reference.Parent is IDelegateCreationOperation { Type.Name: "TimerCallback" or "WaitCallback" or "WaitOrTimerCallback" or "SendOrPostCallback" }
+                    var uses = reference.Parent is IDelegateCreationOperation { Type: INamedTypeSymbol callback } && IsCallbackDelegate(callback)
                         ? asCallback
                         : otherUse;
                     uses.TryAdd(reference.Method.OriginalDefinition, true);
@@ -193,6 +193,13 @@ public sealed class AsyncVoidAnalyzer : DiagnosticAnalyzer
             return;
         }
 
+        // `context.Post(async _ => { try { ... } catch (Exception ex) { Log(ex); } }, null)`: a timer, thread-pool or
+        // synchronization-context callback could not await anything, and nothing the body throws escapes it.
+        if (IsCallbackDelegate(delegateType) && lambda.Body is { } body && ExceptionEscape.CatchesEverything(body, types))
+        {
+            return;
+        }
+
         var asyncKeyword = lambda.Syntax switch
         {
             AnonymousFunctionExpressionSyntax anonymous => anonymous.AsyncKeyword,
@@ -250,6 +257,10 @@ public sealed class AsyncVoidAnalyzer : DiagnosticAnalyzer
            (type is INamedTypeSymbol named && named.TypeArguments.Any(HasErrorType));
 
     private static bool IsAsyncVoid(IMethodSymbol method) => method.IsAsync && method.ReturnsVoid;
+
+    /// <summary>The callbacks of timers, the thread pool and synchronization contexts: fire-and-forget by nature.</summary>
+    private static bool IsCallbackDelegate(INamedTypeSymbol type)
+        => type.Name is "TimerCallback" or "WaitCallback" or "WaitOrTimerCallback" or "SendOrPostCallback";
 
     /// <summary><c>(object sender, TEventArgs e)</c> with TEventArgs deriving from EventArgs (or named like one).</summary>
     private static bool IsEventHandlerShape(IMethodSymbol method, KnownTypes types)
