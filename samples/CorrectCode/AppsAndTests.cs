@@ -116,3 +116,89 @@ public sealed class SearchViewModel : INotifyPropertyChanged, IDisposable
     private void OnPropertyChanged([CallerMemberName] string? name = null)
         => PropertyChanged?.Invoke(this, new PropertyChangedEventArgs(name));
 }
+
+// ---- test code (xUnit-style attributes declared here so the project needs no test framework) ----
+
+[AttributeUsage(AttributeTargets.Method)]
+public sealed class FactAttribute : Attribute;
+
+public sealed class FakeClock
+{
+    private readonly object _gate = new();
+    private readonly List<(DateTimeOffset Due, TaskCompletionSource Signal)> _waiters = new();
+    private DateTimeOffset _now = new(2024, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    public Task DelayAsync(TimeSpan delay, CancellationToken cancellationToken = default)
+    {
+        var signal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_gate)
+        {
+            _waiters.Add((_now + delay, signal));
+        }
+        return signal.Task.WaitAsync(cancellationToken);
+    }
+
+    public void Advance(TimeSpan by)
+    {
+        List<TaskCompletionSource> due;
+        lock (_gate)
+        {
+            _now += by;
+            due = _waiters.Where(w => w.Due <= _now).Select(w => w.Signal).ToList();
+            _waiters.RemoveAll(w => w.Due <= _now);
+        }
+        foreach (var signal in due)
+        {
+            signal.TrySetResult();
+        }
+    }
+}
+
+public sealed class ClockTests
+{
+    [Fact]
+    public async Task Fake_clock_releases_waiters()
+    {
+        var clock = new FakeClock();
+        var waiting = clock.DelayAsync(TimeSpan.FromMinutes(5));
+        clock.Advance(TimeSpan.FromMinutes(5));
+        // The timeout keeps a broken clock from hanging the test run.
+        await waiting.WaitAsync(TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
+    public void Parallel_for_counts_with_interlocked()
+    {
+        var count = 0;
+        var seen = new ConcurrentBag<int>();
+        Parallel.For(0, 1000, i =>
+        {
+            Interlocked.Increment(ref count);
+            seen.Add(i);
+        });
+        if (count != 1000 || seen.Distinct().Count() != 1000)
+        {
+            throw new InvalidOperationException("lost updates");
+        }
+    }
+
+    [Fact]
+    public void Countdown_waits_for_every_worker()
+    {
+        using var done = new CountdownEvent(8);
+        var total = 0;
+        for (var i = 0; i < 8; i++)
+        {
+            var n = i;
+            ThreadPool.QueueUserWorkItem(_ =>
+            {
+                Interlocked.Add(ref total, n);
+                done.Signal();
+            });
+        }
+        if (!done.Wait(TimeSpan.FromSeconds(5)) || Volatile.Read(ref total) != 28)
+        {
+            throw new InvalidOperationException("workers did not finish");
+        }
+    }
+}
