@@ -117,6 +117,55 @@ public sealed class SearchViewModel : INotifyPropertyChanged, IDisposable
         => PropertyChanged?.Invoke(this, new PropertyChangedEventArgs(name));
 }
 
+// ---- console tools ----
+
+public static class ConsoleTool
+{
+    /// <summary>Top-level-style main: Ctrl+C cancels the work; a final bounded wait polls for a marker file.</summary>
+    public static async Task<int> RunAsync(string root)
+    {
+        using var cts = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            e.Cancel = true;
+            cts.Cancel();
+        };
+        var token = cts.Token;
+        var sizes = new ConcurrentDictionary<string, long>();
+        var options = new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = token };
+        await Parallel.ForEachAsync(Directory.EnumerateFiles(root), options, async (file, ct) =>
+        {
+            await using var stream = File.OpenRead(file);
+            sizes[file] = stream.Length;
+            await Task.Yield();
+        });
+
+        var marker = Path.Combine(root, "done.flag");
+        var stopwatch = System.Diagnostics.Stopwatch.StartNew();
+        while (!File.Exists(marker) && stopwatch.Elapsed < TimeSpan.FromSeconds(5))
+        {
+            await Task.Delay(100, token);
+        }
+        return WaitForMarker(marker, token) ? sizes.Count : -1;
+    }
+
+    /// <summary>Synchronous variant for scripts: polls for at most two seconds.</summary>
+    public static bool WaitForMarker(string marker, CancellationToken token)
+    {
+        token.ThrowIfCancellationRequested();
+        var deadline = DateTime.UtcNow.AddSeconds(2);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (File.Exists(marker))
+            {
+                return true;
+            }
+            Thread.Sleep(50);
+        }
+        return File.Exists(marker);
+    }
+}
+
 // ---- test code (xUnit-style attributes declared here so the project needs no test framework) ----
 
 [AttributeUsage(AttributeTargets.Method)]
