@@ -423,7 +423,8 @@ internal static class CancellationTokens
     /// <summary>
     /// A source local counts as "the operation's token" when it is linked to another token or carries a timeout
     /// (<c>CreateLinkedTokenSource</c>, <c>new CancellationTokenSource(delay)</c>, <c>CancelAfter</c>). A plain
-    /// <c>new CancellationTokenSource()</c> usually controls some other piece of work, so it does not count.
+    /// <c>new CancellationTokenSource()</c> usually controls some other piece of work, so it does not count, unless an
+    /// event handler lambda cancels it (<c>Console.CancelKeyPress</c>, <c>ProcessExit</c>): then it stops the program.
     /// </summary>
     private static bool IsScopedSource(ILocalSymbol local, IOperation scope, KnownTypes types)
     {
@@ -442,6 +443,27 @@ internal static class CancellationTokens
                 case IInvocationOperation { TargetMethod.Name: "CancelAfter", Instance: ILocalReferenceOperation reference }
                     when SymbolEqualityComparer.Default.Equals(reference.Local, local):
                     return true;
+                case IInvocationOperation { TargetMethod.Name: "Cancel" or "CancelAsync", Instance: ILocalReferenceOperation reference } cancel
+                    when SymbolEqualityComparer.Default.Equals(reference.Local, local) && IsInEventHandlerLambda(cancel):
+                    return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// <c>Console.CancelKeyPress += (_, e) =&gt; { e.Cancel = true; cts.Cancel(); };</c>: the source is the program's
+    /// stop signal (Ctrl+C, process exit), so its token is the one every call of the method should get.
+    /// </summary>
+    private static bool IsInEventHandlerLambda(IOperation operation)
+    {
+        for (var current = operation.Parent; current is not null; current = current.Parent)
+        {
+            if (current is IAnonymousFunctionOperation lambda)
+            {
+                return lambda.WalkUpConversions() is IDelegateCreationOperation creation &&
+                       creation.WalkUpConversions() is IEventAssignmentOperation { Adds: true };
             }
         }
 
