@@ -166,6 +166,28 @@ public static class ConsoleTool
     }
 }
 
+public static class ToolRunner
+{
+    /// <summary>Runs a tool; on cancellation kills it and reaps it before rethrowing.</summary>
+    public static async Task<int> RunAsync(string fileName, string arguments, CancellationToken cancellationToken)
+    {
+        var startInfo = new System.Diagnostics.ProcessStartInfo(fileName, arguments) { UseShellExecute = false };
+        using var process = System.Diagnostics.Process.Start(startInfo)
+            ?? throw new InvalidOperationException("Could not start " + fileName);
+        try
+        {
+            await process.WaitForExitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            process.WaitForExit();
+            throw;
+        }
+        return process.ExitCode;
+    }
+}
+
 // ---- test code (xUnit-style attributes declared here so the project needs no test framework) ----
 
 [AttributeUsage(AttributeTargets.Method)]
