@@ -117,6 +117,28 @@ public sealed class SearchViewModel : INotifyPropertyChanged, IDisposable
         => PropertyChanged?.Invoke(this, new PropertyChangedEventArgs(name));
 }
 
+/// <summary>Per-call linked sources kept in a field: the previous one is cancelled and disposed when replaced.</summary>
+public sealed class LinkedDebouncer : IDisposable
+{
+    private CancellationTokenSource? _pending;
+
+    public async Task RunAsync(Func<CancellationToken, Task> work, CancellationToken appToken)
+    {
+        var next = CancellationTokenSource.CreateLinkedTokenSource(appToken);
+        var previous = Interlocked.Exchange(ref _pending, next);
+        previous?.Cancel();
+        previous?.Dispose();
+        await Task.Delay(250, next.Token);
+        await work(next.Token);
+    }
+
+    public void Dispose()
+    {
+        _pending?.Cancel();
+        _pending?.Dispose();
+    }
+}
+
 // ---- console tools ----
 
 public static class ConsoleTool
