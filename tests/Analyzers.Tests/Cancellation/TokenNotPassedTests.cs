@@ -921,6 +921,17 @@ public sealed class TokenNotPassedTests
                     await Task.Delay(1000);
                     await canceller;
                 }
+
+                static event EventHandler? CancelClicked;
+
+                static async Task Load(Func<CancellationToken, Task> load)
+                {
+                    // A Cancel button stops the load, not what follows it.
+                    var cts = new CancellationTokenSource();
+                    CancelClicked += (_, _) => cts.Cancel();
+                    await load(cts.Token);
+                    await Task.Delay(100);
+                }
             }
             """,
             """
@@ -952,6 +963,17 @@ public sealed class TokenNotPassedTests
                     var canceller = Task.Run(() => cts.Cancel());
                     await Task.Delay(1000);
                     await canceller;
+                }
+
+                static event EventHandler? CancelClicked;
+
+                static async Task Load(Func<CancellationToken, Task> load)
+                {
+                    // A Cancel button stops the load, not what follows it.
+                    var cts = new CancellationTokenSource();
+                    CancelClicked += (_, _) => cts.Cancel();
+                    await load(cts.Token);
+                    await Task.Delay(100);
                 }
             }
             """);
