@@ -8,10 +8,10 @@ using Microsoft.CodeAnalysis.Operations;
 namespace ConcurrencyAnalyzers.Cancellation;
 
 /// <summary>
-/// CONC403 on fields: a private field that a method (not a constructor) fills with a new linked or timed source on
+/// CONC403 on fields: a private field that a method (not a constructor) fills with a new linked source on
 /// every call (<c>_cts?.Cancel(); _cts = CancellationTokenSource.CreateLinkedTokenSource(token);</c>, the debounce
 /// shape), where the same method cancels the field's previous source but no code of the type disposes the field or
-/// hands its value on. Each call leaks the previous source's registration or timer. A field filled once per start
+/// hands its value on. Each call leaks the previous source's registration on the parent token. A field filled once per start
 /// (<c>StartAsync</c> stores it, <c>StopAsync</c> cancels it) or never cancelled is not this shape.
 /// </summary>
 public sealed partial class TokenSourceNotDisposedAnalyzer
@@ -64,7 +64,7 @@ public sealed partial class TokenSourceNotDisposedAnalyzer
             {
                 if (cancelled.ContainsKey((field, method)) && !released.ContainsKey(field))
                 {
-                    var leaked = kind == "linked" ? "registration on the parent token" : "timer";
+                    const string leaked = "registration on the parent token";
                     c.ReportDiagnostic(Diagnostic.Create(FieldRule, location, field.Name, kind, leaked));
                 }
             }
@@ -94,7 +94,7 @@ public sealed partial class TokenSourceNotDisposedAnalyzer
     }
 
     /// <summary>
-    /// What one reference does with the field: gets a new linked or timed source outside a constructor (replaced);
+    /// What one reference does with the field: gets a new linked source outside a constructor (replaced);
     /// is cancelled (cancelled); is read for its token or state, compared with null, or assigned anything else (harmless); anything
     /// else, <c>Dispose()</c> and every hand-off (a local, an argument, <c>Interlocked.Exchange</c>, a <c>using</c>)
     /// included, may dispose it (released).
@@ -129,7 +129,7 @@ public sealed partial class TokenSourceNotDisposedAnalyzer
         }
     }
 
-    /// <summary><c>"linked"</c> or <c>"timed"</c> for a new source of that kind, directly or through a local initialized with one.</summary>
+    /// <summary><c>"linked"</c> for a new linked source, directly or through a local initialized with one.</summary>
     private static string? NewSourceKind(IOperation value, KnownTypes types)
     {
         if (value is ILocalReferenceOperation local)
@@ -137,12 +137,12 @@ public sealed partial class TokenSourceNotDisposedAnalyzer
             value = InitializerOf(local) ?? value;
         }
 
-        return value switch
-        {
-            IInvocationOperation { TargetMethod.Name: "CreateLinkedTokenSource" } invocation when CancellationTokens.IsTokenSource(invocation.TargetMethod.ContainingType, types) => "linked",
-            IObjectCreationOperation { Arguments.Length: > 0 } creation when CancellationTokens.IsTokenSource(creation.Type, types) => "timed",
-            _ => null,
-        };
+        // A timed source is left out: the method cancels the previous one, and cancelling a source stops its timer.
+        // A linked source stays registered on its parent until it is disposed, cancelled or not.
+        return value is IInvocationOperation { TargetMethod.Name: "CreateLinkedTokenSource" } invocation &&
+               CancellationTokens.IsTokenSource(invocation.TargetMethod.ContainingType, types)
+            ? "linked"
+            : null;
     }
 
     private static IOperation? InitializerOf(ILocalReferenceOperation reference)

@@ -10,7 +10,7 @@ namespace ConcurrencyAnalyzers.Tests.Cancellation;
 public sealed class TokenSourceNotDisposedTests
 {
     [Fact]
-    public Task Field_refilled_with_linked_or_timed_sources_that_nothing_disposes_is_reported()
+    public Task Field_refilled_with_linked_sources_that_nothing_disposes_is_reported_timed_ones_are_not()
         => Verify.VerifyAnalyzerAsync(
             """
             using System;
@@ -32,20 +32,33 @@ public sealed class TokenSourceNotDisposedTests
 
             class Poller
             {
+                private CancellationTokenSource? _current;
+
+                public Task PollAsync(Func<CancellationToken, Task> poll, CancellationToken appToken)
+                {
+                    if (_current is not null && !_current.IsCancellationRequested)
+                        _current.Cancel();
+                    var cts = CancellationTokenSource.CreateLinkedTokenSource(appToken);
+                    {|#1:_current = cts|};
+                    return poll(cts.Token);
+                }
+            }
+
+            class TimedPoller
+            {
+                // Cancelling the previous timed source stops its timer: nothing is left behind.
                 private CancellationTokenSource? _timeout;
 
                 public Task PollAsync(Func<CancellationToken, Task> poll)
                 {
-                    if (_timeout is not null && !_timeout.IsCancellationRequested)
-                        _timeout.Cancel();
-                    var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-                    {|#1:_timeout = cts|};
-                    return poll(cts.Token);
+                    _timeout?.Cancel();
+                    _timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                    return poll(_timeout.Token);
                 }
             }
             """,
             Verify.Diagnostic(TokenSourceNotDisposedAnalyzer.FieldRule).WithLocation(0).WithArguments("_debounce", "linked", "registration on the parent token"),
-            Verify.Diagnostic(TokenSourceNotDisposedAnalyzer.FieldRule).WithLocation(1).WithArguments("_timeout", "timed", "timer"));
+            Verify.Diagnostic(TokenSourceNotDisposedAnalyzer.FieldRule).WithLocation(1).WithArguments("_current", "linked", "registration on the parent token"));
 
     [Fact]
     public Task Field_sources_that_are_disposed_handed_off_or_set_once_are_not_reported()
