@@ -515,7 +515,8 @@ internal static class CancellationTokens
     /// <summary>
     /// A source local counts as "the operation's token" when it is linked to another token or carries a timeout
     /// (<c>CreateLinkedTokenSource</c>, <c>new CancellationTokenSource(delay)</c>, <c>CancelAfter</c>). A plain
-    /// <c>new CancellationTokenSource()</c> usually controls some other piece of work, so it does not count.
+    /// <c>new CancellationTokenSource()</c> usually controls some other piece of work, so it does not count, unless a
+    /// handler of the program's stop events cancels it (<c>Console.CancelKeyPress</c>, <c>ProcessExit</c>).
     /// </summary>
     private static bool IsScopedSource(ILocalSymbol local, IOperation scope, KnownTypes types)
     {
@@ -534,6 +535,28 @@ internal static class CancellationTokens
                 case IInvocationOperation { TargetMethod.Name: "CancelAfter", Instance: ILocalReferenceOperation reference }
                     when SymbolEqualityComparer.Default.Equals(reference.Local, local):
                     return true;
+                case IInvocationOperation { TargetMethod.Name: "Cancel" or "CancelAsync", Instance: ILocalReferenceOperation reference } cancel
+                    when SymbolEqualityComparer.Default.Equals(reference.Local, local) && IsInEventHandlerLambda(cancel):
+                    return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// <c>Console.CancelKeyPress += (_, e) =&gt; { e.Cancel = true; cts.Cancel(); };</c>: the source is the program's
+    /// stop signal (Ctrl+C, <c>ProcessExit</c>, <c>AssemblyLoadContext.Unloading</c>), so its token is the one every
+    /// call of the method should get. A source a UI event cancels (a Cancel button's <c>Click</c>) stops one operation.
+    /// </summary>
+    private static bool IsInEventHandlerLambda(IOperation operation)
+    {
+        for (var current = operation.Parent; current is not null; current = current.Parent)
+        {
+            if (current is IAnonymousFunctionOperation lambda)
+            {
+                return lambda.WalkUpConversions() is IDelegateCreationOperation creation &&
+                       creation.WalkUpConversions() is IEventAssignmentOperation { Adds: true, EventReference: IEventReferenceOperation { Event.Name: "CancelKeyPress" or "ProcessExit" or "Unloading" } };
             }
         }
 

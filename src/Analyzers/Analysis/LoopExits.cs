@@ -23,6 +23,110 @@ internal static class LoopExits
         _ => false,
     };
 
+    /// <summary>
+    /// A loop that ends when a deadline passes: its condition is, or has as an operand of <c>&amp;&amp;</c>, a
+    /// comparison of a clock reading (<c>stopwatch.Elapsed</c>, <c>ElapsedMilliseconds</c>, <c>DateTime.UtcNow</c>,
+    /// <c>Environment.TickCount64</c>, <c>Stopwatch.GetElapsedTime(start)</c>, ...) with a bound
+    /// (<c>while (sw.Elapsed &lt; timeout)</c>), and its body neither restarts a clock nor assigns a variable the
+    /// comparison reads (an idle timeout that is pushed back on every pass is not a deadline).
+    /// </summary>
+    public static bool IsBoundedByClock(ILoopOperation loop)
+    {
+        var condition = loop switch
+        {
+            IWhileLoopOperation whileLoop => whileLoop.Condition,
+            IForLoopOperation forLoop => forLoop.Condition,
+            _ => null,
+        };
+        return condition is not null && FindDeadline(condition) is { } deadline && !MovesDeadline(loop, deadline);
+    }
+
+    private static IBinaryOperation? FindDeadline(IOperation condition)
+    {
+        condition = condition.WalkDownConversions();
+        if (condition is not IBinaryOperation binary)
+        {
+            return null;
+        }
+
+        switch (binary.OperatorKind)
+        {
+            case BinaryOperatorKind.ConditionalAnd:
+                return FindDeadline(binary.LeftOperand) ?? FindDeadline(binary.RightOperand);
+            case BinaryOperatorKind.LessThan or BinaryOperatorKind.LessThanOrEqual or BinaryOperatorKind.GreaterThan or BinaryOperatorKind.GreaterThanOrEqual:
+                return ReadsClock(binary.LeftOperand) || ReadsClock(binary.RightOperand) ? binary : null;
+            default:
+                return null;
+        }
+    }
+
+    private static bool ReadsClock(IOperation operand)
+    {
+        foreach (var operation in operand.EnumerateDescendantsAndSelf())
+        {
+            string? member;
+            INamedTypeSymbol? type;
+            switch (operation)
+            {
+                case IPropertyReferenceOperation property:
+                    (member, type) = (property.Property.Name, property.Property.ContainingType);
+                    break;
+                case IInvocationOperation invocation:
+                    (member, type) = (invocation.TargetMethod.Name, invocation.TargetMethod.ContainingType);
+                    break;
+                default:
+                    continue;
+            }
+
+            var isClock = type?.Name switch
+            {
+                "Stopwatch" => member is "Elapsed" or "ElapsedMilliseconds" or "ElapsedTicks" or "GetTimestamp" or "GetElapsedTime",
+                "DateTime" or "DateTimeOffset" => member is "Now" or "UtcNow",
+                "Environment" => member is "TickCount" or "TickCount64",
+                "TimeProvider" => member is "GetUtcNow" or "GetLocalNow" or "GetTimestamp" or "GetElapsedTime",
+                _ => false,
+            };
+            if (isClock && type!.ContainingNamespace is { Name: "System" or "Diagnostics" })
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool MovesDeadline(ILoopOperation loop, IBinaryOperation deadline)
+    {
+        foreach (var operation in loop.Body.EnumerateDescendantsAndSelf())
+        {
+            if (operation is IInvocationOperation { TargetMethod.Name: "Restart" or "Reset" })
+            {
+                return true;
+            }
+
+            if (operation is IAssignmentOperation assignment && Variable(assignment.Target) is { } assigned)
+            {
+                foreach (var read in deadline.EnumerateDescendants())
+                {
+                    if (SymbolEqualityComparer.Default.Equals(Variable(read), assigned))
+                    {
+                        return true;
+                    }
+                }
+            }
+        }
+
+        return false;
+    }
+
+    private static ISymbol? Variable(IOperation operation) => operation switch
+    {
+        ILocalReferenceOperation local => local.Local,
+        IFieldReferenceOperation field => field.Field,
+        IParameterReferenceOperation parameter => parameter.Parameter,
+        _ => null,
+    };
+
     /// <summary>A constant-true loop with no way out (see the type's remarks).</summary>
     public static bool HasNoExit(ILoopOperation loop, KnownTypes types)
     {

@@ -83,10 +83,14 @@ public sealed class AsyncApiWithoutTokenAnalyzer : DiagnosticAnalyzer
             }
         }
 
+        if (method.IsTestMethod())
+        {
+            return false;
+        }
+
         foreach (var attribute in method.GetAttributes())
         {
-            if (attribute.AttributeClass?.Name is "FactAttribute" or "TheoryAttribute" or "TestAttribute" or "TestMethodAttribute" or
-                "TestCaseAttribute" or "BenchmarkAttribute" or "GlobalSetupAttribute" or "GlobalCleanupAttribute")
+            if (attribute.AttributeClass?.Name is "BenchmarkAttribute" or "GlobalSetupAttribute" or "GlobalCleanupAttribute")
             {
                 return false;
             }

@@ -50,7 +50,7 @@ public sealed class LoopIgnoresTokenAnalyzer : DiagnosticAnalyzer
         var loop = (ILoopOperation)context.Operation;
         // No token anywhere in the body (answered once per method and body): nothing to observe, no walk of the loop.
         if (loop is IForEachLoopOperation || !IsUncounted(loop) || !CancellationTokens.MayHaveTokenInScope(loop, context.ContainingSymbol, types) ||
-            DrainsAnEnumerator(loop) || !DoesSlowWork(loop, types) || DrainsACollection(loop) ||
+            DrainsAnEnumerator(loop) || !DoesSlowWork(loop, types) || DrainsACollection(loop) || LoopExits.IsBoundedByClock(loop) ||
             CancellationTokens.ObservesToken(loop, types) || IsInSpawnedDelegate(loop))
         {
             return;

@@ -52,7 +52,8 @@ public sealed class TimeoutAbandonsWorkAnalyzer : DiagnosticAnalyzer
 
         foreach (var candidate in candidates)
         {
-            if (WorkCall(candidate) is { } work && IsUncancelledWork(work, context.ContainingSymbol, types))
+            // A test's timeout is its guard against hanging: on timeout the test fails and the work goes with it.
+            if (WorkCall(candidate) is { } work && IsUncancelledWork(work, context.ContainingSymbol, types) && !context.ContainingSymbol.IsTestMethod())
             {
                 var name = syntax.Expression is MemberAccessExpressionSyntax member ? member.Name : syntax.Expression;
                 context.ReportDiagnostic(Diagnostic.Create(Rule, name.GetLocation(), invocation.TargetMethod.Name, work.TargetMethod.Name));

@@ -13,7 +13,7 @@ namespace ConcurrencyAnalyzers.Cancellation;
 /// and never handed off, a timed source whose only use is <c>.Token</c>, and a <c>token.Register(...)</c> on a
 /// caller's token whose registration is dropped.
 /// </summary>
-public sealed class TokenSourceNotDisposedAnalyzer : DiagnosticAnalyzer
+public sealed partial class TokenSourceNotDisposedAnalyzer : DiagnosticAnalyzer
 {
     public const string KindProperty = "Kind";
     public const string KindLocal = "Local";
@@ -55,7 +55,7 @@ public sealed class TokenSourceNotDisposedAnalyzer : DiagnosticAnalyzer
         DiagnosticSeverity.Warning,
         Description);
 
-    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(LocalRule, SomePathsRule, InlineRule, RegistrationRule);
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(LocalRule, SomePathsRule, InlineRule, RegistrationRule, FieldRule);
 
     public override void Initialize(AnalysisContext context)
     {
@@ -73,6 +73,7 @@ public sealed class TokenSourceNotDisposedAnalyzer : DiagnosticAnalyzer
             start.RegisterOperationAction(c => AnalyzeInline(c, types), OperationKind.ObjectCreation);
             start.RegisterInvocationAction(c => AnalyzeInline(c, types), InvocationActions.Names("CreateLinkedTokenSource"));
             start.RegisterOperationAction(c => AnalyzeRegistration(c, types), OperationKind.ExpressionStatement);
+            start.RegisterSymbolStartAction(s => AnalyzeFields(s, types), SymbolKind.NamedType);
         });
     }
 

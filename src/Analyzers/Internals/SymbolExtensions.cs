@@ -74,6 +74,29 @@ internal static class SymbolExtensions
             _ => false,
         };
 
+    /// <summary>
+    /// A test method of xUnit, NUnit or MSTest (<c>[Fact]</c>, <c>[Theory]</c>, <c>[Test]</c>, <c>[TestMethod]</c>, ...),
+    /// matched by the attribute's name so that any framework version, or a project's own attribute of that name, counts.
+    /// </summary>
+    public static bool IsTestMethod(this ISymbol? symbol)
+    {
+        if (symbol is not IMethodSymbol method)
+        {
+            return false;
+        }
+
+        foreach (var attribute in method.GetAttributes())
+        {
+            if (attribute.AttributeClass?.Name is "FactAttribute" or "TheoryAttribute" or "SkippableFactAttribute" or "SkippableTheoryAttribute" or
+                "TestAttribute" or "TestCaseAttribute" or "TestCaseSourceAttribute" or "TestMethodAttribute" or "DataTestMethodAttribute")
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>The member is an override or an (implicit or explicit) implementation of an interface member.</summary>
     public static bool IsOverrideOrInterfaceImplementation(this IMethodSymbol method)
     {

@@ -164,7 +164,7 @@ public sealed class AsyncVoidAnalyzer : DiagnosticAnalyzer
 
     /// <summary>A timer or thread-pool callback delegate: nothing waits for what it runs.</summary>
     private static bool IsCallbackDelegate(IOperation? operation)
-        => operation is IDelegateCreationOperation { Type.Name: "TimerCallback" or "WaitCallback" or "WaitOrTimerCallback" or "SendOrPostCallback" };
+        => operation is IDelegateCreationOperation { Type: INamedTypeSymbol callback } && IsCallbackDelegate(callback);
 
     /// <summary>
     /// The call is all a (non-async) lambda handed to a timer or thread-pool callback does (<c>new Timer(_ =&gt; Tick(), ...)</c>,
@@ -218,6 +218,13 @@ public sealed class AsyncVoidAnalyzer : DiagnosticAnalyzer
 
         // `x.Event += async (s, e) => ...` is an event handler: the accepted place for async void.
         if (creation.WalkUpConversions() is IEventAssignmentOperation || IsEventHandlerShape(invoke, types))
+        {
+            return;
+        }
+
+        // `context.Post(async _ => { try { ... } catch (Exception ex) { Log(ex); } }, null)`: a timer, thread-pool or
+        // synchronization-context callback could not await anything, and nothing the body throws escapes it.
+        if (IsCallbackDelegate(delegateType) && lambda.Body is { } body && ExceptionEscape.CatchesEverything(body, types))
         {
             return;
         }
@@ -279,6 +286,10 @@ public sealed class AsyncVoidAnalyzer : DiagnosticAnalyzer
            (type is INamedTypeSymbol named && named.TypeArguments.Any(HasErrorType));
 
     private static bool IsAsyncVoid(IMethodSymbol method) => method.IsAsync && method.ReturnsVoid;
+
+    /// <summary>The callbacks of timers, the thread pool and synchronization contexts: fire-and-forget by nature.</summary>
+    private static bool IsCallbackDelegate(INamedTypeSymbol type)
+        => type.Name is "TimerCallback" or "WaitCallback" or "WaitOrTimerCallback" or "SendOrPostCallback";
 
     /// <summary><c>(object sender, TEventArgs e)</c> with TEventArgs deriving from EventArgs (or named like one).</summary>
     private static bool IsEventHandlerShape(IMethodSymbol method, KnownTypes types)

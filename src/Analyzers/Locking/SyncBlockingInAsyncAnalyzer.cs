@@ -9,8 +9,8 @@ using Microsoft.CodeAnalysis.Operations;
 namespace ConcurrencyAnalyzers.Locking;
 
 /// <summary>
-/// CONC207 (Info): <c>.Result</c>, <c>.Wait()</c>, <c>GetAwaiter().GetResult()</c>, <c>Task.WaitAll</c>, <c>Thread.Sleep</c>
-/// in an async method or lambda. Silent where a lock is held (CONC202 / CONC205 report those).
+/// CONC207 (Info): <c>.Result</c>, <c>.Wait()</c>, <c>GetAwaiter().GetResult()</c>, <c>Task.WaitAll</c>, <c>Thread.Sleep</c>,
+/// an untimed <c>Process.WaitForExit()</c> in an async method or lambda. Silent where a lock is held (CONC202 / CONC205 report those).
 /// </summary>
 public sealed class SyncBlockingInAsyncAnalyzer : DiagnosticAnalyzer
 {
@@ -68,7 +68,7 @@ public sealed class SyncBlockingInAsyncAnalyzer : DiagnosticAnalyzer
                     case ILocalFunctionOperation { Symbol.IsAsync: true }:
                         isAsync = true;
                         break;
-                    case IInvocationOperation { TargetMethod.Name: "Wait" or "GetResult" or "Sleep" or "WaitAll" or "WaitAny" }:
+                    case IInvocationOperation { TargetMethod.Name: "Wait" or "GetResult" or "Sleep" or "WaitAll" or "WaitAny" or "WaitForExit" }:
                     case IPropertyReferenceOperation { Property.Name: "Result" }:
                         blocking = true;
                         break;
@@ -83,6 +83,50 @@ public sealed class SyncBlockingInAsyncAnalyzer : DiagnosticAnalyzer
 
         return false;
     }
+
+    /// <summary>
+    /// <c>process.WaitForExit()</c> with no timeout, on a process the method neither kills nor waits for otherwise: the
+    /// thread is blocked for as long as the child runs. After <c>Kill()</c>, a timed <c>WaitForExit(ms)</c> or
+    /// <c>WaitForExitAsync</c> on the same process, it is the documented brief wait (reap the process, flush its
+    /// redirected output) and is left alone.
+    /// </summary>
+    private static bool IsUntimedProcessWait(IOperation operation, ImmutableArray<IOperation> blocks)
+    {
+        if (operation is not IInvocationOperation { TargetMethod: { Name: "WaitForExit", Parameters.Length: 0, ContainingType: { Name: "Process", ContainingNamespace.Name: "Diagnostics" } }, Instance: { } instance })
+        {
+            return false;
+        }
+
+        var process = Variable(instance.WalkDownConversions());
+        if (process is null)
+        {
+            return true;
+        }
+
+        foreach (var block in blocks)
+        {
+            foreach (var other in block.EnumerateDescendants())
+            {
+                // The flow graph's operations are copies of the tree's: the call itself is told apart by its syntax.
+                if (other.Kind == OperationKind.Invocation && other.Syntax != operation.Syntax &&
+                    other is IInvocationOperation { TargetMethod.Name: "Kill" or "WaitForExit" or "WaitForExitAsync", Instance: { } otherInstance } &&
+                    SymbolEqualityComparer.Default.Equals(Variable(otherInstance.WalkDownConversions()), process))
+                {
+                    return false;
+                }
+            }
+        }
+
+        return true;
+    }
+
+    private static ISymbol? Variable(IOperation operation) => operation switch
+    {
+        ILocalReferenceOperation local => local.Local,
+        IFieldReferenceOperation field => field.Field,
+        IParameterReferenceOperation parameter => parameter.Parameter,
+        _ => null,
+    };
 
     private static void Analyze(OperationBlockAnalysisContext context, KnownTypes types)
     {
@@ -127,6 +171,12 @@ public sealed class SyncBlockingInAsyncAnalyzer : DiagnosticAnalyzer
                 description = "Thread.Sleep";
                 replacement = "await Task.Delay";
                 fix = FixSleep;
+            }
+            else if (IsUntimedProcessWait(operation, context.OperationBlocks))
+            {
+                description = "Process.WaitForExit";
+                replacement = "await WaitForExitAsync";
+                fix = null;
             }
             else
             {

@@ -150,7 +150,7 @@ public sealed partial class CheckThenActAnalyzer : DiagnosticAnalyzer
 
         if (concurrentDictionary is not null && method.ContainingType?.OriginalDefinition.Is(concurrentDictionary) == true &&
             method.Name is "ContainsKey" or "TryGetValue" && invocation.Instance is { } receiver &&
-            IsSharedReceiver(receiver) && invocation.Arguments.Length > 0)
+            invocation.Arguments.Length > 0 && (IsSharedReceiver(receiver) || IsSharedBySiblings(invocation, receiver, types)))
         {
             if (DictionaryCheck(invocation, receiver, types) is { } diagnostic)
             {
@@ -168,6 +168,17 @@ public sealed partial class CheckThenActAnalyzer : DiagnosticAnalyzer
     /// <summary>A field or property (of this object, another object or a type): state other threads can reach.</summary>
     private static bool IsSharedReceiver(IOperation receiver)
         => receiver.WalkDownConversions() is IFieldReferenceOperation or IPropertyReferenceOperation { Property.IsIndexer: false };
+
+    /// <summary>
+    /// A local or parameter captured by a function of which several instances run at once (a <c>Parallel.For</c> body,
+    /// async lambdas projected into <c>Task.WhenAll</c>): <c>var seen = new ConcurrentDictionary&lt;..&gt;();
+    /// Parallel.ForEach(items, i =&gt; { if (!seen.ContainsKey(i.Key)) seen[i.Key] = i; });</c>. The siblings share it
+    /// as if it were a field.
+    /// </summary>
+    private static bool IsSharedBySiblings(IOperation check, IOperation receiver, KnownTypes types)
+        => SharedStateFacts.SharedVariable(receiver) is ILocalSymbol or IParameterSymbol &&
+           ConcurrentContexts.FindEnclosing(check, types) is { } context && SharedStateFacts.RunsWithSiblings(context) &&
+           !SharedStateFacts.IsDeclaredInside(SharedStateFacts.SharedVariable(receiver)!, context.Function);
 
     private static bool IsInFunction(IOperation operation)
     {

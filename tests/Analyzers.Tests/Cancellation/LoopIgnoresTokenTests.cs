@@ -54,6 +54,66 @@ public sealed class LoopIgnoresTokenTests
             """);
 
     [Fact]
+    public Task Loops_bounded_by_a_deadline_are_not_reported_restarted_clocks_and_or_conditions_are()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Diagnostics;
+            using System.IO;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                async Task WaitForFileAsync(string path, TimeSpan timeout, CancellationToken token)
+                {
+                    // Each ends when the deadline passes.
+                    var stopwatch = Stopwatch.StartNew();
+                    while (stopwatch.Elapsed < timeout)
+                    {
+                        if (File.Exists(path)) break;
+                        Thread.Sleep(100);
+                    }
+                    while (!File.Exists(path) && stopwatch.ElapsedMilliseconds < 5000)
+                    {
+                        Thread.Sleep(100);
+                    }
+                    var deadline = DateTime.UtcNow + timeout;
+                    do
+                    {
+                        await Task.Yield();
+                    }
+                    while (DateTime.UtcNow < deadline);
+                    var start = Stopwatch.GetTimestamp();
+                    while (Stopwatch.GetElapsedTime(start).TotalSeconds <= 5 && !File.Exists(path))
+                    {
+                        Thread.Sleep(10);
+                    }
+                    for (var started = Environment.TickCount64; Environment.TickCount64 - started < 5000;)
+                    {
+                        Thread.Sleep(10);
+                    }
+
+                    // An idle timeout pushed back on every pass, or a deadline that is only one way out, is not a bound.
+                    {|CONC402:while|} (stopwatch.Elapsed < timeout)
+                    {
+                        if (File.Exists(path)) stopwatch.Restart();
+                        Thread.Sleep(100);
+                    }
+                    {|CONC402:while|} (DateTime.UtcNow < deadline)
+                    {
+                        deadline = DateTime.UtcNow + timeout;
+                        Thread.Sleep(100);
+                    }
+                    {|CONC402:while|} (!File.Exists(path) || stopwatch.Elapsed < timeout)
+                    {
+                        Thread.Sleep(100);
+                    }
+                }
+            }
+            """);
+
+    [Fact]
     public Task Data_dependent_loops_that_block_are_reported_Fix_All()
         => Verify.VerifyCodeFixAsync(
             Queue + """

@@ -48,6 +48,38 @@ public sealed class TimeoutAbandonsWorkTests
             """, Verify.Diagnostic(TimeoutAbandonsWorkAnalyzer.Rule).WithLocation(0).WithArguments("WaitAsync", "CountAsync"));
 
     [Fact]
+    public Task Timeout_guard_in_a_test_method_is_not_reported_helpers_and_plain_methods_are()
+        => Verify.VerifyAnalyzerAsync(Db + """
+            namespace Xunit { public sealed class FactAttribute : System.Attribute { } public sealed class TheoryAttribute : System.Attribute { } }
+            namespace NUnit.Framework { public sealed class TestAttribute : System.Attribute { } }
+
+            class Tests
+            {
+                // The timeout only keeps a hanging test from hanging the run: on timeout the test fails.
+                [Xunit.Fact]
+                public async Task Query_completes(Db db)
+                {
+                    var count = db.CountAsync();
+                    await count.WaitAsync(TimeSpan.FromSeconds(5));
+                    await Task.Run(() => db.QueryAsync("x").WaitAsync(TimeSpan.FromSeconds(5)));
+                }
+
+                [Xunit.Theory]
+                public Task Theory_completes(Db db) => db.CountAsync().WaitAsync(TimeSpan.FromSeconds(5));
+
+                [NUnit.Framework.Test]
+                public async Task Race_completes(Db db)
+                {
+                    var query = db.QueryAsync("x");
+                    await Task.WhenAny(query, Task.Delay(5000));
+                }
+
+                // Not a test: a helper that production-like code could call.
+                public Task<int> Helper(Db db) => db.CountAsync().{|CONC404:WaitAsync|}(TimeSpan.FromSeconds(5));
+            }
+            """);
+
+    [Fact]
     public Task Inline_work_in_WhenAny_array_is_reported()
         => Verify.VerifyAnalyzerAsync(Db + """
             class C

@@ -889,6 +889,96 @@ public sealed class TokenNotPassedTests
             """);
 
     [Fact]
+    public Task Source_cancelled_by_an_event_handler_is_the_programs_token_and_is_passed()
+        => Verify.VerifyCodeFixAsync(
+            """
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class Program
+            {
+                static async Task Main()
+                {
+                    using var cts = new CancellationTokenSource();
+                    Console.CancelKeyPress += (_, e) =>
+                    {
+                        e.Cancel = true;
+                        cts.Cancel();
+                    };
+                    while (true)
+                    {
+                        await Task.{|CONC401:Delay|}(1000);
+                        Console.WriteLine("tick");
+                    }
+                }
+
+                static async Task Other(Func<Task> work)
+                {
+                    // Cancelled by a task, not by an event: it controls that other work only.
+                    var cts = new CancellationTokenSource();
+                    var canceller = Task.Run(() => cts.Cancel());
+                    await Task.Delay(1000);
+                    await canceller;
+                }
+
+                static event EventHandler? CancelClicked;
+
+                static async Task Load(Func<CancellationToken, Task> load)
+                {
+                    // A Cancel button stops the load, not what follows it.
+                    var cts = new CancellationTokenSource();
+                    CancelClicked += (_, _) => cts.Cancel();
+                    await load(cts.Token);
+                    await Task.Delay(100);
+                }
+            }
+            """,
+            """
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class Program
+            {
+                static async Task Main()
+                {
+                    using var cts = new CancellationTokenSource();
+                    Console.CancelKeyPress += (_, e) =>
+                    {
+                        e.Cancel = true;
+                        cts.Cancel();
+                    };
+                    while (true)
+                    {
+                        await Task.Delay(1000, cts.Token);
+                        Console.WriteLine("tick");
+                    }
+                }
+
+                static async Task Other(Func<Task> work)
+                {
+                    // Cancelled by a task, not by an event: it controls that other work only.
+                    var cts = new CancellationTokenSource();
+                    var canceller = Task.Run(() => cts.Cancel());
+                    await Task.Delay(1000);
+                    await canceller;
+                }
+
+                static event EventHandler? CancelClicked;
+
+                static async Task Load(Func<CancellationToken, Task> load)
+                {
+                    // A Cancel button stops the load, not what follows it.
+                    var cts = new CancellationTokenSource();
+                    CancelClicked += (_, _) => cts.Cancel();
+                    await load(cts.Token);
+                    await Task.Delay(100);
+                }
+            }
+            """);
+
+    [Fact]
     public Task Plain_source_local_is_not_the_operations_token()
         => Verify.VerifyAnalyzerAsync(
             """

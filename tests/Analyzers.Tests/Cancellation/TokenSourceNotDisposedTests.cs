@@ -10,6 +10,161 @@ namespace ConcurrencyAnalyzers.Tests.Cancellation;
 public sealed class TokenSourceNotDisposedTests
 {
     [Fact]
+    public Task Field_refilled_with_linked_sources_that_nothing_disposes_is_reported_timed_ones_are_not()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class SearchBox
+            {
+                private CancellationTokenSource? _debounce;
+
+                public async Task OnTextChangedAsync(string text, Func<string, CancellationToken, Task> search, CancellationToken appToken)
+                {
+                    _debounce?.Cancel();
+                    {|#0:_debounce = CancellationTokenSource.CreateLinkedTokenSource(appToken)|};
+                    await Task.Delay(250, _debounce.Token);
+                    await search(text, _debounce.Token);
+                }
+            }
+
+            class Poller
+            {
+                private CancellationTokenSource? _current;
+
+                public Task PollAsync(Func<CancellationToken, Task> poll, CancellationToken appToken)
+                {
+                    if (_current is not null && !_current.IsCancellationRequested)
+                        _current.Cancel();
+                    var cts = CancellationTokenSource.CreateLinkedTokenSource(appToken);
+                    {|#1:_current = cts|};
+                    return poll(cts.Token);
+                }
+            }
+
+            class TimedPoller
+            {
+                // Cancelling the previous timed source stops its timer: nothing is left behind.
+                private CancellationTokenSource? _timeout;
+
+                public Task PollAsync(Func<CancellationToken, Task> poll)
+                {
+                    _timeout?.Cancel();
+                    _timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                    return poll(_timeout.Token);
+                }
+            }
+            """,
+            Verify.Diagnostic(TokenSourceNotDisposedAnalyzer.FieldRule).WithLocation(0).WithArguments("_debounce", "linked", "registration on the parent token"),
+            Verify.Diagnostic(TokenSourceNotDisposedAnalyzer.FieldRule).WithLocation(1).WithArguments("_current", "linked", "registration on the parent token"));
+
+    [Fact]
+    public Task Field_sources_that_are_disposed_handed_off_or_set_once_are_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class Disposing
+            {
+                private CancellationTokenSource? _cts;
+
+                public void Restart(CancellationToken token)
+                {
+                    _cts?.Cancel();
+                    _cts?.Dispose();
+                    _cts = CancellationTokenSource.CreateLinkedTokenSource(token);
+                }
+            }
+
+            class Exchanging
+            {
+                private CancellationTokenSource? _cts;
+
+                public void Restart(CancellationToken token)
+                {
+                    var previous = Interlocked.Exchange(ref _cts, CancellationTokenSource.CreateLinkedTokenSource(token));
+                    previous?.Cancel();
+                    previous?.Dispose();
+                }
+            }
+
+            class ReadIntoLocal
+            {
+                private CancellationTokenSource? _cts;
+
+                public void Restart(CancellationToken token)
+                {
+                    var old = _cts;
+                    _cts = new CancellationTokenSource(1000);
+                    old?.Dispose();
+                }
+            }
+
+            sealed class OnceInConstructor : IDisposable
+            {
+                private readonly CancellationTokenSource _stopping;
+
+                public OnceInConstructor(CancellationToken appToken) => _stopping = CancellationTokenSource.CreateLinkedTokenSource(appToken);
+
+                public void Stop() => _stopping.Cancel();
+
+                public void Dispose() => _stopping.Cancel();
+            }
+
+            class PlainSource
+            {
+                private CancellationTokenSource? _cts;
+
+                public void Restart()
+                {
+                    _cts?.Cancel();
+                    _cts = new CancellationTokenSource();
+                }
+            }
+
+            class NotPrivate
+            {
+                internal CancellationTokenSource? Cts;
+
+                public void Restart(CancellationToken token)
+                {
+                    Cts?.Cancel();
+                    Cts = CancellationTokenSource.CreateLinkedTokenSource(token);
+                }
+            }
+
+            class StartedOnce
+            {
+                // One source per start: StartAsync stores it, StopAsync cancels it.
+                private CancellationTokenSource? _stopping;
+
+                public Task StartAsync(Func<CancellationToken, Task> run, CancellationToken token)
+                {
+                    _stopping = CancellationTokenSource.CreateLinkedTokenSource(token);
+                    return run(_stopping.Token);
+                }
+
+                public void Stop() => _stopping?.Cancel();
+            }
+
+            class NeverCancelled
+            {
+                // The type does not manage these sources: whoever reads the field owns them.
+                private CancellationTokenSource? _cts;
+
+                public CancellationToken Start(CancellationToken token)
+                {
+                    _cts = CancellationTokenSource.CreateLinkedTokenSource(token);
+                    return _cts.Token;
+                }
+            }
+            """);
+
+    [Fact]
     public Task Linked_source_local_is_reported_and_gets_using_var()
         => Verify.VerifyCodeFixAsync(
             """

@@ -542,6 +542,61 @@ public sealed class AsyncVoidTests
             """);
 
     [Fact]
+    public Task Async_callback_lambda_that_catches_everything_is_not_reported_near_misses_are()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Collections.Generic;
+            using System.IO;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                private Timer? _timer;
+
+                void M(SynchronizationContext ui, Func<Task> work, Action<Exception> log, List<int> items)
+                {
+                    // Posted to the UI context or a timer: nothing escapes, and nobody could await it.
+                    ui.Post(async _ =>
+                    {
+                        try
+                        {
+                            await work();
+                        }
+                        catch (Exception ex)
+                        {
+                            log(ex);
+                        }
+                    }, null);
+                    _timer = new Timer(async _ =>
+                    {
+                        try { await work(); }
+                        catch { }
+                    }, null, 0, 1000);
+
+                    ui.Post({|CONC103:async|} _ => await work(), null);
+                    ui.Post({|CONC103:async|} _ =>
+                    {
+                        try { await work(); }
+                        catch (IOException ex) { log(ex); }
+                    }, null);
+                    ui.Post({|CONC103:async|} _ =>
+                    {
+                        try { await work(); }
+                        catch (Exception) { throw; }
+                    }, null);
+                    // An Action returns before the work ends, whatever it catches.
+                    items.ForEach({|CONC103:async|} i =>
+                    {
+                        try { await work(); }
+                        catch (Exception ex) { log(ex); }
+                    });
+                }
+            }
+            """);
+
+    [Fact]
     public Task Async_lambdas_converted_to_Func_of_Task_are_not_reported()
         => Verify.VerifyAnalyzerAsync(
             """

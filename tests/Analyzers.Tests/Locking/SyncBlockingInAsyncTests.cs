@@ -24,6 +24,114 @@ public sealed class SyncBlockingInAsyncTests
         """;
 
     [Fact]
+    public Task Untimed_Process_WaitForExit_in_async_code_is_reported_without_a_fix_reaping_waits_are_not()
+        => Verify.VerifyCodeFixAsync(
+            """
+            using System;
+            using System.Diagnostics;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class Runner
+            {
+                async Task<int> RunAsync(string exe, CancellationToken token)
+                {
+                    using var process = Process.Start(exe)!;
+                    await Task.Yield();
+                    process.{|CONC207:WaitForExit|}();
+                    return process.ExitCode;
+                }
+
+                async Task<int> RunWithTimeoutAsync(string exe, CancellationToken token)
+                {
+                    using var process = Process.Start(exe)!;
+                    await Task.Yield();
+                    if (!process.WaitForExit(5000))
+                    {
+                        process.Kill();
+                    }
+                    process.WaitForExit(); // reaps it and flushes redirected output
+                    return process.ExitCode;
+                }
+
+                async Task<int> RunAsyncProperly(string exe, CancellationToken token)
+                {
+                    using var process = Process.Start(exe)!;
+                    try
+                    {
+                        await process.WaitForExitAsync(token);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        process.Kill();
+                        process.WaitForExit();
+                        throw;
+                    }
+                    return process.ExitCode;
+                }
+
+                int Run(string exe)
+                {
+                    using var process = Process.Start(exe)!;
+                    process.WaitForExit();
+                    return process.ExitCode;
+                }
+            }
+            """,
+            """
+            using System;
+            using System.Diagnostics;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class Runner
+            {
+                async Task<int> RunAsync(string exe, CancellationToken token)
+                {
+                    using var process = Process.Start(exe)!;
+                    await Task.Yield();
+                    process.{|CONC207:WaitForExit|}();
+                    return process.ExitCode;
+                }
+
+                async Task<int> RunWithTimeoutAsync(string exe, CancellationToken token)
+                {
+                    using var process = Process.Start(exe)!;
+                    await Task.Yield();
+                    if (!process.WaitForExit(5000))
+                    {
+                        process.Kill();
+                    }
+                    process.WaitForExit(); // reaps it and flushes redirected output
+                    return process.ExitCode;
+                }
+
+                async Task<int> RunAsyncProperly(string exe, CancellationToken token)
+                {
+                    using var process = Process.Start(exe)!;
+                    try
+                    {
+                        await process.WaitForExitAsync(token);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        process.Kill();
+                        process.WaitForExit();
+                        throw;
+                    }
+                    return process.ExitCode;
+                }
+
+                int Run(string exe)
+                {
+                    using var process = Process.Start(exe)!;
+                    process.WaitForExit();
+                    return process.ExitCode;
+                }
+            }
+            """);
+
+    [Fact]
     public Task Result_in_async_method_is_reported_as_info()
         => Verify.VerifyAnalyzerAsync(
             Wrap("""

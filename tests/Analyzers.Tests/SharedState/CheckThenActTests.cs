@@ -35,6 +35,60 @@ public sealed class CheckThenActTests
                 "is checked with ContainsKey and then written with the indexer; another thread can add the key in between and its value is overwritten (use GetOrAdd or TryAdd)"));
 
     [Fact]
+    public Task Check_then_act_on_a_local_shared_by_parallel_siblings_is_reported_single_or_private_uses_are_not()
+        => Verify.VerifyAnalyzerAsync("""
+            using System.Collections.Concurrent;
+            using System.Linq;
+            using System.Threading.Tasks;
+
+            class Indexer
+            {
+                public async Task Index(int[] items)
+                {
+                    var first = new ConcurrentDictionary<int, int>();
+                    Parallel.For(0, items.Length, i =>
+                    {
+                        if (!first.ContainsKey(items[i] % 10))
+                        {
+                            {|CONC305:first[items[i] % 10] = i|};
+                        }
+                    });
+                    var seen = new ConcurrentDictionary<int, bool>();
+                    await Task.WhenAll(items.Select(async item =>
+                    {
+                        await Task.Yield();
+                        if (!seen.ContainsKey(item))
+                        {
+                            {|CONC305:seen[item] = true|};
+                        }
+                    }));
+
+                    // One task at a time, a dictionary of the lambda's own, a plain method: nothing runs beside the check.
+                    var once = new ConcurrentDictionary<int, int>();
+                    await Task.Run(() =>
+                    {
+                        if (!once.ContainsKey(1))
+                        {
+                            once[1] = 1;
+                        }
+                    });
+                    Parallel.For(0, items.Length, i =>
+                    {
+                        var own = new ConcurrentDictionary<int, int>();
+                        if (!own.ContainsKey(i))
+                        {
+                            own[i] = i;
+                        }
+                    });
+                    if (!once.ContainsKey(2))
+                    {
+                        once[2] = 2;
+                    }
+                }
+            }
+            """);
+
+    [Fact]
     public Task TryGetValue_then_ignored_TryAdd_is_reported()
         => Verify.VerifyAnalyzerAsync("""
             using System.Collections.Concurrent;
