@@ -104,11 +104,11 @@ internal static class LoopExits
                 return true;
             }
 
-            if (operation is IAssignmentOperation assignment && Variable(assignment.Target) is { } assigned)
+            if (operation is IAssignmentOperation assignment && assignment.Target.ReferencedVariable() is { } assigned)
             {
                 foreach (var read in deadline.EnumerateDescendants())
                 {
-                    if (SymbolEqualityComparer.Default.Equals(Variable(read), assigned))
+                    if (SymbolEqualityComparer.Default.Equals(read.ReferencedVariable(), assigned))
                     {
                         return true;
                     }
@@ -119,13 +119,6 @@ internal static class LoopExits
         return false;
     }
 
-    private static ISymbol? Variable(IOperation operation) => operation switch
-    {
-        ILocalReferenceOperation local => local.Local,
-        IFieldReferenceOperation field => field.Field,
-        IParameterReferenceOperation parameter => parameter.Parameter,
-        _ => null,
-    };
 
     /// <summary>A constant-true loop with no way out (see the type's remarks).</summary>
     public static bool HasNoExit(ILoopOperation loop, KnownTypes types)

@@ -140,17 +140,10 @@ public sealed class LoopIgnoresTokenAnalyzer : DiagnosticAnalyzer
             return null;
         }
 
-        return VariableOf(instance.WalkDownConversions());
+        return instance.WalkDownConversions().ReferencedVariable();
     }
 
     /// <summary>The field, local or parameter a reference reads, or null.</summary>
-    private static ISymbol? VariableOf(IOperation operation) => operation switch
-    {
-        IFieldReferenceOperation field => field.Field,
-        ILocalReferenceOperation local => local.Local,
-        IParameterReferenceOperation parameter => parameter.Parameter,
-        _ => null,
-    };
 
     /// <summary>A condition that is not constant-true, or a <c>break</c> out of this loop or a <c>return</c> in it.</summary>
     private static bool CanEnd(ILoopOperation loop)
@@ -178,7 +171,7 @@ public sealed class LoopIgnoresTokenAnalyzer : DiagnosticAnalyzer
         var removalSpan = removal.Syntax.Span;
         foreach (var operation in loop.EnumerateDescendants())
         {
-            var referenced = VariableOf(operation);
+            var referenced = operation.ReferencedVariable();
             if (referenced is not null && SymbolEqualityComparer.Default.Equals(referenced, collection) && !removalSpan.Contains(operation.Syntax.Span))
             {
                 return true;

@@ -116,6 +116,15 @@ internal static class OperationExtensions
         return null;
     }
 
+    /// <summary>The local, field or parameter <paramref name="operation"/> reads; null for anything else.</summary>
+    public static ISymbol? ReferencedVariable(this IOperation operation) => operation switch
+    {
+        ILocalReferenceOperation local => local.Local,
+        IFieldReferenceOperation field => field.Field,
+        IParameterReferenceOperation parameter => parameter.Parameter,
+        _ => null,
+    };
+
     /// <summary>
     /// The operations below <paramref name="operation"/>, in pre-order (the order of Roslyn's <c>Descendants()</c>).
     /// Rules walk every member body many times over, so the walk of a member body's tree is done once and shared

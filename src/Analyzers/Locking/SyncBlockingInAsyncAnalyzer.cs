@@ -97,7 +97,7 @@ public sealed class SyncBlockingInAsyncAnalyzer : DiagnosticAnalyzer
             return false;
         }
 
-        var process = Variable(instance.WalkDownConversions());
+        var process = instance.WalkDownConversions().ReferencedVariable();
         if (process is null)
         {
             return true;
@@ -110,7 +110,7 @@ public sealed class SyncBlockingInAsyncAnalyzer : DiagnosticAnalyzer
                 // The flow graph's operations are copies of the tree's: the call itself is told apart by its syntax.
                 if (other.Kind == OperationKind.Invocation && other.Syntax != operation.Syntax &&
                     other is IInvocationOperation { TargetMethod.Name: "Kill" or "WaitForExit" or "WaitForExitAsync", Instance: { } otherInstance } &&
-                    SymbolEqualityComparer.Default.Equals(Variable(otherInstance.WalkDownConversions()), process))
+                    SymbolEqualityComparer.Default.Equals(otherInstance.WalkDownConversions().ReferencedVariable(), process))
                 {
                     return false;
                 }
@@ -120,13 +120,6 @@ public sealed class SyncBlockingInAsyncAnalyzer : DiagnosticAnalyzer
         return true;
     }
 
-    private static ISymbol? Variable(IOperation operation) => operation switch
-    {
-        ILocalReferenceOperation local => local.Local,
-        IFieldReferenceOperation field => field.Field,
-        IParameterReferenceOperation parameter => parameter.Parameter,
-        _ => null,
-    };
 
     private static void Analyze(OperationBlockAnalysisContext context, KnownTypes types)
     {
