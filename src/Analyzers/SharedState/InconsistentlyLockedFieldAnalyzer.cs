@@ -188,7 +188,9 @@ public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
 
         /// <summary>
         /// The object in a reference-typed field is handed on, not used: <c>lock (_items)</c>, <c>Monitor.Exit(_items)</c>,
-        /// <c>Drain(_items)</c>. Whoever receives it does (or does not) take the lock.
+        /// <c>Drain(_items)</c>, or the object of a <c>readonly</c> field returned as it is
+        /// (<c>public IList&lt;Target&gt; Targets =&gt; _targets;</c>: the reference never changes, so reading it races with
+        /// nothing). Whoever receives it does (or does not) take the lock.
         /// </summary>
         private static bool IsReferenceHandedOn(IFieldReferenceOperation reference)
         {
@@ -200,7 +202,8 @@ public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
             var parent = reference.WalkUpConversions();
             return (parent is IArgumentOperation { Parameter.RefKind: RefKind.None } argument &&
                     !(argument.Parent is IInvocationOperation { TargetMethod.IsExtensionMethod: true } && argument.Parameter.Ordinal == 0)) ||
-                   (parent is ILockOperation lockOperation && ReferenceEquals(lockOperation.LockedValue.WalkDownConversions(), reference));
+                   (parent is ILockOperation lockOperation && ReferenceEquals(lockOperation.LockedValue.WalkDownConversions(), reference)) ||
+                   (parent is IReturnOperation && reference.Field.IsReadOnly);
         }
 
         /// <summary>Members the rule leaves out; with no <paramref name="field"/>, the ones left out for every field.</summary>

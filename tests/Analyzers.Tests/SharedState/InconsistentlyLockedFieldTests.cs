@@ -231,6 +231,27 @@ public sealed class InconsistentlyLockedFieldTests
     // ---- not reported ----
 
     [Fact]
+    public Task A_readonly_collection_field_returned_as_it_is_is_handed_on_not_read()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Rule
+            {
+                private readonly List<string> _targets = new List<string>();
+                private List<string> _names = new List<string>();
+
+                public void AddTarget(string t) { lock (_targets) { _targets.Add(t); } }
+                public void AddName(string n) { lock (_targets) { _names.Add(n); } }
+
+                // The reference never changes; whoever gets the list takes the lock (or not).
+                public IList<string> Targets => _targets;
+                public IReadOnlyList<string> GetTargets() { return _targets; }
+
+                // Near-misses: the list's state is read here, and a field that is not readonly is read.
+                public int Count => {|CONC303:_targets|}.Count;
+                public IList<string> Names => {|CONC303:_names|};
+            }
+            """);
+
+    [Fact]
     public Task Constructors_Dispose_readonly_values_and_volatile_fields_are_not_reported()
         => Verify.VerifyAnalyzerAsync(Usings + """
             class Owner : IDisposable
