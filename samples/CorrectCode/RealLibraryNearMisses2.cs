@@ -27,3 +27,67 @@ public sealed class RoutingRule
         }
     }
 }
+
+/// <summary>
+/// A target base class that initializes and reports its failure under its own lock: the protected hooks run only
+/// from there, so the fields they write are guarded although no lock is visible in them (NLog's <c>Target</c>).
+/// </summary>
+public abstract class GuardedTarget
+{
+    private readonly object _syncRoot = new();
+    private Exception? _initializeException;
+    private bool _scannedForLayouts;
+
+    public void Initialize()
+    {
+        lock (_syncRoot)
+        {
+            _scannedForLayouts = false;
+            try
+            {
+                InitializeTarget();
+                _initializeException = null;
+                if (!_scannedForLayouts)
+                {
+                    ScanLayouts();
+                }
+            }
+            catch (InvalidOperationException ex)
+            {
+                _initializeException = ex;
+                _scannedForLayouts = false;
+            }
+        }
+    }
+
+    public void Write(string message)
+    {
+        var failure = _initializeException;
+        if (failure != null)
+        {
+            lock (_syncRoot)
+            {
+                WriteFailedNotInitialized(message, failure);
+            }
+
+            return;
+        }
+
+        WriteCore(message);
+    }
+
+    protected virtual void InitializeTarget() => ScanLayouts();
+
+    protected virtual void WriteFailedNotInitialized(string message, Exception failure)
+    {
+        if (!_scannedForLayouts)
+        {
+            _scannedForLayouts = true;
+            Console.Error.WriteLine($"{message}: {failure.Message}");
+        }
+    }
+
+    protected abstract void WriteCore(string message);
+
+    private void ScanLayouts() => _scannedForLayouts = true;
+}

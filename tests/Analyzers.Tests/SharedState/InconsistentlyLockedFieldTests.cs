@@ -378,6 +378,58 @@ public sealed class InconsistentlyLockedFieldTests
             """);
 
     [Fact]
+    public Task Protected_hooks_the_type_calls_only_under_the_lock_run_under_it()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            abstract class Target
+            {
+                protected readonly object SyncRoot = new object();
+                private bool _scanned;
+                private Exception _failure;
+                private int _failures;
+                private int _retries;
+
+                public void Initialize()
+                {
+                    lock (SyncRoot)
+                    {
+                        _scanned = false;
+                        _failure = null;
+                        InitializeTarget();
+                        if (!_scanned) ScanLayouts();
+                    }
+                }
+
+                public void Write(string message)
+                {
+                    if (_failure != null)
+                    {
+                        lock (SyncRoot) { WriteFailed(message); }
+                        return;
+                    }
+
+                    lock (SyncRoot) { _retries++; Retry(); }
+                    Retry();
+                    Publish();
+                }
+
+                // The base calls these hooks under its lock; derived types override them.
+                protected virtual void InitializeTarget() => ScanLayouts();
+
+                protected virtual void WriteFailed(string message)
+                {
+                    if (!_scanned) { _scanned = true; }
+                    _failures++;
+                }
+
+                private void ScanLayouts() { _scanned = true; }
+
+                // Near-misses: a protected hook also called without the lock, and a public one.
+                protected void Retry() { {|CONC303:_retries|} = 0; }
+                public void Publish() { {|CONC303:_failures|} = 0; }
+            }
+            """);
+
+    [Fact]
     public Task Lambdas_in_a_local_function_called_only_under_the_lock_run_under_it()
         => Verify.VerifyAnalyzerAsync(Usings + """
             using System.Linq;
