@@ -91,3 +91,36 @@ public abstract class GuardedTarget
 
     private void ScanLayouts() => _scannedForLayouts = true;
 }
+
+/// <summary>
+/// A copy-on-write dictionary: writers change or replace the inner dictionary under the lock, and the comparer, which
+/// every copy shares, is read without it (NLog's <c>ThreadSafeDictionary</c>).
+/// </summary>
+public sealed class CopyOnWriteMap
+{
+    private readonly object _lockObject = new();
+    private Dictionary<string, int> _dict = new(StringComparer.OrdinalIgnoreCase);
+    private readonly List<int> _history = new();
+
+    public IEqualityComparer<string> Comparer => _dict.Comparer;
+
+    public bool HistoryIsReadOnly => ((ICollection<int>)_history).IsReadOnly;
+
+    public void Set(string key, int value)
+    {
+        lock (_lockObject)
+        {
+            var copy = new Dictionary<string, int>(_dict, _dict.Comparer) { [key] = value };
+            _dict = copy;
+            _history.Add(value);
+        }
+    }
+
+    public bool TryGet(string key, out int value)
+    {
+        lock (_lockObject)
+        {
+            return _dict.TryGetValue(key, out value);
+        }
+    }
+}

@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Linq;
@@ -142,7 +143,7 @@ public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
 
             var method = containingSymbol as IMethodSymbol;
             if (containingSymbol is IFieldSymbol or IPropertySymbol || method is null || IsExcludedMember(method, field) ||
-                IsReferenceHandedOn(reference))
+                IsReferenceHandedOn(reference) || ReadsFixedCollectionProperty(reference))
             {
                 return;
             }
@@ -205,6 +206,21 @@ public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
                    (parent is ILockOperation lockOperation && ReferenceEquals(lockOperation.LockedValue.WalkDownConversions(), reference)) ||
                    (parent is IReturnOperation && reference.Field.IsReadOnly);
         }
+
+        /// <summary>
+        /// The field's collection is asked only what it was built with: <c>_dict.Comparer</c>,
+        /// <c>((ICollection&lt;T&gt;)_list).IsReadOnly</c> on a <c>System.Collections</c> type. Changing the contents never
+        /// changes those, so the read races with nothing.
+        /// </summary>
+        private static bool ReadsFixedCollectionProperty(IFieldReferenceOperation reference)
+            => reference.WalkUpConversions() is IPropertyReferenceOperation
+            {
+                // Not an indexer: the field (through any cast) is the instance.
+                Property: { Name: "Comparer" or "IsReadOnly" or "IsFixedSize", IsIndexer: false, ContainingType.ContainingNamespace: { } ns },
+                Instance: not null,
+            } &&
+               (ns.Name is "Generic" or "Concurrent" or "Collections" or "Immutable") &&
+               ns.ToDisplayString().StartsWith("System.Collections", StringComparison.Ordinal);
 
         /// <summary>Members the rule leaves out; with no <paramref name="field"/>, the ones left out for every field.</summary>
         private static bool IsExcludedMember(IMethodSymbol method, IFieldSymbol? field)

@@ -231,6 +231,27 @@ public sealed class InconsistentlyLockedFieldTests
     // ---- not reported ----
 
     [Fact]
+    public Task Asking_a_collection_what_it_was_built_with_is_not_a_read_of_its_contents()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class SafeMap
+            {
+                private readonly object _gate = new object();
+                private Dictionary<string, int> _dict = new Dictionary<string, int>(StringComparer.Ordinal);
+                private readonly List<int> _list = new List<int>();
+
+                public void Set(string k, int v) { lock (_gate) { _dict[k] = v; _list.Add(v); } }
+                public void Reset() { lock (_gate) { _dict = new Dictionary<string, int>(_dict.Comparer); } }
+
+                public IEqualityComparer<string> Comparer => _dict.Comparer;
+                public bool IsReadOnly => ((ICollection<int>)_list).IsReadOnly;
+
+                // Near-misses: the contents are read.
+                public int Count => {|CONC303:_list|}.Count;
+                public bool Has(string k) => {|CONC303:_dict|}.ContainsKey(k);
+            }
+            """);
+
+    [Fact]
     public Task A_readonly_collection_field_returned_as_it_is_is_handed_on_not_read()
         => Verify.VerifyAnalyzerAsync(Usings + """
             class Rule
