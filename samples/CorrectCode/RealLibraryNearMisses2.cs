@@ -124,3 +124,67 @@ public sealed class CopyOnWriteMap
         }
     }
 }
+
+/// <summary>The lifecycle a framework base class drives: initialized before the first write, closed after the last.</summary>
+public abstract class LifecycleTarget
+{
+    public void Start() => InitializeTarget();
+
+    public void Stop() => CloseTarget();
+
+    protected virtual void InitializeTarget()
+    {
+    }
+
+    protected virtual void CloseTarget()
+    {
+    }
+}
+
+/// <summary>
+/// A buffering target whose flush timer is created when the base initializes it and dropped when the base closes it,
+/// and otherwise touched only under its own lock (NLog's <c>BufferingTargetWrapper</c> and <c>AsyncTargetWrapper</c>).
+/// </summary>
+public sealed class BufferingTarget : LifecycleTarget, IDisposable
+{
+    private readonly object _timerLock = new();
+    private Timer? _flushTimer;
+    private int _pending;
+
+    public void Write()
+    {
+        lock (_timerLock)
+        {
+            _pending++;
+            _flushTimer?.Change(100, Timeout.Infinite);
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_timerLock)
+        {
+            _flushTimer?.Dispose();
+            _flushTimer = null;
+        }
+    }
+
+    protected override void InitializeTarget()
+    {
+        _flushTimer = new Timer(_ => Flush(), null, Timeout.Infinite, Timeout.Infinite);
+    }
+
+    protected override void CloseTarget()
+    {
+        _flushTimer?.Dispose();
+        _flushTimer = null;
+    }
+
+    private void Flush()
+    {
+        lock (_timerLock)
+        {
+            _pending = 0;
+        }
+    }
+}

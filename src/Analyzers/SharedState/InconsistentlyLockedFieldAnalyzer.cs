@@ -222,6 +222,14 @@ public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
                (ns.Name is "Generic" or "Concurrent" or "Collections" or "Immutable") &&
                ns.ToDisplayString().StartsWith("System.Collections", StringComparison.Ordinal);
 
+        /// <summary>
+        /// A <c>protected override</c> named <c>Initialize…</c> or <c>Close…</c>: the base class runs it before the
+        /// object starts its work or after it stops, as NLog's targets and layout renderers are initialized and closed.
+        /// </summary>
+        private static bool IsLifecycleHook(IMethodSymbol method)
+            => method.IsOverride && method.DeclaredAccessibility == Accessibility.Protected &&
+               (method.Name.StartsWith("Initialize", StringComparison.Ordinal) || method.Name.StartsWith("Close", StringComparison.Ordinal));
+
         /// <summary>Members the rule leaves out; with no <paramref name="field"/>, the ones left out for every field.</summary>
         private static bool IsExcludedMember(IMethodSymbol method, IFieldSymbol? field)
         {
@@ -235,7 +243,10 @@ public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
             }
 
             // Disposal runs after the work is stopped (or is itself racy by design): not a place to ask for the lock.
-            return method.Name is "Dispose" or "DisposeAsync" or "DisposeCore" or "DisposeAsyncCore" or "Finalize";
+            // So do the lifecycle hooks a framework base class calls around the work, which the type overrides and
+            // never calls itself (protected override InitializeTarget() / CloseTarget()).
+            return method.Name is "Dispose" or "DisposeAsync" or "DisposeCore" or "DisposeAsyncCore" or "Finalize" ||
+                   IsLifecycleHook(method);
         }
 
         private bool IsAtomicUse(IOperation reference)

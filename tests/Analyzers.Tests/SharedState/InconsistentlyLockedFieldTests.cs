@@ -252,6 +252,42 @@ public sealed class InconsistentlyLockedFieldTests
             """);
 
     [Fact]
+    public Task Protected_Initialize_and_Close_overrides_run_around_the_work_like_a_constructor_and_Dispose()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            abstract class TargetBase
+            {
+                protected virtual void InitializeTarget() { }
+                protected virtual void CloseTarget() { }
+                protected virtual void Flush() { }
+                public virtual void Initialize() { }
+            }
+
+            class BufferingTarget : TargetBase
+            {
+                private readonly object _timerLock = new object();
+                private Timer _flushTimer;
+                private Task _previous;
+
+                protected override void InitializeTarget() { _flushTimer = new Timer(_ => { }); }
+                protected override void CloseTarget() { _previous = null; }
+
+                public void Write(Task t)
+                {
+                    lock (_timerLock)
+                    {
+                        _flushTimer?.Change(100, -1);
+                        _flushTimer = null;
+                        _previous = t;
+                    }
+                }
+
+                // Near-misses: another override, and a public Initialize anyone may call at any time.
+                protected override void Flush() { {|CONC303:_previous|} = null; }
+                public override void Initialize() { {|CONC303:_flushTimer|} = new Timer(_ => { }); }
+            }
+            """);
+
+    [Fact]
     public Task A_readonly_collection_field_returned_as_it_is_is_handed_on_not_read()
         => Verify.VerifyAnalyzerAsync(Usings + """
             class Rule
