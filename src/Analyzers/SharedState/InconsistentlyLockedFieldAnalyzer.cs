@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Linq;
@@ -142,7 +143,7 @@ public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
 
             var method = containingSymbol as IMethodSymbol;
             if (containingSymbol is IFieldSymbol or IPropertySymbol || method is null || IsExcludedMember(method, field) ||
-                IsReferenceHandedOn(reference))
+                IsReferenceHandedOn(reference) || ReadsFixedCollectionProperty(reference))
             {
                 return;
             }
@@ -188,7 +189,9 @@ public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
 
         /// <summary>
         /// The object in a reference-typed field is handed on, not used: <c>lock (_items)</c>, <c>Monitor.Exit(_items)</c>,
-        /// <c>Drain(_items)</c>. Whoever receives it does (or does not) take the lock.
+        /// <c>Drain(_items)</c>, or the object of a <c>readonly</c> field returned as it is
+        /// (<c>public IList&lt;Target&gt; Targets =&gt; _targets;</c>: the reference never changes, so reading it races with
+        /// nothing). Whoever receives it does (or does not) take the lock.
         /// </summary>
         private static bool IsReferenceHandedOn(IFieldReferenceOperation reference)
         {
@@ -200,8 +203,32 @@ public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
             var parent = reference.WalkUpConversions();
             return (parent is IArgumentOperation { Parameter.RefKind: RefKind.None } argument &&
                     !(argument.Parent is IInvocationOperation { TargetMethod.IsExtensionMethod: true } && argument.Parameter.Ordinal == 0)) ||
-                   (parent is ILockOperation lockOperation && ReferenceEquals(lockOperation.LockedValue.WalkDownConversions(), reference));
+                   (parent is ILockOperation lockOperation && ReferenceEquals(lockOperation.LockedValue.WalkDownConversions(), reference)) ||
+                   (parent is IReturnOperation && reference.Field.IsReadOnly);
         }
+
+        /// <summary>
+        /// The field's collection is asked only what it was built with: <c>_dict.Comparer</c>,
+        /// <c>((ICollection&lt;T&gt;)_list).IsReadOnly</c> on a <c>System.Collections</c> type. Changing the contents never
+        /// changes those, so the read races with nothing.
+        /// </summary>
+        private static bool ReadsFixedCollectionProperty(IFieldReferenceOperation reference)
+            => reference.WalkUpConversions() is IPropertyReferenceOperation
+            {
+                // Not an indexer: the field (through any cast) is the instance.
+                Property: { Name: "Comparer" or "IsReadOnly" or "IsFixedSize", IsIndexer: false, ContainingType.ContainingNamespace: { } ns },
+                Instance: not null,
+            } &&
+               (ns.Name is "Generic" or "Concurrent" or "Collections" or "Immutable") &&
+               ns.ToDisplayString().StartsWith("System.Collections", StringComparison.Ordinal);
+
+        /// <summary>
+        /// A <c>protected override</c> named <c>Initialize…</c> or <c>Close…</c>: the base class runs it before the
+        /// object starts its work or after it stops, as NLog's targets and layout renderers are initialized and closed.
+        /// </summary>
+        private static bool IsLifecycleHook(IMethodSymbol method)
+            => method.IsOverride && method.DeclaredAccessibility == Accessibility.Protected &&
+               (method.Name.StartsWith("Initialize", StringComparison.Ordinal) || method.Name.StartsWith("Close", StringComparison.Ordinal));
 
         /// <summary>Members the rule leaves out; with no <paramref name="field"/>, the ones left out for every field.</summary>
         private static bool IsExcludedMember(IMethodSymbol method, IFieldSymbol? field)
@@ -216,7 +243,10 @@ public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
             }
 
             // Disposal runs after the work is stopped (or is itself racy by design): not a place to ask for the lock.
-            return method.Name is "Dispose" or "DisposeAsync" or "DisposeCore" or "DisposeAsyncCore" or "Finalize";
+            // So do the lifecycle hooks a framework base class calls around the work, which the type overrides and
+            // never calls itself (protected override InitializeTarget() / CloseTarget()).
+            return method.Name is "Dispose" or "DisposeAsync" or "DisposeCore" or "DisposeAsyncCore" or "Finalize" ||
+                   IsLifecycleHook(method);
         }
 
         private bool IsAtomicUse(IOperation reference)

@@ -10,9 +10,10 @@ using Microsoft.CodeAnalysis.Operations;
 namespace ConcurrencyAnalyzers.SharedState;
 
 /// <summary>
-/// Per type (symbol start to symbol end): the methods whose callers hold a lock. A private or internal method of the
-/// type that is called (in the type) only while a lock is held, directly or from another such method, and never used
-/// as a method group; methods named <c>*Locked</c>, <c>*UnderLock</c>, <c>*NoLock</c>, <c>*Unsafe</c>, which by
+/// Per type (symbol start to symbol end): the methods whose callers hold a lock. A private, internal or protected
+/// method of the type that is called (in the type) only while a lock is held, directly or from another such method,
+/// and never used as a method group (a protected hook such as <c>InitializeTarget()</c> that the base class calls
+/// under its lock: derived types override it, they do not call it); methods named <c>*Locked</c>, <c>*UnderLock</c>, <c>*NoLock</c>, <c>*Unsafe</c>, which by
 /// convention expect the caller to hold the lock; and methods that assert it on entry
 /// (<c>Debug.Assert(Monitor.IsEntered(_lock))</c>). Code in such a method is protected although no lock is visible in it.
 /// </summary>
@@ -133,7 +134,7 @@ internal sealed class LockHeldMethods
                 var callee = (IMethodSymbol)group.Key!;
                 if (result.Contains(callee) ||
                     (callee.MethodKind != MethodKind.LocalFunction &&
-                     callee.DeclaredAccessibility is not (Accessibility.Private or Accessibility.Internal or Accessibility.ProtectedAndInternal)) ||
+                     callee.DeclaredAccessibility is not (Accessibility.Private or Accessibility.Internal or Accessibility.ProtectedAndInternal or Accessibility.Protected)) ||
                     _methodGroups.ContainsKey(callee))
                 {
                     continue;

@@ -231,6 +231,84 @@ public sealed class InconsistentlyLockedFieldTests
     // ---- not reported ----
 
     [Fact]
+    public Task Asking_a_collection_what_it_was_built_with_is_not_a_read_of_its_contents()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class SafeMap
+            {
+                private readonly object _gate = new object();
+                private Dictionary<string, int> _dict = new Dictionary<string, int>(StringComparer.Ordinal);
+                private readonly List<int> _list = new List<int>();
+
+                public void Set(string k, int v) { lock (_gate) { _dict[k] = v; _list.Add(v); } }
+                public void Reset() { lock (_gate) { _dict = new Dictionary<string, int>(_dict.Comparer); } }
+
+                public IEqualityComparer<string> Comparer => _dict.Comparer;
+                public bool IsReadOnly => ((ICollection<int>)_list).IsReadOnly;
+
+                // Near-misses: the contents are read.
+                public int Count => {|CONC303:_list|}.Count;
+                public bool Has(string k) => {|CONC303:_dict|}.ContainsKey(k);
+            }
+            """);
+
+    [Fact]
+    public Task Protected_Initialize_and_Close_overrides_run_around_the_work_like_a_constructor_and_Dispose()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            abstract class TargetBase
+            {
+                protected virtual void InitializeTarget() { }
+                protected virtual void CloseTarget() { }
+                protected virtual void Flush() { }
+                public virtual void Initialize() { }
+            }
+
+            class BufferingTarget : TargetBase
+            {
+                private readonly object _timerLock = new object();
+                private Timer _flushTimer;
+                private Task _previous;
+
+                protected override void InitializeTarget() { _flushTimer = new Timer(_ => { }); }
+                protected override void CloseTarget() { _previous = null; }
+
+                public void Write(Task t)
+                {
+                    lock (_timerLock)
+                    {
+                        _flushTimer?.Change(100, -1);
+                        _flushTimer = null;
+                        _previous = t;
+                    }
+                }
+
+                // Near-misses: another override, and a public Initialize anyone may call at any time.
+                protected override void Flush() { {|CONC303:_previous|} = null; }
+                public override void Initialize() { {|CONC303:_flushTimer|} = new Timer(_ => { }); }
+            }
+            """);
+
+    [Fact]
+    public Task A_readonly_collection_field_returned_as_it_is_is_handed_on_not_read()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Rule
+            {
+                private readonly List<string> _targets = new List<string>();
+                private List<string> _names = new List<string>();
+
+                public void AddTarget(string t) { lock (_targets) { _targets.Add(t); } }
+                public void AddName(string n) { lock (_targets) { _names.Add(n); } }
+
+                // The reference never changes; whoever gets the list takes the lock (or not).
+                public IList<string> Targets => _targets;
+                public IReadOnlyList<string> GetTargets() { return _targets; }
+
+                // Near-misses: the list's state is read here, and a field that is not readonly is read.
+                public int Count => {|CONC303:_targets|}.Count;
+                public IList<string> Names => {|CONC303:_names|};
+            }
+            """);
+
+    [Fact]
     public Task Constructors_Dispose_readonly_values_and_volatile_fields_are_not_reported()
         => Verify.VerifyAnalyzerAsync(Usings + """
             class Owner : IDisposable
@@ -353,6 +431,58 @@ public sealed class InconsistentlyLockedFieldTests
                 private void Evict() { _entries.RemoveAt(0); _evictions++; }
 
                 internal int CountLocked() => _entries.Count + _evictions;
+            }
+            """);
+
+    [Fact]
+    public Task Protected_hooks_the_type_calls_only_under_the_lock_run_under_it()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            abstract class Target
+            {
+                protected readonly object SyncRoot = new object();
+                private bool _scanned;
+                private Exception _failure;
+                private int _failures;
+                private int _retries;
+
+                public void Initialize()
+                {
+                    lock (SyncRoot)
+                    {
+                        _scanned = false;
+                        _failure = null;
+                        InitializeTarget();
+                        if (!_scanned) ScanLayouts();
+                    }
+                }
+
+                public void Write(string message)
+                {
+                    if (_failure != null)
+                    {
+                        lock (SyncRoot) { WriteFailed(message); }
+                        return;
+                    }
+
+                    lock (SyncRoot) { _retries++; Retry(); }
+                    Retry();
+                    Publish();
+                }
+
+                // The base calls these hooks under its lock; derived types override them.
+                protected virtual void InitializeTarget() => ScanLayouts();
+
+                protected virtual void WriteFailed(string message)
+                {
+                    if (!_scanned) { _scanned = true; }
+                    _failures++;
+                }
+
+                private void ScanLayouts() { _scanned = true; }
+
+                // Near-misses: a protected hook also called without the lock, and a public one.
+                protected void Retry() { {|CONC303:_retries|} = 0; }
+                public void Publish() { {|CONC303:_failures|} = 0; }
             }
             """);
 
