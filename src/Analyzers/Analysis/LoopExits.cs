@@ -250,14 +250,17 @@ internal static class LoopExits
             return false;
         }
 
-        if (type.Is(types.ChannelReaderOfT) || type.InheritsFromOrEquals(types.ChannelReaderOfT))
+        // Only the calls that throw once the source is completed and drained end the loop. TryRead/TryTake and
+        // WaitToReadAsync return false instead (at once, over and over), and a ReadAllAsync/GetConsumingEnumerable
+        // foreach inside the loop just ends and is started again: a constant-true loop around them spins forever.
+        if (method.Name == "ReadAsync" && (type.Is(types.ChannelReaderOfT) || type.InheritsFromOrEquals(types.ChannelReaderOfT)))
         {
-            return true; // ReadAsync throws / WaitToReadAsync returns false once the writer completes.
+            return true; // ChannelClosedException once the writer completes and the channel is empty.
         }
 
-        if (type.Is(types.BlockingCollectionOfT) && method.Name is "Take" or "TryTake" or "GetConsumingEnumerable")
+        if (method.Name == "Take" && type.Is(types.BlockingCollectionOfT))
         {
-            return true; // Take throws once CompleteAdding has been called and the queue is empty.
+            return true; // InvalidOperationException once CompleteAdding has been called and the queue is empty.
         }
 
         if (method.Name is "Exit" or "FailFast" && type.SpecialType == SpecialType.None && type.Name == "Environment")

@@ -221,6 +221,49 @@ public sealed class BackgroundLoopWithoutExitTests
             """);
 
     [Fact]
+    public Task Polling_a_completed_queue_or_channel_does_not_end_the_loop()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Collections.Concurrent;
+            using System.Threading.Channels;
+            using System.Threading.Tasks;
+
+            class Consumer
+            {
+                private readonly BlockingCollection<int> _queue = new();
+                private readonly Channel<int> _channel = Channel.CreateUnbounded<int>();
+
+                void Start()
+                {
+                    // After CompleteAdding, TryTake returns false at once, every time: the loop never ends.
+                    Task.Run(() => { {|#0:while (true)|} { if (_queue.TryTake(out var item, 100)) { Handle(item); } } });
+                    // WaitToReadAsync returns false once the writer completes; ignoring it spins.
+                    Task.Run(async () =>
+                    {
+                        {|#1:while (true)|}
+                        {
+                            await _channel.Reader.WaitToReadAsync();
+                            while (_channel.Reader.TryRead(out var item)) { Handle(item); }
+                        }
+                    });
+                    // The inner foreach ends when the channel completes, and the outer loop starts it again.
+                    Task.Run(async () => { {|#2:while (true)|} { await foreach (var item in _channel.Reader.ReadAllAsync()) { Handle(item); } } });
+
+                    // Near misses: a result that is checked ends the loop, and the throwing reads end it too.
+                    Task.Run(async () => { while (true) { if (!await _channel.Reader.WaitToReadAsync()) { break; } } });
+                    Task.Run(() => { while (true) { if (!_queue.TryTake(out var item, -1)) { return; } Handle(item); } });
+                    Task.Run(() => { while (true) { Handle(_queue.Take()); } });
+                    Task.Run(async () => { while (true) { Handle(await _channel.Reader.ReadAsync()); } });
+                }
+
+                void Handle(int item) { }
+            }
+            """,
+            Verify.Diagnostic(BackgroundLoopWithoutExitAnalyzer.LoopRule).WithLocation(0).WithArguments("Task.Run"),
+            Verify.Diagnostic(BackgroundLoopWithoutExitAnalyzer.LoopRule).WithLocation(1).WithArguments("Task.Run"),
+            Verify.Diagnostic(BackgroundLoopWithoutExitAnalyzer.LoopRule).WithLocation(2).WithArguments("Task.Run"));
+
+    [Fact]
     public Task Loops_that_are_not_background_work_are_not_reported()
         => Verify.VerifyAnalyzerAsync(
             """
