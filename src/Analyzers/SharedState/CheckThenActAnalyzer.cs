@@ -264,13 +264,16 @@ public sealed partial class CheckThenActAnalyzer : DiagnosticAnalyzer
                branch is IExpressionStatementOperation { Operation: IThrowOperation };
     }
 
-    /// <summary>The operation contains a <c>ContainsKey</c>/<c>TryGetValue</c> of the same key on the same dictionary.</summary>
-    private static bool ChecksKey(IOperation operation, IOperation receiver, SyntaxNode key)
+    /// <summary>
+    /// The operation contains a <c>ContainsKey</c>/<c>TryGetValue</c> of the same key (any key when <paramref name="key"/>
+    /// is null) on the same dictionary.
+    /// </summary>
+    private static bool ChecksKey(IOperation operation, IOperation receiver, SyntaxNode? key)
     {
         foreach (var descendant in operation.EnumerateDescendantsAndSelf())
         {
             if (descendant is IInvocationOperation { TargetMethod.Name: "ContainsKey" or "TryGetValue", Instance: { } instance, Arguments.Length: > 0 } recheck &&
-                SameSyntax(instance, receiver) && SyntaxFactory.AreEquivalent(recheck.Arguments[0].Value.Syntax, key))
+                SameSyntax(instance, receiver) && (key is null || SyntaxFactory.AreEquivalent(recheck.Arguments[0].Value.Syntax, key)))
             {
                 return true;
             }
@@ -324,15 +327,31 @@ public sealed partial class CheckThenActAnalyzer : DiagnosticAnalyzer
     /// <summary>
     /// The act sits under a second check of the same key on the same dictionary, nested in this check's branch: the
     /// double-checked shape <c>if (!d.TryGetValue(k, out v)) { lock (g) { if (!d.TryGetValue(k, out v)) d[k] = ...; } }</c>.
-    /// That inner check decides: silent under its lock, reported on its own without one.
+    /// That inner check decides: silent under its lock, reported on its own without one. Under a <c>lock</c>, a re-check
+    /// of the same dictionary with another key decides too: <c>lock (d) { if (!d.TryGetValue(sorted, out v)) {
+    /// d.TryAdd(sorted, v); d.TryAdd(given, v); } }</c> fills the aliases of a key in one critical section, so the
+    /// writers are serialized and the outer, unlocked check was only a fast path.
     /// </summary>
     private static bool IsCheckedAgain(IOperation act, IOperation branch, IOperation receiver, SyntaxNode key)
     {
+        // The lock counts only around a re-check in the same function (a lambda inside the lock runs later).
+        var rechecked = false;
+        var crossedFunction = false;
         for (var current = act.Parent; current is not null && !ReferenceEquals(current, branch); current = current.Parent)
         {
-            if (current is IConditionalOperation { Condition: var condition } && ChecksKey(condition, receiver, key))
+            switch (current)
             {
-                return true;
+                case IConditionalOperation { Condition: var condition } when ChecksKey(condition, receiver, key):
+                    return true;
+                case IConditionalOperation { Condition: var condition } when !rechecked && !crossedFunction:
+                    rechecked = ChecksKey(condition, receiver, key: null);
+                    break;
+                case ILockOperation when rechecked:
+                    return true;
+                case IAnonymousFunctionOperation or ILocalFunctionOperation:
+                    crossedFunction = true;
+                    rechecked = false;
+                    break;
             }
         }
 

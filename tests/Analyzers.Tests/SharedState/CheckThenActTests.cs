@@ -398,6 +398,88 @@ public sealed class CheckThenActTests
             """);
 
     [Fact]
+    public Task Aliases_filled_under_a_lock_after_a_recheck_of_another_key_are_not_reported()
+        => Verify.VerifyAnalyzerAsync("""
+            using System;
+            using System.Collections.Concurrent;
+            using System.Linq;
+            using System.Threading.Tasks;
+
+            class TagIndex
+            {
+                private readonly ConcurrentDictionary<string, int> _index = new ConcurrentDictionary<string, int>();
+                private int _next;
+
+                public int Find(string given)
+                {
+                    if (!_index.TryGetValue(given, out var slot))
+                    {
+                        var sorted = string.Concat(given.Split(',').OrderBy(x => x));
+                        lock (_index)
+                        {
+                            if (!_index.TryGetValue(sorted, out slot))
+                            {
+                                slot = ++_next;
+                                _index.TryAdd(sorted, slot);
+                                _index.TryAdd(given, slot);
+                            }
+                        }
+                    }
+
+                    return slot;
+                }
+
+                public int Unlocked(string given)
+                {
+                    if (!_index.TryGetValue(given, out var slot))
+                    {
+                        var sorted = given.ToUpperInvariant();
+                        if (!_index.TryGetValue(sorted, out slot))
+                        {
+                            slot = ++_next;
+                            {|CONC305:_index.TryAdd(given, slot)|};
+                        }
+                    }
+
+                    return slot;
+                }
+
+                public int LockedWithoutRecheck(string given)
+                {
+                    if (!_index.TryGetValue(given, out var slot))
+                    {
+                        lock (_index)
+                        {
+                            slot = ++_next;
+                            {|CONC305:_index.TryAdd(given, slot)|};
+                        }
+                    }
+
+                    return slot;
+                }
+
+                public int Later(string given)
+                {
+                    if (!_index.TryGetValue(given, out var slot))
+                    {
+                        lock (_index)
+                        {
+                            Task.Run(() =>
+                            {
+                                if (!_index.ContainsKey(given + "!"))
+                                {
+                                    {|CONC305:_index[given] = 1|};
+                                }
+                            });
+                        }
+                    }
+
+                    return slot;
+                }
+            }
+            """);
+
+    [Fact]
     public Task Read_modify_write_through_the_indexer_of_a_shared_ConcurrentDictionary_is_reported()
         => Verify.VerifyAnalyzerAsync("""
             using System.Collections.Concurrent;
