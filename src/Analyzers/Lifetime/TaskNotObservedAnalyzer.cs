@@ -3,6 +3,8 @@ using System.Linq;
 using ConcurrencyAnalyzers.Analysis;
 using ConcurrencyAnalyzers.Internals;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
 
@@ -125,7 +127,8 @@ public sealed class TaskNotObservedAnalyzer : DiagnosticAnalyzer
 
         var method = invocation.TargetMethod;
         if (IsAlreadyCompleted(method, types) || IsFireAndForget(context, invocation) || IsVerification(invocation) ||
-            IsFaultObserver(invocation, types) || IsDelayedCallbackThatCannotFault(invocation, types) || IsSpawnThatCannotFault(invocation, types, context.CancellationToken) || IsPassThroughHelper(invocation, types) || HasFireAndForgetFlag(invocation))
+            IsFaultObserver(invocation, types) || IsDelayedCallbackThatCannotFault(invocation, types) || IsSpawnThatCannotFault(invocation, types, context.CancellationToken) || IsPassThroughHelper(invocation, types) || HasFireAndForgetFlag(invocation) ||
+            IsUnderDroppedTaskPragma(invocation, context.CancellationToken))
         {
             return;
         }
@@ -135,6 +138,47 @@ public sealed class TaskNotObservedAnalyzer : DiagnosticAnalyzer
             invocation.Syntax.GetLocation(),
             ImmutableDictionary<string, string?>.Empty.Add(KindProperty, KindDropped),
             DisplayName(invocation)));
+    }
+
+    /// <summary>
+    /// The call sits where <c>#pragma warning disable CS4014</c> (or <c>4014</c>) is in force: the author switched off
+    /// the compiler's own dropped-task warning around it, which says the drop is meant, as <c>_ =</c> does. Asked only
+    /// when about to report; the directives are walked in order up to the call, so a <c>restore</c> ends the region.
+    /// </summary>
+    private static bool IsUnderDroppedTaskPragma(IInvocationOperation invocation, System.Threading.CancellationToken cancellationToken)
+    {
+        var root = invocation.Syntax.SyntaxTree.GetRoot(cancellationToken);
+        if (!root.ContainsDirectives)
+        {
+            return false;
+        }
+
+        var position = invocation.Syntax.SpanStart;
+        var disabled = false;
+        for (var directive = root.GetFirstDirective(); directive is not null && directive.SpanStart < position; directive = directive.GetNextDirective())
+        {
+            if (directive is PragmaWarningDirectiveTriviaSyntax { IsActive: true } pragma && NamesDroppedTaskWarning(pragma))
+            {
+                disabled = pragma.DisableOrRestoreKeyword.IsKind(SyntaxKind.DisableKeyword);
+            }
+        }
+
+        return disabled;
+
+        static bool NamesDroppedTaskWarning(PragmaWarningDirectiveTriviaSyntax pragma)
+        {
+            foreach (var code in pragma.ErrorCodes)
+            {
+                switch (code)
+                {
+                    case IdentifierNameSyntax { Identifier.ValueText: "CS4014" }:
+                    case LiteralExpressionSyntax { Token.Value: 4014 }:
+                        return true;
+                }
+            }
+
+            return false;
+        }
     }
 
     /// <summary><c>using (var c = ...) { return c.SendAsync(); }</c> in a non-async function: the task outlives <c>c</c>.</summary>

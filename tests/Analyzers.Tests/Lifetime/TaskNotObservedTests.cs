@@ -226,6 +226,43 @@ public sealed class TaskNotObservedTests
             """);
 
     [Fact]
+    public Task A_call_dropped_where_CS4014_is_switched_off_is_meant_and_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            static class Timers
+            {
+                public static IDisposable Start(Func<Task> callback, TimeSpan period)
+                {
+                    var timer = new PeriodicTimer(period);
+            #pragma warning disable CS4014 // fire and forget: the loop logs its own errors
+                    RunAsync(timer, callback);
+            #pragma warning restore CS4014
+                    {|CONC102:RunAsync(timer, callback)|};
+            #pragma warning disable 4014
+                    RunAsync(timer, callback);
+            #pragma warning restore 4014
+            #pragma warning disable CS0618
+                    {|CONC102:RunAsync(timer, callback)|};
+            #pragma warning restore CS0618
+                    return timer;
+                }
+
+                private static async Task RunAsync(PeriodicTimer timer, Func<Task> callback)
+                {
+                    while (await timer.WaitForNextTickAsync())
+                    {
+                        try { await callback(); }
+                        catch (Exception e) { Console.WriteLine(e); }
+                    }
+                }
+            }
+            """);
+
+    [Fact]
     public Task A_spawned_delegate_that_can_fault_is_reported()
         => Verify.VerifyAnalyzerAsync(
             """
