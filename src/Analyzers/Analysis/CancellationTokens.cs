@@ -330,14 +330,7 @@ internal static class CancellationTokens
             value = read.Instance?.WalkDownConversions() ?? value;
         }
 
-        var symbol = value switch
-        {
-            IParameterReferenceOperation p => (ISymbol)p.Parameter,
-            ILocalReferenceOperation l => l.Local,
-            IFieldReferenceOperation f => f.Field,
-            IPropertyReferenceOperation p => p.Property,
-            _ => null,
-        };
+        var symbol = value.ReferencedVariable() ?? (value as IPropertyReferenceOperation)?.Property;
         return symbol is not null && SymbolEqualityComparer.Default.Equals(symbol, token.Symbol);
     }
 

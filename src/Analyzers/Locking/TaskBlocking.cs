@@ -195,7 +195,7 @@ internal static class TaskBlocking
 
         void AddCollection(IOperation value)
         {
-            if (!value.WalkDownConversions().Type.IsTaskLike(types) && CollectionKey(value) is { } key)
+            if (JoinedCollectionKey(value, types) is { } key)
             {
                 (joinedCollections ??= new HashSet<ISymbol>(SymbolEqualityComparer.Default)).Add(key);
             }
@@ -240,7 +240,6 @@ internal static class TaskBlocking
         }
     }
 
-    /// <summary>The symbol of a collection of tasks: <c>tasks</c>, or <c>pending</c> for <c>pending.Values</c>.</summary>
     /// <summary>
     /// The collection a <c>foreach</c> walks was passed to <c>Task.WhenAll/WaitAll</c> earlier in the same body
     /// (<c>await Task.WhenAll(tasks); foreach (var t in tasks) …</c>): every element is complete when the loop runs.
@@ -252,13 +251,7 @@ internal static class TaskBlocking
             return false;
         }
 
-        IOperation root = loop;
-        while (root.Parent is not null)
-        {
-            root = root.Parent;
-        }
-
-        foreach (var operation in root.EnumerateDescendants())
+        foreach (var operation in loop.GetRoot().EnumerateDescendants())
         {
             if (operation is IInvocationOperation { TargetMethod.Name: "WhenAll" or "WaitAll" } invocation &&
                 invocation.Syntax.SpanStart < loop.Syntax.SpanStart &&
@@ -266,8 +259,7 @@ internal static class TaskBlocking
             {
                 foreach (var argument in invocation.Arguments)
                 {
-                    if (!argument.Value.WalkDownConversions().Type.IsTaskLike(types) &&
-                        SymbolEqualityComparer.Default.Equals(CollectionKey(argument.Value), collection))
+                    if (SymbolEqualityComparer.Default.Equals(JoinedCollectionKey(argument.Value, types), collection))
                     {
                         return true;
                     }
@@ -278,6 +270,11 @@ internal static class TaskBlocking
         return false;
     }
 
+    /// <summary>The collection of tasks an argument of <c>Task.WhenAll/WaitAll</c> passes (not a single task); null otherwise.</summary>
+    private static ISymbol? JoinedCollectionKey(IOperation argument, KnownTypes types)
+        => argument.WalkDownConversions().Type.IsTaskLike(types) ? null : CollectionKey(argument);
+
+    /// <summary>The symbol of a collection of tasks: <c>tasks</c>, or <c>pending</c> for <c>pending.Values</c>.</summary>
     private static ISymbol? CollectionKey(IOperation collection)
     {
         var value = collection.WalkDownConversions();
