@@ -411,7 +411,9 @@ public sealed class TokenNotPassedAnalyzer : DiagnosticAnalyzer
     /// The call's result flows into <c>WithCancellation(...)</c> or <c>GetAsyncEnumerator(token)</c>; or it is
     /// <c>Task.Run</c>/<c>StartNew</c> whose delegate already hands the token to the work it starts: a lambda that
     /// passes a token on, or a method of the type that reads a token (or token source) field of its own
-    /// (<c>_loop = Task.Run(NotificationLoop)</c>, whose loop waits with <c>_cancellationToken</c>).
+    /// (<c>_loop = Task.Run(NotificationLoop)</c>, whose loop waits with <c>_cancellationToken</c>). A delegate that only
+    /// completes a <c>TaskCompletionSource</c> (<see cref="OffloadedCompletion"/>) must start whatever happens: a token
+    /// cancelled before it runs would leave the source incomplete and its awaiter waiting for good.
     /// </summary>
     private static bool IsGivenTokenLater(IInvocationOperation invocation, KnownTypes types)
     {
@@ -420,6 +422,11 @@ public sealed class TokenNotPassedAnalyzer : DiagnosticAnalyzer
         {
             foreach (var argument in invocation.Arguments)
             {
+                if (OffloadedCompletion.IsCompletionOnly(argument.Value, types, tryOnly: false))
+                {
+                    return true; // Task.Run(() => tcs.TrySetResult(r)): a token could cancel the start and leave the source incomplete
+                }
+
                 switch (argument.Value.WalkDownConversions())
                 {
                     case IDelegateCreationOperation { Target: IAnonymousFunctionOperation lambda } when PassesTokenInside(lambda, types):

@@ -385,7 +385,9 @@ public sealed class TaskNotObservedAnalyzer : DiagnosticAnalyzer
     /// (also <c>Task.Factory.StartNew(...)</c> and its <c>.Unwrap()</c>): the spawned delegate is the task's only source
     /// of faults, and one that is <c>async</c> (or <c>void</c>) and catches everything (<see cref="ExceptionEscape.CatchesEverything"/>)
     /// cannot fault. The delegate is a lambda, or a local function or method declared in the same file. A non-async
-    /// delegate that returns a task is not covered: the task it returns can fault outside its <c>try</c>.
+    /// delegate that returns a task is not covered: the task it returns can fault outside its <c>try</c>. Nor can a
+    /// lambda that only calls <c>TrySetResult</c>/<c>TrySetException</c>/<c>TrySetCanceled</c> on a completion source
+    /// (<see cref="OffloadedCompletion"/>): the completion is moved off the current thread, and a <c>Try</c> call does not throw.
     /// </summary>
     private static bool IsSpawnThatCannotFault(IInvocationOperation invocation, KnownTypes types, System.Threading.CancellationToken cancellationToken)
     {
@@ -403,6 +405,11 @@ public sealed class TaskNotObservedAnalyzer : DiagnosticAnalyzer
             spawn.Arguments[0].Value.WalkDownConversions() is not IDelegateCreationOperation { Target: var target })
         {
             return false;
+        }
+
+        if (OffloadedCompletion.IsCompletionOnly(spawn.Arguments[0].Value, types, tryOnly: true))
+        {
+            return true; // Task.Run(() => tcs.TrySetResult(r)): completes off this thread; a Try call cannot throw
         }
 
         switch (target)

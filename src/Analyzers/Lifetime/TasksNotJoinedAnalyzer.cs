@@ -342,6 +342,12 @@ public sealed class TasksNotJoinedAnalyzer : DiagnosticAnalyzer
 
     private static void AnalyzeForEach(OperationAnalysisContext context, KnownTypes types)
     {
+        if (context.Operation is IForLoopOperation indexed)
+        {
+            AnalyzeIndexedLoop(context, indexed, types);
+            return;
+        }
+
         if (context.Operation is not IForEachLoopOperation { IsAsynchronous: false } loop ||
             loop.Syntax is not ForEachStatementSyntax syntax || syntax.ContainsDiagnostics ||
             loop.Locals.Length != 1 || !loop.Locals[0].Type.IsTaskLike(types))
@@ -386,6 +392,81 @@ public sealed class TasksNotJoinedAnalyzer : DiagnosticAnalyzer
 
         var span = TextSpan.FromBounds(syntax.ForEachKeyword.SpanStart, syntax.CloseParenToken.Span.End);
         context.ReportDiagnostic(Diagnostic.Create(ForEachRule, Location.Create(syntax.SyntaxTree, span), properties, syntax.Expression.ToString()));
+    }
+
+    /// <summary>
+    /// <c>for (var i = 0; i &lt; pending.Length; i++) { var r = await pending[i]; … }</c> over an array or list of tasks
+    /// started before the loop: the indexed form of <c>foreach (var t in tasks) await t;</c>. Silent when the loop
+    /// stores into the collection (a task started and awaited in the same iteration), when the await sits in a
+    /// <c>try</c> with a <c>catch</c>, and after a <c>Task.WhenAll</c> of the collection. Reported without a fix.
+    /// </summary>
+    private static void AnalyzeIndexedLoop(OperationAnalysisContext context, IForLoopOperation loop, KnownTypes types)
+    {
+        if (loop.Syntax is not ForStatementSyntax syntax || syntax.ContainsDiagnostics ||
+            loop.Condition is not IBinaryOperation { OperatorKind: BinaryOperatorKind.LessThan, LeftOperand: var left, RightOperand: var right } ||
+            left.WalkDownConversions() is not ILocalReferenceOperation { Local: var index } ||
+            right.WalkDownConversions() is not IPropertyReferenceOperation { Property.Name: "Length" or "Count", Instance: { } bound } ||
+            LockApis.GetKey(bound) is not { } collection ||
+            bound.WalkDownConversions() is not (ILocalReferenceOperation or IParameterReferenceOperation or IFieldReferenceOperation) ||
+            !IsMaterialized(bound.Type, types))
+        {
+            return;
+        }
+
+        IAwaitOperation? found = null;
+        foreach (var operation in ConcurrentContexts.DescendantsInSameFunction(loop.Body))
+        {
+            switch (operation)
+            {
+                case IAwaitOperation awaitOperation when IsElementAt(AwaitedOperand(awaitOperation), collection, index):
+                    if (IsInsideTryWithCatch(awaitOperation))
+                    {
+                        return;
+                    }
+
+                    found ??= awaitOperation;
+                    break;
+                case ISimpleAssignmentOperation { Target: var target } when IsElementOf(target, collection):
+                    return; // started in this iteration: sequential on purpose
+                case IInvocationOperation { TargetMethod.Name: "Add" or "Insert" or "Clear" or "RemoveAt", Instance: { } list }
+                    when SymbolEqualityComparer.Default.Equals(LockApis.GetKey(list), collection):
+                    return;
+            }
+        }
+
+        if (found is null || !found.Operation.Type.IsTaskLike(types) && !AwaitedOperand(found).Type.IsTaskLike(types) ||
+            TaskBlocking.IsJoinedBefore(loop, bound, types))
+        {
+            return;
+        }
+
+        var properties = ImmutableDictionary<string, string?>.Empty.Add(KindProperty, KindForEach + "NoFix");
+        var span = TextSpan.FromBounds(syntax.ForKeyword.SpanStart, syntax.CloseParenToken.Span.End);
+        context.ReportDiagnostic(Diagnostic.Create(ForEachRule, Location.Create(syntax.SyntaxTree, span), properties, bound.Syntax.ToString()));
+
+        static IOperation AwaitedOperand(IAwaitOperation awaitOperation)
+        {
+            var operand = awaitOperation.Operation.WalkDownConversions();
+            return operand is IInvocationOperation { TargetMethod.Name: "ConfigureAwait", Instance: { } instance } ? instance.WalkDownConversions() : operand;
+        }
+
+        static bool IsElementAt(IOperation operand, ISymbol collection, ILocalSymbol index) => operand switch
+        {
+            IArrayElementReferenceOperation { Indices.Length: 1 } element =>
+                SymbolEqualityComparer.Default.Equals(LockApis.GetKey(element.ArrayReference), collection) &&
+                element.Indices[0].WalkDownConversions() is ILocalReferenceOperation { Local: var i } && SymbolEqualityComparer.Default.Equals(i, index),
+            IPropertyReferenceOperation { Property.IsIndexer: true, Arguments.Length: 1, Instance: { } instance } indexer =>
+                SymbolEqualityComparer.Default.Equals(LockApis.GetKey(instance), collection) &&
+                indexer.Arguments[0].Value.WalkDownConversions() is ILocalReferenceOperation { Local: var i } && SymbolEqualityComparer.Default.Equals(i, index),
+            _ => false,
+        };
+
+        static bool IsElementOf(IOperation target, ISymbol collection) => target switch
+        {
+            IArrayElementReferenceOperation element => SymbolEqualityComparer.Default.Equals(LockApis.GetKey(element.ArrayReference), collection),
+            IPropertyReferenceOperation { Property.IsIndexer: true, Instance: { } instance } => SymbolEqualityComparer.Default.Equals(LockApis.GetKey(instance), collection),
+            _ => SymbolEqualityComparer.Default.Equals(LockApis.GetKey(target), collection),
+        };
     }
 
     private static bool IsSingleAwaitStatement(StatementSyntax statement)

@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using System.Collections.Immutable;
+using System.Linq;
 using ConcurrencyAnalyzers.Analysis;
 using ConcurrencyAnalyzers.Internals;
 using Microsoft.CodeAnalysis;
@@ -96,10 +97,84 @@ public sealed class MonitorProtocolMisuseAnalyzer : DiagnosticAnalyzer
         var guard = statement.Parent is IBlockOperation { Operations.Length: 1 } block ? block.Parent : statement.Parent;
         if (guard is IConditionalOperation { WhenFalse: null } conditional && conditional.Syntax is Microsoft.CodeAnalysis.CSharp.Syntax.IfStatementSyntax)
         {
+            if (IsBoundedWaitThatRereadsItsCondition(invocation, conditional))
+            {
+                return;
+            }
+
             properties = properties.Add(IfToWhileProperty, "true");
         }
 
         context.ReportDiagnostic(Diagnostic.Create(WaitNotInLoopRule, TaskBlocking.ReportLocation(invocation), properties));
+    }
+
+    /// <summary>
+    /// <c>if (_served == 0) Monitor.Wait(_gate, timeout); var result = _served; _served = 0; return result;</c>: a timed
+    /// wait (not <c>Timeout.Infinite</c>) whose code after the <c>if</c> reads again a value-typed field or property that
+    /// the condition tested. A bounded wait can end with the condition still false anyway, so the code that re-reads the
+    /// state does not assume it, and a <c>while</c> would turn the bounded wait into an unbounded one. Asked only of a
+    /// reported wait: the condition and the statements after the <c>if</c> in its block are walked once.
+    /// </summary>
+    private static bool IsBoundedWaitThatRereadsItsCondition(IInvocationOperation wait, IConditionalOperation conditional)
+    {
+        if (!HasFiniteTimeout(wait) || conditional.Parent is not IBlockOperation block)
+        {
+            return false;
+        }
+
+        var tested = new HashSet<ISymbol>(SymbolEqualityComparer.Default);
+        foreach (var read in conditional.Condition.EnumerateDescendantsAndSelf())
+        {
+            if (ValueMember(read) is { } member)
+            {
+                tested.Add(member);
+            }
+        }
+
+        if (tested.Count == 0)
+        {
+            return false;
+        }
+
+        var after = false;
+        foreach (var sibling in block.Operations)
+        {
+            if (ReferenceEquals(sibling, conditional))
+            {
+                after = true;
+                continue;
+            }
+
+            if (after && sibling.EnumerateDescendantsAndSelf().Any(o => ValueMember(o) is { } member && tested.Contains(member)))
+            {
+                return true;
+            }
+        }
+
+        return false;
+
+        // The outermost member of a read (`_queue.Count`, not `_queue`), when its value is a value type.
+        static ISymbol? ValueMember(IOperation operation)
+            => operation is IMemberReferenceOperation { Member: IFieldSymbol or IPropertySymbol, Type.IsValueType: true } reference &&
+               reference.Parent is not IMemberReferenceOperation
+                ? reference.Member.OriginalDefinition
+                : null;
+    }
+
+    /// <summary><c>Monitor.Wait(gate, timeout)</c> with a timeout other than the constant <c>-1</c> / <c>Timeout.InfiniteTimeSpan</c>.</summary>
+    private static bool HasFiniteTimeout(IInvocationOperation wait)
+    {
+        foreach (var argument in wait.Arguments)
+        {
+            if (argument.Parameter is { Ordinal: 1 })
+            {
+                var value = argument.Value.WalkDownConversions();
+                return !(value.ConstantValue is { HasValue: true, Value: -1 } ||
+                         value is IFieldReferenceOperation { Field: { Name: "InfiniteTimeSpan", IsStatic: true } });
+            }
+        }
+
+        return false;
     }
 
     private static void AnalyzeFlow(OperationBlockAnalysisContext context, KnownTypes types)

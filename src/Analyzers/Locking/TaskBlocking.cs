@@ -244,9 +244,15 @@ internal static class TaskBlocking
     /// The collection a <c>foreach</c> walks was passed to <c>Task.WhenAll/WaitAll</c> earlier in the same body
     /// (<c>await Task.WhenAll(tasks); foreach (var t in tasks) …</c>): every element is complete when the loop runs.
     /// </summary>
-    public static bool IsJoinedBefore(IForEachLoopOperation loop, KnownTypes types)
+    public static bool IsJoinedBefore(IForEachLoopOperation loop, KnownTypes types) => IsJoinedBefore(loop, loop.Collection, types);
+
+    /// <summary>
+    /// <paramref name="tasks"/> (the collection a loop walks, by element or by index) was passed to
+    /// <c>Task.WhenAll/WaitAll</c> before <paramref name="loop"/> in the same body.
+    /// </summary>
+    public static bool IsJoinedBefore(ILoopOperation loop, IOperation tasks, KnownTypes types)
     {
-        if (CollectionKey(loop.Collection) is not { } collection)
+        if (CollectionKey(tasks) is not { } collection)
         {
             return false;
         }

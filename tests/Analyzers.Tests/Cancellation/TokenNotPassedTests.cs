@@ -12,6 +12,32 @@ public sealed class TokenNotPassedTests
     // ---- positives ----
 
     [Fact]
+    public Task A_completion_moved_to_the_thread_pool_is_started_without_the_token()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class Poller
+            {
+                public Task StartPolling(Func<(object State, int Value)> poll, CancellationToken ct)
+                    => Task.Run(() =>
+                    {
+                        while (!ct.IsCancellationRequested)
+                        {
+                            var (state, value) = poll();
+                            Task.Run(() => ((TaskCompletionSource<int>)state).TrySetResult(value));
+                            _ = Task.Run(() => ((TaskCompletionSource<int>)state).SetResult(value), CancellationToken.None);
+                            _ = Task.{|CONC401:Run|}(() => Console.WriteLine(value));
+                            _ = Task.{|CONC401:Run|}(() => { ((TaskCompletionSource<int>)state).TrySetResult(value); Console.WriteLine(value); });
+                        }
+                    }, ct);
+            }
+            """);
+
+
+    [Fact]
     public Task Token_declared_only_in_the_body_is_found_in_a_method_without_token_parameters()
         => Verify.VerifyAnalyzerAsync(
             """

@@ -312,6 +312,32 @@ public sealed class TaskNotObservedTests
             """);
 
     [Fact]
+    public Task A_completion_source_completed_on_the_thread_pool_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Threading.Tasks;
+
+            class Poller
+            {
+                public void OnResult(object state, int value, Exception error)
+                {
+                    if (error is not null)
+                    {
+                        Task.Run(() => ((TaskCompletionSource<int>)state).TrySetException(new InvalidOperationException("failed", error)));
+                        return;
+                    }
+
+                    Task.Run(() => ((TaskCompletionSource<int>)state).TrySetResult(value));
+                    Task.Run(() => { ((TaskCompletionSource)state).TrySetCanceled(); });
+                    {|CONC102:Task.Run(() => ((TaskCompletionSource<int>)state).SetResult(value))|};
+                    {|CONC102:Task.Run(() => { ((TaskCompletionSource<int>)state).TrySetResult(value); Console.WriteLine(value); })|};
+                    {|CONC102:Task.Run(() => Console.WriteLine(value))|};
+                }
+            }
+            """);
+
+    [Fact]
     public Task Dropped_ContinueWith_that_is_not_a_fault_observer_is_reported()
         => Verify.VerifyCodeFixAsync(
             """

@@ -158,6 +158,71 @@ public sealed class TasksNotJoinedTests
     }
 
     [Fact]
+    public Task Indexed_loop_awaiting_tasks_started_before_it_is_reported_without_a_fix()
+    {
+        const string source = """
+            using System;
+            using System.Collections.Generic;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                async Task<string[]> ConnectAll(string[] endpoints)
+                {
+                    var pending = new Task<string>[endpoints.Length];
+                    for (int i = 0; i < endpoints.Length; i++)
+                    {
+                        pending[i] = ConnectAsync(endpoints[i]);
+                    }
+
+                    var connected = new string[pending.Length];
+                    {|#0:for (int i = 0; i < pending.Length; i++)|}
+                    {
+                        connected[i] = await pending[i].ConfigureAwait(false);
+                    }
+
+                    return connected;
+                }
+
+                async Task Sequential(string[] endpoints)
+                {
+                    var pending = new Task<string>[endpoints.Length];
+                    for (int i = 0; i < pending.Length; i++)
+                    {
+                        pending[i] = ConnectAsync(endpoints[i]);
+                        Console.WriteLine(await pending[i]);
+                    }
+                }
+
+                async Task Joined(List<Task<string>> pending)
+                {
+                    await Task.WhenAll(pending);
+                    for (int i = 0; i < pending.Count; i++)
+                    {
+                        Console.WriteLine(await pending[i]);
+                    }
+                }
+
+                async Task Caught(List<Task<string>> pending)
+                {
+                    for (int i = 0; i < pending.Count; i++)
+                    {
+                        try { Console.WriteLine(await pending[i]); }
+                        catch (Exception e) { Console.WriteLine(e); }
+                    }
+                }
+
+                static Task<string> ConnectAsync(string endpoint) => Task.FromResult(endpoint);
+            }
+            """;
+        var test = new Verify.Test { TestCode = source, FixedCode = source };
+        var expected = Verify.Diagnostic(TasksNotJoinedAnalyzer.ForEachRule).WithLocation(0).WithArguments("pending");
+        test.ExpectedDiagnostics.Add(expected);
+        test.FixedState.ExpectedDiagnostics.Add(expected);
+        return test.RunAsync();
+    }
+
+    [Fact]
     public Task Ignored_WhenAny_result_is_awaited()
         => Verify.VerifyCodeFixAsync(
             """

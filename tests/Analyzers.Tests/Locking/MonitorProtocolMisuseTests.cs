@@ -243,6 +243,78 @@ public sealed class MonitorProtocolMisuseTests
             """);
 
     [Fact]
+    public Task Timed_wait_under_if_whose_state_is_read_again_after_it_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Collections.Generic;
+            using System.Threading;
+
+            class Poller
+            {
+                private readonly object _gate = new object();
+                private readonly Queue<int> _queue = new Queue<int>();
+                private int _served;
+
+                public void OnServed()
+                {
+                    lock (_gate) { _served++; Monitor.Pulse(_gate); }
+                }
+
+                public int Poll(TimeSpan timeout)
+                {
+                    lock (_gate)
+                    {
+                        if (_served == 0)
+                        {
+                            Monitor.Wait(_gate, timeout);
+                        }
+
+                        var result = _served;
+                        _served = 0;
+                        return result;
+                    }
+                }
+
+                public int TryTake(int milliseconds)
+                {
+                    lock (_gate)
+                    {
+                        if (_queue.Count == 0) Monitor.Wait(_gate, milliseconds);
+                        return _queue.Count > 0 ? _queue.Dequeue() : -1;
+                    }
+                }
+
+                public int TakeAfterTimeout(int milliseconds)
+                {
+                    lock (_gate)
+                    {
+                        if (_queue.Count == 0) Monitor.{|CONC208:Wait|}(_gate, milliseconds);
+                        return _queue.Dequeue();
+                    }
+                }
+
+                public int PollForever()
+                {
+                    lock (_gate)
+                    {
+                        if (_served == 0) Monitor.{|CONC208:Wait|}(_gate, Timeout.Infinite);
+                        return _served;
+                    }
+                }
+
+                public int PollUntimed()
+                {
+                    lock (_gate)
+                    {
+                        if (_served == 0) Monitor.{|CONC208:Wait|}(_gate);
+                        return _served;
+                    }
+                }
+            }
+            """);
+
+    [Fact]
     public Task Pulse_and_wait_in_public_methods_that_take_no_lock_on_a_private_gate_are_reported()
         => Verify.VerifyAnalyzerAsync(
             """
