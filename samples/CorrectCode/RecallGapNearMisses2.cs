@@ -50,3 +50,34 @@ public sealed class SettingsCache
 
     private Func<string> Deferred() => () => _warmup.GetAwaiter().GetResult();
 }
+
+/// <summary>The context of one handled request, with its abort token (like HttpContext or ServerCallContext).</summary>
+public sealed class AuditRequestContext
+{
+    public CancellationToken RequestAborted { get; init; }
+
+    public string User { get; init; } = string.Empty;
+}
+
+/// <summary>
+/// A handler that fires and forgets its audit write: the work is meant to outlive the request, so it does not get
+/// the request's abort token. The request's own awaited work does.
+/// </summary>
+public sealed class AuditingHandler
+{
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _audit = new();
+
+    public int Pending => _audit.Count;
+
+    public async Task HandleAsync(AuditRequestContext context)
+    {
+        var user = context.User;
+        _ = Task.Run(async () =>
+        {
+            await Task.Delay(10).ConfigureAwait(false);
+            _audit.Enqueue(user);
+        });
+
+        await Task.Delay(1, context.RequestAborted).ConfigureAwait(false);
+    }
+}
