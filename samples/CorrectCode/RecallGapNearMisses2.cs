@@ -81,3 +81,67 @@ public sealed class AuditingHandler
         await Task.Delay(1, context.RequestAborted).ConfigureAwait(false);
     }
 }
+
+/// <summary>A handler list that subscribers change and a timer walks: both under the same lock, the walk over a copy.</summary>
+public sealed class TickBroadcaster : IDisposable
+{
+    private readonly object _gate = new();
+    private readonly List<Action<int>> _handlers = new();
+    private readonly Timer _timer;
+    private int _ticks;
+
+    public TickBroadcaster()
+    {
+        _timer = new Timer(_ =>
+        {
+            Action<int>[] snapshot;
+            lock (_gate)
+            {
+                snapshot = _handlers.ToArray();
+            }
+
+            var tick = Interlocked.Increment(ref _ticks);
+            foreach (var handler in snapshot)
+            {
+                handler(tick);
+            }
+        }, null, 1000, 1000);
+    }
+
+    public void Subscribe(Action<int> handler)
+    {
+        lock (_gate)
+        {
+            _handlers.Add(handler);
+        }
+    }
+
+    public void Dispose() => _timer.Dispose();
+}
+
+/// <summary>Configure, then start: jobs are registered before the loop that walks them is started, once.</summary>
+public sealed class JobLoop
+{
+    private readonly List<Func<CancellationToken, Task>> _jobs = new();
+    private Task? _loop;
+
+    public void Register(Func<CancellationToken, Task> job) => _jobs.Add(job);
+
+    public void Start(CancellationToken stopping)
+    {
+        _loop ??= Task.Run(async () =>
+        {
+            while (!stopping.IsCancellationRequested)
+            {
+                foreach (var job in _jobs)
+                {
+                    await job(stopping).ConfigureAwait(false);
+                }
+
+                await Task.Delay(1000, stopping).ConfigureAwait(false);
+            }
+        }, stopping);
+    }
+
+    public Task Completion => _loop ?? Task.CompletedTask;
+}

@@ -18,6 +18,7 @@ namespace ConcurrencyAnalyzers.SharedState;
 internal sealed class ConcurrentAccessScan
 {
     private readonly KnownTypes _types;
+    private readonly bool _enumerationRaces;
     private readonly ConcurrentContexts.Cache _cache = new();
     private readonly LockedBag<Candidate> _candidates = new();
     // The member bodies of the type (each operation tree's root, with the member that owns it). Their references,
@@ -25,12 +26,16 @@ internal sealed class ConcurrentAccessScan
     // most bodies cost one enqueue and nothing else.
     private readonly LockedBag<(IOperation Root, ISymbol Owner)> _bodies = new();
 
-    private ConcurrentAccessScan(KnownTypes types) => _types = types;
+    private ConcurrentAccessScan(KnownTypes types, bool enumerationRaces)
+    {
+        _types = types;
+        _enumerationRaces = enumerationRaces;
+    }
 
     /// <summary>A possible race found by a rule: <paramref name="Operation"/> updates <paramref name="Variable"/> without a lock.</summary>
     private sealed class Candidate
     {
-        public Candidate(IOperation operation, ISymbol variable, ConcurrentContext? context, IOperation? methodBody, IMethodSymbol? method, Func<ConcurrentContext?, Diagnostic> create)
+        public Candidate(IOperation operation, ISymbol variable, ConcurrentContext? context, IOperation? methodBody, IMethodSymbol? method, Func<ConcurrentContext?, ConcurrentContext?, Diagnostic> create)
         {
             Operation = operation;
             Variable = variable;
@@ -50,8 +55,11 @@ internal sealed class ConcurrentAccessScan
 
         public IMethodSymbol? Method { get; }
 
-        /// <summary>Makes the diagnostic (with <see cref="Context"/>): only for the candidates reported.</summary>
-        public Func<ConcurrentContext?, Diagnostic> Create { get; }
+        /// <summary>
+        /// Makes the diagnostic (with <see cref="Context"/>, and the detached work that enumerates the variable when
+        /// that is what the update races with): only for the candidates reported.
+        /// </summary>
+        public Func<ConcurrentContext?, ConcurrentContext?, Diagnostic> Create { get; }
     }
 
     private readonly struct Use
@@ -77,6 +85,9 @@ internal sealed class ConcurrentAccessScan
         public HashSet<ISymbol> Atomic { get; } = new(SymbolEqualityComparer.Default);
 
         public HashSet<IMethodSymbol> ConcurrentMethods { get; } = new(SymbolEqualityComparer.Default);
+
+        /// <summary>Per variable, the first detached work (by its start's location) that enumerates it with no lock held.</summary>
+        public Dictionary<ISymbol, ConcurrentContext> Enumerated { get; } = new(SymbolEqualityComparer.Default);
     }
 
     /// <summary>
@@ -88,8 +99,33 @@ internal sealed class ConcurrentAccessScan
         KnownTypes types,
         Func<IOperation, ConcurrentAccessScan, (ISymbol Variable, Func<ConcurrentContext?, Diagnostic> Create)?> find,
         params OperationKind[] kinds)
+        => RegisterCore(
+            context,
+            new ConcurrentAccessScan(types, enumerationRaces: false),
+            (operation, scan) => find(operation, scan) is { } found
+                ? (found.Variable, (own, _) => found.Create(own))
+                : null,
+            kinds);
+
+    /// <summary>
+    /// <see cref="Register"/>, where an update of a field in a method that callers outside the type can call at any time
+    /// also races with a <c>foreach</c> over the field in detached work of the type (a handler list that
+    /// <c>Subscribe</c> changes while a timer callback walks it): <paramref name="find"/>'s diagnostic is then made
+    /// with that work as its second argument.
+    /// </summary>
+    public static void RegisterWithEnumerations(
+        SymbolStartAnalysisContext context,
+        KnownTypes types,
+        Func<IOperation, ConcurrentAccessScan, (ISymbol Variable, Func<ConcurrentContext?, ConcurrentContext?, Diagnostic> Create)?> find,
+        params OperationKind[] kinds)
+        => RegisterCore(context, new ConcurrentAccessScan(types, enumerationRaces: true), find, kinds);
+
+    private static void RegisterCore(
+        SymbolStartAnalysisContext context,
+        ConcurrentAccessScan scan,
+        Func<IOperation, ConcurrentAccessScan, (ISymbol Variable, Func<ConcurrentContext?, ConcurrentContext?, Diagnostic> Create)?> find,
+        OperationKind[] kinds)
     {
-        var scan = new ConcurrentAccessScan(types);
         context.RegisterOperationBlockAction(c =>
         {
             foreach (var block in c.OperationBlocks)
@@ -114,7 +150,7 @@ internal sealed class ConcurrentAccessScan
     /// <summary>The concurrent function the operation runs in, if any (a local function called only from one concurrent lambda runs in it).</summary>
     public ConcurrentContext? EnclosingContext(IOperation operation) => ConcurrentContexts.FindEnclosingThroughCallers(operation, _types, _cache);
 
-    private void AddCandidate(IOperation operation, ISymbol variable, IMethodSymbol? method, Func<ConcurrentContext?, Diagnostic> create)
+    private void AddCandidate(IOperation operation, ISymbol variable, IMethodSymbol? method, Func<ConcurrentContext?, ConcurrentContext?, Diagnostic> create)
     {
         var context = EnclosingContext(operation);
         if (context is not null)
@@ -201,6 +237,17 @@ internal sealed class ConcurrentAccessScan
 
         var context = EnclosingContext(operation);
         list.Add(new Use(context?.Runner, context, inConstructor));
+        if (_enumerationRaces && context is { IsDetached: true } && variable is IFieldSymbol &&
+            operation.WalkUpConversions() is IForEachLoopOperation { IsAsynchronous: false } loop &&
+            ReferenceEquals(loop.Collection.WalkDownConversions(), operation) &&
+            !IsJoinedAtOnce(context) && !HasExplicitScheduler(context) &&
+            SharedStateFacts.IsInConcurrentPart(operation, context) &&
+            !SharedStateFacts.IsProtected(operation, _types, context.Function) &&
+            (!facts.Enumerated.TryGetValue(variable, out var first) ||
+             SourceOrder.Compare(context.Origin.Syntax.GetLocation(), first.Origin.Syntax.GetLocation()) < 0))
+        {
+            facts.Enumerated[variable] = context;
+        }
     }
 
     /// <summary><c>Interlocked.X(ref v, ..)</c>, <c>Volatile.Read/Write(ref v)</c>, <c>ImmutableInterlocked.X(ref v, ..)</c>.</summary>
@@ -252,7 +299,7 @@ internal sealed class ConcurrentAccessScan
                 continue;
             }
 
-            context.ReportDiagnostic(candidate.Create(candidate.Context));
+            context.ReportDiagnostic(candidate.Create(candidate.Context, candidate.Context is null ? EnumeratingWork(candidate, facts) : null));
         }
     }
 
@@ -261,9 +308,10 @@ internal sealed class ConcurrentAccessScan
         if (candidate.Context is null)
         {
             // A method of this type started concurrently with itself (WhenAll over its tasks, a Parallel method group).
-            return candidate.Method is not null &&
-                   facts.ConcurrentMethods.Contains(candidate.Method.OriginalDefinition) &&
-                   (!candidate.Method.IsAsync || ConcurrentContexts.IsAfterFirstAwait(candidate.Operation, candidate.MethodBody!));
+            return (candidate.Method is not null &&
+                    facts.ConcurrentMethods.Contains(candidate.Method.OriginalDefinition) &&
+                    (!candidate.Method.IsAsync || ConcurrentContexts.IsAfterFirstAwait(candidate.Operation, candidate.MethodBody!))) ||
+                   EnumeratingWork(candidate, facts) is not null;
         }
 
         var context = candidate.Context;
@@ -296,6 +344,51 @@ internal sealed class ConcurrentAccessScan
                 {
                     return true;
                 }
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// The detached work that walks the candidate's field with <c>foreach</c>, unlocked, while the candidate (an
+    /// unlocked update in a method that code outside the type can call at any time: not private, not a constructor,
+    /// not <c>Dispose</c>) changes it; null when none. The method that starts that work is left out: there the update
+    /// comes before the start.
+    /// </summary>
+    private static ConcurrentContext? EnumeratingWork(Candidate candidate, Facts facts)
+    {
+        if (candidate.Method is not { MethodKind: MethodKind.Ordinary } method ||
+            method.DeclaredAccessibility is Accessibility.Private or Accessibility.NotApplicable ||
+            method.Name is "Dispose" or "DisposeAsync" ||
+            !facts.Enumerated.TryGetValue(candidate.Variable, out var enumerating) ||
+            candidate.MethodBody is not { } body || body.Syntax.Span.Contains(enumerating.Origin.Syntax.Span) ||
+            IsStartedByLifecycleMethod(enumerating))
+        {
+            return null;
+        }
+
+        return enumerating;
+    }
+
+    /// <summary>
+    /// The work is started by a method named <c>Start…</c>, <c>Run…</c>, <c>Execute…</c> or <c>Init…</c>: the
+    /// configure-then-start protocol (handlers registered first, the loop started once), not a race.
+    /// </summary>
+    private static bool IsStartedByLifecycleMethod(ConcurrentContext work)
+    {
+        for (var node = work.Origin.Syntax.Parent; node is not null; node = node.Parent)
+        {
+            if (node is Microsoft.CodeAnalysis.CSharp.Syntax.MethodDeclarationSyntax method)
+            {
+                var name = method.Identifier.ValueText;
+                return name.StartsWith("Start", StringComparison.Ordinal) || name.StartsWith("Run", StringComparison.Ordinal) ||
+                       name.StartsWith("Execute", StringComparison.Ordinal) || name.StartsWith("Init", StringComparison.Ordinal);
+            }
+
+            if (node is Microsoft.CodeAnalysis.CSharp.Syntax.MemberDeclarationSyntax)
+            {
+                return false;
             }
         }
 
