@@ -145,3 +145,30 @@ public sealed class JobLoop
 
     public Task Completion => _loop ?? Task.CompletedTask;
 }
+
+/// <summary>Probes registered first, then a timer started once that runs a method walking them.</summary>
+public sealed class HealthProbes : IDisposable
+{
+    private readonly List<Func<bool>> _probes = new();
+    private Timer? _timer;
+    private int _failures;
+
+    public int Failures => Volatile.Read(ref _failures);
+
+    public void AddProbe(Func<bool> probe) => _probes.Add(probe);
+
+    public void StartProbing() => _timer ??= new Timer(Probe, null, 1000, 5000);
+
+    public void Dispose() => _timer?.Dispose();
+
+    private void Probe(object? state)
+    {
+        foreach (var probe in _probes)
+        {
+            if (!probe())
+            {
+                Interlocked.Increment(ref _failures);
+            }
+        }
+    }
+}

@@ -88,6 +88,15 @@ internal sealed class ConcurrentAccessScan
 
         /// <summary>Per variable, the first detached work (by its start's location) that enumerates it with no lock held.</summary>
         public Dictionary<ISymbol, ConcurrentContext> Enumerated { get; } = new(SymbolEqualityComparer.Default);
+
+        /// <summary>Whether a candidate could race with a walk (see <see cref="EnumeratingWork"/>): only then are walks looked for.</summary>
+        public bool WantsWalks { get; set; }
+
+        /// <summary>Methods of the type run whole as detached work (<c>new Timer(OnTick, ...)</c>, <c>Task.Run(() => Publish(m))</c>), with that work.</summary>
+        public Dictionary<IMethodSymbol, ConcurrentContext> DetachedMethods { get; } = new(SymbolEqualityComparer.Default);
+
+        /// <summary>Unlocked <c>foreach</c> walks of a variable in a method's own body, outside any concurrent function.</summary>
+        public List<(ISymbol Variable, IMethodSymbol Walker)> MethodWalks { get; } = new();
     }
 
     /// <summary>
@@ -185,6 +194,7 @@ internal sealed class ConcurrentAccessScan
         foreach (var candidate in _candidates)
         {
             facts.Uses[candidate.Variable] = new List<Use>();
+            facts.WantsWalks |= _enumerationRaces && candidate.Context is null && candidate.Variable is IFieldSymbol && MayRaceWithWalks(candidate);
         }
 
         var seen = new HashSet<IOperation>();
@@ -208,22 +218,65 @@ internal sealed class ConcurrentAccessScan
                         RecordUse(facts, operation, parameter.Parameter, inConstructor);
                         break;
                     case IFieldReferenceOperation field:
-                        RecordUse(facts, operation, field.Field, inConstructor);
+                        RecordUse(facts, operation, field.Field, inConstructor, owner);
                         break;
                     case IInvocationOperation call:
-                        RecordCall(facts, call);
+                        RecordCall(facts, call, owner);
                         break;
                     case IMethodReferenceOperation reference:
-                        RecordMethodReference(facts, reference);
+                        RecordMethodReference(facts, reference, owner);
                         break;
                 }
+            }
+        }
+
+        // A walk in a method that detached work runs (a timer callback method, a method a Task.Run lambda calls).
+        foreach (var (variable, walker) in facts.MethodWalks)
+        {
+            if (facts.DetachedMethods.TryGetValue(walker, out var work))
+            {
+                AddEnumerated(facts, variable, work);
             }
         }
 
         return facts;
     }
 
-    private void RecordUse(Facts facts, IOperation operation, ISymbol variable, bool inConstructor)
+    private static void AddEnumerated(Facts facts, ISymbol variable, ConcurrentContext work)
+    {
+        if (!facts.Enumerated.TryGetValue(variable, out var first) ||
+            SourceOrder.Compare(work.Origin.Syntax.GetLocation(), first.Origin.Syntax.GetLocation()) < 0)
+        {
+            facts.Enumerated[variable] = work;
+        }
+    }
+
+    /// <summary>Detached work that is not awaited at once and runs on the thread pool (no explicit scheduler).</summary>
+    private static bool IsFreeRunning(ConcurrentContext work)
+        => work.IsDetached && !IsJoinedAtOnce(work) && !HasExplicitScheduler(work);
+
+    /// <summary>A method of <paramref name="owner"/>'s type, on this instance or static, that can be run whole as detached work.</summary>
+    private static bool IsOwnMethod(IMethodSymbol method, IOperation? instance, ISymbol owner)
+        => method.MethodKind == MethodKind.Ordinary && !method.IsAbstract &&
+           instance is null or IInstanceReferenceOperation { ReferenceKind: InstanceReferenceKind.ContainingTypeInstance } &&
+           SymbolEqualityComparer.Default.Equals(method.ContainingType?.OriginalDefinition, owner.ContainingType?.OriginalDefinition);
+
+    private static void AddDetachedMethod(Facts facts, IMethodSymbol method, ConcurrentContext work)
+    {
+        var key = method.OriginalDefinition;
+        if (!facts.DetachedMethods.TryGetValue(key, out var first) ||
+            SourceOrder.Compare(work.Origin.Syntax.GetLocation(), first.Origin.Syntax.GetLocation()) < 0)
+        {
+            facts.DetachedMethods[key] = work;
+        }
+    }
+
+    /// <summary>The reference is the collection a synchronous <c>foreach</c> walks.</summary>
+    private static bool IsWalkedWithForEach(IOperation reference)
+        => reference.WalkUpConversions() is IForEachLoopOperation { IsAsynchronous: false } loop &&
+           ReferenceEquals(loop.Collection.WalkDownConversions(), reference);
+
+    private void RecordUse(Facts facts, IOperation operation, ISymbol variable, bool inConstructor, ISymbol? owner = null)
     {
         if (!facts.Uses.TryGetValue(variable, out var list))
         {
@@ -237,17 +290,37 @@ internal sealed class ConcurrentAccessScan
 
         var context = EnclosingContext(operation);
         list.Add(new Use(context?.Runner, context, inConstructor));
-        if (_enumerationRaces && context is { IsDetached: true } && variable is IFieldSymbol &&
-            operation.WalkUpConversions() is IForEachLoopOperation { IsAsynchronous: false } loop &&
-            ReferenceEquals(loop.Collection.WalkDownConversions(), operation) &&
-            !IsJoinedAtOnce(context) && !HasExplicitScheduler(context) &&
-            SharedStateFacts.IsInConcurrentPart(operation, context) &&
-            !SharedStateFacts.IsProtected(operation, _types, context.Function) &&
-            (!facts.Enumerated.TryGetValue(variable, out var first) ||
-             SourceOrder.Compare(context.Origin.Syntax.GetLocation(), first.Origin.Syntax.GetLocation()) < 0))
+        if (!facts.WantsWalks || variable is not IFieldSymbol || !IsWalkedWithForEach(operation))
         {
-            facts.Enumerated[variable] = context;
+            return;
         }
+
+        if (context is not null)
+        {
+            if (IsFreeRunning(context) && SharedStateFacts.IsInConcurrentPart(operation, context) &&
+                !SharedStateFacts.IsProtected(operation, _types, context.Function))
+            {
+                AddEnumerated(facts, variable, context);
+            }
+        }
+        else if (owner is IMethodSymbol { MethodKind: MethodKind.Ordinary } walker && !InNestedFunction(operation) &&
+                 !SharedStateFacts.IsProtected(operation, _types, null))
+        {
+            facts.MethodWalks.Add((variable, walker.OriginalDefinition));
+        }
+    }
+
+    private static bool InNestedFunction(IOperation operation)
+    {
+        for (var parent = operation.Parent; parent is not null; parent = parent.Parent)
+        {
+            if (parent is IAnonymousFunctionOperation or ILocalFunctionOperation)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary><c>Interlocked.X(ref v, ..)</c>, <c>Volatile.Read/Write(ref v)</c>, <c>ImmutableInterlocked.X(ref v, ..)</c>.</summary>
@@ -264,7 +337,7 @@ internal sealed class ConcurrentAccessScan
                type?.Name == "ImmutableInterlocked";
     }
 
-    private void RecordCall(Facts facts, IInvocationOperation call)
+    private void RecordCall(Facts facts, IInvocationOperation call, ISymbol owner)
     {
         var method = call.TargetMethod.OriginalDefinition;
         if (method.MethodKind == MethodKind.Ordinary && method.Locations.Length > 0 && method.Locations[0].IsInSource &&
@@ -272,14 +345,33 @@ internal sealed class ConcurrentAccessScan
         {
             facts.ConcurrentMethods.Add(method);
         }
+
+        // `new Timer(_ => Publish("tick"))`: the method runs as the lambda's work.
+        if (facts.WantsWalks && IsOwnMethod(call.TargetMethod, call.Instance, owner) &&
+            EnclosingContext(call) is { } work && IsFreeRunning(work) && SharedStateFacts.IsInConcurrentPart(call, work) &&
+            !SharedStateFacts.IsProtected(call, _types, work.Function))
+        {
+            AddDetachedMethod(facts, method, work);
+        }
     }
 
     /// <summary><c>Parallel.ForEach(items, Process)</c>: the method's whole body runs with its siblings.</summary>
-    private void RecordMethodReference(Facts facts, IMethodReferenceOperation reference)
+    private void RecordMethodReference(Facts facts, IMethodReferenceOperation reference, ISymbol owner)
     {
-        if (ConcurrentContexts.Classify(reference, _types) is { } context && SharedStateFacts.RunsWithSiblings(context))
+        if (ConcurrentContexts.Classify(reference, _types) is not { } context)
+        {
+            return;
+        }
+
+        if (SharedStateFacts.RunsWithSiblings(context))
         {
             facts.ConcurrentMethods.Add(reference.Method.OriginalDefinition);
+        }
+
+        // `new Timer(OnTick, ...)`, `Task.Run(Publish)`: the method runs whole as detached work.
+        if (facts.WantsWalks && IsOwnMethod(reference.Method, reference.Instance, owner) && IsFreeRunning(context))
+        {
+            AddDetachedMethod(facts, reference.Method, context);
         }
     }
 
@@ -358,9 +450,7 @@ internal sealed class ConcurrentAccessScan
     /// </summary>
     private static ConcurrentContext? EnumeratingWork(Candidate candidate, Facts facts)
     {
-        if (candidate.Method is not { MethodKind: MethodKind.Ordinary } method ||
-            method.DeclaredAccessibility is Accessibility.Private or Accessibility.NotApplicable ||
-            method.Name is "Dispose" or "DisposeAsync" ||
+        if (!MayRaceWithWalks(candidate) ||
             !facts.Enumerated.TryGetValue(candidate.Variable, out var enumerating) ||
             candidate.MethodBody is not { } body || body.Syntax.Span.Contains(enumerating.Origin.Syntax.Span) ||
             IsStartedByLifecycleMethod(enumerating))
@@ -370,6 +460,13 @@ internal sealed class ConcurrentAccessScan
 
         return enumerating;
     }
+
+    /// <summary>The candidate is in a method callers outside the type can call at any time: not private, not a constructor, not <c>Dispose</c>.</summary>
+    private static bool MayRaceWithWalks(Candidate candidate)
+        => candidate.Method is { MethodKind: MethodKind.Ordinary } method &&
+           method.DeclaredAccessibility is not (Accessibility.Private or Accessibility.NotApplicable) &&
+           method.Name is not ("Dispose" or "DisposeAsync") &&
+           candidate.MethodBody is not null;
 
     /// <summary>
     /// The work is started by a method named <c>Start…</c>, <c>Run…</c>, <c>Execute…</c> or <c>Init…</c>: the

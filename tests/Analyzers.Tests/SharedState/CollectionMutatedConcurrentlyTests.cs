@@ -1010,6 +1010,21 @@ public sealed class CollectionMutatedConcurrentlyTests
                     }
                 });
 
+                private readonly List<Action<string>> _viaMethod = new List<Action<string>>();
+
+                public void AddViaMethod(Action<string> handler) => _viaMethod.Add(handler);
+
+                public void StartTimer() => _ = new Timer(_ => WalkViaMethod(), null, 0, 1000);
+
+                public void Later() => Task.Run(() => { lock (_gate) { WalkViaMethod(); } });
+
+                public void Refresh() => WalkViaMethod();
+
+                private void WalkViaMethod()
+                {
+                    foreach (var handler in _viaMethod) handler("x");
+                }
+
                 public void Walk(string message) => Parallel.ForEach(new[] { 1, 2 }, _ => { foreach (var handler in _early) handler(message); });
             }
             """);
@@ -1047,8 +1062,37 @@ public sealed class CollectionMutatedConcurrentlyTests
 
                 public void Dispose() => _timer.Dispose();
             }
+
+            public sealed class Ticker : IDisposable
+            {
+                private readonly List<Action<int>> _listeners = new List<Action<int>>();
+                private readonly HashSet<string> _tags = new HashSet<string>();
+                private readonly Timer _timer;
+
+                public Ticker() { _timer = new Timer(OnTick, null, 1000, 1000); }
+
+                public void Listen(Action<int> listener) => {|#3:_listeners.Add(listener)|};
+
+                public void Tag(string tag) => {|#4:_tags.Add(tag)|};
+
+                public void Flush() => Task.Run(() => Report());
+
+                private void OnTick(object? state)
+                {
+                    foreach (var listener in _listeners) listener(1);
+                }
+
+                private void Report()
+                {
+                    foreach (var tag in _tags) Console.WriteLine(tag);
+                }
+
+                public void Dispose() => _timer.Dispose();
+            }
             """,
             Verify.Diagnostic(CollectionMutatedConcurrentlyAnalyzer.EnumeratedRule).WithLocation(0).WithArguments("_handlers", "List<Action<string>>", "Add", "Task.Run"),
             Verify.Diagnostic(CollectionMutatedConcurrentlyAnalyzer.EnumeratedRule).WithLocation(1).WithArguments("_handlers", "List<Action<string>>", "Remove", "Task.Run"),
-            Verify.Diagnostic(CollectionMutatedConcurrentlyAnalyzer.EnumeratedRule).WithLocation(2).WithArguments("_counts", "Dictionary<string, int>", "this[]", "new Timer"));
+            Verify.Diagnostic(CollectionMutatedConcurrentlyAnalyzer.EnumeratedRule).WithLocation(2).WithArguments("_counts", "Dictionary<string, int>", "this[]", "new Timer"),
+            Verify.Diagnostic(CollectionMutatedConcurrentlyAnalyzer.EnumeratedRule).WithLocation(3).WithArguments("_listeners", "List<Action<int>>", "Add", "new Timer"),
+            Verify.Diagnostic(CollectionMutatedConcurrentlyAnalyzer.EnumeratedRule).WithLocation(4).WithArguments("_tags", "HashSet<string>", "Add", "Task.Run"));
 }
