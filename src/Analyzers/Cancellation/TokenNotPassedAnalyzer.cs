@@ -298,6 +298,14 @@ public sealed class TokenNotPassedAnalyzer : DiagnosticAnalyzer
             return null;
         }
 
+        // A request's token (context.RequestAborted) is not handed to work the request fires and forgets: that work is
+        // meant to outlive the request, and leaving its token out is the usual, deliberate choice.
+        var requestToken = token.Kind == TokenSourceKind.ParameterProperty;
+        if (requestToken && at is IInvocationOperation spawn && IsFireAndForgetSpawn(spawn, types))
+        {
+            return null;
+        }
+
         for (var current = at.Parent; current is not null; current = current.Parent)
         {
             if (current is IAnonymousFunctionOperation lambda)
@@ -307,7 +315,7 @@ public sealed class TokenNotPassedAnalyzer : DiagnosticAnalyzer
                     return token;
                 }
 
-                if (!IsInlineCallback(lambda))
+                if (!IsInlineCallback(lambda) || (requestToken && SpawnOf(lambda) is { } started && IsFireAndForgetSpawn(started, types)))
                 {
                     return null;
                 }
@@ -322,6 +330,31 @@ public sealed class TokenNotPassedAnalyzer : DiagnosticAnalyzer
         }
 
         return token;
+    }
+
+    /// <summary>The call a lambda is passed to directly, or null.</summary>
+    private static IInvocationOperation? SpawnOf(IAnonymousFunctionOperation lambda)
+    {
+        var parent = lambda.WalkUpConversions();
+        if (parent is IDelegateCreationOperation)
+        {
+            parent = parent.WalkUpConversions();
+        }
+
+        return parent is IArgumentOperation { Parent: IInvocationOperation call } ? call : null;
+    }
+
+    /// <summary><c>Task.Run</c> / <c>Task.Factory.StartNew</c> whose task is dropped as a statement or discarded (<c>_ = Task.Run(...)</c>).</summary>
+    private static bool IsFireAndForgetSpawn(IInvocationOperation invocation, KnownTypes types)
+    {
+        var method = invocation.TargetMethod;
+        if (!(method.Name == "Run" && method.ContainingType.Is(types.Task)) &&
+            !(method.Name == "StartNew" && (method.ContainingType.Is(types.TaskFactory) || method.ContainingType.Is(types.TaskFactoryOfT))))
+        {
+            return false;
+        }
+
+        return invocation.WalkUpConversions() is IExpressionStatementOperation or ISimpleAssignmentOperation { Target: IDiscardOperation };
     }
 
     private static bool IsParameterOf(ISymbol symbol, IMethodSymbol method)

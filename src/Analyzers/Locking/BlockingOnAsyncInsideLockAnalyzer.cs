@@ -36,7 +36,14 @@ public sealed class BlockingOnAsyncInsideLockAnalyzer : DiagnosticAnalyzer
         DiagnosticSeverity.Warning,
         Description);
 
-    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(BlockingRule, StartedRule);
+    internal static readonly DiagnosticDescriptor CalleeRule = RuleDescriptors.Create(
+        RuleIds.BlockingOnAsyncInsideLock,
+        Title,
+        "'{0}' blocks on a task with {1} and is called while '{2}' is held: callers queue behind it and it can deadlock",
+        DiagnosticSeverity.Warning,
+        Description);
+
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(BlockingRule, StartedRule, CalleeRule);
 
     public override void Initialize(AnalysisContext context)
     {
@@ -59,6 +66,7 @@ public sealed class BlockingOnAsyncInsideLockAnalyzer : DiagnosticAnalyzer
         HashSet<ISymbol>? completed = null;
         HashSet<ISymbol>? awaitedLocals = null;
         var reported = new HashSet<Location>();
+        var model = context.OperationBlocks.IsEmpty ? null : context.OperationBlocks[0].SemanticModel;
         LockFlow.Run(context, types, (operation, state, function, _) =>
         {
             if (state.Must.IsDefaultOrEmpty)
@@ -83,6 +91,20 @@ public sealed class BlockingOnAsyncInsideLockAnalyzer : DiagnosticAnalyzer
                 return;
             }
 
+            if (operation is IInvocationOperation wrapper && !ReferenceEquals(wrapper.TargetMethod.OriginalDefinition, context.OwningSymbol.OriginalDefinition) &&
+                TaskBlocking.CalleeBlockingWait(wrapper, model, types, context.CancellationToken) is { } calleeWait &&
+                !TaskBlocking.IsSyncPathUnderAsyncLocks(operation, state, function ?? context.OwningSymbol))
+            {
+                // A sync-over-async wrapper of this document called with the lock held blocks as surely as its wait would here.
+                var location = operation.Syntax.GetLocation();
+                if (reported.Add(location))
+                {
+                    context.ReportDiagnostic(Diagnostic.Create(CalleeRule, location, wrapper.TargetMethod.Name, calleeWait, held.Name));
+                }
+
+                return;
+            }
+
             if (operation is IInvocationOperation invocation && held.IsThreadAffine && IsStartedAsyncWork(invocation, types))
             {
                 awaitedLocals ??= AwaitedLocals(context.OperationBlocks, types);
@@ -95,7 +117,7 @@ public sealed class BlockingOnAsyncInsideLockAnalyzer : DiagnosticAnalyzer
                     }
                 }
             }
-        }, (root, scan) => LockFlow.AnyUnderLock(root, scan, o => MayBlockOrStart(o, scan, types)));
+        }, (root, scan) => LockFlow.AnyUnderLock(root, scan, o => MayBlockOrStart(o, scan, types) || CallsBlockingWrapper(o, model, types, context.CancellationToken)));
 
         // A local function called only inside `lock` bodies: the flow starts it with nothing held.
         LockHeldLocalFunctions.Visit(context, types, (operation, lockName) =>
@@ -121,6 +143,11 @@ public sealed class BlockingOnAsyncInsideLockAnalyzer : DiagnosticAnalyzer
         IInvocationOperation invocation => scan.HasThreadAffineLock && IsStartedAsyncWork(invocation, types),
         _ => false,
     };
+
+    /// <summary>A call of a method of this document that blocks on a task it starts (see <see cref="TaskBlocking.CalleeBlockingWait"/>).</summary>
+    private static bool CallsBlockingWrapper(IOperation operation, SemanticModel? model, KnownTypes types, System.Threading.CancellationToken cancellationToken)
+        => operation.Kind == OperationKind.Invocation &&
+           TaskBlocking.CalleeBlockingWait((IInvocationOperation)operation, model, types, cancellationToken) is not null;
 
     /// <summary>A call returning a task that starts work: not Task/ValueTask/TaskCompletionSource helpers, not Task.Run (CONC102's).</summary>
     private static bool IsStartedAsyncWork(IInvocationOperation invocation, KnownTypes types)

@@ -10,6 +10,9 @@ namespace ConcurrencyAnalyzers.Locking;
 /// <summary>Synchronous waits on tasks: <c>.Result</c>, <c>.Wait()</c>, <c>GetAwaiter().GetResult()</c>, <c>Task.WaitAll/WaitAny</c>.</summary>
 internal static class TaskBlocking
 {
+    // Per method definition: the blocking wait its own body makes on a task it started (null when none).
+    private static readonly SymbolMemo<IMethodSymbol, CalleeWait> CalleeWaits = new();
+
     /// <summary>
     /// True when <paramref name="operation"/> blocks on a task; <paramref name="description"/> names the call and
     /// <paramref name="task"/> is the task expression (null for WaitAll/WaitAny).
@@ -329,4 +332,85 @@ internal static class TaskBlocking
 
     private static bool IsTaskOfT(ITypeSymbol? type, KnownTypes types)
         => type is not null && (type.InheritsFromOrEquals(types.TaskOfT) || type.Is(types.ValueTaskOfT));
+
+    /// <summary>
+    /// The blocking wait (<c>.Result</c>, <c>.Wait()</c>, <c>.GetAwaiter().GetResult()</c>) that the method
+    /// <paramref name="call"/> calls makes in its own body on a task it started there, when the rule can tell without
+    /// following further calls: a sync-over-async wrapper (<c>Data Load() => LoadAsync().GetAwaiter().GetResult();</c>).
+    /// Null when the callee is not an ordinary non-virtual, non-async method declared in <paramref name="model"/>'s
+    /// document; when it takes a lock of its own (the flow reports inside it); or when its waits are on tasks known
+    /// complete, on tasks it did not start (a field or a parameter: the caller may know they are complete), in lambdas
+    /// or local functions, or on the sync branch of the dual-path idiom. Memoized per method.
+    /// </summary>
+    public static string? CalleeBlockingWait(IInvocationOperation call, SemanticModel? model, KnownTypes types, System.Threading.CancellationToken cancellationToken)
+    {
+        var callee = call.TargetMethod;
+        if (model is null || callee.MethodKind != MethodKind.Ordinary || callee.IsAsync || callee.IsVirtual || callee.IsAbstract ||
+            callee.IsOverride || callee.IsExtern || callee.ContainingType is not { TypeKind: TypeKind.Class or TypeKind.Struct })
+        {
+            return null;
+        }
+
+        var definition = callee.OriginalDefinition;
+        var references = definition.DeclaringSyntaxReferences;
+        if (references.Length != 1 || references[0].SyntaxTree != model.SyntaxTree)
+        {
+            return null;
+        }
+
+        return CalleeWaits.GetOrCompute(types, definition, (model, types, cancellationToken), static (method, s) => ComputeCalleeWait(method, s.model, s.types, s.cancellationToken)).Description;
+    }
+
+    private static CalleeWait ComputeCalleeWait(IMethodSymbol method, SemanticModel model, KnownTypes types, System.Threading.CancellationToken cancellationToken)
+    {
+        if (method.DeclaringSyntaxReferences[0].GetSyntax(cancellationToken) is not BaseMethodDeclarationSyntax declaration ||
+            !MentionsWait(declaration) ||
+            model.GetOperation(declaration, cancellationToken) is not IMethodBodyOperation body ||
+            LockScan.For(body, types).HasAnyLock)
+        {
+            return CalleeWait.None;
+        }
+
+        HashSet<ISymbol>? completed = null;
+        foreach (var operation in OperationIndex.SubtreeInSameFunction(body))
+        {
+            if (!IsBlockingWait(operation, types, out var description, out var task) ||
+                task?.WalkDownConversions() is not (IInvocationOperation or ILocalReferenceOperation))
+            {
+                continue;
+            }
+
+            completed ??= CompletedTasks(new IOperation[] { body }, types);
+            if (!IsKnownComplete(task, completed) && !DualPathAsync.IsOnSyncPath(operation.Syntax, method))
+            {
+                return new CalleeWait(description);
+            }
+        }
+
+        return CalleeWait.None;
+    }
+
+    /// <summary>A cheap syntactic screen: the declaration names <c>Result</c>, <c>Wait</c> or <c>GetResult</c> somewhere.</summary>
+    private static bool MentionsWait(BaseMethodDeclarationSyntax declaration)
+    {
+        foreach (var token in declaration.DescendantTokens())
+        {
+            if (token.RawKind == (int)Microsoft.CodeAnalysis.CSharp.SyntaxKind.IdentifierToken &&
+                token.ValueText is "Result" or "Wait" or "GetResult")
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private sealed class CalleeWait
+    {
+        public static readonly CalleeWait None = new(null);
+
+        public CalleeWait(string? description) => Description = description;
+
+        public string? Description { get; }
+    }
 }

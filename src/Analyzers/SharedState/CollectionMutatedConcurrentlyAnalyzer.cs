@@ -26,7 +26,16 @@ public sealed class CollectionMutatedConcurrentlyAnalyzer : DiagnosticAnalyzer
         "a Dictionary in a state where later lookups spin forever. Take a lock around each change, use a concurrent " +
         "collection, or collect per-task results and merge them after the join.");
 
-    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(Rule);
+    internal static readonly DiagnosticDescriptor EnumeratedRule = RuleDescriptors.Create(
+        RuleIds.CollectionMutatedConcurrently,
+        "Non-thread-safe collection mutated from concurrent code",
+        "'{0}' ({1}) is changed by '{2}' without a lock while the work started by {3} walks it with foreach; the walk throws or misses items",
+        DiagnosticSeverity.Warning,
+        "List, Dictionary, HashSet and the other collections are not thread-safe: a change made while another thread " +
+        "enumerates one makes that enumeration throw InvalidOperationException, or read a torn state. Lock around both " +
+        "the change and the walk (walk a copy taken under the lock), or use an immutable or concurrent collection.");
+
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(Rule, EnumeratedRule);
 
     public override void Initialize(AnalysisContext context)
     {
@@ -43,7 +52,7 @@ public sealed class CollectionMutatedConcurrentlyAnalyzer : DiagnosticAnalyzer
 
             var threadSafe = new ThreadSafeTypes(start.Options);
             start.RegisterSymbolStartAction(
-                symbolStart => ConcurrentAccessScan.Register(
+                symbolStart => ConcurrentAccessScan.RegisterWithEnumerations(
                     symbolStart,
                     types,
                     (operation, scan) => Find(operation, collections, types, threadSafe),
@@ -53,7 +62,7 @@ public sealed class CollectionMutatedConcurrentlyAnalyzer : DiagnosticAnalyzer
         });
     }
 
-    private static (ISymbol, System.Func<ConcurrentContext?, Diagnostic>)? Find(
+    private static (ISymbol, System.Func<ConcurrentContext?, ConcurrentContext?, Diagnostic>)? Find(
         IOperation operation, ImmutableHashSet<INamedTypeSymbol> collections, KnownTypes types, ThreadSafeTypes threadSafe)
     {
         if (SharedStateFacts.MutatedReceiver(operation, collections, types, out var member) is not { } receiver ||
@@ -67,9 +76,16 @@ public sealed class CollectionMutatedConcurrentlyAnalyzer : DiagnosticAnalyzer
         var receiverType = receiver.WalkDownConversions().Type;
         var location = operation.Syntax.GetLocation();
         var shown = member == "indexer" ? "this[]" : member;
-        return (variable, context =>
+        return (variable, (context, enumerating) =>
         {
             var type = receiverType?.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat) ?? "?";
+            if (enumerating is not null)
+            {
+                // Races with a walk in detached work: a lock around this change alone does not fix it.
+                var detached = ImmutableDictionary<string, string?>.Empty.Add(JoinedProperty, "false");
+                return Diagnostic.Create(EnumeratedRule, location, detached, variable.Name, type, shown, enumerating.Spawner);
+            }
+
             var joined = context is null || SharedStateFacts.RunsWithSiblings(context);
             var properties = ImmutableDictionary<string, string?>.Empty.Add(JoinedProperty, joined ? "true" : "false");
             var where = context?.Spawner ?? "a method started concurrently with itself";

@@ -18,6 +18,7 @@ namespace ConcurrencyAnalyzers.SharedState;
 internal sealed class ConcurrentAccessScan
 {
     private readonly KnownTypes _types;
+    private readonly bool _enumerationRaces;
     private readonly ConcurrentContexts.Cache _cache = new();
     private readonly LockedBag<Candidate> _candidates = new();
     // The member bodies of the type (each operation tree's root, with the member that owns it). Their references,
@@ -25,12 +26,16 @@ internal sealed class ConcurrentAccessScan
     // most bodies cost one enqueue and nothing else.
     private readonly LockedBag<(IOperation Root, ISymbol Owner)> _bodies = new();
 
-    private ConcurrentAccessScan(KnownTypes types) => _types = types;
+    private ConcurrentAccessScan(KnownTypes types, bool enumerationRaces)
+    {
+        _types = types;
+        _enumerationRaces = enumerationRaces;
+    }
 
     /// <summary>A possible race found by a rule: <paramref name="Operation"/> updates <paramref name="Variable"/> without a lock.</summary>
     private sealed class Candidate
     {
-        public Candidate(IOperation operation, ISymbol variable, ConcurrentContext? context, IOperation? methodBody, IMethodSymbol? method, Func<ConcurrentContext?, Diagnostic> create)
+        public Candidate(IOperation operation, ISymbol variable, ConcurrentContext? context, IOperation? methodBody, IMethodSymbol? method, Func<ConcurrentContext?, ConcurrentContext?, Diagnostic> create)
         {
             Operation = operation;
             Variable = variable;
@@ -50,8 +55,11 @@ internal sealed class ConcurrentAccessScan
 
         public IMethodSymbol? Method { get; }
 
-        /// <summary>Makes the diagnostic (with <see cref="Context"/>): only for the candidates reported.</summary>
-        public Func<ConcurrentContext?, Diagnostic> Create { get; }
+        /// <summary>
+        /// Makes the diagnostic (with <see cref="Context"/>, and the detached work that enumerates the variable when
+        /// that is what the update races with): only for the candidates reported.
+        /// </summary>
+        public Func<ConcurrentContext?, ConcurrentContext?, Diagnostic> Create { get; }
     }
 
     private readonly struct Use
@@ -77,6 +85,18 @@ internal sealed class ConcurrentAccessScan
         public HashSet<ISymbol> Atomic { get; } = new(SymbolEqualityComparer.Default);
 
         public HashSet<IMethodSymbol> ConcurrentMethods { get; } = new(SymbolEqualityComparer.Default);
+
+        /// <summary>Per variable, the first detached work (by its start's location) that enumerates it with no lock held.</summary>
+        public Dictionary<ISymbol, ConcurrentContext> Enumerated { get; } = new(SymbolEqualityComparer.Default);
+
+        /// <summary>Whether a candidate could race with a walk (see <see cref="EnumeratingWork"/>): only then are walks looked for.</summary>
+        public bool WantsWalks { get; set; }
+
+        /// <summary>Methods of the type run whole as detached work (<c>new Timer(OnTick, ...)</c>, <c>Task.Run(() => Publish(m))</c>), with that work.</summary>
+        public Dictionary<IMethodSymbol, ConcurrentContext> DetachedMethods { get; } = new(SymbolEqualityComparer.Default);
+
+        /// <summary>Unlocked <c>foreach</c> walks of a variable in a method's own body, outside any concurrent function.</summary>
+        public List<(ISymbol Variable, IMethodSymbol Walker)> MethodWalks { get; } = new();
     }
 
     /// <summary>
@@ -88,8 +108,33 @@ internal sealed class ConcurrentAccessScan
         KnownTypes types,
         Func<IOperation, ConcurrentAccessScan, (ISymbol Variable, Func<ConcurrentContext?, Diagnostic> Create)?> find,
         params OperationKind[] kinds)
+        => RegisterCore(
+            context,
+            new ConcurrentAccessScan(types, enumerationRaces: false),
+            (operation, scan) => find(operation, scan) is { } found
+                ? (found.Variable, (own, _) => found.Create(own))
+                : null,
+            kinds);
+
+    /// <summary>
+    /// <see cref="Register"/>, where an update of a field in a method that callers outside the type can call at any time
+    /// also races with a <c>foreach</c> over the field in detached work of the type (a handler list that
+    /// <c>Subscribe</c> changes while a timer callback walks it): <paramref name="find"/>'s diagnostic is then made
+    /// with that work as its second argument.
+    /// </summary>
+    public static void RegisterWithEnumerations(
+        SymbolStartAnalysisContext context,
+        KnownTypes types,
+        Func<IOperation, ConcurrentAccessScan, (ISymbol Variable, Func<ConcurrentContext?, ConcurrentContext?, Diagnostic> Create)?> find,
+        params OperationKind[] kinds)
+        => RegisterCore(context, new ConcurrentAccessScan(types, enumerationRaces: true), find, kinds);
+
+    private static void RegisterCore(
+        SymbolStartAnalysisContext context,
+        ConcurrentAccessScan scan,
+        Func<IOperation, ConcurrentAccessScan, (ISymbol Variable, Func<ConcurrentContext?, ConcurrentContext?, Diagnostic> Create)?> find,
+        OperationKind[] kinds)
     {
-        var scan = new ConcurrentAccessScan(types);
         context.RegisterOperationBlockAction(c =>
         {
             foreach (var block in c.OperationBlocks)
@@ -114,7 +159,7 @@ internal sealed class ConcurrentAccessScan
     /// <summary>The concurrent function the operation runs in, if any (a local function called only from one concurrent lambda runs in it).</summary>
     public ConcurrentContext? EnclosingContext(IOperation operation) => ConcurrentContexts.FindEnclosingThroughCallers(operation, _types, _cache);
 
-    private void AddCandidate(IOperation operation, ISymbol variable, IMethodSymbol? method, Func<ConcurrentContext?, Diagnostic> create)
+    private void AddCandidate(IOperation operation, ISymbol variable, IMethodSymbol? method, Func<ConcurrentContext?, ConcurrentContext?, Diagnostic> create)
     {
         var context = EnclosingContext(operation);
         if (context is not null)
@@ -149,6 +194,7 @@ internal sealed class ConcurrentAccessScan
         foreach (var candidate in _candidates)
         {
             facts.Uses[candidate.Variable] = new List<Use>();
+            facts.WantsWalks |= _enumerationRaces && candidate.Context is null && candidate.Variable is IFieldSymbol && MayRaceWithWalks(candidate);
         }
 
         var seen = new HashSet<IOperation>();
@@ -172,22 +218,65 @@ internal sealed class ConcurrentAccessScan
                         RecordUse(facts, operation, parameter.Parameter, inConstructor);
                         break;
                     case IFieldReferenceOperation field:
-                        RecordUse(facts, operation, field.Field, inConstructor);
+                        RecordUse(facts, operation, field.Field, inConstructor, owner);
                         break;
                     case IInvocationOperation call:
-                        RecordCall(facts, call);
+                        RecordCall(facts, call, owner);
                         break;
                     case IMethodReferenceOperation reference:
-                        RecordMethodReference(facts, reference);
+                        RecordMethodReference(facts, reference, owner);
                         break;
                 }
+            }
+        }
+
+        // A walk in a method that detached work runs (a timer callback method, a method a Task.Run lambda calls).
+        foreach (var (variable, walker) in facts.MethodWalks)
+        {
+            if (facts.DetachedMethods.TryGetValue(walker, out var work))
+            {
+                AddEnumerated(facts, variable, work);
             }
         }
 
         return facts;
     }
 
-    private void RecordUse(Facts facts, IOperation operation, ISymbol variable, bool inConstructor)
+    private static void AddEnumerated(Facts facts, ISymbol variable, ConcurrentContext work)
+    {
+        if (!facts.Enumerated.TryGetValue(variable, out var first) ||
+            SourceOrder.Compare(work.Origin.Syntax.GetLocation(), first.Origin.Syntax.GetLocation()) < 0)
+        {
+            facts.Enumerated[variable] = work;
+        }
+    }
+
+    /// <summary>Detached work that is not awaited at once and runs on the thread pool (no explicit scheduler).</summary>
+    private static bool IsFreeRunning(ConcurrentContext work)
+        => work.IsDetached && !IsJoinedAtOnce(work) && !HasExplicitScheduler(work);
+
+    /// <summary>A method of <paramref name="owner"/>'s type, on this instance or static, that can be run whole as detached work.</summary>
+    private static bool IsOwnMethod(IMethodSymbol method, IOperation? instance, ISymbol owner)
+        => method.MethodKind == MethodKind.Ordinary && !method.IsAbstract &&
+           instance is null or IInstanceReferenceOperation { ReferenceKind: InstanceReferenceKind.ContainingTypeInstance } &&
+           SymbolEqualityComparer.Default.Equals(method.ContainingType?.OriginalDefinition, owner.ContainingType?.OriginalDefinition);
+
+    private static void AddDetachedMethod(Facts facts, IMethodSymbol method, ConcurrentContext work)
+    {
+        var key = method.OriginalDefinition;
+        if (!facts.DetachedMethods.TryGetValue(key, out var first) ||
+            SourceOrder.Compare(work.Origin.Syntax.GetLocation(), first.Origin.Syntax.GetLocation()) < 0)
+        {
+            facts.DetachedMethods[key] = work;
+        }
+    }
+
+    /// <summary>The reference is the collection a synchronous <c>foreach</c> walks.</summary>
+    private static bool IsWalkedWithForEach(IOperation reference)
+        => reference.WalkUpConversions() is IForEachLoopOperation { IsAsynchronous: false } loop &&
+           ReferenceEquals(loop.Collection.WalkDownConversions(), reference);
+
+    private void RecordUse(Facts facts, IOperation operation, ISymbol variable, bool inConstructor, ISymbol? owner = null)
     {
         if (!facts.Uses.TryGetValue(variable, out var list))
         {
@@ -201,6 +290,37 @@ internal sealed class ConcurrentAccessScan
 
         var context = EnclosingContext(operation);
         list.Add(new Use(context?.Runner, context, inConstructor));
+        if (!facts.WantsWalks || variable is not IFieldSymbol || !IsWalkedWithForEach(operation))
+        {
+            return;
+        }
+
+        if (context is not null)
+        {
+            if (IsFreeRunning(context) && SharedStateFacts.IsInConcurrentPart(operation, context) &&
+                !SharedStateFacts.IsProtected(operation, _types, context.Function))
+            {
+                AddEnumerated(facts, variable, context);
+            }
+        }
+        else if (owner is IMethodSymbol { MethodKind: MethodKind.Ordinary } walker && !InNestedFunction(operation) &&
+                 !SharedStateFacts.IsProtected(operation, _types, null))
+        {
+            facts.MethodWalks.Add((variable, walker.OriginalDefinition));
+        }
+    }
+
+    private static bool InNestedFunction(IOperation operation)
+    {
+        for (var parent = operation.Parent; parent is not null; parent = parent.Parent)
+        {
+            if (parent is IAnonymousFunctionOperation or ILocalFunctionOperation)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary><c>Interlocked.X(ref v, ..)</c>, <c>Volatile.Read/Write(ref v)</c>, <c>ImmutableInterlocked.X(ref v, ..)</c>.</summary>
@@ -217,7 +337,7 @@ internal sealed class ConcurrentAccessScan
                type?.Name == "ImmutableInterlocked";
     }
 
-    private void RecordCall(Facts facts, IInvocationOperation call)
+    private void RecordCall(Facts facts, IInvocationOperation call, ISymbol owner)
     {
         var method = call.TargetMethod.OriginalDefinition;
         if (method.MethodKind == MethodKind.Ordinary && method.Locations.Length > 0 && method.Locations[0].IsInSource &&
@@ -225,14 +345,33 @@ internal sealed class ConcurrentAccessScan
         {
             facts.ConcurrentMethods.Add(method);
         }
+
+        // `new Timer(_ => Publish("tick"))`: the method runs as the lambda's work.
+        if (facts.WantsWalks && IsOwnMethod(call.TargetMethod, call.Instance, owner) &&
+            EnclosingContext(call) is { } work && IsFreeRunning(work) && SharedStateFacts.IsInConcurrentPart(call, work) &&
+            !SharedStateFacts.IsProtected(call, _types, work.Function))
+        {
+            AddDetachedMethod(facts, method, work);
+        }
     }
 
     /// <summary><c>Parallel.ForEach(items, Process)</c>: the method's whole body runs with its siblings.</summary>
-    private void RecordMethodReference(Facts facts, IMethodReferenceOperation reference)
+    private void RecordMethodReference(Facts facts, IMethodReferenceOperation reference, ISymbol owner)
     {
-        if (ConcurrentContexts.Classify(reference, _types) is { } context && SharedStateFacts.RunsWithSiblings(context))
+        if (ConcurrentContexts.Classify(reference, _types) is not { } context)
+        {
+            return;
+        }
+
+        if (SharedStateFacts.RunsWithSiblings(context))
         {
             facts.ConcurrentMethods.Add(reference.Method.OriginalDefinition);
+        }
+
+        // `new Timer(OnTick, ...)`, `Task.Run(Publish)`: the method runs whole as detached work.
+        if (facts.WantsWalks && IsOwnMethod(reference.Method, reference.Instance, owner) && IsFreeRunning(context))
+        {
+            AddDetachedMethod(facts, reference.Method, context);
         }
     }
 
@@ -252,7 +391,7 @@ internal sealed class ConcurrentAccessScan
                 continue;
             }
 
-            context.ReportDiagnostic(candidate.Create(candidate.Context));
+            context.ReportDiagnostic(candidate.Create(candidate.Context, candidate.Context is null ? EnumeratingWork(candidate, facts) : null));
         }
     }
 
@@ -261,9 +400,10 @@ internal sealed class ConcurrentAccessScan
         if (candidate.Context is null)
         {
             // A method of this type started concurrently with itself (WhenAll over its tasks, a Parallel method group).
-            return candidate.Method is not null &&
-                   facts.ConcurrentMethods.Contains(candidate.Method.OriginalDefinition) &&
-                   (!candidate.Method.IsAsync || ConcurrentContexts.IsAfterFirstAwait(candidate.Operation, candidate.MethodBody!));
+            return (candidate.Method is not null &&
+                    facts.ConcurrentMethods.Contains(candidate.Method.OriginalDefinition) &&
+                    (!candidate.Method.IsAsync || ConcurrentContexts.IsAfterFirstAwait(candidate.Operation, candidate.MethodBody!))) ||
+                   EnumeratingWork(candidate, facts) is not null;
         }
 
         var context = candidate.Context;
@@ -296,6 +436,56 @@ internal sealed class ConcurrentAccessScan
                 {
                     return true;
                 }
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// The detached work that walks the candidate's field with <c>foreach</c>, unlocked, while the candidate (an
+    /// unlocked update in a method that code outside the type can call at any time: not private, not a constructor,
+    /// not <c>Dispose</c>) changes it; null when none. The method that starts that work is left out: there the update
+    /// comes before the start.
+    /// </summary>
+    private static ConcurrentContext? EnumeratingWork(Candidate candidate, Facts facts)
+    {
+        if (!MayRaceWithWalks(candidate) ||
+            !facts.Enumerated.TryGetValue(candidate.Variable, out var enumerating) ||
+            candidate.MethodBody is not { } body || body.Syntax.Span.Contains(enumerating.Origin.Syntax.Span) ||
+            IsStartedByLifecycleMethod(enumerating))
+        {
+            return null;
+        }
+
+        return enumerating;
+    }
+
+    /// <summary>The candidate is in a method callers outside the type can call at any time: not private, not a constructor, not <c>Dispose</c>.</summary>
+    private static bool MayRaceWithWalks(Candidate candidate)
+        => candidate.Method is { MethodKind: MethodKind.Ordinary } method &&
+           method.DeclaredAccessibility is not (Accessibility.Private or Accessibility.NotApplicable) &&
+           method.Name is not ("Dispose" or "DisposeAsync") &&
+           candidate.MethodBody is not null;
+
+    /// <summary>
+    /// The work is started by a method named <c>Start…</c>, <c>Run…</c>, <c>Execute…</c> or <c>Init…</c>: the
+    /// configure-then-start protocol (handlers registered first, the loop started once), not a race.
+    /// </summary>
+    private static bool IsStartedByLifecycleMethod(ConcurrentContext work)
+    {
+        for (var node = work.Origin.Syntax.Parent; node is not null; node = node.Parent)
+        {
+            if (node is Microsoft.CodeAnalysis.CSharp.Syntax.MethodDeclarationSyntax method)
+            {
+                var name = method.Identifier.ValueText;
+                return name.StartsWith("Start", StringComparison.Ordinal) || name.StartsWith("Run", StringComparison.Ordinal) ||
+                       name.StartsWith("Execute", StringComparison.Ordinal) || name.StartsWith("Init", StringComparison.Ordinal);
+            }
+
+            if (node is Microsoft.CodeAnalysis.CSharp.Syntax.MemberDeclarationSyntax)
+            {
+                return false;
             }
         }
 

@@ -1145,4 +1145,34 @@ public sealed class TokenNotPassedTests
             Verify.Diagnostic(TokenNotPassedAnalyzer.Rule).WithLocation(0).WithArguments("Delay", "ct"),
             Verify.Diagnostic(TokenNotPassedAnalyzer.Rule).WithLocation(1).WithArguments("Delay", "token"),
             Verify.Diagnostic(TokenNotPassedAnalyzer.Rule).WithLocation(2).WithArguments("Delay", "own"));
+
+    [Fact]
+    public Task Request_token_is_not_handed_to_work_the_request_fires_and_forgets_but_is_to_work_it_awaits()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            namespace Microsoft.AspNetCore.Http { public abstract class HttpContext { public abstract CancellationToken RequestAborted { get; set; } } }
+
+            class Endpoint
+            {
+                public async Task InvokeAsync(Microsoft.AspNetCore.Http.HttpContext context)
+                {
+                    _ = Task.Run(async () => await Task.Delay(1000));
+                    Task.Run(() => Task.Delay(5));
+                    _ = Task.Factory.StartNew(() => Task.Delay(5).Wait());
+                    await Task.{|#0:Run|}(async () => await Task.{|#1:Delay|}(1000));
+                }
+
+                public void Start(CancellationToken ct)
+                {
+                    _ = Task.{|#2:Run|}(() => Task.{|#3:Delay|}(5));
+                }
+            }
+            """,
+            Verify.Diagnostic(TokenNotPassedAnalyzer.Rule).WithLocation(0).WithArguments("Run", "context.RequestAborted"),
+            Verify.Diagnostic(TokenNotPassedAnalyzer.Rule).WithLocation(1).WithArguments("Delay", "context.RequestAborted"),
+            Verify.Diagnostic(TokenNotPassedAnalyzer.Rule).WithLocation(2).WithArguments("Run", "ct"),
+            Verify.Diagnostic(TokenNotPassedAnalyzer.Rule).WithLocation(3).WithArguments("Delay", "ct"));
 }

@@ -451,4 +451,85 @@ public sealed class BlockingOnAsyncInsideLockTests
                     string Read() => pending.Result;
                 }
             """));
+
+    [Fact]
+    public Task Call_under_a_lock_of_a_method_that_blocks_only_on_completed_tasks_lambdas_or_virtually_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(Wrap("""
+                private Task<string>? _load;
+                private ISource _source = null!;
+
+                public interface ISource { string Load(); }
+
+                private string FromResult() => Task.FromResult("x").Result;
+                private string Guarded() { var t = GetTokenAsync(); return t.IsCompleted ? t.Result : "none"; }
+                private string FromField() => _load!.Result;
+                private System.Func<string> Later() => () => GetTokenAsync().Result;
+                private string InLocal() { return Read(); string Read() => GetTokenAsync().Result; }
+                protected virtual string Overridable() => GetTokenAsync().Result;
+                private async Task<string> AsyncCallee() { await Task.Yield(); return GetTokenAsync().Result; }
+                private string OwnLock() { lock (_gate) { return "x"; } }
+                private string Plain() => _token ?? "x";
+
+                public void Refresh()
+                {
+                    lock (_gate)
+                    {
+                        _token = FromResult() + Guarded() + FromField() + Later() + InLocal() + Overridable() + _source.Load() + OwnLock() + Plain();
+                        _load = AsyncCallee();
+                    }
+                }
+
+                public string Recurse(int depth)
+                {
+                    lock (_gate)
+                    {
+                        if (depth > 0)
+                        {
+                            return Recurse(depth - 1);
+                        }
+                    }
+
+                    return GetTokenAsync().Result;
+                }
+            """));
+
+    [Fact]
+    public Task Sync_over_async_wrapper_called_outside_any_lock_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(Wrap("""
+                private string Load() => GetTokenAsync().GetAwaiter().GetResult();
+
+                public void Refresh()
+                {
+                    var value = Load();
+                    lock (_gate)
+                    {
+                        _token = value;
+                    }
+                }
+            """));
+
+    [Fact]
+    public Task Sync_over_async_wrapper_called_inside_a_lock_is_reported_at_the_call_naming_the_callee()
+        => Verify.VerifyAnalyzerAsync(
+            Wrap("""
+                private string Load() => GetTokenAsync().GetAwaiter().GetResult();
+                private void Save(string value) { var pending = FlushAsync(); pending.Wait(); }
+
+                public void Refresh()
+                {
+                    lock (_gate)
+                    {
+                        _token = {|#0:Load()|};
+                    }
+                }
+
+                public void Store()
+                {
+                    Monitor.Enter(_gate);
+                    try { {|#1:this.Save("v")|}; }
+                    finally { Monitor.Exit(_gate); }
+                }
+            """),
+            Verify.Diagnostic(BlockingOnAsyncInsideLockAnalyzer.CalleeRule).WithLocation(0).WithArguments("Load", ".GetAwaiter().GetResult()", "_gate"),
+            Verify.Diagnostic(BlockingOnAsyncInsideLockAnalyzer.CalleeRule).WithLocation(1).WithArguments("Save", ".Wait()", "_gate"));
 }

@@ -952,4 +952,147 @@ public sealed class CollectionMutatedConcurrentlyTests
                 }
             }
             """);
+
+    [Fact]
+    public Task Handler_list_changed_while_detached_work_walks_it_under_a_lock_or_a_protocol_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            public sealed class LockedNotifier
+            {
+                private readonly object _gate = new object();
+                private readonly List<Action<string>> _handlers = new List<Action<string>>();
+                private readonly List<Action<string>> _early = new List<Action<string>>();
+                private readonly List<Action<string>> _owned = new List<Action<string>>();
+                private readonly List<Action<string>> _awaited = new List<Action<string>>();
+                private readonly List<Action<string>> _jobs = new List<Action<string>>();
+                private List<Action<string>> _copied = new List<Action<string>>();
+
+                public LockedNotifier(Action<string> first) { AddEarly(first); }
+
+                private void AddEarly(Action<string> handler) => _early.Add(handler);
+
+                public void Subscribe(Action<string> handler) { lock (_gate) { _handlers.Add(handler); } }
+
+                public void SubscribeCopied(Action<string> handler) => _copied = new List<Action<string>>(_copied) { handler };
+
+                public void Dispose() => _early.Clear();
+
+                public Task PublishAsync(string message) => Task.Run(() =>
+                {
+                    lock (_gate)
+                    {
+                        foreach (var handler in _handlers) handler(message);
+                    }
+
+                    foreach (var handler in _early) handler(message);
+                    foreach (var handler in _copied) handler(message);
+                });
+
+                public async Task PublishNowAsync(string message, Action<string> extra)
+                {
+                    _awaited.Add(extra);
+                    await Task.Run(() => { foreach (var handler in _awaited) handler(message); });
+                }
+
+                public void StartOwned(Action<string> extra)
+                {
+                    _owned.Add(extra);
+                    _ = Task.Run(() => { foreach (var handler in _owned) handler("start"); });
+                }
+
+                public void Register(Action<string> job) => _jobs.Add(job);
+
+                public void Start() => _ = Task.Run(async () =>
+                {
+                    while (true)
+                    {
+                        foreach (var job in _jobs) job("tick");
+                        await Task.Delay(1000);
+                    }
+                });
+
+                private readonly List<Action<string>> _viaMethod = new List<Action<string>>();
+
+                public void AddViaMethod(Action<string> handler) => _viaMethod.Add(handler);
+
+                public void StartTimer() => _ = new Timer(_ => WalkViaMethod(), null, 0, 1000);
+
+                public void Later() => Task.Run(() => { lock (_gate) { WalkViaMethod(); } });
+
+                public void Refresh() => WalkViaMethod();
+
+                private void WalkViaMethod()
+                {
+                    foreach (var handler in _viaMethod) handler("x");
+                }
+
+                public void Walk(string message) => Parallel.ForEach(new[] { 1, 2 }, _ => { foreach (var handler in _early) handler(message); });
+            }
+            """);
+
+    [Fact]
+    public Task Handler_list_changed_by_a_public_method_while_detached_work_walks_it_is_reported()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            public sealed class Notifier : IDisposable
+            {
+                private readonly List<Action<string>> _handlers = new List<Action<string>>();
+                private readonly Dictionary<string, int> _counts = new Dictionary<string, int>();
+                private readonly Timer _timer;
+
+                public Notifier()
+                {
+                    _timer = new Timer(_ =>
+                    {
+                        foreach (var pair in _counts) Console.WriteLine(pair.Key);
+                    }, null, 1000, 1000);
+                }
+
+                public void Subscribe(Action<string> handler) => {|#0:_handlers.Add(handler)|};
+
+                public void Unsubscribe(Action<string> handler) => {|#1:_handlers.Remove(handler)|};
+
+                public void Count(string key) => {|#2:_counts[key]|} = 1;
+
+                public Task PublishLater(string message) => Task.Run(() =>
+                {
+                    foreach (var handler in _handlers)
+                    {
+                        handler(message);
+                    }
+                });
+
+                public void Dispose() => _timer.Dispose();
+            }
+
+            public sealed class Ticker : IDisposable
+            {
+                private readonly List<Action<int>> _listeners = new List<Action<int>>();
+                private readonly HashSet<string> _tags = new HashSet<string>();
+                private readonly Timer _timer;
+
+                public Ticker() { _timer = new Timer(OnTick, null, 1000, 1000); }
+
+                public void Listen(Action<int> listener) => {|#3:_listeners.Add(listener)|};
+
+                public void Tag(string tag) => {|#4:_tags.Add(tag)|};
+
+                public void Flush() => Task.Run(() => Report());
+
+                private void OnTick(object? state)
+                {
+                    foreach (var listener in _listeners) listener(1);
+                }
+
+                private void Report()
+                {
+                    foreach (var tag in _tags) Console.WriteLine(tag);
+                }
+
+                public void Dispose() => _timer.Dispose();
+            }
+            """,
+            Verify.Diagnostic(CollectionMutatedConcurrentlyAnalyzer.EnumeratedRule).WithLocation(0).WithArguments("_handlers", "List<Action<string>>", "Add", "Task.Run"),
+            Verify.Diagnostic(CollectionMutatedConcurrentlyAnalyzer.EnumeratedRule).WithLocation(1).WithArguments("_handlers", "List<Action<string>>", "Remove", "Task.Run"),
+            Verify.Diagnostic(CollectionMutatedConcurrentlyAnalyzer.EnumeratedRule).WithLocation(2).WithArguments("_counts", "Dictionary<string, int>", "this[]", "new Timer"),
+            Verify.Diagnostic(CollectionMutatedConcurrentlyAnalyzer.EnumeratedRule).WithLocation(3).WithArguments("_listeners", "List<Action<int>>", "Add", "new Timer"),
+            Verify.Diagnostic(CollectionMutatedConcurrentlyAnalyzer.EnumeratedRule).WithLocation(4).WithArguments("_tags", "HashSet<string>", "Add", "Task.Run"));
 }
