@@ -1,5 +1,6 @@
 using ConcurrencyAnalyzers.Internals;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Operations;
 
 namespace ConcurrencyAnalyzers.Analysis;
 
@@ -8,7 +9,8 @@ namespace ConcurrencyAnalyzers.Analysis;
 /// controller or page model, public hub methods, and a middleware's <c>Invoke</c>/<c>InvokeAsync(HttpContext, ...)</c>.
 /// Controllers, page models, hubs and factory-activated (<c>IMiddleware</c>) middleware are created per request or
 /// invocation, so only static fields are shared between those runs; a convention-based middleware (a constructor that
-/// takes the <c>RequestDelegate</c>) is built once for the app, so its instance fields are shared as well.
+/// takes the <c>RequestDelegate</c>) is built once for the app, so its instance fields are shared as well. Also finds
+/// minimal-API endpoint handler lambdas (request-scoped code, for CONC107).
 /// Only when the framework types exist in the compilation.
 /// </summary>
 internal static class RequestHandlers
@@ -22,14 +24,30 @@ internal static class RequestHandlers
             return false;
         }
 
-        if (method.Name is "Invoke" or "InvokeAsync" && method.Parameters.Length > 0 &&
-            method.Parameters[0].Type.Is(types.Get("Microsoft.AspNetCore.Http.HttpContext")))
+        if (IsMiddlewareInvoke(method, types))
         {
             return field.IsStatic || IsConventionMiddleware(type, types);
         }
 
         return field.IsStatic && IsActionOrHubMethod(method, type, types);
     }
+
+    /// <summary>A middleware's <c>Invoke</c>/<c>InvokeAsync</c>: an instance method whose first parameter is the <c>HttpContext</c>.</summary>
+    public static bool IsMiddlewareInvoke(IMethodSymbol method, KnownTypes types)
+        => method is { MethodKind: MethodKind.Ordinary, IsStatic: false, Name: "Invoke" or "InvokeAsync" } &&
+           method.Parameters.Length > 0 &&
+           method.Parameters[0].Type.Is(types.Get("Microsoft.AspNetCore.Http.HttpContext"));
+
+    /// <summary>
+    /// The handler lambda of a minimal-API endpoint, <c>app.MapGet/MapPost/...(pattern, handler)</c> (also on a route
+    /// group): its parameters are bound from the request and its services come from the request's scope.
+    /// </summary>
+    public static bool IsEndpointHandler(IAnonymousFunctionOperation lambda)
+        => lambda.WalkUpConversions() is IDelegateCreationOperation creation &&
+           creation.WalkUpConversions() is IArgumentOperation { Parent: IInvocationOperation map } &&
+           map.TargetMethod.Name.StartsWith("Map", System.StringComparison.Ordinal) &&
+           map.TargetMethod.ContainingType is { Name: "EndpointRouteBuilderExtensions" } extensions &&
+           extensions.ContainingNamespace?.ToDisplayString() == "Microsoft.AspNetCore.Builder";
 
     private static bool IsActionOrHubMethod(IMethodSymbol method, INamedTypeSymbol type, KnownTypes types)
     {
