@@ -49,6 +49,23 @@ internal static class RequestHandlers
            map.TargetMethod.ContainingType is { Name: "EndpointRouteBuilderExtensions" } extensions &&
            extensions.ContainingNamespace?.ToDisplayString() == "Microsoft.AspNetCore.Builder";
 
+    /// <summary>
+    /// Inside a minimal-API endpoint handler lambda (or a lambda nested in one): the handler runs once per request, and
+    /// every field it reaches, static or of the captured <c>this</c>, is shared by those runs.
+    /// </summary>
+    public static bool RunsInEndpointHandler(IOperation operation)
+    {
+        for (var current = operation.Parent; current is not null; current = current.Parent)
+        {
+            if (current is IAnonymousFunctionOperation lambda && IsEndpointHandler(lambda))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     private static bool IsActionOrHubMethod(IMethodSymbol method, INamedTypeSymbol type, KnownTypes types)
     {
         if (type.InheritsFromOrEquals(types.Get("Microsoft.AspNetCore.Mvc.ControllerBase")))

@@ -470,6 +470,19 @@ public sealed class NonAtomicUpdateTests
         {
             public abstract class Hub { }
         }
+
+        namespace Microsoft.AspNetCore.Routing
+        {
+            public interface IEndpointRouteBuilder { }
+        }
+
+        namespace Microsoft.AspNetCore.Builder
+        {
+            public static class EndpointRouteBuilderExtensions
+            {
+                public static object MapGet(this Microsoft.AspNetCore.Routing.IEndpointRouteBuilder app, string pattern, System.Delegate handler) => handler;
+            }
+        }
         """;
 
     [Fact]
@@ -631,4 +644,32 @@ public sealed class NonAtomicUpdateTests
                 public void Hit() => _hits++;
             }
             """ + AspNetCore);
+
+    [Fact]
+    public Task Fields_updated_by_a_minimal_API_endpoint_handler_are_reported_and_other_lambdas_are_not()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            using Microsoft.AspNetCore.Builder;
+            using Microsoft.AspNetCore.Routing;
+
+            sealed class CounterEndpoints
+            {
+                private static int _hits;
+                private static long _atomic;
+                private int _served;
+
+                public void Map(IEndpointRouteBuilder app, List<int> items)
+                {
+                    app.MapGet("/hits", () => {|#0:++_hits|});
+                    app.MapGet("/served", () =>
+                    {
+                        {|#1:_served += 1|};
+                        Interlocked.Increment(ref _atomic);
+                        return _served;
+                    });
+                    items.ForEach(i => _served += i);
+                }
+            }
+            """ + AspNetCore,
+            Verify.Diagnostic(NonAtomicUpdateAnalyzer.Rule).WithLocation(0).WithArguments("_hits", "a method started concurrently with itself"),
+            Verify.Diagnostic(NonAtomicUpdateAnalyzer.Rule).WithLocation(1).WithArguments("_served", "a method started concurrently with itself"));
 }
