@@ -121,6 +121,10 @@ namespace CorrectCode.ServerCode
 
     public static class OrderEndpoints
     {
+        private static long _rebuilds;
+
+        public static long Rebuilds => Interlocked.Read(ref _rebuilds);
+
         // Endpoint handlers: work that outlives the request gets copies and its own context; work the handler awaits
         // may use the request's objects.
         public static void Map(IEndpointRouteBuilder app, BackgroundTaskQueue queue, Func<ShopDb> newDb)
@@ -129,6 +133,7 @@ namespace CorrectCode.ServerCode
             {
                 var total = await Task.Run(() => db.Orders.Sum(o => o.Total), context.RequestAborted);
                 var requestedBy = context.User;
+                Interlocked.Increment(ref _rebuilds);
                 await queue.QueueAsync(async token =>
                 {
                     var own = newDb();
