@@ -2,6 +2,7 @@ using System.Collections.Generic;
 using System.Collections.Immutable;
 using ConcurrencyAnalyzers.Analysis;
 using ConcurrencyAnalyzers.Internals;
+using ConcurrencyAnalyzers.Locking;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Diagnostics;
@@ -72,7 +73,9 @@ public sealed class TokenNotPassedAnalyzer : DiagnosticAnalyzer
             start.RegisterOperationAction(
                 c =>
                 {
-                    if (Find((IInvocationOperation)c.Operation, c.ContainingSymbol, types) is { } diagnostic)
+                    var invocation = (IInvocationOperation)c.Operation;
+                    if (Find(invocation, c.ContainingSymbol, types) is { } diagnostic &&
+                        !SemaphoreSlimMisuseAnalyzer.ReportsSyncWait(invocation, c.ContainingSymbol, types)) // CONC203's, with the token in its fix
                     {
                         c.ReportDiagnostic(diagnostic);
                     }

@@ -95,7 +95,8 @@ public sealed partial class RequestScopeCaptureAnalyzer : DiagnosticAnalyzer
     private static void AnalyzeFunction(OperationAnalysisContext context, RequestTypes request)
     {
         var owner = context.ContainingSymbol as INamedTypeSymbol ?? context.ContainingSymbol.ContainingType;
-        if (owner is null || !IsRequestScopedOwner(owner, request))
+        if (owner is null ||
+            (!IsRequestScopedOwner(owner, request) && !IsInRequestHandler(context.Operation, context.ContainingSymbol, request)))
         {
             return;
         }
@@ -161,6 +162,30 @@ public sealed partial class RequestScopeCaptureAnalyzer : DiagnosticAnalyzer
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// Outside request-scoped types: work started by the other request handlers, a middleware's
+    /// <c>Invoke</c>/<c>InvokeAsync(HttpContext, ...)</c> or a minimal-API endpoint handler lambda (<c>app.MapPost(...,
+    /// (Order o, ShopDbContext db) => ...)</c>), whose parameters are the request and services of its scope. A plain
+    /// method that is merely given an <c>HttpContext</c> is not one. Only symbols and parents are looked at: cheap.
+    /// </summary>
+    private static bool IsInRequestHandler(IOperation function, ISymbol containingSymbol, RequestTypes request)
+    {
+        if (request.HttpContext is null)
+        {
+            return false;
+        }
+
+        for (var current = function; current is not null; current = current.Parent)
+        {
+            if (current is IAnonymousFunctionOperation lambda && RequestHandlers.IsEndpointHandler(lambda))
+            {
+                return true;
+            }
+        }
+
+        return containingSymbol is IMethodSymbol method && RequestHandlers.IsMiddlewareInvoke(method, request.Types);
     }
 
     /// <summary>Awaited, blocked on or returned by the code that started it (also through <c>Task.WhenAll</c>): the request waits for it.</summary>

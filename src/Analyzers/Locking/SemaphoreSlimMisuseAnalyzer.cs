@@ -230,8 +230,7 @@ public sealed class SemaphoreSlimMisuseAnalyzer : DiagnosticAnalyzer
         }
 
         // Wait(0) polls; the sync branch of a dual-path method (if (async) await WaitAsync(); else Wait();) is the sync API.
-        if (!call.IsAsync && IsInAsyncCode(invocation, context.ContainingSymbol) && !LockApis.HasZeroTimeout(invocation) &&
-            !DualPathAsync.IsOnSyncPath(invocation.Syntax, EnclosingFunctionSymbol(invocation, context.ContainingSymbol)))
+        if (!call.IsAsync && IsSyncWaitInAsyncCode(invocation, context.ContainingSymbol))
         {
             var properties = ImmutableDictionary<string, string?>.Empty;
             if (call.Action == LockAction.Acquire && statement is not null && invocation.Arguments.Length <= 1)
@@ -272,6 +271,21 @@ public sealed class SemaphoreSlimMisuseAnalyzer : DiagnosticAnalyzer
 
         return false;
     }
+
+    /// <summary>
+    /// A synchronous <c>SemaphoreSlim.Wait(...)</c> that blocks a thread in async code: not a zero-timeout poll, not the
+    /// sync branch of a dual-path method. CONC203 reports every such call (as a sync wait, or inside-try/ignored result),
+    /// so CONC401 leaves it: the fix to <c>await WaitAsync(token)</c> passes the token too.
+    /// </summary>
+    internal static bool IsSyncWaitInAsyncCode(IInvocationOperation invocation, ISymbol containingSymbol)
+        => IsInAsyncCode(invocation, containingSymbol) && !LockApis.HasZeroTimeout(invocation) &&
+           !DualPathAsync.IsOnSyncPath(invocation.Syntax, EnclosingFunctionSymbol(invocation, containingSymbol));
+
+    /// <summary>Whether CONC203 reports the call as a blocking acquire of a <c>SemaphoreSlim</c> in async code.</summary>
+    internal static bool ReportsSyncWait(IInvocationOperation invocation, ISymbol containingSymbol, KnownTypes types)
+        => invocation.TargetMethod.Name == "Wait" && types.SemaphoreSlim is not null &&
+           LockApis.TryGetLockCall(invocation, types, out var call) && call.Kind == LockKind.SemaphoreSlim && call.IsAcquire &&
+           !call.IsAsync && IsSyncWaitInAsyncCode(invocation, containingSymbol);
 
     internal static bool IsInAsyncCode(IOperation operation, ISymbol containingSymbol)
     {

@@ -399,10 +399,14 @@ internal sealed class ConcurrentAccessScan
     {
         if (candidate.Context is null)
         {
-            // A method of this type started concurrently with itself (WhenAll over its tasks, a Parallel method group).
+            // A method of this type started concurrently with itself (WhenAll over its tasks, a Parallel method group),
+            // or one the framework runs for every request at once (an action, a middleware, an endpoint handler lambda),
+            // on a field its runs share; or a change that races with a walk of the field in detached work.
             return (candidate.Method is not null &&
-                    facts.ConcurrentMethods.Contains(candidate.Method.OriginalDefinition) &&
-                    (!candidate.Method.IsAsync || ConcurrentContexts.IsAfterFirstAwait(candidate.Operation, candidate.MethodBody!))) ||
+                    ((facts.ConcurrentMethods.Contains(candidate.Method.OriginalDefinition) &&
+                      (!candidate.Method.IsAsync || ConcurrentContexts.IsAfterFirstAwait(candidate.Operation, candidate.MethodBody!))) ||
+                     (candidate.Variable is IFieldSymbol field &&
+                      (RequestHandlers.SharesField(candidate.Method, field, _types) || RequestHandlers.RunsInEndpointHandler(candidate.Operation))))) ||
                    EnumeratingWork(candidate, facts) is not null;
         }
 

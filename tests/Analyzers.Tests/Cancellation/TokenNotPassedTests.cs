@@ -452,6 +452,10 @@ public sealed class TokenNotPassedTests
                         _gate.Release();
                     }
 
+                }
+
+                void Run(CancellationToken cancellationToken)
+                {
                     if (_gate.{|#0:Wait|}(100))
                     {
                         _gate.Release();
@@ -460,6 +464,48 @@ public sealed class TokenNotPassedTests
             }
             """,
             Verify.Diagnostic(TokenNotPassedAnalyzer.Rule).WithLocation(0).WithArguments("Wait", "cancellationToken"));
+
+    [Fact]
+    public Task Blocking_semaphore_wait_in_async_code_is_left_to_CONC203_but_reported_in_sync_code_and_on_other_waits()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                private static readonly SemaphoreSlim Gate = new(1, 1);
+                private readonly ManualResetEventSlim _ready = new();
+
+                async Task SaveAsync(CancellationToken cancellationToken)
+                {
+                    Gate.Wait(); // CONC203: use await WaitAsync(cancellationToken)
+                    try
+                    {
+                        if (Gate.Wait(TimeSpan.FromSeconds(1)))
+                        {
+                            Gate.Release();
+                        }
+
+                        _ready.{|#0:Wait|}();
+                        await Task.Delay(1, cancellationToken);
+                    }
+                    finally
+                    {
+                        Gate.Release();
+                    }
+                }
+
+                void Save(CancellationToken cancellationToken)
+                {
+                    Gate.{|#1:Wait|}();
+                    Gate.Release();
+                }
+            }
+            """,
+            Verify.Diagnostic(TokenNotPassedAnalyzer.Rule).WithLocation(0).WithArguments("Wait", "cancellationToken"),
+            Verify.Diagnostic(TokenNotPassedAnalyzer.Rule).WithLocation(1).WithArguments("Wait", "cancellationToken"));
 
     [Fact]
     public Task Await_foreach_over_a_call_given_None_is_reported_once_at_the_None_and_not_when_commented()

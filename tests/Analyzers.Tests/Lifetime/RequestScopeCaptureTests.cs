@@ -347,4 +347,118 @@ public sealed class RequestScopeCaptureTests
                 """ + Framework,
             CompilerDiagnostics = CompilerDiagnostics.None,
         }.RunAsync();
+
+    /// <summary>Minimal API and middleware stand-ins: the route builder's <c>Map*</c> extensions and the next delegate.</summary>
+    private const string Endpoints = """
+
+        namespace Microsoft.AspNetCore.Http
+        {
+            public delegate System.Threading.Tasks.Task RequestDelegate(HttpContext context);
+        }
+
+        namespace Microsoft.AspNetCore.Routing
+        {
+            public interface IEndpointRouteBuilder { }
+        }
+
+        namespace Microsoft.AspNetCore.Builder
+        {
+            public static class EndpointRouteBuilderExtensions
+            {
+                public static object MapPost(this Microsoft.AspNetCore.Routing.IEndpointRouteBuilder app, string pattern, System.Delegate handler) => handler;
+            }
+        }
+        """;
+
+    [Fact]
+    public Task Request_objects_handed_to_middleware_and_endpoint_handlers_and_used_by_background_work_are_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Threading.Tasks;
+            using Microsoft.AspNetCore.Builder;
+            using Microsoft.AspNetCore.Http;
+            using Microsoft.AspNetCore.Routing;
+            using Microsoft.EntityFrameworkCore;
+
+            public sealed class AuditMiddleware
+            {
+                private readonly RequestDelegate _next;
+                public AuditMiddleware(RequestDelegate next) => _next = next;
+
+                public async Task InvokeAsync(HttpContext context)
+                {
+                    _ = Task.Run(() => Console.WriteLine({|#0:context|}.Request.Path));
+                    await _next(context);
+                }
+            }
+
+            public static class OrderEndpoints
+            {
+                public static void Map(IEndpointRouteBuilder app)
+                {
+                    app.MapPost("/orders", (object order, DbContext db) =>
+                    {
+                        _ = Task.Run(async () =>
+                        {
+                            {|#1:db|}.Add(order);
+                            await db.SaveChangesAsync();
+                        });
+                        return 202;
+                    });
+                }
+            }
+            """ + Framework + Endpoints,
+            Verify.Diagnostic(RequestScopeCaptureAnalyzer.Rule).WithLocation(0).WithArguments("Task.Run", "context"),
+            Verify.Diagnostic(RequestScopeCaptureAnalyzer.Rule).WithLocation(1).WithArguments("Task.Run", "db"));
+
+    [Fact]
+    public Task Values_copied_before_the_work_awaited_work_and_services_outside_a_request_are_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Threading.Tasks;
+            using Microsoft.AspNetCore.Builder;
+            using Microsoft.AspNetCore.Http;
+            using Microsoft.AspNetCore.Routing;
+            using Microsoft.EntityFrameworkCore;
+
+            public sealed class AuditMiddleware
+            {
+                private readonly RequestDelegate _next;
+                public AuditMiddleware(RequestDelegate next) => _next = next;
+
+                public async Task InvokeAsync(HttpContext context)
+                {
+                    var path = context.Request.Path;
+                    _ = Task.Run(() => Console.WriteLine(path));
+                    await Task.Run(() => Console.WriteLine(context.Request.Path));
+                    await _next(context);
+                }
+            }
+
+            public static class OrderEndpoints
+            {
+                public static void Map(IEndpointRouteBuilder app, Func<DbContext> factory)
+                {
+                    app.MapPost("/orders", async (object order, DbContext db) =>
+                    {
+                        await Task.Run(() => db.Add(order));
+                        _ = Task.Run(async () =>
+                        {
+                            var own = factory();
+                            own.Add(order);
+                            await own.SaveChangesAsync();
+                        });
+                        return 202;
+                    });
+                }
+            }
+
+            // Not handed a request: a seeding helper given a context by its caller.
+            public static class Seeder
+            {
+                public static void Seed(DbContext db) => _ = Task.Run(() => db.Add(new object()));
+            }
+            """ + Framework + Endpoints);
 }

@@ -1095,4 +1095,97 @@ public sealed class CollectionMutatedConcurrentlyTests
             Verify.Diagnostic(CollectionMutatedConcurrentlyAnalyzer.EnumeratedRule).WithLocation(2).WithArguments("_counts", "Dictionary<string, int>", "this[]", "new Timer"),
             Verify.Diagnostic(CollectionMutatedConcurrentlyAnalyzer.EnumeratedRule).WithLocation(3).WithArguments("_listeners", "List<Action<int>>", "Add", "new Timer"),
             Verify.Diagnostic(CollectionMutatedConcurrentlyAnalyzer.EnumeratedRule).WithLocation(4).WithArguments("_tags", "HashSet<string>", "Add", "Task.Run"));
+
+    /// <summary>Stand-ins for the ASP.NET Core types that mark request handlers (the real packages are not referenced).</summary>
+    private const string AspNetCore = """
+
+        namespace Microsoft.AspNetCore.Http
+        {
+            public abstract class HttpContext { public abstract string Path { get; } }
+            public delegate System.Threading.Tasks.Task RequestDelegate(HttpContext context);
+        }
+
+        namespace Microsoft.AspNetCore.Mvc
+        {
+            public interface IActionResult { }
+            public abstract class ControllerBase { public IActionResult Ok(object? value = null) => null!; }
+        }
+        """;
+
+    [Fact]
+    public Task Collections_shared_by_every_request_are_reported_in_middleware_and_actions()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            using Microsoft.AspNetCore.Http;
+            using Microsoft.AspNetCore.Mvc;
+
+            sealed class HitCountMiddleware
+            {
+                private readonly Dictionary<string, int> _hits = new();
+                private readonly RequestDelegate _next;
+
+                public HitCountMiddleware(RequestDelegate next) => _next = next;
+
+                public async Task InvokeAsync(HttpContext context)
+                {
+                    _hits.TryGetValue(context.Path, out var n);
+                    {|#0:_hits[context.Path]|} = n + 1;
+                    await _next(context);
+                }
+            }
+
+            sealed class ProductsController : ControllerBase
+            {
+                private static readonly List<string> Recent = new();
+
+                public IActionResult View(string sku)
+                {
+                    {|#1:Recent.Add(sku)|};
+                    return Ok();
+                }
+            }
+            """ + AspNetCore,
+            Verify.Diagnostic(CollectionMutatedConcurrentlyAnalyzer.Rule).WithLocation(0).WithArguments("_hits", "Dictionary<string, int>", "this[]", "a method started concurrently with itself"),
+            Verify.Diagnostic(CollectionMutatedConcurrentlyAnalyzer.Rule).WithLocation(1).WithArguments("Recent", "List<string>", "Add", "a method started concurrently with itself"));
+
+    [Fact]
+    public Task Per_request_collections_locked_ones_and_concurrent_ones_in_handlers_are_not_reported()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            using Microsoft.AspNetCore.Http;
+            using Microsoft.AspNetCore.Mvc;
+
+            sealed class TenantMiddleware
+            {
+                private readonly object _gate = new();
+                private readonly Dictionary<string, string> _tenants = new();
+                private readonly ConcurrentDictionary<string, int> _hits = new();
+                private readonly RequestDelegate _next;
+
+                public TenantMiddleware(RequestDelegate next) => _next = next;
+
+                public Task InvokeAsync(HttpContext context)
+                {
+                    lock (_gate)
+                    {
+                        _tenants[context.Path] = context.Path;
+                    }
+
+                    _hits.AddOrUpdate(context.Path, 1, (_, n) => n + 1);
+                    var local = new List<string> { context.Path };
+                    local.Add("x");
+                    return _next(context);
+                }
+            }
+
+            // A controller is created per request: its instance list is its own.
+            sealed class BasketController : ControllerBase
+            {
+                private readonly List<string> _lines = new();
+
+                public IActionResult Add(string sku)
+                {
+                    _lines.Add(sku);
+                    return Ok(_lines.Count);
+                }
+            }
+            """ + AspNetCore);
 }

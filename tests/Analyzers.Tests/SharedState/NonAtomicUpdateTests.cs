@@ -448,4 +448,228 @@ public sealed class NonAtomicUpdateTests
                 }
             }
             """);
+
+    /// <summary>Stand-ins for the ASP.NET Core types that mark request handlers (the real packages are not referenced).</summary>
+    private const string AspNetCore = """
+
+        namespace Microsoft.AspNetCore.Http
+        {
+            public abstract class HttpContext { }
+            public delegate System.Threading.Tasks.Task RequestDelegate(HttpContext context);
+            public interface IMiddleware { System.Threading.Tasks.Task InvokeAsync(HttpContext context, RequestDelegate next); }
+        }
+
+        namespace Microsoft.AspNetCore.Mvc
+        {
+            public interface IActionResult { }
+            public abstract class ControllerBase { public IActionResult Ok() => null!; }
+            public sealed class NonActionAttribute : System.Attribute { }
+        }
+
+        namespace Microsoft.AspNetCore.SignalR
+        {
+            public abstract class Hub { }
+        }
+
+        namespace Microsoft.AspNetCore.Routing
+        {
+            public interface IEndpointRouteBuilder { }
+        }
+
+        namespace Microsoft.AspNetCore.Builder
+        {
+            public static class EndpointRouteBuilderExtensions
+            {
+                public static object MapGet(this Microsoft.AspNetCore.Routing.IEndpointRouteBuilder app, string pattern, System.Delegate handler) => handler;
+            }
+        }
+        """;
+
+    [Fact]
+    public Task Counters_shared_by_every_request_are_reported_in_middleware_actions_and_hub_methods()
+        => Verify.VerifyCodeFixAsync(Usings + """
+            using Microsoft.AspNetCore.Http;
+            using Microsoft.AspNetCore.Mvc;
+            using Microsoft.AspNetCore.SignalR;
+
+            sealed class CountingMiddleware
+            {
+                private static int _total;
+                private long _served;
+                private readonly RequestDelegate _next;
+
+                public CountingMiddleware(RequestDelegate next) => _next = next;
+
+                public async Task InvokeAsync(HttpContext context)
+                {
+                    {|#0:_total++|};
+                    {|#1:_served += 1|};
+                    await _next(context);
+                }
+            }
+
+            sealed class OrdersController : ControllerBase
+            {
+                private static int _created;
+
+                public IActionResult Create()
+                {
+                    {|#2:_created++|};
+                    return Ok();
+                }
+            }
+
+            sealed class ChatHub : Hub
+            {
+                private static int _messages;
+
+                public Task Send(string text)
+                {
+                    {|#3:_messages++|};
+                    return Task.CompletedTask;
+                }
+            }
+            """ + AspNetCore,
+            new[]
+            {
+                Verify.Diagnostic(NonAtomicUpdateAnalyzer.Rule).WithLocation(0).WithArguments("_total", "a method started concurrently with itself"),
+                Verify.Diagnostic(NonAtomicUpdateAnalyzer.Rule).WithLocation(1).WithArguments("_served", "a method started concurrently with itself"),
+                Verify.Diagnostic(NonAtomicUpdateAnalyzer.Rule).WithLocation(2).WithArguments("_created", "a method started concurrently with itself"),
+                Verify.Diagnostic(NonAtomicUpdateAnalyzer.Rule).WithLocation(3).WithArguments("_messages", "a method started concurrently with itself"),
+            },
+            Usings + """
+            using Microsoft.AspNetCore.Http;
+            using Microsoft.AspNetCore.Mvc;
+            using Microsoft.AspNetCore.SignalR;
+
+            sealed class CountingMiddleware
+            {
+                private static int _total;
+                private long _served;
+                private readonly RequestDelegate _next;
+
+                public CountingMiddleware(RequestDelegate next) => _next = next;
+
+                public async Task InvokeAsync(HttpContext context)
+                {
+                    Interlocked.Increment(ref _total);
+                    Interlocked.Add(ref _served, 1);
+                    await _next(context);
+                }
+            }
+
+            sealed class OrdersController : ControllerBase
+            {
+                private static int _created;
+
+                public IActionResult Create()
+                {
+                    Interlocked.Increment(ref _created);
+                    return Ok();
+                }
+            }
+
+            sealed class ChatHub : Hub
+            {
+                private static int _messages;
+
+                public Task Send(string text)
+                {
+                    Interlocked.Increment(ref _messages);
+                    return Task.CompletedTask;
+                }
+            }
+            """ + AspNetCore);
+
+    [Fact]
+    public Task Per_request_instances_locked_updates_and_non_handlers_are_not_reported()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            using Microsoft.AspNetCore.Http;
+            using Microsoft.AspNetCore.Mvc;
+
+            // A controller, and an IMiddleware, is created per request: its instance fields are its own.
+            sealed class CartController : ControllerBase
+            {
+                private static readonly object Gate = new();
+                private static int _checkouts;
+                [ThreadStatic] private static int _perThread;
+                private int _items;
+
+                public IActionResult Add()
+                {
+                    _items++;
+                    _perThread++;
+                    lock (Gate)
+                    {
+                        _checkouts++;
+                    }
+
+                    return Ok();
+                }
+
+                [NonAction]
+                public void Reset() => _checkouts += 0;
+
+                private void Helper() => _checkouts++;
+            }
+
+            sealed class ScopedMiddleware : IMiddleware
+            {
+                private int _calls;
+
+                public Task InvokeAsync(HttpContext context, RequestDelegate next)
+                {
+                    _calls++;
+                    return next(context);
+                }
+            }
+
+            // Not middleware: nothing in the pipeline builds it with the next delegate.
+            sealed class Handler
+            {
+                private int _count;
+
+                public Task InvokeAsync(HttpContext context)
+                {
+                    _count++;
+                    return Task.CompletedTask;
+                }
+            }
+
+            // Not a controller: a plain service with an action-like method.
+            sealed class Service
+            {
+                private static int _hits;
+
+                public void Hit() => _hits++;
+            }
+            """ + AspNetCore);
+
+    [Fact]
+    public Task Fields_updated_by_a_minimal_API_endpoint_handler_are_reported_and_other_lambdas_are_not()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            using Microsoft.AspNetCore.Builder;
+            using Microsoft.AspNetCore.Routing;
+
+            sealed class CounterEndpoints
+            {
+                private static int _hits;
+                private static long _atomic;
+                private int _served;
+
+                public void Map(IEndpointRouteBuilder app, List<int> items)
+                {
+                    app.MapGet("/hits", () => {|#0:++_hits|});
+                    app.MapGet("/served", () =>
+                    {
+                        {|#1:_served += 1|};
+                        Interlocked.Increment(ref _atomic);
+                        return _served;
+                    });
+                    items.ForEach(i => _served += i);
+                }
+            }
+            """ + AspNetCore,
+            Verify.Diagnostic(NonAtomicUpdateAnalyzer.Rule).WithLocation(0).WithArguments("_hits", "a method started concurrently with itself"),
+            Verify.Diagnostic(NonAtomicUpdateAnalyzer.Rule).WithLocation(1).WithArguments("_served", "a method started concurrently with itself"));
 }

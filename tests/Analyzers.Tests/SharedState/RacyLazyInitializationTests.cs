@@ -436,4 +436,38 @@ public sealed class RacyLazyInitializationTests
                 """,
             ReferenceAssemblies = ConcurrencyAnalyzers.Tests.Verifiers.TestReferences.NetStandard20,
         }.RunAsync();
+
+    [Fact]
+    public Task Static_field_initialized_on_first_use_in_a_controller_action_is_reported_and_an_instance_field_is_not()
+        => Verify.VerifyAnalyzerAsync("""
+            using System.Collections.Generic;
+
+            class ReportsController : Microsoft.AspNetCore.Mvc.ControllerBase
+            {
+                private static Dictionary<string, string> _lookup;
+                private Dictionary<string, string> _perRequest;
+
+                public string Get(string key)
+                {
+                    if (_lookup == null)
+                    {
+                        {|#0:_lookup = new Dictionary<string, string>()|};
+                    }
+
+                    if (_perRequest == null)
+                    {
+                        _perRequest = new Dictionary<string, string>();
+                    }
+
+                    return _lookup.TryGetValue(key, out var value) ? value : _perRequest.Count.ToString();
+                }
+            }
+
+            namespace Microsoft.AspNetCore.Mvc
+            {
+                public abstract class ControllerBase { }
+            }
+            """,
+            Verify.Diagnostic(RacyLazyInitializationAnalyzer.Rule).WithLocation(0).WithArguments("_lookup",
+                "is initialized on first use in code that runs concurrently (a method started concurrently with itself); two threads can both see null and create two instances (use Lazy<T> or LazyInitializer.EnsureInitialized)"));
 }
