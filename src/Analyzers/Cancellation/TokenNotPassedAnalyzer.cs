@@ -572,7 +572,8 @@ public sealed class TokenNotPassedAnalyzer : DiagnosticAnalyzer
 
     /// <summary>
     /// The lambda hands its work a token explicitly: a variable, a member, or <c>CancellationToken.None</c> /
-    /// <c>default</c> (a decision that is reported, or explained by a comment, at that argument: one diagnostic).
+    /// <c>default</c> (a decision that is reported, or explained by a comment, at that argument: one diagnostic); or an
+    /// object that carries one (a context with a token property, options, a source).
     /// </summary>
     private static bool PassesTokenInside(IAnonymousFunctionOperation lambda, KnownTypes types)
     {
@@ -584,6 +585,11 @@ public sealed class TokenNotPassedAnalyzer : DiagnosticAnalyzer
                  CancellationTokens.IsNoneOrDefault(argument.Value, types)))
             {
                 return true;
+            }
+
+            if (operation is IInvocationOperation call && CancellationOverloads.PassesAnyToken(call, types))
+            {
+                return true; // Task.Run(() => ProcessAsync(storage, context)): the context carries the token to the work
             }
         }
 

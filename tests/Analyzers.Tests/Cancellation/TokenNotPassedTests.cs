@@ -820,6 +820,40 @@ public sealed class TokenNotPassedTests
             """);
 
     [Fact]
+    public Task Task_Run_of_work_handed_the_context_that_carries_the_token_is_fine_work_handed_something_else_is_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            public class ProcessingContext
+            {
+                public ProcessingContext(CancellationToken cancellationToken) => CancellationToken = cancellationToken;
+
+                public CancellationToken CancellationToken { get; }
+            }
+
+            class RetryProcessor
+            {
+                private Task _received = Task.CompletedTask;
+
+                public Task ProcessAsync(ProcessingContext context)
+                {
+                    _ = Task.Run(() => ProcessPublishedAsync("published", context));
+                    _received = Task.Run(() => ProcessPublishedAsync("received", context));
+                    return Task.{|#0:Run|}(() => Log("done"));
+                }
+
+                private async Task ProcessPublishedAsync(string name, ProcessingContext context)
+                    => await Task.Delay(10, context.CancellationToken);
+
+                private static void Log(string text) => Console.WriteLine(text);
+            }
+            """,
+            Verify.Diagnostic(TokenNotPassedAnalyzer.Rule).WithLocation(0).WithArguments("Run", "context.CancellationToken"));
+
+    [Fact]
     public Task Task_Run_of_a_method_that_reads_the_kept_token_is_fine_one_that_reads_none_is_reported()
         => Verify.VerifyAnalyzerAsync(
             """
