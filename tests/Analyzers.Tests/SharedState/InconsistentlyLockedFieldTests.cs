@@ -473,6 +473,38 @@ public sealed class InconsistentlyLockedFieldTests
             """);
 
     [Fact]
+    public Task Non_public_members_the_DebuggerDisplay_names_are_not_reported_public_or_unnamed_ones_are()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            using System.Diagnostics;
+
+            [DebuggerDisplay("State = {GetStateForDebugger}, Readers = {GetReaderCountForDebugger}, Held = {LocksHeld}")]
+            class ReaderWriterGate
+            {
+                private readonly object _mutex = new object();
+                private int _locksHeld;
+
+                internal string GetStateForDebugger => _locksHeld == 0 ? "Unlocked" : _locksHeld == -1 ? "WriteLocked" : "ReadLocked";
+
+                internal int GetReaderCountForDebugger { get { return _locksHeld > 0 ? _locksHeld : 0; } }
+
+                // Near-misses: a public member the display names, and a member whose name only starts like a named one.
+                public int LocksHeld => {|CONC303:_locksHeld|};
+
+                internal bool GetStateForDebuggerIsIdle() => {|CONC303:_locksHeld|} == 0;
+
+                public void EnterReader()
+                {
+                    lock (_mutex) { _locksHeld++; }
+                }
+
+                public void ExitReader()
+                {
+                    lock (_mutex) { _locksHeld--; }
+                }
+            }
+            """);
+
+    [Fact]
     public Task Protected_hooks_the_type_calls_only_under_the_lock_run_under_it()
         => Verify.VerifyAnalyzerAsync(Usings + """
             abstract class Target
