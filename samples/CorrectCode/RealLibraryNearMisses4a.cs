@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Threading.Channels;
 using System.Runtime.CompilerServices;
 
 namespace CorrectCode.RealLibraries4a;
@@ -220,6 +221,29 @@ public sealed class RetryingProcessor : IProcessor
                 _log(ex);
                 await context.WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
             }
+        }
+    }
+}
+
+/// <summary>
+/// A channel drained by a <c>ValueTask</c> loop run on the thread pool through <c>AsTask()</c>, so that the task the
+/// caller awaits is the loop's own (the correct form of DotNetCore.CAP's <c>Task.Run(SendingAsync)</c>).
+/// </summary>
+public sealed class ChannelPump
+{
+    private readonly Channel<string> _channel = Channel.CreateUnbounded<string>();
+
+    public ValueTask WriteAsync(string item, CancellationToken cancellationToken) => _channel.Writer.WriteAsync(item, cancellationToken);
+
+    public void Complete() => _channel.Writer.TryComplete();
+
+    public Task RunAsync(CancellationToken cancellationToken) => Task.Run(() => DrainAsync(cancellationToken).AsTask(), cancellationToken);
+
+    private async ValueTask DrainAsync(CancellationToken cancellationToken)
+    {
+        await foreach (var item in _channel.Reader.ReadAllAsync(cancellationToken))
+        {
+            Console.WriteLine(item);
         }
     }
 }

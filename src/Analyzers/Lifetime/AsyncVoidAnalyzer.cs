@@ -293,7 +293,8 @@ public sealed class AsyncVoidAnalyzer : DiagnosticAnalyzer
     /// <c>Task.Run(SendingAsync)</c> where <c>SendingAsync</c> returns a <c>ValueTask</c>: no <c>Run</c> overload takes a
     /// <c>Func&lt;ValueTask&gt;</c>, so this is <c>Run&lt;ValueTask&gt;</c>, whose task completes as soon as the delegate
     /// returns its <c>ValueTask</c> (at the work's first await). Awaiting it, or <c>Task.WhenAll</c> over such tasks,
-    /// does not wait for the work, and its exceptions are never seen. Silent when the result is awaited twice.
+    /// does not wait for the work, and its exceptions are never seen. Silent when the result is awaited twice, and when it
+    /// is dropped or discarded (nobody waits on it).
     /// </summary>
     private static void AnalyzeRunOfValueTask(OperationAnalysisContext context, KnownTypes types)
     {
@@ -307,7 +308,12 @@ public sealed class AsyncVoidAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        if (IsUnwrapped(invocation, invocation) || IsUnwrappedThroughLocal(invocation) ||
+        // Dropped (`Task.Run(PumpAsync);`) or discarded: nobody waits on the outer task, so its early completion misleads
+        // nobody (CONC102 judges the dropped work, as for StartNew of a delegate value).
+        var parent = invocation.WalkUpConversions();
+        if (parent is IExpressionStatementOperation ||
+            (parent is ISimpleAssignmentOperation { Target: IDiscardOperation } discard && ReferenceEquals(discard.Value.WalkDownConversions(), invocation)) ||
+            IsUnwrapped(invocation, invocation) || IsUnwrappedThroughLocal(invocation) ||
             invocation.Syntax is not InvocationExpressionSyntax { Expression: MemberAccessExpressionSyntax memberAccess })
         {
             return;

@@ -662,6 +662,8 @@ public sealed class AsyncVoidTests
                     var count = await Task.Run(() => 42);
                     var pending = Task.Run(SendingAsync);
                     await await pending;
+                    Task.Run(SendingAsync);
+                    _ = Task.Run(() => ProcessingAsync(2));
                 }
 
                 private async ValueTask SendingAsync() => await Task.Delay(10, _cts.Token);
