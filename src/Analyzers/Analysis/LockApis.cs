@@ -278,6 +278,34 @@ internal static class LockApis
     }
 
     /// <summary>
+    /// The semaphore <paramref name="key"/> (a field or local) is declared with an initial count of zero:
+    /// <c>new SemaphoreSlim(0)</c>, <c>new(0, int.MaxValue)</c>. Nobody can enter it until someone releases it, so it is
+    /// a signal (a producer's <c>Release()</c>, a consumer's <c>WaitAsync()</c>), not a lock whose holder must give it
+    /// back. Read from the declaration's syntax; asked only where a rule is about to report.
+    /// </summary>
+    public static bool IsCreatedEmpty(ISymbol key)
+    {
+        if (key is not (IFieldSymbol or ILocalSymbol))
+        {
+            return false;
+        }
+
+        foreach (var reference in key.DeclaringSyntaxReferences)
+        {
+            if (reference.GetSyntax() is Microsoft.CodeAnalysis.CSharp.Syntax.VariableDeclaratorSyntax
+                {
+                    Initializer.Value: Microsoft.CodeAnalysis.CSharp.Syntax.BaseObjectCreationExpressionSyntax { ArgumentList.Arguments: { Count: > 0 } arguments },
+                } &&
+                arguments[0].Expression is Microsoft.CodeAnalysis.CSharp.Syntax.LiteralExpressionSyntax { Token.Value: 0 })
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
     /// True when the call's timeout argument (a parameter named <c>*timeout</c> or <c>milliseconds</c>) is a constant zero:
     /// <c>0</c>, <c>TimeSpan.Zero</c>, <c>TimeSpan.FromX(0)</c>, <c>default</c>. Such a call polls and never blocks.
     /// </summary>

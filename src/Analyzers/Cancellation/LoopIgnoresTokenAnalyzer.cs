@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Linq;
@@ -57,7 +58,7 @@ public sealed class LoopIgnoresTokenAnalyzer : DiagnosticAnalyzer
         }
 
         var token = TokenNotPassedAnalyzer.ReachableToken(loop, context.ContainingSymbol, types);
-        if (token is null || HasCancellableCall(loop, context.ContainingSymbol, types) || CallsLocalFunctionObservingToken(loop, types) ||
+        if (token is null || AsksTheTokensCarrier(loop, token) || HasCancellableCall(loop, context.ContainingSymbol, types) || CallsLocalFunctionObservingToken(loop, types) ||
             CancellationTokens.IsKnownNoneAt(loop, token))
         {
             return;
@@ -229,6 +230,35 @@ public sealed class LoopIgnoresTokenAnalyzer : DiagnosticAnalyzer
             "GetResult" => type.Name is "TaskAwaiter" or "ValueTaskAwaiter",
             _ => false,
         };
+    }
+
+    /// <summary>
+    /// The token is a property of a context parameter (<c>context.CancellationToken</c>) and the loop asks that context
+    /// whether it is stopping: a <c>bool</c> property of it (<c>while (!context.IsStopping)</c>) or a <c>ThrowIf…</c>
+    /// method (<c>context.ThrowIfStopping()</c>). Such members exist to wrap the token. Asked only of loops about to be reported.
+    /// </summary>
+    private static bool AsksTheTokensCarrier(ILoopOperation loop, TokenInScope token)
+    {
+        if (token.Kind != TokenSourceKind.ParameterProperty)
+        {
+            return false;
+        }
+
+        foreach (var operation in loop.EnumerateDescendants())
+        {
+            var carrier = operation switch
+            {
+                IPropertyReferenceOperation { Property.Type.SpecialType: SpecialType.System_Boolean, Instance: IParameterReferenceOperation instance } => instance.Parameter,
+                IInvocationOperation { Instance: IParameterReferenceOperation instance } call when call.TargetMethod.Name.StartsWith("ThrowIf", StringComparison.Ordinal) => instance.Parameter,
+                _ => null,
+            };
+            if (carrier is not null && SymbolEqualityComparer.Default.Equals(carrier, token.Symbol))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>Some call inside could take the token: CONC401 reports it, and passing it fixes this loop too.</summary>

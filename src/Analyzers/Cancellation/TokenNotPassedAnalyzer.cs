@@ -99,6 +99,11 @@ public sealed class TokenNotPassedAnalyzer : DiagnosticAnalyzer
             return null;
         }
 
+        if (WaitsOnWorkGivenToken(invocation, types))
+        {
+            return null; // DoTakeAsync(ct, sync: true).WaitAndUnwrapException(): the work it waits for has the token
+        }
+
         // Finding the token in scope costs more than asking whether the call has a place for one, and most calls do
         // not: it is looked for only where a diagnostic would be reported.
         TokenInScope? Token()
@@ -120,6 +125,7 @@ public sealed class TokenNotPassedAnalyzer : DiagnosticAnalyzer
             {
                 if (inCleanup || HasComment(argument.Syntax) || argument.Syntax is not ArgumentSyntax argumentSyntax ||
                     (name is "Run" or "StartNew" && IsGivenTokenLater(invocation, types)) || IsKeptInMember(invocation) ||
+                    IsWaitedWithTokenLater(invocation, types) ||
                     Token() is not { } token || CancellationTokens.IsKnownNoneAt(invocation, token))
                 {
                     // cleanup must finish; a commented None is a decision; under `if (ct == None)` it is ct; and
@@ -160,7 +166,7 @@ public sealed class TokenNotPassedAnalyzer : DiagnosticAnalyzer
             return Diagnostic.Create(Rule, location, Properties(token, mode, index, defaulted.Name), name, token.ExpressionText);
         }
 
-        if (HasParamsExpansion(invocation) || IsGivenTokenLater(invocation, types))
+        if (HasParamsExpansion(invocation) || IsGivenTokenLater(invocation, types) || IsWaitedWithTokenLater(invocation, types))
         {
             return null;
         }
@@ -481,6 +487,70 @@ public sealed class TokenNotPassedAnalyzer : DiagnosticAnalyzer
     }
 
     /// <summary>
+    /// The call waits on a task that a call given a token made: <c>DoTakeAsync(ct, sync: true).WaitAndUnwrapException()</c>,
+    /// <c>WaitAsync(ct).Wait()</c>. The token already reaches the work; when it is cancelled the task ends, and so does
+    /// the wait (with or without <c>CancellationToken.None</c> for the wait itself).
+    /// </summary>
+    private static bool WaitsOnWorkGivenToken(IInvocationOperation invocation, KnownTypes types)
+    {
+        var receiver = invocation.Instance ??
+                       (invocation.TargetMethod.IsExtensionMethod && invocation.Arguments.Length > 0 ? invocation.Arguments[0].Value : null);
+        return receiver?.WalkDownConversions() is IInvocationOperation producer && producer.Type.IsTaskLike(types) &&
+               CancellationOverloads.PassesAnyToken(producer, types);
+    }
+
+    /// <summary>
+    /// The task the call returns is waited on with a token: <c>WaitAsync().WaitAsync(ct)</c>, or through a local,
+    /// <c>var wait = WaitAsync(); if (wait.IsCompleted) return wait; return wait.WaitAsync(ct);</c>. The caller gives
+    /// the token to its wait on purpose (an event that must be looked at even when the token is already cancelled); the
+    /// caller's cancellation is honoured there. Asked only of calls about to be reported.
+    /// </summary>
+    private static bool IsWaitedWithTokenLater(IInvocationOperation invocation, KnownTypes types)
+    {
+        if (!invocation.Type.IsTaskLike(types))
+        {
+            return false;
+        }
+
+        var parent = invocation.WalkUpConversions();
+        if (IsTokenWaitOn(parent, types))
+        {
+            return true;
+        }
+
+        ILocalSymbol? local = parent switch
+        {
+            IVariableInitializerOperation { Parent: IVariableDeclaratorOperation declarator } => declarator.Symbol,
+            ISimpleAssignmentOperation { Target: ILocalReferenceOperation target } => target.Local,
+            _ => null,
+        };
+        if (local is null)
+        {
+            return false;
+        }
+
+        foreach (var operation in invocation.GetRoot().EnumerateDescendants())
+        {
+            if (operation is ILocalReferenceOperation reference && SymbolEqualityComparer.Default.Equals(reference.Local, local) &&
+                IsTokenWaitOn(reference.WalkUpConversions(), types))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>The parent of a task expression is a call on it (instance or extension receiver) that gets a token.</summary>
+    private static bool IsTokenWaitOn(IOperation? parent, KnownTypes types) => parent switch
+    {
+        IInvocationOperation { Instance: not null } wait => CancellationOverloads.PassesAnyToken(wait, types),
+        IArgumentOperation { Parent: IInvocationOperation { TargetMethod.IsExtensionMethod: true } wait } argument =>
+            ReferenceEquals(wait.Arguments[0], argument) && CancellationOverloads.PassesAnyToken(wait, types),
+        _ => false,
+    };
+
+    /// <summary>
     /// The method's declaration names a token or token source field or property of its type (read from the syntax:
     /// the method is usually declared after the call, and this is asked only of a method group given to <c>Run</c>).
     /// </summary>
@@ -545,7 +615,8 @@ public sealed class TokenNotPassedAnalyzer : DiagnosticAnalyzer
 
     /// <summary>
     /// The lambda hands its work a token explicitly: a variable, a member, or <c>CancellationToken.None</c> /
-    /// <c>default</c> (a decision that is reported, or explained by a comment, at that argument: one diagnostic).
+    /// <c>default</c> (a decision that is reported, or explained by a comment, at that argument: one diagnostic); or an
+    /// object that carries one (a context with a token property, options, a source).
     /// </summary>
     private static bool PassesTokenInside(IAnonymousFunctionOperation lambda, KnownTypes types)
     {
@@ -557,6 +628,11 @@ public sealed class TokenNotPassedAnalyzer : DiagnosticAnalyzer
                  CancellationTokens.IsNoneOrDefault(argument.Value, types)))
             {
                 return true;
+            }
+
+            if (operation is IInvocationOperation call && CancellationOverloads.PassesAnyToken(call, types))
+            {
+                return true; // Task.Run(() => ProcessAsync(storage, context)): the context carries the token to the work
             }
         }
 

@@ -52,8 +52,15 @@ public sealed class AsyncVoidAnalyzer : DiagnosticAnalyzer
         DiagnosticSeverity.Warning,
         Description);
 
+    internal static readonly DiagnosticDescriptor RunValueTaskRule = RuleDescriptors.Create(
+        RuleIds.AsyncVoid,
+        Title,
+        "'Run' with a delegate that returns '{0}' gives a 'Task<{0}>', which completes when the delegate returns, at its first await, and drops its work; make the delegate return a Task (AsTask())",
+        DiagnosticSeverity.Warning,
+        Description);
+
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
-        ImmutableArray.Create(MethodRule, LambdaRule, StartNewRule);
+        ImmutableArray.Create(MethodRule, LambdaRule, StartNewRule, RunValueTaskRule);
 
     public override void Initialize(AnalysisContext context)
     {
@@ -71,6 +78,7 @@ public sealed class AsyncVoidAnalyzer : DiagnosticAnalyzer
             start.RegisterOperationAction(c => AnalyzeLambda(c, types), OperationKind.AnonymousFunction);
             start.RegisterOperationAction(c => AnalyzeLocalFunction(c, types), OperationKind.LocalFunction);
             start.RegisterInvocationAction(c => AnalyzeStartNew(c, types), InvocationActions.Names("StartNew"));
+            start.RegisterInvocationAction(c => AnalyzeRunOfValueTask(c, types), InvocationActions.Names("Run"));
         });
     }
 
@@ -279,6 +287,42 @@ public sealed class AsyncVoidAnalyzer : DiagnosticAnalyzer
             memberAccess.Name.GetLocation(),
             properties,
             returnType.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat)));
+    }
+
+    /// <summary>
+    /// <c>Task.Run(SendingAsync)</c> where <c>SendingAsync</c> returns a <c>ValueTask</c>: no <c>Run</c> overload takes a
+    /// <c>Func&lt;ValueTask&gt;</c>, so this is <c>Run&lt;ValueTask&gt;</c>, whose task completes as soon as the delegate
+    /// returns its <c>ValueTask</c> (at the work's first await). Awaiting it, or <c>Task.WhenAll</c> over such tasks,
+    /// does not wait for the work, and its exceptions are never seen. Silent when the result is awaited twice, and when it
+    /// is dropped or discarded (nobody waits on it).
+    /// </summary>
+    private static void AnalyzeRunOfValueTask(OperationAnalysisContext context, KnownTypes types)
+    {
+        var invocation = (IInvocationOperation)context.Operation;
+        var method = invocation.TargetMethod;
+        if (method.Name != "Run" || !method.IsStatic || !method.IsGenericMethod || method.TypeArguments.Length != 1 ||
+            !method.ContainingType.Is(types.Task) ||
+            method.TypeArguments[0] is not INamedTypeSymbol result ||
+            !(result.Is(types.ValueTask) || result.Is(types.ValueTaskOfT)) || HasErrorType(result))
+        {
+            return;
+        }
+
+        // Dropped (`Task.Run(PumpAsync);`) or discarded: nobody waits on the outer task, so its early completion misleads
+        // nobody (CONC102 judges the dropped work, as for StartNew of a delegate value).
+        var parent = invocation.WalkUpConversions();
+        if (parent is IExpressionStatementOperation ||
+            (parent is ISimpleAssignmentOperation { Target: IDiscardOperation } discard && ReferenceEquals(discard.Value.WalkDownConversions(), invocation)) ||
+            IsUnwrapped(invocation, invocation) || IsUnwrappedThroughLocal(invocation) ||
+            invocation.Syntax is not InvocationExpressionSyntax { Expression: MemberAccessExpressionSyntax memberAccess })
+        {
+            return;
+        }
+
+        context.ReportDiagnostic(Diagnostic.Create(
+            RunValueTaskRule,
+            memberAccess.Name.GetLocation(),
+            result.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat)));
     }
 
     private static bool HasErrorType(ITypeSymbol type)

@@ -101,9 +101,10 @@ public sealed class LockReleaseNotGuaranteedAnalyzer : DiagnosticAnalyzer
         }
 
         var function = invocation.GetEnclosingFunction();
-        if (function is null || !HasUnprotectedRelease(function, key, types, out var release))
+        if (function is null || !HasUnprotectedRelease(function, key, types, out var release) ||
+            (call.Kind == LockKind.SemaphoreSlim && LockApis.IsCreatedEmpty(key)))
         {
-            return;
+            return; // new SemaphoreSlim(0): a signal handed back (`Release()` to put the item back), not a lock left held
         }
 
         var properties = ImmutableDictionary<string, string?>.Empty;

@@ -357,7 +357,7 @@ public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
 
                     if (access.Kind == AccessKind.Read)
                     {
-                        if (!readsMatter || IsPreCheck(access, accesses))
+                        if (!readsMatter || IsPreCheck(access, accesses) || IsDebuggerDisplayMember(access.Method))
                         {
                             continue;
                         }
@@ -392,6 +392,47 @@ public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
                         field.Name,
                         access.Kind == AccessKind.Read ? "read" : "written"));
                 }
+            }
+        }
+
+        /// <summary>
+        /// The read is in a non-public property or method that the type's <c>[DebuggerDisplay]</c> names
+        /// (<c>[DebuggerDisplay("State = {GetStateForDebugger}")]</c>, <c>{DebuggerDisplay,nq}</c>): the debugger evaluates
+        /// it while the program is stopped, where taking the lock could hang the debugger; a stale view is the point.
+        /// Asked only of reads about to be reported.
+        /// </summary>
+        private static bool IsDebuggerDisplayMember(IMethodSymbol method)
+        {
+            var member = method.AssociatedSymbol ?? method;
+            if (member.DeclaredAccessibility == Accessibility.Public || member.ContainingType is not { } type)
+            {
+                return false;
+            }
+
+            foreach (var attribute in type.GetAttributes())
+            {
+                if (attribute.AttributeClass is { Name: "DebuggerDisplayAttribute" } &&
+                    attribute.ConstructorArguments.Length > 0 && attribute.ConstructorArguments[0].Value is string text &&
+                    NamesMember(text, member.Name))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+
+            static bool NamesMember(string text, string name)
+            {
+                for (var at = text.IndexOf("{" + name, StringComparison.Ordinal); at >= 0; at = text.IndexOf("{" + name, at + 1, StringComparison.Ordinal))
+                {
+                    var end = at + 1 + name.Length;
+                    if (end == text.Length || !(char.IsLetterOrDigit(text[end]) || text[end] == '_'))
+                    {
+                        return true;
+                    }
+                }
+
+                return false;
             }
         }
 

@@ -11,7 +11,7 @@ namespace ConcurrencyAnalyzers.SharedState;
 
 /// <summary>
 /// Per type (symbol start to symbol end): the methods whose callers hold a lock. A private, internal or protected
-/// method of the type that is called (in the type) only while a lock is held, directly or from another such method,
+/// method (or property getter) of the type that is called (in the type) only while a lock is held, directly or from another such method,
 /// and never used as a method group (a protected hook such as <c>InitializeTarget()</c> that the base class calls
 /// under its lock: derived types override it, they do not call it); methods named <c>*Locked</c>, <c>*UnderLock</c>, <c>*NoLock</c>, <c>*Unsafe</c>, which by
 /// convention expect the caller to hold the lock; and methods that assert it on entry
@@ -24,7 +24,7 @@ internal sealed class LockHeldMethods
     private readonly ConcurrentContexts.Cache _cache = new();
     // The type's calls to its own methods, as seen; whether each runs under a lock is worked out in Compute, which
     // the rules ask only when they have something that a lock-held caller would excuse.
-    private readonly LockedBag<(IInvocationOperation Call, IMethodSymbol Callee, ISymbol ContainingSymbol)> _calls = new();
+    private readonly LockedBag<(IOperation Call, IMethodSymbol Callee, ISymbol ContainingSymbol)> _calls = new();
     private readonly LockedMap<IMethodSymbol, bool> _methodGroups = new(SymbolEqualityComparer.Default);
     // Methods that assert the lock is held on entry (Debug.Assert(Monitor.IsEntered(_lock))): whoever calls them,
     // base classes included, holds it.
@@ -42,7 +42,25 @@ internal sealed class LockHeldMethods
         var scan = new LockHeldMethods(types, (INamedTypeSymbol)context.Symbol);
         context.RegisterOperationAction(c => scan.RecordCall((IInvocationOperation)c.Operation, c.ContainingSymbol), OperationKind.Invocation);
         context.RegisterOperationAction(c => scan.RecordMethodGroup((IMethodReferenceOperation)c.Operation), OperationKind.MethodReference);
+        context.RegisterOperationAction(c => scan.RecordPropertyRead((IPropertyReferenceOperation)c.Operation, c.ContainingSymbol), OperationKind.PropertyReference);
         return scan;
+    }
+
+    /// <summary>
+    /// A read of one of the type's own properties calls its getter: <c>while (Empty) ...</c> under the lock, with
+    /// <c>private bool Empty => _queue.Count == 0;</c>, runs the getter under the lock as a helper method would.
+    /// </summary>
+    private void RecordPropertyRead(IPropertyReferenceOperation reference, ISymbol containingSymbol)
+    {
+        var property = reference.Property;
+        if (property.GetMethod is not { } getter || property.DeclaredAccessibility == Accessibility.Public ||
+            !SymbolEqualityComparer.Default.Equals(property.ContainingType.OriginalDefinition, _type) ||
+            reference.Parent is IAssignmentOperation assignment && ReferenceEquals(assignment.Target, reference))
+        {
+            return;
+        }
+
+        _calls.Enqueue((reference, getter.OriginalDefinition, containingSymbol));
     }
 
     private void RecordCall(IInvocationOperation call, ISymbol containingSymbol)

@@ -497,6 +497,68 @@ public sealed class LoopIgnoresTokenTests
             """);
 
     [Fact]
+    public Task Loops_that_ask_the_context_carrying_the_token_whether_it_is_stopping_are_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            public class ProcessingContext
+            {
+                public ProcessingContext(CancellationToken cancellationToken) => CancellationToken = cancellationToken;
+
+                public CancellationToken CancellationToken { get; }
+
+                public bool IsStopping => CancellationToken.IsCancellationRequested;
+
+                public void ThrowIfStopping() => CancellationToken.ThrowIfCancellationRequested();
+            }
+
+            public class Switch { public bool IsSet { get; set; } }
+
+            public interface IProcessor { Task ProcessAsync(ProcessingContext context); }
+
+            class InfiniteRetryProcessor
+            {
+                private readonly IProcessor _inner;
+
+                public InfiniteRetryProcessor(IProcessor inner) => _inner = inner;
+
+                public async Task ProcessAsync(ProcessingContext context)
+                {
+                    while (!context.IsStopping)
+                    {
+                        try
+                        {
+                            await _inner.ProcessAsync(context);
+                        }
+                        catch (OperationCanceledException)
+                        {
+                        }
+                    }
+                }
+
+                public async Task DrainAsync(ProcessingContext context)
+                {
+                    while (true)
+                    {
+                        context.ThrowIfStopping();
+                        await _inner.ProcessAsync(context);
+                    }
+                }
+
+                public async Task SpinAsync(ProcessingContext context, Switch done)
+                {
+                    {|CONC402:while|} (!done.IsSet)
+                    {
+                        await _inner.ProcessAsync(context);
+                    }
+                }
+            }
+            """);
+
+    [Fact]
     public Task CSharp73_fix_works()
         => new Verify.Test
         {

@@ -508,6 +508,64 @@ public sealed class TokenNotPassedTests
             Verify.Diagnostic(TokenNotPassedAnalyzer.Rule).WithLocation(1).WithArguments("Wait", "cancellationToken"));
 
     [Fact]
+    public Task Waits_on_work_that_has_the_token_or_that_the_token_ends_are_not_reported_waits_on_work_without_it_are()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            static class TaskWaits
+            {
+                public static void WaitAndUnwrap(this Task task) => task.GetAwaiter().GetResult();
+                public static void WaitAndUnwrap(this Task task, CancellationToken cancellationToken) => task.Wait(cancellationToken);
+            }
+
+            class Gate
+            {
+                Task<bool> TakeAsync(bool sync, CancellationToken cancellationToken) => Task.FromResult(sync);
+                Task SignalAsync() => Task.CompletedTask;
+                Task SignalAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+                public bool Take(CancellationToken cancellationToken)
+                {
+                    TakeAsync(true, cancellationToken).WaitAndUnwrap();
+                    TakeAsync(true, cancellationToken).WaitAndUnwrap(CancellationToken.None);
+                    TakeAsync(true, cancellationToken).Wait();
+                    return TakeAsync(true, cancellationToken).Result;
+                }
+
+                public void Wait(CancellationToken cancellationToken)
+                {
+                    var wait = SignalAsync(CancellationToken.None);
+                    if (wait.IsCompleted)
+                    {
+                        return;
+                    }
+
+                    wait.WaitAndUnwrap(cancellationToken);
+                }
+
+                public void WaitAgain(CancellationToken cancellationToken)
+                {
+                    var wait = SignalAsync();
+                    wait.WaitAndUnwrap(cancellationToken);
+                    SignalAsync().WaitAndUnwrap(cancellationToken);
+                }
+
+                public void Missed(CancellationToken cancellationToken)
+                {
+                    {|#0:SignalAsync|}().{|#1:WaitAndUnwrap|}();
+                    var wait = SignalAsync({|#2:CancellationToken.None|});
+                    wait.{|#3:WaitAndUnwrap|}();
+                }
+            }
+            """,
+            Verify.Diagnostic(TokenNotPassedAnalyzer.Rule).WithLocation(0).WithArguments("SignalAsync", "cancellationToken"),
+            Verify.Diagnostic(TokenNotPassedAnalyzer.Rule).WithLocation(1).WithArguments("WaitAndUnwrap", "cancellationToken"),
+            Verify.Diagnostic(TokenNotPassedAnalyzer.NoneRule).WithLocation(2).WithArguments("SignalAsync", "cancellationToken", "CancellationToken.None"),
+            Verify.Diagnostic(TokenNotPassedAnalyzer.Rule).WithLocation(3).WithArguments("WaitAndUnwrap", "cancellationToken"));
+
+    [Fact]
     public Task Await_foreach_over_a_call_given_None_is_reported_once_at_the_None_and_not_when_commented()
         => Verify.VerifyAnalyzerAsync(
             """
@@ -832,6 +890,40 @@ public sealed class TokenNotPassedTests
                 }
             }
             """);
+
+    [Fact]
+    public Task Task_Run_of_work_handed_the_context_that_carries_the_token_is_fine_work_handed_something_else_is_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            public class ProcessingContext
+            {
+                public ProcessingContext(CancellationToken cancellationToken) => CancellationToken = cancellationToken;
+
+                public CancellationToken CancellationToken { get; }
+            }
+
+            class RetryProcessor
+            {
+                private Task _received = Task.CompletedTask;
+
+                public Task ProcessAsync(ProcessingContext context)
+                {
+                    _ = Task.Run(() => ProcessPublishedAsync("published", context));
+                    _received = Task.Run(() => ProcessPublishedAsync("received", context));
+                    return Task.{|#0:Run|}(() => Log("done"));
+                }
+
+                private async Task ProcessPublishedAsync(string name, ProcessingContext context)
+                    => await Task.Delay(10, context.CancellationToken);
+
+                private static void Log(string text) => Console.WriteLine(text);
+            }
+            """,
+            Verify.Diagnostic(TokenNotPassedAnalyzer.Rule).WithLocation(0).WithArguments("Run", "context.CancellationToken"));
 
     [Fact]
     public Task Task_Run_of_a_method_that_reads_the_kept_token_is_fine_one_that_reads_none_is_reported()

@@ -636,6 +636,46 @@ public sealed class AsyncVoidTests
             }
             """);
 
+    // ---- Task.Run of a ValueTask-returning delegate ----
+
+    [Fact]
+    public Task Task_Run_of_a_ValueTask_delegate_is_reported_a_Task_one_or_one_awaited_twice_is_not()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Linq;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class Dispatcher
+            {
+                private readonly CancellationTokenSource _cts = new();
+
+                public async Task StartAsync()
+                {
+                    await Task.{|#0:Run|}(SendingAsync, _cts.Token);
+                    var workers = Enumerable.Range(0, 2).Select(_ => Task.{|#1:Run|}(() => ProcessingAsync(1))).ToArray();
+                    await Task.WhenAll(workers);
+
+                    await Task.Run(DrainAsync, _cts.Token);
+                    await Task.Run(async () => await SendingAsync());
+                    await await Task.Run(SendingAsync);
+                    var count = await Task.Run(() => 42);
+                    var pending = Task.Run(SendingAsync);
+                    await await pending;
+                    Task.Run(SendingAsync);
+                    _ = Task.Run(() => ProcessingAsync(2));
+                }
+
+                private async ValueTask SendingAsync() => await Task.Delay(10, _cts.Token);
+
+                private async ValueTask<int> ProcessingAsync(int n) { await Task.Delay(n, _cts.Token); return n; }
+
+                private async Task DrainAsync() => await Task.Delay(10, _cts.Token);
+            }
+            """,
+            Verify.Diagnostic(AsyncVoidAnalyzer.RunValueTaskRule).WithLocation(0).WithArguments("ValueTask"),
+            Verify.Diagnostic(AsyncVoidAnalyzer.RunValueTaskRule).WithLocation(1).WithArguments("ValueTask<int>"));
+
     // ---- Task.Factory.StartNew(async ...) ----
 
     [Fact]

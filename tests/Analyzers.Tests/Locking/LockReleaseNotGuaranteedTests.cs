@@ -496,4 +496,60 @@ public sealed class LockReleaseNotGuaranteedTests
                 }
             }
             """);
+
+    [Fact]
+    public Task A_semaphore_created_empty_is_a_signal_put_back_not_a_lock_one_created_with_a_slot_is_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Collections.Generic;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class ScheduledQueue
+            {
+                private readonly SortedSet<long> _queue = new SortedSet<long>();
+                private readonly SemaphoreSlim _signal = new(0);
+                private readonly SemaphoreSlim _gate = new SemaphoreSlim(1, 1);
+                private readonly object _lock = new object();
+
+                public void Enqueue(long due)
+                {
+                    lock (_lock) { _queue.Add(due); }
+                    _signal.Release();
+                }
+
+                public async Task<long> TakeAsync(CancellationToken cancellationToken)
+                {
+                    while (true)
+                    {
+                        await _signal.WaitAsync(cancellationToken);
+                        lock (_lock)
+                        {
+                            if (_queue.Count > 0 && _queue.Min <= DateTime.UtcNow.Ticks)
+                            {
+                                var next = _queue.Min;
+                                _queue.Remove(next);
+                                return next;
+                            }
+                        }
+
+                        _signal.Release(); // not due yet: put the signal back
+                        await Task.Delay(50, cancellationToken);
+                    }
+                }
+
+                public async Task FlushAsync(CancellationToken cancellationToken)
+                {
+                    var pending = new SemaphoreSlim(0, 1);
+                    _ = Task.Run(() => pending.Release());
+                    await pending.WaitAsync(cancellationToken);
+                    pending.Release();
+
+                    await {|CONC204:_gate.WaitAsync(cancellationToken)|};
+                    lock (_lock) { _queue.Clear(); }
+                    _gate.Release();
+                }
+            }
+            """);
 }

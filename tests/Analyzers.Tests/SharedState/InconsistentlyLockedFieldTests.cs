@@ -435,6 +435,76 @@ public sealed class InconsistentlyLockedFieldTests
             """);
 
     [Fact]
+    public Task Private_properties_read_only_under_the_lock_run_under_it_one_also_read_outside_is_reported()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class BoundedQueue<T>
+            {
+                private readonly object _mutex = new object();
+                private readonly Queue<T> _queue = new Queue<T>();
+                private readonly int _maxCount = 10;
+
+                // Whether the queue is empty or full: the callers hold _mutex.
+                private bool Empty => _queue.Count == 0;
+                private bool Full { get { return _queue.Count == _maxCount; } }
+                private int Size => {|CONC303:_queue|}.Count;
+
+                public bool TryEnqueue(T item)
+                {
+                    lock (_mutex)
+                    {
+                        if (Full) return false;
+                        _queue.Enqueue(item);
+                        return true;
+                    }
+                }
+
+                public bool TryDequeue(out T item)
+                {
+                    lock (_mutex)
+                    {
+                        if (Empty) { item = default!; return false; }
+                        item = _queue.Dequeue();
+                        return Size >= 0;
+                    }
+                }
+
+                public int Count() => Size;
+            }
+            """);
+
+    [Fact]
+    public Task Non_public_members_the_DebuggerDisplay_names_are_not_reported_public_or_unnamed_ones_are()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            using System.Diagnostics;
+
+            [DebuggerDisplay("State = {GetStateForDebugger}, Readers = {GetReaderCountForDebugger}, Held = {LocksHeld}")]
+            class ReaderWriterGate
+            {
+                private readonly object _mutex = new object();
+                private int _locksHeld;
+
+                internal string GetStateForDebugger => _locksHeld == 0 ? "Unlocked" : _locksHeld == -1 ? "WriteLocked" : "ReadLocked";
+
+                internal int GetReaderCountForDebugger { get { return _locksHeld > 0 ? _locksHeld : 0; } }
+
+                // Near-misses: a public member the display names, and a member whose name only starts like a named one.
+                public int LocksHeld => {|CONC303:_locksHeld|};
+
+                internal bool GetStateForDebuggerIsIdle() => {|CONC303:_locksHeld|} == 0;
+
+                public void EnterReader()
+                {
+                    lock (_mutex) { _locksHeld++; }
+                }
+
+                public void ExitReader()
+                {
+                    lock (_mutex) { _locksHeld--; }
+                }
+            }
+            """);
+
+    [Fact]
     public Task Protected_hooks_the_type_calls_only_under_the_lock_run_under_it()
         => Verify.VerifyAnalyzerAsync(Usings + """
             abstract class Target
