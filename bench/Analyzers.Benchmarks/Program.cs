@@ -100,8 +100,18 @@ Modes:
         var references = args.Values("--reference");
         var assets = args.Value("--assets");
         var framework = args.Value("--framework");
+        if (corpusFolder is not null && !Directory.Exists(corpusFolder))
+        {
+            throw new ArgumentException($"--corpus: no folder at {corpusFolder}");
+        }
+
         if (assets is not null)
         {
+            if (!File.Exists(assets))
+            {
+                throw new ArgumentException($"--assets: no file at {assets} (a restored project's obj/project.assets.json)");
+            }
+
             references.AddRange(AssetsReferences.Read(assets, framework));
         }
 
