@@ -1,0 +1,89 @@
+namespace CorrectCode.RealLibraries5b;
+
+/// <summary>A single-threaded executor's callback API: an action and its state, run later on the loop.</summary>
+public interface ILoopExecutor
+{
+    bool InLoop { get; }
+
+    void Execute(Action<object> action, object state);
+
+    void Execute(Action<object, object> action, object context, object state);
+}
+
+/// <summary>
+/// A pool whose operations must run on its loop (DotNetty's <c>FixedChannelPool.Acquire0</c>/<c>Release0</c>): off the
+/// loop, the caller makes a promise, hands it to a private <c>async void</c> bridge through the executor's callback API,
+/// and returns the promise's task. The bridge completes the promise on every path, so nothing it does goes unseen.
+/// </summary>
+public sealed class LoopBoundPool
+{
+    private readonly ILoopExecutor _loop;
+    private readonly Stack<string> _idle = new();
+
+    public LoopBoundPool(ILoopExecutor loop) => _loop = loop;
+
+    public Task<string> AcquireAsync()
+    {
+        if (_loop.InLoop)
+        {
+            return DoAcquireAsync();
+        }
+
+        var promise = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _loop.Execute(Acquire0, promise);
+        return promise.Task;
+    }
+
+    public Task<bool> ReleaseAsync(string item)
+    {
+        if (_loop.InLoop)
+        {
+            return DoReleaseAsync(item);
+        }
+
+        var promise = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _loop.Execute(Release0, item, promise);
+        return promise.Task;
+    }
+
+    private async void Acquire0(object state)
+    {
+        var promise = (TaskCompletionSource<string>)state;
+        try
+        {
+            var item = await DoAcquireAsync();
+            promise.TrySetResult(item);
+        }
+        catch (Exception ex)
+        {
+            promise.TrySetException(ex);
+        }
+    }
+
+    private async void Release0(object item, object state)
+    {
+        var promise = state as TaskCompletionSource<bool>;
+        try
+        {
+            var released = await DoReleaseAsync((string)item);
+            promise!.TrySetResult(released);
+        }
+        catch (Exception ex)
+        {
+            promise!.TrySetException(ex);
+        }
+    }
+
+    private async Task<string> DoAcquireAsync()
+    {
+        await Task.Yield();
+        return _idle.Count > 0 ? _idle.Pop() : Guid.NewGuid().ToString("N");
+    }
+
+    private async Task<bool> DoReleaseAsync(string item)
+    {
+        await Task.Yield();
+        _idle.Push(item);
+        return true;
+    }
+}
