@@ -87,3 +87,60 @@ public sealed class LoopBoundPool
         return true;
     }
 }
+
+/// <summary>
+/// A store shared between processes through a named mutex (LiteDB's <c>SharedEngine</c>): <c>Open</c> takes the mutex
+/// (an abandoned one is owned all the same) and returns holding it, giving it back only when opening fails; the
+/// caller's <c>finally</c> calls <c>Close</c>, which releases it.
+/// </summary>
+public sealed class CrossProcessStore : IDisposable
+{
+    private readonly Mutex _mutex;
+    private MemoryStream? _file;
+
+    public CrossProcessStore(string name) => _mutex = new Mutex(false, "Global\\" + name + ".Mutex");
+
+    public long Append(byte[] record)
+    {
+        Open();
+        try
+        {
+            _file!.Write(record, 0, record.Length);
+            return _file.Length;
+        }
+        finally
+        {
+            Close();
+        }
+    }
+
+    public void Dispose() => _mutex.Dispose();
+
+    private void Open()
+    {
+        try
+        {
+            _mutex.WaitOne();
+        }
+        catch (AbandonedMutexException)
+        {
+        }
+
+        try
+        {
+            _file = new MemoryStream();
+        }
+        catch
+        {
+            _mutex.ReleaseMutex();
+            throw;
+        }
+    }
+
+    private void Close()
+    {
+        _file?.Dispose();
+        _file = null;
+        _mutex.ReleaseMutex();
+    }
+}
