@@ -144,3 +144,29 @@ public sealed class CrossProcessStore : IDisposable
         _mutex.ReleaseMutex();
     }
 }
+
+/// <summary>
+/// A pending read published in a field and cleared lazily (DotNetty's <c>LocalChannel.finishReadFuture</c>): the clear
+/// only happens if the field still holds the task this call saw, and the replaced task is not work to observe.
+/// </summary>
+public sealed class PendingReadSlot
+{
+    private Task? _finishRead;
+
+    public Task Schedule(Func<Task> read)
+    {
+        var task = read();
+        Volatile.Write(ref _finishRead, task);
+        return task;
+    }
+
+    public void Clear(Task seen)
+    {
+        if (seen.IsCompleted)
+        {
+            Interlocked.CompareExchange(ref _finishRead, null, seen);
+        }
+    }
+
+    public bool HasPending => Volatile.Read(ref _finishRead) is { IsCompleted: false };
+}
