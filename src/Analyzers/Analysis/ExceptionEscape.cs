@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using System.Linq;
 using ConcurrencyAnalyzers.Internals;
 using Microsoft.CodeAnalysis;
@@ -34,5 +35,84 @@ internal static class ExceptionEscape
         }
 
         return any;
+    }
+    /// <summary>
+    /// The body hands its outcome to a <c>TaskCompletionSource</c> it was given, on every path: after declarations of
+    /// locals taken from its parameters (<c>var promise = state as TaskCompletionSource&lt;T&gt;;</c>), it is one
+    /// <c>try</c> with no <c>finally</c> whose block completes that source (<c>promise.TrySetResult(result)</c>) and whose
+    /// catch clauses, one of them a catch-all, complete it too (<c>promise.TrySetException(ex)</c>) and do not throw.
+    /// Whoever calls the body hands it the source and can wait on it, so its end and its failure are seen.
+    /// </summary>
+    public static bool CompletesGivenSourceOnEveryPath(IBlockOperation body, KnownTypes types)
+    {
+        ITryOperation? found = null;
+        List<ILocalSymbol>? given = null;
+        foreach (var statement in body.Operations)
+        {
+            if (statement is IReturnOperation { IsImplicit: true, ReturnedValue: null })
+            {
+                continue;
+            }
+
+            if (found is null && statement is IVariableDeclarationGroupOperation group &&
+                group.Declarations.All(d => d.Declarators.All(v => v.Initializer?.Value is { } value && StripCasts(value) is IParameterReferenceOperation)))
+            {
+                given ??= new List<ILocalSymbol>();
+                foreach (var declaration in group.Declarations)
+                {
+                    foreach (var declarator in declaration.Declarators)
+                    {
+                        given.Add(declarator.Symbol);
+                    }
+                }
+
+                continue;
+            }
+
+            if (found is not null || statement is not ITryOperation { Finally: null } tryOperation)
+            {
+                return false;
+            }
+
+            found = tryOperation;
+        }
+
+        return found is not null &&
+               found.Catches.Any(c => c.Filter is null && (c.ExceptionType.SpecialType == SpecialType.System_Object || c.ExceptionType.Is(types.Exception))) &&
+               found.Catches.All(c => CompletesGivenSource(c.Handler, given, types) && !c.Handler.EnumerateDescendantsAndSelf().Any(o => o.Kind == OperationKind.Throw)) &&
+               CompletesGivenSource(found.Body, given, types);
+    }
+
+    private static bool CompletesGivenSource(IOperation operation, List<ILocalSymbol>? given, KnownTypes types)
+    {
+        foreach (var descendant in operation.EnumerateDescendantsAndSelf())
+        {
+            if (descendant is IInvocationOperation { TargetMethod: { ContainingType: var type } method, Instance: { } instance } &&
+                method.Name is "TrySetResult" or "TrySetException" or "TrySetCanceled" or "SetResult" or "SetException" or "SetCanceled" &&
+                (type.InheritsFromOrEquals(types.TaskCompletionSourceOfT) || type.InheritsFromOrEquals(types.TaskCompletionSource)) &&
+                StripCasts(instance) switch
+                {
+                    IParameterReferenceOperation => true,
+                    ILocalReferenceOperation local => given is not null && given.Exists(g => SymbolEqualityComparer.Default.Equals(g, local.Local)),
+                    _ => false,
+                })
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary><c>(T)state</c>, <c>state as T</c> → <c>state</c>: any conversion, implicit or not.</summary>
+    private static IOperation StripCasts(IOperation operation)
+    {
+        var current = operation.WalkDownConversions();
+        while (current is IConversionOperation conversion)
+        {
+            current = conversion.Operand.WalkDownConversions();
+        }
+
+        return current;
     }
 }

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using ConcurrencyAnalyzers.Internals;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Operations;
@@ -192,7 +193,7 @@ internal static class LockRegions
                 return true;
             }
 
-            if (!TryGetStatementCall(statement, types, out var call, out _))
+            if (!TryGetStatementCall(AcquireGuardedForAbandonment(statement) ?? statement, types, out var call, out _))
             {
                 // A statement that releases a lock somewhere inside (a try/finally, an if) ends what came before it.
                 foreach (var descendant in statement.EnumerateDescendants())
@@ -240,6 +241,21 @@ internal static class LockRegions
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// <c>try { _mutex.WaitOne(); } catch (AbandonedMutexException) { }</c>: the acquire statement inside. The mutex is
+    /// owned after the statement either way (an abandoned mutex is handed to the waiter with the exception).
+    /// </summary>
+    public static IOperation? AcquireGuardedForAbandonment(IOperation statement)
+    {
+        if (statement is ITryOperation { Finally: null, Body.Operations: { Length: 1 } body, Catches: { Length: > 0 } catches } &&
+            catches.All(c => c.Filter is null && c.ExceptionType.Name == "AbandonedMutexException"))
+        {
+            return body[0];
+        }
+
+        return null;
     }
 
     private static bool IsLockResource(IOperation? resources, KnownTypes types)

@@ -120,6 +120,12 @@ public sealed class AsyncVoidAnalyzer : DiagnosticAnalyzer
         var asCallback = new LockedMap<IMethodSymbol, bool>(SymbolEqualityComparer.Default);
         var otherUse = new LockedMap<IMethodSymbol, bool>(SymbolEqualityComparer.Default);
         var catchesEverything = new LockedMap<IMethodSymbol, bool>(SymbolEqualityComparer.Default);
+
+        // A private method that is given a TaskCompletionSource and completes it on every path, the catch-all included
+        // (`executor.Execute(this.Acquire0, promise)`, `async void Acquire0(object state) { var promise = state as ...;
+        // try { ...; promise.TrySetResult(r); } catch (Exception ex) { promise.TrySetException(ex); } }`): a bridge from
+        // a callback API to a task. Every caller hands it the source it waits on, so the work's end and failure are seen.
+        var completesSource = new LockedMap<IMethodSymbol, bool>(SymbolEqualityComparer.Default);
         context.RegisterOperationAction(
             c =>
             {
@@ -144,10 +150,23 @@ public sealed class AsyncVoidAnalyzer : DiagnosticAnalyzer
             OperationKind.Invocation);
         context.RegisterOperationBlockAction(c =>
         {
-            if (c.OwningSymbol is IMethodSymbol { DeclaredAccessibility: Accessibility.Private } method && IsCandidate(method, types) &&
-                c.OperationBlocks.Any(b => (b as IBlockOperation ?? (b as IMethodBodyOperation)?.BlockBody) is { } body && ExceptionEscape.CatchesEverything(body, types)))
+            if (c.OwningSymbol is IMethodSymbol { DeclaredAccessibility: Accessibility.Private } method && IsCandidate(method, types))
             {
-                catchesEverything.TryAdd(method.OriginalDefinition, true);
+                foreach (var block in c.OperationBlocks)
+                {
+                    if ((block as IBlockOperation ?? (block as IMethodBodyOperation)?.BlockBody) is { } body)
+                    {
+                        if (ExceptionEscape.CatchesEverything(body, types))
+                        {
+                            catchesEverything.TryAdd(method.OriginalDefinition, true);
+                        }
+
+                        if (ExceptionEscape.CompletesGivenSourceOnEveryPath(body, types))
+                        {
+                            completesSource.TryAdd(method.OriginalDefinition, true);
+                        }
+                    }
+                }
             }
         });
 
@@ -156,7 +175,8 @@ public sealed class AsyncVoidAnalyzer : DiagnosticAnalyzer
             foreach (var member in ((INamedTypeSymbol)c.Symbol).GetMembers())
             {
                 if (member is IMethodSymbol method && IsCandidate(method, types) && !subscribed.ContainsKey(method) &&
-                    !(mayExempt && asCallback.ContainsKey(method) && !otherUse.ContainsKey(method) && catchesEverything.ContainsKey(method)))
+                    !(mayExempt && asCallback.ContainsKey(method) && !otherUse.ContainsKey(method) && catchesEverything.ContainsKey(method)) &&
+                    !completesSource.ContainsKey(method))
                 {
                     foreach (var location in method.Locations)
                     {

@@ -126,7 +126,7 @@ public sealed class TaskNotObservedAnalyzer : DiagnosticAnalyzer
         }
 
         var method = invocation.TargetMethod;
-        if (IsAlreadyCompleted(method, types) || IsFireAndForget(context, invocation) || IsVerification(invocation) ||
+        if (IsAlreadyCompleted(method, types) || ReturnsReplacedValue(method, types) || IsFireAndForget(context, invocation) || IsVerification(invocation) ||
             IsFaultObserver(invocation, types) || IsDelayedCallbackThatCannotFault(invocation, types) || IsSpawnThatCannotFault(invocation, types, context.CancellationToken) || IsPassThroughHelper(invocation, types) || HasFireAndForgetFlag(invocation) ||
             IsUnderDroppedTaskPragma(invocation, context.CancellationToken))
         {
@@ -225,6 +225,13 @@ public sealed class TaskNotObservedAnalyzer : DiagnosticAnalyzer
     private static bool IsAlreadyCompleted(IMethodSymbol method, KnownTypes types)
         => (method.ContainingType.Is(types.Task) || method.ContainingType.Is(types.ValueTask)) &&
            method.Name is "FromResult" or "FromException" or "FromCanceled" or "CompletedTask";
+
+    /// <summary>
+    /// <c>Interlocked.CompareExchange(ref _pending, null, seen);</c> on a task-typed field: the call swaps a reference
+    /// and returns the one it replaced; it starts nothing, so dropping that value drops no work.
+    /// </summary>
+    private static bool ReturnsReplacedValue(IMethodSymbol method, KnownTypes types)
+        => method.Name is "CompareExchange" or "Exchange" && method.ContainingType.Is(types.Interlocked);
 
     private static bool IsFireAndForget(OperationAnalysisContext context, IInvocationOperation invocation)
     {

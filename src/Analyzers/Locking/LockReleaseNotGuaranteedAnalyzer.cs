@@ -257,10 +257,32 @@ public sealed class LockReleaseNotGuaranteedAnalyzer : DiagnosticAnalyzer
                 call.Action == LockAction.Release &&
                 SymbolEqualityComparer.Default.Equals(call.Key, key) &&
                 ReferenceEquals(candidate.GetEnclosingFunction(), function) &&
-                !IsInFinally(candidate))
+                !IsInFinally(candidate) && !IsInRethrowingCatch(candidate))
             {
                 release = candidate;
                 return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// <c>catch { _mutex.ReleaseMutex(); throw; }</c>: a release on the failure path only, of a method that otherwise
+    /// returns with the lock held for its caller to release (LiteDB's <c>OpenDatabase</c>/<c>CloseDatabase</c> pair).
+    /// </summary>
+    private static bool IsInRethrowingCatch(IOperation operation)
+    {
+        for (var parent = operation.Parent; parent is not null; parent = parent.Parent)
+        {
+            if (parent is ICatchClauseOperation { Handler.Operations: { Length: > 0 } handler })
+            {
+                return handler[handler.Length - 1] is IThrowOperation or IExpressionStatementOperation { Operation: IThrowOperation };
+            }
+
+            if (parent is IAnonymousFunctionOperation or ILocalFunctionOperation or ITryOperation)
+            {
+                return false;
             }
         }
 

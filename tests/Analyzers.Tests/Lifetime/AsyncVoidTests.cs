@@ -330,6 +330,138 @@ public sealed class AsyncVoidTests
             """);
 
     [Fact]
+    public Task Private_bridge_completing_the_source_it_is_given_on_every_path_is_not_reported_near_misses_are()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Threading.Tasks;
+
+            interface IExecutor
+            {
+                void Execute(Action<object> action, object state);
+                void Execute(Action<object, object> action, object context, object state);
+            }
+
+            class Pool
+            {
+                private readonly IExecutor _executor;
+                private TaskCompletionSource<int>? _pending;
+
+                Pool(IExecutor executor) => _executor = executor;
+
+                // Each bridge is handed the promise its caller returns, and completes it on every path.
+                public Task<int> AcquireAsync()
+                {
+                    var promise = new TaskCompletionSource<int>();
+                    _executor.Execute(Acquire0, promise);
+                    return promise.Task;
+                }
+
+                public Task<bool> ReleaseAsync(string item)
+                {
+                    var promise = new TaskCompletionSource<bool>();
+                    _executor.Execute(Release0, item, promise);
+                    return promise.Task;
+                }
+
+                private async void Acquire0(object state)
+                {
+                    var promise = (TaskCompletionSource<int>)state;
+                    try
+                    {
+                        var result = await DoAcquireAsync();
+                        promise.TrySetResult(result);
+                    }
+                    catch (Exception ex)
+                    {
+                        promise.TrySetException(ex);
+                    }
+                }
+
+                private async void Release0(object item, object state)
+                {
+                    var promise = state as TaskCompletionSource<bool>;
+                    try
+                    {
+                        promise!.TrySetResult(await DoReleaseAsync((string)item));
+                    }
+                    catch (Exception ex)
+                    {
+                        promise!.TrySetException(ex);
+                    }
+                }
+
+                // The failure path forgets the promise: its caller waits forever.
+                private async void {|CONC103:AcquireLogged|}(object state)
+                {
+                    var promise = (TaskCompletionSource<int>)state;
+                    try
+                    {
+                        promise.TrySetResult(await DoAcquireAsync());
+                    }
+                    catch (Exception ex)
+                    {
+                        Console.WriteLine(ex);
+                    }
+                }
+
+                // A narrow catch lets the rest escape.
+                private async void {|CONC103:AcquireNarrow|}(object state)
+                {
+                    var promise = (TaskCompletionSource<int>)state;
+                    try
+                    {
+                        promise.TrySetResult(await DoAcquireAsync());
+                    }
+                    catch (InvalidOperationException ex)
+                    {
+                        promise.TrySetException(ex);
+                    }
+                }
+
+                // A source kept in a field, not the one the caller handed over.
+                private async void {|CONC103:AcquireIntoField|}(object state)
+                {
+                    try
+                    {
+                        _pending!.TrySetResult(await DoAcquireAsync());
+                    }
+                    catch (Exception ex)
+                    {
+                        _pending!.TrySetException(ex);
+                    }
+                }
+
+                // Work before the try can throw where nobody sees it.
+                private async void {|CONC103:AcquireAfterWork|}(object state)
+                {
+                    await Task.Yield();
+                    var promise = (TaskCompletionSource<int>)state;
+                    try
+                    {
+                        promise.TrySetResult(await DoAcquireAsync());
+                    }
+                    catch (Exception ex)
+                    {
+                        promise.TrySetException(ex);
+                    }
+                }
+
+                public void Poke()
+                {
+                    _executor.Execute(AcquireLogged, new TaskCompletionSource<int>());
+                    _executor.Execute(AcquireNarrow, new TaskCompletionSource<int>());
+                    _executor.Execute(AcquireIntoField, new TaskCompletionSource<int>());
+                    _executor.Execute(AcquireAfterWork, new TaskCompletionSource<int>());
+                }
+
+                private Task<int> DoAcquireAsync() => Task.FromResult(1);
+
+                private Task<bool> DoReleaseAsync(string item) => Task.FromResult(item.Length > 0);
+            }
+            """);
+
+    [Fact]
     public Task Private_catch_all_method_called_only_from_a_timer_callback_lambda_is_not_reported_near_misses_are()
         => Verify.VerifyAnalyzerAsync(
             """

@@ -579,6 +579,29 @@ public sealed class TaskNotObservedTests
             """);
 
     [Fact]
+    public Task Swapping_a_task_field_with_Interlocked_is_not_dropping_a_task_starting_one_is()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class Reader
+            {
+                private Task? _finishRead;
+
+                // Lazy unset: clears the field only if it still holds the task seen; the replaced value is not work.
+                void Finish(Task seen)
+                {
+                    Interlocked.CompareExchange(ref _finishRead, null, seen);
+                    Interlocked.Exchange(ref _finishRead, null);
+                    {|CONC102:ReadAsync()|};
+                }
+
+                Task ReadAsync() => Task.Delay(1);
+            }
+            """);
+
+    [Fact]
     public Task Fire_and_forget_helpers_are_not_reported()
         => Verify.VerifyAnalyzerAsync(
             """

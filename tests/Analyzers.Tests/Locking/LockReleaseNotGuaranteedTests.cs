@@ -552,4 +552,75 @@ public sealed class LockReleaseNotGuaranteedTests
                 }
             }
             """);
+
+    [Fact]
+    public Task Release_only_in_a_rethrowing_catch_of_a_method_that_hands_the_lock_on_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Threading;
+
+            class SharedStore
+            {
+                private readonly Mutex _mutex = new Mutex();
+                private object? _engine;
+
+                // Returns holding the mutex for Close() to release; gives it back only when opening fails.
+                private bool Open()
+                {
+                    try
+                    {
+                        _mutex.WaitOne();
+                    }
+                    catch (AbandonedMutexException) { }
+
+                    try
+                    {
+                        _engine = Create();
+                        return true;
+                    }
+                    catch
+                    {
+                        _mutex.ReleaseMutex();
+                        throw;
+                    }
+                }
+
+                // The catch swallows the failure: the release is the normal path of a handled error, and a throw
+                // before it leaves the mutex held.
+                private void OpenQuietly()
+                {
+                    {|CONC204:_mutex.WaitOne()|};
+                    try
+                    {
+                        _engine = Create();
+                    }
+                    catch (Exception)
+                    {
+                        _mutex.ReleaseMutex();
+                    }
+                }
+
+                // The plain release after the work is still unprotected.
+                private void Touch()
+                {
+                    {|CONC204:_mutex.WaitOne()|};
+                    try
+                    {
+                        _engine = Create();
+                    }
+                    catch
+                    {
+                        _mutex.ReleaseMutex();
+                        throw;
+                    }
+
+                    _mutex.ReleaseMutex();
+                }
+
+                public void Close() => _mutex.ReleaseMutex();
+
+                private static object Create() => new object();
+            }
+            """);
 }

@@ -966,4 +966,59 @@ public sealed class InconsistentlyLockedFieldTests
         var test = new Verify.Test { CompilerDiagnostics = CompilerDiagnostics.None, TestCode = source, FixedCode = source };
         return test.RunAsync();
     }
+    [Fact]
+    public Task Writes_after_a_mutex_acquire_guarded_for_abandonment_are_under_the_mutex_others_are_reported()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            public sealed class SharedStore
+            {
+                private readonly Mutex _mutex = new Mutex(false, "Global\\store");
+                private object? _engine;
+                private object? _other;
+
+                // An abandoned mutex is handed to the waiter with the exception: it is owned after the try either way.
+                private bool Open()
+                {
+                    try
+                    {
+                        _mutex.WaitOne();
+                    }
+                    catch (AbandonedMutexException) { }
+
+                    if (_engine == null)
+                    {
+                        _engine = new object();
+                        return true;
+                    }
+
+                    return false;
+                }
+
+                // Any other failure of the wait leaves the mutex not owned.
+                private void OpenOther()
+                {
+                    try
+                    {
+                        _mutex.WaitOne();
+                    }
+                    catch (Exception) { }
+
+                    [|_other|] = new object();
+                }
+
+                private void Close()
+                {
+                    _engine = null;
+                    _other = null;
+                    _mutex.ReleaseMutex();
+                }
+
+                public void Run()
+                {
+                    var opened = Open();
+                    OpenOther();
+                    try { Console.WriteLine(_engine); }
+                    finally { if (opened) Close(); }
+                }
+            }
+            """);
 }
