@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Threading.Channels;
 
 namespace CorrectCode.RecallGaps3;
@@ -76,6 +77,68 @@ public sealed class DocsQueuedWorker(DocsBackgroundTaskQueue queue)
             {
                 return;
             }
+        }
+    }
+}
+
+/// <summary>
+/// One linked source per running job, kept by id so a caller can cancel it: the source is disposed by whoever takes it
+/// out of the dictionary (the job when it ends, or <c>Cancel</c>), and the rest when the registry is disposed.
+/// </summary>
+public sealed class JobRegistry : IDisposable
+{
+    private readonly ConcurrentDictionary<Guid, CancellationTokenSource> _running = new();
+
+    public async Task RunAsync(Guid id, Func<CancellationToken, Task> job, CancellationToken cancellationToken)
+    {
+        var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        _running[id] = cts;
+        try
+        {
+            await job(cts.Token);
+        }
+        finally
+        {
+            if (_running.TryRemove(id, out var removed))
+            {
+                removed.Dispose();
+            }
+        }
+    }
+
+    public bool Cancel(Guid id)
+    {
+        if (!_running.TryRemove(id, out var cts))
+        {
+            return false;
+        }
+
+        cts.Cancel();
+        cts.Dispose();
+        return true;
+    }
+
+    public void Dispose()
+    {
+        foreach (var id in _running.Keys)
+        {
+            Cancel(id);
+        }
+    }
+}
+
+/// <summary>Plain sources per session (no timer, no parent): cancelled when taken out, nothing left to dispose.</summary>
+public sealed class SessionCancellations
+{
+    private readonly ConcurrentDictionary<string, CancellationTokenSource> _sessions = new();
+
+    public CancellationToken Begin(string session) => _sessions.GetOrAdd(session, _ => new CancellationTokenSource()).Token;
+
+    public void End(string session)
+    {
+        if (_sessions.TryRemove(session, out var cts))
+        {
+            cts.Cancel();
         }
     }
 }
