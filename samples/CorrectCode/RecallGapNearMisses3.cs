@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
+using CorrectCode.ServerCode;
 
 namespace CorrectCode.RecallGaps3;
 
@@ -141,4 +142,42 @@ public sealed class SessionCancellations
             cts.Cancel();
         }
     }
+}
+
+/// <summary>
+/// A context per task for work started together, and the shared context used one operation at a time (after the
+/// join, or behind a semaphore).
+/// </summary>
+public sealed class OrderArchiver(ShopDb db, Func<ShopDb> newDb, HttpClient http)
+{
+    private readonly SemaphoreSlim _oneAtATime = new(1, 1);
+
+    public async Task<int[]> ArchiveShardsAsync(CancellationToken cancellationToken)
+    {
+        var shards = new[] { 0, 1, 2, 3 };
+        var saved = await Task.WhenAll(shards.Select(async id =>
+        {
+            var own = newDb();
+            own.Orders.Add(new Order(id, "archive", 0m));
+            return await own.SaveChangesAsync(cancellationToken);
+        }));
+        await db.SaveChangesAsync(cancellationToken);
+        return saved;
+    }
+
+    public Task<int[]> FetchThenSaveAsync(string[] urls, CancellationToken cancellationToken)
+        => Task.WhenAll(urls.Select(async url =>
+        {
+            var body = await http.GetStringAsync(url, cancellationToken);
+            await _oneAtATime.WaitAsync(cancellationToken);
+            try
+            {
+                db.Orders.Add(new Order(body.Length, url, 0m));
+                return await db.SaveChangesAsync(cancellationToken);
+            }
+            finally
+            {
+                _oneAtATime.Release();
+            }
+        }));
 }
