@@ -141,6 +141,12 @@ public sealed partial class TokenSourceNotDisposedAnalyzer
                     return CollectionUse.Stored;
                 }
 
+                // The values as a collection may go anywhere (DisposeAll(_running.Values)); only a foreach over them is followed.
+                if (property.Property.Name == "Values" && property.WalkUpConversions() is not IForEachLoopOperation)
+                {
+                    return CollectionUse.Escaped;
+                }
+
                 return CollectionUse.Harmless;
             case IInvocationOperation call when ReferenceEquals(call.Instance, reference):
                 if (call.TargetMethod.Name is "Add" or "TryAdd")

@@ -203,6 +203,17 @@ public sealed class TokenSourceNotDisposedTests
                 }
             }
 
+            class ValuesHandedOn
+            {
+                private readonly ConcurrentDictionary<int, CancellationTokenSource> _running = new();
+
+                public void Start(int id, CancellationToken token) => _running[id] = CancellationTokenSource.CreateLinkedTokenSource(token);
+
+                public void Stop() => DisposeAll(_running.Values);
+
+                private static void DisposeAll(IEnumerable<IDisposable> items) { }
+            }
+
             class Exposed
             {
                 private readonly ConcurrentDictionary<int, CancellationTokenSource> _running = new();
