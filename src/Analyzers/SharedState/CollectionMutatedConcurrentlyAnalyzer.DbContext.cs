@@ -137,7 +137,7 @@ public sealed partial class CollectionMutatedConcurrentlyAnalyzer
                 IFieldReferenceOperation { Instance: null or IInstanceReferenceOperation } field => field.Field.Name,
                 IPropertyReferenceOperation { Instance: null or IInstanceReferenceOperation } property => property.Property.Name,
                 ILocalReferenceOperation reference when !IsInside(reference.Local, lambda) => reference.Local.Name,
-                IParameterReferenceOperation reference when !SymbolEqualityComparer.Default.Equals(reference.Parameter.ContainingSymbol, lambda.Symbol) => reference.Parameter.Name,
+                IParameterReferenceOperation reference when !IsInside(reference.Parameter, lambda) => reference.Parameter.Name,
                 _ => null,
             };
             if (name is not null)
@@ -176,9 +176,10 @@ public sealed partial class CollectionMutatedConcurrentlyAnalyzer
         return null;
     }
 
-    private static bool IsInside(ILocalSymbol local, IAnonymousFunctionOperation lambda)
+    /// <summary>True when the local or parameter is declared in the lambda (its own parameters, or a nested lambda's).</summary>
+    private static bool IsInside(ISymbol variable, IAnonymousFunctionOperation lambda)
     {
-        foreach (var reference in local.DeclaringSyntaxReferences)
+        foreach (var reference in variable.DeclaringSyntaxReferences)
         {
             if (lambda.Syntax.Span.Contains(reference.Span) && reference.SyntaxTree == lambda.Syntax.SyntaxTree)
             {

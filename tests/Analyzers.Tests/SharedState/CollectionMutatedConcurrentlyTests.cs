@@ -556,6 +556,11 @@ public sealed class CollectionMutatedConcurrentlyTests
                         finally { _one.Release(); }
                     }));
 
+                private async Task<T> WithOwnContext<T>(Func<ShopDb, Task<T>> work) { using var db = _factory.CreateDbContext(); return await work(db); }
+
+                public Task<User?[]> ContextPerTaskThroughAHelperAsync(int[] ids)
+                    => Task.WhenAll(ids.Select(id => WithOwnContext(db => db.Users.FindAsync(id).AsTask())));
+
                 public Task<User?>[] NotJoined(int[] ids) => ids.Select(id => _db.Users.FindAsync(id).AsTask()).ToArray();
 
                 public async Task SaveAfterJoinAsync(int[] ids)
