@@ -124,10 +124,11 @@ public sealed class SyncBlockingInAsyncAnalyzer : DiagnosticAnalyzer
     /// <summary>
     /// A blocking wait on a signal: <c>WaitOne</c> on a wait handle (events, <c>Semaphore</c>, a token's
     /// <c>WaitHandle</c>), <c>WaitHandle.WaitAll/WaitAny</c>, <c>ManualResetEventSlim.Wait</c>, <c>CountdownEvent.Wait</c>.
-    /// Not a zero-timeout poll, not <c>Mutex.WaitOne</c> (a lock acquire: CONC201/CONC204 judge it), and not in the
+    /// Not a zero-timeout poll, not <c>Mutex.WaitOne</c> (a lock acquire: CONC201/CONC204 judge it), not a slim wait
+    /// that CONC401 reports for leaving out the token in scope, and not in the
     /// body of an async entry point (a console app parking its main flow until Ctrl+C holds one thread on purpose).
     /// </summary>
-    private static bool IsSignalWait(IOperation operation, KnownTypes types, IMethodSymbol function, out string description)
+    private static bool IsSignalWait(IOperation operation, KnownTypes types, IMethodSymbol function, ISymbol owner, out string description)
     {
         description = string.Empty;
         if (operation is not IInvocationOperation { TargetMethod: { Name: "WaitOne" or "WaitAll" or "WaitAny" or "Wait" } method } invocation ||
@@ -150,7 +151,9 @@ public sealed class SyncBlockingInAsyncAnalyzer : DiagnosticAnalyzer
         }
         else
         {
-            matches = method.Name == "Wait" && (containing.Is(types.ManualResetEventSlim) || containing.Is(types.CountdownEvent));
+            // A slim wait that leaves out the token in scope is CONC401's (one diagnostic per site).
+            matches = method.Name == "Wait" && (containing.Is(types.ManualResetEventSlim) || containing.Is(types.CountdownEvent)) &&
+                      Cancellation.TokenNotPassedAnalyzer.Find(invocation, owner, types) is null;
         }
 
         if (!matches || LockApis.HasZeroTimeout(invocation))
@@ -212,7 +215,7 @@ public sealed class SyncBlockingInAsyncAnalyzer : DiagnosticAnalyzer
                 replacement = "await WaitForExitAsync";
                 fix = null;
             }
-            else if (IsSignalWait(operation, types, function, out description))
+            else if (IsSignalWait(operation, types, function, context.OwningSymbol, out description))
             {
                 replacement = "await an async signal (TaskCompletionSource, SemaphoreSlim.WaitAsync)";
                 fix = null;

@@ -198,6 +198,12 @@ public sealed class SyncBlockingInAsyncTests
                 _slots.Release();
             }
 
+            public async Task WaitStartedAsync(CancellationToken cancellationToken)
+            {
+                await Task.Yield();
+                _started.{|CONC207:Wait|}(cancellationToken);
+            }
+
             public void Start()
             {
                 _ = Task.Run(async () =>
@@ -272,6 +278,12 @@ public sealed class SyncBlockingInAsyncTests
                     _mutex.WaitOne();
                     try { Console.WriteLine(); }
                     finally { _mutex.ReleaseMutex(); }
+                }
+
+                public async Task WithTokenInScopeAsync(CancellationToken cancellationToken)
+                {
+                    await Task.Delay(1, cancellationToken);
+                    _started.Wait(); // CONC401: the token is left out
                 }
 
                 public static async Task Main()
