@@ -56,6 +56,7 @@ internal sealed class KnownTypes
     private object? _interlocked;
     private object? _volatile;
     private object? _countdownEvent;
+    private object? _manualResetEventSlim;
     private object? _barrier;
     private object? _cancellationToken;
     private object? _cancellationTokenSource;
@@ -118,6 +119,7 @@ internal sealed class KnownTypes
     public INamedTypeSymbol? Interlocked => Slot(ref _interlocked, "System.Threading.Interlocked");
     public INamedTypeSymbol? Volatile => Slot(ref _volatile, "System.Threading.Volatile");
     public INamedTypeSymbol? CountdownEvent => Slot(ref _countdownEvent, "System.Threading.CountdownEvent");
+    public INamedTypeSymbol? ManualResetEventSlim => Slot(ref _manualResetEventSlim, "System.Threading.ManualResetEventSlim");
     public INamedTypeSymbol? Barrier => Slot(ref _barrier, "System.Threading.Barrier");
 
     // Cancellation

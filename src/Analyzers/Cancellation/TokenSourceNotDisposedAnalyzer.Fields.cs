@@ -26,7 +26,18 @@ public sealed partial class TokenSourceNotDisposedAnalyzer
     private static void AnalyzeFields(SymbolStartAnalysisContext context, KnownTypes types)
     {
         var type = (INamedTypeSymbol)context.Symbol;
-        if (!type.GetTypeMembers().IsEmpty || !HasPrivateSourceField(type, types))
+        if (!type.GetTypeMembers().IsEmpty)
+        {
+            return;
+        }
+
+        var hasSourceField = HasPrivateSourceField(type, types, out var hasSourceDictionary);
+        if (hasSourceDictionary)
+        {
+            AnalyzeSourceCollections(context, type, types);
+        }
+
+        if (!hasSourceField)
         {
             return;
         }
@@ -79,18 +90,24 @@ public sealed partial class TokenSourceNotDisposedAnalyzer
         Released,
     }
 
-    private static bool HasPrivateSourceField(INamedTypeSymbol type, KnownTypes types)
+    /// <summary>
+    /// True when the type has a private source field; <paramref name="hasSourceDictionary"/> tells whether it has a
+    /// private dictionary of sources (see <see cref="AnalyzeSourceCollections"/>).
+    /// </summary>
+    private static bool HasPrivateSourceField(INamedTypeSymbol type, KnownTypes types, out bool hasSourceDictionary)
     {
+        var hasSourceField = false;
+        hasSourceDictionary = false;
         foreach (var member in type.GetMembers())
         {
-            if (member is IFieldSymbol { DeclaredAccessibility: Accessibility.Private, IsImplicitlyDeclared: false } field &&
-                CancellationTokens.IsTokenSource(field.Type, types))
+            if (member is IFieldSymbol { DeclaredAccessibility: Accessibility.Private, IsImplicitlyDeclared: false } field)
             {
-                return true;
+                hasSourceField |= CancellationTokens.IsTokenSource(field.Type, types);
+                hasSourceDictionary |= IsSourceDictionary(field.Type, types);
             }
         }
 
-        return false;
+        return hasSourceField;
     }
 
     /// <summary>

@@ -55,7 +55,7 @@ public sealed partial class TokenSourceNotDisposedAnalyzer : DiagnosticAnalyzer
         DiagnosticSeverity.Warning,
         Description);
 
-    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(LocalRule, SomePathsRule, InlineRule, RegistrationRule, FieldRule);
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(LocalRule, SomePathsRule, InlineRule, RegistrationRule, FieldRule, CollectionRule);
 
     public override void Initialize(AnalysisContext context)
     {

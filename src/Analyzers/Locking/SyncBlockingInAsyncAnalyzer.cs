@@ -10,7 +10,8 @@ namespace ConcurrencyAnalyzers.Locking;
 
 /// <summary>
 /// CONC207 (Info): <c>.Result</c>, <c>.Wait()</c>, <c>GetAwaiter().GetResult()</c>, <c>Task.WaitAll</c>, <c>Thread.Sleep</c>,
-/// an untimed <c>Process.WaitForExit()</c> in an async method or lambda. Silent where a lock is held (CONC202 / CONC205 report those).
+/// an untimed <c>Process.WaitForExit()</c>, a wait on a wait handle or slim event (<c>WaitOne</c>, <c>WaitHandle.WaitAll/WaitAny</c>,
+/// <c>ManualResetEventSlim.Wait</c>, <c>CountdownEvent.Wait</c>) in an async method or lambda. Silent where a lock is held (CONC202 / CONC205 report those).
 /// </summary>
 public sealed class SyncBlockingInAsyncAnalyzer : DiagnosticAnalyzer
 {
@@ -68,7 +69,7 @@ public sealed class SyncBlockingInAsyncAnalyzer : DiagnosticAnalyzer
                     case ILocalFunctionOperation { Symbol.IsAsync: true }:
                         isAsync = true;
                         break;
-                    case IInvocationOperation { TargetMethod.Name: "Wait" or "GetResult" or "Sleep" or "WaitAll" or "WaitAny" or "WaitForExit" }:
+                    case IInvocationOperation { TargetMethod.Name: "Wait" or "GetResult" or "Sleep" or "WaitAll" or "WaitAny" or "WaitForExit" or "WaitOne" }:
                     case IPropertyReferenceOperation { Property.Name: "Result" }:
                         blocking = true;
                         break;
@@ -120,6 +121,49 @@ public sealed class SyncBlockingInAsyncAnalyzer : DiagnosticAnalyzer
         return true;
     }
 
+    /// <summary>
+    /// A blocking wait on a signal: <c>WaitOne</c> on a wait handle (events, <c>Semaphore</c>, a token's
+    /// <c>WaitHandle</c>), <c>WaitHandle.WaitAll/WaitAny</c>, <c>ManualResetEventSlim.Wait</c>, <c>CountdownEvent.Wait</c>.
+    /// Not a zero-timeout poll, not <c>Mutex.WaitOne</c> (a lock acquire: CONC201/CONC204 judge it), not a slim wait
+    /// that CONC401 reports for leaving out the token in scope, and not in the
+    /// body of an async entry point (a console app parking its main flow until Ctrl+C holds one thread on purpose).
+    /// </summary>
+    private static bool IsSignalWait(IOperation operation, KnownTypes types, IMethodSymbol function, ISymbol owner, out string description)
+    {
+        description = string.Empty;
+        if (operation is not IInvocationOperation { TargetMethod: { Name: "WaitOne" or "WaitAll" or "WaitAny" or "Wait" } method } invocation ||
+            function is { IsStatic: true, Name: "Main" or "<Main>$" })
+        {
+            return false;
+        }
+
+        var containing = method.ContainingType;
+        bool matches;
+        if (method.IsStatic)
+        {
+            matches = method.Name is "WaitAll" or "WaitAny" && containing.Is(types.WaitHandle);
+        }
+        else if (method.Name == "WaitOne")
+        {
+            var handleType = invocation.Instance?.Type;
+            matches = containing.InheritsFromOrEquals(types.WaitHandle) && !handleType.InheritsFromOrEquals(types.Mutex);
+            containing = handleType as INamedTypeSymbol ?? containing;
+        }
+        else
+        {
+            // A slim wait that leaves out the token in scope is CONC401's (one diagnostic per site).
+            matches = method.Name == "Wait" && (containing.Is(types.ManualResetEventSlim) || containing.Is(types.CountdownEvent)) &&
+                      Cancellation.TokenNotPassedAnalyzer.Find(invocation, owner, types) is null;
+        }
+
+        if (!matches || LockApis.HasZeroTimeout(invocation))
+        {
+            return false;
+        }
+
+        description = containing.Name + "." + method.Name;
+        return true;
+    }
 
     private static void Analyze(OperationBlockAnalysisContext context, KnownTypes types)
     {
@@ -169,6 +213,11 @@ public sealed class SyncBlockingInAsyncAnalyzer : DiagnosticAnalyzer
             {
                 description = "Process.WaitForExit";
                 replacement = "await WaitForExitAsync";
+                fix = null;
+            }
+            else if (IsSignalWait(operation, types, function, context.OwningSymbol, out description))
+            {
+                replacement = "await an async signal (TaskCompletionSource, SemaphoreSlim.WaitAsync)";
                 fix = null;
             }
             else

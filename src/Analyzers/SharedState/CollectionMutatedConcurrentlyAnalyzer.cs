@@ -11,7 +11,7 @@ namespace ConcurrencyAnalyzers.SharedState;
 /// CONC301: a non-thread-safe collection (<c>List</c>, <c>Dictionary</c>, <c>HashSet</c>, ...), <c>Random</c> or
 /// <c>StringBuilder</c> declared outside a concurrently running function and changed inside it with no lock held.
 /// </summary>
-public sealed class CollectionMutatedConcurrentlyAnalyzer : DiagnosticAnalyzer
+public sealed partial class CollectionMutatedConcurrentlyAnalyzer : DiagnosticAnalyzer
 {
     /// <summary>Diagnostic property: <c>true</c> when the concurrent work is joined before its caller goes on, so a lock around the change is a complete fix.</summary>
     public const string JoinedProperty = "Joined";
@@ -35,7 +35,7 @@ public sealed class CollectionMutatedConcurrentlyAnalyzer : DiagnosticAnalyzer
         "enumerates one makes that enumeration throw InvalidOperationException, or read a torn state. Lock around both " +
         "the change and the walk (walk a copy taken under the lock), or use an immutable or concurrent collection.");
 
-    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(Rule, EnumeratedRule);
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(Rule, EnumeratedRule, SharedDbContextRule);
 
     public override void Initialize(AnalysisContext context)
     {
@@ -51,6 +51,11 @@ public sealed class CollectionMutatedConcurrentlyAnalyzer : DiagnosticAnalyzer
             }
 
             var threadSafe = new ThreadSafeTypes(start.Options);
+            if (types.Get(DbContextMetadataName) is { } dbContext)
+            {
+                start.RegisterInvocationAction(c => AnalyzeProjection(c, dbContext, types), InvocationActions.Names("Select"));
+            }
+
             start.RegisterSymbolStartAction(
                 symbolStart => ConcurrentAccessScan.RegisterWithEnumerations(
                     symbolStart,

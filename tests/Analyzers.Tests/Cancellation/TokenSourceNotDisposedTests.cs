@@ -61,6 +61,183 @@ public sealed class TokenSourceNotDisposedTests
             Verify.Diagnostic(TokenSourceNotDisposedAnalyzer.FieldRule).WithLocation(1).WithArguments("_current", "linked", "registration on the parent token"));
 
     [Fact]
+    public Task Linked_sources_kept_in_a_dictionary_field_that_nothing_disposes_are_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Collections.Concurrent;
+            using System.Collections.Generic;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class JobRunner
+            {
+                private readonly ConcurrentDictionary<Guid, CancellationTokenSource> _running = new();
+
+                public async Task RunAsync(Guid id, Func<CancellationToken, Task> job, CancellationToken appToken)
+                {
+                    {|#0:_running[id] = CancellationTokenSource.CreateLinkedTokenSource(appToken)|};
+                    try
+                    {
+                        await job(_running[id].Token);
+                    }
+                    finally
+                    {
+                        _running.TryRemove(id, out _);
+                    }
+                }
+
+                public bool Cancel(Guid id)
+                {
+                    if (_running.TryRemove(id, out var cts))
+                    {
+                        cts.Cancel();
+                        return true;
+                    }
+
+                    return false;
+                }
+            }
+
+            class Downloads
+            {
+                private readonly Dictionary<string, CancellationTokenSource> _active = new();
+
+                public Task StartAsync(string url, Func<string, CancellationToken, Task> download, CancellationToken requestAborted)
+                {
+                    var cts = CancellationTokenSource.CreateLinkedTokenSource(requestAborted);
+                    lock (_active)
+                    {
+                        {|#1:_active.Add(url, cts)|};
+                    }
+
+                    return download(url, cts.Token);
+                }
+
+                public void Stop(string url)
+                {
+                    lock (_active)
+                    {
+                        if (_active.Remove(url, out var cts))
+                        {
+                            cts.Cancel();
+                        }
+                    }
+                }
+            }
+            """,
+            Verify.Diagnostic(TokenSourceNotDisposedAnalyzer.CollectionRule).WithLocation(0).WithArguments("_running", "linked", "registration on the parent token"),
+            Verify.Diagnostic(TokenSourceNotDisposedAnalyzer.CollectionRule).WithLocation(1).WithArguments("_active", "linked", "registration on the parent token"));
+
+    [Fact]
+    public Task Sources_kept_in_a_dictionary_field_and_disposed_handed_on_or_plain_are_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Collections.Concurrent;
+            using System.Collections.Generic;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            static class Sources
+            {
+                public static void Release(CancellationTokenSource cts) => cts.Dispose();
+            }
+
+            class DisposedOnRemove
+            {
+                private readonly ConcurrentDictionary<int, CancellationTokenSource> _running = new();
+
+                public void Start(int id, CancellationToken token) => _running[id] = CancellationTokenSource.CreateLinkedTokenSource(token);
+
+                public void Cancel(int id)
+                {
+                    if (_running.TryRemove(id, out var cts))
+                    {
+                        cts.Cancel();
+                        cts.Dispose();
+                    }
+                }
+            }
+
+            class DisposedByUsing
+            {
+                private readonly ConcurrentDictionary<int, CancellationTokenSource> _running = new();
+
+                public async Task RunAsync(int id, Func<CancellationToken, Task> job, CancellationToken token)
+                {
+                    using var cts = CancellationTokenSource.CreateLinkedTokenSource(token);
+                    _running.TryAdd(id, cts);
+                    try { await job(cts.Token); }
+                    finally { _running.TryRemove(id, out _); }
+                }
+
+                public void Cancel(int id)
+                {
+                    if (_running.TryGetValue(id, out var cts)) cts.Cancel();
+                }
+            }
+
+            sealed class DisposedWithTheOwner : IDisposable
+            {
+                private readonly Dictionary<int, CancellationTokenSource> _running = new();
+
+                public void Start(int id, CancellationToken token) => _running[id] = CancellationTokenSource.CreateLinkedTokenSource(token);
+
+                public void Dispose()
+                {
+                    foreach (var cts in _running.Values) cts.Dispose();
+                    _running.Clear();
+                }
+            }
+
+            class HandedOn
+            {
+                private readonly ConcurrentDictionary<int, CancellationTokenSource> _running = new();
+
+                public void Start(int id, CancellationToken token) => _running[id] = CancellationTokenSource.CreateLinkedTokenSource(token);
+
+                public void Cancel(int id)
+                {
+                    if (_running.TryRemove(id, out var cts)) Sources.Release(cts);
+                }
+            }
+
+            class ValuesHandedOn
+            {
+                private readonly ConcurrentDictionary<int, CancellationTokenSource> _running = new();
+
+                public void Start(int id, CancellationToken token) => _running[id] = CancellationTokenSource.CreateLinkedTokenSource(token);
+
+                public void Stop() => DisposeAll(_running.Values);
+
+                private static void DisposeAll(IEnumerable<IDisposable> items) { }
+            }
+
+            class Exposed
+            {
+                private readonly ConcurrentDictionary<int, CancellationTokenSource> _running = new();
+
+                public IReadOnlyDictionary<int, CancellationTokenSource> Running => _running;
+
+                public void Start(int id, CancellationToken token) => _running[id] = CancellationTokenSource.CreateLinkedTokenSource(token);
+            }
+
+            class PlainSources
+            {
+                // A plain source holds no timer and no registration: not disposing it leaks nothing.
+                private readonly ConcurrentDictionary<int, CancellationTokenSource> _running = new();
+
+                public void Start(int id) => _running[id] = new CancellationTokenSource();
+
+                public void Cancel(int id)
+                {
+                    if (_running.TryRemove(id, out var cts)) cts.Cancel();
+                }
+            }
+            """);
+
+    [Fact]
     public Task Field_sources_that_are_disposed_handed_off_or_set_once_are_not_reported()
         => Verify.VerifyAnalyzerAsync(
             """

@@ -174,6 +174,128 @@ public sealed class SyncBlockingInAsyncTests
                 }
             """));
 
+    private const string WaitHandleWaits = """
+        using System;
+        using System.Threading;
+        using System.Threading.Tasks;
+
+        class Scheduler
+        {
+            private readonly ManualResetEvent _ready = new ManualResetEvent(false);
+            private readonly AutoResetEvent _signal = new AutoResetEvent(false);
+            private readonly ManualResetEventSlim _started = new ManualResetEventSlim(false);
+            private readonly Semaphore _slots = new Semaphore(2, 2);
+            private readonly CancellationTokenSource _cts = new CancellationTokenSource();
+
+            public async Task RunAsync()
+            {
+                _ready.{|CONC207:WaitOne|}();
+                _signal.{|CONC207:WaitOne|}(TimeSpan.FromSeconds(1));
+                _started.{|CONC207:Wait|}();
+                _slots.{|CONC207:WaitOne|}();
+                await Task.Yield();
+                WaitHandle.{|CONC207:WaitAny|}(new WaitHandle[] { _ready, _signal });
+                _slots.Release();
+            }
+
+            public async Task WaitStartedAsync(CancellationToken cancellationToken)
+            {
+                await Task.Yield();
+                _started.{|CONC207:Wait|}(cancellationToken);
+            }
+
+            public void Start()
+            {
+                _ = Task.Run(async () =>
+                {
+                    while (!_cts.IsCancellationRequested)
+                    {
+                        await Task.Yield();
+                        _cts.Token.WaitHandle.{|CONC207:WaitOne|}(100);
+                    }
+                });
+            }
+        }
+        """;
+
+    [Fact]
+    public Task Wait_handle_and_slim_event_waits_in_async_code_are_reported_without_a_fix()
+        => Verify.VerifyCodeFixAsync(WaitHandleWaits, WaitHandleWaits);
+
+    [Fact]
+    public Task Wait_handle_wait_message_names_the_handle_type_and_an_async_signal()
+        => Verify.VerifyAnalyzerAsync(Wrap("""
+                private readonly ManualResetEvent _ready = new ManualResetEvent(false);
+                public async Task M()
+                {
+                    await Task.Yield();
+                    _ready.{|#0:WaitOne|}();
+                }
+            """),
+            Verify.Diagnostic(SyncBlockingInAsyncAnalyzer.Rule).WithLocation(0)
+                .WithArguments("ManualResetEvent.WaitOne", "await an async signal (TaskCompletionSource, SemaphoreSlim.WaitAsync)")
+                .WithSeverity(DiagnosticSeverity.Info));
+
+    [Fact]
+    public Task Wait_handle_polls_offloaded_waits_sync_code_mutexes_and_entry_points_are_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class Worker
+            {
+                private readonly ManualResetEvent _ready = new ManualResetEvent(false);
+                private readonly ManualResetEventSlim _started = new ManualResetEventSlim(false);
+                private readonly Mutex _mutex = new Mutex();
+                private readonly object _gate = new object();
+
+                public async Task<bool> PollAsync()
+                {
+                    await Task.Yield();
+                    var ready = _ready.WaitOne(0) && _started.Wait(TimeSpan.Zero);
+                    return ready && WaitHandle.WaitAny(new WaitHandle[] { _ready }, 0) == 0;
+                }
+
+                public async Task OffloadAsync()
+                {
+                    await Task.Run(() => _ready.WaitOne());
+                    var thread = new Thread(() => _started.Wait());
+                    thread.Start();
+                    await Task.Yield();
+                }
+
+                public void Block()
+                {
+                    _ready.WaitOne();
+                    _started.Wait();
+                }
+
+                public async Task WithMutexAsync()
+                {
+                    await Task.Yield();
+                    _mutex.WaitOne();
+                    try { Console.WriteLine(); }
+                    finally { _mutex.ReleaseMutex(); }
+                }
+
+                public async Task WithTokenInScopeAsync(CancellationToken cancellationToken)
+                {
+                    await Task.Delay(1, cancellationToken);
+                    _started.Wait(); // CONC401: the token is left out
+                }
+
+                public static async Task Main()
+                {
+                    using var quit = new ManualResetEvent(false);
+                    Console.CancelKeyPress += (_, e) => { e.Cancel = true; quit.Set(); };
+                    await Task.Yield();
+                    quit.WaitOne();
+                }
+            }
+            """);
+
     // ---- near misses ----
 
     [Fact]

@@ -436,6 +436,141 @@ public sealed class CollectionMutatedConcurrentlyTests
             }
             """);
 
+    private const string EfCore = """
+
+        namespace Microsoft.EntityFrameworkCore
+        {
+            public class DbContext : System.IDisposable
+            {
+                public void Dispose() { }
+                public System.Threading.Tasks.ValueTask<object?> FindAsync(System.Type type, params object?[]? keys) => default;
+                public object? Find(System.Type type, params object?[]? keys) => null;
+                public System.Threading.Tasks.Task<int> SaveChangesAsync(System.Threading.CancellationToken token = default) => System.Threading.Tasks.Task.FromResult(0);
+            }
+
+            public class DbSet<T> : System.Linq.IQueryable<T> where T : class
+            {
+                public System.Threading.Tasks.ValueTask<T?> FindAsync(params object?[]? keys) => default;
+                public System.Type ElementType => typeof(T);
+                public System.Linq.Expressions.Expression Expression => null!;
+                public System.Linq.IQueryProvider Provider => null!;
+                public System.Collections.Generic.IEnumerator<T> GetEnumerator() => null!;
+                System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => null!;
+            }
+
+            public static class EntityFrameworkQueryableExtensions
+            {
+                public static System.Threading.Tasks.Task<System.Collections.Generic.List<T>> ToListAsync<T>(this System.Linq.IQueryable<T> source, System.Threading.CancellationToken token = default) => null!;
+            }
+
+            public interface IDbContextFactory<TContext> where TContext : DbContext
+            {
+                TContext CreateDbContext();
+            }
+        }
+
+        public sealed class User { public int Id { get; set; } public int TeamId { get; set; } }
+
+        public sealed class ShopDb : Microsoft.EntityFrameworkCore.DbContext
+        {
+            public Microsoft.EntityFrameworkCore.DbSet<User> Users { get; } = null!;
+        }
+        """;
+
+    [Fact]
+    public Task DbContext_used_by_tasks_started_together_for_WhenAll_is_reported_without_a_fix()
+    {
+        const string source = Usings + """
+            using Microsoft.EntityFrameworkCore;
+
+            class UserService
+            {
+                private readonly ShopDb _db;
+
+                public UserService(ShopDb db) => _db = db;
+
+                public async Task<User?[]> GetAllAsync(int[] ids)
+                    => await Task.WhenAll(ids.Select(id => _db.Users.{|#0:FindAsync|}(id).AsTask()));
+
+                public Task<List<User>[]> ByTeamsAsync(int[] teams, ShopDb db, CancellationToken token)
+                {
+                    var queries = teams.Select(async team => await db.Users.Where(u => u.TeamId == team).{|#1:ToListAsync|}(token)).ToList();
+                    return Task.WhenAll(queries);
+                }
+            }
+            """ + EfCore;
+        return Verify.VerifyCodeFixAsync(
+            source,
+            new[]
+            {
+                Verify.Diagnostic(CollectionMutatedConcurrentlyAnalyzer.SharedDbContextRule).WithLocation(0).WithArguments("_db", "ShopDb", "FindAsync"),
+                Verify.Diagnostic(CollectionMutatedConcurrentlyAnalyzer.SharedDbContextRule).WithLocation(1).WithArguments("db", "ShopDb", "ToListAsync"),
+            },
+            source);
+    }
+
+    [Fact]
+    public Task DbContext_used_one_operation_at_a_time_or_one_per_task_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            using Microsoft.EntityFrameworkCore;
+
+            class UserService
+            {
+                private readonly ShopDb _db;
+                private readonly IDbContextFactory<ShopDb> _factory;
+                private readonly System.Net.Http.HttpClient _http = new System.Net.Http.HttpClient();
+
+                public UserService(ShopDb db, IDbContextFactory<ShopDb> factory) { _db = db; _factory = factory; }
+
+                public async Task<List<User?>> OneAtATimeAsync(int[] ids)
+                {
+                    var users = new List<User?>();
+                    foreach (var id in ids)
+                    {
+                        users.Add(await _db.Users.FindAsync(id));
+                    }
+
+                    return users;
+                }
+
+                public Task<User?[]> OwnContextPerTaskAsync(int[] ids)
+                    => Task.WhenAll(ids.Select(async id =>
+                    {
+                        using var db = _factory.CreateDbContext();
+                        return await db.Users.FindAsync(id);
+                    }));
+
+                public Task<string[]> HttpAsync(string[] urls) => Task.WhenAll(urls.Select(u => _http.GetStringAsync(u)));
+
+                public Task<User?[]> SynchronousLookupsAsync(int[] ids)
+                    => Task.WhenAll(ids.Select(id => Task.FromResult((User?)_db.Find(typeof(User), id))));
+
+                private readonly SemaphoreSlim _one = new SemaphoreSlim(1, 1);
+
+                public Task<User?[]> SerializedBySemaphoreAsync(int[] ids)
+                    => Task.WhenAll(ids.Select(async id =>
+                    {
+                        var extra = await _http.GetStringAsync(id.ToString());
+                        await _one.WaitAsync();
+                        try { return await _db.Users.FindAsync(id, extra); }
+                        finally { _one.Release(); }
+                    }));
+
+                private async Task<T> WithOwnContext<T>(Func<ShopDb, Task<T>> work) { using var db = _factory.CreateDbContext(); return await work(db); }
+
+                public Task<User?[]> ContextPerTaskThroughAHelperAsync(int[] ids)
+                    => Task.WhenAll(ids.Select(id => WithOwnContext(db => db.Users.FindAsync(id).AsTask())));
+
+                public Task<User?>[] NotJoined(int[] ids) => ids.Select(id => _db.Users.FindAsync(id).AsTask()).ToArray();
+
+                public async Task SaveAfterJoinAsync(int[] ids)
+                {
+                    await Task.WhenAll(ids.Select(id => _http.GetStringAsync(id.ToString())));
+                    await _db.SaveChangesAsync();
+                }
+            }
+            """ + EfCore);
+
     // ---- not reported ----
 
     [Fact]
