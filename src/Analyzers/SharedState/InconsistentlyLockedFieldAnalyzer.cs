@@ -143,7 +143,7 @@ public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
 
             var method = containingSymbol as IMethodSymbol;
             if (containingSymbol is IFieldSymbol or IPropertySymbol || method is null || IsExcludedMember(method, field) ||
-                IsReferenceHandedOn(reference) || ReadsFixedCollectionProperty(reference))
+                IsReferenceHandedOn(reference) || ReadsFixedCollectionProperty(reference) || ReachesLockObject(reference))
             {
                 return;
             }
@@ -205,6 +205,34 @@ public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
                     !(argument.Parent is IInvocationOperation { TargetMethod.IsExtensionMethod: true } && argument.Parameter.Ordinal == 0)) ||
                    (parent is ILockOperation lockOperation && ReferenceEquals(lockOperation.LockedValue.WalkDownConversions(), reference)) ||
                    (parent is IReturnOperation && reference.Field.IsReadOnly);
+        }
+
+        /// <summary>
+        /// The field is read only to reach the lock object a <c>readonly</c> field of it holds: <c>lock (_queue.SyncRoot)</c>,
+        /// <c>Monitor.Enter(_state.Gate)</c>, <c>_queue.SyncRoot.EnterScope()</c> (a struct that keeps its own gate). The
+        /// lock object never changes, so reaching it races with nothing, and the access takes the lock rather than
+        /// skipping it.
+        /// </summary>
+        private bool ReachesLockObject(IFieldReferenceOperation reference)
+        {
+            IOperation gate = reference;
+            while (gate.Parent is IFieldReferenceOperation { Field.IsReadOnly: true, Field.IsStatic: false } member && ReferenceEquals(member.Instance, gate))
+            {
+                gate = member;
+            }
+
+            if (ReferenceEquals(gate, reference))
+            {
+                return false;
+            }
+
+            return gate.WalkUpConversions() switch
+            {
+                ILockOperation lockOperation => ReferenceEquals(lockOperation.LockedValue.WalkDownConversions(), gate),
+                IArgumentOperation { Parameter.Ordinal: 0, Parent: IInvocationOperation call } => call.TargetMethod.ContainingType.Is(_types.Monitor),
+                IInvocationOperation { Instance: { } instance } call => ReferenceEquals(instance, gate) && call.TargetMethod.ContainingType.Is(_types.Lock),
+                _ => false,
+            };
         }
 
         /// <summary>

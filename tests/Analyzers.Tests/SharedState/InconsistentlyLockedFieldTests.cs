@@ -872,6 +872,81 @@ public sealed class InconsistentlyLockedFieldTests
             """);
 
     [Fact]
+    public Task A_struct_field_read_to_reach_its_own_readonly_gate_is_not_reported_other_reads_of_it_are()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Waiters
+            {
+                private WaitQueue _queue = new WaitQueue(0);
+
+                public void Add()
+                {
+                    lock (_queue.SyncRoot)
+                    {
+                        Push(ref _queue);
+                    }
+                }
+
+                public void Remove()
+                {
+                    Monitor.Enter(_queue.SyncRoot);
+                    try
+                    {
+                        Pop(ref _queue);
+                    }
+                    finally
+                    {
+                        Monitor.Exit(_queue.SyncRoot);
+                    }
+                }
+
+                private readonly List<string> _pool = new List<string>();
+
+                public void Return(string item)
+                {
+                    lock (_queue.SyncRoot)
+                    {
+                        _pool.Add(item);
+                    }
+                }
+
+                public void Clear()
+                {
+                    Monitor.Enter(_queue.SyncRoot);
+                    _pool.Clear();
+                    Monitor.Exit(_queue.SyncRoot);
+                }
+
+                public long Length => {|CONC303:_queue|}.Length;
+
+                public object Owner => {|CONC303:_queue|}.Owner;
+
+                private static void Push(ref WaitQueue queue) => queue.Add();
+
+                private static void Pop(ref WaitQueue queue) => queue.Remove();
+
+                private struct WaitQueue
+                {
+                    internal readonly object SyncRoot;
+                    internal object Owner;
+                    private long _length;
+
+                    public WaitQueue(int unused)
+                    {
+                        SyncRoot = new object();
+                        Owner = null;
+                        _length = unused;
+                    }
+
+                    public long Length => _length;
+
+                    public void Add() => _length++;
+
+                    public void Remove() => _length--;
+                }
+            }
+            """);
+
+    [Fact]
     public Task Writes_before_a_release_and_internal_helpers_called_under_the_lock_are_not_reported()
         => Verify.VerifyAnalyzerAsync(Usings + """
             class Semaphore
