@@ -778,6 +778,48 @@ public sealed class InconsistentlyLockedFieldTests
             """);
 
     [Fact]
+    public Task A_method_that_calls_the_types_lock_assertion_helper_runs_under_the_lock_one_that_does_not_is_reported()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Synchronizer
+            {
+                private readonly object _sync = new object();
+                private long _waiters;
+
+                private void AssertInternalLockState() => System.Diagnostics.Debug.Assert(Monitor.IsEntered(_sync));
+
+                public void Release()
+                {
+                    lock (_sync)
+                    {
+                        _waiters--;
+                    }
+                }
+
+                private protected bool Enqueue()
+                {
+                    AssertInternalLockState();
+                    if (IsLimitReached)
+                    {
+                        return false;
+                    }
+
+                    _waiters++;
+                    return true;
+                }
+
+                private bool IsLimitReached => _waiters == long.MaxValue;
+
+                private protected void Reset()
+                {
+                    {|CONC303:_waiters|} = 0;
+                    AssertInternalLockState2();
+                }
+
+                private static void AssertInternalLockState2() { }
+            }
+            """);
+
+    [Fact]
     public Task Flags_published_references_and_pre_checks_repeated_under_the_lock_are_not_reported()
         => Verify.VerifyAnalyzerAsync(Usings + """
             enum Phase { Idle, Running }
