@@ -265,6 +265,9 @@ public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
             {
                 case MethodKind.Constructor:
                     return field is { IsStatic: false };
+                case MethodKind.PropertySet when method.IsInitOnly:
+                    // An init accessor runs in the object initializer, before anyone else can see the object.
+                    return field is { IsStatic: false };
                 case MethodKind.StaticConstructor:
                 case MethodKind.Destructor:
                     return true;

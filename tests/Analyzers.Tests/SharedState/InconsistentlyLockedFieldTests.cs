@@ -820,6 +820,46 @@ public sealed class InconsistentlyLockedFieldTests
             """);
 
     [Fact]
+    public Task Init_accessors_run_in_the_object_initializer_like_a_constructor_setters_do_not()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Tracker
+            {
+                private readonly object _sync = new object();
+                private Settings _settings;
+
+                public string Tag
+                {
+                    init => _settings = new Settings(value, _settings.Limit);
+                }
+
+                public int Limit
+                {
+                    set => {|CONC303:_settings|} = new Settings(_settings.Tag, value);
+                }
+
+                public void Tighten()
+                {
+                    lock (_sync)
+                    {
+                        _settings = new Settings(_settings.Tag, _settings.Limit - 1);
+                    }
+                }
+            }
+
+            readonly struct Settings
+            {
+                public Settings(string tag, int limit) { Tag = tag; Limit = limit; }
+                public string Tag { get; }
+                public int Limit { get; }
+            }
+
+            namespace System.Runtime.CompilerServices
+            {
+                static class IsExternalInit { }
+            }
+            """);
+
+    [Fact]
     public Task Flags_published_references_and_pre_checks_repeated_under_the_lock_are_not_reported()
         => Verify.VerifyAnalyzerAsync(Usings + """
             enum Phase { Idle, Running }
