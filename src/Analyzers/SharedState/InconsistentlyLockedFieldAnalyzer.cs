@@ -143,7 +143,8 @@ public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
 
             var method = containingSymbol as IMethodSymbol;
             if (containingSymbol is IFieldSymbol or IPropertySymbol || method is null || IsExcludedMember(method, field) ||
-                IsReferenceHandedOn(reference) || ReadsFixedCollectionProperty(reference) || ReachesLockObject(reference))
+                IsReferenceHandedOn(reference) || ReadsFixedCollectionProperty(reference) || ReachesLockObject(reference) ||
+                IsRefHandedToRefStruct(reference))
             {
                 return;
             }
@@ -206,6 +207,14 @@ public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
                    (parent is ILockOperation lockOperation && ReferenceEquals(lockOperation.LockedValue.WalkDownConversions(), reference)) ||
                    (parent is IReturnOperation && reference.Field.IsReadOnly);
         }
+
+        /// <summary>
+        /// <c>new Acquisition(ref _queue, token)</c>: a <c>ref struct</c> is given the field by reference to keep in a ref
+        /// field and use later (DotNext's acquisition builders, which take the lock through it). The field is handed
+        /// on, neither read nor written here; the ref struct's own code, in its own type, does that.
+        /// </summary>
+        private static bool IsRefHandedToRefStruct(IFieldReferenceOperation reference)
+            => reference.Parent is IArgumentOperation { Parameter.RefKind: RefKind.Ref, Parent: IObjectCreationOperation { Type.IsRefLikeType: true } };
 
         /// <summary>
         /// The field is read only to reach the lock object a <c>readonly</c> field of it holds: <c>lock (_queue.SyncRoot)</c>,

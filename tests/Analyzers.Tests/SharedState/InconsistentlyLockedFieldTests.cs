@@ -860,6 +860,51 @@ public sealed class InconsistentlyLockedFieldTests
             """);
 
     [Fact]
+    public Task A_field_handed_by_ref_to_a_ref_struct_is_not_reported_one_handed_by_ref_to_a_method_is()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Synchronizer
+            {
+                private readonly object _gate = new object();
+                private Queue _queue;
+
+                public void Add()
+                {
+                    lock (_gate)
+                    {
+                        Grow(ref _queue);
+                    }
+                }
+
+                public Acquisition BeginAcquisition(int timeout) => new Acquisition(ref _queue, timeout);
+
+                public void Reset() => Clear(ref {|CONC303:_queue|});
+
+                private static void Grow(ref Queue queue) => queue.Length++;
+
+                private static void Clear(ref Queue queue) => queue.Length = 0;
+            }
+
+            struct Queue
+            {
+                public long Length;
+            }
+
+            ref struct Acquisition
+            {
+                private readonly ref Queue _queue;
+                private readonly int _timeout;
+
+                public Acquisition(ref Queue queue, int timeout)
+                {
+                    _queue = ref queue;
+                    _timeout = timeout;
+                }
+
+                public long Length => _queue.Length;
+            }
+            """);
+
+    [Fact]
     public Task Flags_published_references_and_pre_checks_repeated_under_the_lock_are_not_reported()
         => Verify.VerifyAnalyzerAsync(Usings + """
             enum Phase { Idle, Running }
