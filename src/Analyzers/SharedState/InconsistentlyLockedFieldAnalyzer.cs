@@ -397,7 +397,7 @@ public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
 
                     if (access.Kind == AccessKind.Read)
                     {
-                        if (!readsMatter || IsPreCheck(access, accesses) || IsDebuggerDisplayMember(access.Method))
+                        if (!readsMatter || IsPreCheck(access, accesses) || IsDebuggerDisplayMember(access.Method) || IsFollowedByFence(access.Operation))
                         {
                             continue;
                         }
@@ -433,6 +433,36 @@ public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
                         access.Kind == AccessKind.Read ? "read" : "written"));
                 }
             }
+        }
+
+        /// <summary>
+        /// The statement that reads the field is followed at once by a memory barrier
+        /// (<c>var v = _version; Volatile.ReadBarrier();</c>, <c>Interlocked.MemoryBarrier()</c>, <c>Thread.MemoryBarrier()</c>):
+        /// a lock-free read written on purpose, ordered by hand, like a <c>Volatile.Read</c>. Asked only of reads about to
+        /// be reported.
+        /// </summary>
+        private static bool IsFollowedByFence(IOperation read)
+        {
+            IOperation statement = read;
+            while (statement.Parent is { } parent && parent is not IBlockOperation)
+            {
+                if (parent.Kind is OperationKind.AnonymousFunction or OperationKind.LocalFunction)
+                {
+                    return false;
+                }
+
+                statement = parent;
+            }
+
+            if (statement.Parent is not IBlockOperation block)
+            {
+                return false;
+            }
+
+            var index = block.Operations.IndexOf(statement);
+            return index >= 0 && index + 1 < block.Operations.Length &&
+                   block.Operations[index + 1] is IExpressionStatementOperation { Operation: IInvocationOperation { Arguments.Length: 0 } call } &&
+                   call.TargetMethod is { IsStatic: true, Name: "ReadBarrier" or "MemoryBarrier", ContainingType: { Name: "Volatile" or "Interlocked" or "Thread", ContainingNamespace.Name: "Threading" } };
         }
 
         /// <summary>

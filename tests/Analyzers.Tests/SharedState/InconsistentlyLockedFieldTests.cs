@@ -905,6 +905,56 @@ public sealed class InconsistentlyLockedFieldTests
             """);
 
     [Fact]
+    public Task A_read_followed_by_a_memory_barrier_is_not_reported_a_barrier_before_it_or_further_on_is()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class StateTracker
+            {
+                private readonly object _sync = new object();
+                private ulong _version;
+
+                public void Advance()
+                {
+                    lock (_sync)
+                    {
+                        _version++;
+                    }
+                }
+
+                public ulong Current
+                {
+                    get
+                    {
+                        var result = _version;
+                        Interlocked.MemoryBarrier();
+                        return result;
+                    }
+                }
+
+                public ulong Fenced()
+                {
+                    ulong result;
+                    result = _version + 1;
+                    Thread.MemoryBarrier();
+                    return result;
+                }
+
+                public ulong Late()
+                {
+                    var result = {|CONC303:_version|};
+                    Console.WriteLine(result);
+                    Interlocked.MemoryBarrier();
+                    return result;
+                }
+
+                public ulong Early()
+                {
+                    Interlocked.MemoryBarrier();
+                    return {|CONC303:_version|};
+                }
+            }
+            """);
+
+    [Fact]
     public Task Flags_published_references_and_pre_checks_repeated_under_the_lock_are_not_reported()
         => Verify.VerifyAnalyzerAsync(Usings + """
             enum Phase { Idle, Running }
