@@ -308,7 +308,8 @@ public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
                 return reference.Parent is ISimpleAssignmentOperation ? AccessKind.Assign : AccessKind.Update;
             }
 
-            if (reference.Parent is IArgumentOperation { Parameter.RefKind: RefKind.Ref or RefKind.Out })
+            if (reference.Parent is IArgumentOperation { Parameter.RefKind: RefKind.Ref or RefKind.Out } byRef &&
+                !IsReinterpretation(byRef))
             {
                 return AccessKind.Update;
             }
@@ -324,6 +325,14 @@ public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
 
             return AccessKind.Read;
         }
+
+        /// <summary>
+        /// <c>Unsafe.As&lt;ulong, uint&gt;(ref _version)</c> read at once: the field is viewed as another type, not written
+        /// (a write through the returned reference is a separate assignment, which is not this argument's parent).
+        /// </summary>
+        private static bool IsReinterpretation(IArgumentOperation argument)
+            => argument.Parent is IInvocationOperation { TargetMethod: { Name: "As", ContainingType: { Name: "Unsafe", ContainingNamespace.Name: "CompilerServices" } } } call &&
+               call.WalkUpConversions() is not (IAssignmentOperation or IArgumentOperation { Parameter.RefKind: not RefKind.None } or IIncrementOrDecrementOperation);
 
         /// <summary>The field named by the innermost enclosing <c>lock (x)</c> statement, if the access is under one.</summary>
         private static ISymbol? EnclosingLockGate(IOperation operation, IOperation? stopAt)

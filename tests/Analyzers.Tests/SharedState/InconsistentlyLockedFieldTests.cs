@@ -938,6 +938,15 @@ public sealed class InconsistentlyLockedFieldTests
                     return result;
                 }
 
+                public uint Low()
+                {
+                    var result = IntPtr.Size == 8 ? (uint)_version : System.Runtime.CompilerServices.Unsafe.As<ulong, uint>(ref _version);
+                    Interlocked.MemoryBarrier();
+                    return result;
+                }
+
+                public void Clear() => System.Runtime.CompilerServices.Unsafe.As<ulong, uint>(ref {|CONC303:_version|}) = 0;
+
                 public ulong Late()
                 {
                     var result = {|CONC303:_version|};
