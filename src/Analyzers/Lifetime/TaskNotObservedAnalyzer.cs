@@ -388,6 +388,35 @@ public sealed class TaskNotObservedAnalyzer : DiagnosticAnalyzer
     }
 
     /// <summary>
+    /// <c>Task.Factory.StartNew(continuation, state, CancellationToken.None, TaskCreationOptions.DenyChildAttach, scheduler)</c>
+    /// where <c>continuation</c> is an <c>Action&lt;object?&gt;</c> handed in (a parameter or field, not a lambda made
+    /// here): an awaitable's <c>OnCompleted</c> posting the awaiting code's continuation to the captured scheduler, as
+    /// <c>SynchronizationContext.Post</c> does for a context (DotNext's value-task sources). The continuation is the
+    /// resumption of an <c>await</c>, which keeps its own exceptions; the task has nothing to observe.
+    /// </summary>
+    private static bool IsContinuationScheduledOnScheduler(IInvocationOperation spawn, KnownTypes types)
+    {
+        var method = spawn.TargetMethod;
+        if (method.Name != "StartNew" || !method.ContainingType.Is(types.TaskFactory) || method.Parameters.Length != 5 ||
+            spawn.Arguments.Length != 5 || method.Parameters[4].Type.Name != "TaskScheduler")
+        {
+            return false;
+        }
+
+        foreach (var argument in spawn.Arguments)
+        {
+            if (argument.Parameter is { Ordinal: 0 })
+            {
+                return argument.Value.WalkDownConversions() is IParameterReferenceOperation or IFieldReferenceOperation &&
+                       argument.Value.Type is INamedTypeSymbol { Name: "Action", TypeArguments.Length: 1 } action &&
+                       action.TypeArguments[0].SpecialType == SpecialType.System_Object;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
     /// <c>Task.Run(PumpAsync);</c> with <c>async Task PumpAsync() { try { ... } catch (Exception e) { writer.Complete(e); } }</c>
     /// (also <c>Task.Factory.StartNew(...)</c> and its <c>.Unwrap()</c>): the spawned delegate is the task's only source
     /// of faults, and one that is <c>async</c> (or <c>void</c>) and catches everything (<see cref="ExceptionEscape.CatchesEverything"/>)
@@ -406,6 +435,11 @@ public sealed class TaskNotObservedAnalyzer : DiagnosticAnalyzer
         }
 
         var method = spawn.TargetMethod;
+        if (IsContinuationScheduledOnScheduler(spawn, types))
+        {
+            return true;
+        }
+
         if (!(method.Name == "Run" && method.ContainingType.Is(types.Task)) &&
             !(method.Name == "StartNew" && (method.ContainingType.Is(types.TaskFactory) || method.ContainingType.Is(types.TaskFactoryOfT))) ||
             spawn.Arguments.Length == 0 ||

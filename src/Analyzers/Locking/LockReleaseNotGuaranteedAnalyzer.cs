@@ -101,7 +101,8 @@ public sealed class LockReleaseNotGuaranteedAnalyzer : DiagnosticAnalyzer
         }
 
         var function = invocation.GetEnclosingFunction();
-        if (function is null || !HasUnprotectedRelease(function, key, types, out var release) ||
+        if (function is null || !HasUnprotectedRelease(function, invocation, key, types, out var release) ||
+            (statement is not null && ReleasedBeforeAnythingCanThrow(statement, key, types)) ||
             (call.Kind == LockKind.SemaphoreSlim && LockApis.IsCreatedEmpty(key)))
         {
             return; // new SemaphoreSlim(0): a signal handed back (`Release()` to put the item back), not a lock left held
@@ -246,8 +247,12 @@ public sealed class LockReleaseNotGuaranteedAnalyzer : DiagnosticAnalyzer
         return false;
     }
 
-    /// <summary>A release of <paramref name="key"/> in the same function (not in a lambda) that is not inside a finally block.</summary>
-    private static bool HasUnprotectedRelease(IOperation function, ISymbol key, KnownTypes types, out IInvocationOperation? release)
+    /// <summary>
+    /// A release of <paramref name="key"/> in the same function (not in a lambda), after the acquire, that is not inside a
+    /// finally block. A release before it (<c>Monitor.Exit(_sync); Monitor.Enter(_sync);</c>, which lets others in and
+    /// takes the caller's lock back) is the caller's business.
+    /// </summary>
+    private static bool HasUnprotectedRelease(IOperation function, IOperation acquire, ISymbol key, KnownTypes types, out IInvocationOperation? release)
     {
         release = null;
         foreach (var descendant in function.EnumerateDescendants())
@@ -256,6 +261,7 @@ public sealed class LockReleaseNotGuaranteedAnalyzer : DiagnosticAnalyzer
                 LockApis.TryGetLockCall(candidate, types, out var call) &&
                 call.Action == LockAction.Release &&
                 SymbolEqualityComparer.Default.Equals(call.Key, key) &&
+                candidate.Syntax.SpanStart > acquire.Syntax.SpanStart &&
                 ReferenceEquals(candidate.GetEnclosingFunction(), function) &&
                 !IsInFinally(candidate) && !IsInRethrowingCatch(candidate))
             {
@@ -265,6 +271,131 @@ public sealed class LockReleaseNotGuaranteedAnalyzer : DiagnosticAnalyzer
         }
 
         return false;
+    }
+
+    private enum PathEnd
+    {
+        Released,
+        FallsThrough,
+        MayThrow,
+    }
+
+    /// <summary>
+    /// Every path from the acquire statement reaches a release of <paramref name="key"/> through statements that cannot
+    /// throw: plain assignments and declarations of locals, parameters, constants and the type's own fields, and
+    /// <c>if</c>s on such values (<c>Monitor.Enter(_sync); if (!_starting) { var again = _stopping; _stopping = true;
+    /// Monitor.Exit(_sync); … } Monitor.Exit(_sync);</c>, or <c>Monitor.Enter(_sync); Monitor.Exit(_sync);</c> as a
+    /// barrier). Nothing can leave the lock held, so no <c>finally</c> is needed. The path leaves the acquire's block
+    /// only through the end of an <c>if</c> branch.
+    /// </summary>
+    private static bool ReleasedBeforeAnythingCanThrow(IOperation acquire, ISymbol key, KnownTypes types)
+    {
+        var statement = acquire;
+        for (var depth = 0; depth < 4 && statement.Parent is IBlockOperation block; depth++)
+        {
+            var end = Scan(block, block.Operations.IndexOf(statement) + 1, key, types, 0);
+            if (end != PathEnd.FallsThrough)
+            {
+                return end == PathEnd.Released;
+            }
+
+            // The end of an if branch: go on after the if.
+            if (block.Parent is not IConditionalOperation { Parent: IBlockOperation } conditional ||
+                !(ReferenceEquals(conditional.WhenTrue, block) || ReferenceEquals(conditional.WhenFalse, block)))
+            {
+                return false;
+            }
+
+            statement = conditional;
+        }
+
+        return false;
+    }
+
+    private static PathEnd Scan(IBlockOperation block, int from, ISymbol key, KnownTypes types, int depth)
+    {
+        for (var i = from; i < block.Operations.Length; i++)
+        {
+            var next = block.Operations[i];
+            if (LockRegions.TryGetStatementCall(next, types, out var call, out _) && next is IExpressionStatementOperation)
+            {
+                return call.Action == LockAction.Release && SymbolEqualityComparer.Default.Equals(call.Key, key) ? PathEnd.Released : PathEnd.MayThrow;
+            }
+
+            switch (next)
+            {
+                case IExpressionStatementOperation { Operation: ISimpleAssignmentOperation assignment }
+                    when IsPlainStorage(assignment.Target) && CannotThrow(assignment.Value):
+                    continue;
+                case IVariableDeclarationGroupOperation group when DeclaresPlainly(group):
+                    continue;
+                case IConditionalOperation { Condition: { } condition } conditional when depth < 3 && CannotThrow(condition):
+                    var whenTrue = Branch(conditional.WhenTrue, key, types, depth);
+                    var whenFalse = conditional.WhenFalse is null ? PathEnd.FallsThrough : Branch(conditional.WhenFalse, key, types, depth);
+                    if (whenTrue == PathEnd.MayThrow || whenFalse == PathEnd.MayThrow)
+                    {
+                        return PathEnd.MayThrow;
+                    }
+
+                    if (whenTrue == PathEnd.Released && whenFalse == PathEnd.Released)
+                    {
+                        return PathEnd.Released;
+                    }
+
+                    // A branch that released goes on without the lock (or returns); the rest of the method is not
+                    // followed for it, and only paths still holding the lock continue here.
+                    continue;
+                default:
+                    return PathEnd.MayThrow;
+            }
+        }
+
+        return PathEnd.FallsThrough;
+    }
+
+    private static PathEnd Branch(IOperation branch, ISymbol key, KnownTypes types, int depth)
+        => branch is IBlockOperation block ? Scan(block, 0, key, types, depth + 1) : PathEnd.MayThrow;
+
+    private static bool DeclaresPlainly(IVariableDeclarationGroupOperation group)
+    {
+        foreach (var declaration in group.Declarations)
+        {
+            foreach (var declarator in declaration.Declarators)
+            {
+                if (declarator.Initializer is { } initializer && !CannotThrow(initializer.Value))
+                {
+                    return false;
+                }
+            }
+
+            if (declaration.Initializer is { } shared && !CannotThrow(shared.Value))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static bool IsPlainStorage(IOperation target)
+        => target is ILocalReferenceOperation or IParameterReferenceOperation ||
+           target is IFieldReferenceOperation { Instance: null or IInstanceReferenceOperation };
+
+    private static bool CannotThrow(IOperation value)
+    {
+        value = value.WalkDownConversions();
+        return value switch
+        {
+            ILiteralOperation or ILocalReferenceOperation or IParameterReferenceOperation or IDefaultValueOperation => true,
+            IFieldReferenceOperation { Instance: null or IInstanceReferenceOperation } => true,
+            IUnaryOperation { OperatorKind: UnaryOperatorKind.Not, OperatorMethod: null } not => CannotThrow(not.Operand),
+            IBinaryOperation { OperatorMethod: null, IsChecked: false } binary =>
+                binary.OperatorKind is BinaryOperatorKind.Equals or BinaryOperatorKind.NotEquals or BinaryOperatorKind.LessThan or
+                    BinaryOperatorKind.LessThanOrEqual or BinaryOperatorKind.GreaterThan or BinaryOperatorKind.GreaterThanOrEqual or
+                    BinaryOperatorKind.ConditionalAnd or BinaryOperatorKind.ConditionalOr &&
+                CannotThrow(binary.LeftOperand) && CannotThrow(binary.RightOperand),
+            _ => false,
+        };
     }
 
     /// <summary>

@@ -181,6 +181,8 @@ public sealed class MonitorProtocolMisuseAnalyzer : DiagnosticAnalyzer
     {
         var acquired = new List<HeldLock>();
         var unheld = new List<(HeldLock Lock, IOperation Operation, IMethodSymbol? Function)>();
+        // Monitors the method releases without having taken them: its caller holds them on entry.
+        var callerHeld = new List<HeldLock>();
         LockFlow.Run(context, types, (operation, state, function, lockCall) =>
         {
             if (lockCall is not null)
@@ -194,6 +196,10 @@ public sealed class MonitorProtocolMisuseAnalyzer : DiagnosticAnalyzer
                     else if (call.Action is LockAction.Wait or LockAction.Pulse && !Holds(state.May, lockCall, modeMatters: false))
                     {
                         unheld.Add((lockCall, operation, function));
+                    }
+                    else if (call.Action == LockAction.Release && lockCall.Kind == LockKind.Monitor && !Holds(state.May, lockCall, modeMatters: false))
+                    {
+                        callerHeld.Add(lockCall);
                     }
                     else if (call.Kind == LockKind.ReaderWriterLockSlim && call.IsAcquire && call.Mode is LockMode.Write or LockMode.UpgradeableRead &&
                              HoldsReadOnly(state.Must, lockCall))
@@ -229,6 +235,13 @@ public sealed class MonitorProtocolMisuseAnalyzer : DiagnosticAnalyzer
 
         foreach (var (held, operation, function) in unheld)
         {
+            // Monitor.Exit(_sync); Monitor.Enter(_sync); in a method that also waits on _sync: it gives its caller's lock
+            // up for a moment and takes it back, so the lock is held on entry and the wait is under it.
+            if (callerHeld.Exists(c => c.Key is not null && c.SameLock(held)))
+            {
+                continue;
+            }
+
             if (acquired.Exists(a => a.Key is not null && a.SameLock(held)) || IsUnreachableGate(held, function, context.OwningSymbol))
             {
                 var name = operation is IInvocationOperation invocation ? invocation.TargetMethod.Name : "Wait";

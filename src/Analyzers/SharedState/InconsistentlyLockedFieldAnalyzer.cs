@@ -143,7 +143,8 @@ public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
 
             var method = containingSymbol as IMethodSymbol;
             if (containingSymbol is IFieldSymbol or IPropertySymbol || method is null || IsExcludedMember(method, field) ||
-                IsReferenceHandedOn(reference) || ReadsFixedCollectionProperty(reference))
+                IsReferenceHandedOn(reference) || ReadsFixedCollectionProperty(reference) || ReachesLockObject(reference) ||
+                IsRefHandedToRefStruct(reference))
             {
                 return;
             }
@@ -208,6 +209,42 @@ public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
         }
 
         /// <summary>
+        /// <c>new Acquisition(ref _queue, token)</c>: a <c>ref struct</c> is given the field by reference to keep in a ref
+        /// field and use later (DotNext's acquisition builders, which take the lock through it). The field is handed
+        /// on, neither read nor written here; the ref struct's own code, in its own type, does that.
+        /// </summary>
+        private static bool IsRefHandedToRefStruct(IFieldReferenceOperation reference)
+            => reference.Parent is IArgumentOperation { Parameter.RefKind: RefKind.Ref, Parent: IObjectCreationOperation { Type.IsRefLikeType: true } };
+
+        /// <summary>
+        /// The field is read only to reach the lock object a <c>readonly</c> field of it holds: <c>lock (_queue.SyncRoot)</c>,
+        /// <c>Monitor.Enter(_state.Gate)</c>, <c>_queue.SyncRoot.EnterScope()</c> (a struct that keeps its own gate). The
+        /// lock object never changes, so reaching it races with nothing, and the access takes the lock rather than
+        /// skipping it.
+        /// </summary>
+        private bool ReachesLockObject(IFieldReferenceOperation reference)
+        {
+            IOperation gate = reference;
+            while (gate.Parent is IFieldReferenceOperation { Field.IsReadOnly: true, Field.IsStatic: false } member && ReferenceEquals(member.Instance, gate))
+            {
+                gate = member;
+            }
+
+            if (ReferenceEquals(gate, reference))
+            {
+                return false;
+            }
+
+            return gate.WalkUpConversions() switch
+            {
+                ILockOperation lockOperation => ReferenceEquals(lockOperation.LockedValue.WalkDownConversions(), gate),
+                IArgumentOperation { Parameter.Ordinal: 0, Parent: IInvocationOperation call } => call.TargetMethod.ContainingType.Is(_types.Monitor),
+                IInvocationOperation { Instance: { } instance } call => ReferenceEquals(instance, gate) && call.TargetMethod.ContainingType.Is(_types.Lock),
+                _ => false,
+            };
+        }
+
+        /// <summary>
         /// The field's collection is asked only what it was built with: <c>_dict.Comparer</c>,
         /// <c>((ICollection&lt;T&gt;)_list).IsReadOnly</c> on a <c>System.Collections</c> type. Changing the contents never
         /// changes those, so the read races with nothing.
@@ -236,6 +273,9 @@ public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
             switch (method.MethodKind)
             {
                 case MethodKind.Constructor:
+                    return field is { IsStatic: false };
+                case MethodKind.PropertySet when method.IsInitOnly:
+                    // An init accessor runs in the object initializer, before anyone else can see the object.
                     return field is { IsStatic: false };
                 case MethodKind.StaticConstructor:
                 case MethodKind.Destructor:
@@ -268,7 +308,8 @@ public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
                 return reference.Parent is ISimpleAssignmentOperation ? AccessKind.Assign : AccessKind.Update;
             }
 
-            if (reference.Parent is IArgumentOperation { Parameter.RefKind: RefKind.Ref or RefKind.Out })
+            if (reference.Parent is IArgumentOperation { Parameter.RefKind: RefKind.Ref or RefKind.Out } byRef &&
+                !IsReinterpretation(byRef))
             {
                 return AccessKind.Update;
             }
@@ -284,6 +325,14 @@ public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
 
             return AccessKind.Read;
         }
+
+        /// <summary>
+        /// <c>Unsafe.As&lt;ulong, uint&gt;(ref _version)</c> read at once: the field is viewed as another type, not written
+        /// (a write through the returned reference is a separate assignment, which is not this argument's parent).
+        /// </summary>
+        private static bool IsReinterpretation(IArgumentOperation argument)
+            => argument.Parent is IInvocationOperation { TargetMethod: { Name: "As", ContainingType: { Name: "Unsafe", ContainingNamespace.Name: "CompilerServices" } } } call &&
+               call.WalkUpConversions() is not (IAssignmentOperation or IArgumentOperation { Parameter.RefKind: not RefKind.None } or IIncrementOrDecrementOperation);
 
         /// <summary>The field named by the innermost enclosing <c>lock (x)</c> statement, if the access is under one.</summary>
         private static ISymbol? EnclosingLockGate(IOperation operation, IOperation? stopAt)
@@ -357,7 +406,7 @@ public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
 
                     if (access.Kind == AccessKind.Read)
                     {
-                        if (!readsMatter || IsPreCheck(access, accesses) || IsDebuggerDisplayMember(access.Method))
+                        if (!readsMatter || IsPreCheck(access, accesses) || IsDebuggerDisplayMember(access.Method) || IsFollowedByFence(access.Operation))
                         {
                             continue;
                         }
@@ -393,6 +442,36 @@ public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
                         access.Kind == AccessKind.Read ? "read" : "written"));
                 }
             }
+        }
+
+        /// <summary>
+        /// The statement that reads the field is followed at once by a memory barrier
+        /// (<c>var v = _version; Volatile.ReadBarrier();</c>, <c>Interlocked.MemoryBarrier()</c>, <c>Thread.MemoryBarrier()</c>):
+        /// a lock-free read written on purpose, ordered by hand, like a <c>Volatile.Read</c>. Asked only of reads about to
+        /// be reported.
+        /// </summary>
+        private static bool IsFollowedByFence(IOperation read)
+        {
+            IOperation statement = read;
+            while (statement.Parent is { } parent && parent is not IBlockOperation)
+            {
+                if (parent.Kind is OperationKind.AnonymousFunction or OperationKind.LocalFunction)
+                {
+                    return false;
+                }
+
+                statement = parent;
+            }
+
+            if (statement.Parent is not IBlockOperation block)
+            {
+                return false;
+            }
+
+            var index = block.Operations.IndexOf(statement);
+            return index >= 0 && index + 1 < block.Operations.Length &&
+                   block.Operations[index + 1] is IExpressionStatementOperation { Operation: IInvocationOperation { Arguments.Length: 0 } call } &&
+                   call.TargetMethod is { IsStatic: true, Name: "ReadBarrier" or "MemoryBarrier", ContainingType: { Name: "Volatile" or "Interlocked" or "Thread", ContainingNamespace.Name: "Threading" } };
         }
 
         /// <summary>

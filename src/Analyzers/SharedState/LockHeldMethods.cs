@@ -110,6 +110,39 @@ internal sealed class LockHeldMethods
         };
     }
 
+    /// <summary>
+    /// A method that calls, as a statement of its own body, one of the type's methods that asserts the lock
+    /// (<c>private void AssertInternalLockState() =&gt; Debug.Assert(_sync.IsHeldByCurrentThread);</c>, as DotNext's
+    /// synchronizers do) asserts it too.
+    /// </summary>
+    private void AddCallersOfAssertingHelpers(HashSet<IMethodSymbol> result)
+    {
+        if (_asserted.Count == 0)
+        {
+            return;
+        }
+
+        for (var round = 0; round < 3; round++)
+        {
+            var changed = false;
+            foreach (var (call, callee, containingSymbol) in _calls)
+            {
+                if (containingSymbol is IMethodSymbol caller && result.Contains(callee) && _asserted.ContainsKey(callee) &&
+                    call.Parent is IExpressionStatementOperation { Parent: IBlockOperation { Parent: IMethodBodyOperation or null } } &&
+                    _asserted.TryAdd(caller.OriginalDefinition, true))
+                {
+                    result.Add(caller.OriginalDefinition);
+                    changed = true;
+                }
+            }
+
+            if (!changed)
+            {
+                break;
+            }
+        }
+    }
+
     private static bool IsAssertion(IMethodSymbol method) => (method.ContainingType?.Name, method.Name) switch
     {
         ("Debug" or "Trace" or "Contract", "Assert") => true,
@@ -125,6 +158,8 @@ internal sealed class LockHeldMethods
         {
             result.Add(entry.Key);
         }
+
+        AddCallersOfAssertingHelpers(result);
 
         var calls = new List<(IMethodSymbol Callee, IMethodSymbol? Caller, bool Locked)>();
         foreach (var (call, callee, containingSymbol) in _calls)

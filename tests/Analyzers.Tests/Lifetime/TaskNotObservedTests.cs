@@ -338,6 +338,36 @@ public sealed class TaskNotObservedTests
             """);
 
     [Fact]
+    public Task A_continuation_handed_in_and_posted_to_a_scheduler_is_not_reported_other_work_started_there_is()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class ContinuationSource
+            {
+                private readonly Action<object> _work = s => Console.WriteLine(s);
+
+                public void OnCompleted(Action<object> continuation, object state, object schedulingContext)
+                {
+                    switch (schedulingContext)
+                    {
+                        case SynchronizationContext context:
+                            context.Post(new SendOrPostCallback(continuation), state);
+                            break;
+                        case TaskScheduler scheduler:
+                            Task.Factory.StartNew(continuation, state, CancellationToken.None, TaskCreationOptions.DenyChildAttach, scheduler);
+                            {|CONC102:Task.Factory.StartNew(s => Console.WriteLine(s), state, CancellationToken.None, TaskCreationOptions.DenyChildAttach, scheduler)|};
+                            {|CONC102:Task.Factory.StartNew(continuation, state)|};
+                            {|CONC102:Task.Factory.StartNew(() => continuation(state), CancellationToken.None, TaskCreationOptions.DenyChildAttach, scheduler)|};
+                            break;
+                    }
+                }
+            }
+            """);
+
+    [Fact]
     public Task Dropped_ContinueWith_that_is_not_a_fault_observer_is_reported()
         => Verify.VerifyCodeFixAsync(
             """

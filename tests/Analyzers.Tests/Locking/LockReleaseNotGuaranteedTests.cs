@@ -190,6 +190,91 @@ public sealed class LockReleaseNotGuaranteedTests
             """);
 
     [Fact]
+    public Task Releases_reached_through_statements_that_cannot_throw_or_made_before_the_acquire_are_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading;
+
+            class Context
+            {
+                private readonly object _sync = new object();
+                private readonly Mailbox _mailbox = new Mailbox();
+                private bool _starting = true;
+                private bool _terminating;
+                private int _pending;
+
+                public void Terminate()
+                {
+                    Monitor.Enter(_sync);
+                    if (!_starting)
+                    {
+                        bool restarted = _terminating;
+                        _terminating = true;
+                        Monitor.Exit(_sync);
+
+                        if (!restarted)
+                        {
+                            _mailbox.Stop();
+                        }
+
+                        _mailbox.Wait();
+                        Monitor.Enter(_sync);
+                    }
+                    Monitor.Exit(_sync);
+                }
+
+                public void Close()
+                {
+                    Monitor.Enter(_sync);
+                    Monitor.Exit(_sync);
+                }
+
+                // Called with _sync held: lets a sender in, then takes the lock back for the caller.
+                public bool TryReceive(int timeout)
+                {
+                    if (_pending > 0)
+                        return true;
+
+                    if (timeout == 0)
+                    {
+                        Monitor.Exit(_sync);
+                        Monitor.Enter(_sync);
+                    }
+
+                    return _pending > 0;
+                }
+
+                public void Stop()
+                {
+                    {|CONC204:Monitor.Enter(_sync)|};
+                    bool restarted = _terminating;
+                    _mailbox.Stop();
+                    Monitor.Exit(_sync);
+                }
+
+                public void Count(int n)
+                {
+                    {|CONC204:Monitor.Enter(_sync)|};
+                    if (n > _pending)
+                    {
+                        _pending = n;
+                    }
+                    else
+                    {
+                        _mailbox.Stop();
+                    }
+                    Monitor.Exit(_sync);
+                }
+            }
+
+            class Mailbox
+            {
+                public void Stop() { }
+                public void Wait() { }
+            }
+            """);
+
+    [Fact]
     public Task TryEnter_branch_with_release_outside_finally_is_reported()
         => Verify.VerifyAnalyzerAsync(
             """

@@ -109,6 +109,65 @@ public sealed class MonitorProtocolMisuseTests
             Verify.Diagnostic(MonitorProtocolMisuseAnalyzer.OutsideLockRule).WithLocation(0).WithArguments("PulseAll", "_gate"));
 
     [Fact]
+    public Task Wait_in_a_method_that_gives_up_its_callers_lock_and_takes_it_back_is_not_reported_one_that_only_takes_it_is()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Collections.Generic;
+            using System.Threading;
+
+            class Mailbox
+            {
+                private readonly object _sync;
+                private readonly Queue<int> _commands = new Queue<int>();
+
+                public Mailbox(object sync) => _sync = sync;
+
+                // Called with _sync held by the owning socket.
+                public bool TryReceive(int timeout, out int command)
+                {
+                    if (_commands.Count > 0)
+                    {
+                        command = _commands.Dequeue();
+                        return true;
+                    }
+
+                    if (timeout == 0)
+                    {
+                        Monitor.Exit(_sync);
+                        Monitor.Enter(_sync);
+                    }
+                    else if (!Monitor.Wait(_sync, timeout))
+                    {
+                        command = 0;
+                        return false;
+                    }
+
+                    return _commands.TryDequeue(out command);
+                }
+
+                public bool TryReceiveLater(int timeout, out int command)
+                {
+                    if (!Monitor.{|#0:Wait|}(_sync, timeout))
+                    {
+                        command = 0;
+                        return false;
+                    }
+
+                    Monitor.Enter(_sync);
+                    try
+                    {
+                        return _commands.TryDequeue(out command);
+                    }
+                    finally
+                    {
+                        Monitor.Exit(_sync);
+                    }
+                }
+            }
+            """,
+            Verify.Diagnostic(MonitorProtocolMisuseAnalyzer.OutsideLockRule).WithLocation(0).WithArguments("Wait", "_sync"));
+
+    [Fact]
     public Task Write_under_read_lock_is_reported()
         => Verify.VerifyAnalyzerAsync(
             """

@@ -778,6 +778,192 @@ public sealed class InconsistentlyLockedFieldTests
             """);
 
     [Fact]
+    public Task A_method_that_calls_the_types_lock_assertion_helper_runs_under_the_lock_one_that_does_not_is_reported()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Synchronizer
+            {
+                private readonly object _sync = new object();
+                private long _waiters;
+
+                private void AssertInternalLockState() => System.Diagnostics.Debug.Assert(Monitor.IsEntered(_sync));
+
+                public void Release()
+                {
+                    lock (_sync)
+                    {
+                        _waiters--;
+                    }
+                }
+
+                private protected bool Enqueue()
+                {
+                    AssertInternalLockState();
+                    if (IsLimitReached)
+                    {
+                        return false;
+                    }
+
+                    _waiters++;
+                    return true;
+                }
+
+                private bool IsLimitReached => _waiters == long.MaxValue;
+
+                private protected void Reset()
+                {
+                    {|CONC303:_waiters|} = 0;
+                    AssertInternalLockState2();
+                }
+
+                private static void AssertInternalLockState2() { }
+            }
+            """);
+
+    [Fact]
+    public Task Init_accessors_run_in_the_object_initializer_like_a_constructor_setters_do_not()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Tracker
+            {
+                private readonly object _sync = new object();
+                private Settings _settings;
+
+                public string Tag
+                {
+                    init => _settings = new Settings(value, _settings.Limit);
+                }
+
+                public int Limit
+                {
+                    set => {|CONC303:_settings|} = new Settings(_settings.Tag, value);
+                }
+
+                public void Tighten()
+                {
+                    lock (_sync)
+                    {
+                        _settings = new Settings(_settings.Tag, _settings.Limit - 1);
+                    }
+                }
+            }
+
+            readonly struct Settings
+            {
+                public Settings(string tag, int limit) { Tag = tag; Limit = limit; }
+                public string Tag { get; }
+                public int Limit { get; }
+            }
+
+            namespace System.Runtime.CompilerServices
+            {
+                static class IsExternalInit { }
+            }
+            """);
+
+    [Fact]
+    public Task A_field_handed_by_ref_to_a_ref_struct_is_not_reported_one_handed_by_ref_to_a_method_is()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Synchronizer
+            {
+                private readonly object _gate = new object();
+                private Queue _queue;
+
+                public void Add()
+                {
+                    lock (_gate)
+                    {
+                        Grow(ref _queue);
+                    }
+                }
+
+                public Acquisition BeginAcquisition(int timeout) => new Acquisition(ref _queue, timeout);
+
+                public void Reset() => Clear(ref {|CONC303:_queue|});
+
+                private static void Grow(ref Queue queue) => queue.Length++;
+
+                private static void Clear(ref Queue queue) => queue.Length = 0;
+            }
+
+            struct Queue
+            {
+                public long Length;
+            }
+
+            ref struct Acquisition
+            {
+                private readonly ref Queue _queue;
+                private readonly int _timeout;
+
+                public Acquisition(ref Queue queue, int timeout)
+                {
+                    _queue = ref queue;
+                    _timeout = timeout;
+                }
+
+                public long Length => _queue.Length;
+            }
+            """);
+
+    [Fact]
+    public Task A_read_followed_by_a_memory_barrier_is_not_reported_a_barrier_before_it_or_further_on_is()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class StateTracker
+            {
+                private readonly object _sync = new object();
+                private ulong _version;
+
+                public void Advance()
+                {
+                    lock (_sync)
+                    {
+                        _version++;
+                    }
+                }
+
+                public ulong Current
+                {
+                    get
+                    {
+                        var result = _version;
+                        Interlocked.MemoryBarrier();
+                        return result;
+                    }
+                }
+
+                public ulong Fenced()
+                {
+                    ulong result;
+                    result = _version + 1;
+                    Thread.MemoryBarrier();
+                    return result;
+                }
+
+                public uint Low()
+                {
+                    var result = IntPtr.Size == 8 ? (uint)_version : System.Runtime.CompilerServices.Unsafe.As<ulong, uint>(ref _version);
+                    Interlocked.MemoryBarrier();
+                    return result;
+                }
+
+                public void Clear() => System.Runtime.CompilerServices.Unsafe.As<ulong, uint>(ref {|CONC303:_version|}) = 0;
+
+                public ulong Late()
+                {
+                    var result = {|CONC303:_version|};
+                    Console.WriteLine(result);
+                    Interlocked.MemoryBarrier();
+                    return result;
+                }
+
+                public ulong Early()
+                {
+                    Interlocked.MemoryBarrier();
+                    return {|CONC303:_version|};
+                }
+            }
+            """);
+
+    [Fact]
     public Task Flags_published_references_and_pre_checks_repeated_under_the_lock_are_not_reported()
         => Verify.VerifyAnalyzerAsync(Usings + """
             enum Phase { Idle, Running }
@@ -867,6 +1053,81 @@ public sealed class InconsistentlyLockedFieldTests
                     {
                         lock (queue) { return queue.TryDequeue(out m); }
                     }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task A_struct_field_read_to_reach_its_own_readonly_gate_is_not_reported_other_reads_of_it_are()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Waiters
+            {
+                private WaitQueue _queue = new WaitQueue(0);
+
+                public void Add()
+                {
+                    lock (_queue.SyncRoot)
+                    {
+                        Push(ref _queue);
+                    }
+                }
+
+                public void Remove()
+                {
+                    Monitor.Enter(_queue.SyncRoot);
+                    try
+                    {
+                        Pop(ref _queue);
+                    }
+                    finally
+                    {
+                        Monitor.Exit(_queue.SyncRoot);
+                    }
+                }
+
+                private readonly List<string> _pool = new List<string>();
+
+                public void Return(string item)
+                {
+                    lock (_queue.SyncRoot)
+                    {
+                        _pool.Add(item);
+                    }
+                }
+
+                public void Clear()
+                {
+                    Monitor.Enter(_queue.SyncRoot);
+                    _pool.Clear();
+                    Monitor.Exit(_queue.SyncRoot);
+                }
+
+                public long Length => {|CONC303:_queue|}.Length;
+
+                public object Owner => {|CONC303:_queue|}.Owner;
+
+                private static void Push(ref WaitQueue queue) => queue.Add();
+
+                private static void Pop(ref WaitQueue queue) => queue.Remove();
+
+                private struct WaitQueue
+                {
+                    internal readonly object SyncRoot;
+                    internal object Owner;
+                    private long _length;
+
+                    public WaitQueue(int unused)
+                    {
+                        SyncRoot = new object();
+                        Owner = null;
+                        _length = unused;
+                    }
+
+                    public long Length => _length;
+
+                    public void Add() => _length++;
+
+                    public void Remove() => _length--;
                 }
             }
             """);
