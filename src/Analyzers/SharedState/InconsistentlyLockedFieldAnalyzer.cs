@@ -429,7 +429,10 @@ public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
                     }
 
                     var properties = ImmutableDictionary<string, string?>.Empty;
-                    if (gate is not null && (gate.IsStatic || !access.Method.IsStatic))
+                    // The fix names the gate as is (`lock (_gate)`): only one the type itself can name, not a member of
+                    // another object (`lock (_queue.SyncRoot)`).
+                    if (gate is not null && (gate.IsStatic || !access.Method.IsStatic) &&
+                        field.ContainingType.InheritsFromOrEquals(gate.ContainingType))
                     {
                         properties = properties.Add(GateProperty, gate.Name);
                     }

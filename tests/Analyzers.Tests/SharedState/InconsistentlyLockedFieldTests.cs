@@ -1227,6 +1227,36 @@ public sealed class InconsistentlyLockedFieldTests
         var test = new Verify.Test { CompilerDiagnostics = CompilerDiagnostics.None, TestCode = source, FixedCode = source };
         return test.RunAsync();
     }
+
+    [Fact]
+    public Task Field_locked_through_another_objects_gate_is_reported_without_a_fix()
+    {
+        // The fix writes `lock (<gate>)` with the gate's name; a gate that is a member of another object has no such name here.
+        var source = Usings + """
+            class Pool
+            {
+                private readonly Shared _shared = new Shared();
+                private int _count;
+
+                public void Add()
+                {
+                    lock (_shared.SyncRoot)
+                    {
+                        _count++;
+                    }
+                }
+
+                public int Count => {|CONC303:_count|};
+            }
+
+            class Shared
+            {
+                public readonly object SyncRoot = new object();
+            }
+            """;
+        return Verify.VerifyCodeFixAsync(source, source);
+    }
+
     [Fact]
     public Task Writes_after_a_mutex_acquire_guarded_for_abandonment_are_under_the_mutex_others_are_reported()
         => Verify.VerifyAnalyzerAsync(Usings + """
