@@ -106,6 +106,7 @@ public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
         private readonly LockedMap<IFieldSymbol, bool> _atomic = new(SymbolEqualityComparer.Default);
         private LockHeldMethods? _lockHeldScan;
         private HashSet<IMethodSymbol>? _lockHeld;
+        private HashSet<IMethodSymbol>? _lockHeldOrConstruct;
         private HashSet<IMethodSymbol>? _disposalHelpers;
         private HashSet<IMethodSymbol>? _constructionHelpers;
 
@@ -559,6 +560,7 @@ public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
             return access.Locked ||
                    (!access.Concurrent && (LockHeldMethods.HasLockHeldName(access.Method.Name) || CallersHoldLock().Contains(access.Method.OriginalDefinition) ||
                                            EnclosingLocalFunction(access.Operation) is { } local && CallersHoldLock().Contains(local) ||
+                                           (!access.Field.IsStatic && CallersHoldLockOrConstruct().Contains(access.Method.OriginalDefinition)) ||
                                            LockHeldMethods.GuardsHeldParameter(access.Operation)));
         }
 
@@ -606,6 +608,12 @@ public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
 
         /// <summary>The type's methods whose callers hold the lock (<see cref="LockHeldMethods"/>), worked out on first use.</summary>
         private HashSet<IMethodSymbol> CallersHoldLock() => _lockHeld ??= _lockHeldScan!.Compute();
+
+        /// <summary>
+        /// As <see cref="CallersHoldLock"/>, but a call on <c>this</c> from an instance constructor counts as locked
+        /// too: for instance fields, a helper the constructor runs and the type otherwise calls under the lock.
+        /// </summary>
+        private HashSet<IMethodSymbol> CallersHoldLockOrConstruct() => _lockHeldOrConstruct ??= _lockHeldScan!.Compute(constructionCounts: true);
 
         private static SyntaxNode StatementOf(IOperation operation)
         {

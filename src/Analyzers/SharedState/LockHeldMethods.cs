@@ -150,8 +150,15 @@ internal sealed class LockHeldMethods
         _ => false,
     };
 
-    /// <summary>The lock-held methods (original definitions). Call once, at symbol end.</summary>
-    public HashSet<IMethodSymbol> Compute()
+    /// <summary>
+    /// The lock-held methods (original definitions). Call at symbol end. With <paramref name="constructionCounts"/>,
+    /// a call of an instance method on <c>this</c> made directly in one of the type's instance constructors (not in a
+    /// lambda or local function) counts as a locked call: nobody else sees the object yet. A private
+    /// <c>Initialize()</c> run by the constructor and again under the lock (FreeList's re-initialization) then runs
+    /// under the lock whenever another thread can see it. Only for instance state, which the constructor owns; a helper
+    /// that only constructors run is not made lock-held by this (its writes are not locked ones).
+    /// </summary>
+    public HashSet<IMethodSymbol> Compute(bool constructionCounts = false)
     {
         var result = new HashSet<IMethodSymbol>(SymbolEqualityComparer.Default);
         foreach (var entry in _asserted)
@@ -161,13 +168,14 @@ internal sealed class LockHeldMethods
 
         AddCallersOfAssertingHelpers(result);
 
-        var calls = new List<(IMethodSymbol Callee, IMethodSymbol? Caller, bool Locked)>();
+        var calls = new List<(IMethodSymbol Callee, IMethodSymbol? Caller, bool Locked, bool Constructing)>();
         foreach (var (call, callee, containingSymbol) in _calls)
         {
             var context = ConcurrentContexts.FindEnclosing(call, _types, _cache);
             var locked = SharedStateFacts.IsProtected(call, _types, context?.Function) ||
                          (context is null && (IsInCallerHeldBranch(call, _types) || GuardsHeldParameter(call)));
-            calls.Add((callee, context is null ? containingSymbol as IMethodSymbol : null, locked));
+            var constructing = !locked && constructionCounts && context is null && IsConstructorCallOnThis(call, containingSymbol);
+            calls.Add((callee, context is null ? containingSymbol as IMethodSymbol : null, locked, constructing));
         }
 
         foreach (var callee in calls.Select(c => c.Callee).Distinct<IMethodSymbol>(SymbolEqualityComparer.Default))
@@ -193,7 +201,10 @@ internal sealed class LockHeldMethods
                     continue;
                 }
 
-                if (group.All(c => c.Locked || (c.Caller is not null && result.Contains(c.Caller.OriginalDefinition))))
+                // A helper only the constructor runs is construction code, not lock-held code: at least one call
+                // must hold the lock, or its writes would count as locked ones for the rules.
+                if (group.All(c => c.Locked || c.Constructing || (c.Caller is not null && result.Contains(c.Caller.OriginalDefinition))) &&
+                    group.Any(c => c.Locked || (c.Caller is not null && result.Contains(c.Caller.OriginalDefinition))))
                 {
                     result.Add(callee);
                     changed = true;
@@ -208,6 +219,11 @@ internal sealed class LockHeldMethods
 
         return result;
     }
+
+    private static bool IsConstructorCallOnThis(IOperation call, ISymbol containingSymbol)
+        => containingSymbol is IMethodSymbol { MethodKind: MethodKind.Constructor } &&
+           call is IInvocationOperation { TargetMethod.IsStatic: false, Instance: IInstanceReferenceOperation { ReferenceKind: InstanceReferenceKind.ContainingTypeInstance } } &&
+           !IsInNestedFunction(call);
 
     /// <summary>
     /// The operation runs in the branch of an <c>if</c> on a <c>bool</c> parameter whose other branch takes a lock:

@@ -557,6 +557,75 @@ public sealed class InconsistentlyLockedFieldTests
             """);
 
     [Fact]
+    public Task A_helper_run_by_the_constructor_and_otherwise_under_the_lock_runs_under_it_near_misses_are_reported()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class FreeList
+            {
+                private static int s_resets;
+                private readonly object _gate = new object();
+                private int[] _free;
+                private int _count;
+                private int _version;
+                private int _misses;
+
+                public FreeList()
+                {
+                    Initialize();
+                    Reset();
+                    Task.Run(() => Touch());
+                }
+
+                public void Remove()
+                {
+                    lock (_gate)
+                    {
+                        _count--;
+                        _version++;
+                        _misses++;
+                        s_resets++;
+                        if (_count == 0) Initialize();
+                        Reset();
+                        Touch();
+                    }
+                }
+
+                // Run by the constructor and re-run under the lock: never unlocked once others can see the object.
+                private void Initialize()
+                {
+                    _free = new int[4];
+                    _count = 0;
+                }
+
+                // Near-misses: a static field (the constructor does not own it), and a helper the constructor runs
+                // from a lambda, which runs later on another thread.
+                private void Reset() { {|CONC303:s_resets|} = 0; }
+                private void Touch() { {|CONC303:_misses|} = 0; }
+
+                public void Clear() { {|CONC303:_version|} = 0; }
+            }
+
+            // A helper that only the constructors run is construction code: its write is not a locked one, so the
+            // unlocked setter and reads of the field (never locked anywhere) stay silent.
+            class LineWriter
+            {
+                private readonly object _gate = new object();
+                private byte[] _newLine;
+                private int _written;
+
+                public LineWriter() { CommonConstructor(); }
+                public LineWriter(bool crlf) : this() { }
+
+                public bool CrLf { set { _newLine = value ? new byte[] { 13, 10 } : new byte[] { 10 }; } }
+
+                public void Write() { lock (_gate) { _written++; } Emit(_newLine); }
+
+                private void CommonConstructor() { _newLine = new byte[] { 10 }; _written = 0; }
+
+                private static void Emit(byte[] bytes) { }
+            }
+            """);
+
+    [Fact]
     public Task Lambdas_in_a_local_function_called_only_under_the_lock_run_under_it()
         => Verify.VerifyAnalyzerAsync(Usings + """
             using System.Linq;
