@@ -80,3 +80,41 @@ public sealed class ListenerActor : IMessageTarget
         return name;
     }
 }
+
+/// <summary>
+/// A worker loop over several readers (Akka.NET's <c>ChannelSchedulerExtension</c>): after each round it waits for any
+/// reader to have data and reads the winner's result in the loop condition; the winner is a completed task.
+/// </summary>
+public sealed class PriorityPump
+{
+    private readonly System.Threading.Channels.Channel<Action> _high = System.Threading.Channels.Channel.CreateUnbounded<Action>();
+    private readonly System.Threading.Channels.Channel<Action> _low = System.Threading.Channels.Channel.CreateUnbounded<Action>();
+
+    public async Task RunAsync(CancellationToken token)
+    {
+        var readTasks = new Task<bool>[2];
+        readTasks[0] = _high.Reader.WaitToReadAsync(token).AsTask();
+        readTasks[1] = _low.Reader.WaitToReadAsync(token).AsTask();
+        Task<bool> readTask;
+        do
+        {
+            while (_high.Reader.TryRead(out var work) || _low.Reader.TryRead(out work))
+            {
+                work();
+            }
+
+            if (readTasks[0].IsCompleted)
+            {
+                readTasks[0] = _high.Reader.WaitToReadAsync(token).AsTask();
+            }
+
+            if (readTasks[1].IsCompleted)
+            {
+                readTasks[1] = _low.Reader.WaitToReadAsync(token).AsTask();
+            }
+
+            readTask = await Task.WhenAny(readTasks).ConfigureAwait(false);
+        }
+        while (readTask.Result && !token.IsCancellationRequested);
+    }
+}
