@@ -59,8 +59,15 @@ public sealed class AsyncVoidAnalyzer : DiagnosticAnalyzer
         DiagnosticSeverity.Warning,
         Description);
 
+    internal static readonly DiagnosticDescriptor RunConfiguredAwaitableRule = RuleDescriptors.Create(
+        RuleIds.AsyncVoid,
+        Title,
+        "'Run' with a delegate that returns '{0}' gives a 'Task<{0}>', which completes as soon as the delegate returns and drops its work; return the task itself (ConfigureAwait belongs on the await)",
+        DiagnosticSeverity.Warning,
+        Description);
+
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
-        ImmutableArray.Create(MethodRule, LambdaRule, StartNewRule, RunValueTaskRule);
+        ImmutableArray.Create(MethodRule, LambdaRule, StartNewRule, RunValueTaskRule, RunConfiguredAwaitableRule);
 
     public override void Initialize(AnalysisContext context)
     {
@@ -322,8 +329,13 @@ public sealed class AsyncVoidAnalyzer : DiagnosticAnalyzer
         var method = invocation.TargetMethod;
         if (method.Name != "Run" || !method.IsStatic || !method.IsGenericMethod || method.TypeArguments.Length != 1 ||
             !method.ContainingType.Is(types.Task) ||
-            method.TypeArguments[0] is not INamedTypeSymbol result ||
-            !(result.Is(types.ValueTask) || result.Is(types.ValueTaskOfT)) || HasErrorType(result))
+            method.TypeArguments[0] is not INamedTypeSymbol result || HasErrorType(result))
+        {
+            return;
+        }
+
+        var configured = IsConfiguredAwaitable(result);
+        if (!configured && !(result.Is(types.ValueTask) || result.Is(types.ValueTaskOfT)))
         {
             return;
         }
@@ -340,10 +352,20 @@ public sealed class AsyncVoidAnalyzer : DiagnosticAnalyzer
         }
 
         context.ReportDiagnostic(Diagnostic.Create(
-            RunValueTaskRule,
+            configured ? RunConfiguredAwaitableRule : RunValueTaskRule,
             memberAccess.Name.GetLocation(),
             result.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat)));
     }
+
+    /// <summary>
+    /// <c>ConfiguredTaskAwaitable</c>/<c>ConfiguredValueTaskAwaitable</c> (and their generic forms): what
+    /// <c>WorkAsync().ConfigureAwait(false)</c> returns. No <c>Run</c> overload takes a delegate returning one, so
+    /// <c>Task.Run(() => WorkAsync().ConfigureAwait(false))</c> is <c>Run&lt;ConfiguredTaskAwaitable&gt;</c>.
+    /// </summary>
+    private static bool IsConfiguredAwaitable(INamedTypeSymbol type)
+        => type.Name is "ConfiguredTaskAwaitable" or "ConfiguredValueTaskAwaitable" &&
+           type.ContainingType is null &&
+           type.ContainingNamespace is { Name: "CompilerServices", ContainingNamespace: { Name: "Runtime", ContainingNamespace: { Name: "System", ContainingNamespace.IsGlobalNamespace: true } } };
 
     private static bool HasErrorType(ITypeSymbol type)
         => type.TypeKind == TypeKind.Error ||

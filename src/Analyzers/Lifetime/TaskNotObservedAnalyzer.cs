@@ -126,7 +126,7 @@ public sealed class TaskNotObservedAnalyzer : DiagnosticAnalyzer
         }
 
         var method = invocation.TargetMethod;
-        if (IsAlreadyCompleted(method, types) || ReturnsReplacedValue(method, types) || IsFireAndForget(context, invocation) || IsVerification(invocation) ||
+        if (IsAlreadyCompleted(method, types) || ReturnsReplacedValue(method, types) || IsPipeToRecipient(method, types) || IsFireAndForget(context, invocation) || IsVerification(invocation) ||
             IsFaultObserver(invocation, types) || IsDelayedCallbackThatCannotFault(invocation, types) || IsSpawnThatCannotFault(invocation, types, context.CancellationToken) || IsPassThroughHelper(invocation, types) || HasFireAndForgetFlag(invocation) ||
             IsUnderDroppedTaskPragma(invocation, context.CancellationToken))
         {
@@ -232,6 +232,29 @@ public sealed class TaskNotObservedAnalyzer : DiagnosticAnalyzer
     /// </summary>
     private static bool ReturnsReplacedValue(IMethodSymbol method, KnownTypes types)
         => method.Name is "CompareExchange" or "Exchange" && method.ContainingType.Is(types.Interlocked);
+
+    /// <summary>
+    /// <c>LoadAsync().PipeTo(Self);</c>: the actor-model idiom (Akka.NET's <c>PipeToSupport.PipeTo</c>) hands the
+    /// task's outcome to a recipient as a message, a failure included (<c>Status.Failure</c>); the recipient is the
+    /// observer, and the task the extension returns is a detached one. Only an extension on a task-like receiver that
+    /// also takes the recipient.
+    /// </summary>
+    private static bool IsPipeToRecipient(IMethodSymbol method, KnownTypes types)
+    {
+        if (method.Name != "PipeTo" || !method.IsExtensionMethod)
+        {
+            return false;
+        }
+
+        var definition = method.ReducedFrom ?? method;
+        if (definition.Parameters.Length < 2 || definition.Parameters[1].Type is not { IsReferenceType: true })
+        {
+            return false;
+        }
+
+        var piped = definition.Parameters[0].Type.OriginalDefinition;
+        return piped.Is(types.Task) || piped.Is(types.TaskOfT) || piped.Is(types.ValueTask) || piped.Is(types.ValueTaskOfT);
+    }
 
     private static bool IsFireAndForget(OperationAnalysisContext context, IInvocationOperation invocation)
     {

@@ -110,6 +110,8 @@ internal static class TaskBlocking
         var completed = new HashSet<ISymbol>(SymbolEqualityComparer.Default);
         HashSet<ISymbol>? joinedCollections = null;
         List<IForEachLoopOperation>? loops = null;
+        HashSet<ISymbol>? assignedWinners = null;
+        HashSet<ISymbol>? assignedOtherwise = null;
         foreach (var root in roots)
         {
             foreach (var operation in root.EnumerateDescendants())
@@ -167,6 +169,34 @@ internal static class TaskBlocking
                     case IForEachLoopOperation loop:
                         (loops ??= new List<IForEachLoopOperation>()).Add(loop);
                         break;
+                    case ISimpleAssignmentOperation { Target: ILocalReferenceOperation target } assignment:
+                        if (IsAwaitedWhenAny(assignment.Value, types))
+                        {
+                            (assignedWinners ??= new HashSet<ISymbol>(SymbolEqualityComparer.Default)).Add(target.Local);
+                        }
+                        else
+                        {
+                            (assignedOtherwise ??= new HashSet<ISymbol>(SymbolEqualityComparer.Default)).Add(target.Local);
+                        }
+
+                        break;
+                    case IVariableDeclaratorOperation { Initializer: { } initializer } declared when !IsAwaitedWhenAny(initializer.Value, types):
+                        (assignedOtherwise ??= new HashSet<ISymbol>(SymbolEqualityComparer.Default)).Add(declared.Symbol);
+                        break;
+                }
+            }
+        }
+
+        // `Task<bool> winner; do { … winner = await Task.WhenAny(reads); } while (winner.Result …);`: a local that is
+        // only ever assigned the winner of an awaited WhenAny (declared without a value, so every read follows one)
+        // holds a completed task.
+        if (assignedWinners is not null)
+        {
+            foreach (var winner in assignedWinners)
+            {
+                if (assignedOtherwise is null || !assignedOtherwise.Contains(winner))
+                {
+                    completed.Add(winner);
                 }
             }
         }
@@ -242,6 +272,12 @@ internal static class TaskBlocking
             }
         }
     }
+
+    /// <summary><c>await Task.WhenAny(...)</c> (through conversions and <c>ConfigureAwait</c>): the task that completed first.</summary>
+    private static bool IsAwaitedWhenAny(IOperation value, KnownTypes types)
+        => value.WalkDownConversions() is IAwaitOperation awaited &&
+           LockRegions.StripConfigureAwait(awaited.Operation.WalkDownConversions()) is IInvocationOperation { TargetMethod.Name: "WhenAny" } whenAny &&
+           whenAny.TargetMethod.ContainingType.Is(types.Task);
 
     /// <summary>
     /// The collection a <c>foreach</c> walks was passed to <c>Task.WhenAll/WaitAll</c> earlier in the same body

@@ -808,6 +808,40 @@ public sealed class AsyncVoidTests
             Verify.Diagnostic(AsyncVoidAnalyzer.RunValueTaskRule).WithLocation(0).WithArguments("ValueTask"),
             Verify.Diagnostic(AsyncVoidAnalyzer.RunValueTaskRule).WithLocation(1).WithArguments("ValueTask<int>"));
 
+    [Fact]
+    public Task Task_Run_of_a_delegate_returning_a_configured_awaitable_is_reported_when_waited_on_not_when_dropped()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class Ticker
+            {
+                private readonly CancellationTokenSource _cts = new();
+                private Task? _loop;
+
+                public async Task StartAsync()
+                {
+                    await Task.{|#0:Run|}(() => RunAsync(_cts.Token).ConfigureAwait(false));
+                    _loop = Task.{|#1:Run|}(() => CountAsync().ConfigureAwait(false));
+                    await Task.{|#2:Run|}(() => PollAsync().ConfigureAwait(false));
+
+                    await Task.Run(() => RunAsync(_cts.Token));
+                    await Task.Run(async () => await RunAsync(_cts.Token).ConfigureAwait(false));
+                    _ = Task.Run(() => RunAsync(_cts.Token).ConfigureAwait(false));
+                }
+
+                private async Task RunAsync(CancellationToken token) => await Task.Delay(10, token);
+
+                private async Task<int> CountAsync() { await Task.Delay(1); return 1; }
+
+                private async ValueTask PollAsync() => await Task.Delay(1);
+            }
+            """,
+            Verify.Diagnostic(AsyncVoidAnalyzer.RunConfiguredAwaitableRule).WithLocation(0).WithArguments("ConfiguredTaskAwaitable"),
+            Verify.Diagnostic(AsyncVoidAnalyzer.RunConfiguredAwaitableRule).WithLocation(1).WithArguments("ConfiguredTaskAwaitable<int>"),
+            Verify.Diagnostic(AsyncVoidAnalyzer.RunConfiguredAwaitableRule).WithLocation(2).WithArguments("ConfiguredValueTaskAwaitable"));
+
     // ---- Task.Factory.StartNew(async ...) ----
 
     [Fact]

@@ -632,6 +632,54 @@ public sealed class TaskNotObservedTests
             """);
 
     [Fact]
+    public Task A_task_piped_to_an_actor_is_observed_by_the_recipient_other_PipeTo_calls_are_not()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Threading.Tasks;
+
+            interface ICanTell { void Tell(object message, object? sender); }
+
+            static class PipeToSupport
+            {
+                public static async Task PipeTo<T>(this Task<T> task, ICanTell recipient, object? sender = null, Func<Exception, object>? failure = null)
+                {
+                    try { recipient.Tell(await task, sender); }
+                    catch (Exception ex) { recipient.Tell(failure is null ? ex : failure(ex), sender); }
+                }
+
+                public static Task PipeTo(this ValueTask task, ICanTell recipient) => task.AsTask();
+            }
+
+            class Pipe
+            {
+                public Task PipeTo(ICanTell recipient) => Task.CompletedTask;
+            }
+
+            class Listener
+            {
+                private readonly ICanTell _self;
+                private readonly Pipe _pipe = new Pipe();
+
+                public Listener(ICanTell self) { _self = self; }
+
+                bool Receive(object message)
+                {
+                    BindAsync().PipeTo(_self, failure: ex => ex.Message);
+                    LoadAsync().PipeTo(_self);
+                    PipeToSupport.PipeTo(BindAsync(), _self);
+                    {|CONC102:_pipe.PipeTo(_self)|};
+                    {|CONC102:SendAsync(_self)|};
+                    return true;
+                }
+
+                Task<int> BindAsync() => Task.FromResult(1);
+                ValueTask LoadAsync() => default;
+                Task SendAsync(ICanTell to) => Task.Delay(1);
+            }
+            """);
+
+    [Fact]
     public Task Fire_and_forget_helpers_are_not_reported()
         => Verify.VerifyAnalyzerAsync(
             """

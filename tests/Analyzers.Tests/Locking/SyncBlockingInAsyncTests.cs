@@ -353,6 +353,30 @@ public sealed class SyncBlockingInAsyncTests
             """));
 
     [Fact]
+    public Task Result_of_a_local_only_assigned_WhenAny_winners_is_not_reported_one_also_assigned_other_tasks_is()
+        => Verify.VerifyAnalyzerAsync(Wrap("""
+                public async Task<int> M(CancellationToken token)
+                {
+                    var reads = new[] { LoadAsync(), LoadAsync() };
+                    Task<int> winner;
+                    var rounds = 0;
+                    do
+                    {
+                        rounds++;
+                        winner = await Task.WhenAny(reads).ConfigureAwait(false);
+                    }
+                    while (winner.Result > 0 && !token.IsCancellationRequested && rounds < 3);
+
+                    Task<int> mixed;
+                    mixed = await Task.WhenAny(reads);
+                    mixed = LoadAsync();
+                    Task<int> seeded = LoadAsync();
+                    seeded = await Task.WhenAny(reads);
+                    return mixed.{|CONC207:Result|} + seeded.{|CONC207:Result|};
+                }
+            """));
+
+    [Fact]
     public Task Blocking_in_sync_method_is_not_reported()
         => Verify.VerifyAnalyzerAsync(Wrap("""
                 public int M() => LoadAsync().Result;
