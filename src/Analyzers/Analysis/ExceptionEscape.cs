@@ -87,9 +87,8 @@ internal static class ExceptionEscape
     {
         foreach (var descendant in operation.EnumerateDescendantsAndSelf())
         {
-            if (descendant is IInvocationOperation { TargetMethod: { ContainingType: var type } method, Instance: { } instance } &&
-                method.Name is "TrySetResult" or "TrySetException" or "TrySetCanceled" or "SetResult" or "SetException" or "SetCanceled" &&
-                (type.InheritsFromOrEquals(types.TaskCompletionSourceOfT) || type.InheritsFromOrEquals(types.TaskCompletionSource)) &&
+            if (descendant is IInvocationOperation { Instance: { } instance } call &&
+                OffloadedCompletion.IsCompletionCall(call, types, tryOnly: false) &&
                 StripCasts(instance) switch
                 {
                     IParameterReferenceOperation => true,

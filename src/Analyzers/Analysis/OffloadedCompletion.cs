@@ -47,13 +47,20 @@ internal static class OffloadedCompletion
             work = value;
         }
 
-        return work?.WalkDownConversions() is IInvocationOperation { TargetMethod: { ContainingType: var type } method } &&
-               (type.Is(types.TaskCompletionSourceOfT) || type.Is(types.TaskCompletionSource)) &&
-               method.Name switch
-               {
-                   "TrySetResult" or "TrySetException" or "TrySetCanceled" => true,
-                   "SetResult" or "SetException" or "SetCanceled" => !tryOnly,
-                   _ => false,
-               };
+        return work?.WalkDownConversions() is IInvocationOperation call && IsCompletionCall(call, types, tryOnly);
     }
+
+    /// <summary>
+    /// <c>SetResult</c>/<c>SetException</c>/<c>SetCanceled</c> (or, with <paramref name="tryOnly"/>, only their
+    /// <c>Try</c> forms) on a <c>TaskCompletionSource</c> or <c>TaskCompletionSource&lt;T&gt;</c>.
+    /// </summary>
+    public static bool IsCompletionCall(IInvocationOperation call, KnownTypes types, bool tryOnly)
+        => call.TargetMethod.Name switch
+           {
+               "TrySetResult" or "TrySetException" or "TrySetCanceled" => true,
+               "SetResult" or "SetException" or "SetCanceled" => !tryOnly,
+               _ => false,
+           } &&
+           call.TargetMethod.ContainingType is { } type &&
+           (type.InheritsFromOrEquals(types.TaskCompletionSourceOfT) || type.InheritsFromOrEquals(types.TaskCompletionSource));
 }

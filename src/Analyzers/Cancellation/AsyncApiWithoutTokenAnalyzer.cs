@@ -119,7 +119,7 @@ public sealed class AsyncApiWithoutTokenAnalyzer : DiagnosticAnalyzer
     {
         foreach (var operation in block.EnumerateDescendants())
         {
-            if (operation is not IInvocationOperation invocation || IsInNestedFunction(invocation) || TokenNotPassedAnalyzer.IsInCleanup(invocation) ||
+            if (operation is not IInvocationOperation invocation || invocation.IsInNestedFunction() || TokenNotPassedAnalyzer.IsInCleanup(invocation) ||
                 invocation.TargetMethod.Name is "WaitForNextTickAsync" or "ContinueWith" or "Dispose" or "DisposeAsync" ||
                 invocation.Syntax is not InvocationExpressionSyntax ||
                 CancellationOverloads.PassesAnyToken(invocation, types) || HasExplicitNone(invocation, types))
@@ -142,19 +142,6 @@ public sealed class AsyncApiWithoutTokenAnalyzer : DiagnosticAnalyzer
             if (argument.ArgumentKind == ArgumentKind.Explicit && CancellationTokens.IsToken(argument.Parameter?.Type, types))
             {
                 return true; // None passed on purpose: the method decided not to be cancellable
-            }
-        }
-
-        return false;
-    }
-
-    private static bool IsInNestedFunction(IOperation operation)
-    {
-        for (var current = operation.Parent; current is not null; current = current.Parent)
-        {
-            if (current is IAnonymousFunctionOperation or ILocalFunctionOperation)
-            {
-                return true;
             }
         }
 

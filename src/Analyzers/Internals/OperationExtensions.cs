@@ -97,6 +97,10 @@ internal static class OperationExtensions
         return current;
     }
 
+    /// <summary>True when the operation is inside a lambda or local function (of the tree it belongs to).</summary>
+    public static bool IsInNestedFunction(this IOperation operation)
+        => operation.GetEnclosingFunction() is IAnonymousFunctionOperation or ILocalFunctionOperation;
+
     /// <summary>The lambda or method body containing the operation (anonymous function, local function, or the root).</summary>
     public static IOperation? GetEnclosingFunction(this IOperation operation)
     {

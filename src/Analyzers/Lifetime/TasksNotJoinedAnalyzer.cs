@@ -246,13 +246,7 @@ public sealed class TasksNotJoinedAnalyzer : DiagnosticAnalyzer
 
     private static ILocalSymbol? AwaitedLocal(IAwaitOperation awaitOperation)
     {
-        var operand = awaitOperation.Operation.WalkDownConversions();
-        if (operand is IInvocationOperation { TargetMethod.Name: "ConfigureAwait", Instance: { } instance })
-        {
-            operand = instance.WalkDownConversions();
-        }
-
-        return (operand as ILocalReferenceOperation)?.Local;
+        return (LockRegions.StripConfigureAwait(awaitOperation.Operation.WalkDownConversions()) as ILocalReferenceOperation)?.Local;
     }
 
     private static bool UsesConfigureAwaitFalse(IAwaitOperation awaitOperation)
@@ -444,11 +438,7 @@ public sealed class TasksNotJoinedAnalyzer : DiagnosticAnalyzer
         var span = TextSpan.FromBounds(syntax.ForKeyword.SpanStart, syntax.CloseParenToken.Span.End);
         context.ReportDiagnostic(Diagnostic.Create(ForEachRule, Location.Create(syntax.SyntaxTree, span), properties, bound.Syntax.ToString()));
 
-        static IOperation AwaitedOperand(IAwaitOperation awaitOperation)
-        {
-            var operand = awaitOperation.Operation.WalkDownConversions();
-            return operand is IInvocationOperation { TargetMethod.Name: "ConfigureAwait", Instance: { } instance } ? instance.WalkDownConversions() : operand;
-        }
+        static IOperation AwaitedOperand(IAwaitOperation awaitOperation) => LockRegions.StripConfigureAwait(awaitOperation.Operation.WalkDownConversions());
 
         static bool IsElementAt(IOperation operand, ISymbol collection, ILocalSymbol index) => operand switch
         {
@@ -502,12 +492,7 @@ public sealed class TasksNotJoinedAnalyzer : DiagnosticAnalyzer
     private static void AnalyzeWhenAny(OperationAnalysisContext context, KnownTypes types)
     {
         var awaitOperation = (IAwaitOperation)context.Operation;
-        var operand = awaitOperation.Operation.WalkDownConversions();
-        if (operand is IInvocationOperation { TargetMethod.Name: "ConfigureAwait", Instance: { } instance })
-        {
-            operand = instance.WalkDownConversions();
-        }
-
+        var operand = LockRegions.StripConfigureAwait(awaitOperation.Operation.WalkDownConversions());
         if (operand is not IInvocationOperation { TargetMethod.Name: "WhenAny" } whenAny ||
             !whenAny.TargetMethod.ContainingType.Is(types.Task) || whenAny.Syntax.ContainsDiagnostics ||
             awaitOperation.WalkUpConversions() is not IExpressionStatementOperation)

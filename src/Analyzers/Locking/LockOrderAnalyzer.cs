@@ -381,7 +381,7 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
         {
             if (operation.Kind == OperationKind.Lock)
             {
-                if (OwnFieldKey(((ILockOperation)operation).LockedValue) is { } key && !InNestedFunction(operation))
+                if (OwnFieldKey(((ILockOperation)operation).LockedValue) is { } key && !operation.IsInNestedFunction())
                 {
                     (taken ??= new List<ISymbol>()).Add(key);
                 }
@@ -428,19 +428,6 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
            (field.Field.IsStatic || field.Instance is IInstanceReferenceOperation { ReferenceKind: InstanceReferenceKind.ContainingTypeInstance })
             ? field.Field.OriginalDefinition
             : null;
-
-    private static bool InNestedFunction(IOperation operation)
-    {
-        for (var parent = operation.Parent; parent is not null; parent = parent.Parent)
-        {
-            if (parent is IAnonymousFunctionOperation or ILocalFunctionOperation)
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
 
     private static bool CallsOwnMethod(IOperation root, INamedTypeSymbol type)
     {

@@ -303,24 +303,11 @@ internal sealed class ConcurrentAccessScan
                 AddEnumerated(facts, variable, context);
             }
         }
-        else if (owner is IMethodSymbol { MethodKind: MethodKind.Ordinary } walker && !InNestedFunction(operation) &&
+        else if (owner is IMethodSymbol { MethodKind: MethodKind.Ordinary } walker && !operation.IsInNestedFunction() &&
                  !SharedStateFacts.IsProtected(operation, _types, null))
         {
             facts.MethodWalks.Add((variable, walker.OriginalDefinition));
         }
-    }
-
-    private static bool InNestedFunction(IOperation operation)
-    {
-        for (var parent = operation.Parent; parent is not null; parent = parent.Parent)
-        {
-            if (parent is IAnonymousFunctionOperation or ILocalFunctionOperation)
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 
     /// <summary><c>Interlocked.X(ref v, ..)</c>, <c>Volatile.Read/Write(ref v)</c>, <c>ImmutableInterlocked.X(ref v, ..)</c>.</summary>

@@ -223,7 +223,7 @@ internal sealed class LockHeldMethods
     private static bool IsConstructorCallOnThis(IOperation call, ISymbol containingSymbol)
         => containingSymbol is IMethodSymbol { MethodKind: MethodKind.Constructor } &&
            call is IInvocationOperation { TargetMethod.IsStatic: false, Instance: IInstanceReferenceOperation { ReferenceKind: InstanceReferenceKind.ContainingTypeInstance } } &&
-           !IsInNestedFunction(call);
+           !call.IsInNestedFunction();
 
     /// <summary>
     /// The operation runs in the branch of an <c>if</c> on a <c>bool</c> parameter whose other branch takes a lock:
@@ -384,7 +384,7 @@ internal sealed class LockHeldMethods
             }
 
             // A call from a lambda or local function runs when that function runs, not as part of its container.
-            callers.Add(IsInNestedFunction(call) ? null : (containingSymbol as IMethodSymbol)?.OriginalDefinition);
+            callers.Add(call.IsInNestedFunction() ? null : (containingSymbol as IMethodSymbol)?.OriginalDefinition);
         }
 
         var result = new HashSet<IMethodSymbol>(SymbolEqualityComparer.Default);
@@ -416,9 +416,6 @@ internal sealed class LockHeldMethods
 
         return result;
     }
-
-    private static bool IsInNestedFunction(IOperation operation)
-        => operation.GetEnclosingFunction() is IAnonymousFunctionOperation or ILocalFunctionOperation;
 
     /// <summary>True when <paramref name="method"/> is in <paramref name="lockHeld"/> (its original definition) or has a lock-held name.</summary>
     public static bool IsLockHeld(HashSet<IMethodSymbol> lockHeld, ISymbol? method)
