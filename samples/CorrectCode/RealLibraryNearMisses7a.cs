@@ -260,3 +260,36 @@ public sealed class SerialCallbackRunner : IDisposable
         }
     }
 }
+
+/// <summary>
+/// A resilience pipeline in the style of Polly v8's <c>ResiliencePipeline.ExecuteAsync</c>: the callback gets a token
+/// linked to the caller's and to a timeout, and uses it; a callback may still read the caller's token for work that
+/// must outlive the timeout.
+/// </summary>
+public sealed class TimeoutPipeline(TimeSpan timeout)
+{
+    public async ValueTask ExecuteAsync(Func<CancellationToken, ValueTask> callback, CancellationToken cancellationToken)
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        linked.CancelAfter(timeout);
+        await callback(linked.Token).ConfigureAwait(false);
+    }
+}
+
+public static class TimeoutPipelineUse
+{
+    public static async Task SyncAsync(TimeoutPipeline pipeline, int[] ids, CancellationToken cancellationToken)
+    {
+        await pipeline.ExecuteAsync(static async token => await Task.Delay(TimeSpan.FromMilliseconds(5), token).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+
+        await pipeline.ExecuteAsync(
+            async token =>
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(5), token).ConfigureAwait(false);
+                await Task.Delay(TimeSpan.FromMilliseconds(1), cancellationToken).ConfigureAwait(false); // the audit step outlives the timeout
+            },
+            cancellationToken).ConfigureAwait(false);
+
+        await Parallel.ForEachAsync(ids, cancellationToken, static async (id, token) => await Task.Delay(id, token).ConfigureAwait(false)).ConfigureAwait(false);
+    }
+}
