@@ -15,7 +15,7 @@ namespace ConcurrencyAnalyzers.Cancellation;
 /// to its default, <c>CancellationToken.None</c>/<c>default</c>), or <c>await foreach</c> enumerates without
 /// <c>WithCancellation</c>. Innermost token wins; lambdas and local functions that capture it are covered.
 /// </summary>
-public sealed class TokenNotPassedAnalyzer : DiagnosticAnalyzer
+public sealed partial class TokenNotPassedAnalyzer : DiagnosticAnalyzer
 {
     /// <summary>Properties for the fixer.</summary>
     public const string TokenProperty = "Token";
@@ -93,10 +93,14 @@ public sealed class TokenNotPassedAnalyzer : DiagnosticAnalyzer
         var method = invocation.TargetMethod;
         if (invocation.Syntax is not InvocationExpressionSyntax syntax || !CancellationOverloads.MayTakeToken(invocation, types) ||
             IsExcludedMethod(method, types) || !CancellationTokens.MayHaveTokenInScope(invocation, owner, types) ||
-            CancellationOverloads.PassesAnyToken(invocation, types) ||
             LockApis.HasZeroTimeout(invocation)) // Wait(0), TryEnter(x, 0): a poll returns at once, a token adds nothing
         {
             return null;
+        }
+
+        if (CancellationOverloads.PassesAnyToken(invocation, types))
+        {
+            return OuterTokenInsteadOfOwn(invocation, types); // any token is a choice, except the host's own one inside its callback
         }
 
         if (WaitsOnWorkGivenToken(invocation, types))

@@ -421,9 +421,14 @@ internal sealed class LockHeldMethods
     public static bool IsLockHeld(HashSet<IMethodSymbol> lockHeld, ISymbol? method)
         => method is IMethodSymbol m && (lockHeld.Contains(m.OriginalDefinition) || HasLockHeldName(m.Name));
 
-    /// <summary><c>*Locked</c> (not <c>*Unlocked</c>), <c>*UnderLock</c>, <c>*NoLock</c>, <c>*Unsafe</c>: by convention the caller holds the lock.</summary>
+    /// <summary>
+    /// <c>*Locked</c> (not <c>*Unlocked</c>), <c>*UnderLock</c>, <c>*NoLock</c>, <c>*NeedsLock</c>, <c>*RequiresLock</c>
+    /// (Polly's <c>BreakFor_NeedsLock</c>), <c>*Unsafe</c>: by convention the caller holds the lock.
+    /// </summary>
     public static bool HasLockHeldName(string name)
-        => (name.EndsWith("Locked", StringComparison.Ordinal) && !name.EndsWith("Unlocked", StringComparison.Ordinal)) ||
-           name.EndsWith("UnderLock", StringComparison.Ordinal) || name.EndsWith("NoLock", StringComparison.Ordinal) ||
-           name.EndsWith("Unsafe", StringComparison.Ordinal);
+        => name.EndsWith("Lock", StringComparison.Ordinal)
+            ? name.EndsWith("UnderLock", StringComparison.Ordinal) || name.EndsWith("NoLock", StringComparison.Ordinal) ||
+              name.EndsWith("NeedsLock", StringComparison.Ordinal) || name.EndsWith("RequiresLock", StringComparison.Ordinal)
+            : (name.EndsWith("Locked", StringComparison.Ordinal) && !name.EndsWith("Unlocked", StringComparison.Ordinal)) ||
+              name.EndsWith("Unsafe", StringComparison.Ordinal);
 }

@@ -235,6 +235,89 @@ public sealed class TokenNotPassedTests
             """);
 
     [Fact]
+    public Task Outer_token_used_in_a_callback_whose_host_links_it_into_the_callbacks_own_token_is_replaced()
+        => Verify.VerifyCodeFixAsync(
+            """
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class Pipeline
+            {
+                // Runs the callback with a token linked to the caller's and to a timeout.
+                public ValueTask ExecuteAsync(Func<CancellationToken, ValueTask> callback, CancellationToken cancellationToken) => callback(cancellationToken);
+            }
+
+            class C
+            {
+                async Task RunAsync(Pipeline pipeline, int[] ids, CancellationToken outer)
+                {
+                    await pipeline.ExecuteAsync(async inner => await Task.Delay(TimeSpan.FromSeconds(3), {|#0:outer|}), outer);
+                    await Parallel.ForEachAsync(ids, outer, async (id, token) => await Task.Delay(id, {|#1:outer|}));
+                }
+            }
+            """,
+            new[]
+            {
+                Verify.Diagnostic(TokenNotPassedAnalyzer.NoneRule).WithLocation(0).WithArguments("Delay", "inner", "outer"),
+                Verify.Diagnostic(TokenNotPassedAnalyzer.NoneRule).WithLocation(1).WithArguments("Delay", "token", "outer"),
+            },
+            """
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class Pipeline
+            {
+                // Runs the callback with a token linked to the caller's and to a timeout.
+                public ValueTask ExecuteAsync(Func<CancellationToken, ValueTask> callback, CancellationToken cancellationToken) => callback(cancellationToken);
+            }
+
+            class C
+            {
+                async Task RunAsync(Pipeline pipeline, int[] ids, CancellationToken outer)
+                {
+                    await pipeline.ExecuteAsync(async inner => await Task.Delay(TimeSpan.FromSeconds(3), inner), outer);
+                    await Parallel.ForEachAsync(ids, outer, async (id, token) => await Task.Delay(id, token));
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Outer_token_in_a_callback_that_also_uses_its_own_or_whose_host_does_not_get_the_outer_one_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class Pipeline
+            {
+                public ValueTask ExecuteAsync(Func<CancellationToken, ValueTask> callback, CancellationToken cancellationToken) => callback(cancellationToken);
+                public ValueTask Run(Func<CancellationToken, ValueTask> callback) => callback(CancellationToken.None);
+            }
+
+            class C
+            {
+                async Task RunAsync(Pipeline pipeline, int[] ids, CancellationToken outer, CancellationToken other)
+                {
+                    // Its own token for the work, the caller's for the audit record: a choice.
+                    await pipeline.ExecuteAsync(async inner => { await Task.Delay(10, inner); await Task.Delay(1, outer); }, outer);
+                    // The host gets no token, or another one: nothing links the two.
+                    await pipeline.Run(async inner => await Task.Delay(10, outer));
+                    await pipeline.ExecuteAsync(async inner => await Task.Delay(10, outer), other);
+                    // Its own token, or a local of the callback.
+                    await Parallel.ForEachAsync(ids, outer, async (id, token) => await Task.Delay(id, token));
+                    await pipeline.ExecuteAsync(async inner => { var mine = inner; await Task.Delay(10, mine); }, outer);
+                    // Its own token set aside with a discard.
+                    await Parallel.ForEachAsync(ids, outer, async (id, _) => await Task.Delay(id, outer));
+                    // A callback without a token of its own.
+                    await Task.Run(async () => await Task.Delay(10, outer), outer);
+                }
+            }
+            """);
+
+    [Fact]
     public Task Parallel_ForEachAsync_without_token_gets_it_inserted_in_the_middle()
         => Verify.VerifyCodeFixAsync(
             """

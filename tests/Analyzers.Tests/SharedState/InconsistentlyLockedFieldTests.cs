@@ -435,6 +435,72 @@ public sealed class InconsistentlyLockedFieldTests
             """);
 
     [Fact]
+    public Task Protected_helpers_named_NeedsLock_or_RequiresLock_run_under_the_derived_types_lock_unnamed_ones_are_reported()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            enum BreakerState { Closed, Open, HalfOpen }
+
+            abstract class BreakerBase
+            {
+                protected readonly object Gate = new object();
+                protected BreakerState State;
+                protected long Failures;
+                protected long Trials;
+
+                public BreakerState Current
+                {
+                    get
+                    {
+                        lock (Gate)
+                        {
+                            if (State == BreakerState.Open && Failures == 0) State = BreakerState.HalfOpen;
+                            return State;
+                        }
+                    }
+                }
+
+                public void Clear() { lock (Gate) { Failures = 0; } }
+
+                public void Isolate()
+                {
+                    lock (Gate) { OpenFor_NeedsLock(); }
+                }
+
+                // Derived controllers call these inside lock (Gate).
+                protected void Open_NeedsLock() => OpenFor_NeedsLock();
+
+                private void OpenFor_NeedsLock() { State = BreakerState.Open; Failures = 0; }
+
+                protected void Reset_RequiresLock() { Failures = 0; State = BreakerState.Closed; }
+
+                protected void HalfOpen() { {|CONC303:State|} = BreakerState.HalfOpen; {|CONC303:Trials|} = 0; }
+
+                protected void Trial() { lock (Gate) { Trials++; } }
+            }
+
+            sealed class CountingBreaker : BreakerBase
+            {
+                public void OnFailure()
+                {
+                    lock (Gate)
+                    {
+                        Failures++;
+                        if (Failures > 3) Open_NeedsLock();
+                    }
+                }
+
+                public void OnSuccess()
+                {
+                    lock (Gate) { Reset_RequiresLock(); }
+                }
+
+                public void Probe()
+                {
+                    lock (Gate) { HalfOpen(); }
+                }
+            }
+            """);
+
+    [Fact]
     public Task Private_properties_read_only_under_the_lock_run_under_it_one_also_read_outside_is_reported()
         => Verify.VerifyAnalyzerAsync(Usings + """
             class BoundedQueue<T>
