@@ -1233,6 +1233,66 @@ public sealed class InconsistentlyLockedFieldTests
             }
             """);
 
+    [Fact]
+    public Task Writes_before_signalling_a_semaphore_created_empty_are_not_locked_a_semaphore_created_with_a_slot_is_a_lock()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class TlsReader
+            {
+                private readonly SemaphoreSlim _received, _expecting;
+                private readonly SemaphoreSlim _done = new SemaphoreSlim(0);
+                private int _bytesRead;
+                private int _transportRead;
+                private int _pending;
+
+                public TlsReader()
+                {
+                    _received = new SemaphoreSlim(0);
+                    this._expecting = new SemaphoreSlim(0, 1);
+                }
+
+                public void OnReceivePlain(int count) { _bytesRead += count; }
+
+                public void OnReceive(int count, bool waiting)
+                {
+                    _bytesRead += count;
+                    if (waiting) { _ = _received.Release(); }
+                }
+
+                public void ShiftTransport(int consumed) { _transportRead -= consumed; }
+
+                public void ReadCompleted(int count)
+                {
+                    _transportRead += count;
+                    if (_expecting.CurrentCount == 0) _expecting.Release();
+                }
+
+                public void Reset() { _pending = 0; }
+
+                public void Complete(int count)
+                {
+                    try { _pending = count; }
+                    finally { _done.Release(); }
+                }
+            }
+
+            class Gated
+            {
+                private readonly SemaphoreSlim _gate;
+                private int _owner;
+
+                public Gated() { _gate = new SemaphoreSlim(1, 1); }
+
+                public async Task SetAsync(int id)
+                {
+                    await _gate.WaitAsync();
+                    try { _owner = id; }
+                    finally { _gate.Release(); }
+                }
+
+                public void Steal(int id) { [|_owner|] = id; }
+            }
+            """);
+
     private const string Registry = """
         namespace My.Collections
         {
