@@ -1293,6 +1293,89 @@ public sealed class InconsistentlyLockedFieldTests
             }
             """);
 
+    [Fact]
+    public Task A_lock_handed_to_callers_by_public_Enter_and_Exit_methods_covers_the_other_methods_a_lock_taken_inside_does_not()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Sender
+            {
+                private readonly Stack<byte[]> _pool = new Stack<byte[]>();
+                private SpinLock _spin;
+                private byte[]? _response;
+
+                public void Enter()
+                {
+                    var taken = false;
+                    _spin.Enter(ref taken);
+                }
+
+                public void EnterAndGetResponse()
+                {
+                    var taken = false;
+                    _spin.Enter(ref taken);
+                    _response = _pool.Count > 0 ? _pool.Pop() : new byte[16];
+                }
+
+                public void Exit() => _spin.Exit();
+
+                public void ExitAndReturnResponse()
+                {
+                    if (_response != null) { _pool.Push(_response); _response = null; }
+                    _spin.Exit();
+                }
+
+                // Called by the session between Enter() and Exit().
+                public void GetResponse()
+                {
+                    if (_response == null) _response = new byte[16];
+                }
+
+                public void ReturnResponse()
+                {
+                    if (_response != null) { _pool.Push(_response); _response = null; }
+                }
+            }
+
+            class SelfLockingSender
+            {
+                private readonly object _gate = new object();
+                private SpinLock _spin;
+                private byte[]? _response;
+                private byte[]? _last;
+
+                public void EnterAndGetResponse()
+                {
+                    var taken = false;
+                    _spin.Enter(ref taken);
+                    _response = new byte[16];
+                }
+
+                public void ExitAndReturnResponse()
+                {
+                    _response = null;
+                    _spin.Exit();
+                }
+
+                public void Replace()
+                {
+                    var taken = false;
+                    _spin.Enter(ref taken);
+                    try { _response = new byte[32]; }
+                    finally { _spin.Exit(); }
+                }
+
+                public void GetResponse() { [|_response|] = new byte[16]; }
+
+                public void Remember(byte[] data)
+                {
+                    var taken = false;
+                    _spin.Enter(ref taken);
+                    lock (_gate) { _last = data; }
+                }
+
+                public void Forget() { [|_last|] = null; }
+            }
+            """);
+
     private const string Registry = """
         namespace My.Collections
         {
