@@ -1,5 +1,7 @@
 using ConcurrencyAnalyzers.Internals;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Operations;
 
 namespace ConcurrencyAnalyzers.Analysis;
@@ -279,9 +281,11 @@ internal static class LockApis
 
     /// <summary>
     /// The semaphore <paramref name="key"/> (a field or local) is declared with an initial count of zero:
-    /// <c>new SemaphoreSlim(0)</c>, <c>new(0, int.MaxValue)</c>. Nobody can enter it until someone releases it, so it is
-    /// a signal (a producer's <c>Release()</c>, a consumer's <c>WaitAsync()</c>), not a lock whose holder must give it
-    /// back. Read from the declaration's syntax; asked only where a rule is about to report.
+    /// <c>new SemaphoreSlim(0)</c>, <c>new(0, int.MaxValue)</c>, or is a field without an initializer that the type's
+    /// constructors assign only such semaphores (<c>readonly SemaphoreSlim _received; … _received = new SemaphoreSlim(0);</c>).
+    /// Nobody can enter it until someone releases it, so it is a signal (a producer's <c>Release()</c>, a consumer's
+    /// <c>WaitAsync()</c>), not a lock whose holder must give it back. Read from the declaration's syntax (and the
+    /// constructors' for such a field); asked only where a rule is about to report, or about a release it found.
     /// </summary>
     public static bool IsCreatedEmpty(ISymbol key)
     {
@@ -292,17 +296,68 @@ internal static class LockApis
 
         foreach (var reference in key.DeclaringSyntaxReferences)
         {
-            if (reference.GetSyntax() is Microsoft.CodeAnalysis.CSharp.Syntax.VariableDeclaratorSyntax
-                {
-                    Initializer.Value: Microsoft.CodeAnalysis.CSharp.Syntax.BaseObjectCreationExpressionSyntax { ArgumentList.Arguments: { Count: > 0 } arguments },
-                } &&
-                arguments[0].Expression is Microsoft.CodeAnalysis.CSharp.Syntax.LiteralExpressionSyntax { Token.Value: 0 })
+            if (reference.GetSyntax() is VariableDeclaratorSyntax declarator)
             {
-                return true;
+                if (declarator.Initializer is { } initializer)
+                {
+                    return IsEmptySemaphoreCreation(initializer.Value);
+                }
+
+                return key is IFieldSymbol field && AssignedOnlyEmptyInConstructors(field);
             }
         }
 
         return false;
+    }
+
+    private static bool IsEmptySemaphoreCreation(ExpressionSyntax value)
+        => value is BaseObjectCreationExpressionSyntax { ArgumentList.Arguments: { Count: > 0 } arguments } &&
+           arguments[0].Expression is LiteralExpressionSyntax { Token.Value: 0 };
+
+    /// <summary>
+    /// Every assignment to <paramref name="field"/> in its type's constructors (<c>_sem = …</c> or <c>this._sem = …</c>)
+    /// creates an empty semaphore, and there is at least one. An assignment anywhere else is not looked at: a field
+    /// replaced later is still a signal when each replacement is made the same way, and the rule asking has already
+    /// found a release of it.
+    /// </summary>
+    private static bool AssignedOnlyEmptyInConstructors(IFieldSymbol field)
+    {
+        var constructors = field.IsStatic ? field.ContainingType.StaticConstructors : field.ContainingType.InstanceConstructors;
+        var found = false;
+        foreach (var constructor in constructors)
+        {
+            foreach (var reference in constructor.DeclaringSyntaxReferences)
+            {
+                foreach (var node in reference.GetSyntax().DescendantNodes())
+                {
+                    if (node is not AssignmentExpressionSyntax assignment ||
+                        !assignment.IsKind(SyntaxKind.SimpleAssignmentExpression))
+                    {
+                        continue;
+                    }
+
+                    var target = assignment.Left is MemberAccessExpressionSyntax
+                    {
+                        Expression: ThisExpressionSyntax,
+                    } member
+                        ? member.Name
+                        : assignment.Left as SimpleNameSyntax;
+                    if (target is null || target.Identifier.ValueText != field.Name)
+                    {
+                        continue;
+                    }
+
+                    if (!IsEmptySemaphoreCreation(assignment.Right))
+                    {
+                        return false;
+                    }
+
+                    found = true;
+                }
+            }
+        }
+
+        return found;
     }
 
     /// <summary>

@@ -111,7 +111,8 @@ internal static class LockRegions
         {
             if (descendant is IInvocationOperation invocation &&
                 LockApis.TryGetLockCall(invocation, types, out var call) &&
-                call.Action == LockAction.Release)
+                call.Action == LockAction.Release &&
+                !IsSignalRelease(call))
             {
                 return true;
             }
@@ -119,6 +120,13 @@ internal static class LockRegions
 
         return false;
     }
+
+    /// <summary>
+    /// <c>_received.Release()</c> on a semaphore created empty: a signal to a waiter, not the end of a locked region, so
+    /// the code before it (or in the <c>try</c> whose <c>finally</c> signals) is not protected by it.
+    /// </summary>
+    private static bool IsSignalRelease(LockCall call)
+        => call.Kind == LockKind.SemaphoreSlim && call.Key is { } key && LockApis.IsCreatedEmpty(key);
 
     /// <summary>True when <paramref name="operation"/> contains a release of the lock named <paramref name="key"/>.</summary>
     public static bool Releases(IOperation operation, ISymbol key, KnownTypes types)

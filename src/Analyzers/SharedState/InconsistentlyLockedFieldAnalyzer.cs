@@ -395,12 +395,22 @@ public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
 
                 var readsMatter = lockedWrites.Any(a => a.Kind == AccessKind.Update && SharedStateFacts.AsCollection(field.Type, _collections) is not null) ||
                                   ReadsOfValueMatter(field.Type);
+                // Every locked write is in one half of a lock the type hands to its callers (a non-private Enter() takes
+                // it and returns, Exit() gives it back), and one of them takes it: the callers hold it around their calls
+                // of the type's other methods. Private halves are the type's own protocol, which its own calls show.
+                var callersHoldAcrossCalls = lockedWrites.All(a => !a.Concurrent && a.Method.DeclaredAccessibility != Accessibility.Private && HandOffHalf(a.Operation) != 0) &&
+                                             lockedWrites.Any(a => HandOffHalf(a.Operation) > 0);
                 var gates = accesses.Where(IsLocked).Select(a => a.Gate).ToList();
                 var gate = gates.All(g => g is not null) && gates.Select(g => g!.Name).Distinct().Count() == 1 ? gates[0] : null;
                 var reported = new HashSet<SyntaxNode>();
                 foreach (var access in accesses)
                 {
                     if (IsLocked(access))
+                    {
+                        continue;
+                    }
+
+                    if (callersHoldAcrossCalls && !access.Concurrent)
                     {
                         continue;
                     }
@@ -446,6 +456,54 @@ public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
                         access.Kind == AccessKind.Read ? "read" : "written"));
                 }
             }
+        }
+
+        /// <summary>
+        /// Whether the write's method (not a lambda or local function in it) is one half of a lock held across calls:
+        /// 1 when it takes a lock and returns holding it (<c>public void Enter() { _spin.Enter(ref taken); }</c>,
+        /// <c>EnterAndGetResponseObject</c>), -1 when it gives back one it never took (<c>Exit()</c>), 0 otherwise.
+        /// Garnet's network senders expose their send lock so; the session calls their other methods between the two.
+        /// Asked only of the locked writes of a field about to be reported.
+        /// </summary>
+        private int HandOffHalf(IOperation write)
+        {
+            if (write.IsInNestedFunction())
+            {
+                return 0;
+            }
+
+            ISymbol? key = null;
+            bool acquires = false, releases = false;
+            foreach (var descendant in write.GetRoot().EnumerateDescendants())
+            {
+                if (descendant.Kind is OperationKind.Lock or OperationKind.Using or OperationKind.UsingDeclaration)
+                {
+                    return 0; // a lock statement or a scope: released in the method
+                }
+
+                if (descendant is not IInvocationOperation invocation || !LockApis.TryGetLockCall(invocation, _types, out var call) ||
+                    call.Key is not { } callKey)
+                {
+                    continue;
+                }
+
+                if (call.IsScope || (key is not null && !SymbolEqualityComparer.Default.Equals(key, callKey)))
+                {
+                    return 0;
+                }
+
+                key = callKey;
+                if (call.IsAcquire)
+                {
+                    acquires = true;
+                }
+                else if (call.Action == LockAction.Release)
+                {
+                    releases = true;
+                }
+            }
+
+            return key is not IFieldSymbol || acquires == releases ? 0 : acquires ? 1 : -1;
         }
 
         /// <summary>

@@ -2,6 +2,8 @@ using System.Collections.Immutable;
 using ConcurrencyAnalyzers.Analysis;
 using ConcurrencyAnalyzers.Internals;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
 
@@ -91,7 +93,7 @@ public sealed partial class RacyLazyInitializationAnalyzer : DiagnosticAnalyzer
                 return null;
         }
 
-        if (field.Type.IsValueType)
+        if (field.Type.IsValueType || IsNeverNull(field))
         {
             return null;
         }
@@ -104,6 +106,52 @@ public sealed partial class RacyLazyInitializationAnalyzer : DiagnosticAnalyzer
             ImmutableDictionary<string, string?>.Empty.Add(ShapeProperty, "Racy"),
             name,
             $"is initialized on first use in code that runs concurrently ({context?.Spawner ?? "a method started concurrently with itself"}); two threads can both see null and create two instances (use Lazy<T> or LazyInitializer.EnsureInitialized)"));
+    }
+
+    /// <summary>
+    /// The field is created in its declaration (<c>CancellationTokenSource _reset = new();</c>) and the type only ever
+    /// assigns it new objects (<c>_reset = new CancellationTokenSource();</c> after a failed <c>TryReset</c>), never
+    /// <c>null</c>, nor hands it out by <c>ref</c>: a <c>_reset ??= new()</c> is a defensive no-op, not a lazy
+    /// initialization (Garnet's replica sync). Read from the syntax of the type's declarations, names compared as
+    /// written (another object's member of the same name counts as an assignment); asked only of a candidate.
+    /// </summary>
+    private static bool IsNeverNull(IFieldSymbol field)
+    {
+        if (field.DeclaringSyntaxReferences.Length != 1 ||
+            field.DeclaringSyntaxReferences[0].GetSyntax() is not VariableDeclaratorSyntax { Initializer.Value: BaseObjectCreationExpressionSyntax })
+        {
+            return false;
+        }
+
+        foreach (var declaration in field.ContainingType.DeclaringSyntaxReferences)
+        {
+            foreach (var node in declaration.GetSyntax().DescendantNodes())
+            {
+                switch (node)
+                {
+                    case AssignmentExpressionSyntax assignment when NamesField(assignment.Left, field.Name):
+                        if (!assignment.IsKind(SyntaxKind.CoalesceAssignmentExpression) &&
+                            !(assignment.IsKind(SyntaxKind.SimpleAssignmentExpression) && assignment.Right is BaseObjectCreationExpressionSyntax))
+                        {
+                            return false;
+                        }
+
+                        break;
+                    case ArgumentSyntax { RefKindKeyword.RawKind: not 0 } argument when NamesField(argument.Expression, field.Name):
+                        return false;
+                }
+            }
+        }
+
+        return true;
+
+        static bool NamesField(ExpressionSyntax expression, string name)
+            => expression switch
+            {
+                IdentifierNameSyntax identifier => identifier.Identifier.ValueText == name,
+                MemberAccessExpressionSyntax member => member.Name.Identifier.ValueText == name,
+                _ => false,
+            };
     }
 
     /// <summary>The field of <c>F == null</c>, <c>null == F</c>, <c>F is null</c> (static or of <c>this</c>).</summary>

@@ -639,6 +639,56 @@ public sealed class LockReleaseNotGuaranteedTests
             """);
 
     [Fact]
+    public Task A_semaphore_field_the_constructor_creates_empty_is_a_signal_one_it_creates_with_a_slot_is_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Collections.Generic;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class Reader
+            {
+                private readonly SemaphoreSlim _received, _gate;
+                private readonly Queue<int> _items = new Queue<int>();
+
+                public Reader()
+                {
+                    _received = new SemaphoreSlim(0);
+                    this._gate = new SemaphoreSlim(1, 1);
+                }
+
+                public async Task<int> TakeAsync(CancellationToken cancellationToken)
+                {
+                    await _received.WaitAsync(cancellationToken);
+                    if (!TryDequeue(out var item))
+                    {
+                        _received.Release(); // not there yet: put the signal back
+                        return -1;
+                    }
+
+                    return item;
+                }
+
+                public async Task ClearAsync(CancellationToken cancellationToken)
+                {
+                    await {|CONC204:_gate.WaitAsync(cancellationToken)|};
+                    Drain();
+                    _gate.Release();
+                }
+
+                private bool TryDequeue(out int item)
+                {
+                    lock (_items) { return _items.TryDequeue(out item); }
+                }
+
+                private void Drain()
+                {
+                    lock (_items) { _items.Clear(); }
+                }
+            }
+            """);
+
+    [Fact]
     public Task Release_only_in_a_rethrowing_catch_of_a_method_that_hands_the_lock_on_is_not_reported()
         => Verify.VerifyAnalyzerAsync(
             """

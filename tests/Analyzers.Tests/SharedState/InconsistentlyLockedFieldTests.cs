@@ -1299,6 +1299,149 @@ public sealed class InconsistentlyLockedFieldTests
             }
             """);
 
+    [Fact]
+    public Task Writes_before_signalling_a_semaphore_created_empty_are_not_locked_a_semaphore_created_with_a_slot_is_a_lock()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class TlsReader
+            {
+                private readonly SemaphoreSlim _received, _expecting;
+                private readonly SemaphoreSlim _done = new SemaphoreSlim(0);
+                private int _bytesRead;
+                private int _transportRead;
+                private int _pending;
+
+                public TlsReader()
+                {
+                    _received = new SemaphoreSlim(0);
+                    this._expecting = new SemaphoreSlim(0, 1);
+                }
+
+                public void OnReceivePlain(int count) { _bytesRead += count; }
+
+                public void OnReceive(int count, bool waiting)
+                {
+                    _bytesRead += count;
+                    if (waiting) { _ = _received.Release(); }
+                }
+
+                public void ShiftTransport(int consumed) { _transportRead -= consumed; }
+
+                public void ReadCompleted(int count)
+                {
+                    _transportRead += count;
+                    if (_expecting.CurrentCount == 0) _expecting.Release();
+                }
+
+                public void Reset() { _pending = 0; }
+
+                public void Complete(int count)
+                {
+                    try { _pending = count; }
+                    finally { _done.Release(); }
+                }
+            }
+
+            class Gated
+            {
+                private readonly SemaphoreSlim _gate;
+                private int _owner;
+
+                public Gated() { _gate = new SemaphoreSlim(1, 1); }
+
+                public async Task SetAsync(int id)
+                {
+                    await _gate.WaitAsync();
+                    try { _owner = id; }
+                    finally { _gate.Release(); }
+                }
+
+                public void Steal(int id) { [|_owner|] = id; }
+            }
+            """);
+
+    [Fact]
+    public Task A_lock_handed_to_callers_by_public_Enter_and_Exit_methods_covers_the_other_methods_a_lock_taken_inside_does_not()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Sender
+            {
+                private readonly Stack<byte[]> _pool = new Stack<byte[]>();
+                private SpinLock _spin;
+                private byte[]? _response;
+
+                public void Enter()
+                {
+                    var taken = false;
+                    _spin.Enter(ref taken);
+                }
+
+                public void EnterAndGetResponse()
+                {
+                    var taken = false;
+                    _spin.Enter(ref taken);
+                    _response = _pool.Count > 0 ? _pool.Pop() : new byte[16];
+                }
+
+                public void Exit() => _spin.Exit();
+
+                public void ExitAndReturnResponse()
+                {
+                    if (_response != null) { _pool.Push(_response); _response = null; }
+                    _spin.Exit();
+                }
+
+                // Called by the session between Enter() and Exit().
+                public void GetResponse()
+                {
+                    if (_response == null) _response = new byte[16];
+                }
+
+                public void ReturnResponse()
+                {
+                    if (_response != null) { _pool.Push(_response); _response = null; }
+                }
+            }
+
+            class SelfLockingSender
+            {
+                private readonly object _gate = new object();
+                private SpinLock _spin;
+                private byte[]? _response;
+                private byte[]? _last;
+
+                public void EnterAndGetResponse()
+                {
+                    var taken = false;
+                    _spin.Enter(ref taken);
+                    _response = new byte[16];
+                }
+
+                public void ExitAndReturnResponse()
+                {
+                    _response = null;
+                    _spin.Exit();
+                }
+
+                public void Replace()
+                {
+                    var taken = false;
+                    _spin.Enter(ref taken);
+                    try { _response = new byte[32]; }
+                    finally { _spin.Exit(); }
+                }
+
+                public void GetResponse() { [|_response|] = new byte[16]; }
+
+                public void Remember(byte[] data)
+                {
+                    var taken = false;
+                    _spin.Enter(ref taken);
+                    lock (_gate) { _last = data; }
+                }
+
+                public void Forget() { [|_last|] = null; }
+            }
+            """);
+
     private const string Registry = """
         namespace My.Collections
         {

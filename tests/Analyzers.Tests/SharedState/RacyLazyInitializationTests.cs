@@ -126,6 +126,45 @@ public sealed class RacyLazyInitializationTests
                 "is initialized on first use in code that runs concurrently (Task.Run); two threads can both see null and create two instances (use Lazy<T> or LazyInitializer.EnsureInitialized)"));
 
     [Fact]
+    public Task Coalesce_on_a_field_created_in_its_declaration_and_only_replaced_by_new_objects_is_not_reported_one_set_to_null_is()
+        => Verify.VerifyAnalyzerAsync("""
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class ReplicaSync
+            {
+                private CancellationTokenSource _reset = new();
+                private CancellationTokenSource _abort = new CancellationTokenSource();
+
+                public void Start(int n)
+                {
+                    for (int i = 0; i < n; i++)
+                    {
+                        Task.Run(() =>
+                        {
+                            _reset ??= new CancellationTokenSource();
+                            if (!_reset.TryReset())
+                            {
+                                _reset.Dispose();
+                                _reset = new CancellationTokenSource();
+                            }
+
+                            {|#0:_abort ??= new CancellationTokenSource()|};
+                        });
+                    }
+                }
+
+                public void Stop()
+                {
+                    _abort.Cancel();
+                    _abort = null;
+                }
+            }
+            """,
+            Verify.Diagnostic(RacyLazyInitializationAnalyzer.Rule).WithLocation(0).WithArguments("_abort",
+                "is initialized on first use in code that runs concurrently (Task.Run); two threads can both see null and create two instances (use Lazy<T> or LazyInitializer.EnsureInitialized)"));
+
+    [Fact]
     public Task Lazy_in_a_field_capturing_the_callers_token_is_reported()
         => Verify.VerifyAnalyzerAsync("""
             using System;
