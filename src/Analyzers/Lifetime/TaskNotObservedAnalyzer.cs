@@ -350,6 +350,13 @@ public sealed class TaskNotObservedAnalyzer : DiagnosticAnalyzer
                 return true;
             }
 
+            if (OffloadedCompletion.IsCompletionOnly(value, types, tryOnly: true) && CompletesWithPlainValues(value))
+            {
+                // cancelled.ContinueWith(_ => source.TrySetCanceled(), OnlyOnCanceled): a Try completion cannot throw,
+                // so the continuation cannot fault; what it hands on reaches whoever awaits the source.
+                return true;
+            }
+
             if (value is IDelegateCreationOperation { Target: IAnonymousFunctionOperation lambda } &&
                 lambda.Symbol.Parameters.Length > 0 && lambda.Symbol.Parameters[0].Type.InheritsFromOrEquals(types.Task))
             {
@@ -366,6 +373,31 @@ public sealed class TaskNotObservedAnalyzer : DiagnosticAnalyzer
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// The completion call of a completion-only lambda (<see cref="OffloadedCompletion.IsCompletionOnly"/>) takes only
+    /// locals, parameters other than the antecedent, fields or constants: <c>t =&gt; tcs.TrySetResult(t.Result)</c> throws
+    /// on a faulted antecedent before the completion runs (and reading <c>t</c> is the fault observer's case anyway).
+    /// </summary>
+    private static bool CompletesWithPlainValues(IOperation argument)
+    {
+        if (argument.WalkDownConversions() is not IDelegateCreationOperation { Target: IAnonymousFunctionOperation lambda })
+        {
+            return false;
+        }
+
+        foreach (var descendant in lambda.Body.EnumerateDescendants())
+        {
+            if (descendant is IArgumentOperation completionArgument &&
+                completionArgument.Value.WalkDownConversions() is not (ILocalReferenceOperation or IFieldReferenceOperation or ILiteralOperation or
+                    IParameterReferenceOperation { Parameter.ContainingSymbol: not IMethodSymbol { MethodKind: MethodKind.AnonymousFunction } }))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>
