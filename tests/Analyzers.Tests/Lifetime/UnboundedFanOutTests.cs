@@ -358,6 +358,7 @@ public sealed class UnboundedFanOutTests
                 Task Stop(string reason, CancellationToken cancellationToken);
                 Task StopAsync(CancellationToken cancellationToken);
                 Task Probe(string reason);
+                Task Completed { get; }
             }
 
             interface IStopContext
@@ -372,6 +373,8 @@ public sealed class UnboundedFanOutTests
                 {
                     await Task.WhenAll(context.Agents.Select(x => x.Stop("stop", context.CancellationToken)));
                     await Task.WhenAll(agents.Select(a => a.StopAsync(context.CancellationToken)));
+                    await Task.WhenAll(context.Agents.Select(x => x.Completed));
+                    await Task.WhenAll({|CONC106:agents.Select(a => other.Completed)|});
                     await Task.WhenAll({|CONC106:agents.Select(a => a.Probe("probe"))|});
                     await Task.WhenAll({|CONC106:agents.Select(a => other.StopAsync(context.CancellationToken))|});
                 }
