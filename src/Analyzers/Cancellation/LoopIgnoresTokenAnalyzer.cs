@@ -58,8 +58,8 @@ public sealed class LoopIgnoresTokenAnalyzer : DiagnosticAnalyzer
         }
 
         var token = TokenNotPassedAnalyzer.ReachableToken(loop, context.ContainingSymbol, types);
-        if (token is null || AsksTheTokensCarrier(loop, token) || HasCancellableCall(loop, context.ContainingSymbol, types) || CallsLocalFunctionObservingToken(loop, types) ||
-            CancellationTokens.IsKnownNoneAt(loop, token))
+        if (token is null || AsksTheTokensCarrier(loop, token) || WalksAChain(loop) || HasCancellableCall(loop, context.ContainingSymbol, types) ||
+            CallsLocalFunctionObservingToken(loop, types) || CancellationTokens.IsKnownNoneAt(loop, token))
         {
             return;
         }
@@ -259,6 +259,52 @@ public sealed class LoopIgnoresTokenAnalyzer : DiagnosticAnalyzer
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// <c>while (state != null &amp;&amp; ...) { await state.Raise(...); state = state.SuperState; }</c>: the loop walks a chain
+    /// of objects (parents, super-states, linked nodes), ending at its null end; its last statement moves the local the
+    /// condition tests for null to a member of that same local. Bounded by the chain, like a <c>foreach</c> over it.
+    /// Asked only of loops about to be reported.
+    /// </summary>
+    private static bool WalksAChain(ILoopOperation loop)
+    {
+        if (loop is not IWhileLoopOperation { Condition: { } condition, Body: IBlockOperation { Operations: { Length: > 0 } statements } } ||
+            statements[statements.Length - 1] is not IExpressionStatementOperation
+            {
+                Operation: ISimpleAssignmentOperation { Target: ILocalReferenceOperation { Local: var cursor }, Value: var next },
+            } ||
+            next.WalkDownConversions() is not IMemberReferenceOperation { Instance: ILocalReferenceOperation from } ||
+            next.WalkDownConversions() is not (IPropertyReferenceOperation or IFieldReferenceOperation) ||
+            !SymbolEqualityComparer.Default.Equals(from.Local, cursor) ||
+            loop.Body.EnumerateDescendants().Any(o => o is IBranchOperation { BranchKind: BranchKind.Continue }))
+        {
+            return false;
+        }
+
+        return TestsNotNull(condition, cursor);
+
+        static bool TestsNotNull(IOperation test, ILocalSymbol cursor)
+        {
+            switch (test.WalkDownConversions())
+            {
+                case IBinaryOperation { OperatorKind: BinaryOperatorKind.ConditionalAnd } both:
+                    return TestsNotNull(both.LeftOperand, cursor) || TestsNotNull(both.RightOperand, cursor);
+                case IBinaryOperation { OperatorKind: BinaryOperatorKind.NotEquals } comparison:
+                    return IsCursor(comparison.LeftOperand, cursor) && IsNull(comparison.RightOperand) ||
+                           IsCursor(comparison.RightOperand, cursor) && IsNull(comparison.LeftOperand);
+                case IIsPatternOperation { Pattern: INegatedPatternOperation { Pattern: IConstantPatternOperation { Value: var constant } } } pattern:
+                    return IsCursor(pattern.Value, cursor) && IsNull(constant);
+                default:
+                    return false;
+            }
+        }
+
+        static bool IsCursor(IOperation operand, ILocalSymbol cursor)
+            => operand.WalkDownConversions() is ILocalReferenceOperation reference && SymbolEqualityComparer.Default.Equals(reference.Local, cursor);
+
+        static bool IsNull(IOperation operand)
+            => operand.WalkDownConversions().ConstantValue is { HasValue: true, Value: null };
     }
 
     /// <summary>Some call inside could take the token: CONC401 reports it, and passing it fixes this loop too.</summary>

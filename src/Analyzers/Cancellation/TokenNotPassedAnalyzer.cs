@@ -477,6 +477,7 @@ public sealed partial class TokenNotPassedAnalyzer : DiagnosticAnalyzer
                 {
                     case IDelegateCreationOperation { Target: IAnonymousFunctionOperation lambda } when PassesTokenInside(lambda, types):
                     case IDelegateCreationOperation { Target: IMethodReferenceOperation { Method: var work } } when ReadsTokenMember(work, types):
+                    case IDelegateCreationOperation { Target: IAnonymousFunctionOperation forwarding } when ForwardedMethod(forwarding) is { } forwarded && ReadsTokenMember(forwarded, types):
                         return true;
                 }
             }
@@ -555,8 +556,32 @@ public sealed partial class TokenNotPassedAnalyzer : DiagnosticAnalyzer
     };
 
     /// <summary>
+    /// <c>() =&gt; RenewLock()</c>: a lambda whose whole body calls a method of its own type (on <c>this</c>) with no
+    /// arguments, the same work as the method group <c>RenewLock</c>.
+    /// </summary>
+    private static IMethodSymbol? ForwardedMethod(IAnonymousFunctionOperation lambda)
+    {
+        if (lambda.Symbol.Parameters.Length != 0 || lambda.Body.Operations.Length is 0 or > 2)
+        {
+            return null;
+        }
+
+        var call = lambda.Body.Operations[0] switch
+        {
+            IReturnOperation { ReturnedValue: { } value } => value.WalkDownConversions(),
+            IExpressionStatementOperation { Operation: var value } => value.WalkDownConversions(),
+            _ => null,
+        };
+        return call is IInvocationOperation { Arguments.Length: 0, Instance: null or IInstanceReferenceOperation } invocation &&
+               (lambda.Body.Operations.Length == 1 || lambda.Body.Operations[1] is IReturnOperation { IsImplicit: true, ReturnedValue: null })
+            ? invocation.TargetMethod
+            : null;
+    }
+
+    /// <summary>
     /// The method's declaration names a token or token source field or property of its type (read from the syntax:
-    /// the method is usually declared after the call, and this is asked only of a method group given to <c>Run</c>).
+    /// the method is usually declared after the call, and this is asked only of a method group given to <c>Run</c>, or
+    /// one a lambda given to it forwards to). Members of base types count when the type can read them.
     /// </summary>
     private static bool ReadsTokenMember(IMethodSymbol method, KnownTypes types)
     {
@@ -566,18 +591,9 @@ public sealed partial class TokenNotPassedAnalyzer : DiagnosticAnalyzer
         }
 
         HashSet<string>? names = null;
-        foreach (var member in type.GetMembers())
+        for (var owner = type; owner is not null && owner.SpecialType != SpecialType.System_Object; owner = owner.BaseType)
         {
-            var memberType = member switch
-            {
-                IFieldSymbol field => field.Type,
-                IPropertySymbol property => property.Type,
-                _ => null,
-            };
-            if (memberType is not null && (CancellationTokens.IsToken(memberType, types) || CancellationTokens.IsTokenSource(memberType, types)))
-            {
-                (names ??= new HashSet<string>(System.StringComparer.Ordinal)).Add(member.Name);
-            }
+            AddTokenMemberNames(owner, ReferenceEquals(owner, type), types, ref names);
         }
 
         if (names is null)
@@ -597,6 +613,32 @@ public sealed partial class TokenNotPassedAnalyzer : DiagnosticAnalyzer
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// Adds the names of <paramref name="owner"/>'s token and token source fields and properties; of a base type only
+    /// those a derived type can read (an agent's <c>Stopping</c> token declared by its base class).
+    /// </summary>
+    private static void AddTokenMemberNames(INamedTypeSymbol owner, bool declaring, KnownTypes types, ref HashSet<string>? names)
+    {
+        foreach (var member in owner.GetMembers())
+        {
+            if (!declaring && member.DeclaredAccessibility is Accessibility.Private or Accessibility.NotApplicable)
+            {
+                continue;
+            }
+
+            var memberType = member switch
+            {
+                IFieldSymbol field => field.Type,
+                IPropertySymbol property => property.Type,
+                _ => null,
+            };
+            if (memberType is not null && (CancellationTokens.IsToken(memberType, types) || CancellationTokens.IsTokenSource(memberType, types)))
+            {
+                (names ??= new HashSet<string>(System.StringComparer.Ordinal)).Add(member.Name);
+            }
+        }
     }
 
     /// <summary>

@@ -350,6 +350,13 @@ public sealed class TaskNotObservedAnalyzer : DiagnosticAnalyzer
                 return true;
             }
 
+            if (OffloadedCompletion.IsCompletionOnly(value, types, tryOnly: true) && CompletesWithPlainValues(value))
+            {
+                // cancelled.ContinueWith(_ => source.TrySetCanceled(), OnlyOnCanceled): a Try completion cannot throw,
+                // so the continuation cannot fault; what it hands on reaches whoever awaits the source.
+                return true;
+            }
+
             if (value is IDelegateCreationOperation { Target: IAnonymousFunctionOperation lambda } &&
                 lambda.Symbol.Parameters.Length > 0 && lambda.Symbol.Parameters[0].Type.InheritsFromOrEquals(types.Task))
             {
@@ -366,6 +373,31 @@ public sealed class TaskNotObservedAnalyzer : DiagnosticAnalyzer
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// The completion call of a completion-only lambda (<see cref="OffloadedCompletion.IsCompletionOnly"/>) takes only
+    /// locals, parameters other than the antecedent, fields or constants: <c>t =&gt; tcs.TrySetResult(t.Result)</c> throws
+    /// on a faulted antecedent before the completion runs (and reading <c>t</c> is the fault observer's case anyway).
+    /// </summary>
+    private static bool CompletesWithPlainValues(IOperation argument)
+    {
+        if (argument.WalkDownConversions() is not IDelegateCreationOperation { Target: IAnonymousFunctionOperation lambda })
+        {
+            return false;
+        }
+
+        foreach (var descendant in lambda.Body.EnumerateDescendants())
+        {
+            if (descendant is IArgumentOperation completionArgument &&
+                completionArgument.Value.WalkDownConversions() is not (ILocalReferenceOperation or IFieldReferenceOperation or ILiteralOperation or
+                    IParameterReferenceOperation { Parameter.ContainingSymbol: not IMethodSymbol { MethodKind: MethodKind.AnonymousFunction } }))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>
@@ -443,7 +475,8 @@ public sealed class TaskNotObservedAnalyzer : DiagnosticAnalyzer
     /// <c>Task.Run(PumpAsync);</c> with <c>async Task PumpAsync() { try { ... } catch (Exception e) { writer.Complete(e); } }</c>
     /// (also <c>Task.Factory.StartNew(...)</c> and its <c>.Unwrap()</c>): the spawned delegate is the task's only source
     /// of faults, and one that is <c>async</c> (or <c>void</c>) and catches everything (<see cref="ExceptionEscape.CatchesEverything"/>)
-    /// cannot fault. The delegate is a lambda, or a local function or method declared in the same file. A non-async
+    /// cannot fault. The delegate is a lambda, or a local function or method declared in the same file, or a lambda that
+    /// only calls such a method with plain values (<c>Task.Run(() =&gt; StopEndpoint(state))</c>). A non-async
     /// delegate that returns a task is not covered: the task it returns can fault outside its <c>try</c>. Nor can a
     /// lambda that only calls <c>TrySetResult</c>/<c>TrySetException</c>/<c>TrySetCanceled</c> on a completion source
     /// (<see cref="OffloadedCompletion"/>): the completion is moved off the current thread, and a <c>Try</c> call does not throw.
@@ -479,28 +512,86 @@ public sealed class TaskNotObservedAnalyzer : DiagnosticAnalyzer
         switch (target)
         {
             case IAnonymousFunctionOperation lambda:
-                return (lambda.Symbol.IsAsync || lambda.Symbol.ReturnsVoid) && ExceptionEscape.CatchesEverything(lambda.Body, types);
-            case IMethodReferenceOperation { Method: { } referenced } when (referenced.IsAsync || referenced.ReturnsVoid) && spawn.SemanticModel is { } model:
-                foreach (var reference in referenced.OriginalDefinition.DeclaringSyntaxReferences)
+                if ((lambda.Symbol.IsAsync || lambda.Symbol.ReturnsVoid) && ExceptionEscape.CatchesEverything(lambda.Body, types))
                 {
-                    if (reference.SyntaxTree != model.SyntaxTree)
-                    {
-                        continue;
-                    }
-
-                    var body = model.GetOperation(reference.GetSyntax(cancellationToken), cancellationToken) switch
-                    {
-                        ILocalFunctionOperation local => local.Body,
-                        IMethodBodyOperation member => member.BlockBody,
-                        _ => null,
-                    };
-                    return body is not null && ExceptionEscape.CatchesEverything(body, types);
+                    return true;
                 }
 
-                return false;
+                // Task.Run(() => StopEndpoint(state)): the lambda only hands plain values to one method, the same work
+                // as the method group.
+                return ForwardedCall(lambda) is { } forwarded && MethodCannotFault(forwarded, spawn.SemanticModel, types, cancellationToken);
+            case IMethodReferenceOperation { Method: { } referenced }:
+                return MethodCannotFault(referenced, spawn.SemanticModel, types, cancellationToken);
             default:
                 return false;
         }
+    }
+
+    /// <summary>
+    /// The lambda's whole body is one call, on <c>this</c> or static, whose arguments are locals, parameters, fields,
+    /// <c>this</c> or constants (nothing that can throw before the call starts).
+    /// </summary>
+    private static IMethodSymbol? ForwardedCall(IAnonymousFunctionOperation lambda)
+    {
+        var operations = lambda.Body.Operations;
+        if (operations.Length is 0 or > 2 ||
+            operations.Length == 2 && operations[1] is not IReturnOperation { IsImplicit: true, ReturnedValue: null })
+        {
+            return null;
+        }
+
+        var value = operations[0] switch
+        {
+            IReturnOperation { ReturnedValue: { } returned } => returned.WalkDownConversions(),
+            IExpressionStatementOperation { Operation: var statement } => statement.WalkDownConversions(),
+            _ => null,
+        };
+        if (value is not IInvocationOperation { Instance: null or IInstanceReferenceOperation } call)
+        {
+            return null;
+        }
+
+        foreach (var argument in call.Arguments)
+        {
+            if (argument.ArgumentKind != ArgumentKind.Explicit ||
+                argument.Value.WalkDownConversions() is not (ILocalReferenceOperation or IParameterReferenceOperation or IInstanceReferenceOperation or
+                    IFieldReferenceOperation { Instance: null or IInstanceReferenceOperation } or ILiteralOperation))
+            {
+                return null;
+            }
+        }
+
+        return call.TargetMethod;
+    }
+
+    /// <summary>
+    /// An <c>async</c> (or <c>void</c>) method or local function declared in the same file whose body catches
+    /// everything (<see cref="ExceptionEscape.CatchesEverything"/>).
+    /// </summary>
+    private static bool MethodCannotFault(IMethodSymbol method, SemanticModel? model, KnownTypes types, System.Threading.CancellationToken cancellationToken)
+    {
+        if (!(method.IsAsync || method.ReturnsVoid) || model is null)
+        {
+            return false;
+        }
+
+        foreach (var reference in method.OriginalDefinition.DeclaringSyntaxReferences)
+        {
+            if (reference.SyntaxTree != model.SyntaxTree)
+            {
+                continue;
+            }
+
+            var body = model.GetOperation(reference.GetSyntax(cancellationToken), cancellationToken) switch
+            {
+                ILocalFunctionOperation local => local.Body,
+                IMethodBodyOperation member => member.BlockBody,
+                _ => null,
+            };
+            return body is not null && ExceptionEscape.CatchesEverything(body, types);
+        }
+
+        return false;
     }
 
     private static System.Collections.Generic.IEnumerable<ILocalSymbol> UsingResourcesAround(IOperation operation)

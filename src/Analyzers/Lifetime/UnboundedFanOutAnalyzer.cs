@@ -75,7 +75,7 @@ public sealed partial class UnboundedFanOutAnalyzer : DiagnosticAnalyzer
 
         var source = select.Arguments[0].Value;
         if (!IsUnbounded(source, types, depth: 0) || IsThrottled(selector.Target, types) ||
-            (select.TargetMethod.TypeArguments.Length > 0 && IsWork(select.TargetMethod.TypeArguments[0], types)))
+            (select.TargetMethod.TypeArguments.Length > 0 && IsWork(select.TargetMethod.TypeArguments[0], types)) || StopsEachElement(selector))
         {
             return;
         }
@@ -91,6 +91,34 @@ public sealed partial class UnboundedFanOutAnalyzer : DiagnosticAnalyzer
         }
 
         context.ReportDiagnostic(Diagnostic.Create(Rule, select.Syntax.GetLocation(), properties, Describe(source)));
+    }
+
+    /// <summary>
+    /// <c>agents.Select(a =&gt; a.Stop(context))</c>, <c>services.Select(s =&gt; s.StopAsync(ct))</c>: the selector only stops
+    /// (or disposes, closes) its element. The elements are components already running; a shutdown stops them all at
+    /// once, and their number was set by whoever started them, not by this call. <c>agents.Select(a =&gt; a.Completed)</c>
+    /// reads each element's own task and starts nothing.
+    /// </summary>
+    private static bool StopsEachElement(IDelegateCreationOperation selector)
+    {
+        if (selector.Target is not IAnonymousFunctionOperation { Symbol.Parameters.Length: 1 } lambda ||
+            lambda.Body.Operations.Length != 1 ||
+            lambda.Body.Operations[0] is not IReturnOperation { ReturnedValue: { } returned } ||
+            returned.WalkDownConversions() is not { } value)
+        {
+            return false;
+        }
+
+        var element = value switch
+        {
+            IInvocationOperation { TargetMethod.Name: "Stop" or "StopAsync" or "DisposeAsync" or "CloseAsync" } call => call.Instance,
+            // agents.Select(a => a.Completed): the element's own task, already running; nothing is started.
+            IPropertyReferenceOperation { Arguments.Length: 0 } property => property.Instance,
+            IFieldReferenceOperation field => field.Instance,
+            _ => null,
+        };
+        return element?.WalkDownConversions() is IParameterReferenceOperation reference &&
+               SymbolEqualityComparer.Default.Equals(reference.Parameter, lambda.Symbol.Parameters[0]);
     }
 
     /// <summary>The <c>Task.WhenAll/WhenAny/WaitAll/WaitAny</c> call the sequence reaches (directly, through ToList/ToArray, or one local).</summary>

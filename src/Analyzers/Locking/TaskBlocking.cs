@@ -112,6 +112,7 @@ internal static class TaskBlocking
         List<IForEachLoopOperation>? loops = null;
         HashSet<ISymbol>? assignedWinners = null;
         HashSet<ISymbol>? assignedOtherwise = null;
+        HashSet<ISymbol>? testedWrappers = null;
         foreach (var root in roots)
         {
             foreach (var operation in root.EnumerateDescendants())
@@ -150,6 +151,10 @@ internal static class TaskBlocking
                         break;
                     case IPropertyReferenceOperation { Property.Name: "IsCompleted" or "IsCompletedSuccessfully" or "IsFaulted" or "IsCanceled" or "Status", Instance: { } instance } test:
                         AddTested(test, instance);
+                        break;
+                    case IPropertyReferenceOperation { Property: { Type.SpecialType: SpecialType.System_Boolean, IsStatic: false } wrapper, Instance: null or IInstanceReferenceOperation { ReferenceKind: InstanceReferenceKind.ContainingTypeInstance } } wrapperTest
+                        when (testedWrappers ??= new HashSet<ISymbol>(SymbolEqualityComparer.Default)).Add(wrapper.OriginalDefinition):
+                        AddWrapperTests(wrapper, wrapperTest.SemanticModel);
                         break;
                     case IInvocationOperation { TargetMethod: { Name: "IsCompleted" or "IsCompletedSuccessfully", IsExtensionMethod: true }, Arguments.Length: 1 } test:
                         // A library's own helper for targets without the property: task.IsCompletedSuccessfully().
@@ -217,6 +222,32 @@ internal static class TaskBlocking
         }
 
         return completed;
+
+        // `bool HasValue => _value.Task.Status == TaskStatus.RanToCompletion;` tested before `_value.Task.Result`: a
+        // bool property of this type, declared in this document with an expression body, whose body tests a task.
+        void AddWrapperTests(IPropertySymbol wrapper, SemanticModel? model)
+        {
+            if (model is null)
+            {
+                return;
+            }
+
+            foreach (var reference in wrapper.OriginalDefinition.DeclaringSyntaxReferences)
+            {
+                if (reference.SyntaxTree == model.SyntaxTree &&
+                    reference.GetSyntax() is PropertyDeclarationSyntax { ExpressionBody.Expression: { } body } &&
+                    model.GetOperation(body) is { } getter)
+                {
+                    foreach (var tested in getter.EnumerateDescendantsAndSelf())
+                    {
+                        if (tested is IPropertyReferenceOperation { Property.Name: "IsCompleted" or "IsCompletedSuccessfully" or "Status", Instance: { } wrapped })
+                        {
+                            AddKey(wrapped);
+                        }
+                    }
+                }
+            }
+        }
 
         void AddKey(IOperation value)
         {

@@ -135,7 +135,8 @@ public sealed partial class CheckThenActAnalyzer : DiagnosticAnalyzer
 
             if (method.Name == "CompareExchange" && invocation.Parent is IExpressionStatementOperation &&
                 IsInRetryLoop(invocation) && invocation.Arguments.Length > 0 &&
-                invocation.Arguments[0].Value.WalkDownConversions() is IFieldReferenceOperation target)
+                invocation.Arguments[0].Value.WalkDownConversions() is IFieldReferenceOperation target &&
+                !LoopRetestsComparand(invocation, target.Field))
             {
                 context.ReportDiagnostic(Diagnostic.Create(
                     Rule,
@@ -362,6 +363,43 @@ public sealed partial class CheckThenActAnalyzer : DiagnosticAnalyzer
         => SyntaxFactory.AreEquivalent(instance.WalkDownConversions().Syntax, receiver.WalkDownConversions().Syntax);
 
     /// <summary>The nearest enclosing loop (in the same function) is a <c>while</c> or <c>do</c> loop.</summary>
+    /// <summary>
+    /// <c>while (Volatile.Read(ref _cache) == null) Interlocked.CompareExchange(ref _cache, new Cache(), null);</c>: the
+    /// loop's condition compares the field with the constant the exchange expects, so a failed exchange (another thread
+    /// installed its value) ends the loop, and a successful one too. The result is not needed.
+    /// </summary>
+    private static bool LoopRetestsComparand(IInvocationOperation exchange, IFieldSymbol field)
+    {
+        if (exchange.Arguments.Length != 3 || exchange.Arguments[2].Value.WalkDownConversions().ConstantValue is not { HasValue: true } expected)
+        {
+            return false;
+        }
+
+        IOperation? loop = exchange.Parent;
+        while (loop is not null and not IWhileLoopOperation)
+        {
+            loop = loop.Parent;
+        }
+
+        return loop is IWhileLoopOperation { Condition: IBinaryOperation { OperatorKind: BinaryOperatorKind.Equals } test } &&
+               (ReadsField(test.LeftOperand, field) && IsConstant(test.RightOperand, expected.Value) ||
+                ReadsField(test.RightOperand, field) && IsConstant(test.LeftOperand, expected.Value));
+
+        static bool IsConstant(IOperation operand, object? expected)
+            => operand.WalkDownConversions().ConstantValue is { HasValue: true } constant && Equals(constant.Value, expected);
+
+        static bool ReadsField(IOperation operand, IFieldSymbol field)
+        {
+            var value = operand.WalkDownConversions();
+            if (value is IInvocationOperation { TargetMethod: { Name: "Read", ContainingType.Name: "Volatile" }, Arguments.Length: 1 } read)
+            {
+                value = read.Arguments[0].Value.WalkDownConversions();
+            }
+
+            return value is IFieldReferenceOperation reference && SymbolEqualityComparer.Default.Equals(reference.Field, field);
+        }
+    }
+
     private static bool IsInRetryLoop(IOperation operation)
     {
         for (var current = operation.Parent; current is not null; current = current.Parent)

@@ -161,6 +161,58 @@ public sealed class LoopIgnoresTokenTests
             """);
 
     [Fact]
+    public Task A_loop_walking_a_chain_to_its_null_end_is_not_reported_one_that_does_not_advance_its_cursor_is()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            sealed class State
+            {
+                public State SuperState;
+                public State Parent { get; set; }
+                public Task Raise(string name) => Task.CompletedTask;
+                public bool HasState(State other) => ReferenceEquals(this, other);
+            }
+
+            sealed class Transition
+            {
+                async Task Enter(State toState, State current, CancellationToken cancellationToken)
+                {
+                    var superState = toState.SuperState;
+                    while (superState != null && !superState.HasState(current))
+                    {
+                        await superState.Raise("enter");
+                        superState = superState.SuperState;
+                    }
+
+                    var parent = toState;
+                    while (parent is not null)
+                    {
+                        await parent.Raise("leave");
+                        parent = parent.Parent;
+                    }
+
+                    var other = toState;
+                    {|CONC402:while|} (other != null)
+                    {
+                        await other.Raise("again");
+                        other = current.SuperState;
+                    }
+
+                    var skipping = toState;
+                    {|CONC402:while|} (skipping != null)
+                    {
+                        if (skipping.HasState(current))
+                            continue;
+                        await skipping.Raise("skip");
+                        skipping = skipping.SuperState;
+                    }
+                }
+            }
+            """);
+
+    [Fact]
     public Task Loop_in_a_lambda_uses_the_lambdas_token()
         => Verify.VerifyCodeFixAsync(
             Queue + """

@@ -1053,6 +1053,87 @@ public sealed class TokenNotPassedTests
             Verify.Diagnostic(TokenNotPassedAnalyzer.Rule).WithLocation(0).WithArguments("Run", "cancellationToken"));
 
     [Fact]
+    public Task Task_Run_of_a_lambda_forwarding_to_a_loop_that_reads_an_inherited_token_is_fine_others_are_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            interface IClientContext
+            {
+                CancellationToken CancellationToken { get; }
+            }
+
+            abstract class Agent
+            {
+                private readonly CancellationTokenSource _stopping = new CancellationTokenSource();
+
+                protected CancellationToken Stopping => _stopping.Token;
+
+                protected bool IsStopping => _stopping.IsCancellationRequested;
+            }
+
+            sealed class Receiver : Agent
+            {
+                private readonly IClientContext _client;
+                private readonly Task _consume;
+                private readonly Task _run;
+                private readonly Task _idle;
+
+                public Receiver(IClientContext client)
+                {
+                    _client = client;
+                    _consume = Task.Run(() => Consume());
+                    _run = Task.Run(Run);
+                    _idle = Task.{|#0:Run|}(() => Idle());
+                }
+
+                private async Task Consume()
+                {
+                    while (!IsStopping)
+                    {
+                        await Task.Delay(100, Stopping).ConfigureAwait(false);
+                    }
+                }
+
+                private async Task Run()
+                {
+                    await Task.Delay(100, Stopping).ConfigureAwait(false);
+                }
+
+                private async Task Idle()
+                {
+                    await Task.Yield();
+                }
+            }
+
+            abstract class Quiet
+            {
+                private CancellationToken _hidden;
+
+                protected void Touch() => _hidden = default;
+            }
+
+            sealed class Worker : Quiet
+            {
+                private readonly Task _work;
+
+                public Worker(CancellationToken token)
+                {
+                    _work = Task.{|#1:Run|}(() => Loop());
+                }
+
+                private async Task Loop()
+                {
+                    var _hidden = 1;
+                    await Task.Delay(_hidden);
+                }
+            }
+            """,
+            Verify.Diagnostic(TokenNotPassedAnalyzer.Rule).WithLocation(0).WithArguments("Run", "client.CancellationToken"),
+            Verify.Diagnostic(TokenNotPassedAnalyzer.Rule).WithLocation(1).WithArguments("Run", "token"));
+
+    [Fact]
     public Task None_passed_where_the_token_is_tested_to_be_None_is_the_token_elsewhere_it_is_reported()
         => Verify.VerifyAnalyzerAsync(
             """

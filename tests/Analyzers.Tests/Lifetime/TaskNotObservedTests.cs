@@ -226,6 +226,94 @@ public sealed class TaskNotObservedTests
             """);
 
     [Fact]
+    public Task A_lambda_that_only_forwards_plain_values_to_a_method_that_catches_everything_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Threading.Tasks;
+
+            sealed class KillSwitch
+            {
+                private readonly Func<Task> _restart;
+                private string _name = "endpoint";
+
+                public KillSwitch(Func<Task> restart) => _restart = restart;
+
+                public void Restart(int attempt)
+                {
+                    Task.Run(() => RestartEndpoint());
+                    Task.Run(() => Notify(attempt, _name, this, 3));
+                    {|CONC102:Task.Run(() => Notify(attempt + 1, _name, this, 3))|};
+                    {|CONC102:Task.Run(() => Unguarded())|};
+                    {|CONC102:Task.Run(() => _restart())|};
+                }
+
+                private async Task RestartEndpoint()
+                {
+                    try
+                    {
+                        await _restart().ConfigureAwait(false);
+                    }
+                    catch (Exception exception)
+                    {
+                        Console.WriteLine(exception);
+                    }
+                }
+
+                private async Task Notify(int attempt, string name, KillSwitch owner, int limit)
+                {
+                    try
+                    {
+                        await Task.Delay(attempt * limit).ConfigureAwait(false);
+                        Console.WriteLine(name + owner);
+                    }
+                    catch
+                    {
+                    }
+                }
+
+                private async Task Unguarded()
+                {
+                    await _restart().ConfigureAwait(false);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task A_continuation_that_only_try_completes_a_source_with_plain_values_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Threading.Tasks;
+
+            sealed class Harness
+            {
+                private readonly Task _testCancelled;
+                private readonly int _fallback = 1;
+
+                public Harness(Task testCancelled) => _testCancelled = testCancelled;
+
+                public TaskCompletionSource<int> GetTask(IDisposable handler, int value)
+                {
+                    var source = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+                    _testCancelled.ContinueWith(x => source.TrySetCanceled(), TaskContinuationOptions.OnlyOnCanceled);
+                    _testCancelled.ContinueWith(_ => source.TrySetResult(value));
+                    _testCancelled.ContinueWith(_ => source.TrySetResult(_fallback));
+                    {|CONC102:_testCancelled.ContinueWith(_ => source.TrySetResult(Compute()))|};
+                    {|CONC102:_testCancelled.ContinueWith(_ => source.SetCanceled())|};
+                    {|CONC102:_testCancelled.ContinueWith(_ =>
+                    {
+                        handler.Dispose();
+                        source.TrySetCanceled();
+                    }, TaskContinuationOptions.OnlyOnCanceled)|};
+                    return source;
+                }
+
+                private static int Compute() => 2;
+            }
+            """);
+
+    [Fact]
     public Task A_call_dropped_where_CS4014_is_switched_off_is_meant_and_not_reported()
         => Verify.VerifyAnalyzerAsync(
             """

@@ -345,6 +345,43 @@ public sealed class UnboundedFanOutTests
             """);
 
     [Fact]
+    public Task Stopping_each_running_component_at_once_is_not_reported_other_calls_on_them_are()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Collections.Generic;
+            using System.Linq;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            interface IAgent
+            {
+                Task Stop(string reason, CancellationToken cancellationToken);
+                Task StopAsync(CancellationToken cancellationToken);
+                Task Probe(string reason);
+                Task Completed { get; }
+            }
+
+            interface IStopContext
+            {
+                IEnumerable<IAgent> Agents { get; }
+                CancellationToken CancellationToken { get; }
+            }
+
+            static class Supervisor
+            {
+                public static async Task StopAll(IStopContext context, IEnumerable<IAgent> agents, IAgent other)
+                {
+                    await Task.WhenAll(context.Agents.Select(x => x.Stop("stop", context.CancellationToken)));
+                    await Task.WhenAll(agents.Select(a => a.StopAsync(context.CancellationToken)));
+                    await Task.WhenAll(context.Agents.Select(x => x.Completed));
+                    await Task.WhenAll({|CONC106:agents.Select(a => other.Completed)|});
+                    await Task.WhenAll({|CONC106:agents.Select(a => a.Probe("probe"))|});
+                    await Task.WhenAll({|CONC106:agents.Select(a => other.StopAsync(context.CancellationToken))|});
+                }
+            }
+            """);
+
+    [Fact]
     public Task Fan_out_over_data_that_merely_holds_work_is_still_reported()
         => Verify.VerifyAnalyzerAsync(
             """

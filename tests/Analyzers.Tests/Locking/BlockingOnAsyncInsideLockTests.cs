@@ -337,6 +337,43 @@ public sealed class BlockingOnAsyncInsideLockTests
             """));
 
     [Fact]
+    public Task Result_checked_through_a_bool_property_wrapping_the_tasks_status_is_not_reported_other_properties_are_not_checks()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading.Tasks;
+
+            class CacheValue
+            {
+                private readonly TaskCompletionSource<string> _value = new TaskCompletionSource<string>();
+                private readonly Task<int> _count = Task.FromResult(0);
+                private readonly object _gate = new object();
+                private bool _evicted;
+
+                public bool HasValue => _value.Task.Status == TaskStatus.RanToCompletion;
+
+                public bool IsEvicted => _evicted;
+
+                public string? Evict()
+                {
+                    lock (_gate)
+                    {
+                        if (HasValue)
+                        {
+                            return _value.Task.Result;
+                        }
+
+                        if (IsEvicted)
+                        {
+                            return _count.{|CONC202:Result|}.ToString();
+                        }
+
+                        return null;
+                    }
+                }
+            }
+            """);
+
+    [Fact]
     public Task Result_checked_by_an_IsCompletedSuccessfully_extension_method_is_not_reported_an_unchecked_one_is()
         => Verify.VerifyAnalyzerAsync(
             """

@@ -203,6 +203,40 @@ public sealed class CheckThenActTests
             Verify.Diagnostic(CheckThenActAnalyzer.Rule).WithLocation(0).WithArguments("_max",
                 "is compared and exchanged in a retry loop but the result of Interlocked.CompareExchange is ignored; compare it with the expected value to know whether the exchange happened"));
 
+    [Fact]
+    public Task Ignored_CompareExchange_in_a_loop_retesting_the_field_against_its_comparand_is_not_reported_a_max_loop_is()
+        => Verify.VerifyAnalyzerAsync("""
+            using System.Collections.Generic;
+            using System.Threading;
+
+            class Scope
+            {
+                private List<int> _cache;
+                private List<int> _other;
+                private long _max;
+
+                public List<int> Cache
+                {
+                    get
+                    {
+                        while (Volatile.Read(ref _cache) == null)
+                            Interlocked.CompareExchange(ref _cache, new List<int>(), null);
+                        while (null == _other)
+                            Interlocked.CompareExchange(ref _other, new List<int>(), null);
+                        return _cache;
+                    }
+                }
+
+                public void Observe(long current)
+                {
+                    while (current > _max)
+                        {|#0:Interlocked.CompareExchange(ref _max, current, _max)|};
+                }
+            }
+            """,
+            Verify.Diagnostic(CheckThenActAnalyzer.Rule).WithLocation(0).WithArguments("_max",
+                "is compared and exchanged in a retry loop but the result of Interlocked.CompareExchange is ignored; compare it with the expected value to know whether the exchange happened"));
+
     // ---- not reported ----
 
     [Fact]
