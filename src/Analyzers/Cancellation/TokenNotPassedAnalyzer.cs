@@ -300,6 +300,20 @@ public sealed partial class TokenNotPassedAnalyzer : DiagnosticAnalyzer
     }
 
     /// <summary>
+    /// <c>context.Publish(message)</c> with <c>context.CancellationToken</c> in scope: a method of the very context that
+    /// carries the token (as receiver, or as the first argument of an extension method). The context knows its own
+    /// token; handing it back is the context's API's business, and messaging frameworks leave it out on purpose.
+    /// Calls on anything reached through the context (<c>context.Response.WriteAsync(...)</c>) are still asked for it.
+    /// </summary>
+    private static bool IsCallOnCarrier(IInvocationOperation invocation, TokenInScope token)
+    {
+        var receiver = invocation.Instance ??
+                       (invocation.TargetMethod.IsExtensionMethod && invocation.Arguments.Length > 0 ? invocation.Arguments[0].Value : null);
+        return receiver?.WalkDownConversions() is IParameterReferenceOperation reference &&
+               SymbolEqualityComparer.Default.Equals(reference.Parameter, token.Symbol);
+    }
+
+    /// <summary>
     /// The innermost token, unless reaching it crosses a lambda that runs outside the token's operation: a
     /// registration or continuation callback, an event handler, a shared lazy factory (CONC307's), a stored delegate.
     /// </summary>
@@ -314,7 +328,7 @@ public sealed partial class TokenNotPassedAnalyzer : DiagnosticAnalyzer
         // A request's token (context.RequestAborted) is not handed to work the request fires and forgets: that work is
         // meant to outlive the request, and leaving its token out is the usual, deliberate choice.
         var requestToken = token.Kind == TokenSourceKind.ParameterProperty;
-        if (requestToken && at is IInvocationOperation spawn && IsFireAndForgetSpawn(spawn, types))
+        if (requestToken && at is IInvocationOperation spawn && (IsFireAndForgetSpawn(spawn, types) || IsCallOnCarrier(spawn, token)))
         {
             return null;
         }

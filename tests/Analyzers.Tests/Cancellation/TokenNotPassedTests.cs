@@ -452,6 +452,44 @@ public sealed class TokenNotPassedTests
             """);
 
     [Fact]
+    public Task Methods_of_the_context_that_carries_the_token_are_not_asked_for_it_calls_on_what_it_reaches_are()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            interface IConsumeContext
+            {
+                CancellationToken CancellationToken { get; }
+                IResponse Response { get; }
+                Task Publish(string message, CancellationToken cancellationToken = default);
+            }
+
+            interface IResponse { Task WriteAsync(string text, CancellationToken cancellationToken = default); }
+
+            static class ConsumeContextExtensions
+            {
+                public static Task Respond(this IConsumeContext context, string message, CancellationToken cancellationToken = default) => Task.CompletedTask;
+            }
+
+            class OrderConsumer
+            {
+                async Task Consume(IConsumeContext context)
+                {
+                    await context.Publish("order accepted");
+                    await context.Respond("ok");
+                    await context.Response.{|CONC401:WriteAsync|}("done");
+                    await Task.{|CONC401:Delay|}(100);
+                }
+
+                async Task Consume(IConsumeContext context, IConsumeContext other)
+                {
+                    await other.{|CONC401:Publish|}("forwarded");
+                }
+            }
+            """);
+
+    [Fact]
     public Task Channel_writer_without_token_is_reported_when_a_token_is_in_scope()
         => Verify.VerifyCodeFixAsync(
             """
