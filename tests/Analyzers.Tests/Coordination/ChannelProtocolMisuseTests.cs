@@ -280,6 +280,84 @@ public sealed class ChannelProtocolMisuseTests
             Verify.Diagnostic(ChannelProtocolMisuseAnalyzer.TryWriteIgnoredRule).WithLocation(1).WithArguments("_events.Writer.TryWrite(e)", ""));
 
     [Fact]
+    public Task TryWrite_into_a_fresh_channel_with_room_for_every_write_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            static class Computation
+            {
+                public static ChannelReader<int> Start()
+                {
+                    var result = Channel.CreateBounded<int>(1);
+                    _ = Task.Run(() =>
+                    {
+                        try
+                        {
+                            result.Writer.TryWrite(Enumerable.Range(1, 1000).Sum());
+                        }
+                        finally
+                        {
+                            result.Writer.TryComplete();
+                        }
+                    });
+                    return result.Reader;
+                }
+
+                public static ChannelReader<string> Pair(string a, string b)
+                {
+                    var pair = Channel.CreateBounded<string>(2);
+                    pair.Writer.TryWrite(a);
+                    pair.Writer.TryWrite(b);
+                    pair.Writer.Complete();
+                    return pair.Reader;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task TryWrite_into_a_fresh_channel_that_can_fill_up_is_reported()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Computation
+            {
+                public static ChannelReader<int> Twice()
+                {
+                    var result = Channel.CreateBounded<int>(1);
+                    {|#0:result.Writer.TryWrite(1)|};
+                    {|#1:result.Writer.TryWrite(2)|};
+                    return result.Reader;
+                }
+
+                public static ChannelReader<int> InLoop(int[] items)
+                {
+                    var result = Channel.CreateBounded<int>(4);
+                    _ = Task.Run(() =>
+                    {
+                        foreach (var i in items) {|#2:result.Writer.TryWrite(i)|};
+                    });
+                    return result.Reader;
+                }
+
+                public static ChannelReader<int> Escapes(Action<ChannelWriter<int>> more)
+                {
+                    var result = Channel.CreateBounded<int>(1);
+                    {|#3:result.Writer.TryWrite(1)|};
+                    more(result.Writer);
+                    return result.Reader;
+                }
+
+                public ChannelReader<int> OnEvent(EventHandler<int>? source)
+                {
+                    var result = Channel.CreateBounded<int>(1);
+                    source += (_, value) => {|#4:result.Writer.TryWrite(value)|};
+                    return result.Reader;
+                }
+            }
+            """,
+            Verify.Diagnostic(ChannelProtocolMisuseAnalyzer.TryWriteIgnoredRule).WithLocation(0).WithArguments("result.Writer.TryWrite(1)", ""),
+            Verify.Diagnostic(ChannelProtocolMisuseAnalyzer.TryWriteIgnoredRule).WithLocation(1).WithArguments("result.Writer.TryWrite(2)", ""),
+            Verify.Diagnostic(ChannelProtocolMisuseAnalyzer.TryWriteIgnoredRule).WithLocation(2).WithArguments("result.Writer.TryWrite(i)", ""),
+            Verify.Diagnostic(ChannelProtocolMisuseAnalyzer.TryWriteIgnoredRule).WithLocation(3).WithArguments("result.Writer.TryWrite(1)", ""),
+            Verify.Diagnostic(ChannelProtocolMisuseAnalyzer.TryWriteIgnoredRule).WithLocation(4).WithArguments("result.Writer.TryWrite(value)", ""));
+
+    [Fact]
     public Task TryComplete_from_both_catch_and_finally_is_not_reported()
         => Verify.VerifyAnalyzerAsync(Usings + """
             class Producer
