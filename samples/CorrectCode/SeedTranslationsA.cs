@@ -1,6 +1,7 @@
 // Go concurrency documents (the seeds the rules grew from) translated to idiomatic C#: the correct counterparts of
-// their examples, and the one-shot result channel that CONC602/CONC603 used to report. Each type names the seed
-// example it translates ("Go seed <file>:<line>"). Every CONC rule must stay silent here.
+// their examples, more correct variants of the same shapes, the one-shot result channel that CONC602/CONC603 used to
+// report, and near misses of this session's fixes. Each type names the seed example it translates
+// ("Go seed <file>:<line>"). Every CONC rule must stay silent here.
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.Text;
@@ -1810,6 +1811,467 @@ namespace CorrectCode.SeedTranslationsA.Seed004
                 {
                     _lines.Writer.TryComplete();
                 }
+            }
+        }
+    }
+}
+
+namespace CorrectCode.SeedTranslationsA.Variants
+{
+    // Go seed 000:35: correct
+    public sealed class HeartbeatService
+    {
+        private readonly Action<string> _log;
+
+        public HeartbeatService(Action<string> log) => _log = log;
+
+        public async Task ExecuteAsync(CancellationToken stoppingToken)
+        {
+            using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
+            try
+            {
+                while (await timer.WaitForNextTickAsync(stoppingToken))
+                {
+                    _log("tick");
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                _log("Worker stopping");
+            }
+        }
+    }
+
+    // Go seed 000:91: correct
+    public sealed class ThreadWorkers : IDisposable
+    {
+        private readonly CancellationTokenSource _cts = new();
+        private readonly List<Thread> _threads = new();
+
+        public void Start()
+        {
+            for (var i = 0; i < 5; i++)
+            {
+                var id = i;
+                var thread = new Thread(() => Work(id, _cts.Token)) { IsBackground = true, Name = $"worker-{id}" };
+                _threads.Add(thread);
+                thread.Start();
+            }
+        }
+
+        private static void Work(int id, CancellationToken cancellationToken)
+        {
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                cancellationToken.WaitHandle.WaitOne(TimeSpan.FromSeconds(1));
+            }
+
+            Console.WriteLine($"Worker {id} stopping");
+        }
+
+        public void Dispose()
+        {
+            _cts.Cancel();
+            foreach (var thread in _threads)
+            {
+                thread.Join();
+            }
+
+            _cts.Dispose();
+        }
+    }
+
+    // Go seed 000:1105: correct
+    public sealed class BlockingWorkerPool : IDisposable
+    {
+        private readonly BlockingCollection<Action> _tasks = new(boundedCapacity: 100);
+        private readonly CancellationTokenSource _cts = new();
+        private readonly Thread[] _workers;
+
+        public BlockingWorkerPool(int workers)
+        {
+            _workers = new Thread[workers];
+            for (var i = 0; i < workers; i++)
+            {
+                _workers[i] = new Thread(Work) { IsBackground = true };
+                _workers[i].Start();
+            }
+        }
+
+        private void Work()
+        {
+            try
+            {
+                foreach (var task in _tasks.GetConsumingEnumerable(_cts.Token))
+                {
+                    try
+                    {
+                        task();
+                    }
+                    catch (InvalidOperationException ex)
+                    {
+                        Console.Error.WriteLine($"Task failed: {ex.Message}");
+                    }
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+
+        public void Submit(Action task) => _tasks.Add(task, _cts.Token);
+
+        public void Dispose()
+        {
+            _tasks.CompleteAdding();
+            foreach (var worker in _workers)
+            {
+                worker.Join();
+            }
+
+            _cts.Dispose();
+            _tasks.Dispose();
+        }
+    }
+
+    // Go seed 000:1249: correct
+    public sealed class RefillingLimiter : IAsyncDisposable
+    {
+        private readonly SemaphoreSlim _tokens;
+        private readonly int _burst;
+        private readonly CancellationTokenSource _cts = new();
+        private readonly Task _refill;
+
+        public RefillingLimiter(TimeSpan rate, int burst)
+        {
+            _burst = burst;
+            _tokens = new SemaphoreSlim(burst, burst);
+            _refill = Task.Run(() => RefillAsync(rate, _cts.Token));
+        }
+
+        private async Task RefillAsync(TimeSpan rate, CancellationToken cancellationToken)
+        {
+            using var timer = new PeriodicTimer(rate);
+            try
+            {
+                while (await timer.WaitForNextTickAsync(cancellationToken))
+                {
+                    if (_tokens.CurrentCount < _burst)
+                    {
+                        _tokens.Release();
+                    }
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+
+        public Task WaitAsync(CancellationToken cancellationToken) => _tokens.WaitAsync(cancellationToken);
+
+        public async ValueTask DisposeAsync()
+        {
+            _cts.Cancel();
+            await _refill;
+            _cts.Dispose();
+            _tokens.Dispose();
+        }
+    }
+
+    // Go seed 000:1249: correct
+    public sealed class TimerLimiter : IDisposable
+    {
+        private readonly SemaphoreSlim _tokens;
+        private readonly Timer _timer;
+        private readonly int _burst;
+
+        public TimerLimiter(TimeSpan rate, int burst)
+        {
+            _burst = burst;
+            _tokens = new SemaphoreSlim(burst, burst);
+            _timer = new Timer(_ => Refill(), null, rate, rate);
+        }
+
+        private void Refill()
+        {
+            if (_tokens.CurrentCount < _burst)
+            {
+                _tokens.Release();
+            }
+        }
+
+        public Task WaitAsync(CancellationToken cancellationToken) => _tokens.WaitAsync(cancellationToken);
+
+        public void Dispose()
+        {
+            _timer.Dispose();
+            _tokens.Dispose();
+        }
+    }
+
+    // Go seed 000:257: correct
+    public sealed class RacingFetcher
+    {
+        private readonly HttpClient _http;
+
+        public RacingFetcher(HttpClient http) => _http = http;
+
+        public async Task<string> FetchAsync(string url, TimeSpan timeout, CancellationToken cancellationToken)
+        {
+            using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var work = _http.GetStringAsync(url, cts.Token);
+            var winner = await Task.WhenAny(work, Task.Delay(timeout, cts.Token));
+            if (winner != work)
+            {
+                cts.Cancel();
+                throw new TimeoutException($"{url} did not answer within {timeout}");
+            }
+
+            return await work;
+        }
+    }
+
+    // Go seed 000:541: correct
+    public sealed class ConnectionHolder
+    {
+        private readonly object _gate = new();
+        private volatile HttpClient? _client;
+
+        public HttpClient Client
+        {
+            get
+            {
+                if (_client is null)
+                {
+                    lock (_gate)
+                    {
+                        _client ??= new HttpClient();
+                    }
+                }
+
+                return _client;
+            }
+        }
+    }
+
+    // Go seed 000:564: correct
+    public sealed class LazyConfig
+    {
+        private Dictionary<string, string>? _settings;
+        private bool _initialized;
+        private object? _lock;
+
+        public Dictionary<string, string> Settings
+            => LazyInitializer.EnsureInitialized(ref _settings, ref _initialized, ref _lock, Load)!;
+
+        private static Dictionary<string, string> Load() => new() { ["mode"] = "fast" };
+    }
+
+    // Go seed 000:677: correct
+    public sealed class UserCache
+    {
+        private readonly ConcurrentDictionary<int, Lazy<Task<string>>> _users = new();
+
+        public Task<string> GetAsync(int id)
+            => _users.GetOrAdd(id, key => new Lazy<Task<string>>(() => LoadAsync(key))).Value;
+
+        private static async Task<string> LoadAsync(int id)
+        {
+            await Task.Yield();
+            return $"user-{id}";
+        }
+    }
+
+    // Go seed 003:414: correct
+    public sealed class SyncThrottledIndexer
+    {
+        private readonly SemaphoreSlim _semaphore = new(10, 10);
+
+        public void IndexAll(IEnumerable<string> items)
+        {
+            using var done = new CountdownEvent(1);
+            foreach (var item in items)
+            {
+                _semaphore.Wait();
+                done.AddCount();
+                ThreadPool.QueueUserWorkItem(_ =>
+                {
+                    try
+                    {
+                        Console.WriteLine(item);
+                    }
+                    finally
+                    {
+                        _semaphore.Release();
+                        done.Signal();
+                    }
+                });
+            }
+
+            done.Signal();
+            done.Wait();
+        }
+    }
+
+    // Go seed 000:481: correct
+    public sealed class ReportGenerator
+    {
+        public async Task<(string Users, string Orders)> BuildAsync(CancellationToken cancellationToken)
+        {
+            var users = LoadAsync("users", cancellationToken);
+            var orders = LoadAsync("orders", cancellationToken);
+            await Task.WhenAll(users, orders);
+            return (await users, await orders);
+        }
+
+        private static async Task<string> LoadAsync(string name, CancellationToken cancellationToken)
+        {
+            await Task.Delay(10, cancellationToken);
+            return name;
+        }
+    }
+
+    // Go seed 004:10: correct
+    public sealed class QueueDrainer
+    {
+        private readonly Channel<string> _queue;
+        private readonly Action<Exception> _onError;
+
+        public QueueDrainer(Channel<string> queue, Action<Exception> onError)
+        {
+            _queue = queue;
+            _onError = onError;
+        }
+
+        public async Task ExecuteAsync(CancellationToken stoppingToken)
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                string message;
+                try
+                {
+                    message = await _queue.Reader.ReadAsync(stoppingToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+
+                try
+                {
+                    await HandleAsync(message, stoppingToken);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    _onError(ex);
+                }
+            }
+        }
+
+        private static Task HandleAsync(string message, CancellationToken cancellationToken) => Task.Delay(message.Length, cancellationToken);
+    }
+
+    // Go seed 003:63: correct
+    public sealed class ParallelChecksum
+    {
+        public long Compute(int[] values)
+        {
+            long total = 0;
+            Parallel.For(0, values.Length, () => 0L, (i, _, local) => local + values[i], local => Interlocked.Add(ref total, local));
+            return total;
+        }
+    }
+
+    // Near misses of this session's fixes: a PeriodicTimer field that Dispose stops, a "last producer" completion,
+    // and a timed channel read that is cancelled by the timeout.
+    public sealed class FieldTicker : IDisposable
+    {
+        private readonly PeriodicTimer _timer = new(TimeSpan.FromSeconds(5));
+        private readonly Task _loop;
+        private int _ticks;
+
+        public FieldTicker()
+        {
+            _loop = Task.Run(async () =>
+            {
+                while (await _timer.WaitForNextTickAsync())
+                {
+                    Interlocked.Increment(ref _ticks);
+                }
+            });
+        }
+
+        public int Ticks => Volatile.Read(ref _ticks);
+
+        public void Dispose()
+        {
+            _timer.Dispose();
+            _loop.GetAwaiter().GetResult();
+        }
+    }
+
+    public sealed class LastProducerCompletes
+    {
+        private readonly Channel<string> _lines = Channel.CreateUnbounded<string>();
+        private readonly string[] _sources;
+        private int _remaining;
+
+        public LastProducerCompletes(string primary, string fallback) => _sources = new[] { primary, fallback };
+
+        public ChannelReader<string> Lines => _lines.Reader;
+
+        public Task StartAsync(CancellationToken cancellationToken)
+        {
+            _remaining = _sources.Length;
+            var producers = new List<Task>();
+            foreach (var source in _sources)
+            {
+                producers.Add(ProduceAsync(source, cancellationToken));
+            }
+
+            return Task.WhenAll(producers);
+        }
+
+        private async Task ProduceAsync(string source, CancellationToken cancellationToken)
+        {
+            try
+            {
+                foreach (var line in source.Split('\n'))
+                {
+                    await _lines.Writer.WriteAsync(line, cancellationToken);
+                }
+            }
+            finally
+            {
+                if (Interlocked.Decrement(ref _remaining) == 0)
+                {
+                    _lines.Writer.Complete();
+                }
+            }
+        }
+    }
+
+    public sealed class TimedInbox
+    {
+        private readonly Channel<string> _inbox = Channel.CreateUnbounded<string>();
+
+        public bool Post(string message) => _inbox.Writer.TryWrite(message);
+
+        public async Task<string?> ReceiveAsync(TimeSpan timeout, CancellationToken cancellationToken)
+        {
+            using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            cts.CancelAfter(timeout);
+            try
+            {
+                return await _inbox.Reader.ReadAsync(cts.Token).AsTask().WaitAsync(timeout, cancellationToken);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                return null;
+            }
+            catch (TimeoutException)
+            {
+                return null;
             }
         }
     }
