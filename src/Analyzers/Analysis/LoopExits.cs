@@ -120,10 +120,13 @@ internal static class LoopExits
     }
 
 
-    /// <summary>A constant-true loop with no way out (see the type's remarks).</summary>
-    public static bool HasNoExit(ILoopOperation loop, KnownTypes types)
+    /// <summary>
+    /// A constant-true loop (or one that ticks forever, see <see cref="TicksForever"/>) with no way out (see the
+    /// type's remarks). <paramref name="owner"/> is the symbol whose body holds the loop, for the tokens in scope.
+    /// </summary>
+    public static bool HasNoExit(ILoopOperation loop, KnownTypes types, ISymbol? owner = null)
     {
-        if (!IsConstantTrueLoop(loop) || IsInsideTryWithCatch(loop))
+        if (!(IsConstantTrueLoop(loop) || TicksForever(loop, types, owner)) || IsInsideTryWithCatch(loop))
         {
             return false;
         }
@@ -155,15 +158,70 @@ internal static class LoopExits
     }
 
     /// <summary>The constant-true loops without an exit in a function body (not in nested lambdas or local functions).</summary>
-    public static System.Collections.Generic.IEnumerable<ILoopOperation> FindLoopsWithoutExit(IOperation body, KnownTypes types)
+    public static System.Collections.Generic.IEnumerable<ILoopOperation> FindLoopsWithoutExit(IOperation body, KnownTypes types, ISymbol? owner = null)
     {
         foreach (var operation in ConcurrentContexts.DescendantsInSameFunction(body))
         {
-            if (operation is ILoopOperation loop && HasNoExit(loop, types))
+            if (operation is ILoopOperation loop && HasNoExit(loop, types, owner))
             {
                 yield return loop;
             }
         }
+    }
+
+    /// <summary>
+    /// <c>using var timer = new PeriodicTimer(p); while (await timer.WaitForNextTickAsync()) { … }</c> with no token in
+    /// scope: the wait returns false only once the timer is disposed, and nothing can dispose this one while the loop
+    /// runs (a local used only by the wait and its own declaration). Go's <c>for range ticker.C</c> in a goroutine
+    /// nobody stops. With a token in scope, CONC108 reports the wait instead.
+    /// </summary>
+    private static bool TicksForever(ILoopOperation loop, KnownTypes types, ISymbol? owner)
+    {
+        if (loop is not IWhileLoopOperation { Condition: { } condition } ||
+            condition.WalkDownConversions() is not IAwaitOperation { Operation: { } awaited } ||
+            StripConfigureAwait(awaited.WalkDownConversions()) is not IInvocationOperation { TargetMethod.Name: "WaitForNextTickAsync" } wait ||
+            !wait.TargetMethod.ContainingType.Is(types.PeriodicTimer) ||
+            wait.Instance?.WalkDownConversions() is not ILocalReferenceOperation timer ||
+            PassesToken(wait, types) ||
+            CancellationTokens.FindInnermostToken(wait, owner, types) is not null)
+        {
+            return false;
+        }
+
+        IOperation? initializer = null;
+        foreach (var operation in wait.GetRoot().EnumerateDescendants())
+        {
+            if (operation is IVariableDeclaratorOperation declarator && SymbolEqualityComparer.Default.Equals(declarator.Symbol, timer.Local))
+            {
+                initializer = declarator.GetVariableInitializer()?.Value.WalkDownConversions();
+            }
+            else if (operation is ILocalReferenceOperation reference && !ReferenceEquals(reference, timer) &&
+                     SymbolEqualityComparer.Default.Equals(reference.Local, timer.Local))
+            {
+                return false; // disposed, handed on or reassigned somewhere
+            }
+        }
+
+        return initializer is IObjectCreationOperation;
+    }
+
+    private static IOperation StripConfigureAwait(IOperation operation)
+        => operation is IInvocationOperation { TargetMethod.Name: "ConfigureAwait", Instance: { } instance }
+            ? instance.WalkDownConversions()
+            : operation;
+
+    private static bool PassesToken(IInvocationOperation call, KnownTypes types)
+    {
+        foreach (var argument in call.Arguments)
+        {
+            if (argument.ArgumentKind != ArgumentKind.DefaultValue && CancellationTokens.IsToken(argument.Parameter?.Type, types) &&
+                !CancellationTokens.IsNoneOrDefault(argument.Value, types))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static bool IsAbsentOrTrue(IOperation? condition)

@@ -66,6 +66,12 @@ public sealed class TimeoutAbandonsWorkAnalyzer : DiagnosticAnalyzer
     internal static bool IsRacedAgainstTimeout(IInvocationOperation work, KnownTypes types)
     {
         var parent = work.WalkUpConversions();
+        if (parent is IInvocationOperation { TargetMethod.Name: "AsTask", Arguments.Length: 0 } asTask)
+        {
+            work = asTask;
+            parent = asTask.WalkUpConversions();
+        }
+
         if (parent is IVariableInitializerOperation { Parent: IVariableDeclaratorOperation declarator })
         {
             var function = work.GetEnclosingFunction();
@@ -182,7 +188,7 @@ public sealed class TimeoutAbandonsWorkAnalyzer : DiagnosticAnalyzer
         switch (element)
         {
             case IInvocationOperation invocation:
-                return invocation;
+                return SkipAsTask(invocation);
             case ILocalReferenceOperation reference:
                 var function = reference.GetEnclosingFunction();
                 if (function is null)
@@ -195,7 +201,7 @@ public sealed class TimeoutAbandonsWorkAnalyzer : DiagnosticAnalyzer
                 {
                     if (operation is IVariableDeclaratorOperation declarator && SymbolEqualityComparer.Default.Equals(declarator.Symbol, reference.Local))
                     {
-                        found = declarator.Initializer?.Value.WalkDownConversions() as IInvocationOperation;
+                        found = declarator.Initializer?.Value.WalkDownConversions() is IInvocationOperation initializer ? SkipAsTask(initializer) : null;
                     }
                     else if (operation is ISimpleAssignmentOperation { Target: ILocalReferenceOperation target } &&
                              SymbolEqualityComparer.Default.Equals(target.Local, reference.Local))
@@ -209,6 +215,13 @@ public sealed class TimeoutAbandonsWorkAnalyzer : DiagnosticAnalyzer
                 return null;
         }
     }
+
+    /// <summary><c>work().AsTask()</c> (a <c>ValueTask</c> made raceable): the call that produced the value task.</summary>
+    private static IInvocationOperation SkipAsTask(IInvocationOperation invocation)
+        => invocation is { TargetMethod.Name: "AsTask", Arguments.Length: 0, Instance: { } instance } &&
+           instance.WalkDownConversions() is IInvocationOperation work
+            ? work
+            : invocation;
 
     private static bool IsUncancelledWork(IInvocationOperation work, ISymbol owner, KnownTypes types)
         => work.Type.IsTaskLike(types) &&

@@ -123,6 +123,12 @@ public sealed partial class ChannelProtocolMisuseAnalyzer : DiagnosticAnalyzer
                 Report(context, TwiceRule, call, true, call.Syntax.ToString(), "each of several producers run by " + spawner + " completes it");
                 return;
             }
+
+            if (RunsInMethodStartedSeveralTimes(call, key, context.ContainingSymbol, types) is { } producer)
+            {
+                Report(context, TwiceRule, call, true, call.Syntax.ToString(), "each of several " + producer + " calls started together completes it");
+                return;
+            }
         }
 
         if ((isWriter && name is "Complete" or "TryComplete") || (isCollection && name == "CompleteAdding"))

@@ -26,7 +26,89 @@ internal static class ChannelProvenance
     public static bool IsBlockingBounded(IOperation? instance, KnownTypes types, bool constructorAssigned = false)
     {
         var creation = FindCreation(instance, types, constructorAssigned);
-        return creation is not null && IsBlockingBoundedCreation(creation, types);
+        return creation is not null && IsBlockingBoundedCreation(creation, types) && !HasRoomForEveryWrite(creation);
+    }
+
+    /// <summary>
+    /// <c>var result = Channel.CreateBounded&lt;T&gt;(1); … result.Writer.TryWrite(value);</c>: a channel local created
+    /// with a constant capacity that no code outside this member can write to (only its <c>Reader</c> and the
+    /// writes and completions of this member use it), written at most capacity times, never from a loop or a
+    /// handler that can run again. Such a write always finds room (Go's one-shot buffered result channel).
+    /// </summary>
+    private static bool HasRoomForEveryWrite(IOperation creation)
+    {
+        if (creation is not IInvocationOperation { Arguments.Length: > 0 } call ||
+            call.Arguments[0].Value.ConstantValue is not { HasValue: true, Value: int capacity } || capacity < 1 ||
+            call.WalkUpConversions() is not IVariableInitializerOperation { Parent: IVariableDeclaratorOperation declarator })
+        {
+            return false;
+        }
+
+        var writes = 0;
+        foreach (var operation in creation.GetRoot().EnumerateDescendants())
+        {
+            if (operation is not ILocalReferenceOperation reference || !SymbolEqualityComparer.Default.Equals(reference.Local, declarator.Symbol))
+            {
+                continue;
+            }
+
+            if (reference.WalkUpConversions() is not IPropertyReferenceOperation { Property.Name: "Reader" or "Writer" } property)
+            {
+                return false; // the channel itself is handed on, returned or stored
+            }
+
+            if (property.Property.Name == "Reader")
+            {
+                continue;
+            }
+
+            if (property.WalkUpConversions() is not IInvocationOperation { Instance: { } instance } use ||
+                !ReferenceEquals(instance.WalkDownConversions(), property))
+            {
+                return false; // the writer is handed on
+            }
+
+            switch (use.TargetMethod.Name)
+            {
+                case "Complete" or "TryComplete":
+                    break;
+                case "TryWrite" or "WriteAsync" when RunsOnce(use, declarator):
+                    writes++;
+                    break;
+                default:
+                    return false;
+            }
+        }
+
+        return writes <= capacity;
+    }
+
+    /// <summary>
+    /// Between the write and the block that declares the channel, no loop and no function but a <c>Task.Run</c> or
+    /// <c>StartNew</c> body (a loop around the declaration creates a fresh channel each time).
+    /// </summary>
+    private static bool RunsOnce(IOperation write, IOperation declarator)
+    {
+        var declaration = declarator.Syntax.Span;
+        for (var current = write.Parent; current is not null; current = current.Parent)
+        {
+            if (current.Syntax.Span.Contains(declaration))
+            {
+                return true;
+            }
+
+            switch (current)
+            {
+                case ILoopOperation or ILocalFunctionOperation:
+                    return false;
+                case IAnonymousFunctionOperation lambda when
+                    lambda.WalkUpConversions() is not IDelegateCreationOperation creation ||
+                    creation.WalkUpConversions() is not IArgumentOperation { Parent: IInvocationOperation { TargetMethod.Name: "Run" or "StartNew" } }:
+                    return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>The creation of the channel (or collection) that <paramref name="instance"/> writes to, when visible.</summary>

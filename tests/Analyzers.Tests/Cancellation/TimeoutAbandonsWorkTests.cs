@@ -162,6 +162,73 @@ public sealed class TimeoutAbandonsWorkTests
             }
             """);
 
+    private const string Inbox = """
+
+        class Inbox
+        {
+            public ValueTask<string> ReadAsync(CancellationToken ct = default) => new("x");
+            public ValueTask<string> PeekAsync() => new("x");
+        }
+
+        """;
+
+    [Fact]
+    public Task ValueTask_work_converted_with_AsTask_that_got_a_token_or_has_no_cancellable_API_is_fine()
+        => Verify.VerifyAnalyzerAsync(Db + Inbox + """
+            class C
+            {
+                async Task<string> RunAsync(Inbox inbox, CancellationToken ct)
+                {
+                    using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                    cts.CancelAfter(TimeSpan.FromSeconds(5));
+                    var first = await inbox.ReadAsync(cts.Token).AsTask().WaitAsync(TimeSpan.FromSeconds(5));
+                    var pending = inbox.ReadAsync(cts.Token).AsTask();
+                    await Task.WhenAny(pending, Task.Delay(1000, ct));
+                    return first + await inbox.PeekAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(1));
+                }
+            }
+            """);
+
+    [Fact]
+    public Task ValueTask_work_converted_with_AsTask_without_a_token_is_reported()
+        => Verify.VerifyAnalyzerAsync(Db + Inbox + """
+            class C
+            {
+                async Task<string?> WaitForReplyAsync(Inbox inbox)
+                {
+                    try
+                    {
+                        return await inbox.ReadAsync().AsTask().{|#0:WaitAsync|}(TimeSpan.FromSeconds(5));
+                    }
+                    catch (TimeoutException)
+                    {
+                        return null;
+                    }
+                }
+
+                async Task<string> RaceAsync(Inbox inbox)
+                {
+                    var read = inbox.ReadAsync().AsTask();
+                    if (await Task.{|#1:WhenAny|}(read, Task.Delay(1000)) != read) throw new TimeoutException();
+                    return await read;
+                }
+            }
+            """,
+            Verify.Diagnostic(TimeoutAbandonsWorkAnalyzer.Rule).WithLocation(0).WithArguments("WaitAsync", "ReadAsync"),
+            Verify.Diagnostic(TimeoutAbandonsWorkAnalyzer.Rule).WithLocation(1).WithArguments("WhenAny", "ReadAsync"));
+
+    [Fact]
+    public Task ValueTask_work_converted_with_AsTask_in_a_method_with_a_token_is_CONC404_not_CONC401()
+        => new CSharpAnalyzerTestWithBoth
+        {
+            TestCode = Db + Inbox + """
+                class C
+                {
+                    Task<string> RunAsync(Inbox inbox, CancellationToken ct) => inbox.ReadAsync().AsTask().{|CONC404:WaitAsync|}(TimeSpan.FromSeconds(1));
+                }
+                """,
+        }.RunAsync();
+
     [Fact]
     public Task Half_typed_code_does_not_crash()
         => new Verify.Test

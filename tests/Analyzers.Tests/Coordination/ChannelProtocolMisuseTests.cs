@@ -280,6 +280,177 @@ public sealed class ChannelProtocolMisuseTests
             Verify.Diagnostic(ChannelProtocolMisuseAnalyzer.TryWriteIgnoredRule).WithLocation(1).WithArguments("_events.Writer.TryWrite(e)", ""));
 
     [Fact]
+    public Task TryWrite_into_a_fresh_channel_with_room_for_every_write_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            static class Computation
+            {
+                public static ChannelReader<int> Start()
+                {
+                    var result = Channel.CreateBounded<int>(1);
+                    _ = Task.Run(() =>
+                    {
+                        try
+                        {
+                            result.Writer.TryWrite(Enumerable.Range(1, 1000).Sum());
+                        }
+                        finally
+                        {
+                            result.Writer.TryComplete();
+                        }
+                    });
+                    return result.Reader;
+                }
+
+                public static ChannelReader<string> Pair(string a, string b)
+                {
+                    var pair = Channel.CreateBounded<string>(2);
+                    pair.Writer.TryWrite(a);
+                    pair.Writer.TryWrite(b);
+                    pair.Writer.Complete();
+                    return pair.Reader;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task TryWrite_into_a_fresh_channel_that_can_fill_up_is_reported()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Computation
+            {
+                public static ChannelReader<int> Twice()
+                {
+                    var result = Channel.CreateBounded<int>(1);
+                    {|#0:result.Writer.TryWrite(1)|};
+                    {|#1:result.Writer.TryWrite(2)|};
+                    return result.Reader;
+                }
+
+                public static ChannelReader<int> InLoop(int[] items)
+                {
+                    var result = Channel.CreateBounded<int>(4);
+                    _ = Task.Run(() =>
+                    {
+                        foreach (var i in items) {|#2:result.Writer.TryWrite(i)|};
+                    });
+                    return result.Reader;
+                }
+
+                public static ChannelReader<int> Escapes(Action<ChannelWriter<int>> more)
+                {
+                    var result = Channel.CreateBounded<int>(1);
+                    {|#3:result.Writer.TryWrite(1)|};
+                    more(result.Writer);
+                    return result.Reader;
+                }
+
+                public ChannelReader<int> OnEvent(EventHandler<int>? source)
+                {
+                    var result = Channel.CreateBounded<int>(1);
+                    source += (_, value) => {|#4:result.Writer.TryWrite(value)|};
+                    return result.Reader;
+                }
+            }
+            """,
+            Verify.Diagnostic(ChannelProtocolMisuseAnalyzer.TryWriteIgnoredRule).WithLocation(0).WithArguments("result.Writer.TryWrite(1)", ""),
+            Verify.Diagnostic(ChannelProtocolMisuseAnalyzer.TryWriteIgnoredRule).WithLocation(1).WithArguments("result.Writer.TryWrite(2)", ""),
+            Verify.Diagnostic(ChannelProtocolMisuseAnalyzer.TryWriteIgnoredRule).WithLocation(2).WithArguments("result.Writer.TryWrite(i)", ""),
+            Verify.Diagnostic(ChannelProtocolMisuseAnalyzer.TryWriteIgnoredRule).WithLocation(3).WithArguments("result.Writer.TryWrite(1)", ""),
+            Verify.Diagnostic(ChannelProtocolMisuseAnalyzer.TryWriteIgnoredRule).WithLocation(4).WithArguments("result.Writer.TryWrite(value)", ""));
+
+    [Fact]
+    public Task Producer_method_started_once_or_completing_only_when_last_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Importer
+            {
+                private readonly Channel<string> _lines = Channel.CreateUnbounded<string>();
+                private int _remaining;
+
+                // One producer beside one consumer.
+                public Task RunAsync(string path, CancellationToken ct) => Task.WhenAll(ProduceAsync(path, ct), ConsumeAsync(ct));
+
+                // Several producers; only the last one completes.
+                public async Task RunManyAsync(string[] paths, CancellationToken ct)
+                {
+                    _remaining = paths.Length;
+                    var tasks = new List<Task>();
+                    foreach (var path in paths) tasks.Add(ProduceLastAsync(path, ct));
+                    await Task.WhenAll(tasks);
+                }
+
+                // Producers run one after another.
+                public async Task RunInTurnAsync(string[] paths, CancellationToken ct)
+                {
+                    foreach (var path in paths) await ProduceTurnAsync(path, ct);
+                }
+
+                private async Task ProduceAsync(string path, CancellationToken ct)
+                {
+                    await _lines.Writer.WriteAsync(path, ct);
+                    _lines.Writer.Complete();
+                }
+
+                private async Task ProduceLastAsync(string path, CancellationToken ct)
+                {
+                    await _lines.Writer.WriteAsync(path, ct);
+                    if (Interlocked.Decrement(ref _remaining) == 0)
+                    {
+                        _lines.Writer.Complete();
+                    }
+                }
+
+                private async Task ProduceTurnAsync(string path, CancellationToken ct)
+                {
+                    await _lines.Writer.WriteAsync(path, ct);
+                    _lines.Writer.TryComplete();
+                }
+
+                private async Task ConsumeAsync(CancellationToken ct)
+                {
+                    await foreach (var line in _lines.Reader.ReadAllAsync(ct)) Console.WriteLine(line);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Producer_method_started_several_times_at_once_that_completes_is_reported()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Importer
+            {
+                private readonly Channel<string> _lines = Channel.CreateUnbounded<string>();
+
+                public Task RunTwoAsync(string first, string second, CancellationToken ct)
+                    => Task.WhenAll(ImportAsync(first, ct), ImportAsync(second, ct));
+
+                public async Task RunManyAsync(string[] paths, CancellationToken ct)
+                {
+                    var tasks = new List<Task>();
+                    foreach (var path in paths) tasks.Add(LoadAsync(path, ct));
+                    await Task.WhenAll(tasks);
+                }
+
+                private async Task ImportAsync(string path, CancellationToken ct)
+                {
+                    await _lines.Writer.WriteAsync(path, ct);
+                    {|#0:_lines.Writer.Complete()|};
+                }
+
+                private async Task LoadAsync(string path, CancellationToken ct)
+                {
+                    try
+                    {
+                        await _lines.Writer.WriteAsync(path, ct);
+                    }
+                    finally
+                    {
+                        {|#1:_lines.Writer.Complete()|};
+                    }
+                }
+            }
+            """,
+            Verify.Diagnostic(ChannelProtocolMisuseAnalyzer.TwiceRule).WithLocation(0).WithArguments("_lines.Writer.Complete()", "each of several ImportAsync calls started together completes it"),
+            Verify.Diagnostic(ChannelProtocolMisuseAnalyzer.TwiceRule).WithLocation(1).WithArguments("_lines.Writer.Complete()", "each of several LoadAsync calls started together completes it"));
+
+    [Fact]
     public Task TryComplete_from_both_catch_and_finally_is_not_reported()
         => Verify.VerifyAnalyzerAsync(Usings + """
             class Producer

@@ -38,6 +38,58 @@ public sealed class ProducerBlocksWithoutCancellationTests
             """);
 
     [Fact]
+    public Task Single_write_into_a_fresh_channel_with_room_for_it_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            static class Computation
+            {
+                public static ChannelReader<int> Start()
+                {
+                    var result = Channel.CreateBounded<int>(1);
+                    _ = Task.Run(async () =>
+                    {
+                        try
+                        {
+                            await result.Writer.WriteAsync(Compute());
+                        }
+                        finally
+                        {
+                            result.Writer.TryComplete();
+                        }
+                    });
+                    return result.Reader;
+                }
+
+                static int Compute() => 42;
+            }
+            """);
+
+    [Fact]
+    public Task Writes_beyond_the_capacity_of_a_fresh_channel_are_reported()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            static class Computation
+            {
+                public static ChannelReader<int> Start()
+                {
+                    var result = Channel.CreateBounded<int>(1);
+                    _ = Task.Run(async () =>
+                    {
+                        await {|CONC602:result.Writer.WriteAsync(1)|};
+                        await {|CONC602:result.Writer.WriteAsync(2)|};
+                        result.Writer.TryComplete();
+                    });
+                    return result.Reader;
+                }
+
+                public static Channel<int> Shared()
+                {
+                    var result = Channel.CreateBounded<int>(1);
+                    _ = Task.Run(async () => await {|CONC602:result.Writer.WriteAsync(1)|});
+                    return result;
+                }
+            }
+            """);
+
+    [Fact]
     public Task Loop_writing_through_a_writer_alias_with_explicit_options_is_reported()
         => Verify.VerifyAnalyzerAsync(Usings + """
             class Exporter

@@ -465,6 +465,117 @@ public sealed class BackgroundLoopWithoutExitTests
             Verify.Diagnostic(BackgroundLoopWithoutExitAnalyzer.LoopRule).WithLocation(0).WithArguments("Task.Run"),
             Verify.Diagnostic(BackgroundLoopWithoutExitAnalyzer.LoopRule).WithLocation(1).WithArguments("Task.Run"));
 
+    [Fact]
+    public Task PeriodicTimer_loop_that_can_be_stopped_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            sealed class Refresher : IDisposable
+            {
+                private readonly PeriodicTimer _timer = new(TimeSpan.FromSeconds(1));
+                private PeriodicTimer? _current;
+                private int _ticks;
+
+                public void Start()
+                {
+                    // A field timer: Dispose ends the wait, which then returns false.
+                    _ = Task.Run(async () =>
+                    {
+                        while (await _timer.WaitForNextTickAsync()) _ticks++;
+                    });
+
+                    // A local timer handed to a field: someone else may dispose it.
+                    _ = Task.Run(async () =>
+                    {
+                        var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
+                        _current = timer;
+                        while (await timer.WaitForNextTickAsync()) _ticks++;
+                    });
+
+                    // A loop that leaves by itself.
+                    _ = Task.Run(async () =>
+                    {
+                        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
+                        while (await timer.WaitForNextTickAsync())
+                        {
+                            if (++_ticks > 10) break;
+                        }
+                    });
+                }
+
+                public void Start(CancellationToken ct)
+                {
+                    // The token is passed, or it is in scope and not passed (CONC108 reports that wait).
+                    _ = Task.Run(async () =>
+                    {
+                        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
+                        while (await timer.WaitForNextTickAsync(ct)) _ticks++;
+                    });
+                    _ = Task.Run(async () =>
+                    {
+                        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
+                        while (await timer.WaitForNextTickAsync()) _ticks++;
+                    });
+                }
+
+                public void Dispose()
+                {
+                    _timer.Dispose();
+                    _current?.Dispose();
+                }
+            }
+            """);
+
+    [Fact]
+    public Task PeriodicTimer_loop_over_a_local_timer_nothing_disposes_is_reported()
+        => VerifyNoFixAsync(
+            """
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            sealed class TokenBucket
+            {
+                private readonly SemaphoreSlim _tokens;
+                private readonly int _burst;
+
+                public TokenBucket(TimeSpan rate, int burst)
+                {
+                    _burst = burst;
+                    _tokens = new SemaphoreSlim(burst, burst);
+                    _ = Task.Run(async () =>
+                    {
+                        using var timer = new PeriodicTimer(rate);
+                        {|#0:while (await timer.WaitForNextTickAsync())|}
+                        {
+                            if (_tokens.CurrentCount < _burst) _tokens.Release();
+                        }
+                    });
+                }
+
+                public Task WaitAsync(CancellationToken ct) => _tokens.WaitAsync(ct);
+            }
+
+            sealed class Heartbeat
+            {
+                public Heartbeat(TimeSpan period) => _ = Task.Run(() => {|#1:BeatAsync(period)|});
+
+                private static async Task BeatAsync(TimeSpan period)
+                {
+                    var timer = new PeriodicTimer(period);
+                    while (await timer.WaitForNextTickAsync().ConfigureAwait(false))
+                    {
+                        Console.WriteLine("beat");
+                    }
+                }
+            }
+            """,
+            Verify.Diagnostic(BackgroundLoopWithoutExitAnalyzer.LoopRule).WithLocation(0).WithArguments("Task.Run"),
+            Verify.Diagnostic(BackgroundLoopWithoutExitAnalyzer.SpawnRule).WithLocation(1).WithArguments("Task.Run", "BeatAsync"));
+
     private static Task VerifyNoFixAsync(string source, params DiagnosticResult[] expected)
     {
         var test = new Verify.Test { TestCode = source, FixedCode = source };
