@@ -17,7 +17,10 @@ internal sealed class ChannelUses
 
     private readonly List<IOperation> _readers = new();
 
-    /// <summary>The reader is drained here, or handed out (returned, passed, stored) for someone else to drain.</summary>
+    /// <summary>
+    /// The reader is drained here (a read that can wait for completion), or handed out (returned, passed, stored) for
+    /// someone else to drain. One-shot reads (<c>TryRead</c>, a single <c>ReadAsync</c>) do not count.
+    /// </summary>
     public bool ReaderConsumed { get; private set; }
 
     /// <summary>The channel or its writer leaves the method (passed on, stored, returned): someone else may complete it.</summary>
@@ -67,7 +70,7 @@ internal sealed class ChannelUses
                     break;
                 case IPropertyReferenceOperation { Property.Name: "Reader" } reader when IsReferenceTo(reader.Instance, target):
                     uses._readers.Add(reader);
-                    uses.ReaderConsumed = true;
+                    uses.ReaderConsumed |= !IsOneShotRead(reader);
                     break;
                 case ILocalReferenceOperation or IParameterReferenceOperation when IsReferenceTo(operation, target) && !isWriterTarget:
                     // The channel itself: `.Writer` / `.Reader` are fine; anything else hands it on.
@@ -117,6 +120,41 @@ internal sealed class ChannelUses
             default:
                 Escapes = true;
                 break;
+        }
+    }
+
+    /// <summary>
+    /// A read that never waits for the writer's completion: <c>TryRead</c>/<c>TryPeek</c>, or one <c>ReadAsync</c>
+    /// outside any loop (Go's one-value result channel). A <c>ReadAsync</c> loop ends only when the writer completes.
+    /// </summary>
+    private static bool IsOneShotRead(IOperation reader)
+    {
+        if (reader.WalkUpConversions() is not IInvocationOperation call || call.Instance?.WalkDownConversions() != reader)
+        {
+            return false;
+        }
+
+        switch (call.TargetMethod.Name)
+        {
+            case "TryRead" or "TryPeek":
+                return true;
+            case "ReadAsync":
+                for (var current = call.Parent; current is not null; current = current.Parent)
+                {
+                    if (current is ILoopOperation)
+                    {
+                        return false;
+                    }
+
+                    if (current is IAnonymousFunctionOperation or ILocalFunctionOperation)
+                    {
+                        break;
+                    }
+                }
+
+                return true;
+            default:
+                return false;
         }
     }
 

@@ -348,6 +348,69 @@ public sealed class ChannelNotCompletedTests
             """);
 
     [Fact]
+    public Task One_shot_result_channels_read_once_or_polled_are_not_reported()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Quotes
+            {
+                // Go's `result := make(chan T, 1)`: one value, read once; nobody waits for completion.
+                async Task<decimal> QuoteAsync(decimal price, CancellationToken ct)
+                {
+                    var result = Channel.CreateBounded<decimal>(1);
+                    var producer = Task.Run(async () => await result.Writer.WriteAsync(price * 2, ct), ct);
+                    var quote = await result.Reader.ReadAsync(ct);
+                    await producer;
+                    return quote;
+                }
+
+                async Task<string> QueryAsync(TimeSpan timeout, CancellationToken ct)
+                {
+                    var result = Channel.CreateBounded<string>(1);
+                    _ = Task.Run(async () =>
+                    {
+                        await Task.Delay(100, ct);
+                        await result.Writer.WriteAsync("row", ct);
+                    }, ct);
+                    var read = result.Reader.ReadAsync(ct).AsTask();
+                    var winner = await Task.WhenAny(read, Task.Delay(timeout, ct));
+                    return winner == read ? await read : "timeout";
+                }
+
+                async Task<int> SumAsync(int[] items, CancellationToken ct)
+                {
+                    var results = Channel.CreateUnbounded<int>();
+                    await Task.Run(async () =>
+                    {
+                        foreach (var i in items) await results.Writer.WriteAsync(i * i, ct);
+                    }, ct);
+                    var sum = 0;
+                    while (results.Reader.TryRead(out var square)) sum += square;
+                    return sum;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task ReadAsync_in_a_loop_waits_for_completion_and_is_reported()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Relay
+            {
+                async Task RelayAsync(int[] items, CancellationToken ct)
+                {
+                    var channel = {|CONC601:Channel.CreateBounded<int>(8)|};
+                    var producer = Task.Run(async () =>
+                    {
+                        foreach (var i in items) await channel.Writer.WriteAsync(i, ct);
+                    }, ct);
+                    while (true)
+                    {
+                        var item = await channel.Reader.ReadAsync(ct);
+                        Console.WriteLine(item);
+                    }
+                }
+            }
+            """);
+
+    [Fact]
     public Task Without_the_Channels_types_nothing_is_reported()
         => new Verify.Test
         {
