@@ -1,3 +1,4 @@
+using System.Linq;
 using ConcurrencyAnalyzers.Internals;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Operations;
@@ -122,8 +123,55 @@ internal static class LoopExits
 
     /// <summary>A constant-true loop with no way out (see the type's remarks).</summary>
     public static bool HasNoExit(ILoopOperation loop, KnownTypes types)
+        => (IsConstantTrueLoop(loop) || IsEndlessTickLoop(loop, types)) && HasNoExitFromBody(loop, types);
+
+    /// <summary>
+    /// <c>while (await timer.WaitForNextTickAsync())</c> on a <see cref="System.Threading.PeriodicTimer"/> local created
+    /// here, waited on without a token, and used for nothing else (not disposed, stored, passed or captured): nothing
+    /// can make the wait return false, so the condition is true forever (Go's <c>for range ticker.C</c>).
+    /// </summary>
+    public static bool IsEndlessTickLoop(ILoopOperation loop, KnownTypes types)
     {
-        if (!IsConstantTrueLoop(loop) || IsInsideTryWithCatch(loop))
+        // By shape first: only `while (await x.WaitForNextTickAsync(...))` goes further.
+        if (loop is not IWhileLoopOperation { Condition: IAwaitOperation awaited } ||
+            LockRegions.StripConfigureAwait(awaited.Operation.WalkDownConversions()) is not IInvocationOperation
+            {
+                TargetMethod.Name: "WaitForNextTickAsync",
+                Instance: ILocalReferenceOperation timer,
+            } wait ||
+            !wait.TargetMethod.ContainingType.Is(types.PeriodicTimer) ||
+            wait.Arguments.Any(a => a.ArgumentKind == ArgumentKind.Explicit && a.Value.ConstantValue is not { HasValue: true }))
+        {
+            return false;
+        }
+
+        var function = loop.GetEnclosingFunction();
+        if (function is null)
+        {
+            return false;
+        }
+
+        var created = false;
+        foreach (var operation in function.EnumerateDescendants())
+        {
+            switch (operation)
+            {
+                case IVariableDeclaratorOperation declarator when SymbolEqualityComparer.Default.Equals(declarator.Symbol, timer.Local):
+                    created = declarator.Initializer?.Value.WalkDownConversions() is IObjectCreationOperation;
+                    break;
+                case ILocalReferenceOperation reference when SymbolEqualityComparer.Default.Equals(reference.Local, timer.Local) &&
+                                                            !(reference.Parent is IInvocationOperation { TargetMethod.Name: "WaitForNextTickAsync" } call && call.Instance == reference) &&
+                                                            reference.Parent is not IPropertyReferenceOperation { Property.Name: "Period" }:
+                    return false;
+            }
+        }
+
+        return created;
+    }
+
+    private static bool HasNoExitFromBody(ILoopOperation loop, KnownTypes types)
+    {
+        if (IsInsideTryWithCatch(loop))
         {
             return false;
         }
@@ -154,12 +202,16 @@ internal static class LoopExits
         return true;
     }
 
-    /// <summary>The constant-true loops without an exit in a function body (not in nested lambdas or local functions).</summary>
-    public static System.Collections.Generic.IEnumerable<ILoopOperation> FindLoopsWithoutExit(IOperation body, KnownTypes types)
+    /// <summary>
+    /// The loops without an exit in a function body (not in nested lambdas or local functions). An endless tick loop
+    /// with a token in scope is left to CONC108, which reports the wait that does not take it.
+    /// </summary>
+    public static System.Collections.Generic.IEnumerable<ILoopOperation> FindLoopsWithoutExit(IOperation body, KnownTypes types, ISymbol? owningSymbol)
     {
         foreach (var operation in ConcurrentContexts.DescendantsInSameFunction(body))
         {
-            if (operation is ILoopOperation loop && HasNoExit(loop, types))
+            if (operation is ILoopOperation loop && HasNoExit(loop, types) &&
+                (IsConstantTrueLoop(loop) || CancellationTokens.FindInnermostToken(loop, owningSymbol, types) is null))
             {
                 yield return loop;
             }

@@ -105,7 +105,7 @@ public sealed class BackgroundLoopWithoutExitAnalyzer : DiagnosticAnalyzer
             var loopingMethods = new HashSet<IMethodSymbol>(SymbolEqualityComparer.Default);
             foreach (var (method, blocks) in methodBodies)
             {
-                if (targets.Contains(method) && blocks.Any(block => LoopExits.FindLoopsWithoutExit(block, types).Any()))
+                if (targets.Contains(method) && blocks.Any(block => LoopExits.FindLoopsWithoutExit(block, types, method).Any()))
                 {
                     loopingMethods.Add(method);
                 }
@@ -135,7 +135,7 @@ public sealed class BackgroundLoopWithoutExitAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        foreach (var loop in LoopExits.FindLoopsWithoutExit(body, types))
+        foreach (var loop in LoopExits.FindLoopsWithoutExit(body, types, context.ContainingSymbol))
         {
             var properties = ImmutableDictionary<string, string?>.Empty;
             if (FindToken(loop, context.ContainingSymbol, types) is { } token)
