@@ -1,3 +1,4 @@
+using ConcurrencyAnalyzers.Analysis;
 using System.Collections.Generic;
 using ConcurrencyAnalyzers.Internals;
 using Microsoft.CodeAnalysis;
@@ -124,8 +125,9 @@ internal sealed class ChannelUses
     }
 
     /// <summary>
-    /// A read that never waits for the writer's completion: <c>TryRead</c>/<c>TryPeek</c>, or one <c>ReadAsync</c>
-    /// outside any loop (Go's one-value result channel). A <c>ReadAsync</c> loop ends only when the writer completes.
+    /// A read that never waits for the writer's completion: <c>TryRead</c>/<c>TryPeek</c>, or a <c>ReadAsync</c> outside
+    /// any constant-true loop (Go's one-value result channel, or results collected by count). Only a
+    /// <c>while (true)</c> <c>ReadAsync</c> loop relies on the writer's completion to end.
     /// </summary>
     private static bool IsOneShotRead(IOperation reader)
     {
@@ -141,7 +143,7 @@ internal sealed class ChannelUses
             case "ReadAsync":
                 for (var current = call.Parent; current is not null; current = current.Parent)
                 {
-                    if (current is ILoopOperation)
+                    if (current is ILoopOperation loop && LoopExits.IsConstantTrueLoop(loop))
                     {
                         return false;
                     }

@@ -386,11 +386,28 @@ public sealed class ChannelNotCompletedTests
                     while (results.Reader.TryRead(out var square)) sum += square;
                     return sum;
                 }
+
+                // Go's fan-out: the results channel is never closed, the caller reads exactly as many as it sent.
+                async Task<List<int>> CollectAsync(int count, CancellationToken ct)
+                {
+                    var results = Channel.CreateBounded<int>(count);
+                    var workers = new List<Task>();
+                    for (var w = 0; w < 3; w++)
+                    {
+                        var id = w;
+                        workers.Add(Task.Run(async () => await results.Writer.WriteAsync(id, ct), ct));
+                    }
+                    var collected = new List<int>();
+                    for (var r = 0; r < count; r++)
+                        collected.Add(await results.Reader.ReadAsync(ct));
+                    await Task.WhenAll(workers);
+                    return collected;
+                }
             }
             """);
 
     [Fact]
-    public Task ReadAsync_in_a_loop_waits_for_completion_and_is_reported()
+    public Task ReadAsync_in_a_while_true_loop_waits_for_completion_and_is_reported()
         => Verify.VerifyAnalyzerAsync(Usings + """
             class Relay
             {
