@@ -18,6 +18,8 @@ internal sealed class ChannelUses
 
     private readonly List<IOperation> _readers = new();
 
+    private readonly List<IOperation> _drains = new();
+
     /// <summary>
     /// The reader is drained here (a read that can wait for completion), or handed out (returned, passed, stored) for
     /// someone else to drain. One-shot reads (<c>TryRead</c>, a single <c>ReadAsync</c>) do not count.
@@ -38,6 +40,24 @@ internal sealed class ChannelUses
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// Every drain (or hand-out) of the reader comes after <paramref name="completion"/> in the same function, outside
+    /// lambdas: a fault before the completion skips the reads as well, so nobody is left waiting.
+    /// </summary>
+    public bool DrainsOnlyAfter(IOperation completion)
+    {
+        var function = completion.GetEnclosingFunction();
+        foreach (var drain in _drains)
+        {
+            if (drain.Syntax.SpanStart < completion.Syntax.Span.End || drain.GetEnclosingFunction() != function)
+            {
+                return false;
+            }
+        }
+
+        return _drains.Count > 0;
     }
 
     public static ChannelUses Collect(IOperation root, ISymbol target, KnownTypes types)
@@ -71,7 +91,12 @@ internal sealed class ChannelUses
                     break;
                 case IPropertyReferenceOperation { Property.Name: "Reader" } reader when IsReferenceTo(reader.Instance, target):
                     uses._readers.Add(reader);
-                    uses.ReaderConsumed |= !IsOneShotRead(reader);
+                    if (!IsOneShotRead(reader))
+                    {
+                        uses._drains.Add(reader);
+                        uses.ReaderConsumed = true;
+                    }
+
                     break;
                 case ILocalReferenceOperation or IParameterReferenceOperation when IsReferenceTo(operation, target) && !isWriterTarget:
                     // The channel itself: `.Writer` / `.Reader` are fine; anything else hands it on.

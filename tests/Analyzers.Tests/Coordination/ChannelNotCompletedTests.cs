@@ -407,6 +407,64 @@ public sealed class ChannelNotCompletedTests
             """);
 
     [Fact]
+    public Task Completion_on_the_normal_path_before_every_read_of_the_same_method_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Buffered
+            {
+                // Go's buffered channel used as a queue: fill it, close it, range over it, all in one function.
+                async Task<int> FillAndDrainAsync(int ticks, CancellationToken ct)
+                {
+                    var bucket = Channel.CreateBounded<int>(ticks);
+                    for (var i = 0; i < ticks; i++)
+                    {
+                        await bucket.Writer.WriteAsync(i, ct);
+                        await Task.Delay(10, ct);
+                    }
+                    bucket.Writer.Complete();
+
+                    var taken = 0;
+                    await foreach (var _ in bucket.Reader.ReadAllAsync(ct)) taken++;
+                    return taken;
+                }
+
+                async Task<ChannelReader<int>> PreparedAsync(int[] items, CancellationToken ct)
+                {
+                    var channel = Channel.CreateUnbounded<int>();
+                    foreach (var i in items)
+                    {
+                        await Task.Delay(1, ct);
+                        channel.Writer.TryWrite(i);
+                    }
+                    channel.Writer.Complete();
+                    return channel.Reader;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Completion_on_the_normal_path_with_a_reader_started_before_it_is_reported()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Pool
+            {
+                async Task RunAsync(int[] jobs, CancellationToken ct)
+                {
+                    var queue = Channel.CreateBounded<int>(10);
+                    var worker = Task.Run(async () =>
+                    {
+                        await foreach (var job in queue.Reader.ReadAllAsync()) Console.WriteLine(job);
+                    });
+                    foreach (var job in jobs)
+                    {
+                        await Task.Delay(job, ct);
+                        await queue.Writer.WriteAsync(job, ct);
+                    }
+                    {|CONC601:queue.Writer.Complete()|};
+                    await worker;
+                }
+            }
+            """);
+
+    [Fact]
     public Task ReadAsync_in_a_while_true_loop_waits_for_completion_and_is_reported()
         => Verify.VerifyAnalyzerAsync(Usings + """
             class Relay
