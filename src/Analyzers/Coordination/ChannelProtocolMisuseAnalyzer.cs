@@ -145,7 +145,8 @@ public sealed partial class ChannelProtocolMisuseAnalyzer : DiagnosticAnalyzer
             }
 
             if (isWriter && name == "TryWrite" && call.Parent is IExpressionStatementOperation &&
-                ChannelProvenance.IsBlockingBounded(call.Instance, types))
+                ChannelProvenance.IsBlockingBounded(call.Instance, types) &&
+                !ChannelProvenance.HasSlotPerElement(call, types))
             {
                 Report(context, TryWriteIgnoredRule, call, false, call.Syntax.ToString(), string.Empty);
             }

@@ -62,6 +62,40 @@ internal static class ChannelProvenance
         };
     }
 
+    /// <summary>
+    /// <paramref name="write"/> runs once per element of a <c>foreach</c> over the collection whose <c>Count</c> or
+    /// <c>Length</c> sized the channel (Go's <c>make(chan T, len(tasks))</c>): there is a slot for every write.
+    /// </summary>
+    public static bool HasSlotPerElement(IInvocationOperation write, KnownTypes types)
+    {
+        if (FindCreation(write.Instance, types) is not IInvocationOperation { Arguments.Length: > 0 } creation)
+        {
+            return false;
+        }
+
+        var sizedBy = creation.Arguments[0].Value.WalkDownConversions() switch
+        {
+            IPropertyReferenceOperation { Property.Name: "Count" or "Length", Instance: { } collection } => collection.WalkDownConversions().ReferencedVariable(),
+            _ => null,
+        };
+        if (sizedBy is null)
+        {
+            return false;
+        }
+
+        // The first loop around the write (lambdas in between are fine: one task per element) must be that foreach.
+        for (var current = write.Parent; current is not null; current = current.Parent)
+        {
+            if (current is ILoopOperation loop)
+            {
+                return loop is IForEachLoopOperation forEach &&
+                       SymbolEqualityComparer.Default.Equals(forEach.Collection.WalkDownConversions().ReferencedVariable(), sizedBy);
+            }
+        }
+
+        return false;
+    }
+
     public static bool IsBlockingBoundedCreation(IOperation creation, KnownTypes types)
     {
         switch (creation.WalkDownConversions())

@@ -381,6 +381,53 @@ public sealed class ChannelProtocolMisuseTests
             """);
 
     [Fact]
+    public Task TryWrite_once_per_element_into_a_channel_sized_to_the_elements_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class FirstWins
+            {
+                // Go's `make(chan T, len(tasks))`: one slot per sender, so no write can find it full.
+                async Task<string> RunFirstAsync(IReadOnlyList<Func<CancellationToken, Task<string>>> tasks, string[] names, CancellationToken ct)
+                {
+                    var results = Channel.CreateBounded<string>(tasks.Count);
+                    var running = new List<Task>();
+                    foreach (var task in tasks)
+                    {
+                        running.Add(Task.Run(async () =>
+                        {
+                            var value = await task(ct);
+                            results.Writer.TryWrite(value);
+                        }, ct));
+                    }
+
+                    var greetings = Channel.CreateBounded<string>(names.Length);
+                    foreach (var name in names) greetings.Writer.TryWrite("hello " + name);
+
+                    await Task.WhenAll(running);
+                    return await results.Reader.ReadAsync(ct);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task TryWrite_into_a_channel_sized_to_another_collection_or_written_twice_per_element_is_reported()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Mismatch
+            {
+                void Fill(string[] names, string[] others)
+                {
+                    var greetings = Channel.CreateBounded<string>(names.Length);
+                    foreach (var other in others) {|CONC603:greetings.Writer.TryWrite(other)|};
+
+                    var pairs = Channel.CreateBounded<string>(names.Length);
+                    foreach (var name in names)
+                    {
+                        for (var i = 0; i < 2; i++) {|CONC603:pairs.Writer.TryWrite(name)|};
+                    }
+                }
+            }
+            """);
+
+    [Fact]
     public Task CompleteAdding_in_finally_and_writes_before_completion_are_not_reported()
         => Verify.VerifyAnalyzerAsync(Usings + """
             class Producer
