@@ -146,7 +146,7 @@ public sealed partial class ChannelProtocolMisuseAnalyzer : DiagnosticAnalyzer
 
             if (isWriter && name == "TryWrite" && call.Parent is IExpressionStatementOperation &&
                 ChannelProvenance.IsBlockingBounded(call.Instance, types) &&
-                !ChannelProvenance.HasSlotPerElement(call, types))
+                !ChannelProvenance.HasSlotForEveryWrite(call, types))
             {
                 Report(context, TryWriteIgnoredRule, call, false, call.Syntax.ToString(), string.Empty);
             }

@@ -63,17 +63,25 @@ internal static class ChannelProvenance
     }
 
     /// <summary>
-    /// <paramref name="write"/> runs once per element of a <c>foreach</c> over the collection whose <c>Count</c> or
-    /// <c>Length</c> sized the channel (Go's <c>make(chan T, len(tasks))</c>): there is a slot for every write.
+    /// There is a slot for every write: <paramref name="write"/> runs once per element of a <c>foreach</c> over the
+    /// collection whose <c>Count</c> or <c>Length</c> sized the channel (Go's <c>make(chan T, len(tasks))</c>), or the
+    /// channel has a constant capacity and no more write sites than that, none of them in a loop (Go's one-value
+    /// <c>done := make(chan bool, 1)</c>).
     /// </summary>
-    public static bool HasSlotPerElement(IInvocationOperation write, KnownTypes types)
+    public static bool HasSlotForEveryWrite(IInvocationOperation write, KnownTypes types)
     {
         if (FindCreation(write.Instance, types) is not IInvocationOperation { Arguments.Length: > 0 } creation)
         {
             return false;
         }
 
-        var sizedBy = creation.Arguments[0].Value.WalkDownConversions() switch
+        var capacity = creation.Arguments[0].Value.WalkDownConversions();
+        if (capacity.ConstantValue is { HasValue: true, Value: int slots })
+        {
+            return FewerWriteSitesThan(creation, slots, types);
+        }
+
+        var sizedBy = capacity switch
         {
             IPropertyReferenceOperation { Property.Name: "Count" or "Length", Instance: { } collection } => collection.WalkDownConversions().ReferencedVariable(),
             _ => null,
@@ -90,6 +98,40 @@ internal static class ChannelProvenance
             {
                 return loop is IForEachLoopOperation forEach &&
                        SymbolEqualityComparer.Default.Equals(forEach.Collection.WalkDownConversions().ReferencedVariable(), sizedBy);
+            }
+        }
+
+        return false;
+    }
+
+    private static bool FewerWriteSitesThan(IInvocationOperation creation, int slots, KnownTypes types)
+    {
+        var sites = 0;
+        foreach (var operation in creation.GetRoot().EnumerateDescendants())
+        {
+            if (operation is IInvocationOperation { TargetMethod.Name: "TryWrite" or "WriteAsync" } call &&
+                call.TargetMethod.ContainingType.Is(types.ChannelWriterOfT) &&
+                FindCreation(call.Instance, types) == creation)
+            {
+                sites++;
+                if (sites > slots || IsInLoop(call))
+                {
+                    return false;
+                }
+            }
+        }
+
+        return sites > 0;
+    }
+
+    /// <summary>In a loop, also one around the lambda the call is in (a task started per iteration).</summary>
+    private static bool IsInLoop(IOperation operation)
+    {
+        for (var current = operation.Parent; current is not null; current = current.Parent)
+        {
+            if (current is ILoopOperation)
+            {
+                return true;
             }
         }
 

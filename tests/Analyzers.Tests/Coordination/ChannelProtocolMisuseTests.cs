@@ -381,7 +381,7 @@ public sealed class ChannelProtocolMisuseTests
             """);
 
     [Fact]
-    public Task TryWrite_once_per_element_into_a_channel_sized_to_the_elements_is_not_reported()
+    public Task TryWrite_with_a_slot_for_every_write_is_not_reported()
         => Verify.VerifyAnalyzerAsync(Usings + """
             class FirstWins
             {
@@ -405,11 +405,23 @@ public sealed class ChannelProtocolMisuseTests
                     await Task.WhenAll(running);
                     return await results.Reader.ReadAsync(ct);
                 }
+
+                // Go's `done := make(chan bool, 1)`: one slot, one write.
+                async Task MigrateAsync(CancellationToken ct)
+                {
+                    var done = Channel.CreateBounded<bool>(1);
+                    _ = Task.Run(async () =>
+                    {
+                        try { await Task.Delay(100, ct); }
+                        finally { done.Writer.TryWrite(true); }
+                    }, ct);
+                    await done.Reader.ReadAsync(ct);
+                }
             }
             """);
 
     [Fact]
-    public Task TryWrite_into_a_channel_sized_to_another_collection_or_written_twice_per_element_is_reported()
+    public Task TryWrite_with_more_writes_than_slots_is_reported()
         => Verify.VerifyAnalyzerAsync(Usings + """
             class Mismatch
             {
@@ -423,6 +435,13 @@ public sealed class ChannelProtocolMisuseTests
                     {
                         for (var i = 0; i < 2; i++) {|CONC603:pairs.Writer.TryWrite(name)|};
                     }
+
+                    var one = Channel.CreateBounded<string>(1);
+                    {|CONC603:one.Writer.TryWrite("first")|};
+                    {|CONC603:one.Writer.TryWrite("second")|};
+
+                    var signals = Channel.CreateBounded<string>(1);
+                    foreach (var name in names) _ = Task.Run(() => { {|CONC603:signals.Writer.TryWrite(name)|}; });
                 }
             }
             """);
