@@ -180,6 +180,36 @@ public sealed class SoakTest
     }
 }
 
+/// <summary>Go's channel semaphore, literally: a bounded channel slot taken before each task and freed by it (CONC106).</summary>
+public sealed class SlotThrottledImporter
+{
+    public async Task<int> ImportAsync(IReadOnlyList<int> sizes, CancellationToken cancellationToken)
+    {
+        var slots = Channel.CreateBounded<bool>(4);
+        var imported = 0;
+        var tasks = new List<Task>();
+        foreach (var size in sizes)
+        {
+            await slots.Writer.WriteAsync(true, cancellationToken);
+            tasks.Add(Task.Run(async () =>
+            {
+                try
+                {
+                    await Task.Delay(size, cancellationToken);
+                    Interlocked.Add(ref imported, size);
+                }
+                finally
+                {
+                    slots.Reader.TryRead(out _);
+                }
+            }, cancellationToken));
+        }
+
+        await Task.WhenAll(tasks);
+        return Volatile.Read(ref imported);
+    }
+}
+
 // ---- Near misses from the same article ----
 
 /// <summary>Go's generator/square pipeline: each stage completes its writer in finally.</summary>
