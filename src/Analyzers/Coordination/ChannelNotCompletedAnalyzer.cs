@@ -149,7 +149,8 @@ public sealed class ChannelNotCompletedAnalyzer : DiagnosticAnalyzer
         {
             // Only a producer completing at the end of its own writing is at fault; a coordinator that completes
             // after joining its producers (`await Task.WhenAll(producers); writer.Complete();`) is Go's close-after-wait.
-            if (WritesIn(completion.GetEnclosingFunction(), uses.Writes) && CompletionPaths.CanThrowBefore(completion, "System.Threading.Channels"))
+            if (WritesIn(completion.GetEnclosingFunction(), uses.Writes) && !uses.DrainsOnlyAfter(completion) &&
+                CompletionPaths.CanThrowBefore(completion, "System.Threading.Channels"))
             {
                 var properties = ImmutableDictionary<string, string?>.Empty.Add(ShapeProperty, ShapeNormalPathOnly);
                 context.ReportDiagnostic(Diagnostic.Create(NormalPathRule, completion.Syntax.GetLocation(), properties, completion.Syntax.ToString()));

@@ -151,7 +151,8 @@ public sealed partial class ChannelProtocolMisuseAnalyzer : DiagnosticAnalyzer
             }
 
             if (isWriter && name == "TryWrite" && call.Parent is IExpressionStatementOperation &&
-                ChannelProvenance.IsBlockingBounded(call.Instance, types))
+                ChannelProvenance.IsBlockingBounded(call.Instance, types) &&
+                !ChannelProvenance.HasSlotForEveryWrite(call, types))
             {
                 Report(context, TryWriteIgnoredRule, call, false, call.Syntax.ToString(), string.Empty);
             }

@@ -144,6 +144,33 @@ internal static class ChannelProvenance
         };
     }
 
+    /// <summary>
+    /// There is a slot for every write: <paramref name="write"/> runs once per element of a <c>foreach</c> over the
+    /// collection whose <c>Count</c> or <c>Length</c> sized the channel (Go's <c>make(chan T, len(tasks))</c>), directly
+    /// or in a task started per element. (A constant capacity with few enough writes is <see cref="HasRoomForEveryWrite"/>'s.)
+    /// </summary>
+    public static bool HasSlotForEveryWrite(IInvocationOperation write, KnownTypes types)
+    {
+        if (FindCreation(write.Instance, types) is not IInvocationOperation { Arguments.Length: > 0 } creation ||
+            creation.Arguments[0].Value.WalkDownConversions() is not IPropertyReferenceOperation { Property.Name: "Count" or "Length", Instance: { } collection } ||
+            collection.WalkDownConversions().ReferencedVariable() is not { } sizedBy)
+        {
+            return false;
+        }
+
+        // The first loop around the write (lambdas in between are fine: one task per element) must be that foreach.
+        for (var current = write.Parent; current is not null; current = current.Parent)
+        {
+            if (current is ILoopOperation loop)
+            {
+                return loop is IForEachLoopOperation forEach &&
+                       SymbolEqualityComparer.Default.Equals(forEach.Collection.WalkDownConversions().ReferencedVariable(), sizedBy);
+            }
+        }
+
+        return false;
+    }
+
     public static bool IsBlockingBoundedCreation(IOperation creation, KnownTypes types)
     {
         switch (creation.WalkDownConversions())

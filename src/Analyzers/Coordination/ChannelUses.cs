@@ -1,3 +1,4 @@
+using ConcurrencyAnalyzers.Analysis;
 using System.Collections.Generic;
 using ConcurrencyAnalyzers.Internals;
 using Microsoft.CodeAnalysis;
@@ -17,7 +18,12 @@ internal sealed class ChannelUses
 
     private readonly List<IOperation> _readers = new();
 
-    /// <summary>The reader is drained here, or handed out (returned, passed, stored) for someone else to drain.</summary>
+    private readonly List<IOperation> _drains = new();
+
+    /// <summary>
+    /// The reader is drained here (a read that can wait for completion), or handed out (returned, passed, stored) for
+    /// someone else to drain. One-shot reads (<c>TryRead</c>, a single <c>ReadAsync</c>) do not count.
+    /// </summary>
     public bool ReaderConsumed { get; private set; }
 
     /// <summary>The channel or its writer leaves the method (passed on, stored, returned): someone else may complete it.</summary>
@@ -34,6 +40,24 @@ internal sealed class ChannelUses
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// Every drain (or hand-out) of the reader comes after <paramref name="completion"/> in the same function, outside
+    /// lambdas: a fault before the completion skips the reads as well, so nobody is left waiting.
+    /// </summary>
+    public bool DrainsOnlyAfter(IOperation completion)
+    {
+        var function = completion.GetEnclosingFunction();
+        foreach (var drain in _drains)
+        {
+            if (drain.Syntax.SpanStart < completion.Syntax.Span.End || drain.GetEnclosingFunction() != function)
+            {
+                return false;
+            }
+        }
+
+        return _drains.Count > 0;
     }
 
     public static ChannelUses Collect(IOperation root, ISymbol target, KnownTypes types)
@@ -67,7 +91,12 @@ internal sealed class ChannelUses
                     break;
                 case IPropertyReferenceOperation { Property.Name: "Reader" } reader when IsReferenceTo(reader.Instance, target):
                     uses._readers.Add(reader);
-                    uses.ReaderConsumed = true;
+                    if (!IsOneShotRead(reader))
+                    {
+                        uses._drains.Add(reader);
+                        uses.ReaderConsumed = true;
+                    }
+
                     break;
                 case ILocalReferenceOperation or IParameterReferenceOperation when IsReferenceTo(operation, target) && !isWriterTarget:
                     // The channel itself: `.Writer` / `.Reader` are fine; anything else hands it on.
@@ -117,6 +146,42 @@ internal sealed class ChannelUses
             default:
                 Escapes = true;
                 break;
+        }
+    }
+
+    /// <summary>
+    /// A read that never waits for the writer's completion: <c>TryRead</c>/<c>TryPeek</c>, or a <c>ReadAsync</c> outside
+    /// any constant-true loop (Go's one-value result channel, or results collected by count). Only a
+    /// <c>while (true)</c> <c>ReadAsync</c> loop relies on the writer's completion to end.
+    /// </summary>
+    private static bool IsOneShotRead(IOperation reader)
+    {
+        if (reader.WalkUpConversions() is not IInvocationOperation call || call.Instance?.WalkDownConversions() != reader)
+        {
+            return false;
+        }
+
+        switch (call.TargetMethod.Name)
+        {
+            case "TryRead" or "TryPeek":
+                return true;
+            case "ReadAsync":
+                for (var current = call.Parent; current is not null; current = current.Parent)
+                {
+                    if (current is ILoopOperation loop && LoopExits.IsConstantTrueLoop(loop))
+                    {
+                        return false;
+                    }
+
+                    if (current is IAnonymousFunctionOperation or ILocalFunctionOperation)
+                    {
+                        break;
+                    }
+                }
+
+                return true;
+            default:
+                return false;
         }
     }
 

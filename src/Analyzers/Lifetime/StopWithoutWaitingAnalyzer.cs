@@ -598,9 +598,11 @@ public sealed class StopWithoutWaitingAnalyzer : DiagnosticAnalyzer
             {
                 startedBefore = true;
             }
-            else if (start > position && IsJoin(call, types))
+            else if (start > position && (IsJoin(call, types) || IsCancel(call, types)))
             {
-                return; // the work is joined after the pause: the sleep is not what waits for it
+                // The work is joined after the pause, or cancelled after it (the pause lets the work run for a while
+                // before stopping it: the run time, not a wait for the work to end).
+                return;
             }
         }
 

@@ -227,6 +227,11 @@ public sealed partial class UnboundedFanOutAnalyzer
                 case IInvocationOperation invocation when invocation.TargetMethod.ContainingType.Is(types.Task) &&
                                                           invocation.TargetMethod.Name is "WhenAny" or "WhenAll" or "WaitAny" or "WaitAll" or "Delay":
                     return true;
+                case IInvocationOperation { TargetMethod.Name: "WriteAsync" } invocation
+                    when invocation.TargetMethod.ContainingType.Is(types.ChannelWriterOfT) &&
+                         Coordination.ChannelProvenance.IsBlockingBounded(invocation.Instance, types):
+                    // Go's channel semaphore: the write waits for a free slot of a bounded channel.
+                    return true;
             }
         }
 

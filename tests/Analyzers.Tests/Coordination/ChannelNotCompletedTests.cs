@@ -348,6 +348,144 @@ public sealed class ChannelNotCompletedTests
             """);
 
     [Fact]
+    public Task One_shot_result_channels_read_once_or_polled_are_not_reported()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Quotes
+            {
+                // Go's `result := make(chan T, 1)`: one value, read once; nobody waits for completion.
+                async Task<decimal> QuoteAsync(decimal price, CancellationToken ct)
+                {
+                    var result = Channel.CreateBounded<decimal>(1);
+                    var producer = Task.Run(async () => await result.Writer.WriteAsync(price * 2, ct), ct);
+                    var quote = await result.Reader.ReadAsync(ct);
+                    await producer;
+                    return quote;
+                }
+
+                async Task<string> QueryAsync(TimeSpan timeout, CancellationToken ct)
+                {
+                    var result = Channel.CreateBounded<string>(1);
+                    _ = Task.Run(async () =>
+                    {
+                        await Task.Delay(100, ct);
+                        await result.Writer.WriteAsync("row", ct);
+                    }, ct);
+                    var read = result.Reader.ReadAsync(ct).AsTask();
+                    var winner = await Task.WhenAny(read, Task.Delay(timeout, ct));
+                    return winner == read ? await read : "timeout";
+                }
+
+                async Task<int> SumAsync(int[] items, CancellationToken ct)
+                {
+                    var results = Channel.CreateUnbounded<int>();
+                    await Task.Run(async () =>
+                    {
+                        foreach (var i in items) await results.Writer.WriteAsync(i * i, ct);
+                    }, ct);
+                    var sum = 0;
+                    while (results.Reader.TryRead(out var square)) sum += square;
+                    return sum;
+                }
+
+                // Go's fan-out: the results channel is never closed, the caller reads exactly as many as it sent.
+                async Task<List<int>> CollectAsync(int count, CancellationToken ct)
+                {
+                    var results = Channel.CreateBounded<int>(count);
+                    var workers = new List<Task>();
+                    for (var w = 0; w < 3; w++)
+                    {
+                        var id = w;
+                        workers.Add(Task.Run(async () => await results.Writer.WriteAsync(id, ct), ct));
+                    }
+                    var collected = new List<int>();
+                    for (var r = 0; r < count; r++)
+                        collected.Add(await results.Reader.ReadAsync(ct));
+                    await Task.WhenAll(workers);
+                    return collected;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Completion_on_the_normal_path_before_every_read_of_the_same_method_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Buffered
+            {
+                // Go's buffered channel used as a queue: fill it, close it, range over it, all in one function.
+                async Task<int> FillAndDrainAsync(int ticks, CancellationToken ct)
+                {
+                    var bucket = Channel.CreateBounded<int>(ticks);
+                    for (var i = 0; i < ticks; i++)
+                    {
+                        await bucket.Writer.WriteAsync(i, ct);
+                        await Task.Delay(10, ct);
+                    }
+                    bucket.Writer.Complete();
+
+                    var taken = 0;
+                    await foreach (var _ in bucket.Reader.ReadAllAsync(ct)) taken++;
+                    return taken;
+                }
+
+                async Task<ChannelReader<int>> PreparedAsync(int[] items, CancellationToken ct)
+                {
+                    var channel = Channel.CreateUnbounded<int>();
+                    foreach (var i in items)
+                    {
+                        await Task.Delay(1, ct);
+                        channel.Writer.TryWrite(i);
+                    }
+                    channel.Writer.Complete();
+                    return channel.Reader;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Completion_on_the_normal_path_with_a_reader_started_before_it_is_reported()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Pool
+            {
+                async Task RunAsync(int[] jobs, CancellationToken ct)
+                {
+                    var queue = Channel.CreateBounded<int>(10);
+                    var worker = Task.Run(async () =>
+                    {
+                        await foreach (var job in queue.Reader.ReadAllAsync()) Console.WriteLine(job);
+                    });
+                    foreach (var job in jobs)
+                    {
+                        await Task.Delay(job, ct);
+                        await queue.Writer.WriteAsync(job, ct);
+                    }
+                    {|CONC601:queue.Writer.Complete()|};
+                    await worker;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task ReadAsync_in_a_while_true_loop_waits_for_completion_and_is_reported()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Relay
+            {
+                async Task RelayAsync(int[] items, CancellationToken ct)
+                {
+                    var channel = {|CONC601:Channel.CreateBounded<int>(8)|};
+                    var producer = Task.Run(async () =>
+                    {
+                        foreach (var i in items) await channel.Writer.WriteAsync(i, ct);
+                    }, ct);
+                    while (true)
+                    {
+                        var item = await channel.Reader.ReadAsync(ct);
+                        Console.WriteLine(item);
+                    }
+                }
+            }
+            """);
+
+    [Fact]
     public Task Without_the_Channels_types_nothing_is_reported()
         => new Verify.Test
         {

@@ -552,6 +552,72 @@ public sealed class ChannelProtocolMisuseTests
             """);
 
     [Fact]
+    public Task TryWrite_with_a_slot_for_every_write_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class FirstWins
+            {
+                // Go's `make(chan T, len(tasks))`: one slot per sender, so no write can find it full.
+                async Task<string> RunFirstAsync(IReadOnlyList<Func<CancellationToken, Task<string>>> tasks, string[] names, CancellationToken ct)
+                {
+                    var results = Channel.CreateBounded<string>(tasks.Count);
+                    var running = new List<Task>();
+                    foreach (var task in tasks)
+                    {
+                        running.Add(Task.Run(async () =>
+                        {
+                            var value = await task(ct);
+                            results.Writer.TryWrite(value);
+                        }, ct));
+                    }
+
+                    var greetings = Channel.CreateBounded<string>(names.Length);
+                    foreach (var name in names) greetings.Writer.TryWrite("hello " + name);
+
+                    await Task.WhenAll(running);
+                    return await results.Reader.ReadAsync(ct);
+                }
+
+                // Go's `done := make(chan bool, 1)`: one slot, one write.
+                async Task MigrateAsync(CancellationToken ct)
+                {
+                    var done = Channel.CreateBounded<bool>(1);
+                    _ = Task.Run(async () =>
+                    {
+                        try { await Task.Delay(100, ct); }
+                        finally { done.Writer.TryWrite(true); }
+                    }, ct);
+                    await done.Reader.ReadAsync(ct);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task TryWrite_with_more_writes_than_slots_is_reported()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Mismatch
+            {
+                void Fill(string[] names, string[] others)
+                {
+                    var greetings = Channel.CreateBounded<string>(names.Length);
+                    foreach (var other in others) {|CONC603:greetings.Writer.TryWrite(other)|};
+
+                    var pairs = Channel.CreateBounded<string>(names.Length);
+                    foreach (var name in names)
+                    {
+                        for (var i = 0; i < 2; i++) {|CONC603:pairs.Writer.TryWrite(name)|};
+                    }
+
+                    var one = Channel.CreateBounded<string>(1);
+                    {|CONC603:one.Writer.TryWrite("first")|};
+                    {|CONC603:one.Writer.TryWrite("second")|};
+
+                    var signals = Channel.CreateBounded<string>(1);
+                    foreach (var name in names) _ = Task.Run(() => { {|CONC603:signals.Writer.TryWrite(name)|}; });
+                }
+            }
+            """);
+
+    [Fact]
     public Task CompleteAdding_in_finally_and_writes_before_completion_are_not_reported()
         => Verify.VerifyAnalyzerAsync(Usings + """
             class Producer

@@ -139,6 +139,99 @@ public sealed class BackgroundLoopWithoutExitTests
             Verify.Diagnostic(BackgroundLoopWithoutExitAnalyzer.LoopRule).WithLocation(0).WithArguments("Task.Run"));
 
     [Fact]
+    public Task Tick_loops_that_a_token_a_disposal_or_a_break_can_end_are_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class Refiller : IDisposable
+            {
+                private readonly PeriodicTimer _timer = new(TimeSpan.FromSeconds(1));
+                private PeriodicTimer _current;
+                private int _tokens;
+
+                public void Start(CancellationToken ct)
+                {
+                    // The token ends the wait.
+                    _ = Task.Run(async () =>
+                    {
+                        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
+                        while (await timer.WaitForNextTickAsync(ct)) _tokens++;
+                    });
+
+                    // A token in scope but not passed: CONC108 reports the wait instead.
+                    _ = Task.Run(async () =>
+                    {
+                        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
+                        while (await timer.WaitForNextTickAsync()) _tokens++;
+                    });
+                }
+
+                public void StartOwned()
+                {
+                    // A field timer: Dispose makes WaitForNextTickAsync return false.
+                    _ = Task.Run(async () =>
+                    {
+                        while (await _timer.WaitForNextTickAsync()) _tokens++;
+                    });
+
+                    // A local timer handed to the owner, who can dispose it.
+                    _ = Task.Run(async () =>
+                    {
+                        var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
+                        _current = timer;
+                        while (await timer.WaitForNextTickAsync().ConfigureAwait(false)) _tokens++;
+                    });
+
+                    // The body leaves the loop.
+                    _ = Task.Run(async () =>
+                    {
+                        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
+                        while (await timer.WaitForNextTickAsync())
+                        {
+                            if (++_tokens > 10) break;
+                        }
+                    });
+                }
+
+                public void Dispose()
+                {
+                    _timer.Dispose();
+                    _current?.Dispose();
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Tick_loop_on_a_local_timer_nothing_disposes_is_reported()
+        => VerifyNoFixAsync(
+            """
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class TokenBucket
+            {
+                public TokenBucket(TimeSpan refill)
+                {
+                    _ = Task.Run(async () =>
+                    {
+                        using var timer = new PeriodicTimer(refill);
+                        {|#0:while (await timer.WaitForNextTickAsync().ConfigureAwait(false))|}
+                        {
+                            AddToken();
+                        }
+                    });
+                }
+
+                void AddToken() { }
+            }
+            """,
+            Verify.Diagnostic(BackgroundLoopWithoutExitAnalyzer.LoopRule).WithLocation(0).WithArguments("Task.Run"));
+
+    [Fact]
     public Task Method_started_as_a_thread_or_dropped_async_call_is_reported_at_the_spawn()
         => VerifyNoFixAsync(
             """

@@ -481,6 +481,43 @@ public sealed class StopWithoutWaitingTests
             """);
 
     [Fact]
+    public Task Pause_that_lets_started_work_run_before_cancelling_it_is_not_reported_but_the_wait_after_is()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class LoadTest
+            {
+                // Go: start workers, time.Sleep(3s) to let them run, cancel(), time.Sleep(1s) to "wait" for them.
+                async Task RunAsync()
+                {
+                    using var cts = new CancellationTokenSource();
+                    for (var i = 0; i < 3; i++)
+                    {
+                        _ = Task.Run(() => WorkAsync(cts.Token));
+                    }
+
+                    await Task.Delay(3000);
+                    cts.Cancel();
+                    await {|CONC105:Task.Delay(1000)|};
+                }
+
+                void Soak(CancellationTokenSource cts)
+                {
+                    new Thread(() => Work(cts.Token)).Start();
+                    Thread.Sleep(TimeSpan.FromSeconds(10));
+                    cts.Cancel();
+                }
+
+                Task WorkAsync(CancellationToken ct) => Task.Delay(Timeout.Infinite, ct);
+
+                void Work(CancellationToken ct) => ct.WaitHandle.WaitOne();
+            }
+            """);
+
+    [Fact]
     public Task Delays_in_loops_and_before_joins_are_not_reported()
         => Verify.VerifyAnalyzerAsync(
             """

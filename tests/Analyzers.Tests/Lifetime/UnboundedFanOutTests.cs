@@ -440,6 +440,52 @@ public sealed class UnboundedFanOutTests
             """);
 
     [Fact]
+    public Task Loop_taking_a_slot_of_a_bounded_channel_per_task_is_not_reported_an_unbounded_write_is()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Collections.Generic;
+            using System.Threading;
+            using System.Threading.Channels;
+            using System.Threading.Tasks;
+
+            class Importer
+            {
+                // Go's `sem := make(chan struct{}, 4)`: the write waits for a free slot, each task frees one.
+                public async Task ImportAsync(IReadOnlyList<string> files, CancellationToken ct)
+                {
+                    var slots = Channel.CreateBounded<bool>(4);
+                    var tasks = new List<Task>();
+                    foreach (var file in files)
+                    {
+                        await slots.Writer.WriteAsync(true, ct);
+                        tasks.Add(Task.Run(async () =>
+                        {
+                            try { await ImportOneAsync(file); }
+                            finally { slots.Reader.TryRead(out _); }
+                        }));
+                    }
+
+                    await Task.WhenAll(tasks);
+                }
+
+                public async Task LogAndImportAsync(IReadOnlyList<string> files, CancellationToken ct)
+                {
+                    var log = Channel.CreateUnbounded<string>();
+                    var tasks = new List<Task>();
+                    foreach (var file in files)
+                    {
+                        await log.Writer.WriteAsync(file, ct);
+                        tasks.Add({|CONC106:Task.Run(() => ImportOneAsync(file))|});
+                    }
+
+                    await Task.WhenAll(tasks);
+                }
+
+                private Task ImportOneAsync(string file) => Task.CompletedTask;
+            }
+            """);
+
+    [Fact]
     public Task Netstandard_library_without_ForEachAsync_gets_no_fix()
         => new Verify.Test
         {
