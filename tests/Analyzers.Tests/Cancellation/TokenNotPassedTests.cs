@@ -1313,4 +1313,42 @@ public sealed class TokenNotPassedTests
             Verify.Diagnostic(TokenNotPassedAnalyzer.Rule).WithLocation(1).WithArguments("Delay", "context.RequestAborted"),
             Verify.Diagnostic(TokenNotPassedAnalyzer.Rule).WithLocation(2).WithArguments("Run", "ct"),
             Verify.Diagnostic(TokenNotPassedAnalyzer.Rule).WithLocation(3).WithArguments("Delay", "ct"));
+
+    [Fact]
+    public Task A_token_overload_that_falls_back_to_the_token_less_one_is_not_asked_to_call_itself()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            interface IStorage
+            {
+                Task ReadAsync(string name);
+
+                Task ReadAsync(string name, CancellationToken cancellationToken) => ReadAsync(name);
+            }
+
+            class Store
+            {
+                public virtual Task WriteAsync(string name) => Task.CompletedTask;
+
+                public virtual Task WriteAsync(string name, CancellationToken cancellationToken) => WriteAsync(name);
+
+                public Task CopyAsync(string name, CancellationToken cancellationToken) => {|#0:WriteAsync|}(name);
+            }
+
+            class DerivedStore : Store
+            {
+                public override Task WriteAsync(string name, CancellationToken cancellationToken) => WriteAsync(name);
+
+                public async Task MoveAsync(IStorage storage, string name, CancellationToken cancellationToken)
+                {
+                    await storage.{|#1:ReadAsync|}(name);
+                    await {|#2:WriteAsync|}(name);
+                }
+            }
+            """,
+            Verify.Diagnostic(TokenNotPassedAnalyzer.Rule).WithLocation(0).WithArguments("WriteAsync", "cancellationToken"),
+            Verify.Diagnostic(TokenNotPassedAnalyzer.Rule).WithLocation(1).WithArguments("ReadAsync", "cancellationToken"),
+            Verify.Diagnostic(TokenNotPassedAnalyzer.Rule).WithLocation(2).WithArguments("WriteAsync", "cancellationToken"));
 }
