@@ -51,3 +51,63 @@ public sealed class MemoryStateStorage : IStateStorage
         return Task.CompletedTask;
     }
 }
+
+/// <summary>Completes when the token is cancelled (Orleans' <c>CancellationToken.WhenCancelled()</c>).</summary>
+public static class TokenWaits
+{
+    public static Task WhenCancelled(this CancellationToken token)
+    {
+        if (token.IsCancellationRequested)
+        {
+            return Task.CompletedTask;
+        }
+
+        var completion = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        token.Register(static state => ((TaskCompletionSource)state!).TrySetResult(), completion);
+        return completion.Task;
+    }
+}
+
+/// <summary>
+/// A lifecycle participant's stop (Orleans' membership services): it signals its loops, then gives them a minimum
+/// grace period that lasts until both the delay has passed and the stop's token is cancelled.
+/// </summary>
+public sealed class GracefulMembershipAgent
+{
+    private static readonly TimeSpan ShutdownGracePeriod = TimeSpan.FromSeconds(5);
+    private readonly CancellationTokenSource _shutdown = new();
+    private Task _updates = Task.CompletedTask;
+
+    public Task StartAsync()
+    {
+        _updates = ProcessUpdatesAsync(_shutdown.Token);
+        return Task.CompletedTask;
+    }
+
+    public async Task StopAsync(CancellationToken ct)
+    {
+        _shutdown.Cancel();
+        var gracePeriod = Task.WhenAll(Task.Delay(ShutdownGracePeriod), ct.WhenCancelled());
+        var finished = await Task.WhenAny(gracePeriod, _updates);
+        if (finished == _updates)
+        {
+            await _updates;
+        }
+
+        _shutdown.Dispose();
+    }
+
+    private static async Task ProcessUpdatesAsync(CancellationToken token)
+    {
+        try
+        {
+            while (!token.IsCancellationRequested)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1), token);
+            }
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+        }
+    }
+}

@@ -149,6 +149,11 @@ public sealed class TokenNotPassedAnalyzer : DiagnosticAnalyzer
             return null;
         }
 
+        if (name == "Delay" && method.ContainingType.Is(types.Task) && IsJoinedWithTokenWait(invocation, types))
+        {
+            return null; // Task.WhenAll(Task.Delay(grace), ct.WhenCancelled()): the wait already has the token
+        }
+
         var location = NameLocation(syntax);
         if (CancellationOverloads.DefaultedTokenArgument(invocation, types) is { Parameter: { } defaulted })
         {
@@ -497,6 +502,47 @@ public sealed class TokenNotPassedAnalyzer : DiagnosticAnalyzer
                        (invocation.TargetMethod.IsExtensionMethod && invocation.Arguments.Length > 0 ? invocation.Arguments[0].Value : null);
         return receiver?.WalkDownConversions() is IInvocationOperation producer && producer.Type.IsTaskLike(types) &&
                CancellationOverloads.PassesAnyToken(producer, types);
+    }
+
+    /// <summary>
+    /// <c>Task.WhenAll(Task.Delay(grace), ct.WhenCancelled())</c>: the delay is one element of a
+    /// <c>Task.WhenAll</c>/<c>WhenAny</c> whose other elements use a token. How the token bears on the wait is decided
+    /// there (with <c>WhenAll</c>, a minimum grace period that the token must not cut short), so the delay is no
+    /// place for it.
+    /// </summary>
+    private static bool IsJoinedWithTokenWait(IInvocationOperation delay, KnownTypes types)
+    {
+        // Up to the first call: the delay is a direct element of the join (through its argument, a params array or
+        // collection, and conversions), not an argument of some other call inside it.
+        IOperation current = delay;
+        for (var depth = 0; depth < 5 && current.Parent is { } parent; depth++, current = parent)
+        {
+            if (parent is IInvocationOperation or IObjectCreationOperation or IAwaitOperation or IAnonymousFunctionOperation ||
+                parent.Parent is null)
+            {
+                return false;
+            }
+
+            if (parent is not IArgumentOperation { Parent: IInvocationOperation { TargetMethod.Name: "WhenAll" or "WhenAny" } join } ||
+                !join.TargetMethod.ContainingType.Is(types.Task))
+            {
+                continue;
+            }
+
+            foreach (var operation in join.EnumerateDescendants())
+            {
+                if (!operation.Syntax.Span.IntersectsWith(delay.Syntax.Span) &&
+                    operation is IParameterReferenceOperation or ILocalReferenceOperation or IFieldReferenceOperation or IPropertyReferenceOperation &&
+                    CancellationTokens.IsToken(operation.Type, types) && !CancellationTokens.IsNoneOrDefault(operation, types))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        return false;
     }
 
     /// <summary>

@@ -1351,4 +1351,41 @@ public sealed class TokenNotPassedTests
             Verify.Diagnostic(TokenNotPassedAnalyzer.Rule).WithLocation(0).WithArguments("WriteAsync", "cancellationToken"),
             Verify.Diagnostic(TokenNotPassedAnalyzer.Rule).WithLocation(1).WithArguments("ReadAsync", "cancellationToken"),
             Verify.Diagnostic(TokenNotPassedAnalyzer.Rule).WithLocation(2).WithArguments("WriteAsync", "cancellationToken"));
+
+    [Fact]
+    public Task A_delay_joined_with_a_wait_on_the_token_is_fine_a_delay_beside_other_work_is_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Collections.Generic;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            static class TokenExtensions
+            {
+                public static Task WhenCancelled(this CancellationToken token)
+                {
+                    var completion = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+                    token.Register(() => completion.TrySetResult(true));
+                    return completion.Task;
+                }
+            }
+
+            class Membership
+            {
+                private readonly List<Task> _tasks = new();
+
+                public async Task StopAsync(CancellationToken ct)
+                {
+                    var gracePeriod = Task.WhenAll(Task.Delay(TimeSpan.FromSeconds(5)), ct.WhenCancelled());
+                    await Task.WhenAny(gracePeriod, Task.WhenAll(_tasks));
+                    await Task.WhenAny(Task.Delay(100), Task.Delay(Timeout.Infinite, ct));
+                    await Task.WhenAll(Task.{|#0:Delay|}(100), Task.WhenAll(_tasks));
+                    await Task.WhenAll(Task.{|#1:Delay|}(100), Task.Delay(100, {|#2:CancellationToken.None|}));
+                }
+            }
+            """,
+            Verify.Diagnostic(TokenNotPassedAnalyzer.Rule).WithLocation(0).WithArguments("Delay", "ct"),
+            Verify.Diagnostic(TokenNotPassedAnalyzer.Rule).WithLocation(1).WithArguments("Delay", "ct"),
+            Verify.Diagnostic(TokenNotPassedAnalyzer.NoneRule).WithLocation(2).WithArguments("Delay", "ct", "CancellationToken.None"));
 }
