@@ -111,3 +111,46 @@ public sealed class GracefulMembershipAgent
         }
     }
 }
+
+/// <summary>
+/// A silo lifecycle participant (Orleans' <c>IncomingRequestMonitor</c>, <c>LocalSiloHealthMonitor</c>): its start
+/// callback launches the monitoring loop and keeps it; its stop ends the loop and joins it. The start's token abandons
+/// the start, not the loop.
+/// </summary>
+public sealed class WorkingSetMonitor : IAsyncDisposable
+{
+    private readonly PeriodicTimer _scanTimer = new(TimeSpan.FromSeconds(10));
+    private readonly List<Task> _tasks = new();
+    private Task? _runTask;
+    private int _scans;
+
+    public int Scans => Volatile.Read(ref _scans);
+
+    public Task StartMonitoring(CancellationToken ct)
+    {
+        _runTask = Task.Run(MonitorAsync);
+        _tasks.Add(Task.Run(() => MonitorAsync()));
+        return Task.CompletedTask;
+    }
+
+    public async Task StopMonitoring(CancellationToken ct)
+    {
+        _scanTimer.Dispose();
+        if (_runTask is { } task)
+        {
+            await task.WaitAsync(ct).ConfigureAwait(false);
+        }
+
+        await Task.WhenAll(_tasks).WaitAsync(ct).ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync() => await StopMonitoring(CancellationToken.None).ConfigureAwait(false);
+
+    private async Task MonitorAsync()
+    {
+        while (await _scanTimer.WaitForNextTickAsync().ConfigureAwait(false))
+        {
+            Interlocked.Increment(ref _scans);
+        }
+    }
+}

@@ -177,7 +177,8 @@ public sealed class TokenNotPassedAnalyzer : DiagnosticAnalyzer
         }
 
         var overload = CancellationOverloads.FindTokenOverload(invocation, owner, types, out var tokenIndex);
-        if (overload is null || Token() is not { } reachable)
+        if (overload is null || Token() is not { } reachable ||
+            (name is "Run" or "StartNew" && IsBackgroundWorkKeptByStart(invocation, reachable)))
         {
             return null;
         }
@@ -646,6 +647,47 @@ public sealed class TokenNotPassedAnalyzer : DiagnosticAnalyzer
     /// shared with later callers, so it must not stop when this caller's token fires (a caller's token there is the
     /// CONC307 bug); an explicit <c>None</c> says so.
     /// </summary>
+    /// <summary>
+    /// <c>Task OnStart(CancellationToken ct) { _runTask = Task.Run(MonitorAsync); … }</c>, or <c>tasks.Add(Task.Run(…))</c>
+    /// into a collection the start does not own: a start method or callback launches background work and keeps it for
+    /// its stop to join. Its token is the start's (cancelled when starting is abandoned, as
+    /// <c>IHostedService.StartAsync</c>'s); the work outlives the start, and a token given to <c>Task.Run</c> would
+    /// only decide whether it is scheduled at all.
+    /// </summary>
+    private static bool IsBackgroundWorkKeptByStart(IInvocationOperation spawn, TokenInScope token)
+    {
+        if (token.Kind != TokenSourceKind.Parameter ||
+            token.Symbol is not IParameterSymbol { ContainingSymbol: IMethodSymbol start } ||
+            start.MethodKind is not (MethodKind.Ordinary or MethodKind.LocalFunction or MethodKind.ExplicitInterfaceImplementation) ||
+            start.Name.IndexOf("Start", System.StringComparison.Ordinal) < 0)
+        {
+            return false;
+        }
+
+        // StartNew(...).Unwrap(): the unwrapped task is the one kept.
+        var parent = spawn.WalkUpConversions();
+        if ((parent as IInvocationOperation ?? (parent as IArgumentOperation)?.Parent as IInvocationOperation) is { TargetMethod.Name: "Unwrap" } unwrap)
+        {
+            spawn = unwrap;
+        }
+
+        if (IsKeptInMember(spawn))
+        {
+            return true;
+        }
+
+        // tasks.Add(Task.Run(...)): a field's collection, or a local the start captured from the method that declared it.
+        return spawn.WalkUpConversions() is IArgumentOperation { Parent: IInvocationOperation { TargetMethod.Name: "Add", Instance: { } collection } } &&
+               collection.WalkDownConversions() switch
+               {
+                   IFieldReferenceOperation { Instance: null or IInstanceReferenceOperation } => true,
+                   IPropertyReferenceOperation { Instance: null or IInstanceReferenceOperation } => true,
+                   ILocalReferenceOperation { Local: var local } => local.DeclaringSyntaxReferences.Length > 0 && start.DeclaringSyntaxReferences.Length > 0 &&
+                                                                   !start.DeclaringSyntaxReferences[0].Span.Contains(local.DeclaringSyntaxReferences[0].Span),
+                   _ => false,
+               };
+    }
+
     private static bool IsKeptInMember(IInvocationOperation invocation)
     {
         return invocation.WalkUpConversions() switch

@@ -1388,4 +1388,61 @@ public sealed class TokenNotPassedTests
             Verify.Diagnostic(TokenNotPassedAnalyzer.Rule).WithLocation(0).WithArguments("Delay", "ct"),
             Verify.Diagnostic(TokenNotPassedAnalyzer.Rule).WithLocation(1).WithArguments("Delay", "ct"),
             Verify.Diagnostic(TokenNotPassedAnalyzer.NoneRule).WithLocation(2).WithArguments("Delay", "ct", "CancellationToken.None"));
+
+    [Fact]
+    public Task Background_work_a_start_callback_keeps_for_its_stop_is_not_given_the_starts_token_other_spawns_are_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Collections.Generic;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            interface ILifecycleObserver { Task OnStart(CancellationToken ct); }
+
+            class Monitor : ILifecycleObserver
+            {
+                private readonly List<Task> _tasks = new();
+                private Task _runTask;
+
+                public Task OnStart(CancellationToken ct)
+                {
+                    _runTask = Task.Run(RunAsync);
+                    _tasks.Add(Task.Run(() => RunAsync()));
+                    return Task.CompletedTask;
+                }
+
+                Task ILifecycleObserver.OnStart(CancellationToken ct)
+                {
+                    _runTask ??= Task.Factory.StartNew(() => RunAsync()).Unwrap();
+                    return Task.CompletedTask;
+                }
+
+                public void Participate()
+                {
+                    var tasks = new List<Task>();
+
+                    async Task OnBecomeActiveStart(CancellationToken ct)
+                    {
+                        await Task.{|#0:Run|}(() => RunAsync());
+                        tasks.Add(Task.Run(() => RunAsync()));
+                        var local = new List<Task>();
+                        local.Add(Task.{|#1:Run|}(() => RunAsync()));
+                        await Task.WhenAll(local);
+                    }
+
+                    _ = OnBecomeActiveStart(CancellationToken.None);
+                }
+
+                public Task Subscribe(CancellationToken ct)
+                {
+                    _runTask = Task.{|#2:Run|}(RunAsync);
+                    return Task.CompletedTask;
+                }
+
+                private Task RunAsync() => Task.Delay(1000);
+            }
+            """,
+            Verify.Diagnostic(TokenNotPassedAnalyzer.Rule).WithLocation(0).WithArguments("Run", "ct"),
+            Verify.Diagnostic(TokenNotPassedAnalyzer.Rule).WithLocation(1).WithArguments("Run", "ct"),
+            Verify.Diagnostic(TokenNotPassedAnalyzer.Rule).WithLocation(2).WithArguments("Run", "ct"));
 }
