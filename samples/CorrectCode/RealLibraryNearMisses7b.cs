@@ -154,3 +154,46 @@ public sealed class WorkingSetMonitor : IAsyncDisposable
         }
     }
 }
+
+/// <summary>Observes a task's fault and drops it (Orleans' <c>Ignore()</c>).</summary>
+public static class FaultObservers
+{
+    public static void Ignore(this Task task)
+    {
+        if (!task.IsCompleted)
+        {
+            task.ContinueWith(static t => _ = t.Exception, CancellationToken.None,
+                TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+        else
+        {
+            _ = task.Exception;
+        }
+    }
+}
+
+/// <summary>
+/// A best-effort last status update on the way down (Orleans' <c>MembershipTableManager</c>): each update gets half a
+/// second, its fault is ignored on purpose, and shutdown goes on either way.
+/// </summary>
+public sealed class StatusPublisher
+{
+    private int _published;
+
+    public async Task PublishTerminatingAsync()
+    {
+        var updateTask = WriteStatusAsync();
+        updateTask.Ignore();
+        await Task.WhenAny(Task.Delay(TimeSpan.FromMilliseconds(500)), updateTask);
+
+        var gossipTask = WriteStatusAsync();
+        gossipTask.Ignore();
+        await Task.WhenAny(Task.Delay(TimeSpan.FromMilliseconds(500)), gossipTask);
+    }
+
+    private async Task WriteStatusAsync()
+    {
+        await Task.Yield();
+        Interlocked.Increment(ref _published);
+    }
+}

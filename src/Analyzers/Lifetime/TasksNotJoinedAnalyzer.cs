@@ -552,6 +552,9 @@ public sealed class TasksNotJoinedAnalyzer : DiagnosticAnalyzer
                     case IFieldReferenceOperation { Instance: null or IInstanceReferenceOperation }:
                         owned = true;
                         break;
+                    case ILocalReferenceOperation { Local: var local } when IsHandedToFaultObserver(local, whenAny, types):
+                        owned = true;
+                        break;
                     case IInvocationOperation { TargetMethod.Name: "Delay" } delay when delay.TargetMethod.ContainingType.Is(types.Task):
                         break;
                     case IPropertyReferenceOperation { Property.Name: "Task", Instance: { } source }
@@ -564,6 +567,35 @@ public sealed class TasksNotJoinedAnalyzer : DiagnosticAnalyzer
         }
 
         return owned;
+    }
+
+    /// <summary>
+    /// <c>var update = UpdateAsync(); update.Ignore(); await Task.WhenAny(Task.Delay(500), update);</c>: before the wait,
+    /// the task was handed to a <c>void</c> extension of its own (<c>Ignore()</c>, <c>Forget()</c>), which takes charge of
+    /// its fault; the wait only bounds how long to give it.
+    /// </summary>
+    private static bool IsHandedToFaultObserver(ILocalSymbol local, IInvocationOperation whenAny, KnownTypes types)
+    {
+        var root = whenAny.GetEnclosingFunction();
+        if (root is null)
+        {
+            return false;
+        }
+
+        var start = whenAny.Syntax.SpanStart;
+        foreach (var operation in root.EnumerateDescendants())
+        {
+            if (operation is IInvocationOperation { TargetMethod: { IsExtensionMethod: true, ReturnsVoid: true } method, Arguments.Length: 1 } observer &&
+                observer.Syntax.SpanStart < start && observer.Parent is IExpressionStatementOperation &&
+                method.Parameters[0].Type.InheritsFromOrEquals(types.Task) &&
+                observer.Arguments[0].Value.WalkDownConversions() is ILocalReferenceOperation reference &&
+                SymbolEqualityComparer.Default.Equals(reference.Local, local))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static ISymbol? Referenced(IOperation operation) => operation switch

@@ -409,6 +409,41 @@ public sealed class TasksNotJoinedTests
             """);
 
     [Fact]
+    public Task WhenAny_bounding_the_wait_for_a_task_whose_fault_was_handed_to_Ignore_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Threading.Tasks;
+
+            static class TaskExtensions
+            {
+                public static void Ignore(this Task task) => task.ContinueWith(t => _ = t.Exception, TaskContinuationOptions.OnlyOnFaulted);
+                public static Task Logged(this Task task) => task;
+            }
+
+            class MembershipTable
+            {
+                public async Task UpdateStatusAsync()
+                {
+                    var updateTask = UpdateAsync();
+                    updateTask.Ignore();
+                    await Task.WhenAny(Task.Delay(TimeSpan.FromMilliseconds(500)), updateTask);
+
+                    var gossipTask = GossipAsync();
+                    _ = gossipTask.Logged();
+                    await {|CONC104:Task.WhenAny(Task.Delay(500), gossipTask)|};
+
+                    var probeTask = GossipAsync();
+                    probeTask.Ignore();
+                    await {|CONC104:Task.WhenAny(Task.Delay(500), probeTask, UpdateAsync())|};
+                }
+
+                private Task UpdateAsync() => Task.Delay(1);
+                private Task GossipAsync() => Task.Delay(1);
+            }
+            """);
+
+    [Fact]
     public Task WhenAny_over_work_started_here_or_a_local_is_still_reported()
         => Verify.VerifyAnalyzerAsync(
             """
