@@ -197,3 +197,43 @@ public sealed class StatusPublisher
         Interlocked.Increment(ref _published);
     }
 }
+
+/// <summary>
+/// A lifecycle participant whose start and stop callbacks share a list of background loops (Orleans'
+/// <c>ClusterHealthMonitor</c>): the stop signals them and gives them a grace period.
+/// </summary>
+public sealed class ClusterHealthWatcher
+{
+    private static readonly TimeSpan ShutdownGracePeriod = TimeSpan.FromSeconds(5);
+    private readonly CancellationTokenSource _shutdown = new();
+    private int _rounds;
+
+    public (Func<CancellationToken, Task> Start, Func<CancellationToken, Task> Stop) Participate()
+    {
+        var tasks = new List<Task>();
+
+        Task OnStart(CancellationToken ct)
+        {
+            tasks.Add(WatchAsync(_shutdown.Token));
+            return Task.CompletedTask;
+        }
+
+        async Task OnStop(CancellationToken ct)
+        {
+            _shutdown.Cancel();
+            var shutdownGracePeriod = Task.WhenAll(Task.Delay(ShutdownGracePeriod), ct.WhenCancelled());
+            await Task.WhenAny(shutdownGracePeriod, Task.WhenAll(tasks));
+        }
+
+        return (OnStart, OnStop);
+    }
+
+    private async Task WatchAsync(CancellationToken token)
+    {
+        while (!token.IsCancellationRequested)
+        {
+            Interlocked.Increment(ref _rounds);
+            await Task.Delay(TimeSpan.FromSeconds(1), token).ContinueWith(static _ => { }, TaskScheduler.Default);
+        }
+    }
+}

@@ -444,6 +444,75 @@ public sealed class TasksNotJoinedTests
             """);
 
     [Fact]
+    public Task WhenAny_bounding_the_join_of_kept_background_work_by_a_grace_period_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Collections.Generic;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            static class TokenExtensions
+            {
+                public static Task WhenCancelled(this CancellationToken token) => Task.Delay(Timeout.Infinite, token);
+            }
+
+            class HealthMonitor
+            {
+                private readonly List<Task> _loops = new();
+
+                public void Participate()
+                {
+                    var tasks = new List<Task>();
+
+                    Task OnStart(CancellationToken ct)
+                    {
+                        tasks.Add(Task.Run(() => Task.Delay(100)));
+                        return Task.CompletedTask;
+                    }
+
+                    async Task OnStop(CancellationToken ct)
+                    {
+                        var gracePeriod = Task.WhenAll(Task.Delay(TimeSpan.FromSeconds(5)), ct.WhenCancelled());
+                        await Task.WhenAny(gracePeriod, Task.WhenAll(tasks));
+                    }
+
+                    async Task OnLoopsStop(CancellationToken ct)
+                    {
+                        var cancellation = ct.WhenCancelled();
+                        var shortGrace = Task.WhenAll(Task.Delay(100), cancellation);
+                        await Task.WhenAny(shortGrace, Task.WhenAll(_loops));
+                    }
+
+                    async Task OnLocalStop(CancellationToken ct)
+                    {
+                        var local = new List<Task> { Task.Delay(1) };
+                        await {|CONC104:Task.WhenAny(Task.WhenAll(Task.Delay(1), ct.WhenCancelled()), Task.WhenAll(local))|};
+                    }
+
+                    async Task OnWorkStop()
+                    {
+                        await {|CONC104:Task.WhenAny(Task.WhenAll(Task.Delay(1), Task.Run(() => 1)), Task.WhenAll(_loops))|};
+                    }
+
+                    async Task OnReassignedStop()
+                    {
+                        var reassigned = Task.Delay(100);
+                        reassigned = Task.Run(() => Task.Delay(5));
+                        await {|CONC104:Task.WhenAny(reassigned, Task.WhenAll(tasks))|};
+                    }
+
+                    _ = OnStop(CancellationToken.None);
+                    _ = OnLoopsStop(CancellationToken.None);
+                    _ = OnLocalStop(CancellationToken.None);
+                    _ = OnWorkStop();
+                    _ = OnReassignedStop();
+                    _ = OnStart(CancellationToken.None);
+                }
+            }
+            """);
+
+    [Fact]
     public Task WhenAny_over_work_started_here_or_a_local_is_still_reported()
         => Verify.VerifyAnalyzerAsync(
             """
