@@ -87,7 +87,8 @@ public sealed class GracefulMembershipAgent
     public async Task StopAsync(CancellationToken ct)
     {
         _shutdown.Cancel();
-        var gracePeriod = Task.WhenAll(Task.Delay(ShutdownGracePeriod), ct.WhenCancelled());
+        var cancellationTask = ct.WhenCancelled();
+        var gracePeriod = Task.WhenAll(Task.Delay(ShutdownGracePeriod), cancellationTask);
         var finished = await Task.WhenAny(gracePeriod, _updates);
         if (finished == _updates)
         {

@@ -7,6 +7,7 @@ using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
+using Microsoft.CodeAnalysis.Text;
 
 namespace ConcurrencyAnalyzers.Cancellation;
 
@@ -530,17 +531,45 @@ public sealed class TokenNotPassedAnalyzer : DiagnosticAnalyzer
                 continue;
             }
 
-            foreach (var operation in join.EnumerateDescendants())
+            return UsesToken(join, delay.Syntax.Span, types, followLocals: true);
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// True when <paramref name="operation"/> reads a real token outside <paramref name="skip"/>; with
+    /// <paramref name="followLocals"/>, also through a task local initialized from one
+    /// (<c>var cancelled = ct.WhenCancelled(); Task.WhenAll(Task.Delay(t), cancelled)</c>).
+    /// </summary>
+    private static bool UsesToken(IOperation operation, TextSpan skip, KnownTypes types, bool followLocals)
+    {
+        foreach (var descendant in operation.EnumerateDescendants())
+        {
+            if (descendant.Syntax.Span.IntersectsWith(skip))
             {
-                if (!operation.Syntax.Span.IntersectsWith(delay.Syntax.Span) &&
-                    operation is IParameterReferenceOperation or ILocalReferenceOperation or IFieldReferenceOperation or IPropertyReferenceOperation &&
-                    CancellationTokens.IsToken(operation.Type, types) && !CancellationTokens.IsNoneOrDefault(operation, types))
-                {
-                    return true;
-                }
+                continue;
             }
 
-            return false;
+            if (descendant is IParameterReferenceOperation or ILocalReferenceOperation or IFieldReferenceOperation or IPropertyReferenceOperation &&
+                CancellationTokens.IsToken(descendant.Type, types) && !CancellationTokens.IsNoneOrDefault(descendant, types))
+            {
+                return true;
+            }
+
+            if (followLocals && descendant is ILocalReferenceOperation { Local: var local } && !CancellationTokens.IsToken(local.Type, types) &&
+                descendant.GetEnclosingFunction() is { } root)
+            {
+                foreach (var candidate in root.EnumerateDescendants())
+                {
+                    if (candidate is IVariableDeclaratorOperation { Initializer.Value: { } initial } declarator &&
+                        SymbolEqualityComparer.Default.Equals(declarator.Symbol, local) &&
+                        UsesToken(initial, skip, types, followLocals: false))
+                    {
+                        return true;
+                    }
+                }
+            }
         }
 
         return false;

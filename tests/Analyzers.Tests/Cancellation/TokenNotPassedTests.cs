@@ -1380,11 +1380,16 @@ public sealed class TokenNotPassedTests
                     var gracePeriod = Task.WhenAll(Task.Delay(TimeSpan.FromSeconds(5)), ct.WhenCancelled());
                     await Task.WhenAny(gracePeriod, Task.WhenAll(_tasks));
                     await Task.WhenAny(Task.Delay(100), Task.Delay(Timeout.Infinite, ct));
+                    var cancelled = ct.WhenCancelled();
+                    await Task.WhenAll(Task.Delay(TimeSpan.FromSeconds(5)), cancelled);
+                    var pending = Task.WhenAll(_tasks);
+                    await Task.WhenAll(Task.{|#3:Delay|}(100), pending);
                     await Task.WhenAll(Task.{|#0:Delay|}(100), Task.WhenAll(_tasks));
                     await Task.WhenAll(Task.{|#1:Delay|}(100), Task.Delay(100, {|#2:CancellationToken.None|}));
                 }
             }
             """,
+            Verify.Diagnostic(TokenNotPassedAnalyzer.Rule).WithLocation(3).WithArguments("Delay", "ct"),
             Verify.Diagnostic(TokenNotPassedAnalyzer.Rule).WithLocation(0).WithArguments("Delay", "ct"),
             Verify.Diagnostic(TokenNotPassedAnalyzer.Rule).WithLocation(1).WithArguments("Delay", "ct"),
             Verify.Diagnostic(TokenNotPassedAnalyzer.NoneRule).WithLocation(2).WithArguments("Delay", "ct", "CancellationToken.None"));
