@@ -109,11 +109,31 @@ internal static class CancellationOverloads
                 continue;
             }
 
+            if (IsOrOverrides(within, overload.Method))
+            {
+                // `Task ReadAsync(T x, CancellationToken ct) => ReadAsync(x);`: the token overload is the caller itself,
+                // a default that falls back to the token-less one. Passing the token would make it call itself.
+                return null;
+            }
+
             tokenIndex = overload.TokenIndex;
             return overload.Method;
         }
 
         return null;
+    }
+
+    private static bool IsOrOverrides(ISymbol within, IMethodSymbol overload)
+    {
+        for (var current = within as IMethodSymbol; current is not null; current = current.OverriddenMethod)
+        {
+            if (SymbolEqualityComparer.Default.Equals(current.OriginalDefinition, overload))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     // Per method definition: most methods have no token parameter and no token overload, and a method is called from

@@ -7,6 +7,7 @@ using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
+using Microsoft.CodeAnalysis.Text;
 
 namespace ConcurrencyAnalyzers.Cancellation;
 
@@ -153,6 +154,11 @@ public sealed partial class TokenNotPassedAnalyzer : DiagnosticAnalyzer
             return null;
         }
 
+        if (name == "Delay" && method.ContainingType.Is(types.Task) && IsJoinedWithTokenWait(invocation, types))
+        {
+            return null; // Task.WhenAll(Task.Delay(grace), ct.WhenCancelled()): the wait already has the token
+        }
+
         var location = NameLocation(syntax);
         if (CancellationOverloads.DefaultedTokenArgument(invocation, types) is { Parameter: { } defaulted })
         {
@@ -176,7 +182,8 @@ public sealed partial class TokenNotPassedAnalyzer : DiagnosticAnalyzer
         }
 
         var overload = CancellationOverloads.FindTokenOverload(invocation, owner, types, out var tokenIndex);
-        if (overload is null || Token() is not { } reachable)
+        if (overload is null || Token() is not { } reachable ||
+            (name is "Run" or "StartNew" && IsBackgroundWorkKeptByStart(invocation, reachable)))
         {
             return null;
         }
@@ -519,6 +526,75 @@ public sealed partial class TokenNotPassedAnalyzer : DiagnosticAnalyzer
     }
 
     /// <summary>
+    /// <c>Task.WhenAll(Task.Delay(grace), ct.WhenCancelled())</c>: the delay is one element of a
+    /// <c>Task.WhenAll</c>/<c>WhenAny</c> whose other elements use a token. How the token bears on the wait is decided
+    /// there (with <c>WhenAll</c>, a minimum grace period that the token must not cut short), so the delay is no
+    /// place for it.
+    /// </summary>
+    private static bool IsJoinedWithTokenWait(IInvocationOperation delay, KnownTypes types)
+    {
+        // Up to the first call: the delay is a direct element of the join (through its argument, a params array or
+        // collection, and conversions), not an argument of some other call inside it.
+        IOperation current = delay;
+        for (var depth = 0; depth < 5 && current.Parent is { } parent; depth++, current = parent)
+        {
+            if (parent is IInvocationOperation or IObjectCreationOperation or IAwaitOperation or IAnonymousFunctionOperation ||
+                parent.Parent is null)
+            {
+                return false;
+            }
+
+            if (parent is not IArgumentOperation { Parent: IInvocationOperation { TargetMethod.Name: "WhenAll" or "WhenAny" } join } ||
+                !join.TargetMethod.ContainingType.Is(types.Task))
+            {
+                continue;
+            }
+
+            return UsesToken(join, delay.Syntax.Span, types, followLocals: true);
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// True when <paramref name="operation"/> reads a real token outside <paramref name="skip"/>; with
+    /// <paramref name="followLocals"/>, also through a task local initialized from one
+    /// (<c>var cancelled = ct.WhenCancelled(); Task.WhenAll(Task.Delay(t), cancelled)</c>).
+    /// </summary>
+    private static bool UsesToken(IOperation operation, TextSpan skip, KnownTypes types, bool followLocals)
+    {
+        foreach (var descendant in operation.EnumerateDescendants())
+        {
+            if (descendant.Syntax.Span.IntersectsWith(skip))
+            {
+                continue;
+            }
+
+            if (descendant is IParameterReferenceOperation or ILocalReferenceOperation or IFieldReferenceOperation or IPropertyReferenceOperation &&
+                CancellationTokens.IsToken(descendant.Type, types) && !CancellationTokens.IsNoneOrDefault(descendant, types))
+            {
+                return true;
+            }
+
+            if (followLocals && descendant is ILocalReferenceOperation { Local: var local } && !CancellationTokens.IsToken(local.Type, types) &&
+                descendant.GetEnclosingFunction() is { } root)
+            {
+                foreach (var candidate in root.EnumerateDescendants())
+                {
+                    if (candidate is IVariableDeclaratorOperation { Initializer.Value: { } initial } declarator &&
+                        SymbolEqualityComparer.Default.Equals(declarator.Symbol, local) &&
+                        UsesToken(initial, skip, types, followLocals: false))
+                    {
+                        return true;
+                    }
+                }
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
     /// The task the call returns is waited on with a token: <c>WaitAsync().WaitAsync(ct)</c>, or through a local,
     /// <c>var wait = WaitAsync(); if (wait.IsCompleted) return wait; return wait.WaitAsync(ct);</c>. The caller gives
     /// the token to its wait on purpose (an event that must be looked at even when the token is already cancelled); the
@@ -653,6 +729,47 @@ public sealed partial class TokenNotPassedAnalyzer : DiagnosticAnalyzer
                 (names ??= new HashSet<string>(System.StringComparer.Ordinal)).Add(member.Name);
             }
         }
+    }
+
+    /// <summary>
+    /// <c>Task OnStart(CancellationToken ct) { _runTask = Task.Run(MonitorAsync); … }</c>, or <c>tasks.Add(Task.Run(…))</c>
+    /// into a collection the start does not own: a start method or callback launches background work and keeps it for
+    /// its stop to join. Its token is the start's (cancelled when starting is abandoned, as
+    /// <c>IHostedService.StartAsync</c>'s); the work outlives the start, and a token given to <c>Task.Run</c> would
+    /// only decide whether it is scheduled at all.
+    /// </summary>
+    private static bool IsBackgroundWorkKeptByStart(IInvocationOperation spawn, TokenInScope token)
+    {
+        if (token.Kind != TokenSourceKind.Parameter ||
+            token.Symbol is not IParameterSymbol { ContainingSymbol: IMethodSymbol start } ||
+            start.MethodKind is not (MethodKind.Ordinary or MethodKind.LocalFunction or MethodKind.ExplicitInterfaceImplementation) ||
+            start.Name.IndexOf("Start", System.StringComparison.Ordinal) < 0)
+        {
+            return false;
+        }
+
+        // StartNew(...).Unwrap(): the unwrapped task is the one kept.
+        var parent = spawn.WalkUpConversions();
+        if ((parent as IInvocationOperation ?? (parent as IArgumentOperation)?.Parent as IInvocationOperation) is { TargetMethod.Name: "Unwrap" } unwrap)
+        {
+            spawn = unwrap;
+        }
+
+        if (IsKeptInMember(spawn))
+        {
+            return true;
+        }
+
+        // tasks.Add(Task.Run(...)): a field's collection, or a local the start captured from the method that declared it.
+        return spawn.WalkUpConversions() is IArgumentOperation { Parent: IInvocationOperation { TargetMethod.Name: "Add", Instance: { } collection } } &&
+               collection.WalkDownConversions() switch
+               {
+                   IFieldReferenceOperation { Instance: null or IInstanceReferenceOperation } => true,
+                   IPropertyReferenceOperation { Instance: null or IInstanceReferenceOperation } => true,
+                   ILocalReferenceOperation { Local: var local } => local.DeclaringSyntaxReferences.Length > 0 && start.DeclaringSyntaxReferences.Length > 0 &&
+                                                                   !start.DeclaringSyntaxReferences[0].Span.Contains(local.DeclaringSyntaxReferences[0].Span),
+                   _ => false,
+               };
     }
 
     /// <summary>

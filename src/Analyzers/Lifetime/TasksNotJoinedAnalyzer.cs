@@ -552,10 +552,13 @@ public sealed class TasksNotJoinedAnalyzer : DiagnosticAnalyzer
                     case IFieldReferenceOperation { Instance: null or IInstanceReferenceOperation }:
                         owned = true;
                         break;
-                    case IInvocationOperation { TargetMethod.Name: "Delay" } delay when delay.TargetMethod.ContainingType.Is(types.Task):
+                    case ILocalReferenceOperation { Local: var local } when IsHandedToFaultObserver(local, whenAny, types):
+                        owned = true;
                         break;
-                    case IPropertyReferenceOperation { Property.Name: "Task", Instance: { } source }
-                        when source.Type.Is(types.TaskCompletionSource) || source.Type.Is(types.TaskCompletionSourceOfT):
+                    case IInvocationOperation { TargetMethod.Name: "WhenAll" } join when IsJoinOfKeptWork(join, whenAny, types):
+                        owned = true;
+                        break;
+                    case var signal when IsSignal(signal, whenAny, types, depth: 0):
                         break;
                     default:
                         return false;
@@ -564,6 +567,118 @@ public sealed class TasksNotJoinedAnalyzer : DiagnosticAnalyzer
         }
 
         return owned;
+    }
+
+    /// <summary>
+    /// <c>Task.WhenAll(tasks)</c> over the background tasks a type keeps for its stop: a field, or a list the stop
+    /// captured from the method that set up both start and stop (Orleans' lifecycle participants). As with a field
+    /// task, the owner keeps the work.
+    /// </summary>
+    private static bool IsJoinOfKeptWork(IInvocationOperation join, IInvocationOperation whenAny, KnownTypes types)
+    {
+        if (!join.TargetMethod.ContainingType.Is(types.Task) || join.Arguments.Length != 1)
+        {
+            return false;
+        }
+
+        switch (join.Arguments[0].Value.WalkDownConversions())
+        {
+            case IFieldReferenceOperation { Instance: null or IInstanceReferenceOperation }:
+                return true;
+            case ILocalReferenceOperation { Local: var local } when !local.Type.InheritsFromOrEquals(types.Task):
+                return whenAny.GetEnclosingFunction() is { } root && local.DeclaringSyntaxReferences.Length > 0 &&
+                       !root.Syntax.Span.Contains(local.DeclaringSyntaxReferences[0].Span);
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>
+    /// A task that only marks time or a token: <c>Task.Delay</c>, a completion source's <c>Task</c>, a task made from a
+    /// token (<c>ct.WhenCancelled()</c>), <c>Task.WhenAll</c>/<c>WhenAny</c> of those, or a local initialized with one
+    /// and never assigned again (<c>var gracePeriod = Task.WhenAll(Task.Delay(t), ct.WhenCancelled());</c>).
+    /// </summary>
+    private static bool IsSignal(IOperation operation, IInvocationOperation whenAny, KnownTypes types, int depth)
+    {
+        switch (operation.WalkDownConversions())
+        {
+            case IInvocationOperation { TargetMethod.Name: "Delay" } delay when delay.TargetMethod.ContainingType.Is(types.Task):
+                return true;
+            case IPropertyReferenceOperation { Property.Name: "Task", Instance: { } source }
+                when source.Type.Is(types.TaskCompletionSource) || source.Type.Is(types.TaskCompletionSourceOfT):
+                return true;
+            case IInvocationOperation { TargetMethod: { IsExtensionMethod: true } method } fromToken
+                when method.Parameters.Length == 1 && method.Parameters[0].Type.Is(types.CancellationToken) && fromToken.Type.InheritsFromOrEquals(types.Task):
+                return true;
+            case IInvocationOperation { TargetMethod.Name: "WhenAll" or "WhenAny" } join when join.TargetMethod.ContainingType.Is(types.Task) && depth < 3:
+                var any = false;
+                foreach (var argument in join.Arguments)
+                {
+                    var value = argument.Value.WalkDownConversions();
+                    var elements = value.Type.InheritsFromOrEquals(types.Task) ? ImmutableArray.Create(value)
+                        : value is IArrayCreationOperation { Initializer: { } initializer } ? initializer.ElementValues
+                        : value.ChildOperations.ToImmutableArray(); // a params collection (no operation kind in Roslyn 4.8)
+                    foreach (var element in elements)
+                    {
+                        if (!IsSignal(element, whenAny, types, depth + 1))
+                        {
+                            return false;
+                        }
+
+                        any = true;
+                    }
+                }
+
+                return any;
+            case ILocalReferenceOperation { Local: var local } when depth < 3 && whenAny.GetEnclosingFunction() is { } root:
+                IOperation? initial = null;
+                foreach (var descendant in root.EnumerateDescendants())
+                {
+                    if (descendant is IVariableDeclaratorOperation { Initializer.Value: { } value } declarator &&
+                        SymbolEqualityComparer.Default.Equals(declarator.Symbol, local))
+                    {
+                        initial = value;
+                    }
+                    else if (descendant is IAssignmentOperation { Target: ILocalReferenceOperation target } &&
+                             SymbolEqualityComparer.Default.Equals(target.Local, local))
+                    {
+                        return false;
+                    }
+                }
+
+                return initial is not null && IsSignal(initial, whenAny, types, depth + 1);
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>
+    /// <c>var update = UpdateAsync(); update.Ignore(); await Task.WhenAny(Task.Delay(500), update);</c>: before the wait,
+    /// the task was handed to a <c>void</c> extension of its own (<c>Ignore()</c>, <c>Forget()</c>), which takes charge of
+    /// its fault; the wait only bounds how long to give it.
+    /// </summary>
+    private static bool IsHandedToFaultObserver(ILocalSymbol local, IInvocationOperation whenAny, KnownTypes types)
+    {
+        var root = whenAny.GetEnclosingFunction();
+        if (root is null)
+        {
+            return false;
+        }
+
+        var start = whenAny.Syntax.SpanStart;
+        foreach (var operation in root.EnumerateDescendants())
+        {
+            if (operation is IInvocationOperation { TargetMethod: { IsExtensionMethod: true, ReturnsVoid: true } method, Arguments.Length: 1 } observer &&
+                observer.Syntax.SpanStart < start && observer.Parent is IExpressionStatementOperation &&
+                method.Parameters[0].Type.InheritsFromOrEquals(types.Task) &&
+                observer.Arguments[0].Value.WalkDownConversions() is ILocalReferenceOperation reference &&
+                SymbolEqualityComparer.Default.Equals(reference.Local, local))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static ISymbol? Referenced(IOperation operation) => operation switch

@@ -1515,4 +1515,141 @@ public sealed class TokenNotPassedTests
             Verify.Diagnostic(TokenNotPassedAnalyzer.Rule).WithLocation(1).WithArguments("Delay", "context.RequestAborted"),
             Verify.Diagnostic(TokenNotPassedAnalyzer.Rule).WithLocation(2).WithArguments("Run", "ct"),
             Verify.Diagnostic(TokenNotPassedAnalyzer.Rule).WithLocation(3).WithArguments("Delay", "ct"));
+
+    [Fact]
+    public Task A_token_overload_that_falls_back_to_the_token_less_one_is_not_asked_to_call_itself()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            interface IStorage
+            {
+                Task ReadAsync(string name);
+
+                Task ReadAsync(string name, CancellationToken cancellationToken) => ReadAsync(name);
+            }
+
+            class Store
+            {
+                public virtual Task WriteAsync(string name) => Task.CompletedTask;
+
+                public virtual Task WriteAsync(string name, CancellationToken cancellationToken) => WriteAsync(name);
+
+                public Task CopyAsync(string name, CancellationToken cancellationToken) => {|#0:WriteAsync|}(name);
+            }
+
+            class DerivedStore : Store
+            {
+                public override Task WriteAsync(string name, CancellationToken cancellationToken) => WriteAsync(name);
+
+                public async Task MoveAsync(IStorage storage, string name, CancellationToken cancellationToken)
+                {
+                    await storage.{|#1:ReadAsync|}(name);
+                    await {|#2:WriteAsync|}(name);
+                }
+            }
+            """,
+            Verify.Diagnostic(TokenNotPassedAnalyzer.Rule).WithLocation(0).WithArguments("WriteAsync", "cancellationToken"),
+            Verify.Diagnostic(TokenNotPassedAnalyzer.Rule).WithLocation(1).WithArguments("ReadAsync", "cancellationToken"),
+            Verify.Diagnostic(TokenNotPassedAnalyzer.Rule).WithLocation(2).WithArguments("WriteAsync", "cancellationToken"));
+
+    [Fact]
+    public Task A_delay_joined_with_a_wait_on_the_token_is_fine_a_delay_beside_other_work_is_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Collections.Generic;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            static class TokenExtensions
+            {
+                public static Task WhenCancelled(this CancellationToken token)
+                {
+                    var completion = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+                    token.Register(() => completion.TrySetResult(true));
+                    return completion.Task;
+                }
+            }
+
+            class Membership
+            {
+                private readonly List<Task> _tasks = new();
+
+                public async Task StopAsync(CancellationToken ct)
+                {
+                    var gracePeriod = Task.WhenAll(Task.Delay(TimeSpan.FromSeconds(5)), ct.WhenCancelled());
+                    await Task.WhenAny(gracePeriod, Task.WhenAll(_tasks));
+                    await Task.WhenAny(Task.Delay(100), Task.Delay(Timeout.Infinite, ct));
+                    var cancelled = ct.WhenCancelled();
+                    await Task.WhenAll(Task.Delay(TimeSpan.FromSeconds(5)), cancelled);
+                    var pending = Task.WhenAll(_tasks);
+                    await Task.WhenAll(Task.{|#3:Delay|}(100), pending);
+                    await Task.WhenAll(Task.{|#0:Delay|}(100), Task.WhenAll(_tasks));
+                    await Task.WhenAll(Task.{|#1:Delay|}(100), Task.Delay(100, {|#2:CancellationToken.None|}));
+                }
+            }
+            """,
+            Verify.Diagnostic(TokenNotPassedAnalyzer.Rule).WithLocation(3).WithArguments("Delay", "ct"),
+            Verify.Diagnostic(TokenNotPassedAnalyzer.Rule).WithLocation(0).WithArguments("Delay", "ct"),
+            Verify.Diagnostic(TokenNotPassedAnalyzer.Rule).WithLocation(1).WithArguments("Delay", "ct"),
+            Verify.Diagnostic(TokenNotPassedAnalyzer.NoneRule).WithLocation(2).WithArguments("Delay", "ct", "CancellationToken.None"));
+
+    [Fact]
+    public Task Background_work_a_start_callback_keeps_for_its_stop_is_not_given_the_starts_token_other_spawns_are_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Collections.Generic;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            interface ILifecycleObserver { Task OnStart(CancellationToken ct); }
+
+            class Monitor : ILifecycleObserver
+            {
+                private readonly List<Task> _tasks = new();
+                private Task _runTask;
+
+                public Task OnStart(CancellationToken ct)
+                {
+                    _runTask = Task.Run(RunAsync);
+                    _tasks.Add(Task.Run(() => RunAsync()));
+                    return Task.CompletedTask;
+                }
+
+                Task ILifecycleObserver.OnStart(CancellationToken ct)
+                {
+                    _runTask ??= Task.Factory.StartNew(() => RunAsync()).Unwrap();
+                    return Task.CompletedTask;
+                }
+
+                public void Participate()
+                {
+                    var tasks = new List<Task>();
+
+                    async Task OnBecomeActiveStart(CancellationToken ct)
+                    {
+                        await Task.{|#0:Run|}(() => RunAsync());
+                        tasks.Add(Task.Run(() => RunAsync()));
+                        var local = new List<Task>();
+                        local.Add(Task.{|#1:Run|}(() => RunAsync()));
+                        await Task.WhenAll(local);
+                    }
+
+                    _ = OnBecomeActiveStart(CancellationToken.None);
+                }
+
+                public Task Subscribe(CancellationToken ct)
+                {
+                    _runTask = Task.{|#2:Run|}(RunAsync);
+                    return Task.CompletedTask;
+                }
+
+                private Task RunAsync() => Task.Delay(1000);
+            }
+            """,
+            Verify.Diagnostic(TokenNotPassedAnalyzer.Rule).WithLocation(0).WithArguments("Run", "ct"),
+            Verify.Diagnostic(TokenNotPassedAnalyzer.Rule).WithLocation(1).WithArguments("Run", "ct"),
+            Verify.Diagnostic(TokenNotPassedAnalyzer.Rule).WithLocation(2).WithArguments("Run", "ct"));
 }

@@ -409,6 +409,110 @@ public sealed class TasksNotJoinedTests
             """);
 
     [Fact]
+    public Task WhenAny_bounding_the_wait_for_a_task_whose_fault_was_handed_to_Ignore_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Threading.Tasks;
+
+            static class TaskExtensions
+            {
+                public static void Ignore(this Task task) => task.ContinueWith(t => _ = t.Exception, TaskContinuationOptions.OnlyOnFaulted);
+                public static Task Logged(this Task task) => task;
+            }
+
+            class MembershipTable
+            {
+                public async Task UpdateStatusAsync()
+                {
+                    var updateTask = UpdateAsync();
+                    updateTask.Ignore();
+                    await Task.WhenAny(Task.Delay(TimeSpan.FromMilliseconds(500)), updateTask);
+
+                    var gossipTask = GossipAsync();
+                    _ = gossipTask.Logged();
+                    await {|CONC104:Task.WhenAny(Task.Delay(500), gossipTask)|};
+
+                    var probeTask = GossipAsync();
+                    probeTask.Ignore();
+                    await {|CONC104:Task.WhenAny(Task.Delay(500), probeTask, UpdateAsync())|};
+                }
+
+                private Task UpdateAsync() => Task.Delay(1);
+                private Task GossipAsync() => Task.Delay(1);
+            }
+            """);
+
+    [Fact]
+    public Task WhenAny_bounding_the_join_of_kept_background_work_by_a_grace_period_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Collections.Generic;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            static class TokenExtensions
+            {
+                public static Task WhenCancelled(this CancellationToken token) => Task.Delay(Timeout.Infinite, token);
+            }
+
+            class HealthMonitor
+            {
+                private readonly List<Task> _loops = new();
+
+                public void Participate()
+                {
+                    var tasks = new List<Task>();
+
+                    Task OnStart(CancellationToken ct)
+                    {
+                        tasks.Add(Task.Run(() => Task.Delay(100)));
+                        return Task.CompletedTask;
+                    }
+
+                    async Task OnStop(CancellationToken ct)
+                    {
+                        var gracePeriod = Task.WhenAll(Task.Delay(TimeSpan.FromSeconds(5)), ct.WhenCancelled());
+                        await Task.WhenAny(gracePeriod, Task.WhenAll(tasks));
+                    }
+
+                    async Task OnLoopsStop(CancellationToken ct)
+                    {
+                        var cancellation = ct.WhenCancelled();
+                        var shortGrace = Task.WhenAll(Task.Delay(100), cancellation);
+                        await Task.WhenAny(shortGrace, Task.WhenAll(_loops));
+                    }
+
+                    async Task OnLocalStop(CancellationToken ct)
+                    {
+                        var local = new List<Task> { Task.Delay(1) };
+                        await {|CONC104:Task.WhenAny(Task.WhenAll(Task.Delay(1), ct.WhenCancelled()), Task.WhenAll(local))|};
+                    }
+
+                    async Task OnWorkStop()
+                    {
+                        await {|CONC104:Task.WhenAny(Task.WhenAll(Task.Delay(1), Task.Run(() => 1)), Task.WhenAll(_loops))|};
+                    }
+
+                    async Task OnReassignedStop()
+                    {
+                        var reassigned = Task.Delay(100);
+                        reassigned = Task.Run(() => Task.Delay(5));
+                        await {|CONC104:Task.WhenAny(reassigned, Task.WhenAll(tasks))|};
+                    }
+
+                    _ = OnStop(CancellationToken.None);
+                    _ = OnLoopsStop(CancellationToken.None);
+                    _ = OnLocalStop(CancellationToken.None);
+                    _ = OnWorkStop();
+                    _ = OnReassignedStop();
+                    _ = OnStart(CancellationToken.None);
+                }
+            }
+            """);
+
+    [Fact]
     public Task WhenAny_over_work_started_here_or_a_local_is_still_reported()
         => Verify.VerifyAnalyzerAsync(
             """
