@@ -556,7 +556,7 @@ internal static class HeldLocks
                         value = not.Operand.WalkDownConversions();
                         continue;
                     case IAwaitOperation awaitOperation:
-                        value = LockRegions.StripConfigureAwait(awaitOperation.Operation.WalkDownConversions());
+                        value = awaitOperation.Operation.WalkDownConversionsAndConfigureAwait();
                         continue;
                     default:
                         return value;

@@ -163,18 +163,12 @@ internal static class LockRegions
         var value = expressionStatement.Operation.WalkDownConversions();
         if (value is IAwaitOperation awaitOperation)
         {
-            value = StripConfigureAwait(awaitOperation.Operation.WalkDownConversions());
+            value = awaitOperation.Operation.WalkDownConversionsAndConfigureAwait();
         }
 
         invocation = value as IInvocationOperation;
         return invocation is not null && LockApis.TryGetLockCall(invocation, types, out call);
     }
-
-    /// <summary><c>x.ConfigureAwait(false)</c> → <c>x</c>.</summary>
-    public static IOperation StripConfigureAwait(IOperation operation)
-        => operation is IInvocationOperation { TargetMethod.Name: "ConfigureAwait", Instance: { } instance }
-            ? instance.WalkDownConversions()
-            : operation;
 
     private static bool HeldByEarlierStatement(IBlockOperation block, IOperation child, KnownTypes types)
     {
@@ -278,7 +272,7 @@ internal static class LockRegions
             var value = operation.WalkDownConversions();
             if (value is IAwaitOperation awaitOperation)
             {
-                value = StripConfigureAwait(awaitOperation.Operation.WalkDownConversions());
+                value = awaitOperation.Operation.WalkDownConversionsAndConfigureAwait();
             }
 
             if (value is IInvocationOperation invocation && IsLockHelperCall(invocation, types))
@@ -321,7 +315,7 @@ internal static class LockRegions
 
         if (value is IAwaitOperation awaitOperation)
         {
-            value = StripConfigureAwait(awaitOperation.Operation.WalkDownConversions());
+            value = awaitOperation.Operation.WalkDownConversionsAndConfigureAwait();
         }
 
         return value is IInvocationOperation invocation &&

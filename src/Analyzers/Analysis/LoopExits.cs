@@ -179,7 +179,7 @@ internal static class LoopExits
     {
         if (loop is not IWhileLoopOperation { Condition: { } condition } ||
             condition.WalkDownConversions() is not IAwaitOperation { Operation: { } awaited } ||
-            StripConfigureAwait(awaited.WalkDownConversions()) is not IInvocationOperation { TargetMethod.Name: "WaitForNextTickAsync" } wait ||
+            awaited.WalkDownConversionsAndConfigureAwait() is not IInvocationOperation { TargetMethod.Name: "WaitForNextTickAsync" } wait ||
             !wait.TargetMethod.ContainingType.Is(types.PeriodicTimer) ||
             wait.Instance?.WalkDownConversions() is not ILocalReferenceOperation timer ||
             PassesToken(wait, types) ||
@@ -204,11 +204,6 @@ internal static class LoopExits
 
         return initializer is IObjectCreationOperation;
     }
-
-    private static IOperation StripConfigureAwait(IOperation operation)
-        => operation is IInvocationOperation { TargetMethod.Name: "ConfigureAwait", Instance: { } instance }
-            ? instance.WalkDownConversions()
-            : operation;
 
     private static bool PassesToken(IInvocationOperation call, KnownTypes types)
     {

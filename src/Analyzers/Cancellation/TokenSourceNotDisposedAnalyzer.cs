@@ -313,11 +313,7 @@ public sealed partial class TokenSourceNotDisposedAnalyzer : DiagnosticAnalyzer
     /// <summary>An await whose operand uses the source (its token): it throws when the source is cancelled.</summary>
     private static bool MayThrowOnOwnToken(IAwaitOperation awaitOperation, ILocalSymbol local)
     {
-        var awaited = awaitOperation.Operation.WalkDownConversions();
-        if (awaited is IInvocationOperation { TargetMethod.Name: "ConfigureAwait", Instance: { } configured })
-        {
-            awaited = configured.WalkDownConversions();
-        }
+        var awaited = awaitOperation.Operation.WalkDownConversionsAndConfigureAwait();
 
         if (awaited is IInvocationOperation { TargetMethod.Name: "WhenAny" })
         {

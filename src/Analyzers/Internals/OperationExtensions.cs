@@ -50,6 +50,18 @@ internal static class OperationExtensions
             : parent;
     }
 
+    /// <summary>
+    /// What <paramref name="operation"/> stands for past conversions and a <c>ConfigureAwait(...)</c> called on it
+    /// (<c>task.ConfigureAwait(false)</c> gives <c>task</c>): the operand of an <c>await</c>, as written.
+    /// </summary>
+    public static IOperation WalkDownConversionsAndConfigureAwait(this IOperation operation)
+    {
+        operation = operation.WalkDownConversions();
+        return operation is IInvocationOperation { TargetMethod.Name: "ConfigureAwait", Instance: { } instance }
+            ? instance.WalkDownConversions()
+            : operation;
+    }
+
     /// <summary>True when the invoked method is <paramref name="name"/> declared on <paramref name="type"/>.</summary>
     public static bool IsCallTo(this IInvocationOperation invocation, INamedTypeSymbol? type, string name)
         => type is not null &&

@@ -654,11 +654,7 @@ public sealed class StopWithoutWaitingAnalyzer : DiagnosticAnalyzer
 
     private static bool IsDelay(IOperation? operation, KnownTypes types)
     {
-        operation = operation?.WalkDownConversions();
-        if (operation is IInvocationOperation { TargetMethod.Name: "ConfigureAwait", Instance: { } instance })
-        {
-            operation = instance.WalkDownConversions();
-        }
+        operation = operation?.WalkDownConversionsAndConfigureAwait();
 
         return operation is IInvocationOperation { TargetMethod.Name: "Delay" } delay && delay.TargetMethod.ContainingType.Is(types.Task);
     }

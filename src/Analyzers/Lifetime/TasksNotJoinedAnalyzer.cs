@@ -246,7 +246,7 @@ public sealed class TasksNotJoinedAnalyzer : DiagnosticAnalyzer
 
     private static ILocalSymbol? AwaitedLocal(IAwaitOperation awaitOperation)
     {
-        return (LockRegions.StripConfigureAwait(awaitOperation.Operation.WalkDownConversions()) as ILocalReferenceOperation)?.Local;
+        return (awaitOperation.Operation.WalkDownConversionsAndConfigureAwait() as ILocalReferenceOperation)?.Local;
     }
 
     private static bool UsesConfigureAwaitFalse(IAwaitOperation awaitOperation)
@@ -438,7 +438,7 @@ public sealed class TasksNotJoinedAnalyzer : DiagnosticAnalyzer
         var span = TextSpan.FromBounds(syntax.ForKeyword.SpanStart, syntax.CloseParenToken.Span.End);
         context.ReportDiagnostic(Diagnostic.Create(ForEachRule, Location.Create(syntax.SyntaxTree, span), properties, bound.Syntax.ToString()));
 
-        static IOperation AwaitedOperand(IAwaitOperation awaitOperation) => LockRegions.StripConfigureAwait(awaitOperation.Operation.WalkDownConversions());
+        static IOperation AwaitedOperand(IAwaitOperation awaitOperation) => awaitOperation.Operation.WalkDownConversionsAndConfigureAwait();
 
         static bool IsElementAt(IOperation operand, ISymbol collection, ILocalSymbol index) => operand switch
         {
@@ -492,7 +492,7 @@ public sealed class TasksNotJoinedAnalyzer : DiagnosticAnalyzer
     private static void AnalyzeWhenAny(OperationAnalysisContext context, KnownTypes types)
     {
         var awaitOperation = (IAwaitOperation)context.Operation;
-        var operand = LockRegions.StripConfigureAwait(awaitOperation.Operation.WalkDownConversions());
+        var operand = awaitOperation.Operation.WalkDownConversionsAndConfigureAwait();
         if (operand is not IInvocationOperation { TargetMethod.Name: "WhenAny" } whenAny ||
             !whenAny.TargetMethod.ContainingType.Is(types.Task) || whenAny.Syntax.ContainsDiagnostics ||
             awaitOperation.WalkUpConversions() is not IExpressionStatementOperation)

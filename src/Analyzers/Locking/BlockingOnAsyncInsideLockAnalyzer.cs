@@ -227,7 +227,7 @@ public sealed class BlockingOnAsyncInsideLockAnalyzer : DiagnosticAnalyzer
             {
                 if (operation is IAwaitOperation awaitOperation)
                 {
-                    var awaited = LockRegions.StripConfigureAwait(awaitOperation.Operation.WalkDownConversions());
+                    var awaited = awaitOperation.Operation.WalkDownConversionsAndConfigureAwait();
                     if (awaited is ILocalReferenceOperation local)
                     {
                         locals.Add(local.Local);

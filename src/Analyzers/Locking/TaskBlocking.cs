@@ -50,10 +50,10 @@ internal static class TaskBlocking
 
                 if (method.Name == "GetResult" && !method.IsStatic && invocation.Instance?.WalkDownConversions() is IInvocationOperation { TargetMethod.Name: "GetAwaiter", Instance: { } awaited } &&
                     awaited.WalkDownConversions() is var awaitedValue &&
-                    (awaitedValue.Type.IsTaskLike(types) || LockRegions.StripConfigureAwait(awaitedValue).Type.IsTaskLike(types)))
+                    (awaitedValue.Type.IsTaskLike(types) || awaitedValue.WalkDownConversionsAndConfigureAwait().Type.IsTaskLike(types)))
                 {
                     description = ".GetAwaiter().GetResult()";
-                    task = LockRegions.StripConfigureAwait(awaitedValue);
+                    task = awaitedValue.WalkDownConversionsAndConfigureAwait();
                     return true;
                 }
 
@@ -120,7 +120,7 @@ internal static class TaskBlocking
                 switch (operation)
                 {
                     case IAwaitOperation awaitOperation:
-                        var awaited = LockRegions.StripConfigureAwait(awaitOperation.Operation.WalkDownConversions());
+                        var awaited = awaitOperation.Operation.WalkDownConversionsAndConfigureAwait();
                         AddKey(awaited);
                         if (awaited is IInvocationOperation { TargetMethod.Name: "WhenAny" or "WhenAll" } when &&
                             awaitOperation.WalkUpConversions() is IVariableInitializerOperation { Parent: IVariableDeclaratorOperation declarator })
@@ -307,7 +307,7 @@ internal static class TaskBlocking
     /// <summary><c>await Task.WhenAny(...)</c> (through conversions and <c>ConfigureAwait</c>): the task that completed first.</summary>
     private static bool IsAwaitedWhenAny(IOperation value, KnownTypes types)
         => value.WalkDownConversions() is IAwaitOperation awaited &&
-           LockRegions.StripConfigureAwait(awaited.Operation.WalkDownConversions()) is IInvocationOperation { TargetMethod.Name: "WhenAny" } whenAny &&
+           awaited.Operation.WalkDownConversionsAndConfigureAwait() is IInvocationOperation { TargetMethod.Name: "WhenAny" } whenAny &&
            whenAny.TargetMethod.ContainingType.Is(types.Task);
 
     /// <summary>

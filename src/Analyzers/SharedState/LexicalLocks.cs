@@ -56,11 +56,7 @@ internal static class LexicalLocks
         var value = expression.Operation.WalkDownConversions();
         if (value is IAwaitOperation awaited)
         {
-            value = awaited.Operation.WalkDownConversions();
-            if (value is IInvocationOperation { TargetMethod.Name: "ConfigureAwait", Instance: { } inner })
-            {
-                value = inner.WalkDownConversions();
-            }
+            value = awaited.Operation.WalkDownConversionsAndConfigureAwait();
         }
 
         return value is IInvocationOperation { TargetMethod.Name: "Wait" or "WaitAsync" } invocation &&
@@ -150,11 +146,7 @@ internal static class LexicalLocks
         var value = operation.WalkDownConversions();
         if (value is IAwaitOperation awaited)
         {
-            value = awaited.Operation.WalkDownConversions();
-            if (value is IInvocationOperation { TargetMethod.Name: "ConfigureAwait", Instance: { } inner })
-            {
-                value = inner.WalkDownConversions();
-            }
+            value = awaited.Operation.WalkDownConversionsAndConfigureAwait();
         }
 
         if (value is not IInvocationOperation invocation)
