@@ -60,6 +60,24 @@ internal static class CancellationOverloads
         return null;
     }
 
+    /// <summary>
+    /// True when a <c>CancellationToken</c> parameter of the call gets a real token: an argument written out that is not
+    /// <c>None</c>/<c>default</c> (narrower than <see cref="PassesAnyToken"/>: no sources, options or nullable tokens).
+    /// </summary>
+    public static bool PassesRealToken(IInvocationOperation invocation, KnownTypes types)
+    {
+        foreach (var argument in invocation.Arguments)
+        {
+            if (argument.ArgumentKind != ArgumentKind.DefaultValue && CancellationTokens.IsToken(argument.Parameter?.Type, types) &&
+                !CancellationTokens.IsNoneOrDefault(argument.Value, types))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>True when some argument passes a real token (not <c>None</c>/<c>default</c>) or a token source.</summary>
     public static bool PassesAnyToken(IInvocationOperation invocation, KnownTypes types)
     {

@@ -182,7 +182,7 @@ internal static class LoopExits
             awaited.WalkDownConversionsAndConfigureAwait() is not IInvocationOperation { TargetMethod.Name: "WaitForNextTickAsync" } wait ||
             !wait.TargetMethod.ContainingType.Is(types.PeriodicTimer) ||
             wait.Instance?.WalkDownConversions() is not ILocalReferenceOperation timer ||
-            PassesToken(wait, types) ||
+            CancellationOverloads.PassesRealToken(wait, types) ||
             CancellationTokens.FindInnermostToken(wait, owner, types) is not null)
         {
             return false;
@@ -203,20 +203,6 @@ internal static class LoopExits
         }
 
         return initializer is IObjectCreationOperation;
-    }
-
-    private static bool PassesToken(IInvocationOperation call, KnownTypes types)
-    {
-        foreach (var argument in call.Arguments)
-        {
-            if (argument.ArgumentKind != ArgumentKind.DefaultValue && CancellationTokens.IsToken(argument.Parameter?.Type, types) &&
-                !CancellationTokens.IsNoneOrDefault(argument.Value, types))
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 
     private static bool IsAbsentOrTrue(IOperation? condition)

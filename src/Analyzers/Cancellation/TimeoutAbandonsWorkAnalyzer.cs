@@ -122,7 +122,7 @@ public sealed class TimeoutAbandonsWorkAnalyzer : DiagnosticAnalyzer
         if (method.Name == "WaitAsync" && invocation.Instance is { } instance &&
             (method.ContainingType.Is(types.Task) || method.ContainingType.Is(types.TaskOfT)) &&
             method.Parameters.Length > 0 && method.Parameters[0].Type.Name is "TimeSpan" &&
-            !HasRealToken(invocation, types))
+            !CancellationOverloads.PassesRealToken(invocation, types))
         {
             candidates.Add(instance.WalkDownConversions());
             return true;
@@ -147,20 +147,6 @@ public sealed class TimeoutAbandonsWorkAnalyzer : DiagnosticAnalyzer
         }
 
         return hasDelay && candidates.Count > 0;
-    }
-
-    private static bool HasRealToken(IInvocationOperation invocation, KnownTypes types)
-    {
-        foreach (var argument in invocation.Arguments)
-        {
-            if (argument.ArgumentKind != ArgumentKind.DefaultValue && CancellationTokens.IsToken(argument.Parameter?.Type, types) &&
-                !CancellationTokens.IsNoneOrDefault(argument.Value, types))
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 
     private static IEnumerable<IOperation> Elements(IInvocationOperation invocation)

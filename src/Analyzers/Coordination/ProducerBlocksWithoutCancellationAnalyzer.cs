@@ -62,7 +62,7 @@ public sealed class ProducerBlocksWithoutCancellationAnalyzer : DiagnosticAnalyz
             return;
         }
 
-        if (PassesToken(call, types) || !InLoopOrSpawnedProducer(call, types) ||
+        if (CancellationOverloads.PassesRealToken(call, types) || !InLoopOrSpawnedProducer(call, types) ||
             CancellationTokens.FindInnermostToken(call, context.ContainingSymbol, types) is not null ||
             !ChannelProvenance.IsBlockingBounded(call.Instance, types, constructorAssigned: true))
         {
@@ -70,19 +70,6 @@ public sealed class ProducerBlocksWithoutCancellationAnalyzer : DiagnosticAnalyz
         }
 
         context.ReportDiagnostic(Diagnostic.Create(Rule, call.Syntax.GetLocation(), call.Syntax.ToString(), kind));
-    }
-
-    private static bool PassesToken(IInvocationOperation call, KnownTypes types)
-    {
-        foreach (var argument in call.Arguments)
-        {
-            if (CancellationTokens.IsToken(argument.Parameter?.Type, types))
-            {
-                return argument.ArgumentKind != ArgumentKind.DefaultValue && !CancellationTokens.IsNoneOrDefault(argument.Value, types);
-            }
-        }
-
-        return false;
     }
 
     private static bool InLoopOrSpawnedProducer(IOperation call, KnownTypes types)
