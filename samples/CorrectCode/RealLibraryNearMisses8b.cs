@@ -65,3 +65,46 @@ public sealed class HandlerPublisher : IDisposable
         }
     }
 }
+
+/// <summary>
+/// A happy-eyeballs connect (Sonarr's <c>HappyEyeballs.ParallelTask</c>): attempts race, the first that completes
+/// successfully is kept in a local, and its result is read after the loop, when it is known complete.
+/// </summary>
+public sealed class FirstSuccessfulAttempt
+{
+    public async Task<int> ConnectAsync(IReadOnlyList<Func<CancellationToken, Task<int>>> attempts, CancellationToken cancellationToken)
+    {
+        using var succeeded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var running = attempts.Select(start => start(succeeded.Token)).ToList();
+        var failures = new List<Exception>();
+        Task<int>? success = null;
+
+        while (running.Count > 0)
+        {
+            var done = await Task.WhenAny(running).ConfigureAwait(false);
+            running.Remove(done);
+
+            if (done.IsCompletedSuccessfully)
+            {
+                success = done;
+                break;
+            }
+
+            if (done.Exception is { } failure)
+            {
+                failures.AddRange(failure.InnerExceptions);
+            }
+        }
+
+        await succeeded.CancelAsync().ConfigureAwait(false);
+        await ((Task)Task.WhenAll(running)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+
+        if (success == null)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            throw new AggregateException(failures);
+        }
+
+        return success.Result;
+    }
+}
