@@ -294,19 +294,28 @@ public sealed class TaskNotObservedAnalyzer : DiagnosticAnalyzer
 
     /// <summary>
     /// <c>task.ObserveErrors();</c>: a helper of this compilation that takes a task and hands the same kind of task back
-    /// (for chaining) has observed its argument; dropping the pass-through result loses nothing.
+    /// (for chaining) has observed its argument; dropping the pass-through result loses nothing. A helper from a
+    /// referenced assembly (the application's own common library, built before it) is taken at its word only when its
+    /// name says it handles faults (<c>task.LogExceptions();</c>): a combinator such as <c>WithTimeout</c> returns a new
+    /// task whose drop is the bug.
     /// </summary>
     private static bool IsPassThroughHelper(IInvocationOperation invocation, KnownTypes types)
     {
         var method = invocation.TargetMethod.ReducedFrom ?? invocation.TargetMethod;
-        if (!method.IsExtensionMethod || method.Parameters.Length == 0 || !method.Locations.Any(l => l.IsInSource))
+        if (!method.IsExtensionMethod || method.Parameters.Length == 0 ||
+            !method.Parameters[0].Type.IsTaskLike(types) ||
+            !SymbolEqualityComparer.Default.Equals(method.Parameters[0].Type.OriginalDefinition, method.ReturnType.OriginalDefinition))
         {
             return false;
         }
 
-        return method.Parameters[0].Type.IsTaskLike(types) &&
-               SymbolEqualityComparer.Default.Equals(method.Parameters[0].Type.OriginalDefinition, method.ReturnType.OriginalDefinition);
+        return method.Locations.Any(l => l.IsInSource) || NamesFaultHandling(method.Name);
     }
+
+    private static bool NamesFaultHandling(string name)
+        => name.IndexOf("Exception", System.StringComparison.Ordinal) >= 0 ||
+           name.IndexOf("Error", System.StringComparison.Ordinal) >= 0 ||
+           name.IndexOf("Fault", System.StringComparison.Ordinal) >= 0;
 
     /// <summary><c>db.KeyDeleteAsync(key, CommandFlags.FireAndForget)</c>: the API is told not to report back.</summary>
     private static bool HasFireAndForgetFlag(IInvocationOperation invocation)

@@ -113,6 +113,8 @@ internal static class TaskBlocking
         HashSet<ISymbol>? assignedWinners = null;
         HashSet<ISymbol>? assignedOtherwise = null;
         HashSet<ISymbol>? testedWrappers = null;
+        Dictionary<ISymbol, HashSet<ISymbol>>? copiedFrom = null;
+        HashSet<ISymbol>? assignedNonCopy = null;
         foreach (var root in roots)
         {
             foreach (var operation in root.EnumerateDescendants())
@@ -184,9 +186,15 @@ internal static class TaskBlocking
                             (assignedOtherwise ??= new HashSet<ISymbol>(SymbolEqualityComparer.Default)).Add(target.Local);
                         }
 
+                        AddCopy(target.Local, assignment.Value);
                         break;
-                    case IVariableDeclaratorOperation { Initializer: { } initializer } declared when !IsAwaitedWhenAny(initializer.Value, types):
-                        (assignedOtherwise ??= new HashSet<ISymbol>(SymbolEqualityComparer.Default)).Add(declared.Symbol);
+                    case IVariableDeclaratorOperation { Initializer: { } initializer } declared:
+                        if (!IsAwaitedWhenAny(initializer.Value, types))
+                        {
+                            (assignedOtherwise ??= new HashSet<ISymbol>(SymbolEqualityComparer.Default)).Add(declared.Symbol);
+                        }
+
+                        AddCopy(declared.Symbol, initializer.Value);
                         break;
                 }
             }
@@ -202,6 +210,25 @@ internal static class TaskBlocking
                 if (assignedOtherwise is null || !assignedOtherwise.Contains(winner))
                 {
                     completed.Add(winner);
+                }
+            }
+        }
+
+        // `Task<T> success = null; … if (done.IsCompletedSuccessfully) { success = done; break; } … success.Result`
+        // (a happy-eyeballs connect): a local assigned nothing but null and locals known complete holds a completed
+        // task (or none). Copies of copies are followed a few steps.
+        if (copiedFrom is not null)
+        {
+            for (var changed = true; changed;)
+            {
+                changed = false;
+                foreach (var copy in copiedFrom)
+                {
+                    if (!completed.Contains(copy.Key) && (assignedNonCopy is null || !assignedNonCopy.Contains(copy.Key)) &&
+                        AllIn(copy.Value, completed) && completed.Add(copy.Key))
+                    {
+                        changed = true;
+                    }
                 }
             }
         }
@@ -247,6 +274,48 @@ internal static class TaskBlocking
                     }
                 }
             }
+        }
+
+        // Records `local = otherLocal` (a copy) apart from any other value; `null`/`default` assigns no task at all.
+        void AddCopy(ISymbol local, IOperation value)
+        {
+            if (local is not ILocalSymbol)
+            {
+                return;
+            }
+
+            value = value.WalkDownConversions();
+            if (value.ConstantValue is { HasValue: true, Value: null })
+            {
+                return;
+            }
+
+            if (value is ILocalReferenceOperation { Local: var source } && !SymbolEqualityComparer.Default.Equals(source, local))
+            {
+                copiedFrom ??= new Dictionary<ISymbol, HashSet<ISymbol>>(SymbolEqualityComparer.Default);
+                if (!copiedFrom.TryGetValue(local, out var sources))
+                {
+                    copiedFrom.Add(local, sources = new HashSet<ISymbol>(SymbolEqualityComparer.Default));
+                }
+
+                sources.Add(source);
+                return;
+            }
+
+            (assignedNonCopy ??= new HashSet<ISymbol>(SymbolEqualityComparer.Default)).Add(local);
+        }
+
+        static bool AllIn(HashSet<ISymbol> sources, HashSet<ISymbol> known)
+        {
+            foreach (var source in sources)
+            {
+                if (!known.Contains(source))
+                {
+                    return false;
+                }
+            }
+
+            return true;
         }
 
         void AddKey(IOperation value)

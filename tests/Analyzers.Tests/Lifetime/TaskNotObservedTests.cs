@@ -1,6 +1,7 @@
 using ConcurrencyAnalyzers.Lifetime;
 using ConcurrencyAnalyzers.Tests.Verifiers;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.Testing;
 using Xunit;
 using Verify = ConcurrencyAnalyzers.Tests.Verifiers.CSharpCodeFixVerifier<
@@ -883,6 +884,65 @@ public sealed class TaskNotObservedTests
                 static void Forward(Task done) { }
             }
             """);
+
+    [Fact]
+    public async Task A_referenced_libraries_helper_named_for_logging_faults_observes_the_task_other_helpers_do_not()
+    {
+        // Sonarr: NzbDrone.Common's `public static Task LogExceptions(this Task task)` attaches an OnlyOnFaulted
+        // continuation and returns the task; NzbDrone.Core, built against the DLL, drops the result.
+        var references = await TestReferences.Net80.ResolveAsync(LanguageNames.CSharp, System.Threading.CancellationToken.None);
+        var library = CSharpCompilation.Create(
+            "CommonLib",
+            new[]
+            {
+                CSharpSyntaxTree.ParseText(
+                    """
+                    using System;
+                    using System.Threading.Tasks;
+
+                    namespace CommonLib
+                    {
+                        public static class TaskExtensions
+                        {
+                            public static Task LogExceptions(this Task task) => task;
+                            public static Task WithTimeout(this Task task, TimeSpan timeout) => Task.WhenAny(task, Task.Delay(timeout));
+                        }
+                    }
+                    """),
+            },
+            references,
+            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary));
+        using var image = new System.IO.MemoryStream();
+        Assert.True(library.Emit(image).Success);
+
+        const string source = """
+            using System;
+            using System.Threading.Tasks;
+            using CommonLib;
+
+            class Scheduler
+            {
+                readonly System.Timers.Timer _timer = new System.Timers.Timer(30000);
+
+                void Start()
+                {
+                    _timer.Elapsed += (o, args) => Task.Factory.StartNew(ExecuteCommands).LogExceptions();
+                }
+
+                void Publish(Action handler)
+                {
+                    Task.Factory.StartNew(handler, TaskCreationOptions.PreferFairness).LogExceptions();
+                    {|CONC102:Task.Run(handler).WithTimeout(TimeSpan.FromSeconds(5))|};
+                }
+
+                void ExecuteCommands() { }
+            }
+            """;
+        var test = new Verify.Test { TestCode = source, FixedCode = source.Replace("{|CONC102:Task.Run(handler).WithTimeout(TimeSpan.FromSeconds(5))|}", "_ = Task.Run(handler).WithTimeout(TimeSpan.FromSeconds(5))") };
+        test.TestState.AdditionalReferences.Add(MetadataReference.CreateFromImage(image.ToArray()));
+        test.FixedState.AdditionalReferences.Add(MetadataReference.CreateFromImage(image.ToArray()));
+        await test.RunAsync();
+    }
 
     [Fact]
     public Task Mock_verification_calls_are_not_reported()

@@ -377,6 +377,40 @@ public sealed class SyncBlockingInAsyncTests
             """));
 
     [Fact]
+    public Task Result_of_a_local_assigned_only_null_and_tasks_checked_complete_is_not_reported_one_also_assigned_a_running_task_is()
+        => Verify.VerifyAnalyzerAsync(Wrap("""
+                public async Task<int> Connect(System.Collections.Generic.List<Task<int>> attempts)
+                {
+                    // Sonarr's HappyEyeballs: keep the first attempt that completed successfully.
+                    Task<int> success = null;
+                    while (attempts.Count > 0)
+                    {
+                        var done = await Task.WhenAny(attempts).ConfigureAwait(false);
+                        attempts.Remove(done);
+                        if (done.IsCompletedSuccessfully)
+                        {
+                            success = done;
+                            break;
+                        }
+                    }
+
+                    if (success == null)
+                    {
+                        throw new InvalidOperationException("no attempt succeeded");
+                    }
+
+                    Task<int> kept = success;
+                    Task<int> fallback = null;
+                    foreach (var attempt in attempts)
+                    {
+                        fallback = attempt;
+                    }
+
+                    return success.Result + kept.Result + fallback.{|CONC207:Result|};
+                }
+            """));
+
+    [Fact]
     public Task Blocking_in_sync_method_is_not_reported()
         => Verify.VerifyAnalyzerAsync(Wrap("""
                 public int M() => LoadAsync().Result;
