@@ -44,3 +44,26 @@ namespace CorrectCode.RealLibraries8c
         }
     }
 }
+
+namespace CorrectCode.RealLibraries8c
+{
+    /// <summary>Stand-in for MediatR's continuation delegate: left without a token, it runs on with the pipeline's.</summary>
+    public delegate Task<TResponse> NextStep<TResponse>(CancellationToken cancellationToken = default);
+
+    /// <summary>eShop's ordering logging behavior: it wraps the rest of the pipeline and hands it nothing new.</summary>
+    public sealed class LoggingBehavior<TRequest, TResponse>
+        where TRequest : notnull
+    {
+        private readonly Action<string> _log;
+
+        public LoggingBehavior(Action<string> log) => _log = log;
+
+        public async Task<TResponse> Handle(TRequest request, NextStep<TResponse> next, CancellationToken cancellationToken)
+        {
+            _log($"Handling command {typeof(TRequest).Name} ({request})");
+            var response = await next();
+            _log($"Command {typeof(TRequest).Name} handled - response: {response}");
+            return response;
+        }
+    }
+}
