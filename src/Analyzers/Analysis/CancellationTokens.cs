@@ -571,4 +571,28 @@ internal static class CancellationTokens
 
     private static string Escape(string name)
         => SyntaxFacts.GetKeywordKind(name) != SyntaxKind.None ? "@" + name : name;
+
+    /// <summary>
+    /// The <c>stoppingToken</c> of a <c>BackgroundService.ExecuteAsync</c> override: it is the service's own lifetime
+    /// token, cancelled when the service stops, so keeping it in a member of the service (CONC407) or leaving a
+    /// registration on it (CONC403) outlives nothing. <c>StartAsync</c>'s token only covers start-up.
+    /// </summary>
+    internal static bool IsServiceLifetimeToken(IParameterSymbol parameter, KnownTypes types)
+    {
+        if (parameter.ContainingSymbol is not IMethodSymbol { Name: "ExecuteAsync", IsOverride: true } method ||
+            types.Get("Microsoft.Extensions.Hosting.BackgroundService") is not { } backgroundService)
+        {
+            return false;
+        }
+
+        for (var current = method.OverriddenMethod; current is not null; current = current.OverriddenMethod)
+        {
+            if (current.ContainingType.Is(backgroundService))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 }

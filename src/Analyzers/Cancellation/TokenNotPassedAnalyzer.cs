@@ -94,7 +94,8 @@ public sealed partial class TokenNotPassedAnalyzer : DiagnosticAnalyzer
         var method = invocation.TargetMethod;
         if (invocation.Syntax is not InvocationExpressionSyntax syntax || !CancellationOverloads.MayTakeToken(invocation, types) ||
             IsExcludedMethod(method, types) || !CancellationTokens.MayHaveTokenInScope(invocation, owner, types) ||
-            LockApis.HasZeroTimeout(invocation)) // Wait(0), TryEnter(x, 0): a poll returns at once, a token adds nothing
+            LockApis.HasZeroTimeout(invocation) || // Wait(0), TryEnter(x, 0): a poll returns at once, a token adds nothing
+            IsPipelineContinuation(invocation, types))
         {
             return null;
         }
@@ -431,6 +432,50 @@ public sealed partial class TokenNotPassedAnalyzer : DiagnosticAnalyzer
     }
 
     /// <summary>Calls whose token would not be the caller's lifetime, or that another rule owns.</summary>
+    /// <summary>
+    /// <c>await next()</c> in a pipeline step (a MediatR <c>IPipelineBehavior.Handle(request, next, cancellationToken)</c>):
+    /// the delegate is a parameter of a method that also takes a token, both from the pipeline that built the delegate,
+    /// and the delegate's token parameter is optional: left out, the pipeline runs the rest with its own token. An
+    /// explicit <c>next(CancellationToken.None)</c> is still reported.
+    /// </summary>
+    private static bool IsPipelineContinuation(IInvocationOperation invocation, KnownTypes types)
+    {
+        if (invocation.TargetMethod.MethodKind != MethodKind.DelegateInvoke ||
+            invocation.Instance?.WalkDownConversions() is not IParameterReferenceOperation { Parameter.ContainingSymbol: IMethodSymbol declaring })
+        {
+            return false;
+        }
+
+        var omitted = false;
+        foreach (var argument in invocation.Arguments)
+        {
+            if (argument.Parameter is { } parameter && CancellationTokens.IsToken(parameter.Type, types))
+            {
+                if (argument.ArgumentKind != ArgumentKind.DefaultValue)
+                {
+                    return false;
+                }
+
+                omitted = true;
+            }
+        }
+
+        if (!omitted)
+        {
+            return false;
+        }
+
+        foreach (var parameter in declaring.Parameters)
+        {
+            if (CancellationTokens.IsToken(parameter.Type, types))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     private static bool IsExcludedMethod(IMethodSymbol method, KnownTypes types)
     {
         var type = method.ContainingType;

@@ -390,12 +390,37 @@ public sealed partial class TokenSourceNotDisposedAnalyzer : DiagnosticAnalyzer
         if (value is not IInvocationOperation { TargetMethod.Name: "Register" or "UnsafeRegister", Instance: IParameterReferenceOperation parameter } invocation ||
             !CancellationTokens.IsToken(invocation.TargetMethod.ContainingType, types) ||
             context.ContainingSymbol is IMethodSymbol { MethodKind: MethodKind.Constructor or MethodKind.StaticConstructor } ||
-            invocation.Syntax is not InvocationExpressionSyntax)
+            invocation.Syntax is not InvocationExpressionSyntax ||
+            IsOnceOnServiceLifetimeToken(invocation, parameter.Parameter, types))
         {
             return null;
         }
 
         return (invocation, parameter.Parameter);
+    }
+
+    /// <summary>
+    /// A registration on a <c>BackgroundService.ExecuteAsync</c> override's <c>stoppingToken</c>, made once in the
+    /// method's own body (not in a loop, lambda or local function): the token lives as long as the service, so the one
+    /// registration is what a constructor's registration on the application's stopping token is. One made per
+    /// iteration still piles up and stays reported.
+    /// </summary>
+    private static bool IsOnceOnServiceLifetimeToken(IInvocationOperation invocation, IParameterSymbol token, KnownTypes types)
+    {
+        if (!CancellationTokens.IsServiceLifetimeToken(token, types))
+        {
+            return false;
+        }
+
+        for (var current = invocation.Parent; current is not null; current = current.Parent)
+        {
+            if (current is ILoopOperation or IAnonymousFunctionOperation or ILocalFunctionOperation)
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>

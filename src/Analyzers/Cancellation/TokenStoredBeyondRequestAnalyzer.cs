@@ -68,7 +68,7 @@ public sealed class TokenStoredBeyondRequestAnalyzer : DiagnosticAnalyzer
         {
             if (context.ContainingSymbol is IMethodSymbol { MethodKind: MethodKind.Constructor } ||
                 assignment.Target is IMemberReferenceOperation { Instance: not (IInstanceReferenceOperation or null) } ||
-                !IsLongLived(member.ContainingType, types) || IsServiceLifetimeToken(parameter, types))
+                !IsLongLived(member.ContainingType, types) || CancellationTokens.IsServiceLifetimeToken(parameter, types))
             {
                 return;
             }
@@ -113,30 +113,6 @@ public sealed class TokenStoredBeyondRequestAnalyzer : DiagnosticAnalyzer
         }
 
         return null;
-    }
-
-    /// <summary>
-    /// The <c>stoppingToken</c> of a <c>BackgroundService.ExecuteAsync</c> override: it is the service's own lifetime
-    /// token, cancelled when the service stops, so keeping it in a member of the service (for callbacks and event
-    /// handlers that run later) outlives nothing. <c>StartAsync</c>'s token only covers start-up and stays reported.
-    /// </summary>
-    private static bool IsServiceLifetimeToken(IParameterSymbol parameter, KnownTypes types)
-    {
-        if (parameter.ContainingSymbol is not IMethodSymbol { Name: "ExecuteAsync", IsOverride: true } method ||
-            types.Get("Microsoft.Extensions.Hosting.BackgroundService") is not { } backgroundService)
-        {
-            return false;
-        }
-
-        for (var current = method.OverriddenMethod; current is not null; current = current.OverriddenMethod)
-        {
-            if (current.ContainingType.Is(backgroundService))
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 
     /// <summary>

@@ -1652,4 +1652,43 @@ public sealed class TokenNotPassedTests
             Verify.Diagnostic(TokenNotPassedAnalyzer.Rule).WithLocation(0).WithArguments("Run", "ct"),
             Verify.Diagnostic(TokenNotPassedAnalyzer.Rule).WithLocation(1).WithArguments("Run", "ct"),
             Verify.Diagnostic(TokenNotPassedAnalyzer.Rule).WithLocation(2).WithArguments("Run", "ct"));
+
+    [Fact]
+    public Task A_pipeline_steps_next_with_its_optional_token_left_out_is_fine_other_delegates_are_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            public delegate Task<TResponse> RequestHandlerDelegate<TResponse>(CancellationToken t = default);
+
+            class LoggingBehavior
+            {
+                public async Task<int> Handle(string request, RequestHandlerDelegate<int> next, CancellationToken cancellationToken)
+                {
+                    Console.WriteLine(request);
+                    var response = await next();
+                    return response;
+                }
+
+                public async Task<int> HandleWithNone(string request, RequestHandlerDelegate<int> next, CancellationToken cancellationToken)
+                {
+                    return await next({|CONC401:CancellationToken.None|});
+                }
+
+                public async Task<int> Local(RequestHandlerDelegate<int> other, CancellationToken cancellationToken)
+                {
+                    RequestHandlerDelegate<int> mine = other;
+                    return await {|CONC401:mine|}();
+                }
+
+                public async Task<int> Field(CancellationToken cancellationToken)
+                {
+                    return await {|CONC401:_next|}();
+                }
+
+                private readonly RequestHandlerDelegate<int> _next = _ => Task.FromResult(0);
+            }
+            """);
 }

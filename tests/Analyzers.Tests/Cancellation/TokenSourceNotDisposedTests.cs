@@ -1156,4 +1156,49 @@ public sealed class TokenSourceNotDisposedTests
                 """,
             CompilerDiagnostics = CompilerDiagnostics.None,
         }.RunAsync();
+
+    [Fact]
+    public Task A_background_services_one_registration_on_its_stopping_token_is_fine_one_per_iteration_is_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            namespace Microsoft.Extensions.Hosting
+            {
+                public abstract class BackgroundService
+                {
+                    protected abstract Task ExecuteAsync(CancellationToken stoppingToken);
+                }
+            }
+
+            class GracePeriodWorker : Microsoft.Extensions.Hosting.BackgroundService
+            {
+                protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+                {
+                    stoppingToken.Register(() => Console.WriteLine("stopping"));
+                    while (!stoppingToken.IsCancellationRequested)
+                    {
+                        {|CONC403:stoppingToken.Register(() => Console.WriteLine("tick cancelled"))|};
+                        await Task.Delay(1000, stoppingToken);
+                    }
+                }
+
+                public async Task StartAsync(CancellationToken cancellationToken)
+                {
+                    {|CONC403:cancellationToken.Register(() => Console.WriteLine("start aborted"))|};
+                    await Task.Yield();
+                }
+            }
+
+            class NotAService
+            {
+                protected async Task ExecuteAsync(CancellationToken stoppingToken)
+                {
+                    {|CONC403:stoppingToken.Register(() => Console.WriteLine("stopping"))|};
+                    await Task.Yield();
+                }
+            }
+            """);
 }
