@@ -573,6 +573,32 @@ internal static class CancellationTokens
         => SyntaxFacts.GetKeywordKind(name) != SyntaxKind.None ? "@" + name : name;
 
     /// <summary>
+    /// The token of a hosted service's <c>StartAsync</c> (or <c>IHostedLifecycleService</c>'s <c>StartingAsync</c>/
+    /// <c>StartedAsync</c>): it says "abandon the start", and the host cancels it when start-up takes too long. Work the
+    /// start fires and forgets runs for the service's lifetime, so this token is no token for it.
+    /// </summary>
+    internal static bool IsHostedServiceStartToken(ISymbol symbol)
+    {
+        if (symbol is not IParameterSymbol
+            {
+                ContainingSymbol: IMethodSymbol { Name: "StartAsync" or "StartingAsync" or "StartedAsync", Parameters.Length: 1 } method,
+            })
+        {
+            return false;
+        }
+
+        foreach (var implemented in method.ContainingType.AllInterfaces)
+        {
+            if (implemented.Name is "IHostedService" or "IHostedLifecycleService")
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
     /// The <c>stoppingToken</c> of a <c>BackgroundService.ExecuteAsync</c> override: it is the service's own lifetime
     /// token, cancelled when the service stops, so keeping it in a member of the service (CONC407) or leaving a
     /// registration on it (CONC403) outlives nothing. <c>StartAsync</c>'s token only covers start-up.

@@ -334,8 +334,10 @@ public sealed partial class TokenNotPassedAnalyzer : DiagnosticAnalyzer
         }
 
         // A request's token (context.RequestAborted) is not handed to work the request fires and forgets: that work is
-        // meant to outlive the request, and leaving its token out is the usual, deliberate choice.
-        var requestToken = token.Kind == TokenSourceKind.ParameterProperty;
+        // meant to outlive the request, and leaving its token out is the usual, deliberate choice. Likewise a hosted
+        // service's start token: the background work StartAsync fires off lives as long as the service.
+        var requestToken = token.Kind == TokenSourceKind.ParameterProperty ||
+                           (token.Kind == TokenSourceKind.Parameter && CancellationTokens.IsHostedServiceStartToken(token.Symbol));
         if (requestToken && at is IInvocationOperation spawn && (IsFireAndForgetSpawn(spawn, types) || IsCallOnCarrier(spawn, token)))
         {
             return null;

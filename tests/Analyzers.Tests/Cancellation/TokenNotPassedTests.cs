@@ -1517,6 +1517,53 @@ public sealed class TokenNotPassedTests
             Verify.Diagnostic(TokenNotPassedAnalyzer.Rule).WithLocation(3).WithArguments("Delay", "ct"));
 
     [Fact]
+    public Task A_hosted_service_start_token_is_not_handed_to_work_the_start_fires_and_forgets_but_is_to_work_it_awaits()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            namespace Microsoft.Extensions.Hosting
+            {
+                public interface IHostedService
+                {
+                    Task StartAsync(CancellationToken cancellationToken);
+                    Task StopAsync(CancellationToken cancellationToken);
+                }
+            }
+
+            class EventBus : Microsoft.Extensions.Hosting.IHostedService
+            {
+                public async Task StartAsync(CancellationToken cancellationToken)
+                {
+                    _ = Task.Factory.StartNew(async () =>
+                    {
+                        await Task.Delay(1000);
+                        await ConnectAsync();
+                    }, TaskCreationOptions.LongRunning);
+                    await Task.{|CONC401:Delay|}(10);
+                }
+
+                public Task StopAsync(CancellationToken cancellationToken)
+                {
+                    _ = Task.{|CONC401:Run|}(() => Task.{|CONC401:Delay|}(5));
+                    return Task.CompletedTask;
+                }
+
+                private static Task ConnectAsync(CancellationToken cancellationToken = default) => Task.CompletedTask;
+            }
+
+            class NotHosted
+            {
+                public Task StartAsync(CancellationToken cancellationToken)
+                {
+                    _ = Task.{|CONC401:Run|}(() => Task.{|CONC401:Delay|}(5));
+                    return Task.CompletedTask;
+                }
+            }
+            """);
+
+    [Fact]
     public Task A_token_overload_that_falls_back_to_the_token_less_one_is_not_asked_to_call_itself()
         => Verify.VerifyAnalyzerAsync(
             """
