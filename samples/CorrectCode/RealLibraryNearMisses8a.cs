@@ -81,3 +81,37 @@ public class ConfigurablePlugin
 
     private static PluginSettings LoadConfiguration() => new();
 }
+
+/// <summary>An item whose derived state is recomputed after a metadata refresh.</summary>
+public sealed class MediaEntry
+{
+    public string? SortName { get; set; }
+
+    public string Name { get; set; } = string.Empty;
+}
+
+/// <summary>
+/// A refresh service whose hook after a refresh is synchronous by default; derived services that need I/O override it
+/// (Jellyfin's <c>MetadataService&lt;T&gt;.AfterMetadataRefresh</c>).
+/// </summary>
+public class EntryRefreshService
+{
+    public Task RefreshAsync(MediaEntry entry, CancellationToken cancellationToken) => AfterMetadataRefresh(entry, cancellationToken);
+
+    protected virtual Task AfterMetadataRefresh(MediaEntry entry, CancellationToken cancellationToken)
+    {
+        entry.SortName ??= entry.Name;
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>An override that runs the synchronous base hook without awaiting it, then does its own work.</summary>
+public sealed class AlbumEntryRefreshService : EntryRefreshService
+{
+    protected override Task AfterMetadataRefresh(MediaEntry entry, CancellationToken cancellationToken)
+    {
+        base.AfterMetadataRefresh(entry, cancellationToken);
+        entry.Name = entry.Name.Trim();
+        return Task.CompletedTask;
+    }
+}

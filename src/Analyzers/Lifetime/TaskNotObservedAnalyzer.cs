@@ -128,7 +128,7 @@ public sealed class TaskNotObservedAnalyzer : DiagnosticAnalyzer
         var method = invocation.TargetMethod;
         if (IsAlreadyCompleted(method, types) || ReturnsReplacedValue(method, types) || IsPipeToRecipient(method, types) || IsFireAndForget(context, invocation) || IsVerification(invocation) ||
             IsFaultObserver(invocation, types) || IsDelayedCallbackThatCannotFault(invocation, types) || IsSpawnThatCannotFault(invocation, types, context.CancellationToken) || IsPassThroughHelper(invocation, types) || HasFireAndForgetFlag(invocation) ||
-            IsUnderDroppedTaskPragma(invocation, context.CancellationToken) || ReturnsOnlyCompletedTasks(method, context.CancellationToken))
+            IsUnderDroppedTaskPragma(invocation, context.CancellationToken) || ReturnsOnlyCompletedTasks(invocation, context.CancellationToken))
         {
             return;
         }
@@ -230,16 +230,20 @@ public sealed class TaskNotObservedAnalyzer : DiagnosticAnalyzer
     /// <c>ChangePassword(user, password);</c> where <c>ChangePassword</c> is a non-async method of this compilation that
     /// implements an interface member, is not named <c>…Async</c>, cannot be overridden, and whose every <c>return</c>
     /// hands back <c>Task.CompletedTask</c> or <c>Task.FromResult(…)</c> (or the <c>ValueTask</c> equivalents): a
-    /// synchronous implementation of a signature the interface made task-shaped. A stand-in such as
+    /// synchronous implementation of a signature the interface made task-shaped; or such a method of the base class
+    /// called with <c>base.</c>, which runs that body whatever overrides it. A stand-in such as
     /// <c>Task SaveAsync() =&gt; Task.CompletedTask;</c> stays reported: its name promises asynchronous work. Its task is complete and successful before the call returns (a throw reaches the caller
     /// synchronously), so dropping it loses nothing. Asked only when about to report; reads the callee's syntax only.
     /// </summary>
-    private static bool ReturnsOnlyCompletedTasks(IMethodSymbol method, System.Threading.CancellationToken cancellationToken)
+    private static bool ReturnsOnlyCompletedTasks(IInvocationOperation invocation, System.Threading.CancellationToken cancellationToken)
     {
-        method = method.PartialImplementationPart ?? method;
+        var method = invocation.TargetMethod.PartialImplementationPart ?? invocation.TargetMethod;
+        // `base.AfterRefresh(item);` in the override: the call runs exactly the base's body, whose task-shaped
+        // signature the virtual contract forces.
+        var baseCall = invocation.Instance?.Syntax is BaseExpressionSyntax;
         if (method.IsAsync || method.IsAbstract || method.IsExtern || method.Name.EndsWith("Async", System.StringComparison.Ordinal) ||
-            !ImplementsInterfaceMember(method) ||
-            ((method.IsVirtual || method.IsOverride) && !method.IsSealed && !method.ContainingType.IsSealed) ||
+            (!baseCall && !ImplementsInterfaceMember(method)) ||
+            (!baseCall && (method.IsVirtual || method.IsOverride) && !method.IsSealed && !method.ContainingType.IsSealed) ||
             method.DeclaringSyntaxReferences.Length != 1 ||
             method.DeclaringSyntaxReferences[0].GetSyntax(cancellationToken) is not MethodDeclarationSyntax declaration)
         {

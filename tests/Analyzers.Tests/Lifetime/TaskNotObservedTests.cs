@@ -1002,6 +1002,34 @@ public sealed class TaskNotObservedTests
 
                 private static string Hash(string password) => password;
             }
+
+            class RefreshService
+            {
+                protected virtual Task AfterRefresh(User user)
+                {
+                    user.Password ??= string.Empty;
+                    return Task.CompletedTask;
+                }
+
+                protected virtual Task BeforeSave(User user) => Task.Delay(1);
+            }
+
+            class AlbumRefreshService : RefreshService
+            {
+                protected override Task AfterRefresh(User user)
+                {
+                    base.AfterRefresh(user);
+                    return Task.CompletedTask;
+                }
+
+                public void Touch(User user) => {|CONC102:AfterRefresh(user)|};
+
+                protected override Task BeforeSave(User user)
+                {
+                    {|CONC102:base.BeforeSave(user)|};
+                    return Task.CompletedTask;
+                }
+            }
             """);
 
     [Fact]
