@@ -128,7 +128,7 @@ public sealed class TaskNotObservedAnalyzer : DiagnosticAnalyzer
         var method = invocation.TargetMethod;
         if (IsAlreadyCompleted(method, types) || ReturnsReplacedValue(method, types) || IsPipeToRecipient(method, types) || IsFireAndForget(context, invocation) || IsVerification(invocation) ||
             IsFaultObserver(invocation, types) || IsDelayedCallbackThatCannotFault(invocation, types) || IsSpawnThatCannotFault(invocation, types, context.CancellationToken) || IsPassThroughHelper(invocation, types) || HasFireAndForgetFlag(invocation) ||
-            IsUnderDroppedTaskPragma(invocation, context.CancellationToken))
+            IsUnderDroppedTaskPragma(invocation, context.CancellationToken) || ReturnsOnlyCompletedTasks(invocation, context.CancellationToken))
         {
             return;
         }
@@ -225,6 +225,106 @@ public sealed class TaskNotObservedAnalyzer : DiagnosticAnalyzer
     private static bool IsAlreadyCompleted(IMethodSymbol method, KnownTypes types)
         => (method.ContainingType.Is(types.Task) || method.ContainingType.Is(types.ValueTask)) &&
            method.Name is "FromResult" or "FromException" or "FromCanceled" or "CompletedTask";
+
+    /// <summary>
+    /// <c>ChangePassword(user, password);</c> where <c>ChangePassword</c> is a non-async method of this compilation that
+    /// implements an interface member, is not named <c>…Async</c>, cannot be overridden, and whose every <c>return</c>
+    /// hands back <c>Task.CompletedTask</c> or <c>Task.FromResult(…)</c> (or the <c>ValueTask</c> equivalents): a
+    /// synchronous implementation of a signature the interface made task-shaped; or such a method of the base class
+    /// called with <c>base.</c>, which runs that body whatever overrides it. A stand-in such as
+    /// <c>Task SaveAsync() =&gt; Task.CompletedTask;</c> stays reported: its name promises asynchronous work. Its task is complete and successful before the call returns (a throw reaches the caller
+    /// synchronously), so dropping it loses nothing. Asked only when about to report; reads the callee's syntax only.
+    /// </summary>
+    private static bool ReturnsOnlyCompletedTasks(IInvocationOperation invocation, System.Threading.CancellationToken cancellationToken)
+    {
+        var method = invocation.TargetMethod.PartialImplementationPart ?? invocation.TargetMethod;
+        // `base.AfterRefresh(item);` in the override: the call runs exactly the base's body, whose task-shaped
+        // signature the virtual contract forces.
+        var baseCall = invocation.Instance?.Syntax is BaseExpressionSyntax;
+        if (method.IsAsync || method.IsAbstract || method.IsExtern || method.Name.EndsWith("Async", System.StringComparison.Ordinal) ||
+            (!baseCall && !ImplementsInterfaceMember(method)) ||
+            (!baseCall && (method.IsVirtual || method.IsOverride) && !method.IsSealed && !method.ContainingType.IsSealed) ||
+            method.DeclaringSyntaxReferences.Length != 1 ||
+            method.DeclaringSyntaxReferences[0].GetSyntax(cancellationToken) is not MethodDeclarationSyntax declaration)
+        {
+            return false;
+        }
+
+        if (declaration.ExpressionBody is { } arrow)
+        {
+            return IsCompletedTaskExpression(arrow.Expression);
+        }
+
+        if (declaration.Body is not { } body)
+        {
+            return false;
+        }
+
+        var sawReturn = false;
+        foreach (var node in body.DescendantNodes(static n => n is not (AnonymousFunctionExpressionSyntax or LocalFunctionStatementSyntax)))
+        {
+            if (node is ReturnStatementSyntax returned)
+            {
+                if (returned.Expression is null || !IsCompletedTaskExpression(returned.Expression))
+                {
+                    return false;
+                }
+
+                sawReturn = true;
+            }
+        }
+
+        return sawReturn;
+
+        static bool ImplementsInterfaceMember(IMethodSymbol method)
+        {
+            if (method.ExplicitInterfaceImplementations.Length > 0)
+            {
+                return true;
+            }
+
+            foreach (var contract in method.ContainingType.AllInterfaces)
+            {
+                foreach (var member in contract.GetMembers(method.Name))
+                {
+                    if (SymbolEqualityComparer.Default.Equals(method.ContainingType.FindImplementationForInterfaceMember(member), method))
+                    {
+                        return true;
+                    }
+                }
+            }
+
+            return false;
+        }
+
+        static bool IsCompletedTaskExpression(ExpressionSyntax expression)
+        {
+            while (expression is ParenthesizedExpressionSyntax parenthesized)
+            {
+                expression = parenthesized.Expression;
+            }
+
+            if (expression is InvocationExpressionSyntax { Expression: MemberAccessExpressionSyntax called })
+            {
+                return called.Name.Identifier.ValueText == "FromResult" && NamesTaskType(called.Expression);
+            }
+
+            return expression is MemberAccessExpressionSyntax member &&
+                   member.Name.Identifier.ValueText == "CompletedTask" && NamesTaskType(member.Expression);
+        }
+
+        static bool NamesTaskType(ExpressionSyntax type)
+        {
+            var name = type switch
+            {
+                IdentifierNameSyntax identifier => identifier.Identifier.ValueText,
+                MemberAccessExpressionSyntax qualified => qualified.Name.Identifier.ValueText,
+                QualifiedNameSyntax qualified => qualified.Right.Identifier.ValueText,
+                _ => null,
+            };
+            return name is "Task" or "ValueTask";
+        }
+    }
 
     /// <summary>
     /// <c>Interlocked.CompareExchange(ref _pending, null, seen);</c> on a task-typed field: the call swaps a reference

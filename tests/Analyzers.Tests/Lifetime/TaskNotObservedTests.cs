@@ -988,6 +988,111 @@ public sealed class TaskNotObservedTests
         }.RunAsync();
 
     [Fact]
+    public Task A_synchronous_method_that_only_returns_completed_tasks_is_not_reported_other_callees_are()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Threading.Tasks;
+
+            class User { public string? Password; }
+
+            interface IPasswords
+            {
+                Task ChangePassword(User user, string password);
+                Task Rehash(User user);
+                ValueTask<int> Count(User user);
+                Task Overridable(User user);
+                Task Faulted(User user);
+                Task Delayed(User user);
+                Task<int> Mixed(User user);
+                Task SaveAsync(User user);
+            }
+
+            class Passwords : IPasswords
+            {
+                public void Authenticate(User user, string password, IPasswords other)
+                {
+                    ChangePassword(user, password);
+                    Rehash(user);
+                    Count(user);
+                    {|CONC102:other.ChangePassword(user, password)|};
+                    {|CONC102:SaveAsync(user)|};
+                    {|CONC102:Unshared(user)|};
+                    {|CONC102:Overridable(user)|};
+                    {|CONC102:Faulted(user)|};
+                    {|CONC102:Delayed(user)|};
+                    {|CONC102:Mixed(user)|};
+                }
+
+                public Task ChangePassword(User user, string password)
+                {
+                    if (string.IsNullOrEmpty(password))
+                    {
+                        user.Password = null;
+                        return Task.CompletedTask;
+                    }
+
+                    user.Password = Hash(password);
+                    return Task.CompletedTask;
+                }
+
+                public Task Rehash(User user) => Task.CompletedTask;
+
+                public ValueTask<int> Count(User user) => ValueTask.FromResult(user.Password?.Length ?? 0);
+
+                public virtual Task Overridable(User user) => Task.CompletedTask;
+
+                public Task Faulted(User user) => Task.FromException(new InvalidOperationException());
+
+                public Task Delayed(User user) => Task.Delay(10);
+
+                public Task SaveAsync(User user) => Task.CompletedTask;
+
+                private Task Unshared(User user) => Task.CompletedTask;
+
+                public Task<int> Mixed(User user)
+                {
+                    if (user.Password is null)
+                    {
+                        return Task.FromResult(0);
+                    }
+
+                    return Task.Run(() => user.Password.Length);
+                }
+
+                private static string Hash(string password) => password;
+            }
+
+            class RefreshService
+            {
+                protected virtual Task AfterRefresh(User user)
+                {
+                    user.Password ??= string.Empty;
+                    return Task.CompletedTask;
+                }
+
+                protected virtual Task BeforeSave(User user) => Task.Delay(1);
+            }
+
+            class AlbumRefreshService : RefreshService
+            {
+                protected override Task AfterRefresh(User user)
+                {
+                    base.AfterRefresh(user);
+                    return Task.CompletedTask;
+                }
+
+                public void Touch(User user) => {|CONC102:AfterRefresh(user)|};
+
+                protected override Task BeforeSave(User user)
+                {
+                    {|CONC102:base.BeforeSave(user)|};
+                    return Task.CompletedTask;
+                }
+            }
+            """);
+
+    [Fact]
     public Task Half_typed_code_does_not_throw()
         => new Verify.Test
         {

@@ -955,6 +955,80 @@ public sealed class InconsistentlyLockedFieldTests
             """);
 
     [Fact]
+    public Task A_setter_replacing_a_reference_the_lock_only_fills_lazily_is_not_reported_other_writes_are()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Config { public int Limit; }
+
+            class PluginConfiguration
+            {
+                private readonly object _sync = new object();
+                private Config _configuration;
+
+                public Config Configuration
+                {
+                    get
+                    {
+                        if (_configuration is null)
+                        {
+                            lock (_sync)
+                            {
+                                _configuration ??= Load();
+                            }
+                        }
+
+                        return _configuration;
+                    }
+
+                    protected set => _configuration = value;
+                }
+
+                public void Reset() => {|CONC303:_configuration|} ??= new Config();
+
+                private static Config Load() => new Config();
+            }
+
+            class ServerConfiguration
+            {
+                private readonly object _sync = new object();
+                private Config _configuration;
+                private Config _published;
+
+                public Config Configuration
+                {
+                    get
+                    {
+                        if (_configuration is not null)
+                        {
+                            return _configuration;
+                        }
+
+                        lock (_sync)
+                        {
+                            if (_configuration is not null)
+                            {
+                                return _configuration;
+                            }
+
+                            return _configuration = new Config();
+                        }
+                    }
+
+                    set => _configuration = value;
+                }
+
+                public void Publish(Config next)
+                {
+                    lock (_sync)
+                    {
+                        _published = next;
+                    }
+                }
+
+                public void Replace(Config next) => {|CONC303:_published|} = next;
+            }
+            """);
+
+    [Fact]
     public Task Init_accessors_run_in_the_object_initializer_like_a_constructor_setters_do_not()
         => Verify.VerifyAnalyzerAsync(Usings + """
             class Tracker
