@@ -43,45 +43,6 @@ public sealed class LocalPasswordProvider : IPasswordProvider
     private static string Hash(string password) => "v1:" + password.Length.ToString(System.Globalization.CultureInfo.InvariantCulture);
 }
 
-/// <summary>A configuration object loaded from disk.</summary>
-public sealed class PluginSettings
-{
-    public int RetentionDays { get; set; } = 30;
-}
-
-/// <summary>
-/// A plugin whose configuration is loaded on first use under a lock (so the file is read once) and replaced whole when
-/// an administrator saves new settings (Jellyfin's <c>BasePlugin&lt;T&gt;</c>): readers take the reference without the
-/// lock and see the old object or the new one.
-/// </summary>
-public class ConfigurablePlugin
-{
-    private readonly Lock _configurationSyncLock = new();
-    private PluginSettings? _configuration;
-
-    public PluginSettings Configuration
-    {
-        get
-        {
-            if (_configuration is null)
-            {
-                lock (_configurationSyncLock)
-                {
-                    _configuration ??= LoadConfiguration();
-                }
-            }
-
-            return _configuration;
-        }
-
-        protected set => _configuration = value;
-    }
-
-    public void UpdateConfiguration(PluginSettings settings) => Configuration = settings;
-
-    private static PluginSettings LoadConfiguration() => new();
-}
-
 /// <summary>An item whose derived state is recomputed after a metadata refresh.</summary>
 public sealed class MediaEntry
 {

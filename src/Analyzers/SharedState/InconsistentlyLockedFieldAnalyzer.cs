@@ -400,10 +400,6 @@ public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
                 // of the type's other methods. Private halves are the type's own protocol, which its own calls show.
                 var callersHoldAcrossCalls = lockedWrites.All(a => !a.Concurrent && a.Method.DeclaredAccessibility != Accessibility.Private && HandOffHalf(a.Operation) != 0) &&
                                              lockedWrites.Any(a => HandOffHalf(a.Operation) > 0);
-                // Every locked write fills the reference lazily (`lock (_gate) { _config ??= Load(); }`, or after a null
-                // check under the lock): the lock only makes the load run once. A whole replacement elsewhere
-                // (`protected set => _config = value;`) publishes a new object that lock-free readers see whole.
-                bool? lazyFillsOnly = null;
                 var gates = accesses.Where(IsLocked).Select(a => a.Gate).ToList();
                 var gate = gates.All(g => g is not null) && gates.Select(g => g!.Name).Distinct().Count() == 1 ? gates[0] : null;
                 var reported = new HashSet<SyntaxNode>();
@@ -425,11 +421,6 @@ public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
                         {
                             continue;
                         }
-                    }
-                    else if (access.Kind == AccessKind.Assign && !access.Concurrent && !readsMatter &&
-                             (lazyFillsOnly ??= field.Type.IsReferenceType && lockedWrites.All(IsLazyFill)))
-                    {
-                        continue;
                     }
                     else if (access.Concurrent && access.Kind == AccessKind.Update)
                     {
@@ -659,71 +650,6 @@ public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
                !(type is INamedTypeSymbol { IsGenericType: true } named && named.ConstructedFrom.SpecialType == SpecialType.System_Nullable_T);
 
         /// <summary>An unlocked read before a locked access to the same field in the same method: a fast-path check repeated under the lock.</summary>
-        /// <summary>
-        /// A locked write that fills the field only when it is empty: <c>_config ??= Load();</c>, or an assignment inside a
-        /// <c>lock</c> statement whose body tests the same field against <c>null</c> before it (double-checked loading).
-        /// Asked only of the locked writes of a field with an unlocked replacement about to be reported.
-        /// </summary>
-        private static bool IsLazyFill(Access write)
-        {
-            var reference = write.Operation;
-            if (reference.Parent is ICoalesceAssignmentOperation coalesce && ReferenceEquals(coalesce.Target, reference))
-            {
-                return true;
-            }
-
-            if (reference.Parent is not ISimpleAssignmentOperation assignment || !ReferenceEquals(assignment.Target, reference))
-            {
-                return false;
-            }
-
-            for (var current = assignment.Parent; current is not null; current = current.Parent)
-            {
-                if (current is IAnonymousFunctionOperation or ILocalFunctionOperation or IMethodBodyOperation)
-                {
-                    return false;
-                }
-
-                if (current is ILockOperation lockOperation)
-                {
-                    foreach (var test in lockOperation.Body.EnumerateDescendants())
-                    {
-                        if (test.Syntax.SpanStart < reference.Syntax.SpanStart && TestsForNull(test, write.Field))
-                        {
-                            return true;
-                        }
-                    }
-
-                    return false;
-                }
-            }
-
-            return false;
-
-            static bool TestsForNull(IOperation test, IFieldSymbol field)
-            {
-                switch (test)
-                {
-                    case IIsPatternOperation pattern:
-                        var tested = pattern.Pattern is INegatedPatternOperation negated ? negated.Pattern : pattern.Pattern;
-                        return tested is IConstantPatternOperation { Value.ConstantValue: { HasValue: true, Value: null } } &&
-                               IsField(pattern.Value, field);
-                    case IBinaryOperation { OperatorKind: BinaryOperatorKind.Equals or BinaryOperatorKind.NotEquals } binary:
-                        return (IsField(binary.LeftOperand, field) && IsNull(binary.RightOperand)) ||
-                               (IsField(binary.RightOperand, field) && IsNull(binary.LeftOperand));
-                    default:
-                        return false;
-                }
-            }
-
-            static bool IsField(IOperation operand, IFieldSymbol field)
-                => operand.WalkDownConversions() is IFieldReferenceOperation candidate &&
-                   SymbolEqualityComparer.Default.Equals(candidate.Field, field);
-
-            static bool IsNull(IOperation operand)
-                => operand.WalkDownConversions().ConstantValue is { HasValue: true, Value: null };
-        }
-
         private static bool IsPreCheck(Access read, List<Access> accesses)
         {
             foreach (var other in accesses)
