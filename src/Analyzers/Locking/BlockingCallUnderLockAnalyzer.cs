@@ -71,7 +71,13 @@ public sealed class BlockingCallUnderLockAnalyzer : DiagnosticAnalyzer
             }
 
             var lists = new RuleOptionLists(BlockingMethods, start.Options);
-            start.RegisterOperationBlockAction(c => Analyze(c, types, known, lists));
+            start.RegisterOperationBlockAction(c =>
+            {
+                if (LockFlow.AnyBodyLocks(c, types))
+                {
+                    Analyze(c, types, known, lists);
+                }
+            });
         });
     }
 

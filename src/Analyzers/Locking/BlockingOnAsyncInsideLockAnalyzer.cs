@@ -57,7 +57,13 @@ public sealed class BlockingOnAsyncInsideLockAnalyzer : DiagnosticAnalyzer
                 return;
             }
 
-            start.RegisterOperationBlockAction(c => Analyze(c, types));
+            start.RegisterOperationBlockAction(c =>
+            {
+                if (LockFlow.AnyBodyLocks(c, types))
+                {
+                    Analyze(c, types);
+                }
+            });
         });
     }
 

@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using System.Collections.Immutable;
 using ConcurrencyAnalyzers.Analysis;
 using ConcurrencyAnalyzers.Internals;
 using Microsoft.CodeAnalysis;
@@ -82,15 +83,81 @@ internal static class LockFlow
     }
 
     /// <summary>The block's function bodies (each root once), with the operation block to ask for its graph.</summary>
-    internal static IEnumerable<(IOperation OperationBlock, IOperation Root)> Bodies(OperationBlockAnalysisContext context)
+    /// <remarks>
+    /// Asked by several locking rules of every member body, so it allocates nothing: a block has one body or a few
+    /// (a constructor's initializer and body), and the earlier ones are compared by reference.
+    /// </remarks>
+    internal static BlockBodies Bodies(OperationBlockAnalysisContext context) => new(context.OperationBlocks);
+
+    /// <summary>
+    /// Some function body of the block takes a lock (a <c>lock</c> statement or a lock API call, lambdas included): without
+    /// one, <see cref="Run(OperationBlockAnalysisContext, KnownTypes, HeldLockVisitor, bool)"/> visits nothing (unless
+    /// asked to visit bodies without locks) and nothing runs with a lock held. The rules that only look under locks ask
+    /// this first, before they set up anything.
+    /// </summary>
+    public static bool AnyBodyLocks(OperationBlockAnalysisContext context, KnownTypes types)
     {
-        var seen = new HashSet<IOperation>();
-        foreach (var operationBlock in context.OperationBlocks)
+        foreach (var (_, root) in Bodies(context))
         {
-            var root = operationBlock.GetRoot();
-            if (root is IMethodBodyOperation or IConstructorBodyOperation or IBlockOperation && seen.Add(root))
+            if (LockScan.For(root, types).HasAnyLock)
             {
-                yield return (operationBlock, root);
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>The function bodies of an operation block's operations, each root once (see <see cref="Bodies"/>).</summary>
+    internal readonly struct BlockBodies
+    {
+        private readonly ImmutableArray<IOperation> _blocks;
+
+        public BlockBodies(ImmutableArray<IOperation> blocks) => _blocks = blocks;
+
+        public Enumerator GetEnumerator() => new(_blocks);
+
+        public struct Enumerator
+        {
+            private readonly ImmutableArray<IOperation> _blocks;
+            private int _index;
+
+            public Enumerator(ImmutableArray<IOperation> blocks)
+            {
+                _blocks = blocks;
+                _index = -1;
+                Current = default;
+            }
+
+            public (IOperation OperationBlock, IOperation Root) Current { get; private set; }
+
+            public bool MoveNext()
+            {
+                while (++_index < _blocks.Length)
+                {
+                    var block = _blocks[_index];
+                    var root = block.GetRoot();
+                    if (root is IMethodBodyOperation or IConstructorBodyOperation or IBlockOperation && !IsEarlierRoot(root))
+                    {
+                        Current = (block, root);
+                        return true;
+                    }
+                }
+
+                return false;
+            }
+
+            private readonly bool IsEarlierRoot(IOperation root)
+            {
+                for (var i = 0; i < _index; i++)
+                {
+                    if (ReferenceEquals(_blocks[i].GetRoot(), root))
+                    {
+                        return true;
+                    }
+                }
+
+                return false;
             }
         }
     }

@@ -40,7 +40,13 @@ public sealed class LockHeldAcrossAwaitAnalyzer : DiagnosticAnalyzer
                 return;
             }
 
-            start.RegisterOperationBlockAction(c => Analyze(c, types));
+            start.RegisterOperationBlockAction(c =>
+            {
+                if (LockFlow.AnyBodyLocks(c, types))
+                {
+                    Analyze(c, types);
+                }
+            });
         });
     }
 

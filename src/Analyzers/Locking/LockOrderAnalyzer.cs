@@ -152,6 +152,17 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
 
         context.RegisterOperationBlockAction(c =>
         {
+            // Everything below looks at the locks the body takes: most bodies take none.
+            if (!LockFlow.AnyBodyLocks(c, types))
+            {
+                return;
+            }
+
+            RecordBody(c);
+        });
+
+        void RecordBody(OperationBlockAnalysisContext c)
+        {
             var owner = c.OwningSymbol;
             LockFlow.Run(c, types, (operation, state, function, lockCall) =>
             {
@@ -227,7 +238,7 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
                     }
                 }
             }
-        });
+        }
 
         context.RegisterSymbolEndAction(c =>
         {

@@ -68,7 +68,13 @@ public sealed class MonitorProtocolMisuseAnalyzer : DiagnosticAnalyzer
             }
 
             start.RegisterInvocationAction(c => AnalyzeWait(c, types), InvocationActions.Names("Wait"));
-            start.RegisterOperationBlockAction(c => AnalyzeFlow(c, types));
+            start.RegisterOperationBlockAction(c =>
+            {
+                if (LockFlow.AnyBodyLocks(c, types))
+                {
+                    AnalyzeFlow(c, types);
+                }
+            });
         });
     }
 

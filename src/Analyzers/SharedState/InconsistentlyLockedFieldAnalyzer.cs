@@ -318,8 +318,8 @@ public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
             // A mutating call or dictionary indexer set on the field's (non-thread-safe) object changes it in place;
             // on a type the user lists as thread-safe it is a use, not an update.
             var user = reference.WalkUpConversions();
-            if (user is not null && !_threadSafe.Contains(reference.Type, reference.Syntax.SyntaxTree) && SharedStateFacts.MutatedReceiver(user, _collections, _types, out _) is { } receiver &&
-                ReferenceEquals(receiver.WalkDownConversions(), reference))
+            if (user is not null && SharedStateFacts.MutatedReceiver(user, _collections, _types, out _) is { } receiver &&
+                ReferenceEquals(receiver.WalkDownConversions(), reference) && !_threadSafe.Contains(reference.Type, reference.Syntax.SyntaxTree))
             {
                 return AccessKind.Update;
             }
