@@ -73,7 +73,7 @@ internal static class LockRegions
     /// Without one, nothing in the body is protected and nothing is released. Most bodies take no lock, and these
     /// questions are asked about many of their operations.
     /// </summary>
-    private static bool BodyMayLock(IOperation operation, KnownTypes types)
+    internal static bool BodyMayLock(IOperation operation, KnownTypes types)
     {
         var scan = LockScan.For(operation.GetRoot(), types);
         return scan.HasAnyLock || scan.HasUsing;

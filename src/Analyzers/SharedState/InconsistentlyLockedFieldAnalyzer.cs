@@ -159,6 +159,12 @@ public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
         /// </summary>
         private bool IsBeforeRelease(IOperation operation, IOperation? stopAt)
         {
+            // Asked of every unprotected write: most bodies release nothing, which their lock scan says at once.
+            if (!LockRegions.BodyMayLock(operation, _types))
+            {
+                return false;
+            }
+
             var child = operation;
             for (var parent = operation.Parent; parent is not null && !ReferenceEquals(parent, stopAt); child = parent, parent = parent.Parent)
             {
