@@ -1,5 +1,7 @@
 using System.Collections.Generic;
+using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Operations;
 
 namespace ConcurrencyAnalyzers.Internals;
@@ -140,6 +142,34 @@ internal static class OperationExtensions
         IParameterReferenceOperation parameter => parameter.Parameter,
         _ => null,
     };
+
+    /// <summary>
+    /// The elements of a collection an argument writes in place: <c>new[] { a, b }</c> or a params array, a collection
+    /// expression <c>[a, b]</c>, or a params collection (on .NET 9+ <c>Task.WhenAll(a, b)</c> binds to
+    /// <c>params ReadOnlySpan&lt;Task&gt;</c>, whose operation kind Roslyn 4.8 does not know). Empty for anything else.
+    /// </summary>
+    public static ImmutableArray<IOperation> InPlaceElements(this IArgumentOperation argument)
+    {
+        var value = argument.Value.WalkDownConversions();
+        if (value is IArrayCreationOperation array)
+        {
+            return array.Initializer is { } initializer ? initializer.ElementValues : ImmutableArray<IOperation>.Empty;
+        }
+
+        var paramsCollection = argument.ArgumentKind is not (ArgumentKind.Explicit or ArgumentKind.ParamArray or ArgumentKind.DefaultValue);
+        if (!paramsCollection && value.Syntax is not CollectionExpressionSyntax)
+        {
+            return ImmutableArray<IOperation>.Empty;
+        }
+
+        var elements = ImmutableArray.CreateBuilder<IOperation>();
+        foreach (var child in value.ChildOperations)
+        {
+            elements.Add(child.WalkDownConversions());
+        }
+
+        return elements.ToImmutable();
+    }
 
     /// <summary>
     /// The operations below <paramref name="operation"/>, in pre-order (the order of Roslyn's <c>Descendants()</c>).

@@ -11,7 +11,7 @@ public sealed partial class UnboundedFanOutAnalyzer
     /// <summary>
     /// An input whose size nobody bounds: a parameter (or a member of one: <c>request.Items</c>), a database query
     /// (<c>IQueryable</c>, also after <c>await ToListAsync()</c>), through LINQ operators that keep the size unbounded
-    /// and one local. <c>Take</c>, <c>Chunk</c>, <c>First</c> … bound it; fields, properties of <c>this</c>, arrays,
+    /// the lines of a file, and one local. <c>Take</c>, <c>Chunk</c>, <c>First</c> … bound it; fields, properties of <c>this</c>, arrays,
     /// <c>Enumerable.Range</c> and other method results are trusted (configured shards, injected handlers, workers).
     /// </summary>
     private static bool IsUnbounded(IOperation? source, KnownTypes types, int depth)
@@ -37,7 +37,7 @@ public sealed partial class UnboundedFanOutAnalyzer
                     return IsUnbounded(receiver, types, depth + 1);
                 }
 
-                return IsQueryable(invocation.Type, types);
+                return IsQueryable(invocation.Type, types) || IsFileLines(invocation);
             case IAwaitOperation awaited:
                 return IsUnbounded(awaited.Operation, types, depth + 1);
             case IParameterReferenceOperation parameter:
@@ -52,6 +52,14 @@ public sealed partial class UnboundedFanOutAnalyzer
                 return IsQueryable(source.Type, types);
         }
     }
+
+    /// <summary>
+    /// The lines of a file (<c>File.ReadLines</c>, <c>File.ReadAllLines</c> and their async forms): one element per line
+    /// of input the program does not control, the textbook shape of a batch job's unbounded fan-out.
+    /// </summary>
+    private static bool IsFileLines(IInvocationOperation invocation)
+        => invocation.TargetMethod is { IsStatic: true, Name: "ReadLines" or "ReadAllLines" or "ReadLinesAsync" or "ReadAllLinesAsync" } method &&
+           method.ContainingType is { Name: "File", ContainingNamespace: { Name: "IO", ContainingNamespace: { Name: "System", ContainingNamespace.IsGlobalNamespace: true } } };
 
     /// <summary>
     /// The elements are work already, not data: tasks (<c>tasks.Select(t =&gt; t.WaitAsync(timeout))</c>), delegates

@@ -92,7 +92,8 @@ public sealed class BlockingCallUnderLockAnalyzer : DiagnosticAnalyzer
         LockFlow.Run(context, types, (operation, state, function, lockCall) =>
         {
             if (state.Must.IsDefaultOrEmpty || lockCall is not null || operation is not IInvocationOperation invocation ||
-                !IsBlocking(invocation, types, known, extra, context.OperationBlocks) || TaskBlocking.IsSyncPathUnderAsyncLocks(operation, state, function ?? context.OwningSymbol))
+                !IsBlocking(invocation, types, known, extra, context.OperationBlocks) || TaskBlocking.IsSyncPathUnderAsyncLocks(operation, state, function ?? context.OwningSymbol) ||
+                IsRenameUnderAsyncGate(invocation, state, function ?? context.OwningSymbol))
             {
                 return;
             }
@@ -109,6 +110,31 @@ public sealed class BlockingCallUnderLockAnalyzer : DiagnosticAnalyzer
                 context.ReportDiagnostic(Diagnostic.Create(Rule, TaskBlocking.ReportLocation(invocation), Name(invocation.TargetMethod), lockName));
             }
         });
+    }
+
+    /// <summary>
+    /// <c>File.Move</c>/<c>File.Replace</c> in async code while only <c>SemaphoreSlim</c>s are held: the rename that ends
+    /// the write-a-temp-file-then-rename idiom (a checkpoint or state file replaced atomically). It has no async form,
+    /// is a metadata change on one volume (<c>Replace</c> requires it), and the waiters of an async gate hold no thread:
+    /// the rename is the step the gate exists to serialize. Under a <c>lock</c>/<c>Monitor</c> it is still reported.
+    /// </summary>
+    private static bool IsRenameUnderAsyncGate(IInvocationOperation invocation, HeldState state, ISymbol? function)
+    {
+        if (invocation.TargetMethod is not { Name: "Move" or "Replace", IsStatic: true, ContainingType: { Name: "File", ContainingNamespace.Name: "IO" } } ||
+            function is not IMethodSymbol { IsAsync: true })
+        {
+            return false;
+        }
+
+        foreach (var held in state.Must)
+        {
+            if (held.Kind != LockKind.SemaphoreSlim)
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private static string Name(IMethodSymbol method) => method.ContainingType.Name + "." + method.Name;

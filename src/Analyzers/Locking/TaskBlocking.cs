@@ -141,12 +141,9 @@ internal static class TaskBlocking
                                 AddCollection(argument.Value);
                             }
 
-                            if (argument.Value is IArrayCreationOperation { Initializer: { } initializer })
+                            foreach (var element in argument.InPlaceElements())
                             {
-                                foreach (var element in initializer.ElementValues)
-                                {
-                                    AddKey(element);
-                                }
+                                AddKey(element);
                             }
                         }
 

@@ -114,6 +114,47 @@ public sealed class UnboundedFanOutTests
             """);
 
     [Fact]
+    public Task One_task_per_line_of_a_file_is_reported_chunked_or_awaited_in_turn_it_is_not()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Collections.Generic;
+            using System.IO;
+            using System.Linq;
+            using System.Threading.Tasks;
+
+            class LineImporter
+            {
+                public async Task ImportAsync(string path, Func<string, Task> process)
+                {
+                    var tasks = new List<Task>();
+                    foreach (var line in File.ReadLines(path))
+                    {
+                        tasks.Add({|CONC106:Task.Run(() => process(line))|});
+                    }
+
+                    await Task.WhenAll(tasks);
+                    await Task.WhenAll({|CONC106:(await File.ReadAllLinesAsync(path)).Select(l => process(l))|});
+                }
+
+                public async Task ImportQuietlyAsync(string path, Func<string, Task> process)
+                {
+                    foreach (var chunk in File.ReadLines(path).Chunk(50))
+                    {
+                        await Task.WhenAll(chunk.Select(l => process(l)));
+                    }
+
+                    foreach (var line in File.ReadAllLines(path))
+                    {
+                        await process(line);
+                    }
+
+                    await Task.WhenAll(Directory.GetFiles(path).Select(f => process(f)));
+                }
+            }
+            """);
+
+    [Fact]
     public Task For_loop_over_the_count_of_a_parameter_is_reported()
         => Verify.VerifyAnalyzerAsync(
             """

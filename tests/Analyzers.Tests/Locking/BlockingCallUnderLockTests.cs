@@ -232,6 +232,40 @@ public sealed class BlockingCallUnderLockTests
             Verify.Diagnostic(BlockingCallUnderLockAnalyzer.Rule).WithLocation(3).WithArguments("NetworkStream.Read", "_gate"));
 
     [Fact]
+    public Task Rename_ending_a_temp_file_write_under_an_async_semaphore_is_not_reported_under_a_lock_or_sync_wait_it_is()
+        => Verify.VerifyAnalyzerAsync(Wrap("""
+                public async Task SaveAsync(string path, string text, CancellationToken ct)
+                {
+                    await _sem.WaitAsync(ct);
+                    try
+                    {
+                        await File.WriteAllTextAsync(path + ".tmp", text, ct);
+                        File.Move(path + ".tmp", path, overwrite: true);
+                        File.Replace(path + ".new", path, null);
+                    }
+                    finally
+                    {
+                        _sem.Release();
+                    }
+                }
+
+                public void Save(string path)
+                {
+                    _sem.Wait();
+                    try { File.{|CONC205:Move|}(path + ".tmp", path); }
+                    finally { _sem.Release(); }
+                    lock (_gate) { File.{|CONC205:Move|}(path + ".tmp", path); }
+                }
+
+                public async Task CopyAsync(string path, CancellationToken ct)
+                {
+                    await _sem.WaitAsync(ct);
+                    try { File.{|CONC205:Copy|}(path, path + ".bak"); }
+                    finally { _sem.Release(); }
+                }
+            """));
+
+    [Fact]
     public Task Task_wait_under_lock_is_left_to_CONC202()
         => Verify.VerifyAnalyzerAsync(Wrap("""
                 public void M()

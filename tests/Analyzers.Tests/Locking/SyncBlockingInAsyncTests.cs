@@ -311,6 +311,20 @@ public sealed class SyncBlockingInAsyncTests
             """));
 
     [Fact]
+    public Task Result_after_await_WhenAll_of_a_collection_expression_is_not_reported_a_task_left_out_is()
+        => Verify.VerifyAnalyzerAsync(Wrap("""
+                public async Task<int> M()
+                {
+                    // On .NET 9+ `Task.WhenAll(a, b)` binds to a params collection, which has the same operation shape.
+                    var a = LoadAsync();
+                    var b = LoadAsync();
+                    var c = LoadAsync();
+                    await Task.WhenAll([a, b]);
+                    return a.Result + b.Result + c.{|CONC207:Result|};
+                }
+            """));
+
+    [Fact]
     public Task Result_of_the_elements_of_a_collection_joined_by_WhenAll_is_not_reported()
         => Verify.VerifyAnalyzerAsync(Wrap("""
                 public async Task<int> M(string[] keys)
