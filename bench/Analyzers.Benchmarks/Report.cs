@@ -19,6 +19,11 @@ internal static class Report
 
         text.AppendLine(Inv, $"Compiler (median of {settings.Iterations}): {Stats.Median(compilerMs):N0} ms = parse {Stats.Median(result.Compiler.Select(c => c.ParseMs)):N0} ms + {(first.Emitted ? "bind and emit" : "bind with diagnostics (not emitted: the code has errors)")} {Stats.Median(result.Compiler.Select(c => c.BindEmitMs)):N0} ms; range {Stats.Min(compilerMs):N0}-{Stats.Max(compilerMs):N0} ms; {first.Errors} errors, {first.Warnings} warnings.");
         text.AppendLine(Inv, $"Analysis pass{(settings.Isolated ? "es" : string.Empty)} (driver, binding and all analyzers; median): {Stats.Median(result.AnalysisWallMs):N0} ms wall.");
+        // Callback times are summed over the threads that ran them; the compiler's wall time is not, when it builds
+        // concurrently. Its CPU time (all threads) is the like-for-like denominator; the table's shares keep the wall
+        // time, as csc's ReportAnalyzer output does.
+        var compilerCpu = result.Compiler.Select(c => c.CpuMs).ToList();
+        text.AppendLine(Inv, $"Compiler CPU time (all threads; median): {Stats.Median(compilerCpu):N0} ms, {Stats.Median(compilerCpu.Select((c, i) => c / compilerMs[i])):N2}× its wall time. {ours.Display} against it: {Percent(Stats.Median(oursTotals.Select((t, i) => t / compilerCpu[i])))}.");
         if (settings.Isolated)
         {
             // Each package's own pass: binding for operations, the driver's work for the package and its callbacks.
