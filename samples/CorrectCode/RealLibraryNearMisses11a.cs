@@ -28,3 +28,32 @@ public sealed class BackendQueueOwner : IDisposable
         }
     }
 }
+
+/// <summary>
+/// Duplicati's websocket notifications: each event is sent to every open, subscribed connection at once. The
+/// connections were accepted elsewhere; the broadcast only writes to them.
+/// </summary>
+public sealed class WebsocketNotifier
+{
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<System.Net.WebSockets.WebSocket, bool> _subscribers = new();
+
+    public void Subscribe(System.Net.WebSockets.WebSocket socket) => _subscribers[socket] = true;
+
+    public async Task SendDataAsync(string message, IEnumerable<System.Net.WebSockets.WebSocket> connections)
+    {
+        var bytes = new ArraySegment<byte>(System.Text.Encoding.UTF8.GetBytes(message));
+        try
+        {
+            await Task.WhenAll(
+                connections
+                    .Where(c => c.State == System.Net.WebSockets.WebSocketState.Open)
+                    .Where(c => _subscribers.ContainsKey(c))
+                    .Select(c => c.SendAsync(bytes, System.Net.WebSockets.WebSocketMessageType.Text, true, CancellationToken.None))
+            ).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            Console.Error.WriteLine("websocket send failed: " + ex.Message);
+        }
+    }
+}
