@@ -57,3 +57,50 @@ public sealed class WebsocketNotifier
         }
     }
 }
+
+/// <summary>
+/// Duplicati's server database: one connection for the whole server, whose every use the lock serializes (a SQLite
+/// connection is not thread-safe). The queries cannot move out of the lock; the lock exists for them.
+/// </summary>
+public sealed class ServerDatabase
+{
+    private readonly System.Data.IDbConnection _connection;
+    private readonly System.Data.IDbCommand _errorCommand;
+    private readonly object _lock = new();
+
+    public ServerDatabase(System.Data.IDbConnection connection)
+    {
+        _connection = connection;
+        _errorCommand = connection.CreateCommand();
+        _errorCommand.CommandText = "INSERT INTO \"ErrorLog\" (\"Message\") VALUES (@Message)";
+    }
+
+    public void LogError(string message)
+    {
+        lock (_lock)
+        {
+            _errorCommand.Parameters.Clear();
+            var parameter = _errorCommand.CreateParameter();
+            parameter.ParameterName = "@Message";
+            parameter.Value = message;
+            _errorCommand.Parameters.Add(parameter);
+            _errorCommand.ExecuteNonQuery();
+        }
+    }
+
+    public void DeleteBackup(long id)
+    {
+        lock (_lock)
+        {
+            using var transaction = _connection.BeginTransaction();
+            using (var cmd = _connection.CreateCommand())
+            {
+                cmd.Transaction = transaction;
+                cmd.CommandText = "DELETE FROM \"Backup\" WHERE \"ID\" = " + id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                cmd.ExecuteNonQuery();
+            }
+
+            transaction.Commit();
+        }
+    }
+}
