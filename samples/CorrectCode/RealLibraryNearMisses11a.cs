@@ -104,3 +104,57 @@ public sealed class ServerDatabase
         }
     }
 }
+
+/// <summary>
+/// Duplicati's queue runner: the running task, its queue entry and its lock source are published together under the
+/// lock; the status getters read one reference out of the tuple, which sees the old or the new run.
+/// </summary>
+public sealed class QueueRunner
+{
+    private readonly object _lock = new();
+    private readonly Queue<Func<Task>> _tasks = new();
+    private (Task? Task, Func<Task>? Work) _current;
+
+    public void Add(Func<Task> work)
+    {
+        lock (_lock)
+            _tasks.Enqueue(work);
+        StartNext();
+    }
+
+    public bool GetIsActive() => _current.Task != null;
+
+    public Func<Task>? GetCurrentWork() => _current.Work;
+
+    public void Terminate()
+    {
+        var task = _current.Task;
+        task?.GetAwaiter().GetResult();
+    }
+
+    private void StartNext()
+    {
+        lock (_lock)
+        {
+            if (_current.Task is { IsCompleted: false } || _tasks.Count == 0)
+                return;
+
+            var next = _tasks.Dequeue();
+            _current = (Task.Run(() => RunAsync(next)), next);
+        }
+    }
+
+    private async Task RunAsync(Func<Task> work)
+    {
+        try
+        {
+            await work().ConfigureAwait(false);
+        }
+        finally
+        {
+            lock (_lock)
+                _current = (null, null);
+            StartNext();
+        }
+    }
+}
