@@ -158,3 +158,34 @@ public sealed class QueueRunner
         }
     }
 }
+
+/// <summary>
+/// Duplicati's upload verification and database listings: the listing is given the token, and the LINQ operators over
+/// it enumerate with that token.
+/// </summary>
+public sealed class RemoteListing
+{
+    private readonly Func<CancellationToken, IAsyncEnumerable<string>> _list;
+
+    public RemoteListing(Func<CancellationToken, IAsyncEnumerable<string>> list) => _list = list;
+
+    public async IAsyncEnumerable<string> ListAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (var name in _list(cancellationToken).WithCancellation(cancellationToken).ConfigureAwait(false))
+            yield return name;
+    }
+
+    public async Task<bool> VerifyUploadAsync(string name, CancellationToken cancelToken)
+    {
+        var found = await ListAsync(cancelToken).FirstOrDefaultAsync(n => n.Equals(name, StringComparison.OrdinalIgnoreCase)).ConfigureAwait(false);
+        return found is not null;
+    }
+
+    public async Task<int> CountVolumesAsync(CancellationToken token)
+    {
+        var count = 0;
+        await foreach (var name in ListAsync(token).Where(n => n.EndsWith(".zip", StringComparison.Ordinal)).Distinct().ConfigureAwait(false))
+            count += name.Length > 0 ? 1 : 0;
+        return count;
+    }
+}
