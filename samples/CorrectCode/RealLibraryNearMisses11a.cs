@@ -189,3 +189,23 @@ public sealed class RemoteListing
         return count;
     }
 }
+
+/// <summary>
+/// Duplicati's change report: a local async iterator runs each query with the caller's token itself.
+/// </summary>
+public static class ChangeReport
+{
+    public static async IAsyncEnumerable<string> CreateAsync(Func<string, CancellationToken, Task<string[]>> query, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken token)
+    {
+        async IAsyncEnumerable<string> BuildResult(string sql, string change)
+        {
+            foreach (var row in await query(sql, token).ConfigureAwait(false))
+                yield return change + ": " + row;
+        }
+
+        await foreach (var r in BuildResult("SELECT added", "Added").ConfigureAwait(false))
+            yield return r;
+        await foreach (var r in BuildResult("SELECT deleted", "Deleted").ConfigureAwait(false))
+            yield return r;
+    }
+}

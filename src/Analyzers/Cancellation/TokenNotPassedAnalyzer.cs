@@ -252,7 +252,8 @@ public sealed partial class TokenNotPassedAnalyzer : DiagnosticAnalyzer
         }
 
         var token = ReachableToken(loop, context.ContainingSymbol, types);
-        if (token is null || IsInCleanup(loop))
+        if (token is null || IsInCleanup(loop) ||
+            (inner is IInvocationOperation { TargetMethod.MethodKind: MethodKind.LocalFunction } local && LocalIteratorReadsToken(loop, local.TargetMethod, token.Symbol)))
         {
             return;
         }
@@ -300,6 +301,44 @@ public sealed partial class TokenNotPassedAnalyzer : DiagnosticAnalyzer
     private static IOperation? ReceiverOf(IInvocationOperation call)
         => (call.Instance ?? (call.TargetMethod.IsExtensionMethod && call.Arguments.Length > 0 ? call.Arguments[0].Value : null))?.WalkDownConversions();
 
+    /// <summary>
+    /// <c>await foreach (var r in BuildResult(cmd, sql))</c> where <c>BuildResult</c> is a local async iterator that
+    /// reads the token in scope itself (<c>ExecuteReaderAsync(token)</c>): its work is already cancelled with it, and
+    /// with no <c>[EnumeratorCancellation]</c> parameter a <c>WithCancellation</c> would be ignored anyway.
+    /// </summary>
+    private static bool LocalIteratorReadsToken(IOperation loop, IMethodSymbol localFunction, ISymbol token)
+    {
+        var root = loop;
+        while (root.Parent is not null)
+        {
+            root = root.Parent;
+        }
+
+        foreach (var operation in root.EnumerateDescendants())
+        {
+            if (operation is ILocalFunctionOperation declaration && SymbolEqualityComparer.Default.Equals(declaration.Symbol, localFunction.OriginalDefinition))
+            {
+                foreach (var use in declaration.EnumerateDescendants())
+                {
+                    var symbol = use switch
+                    {
+                        IParameterReferenceOperation parameter => (ISymbol)parameter.Parameter,
+                        ILocalReferenceOperation reference => reference.Local,
+                        _ => null,
+                    };
+                    if (symbol is not null && SymbolEqualityComparer.Default.Equals(symbol, token))
+                    {
+                        return true;
+                    }
+                }
+
+                return false;
+            }
+        }
+
+        return false;
+    }
+
     private static bool HasExplicitTokenArgument(IInvocationOperation invocation, KnownTypes types)
     {
         foreach (var argument in invocation.Arguments)
@@ -330,7 +369,7 @@ public sealed partial class TokenNotPassedAnalyzer : DiagnosticAnalyzer
                 ISimpleAssignmentOperation { Target: ILocalReferenceOperation target } assignment when SymbolEqualityComparer.Default.Equals(target.Local, local) => assignment.Value,
                 _ => null,
             };
-            if (value?.WalkDownConversions() is IInvocationOperation call && CancellationOverloads.PassesAnyToken(call, types))
+            if (value?.WalkDownConversions() is IInvocationOperation call && (CancellationOverloads.PassesAnyToken(call, types) || IsOverStreamGivenToken(call, types)))
             {
                 return true;
             }

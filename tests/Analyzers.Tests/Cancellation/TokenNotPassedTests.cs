@@ -67,6 +67,29 @@ public sealed class TokenNotPassedTests
                     await foreach (var n in backend.ListAsync(cancelToken).Where(n => n != name).ConfigureAwait(false))
                         Console.WriteLine(n);
 
+                    // A local filled by operators over a listing that got it.
+                    var zips = backend.ListAsync(cancelToken).Where(n => n.EndsWith(".zip"));
+                    await foreach (var n in zips)
+                        Console.WriteLine(n);
+
+                    // A local iterator that reads the token itself.
+                    async IAsyncEnumerable<string> Names(string prefix)
+                    {
+                        await foreach (var n in backend.ListAsync(cancelToken))
+                            yield return prefix + n;
+                    }
+
+                    async IAsyncEnumerable<string> Cached(string prefix)
+                    {
+                        await Task.Yield();
+                        yield return prefix;
+                    }
+
+                    await foreach (var n in Names("a"))
+                        Console.WriteLine(n);
+                    await foreach (var n in {|#2:Cached("b")|})
+                        Console.WriteLine(n);
+
                     // A listing that never got it.
                     var first = await backend.ListAll().{|#0:FirstOrDefaultAsync|}();
                     await foreach (var n in {|#1:backend.ListAll().Where(n => n != name)|})
@@ -75,6 +98,7 @@ public sealed class TokenNotPassedTests
                 }
             }
             """,
+            Verify.Diagnostic(TokenNotPassedAnalyzer.ForEachRule).WithLocation(2).WithArguments("await foreach", "cancelToken"),
             Verify.Diagnostic(TokenNotPassedAnalyzer.Rule).WithLocation(0).WithArguments("FirstOrDefaultAsync", "cancelToken"),
             Verify.Diagnostic(TokenNotPassedAnalyzer.ForEachRule).WithLocation(1).WithArguments("await foreach", "cancelToken"));
 
