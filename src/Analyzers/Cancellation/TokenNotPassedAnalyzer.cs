@@ -105,7 +105,7 @@ public sealed partial class TokenNotPassedAnalyzer : DiagnosticAnalyzer
             return OuterTokenInsteadOfOwn(invocation, types); // any token is a choice, except the host's own one inside its callback
         }
 
-        if (WaitsOnWorkGivenToken(invocation, types))
+        if (WaitsOnWorkGivenToken(invocation, types) || IsOverStreamGivenToken(ReceiverOf(invocation), types))
         {
             return null; // DoTakeAsync(ct, sync: true).WaitAndUnwrapException(): the work it waits for has the token
         }
@@ -239,6 +239,12 @@ public sealed partial class TokenNotPassedAnalyzer : DiagnosticAnalyzer
             return;
         }
 
+        // `ListAsync(ct).Where(...)`: operators over a stream whose source took a token enumerate it with that token.
+        if (inner is IInvocationOperation && IsOverStreamGivenToken(inner, types))
+        {
+            return;
+        }
+
         // A local filled by a call that took a token: the enumerable already carries it (var stream = Start(ct);).
         if (inner is ILocalReferenceOperation source && LocalFilledByTokenCall(loop, source.Local, types))
         {
@@ -246,13 +252,91 @@ public sealed partial class TokenNotPassedAnalyzer : DiagnosticAnalyzer
         }
 
         var token = ReachableToken(loop, context.ContainingSymbol, types);
-        if (token is null || IsInCleanup(loop))
+        if (token is null || IsInCleanup(loop) ||
+            (inner is IInvocationOperation { TargetMethod.MethodKind: MethodKind.LocalFunction } local && LocalIteratorReadsToken(loop, local.TargetMethod, token.Symbol)))
         {
             return;
         }
 
         context.ReportDiagnostic(Diagnostic.Create(
             ForEachRule, expression.GetLocation(), Properties(token, ModeWithCancellation, -1, null), "await foreach", token.ExpressionText));
+    }
+
+    /// <summary>
+    /// The async stream reached through operators that take no token of their own (<c>Where</c>, <c>Select</c>,
+    /// <c>Distinct</c>, <c>ConfigureAwait</c>) comes from a call given a token: <c>backend.ListAsync(ct).Where(p)</c>.
+    /// The source enumerates with that token, so an operator or terminal call over it (<c>.FirstOrDefaultAsync()</c>,
+    /// <c>.ToListAsync()</c>, <c>.ToBlockingEnumerable()</c>, <c>await foreach</c>) is cancelled with it, as
+    /// <c>await foreach</c> over a local filled by such a call is.
+    /// </summary>
+    private static bool IsOverStreamGivenToken(IOperation? stream, KnownTypes types)
+    {
+        for (var depth = 0; depth < 8; depth++)
+        {
+            if (stream?.WalkDownConversions() is not IInvocationOperation call || !IsAsyncStream(call.Type))
+            {
+                return false;
+            }
+
+            if (CancellationOverloads.PassesAnyToken(call, types))
+            {
+                return true;
+            }
+
+            stream = ReceiverOf(call);
+            if (stream is null || !IsAsyncStream(stream.Type))
+            {
+                return false;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool IsAsyncStream(ITypeSymbol? type)
+        => type is INamedTypeSymbol named &&
+           (named.Name is "IAsyncEnumerable" or "ConfiguredCancelableAsyncEnumerable" || ImplementsAsyncEnumerable(named));
+
+    /// <summary>The object a call works on: its instance, or the first argument of an extension method.</summary>
+    private static IOperation? ReceiverOf(IInvocationOperation call)
+        => (call.Instance ?? (call.TargetMethod.IsExtensionMethod && call.Arguments.Length > 0 ? call.Arguments[0].Value : null))?.WalkDownConversions();
+
+    /// <summary>
+    /// <c>await foreach (var r in BuildResult(cmd, sql))</c> where <c>BuildResult</c> is a local async iterator that
+    /// reads the token in scope itself (<c>ExecuteReaderAsync(token)</c>): its work is already cancelled with it, and
+    /// with no <c>[EnumeratorCancellation]</c> parameter a <c>WithCancellation</c> would be ignored anyway.
+    /// </summary>
+    private static bool LocalIteratorReadsToken(IOperation loop, IMethodSymbol localFunction, ISymbol token)
+    {
+        var root = loop;
+        while (root.Parent is not null)
+        {
+            root = root.Parent;
+        }
+
+        foreach (var operation in root.EnumerateDescendants())
+        {
+            if (operation is ILocalFunctionOperation declaration && SymbolEqualityComparer.Default.Equals(declaration.Symbol, localFunction.OriginalDefinition))
+            {
+                foreach (var use in declaration.EnumerateDescendants())
+                {
+                    var symbol = use switch
+                    {
+                        IParameterReferenceOperation parameter => (ISymbol)parameter.Parameter,
+                        ILocalReferenceOperation reference => reference.Local,
+                        _ => null,
+                    };
+                    if (symbol is not null && SymbolEqualityComparer.Default.Equals(symbol, token))
+                    {
+                        return true;
+                    }
+                }
+
+                return false;
+            }
+        }
+
+        return false;
     }
 
     private static bool HasExplicitTokenArgument(IInvocationOperation invocation, KnownTypes types)
@@ -285,7 +369,7 @@ public sealed partial class TokenNotPassedAnalyzer : DiagnosticAnalyzer
                 ISimpleAssignmentOperation { Target: ILocalReferenceOperation target } assignment when SymbolEqualityComparer.Default.Equals(target.Local, local) => assignment.Value,
                 _ => null,
             };
-            if (value?.WalkDownConversions() is IInvocationOperation call && CancellationOverloads.PassesAnyToken(call, types))
+            if (value?.WalkDownConversions() is IInvocationOperation call && (CancellationOverloads.PassesAnyToken(call, types) || IsOverStreamGivenToken(call, types)))
             {
                 return true;
             }

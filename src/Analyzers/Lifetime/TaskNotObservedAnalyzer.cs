@@ -128,7 +128,7 @@ public sealed class TaskNotObservedAnalyzer : DiagnosticAnalyzer
         var method = invocation.TargetMethod;
         if (IsAlreadyCompleted(method, types) || ReturnsReplacedValue(method, types) || IsPipeToRecipient(method, types) || IsFireAndForget(context, invocation) || IsVerification(invocation) ||
             IsFaultObserver(invocation, types) || IsDelayedCallbackThatCannotFault(invocation, types) || IsSpawnThatCannotFault(invocation, types, context.CancellationToken) || IsPassThroughHelper(invocation, types) || HasFireAndForgetFlag(invocation) ||
-            IsUnderDroppedTaskPragma(invocation, context.CancellationToken) || ReturnsOnlyCompletedTasks(invocation, context.CancellationToken))
+            IsUnderDroppedTaskPragma(invocation, context.CancellationToken) || IsWinnerOfBlockingWhenAny(invocation, types) || ReturnsOnlyCompletedTasks(invocation, context.CancellationToken))
         {
             return;
         }
@@ -324,6 +324,31 @@ public sealed class TaskNotObservedAnalyzer : DiagnosticAnalyzer
             };
             return name is "Task" or "ValueTask";
         }
+    }
+
+    /// <summary>
+    /// <c>Task.WhenAny(_runner, Task.Delay(1000)).GetAwaiter().GetResult();</c> (or an application's own blocking
+    /// <c>T Await&lt;T&gt;(this Task&lt;T&gt;)</c> helper): the task a blocking wait on <c>WhenAny</c> hands back is the
+    /// winner, already complete and one of the tasks given, which the caller still holds; dropping it is the statement
+    /// form of <c>await Task.WhenAny(...)</c>, which CONC104 judges. Only a call whose declared result is the task's own
+    /// type argument, on <c>WhenAny</c> itself (through <c>ConfigureAwait</c>/<c>GetAwaiter</c>); an unwrapped inner
+    /// task of <c>StartNew</c> is new work and still reported.
+    /// </summary>
+    private static bool IsWinnerOfBlockingWhenAny(IInvocationOperation invocation, KnownTypes types)
+    {
+        var method = invocation.TargetMethod.ReducedFrom ?? invocation.TargetMethod;
+        if (method.OriginalDefinition.ReturnType is not ITypeParameterSymbol)
+        {
+            return false;
+        }
+
+        var receiver = (invocation.Instance ?? (invocation.Arguments.Length > 0 ? invocation.Arguments[0].Value : null))?.WalkDownConversions();
+        for (var depth = 0; depth < 3 && receiver is IInvocationOperation { TargetMethod.Name: "GetAwaiter" or "ConfigureAwait", Instance: { } inner }; depth++)
+        {
+            receiver = inner.WalkDownConversions();
+        }
+
+        return receiver is IInvocationOperation { TargetMethod.Name: "WhenAny" } whenAny && whenAny.TargetMethod.ContainingType.Is(types.Task);
     }
 
     /// <summary>

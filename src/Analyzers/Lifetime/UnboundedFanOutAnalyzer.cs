@@ -75,7 +75,7 @@ public sealed partial class UnboundedFanOutAnalyzer : DiagnosticAnalyzer
 
         var source = select.Arguments[0].Value;
         if (!IsUnbounded(source, types, depth: 0) || IsThrottled(selector.Target, types) ||
-            (select.TargetMethod.TypeArguments.Length > 0 && IsWork(select.TargetMethod.TypeArguments[0], types)) || StopsEachElement(selector))
+            (select.TargetMethod.TypeArguments.Length > 0 && IsWork(select.TargetMethod.TypeArguments[0], types)) || StopsEachElement(selector, types))
         {
             return;
         }
@@ -97,9 +97,11 @@ public sealed partial class UnboundedFanOutAnalyzer : DiagnosticAnalyzer
     /// <c>agents.Select(a =&gt; a.Stop(context))</c>, <c>services.Select(s =&gt; s.StopAsync(ct))</c>: the selector only stops
     /// (or disposes, closes) its element. The elements are components already running; a shutdown stops them all at
     /// once, and their number was set by whoever started them, not by this call. <c>agents.Select(a =&gt; a.Completed)</c>
-    /// reads each element's own task and starts nothing.
+    /// reads each element's own task and starts nothing. <c>connections.Select(c =&gt; c.SendAsync(bytes, ...))</c> on
+    /// <c>WebSocket</c> elements is a broadcast: each connection is open already (accepted elsewhere, which set their
+    /// number), and writing to every one at once opens nothing new.
     /// </summary>
-    private static bool StopsEachElement(IDelegateCreationOperation selector)
+    private static bool StopsEachElement(IDelegateCreationOperation selector, KnownTypes types)
     {
         if (selector.Target is not IAnonymousFunctionOperation { Symbol.Parameters.Length: 1 } lambda ||
             lambda.Body.Operations.Length != 1 ||
@@ -112,6 +114,7 @@ public sealed partial class UnboundedFanOutAnalyzer : DiagnosticAnalyzer
         var element = value switch
         {
             IInvocationOperation { TargetMethod.Name: "Stop" or "StopAsync" or "DisposeAsync" or "CloseAsync" } call => call.Instance,
+            IInvocationOperation { TargetMethod.Name: "SendAsync", Instance: { } socket } when IsWebSocket(socket.Type, types) => socket,
             // agents.Select(a => a.Completed): the element's own task, already running; nothing is started.
             IPropertyReferenceOperation { Arguments.Length: 0 } property => property.Instance,
             IFieldReferenceOperation field => field.Instance,
@@ -120,6 +123,10 @@ public sealed partial class UnboundedFanOutAnalyzer : DiagnosticAnalyzer
         return element?.WalkDownConversions() is IParameterReferenceOperation reference &&
                SymbolEqualityComparer.Default.Equals(reference.Parameter, lambda.Symbol.Parameters[0]);
     }
+
+    /// <summary>A <c>System.Net.WebSockets.WebSocket</c> (or a type derived from it, such as <c>ClientWebSocket</c>).</summary>
+    private static bool IsWebSocket(ITypeSymbol? type, KnownTypes types)
+        => type is INamedTypeSymbol named && types.Get("System.Net.WebSockets.WebSocket") is { } webSocket && named.InheritsFromOrEquals(webSocket);
 
     /// <summary>The <c>Task.WhenAll/WhenAny/WaitAll/WaitAny</c> call the sequence reaches (directly, through ToList/ToArray, or one local).</summary>
     private static IInvocationOperation? FlowsIntoJoin(IOperation sequence, KnownTypes types)

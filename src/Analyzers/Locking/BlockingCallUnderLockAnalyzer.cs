@@ -161,7 +161,7 @@ public sealed class BlockingCallUnderLockAnalyzer : DiagnosticAnalyzer
         {
             if (known.TryGetValue(type.OriginalDefinition, out var methods) && System.Array.IndexOf(methods, name) >= 0)
             {
-                return true;
+                return !(name.StartsWith("Execute", System.StringComparison.Ordinal) && RunsOnSharedConnection(invocation, blocks));
             }
         }
 
@@ -183,6 +183,52 @@ public sealed class BlockingCallUnderLockAnalyzer : DiagnosticAnalyzer
 
         return false;
     }
+
+    /// <summary>
+    /// A database command of the type's one shared connection: a command field (<c>_errorCommand.ExecuteNonQuery()</c>),
+    /// or a local made from a connection field (<c>using var cmd = _connection.CreateCommand();</c>). The lock
+    /// serializes the use of that connection (a SQLite connection is not thread-safe), as a lock around a shared log
+    /// writer does: the query cannot move out of it. A command of a connection the method opens or is given, whose
+    /// lock guards something else, is still reported.
+    /// </summary>
+    private static bool RunsOnSharedConnection(IInvocationOperation invocation, ImmutableArray<IOperation> blocks)
+    {
+        var command = Receiver(invocation);
+        // `cmd.SetParameterValue("@Id", id).ExecuteNonQuery()`: a fluent extension hands the same command back.
+        for (var depth = 0; depth < 16 && command is IInvocationOperation { TargetMethod: { IsExtensionMethod: true } fluent } call &&
+                            SymbolEqualityComparer.Default.Equals(fluent.ReturnType, (fluent.ReducedFrom ?? fluent).Parameters[0].Type); depth++)
+        {
+            command = Receiver(call);
+        }
+
+        switch (command)
+        {
+            case IFieldReferenceOperation { Field.IsStatic: false }:
+                return true;
+            case ILocalReferenceOperation { Local: var local }:
+                foreach (var block in blocks)
+                {
+                    foreach (var operation in block.EnumerateDescendants())
+                    {
+                        if (operation is IVariableDeclaratorOperation declarator && SymbolEqualityComparer.Default.Equals(declarator.Symbol, local))
+                        {
+                            var value = (declarator.Initializer ?? (declarator.Parent as IVariableDeclarationOperation)?.Initializer)?.Value.WalkDownConversions();
+                            // `_connection.CreateCommand()`, or an extension taking the connection first (`CreateCommand(tr, sql)`).
+                            return value is IInvocationOperation { TargetMethod.Name: "CreateCommand" } create &&
+                                   Receiver(create) is IFieldReferenceOperation { Field.IsStatic: false };
+                        }
+                    }
+                }
+
+                return false;
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>The object a call works on: its instance, or the first argument of an extension method.</summary>
+    private static IOperation? Receiver(IInvocationOperation call)
+        => (call.Instance ?? (call.TargetMethod.IsExtensionMethod && call.Arguments.Length > 0 ? call.Arguments[0].Value : null))?.WalkDownConversions();
 
     private static readonly string[] StreamIo = { "Read", "Write", "Flush", "ReadByte", "WriteByte", "CopyTo", "ReadExactly", "ReadAtLeast" };
     private static readonly string[] WriterIo = { "Write", "WriteLine", "Flush" };

@@ -423,7 +423,8 @@ public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
 
                     if (access.Kind == AccessKind.Read)
                     {
-                        if (!readsMatter || IsPreCheck(access, accesses) || IsDebuggerDisplayMember(access.Method) || IsFollowedByFence(access.Operation))
+                        if (!readsMatter || IsPreCheck(access, accesses) || IsDebuggerDisplayMember(access.Method) || IsFollowedByFence(access.Operation) ||
+                            ReadsOneWordOfStruct(access, accesses))
                         {
                             continue;
                         }
@@ -654,6 +655,35 @@ public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
         private static bool ReadsOfValueMatter(ITypeSymbol type)
             => type.IsValueType && type.TypeKind != TypeKind.Enum && type.SpecialType != SpecialType.System_Boolean &&
                !(type is INamedTypeSymbol { IsGenericType: true } named && named.ConstructedFrom.SpecialType == SpecialType.System_Nullable_T);
+
+        /// <summary>
+        /// <c>_current.Task != null</c> on a struct (tuple) field only ever replaced whole: the read loads one
+        /// reference, flag or enum member, which cannot tear, and sees the old or the new value as a reference field
+        /// would. Only when it is the method's one unlocked read of the field: two members read apart can come from
+        /// different values, and a number member (or a copy of the whole struct) can tear.
+        /// </summary>
+        private bool ReadsOneWordOfStruct(Access read, List<Access> accesses)
+        {
+            if (read.Operation is not IFieldReferenceOperation { Type: { TypeKind: TypeKind.Struct, SpecialType: SpecialType.None } } reference ||
+                reference.Parent is not IFieldReferenceOperation member || !ReferenceEquals(member.Instance, reference) ||
+                ReadsOfValueMatter(member.Field.Type))
+            {
+                return false;
+            }
+
+            foreach (var other in accesses)
+            {
+                // A struct changed in place (`_queue.Count++`, `Push(ref _queue)`) is not published whole.
+                if (other.Kind == AccessKind.Update ||
+                    (!ReferenceEquals(other, read) && other.Kind == AccessKind.Read &&
+                     SymbolEqualityComparer.Default.Equals(other.Method, read.Method) && !IsLocked(other)))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
 
         /// <summary>An unlocked read before a locked access to the same field in the same method: a fast-path check repeated under the lock.</summary>
         private static bool IsPreCheck(Access read, List<Access> accesses)

@@ -12,6 +12,98 @@ public sealed class TokenNotPassedTests
     // ---- positives ----
 
     [Fact]
+    public Task Async_linq_over_a_stream_whose_source_got_a_token_is_not_reported_over_a_source_without_one_it_is()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Collections.Generic;
+            using System.Linq;
+            using System.Runtime.CompilerServices;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            static class AsyncLinq
+            {
+                public static IAsyncEnumerable<T> Where<T>(this IAsyncEnumerable<T> source, Func<T, bool> predicate)
+                    => Filter(source, predicate);
+
+                private static async IAsyncEnumerable<T> Filter<T>(IAsyncEnumerable<T> source, Func<T, bool> predicate, [EnumeratorCancellation] CancellationToken ct = default)
+                {
+                    await foreach (var item in source.WithCancellation(ct))
+                        if (predicate(item))
+                            yield return item;
+                }
+
+                public static async ValueTask<T?> FirstOrDefaultAsync<T>(this IAsyncEnumerable<T> source, CancellationToken ct = default)
+                {
+                    await foreach (var item in source.WithCancellation(ct))
+                        return item;
+                    return default;
+                }
+
+                public static async ValueTask<List<T>> ToListAsync<T>(this IAsyncEnumerable<T> source, CancellationToken ct = default)
+                {
+                    var list = new List<T>();
+                    await foreach (var item in source.WithCancellation(ct))
+                        list.Add(item);
+                    return list;
+                }
+            }
+
+            interface IBackend
+            {
+                IAsyncEnumerable<string> ListAsync(CancellationToken ct);
+                IAsyncEnumerable<string> ListAll();
+            }
+
+            class Verifier
+            {
+                public async Task<int> VerifyAsync(IBackend backend, string name, CancellationToken cancelToken)
+                {
+                    // The listing got the token: the operators over it enumerate with it.
+                    var found = await backend.ListAsync(cancelToken).FirstOrDefaultAsync();
+                    var all = await backend.ListAsync(cancelToken).Where(n => n.EndsWith(".zip")).ToListAsync();
+                    var blocking = backend.ListAsync(cancelToken).Where(n => n.Length > 0).ToBlockingEnumerable().Count();
+                    await foreach (var n in backend.ListAsync(cancelToken).Where(n => n != name).ConfigureAwait(false))
+                        Console.WriteLine(n);
+
+                    // A local filled by operators over a listing that got it.
+                    var zips = backend.ListAsync(cancelToken).Where(n => n.EndsWith(".zip"));
+                    await foreach (var n in zips)
+                        Console.WriteLine(n);
+
+                    // A local iterator that reads the token itself.
+                    async IAsyncEnumerable<string> Names(string prefix)
+                    {
+                        await foreach (var n in backend.ListAsync(cancelToken))
+                            yield return prefix + n;
+                    }
+
+                    async IAsyncEnumerable<string> Cached(string prefix)
+                    {
+                        await Task.Yield();
+                        yield return prefix;
+                    }
+
+                    await foreach (var n in Names("a"))
+                        Console.WriteLine(n);
+                    await foreach (var n in {|#2:Cached("b")|})
+                        Console.WriteLine(n);
+
+                    // A listing that never got it.
+                    var first = await backend.ListAll().{|#0:FirstOrDefaultAsync|}();
+                    await foreach (var n in {|#1:backend.ListAll().Where(n => n != name)|})
+                        Console.WriteLine(n);
+                    return all.Count + blocking + (found is null ? 0 : 1) + (first is null ? 0 : 1);
+                }
+            }
+            """,
+            Verify.Diagnostic(TokenNotPassedAnalyzer.ForEachRule).WithLocation(2).WithArguments("await foreach", "cancelToken"),
+            Verify.Diagnostic(TokenNotPassedAnalyzer.Rule).WithLocation(0).WithArguments("FirstOrDefaultAsync", "cancelToken"),
+            Verify.Diagnostic(TokenNotPassedAnalyzer.ForEachRule).WithLocation(1).WithArguments("await foreach", "cancelToken"));
+
+
+    [Fact]
     public Task A_completion_moved_to_the_thread_pool_is_started_without_the_token()
         => Verify.VerifyAnalyzerAsync(
             """

@@ -1093,6 +1093,43 @@ public sealed class TaskNotObservedTests
             """);
 
     [Fact]
+    public Task Winner_of_a_blocking_wait_on_WhenAny_is_not_reported_an_unwrapped_inner_task_is()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Threading.Tasks;
+
+            static class TaskExtensions
+            {
+                public static void Await(this Task task) => task.GetAwaiter().GetResult();
+                public static T Await<T>(this Task<T> task) => task.GetAwaiter().GetResult();
+            }
+
+            class QueueOwner : IDisposable
+            {
+                private readonly Task _runner = Task.Run(() => { });
+
+                public void Dispose()
+                {
+                    if (!_runner.IsCompleted)
+                    {
+                        Task.WhenAny(_runner, Task.Delay(1000)).Await();
+                        Task.WhenAny(_runner, Task.Delay(1000)).GetAwaiter().GetResult();
+                        Task.WhenAny(_runner, Task.Delay(1000)).ConfigureAwait(false).GetAwaiter().GetResult();
+                        if (!_runner.IsCompleted)
+                            Console.WriteLine("runner did not stop");
+                    }
+                }
+
+                public void Restart()
+                {
+                    {|CONC102:Task.Factory.StartNew(() => Task.Delay(10)).Await()|};
+                    {|CONC102:Task.Run(() => Task.FromResult(Task.Delay(10))).GetAwaiter().GetResult()|};
+                }
+            }
+            """);
+
+    [Fact]
     public Task Half_typed_code_does_not_throw()
         => new Verify.Test
         {

@@ -580,4 +580,36 @@ public sealed class UnboundedFanOutTests
                 """,
             CompilerDiagnostics = CompilerDiagnostics.None,
         }.RunAsync();
+
+    [Fact]
+    public Task Broadcast_to_open_websockets_is_not_reported_opening_one_per_element_is()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Collections.Generic;
+            using System.Linq;
+            using System.Net.WebSockets;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class Notifier
+            {
+                public async Task BroadcastAsync(IEnumerable<WebSocket> connections, ArraySegment<byte> bytes)
+                {
+                    await Task.WhenAll(
+                        connections
+                            .Where(c => c.State == WebSocketState.Open)
+                            .Select(c => c.SendAsync(bytes, WebSocketMessageType.Text, true, CancellationToken.None)));
+                }
+
+                public async Task PushAsync(List<ClientWebSocket> clients, ArraySegment<byte> bytes, CancellationToken ct)
+                    => await Task.WhenAll(clients.Select(c => c.SendAsync(bytes, WebSocketMessageType.Binary, true, ct)));
+
+                public async Task ConnectAllAsync(IEnumerable<Uri> servers, CancellationToken ct)
+                    => await Task.WhenAll({|CONC106:servers.Select(u => new ClientWebSocket().ConnectAsync(u, ct))|});
+
+                public async Task RelayAsync(IEnumerable<WebSocket> connections, WebSocket target, ArraySegment<byte> bytes)
+                    => await Task.WhenAll({|CONC106:connections.Select(c => target.SendAsync(bytes, WebSocketMessageType.Text, true, CancellationToken.None))|});
+            }
+            """);
 }

@@ -209,6 +209,94 @@ public sealed class BlockingCallUnderLockTests
             """));
 
     [Fact]
+    public Task Commands_on_the_types_one_shared_connection_are_not_reported_under_its_lock_a_connection_of_its_own_is()
+        => Verify.VerifyAnalyzerAsync(Wrap("""
+                private readonly System.Data.IDbConnection _connection;
+                private readonly System.Data.IDbCommand _errorCommand;
+                private readonly System.Data.Common.DbProviderFactory _factory;
+
+                public C(System.Data.IDbConnection connection, System.Data.Common.DbProviderFactory factory)
+                {
+                    _connection = connection;
+                    _errorCommand = connection.CreateCommand();
+                    _factory = factory;
+                }
+
+                public void LogError(string message)
+                {
+                    // The lock serializes the use of the one connection the type holds (SQLite's is not thread-safe).
+                    lock (_gate)
+                    {
+                        _errorCommand.CommandText = "INSERT INTO Error (Message) VALUES ('" + message + "')";
+                        _errorCommand.ExecuteNonQuery();
+                    }
+                }
+
+                public void DeleteBackup(long id)
+                {
+                    lock (_gate)
+                    {
+                        using (var cmd = _connection.CreateCommand())
+                        {
+                            cmd.CommandText = "DELETE FROM Backup WHERE ID = " + id;
+                            cmd.ExecuteNonQuery();
+                            var left = cmd.ExecuteScalar();
+                        }
+                    }
+                }
+
+                public void Rename(long id, string name)
+                {
+                    lock (_gate)
+                    {
+                        using var tr = _connection.BeginTransaction();
+                        using var cmd = _connection.CreateCommand(tr, "UPDATE Backup SET Name = @Name WHERE ID = @Id");
+                        cmd.With("@Name", name).With("@Id", id).ExecuteNonQuery();
+                        tr.Commit();
+                    }
+                }
+
+                public void Archive(System.Data.IDbConnection other, long id)
+                {
+                    lock (_gate)
+                    {
+                        using var fromParameter = other.CreateCommand();
+                        fromParameter.CommandText = "DELETE FROM Log WHERE ID = " + id;
+                        fromParameter.{|#0:ExecuteNonQuery|}();
+
+                        using var own = _factory.CreateConnection()!;
+                        own.{|#1:Open|}();
+                        using var cmd = own.CreateCommand();
+                        cmd.{|#2:ExecuteNonQuery|}();
+                    }
+                }
+            """) + """
+
+            static class DbExtensions
+            {
+                public static System.Data.IDbCommand CreateCommand(this System.Data.IDbConnection connection, System.Data.IDbTransaction transaction, string sql)
+                {
+                    var cmd = connection.CreateCommand();
+                    cmd.Transaction = transaction;
+                    cmd.CommandText = sql;
+                    return cmd;
+                }
+
+                public static System.Data.IDbCommand With(this System.Data.IDbCommand cmd, string name, object value)
+                {
+                    var p = cmd.CreateParameter();
+                    p.ParameterName = name;
+                    p.Value = value;
+                    cmd.Parameters.Add(p);
+                    return cmd;
+                }
+            }
+            """,
+            Verify.Diagnostic(BlockingCallUnderLockAnalyzer.Rule).WithLocation(0).WithArguments("IDbCommand.ExecuteNonQuery", "_gate"),
+            Verify.Diagnostic(BlockingCallUnderLockAnalyzer.Rule).WithLocation(1).WithArguments("DbConnection.Open", "_gate"),
+            Verify.Diagnostic(BlockingCallUnderLockAnalyzer.Rule).WithLocation(2).WithArguments("DbCommand.ExecuteNonQuery", "_gate"));
+
+    [Fact]
     public Task File_and_network_streams_opened_in_the_method_are_reported_under_lock()
         => Verify.VerifyAnalyzerAsync(Wrap("""
                 public void Append(string path, byte[] data, string line, System.Net.Sockets.TcpClient client)

@@ -20,6 +20,40 @@ public sealed class InconsistentlyLockedFieldTests
     // ---- reported ----
 
     [Fact]
+    public Task One_reference_member_of_a_struct_field_read_once_is_not_reported_a_pair_or_a_number_is()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            interface IQueuedTask { long TaskID { get; } }
+
+            class QueueRunner
+            {
+                private readonly object _lock = new object();
+                private (Task? Task, IQueuedTask? QueuedTask, long Started) _current;
+
+                public void Start(IQueuedTask next)
+                {
+                    lock (_lock)
+                        _current = (Task.Run(() => { }), next, DateTime.UtcNow.Ticks);
+                }
+
+                // One reference read out of the published tuple: the old or the new task, never a torn one.
+                public bool GetIsActive() => _current.Task != null;
+                public IQueuedTask? GetCurrentTask() => _current.QueuedTask;
+
+                public void Terminate()
+                {
+                    var task = _current.Task;
+                    task?.Wait();
+                }
+
+                // Two members read apart can belong to different tuples; a long member can tear; the whole copy too.
+                public long? CurrentId() => {|CONC303:_current|}.Task != null ? _current.QueuedTask?.TaskID : null;
+                public long StartedAt => {|CONC303:_current|}.Started;
+                public (Task? Task, IQueuedTask? QueuedTask, long Started) Snapshot() => {|CONC303:_current|};
+            }
+            """);
+
+
+    [Fact]
     public Task Counter_incremented_under_lock_and_read_in_an_expression_bodied_property_is_reported_and_locked()
         => Verify.VerifyCodeFixAsync(Usings + """
             class Counter
