@@ -1,0 +1,89 @@
+// Pre-async threading code that is still maintained (eleventh session): dedicated threads, System.Threading and
+// System.Timers timers, Monitor/ReaderWriterLockSlim/Mutex/Semaphore structures, EAP and APM interop. These are the
+// correct shapes around the rules that session changed, and representative near misses. Every CONC rule must stay
+// silent here.
+using System.ComponentModel;
+
+namespace CorrectCode.LegacyThreading;
+
+/// <summary>An old event-based component (EAP): one completion event per operation.</summary>
+public sealed class LegacyDownloader
+{
+    public event EventHandler<AsyncCompletedEventArgs>? DownloadCompleted;
+
+    public event EventHandler<ProgressChangedEventArgs>? ProgressChanged;
+
+    public void DownloadAsync(string url, object? userState)
+    {
+        ThreadPool.QueueUserWorkItem(_ =>
+        {
+            ProgressChanged?.Invoke(this, new ProgressChangedEventArgs(100, userState));
+            DownloadCompleted?.Invoke(this, new AsyncCompletedEventArgs(null, cancelled: url.Length == 0, userState));
+        });
+    }
+}
+
+/// <summary>TAP wrappers over the EAP component: every path of each completion handler settles the source.</summary>
+public static class LegacyDownloaderTasks
+{
+    public static Task DownloadTaskAsync(this LegacyDownloader downloader, string url)
+    {
+        var tcs = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        EventHandler<AsyncCompletedEventArgs>? handler = null;
+        handler = (_, e) =>
+        {
+            downloader.DownloadCompleted -= handler;
+            if (e.Error != null)
+            {
+                tcs.TrySetException(e.Error);
+            }
+            else if (e.Cancelled)
+            {
+                tcs.TrySetCanceled();
+            }
+            else
+            {
+                tcs.TrySetResult();
+            }
+        };
+
+        downloader.DownloadCompleted += handler;
+        downloader.DownloadAsync(url, null);
+        return tcs.Task;
+    }
+
+    /// <summary>Several operations share the event: completions of the others are skipped by their user state.</summary>
+    public static Task<bool> DownloadSharedAsync(this LegacyDownloader downloader, string url)
+    {
+        var tcs = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        EventHandler<AsyncCompletedEventArgs>? handler = null;
+        handler = (_, e) =>
+        {
+            if (!ReferenceEquals(e.UserState, tcs))
+            {
+                return;
+            }
+
+            downloader.DownloadCompleted -= handler;
+            tcs.TrySetResult(e.Error == null && !e.Cancelled);
+        };
+
+        downloader.DownloadCompleted += handler;
+        downloader.DownloadAsync(url, tcs);
+        return tcs.Task;
+    }
+
+    /// <summary>A progress event completes the source on its last call: it is raised many times, not once.</summary>
+    public static Task WhenFullyReportedAsync(this LegacyDownloader downloader)
+    {
+        var tcs = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        downloader.ProgressChanged += (_, e) =>
+        {
+            if (e.ProgressPercentage == 100)
+            {
+                tcs.TrySetResult();
+            }
+        };
+        return tcs.Task;
+    }
+}
