@@ -87,3 +87,43 @@ public static class LegacyDownloaderTasks
         return tcs.Task;
     }
 }
+
+/// <summary>A named mutex serializes writes to one file across processes: the file I/O is what it guards.</summary>
+public sealed class SharedCatalogFile : IDisposable
+{
+    private readonly Mutex _fileMutex = new(initiallyOwned: false, "CorrectCode.LegacyThreading.catalog");
+    private readonly string _path;
+
+    public SharedCatalogFile(string path) => _path = path;
+
+    public bool TryAppend(IEnumerable<string> lines, TimeSpan wait)
+    {
+        bool owned;
+        try
+        {
+            owned = _fileMutex.WaitOne(wait);
+        }
+        catch (AbandonedMutexException)
+        {
+            // The previous owner died holding it; it is ours now.
+            owned = true;
+        }
+
+        if (!owned)
+        {
+            return false;
+        }
+
+        try
+        {
+            File.AppendAllLines(_path, lines);
+            return true;
+        }
+        finally
+        {
+            _fileMutex.ReleaseMutex();
+        }
+    }
+
+    public void Dispose() => _fileMutex.Dispose();
+}

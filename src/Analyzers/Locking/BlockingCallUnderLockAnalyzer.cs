@@ -91,6 +91,11 @@ public sealed class BlockingCallUnderLockAnalyzer : DiagnosticAnalyzer
                 return;
             }
 
+            if (OnlyMutexesHeld(state.Must) && IsResourceIo(invocation, types, known, context.OperationBlocks))
+            {
+                return;
+            }
+
             var held = state.Must[state.Must.Length - 1];
             context.ReportDiagnostic(Diagnostic.Create(Rule, TaskBlocking.ReportLocation(invocation), Name(invocation.TargetMethod), held.Name));
         }, worthIt);
@@ -103,6 +108,39 @@ public sealed class BlockingCallUnderLockAnalyzer : DiagnosticAnalyzer
                 context.ReportDiagnostic(Diagnostic.Create(Rule, TaskBlocking.ReportLocation(invocation), Name(invocation.TargetMethod), lockName));
             }
         });
+    }
+
+    /// <summary>
+    /// Every held lock is a <c>Mutex</c>: a kernel lock, taken (usually by name, across processes) to serialize the use
+    /// of an outside resource, a file above all. The I/O on that resource is the work it exists to serialize, as with
+    /// the "one writer to a log file" locks the rule page leaves to the user; sleeps and waits under it are still reported.
+    /// </summary>
+    private static bool OnlyMutexesHeld(ImmutableArray<HeldLock> held)
+    {
+        foreach (var heldLock in held)
+        {
+            if (heldLock.Kind != LockKind.Mutex)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Synchronous file, network or database I/O (not sleeps, waits, process or console calls).</summary>
+    private static bool IsResourceIo(IInvocationOperation invocation, KnownTypes types, Dictionary<INamedTypeSymbol, string[]> known, ImmutableArray<IOperation> blocks)
+    {
+        for (var type = invocation.TargetMethod.ContainingType; type is not null; type = type.BaseType)
+        {
+            if (known.ContainsKey(type.OriginalDefinition))
+            {
+                var ns = type.ContainingNamespace?.ToDisplayString();
+                return ns is "System.IO" or "System.Data" or "System.Data.Common" or "System.Net" or "System.Net.Http" or "System.Net.Sockets" or "System.Net.Mail";
+            }
+        }
+
+        return IsLocalFileOrNetworkIo(invocation, types, blocks);
     }
 
     private static string Name(IMethodSymbol method) => method.ContainingType.Name + "." + method.Name;
