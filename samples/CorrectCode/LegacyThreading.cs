@@ -127,3 +127,53 @@ public sealed class SharedCatalogFile : IDisposable
 
     public void Dispose() => _fileMutex.Dispose();
 }
+
+/// <summary>
+/// A thread-affine lock is released by the thread that took it; an ownerless semaphore slot is handed to the work item
+/// that releases it.
+/// </summary>
+public sealed class ExportScheduler : IDisposable
+{
+    private readonly Mutex _exportMutex = new();
+    private readonly Semaphore _slots = new(2, 2);
+
+    public void ExportNow(Action export)
+    {
+        _exportMutex.WaitOne();
+        try
+        {
+            export();
+        }
+        finally
+        {
+            _exportMutex.ReleaseMutex();
+        }
+    }
+
+    public bool TryExportInBackground(Action export, TimeSpan wait)
+    {
+        if (!_slots.WaitOne(wait))
+        {
+            return false;
+        }
+
+        ThreadPool.QueueUserWorkItem(_ =>
+        {
+            try
+            {
+                export();
+            }
+            finally
+            {
+                _slots.Release();
+            }
+        });
+        return true;
+    }
+
+    public void Dispose()
+    {
+        _exportMutex.Dispose();
+        _slots.Dispose();
+    }
+}
