@@ -177,3 +177,42 @@ public sealed class ExportScheduler : IDisposable
         _slots.Dispose();
     }
 }
+
+/// <summary>Migration: the dedicated thread is joined by the synchronous Stop; the async API awaits a task instead.</summary>
+public sealed class IndexBuilder
+{
+    private readonly Thread _thread;
+    private readonly TaskCompletionSource _built = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public IndexBuilder(Action build)
+    {
+        _thread = new Thread(() =>
+        {
+            try
+            {
+                build();
+                _built.TrySetResult();
+            }
+            catch (Exception ex)
+            {
+                _built.TrySetException(ex);
+            }
+        })
+        { IsBackground = true };
+    }
+
+    public void Start() => _thread.Start();
+
+    public bool Stop(TimeSpan wait) => _thread.Join(wait);
+
+    public async Task<bool> WaitBuiltAsync(TimeSpan wait, CancellationToken cancellationToken)
+    {
+        var ready = _thread.Join(0);
+        if (!ready)
+        {
+            await _built.Task.WaitAsync(wait, cancellationToken).ConfigureAwait(false);
+        }
+
+        return true;
+    }
+}
