@@ -216,3 +216,29 @@ public sealed class IndexBuilder
         return true;
     }
 }
+
+/// <summary>Several components share one completion handler type: the wrapper skips completions of the others by sender.</summary>
+public static class SharedHandlerTasks
+{
+    public static event EventHandler<AsyncCompletedEventArgs>? AnyCompleted;
+
+    public static Task<bool> WaitForAsync(object component)
+    {
+        var tcs = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        EventHandler<AsyncCompletedEventArgs>? handler = null;
+        handler = (sender, e) =>
+        {
+            if (!ReferenceEquals(sender, component))
+            {
+                return;
+            }
+
+            AnyCompleted -= handler;
+            tcs.TrySetResult(e.Error == null);
+        };
+        AnyCompleted += handler;
+        return tcs.Task;
+    }
+
+    public static void Raise(object component) => AnyCompleted?.Invoke(component, new AsyncCompletedEventArgs(null, false, null));
+}

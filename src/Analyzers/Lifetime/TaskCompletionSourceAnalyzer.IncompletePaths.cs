@@ -86,8 +86,8 @@ public sealed partial class TaskCompletionSourceAnalyzer
         /// An event-based (EAP) completion handler, a lambda with an <c>AsyncCompletedEventArgs</c>-derived parameter
         /// that completes the source itself, with a path that returns without completing it: the operation finished
         /// (that event is raised once per operation, failed or cancelled ones included) and nothing else will complete
-        /// the source. A handler that reads <c>UserState</c> (it filters other operations' completions), or creates a
-        /// lambda of its own, is left alone.
+        /// the source. A handler that reads <c>UserState</c> or its sender (it filters other operations' completions), or
+        /// creates a lambda of its own, is left alone.
         /// </summary>
         private static bool CompletionHandlerLeavesPending(
             ControlFlowGraph graph, ILocalSymbol local, HashSet<IMethodSymbol> capturing, KnownTypes types, System.Threading.CancellationToken cancellationToken)
@@ -115,7 +115,7 @@ public sealed partial class TaskCompletionSourceAnalyzer
                     continue;
                 }
 
-                if (HandlerHasPendingExit(lambdaGraph, local, cancellationToken))
+                if (HandlerHasPendingExit(lambdaGraph, local, symbol.Parameters.Length > 1 ? symbol.Parameters[0] : null, cancellationToken))
                 {
                     return true;
                 }
@@ -138,7 +138,7 @@ public sealed partial class TaskCompletionSourceAnalyzer
         }
 
         /// <summary>Over the handler's own graph: "not completed yet" from its entry; a normal exit reached in it is a path that leaves the source pending.</summary>
-        private static bool HandlerHasPendingExit(ControlFlowGraph graph, ILocalSymbol local, System.Threading.CancellationToken cancellationToken)
+        private static bool HandlerHasPendingExit(ControlFlowGraph graph, ILocalSymbol local, IParameterSymbol? sender, System.Threading.CancellationToken cancellationToken)
         {
             var blocks = graph.Blocks;
             var settles = new bool[blocks.Length];
@@ -155,6 +155,8 @@ public sealed partial class TaskCompletionSourceAnalyzer
                                 return false;
                             case IPropertyReferenceOperation { Property.Name: "UserState" }:
                                 return false;
+                            case IParameterReferenceOperation parameter when SymbolEqualityComparer.Default.Equals(parameter.Parameter, sender):
+                                return false; // `if (sender != _client) return;`: completions of other components are skipped
                             case ILocalReferenceOperation reference when SymbolEqualityComparer.Default.Equals(reference.Local, local):
                                 var kind = ClassifyReference(reference);
                                 completes |= kind == ReferenceKind.Complete;

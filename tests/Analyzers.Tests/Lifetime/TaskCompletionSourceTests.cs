@@ -698,7 +698,7 @@ public sealed class TaskCompletionSourceTests
             Verify.Diagnostic(TaskCompletionSourceAnalyzer.IncompleteHandlerRule).WithLocation(1).WithArguments("tcs"));
 
     [Fact]
-    public Task Completion_handlers_that_complete_on_every_path_filter_by_user_state_or_are_not_event_based_are_not_reported()
+    public Task Completion_handlers_that_complete_on_every_path_filter_by_user_state_or_sender_or_are_not_event_based_are_not_reported()
         => Verify.VerifyAnalyzerAsync(
             """
             using System;
@@ -756,6 +756,22 @@ public sealed class TaskCompletionSourceTests
                         tcs.TrySetResult(e.Error == null);
                     };
                     DownloadAsync(url, tcs);
+                    return tcs.Task;
+                }
+
+                public Task<bool> FilteredBySenderAsync(Downloader other, string url)
+                {
+                    var tcs = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+                    DownloadCompleted += (sender, e) =>
+                    {
+                        if (sender != other)
+                        {
+                            return;
+                        }
+
+                        tcs.TrySetResult(e.Error == null);
+                    };
+                    other.DownloadAsync(url, null);
                     return tcs.Task;
                 }
 
