@@ -69,7 +69,8 @@ public sealed class SyncBlockingInAsyncAnalyzer : DiagnosticAnalyzer
                     case ILocalFunctionOperation { Symbol.IsAsync: true }:
                         isAsync = true;
                         break;
-                    case IInvocationOperation { TargetMethod.Name: "Wait" or "GetResult" or "Sleep" or "WaitAll" or "WaitAny" or "WaitForExit" or "WaitOne" or "Join" }:
+                    case IInvocationOperation { TargetMethod.Name: "Wait" or "GetResult" or "Sleep" or "WaitAll" or "WaitAny" or "WaitForExit" or "WaitOne" }:
+                    case IInvocationOperation { TargetMethod: { Name: "Join", IsStatic: false, ContainingType.Name: "Thread" } }:
                     case IPropertyReferenceOperation { Property.Name: "Result" }:
                         blocking = true;
                         break;

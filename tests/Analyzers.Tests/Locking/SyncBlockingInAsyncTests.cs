@@ -254,6 +254,7 @@ public sealed class SyncBlockingInAsyncTests
                     _worker.{|#0:Join|}();
                     _worker.{|CONC207:Join|}(TimeSpan.FromSeconds(5));
                     var done = _worker.Join(0);
+                    Console.WriteLine(string.Join(",", new[] { "a", "b" }));
                     return done ? await read() : 0;
                 }
 
