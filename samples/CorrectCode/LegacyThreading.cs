@@ -242,3 +242,27 @@ public static class SharedHandlerTasks
 
     public static void Raise(object component) => AnyCompleted?.Invoke(component, new AsyncCompletedEventArgs(null, false, null));
 }
+
+/// <summary>Old-style synchronized methods: the runtime locks the instance around each call.</summary>
+public sealed class SynchronizedTally
+{
+    private readonly List<int> _values = new();
+    private long _sum;
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.Synchronized)]
+    public void Add(int value)
+    {
+        _values.Add(value);
+        _sum += value;
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.Synchronized)]
+    public long Sum() => _sum;
+
+    public static long AddAll(int count)
+    {
+        var tally = new SynchronizedTally();
+        Parallel.For(0, count, tally.Add);
+        return tally.Sum();
+    }
+}

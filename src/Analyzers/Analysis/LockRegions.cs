@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using ConcurrencyAnalyzers.Internals;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Operations;
 
 namespace ConcurrencyAnalyzers.Analysis;
@@ -36,7 +37,7 @@ internal static class LockRegions
     {
         if (!BodyMayLock(operation, types))
         {
-            return false;
+            return InSynchronizedMethod(operation, stopAt);
         }
 
         var child = operation;
@@ -64,7 +65,44 @@ internal static class LockRegions
             }
         }
 
-        return false;
+        return IsSynchronizedBody(child);
+    }
+
+    /// <summary>
+    /// The operation is in the body of a method marked <c>[MethodImpl(MethodImplOptions.Synchronized)]</c> (not below
+    /// <paramref name="stopAt"/>): the runtime holds the lock on the instance (or the type) for the whole call.
+    /// </summary>
+    private static bool InSynchronizedMethod(IOperation operation, IOperation? stopAt)
+    {
+        var root = operation.GetRoot();
+        if (!IsSynchronizedBody(root))
+        {
+            return false;
+        }
+
+        for (var parent = operation.Parent; parent is not null; parent = parent.Parent)
+        {
+            if (ReferenceEquals(parent, stopAt))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>A member body root whose method is <c>MethodImplOptions.Synchronized</c>; the attribute lists are looked at before the symbol.</summary>
+    private static bool IsSynchronizedBody(IOperation root)
+    {
+        var attributed = root.Syntax switch
+        {
+            BaseMethodDeclarationSyntax declaration => declaration.AttributeLists.Count > 0,
+            AccessorDeclarationSyntax accessor => accessor.AttributeLists.Count > 0,
+            _ => false,
+        };
+        return attributed &&
+               root.SemanticModel?.GetDeclaredSymbol(root.Syntax) is IMethodSymbol method &&
+               (method.MethodImplementationFlags & System.Reflection.MethodImplAttributes.Synchronized) != 0;
     }
 
     /// <summary>

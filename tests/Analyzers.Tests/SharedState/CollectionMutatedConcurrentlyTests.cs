@@ -162,6 +162,40 @@ public sealed class CollectionMutatedConcurrentlyTests
             """);
 
     [Fact]
+    public Task A_method_marked_MethodImplOptions_Synchronized_holds_its_lock_for_the_whole_body_a_lambda_it_starts_does_not()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            using System.Runtime.CompilerServices;
+
+            class Registry
+            {
+                private readonly List<int> _items = new List<int>();
+                private static readonly List<string> s_names = new List<string>();
+
+                [MethodImpl(MethodImplOptions.Synchronized)]
+                public void Add(int x) => _items.Add(x);
+
+                [MethodImpl(MethodImplOptions.Synchronized | MethodImplOptions.NoInlining)]
+                public static void Name(string name)
+                {
+                    s_names.Add(name);
+                }
+
+                [MethodImpl(MethodImplOptions.NoInlining)]
+                public void Remove(int x) => {|CONC301:_items.Remove(x)|};
+
+                [MethodImpl(MethodImplOptions.Synchronized)]
+                public void AddLater(int x) => Task.Run(() => {|CONC301:_items.Add(x)|});
+
+                public void Fill(int n)
+                {
+                    Parallel.For(0, n, Add);
+                    Parallel.For(0, n, i => Name(i.ToString()));
+                    Parallel.For(0, n, Remove);
+                }
+            }
+            """);
+
+    [Fact]
     public Task LocalFinally_merging_into_a_shared_list_without_a_lock_is_reported()
         => Verify.VerifyCodeFixAsync(Usings + """
             class Merge
