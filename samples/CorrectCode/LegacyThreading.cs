@@ -266,3 +266,45 @@ public sealed class SynchronizedTally
         return tally.Sum();
     }
 }
+
+/// <summary>Pre-generics synchronized wrappers shared by thread-pool work items.</summary>
+public sealed class LegacyEventLog
+{
+    private readonly System.Collections.Queue _pending = System.Collections.Queue.Synchronized(new System.Collections.Queue());
+
+    public int Record(IReadOnlyList<string> events)
+    {
+        var errors = System.Collections.ArrayList.Synchronized(new System.Collections.ArrayList());
+        using var done = new CountdownEvent(events.Count);
+        foreach (var e in events)
+        {
+            ThreadPool.QueueUserWorkItem(_ =>
+            {
+                try
+                {
+                    _pending.Enqueue(e);
+                    if (e.Length == 0)
+                    {
+                        errors.Add(e);
+                    }
+                }
+                finally
+                {
+                    done.Signal();
+                }
+            });
+        }
+
+        done.Wait();
+        return errors.Count;
+    }
+
+    /// <summary>A check and a take are two calls: the wrapper's own lock (SyncRoot) makes them one.</summary>
+    public object? Next()
+    {
+        lock (_pending.SyncRoot)
+        {
+            return _pending.Count > 0 ? _pending.Dequeue() : null;
+        }
+    }
+}

@@ -196,6 +196,35 @@ public sealed class CollectionMutatedConcurrentlyTests
             """);
 
     [Fact]
+    public Task Synchronized_wrappers_of_old_collections_are_thread_safe_the_plain_collection_is_not()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            using System.Collections;
+
+            class Spool
+            {
+                private readonly Queue _jobs = Queue.Synchronized(new Queue());
+                private readonly ArrayList _plain = new ArrayList();
+                private ArrayList _replaced = ArrayList.Synchronized(new ArrayList());
+
+                public int Fill(int n)
+                {
+                    var log = ArrayList.Synchronized(new ArrayList());
+                    var seen = Hashtable.Synchronized(new Hashtable());
+                    Parallel.For(0, n, i =>
+                    {
+                        _jobs.Enqueue(i);
+                        log.Add(i);
+                        seen[i] = true;
+                        {|CONC301:_plain.Add(i)|};
+                        {|CONC301:_replaced.Add(i)|};
+                    });
+                    _replaced = new ArrayList();
+                    return _jobs.Count + log.Count + _plain.Count;
+                }
+            }
+            """);
+
+    [Fact]
     public Task LocalFinally_merging_into_a_shared_list_without_a_lock_is_reported()
         => Verify.VerifyCodeFixAsync(Usings + """
             class Merge
