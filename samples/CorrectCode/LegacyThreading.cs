@@ -308,3 +308,69 @@ public sealed class LegacyEventLog
         }
     }
 }
+
+/// <summary>Pre-Slim primitives used as locks around shared state: the old ReaderWriterLock and a one-slot Semaphore.</summary>
+public sealed class LegacyPriceBook
+{
+    private readonly ReaderWriterLock _rw = new();
+    private readonly Semaphore _auditGate = new(1, 1);
+    private readonly Dictionary<string, decimal> _prices = new();
+    private readonly List<string> _audit = new();
+    private int _updates;
+
+    public void UpdateAll(IReadOnlyList<(string Sku, decimal Price)> prices)
+    {
+        Parallel.ForEach(prices, p =>
+        {
+            _rw.AcquireWriterLock(TimeSpan.FromSeconds(5));
+            try
+            {
+                _prices[p.Sku] = p.Price;
+                _updates++;
+            }
+            finally
+            {
+                _rw.ReleaseWriterLock();
+            }
+
+            _auditGate.WaitOne();
+            try
+            {
+                _audit.Add(p.Sku);
+            }
+            finally
+            {
+                _auditGate.Release();
+            }
+        });
+    }
+
+    public decimal? Find(string sku)
+    {
+        _rw.AcquireReaderLock(TimeSpan.FromSeconds(5));
+        try
+        {
+            return _prices.TryGetValue(sku, out var price) ? price : null;
+        }
+        finally
+        {
+            _rw.ReleaseReaderLock();
+        }
+    }
+
+    public int Updates
+    {
+        get
+        {
+            _rw.AcquireReaderLock(TimeSpan.FromSeconds(5));
+            try
+            {
+                return _updates;
+            }
+            finally
+            {
+                _rw.ReleaseReaderLock();
+            }
+        }
+    }
+}

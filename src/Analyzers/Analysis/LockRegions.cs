@@ -54,7 +54,8 @@ internal static class LockRegions
                     return true;
                 case IUsingOperation usingOperation when ReferenceEquals(usingOperation.Body, child) && IsLockResource(usingOperation.Resources, types):
                     return true;
-                case ITryOperation { Finally: { } finallyBlock } tryOperation when ReferenceEquals(tryOperation.Body, child) && ReleasesAnyLock(finallyBlock, types):
+                case ITryOperation { Finally: { } finallyBlock } tryOperation when ReferenceEquals(tryOperation.Body, child) &&
+                                                                                  (ReleasesAnyLock(finallyBlock, types) || ReleasesLegacyLock(finallyBlock, types)):
                     return true;
                 case IConditionalOperation conditional when ReferenceEquals(conditional.WhenTrue, child) && IsTryAcquire(conditional.Condition, types, negated: false):
                     return true;
@@ -114,7 +115,44 @@ internal static class LockRegions
     private static bool BodyMayLock(IOperation operation, KnownTypes types)
     {
         var scan = LockScan.For(operation.GetRoot(), types);
-        return scan.HasAnyLock || scan.HasUsing;
+        return scan.HasAnyLock || scan.HasUsing || scan.HasLegacyRelease;
+    }
+
+    /// <summary>
+    /// A release of an older primitive used as a lock: <c>ReaderWriterLock.ReleaseReaderLock/ReleaseWriterLock/ReleaseLock</c>,
+    /// or <c>Semaphore.Release()</c> on a local or field declared with an initial count of 1 (<c>new Semaphore(1, 1)</c>;
+    /// a semaphore created with more slots is a throttle). Matched by name first: most calls are none of these.
+    /// </summary>
+    public static bool IsLegacyRelease(IInvocationOperation invocation)
+    {
+        var method = invocation.TargetMethod;
+        switch (method.Name)
+        {
+            case "ReleaseReaderLock" or "ReleaseWriterLock" or "ReleaseLock":
+                return method.ContainingType is { Name: "ReaderWriterLock", ContainingNamespace: { Name: "Threading", ContainingNamespace.Name: "System" } };
+            case "Release" when method.Parameters.Length == 0 &&
+                               method.ContainingType is { Name: "Semaphore", ContainingNamespace: { Name: "Threading", ContainingNamespace.Name: "System" } }:
+                return DeclaredWithOneSlot(invocation.Instance?.WalkDownConversions());
+            default:
+                return false;
+        }
+    }
+
+    private static bool DeclaredWithOneSlot(IOperation? semaphore)
+    {
+        ISymbol? symbol = semaphore switch
+        {
+            ILocalReferenceOperation local => local.Local,
+            IFieldReferenceOperation field => field.Field,
+            _ => null,
+        };
+        if (symbol is null || symbol.DeclaringSyntaxReferences.Length != 1 ||
+            symbol.DeclaringSyntaxReferences[0].GetSyntax() is not VariableDeclaratorSyntax { Initializer.Value: BaseObjectCreationExpressionSyntax { ArgumentList.Arguments: { Count: > 0 } arguments } })
+        {
+            return false;
+        }
+
+        return arguments[0].Expression is LiteralExpressionSyntax { Token.Value: 1 };
     }
 
     /// <summary>Inside the body of a <c>lock</c> statement of the same function (a lambda or local function in it runs later).</summary>
@@ -129,6 +167,25 @@ internal static class LockRegions
             }
 
             if (parent is ILockOperation lockStatement && ReferenceEquals(lockStatement.Body, child))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>True when <paramref name="operation"/> (a <c>finally</c> block) releases an older primitive used as a lock.</summary>
+    private static bool ReleasesLegacyLock(IOperation operation, KnownTypes types)
+    {
+        if (!LockScan.For(operation.GetRoot(), types).HasLegacyRelease)
+        {
+            return false;
+        }
+
+        foreach (var descendant in operation.EnumerateDescendantsAndSelf())
+        {
+            if (descendant is IInvocationOperation invocation && IsLegacyRelease(invocation))
             {
                 return true;
             }

@@ -225,6 +225,56 @@ public sealed class CollectionMutatedConcurrentlyTests
             """);
 
     [Fact]
+    public Task Old_ReaderWriterLock_and_one_slot_Semaphore_released_in_finally_are_locks_a_throttle_Semaphore_is_not()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Index
+            {
+                private readonly ReaderWriterLock _rw = new ReaderWriterLock();
+                private readonly Semaphore _gate = new Semaphore(1, 1);
+                private readonly Semaphore _slots = new Semaphore(4, 4);
+                private readonly Dictionary<int, int> _map = new Dictionary<int, int>();
+                private readonly List<int> _list = new List<int>();
+                private readonly List<int> _throttled = new List<int>();
+
+                public void Fill(int n)
+                {
+                    Parallel.For(0, n, i =>
+                    {
+                        _rw.AcquireWriterLock(1000);
+                        try
+                        {
+                            _map[i] = i;
+                        }
+                        finally
+                        {
+                            _rw.ReleaseWriterLock();
+                        }
+
+                        _gate.WaitOne();
+                        try
+                        {
+                            _list.Add(i);
+                        }
+                        finally
+                        {
+                            _gate.Release();
+                        }
+
+                        _slots.WaitOne();
+                        try
+                        {
+                            {|CONC301:_throttled.Add(i)|};
+                        }
+                        finally
+                        {
+                            _slots.Release();
+                        }
+                    });
+                }
+            }
+            """);
+
+    [Fact]
     public Task LocalFinally_merging_into_a_shared_list_without_a_lock_is_reported()
         => Verify.VerifyCodeFixAsync(Usings + """
             class Merge
