@@ -73,6 +73,25 @@ public static class LegacyDownloaderTasks
         return tcs.Task;
     }
 
+    /// <summary>A download raced against a timer: the handler skips a source the timeout has already settled.</summary>
+    public static Task<bool> DownloadWithTimeoutAsync(this LegacyDownloader downloader, string url, TimeSpan timeout)
+    {
+        var tcs = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var timer = new Timer(_ => tcs.TrySetResult(false), null, timeout, Timeout.InfiniteTimeSpan);
+        _ = tcs.Task.ContinueWith(_ => timer.Dispose(), TaskScheduler.Default);
+        downloader.DownloadCompleted += (_, e) =>
+        {
+            if (tcs.Task.IsCompleted)
+            {
+                return;
+            }
+
+            tcs.TrySetResult(e.Error == null && !e.Cancelled);
+        };
+        downloader.DownloadAsync(url, null);
+        return tcs.Task;
+    }
+
     /// <summary>A progress event completes the source on its last call: it is raised many times, not once.</summary>
     public static Task WhenFullyReportedAsync(this LegacyDownloader downloader)
     {

@@ -86,8 +86,8 @@ public sealed partial class TaskCompletionSourceAnalyzer
         /// An event-based (EAP) completion handler, a lambda with an <c>AsyncCompletedEventArgs</c>-derived parameter
         /// that completes the source itself, with a path that returns without completing it: the operation finished
         /// (that event is raised once per operation, failed or cancelled ones included) and nothing else will complete
-        /// the source. A handler that reads <c>UserState</c> or its sender (it filters other operations' completions), or
-        /// creates a lambda of its own, is left alone.
+        /// the source. A handler that reads <c>UserState</c> or its sender (it filters other operations' completions), reads
+        /// the source's <c>Task</c> (<c>if (tcs.Task.IsCompleted) return;</c>), or creates a lambda of its own, is left alone.
         /// </summary>
         private static bool CompletionHandlerLeavesPending(
             ControlFlowGraph graph, ILocalSymbol local, HashSet<IMethodSymbol> capturing, KnownTypes types, System.Threading.CancellationToken cancellationToken)
@@ -159,6 +159,11 @@ public sealed partial class TaskCompletionSourceAnalyzer
                                 return false; // `if (sender != _client) return;`: completions of other components are skipped
                             case ILocalReferenceOperation reference when SymbolEqualityComparer.Default.Equals(reference.Local, local):
                                 var kind = ClassifyReference(reference);
+                                if (kind == ReferenceKind.Read)
+                                {
+                                    return false; // `if (tcs.Task.IsCompleted) return;`: the handler knows the task may be settled already
+                                }
+
                                 completes |= kind == ReferenceKind.Complete;
                                 settles[block.Ordinal] |= kind is ReferenceKind.Complete or ReferenceKind.Handoff or ReferenceKind.Assigned;
                                 break;

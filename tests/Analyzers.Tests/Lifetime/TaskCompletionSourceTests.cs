@@ -775,6 +775,22 @@ public sealed class TaskCompletionSourceTests
                     return tcs.Task;
                 }
 
+                public Task<bool> AlreadySettledAsync(string url)
+                {
+                    var tcs = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+                    DownloadCompleted += (_, e) =>
+                    {
+                        if (tcs.Task.IsCompleted)
+                        {
+                            return;
+                        }
+
+                        tcs.TrySetResult(e.Error == null);
+                    };
+                    DownloadAsync(url, null);
+                    return tcs.Task;
+                }
+
                 public Task<bool> HelperAsync(string url)
                 {
                     var tcs = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
