@@ -393,3 +393,33 @@ public sealed class LegacyPriceBook
         }
     }
 }
+
+/// <summary>A synchronous pump that sleeps on its work event and the token's wait handle together.</summary>
+public sealed class HandlePump
+{
+    private readonly AutoResetEvent _work = new(false);
+    private readonly System.Collections.Concurrent.ConcurrentQueue<Action> _actions = new();
+
+    public void Post(Action action)
+    {
+        _actions.Enqueue(action);
+        _work.Set();
+    }
+
+    public void Run(CancellationToken cancellationToken)
+    {
+        var handles = new[] { _work, cancellationToken.WaitHandle };
+        while (true)
+        {
+            if (WaitHandle.WaitAny(handles) == 1)
+            {
+                break;
+            }
+
+            while (_actions.TryDequeue(out var action))
+            {
+                action();
+            }
+        }
+    }
+}
