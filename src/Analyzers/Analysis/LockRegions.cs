@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using ConcurrencyAnalyzers.Internals;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Operations;
 
 namespace ConcurrencyAnalyzers.Analysis;
@@ -36,7 +37,7 @@ internal static class LockRegions
     {
         if (!BodyMayLock(operation, types))
         {
-            return false;
+            return InSynchronizedMethod(operation, stopAt);
         }
 
         var child = operation;
@@ -53,7 +54,8 @@ internal static class LockRegions
                     return true;
                 case IUsingOperation usingOperation when ReferenceEquals(usingOperation.Body, child) && IsLockResource(usingOperation.Resources, types):
                     return true;
-                case ITryOperation { Finally: { } finallyBlock } tryOperation when ReferenceEquals(tryOperation.Body, child) && ReleasesAnyLock(finallyBlock, types):
+                case ITryOperation { Finally: { } finallyBlock } tryOperation when ReferenceEquals(tryOperation.Body, child) &&
+                                                                                  (ReleasesAnyLock(finallyBlock, types) || ReleasesLegacyLock(finallyBlock, types)):
                     return true;
                 case IConditionalOperation conditional when ReferenceEquals(conditional.WhenTrue, child) && IsTryAcquire(conditional.Condition, types, negated: false):
                     return true;
@@ -64,7 +66,44 @@ internal static class LockRegions
             }
         }
 
-        return false;
+        return IsSynchronizedBody(child);
+    }
+
+    /// <summary>
+    /// The operation is in the body of a method marked <c>[MethodImpl(MethodImplOptions.Synchronized)]</c> (not below
+    /// <paramref name="stopAt"/>): the runtime holds the lock on the instance (or the type) for the whole call.
+    /// </summary>
+    private static bool InSynchronizedMethod(IOperation operation, IOperation? stopAt)
+    {
+        var root = operation.GetRoot();
+        if (!IsSynchronizedBody(root))
+        {
+            return false;
+        }
+
+        for (var parent = operation.Parent; parent is not null; parent = parent.Parent)
+        {
+            if (ReferenceEquals(parent, stopAt))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>A member body root whose method is <c>MethodImplOptions.Synchronized</c>; the attribute lists are looked at before the symbol.</summary>
+    private static bool IsSynchronizedBody(IOperation root)
+    {
+        var attributed = root.Syntax switch
+        {
+            BaseMethodDeclarationSyntax declaration => declaration.AttributeLists.Count > 0,
+            AccessorDeclarationSyntax accessor => accessor.AttributeLists.Count > 0,
+            _ => false,
+        };
+        return attributed &&
+               root.SemanticModel?.GetDeclaredSymbol(root.Syntax) is IMethodSymbol method &&
+               (method.MethodImplementationFlags & System.Reflection.MethodImplAttributes.Synchronized) != 0;
     }
 
     /// <summary>
@@ -76,7 +115,44 @@ internal static class LockRegions
     internal static bool BodyMayLock(IOperation operation, KnownTypes types)
     {
         var scan = LockScan.For(operation.GetRoot(), types);
-        return scan.HasAnyLock || scan.HasUsing;
+        return scan.HasAnyLock || scan.HasUsing || scan.HasLegacyRelease;
+    }
+
+    /// <summary>
+    /// A release of an older primitive used as a lock: <c>ReaderWriterLock.ReleaseReaderLock/ReleaseWriterLock/ReleaseLock</c>,
+    /// or <c>Semaphore.Release()</c> on a local or field declared with an initial count of 1 (<c>new Semaphore(1, 1)</c>;
+    /// a semaphore created with more slots is a throttle). Matched by name first: most calls are none of these.
+    /// </summary>
+    public static bool IsLegacyRelease(IInvocationOperation invocation)
+    {
+        var method = invocation.TargetMethod;
+        switch (method.Name)
+        {
+            case "ReleaseReaderLock" or "ReleaseWriterLock" or "ReleaseLock":
+                return method.ContainingType is { Name: "ReaderWriterLock", ContainingNamespace: { Name: "Threading", ContainingNamespace.Name: "System" } };
+            case "Release" when method.Parameters.Length == 0 &&
+                               method.ContainingType is { Name: "Semaphore", ContainingNamespace: { Name: "Threading", ContainingNamespace.Name: "System" } }:
+                return DeclaredWithOneSlot(invocation.Instance?.WalkDownConversions());
+            default:
+                return false;
+        }
+    }
+
+    private static bool DeclaredWithOneSlot(IOperation? semaphore)
+    {
+        ISymbol? symbol = semaphore switch
+        {
+            ILocalReferenceOperation local => local.Local,
+            IFieldReferenceOperation field => field.Field,
+            _ => null,
+        };
+        if (symbol is null || symbol.DeclaringSyntaxReferences.Length != 1 ||
+            symbol.DeclaringSyntaxReferences[0].GetSyntax() is not VariableDeclaratorSyntax { Initializer.Value: BaseObjectCreationExpressionSyntax { ArgumentList.Arguments: { Count: > 0 } arguments } })
+        {
+            return false;
+        }
+
+        return arguments[0].Expression is LiteralExpressionSyntax { Token.Value: 1 };
     }
 
     /// <summary>Inside the body of a <c>lock</c> statement of the same function (a lambda or local function in it runs later).</summary>
@@ -91,6 +167,25 @@ internal static class LockRegions
             }
 
             if (parent is ILockOperation lockStatement && ReferenceEquals(lockStatement.Body, child))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>True when <paramref name="operation"/> (a <c>finally</c> block) releases an older primitive used as a lock.</summary>
+    private static bool ReleasesLegacyLock(IOperation operation, KnownTypes types)
+    {
+        if (!LockScan.For(operation.GetRoot(), types).HasLegacyRelease)
+        {
+            return false;
+        }
+
+        foreach (var descendant in operation.EnumerateDescendantsAndSelf())
+        {
+            if (descendant is IInvocationOperation invocation && IsLegacyRelease(invocation))
             {
                 return true;
             }

@@ -25,6 +25,12 @@ internal sealed class LockScan
     /// <summary>An explicit call <see cref="LockApis"/> knows (not the calls a <c>lock</c> statement stands for).</summary>
     public bool HasLockApiCall { get; private set; }
 
+    /// <summary>
+    /// A release call of an older primitive the lock APIs leave out (<c>ReaderWriterLock.Release*Lock</c>,
+    /// <c>Semaphore.Release</c>): only the lexical lock test (<see cref="LockRegions"/>) looks at those.
+    /// </summary>
+    public bool HasLegacyRelease { get; private set; }
+
     /// <summary>A <c>using</c> statement or declaration (a lock scope, or an async-lock helper's releaser).</summary>
     public bool HasUsing { get; private set; }
 
@@ -87,6 +93,10 @@ internal sealed class LockScan
                 }
 
                 scan.HasWaitOrPulse |= call.Action is LockAction.Wait or LockAction.Pulse;
+            }
+            else if (!scan.HasLegacyRelease && LockRegions.IsLegacyRelease((IInvocationOperation)operation))
+            {
+                scan.HasLegacyRelease = true;
             }
         }
 

@@ -58,7 +58,8 @@ public sealed class LoopIgnoresTokenAnalyzer : DiagnosticAnalyzer
         }
 
         var token = TokenNotPassedAnalyzer.ReachableToken(loop, context.ContainingSymbol, types);
-        if (token is null || AsksTheTokensCarrier(loop, token) || WalksAChain(loop) || HasCancellableCall(loop, context.ContainingSymbol, types) ||
+        if (token is null || AsksTheTokensCarrier(loop, token) || WalksAChain(loop) || WaitsOnATokensHandle(loop, types) ||
+            HasCancellableCall(loop, context.ContainingSymbol, types) ||
             CallsLocalFunctionObservingToken(loop, types) || CancellationTokens.IsKnownNoneAt(loop, token))
         {
             return;
@@ -259,6 +260,64 @@ public sealed class LoopIgnoresTokenAnalyzer : DiagnosticAnalyzer
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// <c>WaitHandle.WaitAny(handles)</c> (or <c>WaitAll</c>) in the loop, over an array that holds a token's
+    /// <c>WaitHandle</c>: written in the call, or a local built before the loop (<c>var handles = new[] { _work,
+    /// ct.WaitHandle };</c>). The wait wakes when the token is cancelled: the pre-async way to observe it. Asked only of
+    /// loops about to be reported.
+    /// </summary>
+    private static bool WaitsOnATokensHandle(ILoopOperation loop, KnownTypes types)
+    {
+        foreach (var operation in loop.EnumerateDescendants())
+        {
+            if (operation is not IInvocationOperation { TargetMethod: { IsStatic: true, Name: "WaitAny" or "WaitAll" } method, Arguments: { Length: > 0 } arguments } ||
+                !method.ContainingType.Is(types.WaitHandle))
+            {
+                continue;
+            }
+
+            var handles = arguments[0].Value.WalkDownConversions();
+            if (handles is ILocalReferenceOperation local)
+            {
+                handles = InitializerOf(local.Local, loop.GetRoot());
+            }
+
+            if (handles is IArrayCreationOperation { Initializer: { } initializer } && HoldsATokensHandle(initializer, types))
+            {
+                return true;
+            }
+        }
+
+        return false;
+
+        static IOperation? InitializerOf(ILocalSymbol local, IOperation root)
+        {
+            foreach (var operation in root.EnumerateDescendants())
+            {
+                if (operation is IVariableDeclaratorOperation declarator && SymbolEqualityComparer.Default.Equals(declarator.Symbol, local))
+                {
+                    return declarator.Initializer?.Value.WalkDownConversions();
+                }
+            }
+
+            return null;
+        }
+
+        static bool HoldsATokensHandle(IArrayInitializerOperation initializer, KnownTypes types)
+        {
+            foreach (var element in initializer.ElementValues)
+            {
+                if (element.WalkDownConversions() is IPropertyReferenceOperation { Property.Name: "WaitHandle", Instance: { } instance } &&
+                    instance.Type.Is(types.CancellationToken))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
     }
 
     /// <summary>

@@ -57,16 +57,172 @@ public sealed partial class TaskCompletionSourceAnalyzer
                 return;
             }
 
-            if (graph is null || !HasPendingReadAtExit(graph, creation, local, capturing, types, context.CancellationToken))
+            if (graph is null)
             {
                 return;
             }
 
-            context.ReportDiagnostic(Diagnostic.Create(
-                IncompleteRule,
-                creation.Syntax.GetLocation(),
-                ImmutableDictionary<string, string?>.Empty.Add(KindProperty, KindIncomplete),
-                local.Name));
+            if (HasPendingReadAtExit(graph, creation, local, capturing, types, context.CancellationToken))
+            {
+                context.ReportDiagnostic(Diagnostic.Create(
+                    IncompleteRule,
+                    creation.Syntax.GetLocation(),
+                    ImmutableDictionary<string, string?>.Empty.Add(KindProperty, KindIncomplete),
+                    local.Name));
+                return;
+            }
+
+            if (capturing is not null && CompletionHandlerLeavesPending(graph, local, capturing, types, context.CancellationToken))
+            {
+                context.ReportDiagnostic(Diagnostic.Create(
+                    IncompleteHandlerRule,
+                    creation.Syntax.GetLocation(),
+                    ImmutableDictionary<string, string?>.Empty.Add(KindProperty, KindIncomplete),
+                    local.Name));
+            }
+        }
+
+        /// <summary>
+        /// An event-based (EAP) completion handler, a lambda with an <c>AsyncCompletedEventArgs</c>-derived parameter
+        /// that completes the source itself, with a path that returns without completing it: the operation finished
+        /// (that event is raised once per operation, failed or cancelled ones included) and nothing else will complete
+        /// the source. A handler that reads <c>UserState</c> or its sender (it filters other operations' completions), reads
+        /// the source's <c>Task</c> (<c>if (tcs.Task.IsCompleted) return;</c>), or creates a lambda of its own, is left alone.
+        /// </summary>
+        private static bool CompletionHandlerLeavesPending(
+            ControlFlowGraph graph, ILocalSymbol local, HashSet<IMethodSymbol> capturing, KnownTypes types, System.Threading.CancellationToken cancellationToken)
+        {
+            var completedArgs = types.Get("System.ComponentModel.AsyncCompletedEventArgs");
+            if (completedArgs is null)
+            {
+                return false;
+            }
+
+            foreach (var symbol in capturing)
+            {
+                if (!HasCompletedArgsParameter(symbol, completedArgs) || FindFlowLambda(graph, symbol) is not { } flow)
+                {
+                    continue;
+                }
+
+                ControlFlowGraph lambdaGraph;
+                try
+                {
+                    lambdaGraph = graph.GetAnonymousFunctionControlFlowGraph(flow, cancellationToken);
+                }
+                catch (System.Exception ex) when (ex is System.InvalidOperationException or System.ArgumentException)
+                {
+                    continue;
+                }
+
+                if (HandlerHasPendingExit(lambdaGraph, local, symbol.Parameters.Length > 1 ? symbol.Parameters[0] : null, cancellationToken))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        private static bool HasCompletedArgsParameter(IMethodSymbol lambda, INamedTypeSymbol completedArgs)
+        {
+            foreach (var parameter in lambda.Parameters)
+            {
+                if (parameter.Type.InheritsFromOrEquals(completedArgs))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        /// <summary>Over the handler's own graph: "not completed yet" from its entry; a normal exit reached in it is a path that leaves the source pending.</summary>
+        private static bool HandlerHasPendingExit(ControlFlowGraph graph, ILocalSymbol local, IParameterSymbol? sender, System.Threading.CancellationToken cancellationToken)
+        {
+            var blocks = graph.Blocks;
+            var settles = new bool[blocks.Length];
+            var completes = false;
+            foreach (var block in blocks)
+            {
+                foreach (var operation in Operations(block))
+                {
+                    foreach (var descendant in operation.EnumerateDescendantsAndSelf())
+                    {
+                        switch (descendant)
+                        {
+                            case IFlowAnonymousFunctionOperation:
+                                return false;
+                            case IPropertyReferenceOperation { Property.Name: "UserState" }:
+                                return false;
+                            case IParameterReferenceOperation parameter when SymbolEqualityComparer.Default.Equals(parameter.Parameter, sender):
+                                return false; // `if (sender != _client) return;`: completions of other components are skipped
+                            case ILocalReferenceOperation reference when SymbolEqualityComparer.Default.Equals(reference.Local, local):
+                                var kind = ClassifyReference(reference);
+                                if (kind == ReferenceKind.Read)
+                                {
+                                    return false; // `if (tcs.Task.IsCompleted) return;`: the handler knows the task may be settled already
+                                }
+
+                                completes |= kind == ReferenceKind.Complete;
+                                settles[block.Ordinal] |= kind is ReferenceKind.Complete or ReferenceKind.Handoff or ReferenceKind.Assigned;
+                                break;
+                        }
+                    }
+                }
+            }
+
+            if (!completes)
+            {
+                return false;
+            }
+
+            var inState = new int[blocks.Length];
+            var outState = new int[blocks.Length];
+            for (var pass = 0; pass < 2 * blocks.Length + 4; pass++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var changed = false;
+                foreach (var block in blocks)
+                {
+                    var state = block.Kind == BasicBlockKind.Entry ? PendingUnread : 0;
+                    foreach (var predecessor in block.Predecessors)
+                    {
+                        state |= AlongBranch(outState[predecessor.Source.Ordinal], predecessor, blocks, settles);
+                    }
+
+                    if (block.Predecessors.IsEmpty && TryRegionOf(block, blocks[0].EnclosingRegion) is { } tryRegion)
+                    {
+                        for (var i = tryRegion.FirstBlockOrdinal; i <= tryRegion.LastBlockOrdinal; i++)
+                        {
+                            state |= inState[i] | outState[i];
+                        }
+                    }
+
+                    var output = settles[block.Ordinal] ? 0 : state;
+                    if (state != inState[block.Ordinal] || output != outState[block.Ordinal])
+                    {
+                        inState[block.Ordinal] = state;
+                        outState[block.Ordinal] = output;
+                        changed = true;
+                    }
+                }
+
+                if (!changed)
+                {
+                    break;
+                }
+            }
+
+            foreach (var block in blocks)
+            {
+                if (block.Kind == BasicBlockKind.Exit)
+                {
+                    return inState[block.Ordinal] != 0;
+                }
+            }
+
+            return false;
         }
 
         public static ReferenceKind ClassifyReference(IOperation reference)

@@ -32,6 +32,13 @@ public sealed partial class TaskCompletionSourceAnalyzer : DiagnosticAnalyzer
         DiagnosticSeverity.Info,
         Description);
 
+    internal static readonly DiagnosticDescriptor IncompleteHandlerRule = RuleDescriptors.Create(
+        RuleIds.TaskCompletionSourceMisuse,
+        Title,
+        "'{0}' is not completed on every path of its completion handler: the event is raised once per operation, failed or cancelled ones too, and a path that returns without SetResult, SetException or SetCanceled leaves the task given out unfinished for good",
+        DiagnosticSeverity.Info,
+        Description);
+
     internal static readonly DiagnosticDescriptor SynchronousContinuationsRule = RuleDescriptors.Create(
         RuleIds.TaskCompletionSourceMisuse,
         Title,
@@ -40,7 +47,7 @@ public sealed partial class TaskCompletionSourceAnalyzer : DiagnosticAnalyzer
         Description);
 
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
-        ImmutableArray.Create(IncompleteRule, SynchronousContinuationsRule);
+        ImmutableArray.Create(IncompleteRule, IncompleteHandlerRule, SynchronousContinuationsRule);
 
     public override void Initialize(AnalysisContext context)
     {

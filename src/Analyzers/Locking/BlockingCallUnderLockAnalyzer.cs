@@ -98,6 +98,11 @@ public sealed class BlockingCallUnderLockAnalyzer : DiagnosticAnalyzer
                 return;
             }
 
+            if (OnlyMutexesHeld(state.Must) && IsResourceIo(invocation, types, known, context.OperationBlocks))
+            {
+                return;
+            }
+
             var held = state.Must[state.Must.Length - 1];
             context.ReportDiagnostic(Diagnostic.Create(Rule, TaskBlocking.ReportLocation(invocation), Name(invocation.TargetMethod), held.Name));
         }, worthIt);
@@ -113,6 +118,7 @@ public sealed class BlockingCallUnderLockAnalyzer : DiagnosticAnalyzer
     }
 
     /// <summary>
+<<<<<<< HEAD
     /// <c>File.Move</c>/<c>File.Replace</c> in async code while only <c>SemaphoreSlim</c>s are held: the rename that ends
     /// the write-a-temp-file-then-rename idiom (a checkpoint or state file replaced atomically). It has no async form,
     /// is a metadata change on one volume (<c>Replace</c> requires it), and the waiters of an async gate hold no thread:
@@ -129,6 +135,17 @@ public sealed class BlockingCallUnderLockAnalyzer : DiagnosticAnalyzer
         foreach (var held in state.Must)
         {
             if (held.Kind != LockKind.SemaphoreSlim)
+=======
+    /// Every held lock is a <c>Mutex</c>: a kernel lock, taken (usually by name, across processes) to serialize the use
+    /// of an outside resource, a file above all. The I/O on that resource is the work it exists to serialize, as with
+    /// the "one writer to a log file" locks the rule page leaves to the user; sleeps and waits under it are still reported.
+    /// </summary>
+    private static bool OnlyMutexesHeld(ImmutableArray<HeldLock> held)
+    {
+        foreach (var heldLock in held)
+        {
+            if (heldLock.Kind != LockKind.Mutex)
+>>>>>>> legacy
             {
                 return false;
             }
@@ -137,6 +154,24 @@ public sealed class BlockingCallUnderLockAnalyzer : DiagnosticAnalyzer
         return true;
     }
 
+<<<<<<< HEAD
+=======
+    /// <summary>Synchronous file, network or database I/O (not sleeps, waits, process or console calls).</summary>
+    private static bool IsResourceIo(IInvocationOperation invocation, KnownTypes types, Dictionary<INamedTypeSymbol, string[]> known, ImmutableArray<IOperation> blocks)
+    {
+        for (var type = invocation.TargetMethod.ContainingType; type is not null; type = type.BaseType)
+        {
+            if (known.ContainsKey(type.OriginalDefinition))
+            {
+                var ns = type.ContainingNamespace?.ToDisplayString();
+                return ns is "System.IO" or "System.Data" or "System.Data.Common" or "System.Net" or "System.Net.Http" or "System.Net.Sockets" or "System.Net.Mail";
+            }
+        }
+
+        return IsLocalFileOrNetworkIo(invocation, types, blocks);
+    }
+
+>>>>>>> legacy
     private static string Name(IMethodSymbol method) => method.ContainingType.Name + "." + method.Name;
 
     private static bool IsBlocking(

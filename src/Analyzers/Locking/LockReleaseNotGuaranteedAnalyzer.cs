@@ -31,7 +31,16 @@ public sealed class LockReleaseNotGuaranteedAnalyzer : DiagnosticAnalyzer
         "every later caller waits forever. Put the release in a finally block right after the acquire, or use the lock " +
         "statement, which does that for Monitor.");
 
-    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(Rule);
+    internal static readonly DiagnosticDescriptor OtherThreadRule = RuleDescriptors.Create(
+        RuleIds.LockReleaseNotGuaranteed,
+        "Lock release is not guaranteed",
+        "'{0}' is released only in work started by {1}, which runs on another thread: a {2} can only be released by the thread that took it, so that release throws and the lock stays held",
+        DiagnosticSeverity.Warning,
+        "When the code between an explicit acquire and its release throws (or returns early), the release never runs and " +
+        "every later caller waits forever. Put the release in a finally block right after the acquire, or use the lock " +
+        "statement, which does that for Monitor.");
+
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(Rule, OtherThreadRule);
 
     public override void Initialize(AnalysisContext context)
     {
@@ -101,6 +110,14 @@ public sealed class LockReleaseNotGuaranteedAnalyzer : DiagnosticAnalyzer
         }
 
         var function = invocation.GetEnclosingFunction();
+        if (function is not null && statement is not null && IsThreadAffine(call.Kind) &&
+            ReleasedOnlyInSpawnedWork(function, invocation, key, types) is { } spawned)
+        {
+            context.ReportDiagnostic(Diagnostic.Create(
+                OtherThreadRule, invocation.Syntax.GetLocation(), LockApis.Describe(call.LockExpression), spawned.Spawner, KindName(call.Kind)));
+            return;
+        }
+
         if (function is null || !HasUnprotectedRelease(function, invocation, key, types, out var release) ||
             (statement is not null && ReleasedBeforeAnythingCanThrow(statement, key, types)) ||
             (call.Kind == LockKind.SemaphoreSlim && LockApis.IsCreatedEmpty(key)))
@@ -239,6 +256,75 @@ public sealed class LockReleaseNotGuaranteedAnalyzer : DiagnosticAnalyzer
         foreach (var descendant in region.EnumerateDescendantsAndSelf())
         {
             if (descendant is ITryOperation { Finally: { } finallyBlock } && LockRegions.Releases(finallyBlock, key, types))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool IsThreadAffine(LockKind kind) => kind is LockKind.Monitor or LockKind.Mutex or LockKind.Lock or LockKind.ReaderWriterLockSlim;
+
+    private static string KindName(LockKind kind) => kind switch
+    {
+        LockKind.Mutex => "Mutex",
+        LockKind.ReaderWriterLockSlim => "ReaderWriterLockSlim",
+        LockKind.Lock => "Lock",
+        _ => "Monitor lock",
+    };
+
+    /// <summary>
+    /// The acquire's only releases (after it) are in a lambda that runs on another thread (a thread, the thread pool,
+    /// <c>Task.Run</c>, a timer or continuation) and does not take the lock itself: the thread-affine lock is handed to
+    /// a thread that cannot release it. A release in the acquiring function itself (protected or not) is the other
+    /// checks' business, and a hand-off to a helper method or an inline lambda stays silent.
+    /// </summary>
+    private static ConcurrentContext? ReleasedOnlyInSpawnedWork(IOperation function, IOperation acquire, ISymbol key, KnownTypes types)
+    {
+        ConcurrentContext? spawned = null;
+        foreach (var descendant in function.EnumerateDescendants())
+        {
+            if (descendant is not IInvocationOperation candidate ||
+                candidate.Syntax.SpanStart <= acquire.Syntax.SpanStart ||
+                !LockApis.TryGetLockCall(candidate, types, out var call) ||
+                !SymbolEqualityComparer.Default.Equals(call.Key, key))
+            {
+                continue;
+            }
+
+            var enclosing = candidate.GetEnclosingFunction();
+            if (ReferenceEquals(enclosing, function))
+            {
+                return null;
+            }
+
+            if (call.Action != LockAction.Release)
+            {
+                continue;
+            }
+
+            if (spawned is null &&
+                enclosing is IAnonymousFunctionOperation lambda &&
+                ReferenceEquals(lambda.GetEnclosingFunction(), function) &&
+                !AcquiresInside(lambda, key, types) &&
+                ConcurrentContexts.Classify(lambda, types) is { Kind: SpawnKind.TaskRun or SpawnKind.StartNew or SpawnKind.NewTask or SpawnKind.Thread or SpawnKind.ThreadPool or SpawnKind.Timer or SpawnKind.Continuation } context)
+            {
+                spawned = context;
+            }
+        }
+
+        return spawned;
+    }
+
+    private static bool AcquiresInside(IOperation lambda, ISymbol key, KnownTypes types)
+    {
+        foreach (var descendant in lambda.EnumerateDescendants())
+        {
+            if (descendant is IInvocationOperation candidate &&
+                LockApis.TryGetLockCall(candidate, types, out var call) &&
+                call.Action is LockAction.Acquire or LockAction.TryAcquire &&
+                SymbolEqualityComparer.Default.Equals(call.Key, key))
             {
                 return true;
             }

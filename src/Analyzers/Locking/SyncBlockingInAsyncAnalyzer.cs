@@ -10,7 +10,7 @@ namespace ConcurrencyAnalyzers.Locking;
 
 /// <summary>
 /// CONC207 (Info): <c>.Result</c>, <c>.Wait()</c>, <c>GetAwaiter().GetResult()</c>, <c>Task.WaitAll</c>, <c>Thread.Sleep</c>,
-/// an untimed <c>Process.WaitForExit()</c>, a wait on a wait handle or slim event (<c>WaitOne</c>, <c>WaitHandle.WaitAll/WaitAny</c>,
+/// an untimed <c>Process.WaitForExit()</c>, <c>Thread.Join</c>, a wait on a wait handle or slim event (<c>WaitOne</c>, <c>WaitHandle.WaitAll/WaitAny</c>,
 /// <c>ManualResetEventSlim.Wait</c>, <c>CountdownEvent.Wait</c>) in an async method or lambda. Silent where a lock is held (CONC202 / CONC205 report those).
 /// </summary>
 public sealed class SyncBlockingInAsyncAnalyzer : DiagnosticAnalyzer
@@ -70,6 +70,7 @@ public sealed class SyncBlockingInAsyncAnalyzer : DiagnosticAnalyzer
                         isAsync = true;
                         break;
                     case IInvocationOperation { TargetMethod.Name: "Wait" or "GetResult" or "Sleep" or "WaitAll" or "WaitAny" or "WaitForExit" or "WaitOne" }:
+                    case IInvocationOperation { TargetMethod: { Name: "Join", IsStatic: false, ContainingType.Name: "Thread" } }:
                     case IPropertyReferenceOperation { Property.Name: "Result" }:
                         blocking = true;
                         break;
@@ -208,6 +209,14 @@ public sealed class SyncBlockingInAsyncAnalyzer : DiagnosticAnalyzer
                 description = "Thread.Sleep";
                 replacement = "await Task.Delay";
                 fix = FixSleep;
+            }
+            else if (operation is IInvocationOperation { TargetMethod: { Name: "Join", IsStatic: false } join } joinCall &&
+                     join.ContainingType.Is(types.Thread) && !LockApis.HasZeroTimeout(joinCall) &&
+                     function is not { IsStatic: true, Name: "Main" or "<Main>$" })
+            {
+                description = "Thread.Join";
+                replacement = "await a Task that runs the thread's work";
+                fix = null;
             }
             else if (IsUntimedProcessWait(operation, context.OperationBlocks))
             {

@@ -72,7 +72,9 @@ public sealed partial class CollectionMutatedConcurrentlyAnalyzer : DiagnosticAn
     {
         if (SharedStateFacts.MutatedReceiver(operation, collections, types, out var member) is not { } receiver ||
             SharedStateFacts.SharedVariable(receiver) is not { } variable ||
-            threadSafe.Contains(receiver.WalkDownConversions().Type, operation.Syntax.SyntaxTree))
+            threadSafe.Contains(receiver.WalkDownConversions().Type, operation.Syntax.SyntaxTree) ||
+            (receiver.WalkDownConversions().Type is INamedTypeSymbol { IsGenericType: false, ContainingNamespace.Name: "Collections" } &&
+             SharedStateFacts.IsSynchronizedWrapper(variable)))
         {
             return null;
         }

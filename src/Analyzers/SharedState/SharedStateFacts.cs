@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using ConcurrencyAnalyzers.Analysis;
 using ConcurrencyAnalyzers.Internals;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Operations;
 
 namespace ConcurrencyAnalyzers.SharedState;
@@ -160,6 +161,27 @@ internal static class SharedStateFacts
             default:
                 return null;
         }
+    }
+
+    /// <summary>
+    /// A local or <c>readonly</c> field declared with a synchronized wrapper of an old collection
+    /// (<c>Queue.Synchronized(new Queue())</c>, <c>ArrayList.Synchronized(…)</c>, <c>Hashtable.Synchronized(…)</c>): each
+    /// member of the wrapper takes the collection's lock, so single changes are safe. Read from the declaration's syntax.
+    /// </summary>
+    public static bool IsSynchronizedWrapper(ISymbol variable)
+    {
+        if (variable is not (ILocalSymbol or IFieldSymbol { IsReadOnly: true }) ||
+            variable.DeclaringSyntaxReferences.Length != 1 ||
+            variable.DeclaringSyntaxReferences[0].GetSyntax() is not VariableDeclaratorSyntax { Initializer.Value: var value })
+        {
+            return false;
+        }
+
+        return value is InvocationExpressionSyntax
+        {
+            Expression: MemberAccessExpressionSyntax { Name.Identifier.ValueText: "Synchronized" },
+            ArgumentList.Arguments.Count: 1,
+        };
     }
 
     private static bool IsThreadStatic(IFieldSymbol field)

@@ -644,4 +644,49 @@ public sealed class LoopIgnoresTokenTests
                 }
                 """,
         }.RunAsync();
+
+    [Fact]
+    public Task Waiting_on_an_array_that_holds_the_tokens_wait_handle_observes_it_other_handles_do_not()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading;
+
+            class Pump
+            {
+                private readonly AutoResetEvent _work = new AutoResetEvent(false);
+                private readonly ManualResetEvent _stop = new ManualResetEvent(false);
+
+                public void Run(CancellationToken ct)
+                {
+                    var handles = new[] { _work, ct.WaitHandle };
+                    while (true)
+                    {
+                        if (WaitHandle.WaitAny(handles) == 1)
+                        {
+                            break;
+                        }
+                    }
+                }
+
+                public void RunInline(CancellationToken ct)
+                {
+                    while (true)
+                    {
+                        if (WaitHandle.WaitAny(new WaitHandle[] { ct.WaitHandle, _work }, 1000) == 0)
+                        {
+                            return;
+                        }
+                    }
+                }
+
+                public void RunOnOtherHandles(CancellationToken ct)
+                {
+                    var handles = new WaitHandle[] { _work, _stop };
+                    {|CONC402:while|} (true)
+                    {
+                        WaitHandle.WaitAny(handles);
+                    }
+                }
+            }
+            """);
 }

@@ -641,4 +641,193 @@ public sealed class TaskCompletionSourceTests
                 }
             }
             """);
+
+    [Fact]
+    public Task Event_based_completion_handler_that_returns_without_completing_on_a_path_is_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.ComponentModel;
+            using System.Threading.Tasks;
+
+            class Downloader
+            {
+                public event EventHandler<AsyncCompletedEventArgs>? DownloadCompleted;
+                public event AsyncCompletedEventHandler? SendCompleted;
+                public void DownloadAsync(string url) { }
+                public void SendAsync(string body) { }
+                public int Parse(object? state) => 0;
+
+                public Task<bool> DownloadTaskAsync(string url)
+                {
+                    var tcs = {|#0:new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously)|};
+                    EventHandler<AsyncCompletedEventArgs>? handler = null;
+                    handler = (_, e) =>
+                    {
+                        DownloadCompleted -= handler;
+                        if (e.Error == null)
+                        {
+                            tcs.SetResult(true);
+                        }
+                    };
+                    DownloadCompleted += handler;
+                    DownloadAsync(url);
+                    return tcs.Task;
+                }
+
+                public Task<int> SendTaskAsync(string body)
+                {
+                    var tcs = {|#1:new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously)|};
+                    SendCompleted += (_, e) =>
+                    {
+                        try
+                        {
+                            tcs.TrySetResult(Parse(e.Cancelled));
+                        }
+                        catch (FormatException ex)
+                        {
+                            Console.WriteLine(ex.Message);
+                        }
+                    };
+                    SendAsync(body);
+                    return tcs.Task;
+                }
+            }
+            """,
+            Verify.Diagnostic(TaskCompletionSourceAnalyzer.IncompleteHandlerRule).WithLocation(0).WithArguments("tcs"),
+            Verify.Diagnostic(TaskCompletionSourceAnalyzer.IncompleteHandlerRule).WithLocation(1).WithArguments("tcs"));
+
+    [Fact]
+    public Task Completion_handlers_that_complete_on_every_path_filter_by_user_state_or_sender_or_are_not_event_based_are_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.ComponentModel;
+            using System.Threading.Tasks;
+
+            class ProgressArgs : EventArgs
+            {
+                public bool Done { get; set; }
+            }
+
+            class Downloader
+            {
+                public event EventHandler<AsyncCompletedEventArgs>? DownloadCompleted;
+                public event EventHandler<ProgressArgs>? Progress;
+                public void DownloadAsync(string url, object? state) { }
+                static void Complete(TaskCompletionSource<bool> tcs, AsyncCompletedEventArgs e) => tcs.TrySetResult(e.Error == null);
+
+                public Task<bool> EveryPathAsync(string url)
+                {
+                    var tcs = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+                    EventHandler<AsyncCompletedEventArgs>? handler = null;
+                    handler = (_, e) =>
+                    {
+                        DownloadCompleted -= handler;
+                        if (e.Error != null)
+                        {
+                            tcs.TrySetException(e.Error);
+                            return;
+                        }
+
+                        if (e.Cancelled)
+                        {
+                            tcs.TrySetCanceled();
+                            return;
+                        }
+
+                        tcs.TrySetResult(true);
+                    };
+                    DownloadCompleted += handler;
+                    DownloadAsync(url, null);
+                    return tcs.Task;
+                }
+
+                public Task<bool> FilteredAsync(string url)
+                {
+                    var tcs = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+                    DownloadCompleted += (_, e) =>
+                    {
+                        if (e.UserState != tcs)
+                        {
+                            return;
+                        }
+
+                        tcs.TrySetResult(e.Error == null);
+                    };
+                    DownloadAsync(url, tcs);
+                    return tcs.Task;
+                }
+
+                public Task<bool> FilteredBySenderAsync(Downloader other, string url)
+                {
+                    var tcs = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+                    DownloadCompleted += (sender, e) =>
+                    {
+                        if (sender != other)
+                        {
+                            return;
+                        }
+
+                        tcs.TrySetResult(e.Error == null);
+                    };
+                    other.DownloadAsync(url, null);
+                    return tcs.Task;
+                }
+
+                public Task<bool> AlreadySettledAsync(string url)
+                {
+                    var tcs = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+                    DownloadCompleted += (_, e) =>
+                    {
+                        if (tcs.Task.IsCompleted)
+                        {
+                            return;
+                        }
+
+                        tcs.TrySetResult(e.Error == null);
+                    };
+                    DownloadAsync(url, null);
+                    return tcs.Task;
+                }
+
+                public Task<bool> HelperAsync(string url)
+                {
+                    var tcs = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+                    DownloadCompleted += (_, e) => Complete(tcs, e);
+                    DownloadAsync(url, null);
+                    return tcs.Task;
+                }
+
+                public Task<bool> ThrowsAsync(string url)
+                {
+                    var tcs = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+                    DownloadCompleted += (_, e) =>
+                    {
+                        if (e.Error == null)
+                        {
+                            tcs.TrySetResult(true);
+                            return;
+                        }
+
+                        throw new InvalidOperationException("unexpected", e.Error);
+                    };
+                    DownloadAsync(url, null);
+                    return tcs.Task;
+                }
+
+                public Task WhenDoneAsync()
+                {
+                    var tcs = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                    Progress += (_, e) =>
+                    {
+                        if (e.Done)
+                        {
+                            tcs.TrySetResult();
+                        }
+                    };
+                    return tcs.Task;
+                }
+            }
+            """);
 }

@@ -145,6 +145,48 @@ public sealed class BlockingCallUnderLockTests
             """));
 
     [Fact]
+    public Task File_io_under_a_mutex_is_what_it_serializes_sleeps_under_it_and_io_under_a_lock_too_are_reported()
+        => Verify.VerifyAnalyzerAsync(Wrap("""
+                private readonly Mutex _fileMutex = new Mutex(false, "catalog-file");
+                public void Save(string path, string[] lines)
+                {
+                    bool owned = false;
+                    try
+                    {
+                        try { owned = _fileMutex.WaitOne(5000); }
+                        catch (AbandonedMutexException) { owned = true; }
+                        if (!owned) throw new TimeoutException();
+                        File.WriteAllLines(path, lines);
+                        using (var stream = new FileStream(path, FileMode.Append))
+                        {
+                            stream.WriteByte(1);
+                        }
+                    }
+                    finally
+                    {
+                        if (owned) _fileMutex.ReleaseMutex();
+                    }
+                }
+
+                public void Retry(string path)
+                {
+                    _fileMutex.WaitOne();
+                    try
+                    {
+                        Thread.{|CONC205:Sleep|}(100);
+                        lock (_gate)
+                        {
+                            File.{|CONC205:AppendAllText|}(path, "x");
+                        }
+                    }
+                    finally
+                    {
+                        _fileMutex.ReleaseMutex();
+                    }
+                }
+            """));
+
+    [Fact]
     public Task Sleep_in_a_lambda_started_under_lock_is_not_reported()
         => Verify.VerifyAnalyzerAsync(Wrap("""
                 private Task _t = Task.CompletedTask;

@@ -496,6 +496,107 @@ public sealed class LockReleaseNotGuaranteedTests
             """);
 
     [Fact]
+    public Task Thread_affine_lock_released_only_in_work_started_on_another_thread_is_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class Exporter
+            {
+                private readonly Mutex _mutex = new Mutex();
+                private readonly object _gate = new object();
+                private readonly ReaderWriterLockSlim _rw = new ReaderWriterLockSlim();
+
+                public void ExportInBackground(Action export)
+                {
+                    {|#0:_mutex.WaitOne()|};
+                    ThreadPool.QueueUserWorkItem(_ =>
+                    {
+                        try { export(); }
+                        finally { _mutex.ReleaseMutex(); }
+                    });
+                }
+
+                public Task FlushLater(Action flush)
+                {
+                    {|#1:Monitor.Enter(_gate)|};
+                    return Task.Run(() =>
+                    {
+                        flush();
+                        Monitor.Exit(_gate);
+                    });
+                }
+
+                public void Publish(Action publish)
+                {
+                    {|#2:_rw.EnterWriteLock()|};
+                    new Thread(() =>
+                    {
+                        try { publish(); }
+                        finally { _rw.ExitWriteLock(); }
+                    }).Start();
+                }
+            }
+            """,
+            Verify.Diagnostic(LockReleaseNotGuaranteedAnalyzer.OtherThreadRule).WithLocation(0).WithArguments("_mutex", "ThreadPool.QueueUserWorkItem", "Mutex"),
+            Verify.Diagnostic(LockReleaseNotGuaranteedAnalyzer.OtherThreadRule).WithLocation(1).WithArguments("_gate", "Task.Run", "Monitor lock"),
+            Verify.Diagnostic(LockReleaseNotGuaranteedAnalyzer.OtherThreadRule).WithLocation(2).WithArguments("_rw", "new Thread", "ReaderWriterLockSlim"));
+
+    [Fact]
+    public Task Locks_released_by_their_own_thread_or_semaphores_released_by_the_work_are_not_reported_as_other_thread_releases()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class Worker
+            {
+                private readonly Mutex _mutex = new Mutex();
+                private readonly object _gate = new object();
+                private readonly SemaphoreSlim _slots = new SemaphoreSlim(4);
+
+                public void RunHere(Action work)
+                {
+                    _mutex.WaitOne();
+                    try
+                    {
+                        Task.Run(() =>
+                        {
+                            _mutex.WaitOne();
+                            try { work(); } finally { _mutex.ReleaseMutex(); }
+                        }).Wait(100);
+                    }
+                    finally
+                    {
+                        _mutex.ReleaseMutex();
+                    }
+                }
+
+                public void Throttled(Action work)
+                {
+                    _slots.Wait();
+                    ThreadPool.QueueUserWorkItem(_ =>
+                    {
+                        try { work(); } finally { _slots.Release(); }
+                    });
+                }
+
+                public void Inline(Action<Action> runInline)
+                {
+                    Monitor.Enter(_gate);
+                    runInline(() => Monitor.Exit(_gate));
+                }
+
+                public void Enter() => Monitor.Enter(_gate);
+
+                public void Exit() => Monitor.Exit(_gate);
+            }
+            """);
+
+    [Fact]
     public Task Lock_statement_and_EnterScope_are_not_reported()
         => Verify.VerifyAnalyzerAsync(
             """

@@ -237,6 +237,46 @@ public sealed class SyncBlockingInAsyncTests
                 .WithSeverity(DiagnosticSeverity.Info));
 
     [Fact]
+    public Task Thread_Join_in_async_code_is_reported_zero_timeouts_sync_code_and_async_Main_are_not()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class Loader
+            {
+                private readonly object _gate = new object();
+                private readonly Thread _worker = new Thread(() => { });
+
+                public async Task<int> LoadAsync(Func<Task<int>> read)
+                {
+                    _worker.{|#0:Join|}();
+                    _worker.{|CONC207:Join|}(TimeSpan.FromSeconds(5));
+                    var done = _worker.Join(0);
+                    Console.WriteLine(string.Join(",", new[] { "a", "b" }));
+                    return done ? await read() : 0;
+                }
+
+                public void Stop() => _worker.Join(5000);
+            }
+
+            static class Program
+            {
+                public static async Task Main()
+                {
+                    var worker = new Thread(() => { });
+                    worker.Start();
+                    await Task.Yield();
+                    worker.Join();
+                }
+            }
+            """,
+            Verify.Diagnostic(SyncBlockingInAsyncAnalyzer.Rule).WithLocation(0)
+                .WithArguments("Thread.Join", "await a Task that runs the thread's work")
+                .WithSeverity(DiagnosticSeverity.Info));
+
+    [Fact]
     public Task Wait_handle_polls_offloaded_waits_sync_code_mutexes_and_entry_points_are_not_reported()
         => Verify.VerifyAnalyzerAsync(
             """

@@ -162,6 +162,119 @@ public sealed class CollectionMutatedConcurrentlyTests
             """);
 
     [Fact]
+    public Task A_method_marked_MethodImplOptions_Synchronized_holds_its_lock_for_the_whole_body_a_lambda_it_starts_does_not()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            using System.Runtime.CompilerServices;
+
+            class Registry
+            {
+                private readonly List<int> _items = new List<int>();
+                private static readonly List<string> s_names = new List<string>();
+
+                [MethodImpl(MethodImplOptions.Synchronized)]
+                public void Add(int x) => _items.Add(x);
+
+                [MethodImpl(MethodImplOptions.Synchronized | MethodImplOptions.NoInlining)]
+                public static void Name(string name)
+                {
+                    s_names.Add(name);
+                }
+
+                [MethodImpl(MethodImplOptions.NoInlining)]
+                public void Remove(int x) => {|CONC301:_items.Remove(x)|};
+
+                [MethodImpl(MethodImplOptions.Synchronized)]
+                public void AddLater(int x) => Task.Run(() => {|CONC301:_items.Add(x)|});
+
+                public void Fill(int n)
+                {
+                    Parallel.For(0, n, Add);
+                    Parallel.For(0, n, i => Name(i.ToString()));
+                    Parallel.For(0, n, Remove);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Synchronized_wrappers_of_old_collections_are_thread_safe_the_plain_collection_is_not()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            using System.Collections;
+
+            class Spool
+            {
+                private readonly Queue _jobs = Queue.Synchronized(new Queue());
+                private readonly ArrayList _plain = new ArrayList();
+                private ArrayList _replaced = ArrayList.Synchronized(new ArrayList());
+
+                public int Fill(int n)
+                {
+                    var log = ArrayList.Synchronized(new ArrayList());
+                    var seen = Hashtable.Synchronized(new Hashtable());
+                    Parallel.For(0, n, i =>
+                    {
+                        _jobs.Enqueue(i);
+                        log.Add(i);
+                        seen[i] = true;
+                        {|CONC301:_plain.Add(i)|};
+                        {|CONC301:_replaced.Add(i)|};
+                    });
+                    _replaced = new ArrayList();
+                    return _jobs.Count + log.Count + _plain.Count;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Old_ReaderWriterLock_and_one_slot_Semaphore_released_in_finally_are_locks_a_throttle_Semaphore_is_not()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Index
+            {
+                private readonly ReaderWriterLock _rw = new ReaderWriterLock();
+                private readonly Semaphore _gate = new Semaphore(1, 1);
+                private readonly Semaphore _slots = new Semaphore(4, 4);
+                private readonly Dictionary<int, int> _map = new Dictionary<int, int>();
+                private readonly List<int> _list = new List<int>();
+                private readonly List<int> _throttled = new List<int>();
+
+                public void Fill(int n)
+                {
+                    Parallel.For(0, n, i =>
+                    {
+                        _rw.AcquireWriterLock(1000);
+                        try
+                        {
+                            _map[i] = i;
+                        }
+                        finally
+                        {
+                            _rw.ReleaseWriterLock();
+                        }
+
+                        _gate.WaitOne();
+                        try
+                        {
+                            _list.Add(i);
+                        }
+                        finally
+                        {
+                            _gate.Release();
+                        }
+
+                        _slots.WaitOne();
+                        try
+                        {
+                            {|CONC301:_throttled.Add(i)|};
+                        }
+                        finally
+                        {
+                            _slots.Release();
+                        }
+                    });
+                }
+            }
+            """);
+
+    [Fact]
     public Task LocalFinally_merging_into_a_shared_list_without_a_lock_is_reported()
         => Verify.VerifyCodeFixAsync(Usings + """
             class Merge

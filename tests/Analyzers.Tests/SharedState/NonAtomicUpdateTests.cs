@@ -672,4 +672,33 @@ public sealed class NonAtomicUpdateTests
             """ + AspNetCore,
             Verify.Diagnostic(NonAtomicUpdateAnalyzer.Rule).WithLocation(0).WithArguments("_hits", "a method started concurrently with itself"),
             Verify.Diagnostic(NonAtomicUpdateAnalyzer.Rule).WithLocation(1).WithArguments("_served", "a method started concurrently with itself"));
+
+    [Fact]
+    public Task Counters_updated_under_an_old_ReaderWriterLock_writer_lock_are_not_reported()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Meter
+            {
+                private readonly ReaderWriterLock _rw = new ReaderWriterLock();
+                private int _count;
+                private int _unguarded;
+
+                public void Run(int n)
+                {
+                    Parallel.For(0, n, i =>
+                    {
+                        _rw.AcquireWriterLock(Timeout.Infinite);
+                        try
+                        {
+                            _count++;
+                        }
+                        finally
+                        {
+                            _rw.ReleaseLock();
+                        }
+
+                        {|CONC302:_unguarded++|};
+                    });
+                }
+            }
+            """);
 }
