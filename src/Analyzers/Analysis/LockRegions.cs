@@ -95,15 +95,37 @@ internal static class LockRegions
     /// <summary>A member body root whose method is <c>MethodImplOptions.Synchronized</c>; the attribute lists are looked at before the symbol.</summary>
     private static bool IsSynchronizedBody(IOperation root)
     {
-        var attributed = root.Syntax switch
+        var lists = root.Syntax switch
         {
-            BaseMethodDeclarationSyntax declaration => declaration.AttributeLists.Count > 0,
-            AccessorDeclarationSyntax accessor => accessor.AttributeLists.Count > 0,
-            _ => false,
+            BaseMethodDeclarationSyntax declaration => declaration.AttributeLists,
+            AccessorDeclarationSyntax accessor => accessor.AttributeLists,
+            _ => default,
         };
-        return attributed &&
+        return NamesMethodImpl(lists) &&
                root.SemanticModel?.GetDeclaredSymbol(root.Syntax) is IMethodSymbol method &&
                (method.MethodImplementationFlags & System.Reflection.MethodImplAttributes.Synchronized) != 0;
+    }
+
+    /// <summary>
+    /// An attribute written <c>MethodImpl</c> (or <c>MethodImplAttribute</c>, qualified or not): asked for every body a
+    /// lock question finds no lock in, so controller actions and test methods, attributed for other reasons, are turned
+    /// away by their syntax before the symbol is looked up.
+    /// </summary>
+    private static bool NamesMethodImpl(SyntaxList<AttributeListSyntax> lists)
+    {
+        foreach (var list in lists)
+        {
+            foreach (var attribute in list.Attributes)
+            {
+                var name = attribute.Name is QualifiedNameSyntax qualified ? qualified.Right : attribute.Name;
+                if (name is IdentifierNameSyntax { Identifier.ValueText: "MethodImpl" or "MethodImplAttribute" })
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
     }
 
     /// <summary>

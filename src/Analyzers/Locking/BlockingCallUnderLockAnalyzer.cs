@@ -98,7 +98,10 @@ public sealed class BlockingCallUnderLockAnalyzer : DiagnosticAnalyzer
                 return;
             }
 
-            if (OnlyMutexesHeld(state.Must) && IsResourceIo(invocation, types, known, context.OperationBlocks))
+            // Only Mutexes held: a kernel lock, taken (usually by name, across processes) to serialize the use of an
+            // outside resource, a file above all. The I/O on that resource is the work it exists to serialize, as with the
+            // "one writer to a log file" locks the rule page leaves to the user; sleeps and waits under it are reported.
+            if (OnlyHeld(state.Must, LockKind.Mutex) && IsResourceIo(invocation, types, known, context.OperationBlocks))
             {
                 return;
             }
@@ -118,7 +121,6 @@ public sealed class BlockingCallUnderLockAnalyzer : DiagnosticAnalyzer
     }
 
     /// <summary>
-<<<<<<< HEAD
     /// <c>File.Move</c>/<c>File.Replace</c> in async code while only <c>SemaphoreSlim</c>s are held: the rename that ends
     /// the write-a-temp-file-then-rename idiom (a checkpoint or state file replaced atomically). It has no async form,
     /// is a metadata change on one volume (<c>Replace</c> requires it), and the waiters of an async gate hold no thread:
@@ -132,20 +134,15 @@ public sealed class BlockingCallUnderLockAnalyzer : DiagnosticAnalyzer
             return false;
         }
 
-        foreach (var held in state.Must)
-        {
-            if (held.Kind != LockKind.SemaphoreSlim)
-=======
-    /// Every held lock is a <c>Mutex</c>: a kernel lock, taken (usually by name, across processes) to serialize the use
-    /// of an outside resource, a file above all. The I/O on that resource is the work it exists to serialize, as with
-    /// the "one writer to a log file" locks the rule page leaves to the user; sleeps and waits under it are still reported.
-    /// </summary>
-    private static bool OnlyMutexesHeld(ImmutableArray<HeldLock> held)
+        return OnlyHeld(state.Must, LockKind.SemaphoreSlim);
+    }
+
+    /// <summary>Every held lock is of <paramref name="kind"/>.</summary>
+    private static bool OnlyHeld(ImmutableArray<HeldLock> held, LockKind kind)
     {
         foreach (var heldLock in held)
         {
-            if (heldLock.Kind != LockKind.Mutex)
->>>>>>> legacy
+            if (heldLock.Kind != kind)
             {
                 return false;
             }
@@ -154,8 +151,6 @@ public sealed class BlockingCallUnderLockAnalyzer : DiagnosticAnalyzer
         return true;
     }
 
-<<<<<<< HEAD
-=======
     /// <summary>Synchronous file, network or database I/O (not sleeps, waits, process or console calls).</summary>
     private static bool IsResourceIo(IInvocationOperation invocation, KnownTypes types, Dictionary<INamedTypeSymbol, string[]> known, ImmutableArray<IOperation> blocks)
     {
@@ -171,7 +166,6 @@ public sealed class BlockingCallUnderLockAnalyzer : DiagnosticAnalyzer
         return IsLocalFileOrNetworkIo(invocation, types, blocks);
     }
 
->>>>>>> legacy
     private static string Name(IMethodSymbol method) => method.ContainingType.Name + "." + method.Name;
 
     private static bool IsBlocking(
