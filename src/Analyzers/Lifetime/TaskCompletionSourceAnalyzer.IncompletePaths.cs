@@ -177,52 +177,8 @@ public sealed partial class TaskCompletionSourceAnalyzer
                 return false;
             }
 
-            var inState = new int[blocks.Length];
-            var outState = new int[blocks.Length];
-            for (var pass = 0; pass < 2 * blocks.Length + 4; pass++)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                var changed = false;
-                foreach (var block in blocks)
-                {
-                    var state = block.Kind == BasicBlockKind.Entry ? PendingUnread : 0;
-                    foreach (var predecessor in block.Predecessors)
-                    {
-                        state |= AlongBranch(outState[predecessor.Source.Ordinal], predecessor, blocks, settles);
-                    }
-
-                    if (block.Predecessors.IsEmpty && TryRegionOf(block, blocks[0].EnclosingRegion) is { } tryRegion)
-                    {
-                        for (var i = tryRegion.FirstBlockOrdinal; i <= tryRegion.LastBlockOrdinal; i++)
-                        {
-                            state |= inState[i] | outState[i];
-                        }
-                    }
-
-                    var output = settles[block.Ordinal] ? 0 : state;
-                    if (state != inState[block.Ordinal] || output != outState[block.Ordinal])
-                    {
-                        inState[block.Ordinal] = state;
-                        outState[block.Ordinal] = output;
-                        changed = true;
-                    }
-                }
-
-                if (!changed)
-                {
-                    break;
-                }
-            }
-
-            foreach (var block in blocks)
-            {
-                if (block.Kind == BasicBlockKind.Exit)
-                {
-                    return inState[block.Ordinal] != 0;
-                }
-            }
-
-            return false;
+            var exit = SolveForward(blocks, settles, PendingUnread, (state, block) => settles[block.Ordinal] ? 0 : state, cancellationToken);
+            return exit != 0;
         }
 
         public static ReferenceKind ClassifyReference(IOperation reference)
@@ -406,6 +362,19 @@ public sealed partial class TaskCompletionSourceAnalyzer
                 return false;
             }
 
+            var exit = SolveForward(blocks, settles, 0, (state, block) => Transfer(state, block, blocks, references[block.Ordinal], creation, types), cancellationToken);
+            return (exit & PendingRead) != 0;
+        }
+
+        /// <summary>
+        /// The pending states reaching the exit block, solved forward to a fixed point: a block starts from its
+        /// predecessors' out states (along each branch, <see cref="AlongBranch"/>), the first block of a handler from every
+        /// block of its <c>try</c>, the entry block from <paramref name="entryState"/>; <paramref name="transfer"/> gives its
+        /// out state. At most 2n + 4 passes over the n blocks, whether or not it has settled by then.
+        /// </summary>
+        private static int SolveForward(
+            ImmutableArray<BasicBlock> blocks, bool[] settles, int entryState, System.Func<int, BasicBlock, int> transfer, System.Threading.CancellationToken cancellationToken)
+        {
             var inState = new int[blocks.Length];
             var outState = new int[blocks.Length];
             for (var pass = 0; pass < 2 * blocks.Length + 4; pass++)
@@ -414,7 +383,7 @@ public sealed partial class TaskCompletionSourceAnalyzer
                 var changed = false;
                 foreach (var block in blocks)
                 {
-                    var state = 0;
+                    var state = block.Kind == BasicBlockKind.Entry ? entryState : 0;
                     foreach (var predecessor in block.Predecessors)
                     {
                         state |= AlongBranch(outState[predecessor.Source.Ordinal], predecessor, blocks, settles);
@@ -428,7 +397,7 @@ public sealed partial class TaskCompletionSourceAnalyzer
                         }
                     }
 
-                    var output = Transfer(state, block, blocks, references[block.Ordinal], creation, types);
+                    var output = transfer(state, block);
                     if (state != inState[block.Ordinal] || output != outState[block.Ordinal])
                     {
                         inState[block.Ordinal] = state;
@@ -447,11 +416,11 @@ public sealed partial class TaskCompletionSourceAnalyzer
             {
                 if (block.Kind == BasicBlockKind.Exit)
                 {
-                    return (inState[block.Ordinal] & PendingRead) != 0;
+                    return inState[block.Ordinal];
                 }
             }
 
-            return false;
+            return 0;
         }
 
         /// <summary>A branch through <c>finally</c> blocks that complete or hand off the source arrives settled.</summary>
