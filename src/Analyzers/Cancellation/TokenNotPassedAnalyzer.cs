@@ -998,7 +998,10 @@ public sealed partial class TokenNotPassedAnalyzer : DiagnosticAnalyzer
 
     /// <summary>
     /// A comment on the statement, or on the first of an unbroken run of statements right above it that also pass
-    /// <c>CancellationToken.None</c> (one comment explaining a sequence of shutdown calls).
+    /// <c>CancellationToken.None</c> or <c>default</c> (one comment explaining a sequence of shutdown calls), or a
+    /// comment about cancellation on the statement right above that run (<c>// the events may be cancelled, but once
+    /// they are written the snapshot must be too</c> over <c>await WriteEventsAsync(e, ct); await WriteSnapshotAsync(s,
+    /// default);</c>).
     /// </summary>
     private static bool HasComment(SyntaxNode node)
     {
@@ -1013,7 +1016,8 @@ public sealed partial class TokenNotPassedAnalyzer : DiagnosticAnalyzer
             return true;
         }
 
-        for (var previous = PreviousStatement(statement); previous is not null && PassesNone(previous); previous = PreviousStatement(previous))
+        var previous = PreviousStatement(statement);
+        for (; previous is not null && PassesNone(previous); previous = PreviousStatement(previous))
         {
             if (HasAnyComment(previous))
             {
@@ -1021,7 +1025,7 @@ public sealed partial class TokenNotPassedAnalyzer : DiagnosticAnalyzer
             }
         }
 
-        return false;
+        return previous is not null && HasCancellationWords(previous.GetFirstToken().LeadingTrivia);
     }
 
     private static StatementSyntax? PreviousStatement(StatementSyntax statement)
@@ -1039,7 +1043,8 @@ public sealed partial class TokenNotPassedAnalyzer : DiagnosticAnalyzer
     {
         foreach (var node in statement.DescendantNodes())
         {
-            if (node is MemberAccessExpressionSyntax { Name.Identifier.ValueText: "None", Expression: IdentifierNameSyntax { Identifier.ValueText: "CancellationToken" } or MemberAccessExpressionSyntax { Name.Identifier.ValueText: "CancellationToken" } })
+            if (node is MemberAccessExpressionSyntax { Name.Identifier.ValueText: "None", Expression: IdentifierNameSyntax { Identifier.ValueText: "CancellationToken" } or MemberAccessExpressionSyntax { Name.Identifier.ValueText: "CancellationToken" } } ||
+                node is ArgumentSyntax { Expression: LiteralExpressionSyntax { RawKind: (int)Microsoft.CodeAnalysis.CSharp.SyntaxKind.DefaultLiteralExpression } or DefaultExpressionSyntax { Type: IdentifierNameSyntax { Identifier.ValueText: "CancellationToken" } } })
             {
                 return true;
             }

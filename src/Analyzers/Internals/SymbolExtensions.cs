@@ -63,6 +63,14 @@ internal static class SymbolExtensions
         return false;
     }
 
+    /// <summary>
+    /// A parameter of a class's or struct's primary constructor (<c>class C(IEnumerable&lt;IHandler&gt; handlers)</c>):
+    /// read from members, it is the instance's captured state, like a field.
+    /// </summary>
+    public static bool IsPrimaryConstructorParameter(this IParameterSymbol parameter)
+        => parameter.ContainingSymbol is IMethodSymbol { MethodKind: MethodKind.Constructor, DeclaringSyntaxReferences: { Length: > 0 } references } &&
+           references[0].GetSyntax() is Microsoft.CodeAnalysis.CSharp.Syntax.TypeDeclarationSyntax;
+
     /// <summary>Task, Task&lt;T&gt;, ValueTask, ValueTask&lt;T&gt; (or a type deriving from Task).</summary>
     public static bool IsTaskLike(this ITypeSymbol? type, KnownTypes types)
         => type?.TypeKind switch

@@ -500,7 +500,7 @@ public sealed class TasksNotJoinedAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        if (WaitsForOwnedWorkOrSignal(whenAny, types))
+        if (WaitsForOwnedWorkOrSignal(whenAny, types) || IsQuietWaitForOneTask(whenAny, types))
         {
             return;
         }
@@ -529,6 +529,31 @@ public sealed class TasksNotJoinedAnalyzer : DiagnosticAnalyzer
             WhenAnyRule,
             whenAny.Syntax.GetLocation(),
             ImmutableDictionary<string, string?>.Empty.Add(KindProperty, KindWhenAny)));
+    }
+
+    /// <summary>
+    /// <c>await Task.WhenAny(producer);</c>: one task, so there is no other to lose and the winner is that task. The
+    /// idiom waits for it to end without rethrowing its fault (in a <c>finally</c> after cancelling it, where a throw
+    /// would hide the first exception). A collection passed whole (<c>WhenAny(tasks)</c>) is not one task.
+    /// </summary>
+    private static bool IsQuietWaitForOneTask(IInvocationOperation whenAny, KnownTypes types)
+    {
+        if (whenAny.Syntax is not InvocationExpressionSyntax { ArgumentList.Arguments: { Count: 1 } arguments } ||
+            arguments[0] is not { NameColon: null } only || whenAny.Arguments.Length != 1)
+        {
+            return false;
+        }
+
+        // The written argument, below the params array (or collection) the compiler wraps it in.
+        foreach (var operation in whenAny.Arguments[0].Value.EnumerateDescendantsAndSelf())
+        {
+            if (!operation.IsImplicit && operation.Syntax == only.Expression)
+            {
+                return operation.Type is { TypeKind: TypeKind.Class } type && type.IsTaskLike(types);
+            }
+        }
+
+        return false;
     }
 
     /// <summary>

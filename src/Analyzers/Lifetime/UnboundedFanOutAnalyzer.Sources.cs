@@ -40,12 +40,16 @@ public sealed partial class UnboundedFanOutAnalyzer
                 return IsQueryable(invocation.Type, types) || IsFileLines(invocation);
             case IAwaitOperation awaited:
                 return IsUnbounded(awaited.Operation, types, depth + 1);
+            case IParameterReferenceOperation parameter when parameter.Parameter.IsPrimaryConstructorParameter():
+                // class SearchManager(IEnumerable<ISearchSource> sources): captured state, like a field of injected handlers.
+                return IsQueryable(parameter.Type, types);
             case IParameterReferenceOperation parameter:
                 return !parameter.Parameter.Type.IsValueType || parameter.Parameter.Type.TypeKind == TypeKind.Array;
             case IPropertyReferenceOperation or IFieldReferenceOperation:
                 var member = (IMemberReferenceOperation)source;
                 return IsQueryable(member.Type, types) ||
-                       (member.Instance?.WalkDownConversions() is IParameterReferenceOperation && !member.Member.IsStatic);
+                       (member.Instance?.WalkDownConversions() is IParameterReferenceOperation { Parameter: var owner } &&
+                        !owner.IsPrimaryConstructorParameter() && !member.Member.IsStatic);
             case ILocalReferenceOperation local:
                 return SingleValueOf(local) is { } value && IsUnbounded(value, types, depth + 1);
             default:

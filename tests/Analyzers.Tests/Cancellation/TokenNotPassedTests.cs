@@ -916,6 +916,51 @@ public sealed class TokenNotPassedTests
             Verify.Diagnostic(TokenNotPassedAnalyzer.NoneRule).WithLocation(0).WithArguments("NotifyAsync", "cancellationToken", "CancellationToken.None"));
 
     [Fact]
+    public Task A_comment_covers_a_run_passing_default_and_a_cancellation_comment_the_statement_above_it()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                Task SetAsync(int version, CancellationToken ct) => Task.CompletedTask;
+                Task WriteEventsAsync(CancellationToken ct) => Task.CompletedTask;
+                Task WriteSnapshotAsync(CancellationToken ct) => Task.CompletedTask;
+                Task LogAsync(CancellationToken ct) => Task.CompletedTask;
+
+                async Task CacheAsync(CancellationToken ct)
+                {
+                    // If we are so far it is not worth to stop the flow anymore.
+                    await SetAsync(1, default);
+                    await SetAsync(2, default);
+                    await SetAsync(3, default(CancellationToken));
+                }
+
+                async Task WriteAsync(CancellationToken ct)
+                {
+                    // The events may be cancelled, but once they are written the snapshot must be written too.
+                    await WriteEventsAsync(ct);
+                    await WriteSnapshotAsync(default);
+                }
+
+                async Task NotExplainedAsync(CancellationToken ct)
+                {
+                    // Write the events first.
+                    await WriteEventsAsync(ct);
+                    await WriteSnapshotAsync({|#0:default|});
+
+                    // The events may be cancelled.
+                    await WriteEventsAsync(ct);
+                    await LogAsync(ct);
+                    await WriteSnapshotAsync({|#1:default|});
+                }
+            }
+            """,
+            Verify.Diagnostic(TokenNotPassedAnalyzer.NoneRule).WithLocation(0).WithArguments("WriteSnapshotAsync", "ct", "default"),
+            Verify.Diagnostic(TokenNotPassedAnalyzer.NoneRule).WithLocation(1).WithArguments("WriteSnapshotAsync", "ct", "default"));
+
+    [Fact]
     public Task No_token_in_scope_convenience_overload_passing_None_is_fine()
         => Verify.VerifyAnalyzerAsync(
             """

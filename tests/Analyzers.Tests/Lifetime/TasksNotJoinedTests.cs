@@ -537,6 +537,48 @@ public sealed class TasksNotJoinedTests
             """);
 
     [Fact]
+    public Task WhenAny_of_one_task_waits_for_it_quietly_a_collection_or_two_tasks_are_still_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Collections.Generic;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class Buffered
+            {
+                public async Task DrainAsync(CancellationTokenSource cts)
+                {
+                    var producer = ProduceAsync(cts.Token);
+                    try
+                    {
+                        await producer.ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        if (!producer.IsCompleted)
+                        {
+                            cts.Cancel();
+                            await Task.WhenAny(producer).ConfigureAwait(false);
+                        }
+                    }
+                }
+
+                public async Task OneStartedHereAsync(CancellationToken ct)
+                    => await Task.WhenAny(CountAsync(ct));
+
+                public async Task ManyAsync(List<Task> tasks, Task[] array, CancellationToken ct)
+                {
+                    await {|CONC104:Task.WhenAny(tasks)|};
+                    await {|CONC104:Task.WhenAny(array)|};
+                    await {|CONC104:Task.WhenAny(ProduceAsync(ct), ProduceAsync(ct))|};
+                }
+
+                private Task ProduceAsync(CancellationToken ct) => Task.Delay(1, ct);
+                private Task<int> CountAsync(CancellationToken ct) => Task.FromResult(1);
+            }
+            """);
+
+    [Fact]
     public Task Foreach_over_a_lazy_sequence_or_with_try_catch_is_not_reported()
         => Verify.VerifyAnalyzerAsync(
             """

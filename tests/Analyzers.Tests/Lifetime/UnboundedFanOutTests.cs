@@ -90,6 +90,37 @@ public sealed class UnboundedFanOutTests
             """);
 
     [Fact]
+    public Task Fan_out_over_a_primary_constructor_parameter_is_not_reported_over_a_method_parameter_it_is()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Collections.Generic;
+            using System.Linq;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            interface ISearchSource
+            {
+                Task<int> SearchAsync(string query, CancellationToken ct);
+            }
+
+            sealed class SearchManager(IEnumerable<ISearchSource> searchSources, IQueryable<ISearchSource> queried)
+            {
+                public async Task<int> SearchAsync(string query, CancellationToken ct)
+                {
+                    var tasks = searchSources.Select(x => x.SearchAsync(query, ct));
+                    var results = await Task.WhenAll(tasks);
+                    return results.Sum();
+                }
+
+                public Task<int[]> QueriedAsync(string query, CancellationToken ct)
+                    => Task.WhenAll({|CONC106:queried.ToList().Select(x => x.SearchAsync(query, ct))|});
+
+                public Task<int[]> GivenAsync(IEnumerable<ISearchSource> given, string query, CancellationToken ct)
+                    => Task.WhenAll({|CONC106:given.Select(x => x.SearchAsync(query, ct))|});
+            }
+            """);
+
+    [Fact]
     public Task Loop_collecting_one_task_per_element_of_a_parameter_is_reported()
         => Verify.VerifyAnalyzerAsync(
             """
