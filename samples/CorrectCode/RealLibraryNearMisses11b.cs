@@ -1,0 +1,44 @@
+using System.Threading.Channels;
+
+namespace CorrectCode.RealLibraries11b;
+
+/// <summary>
+/// BTCPay Server's event hosted service base: events are drained until the channel completes; a failure while the
+/// service token is cancelled is rethrown by the first clause, any other failure is logged and the loop goes on.
+/// </summary>
+public abstract class EventLoopService
+{
+    private readonly Channel<object> _events = Channel.CreateUnbounded<object>();
+    private readonly Action<Exception> _log;
+
+    protected EventLoopService(Action<Exception> log) => _log = log;
+
+    public void Push(object evt) => _events.Writer.TryWrite(evt);
+
+    public void Complete() => _events.Writer.TryComplete();
+
+    public async Task ProcessEventsAsync(CancellationToken cancellationToken)
+    {
+        // The current event is finished before exiting: the wait takes no token, the channel's completion ends it.
+        while (await _events.Reader.WaitToReadAsync())
+        {
+            while (_events.Reader.TryRead(out var evt))
+            {
+                try
+                {
+                    await ProcessEventAsync(evt, cancellationToken);
+                }
+                catch when (cancellationToken.IsCancellationRequested)
+                {
+                    throw;
+                }
+                catch (Exception ex)
+                {
+                    _log(ex);
+                }
+            }
+        }
+    }
+
+    protected abstract Task ProcessEventAsync(object evt, CancellationToken cancellationToken);
+}
