@@ -42,3 +42,29 @@ public abstract class EventLoopService
 
     protected abstract Task ProcessEventAsync(object evt, CancellationToken cancellationToken);
 }
+
+/// <summary>
+/// BTCPay Server's exchange rate provider: symbols that could not be mapped are remembered in a concurrent dictionary
+/// used as a set (the key is stored as its own value), so the costly lookup is not repeated.
+/// </summary>
+public sealed class SymbolMapper
+{
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _notFoundSymbols = new();
+    private readonly Func<string, Task<string?>> _lookup;
+
+    public SymbolMapper(Func<string, Task<string?>> lookup) => _lookup = lookup;
+
+    public async Task<string?> MapAsync(string symbol)
+    {
+        if (_notFoundSymbols.TryGetValue(symbol, out _))
+            return null;
+        var global = await _lookup(symbol);
+        if (global is null)
+        {
+            _notFoundSymbols.TryAdd(symbol, symbol);
+            return null;
+        }
+
+        return global;
+    }
+}
