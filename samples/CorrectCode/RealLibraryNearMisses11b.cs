@@ -68,3 +68,27 @@ public sealed class SymbolMapper
         return global;
     }
 }
+
+/// <summary>Stands in for ASP.NET Core's attribute of the same name (this project does not reference ASP.NET Core).</summary>
+[AttributeUsage(AttributeTargets.Parameter)]
+public sealed class FromServicesAttribute : Attribute
+{
+}
+
+public interface IDocumentProvider
+{
+    Task<string> FetchAsync();
+}
+
+/// <summary>
+/// BTCPay Server's Swagger action: every registered provider (one per plugin) contributes a document, fetched at once.
+/// The container fills the parameter, so the application decides how many there are.
+/// </summary>
+public sealed class DocumentEndpoint
+{
+    public async Task<string> GetAsync([FromServices] IEnumerable<IDocumentProvider> providers)
+    {
+        var parts = await Task.WhenAll(providers.Select(provider => provider.FetchAsync()));
+        return string.Join("\n", parts);
+    }
+}
