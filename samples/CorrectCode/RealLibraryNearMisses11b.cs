@@ -92,3 +92,40 @@ public sealed class DocumentEndpoint
         return string.Join("\n", parts);
     }
 }
+
+/// <summary>
+/// BTCPay Server's NBXplorer listener: the listening sessions complete a source kept in a field when the last one
+/// exits; stopping waits for that or for the host to give up.
+/// </summary>
+public sealed class SessionListener
+{
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Task> _sessions = new();
+    private TaskCompletionSource<bool> _runningTask = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private CancellationTokenSource? _cts;
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        _runningTask = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _cts = new CancellationTokenSource();
+        return Task.CompletedTask;
+    }
+
+    public void SessionEnded(string name)
+    {
+        if (_sessions.TryRemove(name, out _) && _sessions.IsEmpty && _cts is { IsCancellationRequested: true })
+            _runningTask.TrySetResult(true);
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_cts is { } cts)
+        {
+            if (_sessions.IsEmpty)
+                _runningTask.TrySetResult(true);
+            cts.Cancel();
+            await Task.WhenAny(_runningTask.Task, Task.Delay(-1, cancellationToken));
+            cts.Dispose();
+            _cts = null;
+        }
+    }
+}

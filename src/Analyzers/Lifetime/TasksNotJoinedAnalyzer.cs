@@ -534,7 +534,8 @@ public sealed class TasksNotJoinedAnalyzer : DiagnosticAnalyzer
     /// <summary>
     /// <c>await Task.WhenAny(_executeTask, Task.Delay(Timeout.Infinite, cancellationToken))</c>: a bounded wait for
     /// work the type keeps in a field (its owner can still look at it, so nothing is lost), against a delay or a
-    /// completion source's task. Every argument is one of those, and at least one is a field.
+    /// completion source's task. Every argument is one of those, and at least one is a field (a task, or the
+    /// <c>Task</c> of a completion source the type keeps in a field).
     /// </summary>
     private static bool WaitsForOwnedWorkOrSignal(IInvocationOperation whenAny, KnownTypes types)
     {
@@ -551,6 +552,10 @@ public sealed class TasksNotJoinedAnalyzer : DiagnosticAnalyzer
                 {
                     case IFieldReferenceOperation { Instance: null or IInstanceReferenceOperation }:
                         owned = true;
+                        break;
+                    case IPropertyReferenceOperation { Property.Name: "Task", Instance: IFieldReferenceOperation { Instance: null or IInstanceReferenceOperation } source }
+                        when source.Type.Is(types.TaskCompletionSource) || source.Type.Is(types.TaskCompletionSourceOfT):
+                        owned = true; // `_runningTask.Task`: the type keeps the source, as it keeps a task field
                         break;
                     case ILocalReferenceOperation { Local: var local } when IsHandedToFaultObserver(local, whenAny, types):
                         owned = true;

@@ -409,6 +409,36 @@ public sealed class TasksNotJoinedTests
             """);
 
     [Fact]
+    public Task WhenAny_bounding_the_wait_for_a_completion_source_kept_in_a_field_is_not_reported_a_local_one_is()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class Listener
+            {
+                private TaskCompletionSource<bool> _runningTask = new(TaskCreationOptions.RunContinuationsAsynchronously);
+                private CancellationTokenSource? _cts;
+
+                public async Task StopAsync(CancellationToken cancellationToken)
+                {
+                    _cts?.Cancel();
+                    // The listening loops complete the field's source when the last one exits.
+                    await Task.WhenAny(_runningTask.Task, Task.Delay(-1, cancellationToken));
+                }
+
+                public async Task StopWithLocalAsync(CancellationToken cancellationToken)
+                {
+                    var done = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+                    Watch(done);
+                    await {|CONC104:Task.WhenAny(done.Task, Task.Delay(-1, cancellationToken))|};
+                }
+
+                private static void Watch(TaskCompletionSource<bool> done) => done.TrySetResult(true);
+            }
+            """);
+
+    [Fact]
     public Task WhenAny_bounding_the_wait_for_a_task_whose_fault_was_handed_to_Ignore_is_not_reported()
         => Verify.VerifyAnalyzerAsync(
             """
