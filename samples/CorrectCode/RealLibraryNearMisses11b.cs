@@ -129,3 +129,23 @@ public sealed class SessionListener
         }
     }
 }
+
+/// <summary>
+/// BTCPay Server's LNURL withdraw: after asking for a payout it waits for the payout's next event, or a second in case
+/// the event was missed, then cancels whichever wait lost and looks at the stored state again.
+/// </summary>
+public sealed class PayoutWaiter
+{
+    private readonly Func<string, CancellationToken, Task<string>> _waitNextEvent;
+
+    public PayoutWaiter(Func<string, CancellationToken, Task<string>> waitNextEvent) => _waitNextEvent = waitNextEvent;
+
+    public async Task WaitPayoutChangedAsync(string payoutId, CancellationToken cancellationToken)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var delay = Task.Delay(1000, cts.Token);
+        var payoutEvent = _waitNextEvent(payoutId, cts.Token);
+        await Task.WhenAny(delay, payoutEvent);
+        cts.Cancel();
+    }
+}

@@ -500,7 +500,7 @@ public sealed class TasksNotJoinedAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        if (WaitsForOwnedWorkOrSignal(whenAny, types))
+        if (WaitsForOwnedWorkOrSignal(whenAny, types) || IsWakeUpWhoseLosersAreCancelled(awaitOperation, whenAny, types))
         {
             return;
         }
@@ -573,6 +573,99 @@ public sealed class TasksNotJoinedAnalyzer : DiagnosticAnalyzer
 
         return owned;
     }
+
+    /// <summary>
+    /// <c>var delay = Task.Delay(1000, cts.Token); var changed = WaitNext(cts.Token); await Task.WhenAny(delay, changed);
+    /// cts.Cancel();</c>: a wake-up, waiting for an event or a poll interval, whose losers are cancelled by the very next
+    /// statement. Every argument is a signal (<see cref="IsSignal"/>) or a call, or a local holding one and never
+    /// reassigned, given the <c>Token</c> of the source cancelled there. Work given another token is still reported.
+    /// </summary>
+    private static bool IsWakeUpWhoseLosersAreCancelled(IAwaitOperation awaitOperation, IInvocationOperation whenAny, KnownTypes types)
+    {
+        if (awaitOperation.WalkUpConversions() is not IExpressionStatementOperation { Parent: IBlockOperation block } statement)
+        {
+            return false;
+        }
+
+        var index = block.Operations.IndexOf(statement);
+        if (index < 0 || index + 1 >= block.Operations.Length ||
+            block.Operations[index + 1] is not IExpressionStatementOperation { Operation: var next } ||
+            (next is IAwaitOperation awaited ? awaited.Operation : next).WalkDownConversions() is not IInvocationOperation
+            {
+                TargetMethod.Name: "Cancel" or "CancelAsync", Instance: { } cancelled,
+            } cancel ||
+            !cancel.TargetMethod.ContainingType.Is(types.CancellationTokenSource) ||
+            ReferencedSymbol(cancelled) is not { } source)
+        {
+            return false;
+        }
+
+        foreach (var argument in whenAny.Arguments)
+        {
+            var value = argument.Value.WalkDownConversions();
+            var elements = value is IArrayCreationOperation { Initializer: { } initializer } && argument.ArgumentKind == ArgumentKind.ParamArray
+                ? initializer.ElementValues
+                : ImmutableArray.Create(value);
+            foreach (var element in elements)
+            {
+                if (!IsSignal(element, whenAny, types, depth: 0) && !TakesTokenOf(element, source, whenAny, types))
+                {
+                    return false;
+                }
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>A call given <c>source.Token</c>, or a local initialized with one and never assigned again.</summary>
+    private static bool TakesTokenOf(IOperation operation, ISymbol source, IInvocationOperation whenAny, KnownTypes types)
+    {
+        operation = operation.WalkDownConversions();
+        if (operation is ILocalReferenceOperation { Local: var local } && whenAny.GetEnclosingFunction() is { } root)
+        {
+            IOperation? initial = null;
+            foreach (var descendant in root.EnumerateDescendants())
+            {
+                if (descendant is IVariableDeclaratorOperation { Initializer.Value: { } value } declarator &&
+                    SymbolEqualityComparer.Default.Equals(declarator.Symbol, local))
+                {
+                    initial = value;
+                }
+                else if (descendant is IAssignmentOperation { Target: ILocalReferenceOperation target } &&
+                         SymbolEqualityComparer.Default.Equals(target.Local, local))
+                {
+                    return false;
+                }
+            }
+
+            operation = initial?.WalkDownConversions()!;
+        }
+
+        if (operation is not IInvocationOperation call)
+        {
+            return false;
+        }
+
+        foreach (var argument in call.Arguments)
+        {
+            if (argument.Value.WalkDownConversions() is IPropertyReferenceOperation { Property.Name: "Token", Instance: { } instance } &&
+                instance.Type.Is(types.CancellationTokenSource) &&
+                ReferencedSymbol(instance) is { } given && SymbolEqualityComparer.Default.Equals(given, source))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static ISymbol? ReferencedSymbol(IOperation operation) => operation.WalkDownConversions() switch
+    {
+        ILocalReferenceOperation local => local.Local,
+        IFieldReferenceOperation { Instance: null or IInstanceReferenceOperation } field => field.Field,
+        _ => null,
+    };
 
     /// <summary>
     /// <c>Task.WhenAll(tasks)</c> over the background tasks a type keeps for its stop: a field, or a list the stop
