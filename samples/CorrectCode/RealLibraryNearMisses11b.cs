@@ -149,3 +149,26 @@ public sealed class PayoutWaiter
         cts.Cancel();
     }
 }
+
+/// <summary>
+/// BTCPay Server's plugin crash handler: a plugin that crashed a request is disabled and the application restarts
+/// three seconds later, whatever becomes of the request.
+/// </summary>
+public sealed class PluginCrashHandler
+{
+    private readonly Action _stopApplication;
+    private readonly Action<string> _disablePlugin;
+
+    public PluginCrashHandler(Action stopApplication, Action<string> disablePlugin)
+    {
+        _stopApplication = stopApplication;
+        _disablePlugin = disablePlugin;
+    }
+
+    public ValueTask<bool> TryHandleAsync(string pluginName, Exception exception, CancellationToken cancellationToken)
+    {
+        _disablePlugin(pluginName);
+        _ = Task.Delay(3000).ContinueWith(_ => _stopApplication(), TaskScheduler.Default);
+        return ValueTask.FromResult(false);
+    }
+}
