@@ -54,6 +54,7 @@ public sealed class CancellationSwallowedAnalyzer : DiagnosticAnalyzer
         }
 
         // An earlier clause of the same try that handles OperationCanceledException takes it first.
+        var filteredOnToken = false;
         foreach (var other in tryOperation.Catches)
         {
             if (ReferenceEquals(other, clause))
@@ -65,6 +66,8 @@ public sealed class CancellationSwallowedAnalyzer : DiagnosticAnalyzer
             {
                 return;
             }
+
+            filteredOnToken |= other.Filter is not null && IsCatchAll(other, types);
         }
 
         var loop = EnclosingLoop(tryOperation);
@@ -74,7 +77,7 @@ public sealed class CancellationSwallowedAnalyzer : DiagnosticAnalyzer
         }
 
         var token = TokenNotPassedAnalyzer.ReachableToken(tryOperation, context.ContainingSymbol, types);
-        if (token is null)
+        if (token is null || (filteredOnToken && EarlierClauseTakesCancellation(tryOperation, clause, token, types)))
         {
             return;
         }
@@ -84,6 +87,39 @@ public sealed class CancellationSwallowedAnalyzer : DiagnosticAnalyzer
             : syntax.CatchKeyword.GetLocation();
         context.ReportDiagnostic(Diagnostic.Create(Rule, location, token.ExpressionText));
     }
+
+    /// <summary>
+    /// <c>catch when (ct.IsCancellationRequested) { throw; }</c> before the catch-all: an earlier catch-all clause whose
+    /// filter is true whenever the reported token is cancelled (the token's <c>IsCancellationRequested</c>, alone or as
+    /// one side of <c>||</c>) gets the cancellation first.
+    /// </summary>
+    private static bool EarlierClauseTakesCancellation(ITryOperation tryOperation, ICatchClauseOperation clause, TokenInScope token, KnownTypes types)
+    {
+        foreach (var other in tryOperation.Catches)
+        {
+            if (ReferenceEquals(other, clause))
+            {
+                return false;
+            }
+
+            if (other.Filter is { } filter && IsCatchAll(other, types) && TrueWhenCancelled(filter, token, types, depth: 0))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool TrueWhenCancelled(IOperation condition, TokenInScope token, KnownTypes types, int depth)
+        => condition.WalkDownConversions() switch
+        {
+            IPropertyReferenceOperation { Property.Name: "IsCancellationRequested", Instance: { } instance } =>
+                CancellationTokens.IsToken(instance.Type, types) && instance.Syntax.ToString() == token.ExpressionText,
+            IBinaryOperation { OperatorKind: BinaryOperatorKind.ConditionalOr } either when depth < 4 =>
+                TrueWhenCancelled(either.LeftOperand, token, types, depth + 1) || TrueWhenCancelled(either.RightOperand, token, types, depth + 1),
+            _ => false,
+        };
 
     private static bool IsCatchAll(ICatchClauseOperation clause, KnownTypes types)
         => clause.ExceptionType is null || clause.ExceptionType.SpecialType == SpecialType.System_Object ||

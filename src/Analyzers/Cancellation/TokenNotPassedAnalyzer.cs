@@ -155,7 +155,7 @@ public sealed partial class TokenNotPassedAnalyzer : DiagnosticAnalyzer
             return null;
         }
 
-        if (name == "Delay" && method.ContainingType.Is(types.Task) && IsJoinedWithTokenWait(invocation, types))
+        if (name == "Delay" && method.ContainingType.Is(types.Task) && (IsJoinedWithTokenWait(invocation, types) || SchedulesContinuationForAnyOutcome(invocation)))
         {
             return null; // Task.WhenAll(Task.Delay(grace), ct.WhenCancelled()): the wait already has the token
         }
@@ -908,6 +908,29 @@ public sealed partial class TokenNotPassedAnalyzer : DiagnosticAnalyzer
     /// shared with later callers, so it must not stop when this caller's token fires (a caller's token there is the
     /// CONC307 bug); an explicit <c>None</c> says so.
     /// </summary>
+    /// <summary>
+    /// <c>Task.Delay(3000).ContinueWith(t =&gt; Restart())</c> with no <c>TaskContinuationOptions</c>: "run this later".
+    /// The continuation runs however the delay ends, so a token would only make the work run early, not stop it.
+    /// </summary>
+    private static bool SchedulesContinuationForAnyOutcome(IInvocationOperation delay)
+    {
+        if (delay.Parent is not IInvocationOperation { TargetMethod.Name: "ContinueWith" } continuation ||
+            !ReferenceEquals(continuation.Instance, delay))
+        {
+            return false;
+        }
+
+        foreach (var argument in continuation.Arguments)
+        {
+            if (argument.Parameter?.Type.Name == "TaskContinuationOptions")
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     private static bool IsKeptInMember(IInvocationOperation invocation)
     {
         return invocation.WalkUpConversions() switch

@@ -500,7 +500,8 @@ public sealed class TasksNotJoinedAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        if (WaitsForOwnedWorkOrSignal(whenAny, types) || IsQuietWaitForOneTask(whenAny, types))
+        if (WaitsForOwnedWorkOrSignal(whenAny, types) || IsQuietWaitForOneTask(whenAny, types) ||
+            IsWakeUpWhoseLosersAreCancelled(awaitOperation, whenAny, types))
         {
             return;
         }
@@ -559,7 +560,8 @@ public sealed class TasksNotJoinedAnalyzer : DiagnosticAnalyzer
     /// <summary>
     /// <c>await Task.WhenAny(_executeTask, Task.Delay(Timeout.Infinite, cancellationToken))</c>: a bounded wait for
     /// work the type keeps in a field (its owner can still look at it, so nothing is lost), against a delay or a
-    /// completion source's task. Every argument is one of those, and at least one is a field.
+    /// completion source's task. Every argument is one of those, and at least one is a field (a task, or the
+    /// <c>Task</c> of a completion source the type keeps in a field).
     /// </summary>
     private static bool WaitsForOwnedWorkOrSignal(IInvocationOperation whenAny, KnownTypes types)
     {
@@ -567,15 +569,18 @@ public sealed class TasksNotJoinedAnalyzer : DiagnosticAnalyzer
         foreach (var argument in whenAny.Arguments)
         {
             var value = argument.Value.WalkDownConversions();
-            var elements = value is IArrayCreationOperation { Initializer: { } initializer } && argument.ArgumentKind == ArgumentKind.ParamArray
-                ? initializer.ElementValues
-                : ImmutableArray.Create(value);
+            // The tasks written out: a params array, or on .NET 9+ a params span (see InPlaceElements).
+            var elements = argument.InPlaceElements() is { IsEmpty: false } written ? written : ImmutableArray.Create(value);
             foreach (var element in elements)
             {
                 switch (element.WalkDownConversions())
                 {
                     case IFieldReferenceOperation { Instance: null or IInstanceReferenceOperation }:
                         owned = true;
+                        break;
+                    case IPropertyReferenceOperation { Property.Name: "Task", Instance: IFieldReferenceOperation { Instance: null or IInstanceReferenceOperation } source }
+                        when source.Type.Is(types.TaskCompletionSource) || source.Type.Is(types.TaskCompletionSourceOfT):
+                        owned = true; // `_runningTask.Task`: the type keeps the source, as it keeps a task field
                         break;
                     case ILocalReferenceOperation { Local: var local } when IsHandedToFaultObserver(local, whenAny, types):
                         owned = true;
@@ -593,6 +598,98 @@ public sealed class TasksNotJoinedAnalyzer : DiagnosticAnalyzer
 
         return owned;
     }
+
+    /// <summary>
+    /// <c>var delay = Task.Delay(1000, cts.Token); var changed = WaitNext(cts.Token); await Task.WhenAny(delay, changed);
+    /// cts.Cancel();</c>: a wake-up, waiting for an event or a poll interval, whose losers are cancelled by the very next
+    /// statement. Every argument is a signal (<see cref="IsSignal"/>) or a call, or a local holding one and never
+    /// reassigned, given the <c>Token</c> of the source cancelled there. Work given another token is still reported.
+    /// </summary>
+    private static bool IsWakeUpWhoseLosersAreCancelled(IAwaitOperation awaitOperation, IInvocationOperation whenAny, KnownTypes types)
+    {
+        if (awaitOperation.WalkUpConversions() is not IExpressionStatementOperation { Parent: IBlockOperation block } statement)
+        {
+            return false;
+        }
+
+        var index = block.Operations.IndexOf(statement);
+        if (index < 0 || index + 1 >= block.Operations.Length ||
+            block.Operations[index + 1] is not IExpressionStatementOperation { Operation: var next } ||
+            (next is IAwaitOperation awaited ? awaited.Operation : next).WalkDownConversions() is not IInvocationOperation
+            {
+                TargetMethod.Name: "Cancel" or "CancelAsync", Instance: { } cancelled,
+            } cancel ||
+            !cancel.TargetMethod.ContainingType.Is(types.CancellationTokenSource) ||
+            ReferencedSymbol(cancelled) is not { } source)
+        {
+            return false;
+        }
+
+        foreach (var argument in whenAny.Arguments)
+        {
+            var value = argument.Value.WalkDownConversions();
+            // The tasks written out: a params array, or on .NET 9+ a params span (see InPlaceElements).
+            var elements = argument.InPlaceElements() is { IsEmpty: false } written ? written : ImmutableArray.Create(value);
+            foreach (var element in elements)
+            {
+                if (!IsSignal(element, whenAny, types, depth: 0) && !TakesTokenOf(element, source, whenAny, types))
+                {
+                    return false;
+                }
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>A call given <c>source.Token</c>, or a local initialized with one and never assigned again.</summary>
+    private static bool TakesTokenOf(IOperation operation, ISymbol source, IInvocationOperation whenAny, KnownTypes types)
+    {
+        operation = operation.WalkDownConversions();
+        if (operation is ILocalReferenceOperation { Local: var local } && whenAny.GetEnclosingFunction() is { } root)
+        {
+            IOperation? initial = null;
+            foreach (var descendant in root.EnumerateDescendants())
+            {
+                if (descendant is IVariableDeclaratorOperation { Initializer.Value: { } value } declarator &&
+                    SymbolEqualityComparer.Default.Equals(declarator.Symbol, local))
+                {
+                    initial = value;
+                }
+                else if (descendant is IAssignmentOperation { Target: ILocalReferenceOperation target } &&
+                         SymbolEqualityComparer.Default.Equals(target.Local, local))
+                {
+                    return false;
+                }
+            }
+
+            operation = initial?.WalkDownConversions()!;
+        }
+
+        if (operation is not IInvocationOperation call)
+        {
+            return false;
+        }
+
+        foreach (var argument in call.Arguments)
+        {
+            if (argument.Value.WalkDownConversions() is IPropertyReferenceOperation { Property.Name: "Token", Instance: { } instance } &&
+                instance.Type.Is(types.CancellationTokenSource) &&
+                ReferencedSymbol(instance) is { } given && SymbolEqualityComparer.Default.Equals(given, source))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static ISymbol? ReferencedSymbol(IOperation operation) => operation.WalkDownConversions() switch
+    {
+        ILocalReferenceOperation local => local.Local,
+        IFieldReferenceOperation { Instance: null or IInstanceReferenceOperation } field => field.Field,
+        _ => null,
+    };
 
     /// <summary>
     /// <c>Task.WhenAll(tasks)</c> over the background tasks a type keeps for its stop: a field, or a list the stop

@@ -44,7 +44,8 @@ public sealed partial class UnboundedFanOutAnalyzer
                 // class SearchManager(IEnumerable<ISearchSource> sources): captured state, like a field of injected handlers.
                 return IsQueryable(parameter.Type, types);
             case IParameterReferenceOperation parameter:
-                return !parameter.Parameter.Type.IsValueType || parameter.Parameter.Type.TypeKind == TypeKind.Array;
+                return (!parameter.Parameter.Type.IsValueType || parameter.Parameter.Type.TypeKind == TypeKind.Array) &&
+                       !IsInjectedServices(parameter.Parameter);
             case IPropertyReferenceOperation or IFieldReferenceOperation:
                 var member = (IMemberReferenceOperation)source;
                 return IsQueryable(member.Type, types) ||
@@ -55,6 +56,23 @@ public sealed partial class UnboundedFanOutAnalyzer
             default:
                 return IsQueryable(source.Type, types);
         }
+    }
+
+    /// <summary>
+    /// <c>[FromServices] IEnumerable&lt;ISwaggerProvider&gt; providers</c> (or <c>[FromKeyedServices]</c>): the container
+    /// fills the parameter with the registered services, whose number the application sets, as for an injected field.
+    /// </summary>
+    private static bool IsInjectedServices(IParameterSymbol parameter)
+    {
+        foreach (var attribute in parameter.GetAttributes())
+        {
+            if (attribute.AttributeClass?.Name is "FromServicesAttribute" or "FromKeyedServicesAttribute")
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>

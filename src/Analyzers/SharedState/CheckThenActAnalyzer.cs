@@ -301,7 +301,8 @@ public sealed partial class CheckThenActAnalyzer : DiagnosticAnalyzer
                     => "indexer",
                 IInvocationOperation { TargetMethod.Name: "TryAdd", Instance: { } instance, Arguments.Length: 2 } tryAdd
                     when check.TargetMethod.Name == "TryGetValue" && operation.Parent is IExpressionStatementOperation &&
-                         SameSyntax(instance, receiver) && SyntaxFactory.AreEquivalent(tryAdd.Arguments[0].Value.Syntax, key)
+                         SameSyntax(instance, receiver) && SyntaxFactory.AreEquivalent(tryAdd.Arguments[0].Value.Syntax, key) &&
+                         !StoresNoValueOfItsOwn(tryAdd.Arguments[1].Value, key)
                     => "TryAdd",
                 _ => null,
             };
@@ -323,6 +324,18 @@ public sealed partial class CheckThenActAnalyzer : DiagnosticAnalyzer
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// <c>d.TryAdd(k, k)</c>, <c>d.TryAdd(k, true)</c>: a dictionary used as a set. Every caller would store the same
+    /// value, so the one that loses the race keeps nothing that differs from the stored entry.
+    /// </summary>
+    private static bool StoresNoValueOfItsOwn(IOperation value, SyntaxNode key)
+    {
+        value = value.WalkDownConversions();
+        return value.ConstantValue.HasValue || value is IDefaultValueOperation ||
+               (value is ILocalReferenceOperation or IParameterReferenceOperation or IFieldReferenceOperation or IPropertyReferenceOperation &&
+                SyntaxFactory.AreEquivalent(value.Syntax, key));
     }
 
     /// <summary>

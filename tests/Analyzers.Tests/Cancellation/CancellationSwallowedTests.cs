@@ -378,6 +378,76 @@ public sealed class CancellationSwallowedTests
             """);
 
     [Fact]
+    public Task Earlier_catch_all_filtered_on_the_loop_token_takes_the_cancellation_first()
+        => Verify.VerifyAnalyzerAsync(Api + """
+            class C
+            {
+                // An event loop: a cancelled token goes to the first clause and is rethrown.
+                async Task ProcessAsync(IApi api, System.Threading.Channels.ChannelReader<int> reader, CancellationToken cancellationToken)
+                {
+                    while (await reader.WaitToReadAsync())
+                    {
+                        while (reader.TryRead(out var item))
+                        {
+                            try { await api.CallAsync(cancellationToken); }
+                            catch when (cancellationToken.IsCancellationRequested) { throw; }
+                            catch (Exception ex) { api.Log(ex); }
+                        }
+                    }
+                }
+
+                async Task EitherAsync(IApi api, CancellationTokenSource cts, CancellationToken ct)
+                {
+                    while (true)
+                    {
+                        try { await api.CallAsync(cts.Token); }
+                        catch (Exception) when (ct.IsCancellationRequested || cts.Token.IsCancellationRequested) { throw; }
+                        catch (Exception ex) { api.Log(ex); }
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Earlier_clause_filtered_on_another_token_or_negated_does_not_take_the_cancellation()
+        => Verify.VerifyAnalyzerAsync(Api + """
+            class C
+            {
+                private CancellationToken _other;
+
+                async Task RunAsync(IApi api, CancellationToken ct)
+                {
+                    while (true)
+                    {
+                        try { await api.CallAsync(ct); }
+                        catch when (_other.IsCancellationRequested) { throw; }
+                        {|CONC405:catch (Exception ex)|} { api.Log(ex); }
+                    }
+                }
+
+                async Task NegatedAsync(IApi api, CancellationToken ct)
+                {
+                    while (true)
+                    {
+                        try { await api.CallAsync(ct); }
+                        catch (TimeoutException) when (!ct.IsCancellationRequested) { }
+                        {|CONC405:catch (Exception ex)|} { api.Log(ex); }
+                    }
+                }
+
+                async Task BothAsync(IApi api, CancellationToken ct, bool verbose)
+                {
+                    while (true)
+                    {
+                        try { await api.CallAsync(ct); }
+                        catch when (verbose && ct.IsCancellationRequested) { throw; }
+                        {|CONC405:catch (Exception ex)|} { api.Log(ex); }
+                    }
+                }
+            }
+            """);
+
+    [Fact]
     public Task Half_typed_code_does_not_crash()
         => new Verify.Test
         {

@@ -1530,6 +1530,35 @@ public sealed class TokenNotPassedTests
             """);
 
     [Fact]
+    public Task Delay_that_schedules_a_continuation_for_any_outcome_is_not_reported_a_guarded_one_is()
+        => Verify.VerifyAnalyzerAsync("""
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class CrashHandler
+            {
+                private readonly Action _stopApplication;
+
+                public CrashHandler(Action stopApplication) => _stopApplication = stopApplication;
+
+                // The restart must happen whatever becomes of the request: given the request's token, a cancelled
+                // delay would run the continuation at once.
+                public ValueTask<bool> TryHandleAsync(Exception exception, CancellationToken cancellationToken)
+                {
+                    _ = Task.Delay(3000).ContinueWith(t => _stopApplication());
+                    return new ValueTask<bool>(false);
+                }
+
+                public ValueTask<bool> TryHandleLaterAsync(Exception exception, CancellationToken cancellationToken)
+                {
+                    _ = Task.{|CONC401:Delay|}(3000).ContinueWith(t => _stopApplication(), TaskContinuationOptions.OnlyOnRanToCompletion);
+                    return new ValueTask<bool>(false);
+                }
+            }
+            """);
+
+    [Fact]
     public Task Half_typed_code_does_not_crash()
         => new Verify.Test
         {

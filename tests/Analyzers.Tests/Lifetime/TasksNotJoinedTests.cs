@@ -409,6 +409,89 @@ public sealed class TasksNotJoinedTests
             """);
 
     [Fact]
+    public Task WhenAny_bounding_the_wait_for_a_completion_source_kept_in_a_field_is_not_reported_a_local_one_is()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class Listener
+            {
+                private TaskCompletionSource<bool> _runningTask = new(TaskCreationOptions.RunContinuationsAsynchronously);
+                private CancellationTokenSource? _cts;
+
+                public async Task StopAsync(CancellationToken cancellationToken)
+                {
+                    _cts?.Cancel();
+                    // The listening loops complete the field's source when the last one exits.
+                    await Task.WhenAny(_runningTask.Task, Task.Delay(-1, cancellationToken));
+                }
+
+                public async Task StopWithLocalAsync(CancellationToken cancellationToken)
+                {
+                    var done = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+                    Watch(done);
+                    await {|CONC104:Task.WhenAny(done.Task, Task.Delay(-1, cancellationToken))|};
+                }
+
+                private static void Watch(TaskCompletionSource<bool> done) => done.TrySetResult(true);
+            }
+            """);
+
+    [Fact]
+    public Task WhenAny_wake_up_whose_losers_are_cancelled_next_is_not_reported_work_on_another_token_is()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class Events { public Task<T> WaitNext<T>(Func<T, bool> predicate, CancellationToken ct) => Task.FromResult(default(T)!); }
+
+            class PayoutWatcher
+            {
+                private readonly Events _events = new();
+
+                // Wait for the payout to change, or a second in case the event was missed; then stop the other wait.
+                public async Task WaitPayoutChanged(string id, CancellationToken cancellationToken)
+                {
+                    using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                    var delay = Task.Delay(1000, cts.Token);
+                    var changed = _events.WaitNext<string>(o => o == id, cts.Token);
+                    await Task.WhenAny(delay, changed);
+                    cts.Cancel();
+                }
+
+                public async Task WaitInlineAsync(string id, CancellationToken cancellationToken)
+                {
+                    using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                    await Task.WhenAny(Task.Delay(1000, cts.Token), _events.WaitNext<string>(o => o == id, cts.Token));
+                    await cts.CancelAsync();
+                }
+
+                // The wait for the change keeps the service's token: cancelling the delay leaves it waiting.
+                public async Task WaitSettingsAsync(CancellationToken serviceToken)
+                {
+                    using var delayCancel = CancellationTokenSource.CreateLinkedTokenSource(serviceToken);
+                    var delay = Task.Delay(TimeSpan.FromHours(1), delayCancel.Token);
+                    var changed = _events.WaitNext<string>(o => true, serviceToken);
+                    await {|CONC104:Task.WhenAny(delay, changed)|};
+                    delayCancel.Cancel();
+                }
+
+                // Nothing cancels the losers.
+                public async Task WaitWithoutCancelAsync(string id, CancellationToken cancellationToken)
+                {
+                    using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                    var delay = Task.Delay(1000, cts.Token);
+                    var changed = _events.WaitNext<string>(o => o == id, cts.Token);
+                    await {|CONC104:Task.WhenAny(delay, changed)|};
+                    Console.WriteLine("woke up");
+                }
+            }
+            """);
+
+    [Fact]
     public Task WhenAny_bounding_the_wait_for_a_task_whose_fault_was_handed_to_Ignore_is_not_reported()
         => Verify.VerifyAnalyzerAsync(
             """

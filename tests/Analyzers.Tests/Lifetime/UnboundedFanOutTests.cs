@@ -592,6 +592,45 @@ public sealed class UnboundedFanOutTests
         }.RunAsync();
 
     [Fact]
+    public Task Services_injected_into_an_action_are_not_reported_a_bound_model_is()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Collections.Generic;
+            using System.Linq;
+            using System.Threading.Tasks;
+
+            namespace Microsoft.AspNetCore.Mvc
+            {
+                [AttributeUsage(AttributeTargets.Parameter)]
+                public sealed class FromServicesAttribute : Attribute { }
+            }
+
+            namespace App
+            {
+                using Microsoft.AspNetCore.Mvc;
+
+                public interface ISwaggerProvider { Task<string> Fetch(); }
+
+                public class HomeController
+                {
+                    // The container fills the list with the registered providers: the application sets its size.
+                    public async Task<string> Swagger([FromServices] IEnumerable<ISwaggerProvider> swaggerProviders)
+                    {
+                        var parts = await Task.WhenAll(swaggerProviders.Select(provider => provider.Fetch()));
+                        return string.Join(",", parts);
+                    }
+
+                    public async Task<string> Fetch(IEnumerable<ISwaggerProvider> providers)
+                    {
+                        var parts = await Task.WhenAll({|CONC106:providers.Select(provider => provider.Fetch())|});
+                        return string.Join(",", parts);
+                    }
+                }
+            }
+            """);
+
+    [Fact]
     public Task Half_typed_code_does_not_throw()
         => new Verify.Test
         {

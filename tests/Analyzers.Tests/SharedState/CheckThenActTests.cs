@@ -240,6 +240,50 @@ public sealed class CheckThenActTests
     // ---- not reported ----
 
     [Fact]
+    public Task TryAdd_of_the_key_itself_or_a_constant_keeps_no_value_of_its_own_but_a_computed_value_does()
+        => Verify.VerifyAnalyzerAsync("""
+            using System.Collections.Concurrent;
+            using System.Threading.Tasks;
+
+            class SymbolCache
+            {
+                // A set of symbols already known to be missing: whichever thread adds first stores the same thing.
+                private readonly ConcurrentDictionary<string, string> _notFound = new ConcurrentDictionary<string, string>();
+                private readonly ConcurrentDictionary<string, bool> _seen = new ConcurrentDictionary<string, bool>();
+                private readonly ConcurrentDictionary<string, object> _values = new ConcurrentDictionary<string, object>();
+
+                public async Task<string> ResolveAsync(string symbol)
+                {
+                    if (_notFound.TryGetValue(symbol, out _))
+                        return null;
+                    var name = await Task.FromResult(symbol.Trim());
+                    if (name.Length == 0)
+                    {
+                        _notFound.TryAdd(symbol, symbol);
+                        return null;
+                    }
+
+                    return name;
+                }
+
+                public void Mark(string key)
+                {
+                    if (!_seen.TryGetValue(key, out _))
+                        _seen.TryAdd(key, true);
+                }
+
+                public object Get(string key)
+                {
+                    if (_values.TryGetValue(key, out var value))
+                        return value;
+                    value = new object();
+                    {|CONC305:_values.TryAdd(key, value)|};
+                    return value;
+                }
+            }
+            """);
+
+    [Fact]
     public Task GetOrAdd_AddOrUpdate_and_a_checked_TryAdd_are_not_reported()
         => Verify.VerifyAnalyzerAsync("""
             using System.Collections.Concurrent;
