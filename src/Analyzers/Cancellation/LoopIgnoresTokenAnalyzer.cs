@@ -281,7 +281,7 @@ public sealed class LoopIgnoresTokenAnalyzer : DiagnosticAnalyzer
             var handles = arguments[0].Value.WalkDownConversions();
             if (handles is ILocalReferenceOperation local)
             {
-                handles = InitializerOf(local.Local, loop.GetRoot());
+                handles = local.Local.InitializerOf(loop.GetRoot());
             }
 
             if (handles is IArrayCreationOperation { Initializer: { } initializer } && HoldsATokensHandle(initializer, types))
@@ -291,19 +291,6 @@ public sealed class LoopIgnoresTokenAnalyzer : DiagnosticAnalyzer
         }
 
         return false;
-
-        static IOperation? InitializerOf(ILocalSymbol local, IOperation root)
-        {
-            foreach (var operation in root.EnumerateDescendants())
-            {
-                if (operation is IVariableDeclaratorOperation declarator && SymbolEqualityComparer.Default.Equals(declarator.Symbol, local))
-                {
-                    return declarator.Initializer?.Value.WalkDownConversions();
-                }
-            }
-
-            return null;
-        }
 
         static bool HoldsATokensHandle(IArrayInitializerOperation initializer, KnownTypes types)
         {

@@ -151,7 +151,7 @@ public sealed partial class TokenSourceNotDisposedAnalyzer
     {
         if (value is ILocalReferenceOperation local)
         {
-            value = InitializerOf(local) ?? value;
+            value = local.Local.InitializerOf(local.GetEnclosingFunction() ?? local.GetRoot()) ?? value;
         }
 
         // A timed source is left out: the method cancels the previous one, and cancelling a source stops its timer.
@@ -160,20 +160,6 @@ public sealed partial class TokenSourceNotDisposedAnalyzer
                CancellationTokens.IsTokenSource(invocation.TargetMethod.ContainingType, types)
             ? "linked"
             : null;
-    }
-
-    private static IOperation? InitializerOf(ILocalReferenceOperation reference)
-    {
-        var function = reference.GetEnclosingFunction() ?? reference.GetRoot();
-        foreach (var operation in function.EnumerateDescendants())
-        {
-            if (operation is IVariableDeclaratorOperation declarator && SymbolEqualityComparer.Default.Equals(declarator.Symbol, reference.Local))
-            {
-                return declarator.Initializer?.Value.WalkDownConversions();
-            }
-        }
-
-        return null;
     }
 
     /// <summary>Compares (field, method) pairs by symbol.</summary>

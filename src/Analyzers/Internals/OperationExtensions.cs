@@ -144,6 +144,34 @@ internal static class OperationExtensions
     };
 
     /// <summary>
+    /// The value <paramref name="local"/> is declared with (conversions walked down), found in <paramref name="root"/>;
+    /// null when it is declared without one. With <paramref name="notReassigned"/>, also null when the local is assigned
+    /// again anywhere in <paramref name="root"/>: the initializer is then the local's only value.
+    /// </summary>
+    public static IOperation? InitializerOf(this ILocalSymbol local, IOperation root, bool notReassigned = false)
+    {
+        IOperation? initial = null;
+        foreach (var operation in root.EnumerateDescendants())
+        {
+            if (operation is IVariableDeclaratorOperation declarator && SymbolEqualityComparer.Default.Equals(declarator.Symbol, local))
+            {
+                initial = declarator.Initializer?.Value.WalkDownConversions();
+                if (!notReassigned)
+                {
+                    return initial;
+                }
+            }
+            else if (notReassigned && operation is IAssignmentOperation { Target: ILocalReferenceOperation target } &&
+                     SymbolEqualityComparer.Default.Equals(target.Local, local))
+            {
+                return null;
+            }
+        }
+
+        return initial;
+    }
+
+    /// <summary>
     /// The elements of a collection an argument writes in place: <c>new[] { a, b }</c> or a params array, a collection
     /// expression <c>[a, b]</c>, or a params collection (on .NET 9+ <c>Task.WhenAll(a, b)</c> binds to
     /// <c>params ReadOnlySpan&lt;Task&gt;</c>, whose operation kind Roslyn 4.8 does not know). Empty for anything else.

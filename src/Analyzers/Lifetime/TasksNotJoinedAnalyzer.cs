@@ -648,22 +648,7 @@ public sealed class TasksNotJoinedAnalyzer : DiagnosticAnalyzer
         operation = operation.WalkDownConversions();
         if (operation is ILocalReferenceOperation { Local: var local } && whenAny.GetEnclosingFunction() is { } root)
         {
-            IOperation? initial = null;
-            foreach (var descendant in root.EnumerateDescendants())
-            {
-                if (descendant is IVariableDeclaratorOperation { Initializer.Value: { } value } declarator &&
-                    SymbolEqualityComparer.Default.Equals(declarator.Symbol, local))
-                {
-                    initial = value;
-                }
-                else if (descendant is IAssignmentOperation { Target: ILocalReferenceOperation target } &&
-                         SymbolEqualityComparer.Default.Equals(target.Local, local))
-                {
-                    return false;
-                }
-            }
-
-            operation = initial?.WalkDownConversions()!;
+            operation = local.InitializerOf(root, notReassigned: true)!;
         }
 
         if (operation is not IInvocationOperation call)
@@ -753,22 +738,7 @@ public sealed class TasksNotJoinedAnalyzer : DiagnosticAnalyzer
 
                 return any;
             case ILocalReferenceOperation { Local: var local } when depth < 3 && whenAny.GetEnclosingFunction() is { } root:
-                IOperation? initial = null;
-                foreach (var descendant in root.EnumerateDescendants())
-                {
-                    if (descendant is IVariableDeclaratorOperation { Initializer.Value: { } value } declarator &&
-                        SymbolEqualityComparer.Default.Equals(declarator.Symbol, local))
-                    {
-                        initial = value;
-                    }
-                    else if (descendant is IAssignmentOperation { Target: ILocalReferenceOperation target } &&
-                             SymbolEqualityComparer.Default.Equals(target.Local, local))
-                    {
-                        return false;
-                    }
-                }
-
-                return initial is not null && IsSignal(initial, whenAny, types, depth + 1);
+                return local.InitializerOf(root, notReassigned: true) is { } initial && IsSignal(initial, whenAny, types, depth + 1);
             default:
                 return false;
         }
