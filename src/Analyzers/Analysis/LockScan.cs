@@ -54,7 +54,15 @@ internal sealed class LockScan
 
     /// <summary>The facts of the body whose operation tree has <paramref name="root"/> as its root, scanned once.</summary>
     public static LockScan For(IOperation root, KnownTypes types)
-        => Scans.GetOrCompute(root, types, static (r, t) => Of(r, t));
+        => SourceMentions.Any(root.Syntax, Names) ? Scans.GetOrCompute(root, types, static (r, t) => Of(r, t)) : Nothing;
+
+    // Every fact comes from a `lock` or `using` keyword or from a call of a method named in LockApis.MethodNames or a
+    // legacy release: a body that names none of them has none of the facts, and is not walked.
+    internal static readonly NameSet Names = new(
+        new[] { "lock", "using", "Enter", "Exit", "Wait", "Release", "Pulse" },
+        System.Linq.Enumerable.ToArray(System.Linq.Enumerable.Concat(LockApis.MethodNames, new[] { "lock", "using", "ReleaseReaderLock", "ReleaseWriterLock", "ReleaseLock" })));
+
+    private static readonly LockScan Nothing = new();
 
     internal static LockScan Of(IOperation root, KnownTypes types)
     {

@@ -65,6 +65,8 @@ public sealed class ChannelNotCompletedAnalyzer : DiagnosticAnalyzer
         });
     }
 
+    private static readonly NameSet CreateNames = NameSet.Of("CreateBounded", "CreateUnbounded");
+
     private static void AnalyzeBlock(OperationBlockAnalysisContext context, KnownTypes types)
     {
         foreach (var block in context.OperationBlocks)
@@ -75,8 +77,8 @@ public sealed class ChannelNotCompletedAnalyzer : DiagnosticAnalyzer
                 continue;
             }
 
-            // Channels created here into a local.
-            foreach (var operation in block.EnumerateDescendants())
+            // Channels created here into a local (a body that never names the factory methods has none).
+            foreach (var operation in SourceMentions.Any(block.Syntax, CreateNames) ? block.EnumerateDescendants() : OperationRange.Empty)
             {
                 // By kind and name first: the walk sees every call of every body.
                 if (operation.Kind == OperationKind.Invocation && operation is IInvocationOperation creation &&

@@ -57,13 +57,15 @@ public sealed class PooledBufferReturnedUnsafelyAnalyzer : DiagnosticAnalyzer
         });
     }
 
+    private static readonly NameSet RentName = NameSet.Of("Rent");
+
     private static void AnalyzeBlock(OperationBlockAnalysisContext context, INamedTypeSymbol arrayPool)
     {
         foreach (var block in context.OperationBlocks)
         {
-            if (block is not IBlockOperation and not IMethodBodyOperation)
+            if (block is not IBlockOperation and not IMethodBodyOperation || !SourceMentions.Any(block.Syntax, RentName))
             {
-                continue;
+                continue; // no rental in a body that never names Rent
             }
 
             foreach (var operation in block.EnumerateDescendants())

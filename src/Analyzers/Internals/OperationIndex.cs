@@ -267,6 +267,9 @@ internal readonly struct OperationRange : IEnumerable<IOperation>
     private readonly int _end;
     private readonly int[]? _ends;
 
+    /// <summary>No operations.</summary>
+    public static OperationRange Empty => default;
+
     public OperationRange(IOperation[] nodes, int start, int end, int[]? ends)
     {
         _nodes = nodes;

@@ -51,6 +51,11 @@ public sealed class SyncBlockingInAsyncAnalyzer : DiagnosticAnalyzer
 
     private static bool HasAsyncCodeAndABlockingCall(System.Collections.Immutable.ImmutableArray<IOperation> blocks, ISymbol owner)
     {
+        if (!MentionsBlockingCall(blocks))
+        {
+            return false;
+        }
+
         var isAsync = owner is IMethodSymbol { IsAsync: true };
         var blocking = false;
         foreach (var block in blocks)
@@ -80,6 +85,24 @@ public sealed class SyncBlockingInAsyncAnalyzer : DiagnosticAnalyzer
                 {
                     return true;
                 }
+            }
+        }
+
+        return false;
+    }
+
+    // The blocking calls below, by the names they are written with.
+    internal static readonly NameSet BlockingNames = new(
+        new[] { "Wait", "Result", "Sleep", "Join" },
+        "Wait", "GetResult", "Sleep", "WaitAll", "WaitAny", "WaitForExit", "WaitOne", "Join", "Result");
+
+    private static bool MentionsBlockingCall(System.Collections.Immutable.ImmutableArray<IOperation> blocks)
+    {
+        foreach (var block in blocks)
+        {
+            if (SourceMentions.Any(block.Syntax, BlockingNames))
+            {
+                return true;
             }
         }
 

@@ -1,0 +1,110 @@
+using System;
+using System.Runtime.CompilerServices;
+using Microsoft.CodeAnalysis;
+
+namespace ConcurrencyAnalyzers.Internals;
+
+/// <summary>
+/// Whether the source text of a piece of syntax names one of a few identifiers: a test read before any semantic
+/// question. A rule that walks a whole body for the calls of a few named APIs (<c>Rent</c>, <c>CreateBounded</c>,
+/// <c>Monitor.Enter</c>) asks first whether the body's text names them at all; most bodies do not, and are then left
+/// without walking their operations (nor building their <see cref="OperationIndex"/>, when no other rule walks them).
+/// </summary>
+/// <remarks>
+/// A mention is a whole identifier (or keyword) in plain text: one in a comment or a string counts too, so "mentions"
+/// can be true where the walk then finds nothing. "Does not mention" is exact for what is always written out where it
+/// is used: keywords, and the names of explicitly called methods and referenced members (an identifier written with
+/// a Unicode escape is not recognized; nobody writes <c>\u0057ait()</c>). It is not for calls the compiler makes for
+/// the code (a query expression's <c>Select</c>, a collection initializer's <c>Add</c>, an interpolated string's
+/// <c>AppendFormatted</c>): gate only on names that no such implicit call has.
+/// </remarks>
+internal static class SourceMentions
+{
+    // One string per tree: for text parsed from a string (the compiler's, the IDE's) this is the text's own string.
+    private static readonly ConditionalWeakTable<SyntaxTree, string> Texts = new();
+
+    /// <summary>Whether the text of <paramref name="node"/> (its span, trivia inside it included) contains one of the names of <paramref name="names"/>.</summary>
+    public static bool Any(SyntaxNode node, NameSet names)
+    {
+        var text = Texts.GetValue(node.SyntaxTree, static tree => tree.GetText().ToString());
+        var span = node.Span;
+        if (span.End > text.Length)
+        {
+            return true; // not this tree's text after all: say "maybe", and let the walk decide
+        }
+
+        foreach (var core in names.Cores)
+        {
+            var at = span.Start;
+            while (at < span.End && (at = text.IndexOf(core, at, span.End - at, StringComparison.Ordinal)) >= 0)
+            {
+                if (names.IsNameAround(text, at, core.Length, span))
+                {
+                    return true;
+                }
+
+                at += core.Length;
+            }
+        }
+
+        return false;
+    }
+}
+
+/// <summary>
+/// Identifiers to look for with <see cref="SourceMentions.Any"/>: a few substrings searched for (the cores), and the
+/// whole identifiers that count when one of them is found inside one (every name contains a core).
+/// </summary>
+internal sealed class NameSet
+{
+    private readonly string[] _names;
+
+    /// <param name="cores">Substrings to search for; every one of <paramref name="names"/> contains one.</param>
+    /// <param name="names">The whole identifiers that count.</param>
+    public NameSet(string[] cores, params string[] names)
+    {
+        foreach (var name in names)
+        {
+            if (Array.FindIndex(cores, core => name.IndexOf(core, StringComparison.Ordinal) >= 0) < 0)
+            {
+                throw new ArgumentException($"'{name}' contains none of the cores", nameof(names));
+            }
+        }
+
+        Cores = cores;
+        _names = names;
+    }
+
+    /// <summary>Names that are their own core.</summary>
+    public static NameSet Of(params string[] names) => new(names, names);
+
+    internal string[] Cores { get; }
+
+    /// <summary>Whether the identifier around <c>text[at..at+length]</c> (within <paramref name="span"/>) is one of the names.</summary>
+    internal bool IsNameAround(string text, int at, int length, Microsoft.CodeAnalysis.Text.TextSpan span)
+    {
+        var start = at;
+        while (start > span.Start && IsIdentifierPart(text[start - 1]))
+        {
+            start--;
+        }
+
+        var end = at + length;
+        while (end < span.End && IsIdentifierPart(text[end]))
+        {
+            end++;
+        }
+
+        foreach (var name in _names)
+        {
+            if (name.Length == end - start && string.CompareOrdinal(text, start, name, 0, name.Length) == 0)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool IsIdentifierPart(char c) => c == '_' || char.IsLetterOrDigit(c);
+}

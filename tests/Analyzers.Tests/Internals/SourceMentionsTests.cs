@@ -1,0 +1,106 @@
+using ConcurrencyAnalyzers.Analysis;
+using ConcurrencyAnalyzers.Internals;
+using ConcurrencyAnalyzers.Tests.Analysis;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Xunit;
+
+namespace ConcurrencyAnalyzers.Tests.Internals;
+
+/// <summary>
+/// The text test read before a body is walked (<see cref="SourceMentions"/>): whole identifiers only, within the node,
+/// and never "no" for a body whose walk would find something.
+/// </summary>
+public sealed class SourceMentionsTests
+{
+    [Theory]
+    [InlineData("Monitor.Enter(_gate);", true)]
+    [InlineData("_rw.TryEnterReadLock(10);", true)] // a longer name of the set, found through its core
+    [InlineData("// Monitor.Exit is not called here", true)] // text, comments included
+    [InlineData("_lockObject.ToString();", false)] // 'lock' inside a longer identifier
+    [InlineData("var blocking = Entered + Waiting;", false)]
+    [InlineData("EnterAll();", false)] // contains a core, is not a name of the set
+    [InlineData("lock (_gate) { }", true)]
+    [InlineData("lock(_gate){}", true)]
+    public void Whole_identifiers_of_the_set_count(string statement, bool expected)
+    {
+        var body = MethodBody("class C { void M() { " + statement + " } }");
+
+        Assert.Equal(expected, SourceMentions.Any(body, LockScan.Names));
+    }
+
+    [Fact]
+    public void Only_the_nodes_own_span_is_read()
+    {
+        var tree = CSharpSyntaxTree.ParseText("class C { void A() { Monitor.Enter(this); } void B() { Work(); } }");
+        var methods = tree.GetRoot().DescendantNodes().OfType<MethodDeclarationSyntax>().ToArray();
+
+        Assert.True(SourceMentions.Any(methods[0], LockScan.Names));
+        Assert.False(SourceMentions.Any(methods[1], LockScan.Names));
+    }
+
+    [Fact]
+    public void A_name_without_a_core_is_refused()
+    {
+        Assert.Throws<ArgumentException>(() => new NameSet(new[] { "Wait" }, "Wait", "Sleep"));
+    }
+
+    /// <summary>Every lock API call, lock statement, using and legacy release: the gate lets each body through, so the scan sees it.</summary>
+    [Fact]
+    public async Task Every_body_with_a_lock_fact_mentions_a_name_of_the_set()
+    {
+        const string Source = """
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                private readonly object _gate = new();
+                private readonly SemaphoreSlim _semaphore = new(1, 1);
+                private readonly ReaderWriterLockSlim _rw = new();
+                private readonly ReaderWriterLock _old = new();
+                private readonly Semaphore _slot = new(1, 1);
+                private readonly Mutex _mutex = new();
+                private SpinLock _spin;
+
+                void LockStatement() { lock (_gate) { } }
+                void MonitorEnter() { Monitor.Enter(_gate); Monitor.Exit(_gate); }
+                void MonitorTryEnter() { if (Monitor.TryEnter(_gate)) Monitor.Exit(_gate); }
+                void MonitorWait() { Monitor.Wait(_gate); Monitor.Pulse(_gate); Monitor.PulseAll(_gate); }
+                void Spin() { var taken = false; _spin.Enter(ref taken); _spin.Exit(); }
+                void SemaphoreWait() { _semaphore.Wait(); _semaphore.Release(); }
+                async Task SemaphoreWaitAsync() { await _semaphore.WaitAsync(); _semaphore.Release(); }
+                void ReadLock() { _rw.EnterReadLock(); _rw.ExitReadLock(); }
+                void WriteLock() { if (_rw.TryEnterWriteLock(10)) _rw.ExitWriteLock(); }
+                void UpgradeableLock() { _rw.EnterUpgradeableReadLock(); _rw.ExitUpgradeableReadLock(); }
+                void MutexWait() { _mutex.WaitOne(); _mutex.ReleaseMutex(); }
+                void LegacyRelease() { _old.AcquireReaderLock(100); _old.ReleaseReaderLock(); _old.ReleaseLock(); }
+                void LegacySemaphore() { _slot.WaitOne(); _slot.Release(); }
+                void Using() { using var cts = new CancellationTokenSource(); }
+                void Nothing() { Console.WriteLine(_gate); }
+            }
+            """;
+        var compilation = await LockAnalysisHarness.CompileAsync(Source);
+        var tree = compilation.SyntaxTrees.Single();
+        var model = compilation.GetSemanticModel(tree);
+        var types = KnownTypes.For(compilation);
+        foreach (var method in tree.GetRoot().DescendantNodes().OfType<MethodDeclarationSyntax>())
+        {
+            var root = model.GetOperation(method)!;
+            var scanned = LockScan.Of(root, types);
+            var gated = LockScan.For(root, types);
+            var name = method.Identifier.Text;
+
+            Assert.Equal(name != "Nothing", SourceMentions.Any(method, LockScan.Names));
+            Assert.Equal(
+                (scanned.HasAnyLock, scanned.HasUsing, scanned.HasLegacyRelease, scanned.Acquisitions, scanned.HasWaitOrPulse),
+                (gated.HasAnyLock, gated.HasUsing, gated.HasLegacyRelease, gated.Acquisitions, gated.HasWaitOrPulse));
+            Assert.True(name is "Nothing" || scanned.HasAnyLock || scanned.HasUsing || scanned.HasLegacyRelease, name);
+        }
+    }
+
+    private static SyntaxNode MethodBody(string source)
+        => CSharpSyntaxTree.ParseText(source).GetRoot().DescendantNodes().OfType<MethodDeclarationSyntax>().Single();
+}
