@@ -56,6 +56,14 @@ internal sealed class LockScan
     public static LockScan For(IOperation root, KnownTypes types)
         => SourceMentions.Any(root.Syntax, Names) ? Scans.GetOrCompute(root, types, static (r, t) => Of(r, t)) : Nothing;
 
+    /// <summary>
+    /// What a body with a lock (<see cref="HasAnyLock"/>: a <c>lock</c> statement or a call in <see cref="LockApis.MethodNames"/>)
+    /// names: a body or type that names none of them takes no lock.
+    /// </summary>
+    internal static readonly NameSet LockNames = new(
+        new[] { "lock", "Enter", "Exit", "Wait", "Release", "Pulse" },
+        System.Linq.Enumerable.ToArray(System.Linq.Enumerable.Append(LockApis.MethodNames, "lock")));
+
     // Every fact comes from a `lock` or `using` keyword or from a call of a method named in LockApis.MethodNames or a
     // legacy release: a body that names none of them has none of the facts, and is not walked.
     internal static readonly NameSet Names = new(

@@ -23,6 +23,24 @@ internal static class SourceMentions
     // One string per tree: for text parsed from a string (the compiler's, the IDE's) this is the text's own string.
     private static readonly ConditionalWeakTable<SyntaxTree, string> Texts = new();
 
+    /// <summary>
+    /// Whether the declarations of <paramref name="symbol"/> (every part of a partial type, nested types included)
+    /// mention one of <paramref name="names"/>: a type-wide gate for a rule that follows the type from symbol start to
+    /// symbol end.
+    /// </summary>
+    public static bool Any(ISymbol symbol, NameSet names)
+    {
+        foreach (var reference in symbol.DeclaringSyntaxReferences)
+        {
+            if (Any(reference.GetSyntax(), names))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>Whether the text of <paramref name="node"/> (its span, trivia inside it included) contains one of the names of <paramref name="names"/>.</summary>
     public static bool Any(SyntaxNode node, NameSet names)
     {
@@ -38,7 +56,7 @@ internal static class SourceMentions
             var at = span.Start;
             while (at < span.End && (at = text.IndexOf(core, at, span.End - at, StringComparison.Ordinal)) >= 0)
             {
-                if (names.IsNameAround(text, at, core.Length, span))
+                if (names.Counts(text, at, core, span))
                 {
                     return true;
                 }
@@ -52,16 +70,21 @@ internal static class SourceMentions
 }
 
 /// <summary>
-/// Identifiers to look for with <see cref="SourceMentions.Any"/>: a few substrings searched for (the cores), and the
-/// whole identifiers that count when one of them is found inside one (every name contains a core).
+/// Identifiers to look for with <see cref="SourceMentions.Any(SyntaxNode, NameSet)"/>: a few substrings searched for
+/// (the cores), and the whole identifiers that count when one of them is found inside one (every name contains a
+/// core); or conventions, where any identifier containing a core (<see cref="OrContaining"/>) or starting with one
+/// (<see cref="OrStartingWith"/>) counts.
 /// </summary>
 internal sealed class NameSet
 {
     private readonly string[] _names;
+    private readonly string[] _containing;
+    private readonly string[] _startingWith;
 
     /// <param name="cores">Substrings to search for; every one of <paramref name="names"/> contains one.</param>
     /// <param name="names">The whole identifiers that count.</param>
     public NameSet(string[] cores, params string[] names)
+        : this(cores, names, Array.Empty<string>(), Array.Empty<string>())
     {
         foreach (var name in names)
         {
@@ -70,9 +93,14 @@ internal sealed class NameSet
                 throw new ArgumentException($"'{name}' contains none of the cores", nameof(names));
             }
         }
+    }
 
+    private NameSet(string[] cores, string[] names, string[] containing, string[] startingWith)
+    {
         Cores = cores;
         _names = names;
+        _containing = containing;
+        _startingWith = startingWith;
     }
 
     /// <summary>Names that are their own core.</summary>
@@ -80,16 +108,43 @@ internal sealed class NameSet
 
     internal string[] Cores { get; }
 
-    /// <summary>Whether the identifier around <c>text[at..at+length]</c> (within <paramref name="span"/>) is one of the names.</summary>
-    internal bool IsNameAround(string text, int at, int length, Microsoft.CodeAnalysis.Text.TextSpan span)
+    internal string[] Names => _names;
+
+    /// <summary>This set, and also every identifier that contains one of <paramref name="parts"/> (a naming convention: <c>*Locked</c>).</summary>
+    public NameSet OrContaining(params string[] parts) => new(Concat(Cores, parts), _names, Concat(_containing, parts), _startingWith);
+
+    /// <summary>This set, and also every identifier that starts with one of <paramref name="prefixes"/> (underscores before it aside).</summary>
+    public NameSet OrStartingWith(params string[] prefixes) => new(Concat(Cores, prefixes), _names, _containing, Concat(_startingWith, prefixes));
+
+    /// <summary>Whether the identifier around <c>text[at..at+core.Length]</c> (within <paramref name="span"/>) counts.</summary>
+    internal bool Counts(string text, int at, string core, Microsoft.CodeAnalysis.Text.TextSpan span)
     {
+        if (Array.IndexOf(_containing, core) >= 0)
+        {
+            return true;
+        }
+
         var start = at;
         while (start > span.Start && IsIdentifierPart(text[start - 1]))
         {
             start--;
         }
 
-        var end = at + length;
+        if (Array.IndexOf(_startingWith, core) >= 0)
+        {
+            var first = start;
+            while (first < at && text[first] == '_')
+            {
+                first++;
+            }
+
+            if (first == at)
+            {
+                return true;
+            }
+        }
+
+        var end = at + core.Length;
         while (end < span.End && IsIdentifierPart(text[end]))
         {
             end++;
@@ -104,6 +159,14 @@ internal sealed class NameSet
         }
 
         return false;
+    }
+
+    private static string[] Concat(string[] first, string[] second)
+    {
+        var all = new string[first.Length + second.Length];
+        first.CopyTo(all, 0);
+        second.CopyTo(all, first.Length);
+        return all;
     }
 
     private static bool IsIdentifierPart(char c) => c == '_' || char.IsLetterOrDigit(c);

@@ -111,6 +111,11 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
     private static void AnalyzeType(SymbolStartAnalysisContext context, KnownTypes types, ConcurrentBag<Edge> allEdges)
     {
         var type = (INamedTypeSymbol)context.Symbol;
+        if (!SourceMentions.Any(type, LockScan.LockNames))
+        {
+            return; // a type that takes no lock has no order to keep (most types)
+        }
+
         var edges = new LockedBag<Edge>();
         var reentries = new LockedBag<(HeldLock Lock, Location Location)>();
         var calls = new LockedBag<(IMethodSymbol Callee, HeldLock Held, Location Location, bool StartedOnly)>();

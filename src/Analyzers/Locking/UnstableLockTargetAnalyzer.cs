@@ -52,6 +52,11 @@ public sealed class UnstableLockTargetAnalyzer : DiagnosticAnalyzer
 
     private static void AnalyzeType(SymbolStartAnalysisContext context, KnownTypes types)
     {
+        if (!SourceMentions.Any(context.Symbol, LockScan.LockNames))
+        {
+            return; // no lock statement and no Monitor call in the type: no lock target
+        }
+
         var candidates = new LockedBag<(IFieldSymbol Field, Location Location, ISymbol Method)>();
         var reassigned = new LockedMap<(IFieldSymbol, ISymbol), bool>();
 

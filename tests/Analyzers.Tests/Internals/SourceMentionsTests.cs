@@ -30,6 +30,28 @@ public sealed class SourceMentionsTests
         Assert.Equal(expected, SourceMentions.Any(body, LockScan.Names));
     }
 
+    /// <summary>CONC303's type gate: every way something in a type counts as locked, and near-misses that do not.</summary>
+    [Theory]
+    [InlineData("lock (_gate) { _x++; }", true)]
+    [InlineData("if (!lockTaken) throw new InvalidOperationException();", true)] // a parameter named for a held lock
+    [InlineData("if (!_semaphoreHeld) throw new InvalidOperationException();", true)]
+    [InlineData("UpdateLocked();", true)] // *Locked: the caller holds the lock
+    [InlineData("UpdateUnsafe();", true)]
+    [InlineData("Debug.Assert(Monitor.IsEntered(_gate));", true)]
+    [InlineData("using (await _mutex.LockAsync()) { }", true)] // an async-lock helper
+    [InlineData("using (await _gate.AcquireAsync()) { }", true)]
+    [InlineData("_rw.AcquireReaderLock(100);", true)]
+    [InlineData("[MethodImpl(MethodImplOptions.Synchronized)] void N() { }", true)]
+    [InlineData("var clock = Block(unlocked);", false)] // 'lock' inside identifiers, not at their start
+    [InlineData("using var cts = new CancellationTokenSource();", false)] // a using that is no lock
+    [InlineData("await _channel.Reader.WaitToReadAsync();", false)]
+    public void Everything_that_counts_as_locked_is_mentioned(string statement, bool expected)
+    {
+        var body = MethodBody("class C { void M() { " + statement + " } }");
+
+        Assert.Equal(expected, SourceMentions.Any(body, ConcurrencyAnalyzers.SharedState.InconsistentlyLockedFieldAnalyzer.LockedNames));
+    }
+
     [Fact]
     public void Only_the_nodes_own_span_is_read()
     {

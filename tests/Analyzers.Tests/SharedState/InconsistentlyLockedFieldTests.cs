@@ -54,6 +54,36 @@ public sealed class InconsistentlyLockedFieldTests
 
 
     [Fact]
+    public Task A_type_whose_only_lock_is_MethodImpl_Synchronized_is_still_analyzed()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            using System.Runtime.CompilerServices;
+
+            class Meter
+            {
+                private long _total;
+
+                [MethodImpl(MethodImplOptions.Synchronized)]
+                public void Add(long amount) => _total += amount;
+
+                public long Total => {|CONC303:_total|};
+            }
+            """);
+
+    [Fact]
+    public Task A_type_whose_only_lock_is_taken_by_the_callers_of_its_Locked_method_is_still_analyzed()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Ledger
+            {
+                private int _balance;
+
+                // By convention its callers hold the gate.
+                internal void DepositLocked(int amount) => _balance += amount;
+
+                public void Reset() => {|CONC303:_balance|} = 0;
+            }
+            """);
+
+    [Fact]
     public Task Counter_incremented_under_lock_and_read_in_an_expression_bodied_property_is_reported_and_locked()
         => Verify.VerifyCodeFixAsync(Usings + """
             class Counter
