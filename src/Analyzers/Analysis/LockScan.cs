@@ -54,7 +54,7 @@ internal sealed class LockScan
 
     /// <summary>The facts of the body whose operation tree has <paramref name="root"/> as its root, scanned once.</summary>
     public static LockScan For(IOperation root, KnownTypes types)
-        => SourceMentions.Any(root.Syntax, Names) ? Scans.GetOrCompute(root, types, static (r, t) => Of(r, t)) : Nothing;
+        => Scans.GetOrCompute(root, types, static (r, t) => SourceMentions.Any(r.Syntax, Names) ? Of(r, t) : Nothing);
 
     /// <summary>
     /// What a body with a lock (<see cref="HasAnyLock"/>: a <c>lock</c> statement or a call in <see cref="LockApis.MethodNames"/>)
@@ -65,7 +65,8 @@ internal sealed class LockScan
         System.Linq.Enumerable.ToArray(System.Linq.Enumerable.Append(LockApis.MethodNames, "lock")));
 
     // Every fact comes from a `lock` or `using` keyword or from a call of a method named in LockApis.MethodNames or a
-    // legacy release: a body that names none of them has none of the facts, and is not walked.
+    // legacy release: a body that names none of them has none of the facts, and is not walked. The answer is kept with
+    // the others: several locking rules and LockRegions ask about the same body, most of them more than once.
     internal static readonly NameSet Names = new(
         new[] { "lock", "using", "Enter", "Exit", "Wait", "Release", "Pulse" },
         System.Linq.Enumerable.ToArray(System.Linq.Enumerable.Concat(LockApis.MethodNames, new[] { "lock", "using", "ReleaseReaderLock", "ReleaseWriterLock", "ReleaseLock" })));
