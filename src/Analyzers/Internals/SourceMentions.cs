@@ -44,19 +44,35 @@ internal static class SourceMentions
     /// <summary>Whether the text of <paramref name="node"/> (its span, trivia inside it included) contains one of the names of <paramref name="names"/>.</summary>
     public static bool Any(SyntaxNode node, NameSet names)
     {
-        var text = Texts.GetValue(node.SyntaxTree, static tree => tree.GetText().ToString());
         var span = node.Span;
-        if (span.End > text.Length)
+        var source = node.SyntaxTree.GetText();
+        if (span.End > source.Length)
         {
             return true; // not this tree's text after all: say "maybe", and let the walk decide
         }
 
+        // A file's text as one string, kept for as long as the tree: for text read into a string (the compiler's and
+        // the IDE's, up to large files) that is the text's own string. A very large file is read piece by piece.
+        string text;
+        int start;
+        if (source.Length <= WholeTextLimit)
+        {
+            text = Texts.GetValue(node.SyntaxTree, static tree => tree.GetText().ToString());
+            start = span.Start;
+        }
+        else
+        {
+            text = source.ToString(span);
+            start = 0;
+        }
+
+        var end = start + span.Length;
         foreach (var core in names.Cores)
         {
-            var at = span.Start;
-            while (at < span.End && (at = text.IndexOf(core, at, span.End - at, StringComparison.Ordinal)) >= 0)
+            var at = start;
+            while (at < end && (at = text.IndexOf(core, at, end - at, StringComparison.Ordinal)) >= 0)
             {
-                if (names.Counts(text, at, core, span))
+                if (names.Counts(text, at, core, start, end))
                 {
                     return true;
                 }
@@ -67,6 +83,8 @@ internal static class SourceMentions
 
         return false;
     }
+
+    private const int WholeTextLimit = 1 << 20;
 }
 
 /// <summary>
@@ -116,43 +134,43 @@ internal sealed class NameSet
     /// <summary>This set, and also every identifier that starts with one of <paramref name="prefixes"/> (underscores before it aside).</summary>
     public NameSet OrStartingWith(params string[] prefixes) => new(Concat(Cores, prefixes), _names, _containing, Concat(_startingWith, prefixes));
 
-    /// <summary>Whether the identifier around <c>text[at..at+core.Length]</c> (within <paramref name="span"/>) counts.</summary>
-    internal bool Counts(string text, int at, string core, Microsoft.CodeAnalysis.Text.TextSpan span)
+    /// <summary>Whether the identifier around <c>text[at..at+core.Length]</c> (within <c>text[start..end]</c>) counts.</summary>
+    internal bool Counts(string text, int at, string core, int start, int end)
     {
         if (Array.IndexOf(_containing, core) >= 0)
         {
             return true;
         }
 
-        var start = at;
-        while (start > span.Start && IsIdentifierPart(text[start - 1]))
+        var first = at;
+        while (first > start && IsIdentifierPart(text[first - 1]))
         {
-            start--;
+            first--;
         }
 
         if (Array.IndexOf(_startingWith, core) >= 0)
         {
-            var first = start;
-            while (first < at && text[first] == '_')
+            var letter = first;
+            while (letter < at && text[letter] == '_')
             {
-                first++;
+                letter++;
             }
 
-            if (first == at)
+            if (letter == at)
             {
                 return true;
             }
         }
 
-        var end = at + core.Length;
-        while (end < span.End && IsIdentifierPart(text[end]))
+        var last = at + core.Length;
+        while (last < end && IsIdentifierPart(text[last]))
         {
-            end++;
+            last++;
         }
 
         foreach (var name in _names)
         {
-            if (name.Length == end - start && string.CompareOrdinal(text, start, name, 0, name.Length) == 0)
+            if (name.Length == last - first && string.CompareOrdinal(text, first, name, 0, name.Length) == 0)
             {
                 return true;
             }

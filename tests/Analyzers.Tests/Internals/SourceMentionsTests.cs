@@ -63,6 +63,17 @@ public sealed class SourceMentionsTests
     }
 
     [Fact]
+    public void A_very_large_file_is_read_one_node_at_a_time()
+    {
+        var padding = "// " + new string('x', 1 << 20) + "\n";
+        var tree = CSharpSyntaxTree.ParseText(padding + "class C { void A() { Monitor.Enter(this); } void B() { Work(); } }");
+        var methods = tree.GetRoot().DescendantNodes().OfType<MethodDeclarationSyntax>().ToArray();
+
+        Assert.True(SourceMentions.Any(methods[0], LockScan.Names));
+        Assert.False(SourceMentions.Any(methods[1], LockScan.Names));
+    }
+
+    [Fact]
     public void A_name_without_a_core_is_refused()
     {
         Assert.Throws<ArgumentException>(() => new NameSet(new[] { "Wait" }, "Wait", "Sleep"));
