@@ -1,3 +1,5 @@
+using System.Threading.Channels;
+
 namespace CorrectCode.RealLibraries12a;
 
 /// <summary>
@@ -74,5 +76,50 @@ public static class BatchedLookups
                 await Task.Delay(100, cancellationToken);
             }
         }
+    }
+}
+
+/// <summary>
+/// NBXplorer's address pool: a refill per matched transaction is queued on a channel, and one worker runs them; the
+/// caller waits for the completion sources. The loop starts nothing itself.
+/// </summary>
+public sealed class AddressPoolRefills
+{
+    private sealed class RefillRequest
+    {
+        public required string Strategy { get; init; }
+        public required TaskCompletionSource<bool> Done { get; init; }
+    }
+
+    private readonly Channel<RefillRequest> _channel = Channel.CreateUnbounded<RefillRequest>();
+
+    public Task GenerateAddresses(IReadOnlyList<string> matches)
+    {
+        var refill = new List<Task>();
+        foreach (var strategy in matches)
+        {
+            refill.Add(GenerateAddresses(strategy));
+        }
+
+        return Task.WhenAll(refill.ToArray());
+    }
+
+    public async Task RunWorker(CancellationToken cancellationToken)
+    {
+        while (await _channel.Reader.WaitToReadAsync(cancellationToken))
+        {
+            while (_channel.Reader.TryRead(out var request))
+            {
+                request.Done.TrySetResult(request.Strategy.Length > 0);
+            }
+        }
+    }
+
+    private Task GenerateAddresses(string strategy)
+    {
+        var completion = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (!_channel.Writer.TryWrite(new RefillRequest { Strategy = strategy, Done = completion }))
+            completion.TrySetCanceled();
+        return completion.Task;
     }
 }
