@@ -116,12 +116,16 @@ public sealed class TasksNotJoinedAnalyzer : DiagnosticAnalyzer
 
     private sealed class StartedTask
     {
-        public StartedTask(ILocalSymbol local, int position, ILoopOperation? loop)
+        public StartedTask(ILocalSymbol local, int position, ILoopOperation? loop, IOperation value)
         {
             Local = local;
             Position = position;
             Loop = loop;
+            Receiver = value.WalkDownConversions() is IInvocationOperation invocation ? CalledOnLocal(invocation) : null;
         }
+
+        /// <summary>The local the starting call was made on (<c>batch</c> in <c>batch.GetAsync(id)</c>), if any.</summary>
+        public ILocalSymbol? Receiver { get; }
 
         public ILocalSymbol Local { get; }
 
@@ -151,10 +155,10 @@ public sealed class TasksNotJoinedAnalyzer : DiagnosticAnalyzer
             switch (operation)
             {
                 case IVariableDeclaratorOperation { Initializer.Value: { } value } declarator when IsStartedTask(value, types):
-                    started.Add(new StartedTask(declarator.Symbol, declarator.Syntax.Span.End, EnclosingLoop(declarator)));
+                    started.Add(new StartedTask(declarator.Symbol, declarator.Syntax.Span.End, EnclosingLoop(declarator), value));
                     break;
                 case ISimpleAssignmentOperation { Target: ILocalReferenceOperation target, Value: { } assigned } assignment when IsStartedTask(assigned, types):
-                    started.Add(new StartedTask(target.Local, assignment.Syntax.Span.End, EnclosingLoop(assignment)));
+                    started.Add(new StartedTask(target.Local, assignment.Syntax.Span.End, EnclosingLoop(assignment), assigned));
                     break;
                 case IAwaitOperation awaitOperation when AwaitedLocal(awaitOperation) is { } local:
                     awaits.Add((awaitOperation, local));
@@ -197,7 +201,7 @@ public sealed class TasksNotJoinedAnalyzer : DiagnosticAnalyzer
                 pending.Add(other.Local);
             }
 
-            if (pending.Count == 0)
+            if (pending.Count == 0 || IsFlushedBatch(body, started, local, pending, position))
             {
                 continue;
             }
@@ -224,6 +228,48 @@ public sealed class TasksNotJoinedAnalyzer : DiagnosticAnalyzer
         }
 
         return diagnostics;
+    }
+
+    /// <summary>
+    /// <c>var a = batch.GetAsync(1); var b = batch.GetAsync(2); batch.Execute(); await a; await b;</c>: every task was
+    /// queued on one local receiver, which gets another call (the flush) after the last of them and before the await.
+    /// </summary>
+    private static bool IsFlushedBatch(IOperation body, List<StartedTask> started, ILocalSymbol awaited, List<ILocalSymbol> pending, int awaitPosition)
+    {
+        ILocalSymbol? receiver = null;
+        var lastStart = -1;
+        foreach (var task in started)
+        {
+            if (task.Position > awaitPosition ||
+                !SymbolEqualityComparer.Default.Equals(task.Local, awaited) && !pending.Contains(task.Local, SymbolEqualityComparer.Default))
+            {
+                continue;
+            }
+
+            if (task.Receiver is null || receiver is not null && !SymbolEqualityComparer.Default.Equals(receiver, task.Receiver))
+            {
+                return false;
+            }
+
+            receiver = task.Receiver;
+            lastStart = Math.Max(lastStart, task.Position);
+        }
+
+        if (receiver is null)
+        {
+            return false;
+        }
+
+        foreach (var operation in body.EnumerateDescendants())
+        {
+            if (operation is IInvocationOperation call && call.Syntax.SpanStart > lastStart && call.Syntax.SpanStart < awaitPosition &&
+                CalledOnLocal(call) is { } called && SymbolEqualityComparer.Default.Equals(called, receiver))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>A task started by a call (not an already-completed or combined task).</summary>
@@ -371,7 +417,7 @@ public sealed class TasksNotJoinedAnalyzer : DiagnosticAnalyzer
             }
         }
 
-        if (found is null || TaskBlocking.IsJoinedBefore(loop, types))
+        if (found is null || TaskBlocking.IsJoinedBefore(loop, types) || IsFlushedBatch(loop, collection, types))
         {
             return;
         }
@@ -386,6 +432,93 @@ public sealed class TasksNotJoinedAnalyzer : DiagnosticAnalyzer
 
         var span = TextSpan.FromBounds(syntax.ForEachKeyword.SpanStart, syntax.CloseParenToken.Span.End);
         context.ReportDiagnostic(Diagnostic.Create(ForEachRule, Location.Create(syntax.SyntaxTree, span), properties, syntax.Expression.ToString()));
+    }
+
+    /// <summary>
+    /// <c>var batch = rpc.PrepareBatch(); var pending = ids.Select(id => batch.GetAsync(id)).ToArray();
+    /// await batch.SendBatchAsync(); foreach (var t in pending) … await t …</c>: every task of the collection (a local
+    /// declared in the loop's block) was queued on one local receiver, and a later call on that receiver before the loop
+    /// (the flush: <c>SendBatchAsync</c>, <c>Execute</c>, even inside a retry lambda) sends them together. The replies
+    /// come back as one answer, so by the loop there is nothing left running for a failed await to abandon.
+    /// </summary>
+    private static bool IsFlushedBatch(IForEachLoopOperation loop, IOperation collection, KnownTypes types)
+    {
+        if (collection is not ILocalReferenceOperation { Local: var tasks } || loop.Parent is not IBlockOperation block)
+        {
+            return false;
+        }
+
+        ILocalSymbol? receiver = null;
+        var declaredEnd = -1;
+        foreach (var statement in block.Operations)
+        {
+            if (statement == loop)
+            {
+                break;
+            }
+
+            if (declaredEnd < 0)
+            {
+                if (statement is IVariableDeclarationGroupOperation group &&
+                    group.Declarations.SelectMany(d => d.Declarators).FirstOrDefault(d => SymbolEqualityComparer.Default.Equals(d.Symbol, tasks)) is { Initializer.Value: { } value })
+                {
+                    receiver = QueuedOnOneLocal(value, types);
+                    if (receiver is null)
+                    {
+                        return false;
+                    }
+
+                    declaredEnd = statement.Syntax.Span.End;
+                }
+
+                continue;
+            }
+
+            foreach (var operation in statement.EnumerateDescendantsAndSelf())
+            {
+                if (operation is IInvocationOperation call && CalledOnLocal(call) is { } called &&
+                    SymbolEqualityComparer.Default.Equals(called, receiver))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// The local every task-returning call in <paramref name="value"/> is made on (<c>batch</c> in
+    /// <c>ids.Select(id => batch.GetAsync(id)).ToArray()</c>), or null when there is none or more than one.
+    /// </summary>
+    private static ILocalSymbol? QueuedOnOneLocal(IOperation value, KnownTypes types)
+    {
+        ILocalSymbol? receiver = null;
+        foreach (var operation in value.EnumerateDescendantsAndSelf())
+        {
+            if (operation is not IInvocationOperation invocation || !invocation.Type.IsTaskLike(types))
+            {
+                continue;
+            }
+
+            if (CalledOnLocal(invocation) is not { } local ||
+                receiver is not null && !SymbolEqualityComparer.Default.Equals(receiver, local))
+            {
+                return null;
+            }
+
+            receiver = local;
+        }
+
+        return receiver;
+    }
+
+    /// <summary>The local a call is made on, as receiver or as an extension method's first argument.</summary>
+    private static ILocalSymbol? CalledOnLocal(IInvocationOperation invocation)
+    {
+        var receiver = invocation.Instance ??
+            (invocation.TargetMethod.IsExtensionMethod && invocation.Arguments.Length > 0 ? invocation.Arguments[0].Value : null);
+        return (receiver?.WalkDownConversions() as ILocalReferenceOperation)?.Local;
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using System.Linq;
 using ConcurrencyAnalyzers.Analysis;
 using ConcurrencyAnalyzers.Internals;
 using Microsoft.CodeAnalysis;
@@ -215,7 +216,88 @@ public sealed partial class UnboundedFanOutAnalyzer
             }
         }
 
-        return MethodSyntaxAcquires(method);
+        return MethodSyntaxAcquires(method) || MethodSyntaxQueuesRequest(method);
+    }
+
+    /// <summary>
+    /// A source method, not async, that writes a request holding a completion source into a queue and returns the
+    /// source's <c>Task</c> (<c>var done = new TaskCompletionSource&lt;bool&gt;(); _channel.Writer.TryWrite(new Request { Done = done });
+    /// return done.Task;</c>): the call starts nothing, the queue's consumer runs the requests, so it sets how many run
+    /// at once. Looked at syntactically, one level deep; a method that also starts work (<c>Run</c>, <c>StartNew</c>,
+    /// <c>Start</c>) does not count.
+    /// </summary>
+    private static bool MethodSyntaxQueuesRequest(IMethodSymbol method)
+    {
+        if (method.IsAsync || method.DeclaringSyntaxReferences.Length != 1 ||
+            method.DeclaringSyntaxReferences[0].GetSyntax() is not MethodDeclarationSyntax { Body: { } body })
+        {
+            return false;
+        }
+
+        string? source = null;
+        var queued = false;
+        foreach (var statement in body.Statements)
+        {
+            if (statement is LocalDeclarationStatementSyntax declaration)
+            {
+                foreach (var variable in declaration.Declaration.Variables)
+                {
+                    if (IsCompletionSourceCreation(declaration.Declaration.Type, variable.Initializer?.Value))
+                    {
+                        source = variable.Identifier.ValueText;
+                    }
+                }
+            }
+        }
+
+        if (source is null)
+        {
+            return false;
+        }
+
+        foreach (var node in body.DescendantNodes())
+        {
+            switch (node)
+            {
+                case InvocationExpressionSyntax { Expression: MemberAccessExpressionSyntax access } call:
+                    var name = access.Name.Identifier.ValueText;
+                    if (name is "Run" or "StartNew" or "Start")
+                    {
+                        return false;
+                    }
+
+                    if (name is "TryWrite" or "WriteAsync" or "Enqueue" or "Post" or "SendAsync" or "TryAdd" or "Add" &&
+                        call.ArgumentList.DescendantNodes().Any(n => n is IdentifierNameSyntax id && id.Identifier.ValueText == source))
+                    {
+                        queued = true;
+                    }
+
+                    break;
+                case ReturnStatementSyntax { Expression: { } returned }
+                    when !(returned is MemberAccessExpressionSyntax { Expression: IdentifierNameSyntax returnedSource, Name.Identifier.ValueText: "Task" } &&
+                           returnedSource.Identifier.ValueText == source):
+                    return false;
+                case AnonymousFunctionExpressionSyntax or LocalFunctionStatementSyntax:
+                    return false;
+            }
+        }
+
+        return queued;
+
+        static bool IsCompletionSourceCreation(TypeSyntax declared, ExpressionSyntax? value) => value switch
+        {
+            ObjectCreationExpressionSyntax creation => IsCompletionSourceName(creation.Type),
+            ImplicitObjectCreationExpressionSyntax => IsCompletionSourceName(declared),
+            _ => false,
+        };
+
+        static bool IsCompletionSourceName(TypeSyntax type) => type switch
+        {
+            GenericNameSyntax generic => generic.Identifier.ValueText == "TaskCompletionSource",
+            IdentifierNameSyntax identifier => identifier.Identifier.ValueText == "TaskCompletionSource",
+            QualifiedNameSyntax qualified => IsCompletionSourceName(qualified.Right),
+            _ => false,
+        };
     }
 
     /// <summary>A source method whose body calls <c>WaitAsync</c>, <c>AcquireAsync</c>, … (looked at syntactically, one level deep).</summary>

@@ -158,6 +158,87 @@ public sealed class TasksNotJoinedTests
     }
 
     [Fact]
+    public Task Tasks_queued_on_one_batch_and_flushed_before_the_awaits_are_not_reported_unflushed_ones_are()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Collections.Generic;
+            using System.Linq;
+            using System.Threading.Tasks;
+
+            class Batch
+            {
+                public Task<int> GetAsync(int id) => Task.FromResult(id);
+                public Task SendBatchAsync() => Task.CompletedTask;
+                public void Execute() { }
+            }
+
+            class Client
+            {
+                public Batch PrepareBatch() => new Batch();
+                public Task<int> GetAsync(int id) => Task.FromResult(id);
+
+                static Task WithRetry(Func<Task> send) => send();
+
+                async Task<int> FlushedInRetry(IList<int> ids)
+                {
+                    var batch = PrepareBatch();
+                    var pending = ids.Select(id => batch.GetAsync(id)).ToArray();
+                    await WithRetry(() => batch.SendBatchAsync());
+                    var sum = 0;
+                    foreach (var t in pending)
+                    {
+                        sum += await t;
+                    }
+                    return sum;
+                }
+
+                async Task<int> FlushedSequential()
+                {
+                    var batch = PrepareBatch();
+                    var a = batch.GetAsync(1);
+                    var b = batch.GetAsync(2);
+                    batch.Execute();
+                    return await a + await b;
+                }
+
+                async Task<int> NeverFlushed(IList<int> ids)
+                {
+                    var batch = PrepareBatch();
+                    var pending = ids.Select(id => batch.GetAsync(id)).ToArray();
+                    var sum = 0;
+                    {|#0:foreach (var t in pending)|}
+                    {
+                        sum += await t;
+                    }
+                    return sum;
+                }
+
+                async Task<int> TwoReceivers(IList<int> ids)
+                {
+                    var batch = PrepareBatch();
+                    var other = PrepareBatch();
+                    var a = batch.GetAsync(1);
+                    var b = other.GetAsync(2);
+                    batch.Execute();
+                    return {|#1:await a|} + await b;
+                }
+
+                async Task<int> CallBeforeTheLastStart()
+                {
+                    var batch = PrepareBatch();
+                    var a = batch.GetAsync(1);
+                    batch.Execute();
+                    var b = batch.GetAsync(2);
+                    return {|#2:await a|} + await b;
+                }
+            }
+            """,
+            Verify.Diagnostic(TasksNotJoinedAnalyzer.ForEachRule).WithLocation(0).WithArguments("pending"),
+            Verify.Diagnostic(TasksNotJoinedAnalyzer.SequentialRule).WithLocation(1).WithArguments("a", "'b' is", "'b'"),
+            Verify.Diagnostic(TasksNotJoinedAnalyzer.SequentialRule).WithLocation(2).WithArguments("a", "'b' is", "'b'"));
+
+    [Fact]
     public Task Indexed_loop_awaiting_tasks_started_before_it_is_reported_without_a_fix()
     {
         const string source = """

@@ -682,4 +682,78 @@ public sealed class UnboundedFanOutTests
                     => await Task.WhenAll({|CONC106:connections.Select(c => target.SendAsync(bytes, WebSocketMessageType.Text, true, CancellationToken.None))|});
             }
             """);
+
+    [Fact]
+    public Task Request_queued_for_a_worker_with_a_completion_source_is_not_reported_work_started_per_element_is()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Collections.Generic;
+            using System.Threading.Channels;
+            using System.Threading.Tasks;
+
+            class RefillRequest
+            {
+                public int Item { get; set; }
+                public TaskCompletionSource<bool> Done { get; set; }
+            }
+
+            class AddressPool
+            {
+                private readonly Channel<RefillRequest> _channel = Channel.CreateUnbounded<RefillRequest>();
+
+                public Task Refill(IEnumerable<int> items)
+                {
+                    var refill = new List<Task>();
+                    foreach (var item in items)
+                    {
+                        refill.Add(Queue(item));
+                    }
+                    return Task.WhenAll(refill);
+                }
+
+                public Task RefillStarted(IEnumerable<int> items)
+                {
+                    var refill = new List<Task>();
+                    foreach (var item in items)
+                    {
+                        refill.Add({|CONC106:QueueAndRun(item)|});
+                    }
+                    return Task.WhenAll(refill);
+                }
+
+                public Task RefillWithoutHandOff(IEnumerable<int> items)
+                {
+                    var refill = new List<Task>();
+                    foreach (var item in items)
+                    {
+                        refill.Add({|CONC106:NotQueued(item)|});
+                    }
+                    return Task.WhenAll(refill);
+                }
+
+                // The worker draining the channel runs the requests one at a time.
+                Task Queue(int item)
+                {
+                    var completion = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+                    if (!_channel.Writer.TryWrite(new RefillRequest { Item = item, Done = completion }))
+                        completion.TrySetCanceled();
+                    return completion.Task;
+                }
+
+                Task QueueAndRun(int item)
+                {
+                    var completion = new TaskCompletionSource<bool>();
+                    _channel.Writer.TryWrite(new RefillRequest { Item = item, Done = completion });
+                    Task.Run(() => completion.TrySetResult(true));
+                    return completion.Task;
+                }
+
+                Task NotQueued(int item)
+                {
+                    TaskCompletionSource<bool> completion = new();
+                    _channel.Writer.TryWrite(new RefillRequest { Item = item });
+                    return completion.Task;
+                }
+            }
+            """);
 }
