@@ -394,6 +394,7 @@ internal sealed class ConcurrentAccessScan
                       (!candidate.Method.IsAsync || ConcurrentContexts.IsAfterFirstAwait(candidate.Operation, candidate.MethodBody!))) ||
                      (candidate.Variable is IFieldSymbol field &&
                       (RequestHandlers.SharesField(candidate.Method, field, _types) || RequestHandlers.RunsInEndpointHandler(candidate.Operation))))) ||
+                   IsKeyedLockTable(candidate) ||
                    EnumeratingWork(candidate, facts) is not null;
         }
 
@@ -427,6 +428,36 @@ internal sealed class ConcurrentAccessScan
                 {
                     return true;
                 }
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// A keyed async lock's table: a field of a collection of <c>SemaphoreSlim</c>s (<c>Dictionary&lt;string,
+    /// SemaphoreSlim&gt;</c>) changed by a method (not a constructor) that also waits on or releases a semaphore. Such a
+    /// lock exists only for callers that run at the same time, so they share the table: its unlocked lookup-then-add
+    /// races with itself (<c>if (!_locks.TryGetValue(key, out var s)) _locks[key] = s = new(1, 1); await s.WaitAsync();</c>).
+    /// Only collection changes are asked about, and the body is walked only for such a field.
+    /// </summary>
+    private bool IsKeyedLockTable(Candidate candidate)
+    {
+        if (candidate.Operation is not (IInvocationOperation or IPropertyReferenceOperation) ||
+            candidate.Method is not { MethodKind: MethodKind.Ordinary } || candidate.MethodBody is not { } body ||
+            candidate.Variable is not IFieldSymbol { Type: INamedTypeSymbol { IsGenericType: true } type } ||
+            _types.SemaphoreSlim is not { } semaphore ||
+            !SymbolEqualityComparer.Default.Equals(type.TypeArguments[type.TypeArguments.Length - 1], semaphore))
+        {
+            return false;
+        }
+
+        foreach (var operation in body.EnumerateDescendants())
+        {
+            if (operation is IInvocationOperation { TargetMethod.Name: "Wait" or "WaitAsync" or "Release" } call &&
+                SymbolEqualityComparer.Default.Equals(call.TargetMethod.ContainingType, semaphore))
+            {
+                return true;
             }
         }
 

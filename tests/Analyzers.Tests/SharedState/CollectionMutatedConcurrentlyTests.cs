@@ -142,6 +142,88 @@ public sealed class CollectionMutatedConcurrentlyTests
             """);
 
     [Fact]
+    public Task Keyed_lock_table_of_semaphores_changed_unlocked_where_they_are_waited_on_is_reported_locked_or_set_up_it_is_not()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class KeyedLock
+            {
+                private readonly Dictionary<string, SemaphoreSlim> _locks = new();
+
+                public async Task RunAsync(string key, Func<Task> work)
+                {
+                    if (!_locks.TryGetValue(key, out var gate))
+                    {
+                        gate = new SemaphoreSlim(1, 1);
+                        {|CONC301:_locks[key]|} = gate;
+                    }
+
+                    await gate.WaitAsync();
+                    try { await work(); } finally { gate.Release(); }
+                }
+
+                public void Forget(string key)
+                {
+                    if (_locks.TryGetValue(key, out var gate) && gate.CurrentCount == 1)
+                    {
+                        {|CONC301:_locks.Remove(key)|};
+                        gate.Release();
+                    }
+                }
+            }
+
+            class LockedKeyedLock
+            {
+                private readonly object _sync = new();
+                private readonly Dictionary<string, SemaphoreSlim> _locks = new();
+
+                public async Task RunAsync(string key, Func<Task> work)
+                {
+                    SemaphoreSlim gate;
+                    lock (_sync)
+                    {
+                        if (!_locks.TryGetValue(key, out gate!))
+                        {
+                            gate = new SemaphoreSlim(1, 1);
+                            _locks[key] = gate;
+                        }
+                    }
+
+                    await gate.WaitAsync();
+                    try { await work(); } finally { gate.Release(); }
+                }
+            }
+
+            class ConfiguredThrottles
+            {
+                private readonly Dictionary<string, SemaphoreSlim> _gates = new();
+                private readonly Dictionary<string, int> _calls = new();
+                private readonly SemaphoreSlim _one = new(1, 1);
+
+                public ConfiguredThrottles(string[] names)
+                {
+                    foreach (var name in names) _gates.Add(name, new SemaphoreSlim(4, 4));
+                }
+
+                // Set-up before use: nothing waits here.
+                public void Register(string name, int limit) => _gates[name] = new SemaphoreSlim(limit, limit);
+
+                // Not a table of semaphores: CONC301's usual rules apply (a plain method, not started concurrently).
+                public async Task CountAsync(string name)
+                {
+                    await _one.WaitAsync();
+                    try { _calls[name] = _calls.TryGetValue(name, out var n) ? n + 1 : 1; } finally { _one.Release(); }
+                    _calls.Remove("");
+                }
+
+                public async Task RunAsync(string name, Func<Task> work)
+                {
+                    var gate = _gates[name];
+                    await gate.WaitAsync();
+                    try { await work(); } finally { gate.Release(); }
+                }
+            }
+            """);
+
+    [Fact]
     public Task Task_Run_started_in_a_loop_is_reported_without_a_fix()
         => Verify.VerifyAnalyzerAsync(Usings + """
             class Crawler
