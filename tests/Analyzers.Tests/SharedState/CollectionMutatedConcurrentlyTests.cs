@@ -142,6 +142,64 @@ public sealed class CollectionMutatedConcurrentlyTests
             """);
 
     [Fact]
+    public Task Private_method_a_timer_runs_changing_a_field_another_member_uses_is_reported_like_the_lambda()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Poller : IDisposable
+            {
+                private readonly Timer _timer;
+                private readonly List<string> _seen = new();
+
+                public Poller() => _timer = new Timer(OnTick, null, 0, 1000);
+
+                public bool HasSeen(string s) => _seen.Contains(s);
+
+                private void OnTick(object? state) => {|#0:_seen.Add(DateTime.UtcNow.ToString())|};
+
+                public void Dispose() => _timer.Dispose();
+            }
+
+            class Refresher : IDisposable
+            {
+                private readonly Timer _timer;
+                private readonly Dictionary<string, int> _sizes = new();
+
+                public Refresher() => _timer = new Timer(_ => Refresh(), null, 0, 1000);
+
+                public int SizeOf(string key) => _sizes.TryGetValue(key, out var n) ? n : 0;
+
+                private void Refresh() => {|#1:_sizes["a"]|} = 1;
+
+                public void Dispose() => _timer.Dispose();
+            }
+
+            // Silent: the field is used only by what the timer runs (the callback and the helpers it calls), or under
+            // the same lock everywhere.
+            class Collector : IDisposable
+            {
+                private readonly object _gate = new();
+                private readonly Timer _timer;
+                private readonly List<int> _samples = new();
+                private readonly Queue<int> _recent = new();
+
+                public Collector() => _timer = new Timer(_ => { Sample(); Trim(); }, null, 0, 1000);
+
+                public int Count { get { lock (_gate) { return _recent.Count; } } }
+
+                private void Sample() => _samples.Add(Environment.TickCount);
+
+                private void Trim()
+                {
+                    if (_samples.Count > 100) _samples.Clear();
+                    lock (_gate) { _recent.Enqueue(1); }
+                }
+
+                public void Dispose() => _timer.Dispose();
+            }
+            """,
+            Verify.Diagnostic(CollectionMutatedConcurrentlyAnalyzer.Rule).WithLocation(0).WithArguments("_seen", "List<string>", "Add", "new Timer"),
+            Verify.Diagnostic(CollectionMutatedConcurrentlyAnalyzer.Rule).WithLocation(1).WithArguments("_sizes", "Dictionary<string, int>", "this[]", "new Timer"));
+
+    [Fact]
     public Task Keyed_lock_table_of_semaphores_changed_unlocked_where_they_are_waited_on_is_reported_locked_or_set_up_it_is_not()
         => Verify.VerifyAnalyzerAsync(Usings + """
             class KeyedLock
