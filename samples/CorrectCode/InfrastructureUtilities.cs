@@ -1622,3 +1622,51 @@ public sealed class PumpThread : IDisposable
         _input.Dispose();
     }
 }
+
+/// <summary>Re-entry guards that hold: a bool flag checked and set under the lock, and an Interlocked int (CONC305 near misses).</summary>
+public sealed class GuardedPoller : IDisposable
+{
+    private readonly object _gate = new();
+    private readonly Timer _timer;
+    private bool _polling;
+    private bool _disposed;
+
+    public GuardedPoller(Action poll, TimeSpan interval)
+    {
+        _timer = new Timer(_ =>
+        {
+            lock (_gate)
+            {
+                if (_polling)
+                {
+                    return;
+                }
+
+                _polling = true;
+            }
+
+            try
+            {
+                poll();
+            }
+            finally
+            {
+                lock (_gate)
+                {
+                    _polling = false;
+                }
+            }
+        }, null, interval, interval);
+    }
+
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        _timer.Dispose();
+    }
+}
