@@ -213,5 +213,25 @@ public sealed class TimeoutAbandonsWorkAnalyzer : DiagnosticAnalyzer
         => work.Type.IsTaskLike(types) &&
            !CancellationOverloads.PassesAnyToken(work, types) &&
            (CancellationOverloads.DefaultedTokenArgument(work, types) is not null ||
+            IsGivenNoneUnexplained(work, types) ||
             CancellationOverloads.FindTokenOverload(work, owner, types, out _) is not null);
+
+    /// <summary>
+    /// The work's token parameter is given <c>None</c>/<c>default</c> written out (<c>action(CancellationToken.None)</c>):
+    /// it has a place for a token and got one that never cancels. Not in a catch or finally, and not with a comment on
+    /// the statement, where CONC401 also reads the <c>None</c> as a decision (cleanup that must finish, a documented choice).
+    /// </summary>
+    private static bool IsGivenNoneUnexplained(IInvocationOperation work, KnownTypes types)
+    {
+        foreach (var argument in work.Arguments)
+        {
+            if (argument.ArgumentKind == ArgumentKind.Explicit && argument.Parameter is { } parameter &&
+                CancellationTokens.IsToken(parameter.Type, types) && CancellationTokens.IsNoneOrDefault(argument.Value, types))
+            {
+                return !TokenNotPassedAnalyzer.IsInCleanup(work) && !TokenNotPassedAnalyzer.HasComment(argument.Syntax);
+            }
+        }
+
+        return false;
+    }
 }

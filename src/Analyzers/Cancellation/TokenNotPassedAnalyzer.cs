@@ -1026,7 +1026,7 @@ public sealed partial class TokenNotPassedAnalyzer : DiagnosticAnalyzer
     /// they are written the snapshot must be too</c> over <c>await WriteEventsAsync(e, ct); await WriteSnapshotAsync(s,
     /// default);</c>).
     /// </summary>
-    private static bool HasComment(SyntaxNode node)
+    internal static bool HasComment(SyntaxNode node)
     {
         var statement = node.FirstAncestorOrSelf<StatementSyntax>();
         if (statement is null)

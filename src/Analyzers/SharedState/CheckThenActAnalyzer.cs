@@ -77,7 +77,7 @@ public sealed partial class CheckThenActAnalyzer : DiagnosticAnalyzer
                     }
 
                     symbolStart.RegisterOperationAction(
-                        c => AnalyzeUpdate(c, types, plain),
+                        c => AnalyzeUpdate(c, types, plain, cache),
                         OperationKind.Increment,
                         OperationKind.Decrement,
                         OperationKind.CompoundAssignment,
@@ -431,8 +431,14 @@ public sealed partial class CheckThenActAnalyzer : DiagnosticAnalyzer
         return false;
     }
 
-    private static void AnalyzeUpdate(OperationAnalysisContext context, KnownTypes types, LockedBag<(IFieldSymbol, Diagnostic)> plain)
+    private static void AnalyzeUpdate(OperationAnalysisContext context, KnownTypes types, LockedBag<(IFieldSymbol, Diagnostic)> plain, ConcurrentContexts.Cache cache)
     {
+        if (context.Operation is ISimpleAssignmentOperation { Value.ConstantValue: { HasValue: true, Value: true } } raise)
+        {
+            AnalyzeGuard(context, raise, types, cache);
+            return;
+        }
+
         if (context.ContainingSymbol is IMethodSymbol { MethodKind: MethodKind.Constructor or MethodKind.StaticConstructor } ||
             context.ContainingSymbol is not IMethodSymbol ||
             !TryGetUpdate(context.Operation, out var target, out var fix) ||
@@ -466,6 +472,57 @@ public sealed partial class CheckThenActAnalyzer : DiagnosticAnalyzer
             field.Name,
             "is updated with Interlocked elsewhere but read, changed and written back plainly here; this update can overwrite a concurrent atomic one (use Interlocked here too)")));
     }
+
+    /// <summary>
+    /// A re-entry guard made of a plain <c>bool</c> field in concurrent work (a timer callback, a <c>Task.Run</c> or
+    /// <c>Parallel</c> body): <c>if (_busy) return; _busy = true;</c> or <c>if (!_busy) { _busy = true; ... }</c>, with
+    /// no lock held. The guard exists because runs overlap, and two overlapping runs can both see the flag clear.
+    /// Reported at the assignment; no fix (<c>Interlocked.Exchange</c> on an <c>int</c> changes the field's type).
+    /// </summary>
+    private static void AnalyzeGuard(OperationAnalysisContext context, ISimpleAssignmentOperation raise, KnownTypes types, ConcurrentContexts.Cache cache)
+    {
+        if (raise.Target is not IFieldReferenceOperation { Field.Type.SpecialType: SpecialType.System_Boolean } reference ||
+            SharedStateFacts.SharedVariable(reference) is not IFieldSymbol field ||
+            raise.Parent is not IExpressionStatementOperation statement ||
+            !IsGuardedBy(statement, field) ||
+            ConcurrentContexts.FindEnclosing(raise, types, cache) is not { } work ||
+            !SharedStateFacts.IsInConcurrentPart(raise, work) ||
+            SharedStateFacts.IsProtected(raise, types, work.Function))
+        {
+            return;
+        }
+
+        context.ReportDiagnostic(Diagnostic.Create(
+            Rule,
+            raise.Syntax.GetLocation(),
+            Properties("Guard", null),
+            field.Name,
+            "is checked and then set without a lock as a re-entry guard in work that runs concurrently (" + work.Spawner + "); two overlapping runs can both see it clear (use Interlocked.CompareExchange on an int, or a lock)"));
+    }
+
+    /// <summary>The statement right after <c>if (flag) return;</c>, or the first statement of <c>if (!flag) { ... }</c>.</summary>
+    private static bool IsGuardedBy(IExpressionStatementOperation statement, IFieldSymbol field)
+    {
+        if (statement.Parent is not IBlockOperation block)
+        {
+            return false;
+        }
+
+        var index = block.Operations.IndexOf(statement);
+        if (index > 0)
+        {
+            return block.Operations[index - 1] is IConditionalOperation { WhenFalse: null } check &&
+                   ReadsFlag(check.Condition, field) &&
+                   (check.WhenTrue is IReturnOperation || (check.WhenTrue is IBlockOperation { Operations.Length: 1 } then && then.Operations[0] is IReturnOperation));
+        }
+
+        return index == 0 && block.Parent is IConditionalOperation outer && ReferenceEquals(outer.WhenTrue, block) &&
+               outer.Condition is IUnaryOperation { OperatorKind: UnaryOperatorKind.Not } not && ReadsFlag(not.Operand, field);
+    }
+
+    private static bool ReadsFlag(IOperation condition, IFieldSymbol field)
+        => condition.WalkDownConversions() is IFieldReferenceOperation read &&
+           SymbolEqualityComparer.Default.Equals(SharedStateFacts.SharedVariable(read), field);
 
     private static ImmutableDictionary<string, string?> Properties(string shape, string? fix)
     {

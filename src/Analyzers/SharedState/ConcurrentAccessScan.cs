@@ -64,12 +64,16 @@ internal sealed class ConcurrentAccessScan
 
     private readonly struct Use
     {
-        public Use(IOperation? function, ConcurrentContext? context, bool inConstructor)
+        public Use(IOperation? function, ConcurrentContext? context, bool inConstructor, ISymbol? owner)
         {
             Function = function;
             Context = context;
             InConstructor = inConstructor;
+            Owner = owner;
         }
+
+        /// <summary>The member whose body holds the use (recorded for fields).</summary>
+        public ISymbol? Owner { get; }
 
         public IOperation? Function { get; }
 
@@ -91,6 +95,12 @@ internal sealed class ConcurrentAccessScan
 
         /// <summary>Whether a candidate could race with a walk (see <see cref="EnumeratingWork"/>): only then are walks looked for.</summary>
         public bool WantsWalks { get; set; }
+
+        /// <summary>Whether a candidate is in a private method that detached work may run whole: only then are such methods looked for.</summary>
+        public bool WantsDetachedMethods { get; set; }
+
+        /// <summary>Whether <see cref="DetachedMethods"/> is filled.</summary>
+        public bool FindsDetachedMethods => WantsWalks || WantsDetachedMethods;
 
         /// <summary>Methods of the type run whole as detached work (<c>new Timer(OnTick, ...)</c>, <c>Task.Run(() => Publish(m))</c>), with that work.</summary>
         public Dictionary<IMethodSymbol, ConcurrentContext> DetachedMethods { get; } = new(SymbolEqualityComparer.Default);
@@ -195,6 +205,7 @@ internal sealed class ConcurrentAccessScan
         {
             facts.Uses[candidate.Variable] = new List<Use>();
             facts.WantsWalks |= _enumerationRaces && candidate.Context is null && candidate.Variable is IFieldSymbol && MayRaceWithWalks(candidate);
+            facts.WantsDetachedMethods |= candidate.Context is null && candidate.Variable is IFieldSymbol && IsPrivateMethod(candidate);
         }
 
         var seen = new HashSet<IOperation>();
@@ -289,7 +300,7 @@ internal sealed class ConcurrentAccessScan
         }
 
         var context = EnclosingContext(operation);
-        list.Add(new Use(context?.Runner, context, inConstructor));
+        list.Add(new Use(context?.Runner, context, inConstructor, owner));
         if (!facts.WantsWalks || variable is not IFieldSymbol || !IsWalkedWithForEach(operation))
         {
             return;
@@ -334,7 +345,7 @@ internal sealed class ConcurrentAccessScan
         }
 
         // `new Timer(_ => Publish("tick"))`: the method runs as the lambda's work.
-        if (facts.WantsWalks && IsOwnMethod(call.TargetMethod, call.Instance, owner) &&
+        if (facts.FindsDetachedMethods && IsOwnMethod(call.TargetMethod, call.Instance, owner) &&
             EnclosingContext(call) is { } work && IsFreeRunning(work) && SharedStateFacts.IsInConcurrentPart(call, work) &&
             !SharedStateFacts.IsProtected(call, _types, work.Function))
         {
@@ -356,7 +367,7 @@ internal sealed class ConcurrentAccessScan
         }
 
         // `new Timer(OnTick, ...)`, `Task.Run(Publish)`: the method runs whole as detached work.
-        if (facts.WantsWalks && IsOwnMethod(reference.Method, reference.Instance, owner) && IsFreeRunning(context))
+        if (facts.FindsDetachedMethods && IsOwnMethod(reference.Method, reference.Instance, owner) && IsFreeRunning(context))
         {
             AddDetachedMethod(facts, reference.Method, context);
         }
@@ -378,7 +389,8 @@ internal sealed class ConcurrentAccessScan
                 continue;
             }
 
-            context.ReportDiagnostic(candidate.Create(candidate.Context, candidate.Context is null ? EnumeratingWork(candidate, facts) : null));
+            var work = candidate.Context ?? DetachedWorkThatRaces(candidate, facts);
+            context.ReportDiagnostic(candidate.Create(work, work is null ? EnumeratingWork(candidate, facts) : null));
         }
     }
 
@@ -394,6 +406,8 @@ internal sealed class ConcurrentAccessScan
                       (!candidate.Method.IsAsync || ConcurrentContexts.IsAfterFirstAwait(candidate.Operation, candidate.MethodBody!))) ||
                      (candidate.Variable is IFieldSymbol field &&
                       (RequestHandlers.SharesField(candidate.Method, field, _types) || RequestHandlers.RunsInEndpointHandler(candidate.Operation))))) ||
+                   IsKeyedLockTable(candidate) ||
+                   DetachedWorkThatRaces(candidate, facts) is not null ||
                    EnumeratingWork(candidate, facts) is not null;
         }
 
@@ -427,6 +441,83 @@ internal sealed class ConcurrentAccessScan
                 {
                     return true;
                 }
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>A private ordinary method other than <c>Dispose</c>: one the type itself decides when to run.</summary>
+    private static bool IsPrivateMethod(Candidate candidate)
+        => candidate.Method is { MethodKind: MethodKind.Ordinary, DeclaredAccessibility: Accessibility.Private } method &&
+           method.Name is not ("Dispose" or "DisposeAsync") && candidate.MethodBody is not null;
+
+    /// <summary>
+    /// The detached work that runs the candidate's private method whole (<c>new Timer(OnTick, ...)</c>,
+    /// <c>new Timer(_ => Poll())</c>, <c>Task.Run(Pump)</c>), when the change races as it would in that work's own
+    /// lambda: the work is started repeatedly, or another member (not a constructor, not work joined at once) uses the
+    /// field too. Null otherwise.
+    /// </summary>
+    private static ConcurrentContext? DetachedWorkThatRaces(Candidate candidate, Facts facts)
+    {
+        if (!IsPrivateMethod(candidate) || candidate.Variable is not IFieldSymbol ||
+            !facts.DetachedMethods.TryGetValue(candidate.Method!.OriginalDefinition, out var work))
+        {
+            return null;
+        }
+
+        if (IsStartedRepeatedly(work, candidate.Variable))
+        {
+            return work;
+        }
+
+        if (facts.Uses.TryGetValue(candidate.Variable, out var uses))
+        {
+            foreach (var use in uses)
+            {
+                // Uses in the method itself, in the lambda that runs it, or in another method the same work runs.
+                if (use.InConstructor || ReferenceEquals(use.Function, work.Runner) ||
+                    SymbolEqualityComparer.Default.Equals(use.Owner?.OriginalDefinition, candidate.Method.OriginalDefinition) ||
+                    (use.Owner is IMethodSymbol owner && facts.DetachedMethods.TryGetValue(owner.OriginalDefinition, out var ownerWork) &&
+                     ReferenceEquals(ownerWork.Origin, work.Origin)))
+                {
+                    continue;
+                }
+
+                if (use.Context is null || !IsJoinedAtOnce(use.Context))
+                {
+                    return work;
+                }
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// A keyed async lock's table: a field of a collection of <c>SemaphoreSlim</c>s (<c>Dictionary&lt;string,
+    /// SemaphoreSlim&gt;</c>) changed by a method (not a constructor) that also waits on or releases a semaphore. Such a
+    /// lock exists only for callers that run at the same time, so they share the table: its unlocked lookup-then-add
+    /// races with itself (<c>if (!_locks.TryGetValue(key, out var s)) _locks[key] = s = new(1, 1); await s.WaitAsync();</c>).
+    /// Only collection changes are asked about, and the body is walked only for such a field.
+    /// </summary>
+    private bool IsKeyedLockTable(Candidate candidate)
+    {
+        if (candidate.Operation is not (IInvocationOperation or IPropertyReferenceOperation) ||
+            candidate.Method is not { MethodKind: MethodKind.Ordinary } || candidate.MethodBody is not { } body ||
+            candidate.Variable is not IFieldSymbol { Type: INamedTypeSymbol { IsGenericType: true } type } ||
+            _types.SemaphoreSlim is not { } semaphore ||
+            !SymbolEqualityComparer.Default.Equals(type.TypeArguments[type.TypeArguments.Length - 1], semaphore))
+        {
+            return false;
+        }
+
+        foreach (var operation in body.EnumerateDescendants())
+        {
+            if (operation is IInvocationOperation { TargetMethod.Name: "Wait" or "WaitAsync" or "Release" } call &&
+                SymbolEqualityComparer.Default.Equals(call.TargetMethod.ContainingType, semaphore))
+            {
+                return true;
             }
         }
 

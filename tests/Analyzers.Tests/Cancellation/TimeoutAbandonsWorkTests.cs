@@ -230,6 +230,52 @@ public sealed class TimeoutAbandonsWorkTests
         }.RunAsync();
 
     [Fact]
+    public Task Work_given_None_explicitly_and_raced_is_CONC404_commented_or_in_cleanup_it_is_not()
+        => new CSharpAnalyzerTestWithBoth
+        {
+            TestCode = """
+                using System;
+                using System.Threading;
+                using System.Threading.Tasks;
+
+                static class Timeouts
+                {
+                    static async Task<T> RaceAsync<T>(Func<CancellationToken, Task<T>> action, TimeSpan timeout, CancellationToken ct)
+                    {
+                        var work = action(CancellationToken.None);
+                        if (await Task.{|CONC404:WhenAny|}(work, Task.Delay(timeout, ct)) != work)
+                            throw new TimeoutException();
+                        return await work;
+                    }
+
+                    static Task<T> WaitAsync<T>(Func<CancellationToken, Task<T>> action, TimeSpan timeout)
+                        => action(default).{|CONC404:WaitAsync|}(timeout);
+
+                    static Task<T> GivenTokenAsync<T>(Func<CancellationToken, Task<T>> action, TimeSpan timeout, CancellationToken ct)
+                        => action(ct).WaitAsync(timeout);
+
+                    static async Task FlushOnCloseAsync(Func<CancellationToken, Task> flush, Func<Task> close)
+                    {
+                        try
+                        {
+                            await close();
+                        }
+                        finally
+                        {
+                            await flush(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(5));
+                        }
+                    }
+
+                    static Task SaveAsync(Func<CancellationToken, Task> save)
+                    {
+                        // The save must finish even when the caller stops waiting for it.
+                        return save(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(5));
+                    }
+                }
+                """,
+        }.RunAsync();
+
+    [Fact]
     public Task Half_typed_code_does_not_crash()
         => new Verify.Test
         {

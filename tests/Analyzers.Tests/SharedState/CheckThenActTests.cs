@@ -11,6 +11,82 @@ namespace ConcurrencyAnalyzers.Tests.SharedState;
 
 public sealed class CheckThenActTests
 {
+    [Fact]
+    public Task Plain_bool_reentry_guard_in_concurrent_work_is_reported_locked_atomic_or_sequential_it_is_not()
+        => Verify.VerifyAnalyzerAsync("""
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class Poller : IDisposable
+            {
+                private readonly Timer _timer;
+                private bool _busy;
+
+                public Poller(Action poll)
+                {
+                    _timer = new Timer(_ =>
+                    {
+                        if (_busy) return;
+                        {|#0:_busy = true|};
+                        try { poll(); } finally { _busy = false; }
+                    }, null, 0, 100);
+                }
+
+                public void Dispose() => _timer.Dispose();
+            }
+
+            class Flusher
+            {
+                private bool _flushing;
+
+                public void Kick(Action flush)
+                {
+                    _ = Task.Run(() =>
+                    {
+                        if (!_flushing)
+                        {
+                            {|#1:_flushing = true|};
+                            try { flush(); } finally { _flushing = false; }
+                        }
+                    });
+                }
+            }
+
+            class Safe : IDisposable
+            {
+                private readonly object _gate = new();
+                private readonly Timer _timer;
+                private bool _busy;
+                private int _running;
+                private bool _disposed;
+
+                public Safe(Action poll)
+                {
+                    _timer = new Timer(_ =>
+                    {
+                        lock (_gate)
+                        {
+                            if (_busy) return;
+                            _busy = true;
+                        }
+
+                        if (Interlocked.CompareExchange(ref _running, 1, 0) != 0) return;
+                        try { poll(); } finally { Volatile.Write(ref _running, 0); }
+                    }, null, 0, 100);
+                }
+
+                public void Dispose()
+                {
+                    if (_disposed) return;
+                    _disposed = true;
+                    _timer.Dispose();
+                }
+            }
+            """,
+            Verify.Diagnostic(CheckThenActAnalyzer.Rule).WithLocation(0).WithArguments("_busy", "is checked and then set without a lock as a re-entry guard in work that runs concurrently (new Timer); two overlapping runs can both see it clear (use Interlocked.CompareExchange on an int, or a lock)"),
+            Verify.Diagnostic(CheckThenActAnalyzer.Rule).WithLocation(1).WithArguments("_flushing", "is checked and then set without a lock as a re-entry guard in work that runs concurrently (Task.Run); two overlapping runs can both see it clear (use Interlocked.CompareExchange on an int, or a lock)"));
+
     // ---- reported ----
 
     [Fact]

@@ -142,6 +142,146 @@ public sealed class CollectionMutatedConcurrentlyTests
             """);
 
     [Fact]
+    public Task Private_method_a_timer_runs_changing_a_field_another_member_uses_is_reported_like_the_lambda()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Poller : IDisposable
+            {
+                private readonly Timer _timer;
+                private readonly List<string> _seen = new();
+
+                public Poller() => _timer = new Timer(OnTick, null, 0, 1000);
+
+                public bool HasSeen(string s) => _seen.Contains(s);
+
+                private void OnTick(object? state) => {|#0:_seen.Add(DateTime.UtcNow.ToString())|};
+
+                public void Dispose() => _timer.Dispose();
+            }
+
+            class Refresher : IDisposable
+            {
+                private readonly Timer _timer;
+                private readonly Dictionary<string, int> _sizes = new();
+
+                public Refresher() => _timer = new Timer(_ => Refresh(), null, 0, 1000);
+
+                public int SizeOf(string key) => _sizes.TryGetValue(key, out var n) ? n : 0;
+
+                private void Refresh() => {|#1:_sizes["a"]|} = 1;
+
+                public void Dispose() => _timer.Dispose();
+            }
+
+            // Silent: the field is used only by what the timer runs (the callback and the helpers it calls), or under
+            // the same lock everywhere.
+            class Collector : IDisposable
+            {
+                private readonly object _gate = new();
+                private readonly Timer _timer;
+                private readonly List<int> _samples = new();
+                private readonly Queue<int> _recent = new();
+
+                public Collector() => _timer = new Timer(_ => { Sample(); Trim(); }, null, 0, 1000);
+
+                public int Count { get { lock (_gate) { return _recent.Count; } } }
+
+                private void Sample() => _samples.Add(Environment.TickCount);
+
+                private void Trim()
+                {
+                    if (_samples.Count > 100) _samples.Clear();
+                    lock (_gate) { _recent.Enqueue(1); }
+                }
+
+                public void Dispose() => _timer.Dispose();
+            }
+            """,
+            Verify.Diagnostic(CollectionMutatedConcurrentlyAnalyzer.Rule).WithLocation(0).WithArguments("_seen", "List<string>", "Add", "new Timer"),
+            Verify.Diagnostic(CollectionMutatedConcurrentlyAnalyzer.Rule).WithLocation(1).WithArguments("_sizes", "Dictionary<string, int>", "this[]", "new Timer"));
+
+    [Fact]
+    public Task Keyed_lock_table_of_semaphores_changed_unlocked_where_they_are_waited_on_is_reported_locked_or_set_up_it_is_not()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class KeyedLock
+            {
+                private readonly Dictionary<string, SemaphoreSlim> _locks = new();
+
+                public async Task RunAsync(string key, Func<Task> work)
+                {
+                    if (!_locks.TryGetValue(key, out var gate))
+                    {
+                        gate = new SemaphoreSlim(1, 1);
+                        {|CONC301:_locks[key]|} = gate;
+                    }
+
+                    await gate.WaitAsync();
+                    try { await work(); } finally { gate.Release(); }
+                }
+
+                public void Forget(string key)
+                {
+                    if (_locks.TryGetValue(key, out var gate) && gate.CurrentCount == 1)
+                    {
+                        {|CONC301:_locks.Remove(key)|};
+                        gate.Release();
+                    }
+                }
+            }
+
+            class LockedKeyedLock
+            {
+                private readonly object _sync = new();
+                private readonly Dictionary<string, SemaphoreSlim> _locks = new();
+
+                public async Task RunAsync(string key, Func<Task> work)
+                {
+                    SemaphoreSlim gate;
+                    lock (_sync)
+                    {
+                        if (!_locks.TryGetValue(key, out gate!))
+                        {
+                            gate = new SemaphoreSlim(1, 1);
+                            _locks[key] = gate;
+                        }
+                    }
+
+                    await gate.WaitAsync();
+                    try { await work(); } finally { gate.Release(); }
+                }
+            }
+
+            class ConfiguredThrottles
+            {
+                private readonly Dictionary<string, SemaphoreSlim> _gates = new();
+                private readonly Dictionary<string, int> _calls = new();
+                private readonly SemaphoreSlim _one = new(1, 1);
+
+                public ConfiguredThrottles(string[] names)
+                {
+                    foreach (var name in names) _gates.Add(name, new SemaphoreSlim(4, 4));
+                }
+
+                // Set-up before use: nothing waits here.
+                public void Register(string name, int limit) => _gates[name] = new SemaphoreSlim(limit, limit);
+
+                // Not a table of semaphores: CONC301's usual rules apply (a plain method, not started concurrently).
+                public async Task CountAsync(string name)
+                {
+                    await _one.WaitAsync();
+                    try { _calls[name] = _calls.TryGetValue(name, out var n) ? n + 1 : 1; } finally { _one.Release(); }
+                    _calls.Remove("");
+                }
+
+                public async Task RunAsync(string name, Func<Task> work)
+                {
+                    var gate = _gates[name];
+                    await gate.WaitAsync();
+                    try { await work(); } finally { gate.Release(); }
+                }
+            }
+            """);
+
+    [Fact]
     public Task Task_Run_started_in_a_loop_is_reported_without_a_fix()
         => Verify.VerifyAnalyzerAsync(Usings + """
             class Crawler

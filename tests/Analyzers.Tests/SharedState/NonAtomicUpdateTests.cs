@@ -105,6 +105,51 @@ public sealed class NonAtomicUpdateTests
             """);
 
     [Fact]
+    public Task Counter_bumped_in_a_private_method_a_timer_runs_and_read_elsewhere_is_reported()
+        => Verify.VerifyCodeFixAsync(Usings + """
+            class Heartbeat : IDisposable
+            {
+                private readonly Timer _timer;
+                private int _beats;
+                private int _local;
+
+                public Heartbeat() => _timer = new Timer(_ => Beat(), null, 0, 1000);
+
+                public int Beats => _beats + _local;
+
+                private void Beat()
+                {
+                    {|CONC302:_beats++|};
+                }
+
+                private void Count() => _local++;
+
+                public void Dispose() => _timer.Dispose();
+            }
+            """,
+            Usings + """
+            class Heartbeat : IDisposable
+            {
+                private readonly Timer _timer;
+                private int _beats;
+                private int _local;
+
+                public Heartbeat() => _timer = new Timer(_ => Beat(), null, 0, 1000);
+
+                public int Beats => _beats + _local;
+
+                private void Beat()
+                {
+                    Interlocked.Increment(ref _beats);
+                }
+
+                private void Count() => _local++;
+
+                public void Dispose() => _timer.Dispose();
+            }
+            """);
+
+    [Fact]
     public Task LocalFinally_adding_into_a_shared_total_without_Interlocked_is_reported()
         => Verify.VerifyCodeFixAsync(Usings + """
             class Sum
