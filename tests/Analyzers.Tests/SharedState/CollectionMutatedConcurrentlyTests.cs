@@ -282,6 +282,32 @@ public sealed class CollectionMutatedConcurrentlyTests
             """);
 
     [Fact]
+    public Task Keyed_lock_table_is_reported_without_the_lock_fix()
+    {
+        // A lock around the change alone would leave the lookup-then-add race (two semaphores for one key).
+        const string source = """
+            class KeyedLock
+            {
+                private readonly Dictionary<string, SemaphoreSlim> _locks = new();
+
+                public async Task RunAsync(string key, Func<Task> work)
+                {
+                    if (!_locks.TryGetValue(key, out var gate))
+                    {
+                        gate = new SemaphoreSlim(1, 1);
+                        {|CONC301:_locks[key]|} = gate;
+                    }
+
+                    await gate.WaitAsync();
+                    try { await work(); } finally { gate.Release(); }
+                }
+            }
+            """;
+        var test = new Verify.Test { TestCode = Usings + source, FixedCode = Usings + source };
+        return test.RunAsync();
+    }
+
+    [Fact]
     public Task Task_Run_started_in_a_loop_is_reported_without_a_fix()
         => Verify.VerifyAnalyzerAsync(Usings + """
             class Crawler
