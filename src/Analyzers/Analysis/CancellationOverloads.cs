@@ -45,6 +45,21 @@ internal static class CancellationOverloads
                definition.Overloads.Length > 0;
     }
 
+    /// <summary>The first token argument written out as <c>CancellationToken.None</c> or <c>default</c>, or null.</summary>
+    public static IArgumentOperation? NoneTokenArgument(IInvocationOperation invocation, KnownTypes types)
+    {
+        foreach (var argument in invocation.Arguments)
+        {
+            if (argument.ArgumentKind == ArgumentKind.Explicit && argument.Parameter is { } parameter &&
+                CancellationTokens.IsToken(parameter.Type, types) && CancellationTokens.IsNoneOrDefault(argument.Value, types))
+            {
+                return argument;
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>The optional token parameter of <paramref name="invocation"/> that was left to its default, or null.</summary>
     public static IArgumentOperation? DefaultedTokenArgument(IInvocationOperation invocation, KnownTypes types)
     {

@@ -222,16 +222,6 @@ public sealed class TimeoutAbandonsWorkAnalyzer : DiagnosticAnalyzer
     /// the statement, where CONC401 also reads the <c>None</c> as a decision (cleanup that must finish, a documented choice).
     /// </summary>
     private static bool IsGivenNoneUnexplained(IInvocationOperation work, KnownTypes types)
-    {
-        foreach (var argument in work.Arguments)
-        {
-            if (argument.ArgumentKind == ArgumentKind.Explicit && argument.Parameter is { } parameter &&
-                CancellationTokens.IsToken(parameter.Type, types) && CancellationTokens.IsNoneOrDefault(argument.Value, types))
-            {
-                return !TokenNotPassedAnalyzer.IsInCleanup(work) && !TokenNotPassedAnalyzer.HasComment(argument.Syntax);
-            }
-        }
-
-        return false;
-    }
+        => CancellationOverloads.NoneTokenArgument(work, types) is { } argument &&
+           !TokenNotPassedAnalyzer.IsInCleanup(work) && !TokenNotPassedAnalyzer.HasComment(argument.Syntax);
 }

@@ -124,30 +124,26 @@ public sealed partial class TokenNotPassedAnalyzer : DiagnosticAnalyzer
         var name = method.Name;
 
         // Explicit None/default where a token is in scope.
-        foreach (var argument in invocation.Arguments)
+        if (CancellationOverloads.NoneTokenArgument(invocation, types) is { } argument)
         {
-            if (argument.ArgumentKind == ArgumentKind.Explicit && argument.Parameter is { } parameter &&
-                CancellationTokens.IsToken(parameter.Type, types) && CancellationTokens.IsNoneOrDefault(argument.Value, types))
+            if (inCleanup || HasComment(argument.Syntax) || argument.Syntax is not ArgumentSyntax argumentSyntax ||
+                (name is "Run" or "StartNew" && IsGivenTokenLater(invocation, types)) || IsKeptInMember(invocation) ||
+                IsWaitedWithTokenLater(invocation, types) ||
+                Token() is not { } token || CancellationTokens.IsKnownNoneAt(invocation, token))
             {
-                if (inCleanup || HasComment(argument.Syntax) || argument.Syntax is not ArgumentSyntax argumentSyntax ||
-                    (name is "Run" or "StartNew" && IsGivenTokenLater(invocation, types)) || IsKeptInMember(invocation) ||
-                    IsWaitedWithTokenLater(invocation, types) ||
-                    Token() is not { } token || CancellationTokens.IsKnownNoneAt(invocation, token))
-                {
-                    // cleanup must finish; a commented None is a decision; under `if (ct == None)` it is ct; and
-                    // Task.Run(() => LoopAsync(_stopping.Token), CancellationToken.None) hands its work a token itself:
-                    // the None only says "always start it", as leaving the argument out would.
-                    return null;
-                }
-
-                return Diagnostic.Create(
-                    NoneRule,
-                    argumentSyntax.Expression.GetLocation(),
-                    Properties(token, ModeReplace, -1, null),
-                    name,
-                    token.ExpressionText,
-                    argumentSyntax.Expression.ToString());
+                // cleanup must finish; a commented None is a decision; under `if (ct == None)` it is ct; and
+                // Task.Run(() => LoopAsync(_stopping.Token), CancellationToken.None) hands its work a token itself:
+                // the None only says "always start it", as leaving the argument out would.
+                return null;
             }
+
+            return Diagnostic.Create(
+                NoneRule,
+                argumentSyntax.Expression.GetLocation(),
+                Properties(token, ModeReplace, -1, null),
+                name,
+                token.ExpressionText,
+                argumentSyntax.Expression.ToString());
         }
 
         if (inCleanup && !(name == "Delay" && method.ContainingType.Is(types.Task)))

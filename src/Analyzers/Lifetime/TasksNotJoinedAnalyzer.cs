@@ -260,9 +260,15 @@ public sealed class TasksNotJoinedAnalyzer : DiagnosticAnalyzer
             return false;
         }
 
-        foreach (var operation in body.EnumerateDescendants())
+        return IsCalledBetween(body, receiver, lastStart, awaitPosition);
+    }
+
+    /// <summary>Some call on <paramref name="receiver"/> in <paramref name="scope"/> starts after <paramref name="after"/> and before <paramref name="before"/> (lambdas included).</summary>
+    private static bool IsCalledBetween(IOperation scope, ILocalSymbol receiver, int after, int before)
+    {
+        foreach (var operation in scope.EnumerateDescendants())
         {
-            if (operation is IInvocationOperation call && call.Syntax.SpanStart > lastStart && call.Syntax.SpanStart < awaitPosition &&
+            if (operation is IInvocationOperation call && call.Syntax.SpanStart > after && call.Syntax.SpanStart < before &&
                 CalledOnLocal(call) is { } called && SymbolEqualityComparer.Default.Equals(called, receiver))
             {
                 return true;
@@ -448,39 +454,19 @@ public sealed class TasksNotJoinedAnalyzer : DiagnosticAnalyzer
             return false;
         }
 
-        ILocalSymbol? receiver = null;
-        var declaredEnd = -1;
         foreach (var statement in block.Operations)
         {
             if (statement == loop)
             {
-                break;
+                return false;
             }
 
-            if (declaredEnd < 0)
+            if (statement is IVariableDeclarationGroupOperation group &&
+                group.Declarations.SelectMany(d => d.Declarators).FirstOrDefault(d => SymbolEqualityComparer.Default.Equals(d.Symbol, tasks)) is { Initializer.Value: { } value })
             {
-                if (statement is IVariableDeclarationGroupOperation group &&
-                    group.Declarations.SelectMany(d => d.Declarators).FirstOrDefault(d => SymbolEqualityComparer.Default.Equals(d.Symbol, tasks)) is { Initializer.Value: { } value })
-                {
-                    receiver = QueuedOnOneLocal(value, types);
-                    if (receiver is null)
-                    {
-                        return false;
-                    }
-
-                    declaredEnd = statement.Syntax.Span.End;
-                }
-
-                continue;
-            }
-
-            foreach (var operation in statement.EnumerateDescendantsAndSelf())
-            {
-                if (operation is IInvocationOperation call && CalledOnLocal(call) is { } called &&
-                    SymbolEqualityComparer.Default.Equals(called, receiver))
-                {
-                    return true;
-                }
+                // The flush: a later call on the receiver, between the declaration and the loop.
+                return QueuedOnOneLocal(value, types) is { } receiver &&
+                       IsCalledBetween(block, receiver, statement.Syntax.Span.End, loop.Syntax.SpanStart);
             }
         }
 

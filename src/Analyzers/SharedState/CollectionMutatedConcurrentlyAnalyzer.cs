@@ -67,10 +67,6 @@ public sealed partial class CollectionMutatedConcurrentlyAnalyzer : DiagnosticAn
         });
     }
 
-    private static bool HoldsSemaphores(ITypeSymbol? type, KnownTypes types)
-        => type is INamedTypeSymbol { IsGenericType: true } named && types.SemaphoreSlim is { } semaphore &&
-           SymbolEqualityComparer.Default.Equals(named.TypeArguments[named.TypeArguments.Length - 1], semaphore);
-
     private static (ISymbol, System.Func<ConcurrentContext?, ConcurrentContext?, Diagnostic>)? Find(
         IOperation operation, ImmutableHashSet<INamedTypeSymbol> collections, KnownTypes types, ThreadSafeTypes threadSafe)
     {
@@ -99,7 +95,7 @@ public sealed partial class CollectionMutatedConcurrentlyAnalyzer : DiagnosticAn
 
             // A keyed lock's table (Dictionary<string, SemaphoreSlim>) races between its lookup and its change: a lock
             // around the change alone would leave two callers each making a semaphore for one key, so no fix is offered.
-            var joined = (context is null || SharedStateFacts.RunsWithSiblings(context)) && !HoldsSemaphores(receiverType, types);
+            var joined = (context is null || SharedStateFacts.RunsWithSiblings(context)) && !SharedStateFacts.HoldsSemaphores(receiverType, types);
             var properties = ImmutableDictionary<string, string?>.Empty.Add(JoinedProperty, joined ? "true" : "false");
             var where = context?.Spawner ?? "a method started concurrently with itself";
             return Diagnostic.Create(Rule, location, properties, variable.Name, type, shown, where);

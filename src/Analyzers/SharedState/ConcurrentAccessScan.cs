@@ -505,9 +505,8 @@ internal sealed class ConcurrentAccessScan
     {
         if (candidate.Operation is not (IInvocationOperation or IPropertyReferenceOperation) ||
             candidate.Method is not { MethodKind: MethodKind.Ordinary } || candidate.MethodBody is not { } body ||
-            candidate.Variable is not IFieldSymbol { Type: INamedTypeSymbol { IsGenericType: true } type } ||
-            _types.SemaphoreSlim is not { } semaphore ||
-            !SymbolEqualityComparer.Default.Equals(type.TypeArguments[type.TypeArguments.Length - 1], semaphore))
+            candidate.Variable is not IFieldSymbol field || !SharedStateFacts.HoldsSemaphores(field.Type, _types) ||
+            _types.SemaphoreSlim is not { } semaphore)
         {
             return false;
         }

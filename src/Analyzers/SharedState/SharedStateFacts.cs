@@ -168,6 +168,11 @@ internal static class SharedStateFacts
     /// (<c>Queue.Synchronized(new Queue())</c>, <c>ArrayList.Synchronized(…)</c>, <c>Hashtable.Synchronized(…)</c>): each
     /// member of the wrapper takes the collection's lock, so single changes are safe. Read from the declaration's syntax.
     /// </summary>
+    /// <summary>A generic collection of <c>SemaphoreSlim</c>s (<c>Dictionary&lt;string, SemaphoreSlim&gt;</c>): a keyed async lock's table.</summary>
+    public static bool HoldsSemaphores(ITypeSymbol? type, KnownTypes types)
+        => type is INamedTypeSymbol { IsGenericType: true } named && types.SemaphoreSlim is { } semaphore &&
+           SymbolEqualityComparer.Default.Equals(named.TypeArguments[named.TypeArguments.Length - 1], semaphore);
+
     public static bool IsSynchronizedWrapper(ISymbol variable)
     {
         if (variable is not (ILocalSymbol or IFieldSymbol { IsReadOnly: true }) ||
