@@ -41,6 +41,16 @@ internal static class SourceMentions
         return false;
     }
 
+    /// <summary>
+    /// <see cref="Any(ISymbol, NameSet)"/> for a type, read once per type and name set in a compilation: several rules
+    /// gate on the same names at the same type's symbol start (the lock names, the names of what counts as locked).
+    /// </summary>
+    public static bool Any(INamedTypeSymbol type, NameSet names, KnownTypes types)
+        => ReferenceEquals(names.TypeAnswers.GetOrCompute(types, type, names, static (t, n) => Any(t, n) ? Yes : No), Yes);
+
+    private static readonly object Yes = new();
+    private static readonly object No = new();
+
     /// <summary>Whether the text of <paramref name="node"/> (its span, trivia inside it included) contains one of the names of <paramref name="names"/>.</summary>
     public static bool Any(SyntaxNode node, NameSet names)
     {
@@ -127,6 +137,9 @@ internal sealed class NameSet
     internal string[] Cores { get; }
 
     internal string[] Names => _names;
+
+    /// <summary>Per type of a compilation, whether it mentions this set (see <see cref="SourceMentions.Any(INamedTypeSymbol, NameSet, KnownTypes)"/>).</summary>
+    internal SymbolMemo<INamedTypeSymbol, object> TypeAnswers { get; } = new();
 
     /// <summary>This set, and also every identifier that contains one of <paramref name="parts"/> (a naming convention: <c>*Locked</c>).</summary>
     public NameSet OrContaining(params string[] parts) => new(Concat(Cores, parts), _names, Concat(_containing, parts), _startingWith);

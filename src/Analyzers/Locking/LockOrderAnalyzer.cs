@@ -111,7 +111,7 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
     private static void AnalyzeType(SymbolStartAnalysisContext context, KnownTypes types, ConcurrentBag<Edge> allEdges)
     {
         var type = (INamedTypeSymbol)context.Symbol;
-        if (!SourceMentions.Any(type, LockScan.LockNames))
+        if (!SourceMentions.Any(type, LockScan.LockNames, types))
         {
             return; // a type that takes no lock has no order to keep (most types)
         }

@@ -95,7 +95,8 @@ public sealed class SemaphoreSlimMisuseAnalyzer : DiagnosticAnalyzer
             }
         }
 
-        if (!mayHold)
+        // The report needs a Release() in the type: a type that names no lock API (most types) is left too.
+        if (!mayHold || !SourceMentions.Any(type, LockScan.LockNames, types))
         {
             return;
         }

@@ -52,7 +52,7 @@ public sealed class UnstableLockTargetAnalyzer : DiagnosticAnalyzer
 
     private static void AnalyzeType(SymbolStartAnalysisContext context, KnownTypes types)
     {
-        if (!SourceMentions.Any(context.Symbol, LockScan.LockNames))
+        if (!SourceMentions.Any((INamedTypeSymbol)context.Symbol, LockScan.LockNames, types))
         {
             return; // no lock statement and no Monitor call in the type: no lock target
         }

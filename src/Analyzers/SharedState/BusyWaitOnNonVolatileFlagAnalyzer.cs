@@ -47,8 +47,16 @@ public sealed class BusyWaitOnNonVolatileFlagAnalyzer : DiagnosticAnalyzer
         });
     }
 
+    /// <summary>The keywords of a loop with a condition (<c>do ... while</c> included): a type without one polls nothing.</summary>
+    private static readonly NameSet ConditionLoopKeywords = NameSet.Of("while", "for");
+
     private static void AnalyzeType(SymbolStartAnalysisContext context, KnownTypes types)
     {
+        if (!SourceMentions.Any(context.Symbol, ConditionLoopKeywords))
+        {
+            return; // no while, do or for loop in the type (most types): no busy wait, and its writes are not followed
+        }
+
         var candidates = new LockedBag<(IFieldReferenceOperation Read, ISymbol Method)>();
         var writers = new LockedMap<IFieldSymbol, LockedBag<ISymbol>>(SymbolEqualityComparer.Default);
 

@@ -54,7 +54,11 @@ public sealed partial class CheckThenActAnalyzer : DiagnosticAnalyzer
                     var atomic = new LockedMap<IFieldSymbol, bool>(SymbolEqualityComparer.Default);
                     var plain = new LockedBag<(IFieldSymbol Field, Diagnostic Diagnostic)>();
                     var checks = new LockedBag<(ISymbol Method, bool InFunction, Diagnostic Diagnostic)>();
-                    var lockHeld = LockHeldMethods.Register(symbolStart, types);
+                    // Which helpers run only under their callers' lock: recorded only in a type where something can
+                    // count as locked (the text gate CONC303 uses for the same question); elsewhere none does.
+                    var lockHeld = SourceMentions.Any((INamedTypeSymbol)symbolStart.Symbol, InconsistentlyLockedFieldAnalyzer.LockedNames, types)
+                        ? LockHeldMethods.Register(symbolStart, types)
+                        : null;
                     symbolStart.RegisterInvocationAction(
                         c => AnalyzeInvocation(c, (IInvocationOperation)c.Operation, types, concurrentDictionary, atomic, checks),
                         InvocationNames);
@@ -85,7 +89,7 @@ public sealed partial class CheckThenActAnalyzer : DiagnosticAnalyzer
                     symbolStart.RegisterSymbolEndAction(c =>
                     {
                         // A check-then-act in a helper whose callers all hold the lock is protected by that lock.
-                        var held = checks.IsEmpty ? null : lockHeld.Compute();
+                        var held = checks.IsEmpty ? null : lockHeld?.Compute() ?? new System.Collections.Generic.HashSet<IMethodSymbol>(SymbolEqualityComparer.Default);
                         foreach (var (method, inFunction, diagnostic) in checks)
                         {
                             if (inFunction || !LockHeldMethods.IsLockHeld(held!, method))

@@ -113,6 +113,40 @@ public sealed class BusyWaitOnNonVolatileFlagTests
             """);
 
     [Fact]
+    public Task Polls_in_for_and_do_while_conditions_are_reported()
+    {
+        // The rule follows only types with a while or for keyword: these two loops must stay found.
+        const string source = """
+            using System.Threading;
+
+            class ForPoll
+            {
+                private int _left = 3;
+
+                public void CountDown() => _left--;
+
+                public void Wait()
+                {
+                    for (; {|CONC306:_left|} > 0;) Thread.Sleep(1);
+                }
+            }
+
+            class DoPoll
+            {
+                private int _left = 3;
+
+                public void CountDown() => _left--;
+
+                public void Wait()
+                {
+                    do { Thread.Sleep(1); } while ({|CONC306:_left|} > 0);
+                }
+            }
+            """;
+        return Verify.VerifyAnalyzerAsync(source);
+    }
+
+    [Fact]
     public Task Enum_fields_are_reported_without_a_fix()
     {
         const string source = """
