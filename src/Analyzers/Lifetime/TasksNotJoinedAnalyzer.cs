@@ -73,42 +73,21 @@ public sealed class TasksNotJoinedAnalyzer : DiagnosticAnalyzer
                 return;
             }
 
-            // Sequential awaits need awaits: only async functions are looked at. Lambdas and local functions come as
-            // operations of their own (the driver visits them anyway), so no body is walked to find them.
-            start.RegisterOperationBlockAction(c =>
-            {
-                if (MayAwait(c.OwningSymbol))
-                {
-                    foreach (var block in c.OperationBlocks)
-                    {
-                        foreach (var diagnostic in AnalyzeFunction(block, types))
-                        {
-                            c.ReportDiagnostic(diagnostic);
-                        }
-                    }
-                }
-            });
+            // Sequential awaits are reported at an await of a local: only a function with such an await is analyzed,
+            // once (memoized per function), when its first such await comes by. Most async functions await calls.
             start.RegisterOperationAction(
                 c =>
                 {
-                    var body = c.Operation switch
+                    var awaitOperation = (IAwaitOperation)c.Operation;
+                    if (AwaitedLocal(awaitOperation) is not null)
                     {
-                        IAnonymousFunctionOperation lambda when MayAwait(lambda.Symbol) => lambda.Body,
-                        ILocalFunctionOperation { Body: { } block } localFunction when MayAwait(localFunction.Symbol) => block,
-                        _ => null,
-                    };
-                    if (body is not null)
-                    {
-                        foreach (var diagnostic in AnalyzeFunction(body, types))
-                        {
-                            c.ReportDiagnostic(diagnostic);
-                        }
+                        ReportSequential(c, awaitOperation, types);
                     }
+
+                    AnalyzeWhenAny(c, awaitOperation, types);
                 },
-                OperationKind.AnonymousFunction,
-                OperationKind.LocalFunction);
+                OperationKind.Await);
             start.RegisterOperationAction(c => AnalyzeForEach(c, types), OperationKind.Loop);
-            start.RegisterOperationAction(c => AnalyzeWhenAny(c, types), OperationKind.Await);
         });
     }
 
@@ -137,6 +116,60 @@ public sealed class TasksNotJoinedAnalyzer : DiagnosticAnalyzer
     /// <summary>An async method, lambda or local function (top-level statements that await count as async too).</summary>
     private static bool MayAwait(ISymbol function)
         => function is not IMethodSymbol method || method.IsAsync;
+
+    private static readonly OperationMemo<IReadOnlyList<Diagnostic>> SequentialFindings = new();
+
+    /// <summary>
+    /// The findings of <see cref="AnalyzeFunction"/> for the function <paramref name="awaitOperation"/> belongs to
+    /// (computed once per function), reported when they are at this await: every sequential finding is at an await
+    /// of a local, so the functions with none are never walked.
+    /// </summary>
+    private static void ReportSequential(OperationAnalysisContext context, IAwaitOperation awaitOperation, KnownTypes types)
+    {
+        if (FunctionBody(awaitOperation, context.ContainingSymbol) is not { } body)
+        {
+            return;
+        }
+
+        var findings = SequentialFindings.GetOrCompute(body, types, static (b, t) => AnalyzeFunction(b, t));
+        foreach (var diagnostic in findings)
+        {
+            if (diagnostic.Location.SourceSpan == awaitOperation.Syntax.Span)
+            {
+                context.ReportDiagnostic(diagnostic);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The body <see cref="AnalyzeFunction"/> looks at for an await: that of the innermost lambda or local function
+    /// around it, else the driver's operation block it is in; null when that function is not async.
+    /// </summary>
+    private static IOperation? FunctionBody(IOperation operation, ISymbol containingSymbol)
+    {
+        var child = operation;
+        for (var current = operation.Parent; current is not null; child = current, current = current.Parent)
+        {
+            switch (current.Kind)
+            {
+                case OperationKind.AnonymousFunction:
+                    var lambda = (IAnonymousFunctionOperation)current;
+                    return MayAwait(lambda.Symbol) && ReferenceEquals(lambda.Body, child) ? child : null;
+                case OperationKind.LocalFunction:
+                    var localFunction = (ILocalFunctionOperation)current;
+                    return MayAwait(localFunction.Symbol) && ReferenceEquals(localFunction.Body, child) ? child : null;
+            }
+
+            if (current.Parent is null)
+            {
+                // The driver's operation blocks: a method's (or constructor's) bodies are the root's children.
+                var block = current.Kind is OperationKind.MethodBody or OperationKind.ConstructorBody ? child : current;
+                return MayAwait(containingSymbol) ? block : null;
+            }
+        }
+
+        return MayAwait(containingSymbol) ? child : null;
+    }
 
     // Returns its findings rather than taking c.ReportDiagnostic: a delegate over a context struct's method boxes the
     // struct and goes through the runtime's slow delegate constructor, which cost more than the walk (3% of the
@@ -608,9 +641,8 @@ public sealed class TasksNotJoinedAnalyzer : DiagnosticAnalyzer
 
     // ---- await Task.WhenAny(...); ----
 
-    private static void AnalyzeWhenAny(OperationAnalysisContext context, KnownTypes types)
+    private static void AnalyzeWhenAny(OperationAnalysisContext context, IAwaitOperation awaitOperation, KnownTypes types)
     {
-        var awaitOperation = (IAwaitOperation)context.Operation;
         var operand = awaitOperation.Operation.WalkDownConversionsAndConfigureAwait();
         if (operand is not IInvocationOperation { TargetMethod.Name: "WhenAny" } whenAny ||
             !whenAny.TargetMethod.ContainingType.Is(types.Task) || whenAny.Syntax.ContainsDiagnostics ||

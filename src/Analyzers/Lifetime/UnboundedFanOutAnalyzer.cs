@@ -67,15 +67,17 @@ public sealed partial class UnboundedFanOutAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        var join = FlowsIntoJoin(select, types);
-        if (join is null)
+        // The source and the selector first: most selects are over a bounded source (`ids.Take(4)`,
+        // `Enumerable.Range(0, workers)`), and following the sequence to its join may walk the whole function.
+        var source = select.Arguments[0].Value;
+        if (!IsUnbounded(source, types, depth: 0) ||
+            (select.TargetMethod.TypeArguments.Length > 0 && IsWork(select.TargetMethod.TypeArguments[0], types)) || StopsEachElement(selector, types))
         {
             return;
         }
 
-        var source = select.Arguments[0].Value;
-        if (!IsUnbounded(source, types, depth: 0) || IsThrottled(selector.Target, types) ||
-            (select.TargetMethod.TypeArguments.Length > 0 && IsWork(select.TargetMethod.TypeArguments[0], types)) || StopsEachElement(selector, types))
+        var join = FlowsIntoJoin(select, types);
+        if (join is null || IsThrottled(selector.Target, types))
         {
             return;
         }

@@ -370,6 +370,26 @@ public sealed class TasksNotJoinedTests
             Verify.Diagnostic(TasksNotJoinedAnalyzer.SequentialRule).WithLocation(1).WithArguments("user", "'orders' is", "'orders'"));
 
     [Fact]
+    public Task An_async_lambda_in_a_field_initializer_is_looked_at()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Threading.Tasks;
+
+            class Warmup
+            {
+                private readonly Func<Task> _warm = async () =>
+                {
+                    var first = Task.Run(() => 1);
+                    var second = Task.Run(() => 2);
+                    {|#0:await first|};
+                    await second;
+                };
+            }
+            """,
+            Verify.Diagnostic(TasksNotJoinedAnalyzer.SequentialRule).WithLocation(0).WithArguments("first", "'second' is", "'second'"));
+
+    [Fact]
     public Task Top_level_statements_are_looked_at()
     {
         var test = new Verify.Test
