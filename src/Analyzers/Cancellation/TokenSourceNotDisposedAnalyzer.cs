@@ -80,6 +80,14 @@ public sealed partial class TokenSourceNotDisposedAnalyzer : DiagnosticAnalyzer
     private static void AnalyzeDeclarator(OperationAnalysisContext context, KnownTypes types)
     {
         var declarator = (IVariableDeclaratorOperation)context.Operation;
+        // Both shapes start from the initializer: a source made here (CreateLinkedTokenSource, or a new source) or a
+        // registration (Register, UnsafeRegister). Any other initializer, or none, is left before the local's type is
+        // looked at (most declarators).
+        if (!MayCreateSourceOrRegistration((declarator.Initializer ?? (declarator.Parent as IVariableDeclarationOperation)?.Initializer)?.Value.WalkDownConversions()))
+        {
+            return;
+        }
+
         var local = declarator.Symbol;
         if (local.Type is { Name: "CancellationTokenRegistration" } && !local.IsRef && !IsUsingResource(declarator))
         {
@@ -165,6 +173,17 @@ public sealed partial class TokenSourceNotDisposedAnalyzer : DiagnosticAnalyzer
         context.ReportDiagnostic(Diagnostic.Create(
             SomePathsRule, syntax.Identifier.GetLocation(), disposeLocations, Properties(fixable), local.Name, kind, leaked, how));
     }
+
+    /// <summary>
+    /// The initializer could make a source or a registration: a call named <c>CreateLinkedTokenSource</c>,
+    /// <c>Register</c> or <c>UnsafeRegister</c>, or an object creation (the only initializers the declarator's two
+    /// shapes go on with). By kind and name: no type is looked at.
+    /// </summary>
+    private static bool MayCreateSourceOrRegistration(IOperation? initializer)
+        => initializer is not null &&
+           (initializer.Kind == OperationKind.ObjectCreation ||
+            (initializer.Kind == OperationKind.Invocation &&
+             ((IInvocationOperation)initializer).TargetMethod.Name is "CreateLinkedTokenSource" or "Register" or "UnsafeRegister"));
 
     private static ImmutableDictionary<string, string?> Properties(bool fixable)
         => ImmutableDictionary<string, string?>.Empty
@@ -387,7 +406,8 @@ public sealed partial class TokenSourceNotDisposedAnalyzer : DiagnosticAnalyzer
     /// <summary><c>ct.Register(...)</c> / <c>UnsafeRegister</c> on a token parameter, outside constructors; else null.</summary>
     private static (IInvocationOperation Invocation, IParameterSymbol Token)? RegistrationOnCallersToken(OperationAnalysisContext context, IOperation? value, KnownTypes types)
     {
-        if (value is not IInvocationOperation { TargetMethod.Name: "Register" or "UnsafeRegister", Instance: IParameterReferenceOperation parameter } invocation ||
+        if (value is null || value.Kind != OperationKind.Invocation ||
+            value is not IInvocationOperation { TargetMethod.Name: "Register" or "UnsafeRegister", Instance: IParameterReferenceOperation parameter } invocation ||
             !CancellationTokens.IsToken(invocation.TargetMethod.ContainingType, types) ||
             context.ContainingSymbol is IMethodSymbol { MethodKind: MethodKind.Constructor or MethodKind.StaticConstructor } ||
             invocation.Syntax is not InvocationExpressionSyntax ||
