@@ -72,7 +72,7 @@ public sealed partial class TokenSourceNotDisposedAnalyzer : DiagnosticAnalyzer
             start.RegisterOperationAction(c => AnalyzeDeclarator(c, types), OperationKind.VariableDeclarator);
             start.RegisterOperationAction(c => AnalyzeInline(c, types), OperationKind.ObjectCreation);
             start.RegisterInvocationAction(c => AnalyzeInline(c, types), InvocationActions.Names("CreateLinkedTokenSource"));
-            start.RegisterOperationAction(c => AnalyzeRegistration(c, types), OperationKind.ExpressionStatement);
+            start.RegisterInvocationAction(c => AnalyzeRegistration(c, types), RegisterNames);
             start.RegisterSymbolStartAction(s => AnalyzeFields(s, types), SymbolKind.NamedType);
         });
     }
@@ -354,13 +354,19 @@ public sealed partial class TokenSourceNotDisposedAnalyzer : DiagnosticAnalyzer
     private static void AnalyzeInline(OperationAnalysisContext context, KnownTypes types)
     {
         var operation = context.Operation;
+        // Only a source read for its Token at once is unreachable: that is asked first, before any type walk.
+        if (operation.WalkUpConversions() is not IPropertyReferenceOperation { Property.Name: "Token" })
+        {
+            return;
+        }
+
         string? kind = operation switch
         {
             IInvocationOperation { TargetMethod.Name: "CreateLinkedTokenSource" } invocation when CancellationTokens.IsTokenSource(invocation.TargetMethod.ContainingType, types) => "linked",
             IObjectCreationOperation { Arguments.Length: > 0 } creation when CancellationTokens.IsTokenSource(creation.Type, types) => "timed",
             _ => null,
         };
-        if (kind is null || operation.WalkUpConversions() is not IPropertyReferenceOperation { Property.Name: "Token" })
+        if (kind is null)
         {
             return;
         }
@@ -369,9 +375,17 @@ public sealed partial class TokenSourceNotDisposedAnalyzer : DiagnosticAnalyzer
     }
 
     /// <summary><c>ct.Register(...)</c> as a statement, on a caller's token (a parameter), outside constructors.</summary>
+    // The registration calls a statement can drop: asked of those calls only, not of every expression statement.
+    private static readonly ImmutableHashSet<string> RegisterNames = InvocationActions.Names("Register", "UnsafeRegister");
+
     private static void AnalyzeRegistration(OperationAnalysisContext context, KnownTypes types)
     {
-        var statement = (IExpressionStatementOperation)context.Operation;
+        // `ct.Register(...);`: the call is the whole statement (its result dropped).
+        if (context.Operation.Parent is not IExpressionStatementOperation statement)
+        {
+            return;
+        }
+
         if (RegistrationOnCallersToken(context, statement.Operation, types) is { } registration)
         {
             ReportRegistration(context, statement, registration, fixable: statement.Parent is IBlockOperation);
