@@ -162,10 +162,22 @@ internal static class CancellationTokens
             return false;
         }
 
-        if (owningSymbol is IMethodSymbol method &&
-            OwnersWithTokens.GetOrCompute(types, method, types, static (m, t) => new StrongBox<bool>(OffersToken(m, t))).Value)
+        if (owningSymbol is IMethodSymbol method)
         {
-            return true;
+            // A token parameter, the common case: a look at the (cached) parameters is cheaper than any table.
+            foreach (var parameter in method.Parameters)
+            {
+                if (IsTokenParameter(parameter, types))
+                {
+                    return true;
+                }
+            }
+
+            // A context parameter's token: looked for once per method (it allocates an iterator).
+            if (OwnersWithContextTokens.GetOrCompute(types, method, types, static (m, t) => new StrongBox<bool>(HasContextToken(m, t))).Value)
+            {
+                return true;
+            }
         }
 
         return BodiesWithTokens.GetOrCompute(at.GetRoot(), types, static (r, t) => new StrongBox<bool>(DeclaresToken(r, t))).Value;
@@ -173,21 +185,12 @@ internal static class CancellationTokens
 
     private static readonly OperationMemo<StrongBox<bool>> BodiesWithTokens = new();
 
-    // Per owning method (every call, loop and catch of its body asks): its parameters are looked at once.
-    private static readonly SymbolMemo<IMethodSymbol, StrongBox<bool>> OwnersWithTokens = new();
+    // Per owning method without a token parameter (every call, loop and catch of its body asks).
+    private static readonly SymbolMemo<IMethodSymbol, StrongBox<bool>> OwnersWithContextTokens = new();
 
-    /// <summary>The method has a token parameter, or a context parameter with a token property (what <see cref="Parameters"/> offers).</summary>
-    private static bool OffersToken(IMethodSymbol method, KnownTypes types)
+    /// <summary>The method offers a token in scope (what <see cref="Parameters"/> yields): asked when it has no token parameter.</summary>
+    private static bool HasContextToken(IMethodSymbol method, KnownTypes types)
     {
-        // A token parameter, the common case, without making the TokenInScope objects.
-        foreach (var parameter in method.Parameters)
-        {
-            if (IsTokenParameter(parameter, types))
-            {
-                return true;
-            }
-        }
-
         foreach (var _ in Parameters(method, types))
         {
             return true;
