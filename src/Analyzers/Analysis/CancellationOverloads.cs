@@ -23,21 +23,6 @@ internal static class CancellationOverloads
     public static bool MayTakeToken(IInvocationOperation invocation, KnownTypes types)
     {
         var method = invocation.TargetMethod;
-
-        // A token parameter of the called method: the definition has one too, answered before its lookup (a type
-        // compare by name first). Only for a method that is not constructed for this call (not generic, not a reduced
-        // extension), whose parameters the compiler keeps: a method made per call would make them anew.
-        if (!method.IsGenericMethod && method.MethodKind != MethodKind.ReducedExtension)
-        {
-            foreach (var parameter in method.Parameters)
-            {
-                if (CancellationTokens.IsToken(parameter.Type, types))
-                {
-                    return true;
-                }
-            }
-        }
-
         var definition = DefinitionOf(method, types);
         if (definition.HasTokenParameter)
         {

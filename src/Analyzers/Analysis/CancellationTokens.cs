@@ -164,7 +164,7 @@ internal static class CancellationTokens
 
         if (owningSymbol is IMethodSymbol method)
         {
-            // A token parameter, the common case: a look at the (cached) parameters is cheaper than any table.
+            // A token parameter, the common case, without making the TokenInScope objects.
             foreach (var parameter in method.Parameters)
             {
                 if (IsTokenParameter(parameter, types))
@@ -173,8 +173,7 @@ internal static class CancellationTokens
                 }
             }
 
-            // A context parameter's token: looked for once per method (it allocates an iterator).
-            if (OwnersWithContextTokens.GetOrCompute(types, method, types, static (m, t) => new StrongBox<bool>(HasContextToken(m, t))).Value)
+            foreach (var _ in Parameters(method, types))
             {
                 return true;
             }
@@ -184,20 +183,6 @@ internal static class CancellationTokens
     }
 
     private static readonly OperationMemo<StrongBox<bool>> BodiesWithTokens = new();
-
-    // Per owning method without a token parameter (every call, loop and catch of its body asks).
-    private static readonly SymbolMemo<IMethodSymbol, StrongBox<bool>> OwnersWithContextTokens = new();
-
-    /// <summary>The method offers a token in scope (what <see cref="Parameters"/> yields): asked when it has no token parameter.</summary>
-    private static bool HasContextToken(IMethodSymbol method, KnownTypes types)
-    {
-        foreach (var _ in Parameters(method, types))
-        {
-            return true;
-        }
-
-        return false;
-    }
 
     /// <summary>A local (in a block, <c>using</c> or <c>foreach</c>) or lambda/local function parameter that could be a token in scope.</summary>
     private static bool DeclaresToken(IOperation root, KnownTypes types)
