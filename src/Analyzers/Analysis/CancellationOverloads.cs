@@ -96,7 +96,10 @@ internal static class CancellationOverloads
     /// <summary>True when some argument passes a real token (not <c>None</c>/<c>default</c>) or a token source.</summary>
     public static bool PassesAnyToken(IInvocationOperation invocation, KnownTypes types)
     {
-        foreach (var argument in invocation.Arguments)
+        // Two passes over the arguments, the cheap question first: a call that passes its token (usually its last
+        // argument) is answered before any other argument's type is walked for a source or a token member.
+        var arguments = invocation.Arguments;
+        foreach (var argument in arguments)
         {
             if (argument.ArgumentKind == ArgumentKind.DefaultValue)
             {
@@ -109,8 +112,11 @@ internal static class CancellationOverloads
             {
                 return true;
             }
+        }
 
-            if (argument.Parameter?.Type is { } parameterType &&
+        foreach (var argument in arguments)
+        {
+            if (argument.ArgumentKind != ArgumentKind.DefaultValue && argument.Parameter?.Type is { } parameterType &&
                 (CancellationTokens.IsTokenSource(parameterType, types) || HasTokenMember(parameterType, types)))
             {
                 return true; // ParallelOptions, a source, an options object carrying a token

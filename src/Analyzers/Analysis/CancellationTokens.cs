@@ -55,8 +55,11 @@ internal sealed class TokenInScope
 /// </summary>
 internal static class CancellationTokens
 {
+    // The name first: a type equal to CancellationToken has its name, and most types asked about do not (one string
+    // compare instead of two OriginalDefinition lookups and a symbol comparison).
     public static bool IsToken(ITypeSymbol? type, KnownTypes types)
-        => type is not null && types.CancellationToken is not null && type.Is(types.CancellationToken);
+        => type is not null && types.CancellationToken is { } token &&
+           (ReferenceEquals(type, token) || (type.Name == "CancellationToken" && type.Is(token)));
 
     public static bool IsTokenSource(ITypeSymbol? type, KnownTypes types)
         => type is { TypeKind: TypeKind.Class, SpecialType: SpecialType.None } && type.InheritsFromOrEquals(types.CancellationTokenSource);
@@ -337,11 +340,13 @@ internal static class CancellationTokens
     /// <summary>A read of a token-typed or source-typed value other than <c>CancellationToken.None</c>.</summary>
     public static bool IsTokenRead(IOperation operation, KnownTypes types)
     {
-        switch (operation)
+        // By kind: one call, where a type pattern walks the node's interfaces (and most operations are neither).
+        switch (operation.Kind)
         {
-            case IParameterReferenceOperation or ILocalReferenceOperation or IFieldReferenceOperation:
+            case OperationKind.ParameterReference or OperationKind.LocalReference or OperationKind.FieldReference:
                 return IsToken(operation.Type, types) || IsNullableToken(operation.Type, types) || IsTokenSource(operation.Type, types);
-            case IPropertyReferenceOperation property:
+            case OperationKind.PropertyReference:
+                var property = (IPropertyReferenceOperation)operation;
                 if (property.Property.IsStatic && property.Property.ContainingType.Is(types.CancellationToken))
                 {
                     return false; // CancellationToken.None
@@ -368,7 +373,7 @@ internal static class CancellationTokens
     }
 
     public static bool IsNullableToken(ITypeSymbol? type, KnownTypes types)
-        => type is INamedTypeSymbol { OriginalDefinition.SpecialType: SpecialType.System_Nullable_T } nullable &&
+        => type is INamedTypeSymbol { Name: "Nullable", OriginalDefinition.SpecialType: SpecialType.System_Nullable_T } nullable &&
            IsToken(nullable.TypeArguments[0], types);
 
     private static ISymbol? ReferencedSymbol(IOperation operation) => operation switch

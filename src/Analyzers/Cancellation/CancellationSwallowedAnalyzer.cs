@@ -45,9 +45,11 @@ public sealed class CancellationSwallowedAnalyzer : DiagnosticAnalyzer
     private static void Analyze(OperationAnalysisContext context, KnownTypes types)
     {
         var clause = (ICatchClauseOperation)context.Operation;
-        // Without a token anywhere in the body (answered once per method and body) there is none to report: no walks.
-        if (clause.Parent is not ITryOperation tryOperation || !IsCatchAll(clause, types) || FilterExcludesCancellation(clause, types) ||
-            !CancellationTokens.MayHaveTokenInScope(tryOperation, context.ContainingSymbol, types) || LeavesOrRethrows(clause.Handler, types) || !CancellationTokens.ObservesToken(tryOperation.Body, types) ||
+        // The cheap questions first: a catch-all in a loop that makes more than one pass over the same work (a walk up
+        // the tree), then, without a token anywhere in the body (answered once per method and body), no walks at all.
+        if (clause.Parent is not ITryOperation tryOperation || !IsCatchAll(clause, types) ||
+            EnclosingLoop(tryOperation) is not { } loop || IsOnePassPerItem(loop) || FilterExcludesCancellation(clause, types) ||
+            !CancellationTokens.MayHaveTokenInScope(tryOperation, context.ContainingSymbol, types) || LeavesOrRethrows(clause.Handler, types) ||
             clause.Syntax is not CatchClauseSyntax syntax)
         {
             return;
@@ -70,8 +72,7 @@ public sealed class CancellationSwallowedAnalyzer : DiagnosticAnalyzer
             filteredOnToken |= other.Filter is not null && IsCatchAll(other, types);
         }
 
-        var loop = EnclosingLoop(tryOperation);
-        if (loop is null || IsOnePassPerItem(loop) || LoopSeesCancellationOutside(loop, tryOperation, types))
+        if (!CancellationTokens.ObservesToken(tryOperation.Body, types) || LoopSeesCancellationOutside(loop, tryOperation, types))
         {
             return;
         }
@@ -204,11 +205,11 @@ public sealed class CancellationSwallowedAnalyzer : DiagnosticAnalyzer
     {
         for (var current = operation.Parent; current is not null; current = current.Parent)
         {
-            switch (current)
+            switch (current.Kind)
             {
-                case ILoopOperation loop:
-                    return loop;
-                case IAnonymousFunctionOperation or ILocalFunctionOperation:
+                case OperationKind.Loop:
+                    return (ILoopOperation)current;
+                case OperationKind.AnonymousFunction or OperationKind.LocalFunction:
                     return null;
             }
         }
@@ -230,7 +231,7 @@ public sealed class CancellationSwallowedAnalyzer : DiagnosticAnalyzer
     {
         foreach (var operation in loop.EnumerateDescendants())
         {
-            if (IsWithin(operation, tryOperation))
+            if (IsWithin(operation, tryOperation, loop))
             {
                 continue;
             }
@@ -244,9 +245,10 @@ public sealed class CancellationSwallowedAnalyzer : DiagnosticAnalyzer
         return false;
     }
 
-    private static bool IsWithin(IOperation operation, IOperation ancestor)
+    /// <summary><paramref name="operation"/> is <paramref name="ancestor"/> or below it; both are below <paramref name="stop"/>, where the walk up ends.</summary>
+    private static bool IsWithin(IOperation operation, IOperation ancestor, IOperation stop)
     {
-        for (var current = operation; current is not null; current = current.Parent)
+        for (var current = operation; current is not null && !ReferenceEquals(current, stop); current = current.Parent)
         {
             if (ReferenceEquals(current, ancestor))
             {

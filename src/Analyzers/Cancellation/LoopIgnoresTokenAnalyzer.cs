@@ -51,8 +51,8 @@ public sealed class LoopIgnoresTokenAnalyzer : DiagnosticAnalyzer
         var loop = (ILoopOperation)context.Operation;
         // No token anywhere in the body (answered once per method and body): nothing to observe, no walk of the loop.
         if (loop is IForEachLoopOperation || !IsUncounted(loop) || !CancellationTokens.MayHaveTokenInScope(loop, context.ContainingSymbol, types) ||
-            DrainsAnEnumerator(loop) || !DoesSlowWork(loop, types) || DrainsACollection(loop) || LoopExits.IsBoundedByClock(loop) ||
-            CancellationTokens.ObservesToken(loop, types) || IsInSpawnedDelegate(loop))
+            IsInSpawnedDelegate(loop) || DrainsAnEnumerator(loop) || !DoesSlowWork(loop, types) || DrainsACollection(loop) ||
+            LoopExits.IsBoundedByClock(loop) || CancellationTokens.ObservesToken(loop, types))
         {
             return;
         }
@@ -86,8 +86,22 @@ public sealed class LoopIgnoresTokenAnalyzer : DiagnosticAnalyzer
     /// is made (<c>GetAsyncEnumerator(token)</c>, CONC401's business), not in the loop.
     /// </summary>
     private static bool DrainsAnEnumerator(ILoopOperation loop)
-        => loop is IWhileLoopOperation { Condition: { } condition } &&
-           condition.EnumerateDescendantsAndSelf().Any(o => o is IInvocationOperation { TargetMethod.Name: "MoveNextAsync" or "MoveNext" });
+    {
+        if (loop is not IWhileLoopOperation { Condition: { } condition })
+        {
+            return false;
+        }
+
+        foreach (var operation in condition.EnumerateDescendantsAndSelf())
+        {
+            if (operation.Kind == OperationKind.Invocation && ((IInvocationOperation)operation).TargetMethod.Name is "MoveNextAsync" or "MoveNext")
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     /// <summary>
     /// <c>while (queue.Count > 0) { var item = queue.Dequeue(); await HandleAsync(item); }</c>: every pass takes an item
@@ -101,9 +115,15 @@ public sealed class LoopIgnoresTokenAnalyzer : DiagnosticAnalyzer
     /// </summary>
     private static bool DrainsACollection(ILoopOperation loop)
     {
-        if (loop is IWhileLoopOperation { Condition: { } condition } && condition.EnumerateDescendantsAndSelf().Any(o => RemovedFrom(o) is not null))
+        if (loop is IWhileLoopOperation { Condition: { } condition })
         {
-            return true;
+            foreach (var operation in condition.EnumerateDescendantsAndSelf())
+            {
+                if (RemovedFrom(operation) is not null)
+                {
+                    return true;
+                }
+            }
         }
 
         if (loop.Body is not IBlockOperation body)
@@ -207,11 +227,12 @@ public sealed class LoopIgnoresTokenAnalyzer : DiagnosticAnalyzer
 
         foreach (var operation in body.EnumerateDescendantsAndSelf())
         {
-            switch (operation)
+            // By kind: most operations are neither.
+            switch (operation.Kind)
             {
-                case IAwaitOperation:
+                case OperationKind.Await:
                     return true;
-                case IInvocationOperation invocation when IsBlockingWait(invocation.TargetMethod, types):
+                case OperationKind.Invocation when IsBlockingWait(((IInvocationOperation)operation).TargetMethod, types):
                     return true;
             }
         }
@@ -428,7 +449,7 @@ public sealed class LoopIgnoresTokenAnalyzer : DiagnosticAnalyzer
     {
         for (var current = operation.Parent; current is not null; current = current.Parent)
         {
-            if (current is not IAnonymousFunctionOperation lambda)
+            if (current.Kind != OperationKind.AnonymousFunction || current is not IAnonymousFunctionOperation lambda)
             {
                 continue;
             }

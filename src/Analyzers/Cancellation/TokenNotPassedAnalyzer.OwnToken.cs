@@ -58,15 +58,19 @@ public sealed partial class TokenNotPassedAnalyzer
     {
         for (var current = at.Parent; current is not null; current = current.Parent)
         {
-            if (current is ILocalFunctionOperation)
+            // By kind: most ancestors are neither, and a kind is one call where a type test walks interfaces.
+            var kind = current.Kind;
+            if (kind == OperationKind.LocalFunction)
             {
                 return null;
             }
 
-            if (current is not IAnonymousFunctionOperation lambda)
+            if (kind != OperationKind.AnonymousFunction)
             {
                 continue;
             }
+
+            var lambda = (IAnonymousFunctionOperation)current;
 
             if (IsParameterOf(outer, lambda.Symbol) || IsDeclaredInside(outer, lambda))
             {

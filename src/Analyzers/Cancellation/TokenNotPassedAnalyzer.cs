@@ -94,15 +94,22 @@ public sealed partial class TokenNotPassedAnalyzer : DiagnosticAnalyzer
         var method = invocation.TargetMethod;
         if (invocation.Syntax is not InvocationExpressionSyntax syntax || !CancellationOverloads.MayTakeToken(invocation, types) ||
             IsExcludedMethod(method, types) || !CancellationTokens.MayHaveTokenInScope(invocation, owner, types) ||
-            LockApis.HasZeroTimeout(invocation) || // Wait(0), TryEnter(x, 0): a poll returns at once, a token adds nothing
             IsPipelineContinuation(invocation, types))
         {
             return null;
         }
 
+        // Wait(0), TryEnter(x, 0): a poll returns at once, a token adds nothing. Asked of a call that passes a token only
+        // when it would be reported (most calls that pass one are not).
         if (CancellationOverloads.PassesAnyToken(invocation, types))
         {
-            return OuterTokenInsteadOfOwn(invocation, types); // any token is a choice, except the host's own one inside its callback
+            // any token is a choice, except the host's own one inside its callback
+            return OuterTokenInsteadOfOwn(invocation, types) is { } outer && !LockApis.HasZeroTimeout(invocation) ? outer : null;
+        }
+
+        if (LockApis.HasZeroTimeout(invocation))
+        {
+            return null;
         }
 
         if (WaitsOnWorkGivenToken(invocation, types) || IsOverStreamGivenToken(ReceiverOf(invocation), types))
@@ -577,7 +584,7 @@ public sealed partial class TokenNotPassedAnalyzer : DiagnosticAnalyzer
             // a way to stop the call, and the caller's token is usually not the one that fired.
             "SetCanceled" or "TrySetCanceled" when type.Is(types.TaskCompletionSource) || type.Is(types.TaskCompletionSourceOfT) => true,
             "FromCanceled" when type.Is(types.Task) || type.Is(types.ValueTask) => true,
-            _ => CancellationTokens.IsTokenSource(type, types) || type.Is(types.CancellationToken),
+            _ => CancellationTokens.IsToken(type, types) || CancellationTokens.IsTokenSource(type, types),
         };
     }
 

@@ -25,7 +25,8 @@ public sealed partial class TokenSourceNotDisposedAnalyzer
 
     /// <summary>A <c>Dictionary&lt;K, CancellationTokenSource&gt;</c> or <c>ConcurrentDictionary&lt;K, CancellationTokenSource&gt;</c>.</summary>
     private static bool IsSourceDictionary(ITypeSymbol? type, KnownTypes types)
-        => type is INamedTypeSymbol { IsGenericType: true, TypeArguments.Length: 2, Name: "Dictionary" or "ConcurrentDictionary" } dictionary &&
+        // The name first: a generic type's TypeArguments are made (with their nullable annotations) when first read.
+        => type is INamedTypeSymbol { Name: "Dictionary" or "ConcurrentDictionary", IsGenericType: true, TypeArguments.Length: 2 } dictionary &&
            dictionary.ContainingNamespace is { Name: "Generic" or "Concurrent", ContainingNamespace: { Name: "Collections", ContainingNamespace.Name: "System" } } &&
            CancellationTokens.IsTokenSource(dictionary.TypeArguments[1], types);
 

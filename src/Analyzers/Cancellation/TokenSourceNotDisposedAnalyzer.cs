@@ -72,7 +72,7 @@ public sealed partial class TokenSourceNotDisposedAnalyzer : DiagnosticAnalyzer
             start.RegisterOperationAction(c => AnalyzeDeclarator(c, types), OperationKind.VariableDeclarator);
             start.RegisterOperationAction(c => AnalyzeInline(c, types), OperationKind.ObjectCreation);
             start.RegisterInvocationAction(c => AnalyzeInline(c, types), InvocationActions.Names("CreateLinkedTokenSource"));
-            start.RegisterOperationAction(c => AnalyzeRegistration(c, types), OperationKind.ExpressionStatement);
+            start.RegisterInvocationAction(c => AnalyzeRegistration(c, types), RegisterNames);
             start.RegisterSymbolStartAction(s => AnalyzeFields(s, types), SymbolKind.NamedType);
         });
     }
@@ -80,6 +80,14 @@ public sealed partial class TokenSourceNotDisposedAnalyzer : DiagnosticAnalyzer
     private static void AnalyzeDeclarator(OperationAnalysisContext context, KnownTypes types)
     {
         var declarator = (IVariableDeclaratorOperation)context.Operation;
+        // Both shapes start from the initializer: a source made here (CreateLinkedTokenSource, or a new source) or a
+        // registration (Register, UnsafeRegister). Any other initializer, or none, is left before the local's type is
+        // looked at (most declarators).
+        if (!MayCreateSourceOrRegistration((declarator.Initializer ?? (declarator.Parent as IVariableDeclarationOperation)?.Initializer)?.Value.WalkDownConversions()))
+        {
+            return;
+        }
+
         var local = declarator.Symbol;
         if (local.Type is { Name: "CancellationTokenRegistration" } && !local.IsRef && !IsUsingResource(declarator))
         {
@@ -165,6 +173,17 @@ public sealed partial class TokenSourceNotDisposedAnalyzer : DiagnosticAnalyzer
         context.ReportDiagnostic(Diagnostic.Create(
             SomePathsRule, syntax.Identifier.GetLocation(), disposeLocations, Properties(fixable), local.Name, kind, leaked, how));
     }
+
+    /// <summary>
+    /// The initializer could make a source or a registration: a call named <c>CreateLinkedTokenSource</c>,
+    /// <c>Register</c> or <c>UnsafeRegister</c>, or an object creation (the only initializers the declarator's two
+    /// shapes go on with). By kind and name: no type is looked at.
+    /// </summary>
+    private static bool MayCreateSourceOrRegistration(IOperation? initializer)
+        => initializer is not null &&
+           (initializer.Kind == OperationKind.ObjectCreation ||
+            (initializer.Kind == OperationKind.Invocation &&
+             ((IInvocationOperation)initializer).TargetMethod.Name is "CreateLinkedTokenSource" or "Register" or "UnsafeRegister"));
 
     private static ImmutableDictionary<string, string?> Properties(bool fixable)
         => ImmutableDictionary<string, string?>.Empty
@@ -335,13 +354,19 @@ public sealed partial class TokenSourceNotDisposedAnalyzer : DiagnosticAnalyzer
     private static void AnalyzeInline(OperationAnalysisContext context, KnownTypes types)
     {
         var operation = context.Operation;
+        // Only a source read for its Token at once is unreachable: that is asked first, before any type walk.
+        if (operation.WalkUpConversions() is not IPropertyReferenceOperation { Property.Name: "Token" })
+        {
+            return;
+        }
+
         string? kind = operation switch
         {
             IInvocationOperation { TargetMethod.Name: "CreateLinkedTokenSource" } invocation when CancellationTokens.IsTokenSource(invocation.TargetMethod.ContainingType, types) => "linked",
             IObjectCreationOperation { Arguments.Length: > 0 } creation when CancellationTokens.IsTokenSource(creation.Type, types) => "timed",
             _ => null,
         };
-        if (kind is null || operation.WalkUpConversions() is not IPropertyReferenceOperation { Property.Name: "Token" })
+        if (kind is null)
         {
             return;
         }
@@ -350,9 +375,17 @@ public sealed partial class TokenSourceNotDisposedAnalyzer : DiagnosticAnalyzer
     }
 
     /// <summary><c>ct.Register(...)</c> as a statement, on a caller's token (a parameter), outside constructors.</summary>
+    // The registration calls a statement can drop: asked of those calls only, not of every expression statement.
+    private static readonly ImmutableHashSet<string> RegisterNames = InvocationActions.Names("Register", "UnsafeRegister");
+
     private static void AnalyzeRegistration(OperationAnalysisContext context, KnownTypes types)
     {
-        var statement = (IExpressionStatementOperation)context.Operation;
+        // `ct.Register(...);`: the call is the whole statement (its result dropped).
+        if (context.Operation.Parent is not IExpressionStatementOperation statement)
+        {
+            return;
+        }
+
         if (RegistrationOnCallersToken(context, statement.Operation, types) is { } registration)
         {
             ReportRegistration(context, statement, registration, fixable: statement.Parent is IBlockOperation);
@@ -387,7 +420,8 @@ public sealed partial class TokenSourceNotDisposedAnalyzer : DiagnosticAnalyzer
     /// <summary><c>ct.Register(...)</c> / <c>UnsafeRegister</c> on a token parameter, outside constructors; else null.</summary>
     private static (IInvocationOperation Invocation, IParameterSymbol Token)? RegistrationOnCallersToken(OperationAnalysisContext context, IOperation? value, KnownTypes types)
     {
-        if (value is not IInvocationOperation { TargetMethod.Name: "Register" or "UnsafeRegister", Instance: IParameterReferenceOperation parameter } invocation ||
+        if (value is null || value.Kind != OperationKind.Invocation ||
+            value is not IInvocationOperation { TargetMethod.Name: "Register" or "UnsafeRegister", Instance: IParameterReferenceOperation parameter } invocation ||
             !CancellationTokens.IsToken(invocation.TargetMethod.ContainingType, types) ||
             context.ContainingSymbol is IMethodSymbol { MethodKind: MethodKind.Constructor or MethodKind.StaticConstructor } ||
             invocation.Syntax is not InvocationExpressionSyntax ||

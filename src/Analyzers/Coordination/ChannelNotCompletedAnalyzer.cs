@@ -96,8 +96,10 @@ public sealed class ChannelNotCompletedAnalyzer : DiagnosticAnalyzer
                 foreach (var parameter in method.Parameters)
                 {
                     // Channel<T> and ChannelWriter<T> are classes: value types and interfaces are left before a base type walk.
-                    if (parameter.Type.TypeKind == TypeKind.Class &&
-                        (parameter.Type.Is(types.ChannelWriterOfT) || parameter.Type.InheritsFromOrEquals(types.ChannelOfT)))
+                    // So is string (a special type): most class parameters are left by that before a symbol comparison.
+                    var type = parameter.Type;
+                    if (type.TypeKind == TypeKind.Class && type.SpecialType == SpecialType.None &&
+                        (type.Is(types.ChannelWriterOfT) || type.InheritsFromOrEquals(types.ChannelOfT)))
                     {
                         Analyze(context, types, block, parameter, creation: null, ownsByCreation: false);
                     }

@@ -90,7 +90,9 @@ public sealed partial class ChannelProtocolMisuseAnalyzer : DiagnosticAnalyzer
     {
         var call = (IInvocationOperation)context.Operation;
         var name = call.TargetMethod.Name;
-        var isWriter = call.TargetMethod.ContainingType.InheritsFromOrEquals(types.ChannelWriterOfT);
+        // ChannelWriter<T> is a class: a method of an interface or a struct (ICollection<T>.Add) is left before the walk.
+        var containingType = call.TargetMethod.ContainingType;
+        var isWriter = containingType is { TypeKind: TypeKind.Class } && containingType.InheritsFromOrEquals(types.ChannelWriterOfT);
         var isCollection = !isWriter && call.TargetMethod.ContainingType.Is(types.BlockingCollectionOfT);
         if (!isWriter && !isCollection)
         {

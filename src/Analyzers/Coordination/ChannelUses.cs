@@ -74,7 +74,7 @@ internal sealed class ChannelUses
         // Pass 1: writer aliases (`var writer = channel.Writer;`).
         foreach (var operation in root.EnumerateDescendants())
         {
-            if (operation is IPropertyReferenceOperation { Property.Name: "Writer" } writer &&
+            if (operation.Kind == OperationKind.PropertyReference && operation is IPropertyReferenceOperation { Property.Name: "Writer" } writer &&
                 IsReferenceTo(writer.Instance, target) &&
                 writer.WalkUpConversions() is IVariableInitializerOperation { Parent: IVariableDeclaratorOperation declarator })
             {
@@ -84,6 +84,12 @@ internal sealed class ChannelUses
 
         foreach (var operation in root.EnumerateDescendants())
         {
+            // Only references are uses: the kind first (one call), before the type patterns below.
+            if (operation.Kind is not (OperationKind.PropertyReference or OperationKind.LocalReference or OperationKind.ParameterReference))
+            {
+                continue;
+            }
+
             switch (operation)
             {
                 case IPropertyReferenceOperation { Property.Name: "Writer" } writer when IsReferenceTo(writer.Instance, target):

@@ -175,6 +175,27 @@ public sealed class CancellationTokensTests
             Probe(0, "ct:Parameter:unobserved"), Probe(1, "ct:Parameter:observed"), Probe(2, "ct:Parameter:unobserved"),
             Probe(3, "ct:Parameter:observed"), Probe(4, "ct:Parameter:observed"));
 
+    // IsTokenRead goes by operation kind and IsNullableToken by name first: a field of nullable token type, a local
+    // source and a property returning a token are each a read (only those kinds and that name reach the type tests).
+    [Fact]
+    public Task Loop_observation_through_a_nullable_token_field_a_source_local_and_a_token_property()
+        => Verify.VerifyAnalyzerAsync(Prelude + """
+            class C
+            {
+                private CancellationToken? _maybe;
+                private CancellationToken Current => default;
+                void Probe() { }
+                void M(CancellationToken ct)
+                {
+                    var source = new CancellationTokenSource();
+                    while (true) { {|#0:Probe()|}; if (_maybe.HasValue) { break; } }
+                    while (true) { {|#1:Probe()|}; GC.KeepAlive(source); }
+                    while (true) { {|#2:Probe()|}; GC.KeepAlive(Current); }
+                }
+            }
+            """,
+            Probe(0, "ct:Parameter:observed"), Probe(1, "ct:Parameter:observed"), Probe(2, "ct:Parameter:observed"));
+
     [Fact]
     public Task Using_statement_and_keyword_names()
         => Verify.VerifyAnalyzerAsync(Prelude + """

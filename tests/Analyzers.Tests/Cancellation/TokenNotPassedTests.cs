@@ -960,6 +960,28 @@ public sealed class TokenNotPassedTests
             Verify.Diagnostic(TokenNotPassedAnalyzer.NoneRule).WithLocation(0).WithArguments("WriteSnapshotAsync", "ct", "default"),
             Verify.Diagnostic(TokenNotPassedAnalyzer.NoneRule).WithLocation(1).WithArguments("WriteSnapshotAsync", "ct", "default"));
 
+    // MayTakeToken answers from the called method's parameters as constructed before its definition: a parameter of
+    // a type parameter's type is a place for a token when the call makes it one (and only then).
+    [Fact]
+    public Task None_passed_where_a_type_parameter_is_a_token_is_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                static Task RunAsync<T>(T state) => Task.CompletedTask;
+
+                async Task M(CancellationToken ct)
+                {
+                    await RunAsync({|#0:CancellationToken.None|});
+                    await RunAsync(42);
+                }
+            }
+            """,
+            Verify.Diagnostic(TokenNotPassedAnalyzer.NoneRule).WithLocation(0).WithArguments("RunAsync", "ct", "CancellationToken.None"));
+
     [Fact]
     public Task No_token_in_scope_convenience_overload_passing_None_is_fine()
         => Verify.VerifyAnalyzerAsync(

@@ -535,6 +535,29 @@ public sealed class TokenSourceNotDisposedTests
             }
             """);
 
+    // The statement shape is asked of calls named Register and UnsafeRegister only (an invocation action by name):
+    // both names, a dropped registration inside a lambda's statement, and a non-statement use that stays silent.
+    [Fact]
+    public Task Unsafe_registration_and_a_registration_in_a_lambda_statement_are_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                void Arm(TaskCompletionSource<bool> tcs, CancellationToken ct)
+                {
+                    {|CONC403:ct.UnsafeRegister(static s => ((TaskCompletionSource<bool>)s!).TrySetCanceled(), tcs)|};
+                    Action arm = () => { {|CONC403:ct.Register(() => tcs.TrySetCanceled())|}; };
+                    Func<CancellationTokenRegistration> kept = () => ct.Register(() => tcs.TrySetCanceled());
+                    arm();
+                    kept().Dispose();
+                }
+            }
+            """);
+
     [Fact]
     public Task Registration_local_never_used_again_is_reported_one_disposed_or_handed_on_is_fine()
         => Verify.VerifyAnalyzerAsync(
