@@ -77,7 +77,16 @@ public sealed partial class NonCopyableCopiedAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        var facts = nonCopyable.Classify(operation.Type);
+        // Most operations are of a class or primitive type, and most calls of a struct type return a fresh value
+        // (ConfigureAwait, a source method): neither copies a stored value, so the type's facts are not looked up.
+        var type = operation.Type;
+        if (type is not INamedTypeSymbol { TypeKind: TypeKind.Struct } ||
+            (operation.Kind == OperationKind.Invocation && !MayHandOutStoredValue(((IInvocationOperation)operation).TargetMethod)))
+        {
+            return;
+        }
+
+        var facts = nonCopyable.Classify(type);
         if ((facts & CopyFacts.NonCopyable) == 0)
         {
             // A struct that updates its own fields atomically may be copied as a snapshot; only a mutating call on a
@@ -137,6 +146,14 @@ public sealed partial class NonCopyableCopiedAnalyzer : DiagnosticAnalyzer
             operation.Type!.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat),
             Describe(kind)));
     }
+
+    /// <summary>
+    /// A call reported on at all: one returning a reference (a storage location), or one that may return a stored
+    /// element (its declared return type is a type parameter). Any other call's value is its own.
+    /// </summary>
+    private static bool MayHandOutStoredValue(IMethodSymbol method)
+        => method.ReturnsByRef ||
+           (!method.ReturnsByRefReadonly && method.OriginalDefinition.ReturnType.TypeKind == TypeKind.TypeParameter);
 
     private static void AnalyzeMutationThroughCopy(OperationAnalysisContext context, IOperation operation)
     {

@@ -17,7 +17,9 @@ public sealed partial class RacyLazyInitializationAnalyzer
     private static void AnalyzeLazyTask(OperationAnalysisContext context, KnownTypes types, INamedTypeSymbol lazy)
     {
         var creation = (IObjectCreationOperation)context.Operation;
-        if (creation.Type is not INamedTypeSymbol { TypeArguments.Length: 1 } type || !type.OriginalDefinition.Is(lazy) ||
+        // The name and arity first: TypeArguments builds an array on every read.
+        if (creation.Type is not INamedTypeSymbol { Arity: 1, Name: "Lazy" } type || !type.OriginalDefinition.Is(lazy) ||
+            type.TypeArguments.Length != 1 ||
             !IsTaskLike(type.TypeArguments[0], types) ||
             Factory(creation) is not { } factory || !CanFail(factory, types) ||
             StoredForever(creation) is not { } holder)

@@ -420,6 +420,28 @@ public sealed class NonCopyableCopiedTests
             """);
 
     [Fact]
+    public Task Value_of_a_ref_returning_call_copied_into_a_local_is_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading;
+
+            class Striped
+            {
+                private readonly SpinLock[] _stripes = new SpinLock[16];
+
+                public ref SpinLock Stripe(int i) => ref _stripes[i];
+
+                public void Run(int key)
+                {
+                    var copy = {|CONC502:Stripe(key & 15)|};
+                    bool taken = false;
+                    Stripe(key & 15).Enter(ref taken);
+                    Stripe(key & 15).Exit();
+                }
+            }
+            """);
+
+    [Fact]
     public Task Local_SpinWait_used_in_place_and_captured_by_a_lambda_is_silent()
         => Verify.VerifyAnalyzerAsync(
             """
