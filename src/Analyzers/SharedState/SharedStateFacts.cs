@@ -76,18 +76,21 @@ internal static class SharedStateFacts
     public static IOperation? MutatedReceiver(IOperation operation, ImmutableHashSet<INamedTypeSymbol> collections, KnownTypes types, out string member)
     {
         member = string.Empty;
-        switch (operation)
+        // By kind, and a call's name before its type: most calls are named none of the mutating members, and a name
+        // lookup is cheaper than an interface type test or a symbol's hash (CONC301 asks this of every call).
+        switch (operation.Kind)
         {
-            case IInvocationOperation { Instance: { } instance } invocation when !invocation.TargetMethod.IsStatic:
+            case OperationKind.Invocation:
             {
+                var invocation = (IInvocationOperation)operation;
                 var method = invocation.TargetMethod;
                 var container = method.ContainingType;
-                if (container is null)
+                if (invocation.Instance is not { } instance || method.IsStatic || container is null)
                 {
                     return null;
                 }
 
-                if (collections.Contains(container.OriginalDefinition) && MutatingCollectionMembers.Contains(method.Name))
+                if (MutatingCollectionMembers.Contains(method.Name) && collections.Contains(container.OriginalDefinition))
                 {
                     member = method.Name;
                     return instance;
@@ -108,7 +111,8 @@ internal static class SharedStateFacts
                 return null;
             }
 
-            case IPropertyReferenceOperation { Property.IsIndexer: true, Instance: { } instance } indexer when IsWrittenTo(indexer):
+            case OperationKind.PropertyReference when operation is IPropertyReferenceOperation { Property.IsIndexer: true, Instance: { } instance } indexer &&
+                                                      IsWrittenTo(indexer):
             {
                 var container = indexer.Property.ContainingType;
 
