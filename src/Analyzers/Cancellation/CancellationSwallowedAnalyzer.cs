@@ -48,7 +48,7 @@ public sealed class CancellationSwallowedAnalyzer : DiagnosticAnalyzer
         // The cheap questions first: a catch-all in a loop that makes more than one pass over the same work (a walk up
         // the tree), then, without a token anywhere in the body (answered once per method and body), no walks at all.
         if (clause.Parent is not ITryOperation tryOperation || !IsCatchAll(clause, types) ||
-            EnclosingLoop(tryOperation) is not { } loop || IsOnePassPerItem(loop) || FilterExcludesCancellation(clause, types) ||
+            tryOperation.GetEnclosingLoop() is not { } loop || IsOnePassPerItem(loop) || FilterExcludesCancellation(clause, types) ||
             !CancellationTokens.MayHaveTokenInScope(tryOperation, context.ContainingSymbol, types) || LeavesOrRethrows(clause.Handler, types) ||
             clause.Syntax is not CatchClauseSyntax syntax)
         {
@@ -199,22 +199,6 @@ public sealed class CancellationSwallowedAnalyzer : DiagnosticAnalyzer
         }
 
         return false;
-    }
-
-    private static ILoopOperation? EnclosingLoop(IOperation operation)
-    {
-        for (var current = operation.Parent; current is not null; current = current.Parent)
-        {
-            switch (current.Kind)
-            {
-                case OperationKind.Loop:
-                    return (ILoopOperation)current;
-                case OperationKind.AnonymousFunction or OperationKind.LocalFunction:
-                    return null;
-            }
-        }
-
-        return null;
     }
 
     /// <summary>

@@ -115,6 +115,27 @@ internal static class OperationExtensions
     public static bool IsInNestedFunction(this IOperation operation)
         => operation.GetEnclosingFunction() is IAnonymousFunctionOperation or ILocalFunctionOperation;
 
+    /// <summary>
+    /// The innermost loop around the operation in its own function (a lambda or local function in between ends the
+    /// search: its body runs when it is called, not in the loop's passes); null when there is none. By kind, as it is
+    /// asked of many operations.
+    /// </summary>
+    public static ILoopOperation? GetEnclosingLoop(this IOperation operation)
+    {
+        for (var current = operation.Parent; current is not null; current = current.Parent)
+        {
+            switch (current.Kind)
+            {
+                case OperationKind.Loop:
+                    return (ILoopOperation)current;
+                case OperationKind.AnonymousFunction or OperationKind.LocalFunction:
+                    return null;
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>The lambda or method body containing the operation (anonymous function, local function, or the root).</summary>
     public static IOperation? GetEnclosingFunction(this IOperation operation)
     {

@@ -188,10 +188,10 @@ public sealed class TasksNotJoinedAnalyzer : DiagnosticAnalyzer
             switch (operation)
             {
                 case IVariableDeclaratorOperation { Initializer.Value: { } value } declarator when IsStartedTask(value, types):
-                    started.Add(new StartedTask(declarator.Symbol, declarator.Syntax.Span.End, EnclosingLoop(declarator), value));
+                    started.Add(new StartedTask(declarator.Symbol, declarator.Syntax.Span.End, declarator.GetEnclosingLoop(), value));
                     break;
                 case ISimpleAssignmentOperation { Target: ILocalReferenceOperation target, Value: { } assigned } assignment when IsStartedTask(assigned, types):
-                    started.Add(new StartedTask(target.Local, assignment.Syntax.Span.End, EnclosingLoop(assignment), assigned));
+                    started.Add(new StartedTask(target.Local, assignment.Syntax.Span.End, assignment.GetEnclosingLoop(), assigned));
                     break;
                 case IAwaitOperation awaitOperation when AwaitedLocal(awaitOperation) is { } local:
                     awaits.Add((awaitOperation, local));
@@ -219,7 +219,7 @@ public sealed class TasksNotJoinedAnalyzer : DiagnosticAnalyzer
                 continue;
             }
 
-            var loop = EnclosingLoop(awaitOperation);
+            var loop = awaitOperation.GetEnclosingLoop();
             var pending = new List<ILocalSymbol>();
             foreach (var other in started)
             {
@@ -379,24 +379,6 @@ public sealed class TasksNotJoinedAnalyzer : DiagnosticAnalyzer
         }
 
         return false;
-    }
-
-    private static ILoopOperation? EnclosingLoop(IOperation operation)
-    {
-        for (var current = operation.Parent; current is not null; current = current.Parent)
-        {
-            if (current is IAnonymousFunctionOperation or ILocalFunctionOperation)
-            {
-                return null;
-            }
-
-            if (current is ILoopOperation loop)
-            {
-                return loop;
-            }
-        }
-
-        return null;
     }
 
     private static bool IsInsideTryWithCatch(IOperation operation)

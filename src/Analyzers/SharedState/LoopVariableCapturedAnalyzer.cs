@@ -50,7 +50,7 @@ public sealed class LoopVariableCapturedAnalyzer : DiagnosticAnalyzer
     private static void Analyze(OperationAnalysisContext context, KnownTypes types)
     {
         var lambda = (IAnonymousFunctionOperation)context.Operation;
-        if (!IsInLoop(lambda))
+        if (lambda.GetEnclosingLoop() is null)
         {
             return; // no loop around the lambda shares a variable with it (most lambdas): not classified
         }
@@ -87,23 +87,6 @@ public sealed class LoopVariableCapturedAnalyzer : DiagnosticAnalyzer
             var properties = ImmutableDictionary<string, string?>.Empty.Add(LambdaStartProperty, lambda.Syntax.SpanStart.ToString(System.Globalization.CultureInfo.InvariantCulture));
             context.ReportDiagnostic(Diagnostic.Create(Rule, reference.Syntax.GetLocation(), properties, reference.Local.Name, spawn.Spawner));
         }
-    }
-
-    /// <summary>A loop encloses the lambda in its own function (where <see cref="LoopSharingTheVariable"/> looks).</summary>
-    private static bool IsInLoop(IOperation lambda)
-    {
-        for (var current = lambda.Parent; current is not null; current = current.Parent)
-        {
-            switch (current.Kind)
-            {
-                case OperationKind.Loop:
-                    return true;
-                case OperationKind.AnonymousFunction or OperationKind.LocalFunction:
-                    return false;
-            }
-        }
-
-        return false;
     }
 
     /// <summary>Work that runs later than the statement that starts it (Parallel.* and PLINQ finish before the loop goes on).</summary>
