@@ -56,7 +56,7 @@ public sealed partial class CheckThenActAnalyzer : DiagnosticAnalyzer
                     var checks = new LockedBag<(ISymbol Method, bool InFunction, Diagnostic Diagnostic)>();
                     // Which helpers run only under their callers' lock: recorded only in a type where something can
                     // count as locked (the text gate CONC303 uses for the same question); elsewhere none does.
-                    var lockHeld = SourceMentions.Any((INamedTypeSymbol)symbolStart.Symbol, InconsistentlyLockedFieldAnalyzer.LockedNames, types)
+                    var lockHeld = SourceMentions.Any((INamedTypeSymbol)symbolStart.Symbol, LockHeldMethods.LockedNames, types)
                         ? LockHeldMethods.Register(symbolStart, types)
                         : null;
                     symbolStart.RegisterInvocationAction(

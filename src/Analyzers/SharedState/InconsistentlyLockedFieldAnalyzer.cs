@@ -96,21 +96,6 @@ public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
         }
     }
 
-    /// <summary>
-    /// What a type names when something in it counts as locked: a lock or a legacy release (<see cref="LockScan.Names"/>
-    /// but <c>using</c>), a lock helper in a <c>using</c> (<c>*Lock*()</c>, <c>Acquire*()</c>), <c>[MethodImpl(Synchronized)]</c>,
-    /// an assertion that the lock is held, a method named for a caller-held lock (<c>*Locked</c>, <c>*UnderLock</c>,
-    /// <c>*Unsafe</c>) or a parameter that says it is (<c>lockTaken</c>, <c>semaphoreHeld</c>; see <see cref="LockHeldMethods"/>).
-    /// A type that names none of them has no lock-held method either: CONC305 records its calls only where it does.
-    /// </summary>
-    internal static readonly NameSet LockedNames = new NameSet(
-            new[] { "Enter", "Exit", "Wait", "Release", "Pulse", "Synchronized" },
-            System.Linq.Enumerable.ToArray(System.Linq.Enumerable.Concat(
-                System.Linq.Enumerable.Where(LockScan.LockNames.Names, name => name != "lock"),
-                new[] { "ReleaseReaderLock", "ReleaseWriterLock", "ReleaseLock", "Synchronized", "IsEntered" })))
-        .OrContaining("Lock", "Held", "Semaphore", "Acquire", "Unsafe")
-        .OrStartingWith("lock", "held", "semaphore"); // the `lock` keyword too
-
     private sealed class TypeScan
     {
         private readonly KnownTypes _types;
@@ -135,7 +120,7 @@ public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
         public void Register(SymbolStartAnalysisContext context)
         {
             var type = (INamedTypeSymbol)context.Symbol;
-            if (!SourceMentions.Any(type, LockedNames, _types))
+            if (!SourceMentions.Any(type, LockHeldMethods.LockedNames, _types))
             {
                 return; // nothing in the type is protected, so no field is written under a lock (most types)
             }

@@ -30,6 +30,23 @@ internal sealed class LockHeldMethods
     // base classes included, holds it.
     private readonly LockedMap<IMethodSymbol, bool> _asserted = new(SymbolEqualityComparer.Default);
 
+    /// <summary>
+    /// What a type names when something in it counts as locked: a lock or a legacy release (<see cref="LockScan.Names"/>
+    /// but <c>using</c>), a lock helper in a <c>using</c> (<c>*Lock*()</c>, <c>Acquire*()</c>), <c>[MethodImpl(Synchronized)]</c>,
+    /// an assertion that the lock is held, a method named for a caller-held lock (<c>*Locked</c>, <c>*UnderLock</c>,
+    /// <c>*Unsafe</c>) or a parameter that says it is (<c>lockTaken</c>, <c>semaphoreHeld</c>; see this class).
+    /// A type that names none of them has no lock-held method and no locked access: CONC303 follows only types that
+    /// name one, and CONC305 records calls for this class only there. A new convention here or in <see cref="LockRegions"/>
+    /// needs a name in this set.
+    /// </summary>
+    internal static readonly NameSet LockedNames = new NameSet(
+            new[] { "Enter", "Exit", "Wait", "Release", "Pulse", "Synchronized" },
+            System.Linq.Enumerable.ToArray(System.Linq.Enumerable.Concat(
+                System.Linq.Enumerable.Where(LockScan.LockNames.Names, name => name != "lock"),
+                new[] { "ReleaseReaderLock", "ReleaseWriterLock", "ReleaseLock", "Synchronized", "IsEntered" })))
+        .OrContaining("Lock", "Held", "Semaphore", "Acquire", "Unsafe")
+        .OrStartingWith("lock", "held", "semaphore"); // the `lock` keyword too
+
     private LockHeldMethods(KnownTypes types, INamedTypeSymbol type)
     {
         _types = types;

@@ -49,7 +49,7 @@ public sealed class SourceMentionsTests
     {
         var body = MethodBody("class C { void M() { " + statement + " } }");
 
-        Assert.Equal(expected, SourceMentions.Any(body, ConcurrencyAnalyzers.SharedState.InconsistentlyLockedFieldAnalyzer.LockedNames));
+        Assert.Equal(expected, SourceMentions.Any(body, ConcurrencyAnalyzers.SharedState.LockHeldMethods.LockedNames));
     }
 
     [Fact]
