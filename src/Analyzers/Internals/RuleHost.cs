@@ -213,6 +213,13 @@ internal sealed class RuleHost
         }
     }
 
+    /// <summary>
+    /// A registration whose reports the host cannot pass through its <see cref="GeneratedCodeFilter"/> (no rule uses
+    /// one; a rule that needs one adds a wrapper there first).
+    /// </summary>
+    private static NotSupportedException Unfiltered(string what)
+        => new($"A hosted rule cannot use {what}: the host keeps reports out of generated code only for the registrations it wraps");
+
     private sealed class HostedRule
     {
         public HostedRule(ImmutableArray<DiagnosticDescriptor> descriptors, ImmutableArray<Action<CompilationStartAnalysisContext>> startActions)
@@ -343,6 +350,7 @@ internal sealed class RuleHost
     private sealed class CompilationRegistry : CompilationStartAnalysisContext, IInvocationRouter
     {
         private readonly CompilationStartAnalysisContext _start;
+        private readonly GeneratedCodeFilter _filter;
         private readonly InvocationPlans _plans = new();
         private readonly OperationActions _operations = new();
         private readonly ByKind<SymbolKind, SymbolAnalysisContext> _symbols = new();
@@ -352,18 +360,21 @@ internal sealed class RuleHost
 #pragma warning disable RS1012 // Registers on 'start' later, in Commit.
         public CompilationRegistry(CompilationStartAnalysisContext start)
             : base(start.Compilation, start.Options, start.CancellationToken)
-            => _start = start;
+        {
+            _start = start;
+            _filter = new GeneratedCodeFilter(start.Compilation, start.Options);
+        }
 #pragma warning restore RS1012
 
         public void Commit()
         {
-            _operations.Commit(_start.RegisterOperationAction, _plans);
+            _operations.Commit((action, kinds) => _start.RegisterOperationAction(_filter.ForOperation(action), kinds), _plans);
 
-            _symbols.Commit(_start.RegisterSymbolAction);
+            _symbols.Commit((action, kinds) => _start.RegisterSymbolAction(_filter.ForSymbol(action), kinds));
             _symbolStarts.Commit((action, kinds) => _start.RegisterSymbolStartAction(
                 symbolStart =>
                 {
-                    var registry = new SymbolRegistry(symbolStart, _plans);
+                    var registry = new SymbolRegistry(symbolStart, _plans, _filter);
                     try
                     {
                         action(registry);
@@ -376,7 +387,7 @@ internal sealed class RuleHost
                 kinds[0]));
             if (_blocks.Count > 0)
             {
-                _start.RegisterOperationBlockAction(FanOut(_blocks));
+                _start.RegisterOperationBlockAction(_filter.ForBlock(FanOut(_blocks)));
             }
         }
 
@@ -391,21 +402,21 @@ internal sealed class RuleHost
 
         public override void RegisterSymbolStartAction(Action<SymbolStartAnalysisContext> action, SymbolKind symbolKind) => _symbolStarts.Add(action, ImmutableArray.Create(symbolKind));
 
-        public override void RegisterCompilationEndAction(Action<CompilationAnalysisContext> action) => _start.RegisterCompilationEndAction(action);
+        public override void RegisterCompilationEndAction(Action<CompilationAnalysisContext> action) => _start.RegisterCompilationEndAction(_filter.ForCompilation(action));
 
-        public override void RegisterSemanticModelAction(Action<SemanticModelAnalysisContext> action) => _start.RegisterSemanticModelAction(action);
+        public override void RegisterOperationBlockStartAction(Action<OperationBlockStartAnalysisContext> action) => _start.RegisterOperationBlockStartAction(_filter.ForBlockStart(action));
 
-        public override void RegisterCodeBlockStartAction<TLanguageKindEnum>(Action<CodeBlockStartAnalysisContext<TLanguageKindEnum>> action) => _start.RegisterCodeBlockStartAction(action);
+        public override void RegisterSemanticModelAction(Action<SemanticModelAnalysisContext> action) => throw Unfiltered(nameof(RegisterSemanticModelAction));
 
-        public override void RegisterCodeBlockAction(Action<CodeBlockAnalysisContext> action) => _start.RegisterCodeBlockAction(action);
+        public override void RegisterCodeBlockStartAction<TLanguageKindEnum>(Action<CodeBlockStartAnalysisContext<TLanguageKindEnum>> action) => throw Unfiltered(nameof(RegisterCodeBlockStartAction));
 
-        public override void RegisterOperationBlockStartAction(Action<OperationBlockStartAnalysisContext> action) => _start.RegisterOperationBlockStartAction(action);
+        public override void RegisterCodeBlockAction(Action<CodeBlockAnalysisContext> action) => throw Unfiltered(nameof(RegisterCodeBlockAction));
 
-        public override void RegisterSyntaxTreeAction(Action<SyntaxTreeAnalysisContext> action) => _start.RegisterSyntaxTreeAction(action);
+        public override void RegisterSyntaxTreeAction(Action<SyntaxTreeAnalysisContext> action) => throw Unfiltered(nameof(RegisterSyntaxTreeAction));
 
-        public override void RegisterAdditionalFileAction(Action<AdditionalFileAnalysisContext> action) => _start.RegisterAdditionalFileAction(action);
+        public override void RegisterAdditionalFileAction(Action<AdditionalFileAnalysisContext> action) => throw Unfiltered(nameof(RegisterAdditionalFileAction));
 
-        public override void RegisterSyntaxNodeAction<TLanguageKindEnum>(Action<SyntaxNodeAnalysisContext> action, ImmutableArray<TLanguageKindEnum> syntaxKinds) => _start.RegisterSyntaxNodeAction(action, syntaxKinds);
+        public override void RegisterSyntaxNodeAction<TLanguageKindEnum>(Action<SyntaxNodeAnalysisContext> action, ImmutableArray<TLanguageKindEnum> syntaxKinds) => throw Unfiltered(nameof(RegisterSyntaxNodeAction));
     }
 
     /// <summary>The rules' view of one symbol start: merges what they register inside it, forwards the rest.</summary>
@@ -413,31 +424,33 @@ internal sealed class RuleHost
     {
         private readonly SymbolStartAnalysisContext _start;
         private readonly InvocationPlans _plans;
+        private readonly GeneratedCodeFilter _filter;
         private readonly OperationActions _operations = new();
         private readonly List<Action<OperationBlockAnalysisContext>> _blocks = new();
         private readonly List<Action<SymbolAnalysisContext>> _ends = new();
 
 #pragma warning disable CS0618 // Obsolete: meant to keep tests from faking the driver; here it wraps the driver's own context.
-        public SymbolRegistry(SymbolStartAnalysisContext start, InvocationPlans plans)
+        public SymbolRegistry(SymbolStartAnalysisContext start, InvocationPlans plans, GeneratedCodeFilter filter)
             : base(start.Symbol, start.Compilation, start.Options, start.CancellationToken)
         {
             _start = start;
             _plans = plans;
+            _filter = filter;
         }
 #pragma warning restore CS0618
 
         public void Commit()
         {
-            _operations.Commit(_start.RegisterOperationAction, _plans);
+            _operations.Commit((action, kinds) => _start.RegisterOperationAction(_filter.ForOperation(action), kinds), _plans);
 
             if (_blocks.Count > 0)
             {
-                _start.RegisterOperationBlockAction(FanOut(_blocks));
+                _start.RegisterOperationBlockAction(_filter.ForBlock(FanOut(_blocks)));
             }
 
             if (_ends.Count > 0)
             {
-                _start.RegisterSymbolEndAction(FanOut(_ends));
+                _start.RegisterSymbolEndAction(_filter.ForSymbol(FanOut(_ends)));
             }
         }
 
@@ -450,12 +463,12 @@ internal sealed class RuleHost
 
         public override void RegisterSymbolEndAction(Action<SymbolAnalysisContext> action) => _ends.Add(action);
 
-        public override void RegisterOperationBlockStartAction(Action<OperationBlockStartAnalysisContext> action) => _start.RegisterOperationBlockStartAction(action);
+        public override void RegisterOperationBlockStartAction(Action<OperationBlockStartAnalysisContext> action) => _start.RegisterOperationBlockStartAction(_filter.ForBlockStart(action));
 
-        public override void RegisterCodeBlockStartAction<TLanguageKindEnum>(Action<CodeBlockStartAnalysisContext<TLanguageKindEnum>> action) => _start.RegisterCodeBlockStartAction(action);
+        public override void RegisterCodeBlockStartAction<TLanguageKindEnum>(Action<CodeBlockStartAnalysisContext<TLanguageKindEnum>> action) => throw Unfiltered(nameof(RegisterCodeBlockStartAction));
 
-        public override void RegisterCodeBlockAction(Action<CodeBlockAnalysisContext> action) => _start.RegisterCodeBlockAction(action);
+        public override void RegisterCodeBlockAction(Action<CodeBlockAnalysisContext> action) => throw Unfiltered(nameof(RegisterCodeBlockAction));
 
-        public override void RegisterSyntaxNodeAction<TLanguageKindEnum>(Action<SyntaxNodeAnalysisContext> action, ImmutableArray<TLanguageKindEnum> syntaxKinds) => _start.RegisterSyntaxNodeAction(action, syntaxKinds);
+        public override void RegisterSyntaxNodeAction<TLanguageKindEnum>(Action<SyntaxNodeAnalysisContext> action, ImmutableArray<TLanguageKindEnum> syntaxKinds) => throw Unfiltered(nameof(RegisterSyntaxNodeAction));
     }
 }
