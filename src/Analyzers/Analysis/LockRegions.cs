@@ -183,12 +183,14 @@ internal static class LockRegions
         var child = operation;
         for (var parent = operation.Parent; parent is not null; child = parent, parent = parent.Parent)
         {
-            if (parent is IAnonymousFunctionOperation or ILocalFunctionOperation)
+            // By kind: asked of many operations of a body that locks, on every level up.
+            var kind = parent.Kind;
+            if (kind is OperationKind.AnonymousFunction or OperationKind.LocalFunction)
             {
                 return false;
             }
 
-            if (parent is ILockOperation lockStatement && ReferenceEquals(lockStatement.Body, child))
+            if (kind == OperationKind.Lock && ReferenceEquals(((ILockOperation)parent).Body, child))
             {
                 return true;
             }
@@ -207,7 +209,7 @@ internal static class LockRegions
 
         foreach (var descendant in operation.EnumerateDescendantsAndSelf())
         {
-            if (descendant is IInvocationOperation invocation && IsLegacyRelease(invocation))
+            if (descendant.Kind == OperationKind.Invocation && IsLegacyRelease((IInvocationOperation)descendant))
             {
                 return true;
             }
@@ -226,8 +228,8 @@ internal static class LockRegions
 
         foreach (var descendant in operation.EnumerateDescendantsAndSelf())
         {
-            if (descendant is IInvocationOperation invocation &&
-                LockApis.TryGetLockCall(invocation, types, out var call) &&
+            if (descendant.Kind == OperationKind.Invocation &&
+                LockApis.TryGetLockCall((IInvocationOperation)descendant, types, out var call) &&
                 call.Action == LockAction.Release &&
                 !IsSignalRelease(call))
             {
@@ -255,8 +257,8 @@ internal static class LockRegions
 
         foreach (var descendant in operation.EnumerateDescendantsAndSelf())
         {
-            if (descendant is IInvocationOperation invocation &&
-                LockApis.TryGetLockCall(invocation, types, out var call) &&
+            if (descendant.Kind == OperationKind.Invocation &&
+                LockApis.TryGetLockCall((IInvocationOperation)descendant, types, out var call) &&
                 call.Action == LockAction.Release &&
                 SymbolEqualityComparer.Default.Equals(call.Key, key))
             {

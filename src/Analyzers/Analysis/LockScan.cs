@@ -73,6 +73,47 @@ internal sealed class LockScan
 
     private static readonly LockScan Nothing = new();
 
+    // Per type: the declarations of a type whose text names none of LockNames (empty for a type that names one).
+    private static readonly SymbolMemo<INamedTypeSymbol, SyntaxNode[]> LockFreeDeclarations = new();
+
+    /// <summary>
+    /// <paramref name="body"/>, an operation block of <paramref name="owner"/>, is written inside a declaration of the
+    /// owner's type and that type's text (every part of it) names none of <see cref="LockNames"/>: then no body of the
+    /// type has <see cref="HasAnyLock"/>, and the per-body scan is not needed to say so. Most types name no lock, and the
+    /// answer is read once per type (the same one CONC206, CONC209 and CONC203 gate their type on).
+    /// </summary>
+    internal static bool InTypeWithoutLocks(ISymbol owner, IOperation body, KnownTypes types)
+    {
+        if (owner.ContainingType is not { } type)
+        {
+            return false;
+        }
+
+        var declarations = LockFreeDeclarations.GetOrCompute(types, type, types, static (t, k) => SourceMentions.Any(t, LockNames, k) ? System.Array.Empty<SyntaxNode>() : Declarations(t));
+        var syntax = body.Syntax;
+        foreach (var declaration in declarations)
+        {
+            if (declaration.SyntaxTree == syntax.SyntaxTree && declaration.Span.Contains(syntax.Span))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static SyntaxNode[] Declarations(INamedTypeSymbol type)
+    {
+        var references = type.DeclaringSyntaxReferences;
+        var declarations = new SyntaxNode[references.Length];
+        for (var i = 0; i < references.Length; i++)
+        {
+            declarations[i] = references[i].GetSyntax();
+        }
+
+        return declarations;
+    }
+
     internal static LockScan Of(IOperation root, KnownTypes types)
     {
         var scan = new LockScan();

@@ -87,7 +87,7 @@ public sealed class BlockingCallUnderLockAnalyzer : DiagnosticAnalyzer
 
         // A user's list may name calls that only the flow graph has (a foreach's MoveNext, a using's Dispose).
         System.Func<IOperation, LockScan, bool>? worthIt = extra.IsEmpty
-            ? (root, scan) => LockFlow.AnyUnderLock(root, scan, o => o is IInvocationOperation i && IsBlocking(i, types, known, extra, context.OperationBlocks))
+            ? (root, scan) => LockFlow.AnyUnderLock(root, scan, o => o.Kind == OperationKind.Invocation && IsBlocking((IInvocationOperation)o, types, known, extra, context.OperationBlocks))
             : null;
         LockFlow.Run(context, types, (operation, state, function, lockCall) =>
         {
@@ -173,6 +173,13 @@ public sealed class BlockingCallUnderLockAnalyzer : DiagnosticAnalyzer
     {
         var method = invocation.TargetMethod;
         var name = method.Name;
+
+        // Without a configured list, only a call named like a known blocking method or a stream/reader/writer I/O
+        // method can be one: most calls are ruled out by their name, before any type is looked at.
+        if (extra.IsEmpty && !BlockingNames.Contains(name))
+        {
+            return false;
+        }
 
         // Acquiring another lock is lock nesting (CONC206's business), not a blocking call.
         if (name == "WaitOne" && invocation.Instance?.Type is { } instanceType && instanceType.InheritsFromOrEquals(types.Mutex))
@@ -262,6 +269,23 @@ public sealed class BlockingCallUnderLockAnalyzer : DiagnosticAnalyzer
     private static readonly string[] StreamIo = { "Read", "Write", "Flush", "ReadByte", "WriteByte", "CopyTo", "ReadExactly", "ReadAtLeast" };
     private static readonly string[] WriterIo = { "Write", "WriteLine", "Flush" };
     private static readonly string[] ReaderIo = { "Read", "ReadLine", "ReadToEnd", "ReadBlock" };
+
+    /// <summary>Every method name <see cref="IsBlocking"/> can match without a configured list (after the lists it is made of).</summary>
+    private static readonly ImmutableHashSet<string> BlockingNames = NamesOfBlockingMethods();
+
+    private static ImmutableHashSet<string> NamesOfBlockingMethods()
+    {
+        var names = ImmutableHashSet.CreateBuilder<string>(System.StringComparer.Ordinal);
+        foreach (var (_, methods) in Known)
+        {
+            names.UnionWith(methods);
+        }
+
+        names.UnionWith(StreamIo);
+        names.UnionWith(WriterIo);
+        names.UnionWith(ReaderIo);
+        return names.ToImmutable();
+    }
 
     /// <summary>
     /// Synchronous I/O on a file or network stream the method opened itself: a <c>FileStream</c> or

@@ -123,7 +123,7 @@ public sealed class BlockingOnAsyncInsideLockAnalyzer : DiagnosticAnalyzer
                     }
                 }
             }
-        }, (root, scan) => LockFlow.AnyUnderLock(root, scan, o => MayBlockOrStart(o, scan, types) || CallsBlockingWrapper(o, model, types, context.CancellationToken)));
+        }, (root, scan) => LockFlow.AnyUnderLock(root, scan, o => MayBlockOrStart(o, scan, types) || CallsBlockingWrapper(o, scan, model, types, context.CancellationToken)));
 
         // A local function called only inside `lock` bodies: the flow starts it with nothing held.
         LockHeldLocalFunctions.Visit(context, types, (operation, lockName) =>
@@ -142,17 +142,23 @@ public sealed class BlockingOnAsyncInsideLockAnalyzer : DiagnosticAnalyzer
 
     // Every shape the rule reports, by name (the graph may hold the receiver in a capture the tree does not have).
     // Started work is reported only under a thread-affine lock.
-    private static bool MayBlockOrStart(IOperation operation, LockScan scan, KnownTypes types) => operation switch
+    // Asked of every operation of a body that locks: by kind first, since most operations are neither.
+    private static bool MayBlockOrStart(IOperation operation, LockScan scan, KnownTypes types) => operation.Kind switch
     {
-        IPropertyReferenceOperation { Property.Name: "Result" } => true,
-        IInvocationOperation { TargetMethod.Name: "Wait" or "WaitAll" or "WaitAny" or "GetResult" } => true,
-        IInvocationOperation invocation => scan.HasThreadAffineLock && IsStartedAsyncWork(invocation, types),
+        OperationKind.PropertyReference => ((IPropertyReferenceOperation)operation).Property.Name == "Result",
+        OperationKind.Invocation => ((IInvocationOperation)operation).TargetMethod.Name is "Wait" or "WaitAll" or "WaitAny" or "GetResult" ||
+                                    (scan.HasThreadAffineLock && IsStartedAsyncWork((IInvocationOperation)operation, types)),
         _ => false,
     };
 
-    /// <summary>A call of a method of this document that blocks on a task it starts (see <see cref="TaskBlocking.CalleeBlockingWait"/>).</summary>
-    private static bool CallsBlockingWrapper(IOperation operation, SemanticModel? model, KnownTypes types, System.Threading.CancellationToken cancellationToken)
+    /// <summary>
+    /// A call of a method of this document that blocks on a task it starts (see <see cref="TaskBlocking.CalleeBlockingWait"/>).
+    /// In a body whose only locks are <c>lock</c> statements, <see cref="LockFlow.AnyUnderLock"/> counts only a call inside
+    /// one, so the callee is looked at only there.
+    /// </summary>
+    private static bool CallsBlockingWrapper(IOperation operation, LockScan scan, SemanticModel? model, KnownTypes types, System.Threading.CancellationToken cancellationToken)
         => operation.Kind == OperationKind.Invocation &&
+           (scan.HasLockApiCall || LockRegions.InLockStatement(operation)) &&
            TaskBlocking.CalleeBlockingWait((IInvocationOperation)operation, model, types, cancellationToken) is not null;
 
     /// <summary>A call returning a task that starts work: not Task/ValueTask/TaskCompletionSource helpers, not Task.Run (CONC102's).</summary>

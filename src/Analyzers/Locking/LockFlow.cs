@@ -97,6 +97,12 @@ internal static class LockFlow
     /// </summary>
     public static bool AnyBodyLocks(OperationBlockAnalysisContext context, KnownTypes types)
     {
+        // A member of a type whose text names no lock API and no `lock` (most types) needs no per-body scan.
+        if (InTypeWithoutLocks(context, types))
+        {
+            return false;
+        }
+
         foreach (var (_, root) in Bodies(context))
         {
             if (LockScan.For(root, types).HasAnyLock)
@@ -106,6 +112,25 @@ internal static class LockFlow
         }
 
         return false;
+    }
+
+    private static bool InTypeWithoutLocks(OperationBlockAnalysisContext context, KnownTypes types)
+    {
+        var blocks = context.OperationBlocks;
+        if (blocks.IsEmpty)
+        {
+            return false;
+        }
+
+        foreach (var block in blocks)
+        {
+            if (!LockScan.InTypeWithoutLocks(context.OwningSymbol, block, types))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>The function bodies of an operation block's operations, each root once (see <see cref="Bodies"/>).</summary>

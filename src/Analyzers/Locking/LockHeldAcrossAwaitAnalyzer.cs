@@ -105,10 +105,14 @@ public sealed class LockHeldAcrossAwaitAnalyzer : DiagnosticAnalyzer
         static (root, scan) => scan.HasThreadAffineLock && LockFlow.AnyUnderLock(root, scan, IsSuspension));
     }
 
-    // What the rule reports, as the tree has it (the graph turns await foreach / await using into awaits).
-    private static bool IsSuspension(IOperation operation) => operation is IAwaitOperation
-        or IReturnOperation { Kind: OperationKind.YieldReturn }
-        or IForEachLoopOperation { IsAsynchronous: true }
-        or IUsingOperation { IsAsynchronous: true }
-        or IUsingDeclarationOperation { IsAsynchronous: true };
+    // What the rule reports, as the tree has it (the graph turns await foreach / await using into awaits). Asked of
+    // every operation of a body that locks: by kind first, since most operations are none of these.
+    private static bool IsSuspension(IOperation operation) => operation.Kind switch
+    {
+        OperationKind.Await or OperationKind.YieldReturn => true,
+        OperationKind.Loop => operation is IForEachLoopOperation { IsAsynchronous: true },
+        OperationKind.Using => ((IUsingOperation)operation).IsAsynchronous,
+        OperationKind.UsingDeclaration => ((IUsingDeclarationOperation)operation).IsAsynchronous,
+        _ => false,
+    };
 }

@@ -125,6 +125,8 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
         var statementLocks = new LockedMap<IMethodSymbol, List<ISymbol>>(SymbolEqualityComparer.Default);
         var callsUnderLock = new LockedBag<(IMethodSymbol Callee, List<ISymbol> Held, Location Location, ISymbol Caller)>();
         var mutexSemaphores = new LockedMap<ISymbol, bool>(SymbolEqualityComparer.Default);
+        // Blocks whose flow could only add calls under a lock: run at the type's end, when a callee takes a lock itself.
+        var deferred = new LockedBag<(OperationBlockAnalysisContext Context, List<IMethodSymbol> Callees)>();
         var nonRecursive = new LockedMap<ISymbol, bool>(SymbolEqualityComparer.Default);
 
         context.RegisterOperationAction(
@@ -167,6 +169,35 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
         });
 
         void RecordBody(OperationBlockAnalysisContext c)
+        {
+            var owner = c.OwningSymbol;
+            if (CallsOnlyFlow(c, types, type) is { } callees)
+            {
+                deferred.Add((c, callees));
+            }
+            else
+            {
+                RunFlow(c);
+            }
+
+            if (owner is IMethodSymbol method && Acquired(c.OperationBlocks, types, out var blocking) is { } acquired)
+            {
+                summaries.TryAdd(method.OriginalDefinition, (acquired, blocking));
+            }
+
+            if (owner is IMethodSymbol caller)
+            {
+                foreach (var (_, root) in LockFlow.Bodies(c))
+                {
+                    if (LockScan.For(root, types).LockStatements > 0)
+                    {
+                        RecordLockStatements(root, caller, type, statementLocks, callsUnderLock);
+                    }
+                }
+            }
+        }
+
+        void RunFlow(OperationBlockAnalysisContext c)
         {
             var owner = c.OwningSymbol;
             LockFlow.Run(c, types, (operation, state, function, lockCall) =>
@@ -224,29 +255,24 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
             },
             // Nesting needs two acquisitions; a call under a lock needs a primitive that cannot be re-entered and a
             // call to a method of this type. Most bodies that lock have neither, and get no flow graph.
-            (root, scan) => scan.HasLockApiCall
-                ? scan.Acquisitions >= 2 || (scan.HasNonReentrantAcquire && CallsOwnMethod(root, type))
-                : scan.HasNestedLockStatement);
-
-            if (owner is IMethodSymbol method && Acquired(c.OperationBlocks, types, out var blocking) is { } acquired)
-            {
-                summaries.TryAdd(method.OriginalDefinition, (acquired, blocking));
-            }
-
-            if (owner is IMethodSymbol caller)
-            {
-                foreach (var (_, root) in LockFlow.Bodies(c))
-                {
-                    if (LockScan.For(root, types).LockStatements > 0)
-                    {
-                        RecordLockStatements(root, caller, type, statementLocks, callsUnderLock);
-                    }
-                }
-            }
+            (root, scan) => NeedsFlow(root, scan, type));
         }
 
         context.RegisterSymbolEndAction(c =>
         {
+            // A deferred block's flow adds calls under its one lock, which count only for a callee with a summary.
+            foreach (var (blockContext, callees) in deferred)
+            {
+                foreach (var callee in callees)
+                {
+                    if (summaries.ContainsKey(callee))
+                    {
+                        RunFlow(blockContext);
+                        break;
+                    }
+                }
+            }
+
             var list = SortedByLocation(edges);
             var reported = new HashSet<Location>();
             foreach (var first in list)
@@ -444,6 +470,74 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
            (field.Field.IsStatic || field.Instance is IInstanceReferenceOperation { ReferenceKind: InstanceReferenceKind.ContainingTypeInstance })
             ? field.Field.OriginalDefinition
             : null;
+
+    // Nesting needs two acquisitions; a call under a lock needs a primitive that cannot be re-entered and a call to a
+    // method of this type. Most bodies that lock have neither, and get no flow graph.
+    private static bool NeedsFlow(IOperation root, LockScan scan, INamedTypeSymbol type)
+        => scan.HasLockApiCall
+            ? scan.Acquisitions >= 2 || (scan.HasNonReentrantAcquire && CallsOwnMethod(root, type))
+            : scan.HasNestedLockStatement;
+
+    /// <summary>
+    /// When the only bodies of the block that need the flow (<see cref="NeedsFlow"/>) are there for the calls made under
+    /// their lock: the methods of <paramref name="type"/> they call (a superset of the calls the flow records). Null
+    /// when some body needs the flow for more, or may call a method of the type that its tree does not show (the graph
+    /// calls <c>GetEnumerator</c>, <c>Dispose</c>... for a <c>foreach</c> or a <c>using</c>), or none needs it.
+    /// </summary>
+    /// <remarks>
+    /// With one acquisition in a body (and no <c>lock</c> statement) no lock is held at it on every path: its function's
+    /// graph starts with nothing held, and so does every lambda's and local function's. So the flow records no nesting
+    /// and no re-entry there, only calls of the type's methods under the lock, and such a call is reported only when its
+    /// callee has a summary (<see cref="Acquired"/>): whether one does is known at the type's end, and it seldom does.
+    /// </remarks>
+    private static List<IMethodSymbol>? CallsOnlyFlow(OperationBlockAnalysisContext context, KnownTypes types, INamedTypeSymbol type)
+    {
+        List<IMethodSymbol>? callees = null;
+        foreach (var (_, root) in LockFlow.Bodies(context))
+        {
+            var scan = LockScan.For(root, types);
+            if (!scan.HasAnyLock || !scan.HasLockApiCall || scan.Acquisitions >= 2)
+            {
+                if (scan.HasAnyLock && NeedsFlow(root, scan, type))
+                {
+                    return null;
+                }
+
+                continue;
+            }
+
+            if (!scan.HasNonReentrantAcquire)
+            {
+                continue;
+            }
+
+            foreach (var operation in root.EnumerateDescendants())
+            {
+                switch (operation.Kind)
+                {
+                    case OperationKind.Invocation:
+                        if (operation is IInvocationOperation { TargetMethod.ContainingType: { } containing } invocation &&
+                            invocation.Instance is null or IInstanceReferenceOperation &&
+                            SymbolEqualityComparer.Default.Equals(containing.OriginalDefinition, type.OriginalDefinition))
+                        {
+                            (callees ??= new List<IMethodSymbol>()).Add(invocation.TargetMethod.OriginalDefinition);
+                        }
+
+                        break;
+                    case OperationKind.Loop when operation is IForEachLoopOperation:
+                    case OperationKind.Using:
+                    case OperationKind.UsingDeclaration:
+                    case OperationKind.InterpolatedString:
+                    case OperationKind.DeconstructionAssignment:
+                    case OperationKind.ImplicitIndexerReference:
+                    case OperationKind.None:
+                        return null;
+                }
+            }
+        }
+
+        return callees;
+    }
 
     private static bool CallsOwnMethod(IOperation root, INamedTypeSymbol type)
     {

@@ -255,7 +255,7 @@ public sealed class LockReleaseNotGuaranteedAnalyzer : DiagnosticAnalyzer
     {
         foreach (var descendant in region.EnumerateDescendantsAndSelf())
         {
-            if (descendant is ITryOperation { Finally: { } finallyBlock } && LockRegions.Releases(finallyBlock, key, types))
+            if (descendant.Kind == OperationKind.Try && descendant is ITryOperation { Finally: { } finallyBlock } && LockRegions.Releases(finallyBlock, key, types))
             {
                 return true;
             }
@@ -285,7 +285,7 @@ public sealed class LockReleaseNotGuaranteedAnalyzer : DiagnosticAnalyzer
         ConcurrentContext? spawned = null;
         foreach (var descendant in function.EnumerateDescendants())
         {
-            if (descendant is not IInvocationOperation candidate ||
+            if (descendant.Kind != OperationKind.Invocation || descendant is not IInvocationOperation candidate ||
                 candidate.Syntax.SpanStart <= acquire.Syntax.SpanStart ||
                 !LockApis.TryGetLockCall(candidate, types, out var call) ||
                 !SymbolEqualityComparer.Default.Equals(call.Key, key))
@@ -321,7 +321,7 @@ public sealed class LockReleaseNotGuaranteedAnalyzer : DiagnosticAnalyzer
     {
         foreach (var descendant in lambda.EnumerateDescendants())
         {
-            if (descendant is IInvocationOperation candidate &&
+            if (descendant.Kind == OperationKind.Invocation && descendant is IInvocationOperation candidate &&
                 LockApis.TryGetLockCall(candidate, types, out var call) &&
                 call.Action is LockAction.Acquire or LockAction.TryAcquire &&
                 SymbolEqualityComparer.Default.Equals(call.Key, key))
@@ -343,7 +343,7 @@ public sealed class LockReleaseNotGuaranteedAnalyzer : DiagnosticAnalyzer
         release = null;
         foreach (var descendant in function.EnumerateDescendants())
         {
-            if (descendant is IInvocationOperation candidate &&
+            if (descendant.Kind == OperationKind.Invocation && descendant is IInvocationOperation candidate &&
                 LockApis.TryGetLockCall(candidate, types, out var call) &&
                 call.Action == LockAction.Release &&
                 SymbolEqualityComparer.Default.Equals(call.Key, key) &&
@@ -566,7 +566,7 @@ public sealed class LockReleaseNotGuaranteedAnalyzer : DiagnosticAnalyzer
     {
         foreach (var descendant in operation.EnumerateDescendantsAndSelf())
         {
-            if (descendant is IInvocationOperation invocation && LockApis.TryGetLockCall(invocation, types, out var call) &&
+            if (descendant.Kind == OperationKind.Invocation && LockApis.TryGetLockCall((IInvocationOperation)descendant, types, out var call) &&
                 SymbolEqualityComparer.Default.Equals(call.Key, key))
             {
                 return true;

@@ -783,4 +783,67 @@ public sealed class LockHeldAcrossAwaitTests
                 };
             }
             """);
+
+    // The locking rules skip the bodies of a type whose text names no lock (LockScan.InTypeWithoutLocks): the answer
+    // must cover every part of a partial type, and a nested type's own text.
+    [Fact]
+    public Task Lock_in_the_other_part_of_a_partial_type_is_reported()
+        => new Verify.Test
+        {
+            TestState =
+            {
+                Sources =
+                {
+                    """
+                    using System.Threading.Tasks;
+
+                    partial class C
+                    {
+                        private readonly object _gate = new object();
+
+                        async Task PlainAsync() => await Task.Yield();
+                    }
+                    """,
+                    """
+                    using System.Threading;
+                    using System.Threading.Tasks;
+
+                    partial class C
+                    {
+                        async Task SaveAsync()
+                        {
+                            Monitor.Enter(_gate);
+                            try { {|CONC201:await Task.Yield()|}; }
+                            finally { Monitor.Exit(_gate); }
+                        }
+                    }
+                    """,
+                },
+            },
+        }.RunAsync();
+
+    [Fact]
+    public Task Lock_in_a_nested_type_of_a_type_without_locks_is_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class Outer
+            {
+                async Task PlainAsync() => await Task.Yield();
+
+                class Inner
+                {
+                    private readonly object _gate = new object();
+
+                    async Task SaveAsync()
+                    {
+                        Monitor.Enter(_gate);
+                        try { {|CONC201:await Task.Yield()|}; }
+                        finally { Monitor.Exit(_gate); }
+                    }
+                }
+            }
+            """);
 }

@@ -734,4 +734,40 @@ public sealed class LockOrderTests
                 }
             }
             """);
+
+    // A body with one acquisition gets its flow at the type's end, and only when one of the type's methods it calls
+    // takes a lock itself (LockOrderAnalyzer.CallsOnlyFlow): here the second callee does, declared after the caller.
+    [Fact]
+    public Task SemaphoreSlim_reacquired_through_the_second_of_two_calls_under_it_is_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading;
+
+            class Store
+            {
+                private readonly SemaphoreSlim _sem = new SemaphoreSlim(1, 1);
+                private int _count;
+
+                public void Save()
+                {
+                    _sem.Wait();
+                    try
+                    {
+                        Count();
+                        {|#0:Flush()|};
+                    }
+                    finally { _sem.Release(); }
+                }
+
+                private void Count() => _count++;
+
+                private void Flush()
+                {
+                    _sem.Wait();
+                    try { _count = 0; }
+                    finally { _sem.Release(); }
+                }
+            }
+            """,
+            Verify.Diagnostic(LockOrderAnalyzer.ReentryCallRule).WithLocation(0).WithArguments("Flush", "_sem", "SemaphoreSlim"));
 }
