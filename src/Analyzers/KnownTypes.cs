@@ -147,6 +147,20 @@ internal sealed class KnownTypes
     /// <summary>The store behind <see cref="SymbolMemo{TKey,TValue}"/> for this compilation.</summary>
     internal ConcurrentDictionary<SymbolMemoKey, object> SymbolFacts => _symbolFacts;
 
+    // Asked at every call (CONC401) and for every body's owner (the token finder): a typed table of its own, sized for
+    // a project's called methods, so a lookup is one reference hash with no cast and the first files do not grow it.
+    private ConcurrentDictionary<IMethodSymbol, Analysis.CancellationOverloads.MethodDefinition>? _methodDefinitions;
+
+    /// <summary>What <see cref="Analysis.CancellationOverloads"/> knows per method definition of this compilation.</summary>
+    internal ConcurrentDictionary<IMethodSymbol, Analysis.CancellationOverloads.MethodDefinition> MethodDefinitions
+        => System.Threading.Volatile.Read(ref _methodDefinitions) ??
+           System.Threading.Interlocked.CompareExchange(
+               ref _methodDefinitions,
+               new ConcurrentDictionary<IMethodSymbol, Analysis.CancellationOverloads.MethodDefinition>(
+                   4, 1024, ReferenceComparer<IMethodSymbol>.Instance),
+               null) ??
+           _methodDefinitions!;
+
     // Properties are read in hot loops: a field read, not a dictionary lookup on the name.
     private INamedTypeSymbol? Slot(ref object? field, string metadataName)
     {

@@ -176,11 +176,22 @@ internal static class CancellationOverloads
     }
 
     // Per method definition: most methods have no token parameter and no token overload, and a method is called from
-    // many places. One lookup answers both (every call is asked, by CONC401).
-    private static readonly SymbolMemo<IMethodSymbol, MethodDefinition> Definitions = new();
-
+    // many places. One lookup answers both (every call is asked, by CONC401), in the compilation's typed table.
     private static MethodDefinition DefinitionOf(IMethodSymbol method, KnownTypes types)
-        => Definitions.GetOrCompute(types, (method.ReducedFrom ?? method).OriginalDefinition, types, static (m, t) => new MethodDefinition(m, t));
+    {
+        var definition = (method.ReducedFrom ?? method).OriginalDefinition;
+        var table = types.MethodDefinitions;
+        return table.TryGetValue(definition, out var known) ? known : table.GetOrAdd(definition, new MethodDefinition(definition, types));
+    }
+
+    /// <summary>
+    /// True when a body owned by <paramref name="method"/> has a token from it: a token parameter, or a context
+    /// parameter carrying one (<see cref="CancellationTokens.OffersToken"/>), answered once per method.
+    /// </summary>
+    public static bool OffersToken(IMethodSymbol method, KnownTypes types)
+        => ReferenceEquals(method, method.OriginalDefinition) && method.ReducedFrom is null
+            ? DefinitionOf(method, types).OffersToken
+            : CancellationTokens.OffersToken(method, types);
 
     private static TokenOverload[] OverloadsOf(IMethodSymbol method, KnownTypes types) => DefinitionOf(method, types).Overloads;
 
@@ -189,11 +200,12 @@ internal static class CancellationOverloads
     /// first use (the lookup walks the base types; a method with a token parameter, a constructor or an operator
     /// never needs it).
     /// </summary>
-    private sealed class MethodDefinition
+    internal sealed class MethodDefinition
     {
         private readonly IMethodSymbol _original;
         private readonly KnownTypes _types;
         private TokenOverload[]? _overloads;
+        private int _offersToken; // 0 not worked out yet, 1 yes, 2 no
 
         public MethodDefinition(IMethodSymbol original, KnownTypes types)
         {
@@ -212,6 +224,22 @@ internal static class CancellationOverloads
 
         // Two threads may both look them up: the answers are the same, either may be kept.
         public TokenOverload[] Overloads => Volatile.Read(ref _overloads) ?? (_overloads = ComputeTokenOverloads(_original, _types));
+
+        /// <summary>See <see cref="CancellationTokens.OffersToken"/>; worked out on first use (asked of bodies' owners only).</summary>
+        public bool OffersToken
+        {
+            get
+            {
+                var answer = Volatile.Read(ref _offersToken);
+                if (answer == 0)
+                {
+                    answer = CancellationTokens.OffersToken(_original, _types) ? 1 : 2;
+                    Volatile.Write(ref _offersToken, answer);
+                }
+
+                return answer == 1;
+            }
+        }
     }
 
     /// <summary>The overloads that take the same parameters plus one token, in lookup order (what does not depend on the call).</summary>
@@ -237,7 +265,7 @@ internal static class CancellationOverloads
         return found?.ToArray() ?? System.Array.Empty<TokenOverload>();
     }
 
-    private sealed class TokenOverload
+    internal sealed class TokenOverload
     {
         public TokenOverload(IMethodSymbol method, int tokenIndex)
         {

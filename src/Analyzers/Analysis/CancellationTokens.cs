@@ -162,21 +162,10 @@ internal static class CancellationTokens
             return false;
         }
 
-        if (owningSymbol is IMethodSymbol method)
+        // The owner's parameters, answered once per method (its parameters cost an array and a type object each to read).
+        if (owningSymbol is IMethodSymbol method && CancellationOverloads.OffersToken(method, types))
         {
-            // A token parameter, the common case, without making the TokenInScope objects.
-            foreach (var parameter in method.Parameters)
-            {
-                if (IsTokenParameter(parameter, types))
-                {
-                    return true;
-                }
-            }
-
-            foreach (var _ in Parameters(method, types))
-            {
-                return true;
-            }
+            return true;
         }
 
         return BodiesWithTokens.GetOrCompute(at.GetRoot(), types, static (r, t) => new StrongBox<bool>(DeclaresToken(r, t))).Value;
@@ -384,6 +373,47 @@ internal static class CancellationTokens
         _ => null,
     };
 
+    /// <summary>
+    /// True when <see cref="Parameters"/> offers a token for <paramref name="method"/>: a token parameter code can
+    /// name, or a context parameter with a token property. The same tests, without making the TokenInScope objects.
+    /// </summary>
+    internal static bool OffersToken(IMethodSymbol method, KnownTypes types)
+    {
+        foreach (var parameter in method.Parameters)
+        {
+            if (IsTokenParameter(parameter, types))
+            {
+                return true;
+            }
+        }
+
+        foreach (var parameter in method.Parameters)
+        {
+            if (IsContextWithToken(parameter, types, out _))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>A context parameter (<c>HttpContext</c>, <c>ServerCallContext</c>...) whose type has one token property.</summary>
+    private static bool IsContextWithToken(IParameterSymbol parameter, KnownTypes types, out IPropertySymbol? property)
+    {
+        property = null;
+        if (!IsUsableName(parameter) || parameter.Type.IsValueType || parameter.RefKind == RefKind.Out ||
+            parameter.Type.SpecialType != SpecialType.None || parameter.Type.TypeKind is TypeKind.Delegate or TypeKind.Error or TypeKind.TypeParameter)
+        {
+            return false;
+        }
+
+        // Only context objects (HttpContext, ServerCallContext, IJobExecutionContext, ...): their token is the
+        // lifetime of the work being handled. Any other object's token is that object's own business.
+        return parameter.Type.Name.EndsWith("Context", System.StringComparison.Ordinal) &&
+               (property = TokenProperty(parameter.Type, types)) is not null;
+    }
+
     /// <summary>A parameter of token type that code can name (what <see cref="Parameters"/> offers first).</summary>
     private static bool IsTokenParameter(IParameterSymbol parameter, KnownTypes types)
         => IsToken(parameter.Type, types) && IsUsableName(parameter);
@@ -403,16 +433,7 @@ internal static class CancellationTokens
         // Then a token property of a context parameter (HttpContext.RequestAborted, ServerCallContext.CancellationToken).
         foreach (var parameter in method.Parameters)
         {
-            if (!IsUsableName(parameter) || parameter.Type.IsValueType || parameter.RefKind == RefKind.Out ||
-                parameter.Type.SpecialType != SpecialType.None || parameter.Type.TypeKind is TypeKind.Delegate or TypeKind.Error or TypeKind.TypeParameter)
-            {
-                continue;
-            }
-
-            // Only context objects (HttpContext, ServerCallContext, IJobExecutionContext, ...): their token is the
-            // lifetime of the work being handled. Any other object's token is that object's own business.
-            if (parameter.Type.Name.EndsWith("Context", System.StringComparison.Ordinal) &&
-                TokenProperty(parameter.Type, types) is { } property)
+            if (IsContextWithToken(parameter, types, out var property) && property is not null)
             {
                 yield return new TokenInScope(parameter, property, TokenSourceKind.ParameterProperty, Escape(parameter.Name) + "." + property.Name);
             }

@@ -101,24 +101,62 @@ public sealed class BackgroundLoopWithoutExitAnalyzer : DiagnosticAnalyzer
                 return;
             }
 
-            var targets = new HashSet<IMethodSymbol>(spawns.Select(s => s.Target), SymbolEqualityComparer.Default);
-            var loopingMethods = new HashSet<IMethodSymbol>(SymbolEqualityComparer.Default);
+            // A type starts few methods: they are looked for in the (short) list of spawns, not put in sets.
+            var started = spawns.ToArray();
+            List<IMethodSymbol>? loopingMethods = null;
             foreach (var (method, blocks) in methodBodies)
             {
-                if (targets.Contains(method) && blocks.Any(block => LoopExits.FindLoopsWithoutExit(block, types, method).Any()))
+                if (IsStarted(started, method) && HasLoopWithoutExit(blocks, method, types))
                 {
-                    loopingMethods.Add(method);
+                    (loopingMethods ??= new List<IMethodSymbol>()).Add(method);
                 }
             }
 
-            foreach (var spawn in spawns)
+            if (loopingMethods is null)
             {
-                if (loopingMethods.Contains(spawn.Target))
+                return;
+            }
+
+            foreach (var spawn in started)
+            {
+                foreach (var looping in loopingMethods)
                 {
-                    c.ReportDiagnostic(Diagnostic.Create(SpawnRule, spawn.Site, spawn.Spawner, spawn.Target.Name));
+                    if (SymbolEqualityComparer.Default.Equals(looping, spawn.Target))
+                    {
+                        c.ReportDiagnostic(Diagnostic.Create(SpawnRule, spawn.Site, spawn.Spawner, spawn.Target.Name));
+                        break;
+                    }
                 }
             }
         });
+    }
+
+    private static readonly NameSet LoopKeywords = NameSet.Of("while", "for");
+
+    private static bool IsStarted((IMethodSymbol Target, Location Site, string Spawner)[] spawns, IMethodSymbol method)
+    {
+        foreach (var spawn in spawns)
+        {
+            if (SymbolEqualityComparer.Default.Equals(spawn.Target, method))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool HasLoopWithoutExit(ImmutableArray<IOperation> blocks, IMethodSymbol method, KnownTypes types)
+    {
+        foreach (var block in blocks)
+        {
+            foreach (var _ in LoopExits.FindLoopsWithoutExit(block, types, method))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static void AnalyzeFunction(OperationAnalysisContext context, KnownTypes types)
@@ -130,7 +168,10 @@ public sealed class BackgroundLoopWithoutExitAnalyzer : DiagnosticAnalyzer
             ILocalFunctionOperation local => (IOperation?)local.Body ?? local.IgnoredBody,
             _ => null,
         };
-        if (body is null || ConcurrentContexts.Classify(function, types) is not { IsDetached: true } spawn || IsAllowedMain(context))
+        // A loop without exit is a `while`, `do … while` or `for` loop: a function whose text has neither keyword has none
+        // (most lambdas), and is left before its context is classified or its body walked.
+        if (body is null || !SourceMentions.Any(function.Syntax, LoopKeywords) ||
+            ConcurrentContexts.Classify(function, types) is not { IsDetached: true } spawn || IsAllowedMain(context))
         {
             return;
         }

@@ -72,13 +72,19 @@ public sealed class TaskNotObservedAnalyzer : DiagnosticAnalyzer
 
     private static void AnalyzeInvocation(OperationAnalysisContext context, KnownTypes types)
     {
+        // Where the call's value goes first: most calls are awaited, assigned or passed on, and asking that is cheaper
+        // than asking whether the method returns a task (its return type, then its base types).
         var invocation = (IInvocationOperation)context.Operation;
-        if (!invocation.TargetMethod.ReturnType.IsTaskLike(types) || invocation.TargetMethod.ReturnsVoid)
+        var method = invocation.TargetMethod;
+        var user = invocation.WalkUpConversions();
+        if (method.ReturnsVoid || user is null ||
+            user.Kind is not (OperationKind.ExpressionStatement or OperationKind.ConditionalAccess or OperationKind.Return) ||
+            !method.ReturnType.IsTaskLike(types))
         {
             return;
         }
 
-        switch (invocation.WalkUpConversions())
+        switch (user)
         {
             case IExpressionStatementOperation:
                 AnalyzeDropped(context, invocation, types, conditional: false);
