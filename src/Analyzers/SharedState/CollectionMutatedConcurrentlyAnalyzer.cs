@@ -74,6 +74,7 @@ public sealed partial class CollectionMutatedConcurrentlyAnalyzer : DiagnosticAn
     {
         if (SharedStateFacts.MutatedReceiver(operation, collections, types, out var member) is not { } receiver ||
             SharedStateFacts.SharedVariable(receiver) is not { } variable ||
+            !ConcurrentAccessScan.MayBeCandidate(operation, variable) ||
             threadSafe.Contains(receiver.WalkDownConversions().Type, operation.Syntax.SyntaxTree) ||
             (receiver.WalkDownConversions().Type is INamedTypeSymbol { IsGenericType: false, ContainingNamespace.Name: "Collections" } &&
              SharedStateFacts.IsSynchronizedWrapper(variable)))

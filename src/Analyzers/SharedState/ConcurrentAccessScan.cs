@@ -208,6 +208,29 @@ internal sealed class ConcurrentAccessScan
 
     public KnownTypes Types => _types;
 
+    /// <summary>
+    /// Whether an update of <paramref name="variable"/> at <paramref name="operation"/> can become a candidate at all:
+    /// a local or parameter only in a lambda or local function (outside one, no concurrent function encloses it, and
+    /// only fields are followed there). Lets a rule skip making its diagnostic's factory for a loop's <c>i++</c>.
+    /// </summary>
+    public static bool MayBeCandidate(IOperation operation, ISymbol variable)
+    {
+        if (variable is IFieldSymbol)
+        {
+            return true;
+        }
+
+        for (var current = operation.Parent; current is not null; current = current.Parent)
+        {
+            if (current.Kind is OperationKind.AnonymousFunction or OperationKind.LocalFunction)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>The concurrent function the operation runs in, if any (a local function called only from one concurrent lambda runs in it).</summary>
     public ConcurrentContext? EnclosingContext(IOperation operation) => ConcurrentContexts.FindEnclosingThroughCallers(operation, _types, _cache);
 

@@ -58,7 +58,7 @@ public sealed class NonAtomicUpdateAnalyzer : DiagnosticAnalyzer
         if (!TryGetUpdate(operation, out var target, out var fix) ||
             SharedStateFacts.SharedVariable(target) is not { } variable ||
             variable is IFieldSymbol { IsVolatile: true } or IFieldSymbol { IsConst: true } ||
-            !IsRacyValueType(target.Type))
+            !IsRacyValueType(target.Type) || !ConcurrentAccessScan.MayBeCandidate(operation, variable))
         {
             return null;
         }
