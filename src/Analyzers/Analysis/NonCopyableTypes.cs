@@ -69,6 +69,17 @@ internal sealed class NonCopyableTypes
             return known;
         }
 
+        // A generic struct's instances are new symbol objects (most miss the cache above, and hashing them by value
+        // walks their type arguments). When no type argument is itself non-copyable or holds synchronization state,
+        // an instance's fields say what the definition's say: a field of a type parameter becomes a plain type, a
+        // field of another generic struct becomes an instance of it with plain arguments (the same again). So the
+        // answer is the definition's, which the cache above keeps. Nullable<T> included: its definition is answered
+        // without its fields, and an instance over a plain type has none that matter either.
+        if (!ReferenceEquals(named, named.OriginalDefinition) && named.IsGenericType && HasOnlyPlainTypeArguments(named))
+        {
+            return Classify(named.OriginalDefinition);
+        }
+
         if (!_factsCache.TryGetValue(named, out known))
         {
             known = IsNonCopyable(named) ? CopyFacts.NonCopyable : CopyFacts.None;
@@ -81,6 +92,26 @@ internal sealed class NonCopyableTypes
         }
 
         return _factsByReference.GetOrAdd(named, known);
+    }
+
+    /// <summary>
+    /// Every type argument of <paramref name="type"/> and of the types it is nested in is neither non-copyable nor
+    /// holds synchronization state (classes, primitives, type parameters and plain structs).
+    /// </summary>
+    private bool HasOnlyPlainTypeArguments(INamedTypeSymbol type)
+    {
+        for (var current = type; current is not null; current = current.ContainingType)
+        {
+            foreach (var argument in current.TypeArguments)
+            {
+                if (argument.TypeKind == TypeKind.Struct && Classify(argument) != CopyFacts.None)
+                {
+                    return false;
+                }
+            }
+        }
+
+        return true;
     }
 
     /// <summary>True when copying a value of <paramref name="type"/> splits synchronization state.</summary>

@@ -63,16 +63,6 @@ public sealed partial class CheckThenActAnalyzer : DiagnosticAnalyzer
                         c => AnalyzeInvocation(c, (IInvocationOperation)c.Operation, types, concurrentDictionary, atomic, checks),
                         InvocationNames);
                     var cache = new ConcurrentContexts.Cache();
-                    if (concurrentDictionary is not null)
-                    {
-                        symbolStart.RegisterOperationAction(
-                            c => AnalyzeIndexerUpdate(c, types, concurrentDictionary, cache, checks),
-                            OperationKind.Increment,
-                            OperationKind.Decrement,
-                            OperationKind.CompoundAssignment,
-                            OperationKind.SimpleAssignment);
-                    }
-
                     if (!producerConsumer.IsEmpty)
                     {
                         symbolStart.RegisterInvocationAction(
@@ -80,8 +70,17 @@ public sealed partial class CheckThenActAnalyzer : DiagnosticAnalyzer
                             TakeNames);
                     }
 
+                    // One action for both questions asked of every update (one callback per assignment, not two).
                     symbolStart.RegisterOperationAction(
-                        c => AnalyzeUpdate(c, types, plain, cache),
+                        c =>
+                        {
+                            if (concurrentDictionary is not null)
+                            {
+                                AnalyzeIndexerUpdate(c, types, concurrentDictionary, cache, checks);
+                            }
+
+                            AnalyzeUpdate(c, types, plain, cache);
+                        },
                         OperationKind.Increment,
                         OperationKind.Decrement,
                         OperationKind.CompoundAssignment,
@@ -126,8 +125,10 @@ public sealed partial class CheckThenActAnalyzer : DiagnosticAnalyzer
         LockedMap<IFieldSymbol, bool> atomic,
         LockedBag<(ISymbol Method, bool InFunction, Diagnostic Diagnostic)> checks)
     {
+        // By name first: the dictionary checks are ContainsKey/TryGetValue, which Interlocked has not; every other name
+        // routed here (Add is a common one) is asked only whether it is Interlocked's.
         var method = invocation.TargetMethod;
-        if (method.ContainingType.Is(types.Interlocked))
+        if (method.Name is not ("ContainsKey" or "TryGetValue") && method.ContainingType.Is(types.Interlocked))
         {
             if (method.Name is "Increment" or "Decrement" or "Add" or "Exchange" or "CompareExchange" or "And" or "Or" &&
                 !IsAtomicRead(invocation) && invocation.Arguments.Length > 0 &&
@@ -153,8 +154,8 @@ public sealed partial class CheckThenActAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        if (concurrentDictionary is not null && method.ContainingType?.OriginalDefinition.Is(concurrentDictionary) == true &&
-            method.Name is "ContainsKey" or "TryGetValue" && invocation.Instance is { } receiver &&
+        if (concurrentDictionary is not null && method.Name is "ContainsKey" or "TryGetValue" &&
+            method.ContainingType?.OriginalDefinition.Is(concurrentDictionary) == true && invocation.Instance is { } receiver &&
             invocation.Arguments.Length > 0 && (IsSharedReceiver(receiver) || IsSharedBySiblings(invocation, receiver, types)))
         {
             if (DictionaryCheck(invocation, receiver, types) is { } diagnostic)

@@ -56,13 +56,15 @@ public sealed partial class CollectionMutatedConcurrentlyAnalyzer : DiagnosticAn
                 start.RegisterInvocationAction(c => AnalyzeProjection(c, dbContext, types), InvocationActions.Names("Select"));
             }
 
+            // Calls by name (a mutating member's), so most calls reach none of this rule's code, and indexers where they
+            // are written; the names are one set per compilation, which the host's routing plans share between types.
+            var mutatingNames = SharedStateFacts.MutatingMethodNames(types);
             start.RegisterSymbolStartAction(
                 symbolStart => ConcurrentAccessScan.RegisterWithEnumerations(
                     symbolStart,
                     types,
                     (operation, scan) => Find(operation, collections, types, threadSafe),
-                    OperationKind.Invocation,
-                    OperationKind.PropertyReference),
+                    mutatingNames),
                 SymbolKind.NamedType);
         });
     }
@@ -72,6 +74,7 @@ public sealed partial class CollectionMutatedConcurrentlyAnalyzer : DiagnosticAn
     {
         if (SharedStateFacts.MutatedReceiver(operation, collections, types, out var member) is not { } receiver ||
             SharedStateFacts.SharedVariable(receiver) is not { } variable ||
+            !ConcurrentAccessScan.MayBeCandidate(operation, variable) ||
             threadSafe.Contains(receiver.WalkDownConversions().Type, operation.Syntax.SyntaxTree) ||
             (receiver.WalkDownConversions().Type is INamedTypeSymbol { IsGenericType: false, ContainingNamespace.Name: "Collections" } &&
              SharedStateFacts.IsSynchronizedWrapper(variable)))

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Collections.Immutable;
 using ConcurrencyAnalyzers.Analysis;
 using ConcurrencyAnalyzers.Internals;
 using Microsoft.CodeAnalysis;
@@ -90,6 +91,12 @@ internal sealed class ConcurrentAccessScan
 
         public HashSet<IMethodSymbol> ConcurrentMethods { get; } = new(SymbolEqualityComparer.Default);
 
+        /// <summary>
+        /// The methods (original definitions) of the candidates outside concurrent functions: the only ones whose
+        /// place in <see cref="ConcurrentMethods"/> is asked about.
+        /// </summary>
+        public HashSet<IMethodSymbol> CandidateMethods { get; } = new(SymbolEqualityComparer.Default);
+
         /// <summary>Per variable, the first detached work (by its start's location) that enumerates it with no lock held.</summary>
         public Dictionary<ISymbol, ConcurrentContext> Enumerated { get; } = new(SymbolEqualityComparer.Default);
 
@@ -130,14 +137,53 @@ internal sealed class ConcurrentAccessScan
     /// <see cref="Register"/>, where an update of a field in a method that callers outside the type can call at any time
     /// also races with a <c>foreach</c> over the field in detached work of the type (a handler list that
     /// <c>Subscribe</c> changes while a timer callback walks it): <paramref name="find"/>'s diagnostic is then made
-    /// with that work as its second argument.
+    /// with that work as its second argument. <paramref name="find"/> is called for the calls of methods named in
+    /// <paramref name="invocationNames"/> (routed by name) and for the property references written to (the target of
+    /// an assignment, compound or <c>??=</c> assignment, increment or decrement: <c>dict[key] = value</c>).
     /// </summary>
     public static void RegisterWithEnumerations(
         SymbolStartAnalysisContext context,
         KnownTypes types,
         Func<IOperation, ConcurrentAccessScan, (ISymbol Variable, Func<ConcurrentContext?, ConcurrentContext?, Diagnostic> Create)?> find,
-        params OperationKind[] kinds)
-        => RegisterCore(context, new ConcurrentAccessScan(types, enumerationRaces: true), find, kinds);
+        ImmutableHashSet<string> invocationNames)
+    {
+        var scan = new ConcurrentAccessScan(types, enumerationRaces: true);
+        context.RegisterInvocationAction(c => scan.Find(c, c.Operation, find), invocationNames);
+
+        // From the writes rather than from every property reference: there are fewer of them, and a property reference
+        // is written to only as one's direct target.
+        context.RegisterOperationAction(
+            c =>
+            {
+                var target = c.Operation switch
+                {
+                    IAssignmentOperation assignment => assignment.Target, // simple, compound and ??= assignments
+                    IIncrementOrDecrementOperation increment => increment.Target,
+                    _ => null,
+                };
+                if (target is { Kind: OperationKind.PropertyReference })
+                {
+                    scan.Find(c, target, find);
+                }
+            },
+            OperationKind.SimpleAssignment,
+            OperationKind.CompoundAssignment,
+            OperationKind.CoalesceAssignment,
+            OperationKind.Increment,
+            OperationKind.Decrement);
+        RegisterCore(context, scan, find, Array.Empty<OperationKind>());
+    }
+
+    private void Find(
+        OperationAnalysisContext context,
+        IOperation operation,
+        Func<IOperation, ConcurrentAccessScan, (ISymbol Variable, Func<ConcurrentContext?, ConcurrentContext?, Diagnostic> Create)?> find)
+    {
+        if (find(operation, this) is { } found)
+        {
+            AddCandidate(operation, found.Variable, context.ContainingSymbol as IMethodSymbol, found.Create);
+        }
+    }
 
     private static void RegisterCore(
         SymbolStartAnalysisContext context,
@@ -152,19 +198,38 @@ internal sealed class ConcurrentAccessScan
                 scan._bodies.Add((block.GetRoot(), c.OwningSymbol));
             }
         });
-        context.RegisterOperationAction(
-            c =>
-            {
-                if (find(c.Operation, scan) is { } found)
-                {
-                    scan.AddCandidate(c.Operation, found.Variable, c.ContainingSymbol as IMethodSymbol, found.Create);
-                }
-            },
-            kinds);
+        if (kinds.Length > 0)
+        {
+            context.RegisterOperationAction(c => scan.Find(c, c.Operation, find), kinds);
+        }
+
         context.RegisterSymbolEndAction(c => scan.Report(c));
     }
 
     public KnownTypes Types => _types;
+
+    /// <summary>
+    /// Whether an update of <paramref name="variable"/> at <paramref name="operation"/> can become a candidate at all:
+    /// a local or parameter only in a lambda or local function (outside one, no concurrent function encloses it, and
+    /// only fields are followed there). Lets a rule skip making its diagnostic's factory for a loop's <c>i++</c>.
+    /// </summary>
+    public static bool MayBeCandidate(IOperation operation, ISymbol variable)
+    {
+        if (variable is IFieldSymbol)
+        {
+            return true;
+        }
+
+        for (var current = operation.Parent; current is not null; current = current.Parent)
+        {
+            if (current.Kind is OperationKind.AnonymousFunction or OperationKind.LocalFunction)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     /// <summary>The concurrent function the operation runs in, if any (a local function called only from one concurrent lambda runs in it).</summary>
     public ConcurrentContext? EnclosingContext(IOperation operation) => ConcurrentContexts.FindEnclosingThroughCallers(operation, _types, _cache);
@@ -201,9 +266,16 @@ internal sealed class ConcurrentAccessScan
     private Facts Collect()
     {
         var facts = new Facts();
+        var tracksLocals = false;
         foreach (var candidate in _candidates)
         {
             facts.Uses[candidate.Variable] = new List<Use>();
+            tracksLocals |= candidate.Variable is not IFieldSymbol;
+            if (candidate.Context is null && candidate.Method is { } method)
+            {
+                facts.CandidateMethods.Add(method.OriginalDefinition);
+            }
+
             facts.WantsWalks |= _enumerationRaces && candidate.Context is null && candidate.Variable is IFieldSymbol && MayRaceWithWalks(candidate);
             facts.WantsDetachedMethods |= candidate.Context is null && candidate.Variable is IFieldSymbol && IsPrivateMethod(candidate);
         }
@@ -218,24 +290,26 @@ internal sealed class ConcurrentAccessScan
 
             var inConstructor = owner is IMethodSymbol { MethodKind: MethodKind.Constructor or MethodKind.StaticConstructor } ||
                                 owner is IFieldSymbol or IPropertySymbol;
+            // By kind first (one call, where a type test walks the node's interfaces); locals and parameters only
+            // when a candidate changes one (a candidate outside concurrent code is always a field).
             foreach (var operation in root.EnumerateDescendantsAndSelf())
             {
-                switch (operation)
+                switch (operation.Kind)
                 {
-                    case ILocalReferenceOperation local:
-                        RecordUse(facts, operation, local.Local, inConstructor);
+                    case OperationKind.LocalReference when tracksLocals:
+                        RecordUse(facts, operation, ((ILocalReferenceOperation)operation).Local, inConstructor);
                         break;
-                    case IParameterReferenceOperation parameter:
-                        RecordUse(facts, operation, parameter.Parameter, inConstructor);
+                    case OperationKind.ParameterReference when tracksLocals:
+                        RecordUse(facts, operation, ((IParameterReferenceOperation)operation).Parameter, inConstructor);
                         break;
-                    case IFieldReferenceOperation field:
-                        RecordUse(facts, operation, field.Field, inConstructor, owner);
+                    case OperationKind.FieldReference:
+                        RecordUse(facts, operation, ((IFieldReferenceOperation)operation).Field, inConstructor, owner);
                         break;
-                    case IInvocationOperation call:
-                        RecordCall(facts, call, owner);
+                    case OperationKind.Invocation:
+                        RecordCall(facts, (IInvocationOperation)operation, owner);
                         break;
-                    case IMethodReferenceOperation reference:
-                        RecordMethodReference(facts, reference, owner);
+                    case OperationKind.MethodReference:
+                        RecordMethodReference(facts, (IMethodReferenceOperation)operation, owner);
                         break;
                 }
             }
@@ -338,7 +412,8 @@ internal sealed class ConcurrentAccessScan
     private void RecordCall(Facts facts, IInvocationOperation call, ISymbol owner)
     {
         var method = call.TargetMethod.OriginalDefinition;
-        if (method.MethodKind == MethodKind.Ordinary && method.Locations.Length > 0 && method.Locations[0].IsInSource &&
+        if (method.MethodKind == MethodKind.Ordinary && facts.CandidateMethods.Contains(method) &&
+            method.Locations.Length > 0 && method.Locations[0].IsInSource &&
             ConcurrentContexts.ClassifyAsyncMethodCall(call, _types) == SpawnKind.ConcurrentStart)
         {
             facts.ConcurrentMethods.Add(method);
@@ -356,7 +431,9 @@ internal sealed class ConcurrentAccessScan
     /// <summary><c>Parallel.ForEach(items, Process)</c>: the method's whole body runs with its siblings.</summary>
     private void RecordMethodReference(Facts facts, IMethodReferenceOperation reference, ISymbol owner)
     {
-        if (ConcurrentContexts.Classify(reference, _types) is not { } context)
+        // Only a candidate's method is asked about as concurrent, and detached methods only when a candidate wants them.
+        if ((!facts.FindsDetachedMethods && !facts.CandidateMethods.Contains(reference.Method.OriginalDefinition)) ||
+            ConcurrentContexts.Classify(reference, _types) is not { } context)
         {
             return;
         }

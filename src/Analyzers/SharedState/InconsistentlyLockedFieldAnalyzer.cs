@@ -628,11 +628,19 @@ public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
             }
 
             return access.Locked ||
-                   (!access.Concurrent && (LockHeldMethods.HasLockHeldName(access.Method.Name) || CallersHoldLock().Contains(access.Method.OriginalDefinition) ||
-                                           EnclosingLocalFunction(access.Operation) is { } local && CallersHoldLock().Contains(local) ||
-                                           (!access.Field.IsStatic && CallersHoldLockOrConstruct().Contains(access.Method.OriginalDefinition)) ||
+                   (!access.Concurrent && (LockHeldMethods.HasLockHeldName(access.Method.Name) || IsCalledUnderLock(access.Method.OriginalDefinition, access.Field) ||
+                                           EnclosingLocalFunction(access.Operation) is { } local && _lockHeldScan!.MayBeLockHeld(local) && CallersHoldLock().Contains(local) ||
                                            LockHeldMethods.GuardsHeldParameter(access.Operation)));
         }
+
+        /// <summary>
+        /// The method's callers in the type hold the lock (for an instance field, a call from the constructor counts
+        /// too). Most unlocked accesses are in methods the type never calls: those are answered without working out
+        /// which of its calls hold a lock.
+        /// </summary>
+        private bool IsCalledUnderLock(IMethodSymbol method, IFieldSymbol field)
+            => _lockHeldScan!.MayBeLockHeld(method) &&
+               (CallersHoldLock().Contains(method) || (!field.IsStatic && CallersHoldLockOrConstruct().Contains(method)));
 
         /// <summary>
         /// The local function the access is in, whose own callers may hold the lock. Lambdas in between are looked

@@ -29,6 +29,9 @@ internal sealed class LockHeldMethods
     // Methods that assert the lock is held on entry (Debug.Assert(Monitor.IsEntered(_lock))): whoever calls them,
     // base classes included, holds it.
     private readonly LockedMap<IMethodSymbol, bool> _asserted = new(SymbolEqualityComparer.Default);
+    // Worked out at symbol end, on first use (a rule's end action runs once per type).
+    private List<(IMethodSymbol Callee, IMethodSymbol? Caller, bool Locked, bool ConstructorCallOnThis)>? _classified;
+    private HashSet<IMethodSymbol>? _callees;
 
     /// <summary>
     /// What a type names when something in it counts as locked: a lock or a legacy release (<see cref="LockScan.Names"/>
@@ -186,13 +189,9 @@ internal sealed class LockHeldMethods
         AddCallersOfAssertingHelpers(result);
 
         var calls = new List<(IMethodSymbol Callee, IMethodSymbol? Caller, bool Locked, bool Constructing)>();
-        foreach (var (call, callee, containingSymbol) in _calls)
+        foreach (var call in ClassifiedCalls())
         {
-            var context = ConcurrentContexts.FindEnclosing(call, _types, _cache);
-            var locked = SharedStateFacts.IsProtected(call, _types, context?.Function) ||
-                         (context is null && (IsInCallerHeldBranch(call, _types) || GuardsHeldParameter(call)));
-            var constructing = !locked && constructionCounts && context is null && IsConstructorCallOnThis(call, containingSymbol);
-            calls.Add((callee, context is null ? containingSymbol as IMethodSymbol : null, locked, constructing));
+            calls.Add((call.Callee, call.Caller, call.Locked, constructionCounts && call.ConstructorCallOnThis));
         }
 
         foreach (var callee in calls.Select(c => c.Callee).Distinct<IMethodSymbol>(SymbolEqualityComparer.Default))
@@ -235,6 +234,58 @@ internal sealed class LockHeldMethods
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// Each recorded call, classified once for both forms of <see cref="Compute"/>: the callee, the calling method
+    /// (null in a concurrent function), whether the call holds a lock, and, when it does not, whether it is a call on
+    /// <c>this</c> made directly in an instance constructor.
+    /// </summary>
+    private List<(IMethodSymbol Callee, IMethodSymbol? Caller, bool Locked, bool ConstructorCallOnThis)> ClassifiedCalls()
+    {
+        if (_classified is { } known)
+        {
+            return known;
+        }
+
+        var calls = new List<(IMethodSymbol Callee, IMethodSymbol? Caller, bool Locked, bool ConstructorCallOnThis)>();
+        foreach (var (call, callee, containingSymbol) in _calls)
+        {
+            var context = ConcurrentContexts.FindEnclosing(call, _types, _cache);
+            var locked = SharedStateFacts.IsProtected(call, _types, context?.Function) ||
+                         (context is null && (IsInCallerHeldBranch(call, _types) || GuardsHeldParameter(call)));
+            var onThis = !locked && context is null && IsConstructorCallOnThis(call, containingSymbol);
+            calls.Add((callee, context is null ? containingSymbol as IMethodSymbol : null, locked, onThis));
+        }
+
+        return _classified = calls;
+    }
+
+    /// <summary>
+    /// False when <paramref name="method"/> (an original definition) cannot be in <see cref="Compute"/>'s result, in
+    /// either form: nothing in the type asserts the lock and the type never calls it. Answered from the recorded calls
+    /// without classifying them, so a rule can skip <see cref="Compute"/> for a method nobody calls (most public ones).
+    /// Call at symbol end.
+    /// </summary>
+    public bool MayBeLockHeld(IMethodSymbol method)
+    {
+        if (_asserted.Count > 0)
+        {
+            return true;
+        }
+
+        if (_callees is null)
+        {
+            var callees = new HashSet<IMethodSymbol>(SymbolEqualityComparer.Default);
+            foreach (var (_, callee, _) in _calls)
+            {
+                callees.Add(callee);
+            }
+
+            _callees = callees;
+        }
+
+        return _callees.Contains(method);
     }
 
     private static bool IsConstructorCallOnThis(IOperation call, ISymbol containingSymbol)

@@ -58,26 +58,26 @@ public sealed class NonAtomicUpdateAnalyzer : DiagnosticAnalyzer
         if (!TryGetUpdate(operation, out var target, out var fix) ||
             SharedStateFacts.SharedVariable(target) is not { } variable ||
             variable is IFieldSymbol { IsVolatile: true } or IFieldSymbol { IsConst: true } ||
-            !IsRacyValueType(target.Type))
+            !IsRacyValueType(target.Type) || !ConcurrentAccessScan.MayBeCandidate(operation, variable))
         {
             return null;
         }
 
-        // Interlocked exists for int and long (and their unsigned forms on .NET 5+); others get no fix.
-        if (fix is not null && !SupportsInterlocked(target.Type, fix, types))
+        // Most candidates turn out to be protected or not racing: the fix and the location are worked out only for
+        // those reported.
+        return (variable, context =>
         {
-            fix = null;
-        }
-
-        var properties = fix is null
-            ? ImmutableDictionary<string, string?>.Empty
-            : ImmutableDictionary<string, string?>.Empty.Add(InterlockedProperty, fix);
-        return (variable, context => Diagnostic.Create(
-            Rule,
-            operation.Syntax.GetLocation(),
-            properties,
-            variable.Name,
-            context?.Spawner ?? "a method started concurrently with itself"));
+            // Interlocked exists for int and long (and their unsigned forms on .NET 5+); others get no fix.
+            var properties = fix is null || !SupportsInterlocked(target.Type, fix, types)
+                ? ImmutableDictionary<string, string?>.Empty
+                : ImmutableDictionary<string, string?>.Empty.Add(InterlockedProperty, fix);
+            return Diagnostic.Create(
+                Rule,
+                operation.Syntax.GetLocation(),
+                properties,
+                variable.Name,
+                context?.Spawner ?? "a method started concurrently with itself");
+        });
     }
 
     /// <summary>The updated variable of <c>x++</c>, <c>x op= n</c> or <c>x = x op n</c>, and the Interlocked method that replaces it.</summary>

@@ -40,6 +40,24 @@ internal static class SharedStateFacts
     private static readonly ImmutableHashSet<string> MutatingBuilderMembers = ImmutableHashSet.Create(
         "Append", "AppendLine", "AppendFormat", "AppendJoin", "Insert", "Remove", "Replace", "Clear", "EnsureCapacity");
 
+    /// <summary>
+    /// The names of every call <see cref="MutatedReceiver"/> can find a receiver for in this compilation: the mutating
+    /// collection and <c>StringBuilder</c> members, and every member <c>Random</c> declares (any of its methods but the
+    /// getters changes its state, so the names are read from the type, not listed). For routing a rule's calls by name.
+    /// </summary>
+    public static ImmutableHashSet<string> MutatingMethodNames(KnownTypes types)
+    {
+        var names = ImmutableHashSet.CreateBuilder<string>(System.StringComparer.Ordinal);
+        names.UnionWith(MutatingCollectionMembers);
+        names.UnionWith(MutatingBuilderMembers);
+        if (types.Random is { } random)
+        {
+            names.UnionWith(random.MemberNames);
+        }
+
+        return names.ToImmutable();
+    }
+
     /// <summary>The non-thread-safe collection types of this compilation (those that exist).</summary>
     public static ImmutableHashSet<INamedTypeSymbol> CollectionTypes(KnownTypes types)
     {
@@ -252,14 +270,12 @@ internal static class SharedStateFacts
     {
         for (var current = operation.Parent; current is not null; current = current.Parent)
         {
-            if (current is INameOfOperation)
+            switch (current.Kind)
             {
-                return true;
-            }
-
-            if (current is IBlockOperation or IAnonymousFunctionOperation)
-            {
-                return false;
+                case OperationKind.NameOf:
+                    return true;
+                case OperationKind.Block or OperationKind.AnonymousFunction:
+                    return false;
             }
         }
 

@@ -33,6 +33,20 @@ public sealed class NonCopyableTypesTests
         {
             Generic<SpinLock> a; Generic<int> b; SpinWait c;
         }
+
+        struct Guarded<T> { public SpinLock Lock; public T Value; }
+        struct Counted<T> { private long _n; public T Value; public void Hit() => Interlocked.Increment(ref _n); }
+        class Outer<T> { public struct Inner { public T Value; } }
+
+        class Instances
+        {
+            Guarded<int> guardedInt; Guarded<string> guardedText; Generic<int> genericInt; Generic<SpinLock> genericSpin;
+            Generic<Counter> genericCounter; Generic<Generic<SpinLock>> nestedSpin; Generic<Generic<int>> nestedInt;
+            SpinLock? maybeSpin; Counter? maybeCounter; int? maybeInt;
+            System.Collections.Generic.KeyValuePair<int, SpinLock> pair; (int, SpinLock) tuple; (int, long) plainTuple;
+            System.Collections.Generic.List<SpinLock>.Enumerator enumerator; System.Collections.Generic.List<int>.Enumerator plainEnumerator;
+            Outer<SpinLock>.Inner innerSpin; Outer<int>.Inner innerInt; Counted<int> countedInt;
+        }
         """;
 
     [Theory]
@@ -75,6 +89,44 @@ public sealed class NonCopyableTypesTests
         Assert.True(test.IsNonCopyable(compilation.GetTypeByMetadataName("System.Threading.SpinLock")));
         Assert.False(test.IsNonCopyable(compilation.GetSpecialType(SpecialType.System_Int32)));
         Assert.False(test.IsNonCopyable(null));
+    }
+
+    [Fact]
+    public async Task Classifies_generic_instances_as_their_fields_do()
+    {
+        // Classify answers an instance over plain arguments from its definition; the field-by-field answers of
+        // IsNonCopyable and HoldsSynchronizationState are the reference.
+        var (compilation, test) = await CreateAsync();
+        var fieldTypes = compilation.GetTypeByMetadataName("Instances")!.GetMembers().OfType<IFieldSymbol>().ToDictionary(f => f.Name, f => f.Type);
+        var expected = new Dictionary<string, CopyFacts>
+        {
+            ["guardedInt"] = CopyFacts.NonCopyable,
+            ["guardedText"] = CopyFacts.NonCopyable,
+            ["genericInt"] = CopyFacts.None,
+            ["genericSpin"] = CopyFacts.NonCopyable,
+            ["genericCounter"] = CopyFacts.HoldsSynchronizationState,
+            ["nestedSpin"] = CopyFacts.NonCopyable,
+            ["nestedInt"] = CopyFacts.None,
+            ["maybeSpin"] = CopyFacts.NonCopyable,
+            ["maybeCounter"] = CopyFacts.HoldsSynchronizationState,
+            ["maybeInt"] = CopyFacts.None,
+            ["pair"] = CopyFacts.NonCopyable,
+            ["tuple"] = CopyFacts.NonCopyable,
+            ["plainTuple"] = CopyFacts.None,
+            ["enumerator"] = CopyFacts.NonCopyable,
+            ["plainEnumerator"] = CopyFacts.None,
+            ["innerSpin"] = CopyFacts.NonCopyable,
+            ["innerInt"] = CopyFacts.None,
+            ["countedInt"] = CopyFacts.HoldsSynchronizationState,
+        };
+        foreach (var (name, facts) in expected)
+        {
+            var type = fieldTypes[name];
+            var reference = (test.IsNonCopyable(type) ? CopyFacts.NonCopyable : CopyFacts.None) |
+                            (test.HoldsSynchronizationState(type) ? CopyFacts.HoldsSynchronizationState : CopyFacts.None);
+            Assert.Equal((name, facts), (name, reference));
+            Assert.Equal((name, facts), (name, test.Classify(type)));
+        }
     }
 
     private static async Task<(Compilation Compilation, NonCopyableTypes Test)> CreateAsync()

@@ -380,6 +380,52 @@ public sealed class NonCopyableCopiedTests
         return Verify.VerifyCodeFixAsync(source, source);
     }
 
+    [Fact]
+    public Task Instances_of_generic_structs_are_classified_by_their_definition_and_arguments()
+    {
+        // An instance over plain type arguments is answered from its definition (Guarded<int> holds a SpinLock of its
+        // own, Tally<int> updates its own counter); one over a non-copyable argument from its fields (Box<SpinLock>,
+        // SpinLock?, and the enumerator nested in List<SpinLock>).
+        const string source = """
+            using System.Collections.Generic;
+            using System.Threading;
+
+            struct Guarded<T> { public SpinLock Lock; public T Value; }
+            struct Box<T> { public T Value; }
+            struct Tally<T>
+            {
+                private long _hits;
+                public T Last;
+                public void Hit() => Interlocked.Increment(ref _hits);
+            }
+
+            class Holders
+            {
+                private Guarded<int> _guarded;
+                private Guarded<string> _named;
+                private Box<SpinLock> _boxed;
+                private Box<int> _plain;
+                private SpinLock? _maybe;
+                private int? _count;
+                private readonly List<Tally<int>> _tallies = new List<Tally<int>>();
+
+                public void Copy(List<SpinLock> locks)
+                {
+                    var a = {|CONC502:_guarded|};
+                    var b = {|CONC502:_named|};
+                    var c = {|CONC502:_boxed|};
+                    var d = _plain;
+                    var e = {|CONC502:_maybe|};
+                    var f = _count;
+                    {|CONC502:_tallies[0]|}.Hit();
+                    var g = locks.GetEnumerator();
+                    var h = {|CONC502:g|};
+                }
+            }
+            """;
+        return Verify.VerifyCodeFixAsync(source, source);
+    }
+
     // ---- near misses ----
 
     [Fact]

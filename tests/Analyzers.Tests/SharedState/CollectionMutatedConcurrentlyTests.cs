@@ -460,6 +460,58 @@ public sealed class CollectionMutatedConcurrentlyTests
             """);
 
     [Fact]
+    public Task Dictionary_indexer_written_by_every_kind_of_write_is_reported_reads_and_list_slots_are_not()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Tally
+            {
+                void Count(string[] words)
+                {
+                    var counts = new Dictionary<string, int>();
+                    var names = new SortedDictionary<string, string>();
+                    var slots = new List<int> { 0 };
+                    Parallel.For(0, words.Length, i =>
+                    {
+                        {|CONC301:counts[words[i]]|} = 1;
+                        {|CONC301:counts[words[i]]|}++;
+                        --{|CONC301:counts[words[i]]|};
+                        {|CONC301:counts[words[i]]|} += 2;
+                        {|CONC301:names[words[i]]|} ??= "x";
+                        var seen = counts[words[i]] + slots[0];
+                        slots[0] = i;
+                    });
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Every_Random_method_and_each_mutating_builder_and_collection_member_is_reported_object_members_are_not()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Dice : Random { }
+
+            class Mixer
+            {
+                void Mix(int[] items, byte[] buffer)
+                {
+                    var rng = new Random(42);
+                    var dice = new Dice();
+                    var text = new System.Text.StringBuilder();
+                    var list = new List<int>();
+                    Parallel.For(0, items.Length, i =>
+                    {
+                        {|CONC301:rng.Shuffle(items)|};
+                        {|CONC301:rng.NextBytes(buffer)|};
+                        var n = {|CONC301:rng.NextInt64(10)|} + {|CONC301:dice.Next()|};
+                        {|CONC301:text.AppendLine("x")|};
+                        {|CONC301:text.Insert(0, i)|};
+                        {|CONC301:list.TrimExcess()|};
+                        {|CONC301:list.EnsureCapacity(i)|};
+                        var same = rng.Equals(dice) || rng.GetHashCode() == 0 || text.ToString().Length == 0 || list.Contains(i);
+                    });
+                }
+            }
+            """);
+
+    [Fact]
     public Task Write_whose_own_value_awaits_in_a_WhenAll_projection_is_reported_without_a_fix_and_one_before_the_first_await_is_not()
     {
         const string source = """
