@@ -27,9 +27,8 @@ namespace ConcurrencyAnalyzers.Internals;
 /// <c>#line hidden</c> region (or before the first <c>#line</c> of a file that has one), or a declaration marked <c>[GeneratedCode]</c> (or in a type so marked). A diagnostic
 /// reported by an operation or operation block callback lies in the code that callback analyzed, which the driver
 /// already judged not generated, so only hidden regions can apply there, and only files that have one pay for the
-/// check (the host runs operation actions from its block actions, so the block wrapper covers them). Symbol,
-/// symbol-end and compilation-end callbacks can report anywhere (another part of a partial type, another type), so
-/// everything they report is checked.
+/// check. Symbol, symbol-end and compilation-end callbacks can report anywhere (another part of a partial type, another
+/// type), so everything they report is checked.
 /// </para>
 /// </remarks>
 internal sealed class GeneratedCodeFilter
@@ -72,7 +71,7 @@ internal sealed class GeneratedCodeFilter
         => context => action(new CompilationAnalysisContext(
             context.Compilation, context.Options, Reporter(context.ReportDiagnostic, context.CancellationToken), static _ => true, context.CancellationToken));
 
-    // ---- wrappers for code callbacks: only a file with a #line hidden region can need one ----
+    // ---- wrappers for operation callbacks: only a file with a #line hidden region can need one ----
 
     public Action<OperationAnalysisContext> ForOperation(Action<OperationAnalysisContext> action)
         => context =>

@@ -10,24 +10,18 @@ namespace ConcurrencyAnalyzers.Internals;
 
 /// <summary>
 /// Runs many rules as one analyzer. Each rule is written as an ordinary <see cref="DiagnosticAnalyzer"/> (and tested
-/// as one); the host records what each rule registers and registers one driver callback per registration context
-/// (compilation start, each type's symbol start) and kind of event: for code, one operation block action that walks
-/// the block's operations itself and calls, for each, the rules interested in its kind (<see cref="OperationDispatch"/>),
-/// then the rules' block actions. The driver's cost per callback (its dispatch, timing, context) is then paid once per
-/// block instead of once per operation, kind and rule.
+/// as one); the host records what each rule registers and registers, for each operation kind, one driver callback
+/// that calls every rule interested in that kind. The driver's cost per callback (its dispatch, timing, context)
+/// is then paid once per operation instead of once per rule and operation.
 /// </summary>
 /// <remarks>
 /// Only the registrations that fire often are merged: operation actions, operation block actions, symbol actions and
-/// symbol-start actions (with the operation, operation block and symbol-end actions registered inside them). Operation
-/// block start and compilation end actions go to the driver, wrapped (see <see cref="GeneratedCodeFilter"/>); other
-/// registrations are refused. A rule whose descriptors are all off in every file is not started
+/// symbol-start actions (with the operation, operation block and symbol-end actions registered inside them). Every
+/// other registration goes to the driver unchanged. A rule whose descriptors are all off in every file is not started
 /// at all (<see cref="IsOn"/>). Rules must register inside a compilation
 /// start action and may not use <see cref="SymbolStartAnalysisContext.FilterTree"/>,
 /// <see cref="SymbolStartAnalysisContext.FilterSpan"/> or <see cref="SymbolStartAnalysisContext.IsGeneratedCode"/>
-/// (the host's symbol-start context cannot carry them), nor those of an operation's context. As with the driver, a
-/// type's symbol-start actions see its own members' code, not that of nested types; compilation-level operation and
-/// block actions run before a type's own for each block (the driver ran every operation action before any block
-/// action).
+/// (the host's symbol-start context cannot carry them).
 /// </remarks>
 internal sealed class RuleHost
 {
@@ -245,8 +239,6 @@ internal sealed class RuleHost
     {
         private readonly Dictionary<TKind, List<Action<TContext>>> _actions = new();
 
-        public Dictionary<TKind, List<Action<TContext>>> Lists => _actions;
-
         public void Add(Action<TContext> action, ImmutableArray<TKind> kinds)
         {
             foreach (var kind in kinds)
@@ -270,9 +262,9 @@ internal sealed class RuleHost
     }
 
     /// <summary>
-    /// The operation actions of one registration context (compilation or symbol start), run from an operation block
-    /// action (<see cref="OperationDispatch"/>) rather than registered with the driver: invocation actions, with or
-    /// without method names, through an <see cref="InvocationTable"/>; the other kinds, one fanned-out action per kind.
+    /// The operation actions of one registration context (compilation or symbol start): invocation actions, with or
+    /// without method names, go to an <see cref="InvocationTable"/> and one routed callback; the other kinds, one
+    /// callback per kind.
     /// </summary>
     private sealed class OperationActions
     {
@@ -292,60 +284,14 @@ internal sealed class RuleHost
 
         public void AddInvocation(Action<OperationAnalysisContext> action, ImmutableHashSet<string> methodNames) => _invocations.Add(action, methodNames);
 
-        /// <summary>The actions by kind, or null when none were registered.</summary>
-        public OperationDispatch? Build(InvocationPlans plans)
+        public void Commit(Action<Action<OperationAnalysisContext>, ImmutableArray<OperationKind>> register, InvocationPlans plans)
         {
-            var lists = _byKind.Lists;
-            if (lists.Count == 0 && _invocations.IsEmpty)
-            {
-                return null;
-            }
-
-            var max = (int)OperationKind.Invocation;
-            foreach (var kind in lists.Keys)
-            {
-                max = Math.Max(max, (int)kind);
-            }
-
-            var byKind = new Action<OperationAnalysisContext>?[max + 1];
-            foreach (var pair in lists)
-            {
-                byKind[(int)pair.Key] = FanOut(pair.Value);
-            }
-
+            _byKind.Commit(register);
             if (!_invocations.IsEmpty)
             {
-                byKind[(int)OperationKind.Invocation] = _invocations.Callback(plans);
+                register(_invocations.Callback(plans), ImmutableArray.Create(OperationKind.Invocation));
             }
-
-            return new OperationDispatch(byKind);
         }
-    }
-
-    /// <summary>
-    /// One registration context's operation actions and operation block actions as one operation block action: the
-    /// operation actions for every operation of the blocks first (as the driver runs them), then the block actions.
-    /// </summary>
-    private static Action<OperationBlockAnalysisContext>? BlockAction(OperationDispatch? operations, List<Action<OperationBlockAnalysisContext>> blocks)
-    {
-        var blockActions = blocks.Count > 0 ? FanOut(blocks) : null;
-        if (operations is null)
-        {
-            return blockActions;
-        }
-
-        if (blockActions is null)
-        {
-            return operations.Run;
-        }
-
-        return context =>
-        {
-            ExceptionDispatchInfo? first = null;
-            RunIsolated(operations.Run, context, ref first);
-            RunIsolated(blockActions, context, ref first);
-            first?.Throw();
-        };
     }
 
     /// <summary>Records a rule's <see cref="DiagnosticAnalyzer.Initialize"/>.</summary>
@@ -422,10 +368,7 @@ internal sealed class RuleHost
 
         public void Commit()
         {
-            if (BlockAction(_operations.Build(_plans), _blocks) is { } block)
-            {
-                _start.RegisterOperationBlockAction(_filter.ForBlock(block));
-            }
+            _operations.Commit((action, kinds) => _start.RegisterOperationAction(_filter.ForOperation(action), kinds), _plans);
 
             _symbols.Commit((action, kinds) => _start.RegisterSymbolAction(_filter.ForSymbol(action), kinds));
             _symbolStarts.Commit((action, kinds) => _start.RegisterSymbolStartAction(
@@ -442,6 +385,10 @@ internal sealed class RuleHost
                     }
                 },
                 kinds[0]));
+            if (_blocks.Count > 0)
+            {
+                _start.RegisterOperationBlockAction(_filter.ForBlock(FanOut(_blocks)));
+            }
         }
 
         public override void RegisterOperationAction(Action<OperationAnalysisContext> action, ImmutableArray<OperationKind> operationKinds)
@@ -494,9 +441,11 @@ internal sealed class RuleHost
 
         public void Commit()
         {
-            if (BlockAction(_operations.Build(_plans), _blocks) is { } block)
+            _operations.Commit((action, kinds) => _start.RegisterOperationAction(_filter.ForOperation(action), kinds), _plans);
+
+            if (_blocks.Count > 0)
             {
-                _start.RegisterOperationBlockAction(_filter.ForBlock(block));
+                _start.RegisterOperationBlockAction(_filter.ForBlock(FanOut(_blocks)));
             }
 
             if (_ends.Count > 0)
