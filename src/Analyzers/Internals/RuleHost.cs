@@ -16,8 +16,9 @@ namespace ConcurrencyAnalyzers.Internals;
 /// </summary>
 /// <remarks>
 /// Only the registrations that fire often are merged: operation actions, operation block actions, symbol actions and
-/// symbol-start actions (with the operation, operation block and symbol-end actions registered inside them). Every
-/// other registration goes to the driver unchanged. A rule whose descriptors are all off in every file is not started
+/// symbol-start actions (with the operation, operation block and symbol-end actions registered inside them). Operation
+/// block start and compilation end actions go to the driver wrapped, so that their reports pass the host's
+/// <see cref="GeneratedCodeFilter"/>; other registrations are refused. A rule whose descriptors are all off in every file is not started
 /// at all (<see cref="IsOn"/>). Rules must register inside a compilation
 /// start action and may not use <see cref="SymbolStartAnalysisContext.FilterTree"/>,
 /// <see cref="SymbolStartAnalysisContext.FilterSpan"/> or <see cref="SymbolStartAnalysisContext.IsGeneratedCode"/>
