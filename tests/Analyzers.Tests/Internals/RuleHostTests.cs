@@ -108,16 +108,8 @@ public sealed class RuleHostTests
             }
             """);
         var host = new ConcurrencyRulesAnalyzer(ImmutableArray.Create<DiagnosticAnalyzer>(new ThrowingRule(), new AsyncVoidAnalyzer()));
-        var failures = new ConcurrentQueue<Exception>();
-        var withAnalyzers = compilation.WithAnalyzers(
-            ImmutableArray.Create<DiagnosticAnalyzer>(host),
-            new CompilationWithAnalyzersOptions(
-                new AnalyzerOptions(ImmutableArray<AdditionalText>.Empty),
-                onAnalyzerException: (e, _, _) => failures.Enqueue(e),
-                concurrentAnalysis: false,
-                logAnalyzerExecutionTime: false));
 
-        var diagnostics = await withAnalyzers.GetAnalyzerDiagnosticsAsync();
+        var (diagnostics, failures) = await RunCatchingFailuresAsync(compilation, host);
 
         Assert.Contains(diagnostics, d => d.Id == RuleIds.AsyncVoid);
         Assert.Contains(failures, e => e is InvalidOperationException { Message: ThrowingRule.Message });
@@ -252,17 +244,9 @@ public sealed class RuleHostTests
     public async Task A_registration_whose_reports_the_host_cannot_filter_is_refused()
     {
         var compilation = await CompileAsync("class C { }");
-        var failures = new ConcurrentQueue<Exception>();
         var host = new ConcurrencyRulesAnalyzer(ImmutableArray.Create<DiagnosticAnalyzer>(new SyntaxNodeRule()));
-        var withAnalyzers = compilation.WithAnalyzers(
-            ImmutableArray.Create<DiagnosticAnalyzer>(host),
-            new CompilationWithAnalyzersOptions(
-                new AnalyzerOptions(ImmutableArray<AdditionalText>.Empty),
-                onAnalyzerException: (e, _, _) => failures.Enqueue(e),
-                concurrentAnalysis: false,
-                logAnalyzerExecutionTime: false));
 
-        await withAnalyzers.GetAnalyzerDiagnosticsAsync();
+        var (_, failures) = await RunCatchingFailuresAsync(compilation, host);
 
         Assert.Contains(failures, e => e is NotSupportedException && e.Message.Contains("RegisterSyntaxNodeAction", StringComparison.Ordinal));
     }
@@ -424,6 +408,20 @@ public sealed class RuleHostTests
             public override bool TryGetValue(string key, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? value)
                 => _values.TryGetValue(key, out value);
         }
+    }
+
+    /// <summary>Runs <paramref name="analyzer"/> alone, keeping the exceptions the driver would report as AD0001.</summary>
+    private static async Task<(ImmutableArray<Diagnostic> Diagnostics, ConcurrentQueue<Exception> Failures)> RunCatchingFailuresAsync(Compilation compilation, DiagnosticAnalyzer analyzer)
+    {
+        var failures = new ConcurrentQueue<Exception>();
+        var withAnalyzers = compilation.WithAnalyzers(
+            ImmutableArray.Create(analyzer),
+            new CompilationWithAnalyzersOptions(
+                new AnalyzerOptions(ImmutableArray<AdditionalText>.Empty),
+                onAnalyzerException: (e, _, _) => failures.Enqueue(e),
+                concurrentAnalysis: false,
+                logAnalyzerExecutionTime: false));
+        return (await withAnalyzers.GetAnalyzerDiagnosticsAsync(), failures);
     }
 
     private static async Task<IEnumerable<string>> DiagnosticsAsync(Compilation compilation, DiagnosticAnalyzer analyzer, AnalyzerConfigOptionsProvider? options = null)
