@@ -35,14 +35,14 @@ internal sealed class GeneratedCodeFilter
 {
     private readonly Compilation _compilation;
     private readonly AnalyzerOptions _options;
-    private readonly INamedTypeSymbol? _generatedCodeAttribute;
+    private readonly KnownTypes _types;
     private readonly ConcurrentDictionary<SyntaxTree, bool> _generatedTrees = new();
 
     public GeneratedCodeFilter(Compilation compilation, AnalyzerOptions options)
     {
         _compilation = compilation;
         _options = options;
-        _generatedCodeAttribute = compilation.GetTypeByMetadataName("System.CodeDom.Compiler.GeneratedCodeAttribute");
+        _types = KnownTypes.For(compilation);
     }
 
     /// <summary>Whether the driver would drop a diagnostic at <paramref name="location"/> as generated code.</summary>
@@ -55,7 +55,7 @@ internal sealed class GeneratedCodeFilter
 
         return IsGeneratedTree(tree, cancellationToken) ||
                IsHidden(tree, location.SourceSpan.Start, cancellationToken) ||
-               (_generatedCodeAttribute is not null && InGeneratedDeclaration(tree, location, cancellationToken));
+               (_types.Get("System.CodeDom.Compiler.GeneratedCodeAttribute") is { } attribute && InGeneratedDeclaration(tree, location, attribute, cancellationToken));
     }
 
     // ---- wrappers for the callbacks whose reports can land anywhere ----
@@ -233,7 +233,7 @@ internal sealed class GeneratedCodeFilter
     /// The location lies in a declaration (type or member) marked <c>[GeneratedCode]</c>, or declared in a type so
     /// marked. Files that do not mention the attribute are answered from their text.
     /// </summary>
-    private bool InGeneratedDeclaration(SyntaxTree tree, Location location, CancellationToken cancellationToken)
+    private bool InGeneratedDeclaration(SyntaxTree tree, Location location, INamedTypeSymbol attribute, CancellationToken cancellationToken)
     {
         if (tree.GetText(cancellationToken).ToString().IndexOf("GeneratedCode", StringComparison.Ordinal) < 0)
         {
@@ -251,7 +251,7 @@ internal sealed class GeneratedCodeFilter
                 case BaseFieldDeclarationSyntax field:
                     foreach (var variable in field.Declaration.Variables)
                     {
-                        if (IsMarked(model.GetDeclaredSymbol(variable, cancellationToken)))
+                        if (IsMarked(model.GetDeclaredSymbol(variable, cancellationToken), attribute))
                         {
                             return true;
                         }
@@ -261,7 +261,7 @@ internal sealed class GeneratedCodeFilter
                 case VariableDeclaratorSyntax { Parent.Parent: BaseFieldDeclarationSyntax }:
                 case MemberDeclarationSyntax and not (BaseNamespaceDeclarationSyntax or GlobalStatementSyntax or IncompleteMemberSyntax):
                 case AccessorDeclarationSyntax:
-                    if (IsMarked(model.GetDeclaredSymbol(node, cancellationToken)))
+                    if (IsMarked(model.GetDeclaredSymbol(node, cancellationToken), attribute))
                     {
                         return true;
                     }
@@ -274,13 +274,13 @@ internal sealed class GeneratedCodeFilter
     }
 
     /// <summary>The symbol or one of its containing types carries <c>[GeneratedCode]</c>.</summary>
-    private bool IsMarked(ISymbol? symbol)
+    private static bool IsMarked(ISymbol? symbol, INamedTypeSymbol attribute)
     {
         for (; symbol is not null and not INamespaceSymbol; symbol = symbol.ContainingType)
         {
-            foreach (var attribute in symbol.GetAttributes())
+            foreach (var data in symbol.GetAttributes())
             {
-                if (SymbolEqualityComparer.Default.Equals(attribute.AttributeClass, _generatedCodeAttribute))
+                if (SymbolEqualityComparer.Default.Equals(data.AttributeClass, attribute))
                 {
                     return true;
                 }
