@@ -347,7 +347,7 @@ internal sealed class RuleHost
             => new($"{_rule}: a hosted rule registers everything inside a compilation start action ({what} is not supported)");
     }
 
-    /// <summary>A rule's view of the compilation start: merges the frequent registrations, forwards the rest.</summary>
+    /// <summary>A rule's view of the compilation start: merges the frequent registrations, forwards what it can filter, refuses the rest.</summary>
     private sealed class CompilationRegistry : CompilationStartAnalysisContext, IInvocationRouter
     {
         private readonly CompilationStartAnalysisContext _start;
@@ -420,7 +420,7 @@ internal sealed class RuleHost
         public override void RegisterSyntaxNodeAction<TLanguageKindEnum>(Action<SyntaxNodeAnalysisContext> action, ImmutableArray<TLanguageKindEnum> syntaxKinds) => throw Unfiltered(nameof(RegisterSyntaxNodeAction));
     }
 
-    /// <summary>The rules' view of one symbol start: merges what they register inside it, forwards the rest.</summary>
+    /// <summary>The rules' view of one symbol start: merges what they register inside it, forwards operation block starts, refuses the rest.</summary>
     private sealed class SymbolRegistry : SymbolStartAnalysisContext, IInvocationRouter
     {
         private readonly SymbolStartAnalysisContext _start;
