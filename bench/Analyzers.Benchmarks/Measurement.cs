@@ -26,7 +26,8 @@ internal sealed record PackageSample(
     ImmutableDictionary<DiagnosticAnalyzer, double> AnalyzerMs,
     ImmutableDictionary<DiagnosticAnalyzer, int> AnalyzerDiagnostics,
     ImmutableDictionary<string, int> DiagnosticsById,
-    IReadOnlyList<string> Exceptions);
+    IReadOnlyList<string> Exceptions,
+    IReadOnlyList<string> Reported);
 
 internal sealed class RunResult
 {
@@ -237,6 +238,7 @@ internal sealed class Runner
             var times = ImmutableDictionary.CreateBuilder<DiagnosticAnalyzer, double>();
             var counts = ImmutableDictionary.CreateBuilder<DiagnosticAnalyzer, int>();
             var byId = new Dictionary<string, int>(StringComparer.Ordinal);
+            var lines = new List<string>();
             double total = 0;
             foreach (var analyzer in package.Analyzers)
             {
@@ -248,15 +250,27 @@ internal sealed class Runner
                 foreach (var diagnostic in reported)
                 {
                     byId[diagnostic.Id] = byId.TryGetValue(diagnostic.Id, out var n) ? n + 1 : 1;
+                    lines.Add(Describe(diagnostic));
                 }
             }
 
             var own = new HashSet<DiagnosticAnalyzer>(package.Analyzers);
             var failures = exceptions.Where(e => own.Contains(e.Analyzer)).Select(e => e.Message).ToList();
-            samples[package] = new PackageSample(total, wallMs, times.ToImmutable(), counts.ToImmutable(), byId.ToImmutableDictionary(StringComparer.Ordinal), failures);
+            lines.Sort(StringComparer.Ordinal);
+            samples[package] = new PackageSample(total, wallMs, times.ToImmutable(), counts.ToImmutable(), byId.ToImmutableDictionary(StringComparer.Ordinal), failures, lines);
         }
 
         return samples;
+    }
+
+    // One line per diagnostic for --diagnostics: the same code reports the same lines, whichever build reports them.
+    private static string Describe(Diagnostic diagnostic)
+    {
+        var span = diagnostic.Location.GetLineSpan();
+        var where = diagnostic.Location.IsInSource
+            ? $"{span.Path}({span.StartLinePosition.Line + 1},{span.StartLinePosition.Character + 1})"
+            : "(no location)";
+        return $"{where}: {diagnostic.Id}: {diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture)}";
     }
 
     // What a user sees: Info and above, not suppressed.

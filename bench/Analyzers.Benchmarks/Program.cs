@@ -40,6 +40,9 @@ Modes:
   --bdn                    BenchmarkDotNet (in process, short run): wall time of compiling with and without each
                            package, driver included (--lines default 10000 here; --peers / --no-peers apply)
   --out <file>             also write the report (markdown) to <file>
+  --diagnostics <folder>   also write each package's diagnostics of the first measured round (Info and above, one
+                           line each, sorted) to <folder>/<package>.txt: diff two builds' files to check that a change
+                           reports exactly what the old build reported
 """;
 
     public static int Main(string[] args)
@@ -95,6 +98,7 @@ Modes:
         var extras = args.Values("--analyzer");
         var top = args.Int("--top", 5);
         var output = args.Value("--out");
+        var diagnosticsFolder = args.Value("--diagnostics");
         var parseOptions = Corpus.DefaultParseOptions(args.Values("--define"));
         var implicitUsings = !args.Flag("--no-implicit-usings");
         var references = args.Values("--reference");
@@ -194,6 +198,11 @@ Modes:
             Out();
             var result = new Runner(corpus, packages, settings).Run(Console.Error.WriteLine);
             Out(Report.Table(corpus, result, settings, top));
+            if (diagnosticsFolder is not null)
+            {
+                WriteDiagnostics(diagnosticsFolder, result);
+                Out($"Diagnostics of each package written to {diagnosticsFolder}.");
+            }
         }
 
         Out($"Total run time: {total.Elapsed.TotalSeconds:N0} s wall, {Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds:N0} s CPU.");
@@ -230,6 +239,16 @@ Modes:
         }
 
         output(Report.Scaling(runs, packages));
+    }
+
+    private static void WriteDiagnostics(string folder, RunResult result)
+    {
+        Directory.CreateDirectory(folder);
+        foreach (var (package, samples) in result.Packages)
+        {
+            var name = string.Concat(package.Name.Select(c => char.IsLetterOrDigit(c) || c is '.' or '-' or '_' ? c : '_'));
+            File.WriteAllLines(Path.Combine(folder, name + ".txt"), samples[0].Reported);
+        }
     }
 
     private static void WriteCorpus(string folder, IReadOnlyList<CorpusFile> files)
