@@ -232,8 +232,11 @@ public sealed class BackgroundLoopWithoutExitAnalyzer : DiagnosticAnalyzer
         }
     }
 
+    // Asked of every call and method reference in the type: the name first (most calls are to other types), as equal
+    // types have equal names.
     private static bool IsOwnMethod(IMethodSymbol method, INamedTypeSymbol type)
-        => SymbolEqualityComparer.Default.Equals(method.ContainingType?.OriginalDefinition, type.OriginalDefinition) &&
+        => method.ContainingType is { } containing && containing.Name == type.Name &&
+           SymbolEqualityComparer.Default.Equals(containing.OriginalDefinition, type.OriginalDefinition) &&
            !method.IsAbstract && !method.IsVirtual && !method.IsExtern;
 
     private static bool IsAllowedMain(OperationAnalysisContext context)

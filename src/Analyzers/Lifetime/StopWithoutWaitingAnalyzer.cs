@@ -195,11 +195,18 @@ public sealed class StopWithoutWaitingAnalyzer : DiagnosticAnalyzer
 
     private static void Collect(IOperation block, INamedTypeSymbol type, MethodFacts facts, KnownTypes types)
     {
+        // By kind: an interface type test per operation costs more than the walk, and three kinds matter.
         foreach (var operation in block.EnumerateDescendantsAndSelf())
         {
-            switch (operation)
+            switch (operation.Kind)
             {
-                case IFieldReferenceOperation reference when SymbolEqualityComparer.Default.Equals(reference.Field.ContainingType?.OriginalDefinition, type.OriginalDefinition):
+                case OperationKind.FieldReference:
+                    var reference = (IFieldReferenceOperation)operation;
+                    if (!IsOwnType(reference.Field.ContainingType, type))
+                    {
+                        break;
+                    }
+
                     if (reference.Parent is ISimpleAssignmentOperation assignment && assignment.Target == reference)
                     {
                         if (IsWorkField(reference.Field, types) && assignment.Value.WalkDownConversions() is IInvocationOperation or IObjectCreationOperation)
@@ -222,13 +229,14 @@ public sealed class StopWithoutWaitingAnalyzer : DiagnosticAnalyzer
                     }
 
                     break;
-                case { Kind: OperationKind.PropertyReference } when
+                case OperationKind.PropertyReference when
                     operation is IPropertyReferenceOperation { Property.Name: "Task", Instance: IFieldReferenceOperation completion } &&
                     completion.Field.Type.Name == "TaskCompletionSource" && operation.Parent is IAwaitOperation or IInvocationOperation:
                     facts.AddWait(completion.Field.OriginalDefinition); // await _done.Task, _done.Task.Wait()
                     break;
-                case IInvocationOperation invocation:
-                    if (SymbolEqualityComparer.Default.Equals(invocation.TargetMethod.ContainingType?.OriginalDefinition, type.OriginalDefinition))
+                case OperationKind.Invocation:
+                    var invocation = (IInvocationOperation)operation;
+                    if (IsOwnType(invocation.TargetMethod.ContainingType, type))
                     {
                         facts.Calls.Add(invocation.TargetMethod.OriginalDefinition);
                     }
@@ -256,6 +264,11 @@ public sealed class StopWithoutWaitingAnalyzer : DiagnosticAnalyzer
             }
         }
     }
+
+    /// <summary>The containing type is <paramref name="type"/> (or a construction of it): the name first, as most members belong to other types.</summary>
+    private static bool IsOwnType(INamedTypeSymbol? containing, INamedTypeSymbol type)
+        => containing is not null && containing.Name == type.Name &&
+           SymbolEqualityComparer.Default.Equals(containing.OriginalDefinition, type.OriginalDefinition);
 
     /// <summary><c>_cts.Cancel()</c>, <c>_cts?.Dispose()</c>, ...: a use of the source that does not hand its token to anything.</summary>
     private static bool IsCancelOrDispose(IFieldReferenceOperation reference)

@@ -42,7 +42,15 @@ public sealed partial class TaskCompletionSourceAnalyzer
         public static void Analyze(OperationAnalysisContext context, IObjectCreationOperation creation, ILocalSymbol local, KnownTypes types)
         {
             var function = creation.GetEnclosingFunction();
-            if (function is null || !TryFindCapturingLambdas(function, local, out var capturing))
+            if (function is null || !TryFindCapturingLambdas(function, local, out var capturing, out var reads, out var hasLabel))
+            {
+                return;
+            }
+
+            // The graph is built only when one of the two checks could report: most sources are completed or handed
+            // to a callback by a statement that every path to their Task's reads goes through.
+            if (!(capturing is not null && MayBeCompletionHandler(capturing, types)) &&
+                !hasLabel && IsSettledBeforeEveryRead(function, creation, local, capturing, reads))
             {
                 return;
             }
@@ -210,9 +218,14 @@ public sealed partial class TaskCompletionSourceAnalyzer
         /// complete it: creating the lambda hands the source off, at that point of the flow). False when a local
         /// function (which may run anywhere) or a reference outside <paramref name="function"/> uses it.
         /// </summary>
-        private static bool TryFindCapturingLambdas(IOperation function, ILocalSymbol local, out HashSet<IMethodSymbol>? capturing)
+        /// <param name="reads">The reads of the source's <c>Task</c> in <paramref name="function"/> itself (not in its lambdas).</param>
+        /// <param name="hasLabel">The tree has a label (a <c>goto</c> may jump past any statement).</param>
+        private static bool TryFindCapturingLambdas(
+            IOperation function, ILocalSymbol local, out HashSet<IMethodSymbol>? capturing, out List<IOperation>? reads, out bool hasLabel)
         {
             capturing = null;
+            reads = null;
+            hasLabel = false;
             var root = function;
             while (root.Parent is not null)
             {
@@ -221,6 +234,12 @@ public sealed partial class TaskCompletionSourceAnalyzer
 
             foreach (var descendant in root.EnumerateDescendants())
             {
+                if (descendant.Kind == OperationKind.Labeled)
+                {
+                    hasLabel = true;
+                    continue;
+                }
+
                 if (descendant is not ILocalReferenceOperation reference || !SymbolEqualityComparer.Default.Equals(reference.Local, local))
                 {
                     continue;
@@ -245,6 +264,11 @@ public sealed partial class TaskCompletionSourceAnalyzer
                 switch (outermost)
                 {
                     case null:
+                        if (ClassifyReference(reference) == ReferenceKind.Read)
+                        {
+                            (reads ??= new List<IOperation>()).Add(reference);
+                        }
+
                         break;
                     case IAnonymousFunctionOperation lambda:
                         (capturing ??= new HashSet<IMethodSymbol>(SymbolEqualityComparer.Default)).Add(lambda.Symbol);
@@ -255,6 +279,129 @@ public sealed partial class TaskCompletionSourceAnalyzer
             }
 
             return true;
+        }
+
+        /// <summary>A lambda capturing the source has an <c>AsyncCompletedEventArgs</c> parameter: the handler check applies.</summary>
+        private static bool MayBeCompletionHandler(HashSet<IMethodSymbol> capturing, KnownTypes types)
+        {
+            if (types.Get("System.ComponentModel.AsyncCompletedEventArgs") is not { } completedArgs)
+            {
+                return false;
+            }
+
+            foreach (var symbol in capturing)
+            {
+                if (HasCompletedArgsParameter(symbol, completedArgs))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        /// <summary>
+        /// Without the graph, that no read of <c>Task</c> can find the source pending (so <see cref="HasPendingReadAtExit"/>
+        /// is false): the creation is a statement of the function's own block, a later statement of that block completes
+        /// or hands off the source whenever it runs (<c>tcs.SetResult(x);</c>, <c>subscribe(() =&gt; tcs.TrySetResult(true));</c>),
+        /// and every read of <c>Task</c> in the function is in a statement after that one. With no label in the tree,
+        /// every path from the creation to a read goes through that statement, and only the creation makes the source
+        /// pending again.
+        /// </summary>
+        private static bool IsSettledBeforeEveryRead(
+            IOperation function, IObjectCreationOperation creation, ILocalSymbol local, HashSet<IMethodSymbol>? capturing, List<IOperation>? reads)
+        {
+            var body = function switch
+            {
+                IMethodBodyOperation { ExpressionBody: null } method => method.BlockBody,
+                IConstructorBodyOperation { ExpressionBody: null } constructor => constructor.BlockBody,
+                IBlockOperation block => block,
+                IAnonymousFunctionOperation lambda => lambda.Body,
+                ILocalFunctionOperation { IgnoredBody: null } localFunction => localFunction.Body,
+                _ => null,
+            };
+            if (body is null)
+            {
+                return false;
+            }
+
+            var statements = body.Operations;
+            var created = StatementIndex(creation, body, statements);
+            if (created < 0)
+            {
+                return false;
+            }
+
+            var settled = -1;
+            for (var i = created + 1; i < statements.Length; i++)
+            {
+                if (AlwaysSettles(statements[i], local, capturing))
+                {
+                    settled = i;
+                    break;
+                }
+            }
+
+            if (settled < 0)
+            {
+                return false;
+            }
+
+            if (reads is not null)
+            {
+                foreach (var read in reads)
+                {
+                    if (StatementIndex(read, body, statements) <= settled)
+                    {
+                        return false;
+                    }
+                }
+            }
+
+            return true;
+        }
+
+        /// <summary>The index in <paramref name="statements"/> of the statement of <paramref name="body"/> holding <paramref name="operation"/>; -1 if none.</summary>
+        private static int StatementIndex(IOperation operation, IBlockOperation body, ImmutableArray<IOperation> statements)
+        {
+            var current = operation;
+            while (current.Parent is { } parent && !ReferenceEquals(parent, body))
+            {
+                current = parent;
+            }
+
+            return current.Parent is null ? -1 : statements.IndexOf(current);
+        }
+
+        /// <summary>
+        /// A call statement that, whenever it runs, completes or hands off the source before it ends normally: the
+        /// source is the call's receiver or one of its arguments, or an argument is a lambda capturing it.
+        /// </summary>
+        private static bool AlwaysSettles(IOperation statement, ILocalSymbol local, HashSet<IMethodSymbol>? capturing)
+        {
+            if (statement is not IExpressionStatementOperation { Operation: IInvocationOperation call })
+            {
+                return false;
+            }
+
+            if (call.Instance is ILocalReferenceOperation receiver && SymbolEqualityComparer.Default.Equals(receiver.Local, local) &&
+                ClassifyReference(receiver) is ReferenceKind.Complete or ReferenceKind.Handoff)
+            {
+                return true;
+            }
+
+            foreach (var argument in call.Arguments)
+            {
+                switch (argument.Value)
+                {
+                    case ILocalReferenceOperation passed when SymbolEqualityComparer.Default.Equals(passed.Local, local):
+                        return true;
+                    case IDelegateCreationOperation { Target: IAnonymousFunctionOperation lambda } when capturing is not null && capturing.Contains(lambda.Symbol):
+                        return true;
+                }
+            }
+
+            return false;
         }
 
         /// <summary>The graph of <paramref name="function"/>, descending from the root graph through enclosing lambdas and local functions.</summary>

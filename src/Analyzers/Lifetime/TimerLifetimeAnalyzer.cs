@@ -220,24 +220,21 @@ public sealed class TimerLifetimeAnalyzer : DiagnosticAnalyzer
 
     private static void AnalyzeOwner(SymbolStartAnalysisContext context, KnownTypes types)
     {
+        // The timer fields first: most types have none, and the interface test walks all of a type's interfaces.
         var type = (INamedTypeSymbol)context.Symbol;
-        if (!(type.Implements(types.IDisposable) || type.Implements(types.IAsyncDisposable)) ||
-            type.GetTypeMembers().Length > 0)
-        {
-            return;
-        }
-
-        var candidates = new HashSet<IFieldSymbol>(SymbolEqualityComparer.Default);
+        HashSet<IFieldSymbol>? candidates = null;
         foreach (var member in type.GetMembers())
         {
             if (member is IFieldSymbol { IsStatic: false, IsImplicitlyDeclared: false, DeclaredAccessibility: Accessibility.Private } field &&
-                IsTimer(field.Type, types))
+                field.Type.Name is "Timer" or "PeriodicTimer" && IsTimer(field.Type, types))
             {
-                candidates.Add(field);
+                (candidates ??= new HashSet<IFieldSymbol>(SymbolEqualityComparer.Default)).Add(field);
             }
         }
 
-        if (candidates.Count == 0)
+        if (candidates is null ||
+            !(type.Implements(types.IDisposable) || type.Implements(types.IAsyncDisposable)) ||
+            type.GetTypeMembers().Length > 0)
         {
             return;
         }

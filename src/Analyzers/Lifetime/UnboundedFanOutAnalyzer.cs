@@ -181,33 +181,43 @@ public sealed partial class UnboundedFanOutAnalyzer : DiagnosticAnalyzer
         switch (context.Operation)
         {
             case IForEachLoopOperation forEach:
-                collection = forEach.IsAsynchronous || IsConsumingEnumerable(forEach.Collection) || IsUnbounded(forEach.Collection, types, depth: 0)
-                    ? forEach.Collection
-                    : null;
+                collection = forEach.Collection;
                 break;
             case IForLoopOperation { Condition: IBinaryOperation condition }:
                 // `for (var i = 0; i < items.Count; i++)` over an unbounded input.
                 collection = CountedCollection(condition.RightOperand) ?? CountedCollection(condition.LeftOperand);
-                collection = collection is not null && IsUnbounded(collection, types, depth: 0) ? collection : null;
                 break;
             default:
                 return;
         }
 
-        if (collection is null || ElementsAreWork(collection.WalkDownConversions().Type, types))
+        if (collection is null)
         {
             return;
         }
 
-        // The first task started and left running in the body, if any (most loops await what they start); only then
-        // the second walk, for what throttles the loop or leaves it early.
+        // Whether the input is unbounded first, unless it is a local: then whether the local has one value, which walks
+        // the whole function, only once the body starts a task and leaves it running (most loops await what they start).
         var loop = (ILoopOperation)context.Operation;
+        var inputChecked = collection.WalkDownConversions().Kind != OperationKind.LocalReference;
+        if (inputChecked && !IsFannedOverUnboundedInput(loop, collection, types))
+        {
+            return;
+        }
+
+        // The first task started and left running in the body, if any; only then the second walk, for what throttles
+        // the loop or leaves it early.
         foreach (var operation in ConcurrentContexts.DescendantsInSameFunction(loop.Body))
         {
             if (operation.Kind != OperationKind.Invocation || operation is not IInvocationOperation call ||
                 !call.Type.IsTaskLike(types) || !IsFannedOut(call, loop))
             {
                 continue;
+            }
+
+            if (!inputChecked && !IsFannedOverUnboundedInput(loop, collection, types))
+            {
+                return;
             }
 
             if (!HasThrottleOrExit(loop.Body, types) && !IsThrottledCall(call, types))
@@ -217,6 +227,18 @@ public sealed partial class UnboundedFanOutAnalyzer : DiagnosticAnalyzer
 
             return;
         }
+    }
+
+    /// <summary>
+    /// A <c>foreach</c> over an async stream, a consuming enumerable or an unbounded input, or a <c>for</c> counting an
+    /// unbounded input, whose elements are data (not tasks, delegates or streams).
+    /// </summary>
+    private static bool IsFannedOverUnboundedInput(ILoopOperation loop, IOperation collection, KnownTypes types)
+    {
+        var unbounded = loop is IForEachLoopOperation forEach
+            ? forEach.IsAsynchronous || IsConsumingEnumerable(forEach.Collection) || IsUnbounded(forEach.Collection, types, depth: 0)
+            : IsUnbounded(collection, types, depth: 0);
+        return unbounded && !ElementsAreWork(collection.WalkDownConversions().Type, types);
     }
 
     /// <summary>The task is discarded (<c>_ = ...</c>), added to a collection, or stored in an array element: it keeps running into the next iteration.</summary>

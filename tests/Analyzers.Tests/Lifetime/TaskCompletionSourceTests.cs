@@ -110,6 +110,70 @@ public sealed class TaskCompletionSourceTests
             """);
 
     [Fact]
+    public Task Read_before_the_statement_that_hands_the_source_to_a_callback_is_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Threading.Tasks;
+
+            class Signal
+            {
+                public Task<bool> WaitAsync(Action<Action> subscribe, bool ready)
+                {
+                    var done = {|CONC109:new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously)|};
+                    if (!ready)
+                    {
+                        return done.Task;
+                    }
+
+                    subscribe(() => done.TrySetResult(true));
+                    return done.Task;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Goto_past_the_statement_that_completes_the_source_is_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading.Tasks;
+
+            class Signal
+            {
+                public Task<bool> WaitAsync(bool ready)
+                {
+                    var done = {|CONC109:new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously)|};
+                    if (!ready)
+                    {
+                        goto end;
+                    }
+
+                    done.SetResult(true);
+                    end:
+                    return done.Task;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task Source_handed_to_a_callback_before_its_task_is_returned_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Threading.Tasks;
+
+            class Signal
+            {
+                public Task<bool> WaitAsync(Action<Action> subscribe)
+                {
+                    var done = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+                    subscribe(() => done.TrySetResult(true));
+                    return done.Task;
+                }
+            }
+            """);
+
+    [Fact]
     public Task Awaiting_a_source_completed_only_on_one_branch_is_reported()
         => Verify.VerifyAnalyzerAsync(
             """

@@ -114,6 +114,31 @@ public sealed class TimerLifetimeTests
             Verify.Diagnostic(TimerLifetimeAnalyzer.NotDisposedRule).WithLocation(1).WithArguments("_flush", "MetricsReporter"));
 
     [Fact]
+    public Task PeriodicTimer_field_never_disposed_by_an_async_disposable_owner_is_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            sealed class Heartbeat : IAsyncDisposable
+            {
+                private readonly PeriodicTimer _ticks = {|#0:new PeriodicTimer(TimeSpan.FromSeconds(1))|};
+
+                public async Task RunAsync(CancellationToken token)
+                {
+                    while (await _ticks.WaitForNextTickAsync(token))
+                    {
+                        Console.WriteLine("tick");
+                    }
+                }
+
+                public ValueTask DisposeAsync() => default;
+            }
+            """,
+            Verify.Diagnostic(TimerLifetimeAnalyzer.NotDisposedRule).WithLocation(0).WithArguments("_ticks", "Heartbeat"));
+
+    [Fact]
     public Task Timer_fields_disposed_stopped_or_handed_on_are_not_reported()
         => Verify.VerifyAnalyzerAsync(
             """

@@ -145,6 +145,45 @@ public sealed class UnboundedFanOutTests
             """);
 
     [Fact]
+    public Task Loop_over_a_local_holding_a_parameters_data_is_reported_over_its_jobs_it_is_not()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Collections.Generic;
+            using System.Linq;
+            using System.Threading.Tasks;
+
+            class Importer
+            {
+                public async Task ImportAsync(IEnumerable<string> files, IEnumerable<Func<Task>> jobs)
+                {
+                    var pending = files.Where(f => f.Length > 0);
+                    var tasks = new List<Task>();
+                    foreach (var file in pending)
+                    {
+                        tasks.Add({|CONC106:ImportOneAsync(file)|});
+                    }
+
+                    var queued = jobs;
+                    foreach (var job in queued)
+                    {
+                        tasks.Add(job());
+                    }
+
+                    var known = new List<string> { "a", "b" };
+                    foreach (var file in known)
+                    {
+                        tasks.Add(ImportOneAsync(file));
+                    }
+
+                    await Task.WhenAll(tasks);
+                }
+
+                private Task ImportOneAsync(string file) => Task.CompletedTask;
+            }
+            """);
+
+    [Fact]
     public Task One_task_per_line_of_a_file_is_reported_chunked_or_awaited_in_turn_it_is_not()
         => Verify.VerifyAnalyzerAsync(
             """
