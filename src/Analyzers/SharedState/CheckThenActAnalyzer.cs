@@ -52,7 +52,9 @@ public sealed partial class CheckThenActAnalyzer : DiagnosticAnalyzer
                 symbolStart =>
                 {
                     var atomic = new LockedMap<IFieldSymbol, bool>(SymbolEqualityComparer.Default);
-                    var plain = new LockedBag<(IFieldSymbol Field, Diagnostic Diagnostic)>();
+                    // Plain updates of number fields, reported only when the field is also updated with Interlocked (rare):
+                    // the diagnostic is made at the end, for those.
+                    var plain = new LockedBag<PlainUpdate>();
                     var checks = new LockedBag<(ISymbol Method, bool InFunction, Diagnostic Diagnostic)>();
                     // Which helpers run only under their callers' lock: recorded only in a type where something can
                     // count as locked (the text gate CONC303 uses for the same question); elsewhere none does.
@@ -87,21 +89,28 @@ public sealed partial class CheckThenActAnalyzer : DiagnosticAnalyzer
                         OperationKind.SimpleAssignment);
                     symbolStart.RegisterSymbolEndAction(c =>
                     {
-                        // A check-then-act in a helper whose callers all hold the lock is protected by that lock.
-                        var held = checks.IsEmpty ? null : lockHeld?.Compute() ?? new System.Collections.Generic.HashSet<IMethodSymbol>(SymbolEqualityComparer.Default);
-                        foreach (var (method, inFunction, diagnostic) in checks)
+                        // Most types have neither checks nor atomic updates: their bags are not enumerated (a snapshot each).
+                        if (!checks.IsEmpty)
                         {
-                            if (inFunction || !LockHeldMethods.IsLockHeld(held!, method))
+                            // A check-then-act in a helper whose callers all hold the lock is protected by that lock.
+                            var held = lockHeld?.Compute() ?? new System.Collections.Generic.HashSet<IMethodSymbol>(SymbolEqualityComparer.Default);
+                            foreach (var (method, inFunction, diagnostic) in checks)
                             {
-                                c.ReportDiagnostic(diagnostic);
+                                if (inFunction || !LockHeldMethods.IsLockHeld(held, method))
+                                {
+                                    c.ReportDiagnostic(diagnostic);
+                                }
                             }
                         }
 
-                        foreach (var (field, diagnostic) in plain)
+                        if (!atomic.IsEmpty)
                         {
-                            if (atomic.ContainsKey(field))
+                            foreach (var update in plain)
                             {
-                                c.ReportDiagnostic(diagnostic);
+                                if (atomic.ContainsKey(update.Field))
+                                {
+                                    c.ReportDiagnostic(update.CreateDiagnostic());
+                                }
                             }
                         }
                     });
@@ -436,7 +445,7 @@ public sealed partial class CheckThenActAnalyzer : DiagnosticAnalyzer
         return false;
     }
 
-    private static void AnalyzeUpdate(OperationAnalysisContext context, KnownTypes types, LockedBag<(IFieldSymbol, Diagnostic)> plain, ConcurrentContexts.Cache cache)
+    private static void AnalyzeUpdate(OperationAnalysisContext context, KnownTypes types, LockedBag<PlainUpdate> plain, ConcurrentContexts.Cache cache)
     {
         if (context.Operation is ISimpleAssignmentOperation { Value.ConstantValue: { HasValue: true, Value: true } } raise)
         {
@@ -470,12 +479,36 @@ public sealed partial class CheckThenActAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        plain.Enqueue((field.OriginalDefinition, Diagnostic.Create(
-            Rule,
-            context.Operation.Syntax.GetLocation(),
-            Properties("Mixed", field.Type.SpecialType is SpecialType.System_Int32 or SpecialType.System_Int64 ? fix : null),
+        plain.Enqueue(new PlainUpdate(
+            field.OriginalDefinition,
             field.Name,
-            "is updated with Interlocked elsewhere but read, changed and written back plainly here; this update can overwrite a concurrent atomic one (use Interlocked here too)")));
+            context.Operation,
+            field.Type.SpecialType is SpecialType.System_Int32 or SpecialType.System_Int64 ? fix : null));
+    }
+
+    /// <summary>A plain read-modify-write of a number field, kept until the end of the type shows whether the field is also updated with Interlocked.</summary>
+    private readonly struct PlainUpdate
+    {
+        private readonly string _name;
+        private readonly IOperation _operation;
+        private readonly string? _fix;
+
+        public PlainUpdate(IFieldSymbol field, string name, IOperation operation, string? fix)
+        {
+            Field = field;
+            _name = name;
+            _operation = operation;
+            _fix = fix;
+        }
+
+        public IFieldSymbol Field { get; }
+
+        public Diagnostic CreateDiagnostic() => Diagnostic.Create(
+            Rule,
+            _operation.Syntax.GetLocation(),
+            Properties("Mixed", _fix),
+            _name,
+            "is updated with Interlocked elsewhere but read, changed and written back plainly here; this update can overwrite a concurrent atomic one (use Interlocked here too)");
     }
 
     /// <summary>

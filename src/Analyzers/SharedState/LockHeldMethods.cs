@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using System.Runtime.CompilerServices;
 using ConcurrencyAnalyzers.Analysis;
 using ConcurrencyAnalyzers.Internals;
 using Microsoft.CodeAnalysis;
@@ -32,6 +33,7 @@ internal sealed class LockHeldMethods
     // Worked out at symbol end, on first use (a rule's end action runs once per type).
     private List<(IMethodSymbol Callee, IMethodSymbol? Caller, bool Locked, bool ConstructorCallOnThis)>? _classified;
     private HashSet<IMethodSymbol>? _callees;
+    private HashSet<IMethodSymbol>? _lockHeld;
 
     /// <summary>
     /// What a type names when something in it counts as locked: a lock or a legacy release (<see cref="LockScan.Names"/>
@@ -56,8 +58,16 @@ internal sealed class LockHeldMethods
         _type = type;
     }
 
+    // One recording per symbol start: CONC303 and CONC305 ask for the same type's calls, and the host hands both rules
+    // the same symbol-start context, so the second gets the first's recording instead of registering its own (a rule
+    // run on its own, as in its tests, gets a context of its own).
+    private static readonly ConditionalWeakTable<SymbolStartAnalysisContext, LockHeldMethods> Recordings = new();
+
     /// <summary>Starts recording the calls of the type in <paramref name="context"/>; ask <see cref="Compute"/> at symbol end.</summary>
     public static LockHeldMethods Register(SymbolStartAnalysisContext context, KnownTypes types)
+        => Recordings.GetOrCompute(context, types, static (c, t) => RegisterNew(c, t));
+
+    private static LockHeldMethods RegisterNew(SymbolStartAnalysisContext context, KnownTypes types)
     {
         var scan = new LockHeldMethods(types, (INamedTypeSymbol)context.Symbol);
         context.RegisterOperationAction(c => scan.RecordCall((IInvocationOperation)c.Operation, c.ContainingSymbol), OperationKind.Invocation);
@@ -179,6 +189,18 @@ internal sealed class LockHeldMethods
     /// that only constructors run is not made lock-held by this (its writes are not locked ones).
     /// </summary>
     public HashSet<IMethodSymbol> Compute(bool constructionCounts = false)
+    {
+        // The plain form is kept: both rules sharing this recording ask for it, and the first answer is the one a
+        // recording of their own would give (the construction form, asked only by CONC303 after it, is not kept).
+        if (!constructionCounts)
+        {
+            return _lockHeld ??= ComputeCore(constructionCounts: false);
+        }
+
+        return ComputeCore(constructionCounts: true);
+    }
+
+    private HashSet<IMethodSymbol> ComputeCore(bool constructionCounts)
     {
         var result = new HashSet<IMethodSymbol>(SymbolEqualityComparer.Default);
         foreach (var entry in _asserted)

@@ -89,6 +89,56 @@ public sealed class RuleHostTests
     }
 
     [Fact]
+    public async Task Rules_that_share_one_recording_of_the_lock_held_helpers_report_through_the_host_what_they_report_alone()
+    {
+        // CONC303 and CONC305 both ask which helpers run under their callers' lock; through the host they share one
+        // recording of the type's calls. Fill's check-then-act runs only under Add's lock (silent), Other's does not;
+        // _count is written under the lock and read without it.
+        var compilation = await CompileAsync("""
+            using System.Collections.Concurrent;
+
+            public class Cache
+            {
+                private readonly object _gate = new object();
+                private readonly ConcurrentDictionary<string, int> _map = new ConcurrentDictionary<string, int>();
+                private long _count;
+
+                public void Add(string key)
+                {
+                    lock (_gate)
+                    {
+                        _count = 1;
+                        Fill(key);
+                    }
+                }
+
+                public long Count() => _count;
+
+                private void Fill(string key)
+                {
+                    if (!_map.ContainsKey(key)) _map[key] = 1;
+                }
+
+                public void Other(string key)
+                {
+                    if (!_map.ContainsKey(key)) _map[key] = 2;
+                }
+            }
+            """);
+        var alone = new List<string>();
+        foreach (var rule in ConcurrencyRulesAnalyzer.CreateRules())
+        {
+            alone.AddRange(await DiagnosticsAsync(compilation, rule));
+        }
+
+        var hosted = await DiagnosticsAsync(compilation, new ConcurrencyRulesAnalyzer());
+
+        Assert.Single(alone, d => d.Contains(RuleIds.InconsistentlyLockedField, StringComparison.Ordinal));
+        Assert.Single(alone, d => d.Contains(RuleIds.CheckThenAct, StringComparison.Ordinal));
+        Assert.Equal(alone.OrderBy(d => d, StringComparer.Ordinal), hosted.OrderBy(d => d, StringComparer.Ordinal));
+    }
+
+    [Fact]
     public void Host_supports_every_descriptor_of_every_rule_once()
     {
         var expected = ConcurrencyRulesAnalyzer.CreateRules().SelectMany(r => r.SupportedDiagnostics).Distinct().ToList();
