@@ -59,6 +59,9 @@ internal sealed class LockScan
     /// </summary>
     internal IOperation[]? Candidates { get; private set; }
 
+    /// <summary>For a body with <see cref="HasLockApiCall"/>: its calls <see cref="LockApis"/> knows, in pre-order. Null otherwise.</summary>
+    internal IInvocationOperation[]? LockCalls { get; private set; }
+
     /// <summary>The root this scan is of.</summary>
     internal IOperation? Root { get; private set; }
 
@@ -134,6 +137,7 @@ internal sealed class LockScan
     {
         var scan = new LockScan { Root = root };
         System.Collections.Generic.List<IOperation>? candidates = null;
+        System.Collections.Generic.List<IInvocationOperation>? lockCalls = null;
         foreach (var operation in root.EnumerateDescendantsAndSelf())
         {
             var kind = operation.Kind;
@@ -165,6 +169,7 @@ internal sealed class LockScan
             else if (operation is IInvocationOperation invocation && LockApis.TryGetLockCall(invocation, types, out var call))
             {
                 scan.HasLockApiCall = true;
+                (lockCalls ??= new System.Collections.Generic.List<IInvocationOperation>()).Add(invocation);
                 if (call.IsAcquire)
                 {
                     scan.Acquisitions++;
@@ -184,6 +189,7 @@ internal sealed class LockScan
         if (scan.HasAnyLock)
         {
             scan.Candidates = candidates is null ? System.Array.Empty<IOperation>() : candidates.ToArray();
+            scan.LockCalls = lockCalls?.ToArray();
         }
 
         return scan;
