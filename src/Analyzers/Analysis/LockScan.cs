@@ -52,6 +52,25 @@ internal sealed class LockScan
     /// <summary>A <c>lock</c> statement inside another one's body, in the same function.</summary>
     public bool HasNestedLockStatement { get; private set; }
 
+    /// <summary>
+    /// For a body with <see cref="HasAnyLock"/>: its operations (the root's descendants, in pre-order) of the kinds in
+    /// <see cref="IsCandidateKind"/>, the only ones the locking rules' "could this be reported under a lock" tests
+    /// (<c>LockFlow.AnyUnderLock</c>) ask about; those rules walk this short list instead of the whole body. Null otherwise.
+    /// </summary>
+    internal IOperation[]? Candidates { get; private set; }
+
+    /// <summary>For a body with <see cref="HasLockApiCall"/>: its calls <see cref="LockApis"/> knows, in pre-order. Null otherwise.</summary>
+    internal IInvocationOperation[]? LockCalls { get; private set; }
+
+    /// <summary>The root this scan is of.</summary>
+    internal IOperation? Root { get; private set; }
+
+    /// <summary>Calls, property references, suspensions (await, yield return, await foreach / using) and writes.</summary>
+    internal static bool IsCandidateKind(OperationKind kind)
+        => kind is OperationKind.Invocation or OperationKind.PropertyReference or OperationKind.Await or OperationKind.YieldReturn or
+            OperationKind.Loop or OperationKind.Using or OperationKind.UsingDeclaration or OperationKind.SimpleAssignment or
+            OperationKind.CompoundAssignment or OperationKind.CoalesceAssignment or OperationKind.Increment or OperationKind.Decrement;
+
     /// <summary>The facts of the body whose operation tree has <paramref name="root"/> as its root, scanned once.</summary>
     public static LockScan For(IOperation root, KnownTypes types)
         => Scans.GetOrCompute(root, types, static (r, t) => SourceMentions.Any(r.Syntax, Names) ? Of(r, t) : Nothing);
@@ -116,11 +135,19 @@ internal sealed class LockScan
 
     internal static LockScan Of(IOperation root, KnownTypes types)
     {
-        var scan = new LockScan();
+        var scan = new LockScan { Root = root };
+        System.Collections.Generic.List<IOperation>? candidates = null;
+        System.Collections.Generic.List<IInvocationOperation>? lockCalls = null;
         foreach (var operation in root.EnumerateDescendantsAndSelf())
         {
+            var kind = operation.Kind;
+            if (IsCandidateKind(kind) && !ReferenceEquals(operation, root))
+            {
+                (candidates ??= new System.Collections.Generic.List<IOperation>()).Add(operation);
+            }
+
             // By kind first: most operations are none of these, and an interface type test costs more.
-            if (operation.Kind is not (OperationKind.Lock or OperationKind.Using or OperationKind.UsingDeclaration or OperationKind.Invocation))
+            if (kind is not (OperationKind.Lock or OperationKind.Using or OperationKind.UsingDeclaration or OperationKind.Invocation))
             {
                 continue;
             }
@@ -142,6 +169,7 @@ internal sealed class LockScan
             else if (operation is IInvocationOperation invocation && LockApis.TryGetLockCall(invocation, types, out var call))
             {
                 scan.HasLockApiCall = true;
+                (lockCalls ??= new System.Collections.Generic.List<IInvocationOperation>()).Add(invocation);
                 if (call.IsAcquire)
                 {
                     scan.Acquisitions++;
@@ -156,6 +184,12 @@ internal sealed class LockScan
             {
                 scan.HasLegacyRelease = true;
             }
+        }
+
+        if (scan.HasAnyLock)
+        {
+            scan.Candidates = candidates is null ? System.Array.Empty<IOperation>() : candidates.ToArray();
+            scan.LockCalls = lockCalls?.ToArray();
         }
 
         return scan;

@@ -67,6 +67,10 @@ public sealed class ChannelNotCompletedAnalyzer : DiagnosticAnalyzer
 
     private static readonly NameSet CreateNames = NameSet.Of("CreateBounded", "CreateUnbounded");
 
+    // Every report needs a write to the channel, which ChannelUses counts only as a call named one of these: a body
+    // whose text names none of them (most bodies) has nothing to report, created channel or channel parameter alike.
+    private static readonly NameSet WriteNames = new(new[] { "Write" }, "WriteAsync", "TryWrite", "WaitToWriteAsync");
+
     private static void AnalyzeBlock(OperationBlockAnalysisContext context, KnownTypes types)
     {
         foreach (var block in context.OperationBlocks)
@@ -74,6 +78,11 @@ public sealed class ChannelNotCompletedAnalyzer : DiagnosticAnalyzer
             if (block is not IBlockOperation and not IMethodBodyOperation)
             {
                 // Parameter defaults, attribute arguments, field initializers: no channels to own.
+                continue;
+            }
+
+            if (!SourceMentions.Any(block.Syntax, WriteNames))
+            {
                 continue;
             }
 

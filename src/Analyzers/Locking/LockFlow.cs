@@ -57,9 +57,24 @@ internal static class LockFlow
     /// <summary>
     /// Some operation of the body passes <paramref name="candidate"/> and may run with a lock held: anywhere when the
     /// body calls a lock API (only the flow can tell), else only inside a <c>lock</c> statement's body (in the same function).
+    /// <paramref name="candidate"/> must be false for operations of kinds outside <see cref="LockScan.IsCandidateKind"/>:
+    /// only those are asked (from the scan's list, when <paramref name="scan"/> is the body's).
     /// </summary>
     public static bool AnyUnderLock(IOperation root, LockScan scan, System.Func<IOperation, bool> candidate)
     {
+        if (scan.Candidates is { } candidates && ReferenceEquals(scan.Root, root))
+        {
+            foreach (var operation in candidates)
+            {
+                if (candidate(operation) && (scan.HasLockApiCall || LockRegions.InLockStatement(operation)))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
         foreach (var operation in root.EnumerateDescendants())
         {
             if (candidate(operation) && (scan.HasLockApiCall || LockRegions.InLockStatement(operation)))

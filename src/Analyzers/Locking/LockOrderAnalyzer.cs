@@ -568,16 +568,16 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
         HashSet<ISymbol>? releasedFirst = null;
         foreach (var block in blocks)
         {
-            if (!LockScan.For(block.GetRoot(), types).HasLockApiCall)
+            // The body's lock API calls, as the scan listed them: the block's own are those under it.
+            if (LockScan.For(block.GetRoot(), types).LockCalls is not { } lockCalls)
             {
                 continue;
             }
 
             // Pre-order is source order here: a try body's release comes before its finally's re-acquisition.
-            foreach (var operation in block.EnumerateDescendantsAndSelf())
+            foreach (var invocation in lockCalls)
             {
-                if (operation.Kind != OperationKind.Invocation || operation is not IInvocationOperation invocation ||
-                    !LockApis.TryGetLockCall(invocation, types, out var call))
+                if (!IsWithin(invocation, block) || !LockApis.TryGetLockCall(invocation, types, out var call))
                 {
                     continue;
                 }
@@ -613,6 +613,19 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
         }
 
         return acquired;
+    }
+
+    private static bool IsWithin(IOperation operation, IOperation ancestor)
+    {
+        for (var current = operation; current is not null; current = current.Parent)
+        {
+            if (ReferenceEquals(current, ancestor))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>

@@ -465,6 +465,23 @@ public sealed class ChannelNotCompletedTests
             """);
 
     [Fact]
+    public Task Channel_written_only_through_WaitToWriteAsync_is_reported()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Gate
+            {
+                async Task RunAsync(CancellationToken ct)
+                {
+                    var channel = {|CONC601:Channel.CreateBounded<int>(1)|};
+                    var producer = Task.Run(async () =>
+                    {
+                        while (await channel.Writer.WaitToWriteAsync(ct)) await Task.Delay(10, ct);
+                    });
+                    await foreach (var item in channel.Reader.ReadAllAsync(ct)) Console.WriteLine(item);
+                }
+            }
+            """);
+
+    [Fact]
     public Task ReadAsync_in_a_while_true_loop_waits_for_completion_and_is_reported()
         => Verify.VerifyAnalyzerAsync(Usings + """
             class Relay
