@@ -92,19 +92,29 @@ public sealed partial class TokenNotPassedAnalyzer : DiagnosticAnalyzer
         // Every diagnostic is about a place for a token (a token parameter or a token overload) and names the token
         // in scope: calls without the one, and bodies without the other, are left at once.
         var method = invocation.TargetMethod;
-        if (invocation.Syntax is not InvocationExpressionSyntax syntax || !CancellationOverloads.MayTakeToken(invocation, types) ||
-            IsExcludedMethod(method, types) || !CancellationTokens.MayHaveTokenInScope(invocation, owner, types) ||
-            IsPipelineContinuation(invocation, types))
+        if (invocation.Syntax is not InvocationExpressionSyntax syntax || !CancellationOverloads.MayTakeToken(invocation, types))
         {
             return null;
         }
 
-        // Wait(0), TryEnter(x, 0): a poll returns at once, a token adds nothing. Asked of a call that passes a token only
-        // when it would be reported (most calls that pass one are not).
+        // A call that passes a token (most calls that reach here) is reported only when it passes an outer token inside a
+        // callback with a token of its own: that is asked first, and the questions about the method and the body (all
+        // exits that report nothing, in any order) only of the few calls it finds. Wait(0), TryEnter(x, 0): a poll
+        // returns at once, a token adds nothing.
         if (CancellationOverloads.PassesAnyToken(invocation, types))
         {
             // any token is a choice, except the host's own one inside its callback
-            return OuterTokenInsteadOfOwn(invocation, types) is { } outer && !LockApis.HasZeroTimeout(invocation) ? outer : null;
+            return OuterTokenInsteadOfOwn(invocation, types) is { } outer && !IsExcludedMethod(method, types) &&
+                   CancellationTokens.MayHaveTokenInScope(invocation, owner, types) && !IsPipelineContinuation(invocation, types) &&
+                   !LockApis.HasZeroTimeout(invocation)
+                ? outer
+                : null;
+        }
+
+        if (IsExcludedMethod(method, types) || !CancellationTokens.MayHaveTokenInScope(invocation, owner, types) ||
+            IsPipelineContinuation(invocation, types))
+        {
+            return null;
         }
 
         if (LockApis.HasZeroTimeout(invocation))

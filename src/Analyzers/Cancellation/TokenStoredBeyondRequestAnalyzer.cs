@@ -51,14 +51,17 @@ public sealed class TokenStoredBeyondRequestAnalyzer : DiagnosticAnalyzer
             IPropertyReferenceOperation { Property.IsIndexer: false } property => property.Property,
             _ => null,
         };
-        if (member is null || member.ContainingType is null || IsInLazyFactory(assignment))
+        if (member is null || member.ContainingType is null)
         {
             return;
         }
 
+        // The value's type before the walk up the tree for a Lazy factory: most members are assigned neither a token nor
+        // a request object.
         var value = assignment.Value.WalkDownConversions();
         var kind = Kind(value.Type, types);
-        if (kind is null || CancellationTokens.IsNoneOrDefault(value, types) || OriginParameter(value) is not { } parameter)
+        if (kind is null || CancellationTokens.IsNoneOrDefault(value, types) || OriginParameter(value) is not { } parameter ||
+            IsInLazyFactory(assignment))
         {
             return;
         }

@@ -74,12 +74,17 @@ public sealed class TaskNotObservedAnalyzer : DiagnosticAnalyzer
     {
         // Where the call's value goes first: most calls are awaited, assigned or passed on, and asking that is cheaper
         // than asking whether the method returns a task (its return type, then its base types).
+        // The user's kind is asked before the method is touched at all: an awaited, assigned or passed call is left
+        // without reading its method's return type (void calls are statements too, so ReturnsVoid comes second).
         var invocation = (IInvocationOperation)context.Operation;
-        var method = invocation.TargetMethod;
         var user = invocation.WalkUpConversions();
-        if (method.ReturnsVoid || user is null ||
-            user.Kind is not (OperationKind.ExpressionStatement or OperationKind.ConditionalAccess or OperationKind.Return) ||
-            !method.ReturnType.IsTaskLike(types))
+        if (user is null || user.Kind is not (OperationKind.ExpressionStatement or OperationKind.ConditionalAccess or OperationKind.Return))
+        {
+            return;
+        }
+
+        var method = invocation.TargetMethod;
+        if (method.ReturnsVoid || !method.ReturnType.IsTaskLike(types))
         {
             return;
         }

@@ -410,6 +410,33 @@ public sealed class TokenNotPassedTests
             """);
 
     [Fact]
+    public Task Outer_token_in_a_callback_given_to_a_call_the_rule_leaves_alone_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class Pipeline
+            {
+                public ValueTask ExecuteAsync(Func<CancellationToken, ValueTask> callback, CancellationToken cancellationToken) => callback(cancellationToken);
+            }
+
+            class C
+            {
+                // The outer token inside a callback with a token of its own, passed to calls that are never reported:
+                // a linked source, a timeout on a task (CONC404's), a cancelled task, a poll.
+                async Task RunAsync(Pipeline pipeline, Task work, SemaphoreSlim gate, CancellationToken outer)
+                {
+                    await pipeline.ExecuteAsync(async inner => { using var cts = CancellationTokenSource.CreateLinkedTokenSource(outer); await Task.Yield(); }, outer);
+                    await pipeline.ExecuteAsync(async inner => await work.WaitAsync(TimeSpan.FromSeconds(1), outer), outer);
+                    await pipeline.ExecuteAsync(async inner => await Task.FromCanceled(outer), outer);
+                    await pipeline.ExecuteAsync(async inner => { if (gate.Wait(0, outer)) { gate.Release(); } await Task.Yield(); }, outer);
+                }
+            }
+            """);
+
+    [Fact]
     public Task Parallel_ForEachAsync_without_token_gets_it_inserted_in_the_middle()
         => Verify.VerifyCodeFixAsync(
             """
