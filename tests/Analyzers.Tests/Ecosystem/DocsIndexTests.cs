@@ -21,6 +21,7 @@ public sealed class DocsIndexTests
     [InlineData("adopting.md")]
     [InlineData("comparison.md")]
     [InlineData("performance.md")]
+    [InlineData("performance-history.md")]
     [InlineData("reliability.md")]
     [InlineData("validation.md")]
     [InlineData("contributing.md")]
