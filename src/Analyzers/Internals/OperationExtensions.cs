@@ -111,6 +111,20 @@ internal static class OperationExtensions
         return current;
     }
 
+    /// <summary>The operation is <paramref name="ancestor"/> or one of its descendants.</summary>
+    public static bool IsWithin(this IOperation operation, IOperation ancestor)
+    {
+        for (var current = operation; current is not null; current = current.Parent)
+        {
+            if (ReferenceEquals(current, ancestor))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>True when the operation is inside a lambda or local function (of the tree it belongs to).</summary>
     public static bool IsInNestedFunction(this IOperation operation)
         => operation.GetEnclosingFunction() is IAnonymousFunctionOperation or ILocalFunctionOperation;

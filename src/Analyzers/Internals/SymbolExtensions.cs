@@ -4,8 +4,13 @@ namespace ConcurrencyAnalyzers.Internals;
 
 internal static class SymbolExtensions
 {
+    /// <summary>
+    /// The two types have the same definition (<c>List&lt;int&gt;</c> is <c>List&lt;T&gt;</c>). The names first: most
+    /// comparisons are of different types, and equal definitions have equal names.
+    /// </summary>
     public static bool Is(this ITypeSymbol? type, ITypeSymbol? other)
-        => type is not null && other is not null && SymbolEqualityComparer.Default.Equals(type.OriginalDefinition, other.OriginalDefinition);
+        => type is not null && other is not null && type.Name == other.Name &&
+           SymbolEqualityComparer.Default.Equals(type.OriginalDefinition, other.OriginalDefinition);
 
     public static bool InheritsFromOrEquals(this ITypeSymbol? type, ITypeSymbol? baseType)
     {

@@ -232,11 +232,9 @@ public sealed class BackgroundLoopWithoutExitAnalyzer : DiagnosticAnalyzer
         }
     }
 
-    // Asked of every call and method reference in the type: the name first (most calls are to other types), as equal
-    // types have equal names.
+    // Asked of every call and method reference in the type (Is compares the names first).
     private static bool IsOwnMethod(IMethodSymbol method, INamedTypeSymbol type)
-        => method.ContainingType is { } containing && containing.Name == type.Name &&
-           SymbolEqualityComparer.Default.Equals(containing.OriginalDefinition, type.OriginalDefinition) &&
+        => method.ContainingType.Is(type) &&
            !method.IsAbstract && !method.IsVirtual && !method.IsExtern;
 
     private static bool IsAllowedMain(OperationAnalysisContext context)

@@ -195,14 +195,15 @@ public sealed class StopWithoutWaitingAnalyzer : DiagnosticAnalyzer
 
     private static void Collect(IOperation block, INamedTypeSymbol type, MethodFacts facts, KnownTypes types)
     {
-        // By kind: an interface type test per operation costs more than the walk, and three kinds matter.
+        // By kind: an interface type test per operation costs more than the walk, and three kinds matter. Is (the
+        // own-type test) compares names first.
         foreach (var operation in block.EnumerateDescendantsAndSelf())
         {
             switch (operation.Kind)
             {
                 case OperationKind.FieldReference:
                     var reference = (IFieldReferenceOperation)operation;
-                    if (!IsOwnType(reference.Field.ContainingType, type))
+                    if (!reference.Field.ContainingType.Is(type))
                     {
                         break;
                     }
@@ -236,7 +237,7 @@ public sealed class StopWithoutWaitingAnalyzer : DiagnosticAnalyzer
                     break;
                 case OperationKind.Invocation:
                     var invocation = (IInvocationOperation)operation;
-                    if (IsOwnType(invocation.TargetMethod.ContainingType, type))
+                    if (invocation.TargetMethod.ContainingType.Is(type))
                     {
                         facts.Calls.Add(invocation.TargetMethod.OriginalDefinition);
                     }
@@ -264,11 +265,6 @@ public sealed class StopWithoutWaitingAnalyzer : DiagnosticAnalyzer
             }
         }
     }
-
-    /// <summary>The containing type is <paramref name="type"/> (or a construction of it): the name first, as most members belong to other types.</summary>
-    private static bool IsOwnType(INamedTypeSymbol? containing, INamedTypeSymbol type)
-        => containing is not null && containing.Name == type.Name &&
-           SymbolEqualityComparer.Default.Equals(containing.OriginalDefinition, type.OriginalDefinition);
 
     /// <summary><c>_cts.Cancel()</c>, <c>_cts?.Dispose()</c>, ...: a use of the source that does not hand its token to anything.</summary>
     private static bool IsCancelOrDispose(IFieldReferenceOperation reference)

@@ -72,10 +72,9 @@ public sealed class TaskNotObservedAnalyzer : DiagnosticAnalyzer
 
     private static void AnalyzeInvocation(OperationAnalysisContext context, KnownTypes types)
     {
-        // Where the call's value goes first: most calls are awaited, assigned or passed on, and asking that is cheaper
-        // than asking whether the method returns a task (its return type, then its base types).
-        // The user's kind is asked before the method is touched at all: an awaited, assigned or passed call is left
-        // without reading its method's return type (void calls are statements too, so ReturnsVoid comes second).
+        // Where the call's value goes first, before the method is touched at all: most calls are awaited, assigned or
+        // passed on, and are left without reading the method's return type (then its base types). Void calls are
+        // statements too, so ReturnsVoid comes second.
         var invocation = (IInvocationOperation)context.Operation;
         var user = invocation.WalkUpConversions();
         if (user is null || user.Kind is not (OperationKind.ExpressionStatement or OperationKind.ConditionalAccess or OperationKind.Return))

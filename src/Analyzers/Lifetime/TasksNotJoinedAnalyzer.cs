@@ -363,23 +363,10 @@ public sealed class TasksNotJoinedAnalyzer : DiagnosticAnalyzer
     }
 
     private static bool ReadBetween(Dictionary<ILocalSymbol, List<(int Position, IOperation Reference)>> reads, ILocalSymbol local, int from, int to, IAwaitOperation? except)
-        => reads[local].Any(r => r.Position > from && r.Position < to && (except is null || !IsInside(r.Reference, except)));
+        => reads[local].Any(r => r.Position > from && r.Position < to && (except is null || !r.Reference.IsWithin(except)));
 
     private static bool ReadAfter(Dictionary<ILocalSymbol, List<(int Position, IOperation Reference)>> reads, ILocalSymbol local, int position)
         => reads[local].Any(r => r.Position > position);
-
-    private static bool IsInside(IOperation operation, IOperation ancestor)
-    {
-        for (var current = operation; current is not null; current = current.Parent)
-        {
-            if (current == ancestor)
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
 
     private static bool IsInsideTryWithCatch(IOperation operation)
     {
@@ -390,7 +377,7 @@ public sealed class TasksNotJoinedAnalyzer : DiagnosticAnalyzer
                 return false;
             }
 
-            if (current is ITryOperation { Catches.Length: > 0 } tryOperation && IsInside(operation, tryOperation.Body))
+            if (current is ITryOperation { Catches.Length: > 0 } tryOperation && operation.IsWithin(tryOperation.Body))
             {
                 return true;
             }

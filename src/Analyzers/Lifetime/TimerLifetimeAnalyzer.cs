@@ -226,7 +226,7 @@ public sealed class TimerLifetimeAnalyzer : DiagnosticAnalyzer
         foreach (var member in type.GetMembers())
         {
             if (member is IFieldSymbol { IsStatic: false, IsImplicitlyDeclared: false, DeclaredAccessibility: Accessibility.Private } field &&
-                field.Type.Name is "Timer" or "PeriodicTimer" && IsTimer(field.Type, types))
+                IsTimer(field.Type, types))
             {
                 (candidates ??= new HashSet<IFieldSymbol>(SymbolEqualityComparer.Default)).Add(field);
             }

@@ -577,7 +577,7 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
             // Pre-order is source order here: a try body's release comes before its finally's re-acquisition.
             foreach (var invocation in lockCalls)
             {
-                if (!IsWithin(invocation, block) || !LockApis.TryGetLockCall(invocation, types, out var call))
+                if (!invocation.IsWithin(block) || !LockApis.TryGetLockCall(invocation, types, out var call))
                 {
                     continue;
                 }
@@ -613,19 +613,6 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
         }
 
         return acquired;
-    }
-
-    private static bool IsWithin(IOperation operation, IOperation ancestor)
-    {
-        for (var current = operation; current is not null; current = current.Parent)
-        {
-            if (ReferenceEquals(current, ancestor))
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 
     /// <summary>
