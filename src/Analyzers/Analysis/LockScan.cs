@@ -57,7 +57,14 @@ internal sealed class LockScan
     /// <see cref="IsCandidateKind"/>, the only ones the locking rules' "could this be reported under a lock" tests
     /// (<c>LockFlow.AnyUnderLock</c>) ask about; those rules walk this short list instead of the whole body. Null otherwise.
     /// </summary>
-    internal IOperation[]? Candidates { get; private set; }
+    /// <remarks>
+    /// Listed on first use, from the body's operation index (which the scan's walk built): a body that only names
+    /// <c>using</c> or a lock API's name takes no lock and needs no list, nor does a locking body no rule asks about.
+    /// Two threads may both list it; they list the same operations.
+    /// </remarks>
+    internal IOperation[]? Candidates => HasAnyLock ? _candidates ??= CandidatesOf(Root!) : null;
+
+    private IOperation[]? _candidates;
 
     /// <summary>For a body with <see cref="HasLockApiCall"/>: its calls <see cref="LockApis"/> knows, in pre-order. Null otherwise.</summary>
     internal IInvocationOperation[]? LockCalls { get; private set; }
@@ -136,15 +143,10 @@ internal sealed class LockScan
     internal static LockScan Of(IOperation root, KnownTypes types)
     {
         var scan = new LockScan { Root = root };
-        System.Collections.Generic.List<IOperation>? candidates = null;
         System.Collections.Generic.List<IInvocationOperation>? lockCalls = null;
         foreach (var operation in root.EnumerateDescendantsAndSelf())
         {
             var kind = operation.Kind;
-            if (IsCandidateKind(kind) && !ReferenceEquals(operation, root))
-            {
-                (candidates ??= new System.Collections.Generic.List<IOperation>()).Add(operation);
-            }
 
             // By kind first: most operations are none of these, and an interface type test costs more.
             if (kind is not (OperationKind.Lock or OperationKind.Using or OperationKind.UsingDeclaration or OperationKind.Invocation))
@@ -188,10 +190,23 @@ internal sealed class LockScan
 
         if (scan.HasAnyLock)
         {
-            scan.Candidates = candidates is null ? System.Array.Empty<IOperation>() : candidates.ToArray();
             scan.LockCalls = lockCalls?.ToArray();
         }
 
         return scan;
+    }
+
+    private static IOperation[] CandidatesOf(IOperation root)
+    {
+        System.Collections.Generic.List<IOperation>? candidates = null;
+        foreach (var operation in root.EnumerateDescendants())
+        {
+            if (IsCandidateKind(operation.Kind))
+            {
+                (candidates ??= new System.Collections.Generic.List<IOperation>()).Add(operation);
+            }
+        }
+
+        return candidates is null ? System.Array.Empty<IOperation>() : candidates.ToArray();
     }
 }
