@@ -66,8 +66,11 @@ internal sealed class LockScan
 
     private IOperation[]? _candidates;
 
-    /// <summary>For a body with <see cref="HasLockApiCall"/>: its calls <see cref="LockApis"/> knows, in pre-order. Null otherwise.</summary>
-    internal IInvocationOperation[]? LockCalls { get; private set; }
+    /// <summary>
+    /// For a body with <see cref="HasLockApiCall"/>: its calls <see cref="LockApis"/> knows, in pre-order, each with what
+    /// <see cref="LockApis.TryGetLockCall"/> said of it (so that it is not asked again). Null otherwise.
+    /// </summary>
+    internal (IInvocationOperation Invocation, LockCall Call)[]? LockCalls { get; private set; }
 
     /// <summary>The root this scan is of.</summary>
     internal IOperation? Root { get; private set; }
@@ -143,7 +146,7 @@ internal sealed class LockScan
     internal static LockScan Of(IOperation root, KnownTypes types)
     {
         var scan = new LockScan { Root = root };
-        System.Collections.Generic.List<IInvocationOperation>? lockCalls = null;
+        System.Collections.Generic.List<(IInvocationOperation, LockCall)>? lockCalls = null;
         foreach (var operation in root.EnumerateDescendantsAndSelf())
         {
             var kind = operation.Kind;
@@ -171,7 +174,7 @@ internal sealed class LockScan
             else if (operation is IInvocationOperation invocation && LockApis.TryGetLockCall(invocation, types, out var call))
             {
                 scan.HasLockApiCall = true;
-                (lockCalls ??= new System.Collections.Generic.List<IInvocationOperation>()).Add(invocation);
+                (lockCalls ??= new System.Collections.Generic.List<(IInvocationOperation, LockCall)>()).Add((invocation, call));
                 if (call.IsAcquire)
                 {
                     scan.Acquisitions++;
