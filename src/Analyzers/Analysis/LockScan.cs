@@ -57,10 +57,20 @@ internal sealed class LockScan
     /// <see cref="IsCandidateKind"/>, the only ones the locking rules' "could this be reported under a lock" tests
     /// (<c>LockFlow.AnyUnderLock</c>) ask about; those rules walk this short list instead of the whole body. Null otherwise.
     /// </summary>
-    internal IOperation[]? Candidates { get; private set; }
+    /// <remarks>
+    /// Listed on first use, from the body's operation index (which the scan's walk built): a body that only names
+    /// <c>using</c> or a lock API's name takes no lock and needs no list, nor does a locking body no rule asks about.
+    /// Two threads may both list it; they list the same operations.
+    /// </remarks>
+    internal IOperation[]? Candidates => HasAnyLock ? _candidates ??= CandidatesOf(Root!) : null;
 
-    /// <summary>For a body with <see cref="HasLockApiCall"/>: its calls <see cref="LockApis"/> knows, in pre-order. Null otherwise.</summary>
-    internal IInvocationOperation[]? LockCalls { get; private set; }
+    private IOperation[]? _candidates;
+
+    /// <summary>
+    /// For a body with <see cref="HasLockApiCall"/>: its calls <see cref="LockApis"/> knows, in pre-order, each with what
+    /// <see cref="LockApis.TryGetLockCall"/> said of it (so that it is not asked again). Null otherwise.
+    /// </summary>
+    internal (IInvocationOperation Invocation, LockCall Call)[]? LockCalls { get; private set; }
 
     /// <summary>The root this scan is of.</summary>
     internal IOperation? Root { get; private set; }
@@ -136,15 +146,10 @@ internal sealed class LockScan
     internal static LockScan Of(IOperation root, KnownTypes types)
     {
         var scan = new LockScan { Root = root };
-        System.Collections.Generic.List<IOperation>? candidates = null;
-        System.Collections.Generic.List<IInvocationOperation>? lockCalls = null;
+        System.Collections.Generic.List<(IInvocationOperation, LockCall)>? lockCalls = null;
         foreach (var operation in root.EnumerateDescendantsAndSelf())
         {
             var kind = operation.Kind;
-            if (IsCandidateKind(kind) && !ReferenceEquals(operation, root))
-            {
-                (candidates ??= new System.Collections.Generic.List<IOperation>()).Add(operation);
-            }
 
             // By kind first: most operations are none of these, and an interface type test costs more.
             if (kind is not (OperationKind.Lock or OperationKind.Using or OperationKind.UsingDeclaration or OperationKind.Invocation))
@@ -169,7 +174,7 @@ internal sealed class LockScan
             else if (operation is IInvocationOperation invocation && LockApis.TryGetLockCall(invocation, types, out var call))
             {
                 scan.HasLockApiCall = true;
-                (lockCalls ??= new System.Collections.Generic.List<IInvocationOperation>()).Add(invocation);
+                (lockCalls ??= new System.Collections.Generic.List<(IInvocationOperation, LockCall)>()).Add((invocation, call));
                 if (call.IsAcquire)
                 {
                     scan.Acquisitions++;
@@ -188,10 +193,23 @@ internal sealed class LockScan
 
         if (scan.HasAnyLock)
         {
-            scan.Candidates = candidates is null ? System.Array.Empty<IOperation>() : candidates.ToArray();
             scan.LockCalls = lockCalls?.ToArray();
         }
 
         return scan;
+    }
+
+    private static IOperation[] CandidatesOf(IOperation root)
+    {
+        System.Collections.Generic.List<IOperation>? candidates = null;
+        foreach (var operation in root.EnumerateDescendants())
+        {
+            if (IsCandidateKind(operation.Kind))
+            {
+                (candidates ??= new System.Collections.Generic.List<IOperation>()).Add(operation);
+            }
+        }
+
+        return candidates is null ? System.Array.Empty<IOperation>() : candidates.ToArray();
     }
 }

@@ -68,11 +68,19 @@ public sealed class BackgroundLoopWithoutExitAnalyzer : DiagnosticAnalyzer
 
     private static void AnalyzeType(SymbolStartAnalysisContext context, KnownTypes types)
     {
+        // Both diagnostics are of a `while`, `do … while` or `for` loop written in the type (in a lambda or local
+        // function, or in a method of the type it starts): a type whose text (every part) has neither keyword has none,
+        // and nothing in it is watched. The answer is read once per type.
+        var type = (INamedTypeSymbol)context.Symbol;
+        if (!SourceMentions.Any(type, LoopKeywords, types))
+        {
+            return;
+        }
+
         // The methods' bodies are kept, and searched for a loop without exit at the end, only for the methods that
         // the type starts as background work: most methods are never started that way.
         var methodBodies = new LockedBag<(IMethodSymbol Method, ImmutableArray<IOperation> Blocks)>();
         var spawns = new LockedBag<(IMethodSymbol Target, Location Site, string Spawner)>();
-        var type = (INamedTypeSymbol)context.Symbol;
 
         context.RegisterOperationBlockAction(c =>
         {

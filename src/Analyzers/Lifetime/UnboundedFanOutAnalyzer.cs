@@ -191,7 +191,9 @@ public sealed partial class UnboundedFanOutAnalyzer : DiagnosticAnalyzer
                 return;
         }
 
-        if (collection is null)
+        // Only a task that is discarded, stored in an array element or handed to a collection (IsFannedOut) is
+        // reported: a loop whose text names none of those ways is left before its input or body is looked at (most loops).
+        if (collection is null || !SourceMentions.Any(context.Operation.Syntax, FanOutNames))
         {
             return;
         }
@@ -240,6 +242,15 @@ public sealed partial class UnboundedFanOutAnalyzer : DiagnosticAnalyzer
             : IsUnbounded(collection, types, depth: 0);
         return unbounded && !ElementsAreWork(collection.WalkDownConversions().Type, types);
     }
+
+    /// <summary>
+    /// What the text of a loop that fans out names (<see cref="IsFannedOut"/>): the discard <c>_</c>, a bracket (an array
+    /// element, a collection expression), a collection's adding method, or <c>new</c> (a collection initializer, whose
+    /// <c>Add</c> calls are not written).
+    /// </summary>
+    private static readonly NameSet FanOutNames = new NameSet(
+        new[] { "_", "Add", "Enqueue", "Push", "new" },
+        "_", "Add", "TryAdd", "AddLast", "Enqueue", "Push", "new").OrContaining("[");
 
     /// <summary>The task is discarded (<c>_ = ...</c>), added to a collection, or stored in an array element: it keeps running into the next iteration.</summary>
     private static bool IsFannedOut(IInvocationOperation call, ILoopOperation loop)

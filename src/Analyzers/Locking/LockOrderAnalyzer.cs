@@ -475,7 +475,7 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
     // method of this type. Most bodies that lock have neither, and get no flow graph.
     private static bool NeedsFlow(IOperation root, LockScan scan, INamedTypeSymbol type)
         => scan.HasLockApiCall
-            ? scan.Acquisitions >= 2 || (scan.HasNonReentrantAcquire && CallsOwnMethod(root, type))
+            ? scan.Acquisitions >= 2 || (scan.HasNonReentrantAcquire && CallsOwnMethod(root, scan, type))
             : scan.HasNestedLockStatement;
 
     /// <summary>
@@ -516,11 +516,9 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
                 switch (operation.Kind)
                 {
                     case OperationKind.Invocation:
-                        if (operation is IInvocationOperation { TargetMethod.ContainingType: { } containing } invocation &&
-                            invocation.Instance is null or IInstanceReferenceOperation &&
-                            SymbolEqualityComparer.Default.Equals(containing.OriginalDefinition, type.OriginalDefinition))
+                        if (IsOwnCall((IInvocationOperation)operation, type))
                         {
-                            (callees ??= new List<IMethodSymbol>()).Add(invocation.TargetMethod.OriginalDefinition);
+                            (callees ??= new List<IMethodSymbol>()).Add(((IInvocationOperation)operation).TargetMethod.OriginalDefinition);
                         }
 
                         break;
@@ -539,20 +537,16 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
         return callees;
     }
 
-    private static bool CallsOwnMethod(IOperation root, INamedTypeSymbol type)
-    {
-        foreach (var operation in root.EnumerateDescendants())
-        {
-            if (operation is IInvocationOperation { TargetMethod.ContainingType: { } containing } invocation &&
-                invocation.Instance is null or IInstanceReferenceOperation &&
-                SymbolEqualityComparer.Default.Equals(containing.OriginalDefinition, type.OriginalDefinition))
-            {
-                return true;
-            }
-        }
+    // Asked only of a body that calls a lock API (NeedsFlow), where AnyUnderLock asks every call: it reads the calls
+    // from the scan's list of the body's candidates instead of walking the body again.
+    private static bool CallsOwnMethod(IOperation root, LockScan scan, INamedTypeSymbol type)
+        => LockFlow.AnyUnderLock(root, scan, operation => operation.Kind == OperationKind.Invocation && IsOwnCall((IInvocationOperation)operation, type));
 
-        return false;
-    }
+    /// <summary>A call of a method of <paramref name="type"/> on this instance (or a static one).</summary>
+    private static bool IsOwnCall(IInvocationOperation invocation, INamedTypeSymbol type)
+        => invocation.TargetMethod.ContainingType is { } containing &&
+           invocation.Instance is null or IInstanceReferenceOperation &&
+           SymbolEqualityComparer.Default.Equals(containing.OriginalDefinition, type.OriginalDefinition);
 
     /// <summary>
     /// The own-field locks a method's body takes with a lock API call (lambdas included, except those that run on
@@ -575,9 +569,9 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
             }
 
             // Pre-order is source order here: a try body's release comes before its finally's re-acquisition.
-            foreach (var invocation in lockCalls)
+            foreach (var (invocation, call) in lockCalls)
             {
-                if (!invocation.IsWithin(block) || !LockApis.TryGetLockCall(invocation, types, out var call))
+                if (!invocation.IsWithin(block))
                 {
                     continue;
                 }

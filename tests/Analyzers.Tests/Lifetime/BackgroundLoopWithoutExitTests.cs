@@ -261,6 +261,36 @@ public sealed class BackgroundLoopWithoutExitTests
             Verify.Diagnostic(BackgroundLoopWithoutExitAnalyzer.SpawnRule).WithLocation(1).WithArguments("not awaited", "PumpAsync"));
 
     [Fact]
+    public Task Type_whose_only_loop_keyword_is_for_in_another_part_is_watched()
+        => VerifyNoFixAsync(
+            """
+            using System.Threading;
+
+            partial class Spooler
+            {
+                public Spooler()
+                {
+                    new Thread({|#0:Drain|}).Start();
+                }
+            }
+
+            partial class Spooler
+            {
+                void Drain()
+                {
+                    for (;;) { Thread.Sleep(10); }
+                }
+
+                void Spin()
+                {
+                    new Thread(() => { {|#1:for (;;)|} { Thread.Sleep(10); } }).Start();
+                }
+            }
+            """,
+            Verify.Diagnostic(BackgroundLoopWithoutExitAnalyzer.SpawnRule).WithLocation(0).WithArguments("new Thread", "Drain"),
+            Verify.Diagnostic(BackgroundLoopWithoutExitAnalyzer.LoopRule).WithLocation(1).WithArguments("new Thread"));
+
+    [Fact]
     public Task Loops_with_break_return_throw_or_token_are_not_reported()
         => Verify.VerifyAnalyzerAsync(
             """

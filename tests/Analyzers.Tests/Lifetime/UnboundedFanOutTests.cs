@@ -263,6 +263,41 @@ public sealed class UnboundedFanOutTests
             Verify.Diagnostic(UnboundedFanOutAnalyzer.Rule).WithLocation(0).WithArguments("images"));
 
     [Fact]
+    public Task Tasks_queued_or_put_in_a_collection_initializer_per_element_are_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Collections.Generic;
+            using System.Threading.Tasks;
+
+            class Uploader
+            {
+                public Task UploadAllAsync(IEnumerable<string> files)
+                {
+                    var pending = new Queue<Task>();
+                    foreach (var file in files)
+                    {
+                        pending.Enqueue({|#0:UploadAsync(file)|});
+                    }
+
+                    return Task.WhenAll(pending);
+                }
+
+                public async Task UploadEachAsync(IEnumerable<string> files)
+                {
+                    foreach (var file in files)
+                    {
+                        var batch = new List<Task> { {|#1:UploadAsync(file)|} };
+                        await Task.Yield();
+                    }
+                }
+
+                private Task UploadAsync(string file) => Task.CompletedTask;
+            }
+            """,
+            Verify.Diagnostic(UnboundedFanOutAnalyzer.Rule).WithLocation(0).WithArguments("files"),
+            Verify.Diagnostic(UnboundedFanOutAnalyzer.Rule).WithLocation(1).WithArguments("files"));
+
+    [Fact]
     public Task Task_run_per_message_of_a_channel_is_reported()
         => Verify.VerifyAnalyzerAsync(
             """
