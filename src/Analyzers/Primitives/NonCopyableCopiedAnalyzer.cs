@@ -58,15 +58,38 @@ public sealed partial class NonCopyableCopiedAnalyzer : DiagnosticAnalyzer
                 OperationKind.ParameterReference,
                 OperationKind.FieldReference,
                 OperationKind.ArrayElementReference,
-                OperationKind.InstanceReference,
                 OperationKind.Invocation,
                 OperationKind.PropertyReference);
+
+            // An explicit `this` is of the type whose member it is written in, and only a struct's `this` can be
+            // copied: it is watched in the structs that hold synchronization state, not at every implicit receiver
+            // of every class (most instance references, which the driver would otherwise call this rule for).
+            start.RegisterSymbolStartAction(s => WatchOwnInstance(s, types, nonCopyable), SymbolKind.NamedType);
             start.RegisterOperationAction(c => AnalyzeForEach(c, nonCopyable), OperationKind.Loop);
             if (types.Interlocked is not null || types.Volatile is not null)
             {
                 start.RegisterInvocationAction(c => AnalyzeAtomicOnCopy(c, types), AtomicMethods);
             }
         });
+    }
+
+    private static void WatchOwnInstance(SymbolStartAnalysisContext start, KnownTypes types, NonCopyableTypes nonCopyable)
+    {
+        if (start.Symbol is not INamedTypeSymbol { TypeKind: TypeKind.Struct } type || nonCopyable.Classify(type) == CopyFacts.None)
+        {
+            return;
+        }
+
+        start.RegisterOperationAction(
+            c =>
+            {
+                // The driver may also run a type's actions in the types nested in it, which watch their own `this`.
+                if (SymbolEqualityComparer.Default.Equals(c.Operation.Type, type))
+                {
+                    AnalyzeLocation(c, types, nonCopyable);
+                }
+            },
+            OperationKind.InstanceReference);
     }
 
     private static void AnalyzeLocation(OperationAnalysisContext context, KnownTypes types, NonCopyableTypes nonCopyable)
