@@ -58,12 +58,11 @@ internal sealed class NonCopyableTypes
 
     /// <summary>Both answers about <paramref name="type"/> at once, from one cache lookup (CONC502 asks about every struct-typed reference).</summary>
     public CopyFacts Classify(ITypeSymbol? type)
-    {
-        if (type is not INamedTypeSymbol { TypeKind: TypeKind.Struct } named || IsPrimitive(named))
-        {
-            return CopyFacts.None;
-        }
+        => type is INamedTypeSymbol { TypeKind: TypeKind.Struct } named && !IsPrimitive(named) ? ClassifyStruct(named) : CopyFacts.None;
 
+    /// <summary><see cref="Classify"/> of a struct that is not <see cref="IsPrimitive">primitive</see> (the caller has tested both).</summary>
+    public CopyFacts ClassifyStruct(INamedTypeSymbol named)
+    {
         if (_factsByReference.TryGetValue(named, out var known))
         {
             return known;
@@ -186,11 +185,13 @@ internal sealed class NonCopyableTypes
     }
 
     /// <summary>
-    /// <c>int</c>, <c>bool</c>, <c>DateTime</c>...: most struct-typed operations are of these, and they neither hold a
-    /// lock nor can carry an attribute of ours, so they are answered before the caches are asked.
+    /// <c>int</c>, <c>bool</c>, <c>DateTime</c>, <c>void</c>...: most struct-typed operations are of these, and they
+    /// neither hold a lock nor can carry an attribute of ours, so they are answered before the caches are asked. A
+    /// special type is never nested, so its own arity is the generic test (<c>Nullable&lt;T&gt;</c>), without walking
+    /// containers and type arguments as <c>IsGenericType</c> does.
     /// </summary>
-    private static bool IsPrimitive(INamedTypeSymbol type)
-        => type.SpecialType != SpecialType.None && !type.IsGenericType;
+    public static bool IsPrimitive(INamedTypeSymbol type)
+        => type.SpecialType != SpecialType.None && type.Arity == 0;
 
     private bool Compute(INamedTypeSymbol type, ImmutableHashSet<ITypeSymbol> path)
     {

@@ -100,16 +100,17 @@ public sealed partial class NonCopyableCopiedAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        // Most operations are of a class or primitive type, and most calls of a struct type return a fresh value
-        // (ConfigureAwait, a source method): neither copies a stored value, so the type's facts are not looked up.
+        // Most operations are of a class or primitive type (void calls included), and most calls of another struct
+        // type return a fresh value (ConfigureAwait, a source method): none copies a stored value, so the type's facts
+        // are not looked up. The kind first: only a named type is a struct, so the type test is one call, not a cast.
         var type = operation.Type;
-        if (type is not INamedTypeSymbol { TypeKind: TypeKind.Struct } ||
+        if (type is null || type.TypeKind != TypeKind.Struct || NonCopyableTypes.IsPrimitive((INamedTypeSymbol)type) ||
             (operation.Kind == OperationKind.Invocation && !MayHandOutStoredValue(((IInvocationOperation)operation).TargetMethod)))
         {
             return;
         }
 
-        var facts = nonCopyable.Classify(type);
+        var facts = nonCopyable.ClassifyStruct((INamedTypeSymbol)type);
         if ((facts & CopyFacts.NonCopyable) == 0)
         {
             // A struct that updates its own fields atomically may be copied as a snapshot; only a mutating call on a
