@@ -51,7 +51,7 @@ public sealed partial class NonCopyableCopiedAnalyzer : DiagnosticAnalyzer
         context.RegisterCompilationStartAction(static start =>
         {
             var types = KnownTypes.For(start.Compilation);
-            var nonCopyable = NonCopyableTypes.Create(types, start.Options);
+            var nonCopyable = NonCopyableTypes.For(types, start.Options);
             start.RegisterOperationAction(
                 c => AnalyzeLocation(c, types, nonCopyable),
                 OperationKind.LocalReference,
