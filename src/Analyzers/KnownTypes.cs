@@ -69,6 +69,9 @@ internal sealed class KnownTypes
 
     private bool? _hasAliasedReferences;
 
+    // The CONC5xx rules' non-copyable test (Analysis/NonCopyableTypes.For), shared so that its answers are worked out once.
+    private object? _nonCopyableTypes;
+
     // What each SymbolMemo stored, by memo and symbol: one table, so a lookup is one hash.
     private readonly ConcurrentDictionary<SymbolMemoKey, object> _symbolFacts = new();
 
@@ -143,6 +146,9 @@ internal sealed class KnownTypes
     // -- Cancellation
     // -- Primitives
     // -- Coordination
+
+    /// <summary>The slot behind <see cref="Analysis.NonCopyableTypes.For"/>.</summary>
+    internal ref object? NonCopyableTypesSlot => ref _nonCopyableTypes;
 
     /// <summary>The store behind <see cref="SymbolMemo{TKey,TValue}"/> for this compilation.</summary>
     internal ConcurrentDictionary<SymbolMemoKey, object> SymbolFacts => _symbolFacts;

@@ -245,18 +245,21 @@ internal static class CancellationOverloads
     /// <summary>The overloads that take the same parameters plus one token, in lookup order (what does not depend on the call).</summary>
     private static TokenOverload[] ComputeTokenOverloads(IMethodSymbol original, KnownTypes types)
     {
+        // The parameters are counted once (each read of a method's Parameters builds a new array), and a candidate's
+        // attributes are read only for one that matches (decoding them costs more than comparing parameters).
         List<TokenOverload>? found = null;
+        var parameterCount = original.Parameters.Length;
         foreach (var candidate in Candidates(original))
         {
             if (candidate is not IMethodSymbol other || SymbolEqualityComparer.Default.Equals(other.OriginalDefinition, original) ||
                 other.IsStatic != original.IsStatic || other.Arity != original.Arity ||
-                other.Parameters.Length != original.Parameters.Length + 1 || IsObsolete(other))
+                other.Parameters.Length != parameterCount + 1)
             {
                 continue;
             }
 
             var index = TokenInsertionIndex(original, other, types);
-            if (index >= 0)
+            if (index >= 0 && !IsObsolete(other))
             {
                 (found ??= new List<TokenOverload>()).Add(new TokenOverload(other, index));
             }
@@ -305,22 +308,24 @@ internal static class CancellationOverloads
     private static int TokenInsertionIndex(IMethodSymbol original, IMethodSymbol candidate, KnownTypes types)
     {
         var found = -1;
-        for (int i = 0, j = 0; j < candidate.Parameters.Length; j++)
+        var theirs = candidate.Parameters;
+        var ours = original.Parameters;
+        for (int i = 0, j = 0; j < theirs.Length; j++)
         {
-            var parameter = candidate.Parameters[j];
+            var parameter = theirs[j];
             if (found < 0 && CancellationTokens.IsToken(parameter.Type, types) &&
-                (i >= original.Parameters.Length || !CancellationTokens.IsToken(original.Parameters[i].Type, types)))
+                (i >= ours.Length || !CancellationTokens.IsToken(ours[i].Type, types)))
             {
                 found = j;
                 continue;
             }
 
-            if (i >= original.Parameters.Length)
+            if (i >= ours.Length)
             {
                 return -1;
             }
 
-            var mine = original.Parameters[i++];
+            var mine = ours[i++];
             if (mine.RefKind != parameter.RefKind || mine.IsParams != parameter.IsParams || !SameType(mine.Type, parameter.Type))
             {
                 return -1;

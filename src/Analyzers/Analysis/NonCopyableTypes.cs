@@ -2,6 +2,7 @@ using System;
 using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using System.Linq;
+using System.Threading;
 using ConcurrencyAnalyzers.Internals;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
@@ -36,11 +37,33 @@ internal sealed class NonCopyableTypes
     // about every struct-typed reference and call). Another object for the same type only misses this one.
     private readonly ConcurrentDictionary<ITypeSymbol, CopyFacts> _factsByReference = new(ReferenceComparer<ITypeSymbol>.Instance);
 
-    private NonCopyableTypes(INamedTypeSymbol? spinLock, INamedTypeSymbol? spinWait, ImmutableHashSet<string> attributeNames)
+    private readonly AnalyzerOptions _options;
+
+    private NonCopyableTypes(INamedTypeSymbol? spinLock, INamedTypeSymbol? spinWait, ImmutableHashSet<string> attributeNames, AnalyzerOptions options)
     {
         _spinLock = spinLock;
         _spinWait = spinWait;
         _attributeNames = attributeNames;
+        _options = options;
+    }
+
+    /// <summary>
+    /// The test for this compilation and options, shared by the rules that ask it (CONC501 and CONC502 ask about the
+    /// same types): the option is read, and each type's answer worked out, once. A compilation analyzed again with
+    /// other options gets a test of its own.
+    /// </summary>
+    public static NonCopyableTypes For(KnownTypes types, AnalyzerOptions options)
+    {
+        ref var slot = ref types.NonCopyableTypesSlot;
+        if (Volatile.Read(ref slot) is NonCopyableTypes shared && ReferenceEquals(shared._options, options))
+        {
+            return shared;
+        }
+
+        // Two rules starting at once may both create one; either is kept, and both answer alike.
+        var created = Create(types, options);
+        Volatile.Write(ref slot, created);
+        return created;
     }
 
     /// <summary>The test for this compilation; the attribute option is read once (global options, else the first tree's).</summary>
@@ -53,17 +76,16 @@ internal sealed class NonCopyableTypes
             names.Add(name.EndsWith("Attribute", StringComparison.Ordinal) ? name : name + "Attribute");
         }
 
-        return new NonCopyableTypes(types.SpinLock, types.SpinWait, names.ToImmutable());
+        return new NonCopyableTypes(types.SpinLock, types.SpinWait, names.ToImmutable(), options);
     }
 
     /// <summary>Both answers about <paramref name="type"/> at once, from one cache lookup (CONC502 asks about every struct-typed reference).</summary>
     public CopyFacts Classify(ITypeSymbol? type)
-    {
-        if (type is not INamedTypeSymbol { TypeKind: TypeKind.Struct } named || IsPrimitive(named))
-        {
-            return CopyFacts.None;
-        }
+        => type is INamedTypeSymbol { TypeKind: TypeKind.Struct } named && !IsPrimitive(named) ? ClassifyStruct(named) : CopyFacts.None;
 
+    /// <summary><see cref="Classify"/> of a struct that is not <see cref="IsPrimitive">primitive</see> (the caller has tested both).</summary>
+    public CopyFacts ClassifyStruct(INamedTypeSymbol named)
+    {
         if (_factsByReference.TryGetValue(named, out var known))
         {
             return known;
@@ -186,11 +208,13 @@ internal sealed class NonCopyableTypes
     }
 
     /// <summary>
-    /// <c>int</c>, <c>bool</c>, <c>DateTime</c>...: most struct-typed operations are of these, and they neither hold a
-    /// lock nor can carry an attribute of ours, so they are answered before the caches are asked.
+    /// <c>int</c>, <c>bool</c>, <c>DateTime</c>, <c>void</c>...: most struct-typed operations are of these, and they
+    /// neither hold a lock nor can carry an attribute of ours, so they are answered before the caches are asked. A
+    /// special type is never nested, so its own arity is the generic test (<c>Nullable&lt;T&gt;</c>), without walking
+    /// containers and type arguments as <c>IsGenericType</c> does.
     /// </summary>
-    private static bool IsPrimitive(INamedTypeSymbol type)
-        => type.SpecialType != SpecialType.None && !type.IsGenericType;
+    public static bool IsPrimitive(INamedTypeSymbol type)
+        => type.SpecialType != SpecialType.None && type.Arity == 0;
 
     private bool Compute(INamedTypeSymbol type, ImmutableHashSet<ITypeSymbol> path)
     {

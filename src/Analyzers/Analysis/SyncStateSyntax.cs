@@ -15,6 +15,11 @@ internal static class SyncStateSyntax
 {
     public static bool UpdatesOwnFields(INamedTypeSymbol type)
     {
+        if (type.DeclaringSyntaxReferences.IsEmpty)
+        {
+            return false; // a type from metadata: no declarations to read (its field names are not collected either)
+        }
+
         var fieldNames = new HashSet<string>(
             type.GetMembers().OfType<IFieldSymbol>()
                 .Where(f => !f.IsStatic && !f.IsConst && !f.IsImplicitlyDeclared)

@@ -86,15 +86,22 @@ public sealed class LoopIgnoresTokenAnalyzer : DiagnosticAnalyzer
     /// is made (<c>GetAsyncEnumerator(token)</c>, CONC401's business), not in the loop.
     /// </summary>
     private static bool DrainsAnEnumerator(ILoopOperation loop)
+        => loop is IWhileLoopOperation { Condition: { } condition } && CallsMoveNext(condition);
+
+    /// <summary>
+    /// A <c>MoveNext</c>/<c>MoveNextAsync</c> call in <paramref name="operation"/> or below it. A condition is a few
+    /// operations: they are walked directly, as finding the condition in the body's shared index costs more.
+    /// </summary>
+    private static bool CallsMoveNext(IOperation operation)
     {
-        if (loop is not IWhileLoopOperation { Condition: { } condition })
+        if (operation.Kind == OperationKind.Invocation && ((IInvocationOperation)operation).TargetMethod.Name is "MoveNextAsync" or "MoveNext")
         {
-            return false;
+            return true;
         }
 
-        foreach (var operation in condition.EnumerateDescendantsAndSelf())
+        foreach (var child in operation.ChildOperations)
         {
-            if (operation.Kind == OperationKind.Invocation && ((IInvocationOperation)operation).TargetMethod.Name is "MoveNextAsync" or "MoveNext")
+            if (CallsMoveNext(child))
             {
                 return true;
             }

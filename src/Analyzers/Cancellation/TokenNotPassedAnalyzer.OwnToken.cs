@@ -1,6 +1,7 @@
 using ConcurrencyAnalyzers.Analysis;
 using ConcurrencyAnalyzers.Internals;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Operations;
 
@@ -17,6 +18,11 @@ public sealed partial class TokenNotPassedAnalyzer
     /// </summary>
     private static Diagnostic? OuterTokenInsteadOfOwn(IInvocationOperation invocation, KnownTypes types)
     {
+        if (!MayBeInCallback(invocation.Syntax))
+        {
+            return null; // most calls that pass a token: no callback around them to have a token of its own
+        }
+
         foreach (var argument in invocation.Arguments)
         {
             if (argument.ArgumentKind != ArgumentKind.Explicit || argument.Syntax is not ArgumentSyntax syntax ||
@@ -39,6 +45,27 @@ public sealed partial class TokenNotPassedAnalyzer
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// Whether an anonymous function can enclose <paramref name="node"/>: a lambda or anonymous method among its syntax
+    /// ancestors, or a query (its clauses are lambdas in the operation tree). Without one, <see cref="OwnTokenOfCallback"/>
+    /// finds none; this asks the syntax, whose parents and kinds are field reads, where walking up the operations makes
+    /// two interface calls per ancestor at call sites that see every operation type.
+    /// </summary>
+    private static bool MayBeInCallback(SyntaxNode node)
+    {
+        for (var current = node.Parent; current is not null; current = current.Parent)
+        {
+            switch ((SyntaxKind)current.RawKind)
+            {
+                case SyntaxKind.ParenthesizedLambdaExpression or SyntaxKind.SimpleLambdaExpression or
+                     SyntaxKind.AnonymousMethodExpression or SyntaxKind.QueryExpression:
+                    return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>The parameter or local a token argument reads, or null.</summary>

@@ -8,18 +8,21 @@ namespace ConcurrencyAnalyzers.Internals;
 
 internal static class OperationExtensions
 {
-    /// <summary>The operation without implicit conversions and parentheses around it.</summary>
+    /// <summary>
+    /// The operation without implicit conversions and parentheses around it. By kind: most operations are neither, and
+    /// a kind is one call where each interface type test scans the operation's interfaces.
+    /// </summary>
     public static IOperation WalkDownConversions(this IOperation operation)
     {
         while (true)
         {
-            switch (operation)
+            switch (operation.Kind)
             {
-                case IConversionOperation { IsImplicit: true } conversion:
-                    operation = conversion.Operand;
+                case OperationKind.Conversion when operation.IsImplicit:
+                    operation = ((IConversionOperation)operation).Operand;
                     continue;
-                case IParenthesizedOperation parenthesized:
-                    operation = parenthesized.Operand;
+                case OperationKind.Parenthesized:
+                    operation = ((IParenthesizedOperation)operation).Operand;
                     continue;
                 default:
                     return operation;
@@ -27,11 +30,11 @@ internal static class OperationExtensions
         }
     }
 
-    /// <summary>The first parent that is not a conversion or parenthesis.</summary>
+    /// <summary>The first parent that is not a conversion or parenthesis (by kind, as <see cref="WalkDownConversions"/>).</summary>
     public static IOperation? WalkUpConversions(this IOperation operation)
     {
         var parent = operation.Parent;
-        while (parent is IConversionOperation or IParenthesizedOperation)
+        while (parent is { Kind: OperationKind.Conversion or OperationKind.Parenthesized })
         {
             parent = parent.Parent;
         }

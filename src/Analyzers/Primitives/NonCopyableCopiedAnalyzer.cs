@@ -51,22 +51,45 @@ public sealed partial class NonCopyableCopiedAnalyzer : DiagnosticAnalyzer
         context.RegisterCompilationStartAction(static start =>
         {
             var types = KnownTypes.For(start.Compilation);
-            var nonCopyable = NonCopyableTypes.Create(types, start.Options);
+            var nonCopyable = NonCopyableTypes.For(types, start.Options);
             start.RegisterOperationAction(
                 c => AnalyzeLocation(c, types, nonCopyable),
                 OperationKind.LocalReference,
                 OperationKind.ParameterReference,
                 OperationKind.FieldReference,
                 OperationKind.ArrayElementReference,
-                OperationKind.InstanceReference,
                 OperationKind.Invocation,
                 OperationKind.PropertyReference);
+
+            // An explicit `this` is of the type whose member it is written in, and only a struct's `this` can be
+            // copied: it is watched in the structs that hold synchronization state, not at every implicit receiver
+            // of every class (most instance references, which the driver would otherwise call this rule for).
+            start.RegisterSymbolStartAction(s => WatchOwnInstance(s, types, nonCopyable), SymbolKind.NamedType);
             start.RegisterOperationAction(c => AnalyzeForEach(c, nonCopyable), OperationKind.Loop);
             if (types.Interlocked is not null || types.Volatile is not null)
             {
                 start.RegisterInvocationAction(c => AnalyzeAtomicOnCopy(c, types), AtomicMethods);
             }
         });
+    }
+
+    private static void WatchOwnInstance(SymbolStartAnalysisContext start, KnownTypes types, NonCopyableTypes nonCopyable)
+    {
+        if (start.Symbol is not INamedTypeSymbol { TypeKind: TypeKind.Struct } type || nonCopyable.Classify(type) == CopyFacts.None)
+        {
+            return;
+        }
+
+        start.RegisterOperationAction(
+            c =>
+            {
+                // The driver may also run a type's actions in the types nested in it, which watch their own `this`.
+                if (SymbolEqualityComparer.Default.Equals(c.Operation.Type, type))
+                {
+                    AnalyzeLocation(c, types, nonCopyable);
+                }
+            },
+            OperationKind.InstanceReference);
     }
 
     private static void AnalyzeLocation(OperationAnalysisContext context, KnownTypes types, NonCopyableTypes nonCopyable)
@@ -77,16 +100,17 @@ public sealed partial class NonCopyableCopiedAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        // Most operations are of a class or primitive type, and most calls of a struct type return a fresh value
-        // (ConfigureAwait, a source method): neither copies a stored value, so the type's facts are not looked up.
+        // Most operations are of a class or primitive type (void calls included), and most calls of another struct
+        // type return a fresh value (ConfigureAwait, a source method): none copies a stored value, so the type's facts
+        // are not looked up. The kind first: only a named type is a struct, so the type test is one call, not a cast.
         var type = operation.Type;
-        if (type is not INamedTypeSymbol { TypeKind: TypeKind.Struct } ||
+        if (type is null || type.TypeKind != TypeKind.Struct || NonCopyableTypes.IsPrimitive((INamedTypeSymbol)type) ||
             (operation.Kind == OperationKind.Invocation && !MayHandOutStoredValue(((IInvocationOperation)operation).TargetMethod)))
         {
             return;
         }
 
-        var facts = nonCopyable.Classify(type);
+        var facts = nonCopyable.ClassifyStruct((INamedTypeSymbol)type);
         if ((facts & CopyFacts.NonCopyable) == 0)
         {
             // A struct that updates its own fields atomically may be copied as a snapshot; only a mutating call on a

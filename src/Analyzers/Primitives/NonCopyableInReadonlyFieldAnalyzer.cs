@@ -47,7 +47,7 @@ public sealed class NonCopyableInReadonlyFieldAnalyzer : DiagnosticAnalyzer
         context.RegisterCompilationStartAction(static start =>
         {
             var types = KnownTypes.For(start.Compilation);
-            var nonCopyable = NonCopyableTypes.Create(types, start.Options);
+            var nonCopyable = NonCopyableTypes.For(types, start.Options);
             start.RegisterSymbolAction(c => AnalyzeField(c, nonCopyable), SymbolKind.Field);
             start.RegisterSymbolAction(c => AnalyzeProperty(c, nonCopyable), SymbolKind.Property);
         });

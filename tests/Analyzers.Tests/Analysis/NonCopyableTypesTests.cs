@@ -129,6 +129,19 @@ public sealed class NonCopyableTypesTests
         }
     }
 
+    [Fact]
+    public async Task One_test_is_shared_per_compilation_and_options()
+    {
+        var (compilation, _) = await CreateAsync();
+        var types = KnownTypes.For(compilation);
+        var options = new AnalyzerOptions(ImmutableArray<AdditionalText>.Empty);
+        var first = NonCopyableTypes.For(types, options);
+        Assert.Same(first, NonCopyableTypes.For(types, options));
+
+        // Other options may name other attributes: the compilation analyzed with them gets a test of its own.
+        Assert.NotSame(first, NonCopyableTypes.For(types, new AnalyzerOptions(ImmutableArray<AdditionalText>.Empty)));
+    }
+
     private static async Task<(Compilation Compilation, NonCopyableTypes Test)> CreateAsync()
     {
         var references = await TestReferences.Net80.ResolveAsync(LanguageNames.CSharp, CancellationToken.None);

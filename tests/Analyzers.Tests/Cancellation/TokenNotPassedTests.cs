@@ -376,6 +376,30 @@ public sealed class TokenNotPassedTests
             """);
 
     [Fact]
+    public Task Outer_token_in_an_anonymous_method_whose_host_links_it_is_reported_and_outside_callbacks_is_not()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class Pipeline
+            {
+                public ValueTask ExecuteAsync(Func<CancellationToken, ValueTask> callback, CancellationToken cancellationToken) => callback(cancellationToken);
+            }
+
+            class C
+            {
+                async Task RunAsync(Pipeline pipeline, CancellationToken outer)
+                {
+                    await pipeline.ExecuteAsync(async delegate (CancellationToken inner) { await Task.Delay(10, {|#0:outer|}); }, outer);
+                    await Task.Delay(10, outer);
+                }
+            }
+            """,
+            Verify.Diagnostic(TokenNotPassedAnalyzer.NoneRule).WithLocation(0).WithArguments("Delay", "inner", "outer"));
+
+    [Fact]
     public Task Outer_token_in_a_callback_that_also_uses_its_own_or_whose_host_does_not_get_the_outer_one_is_not_reported()
         => Verify.VerifyAnalyzerAsync(
             """

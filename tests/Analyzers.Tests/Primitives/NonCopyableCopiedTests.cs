@@ -641,6 +641,48 @@ public sealed class NonCopyableCopiedTests
             """);
 
     [Fact]
+    public Task This_of_a_struct_holding_a_SpinLock_is_reported_once_where_copied_and_plain_structs_and_classes_are_silent()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading;
+
+            struct Outer
+            {
+                private SpinLock _spin;
+                public Outer Copy() => {|#0:this|};
+                public void Pass() => Use({|CONC502:this|});
+                public object Box() => {|CONC502:this|};
+                public void Keep() { var copy = {|CONC502:this|}; }
+                public bool Held() => this._spin.IsHeld;
+                private static void Use(Outer o) { }
+
+                struct Inner
+                {
+                    private SpinWait _wait;
+                    public Inner Copy() => {|CONC502:this|};
+                }
+
+                class Helper
+                {
+                    public Helper Self() => this;
+                }
+            }
+
+            struct Plain
+            {
+                private int _count;
+                public Plain Copy() => this;
+                public object Box() => this;
+            }
+
+            class Owner
+            {
+                public Owner Self() => this;
+            }
+            """,
+            Verify.Diagnostic(NonCopyableCopiedAnalyzer.CopyRule).WithLocation(0).WithArguments("this", "Outer", "returned by value"));
+
+    [Fact]
     public Task Half_typed_code_does_not_throw()
     {
         const string source = """
