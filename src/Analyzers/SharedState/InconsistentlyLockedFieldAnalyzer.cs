@@ -412,6 +412,14 @@ public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
                 HashSet<SyntaxNode>? reported = null;
                 foreach (var access in accesses)
                 {
+                    // A read is reported only where reads of the field matter: the others are not even classified.
+                    if (access.Kind == AccessKind.Read &&
+                        !(readsMatter ??= lockedWrites.Any(a => a.Kind == AccessKind.Update && SharedStateFacts.AsCollection(field.Type, _collections) is not null) ||
+                                          ReadsOfValueMatter(field.Type)))
+                    {
+                        continue;
+                    }
+
                     if (IsLocked(access))
                     {
                         continue;
@@ -431,9 +439,7 @@ public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
 
                     if (access.Kind == AccessKind.Read)
                     {
-                        readsMatter ??= lockedWrites.Any(a => a.Kind == AccessKind.Update && SharedStateFacts.AsCollection(field.Type, _collections) is not null) ||
-                                        ReadsOfValueMatter(field.Type);
-                        if (!readsMatter.Value || IsPreCheck(access, accesses) || IsDebuggerDisplayMember(access.Method) || IsFollowedByFence(access.Operation) ||
+                        if (IsPreCheck(access, accesses) || IsDebuggerDisplayMember(access.Method) || IsFollowedByFence(access.Operation) ||
                             ReadsOneWordOfStruct(access, accesses))
                         {
                             continue;
