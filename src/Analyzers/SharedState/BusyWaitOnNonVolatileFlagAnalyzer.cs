@@ -79,12 +79,14 @@ public sealed class BusyWaitOnNonVolatileFlagAnalyzer : DiagnosticAnalyzer
         context.RegisterOperationAction(
             c =>
             {
-                if (c.Operation is not ILoopOperation loop || !IsBusyLoop(loop, types))
+                // The condition first: a foreach (most loops) or a condition that does work polls no flag, and the
+                // body is walked only for a loop that does.
+                if (c.Operation is not ILoopOperation loop || PolledCondition(loop) is not { } condition || !IsBusyLoop(loop, types))
                 {
                     return;
                 }
 
-                foreach (var read in ConditionReads(loop))
+                foreach (var read in ConditionReads(condition))
                 {
                     switch (read)
                     {
@@ -124,23 +126,29 @@ public sealed class BusyWaitOnNonVolatileFlagAnalyzer : DiagnosticAnalyzer
         => !field.IsVolatile && !field.IsReadOnly && !field.IsConst &&
            (field.Type.IsReferenceType || field.Type.SpecialType != SpecialType.None || field.Type.TypeKind == TypeKind.Enum);
 
-    /// <summary>Field and local reads in the loop condition that are plain reads (not <c>ref</c> arguments such as <c>Volatile.Read(ref x)</c>).</summary>
-    private static System.Collections.Generic.IEnumerable<IOperation> ConditionReads(ILoopOperation loop)
+    /// <summary>
+    /// The condition of a <c>while</c>, <c>do</c> or <c>for</c> loop that could poll a flag; null for a loop without
+    /// one (<c>foreach</c>, <c>for (;;)</c>) and for a condition that calls, awaits or reads properties: it does work on
+    /// every iteration, so it is not a flag poll (<c>while (await _enumerator.MoveNextAsync()) { }</c> drains, it does
+    /// not spin).
+    /// </summary>
+    private static IOperation? PolledCondition(ILoopOperation loop)
     {
-        var condition = loop switch
+        var condition = loop.LoopKind switch
         {
-            IWhileLoopOperation whileLoop => whileLoop.Condition,
-            IForLoopOperation forLoop => forLoop.Condition,
+            LoopKind.While => ((IWhileLoopOperation)loop).Condition,
+            LoopKind.For => ((IForLoopOperation)loop).Condition,
             _ => null,
         };
-        if (condition is null ||
-            condition.EnumerateDescendantsAndSelf().Any(o => o is IInvocationOperation or IAwaitOperation or IPropertyReferenceOperation { Property.IsStatic: false }))
-        {
-            // A condition that calls, awaits or reads properties does work on every iteration: not a flag poll
-            // (`while (await _enumerator.MoveNextAsync()) { }` drains, it does not spin).
-            yield break;
-        }
+        return condition is null ||
+               condition.EnumerateDescendantsAndSelf().Any(o => o is IInvocationOperation or IAwaitOperation or IPropertyReferenceOperation { Property.IsStatic: false })
+            ? null
+            : condition;
+    }
 
+    /// <summary>Field and local reads in the loop condition that are plain reads (not <c>ref</c> arguments such as <c>Volatile.Read(ref x)</c>).</summary>
+    private static System.Collections.Generic.IEnumerable<IOperation> ConditionReads(IOperation condition)
+    {
         foreach (var operation in condition.EnumerateDescendantsAndSelf())
         {
             if (operation is IFieldReferenceOperation { Instance: null or IInstanceReferenceOperation } or ILocalReferenceOperation &&

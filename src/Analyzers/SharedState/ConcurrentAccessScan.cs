@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Collections.Immutable;
+using System.Runtime.CompilerServices;
 using ConcurrencyAnalyzers.Analysis;
 using ConcurrencyAnalyzers.Internals;
 using Microsoft.CodeAnalysis;
@@ -22,15 +23,112 @@ internal sealed class ConcurrentAccessScan
     private readonly bool _enumerationRaces;
     private readonly ConcurrentContexts.Cache _cache = new();
     private readonly LockedBag<Candidate> _candidates = new();
-    // The member bodies of the type (each operation tree's root, with the member that owns it). Their references,
-    // calls and method groups are read at the end, and only when a rule found a candidate: most types have none, so
-    // most bodies cost one enqueue and nothing else.
-    private readonly LockedBag<(IOperation Root, ISymbol Owner)> _bodies = new();
+    private readonly TypeBodies _bodies;
+    // What the end needs to know, filled by the one walk of the type's bodies (TypeBodies.Walk) when this scan has candidates.
+    private Facts? _facts;
 
-    private ConcurrentAccessScan(KnownTypes types, bool enumerationRaces)
+    private ConcurrentAccessScan(KnownTypes types, bool enumerationRaces, SymbolStartAnalysisContext context)
     {
         _types = types;
         _enumerationRaces = enumerationRaces;
+        _bodies = TypeBodies.For(context);
+        _bodies.Add(this);
+    }
+
+    /// <summary>
+    /// The member bodies of one type (each operation tree's root, with the member that owns it), recorded once per
+    /// symbol start for every scan registered on it: the host hands CONC301, CONC302 and CONC307 the same symbol-start
+    /// context, so one block action records the bodies for the three (a rule run on its own gets a recording of its
+    /// own). Their references, calls and method groups are read at the end, in one walk that feeds every scan with a
+    /// candidate, and only when one has one: most types have none, so most bodies cost one enqueue and nothing else.
+    /// </summary>
+    private sealed class TypeBodies
+    {
+        private static readonly ConditionalWeakTable<SymbolStartAnalysisContext, TypeBodies> Recordings = new();
+        private readonly LockedBag<(IOperation Root, ISymbol Owner)> _bodies = new();
+        private readonly List<ConcurrentAccessScan> _scans = new();
+        private bool _walked;
+
+        public static TypeBodies For(SymbolStartAnalysisContext context)
+            => Recordings.GetOrCompute(context, 0, static (c, _) => RegisterNew(c));
+
+        private static TypeBodies RegisterNew(SymbolStartAnalysisContext context)
+        {
+            var recording = new TypeBodies();
+            context.RegisterOperationBlockAction(c =>
+            {
+                foreach (var block in c.OperationBlocks)
+                {
+                    recording._bodies.Add((block.GetRoot(), c.OwningSymbol));
+                }
+            });
+            return recording;
+        }
+
+        public void Add(ConcurrentAccessScan scan)
+        {
+            lock (_scans)
+            {
+                _scans.Add(scan);
+            }
+        }
+
+        /// <summary>
+        /// Fills the facts of every scan that has candidates, in one walk of the bodies (at the first end that asks;
+        /// all the type's candidates are known by then). Each scan's facts are what a walk of its own would give.
+        /// </summary>
+        public void Walk()
+        {
+            lock (_scans)
+            {
+                if (_walked)
+                {
+                    return;
+                }
+
+                var active = new List<(ConcurrentAccessScan Scan, Facts Facts, bool TracksLocals)>(_scans.Count);
+                foreach (var scan in _scans)
+                {
+                    if (!scan._candidates.IsEmpty)
+                    {
+                        var facts = scan.StartFacts(out var tracksLocals);
+                        active.Add((scan, facts, tracksLocals));
+                    }
+                }
+
+                var seen = new HashSet<IOperation>();
+                foreach (var (root, owner) in _bodies)
+                {
+                    if (!seen.Add(root))
+                    {
+                        continue;
+                    }
+
+                    var inConstructor = owner is IMethodSymbol { MethodKind: MethodKind.Constructor or MethodKind.StaticConstructor } ||
+                                        owner is IFieldSymbol or IPropertySymbol;
+                    foreach (var operation in root.EnumerateDescendantsAndSelf())
+                    {
+                        // By kind first (one call, where a type test walks the node's interfaces).
+                        if (operation.Kind is OperationKind.LocalReference or OperationKind.ParameterReference or OperationKind.FieldReference or
+                            OperationKind.Invocation or OperationKind.MethodReference)
+                        {
+                            foreach (var (scan, facts, tracksLocals) in active)
+                            {
+                                scan.Visit(facts, tracksLocals, operation, owner, inConstructor);
+                            }
+                        }
+                    }
+                }
+
+                foreach (var (scan, facts, _) in active)
+                {
+                    FinishFacts(facts);
+                    scan._facts = facts;
+                }
+
+                _walked = true;
+            }
+        }
     }
 
     /// <summary>A possible race found by a rule: <paramref name="Operation"/> updates <paramref name="Variable"/> without a lock.</summary>
@@ -127,7 +225,7 @@ internal sealed class ConcurrentAccessScan
         params OperationKind[] kinds)
         => RegisterCore(
             context,
-            new ConcurrentAccessScan(types, enumerationRaces: false),
+            new ConcurrentAccessScan(types, enumerationRaces: false, context),
             (operation, scan) => find(operation, scan) is { } found
                 ? (found.Variable, (own, _) => found.Create(own))
                 : null,
@@ -147,7 +245,7 @@ internal sealed class ConcurrentAccessScan
         Func<IOperation, ConcurrentAccessScan, (ISymbol Variable, Func<ConcurrentContext?, ConcurrentContext?, Diagnostic> Create)?> find,
         ImmutableHashSet<string> invocationNames)
     {
-        var scan = new ConcurrentAccessScan(types, enumerationRaces: true);
+        var scan = new ConcurrentAccessScan(types, enumerationRaces: true, context);
         context.RegisterInvocationAction(c => scan.Find(c, c.Operation, find), invocationNames);
 
         // From the writes rather than from every property reference: there are fewer of them, and a property reference
@@ -191,13 +289,6 @@ internal sealed class ConcurrentAccessScan
         Func<IOperation, ConcurrentAccessScan, (ISymbol Variable, Func<ConcurrentContext?, ConcurrentContext?, Diagnostic> Create)?> find,
         OperationKind[] kinds)
     {
-        context.RegisterOperationBlockAction(c =>
-        {
-            foreach (var block in c.OperationBlocks)
-            {
-                scan._bodies.Add((block.GetRoot(), c.OwningSymbol));
-            }
-        });
         if (kinds.Length > 0)
         {
             context.RegisterOperationAction(c => scan.Find(c, c.Operation, find), kinds);
@@ -261,12 +352,13 @@ internal sealed class ConcurrentAccessScan
     /// <summary>
     /// What the end needs to know about the candidates' variables, from one walk of the type's bodies: every use
     /// (with the concurrent function it runs in), the variables also handed to <c>Interlocked</c>/<c>Volatile</c>, and
-    /// the methods of the type that are started concurrently with themselves.
+    /// the methods of the type that are started concurrently with themselves. Started here, filled by
+    /// <see cref="Visit"/> for each operation of the walk, finished by <see cref="FinishFacts"/>.
     /// </summary>
-    private Facts Collect()
+    private Facts StartFacts(out bool tracksLocals)
     {
         var facts = new Facts();
-        var tracksLocals = false;
+        tracksLocals = false;
         foreach (var candidate in _candidates)
         {
             facts.Uses[candidate.Variable] = new List<Use>();
@@ -280,41 +372,37 @@ internal sealed class ConcurrentAccessScan
             facts.WantsDetachedMethods |= candidate.Context is null && candidate.Variable is IFieldSymbol && IsPrivateMethod(candidate);
         }
 
-        var seen = new HashSet<IOperation>();
-        foreach (var (root, owner) in _bodies)
+        return facts;
+    }
+
+    /// <summary>
+    /// One operation of the walk. Locals and parameters only when a candidate changes one (a candidate outside
+    /// concurrent code is always a field).
+    /// </summary>
+    private void Visit(Facts facts, bool tracksLocals, IOperation operation, ISymbol owner, bool inConstructor)
+    {
+        switch (operation.Kind)
         {
-            if (!seen.Add(root))
-            {
-                continue;
-            }
-
-            var inConstructor = owner is IMethodSymbol { MethodKind: MethodKind.Constructor or MethodKind.StaticConstructor } ||
-                                owner is IFieldSymbol or IPropertySymbol;
-            // By kind first (one call, where a type test walks the node's interfaces); locals and parameters only
-            // when a candidate changes one (a candidate outside concurrent code is always a field).
-            foreach (var operation in root.EnumerateDescendantsAndSelf())
-            {
-                switch (operation.Kind)
-                {
-                    case OperationKind.LocalReference when tracksLocals:
-                        RecordUse(facts, operation, ((ILocalReferenceOperation)operation).Local, inConstructor);
-                        break;
-                    case OperationKind.ParameterReference when tracksLocals:
-                        RecordUse(facts, operation, ((IParameterReferenceOperation)operation).Parameter, inConstructor);
-                        break;
-                    case OperationKind.FieldReference:
-                        RecordUse(facts, operation, ((IFieldReferenceOperation)operation).Field, inConstructor, owner);
-                        break;
-                    case OperationKind.Invocation:
-                        RecordCall(facts, (IInvocationOperation)operation, owner);
-                        break;
-                    case OperationKind.MethodReference:
-                        RecordMethodReference(facts, (IMethodReferenceOperation)operation, owner);
-                        break;
-                }
-            }
+            case OperationKind.LocalReference when tracksLocals:
+                RecordUse(facts, operation, ((ILocalReferenceOperation)operation).Local, inConstructor);
+                break;
+            case OperationKind.ParameterReference when tracksLocals:
+                RecordUse(facts, operation, ((IParameterReferenceOperation)operation).Parameter, inConstructor);
+                break;
+            case OperationKind.FieldReference:
+                RecordUse(facts, operation, ((IFieldReferenceOperation)operation).Field, inConstructor, owner);
+                break;
+            case OperationKind.Invocation:
+                RecordCall(facts, (IInvocationOperation)operation, owner);
+                break;
+            case OperationKind.MethodReference:
+                RecordMethodReference(facts, (IMethodReferenceOperation)operation, owner);
+                break;
         }
+    }
 
+    private static void FinishFacts(Facts facts)
+    {
         // A walk in a method that detached work runs (a timer callback method, a method a Task.Run lambda calls).
         foreach (var (variable, walker) in facts.MethodWalks)
         {
@@ -323,8 +411,6 @@ internal sealed class ConcurrentAccessScan
                 AddEnumerated(facts, variable, work);
             }
         }
-
-        return facts;
     }
 
     private static void AddEnumerated(Facts facts, ISymbol variable, ConcurrentContext work)
@@ -457,7 +543,8 @@ internal sealed class ConcurrentAccessScan
             return;
         }
 
-        var facts = Collect();
+        _bodies.Walk();
+        var facts = _facts!;
         foreach (var candidate in _candidates)
         {
             // A variable also updated with Interlocked/Volatile somewhere: that mix is CONC305's.

@@ -404,31 +404,42 @@ public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
                     continue;
                 }
 
-                var readsMatter = lockedWrites.Any(a => a.Kind == AccessKind.Update && SharedStateFacts.AsCollection(field.Type, _collections) is not null) ||
-                                  ReadsOfValueMatter(field.Type);
-                // Every locked write is in one half of a lock the type hands to its callers (a non-private Enter() takes
-                // it and returns, Exit() gives it back), and one of them takes it: the callers hold it around their calls
-                // of the type's other methods. Private halves are the type's own protocol, which its own calls show.
-                var callersHoldAcrossCalls = lockedWrites.All(a => !a.Concurrent && a.Method.DeclaredAccessibility != Accessibility.Private && HandOffHalf(a.Operation) != 0) &&
-                                             lockedWrites.Any(a => HandOffHalf(a.Operation) > 0);
-                var gates = accesses.Where(IsLocked).Select(a => a.Gate).ToList();
-                var gate = gates.All(g => g is not null) && gates.Select(g => g!.Name).Distinct().Count() == 1 ? gates[0] : null;
-                var reported = new HashSet<SyntaxNode>();
+                // What the verdicts on unlocked accesses need, worked out at the first one: in most fields with a locked
+                // write every access is locked (HandOffHalf walks a method body, the gate classifies every access).
+                bool? readsMatter = null;
+                bool? callersHoldAcrossCalls = null;
+                ISymbol? gate = null;
+                HashSet<SyntaxNode>? reported = null;
                 foreach (var access in accesses)
                 {
+                    // A read is reported only where reads of the field matter: the others are not even classified.
+                    if (access.Kind == AccessKind.Read &&
+                        !(readsMatter ??= lockedWrites.Any(a => a.Kind == AccessKind.Update && SharedStateFacts.AsCollection(field.Type, _collections) is not null) ||
+                                          ReadsOfValueMatter(field.Type)))
+                    {
+                        continue;
+                    }
+
                     if (IsLocked(access))
                     {
                         continue;
                     }
 
-                    if (callersHoldAcrossCalls && !access.Concurrent)
+                    if (callersHoldAcrossCalls is null)
+                    {
+                        // The gate first: it classifies every access of the field, whose Locked IsPreCheck then reads.
+                        gate = CommonGate(accesses);
+                        callersHoldAcrossCalls = CallersHoldAcrossCalls(lockedWrites);
+                    }
+
+                    if (callersHoldAcrossCalls.Value && !access.Concurrent)
                     {
                         continue;
                     }
 
                     if (access.Kind == AccessKind.Read)
                     {
-                        if (!readsMatter || IsPreCheck(access, accesses) || IsDebuggerDisplayMember(access.Method) || IsFollowedByFence(access.Operation) ||
+                        if (IsPreCheck(access, accesses) || IsDebuggerDisplayMember(access.Method) || IsFollowedByFence(access.Operation) ||
                             ReadsOneWordOfStruct(access, accesses))
                         {
                             continue;
@@ -446,6 +457,7 @@ public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
                     }
 
                     var statement = StatementOf(access.Operation);
+                    reported ??= new HashSet<SyntaxNode>();
                     if (!reported.Add(statement))
                     {
                         continue;
@@ -468,6 +480,22 @@ public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
                         access.Kind == AccessKind.Read ? "read" : "written"));
                 }
             }
+        }
+
+        /// <summary>
+        /// Every locked write is in one half of a lock the type hands to its callers (a non-private Enter() takes it and
+        /// returns, Exit() gives it back), and one of them takes it: the callers hold it around their calls of the type's
+        /// other methods. Private halves are the type's own protocol, which its own calls show.
+        /// </summary>
+        private bool CallersHoldAcrossCalls(List<Access> lockedWrites)
+            => lockedWrites.All(a => !a.Concurrent && a.Method.DeclaredAccessibility != Accessibility.Private && HandOffHalf(a.Operation) != 0) &&
+               lockedWrites.Any(a => HandOffHalf(a.Operation) > 0);
+
+        /// <summary>The one gate every locked access of the field locks on (by name), for the fix; null when they differ or one has none.</summary>
+        private ISymbol? CommonGate(List<Access> accesses)
+        {
+            var gates = accesses.Where(IsLocked).Select(a => a.Gate).ToList();
+            return gates.All(g => g is not null) && gates.Select(g => g!.Name).Distinct().Count() == 1 ? gates[0] : null;
         }
 
         /// <summary>

@@ -1,4 +1,5 @@
 using System.Linq;
+using ConcurrencyAnalyzers.Analysis;
 using ConcurrencyAnalyzers.Internals;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
@@ -21,6 +22,11 @@ internal static class LexicalLocks
     /// </summary>
     public static bool IsInsideThrottle(IOperation operation, KnownTypes types, IOperation? stopAt)
     {
+        if (!CallsSemaphoreSlim(operation, types))
+        {
+            return false; // no wait or release of a SemaphoreSlim anywhere in the body (most bodies)
+        }
+
         var child = operation;
         for (var parent = operation.Parent; parent is not null; child = parent, parent = parent.Parent)
         {
@@ -35,6 +41,29 @@ internal static class LexicalLocks
                     return true;
                 case IBlockOperation block when block.Operations.TakeWhile(s => !ReferenceEquals(s, child)).Any(s => IsThrottleWait(s, types)):
                     return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// Whether the body of <paramref name="operation"/> calls a <c>SemaphoreSlim</c>'s <c>Wait</c>, <c>WaitAsync</c> or
+    /// <c>Release</c> (lambdas included), from the lock calls its shared <see cref="LockScan"/> lists: a throttle's region
+    /// starts at one of them, so a body without one is in none.
+    /// </summary>
+    private static bool CallsSemaphoreSlim(IOperation operation, KnownTypes types)
+    {
+        if (LockScan.For(operation.GetRoot(), types).LockCalls is not { } calls)
+        {
+            return false;
+        }
+
+        foreach (var call in calls)
+        {
+            if (call.TargetMethod.ContainingType.Is(types.SemaphoreSlim))
+            {
+                return true;
             }
         }
 

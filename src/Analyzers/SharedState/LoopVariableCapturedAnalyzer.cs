@@ -61,11 +61,13 @@ public sealed class LoopVariableCapturedAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        var reported = new HashSet<ILocalSymbol>(SymbolEqualityComparer.Default);
+        // Each local once: the verdict depends on the local and the lambda only (a loop's body is walked per question),
+        // and the first reference of a reported local is the one reported.
+        var seen = new HashSet<ILocalSymbol>(SymbolEqualityComparer.Default);
         foreach (var operation in lambda.Body.EnumerateDescendants())
         {
             if (operation is not ILocalReferenceOperation reference ||
-                reported.Contains(reference.Local) ||
+                !seen.Add(reference.Local) ||
                 IsDeclaredInside(reference.Local, lambda))
             {
                 continue;
@@ -82,7 +84,6 @@ public sealed class LoopVariableCapturedAnalyzer : DiagnosticAnalyzer
                 continue;
             }
 
-            reported.Add(reference.Local);
             // Where the spawned lambda starts travels in the properties: the fixer renames the captures inside it.
             var properties = ImmutableDictionary<string, string?>.Empty.Add(LambdaStartProperty, lambda.Syntax.SpanStart.ToString(System.Globalization.CultureInfo.InvariantCulture));
             context.ReportDiagnostic(Diagnostic.Create(Rule, reference.Syntax.GetLocation(), properties, reference.Local.Name, spawn.Spawner));

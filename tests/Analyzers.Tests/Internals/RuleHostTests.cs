@@ -139,6 +139,55 @@ public sealed class RuleHostTests
     }
 
     [Fact]
+    public async Task Rules_that_share_one_walk_of_the_type_bodies_report_through_the_host_what_they_report_alone()
+    {
+        // CONC301 and CONC302 (and CONC307) read the uses of their candidates' variables from the type's bodies at its
+        // end; through the host one recording of the bodies and one walk of them serve all of them. Each rule has
+        // candidates here, CONC302 one on a captured local too (whose uses only it follows), and one of them races.
+        var compilation = await CompileAsync("""
+            using System.Collections.Generic;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            public class Tally
+            {
+                private readonly List<int> _items = new List<int>();
+                private int _count;
+
+                public Task Run()
+                {
+                    var a = Task.Run(() => { _items.Add(1); _count++; });
+                    var b = Task.Run(() => { _items.Add(2); _count++; });
+                    return Task.WhenAll(a, b);
+                }
+
+                public int Sum()
+                {
+                    var total = 0;
+                    Parallel.For(0, 10, i => total++);
+                    return total;
+                }
+
+                public async Task Once()
+                {
+                    await Task.Run(() => _items.Add(3));
+                }
+            }
+            """);
+        var alone = new List<string>();
+        foreach (var rule in ConcurrencyRulesAnalyzer.CreateRules())
+        {
+            alone.AddRange(await DiagnosticsAsync(compilation, rule));
+        }
+
+        var hosted = await DiagnosticsAsync(compilation, new ConcurrencyRulesAnalyzer());
+
+        Assert.Equal(2, alone.Count(d => d.Contains(RuleIds.CollectionMutatedConcurrently, StringComparison.Ordinal)));
+        Assert.Equal(3, alone.Count(d => d.Contains(RuleIds.NonAtomicUpdate, StringComparison.Ordinal)));
+        Assert.Equal(alone.OrderBy(d => d, StringComparer.Ordinal), hosted.OrderBy(d => d, StringComparer.Ordinal));
+    }
+
+    [Fact]
     public void Host_supports_every_descriptor_of_every_rule_once()
     {
         var expected = ConcurrencyRulesAnalyzer.CreateRules().SelectMany(r => r.SupportedDiagnostics).Distinct().ToList();

@@ -1200,6 +1200,29 @@ public sealed class InconsistentlyLockedFieldTests
             """);
 
     [Fact]
+    public Task A_pre_check_repeated_under_the_lock_in_a_method_that_only_reads_is_not_reported()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Registry
+            {
+                private readonly object _gate = new object();
+                private int _count;
+
+                public void Add() { lock (_gate) { _count++; } }
+
+                public bool Any()
+                {
+                    if (_count == 0) return false;
+                    lock (_gate)
+                    {
+                        return _count > 0;
+                    }
+                }
+
+                public int Peek() => {|CONC303:_count|};
+            }
+            """);
+
+    [Fact]
     public Task Types_without_locks_and_updates_reported_by_CONC301_or_CONC302_are_not_reported()
         => Verify.VerifyAnalyzerAsync(Usings + """
             class Plain
