@@ -59,9 +59,9 @@ internal static class LexicalLocks
             return false;
         }
 
-        foreach (var call in calls)
+        foreach (var (invocation, _) in calls)
         {
-            if (call.TargetMethod.ContainingType.Is(types.SemaphoreSlim))
+            if (invocation.TargetMethod.ContainingType.Is(types.SemaphoreSlim))
             {
                 return true;
             }
