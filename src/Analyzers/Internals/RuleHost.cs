@@ -421,7 +421,7 @@ internal sealed class RuleHost
     }
 
     /// <summary>The rules' view of one symbol start: merges what they register inside it, forwards operation block starts, refuses the rest.</summary>
-    private sealed class SymbolRegistry : SymbolStartAnalysisContext, IInvocationRouter
+    private sealed class SymbolRegistry : SymbolStartAnalysisContext, IInvocationRouter, ISymbolStartState
     {
         private readonly SymbolStartAnalysisContext _start;
         private readonly InvocationPlans _plans;
@@ -429,6 +429,8 @@ internal sealed class RuleHost
         private readonly OperationActions _operations = new();
         private readonly List<Action<OperationBlockAnalysisContext>> _blocks = new();
         private readonly List<Action<SymbolAnalysisContext>> _ends = new();
+        private readonly object _keptLock = new();
+        private List<KeyValuePair<object, object>>? _kept;
 
 #pragma warning disable CS0618 // Obsolete: meant to keep tests from faking the driver; here it wraps the driver's own context.
         public SymbolRegistry(SymbolStartAnalysisContext start, InvocationPlans plans, GeneratedCodeFilter filter)
@@ -452,6 +454,37 @@ internal sealed class RuleHost
             if (_ends.Count > 0)
             {
                 _start.RegisterSymbolEndAction(_filter.ForSymbol(FanOut(_ends)));
+            }
+        }
+
+        // Values the rules share for this type (see ISymbolStartState); the rules' symbol starts run one after another.
+        public object? Get(object key)
+        {
+            lock (_keptLock)
+            {
+                for (var i = 0; _kept is not null && i < _kept.Count; i++)
+                {
+                    if (ReferenceEquals(_kept[i].Key, key))
+                    {
+                        return _kept[i].Value;
+                    }
+                }
+
+                return null;
+            }
+        }
+
+        public object GetOrAdd(object key, object value)
+        {
+            lock (_keptLock)
+            {
+                if (Get(key) is { } first)
+                {
+                    return first;
+                }
+
+                (_kept ??= new List<KeyValuePair<object, object>>(2)).Add(new KeyValuePair<object, object>(key, value));
+                return value;
             }
         }
 

@@ -1,5 +1,6 @@
 using System;
 using System.Runtime.CompilerServices;
+using Microsoft.CodeAnalysis.Diagnostics;
 
 namespace ConcurrencyAnalyzers.Internals;
 
@@ -29,4 +30,40 @@ internal static class WeakMemo
         var computed = compute(key, state);
         return table.GetValue(key, _ => computed);
     }
+
+    /// <summary>
+    /// <see cref="GetOrCompute"/> for a table keyed by a symbol start. The host's symbol start, which all its rules
+    /// share, keeps the value itself (under <paramref name="table"/>) instead of adding an entry to the table: an
+    /// entry is a weak handle made and freed once per type. Any other context (a rule run on its own) uses the table.
+    /// </summary>
+    public static TValue GetOrComputePerSymbolStart<TState, TValue>(
+        this ConditionalWeakTable<SymbolStartAnalysisContext, TValue> table,
+        SymbolStartAnalysisContext key,
+        TState state,
+        Func<SymbolStartAnalysisContext, TState, TValue> compute)
+        where TValue : class
+    {
+        if (key is not ISymbolStartState kept)
+        {
+            return table.GetOrCompute(key, state, compute);
+        }
+
+        if (kept.Get(table) is TValue value)
+        {
+            return value;
+        }
+
+        var computed = compute(key, state);
+        return (TValue)kept.GetOrAdd(table, computed);
+    }
+}
+
+/// <summary>A symbol-start context that keeps values for the rules run in it (the host's), each under a key object.</summary>
+internal interface ISymbolStartState
+{
+    /// <summary>The value kept under <paramref name="key"/>, or null.</summary>
+    object? Get(object key);
+
+    /// <summary>The value kept under <paramref name="key"/>: <paramref name="value"/> unless one was kept first.</summary>
+    object GetOrAdd(object key, object value);
 }

@@ -50,7 +50,7 @@ internal sealed class ConcurrentAccessScan
         private bool _walked;
 
         public static TypeBodies For(SymbolStartAnalysisContext context)
-            => Recordings.GetOrCompute(context, 0, static (c, _) => RegisterNew(c));
+            => Recordings.GetOrComputePerSymbolStart(context, 0, static (c, _) => RegisterNew(c));
 
         private static TypeBodies RegisterNew(SymbolStartAnalysisContext context)
         {

@@ -65,7 +65,7 @@ internal sealed class LockHeldMethods
 
     /// <summary>Starts recording the calls of the type in <paramref name="context"/>; ask <see cref="Compute"/> at symbol end.</summary>
     public static LockHeldMethods Register(SymbolStartAnalysisContext context, KnownTypes types)
-        => Recordings.GetOrCompute(context, types, static (c, t) => RegisterNew(c, t));
+        => Recordings.GetOrComputePerSymbolStart(context, types, static (c, t) => RegisterNew(c, t));
 
     private static LockHeldMethods RegisterNew(SymbolStartAnalysisContext context, KnownTypes types)
     {
