@@ -106,25 +106,48 @@ internal sealed class LockScan
     private static readonly SymbolMemo<INamedTypeSymbol, SyntaxNode[]> LockFreeDeclarations = new();
 
     /// <summary>
-    /// <paramref name="body"/>, an operation block of <paramref name="owner"/>, is written inside a declaration of the
-    /// owner's type and that type's text (every part of it) names none of <see cref="LockNames"/>: then no body of the
-    /// type has <see cref="HasAnyLock"/>, and the per-body scan is not needed to say so. Most types name no lock, and the
-    /// answer is read once per type (the same one CONC206, CONC209 and CONC203 gate their type on).
+    /// Every one of <paramref name="blocks"/>, the operation blocks of <paramref name="owner"/>, is written inside a
+    /// declaration of the owner's type and that type's text (every part of it) names none of <see cref="LockNames"/>:
+    /// then no body of the type has <see cref="HasAnyLock"/>, and the per-body scan is not needed to say so. Most types
+    /// name no lock, and the answer is read once per type (the same one CONC206, CONC209 and CONC203 gate their type on)
+    /// and once per block set.
     /// </summary>
-    internal static bool InTypeWithoutLocks(ISymbol owner, IOperation body, KnownTypes types)
+    internal static bool InTypeWithoutLocks(ISymbol owner, System.Collections.Immutable.ImmutableArray<IOperation> blocks, KnownTypes types)
     {
-        if (owner.ContainingType is not { } type)
+        if (blocks.IsEmpty || owner.ContainingType is not { } type)
         {
             return false;
         }
 
         var declarations = LockFreeDeclarations.GetOrCompute(types, type, types, static (t, k) => SourceMentions.Any(t, LockNames, k) ? System.Array.Empty<SyntaxNode>() : Declarations(t));
-        var syntax = body.Syntax;
-        foreach (var declaration in declarations)
+        if (declarations.Length == 0)
         {
-            if (declaration.SyntaxTree == syntax.SyntaxTree && declaration.Span.Contains(syntax.Span))
+            return false;
+        }
+
+        foreach (var block in blocks)
+        {
+            if (!IsInside(block.Syntax, declarations))
             {
-                return true;
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    // One of the declarations is the node or an ancestor of it (so its text holds the node's): a walk up the parents,
+    // usually one step (a member's declaration to its type's), rather than two spans computed per declaration.
+    private static bool IsInside(SyntaxNode node, SyntaxNode[] declarations)
+    {
+        for (var ancestor = node; ancestor is not null; ancestor = ancestor.Parent)
+        {
+            foreach (var declaration in declarations)
+            {
+                if (ReferenceEquals(ancestor, declaration))
+                {
+                    return true;
+                }
             }
         }
 

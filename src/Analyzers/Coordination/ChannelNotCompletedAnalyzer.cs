@@ -71,6 +71,9 @@ public sealed class ChannelNotCompletedAnalyzer : DiagnosticAnalyzer
     // whose text names none of them (most bodies) has nothing to report, created channel or channel parameter alike.
     private static readonly NameSet WriteNames = new(new[] { "Write" }, "WriteAsync", "TryWrite", "WaitToWriteAsync");
 
+    // A writer that was handed in is reported only at a completion, which ChannelUses counts only as a call named one of these.
+    private static readonly NameSet CompleteNames = new(new[] { "Complete" }, "Complete", "TryComplete");
+
     private static void AnalyzeBlock(OperationBlockAnalysisContext context, KnownTypes types)
     {
         foreach (var block in context.OperationBlocks)
@@ -102,13 +105,17 @@ public sealed class ChannelNotCompletedAnalyzer : DiagnosticAnalyzer
             // Writers (or channels) this method was given and completes itself.
             if (context.OwningSymbol is IMethodSymbol method)
             {
+                // A completion is a call named in CompleteNames, which a producer that leaves completion to the
+                // writer's owner (most) does not name: asked once, at the first channel parameter.
+                bool? completes = null;
                 foreach (var parameter in method.Parameters)
                 {
                     // Channel<T> and ChannelWriter<T> are classes: value types and interfaces are left before a base type walk.
                     // So is string (a special type): most class parameters are left by that before a symbol comparison.
                     var type = parameter.Type;
                     if (type.TypeKind == TypeKind.Class && type.SpecialType == SpecialType.None &&
-                        (type.Is(types.ChannelWriterOfT) || type.InheritsFromOrEquals(types.ChannelOfT)))
+                        (type.Is(types.ChannelWriterOfT) || type.InheritsFromOrEquals(types.ChannelOfT)) &&
+                        (completes ??= SourceMentions.Any(block.Syntax, CompleteNames)))
                     {
                         Analyze(context, types, block, parameter, creation: null, ownsByCreation: false);
                     }

@@ -112,12 +112,17 @@ internal static class LockFlow
     /// </summary>
     public static bool AnyBodyLocks(OperationBlockAnalysisContext context, KnownTypes types)
     {
-        // A member of a type whose text names no lock API and no `lock` (most types) needs no per-body scan.
-        if (InTypeWithoutLocks(context, types))
-        {
-            return false;
-        }
+        // A block without a function body (a field or parameter initializer) has nothing to ask the type about; a member
+        // of a type whose text names no lock API and no `lock` (most types) needs no per-body scan.
+        return HasBody(context) && !LockScan.InTypeWithoutLocks(context.OwningSymbol, context.OperationBlocks, types) && AnyScannedBodyLocks(context, types);
+    }
 
+    /// <summary>
+    /// <see cref="AnyBodyLocks"/> for a rule that has already found that the owner's type names a lock (whose type test
+    /// would say "maybe" and cost a lookup): the bodies' scans alone.
+    /// </summary>
+    public static bool AnyScannedBodyLocks(OperationBlockAnalysisContext context, KnownTypes types)
+    {
         foreach (var (_, root) in Bodies(context))
         {
             if (LockScan.For(root, types).HasAnyLock)
@@ -129,23 +134,14 @@ internal static class LockFlow
         return false;
     }
 
-    private static bool InTypeWithoutLocks(OperationBlockAnalysisContext context, KnownTypes types)
+    private static bool HasBody(OperationBlockAnalysisContext context)
     {
-        var blocks = context.OperationBlocks;
-        if (blocks.IsEmpty)
+        foreach (var _ in Bodies(context))
         {
-            return false;
+            return true;
         }
 
-        foreach (var block in blocks)
-        {
-            if (!LockScan.InTypeWithoutLocks(context.OwningSymbol, block, types))
-            {
-                return false;
-            }
-        }
-
-        return true;
+        return false;
     }
 
     /// <summary>The function bodies of an operation block's operations, each root once (see <see cref="Bodies"/>).</summary>

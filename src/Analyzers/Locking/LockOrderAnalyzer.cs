@@ -159,8 +159,8 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
 
         context.RegisterOperationBlockAction(c =>
         {
-            // Everything below looks at the locks the body takes: most bodies take none.
-            if (!LockFlow.AnyBodyLocks(c, types))
+            // Everything below looks at the locks the body takes: most bodies take none. (The type names a lock.)
+            if (!LockFlow.AnyScannedBodyLocks(c, types))
             {
                 return;
             }

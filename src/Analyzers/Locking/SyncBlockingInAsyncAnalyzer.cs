@@ -51,12 +51,14 @@ public sealed class SyncBlockingInAsyncAnalyzer : DiagnosticAnalyzer
 
     private static bool HasAsyncCodeAndABlockingCall(System.Collections.Immutable.ImmutableArray<IOperation> blocks, ISymbol owner)
     {
-        if (!MentionsBlockingCall(blocks))
+        // Async code is an async owner or an async lambda or local function, which the text names by its `async`
+        // keyword: most bodies are neither, and one name is looked for before the blocking calls' four.
+        var isAsync = owner is IMethodSymbol { IsAsync: true };
+        if ((!isAsync && !Mentions(blocks, AsyncKeyword)) || !Mentions(blocks, BlockingNames))
         {
             return false;
         }
 
-        var isAsync = owner is IMethodSymbol { IsAsync: true };
         var blocking = false;
         foreach (var block in blocks)
         {
@@ -96,11 +98,13 @@ public sealed class SyncBlockingInAsyncAnalyzer : DiagnosticAnalyzer
         new[] { "Wait", "Result", "Sleep", "Join" },
         "Wait", "GetResult", "Sleep", "WaitAll", "WaitAny", "WaitForExit", "WaitOne", "Join", "Result");
 
-    private static bool MentionsBlockingCall(System.Collections.Immutable.ImmutableArray<IOperation> blocks)
+    private static readonly NameSet AsyncKeyword = NameSet.Of("async");
+
+    private static bool Mentions(System.Collections.Immutable.ImmutableArray<IOperation> blocks, NameSet names)
     {
         foreach (var block in blocks)
         {
-            if (SourceMentions.Any(block.Syntax, BlockingNames))
+            if (SourceMentions.Any(block.Syntax, names))
             {
                 return true;
             }

@@ -117,6 +117,26 @@ public sealed class ChannelNotCompletedTests
             """);
 
     [Fact]
+    public Task Writer_parameter_completed_with_TryComplete_only_on_the_normal_path_is_reported_one_never_completed_is_not()
+        => Verify.VerifyAnalyzerAsync(Usings + """
+            class Feed
+            {
+                static async Task ProduceAsync(ChannelWriter<string> writer, IAsyncEnumerable<string> lines, CancellationToken ct)
+                {
+                    await foreach (var line in lines.WithCancellation(ct))
+                        await writer.WriteAsync(line, ct);
+                    {|CONC601:writer.TryComplete()|};
+                }
+
+                static async Task WriteAllAsync(ChannelWriter<string> writer, IAsyncEnumerable<string> lines, CancellationToken ct)
+                {
+                    await foreach (var line in lines.WithCancellation(ct))
+                        await writer.WriteAsync(line, ct);
+                }
+            }
+            """);
+
+    [Fact]
     public Task Producer_method_completing_the_writer_it_was_given_is_fixed_in_Fix_All_with_a_generator()
         => Verify.VerifyCodeFixAsync(Usings + """
             class Feed

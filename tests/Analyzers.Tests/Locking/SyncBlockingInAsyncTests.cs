@@ -174,6 +174,24 @@ public sealed class SyncBlockingInAsyncTests
                 }
             """));
 
+    [Fact]
+    public Task Sleep_in_top_level_statements_with_await_is_reported()
+    {
+        // The entry point is async without an `async` keyword in the text: the text gate must not leave it.
+        var test = new Verify.Test
+        {
+            TestCode = """
+                using System.Threading;
+                using System.Threading.Tasks;
+
+                await Task.Yield();
+                Thread.{|CONC207:Sleep|}(10);
+                """,
+        };
+        test.TestState.OutputKind = OutputKind.ConsoleApplication;
+        return test.RunAsync();
+    }
+
     private const string WaitHandleWaits = """
         using System;
         using System.Threading;
