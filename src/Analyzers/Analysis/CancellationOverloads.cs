@@ -177,16 +177,28 @@ internal static class CancellationOverloads
     // Per method definition: most methods have no token parameter and no token overload, and a method is called from
     // many places. One lookup answers both (every call is asked, by CONC401), in the compilation's typed table. In
     // front of it, one slot per reference hash keeps the definition last looked up there: a repeated method (most
-    // calls) reads one array cell and the entry, where the table reads its buckets, a node and its comparer too.
+    // calls) reads one array cell and the entry, where the table reads its buckets, a node and its comparer too. A
+    // method called as its own definition (no type arguments, not in reduced form: most calls) is looked for in its
+    // slot before its definition is asked for: an entry's key is a definition, and a definition's definition is itself.
     private static MethodDefinition DefinitionOf(IMethodSymbol method, KnownTypes types)
     {
-        var definition = (method.ReducedFrom ?? method).OriginalDefinition;
         var slots = types.MethodDefinitionSlots;
-        var slot = RuntimeHelpers.GetHashCode(definition) & (slots.Length - 1);
+        var slot = RuntimeHelpers.GetHashCode(method) & (slots.Length - 1);
         var recent = Volatile.Read(ref slots[slot]);
-        if (recent is not null && ReferenceEquals(recent.Original, definition))
+        if (recent is not null && ReferenceEquals(recent.Original, method))
         {
             return recent;
+        }
+
+        var definition = (method.ReducedFrom ?? method).OriginalDefinition;
+        if (!ReferenceEquals(definition, method))
+        {
+            slot = RuntimeHelpers.GetHashCode(definition) & (slots.Length - 1);
+            recent = Volatile.Read(ref slots[slot]);
+            if (recent is not null && ReferenceEquals(recent.Original, definition))
+            {
+                return recent;
+            }
         }
 
         var table = types.MethodDefinitions;
