@@ -167,6 +167,16 @@ internal sealed class KnownTypes
                null) ??
            _methodDefinitions!;
 
+    // The slots in front of MethodDefinitions (see CancellationOverloads.DefinitionOf): a power of two, about twice a
+    // project's called methods.
+    private Analysis.CancellationOverloads.MethodDefinition?[]? _methodDefinitionSlots;
+
+    /// <summary>The most recent <see cref="MethodDefinitions"/> entry per reference hash of its method.</summary>
+    internal Analysis.CancellationOverloads.MethodDefinition?[] MethodDefinitionSlots
+        => System.Threading.Volatile.Read(ref _methodDefinitionSlots) ??
+           System.Threading.Interlocked.CompareExchange(ref _methodDefinitionSlots, new Analysis.CancellationOverloads.MethodDefinition?[2048], null) ??
+           _methodDefinitionSlots!;
+
     // Properties are read in hot loops: a field read, not a dictionary lookup on the name.
     private INamedTypeSymbol? Slot(ref object? field, string metadataName)
     {

@@ -24,7 +24,7 @@ internal static class CancellationOverloads
     {
         var method = invocation.TargetMethod;
         var definition = DefinitionOf(method, types);
-        if (definition.HasTokenParameter)
+        if (definition.MayTakeToken)
         {
             return true;
         }
@@ -41,8 +41,7 @@ internal static class CancellationOverloads
             }
         }
 
-        return method.ContainingType is not null && method.MethodKind is MethodKind.Ordinary or MethodKind.ReducedExtension &&
-               definition.Overloads.Length > 0;
+        return false;
     }
 
     /// <summary>The first token argument written out as <c>CancellationToken.None</c> or <c>default</c>, or null.</summary>
@@ -176,12 +175,36 @@ internal static class CancellationOverloads
     }
 
     // Per method definition: most methods have no token parameter and no token overload, and a method is called from
-    // many places. One lookup answers both (every call is asked, by CONC401), in the compilation's typed table.
+    // many places. One lookup answers both (every call is asked, by CONC401), in the compilation's typed table. In
+    // front of it, one slot per reference hash keeps the definition last looked up there: a repeated method (most
+    // calls) reads one array cell and the entry, where the table reads its buckets, a node and its comparer too. A
+    // method called as its own definition (no type arguments, not in reduced form: most calls) is looked for in its
+    // slot before its definition is asked for: an entry's key is a definition, and a definition's definition is itself.
     private static MethodDefinition DefinitionOf(IMethodSymbol method, KnownTypes types)
     {
+        var slots = types.MethodDefinitionSlots;
+        var slot = RuntimeHelpers.GetHashCode(method) & (slots.Length - 1);
+        var recent = Volatile.Read(ref slots[slot]);
+        if (recent is not null && ReferenceEquals(recent.Original, method))
+        {
+            return recent;
+        }
+
         var definition = (method.ReducedFrom ?? method).OriginalDefinition;
+        if (!ReferenceEquals(definition, method))
+        {
+            slot = RuntimeHelpers.GetHashCode(definition) & (slots.Length - 1);
+            recent = Volatile.Read(ref slots[slot]);
+            if (recent is not null && ReferenceEquals(recent.Original, definition))
+            {
+                return recent;
+            }
+        }
+
         var table = types.MethodDefinitions;
-        return table.TryGetValue(definition, out var known) ? known : table.GetOrAdd(definition, new MethodDefinition(definition, types));
+        var known = table.TryGetValue(definition, out var found) ? found : table.GetOrAdd(definition, new MethodDefinition(definition, types));
+        Volatile.Write(ref slots[slot], known);
+        return known;
     }
 
     /// <summary>
@@ -206,6 +229,7 @@ internal static class CancellationOverloads
         private readonly KnownTypes _types;
         private TokenOverload[]? _overloads;
         private int _offersToken; // 0 not worked out yet, 1 yes, 2 no
+        private int _mayTakeToken; // the same
 
         public MethodDefinition(IMethodSymbol original, KnownTypes types)
         {
@@ -221,6 +245,29 @@ internal static class CancellationOverloads
         public bool HasTokenParameter { get; }
 
         public bool HasTypeParameterParameter { get; }
+
+        /// <summary>The definition itself, the table's key.</summary>
+        public IMethodSymbol Original => _original;
+
+        /// <summary>
+        /// A token parameter, or a token overload of an ordinary method (a call in reduced form reaches its static
+        /// definition, which is ordinary): what every call of this definition has, worked out on first use.
+        /// </summary>
+        public bool MayTakeToken
+        {
+            get
+            {
+                var answer = Volatile.Read(ref _mayTakeToken);
+                if (answer == 0)
+                {
+                    answer = HasTokenParameter ||
+                             (_original.ContainingType is not null && _original.MethodKind == MethodKind.Ordinary && Overloads.Length > 0) ? 1 : 2;
+                    Volatile.Write(ref _mayTakeToken, answer);
+                }
+
+                return answer == 1;
+            }
+        }
 
         // Two threads may both look them up: the answers are the same, either may be kept.
         public TokenOverload[] Overloads => Volatile.Read(ref _overloads) ?? (_overloads = ComputeTokenOverloads(_original, _types));

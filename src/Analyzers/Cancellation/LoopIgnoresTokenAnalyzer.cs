@@ -50,8 +50,11 @@ public sealed class LoopIgnoresTokenAnalyzer : DiagnosticAnalyzer
     {
         var loop = (ILoopOperation)context.Operation;
         // No token anywhere in the body (answered once per method and body): nothing to observe, no walk of the loop.
-        if (loop is IForEachLoopOperation || !IsUncounted(loop) || !CancellationTokens.MayHaveTokenInScope(loop, context.ContainingSymbol, types) ||
-            IsInSpawnedDelegate(loop) || DrainsAnEnumerator(loop) || !DoesSlowWork(loop, types) || DrainsACollection(loop) ||
+        // A loop in a spawned delegate (CONC101's) is left first: that walk up reads kinds and parents only, where
+        // the token question also walks up to the root and then looks the body up in a memo.
+        if (loop is IForEachLoopOperation || !IsUncounted(loop) || IsInSpawnedDelegate(loop) ||
+            !CancellationTokens.MayHaveTokenInScope(loop, context.ContainingSymbol, types) ||
+            DrainsAnEnumerator(loop) || !DoesSlowWork(loop, types) || DrainsACollection(loop) ||
             LoopExits.IsBoundedByClock(loop) || CancellationTokens.ObservesToken(loop, types))
         {
             return;
