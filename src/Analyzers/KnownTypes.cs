@@ -70,7 +70,7 @@ internal sealed class KnownTypes
     private bool? _hasAliasedReferences;
 
     // The CONC5xx rules' non-copyable test (Analysis/NonCopyableTypes.For), shared so that its answers are worked out once.
-    private object? _nonCopyableTypes;
+    private Analysis.NonCopyableTypes? _nonCopyableTypes;
 
     // What each SymbolMemo stored, by memo and symbol: one table, so a lookup is one hash.
     private readonly ConcurrentDictionary<SymbolMemoKey, object> _symbolFacts = new();
@@ -148,7 +148,7 @@ internal sealed class KnownTypes
     // -- Coordination
 
     /// <summary>The slot behind <see cref="Analysis.NonCopyableTypes.For"/>.</summary>
-    internal ref object? NonCopyableTypesSlot => ref _nonCopyableTypes;
+    internal ref Analysis.NonCopyableTypes? NonCopyableTypesSlot => ref _nonCopyableTypes;
 
     /// <summary>The store behind <see cref="SymbolMemo{TKey,TValue}"/> for this compilation.</summary>
     internal ConcurrentDictionary<SymbolMemoKey, object> SymbolFacts => _symbolFacts;
@@ -160,12 +160,8 @@ internal sealed class KnownTypes
     /// <summary>What <see cref="Analysis.CancellationOverloads"/> knows per method definition of this compilation.</summary>
     internal ConcurrentDictionary<IMethodSymbol, Analysis.CancellationOverloads.MethodDefinition> MethodDefinitions
         => System.Threading.Volatile.Read(ref _methodDefinitions) ??
-           System.Threading.Interlocked.CompareExchange(
-               ref _methodDefinitions,
-               new ConcurrentDictionary<IMethodSymbol, Analysis.CancellationOverloads.MethodDefinition>(
-                   4, 1024, ReferenceComparer<IMethodSymbol>.Instance),
-               null) ??
-           _methodDefinitions!;
+           Once(ref _methodDefinitions, new ConcurrentDictionary<IMethodSymbol, Analysis.CancellationOverloads.MethodDefinition>(
+               4, 1024, ReferenceComparer<IMethodSymbol>.Instance));
 
     // The slots in front of MethodDefinitions (see CancellationOverloads.DefinitionOf): a power of two, about twice a
     // project's called methods.
@@ -173,9 +169,12 @@ internal sealed class KnownTypes
 
     /// <summary>The most recent <see cref="MethodDefinitions"/> entry per reference hash of its method.</summary>
     internal Analysis.CancellationOverloads.MethodDefinition?[] MethodDefinitionSlots
-        => System.Threading.Volatile.Read(ref _methodDefinitionSlots) ??
-           System.Threading.Interlocked.CompareExchange(ref _methodDefinitionSlots, new Analysis.CancellationOverloads.MethodDefinition?[2048], null) ??
-           _methodDefinitionSlots!;
+        => System.Threading.Volatile.Read(ref _methodDefinitionSlots) ?? Once(ref _methodDefinitionSlots, new Analysis.CancellationOverloads.MethodDefinition?[2048]);
+
+    // The first value stored in an empty field wins; a thread that lost the race gets the winner's.
+    private static T Once<T>(ref T? field, T created)
+        where T : class
+        => System.Threading.Interlocked.CompareExchange(ref field, created, null) ?? created;
 
     // Properties are read in hot loops: a field read, not a dictionary lookup on the name.
     private INamedTypeSymbol? Slot(ref object? field, string metadataName)

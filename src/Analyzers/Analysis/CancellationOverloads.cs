@@ -183,28 +183,29 @@ internal static class CancellationOverloads
     private static MethodDefinition DefinitionOf(IMethodSymbol method, KnownTypes types)
     {
         var slots = types.MethodDefinitionSlots;
-        var slot = RuntimeHelpers.GetHashCode(method) & (slots.Length - 1);
-        var recent = Volatile.Read(ref slots[slot]);
-        if (recent is not null && ReferenceEquals(recent.Original, method))
+        if (Recent(slots, method, out _) is { } recent)
         {
             return recent;
         }
 
         var definition = (method.ReducedFrom ?? method).OriginalDefinition;
-        if (!ReferenceEquals(definition, method))
+        if (Recent(slots, definition, out var slot) is { } recentDefinition)
         {
-            slot = RuntimeHelpers.GetHashCode(definition) & (slots.Length - 1);
-            recent = Volatile.Read(ref slots[slot]);
-            if (recent is not null && ReferenceEquals(recent.Original, definition))
-            {
-                return recent;
-            }
+            return recentDefinition;
         }
 
         var table = types.MethodDefinitions;
         var known = table.TryGetValue(definition, out var found) ? found : table.GetOrAdd(definition, new MethodDefinition(definition, types));
         Volatile.Write(ref slots[slot], known);
         return known;
+    }
+
+    /// <summary>The entry in <paramref name="key"/>'s slot when it is the entry of <paramref name="key"/> itself.</summary>
+    private static MethodDefinition? Recent(MethodDefinition?[] slots, IMethodSymbol key, out int slot)
+    {
+        slot = RuntimeHelpers.GetHashCode(key) & (slots.Length - 1);
+        var recent = Volatile.Read(ref slots[slot]);
+        return recent is not null && ReferenceEquals(recent.Original, key) ? recent : null;
     }
 
     /// <summary>

@@ -55,7 +55,7 @@ internal sealed class NonCopyableTypes
     public static NonCopyableTypes For(KnownTypes types, AnalyzerOptions options)
     {
         ref var slot = ref types.NonCopyableTypesSlot;
-        if (Volatile.Read(ref slot) is NonCopyableTypes shared && ReferenceEquals(shared._options, options))
+        if (Volatile.Read(ref slot) is { } shared && ReferenceEquals(shared._options, options))
         {
             return shared;
         }

@@ -59,9 +59,9 @@ internal static class LexicalLocks
             return false;
         }
 
-        foreach (var (invocation, _) in calls)
+        foreach (var (_, call) in calls)
         {
-            if (invocation.TargetMethod.ContainingType.Is(types.SemaphoreSlim))
+            if (call.Kind == LockKind.SemaphoreSlim)
             {
                 return true;
             }
