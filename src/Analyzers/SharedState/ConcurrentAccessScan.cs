@@ -41,8 +41,9 @@ internal sealed class ConcurrentAccessScan
     /// context, so one block action records the bodies for the three (a rule run on its own gets a recording of its
     /// own). Their references, calls and method groups are read at the end, in one walk that feeds every scan with a
     /// candidate, and only when one has one: most types have none, so most bodies cost one enqueue and nothing else.
+    /// CONC306 reads the same recording for the writes of the flags its busy loops poll.
     /// </summary>
-    private sealed class TypeBodies
+    internal sealed class TypeBodies
     {
         private static readonly ConditionalWeakTable<SymbolStartAnalysisContext, TypeBodies> Recordings = new();
         private readonly LockedBag<(IOperation Root, ISymbol Owner)> _bodies = new();
@@ -63,6 +64,19 @@ internal sealed class ConcurrentAccessScan
                 }
             });
             return recording;
+        }
+
+        /// <summary>The recorded bodies, each root once, with the member that owns it. Call at symbol end.</summary>
+        public IEnumerable<(IOperation Root, ISymbol Owner)> Unique()
+        {
+            var seen = new HashSet<IOperation>();
+            foreach (var body in _bodies)
+            {
+                if (seen.Add(body.Root))
+                {
+                    yield return body;
+                }
+            }
         }
 
         public void Add(ConcurrentAccessScan scan)
@@ -96,14 +110,8 @@ internal sealed class ConcurrentAccessScan
                     }
                 }
 
-                var seen = new HashSet<IOperation>();
-                foreach (var (root, owner) in _bodies)
+                foreach (var (root, owner) in Unique())
                 {
-                    if (!seen.Add(root))
-                    {
-                        continue;
-                    }
-
                     var inConstructor = owner is IMethodSymbol { MethodKind: MethodKind.Constructor or MethodKind.StaticConstructor } ||
                                         owner is IFieldSymbol or IPropertySymbol;
                     foreach (var operation in root.EnumerateDescendantsAndSelf())
