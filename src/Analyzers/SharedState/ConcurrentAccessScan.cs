@@ -261,13 +261,12 @@ internal sealed class ConcurrentAccessScan
         context.RegisterOperationAction(
             c =>
             {
-                var target = c.Operation switch
-                {
-                    IAssignmentOperation assignment => assignment.Target, // simple, compound and ??= assignments
-                    IIncrementOrDecrementOperation increment => increment.Target,
-                    _ => null,
-                };
-                if (target is { Kind: OperationKind.PropertyReference })
+                // By kind (one call, where a failed type test walks the node's interfaces).
+                var operation = c.Operation;
+                var target = operation.Kind is OperationKind.Increment or OperationKind.Decrement
+                    ? ((IIncrementOrDecrementOperation)operation).Target
+                    : ((IAssignmentOperation)operation).Target; // simple, compound and ??= assignments
+                if (target.Kind == OperationKind.PropertyReference)
                 {
                     scan.Find(c, target, find);
                 }
