@@ -245,7 +245,8 @@ internal sealed class ConcurrentAccessScan
     /// <c>Subscribe</c> changes while a timer callback walks it): <paramref name="find"/>'s diagnostic is then made
     /// with that work as its second argument. <paramref name="find"/> is called for the calls of methods named in
     /// <paramref name="invocationNames"/> (routed by name) and for the property references written to (the target of
-    /// an assignment, compound or <c>??=</c> assignment, increment or decrement: <c>dict[key] = value</c>).
+    /// an assignment, compound or <c>??=</c> assignment, increment or decrement: <c>dict[key] = value</c>), those only in
+    /// a type whose text has a <c>[</c>: it must find nothing but an indexer's write there.
     /// </summary>
     public static void RegisterWithEnumerations(
         SymbolStartAnalysisContext context,
@@ -257,27 +258,35 @@ internal sealed class ConcurrentAccessScan
         context.RegisterInvocationAction(c => scan.Find(c, c.Operation, find), invocationNames);
 
         // From the writes rather than from every property reference: there are fewer of them, and a property reference
-        // is written to only as one's direct target.
-        context.RegisterOperationAction(
-            c =>
-            {
-                // By kind (one call, where a failed type test walks the node's interfaces).
-                var operation = c.Operation;
-                var target = operation.Kind is OperationKind.Increment or OperationKind.Decrement
-                    ? ((IIncrementOrDecrementOperation)operation).Target
-                    : ((IAssignmentOperation)operation).Target; // simple, compound and ??= assignments
-                if (target.Kind == OperationKind.PropertyReference)
+        // is written to only as one's direct target. Only an indexer's write can be found (`dict[key] = value`), and an
+        // element access is always written with a bracket: a type whose text has none (about half) gets no callback.
+        if (SourceMentions.Any(context.Symbol, IndexerBracket))
+        {
+            context.RegisterOperationAction(
+                c =>
                 {
-                    scan.Find(c, target, find);
-                }
-            },
-            OperationKind.SimpleAssignment,
-            OperationKind.CompoundAssignment,
-            OperationKind.CoalesceAssignment,
-            OperationKind.Increment,
-            OperationKind.Decrement);
+                    // By kind (one call, where a failed type test walks the node's interfaces).
+                    var operation = c.Operation;
+                    var target = operation.Kind is OperationKind.Increment or OperationKind.Decrement
+                        ? ((IIncrementOrDecrementOperation)operation).Target
+                        : ((IAssignmentOperation)operation).Target; // simple, compound and ??= assignments
+                    if (target.Kind == OperationKind.PropertyReference)
+                    {
+                        scan.Find(c, target, find);
+                    }
+                },
+                OperationKind.SimpleAssignment,
+                OperationKind.CompoundAssignment,
+                OperationKind.CoalesceAssignment,
+                OperationKind.Increment,
+                OperationKind.Decrement);
+        }
+
         RegisterCore(context, scan, find, Array.Empty<OperationKind>());
     }
+
+    /// <summary>Any <c>[</c> in the text (an element access, an attribute, an array type or a comment).</summary>
+    private static readonly NameSet IndexerBracket = new NameSet(Array.Empty<string>()).OrContaining("[");
 
     private void Find(
         OperationAnalysisContext context,
