@@ -213,21 +213,21 @@ public sealed class BusyWaitOnNonVolatileFlagAnalyzer : DiagnosticAnalyzer
     {
         foreach (var operation in loop.Body.EnumerateDescendantsAndSelf())
         {
-            switch (operation)
+            // By kind (one call, where each failed type test walks the node's interfaces); each kind is one interface.
+            switch (operation.Kind)
             {
-                case IBlockOperation:
-                case IEmptyOperation:
-                case IExpressionStatementOperation:
-                case IBranchOperation { BranchKind: BranchKind.Continue }:
-                case ILiteralOperation:
-                case IArgumentOperation:
-                case IConversionOperation:
-                case IFieldReferenceOperation:
-                case ILocalReferenceOperation:
-                case IPropertyReferenceOperation { Property.IsStatic: true }:
-                case IBinaryOperation:
-                    continue;
-                case IInvocationOperation invocation when IsWaitCall(invocation, types):
+                case OperationKind.Block:
+                case OperationKind.Empty:
+                case OperationKind.ExpressionStatement:
+                case OperationKind.Literal:
+                case OperationKind.Argument:
+                case OperationKind.Conversion:
+                case OperationKind.FieldReference:
+                case OperationKind.LocalReference:
+                case OperationKind.Binary:
+                case OperationKind.Branch when ((IBranchOperation)operation).BranchKind == BranchKind.Continue:
+                case OperationKind.PropertyReference when ((IPropertyReferenceOperation)operation).Property.IsStatic:
+                case OperationKind.Invocation when IsWaitCall((IInvocationOperation)operation, types):
                     continue;
                 default:
                     return false;
