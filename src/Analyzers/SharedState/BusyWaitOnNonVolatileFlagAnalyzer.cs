@@ -1,4 +1,4 @@
-using System.Collections.Concurrent;
+using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Linq;
 using ConcurrencyAnalyzers.Internals;
@@ -58,23 +58,9 @@ public sealed class BusyWaitOnNonVolatileFlagAnalyzer : DiagnosticAnalyzer
         }
 
         var candidates = new LockedBag<(IFieldReferenceOperation Read, ISymbol Method)>();
-        var writers = new LockedMap<IFieldSymbol, LockedBag<ISymbol>>(SymbolEqualityComparer.Default);
-
-        context.RegisterOperationAction(
-            c =>
-            {
-                // Only writes of fields a busy loop could report on are kept (most writes set readonly fields in constructors).
-                var reference = (IFieldReferenceOperation)c.Operation;
-                if (IsWrite(reference) && IsPlainFlag(reference.Field))
-                {
-                    // Writes in lambdas count as "another thread" even in the polling method itself.
-                    var writer = reference.GetEnclosingFunction() is IAnonymousFunctionOperation or ILocalFunctionOperation
-                        ? (ISymbol)reference.Field
-                        : c.ContainingSymbol;
-                    writers.GetOrAdd(reference.Field.OriginalDefinition, _ => new LockedBag<ISymbol>()).Add(writer);
-                }
-            },
-            OperationKind.FieldReference);
+        // The writes of a polled flag are looked for at the end, in the type's recorded bodies, and only in a type with
+        // a busy loop (few): no callback for every field reference of the type.
+        var bodies = ConcurrentAccessScan.TypeBodies.For(context);
 
         context.RegisterOperationAction(
             c =>
@@ -103,6 +89,12 @@ public sealed class BusyWaitOnNonVolatileFlagAnalyzer : DiagnosticAnalyzer
 
         context.RegisterSymbolEndAction(c =>
         {
+            if (candidates.IsEmpty)
+            {
+                return;
+            }
+
+            var writers = Writers(bodies, candidates);
             foreach (var (read, method) in candidates)
             {
                 if (!writers.TryGetValue(read.Field.OriginalDefinition, out var writtenBy) ||
@@ -117,6 +109,51 @@ public sealed class BusyWaitOnNonVolatileFlagAnalyzer : DiagnosticAnalyzer
                 c.ReportDiagnostic(Diagnostic.Create(Rule, read.Syntax.GetLocation(), properties, read.Field.Name));
             }
         });
+    }
+
+    /// <summary>
+    /// Who writes each polled flag (by its original definition): the member whose body writes it, or the field itself
+    /// for a write in a lambda or local function (which counts as another thread even in the polling method).
+    /// </summary>
+    private static Dictionary<IFieldSymbol, List<ISymbol>> Writers(
+        ConcurrentAccessScan.TypeBodies bodies, LockedBag<(IFieldReferenceOperation Read, ISymbol Method)> candidates)
+    {
+        var polled = new HashSet<IFieldSymbol>(SymbolEqualityComparer.Default);
+        foreach (var (read, _) in candidates)
+        {
+            polled.Add(read.Field.OriginalDefinition);
+        }
+
+        var writers = new Dictionary<IFieldSymbol, List<ISymbol>>(SymbolEqualityComparer.Default);
+        foreach (var (root, owner) in bodies.Unique())
+        {
+            foreach (var operation in root.EnumerateDescendantsAndSelf())
+            {
+                if (operation.Kind != OperationKind.FieldReference)
+                {
+                    continue;
+                }
+
+                var reference = (IFieldReferenceOperation)operation;
+                var field = reference.Field.OriginalDefinition;
+                if (!polled.Contains(field) || !IsWrite(reference) || !IsPlainFlag(reference.Field))
+                {
+                    continue;
+                }
+
+                var writer = reference.GetEnclosingFunction() is IAnonymousFunctionOperation or ILocalFunctionOperation
+                    ? (ISymbol)reference.Field
+                    : owner;
+                if (!writers.TryGetValue(field, out var list))
+                {
+                    writers[field] = list = new List<ISymbol>();
+                }
+
+                list.Add(writer);
+            }
+        }
+
+        return writers;
     }
 
     private static bool IsConstructor(ISymbol symbol) => symbol is IMethodSymbol { MethodKind: MethodKind.Constructor or MethodKind.StaticConstructor };
@@ -140,10 +177,22 @@ public sealed class BusyWaitOnNonVolatileFlagAnalyzer : DiagnosticAnalyzer
             LoopKind.For => ((IForLoopOperation)loop).Condition,
             _ => null,
         };
-        return condition is null ||
-               condition.EnumerateDescendantsAndSelf().Any(o => o is IInvocationOperation or IAwaitOperation or IPropertyReferenceOperation { Property.IsStatic: false })
-            ? null
-            : condition;
+        if (condition is null)
+        {
+            return null;
+        }
+
+        // By kind (one call each, where a type test walks the node's interfaces), with no closure.
+        foreach (var operation in condition.EnumerateDescendantsAndSelf())
+        {
+            if (operation.Kind is OperationKind.Invocation or OperationKind.Await ||
+                (operation.Kind == OperationKind.PropertyReference && !((IPropertyReferenceOperation)operation).Property.IsStatic))
+            {
+                return null;
+            }
+        }
+
+        return condition;
     }
 
     /// <summary>Field and local reads in the loop condition that are plain reads (not <c>ref</c> arguments such as <c>Volatile.Read(ref x)</c>).</summary>
@@ -164,21 +213,21 @@ public sealed class BusyWaitOnNonVolatileFlagAnalyzer : DiagnosticAnalyzer
     {
         foreach (var operation in loop.Body.EnumerateDescendantsAndSelf())
         {
-            switch (operation)
+            // By kind (one call, where each failed type test walks the node's interfaces); each kind is one interface.
+            switch (operation.Kind)
             {
-                case IBlockOperation:
-                case IEmptyOperation:
-                case IExpressionStatementOperation:
-                case IBranchOperation { BranchKind: BranchKind.Continue }:
-                case ILiteralOperation:
-                case IArgumentOperation:
-                case IConversionOperation:
-                case IFieldReferenceOperation:
-                case ILocalReferenceOperation:
-                case IPropertyReferenceOperation { Property.IsStatic: true }:
-                case IBinaryOperation:
-                    continue;
-                case IInvocationOperation invocation when IsWaitCall(invocation, types):
+                case OperationKind.Block:
+                case OperationKind.Empty:
+                case OperationKind.ExpressionStatement:
+                case OperationKind.Literal:
+                case OperationKind.Argument:
+                case OperationKind.Conversion:
+                case OperationKind.FieldReference:
+                case OperationKind.LocalReference:
+                case OperationKind.Binary:
+                case OperationKind.Branch when ((IBranchOperation)operation).BranchKind == BranchKind.Continue:
+                case OperationKind.PropertyReference when ((IPropertyReferenceOperation)operation).Property.IsStatic:
+                case OperationKind.Invocation when IsWaitCall((IInvocationOperation)operation, types):
                     continue;
                 default:
                     return false;

@@ -51,16 +51,19 @@ public sealed partial class CheckThenActAnalyzer
         var operation = context.Operation;
         IOperation target;
         var exact = false;
-        switch (operation)
+        // By kind (one call, where a failed type test walks the node's interfaces): most updates are simple
+        // assignments, and most targets are not properties.
+        switch (operation.Kind)
         {
-            case IIncrementOrDecrementOperation increment:
-                target = increment.Target;
+            case OperationKind.Increment or OperationKind.Decrement:
+                target = ((IIncrementOrDecrementOperation)operation).Target;
                 break;
-            case ICompoundAssignmentOperation compound:
-                target = compound.Target;
+            case OperationKind.CompoundAssignment:
+                target = ((ICompoundAssignmentOperation)operation).Target;
                 break;
-            case ISimpleAssignmentOperation assignment
-                when assignment.Target is IPropertyReferenceOperation { Property.IsIndexer: true, Instance: { } instance, Arguments.Length: 1 } written &&
+            case OperationKind.SimpleAssignment
+                when operation is ISimpleAssignmentOperation { Target.Kind: OperationKind.PropertyReference } assignment &&
+                     assignment.Target is IPropertyReferenceOperation { Property.IsIndexer: true, Instance: { } instance, Arguments.Length: 1 } written &&
                      ReadsSameEntry(assignment.Value, instance, written.Arguments[0].Value, out exact):
                 target = assignment.Target;
                 break;
@@ -68,7 +71,8 @@ public sealed partial class CheckThenActAnalyzer
                 return;
         }
 
-        if (target is not IPropertyReferenceOperation { Property.IsIndexer: true, Instance: { } receiver, Arguments.Length: 1 } indexer ||
+        if (target.Kind != OperationKind.PropertyReference ||
+            target is not IPropertyReferenceOperation { Property.IsIndexer: true, Instance: { } receiver, Arguments.Length: 1 } indexer ||
             indexer.Property.ContainingType?.OriginalDefinition.Is(concurrentDictionary) != true ||
             LockRegions.IsInsideLock(operation, types) ||
             !IsSharedHere(operation, receiver, types, cache, out var inFunction))

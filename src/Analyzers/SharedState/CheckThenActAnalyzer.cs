@@ -571,15 +571,17 @@ public sealed partial class CheckThenActAnalyzer : DiagnosticAnalyzer
     private static bool TryGetUpdate(IOperation operation, out IOperation target, out string? fix)
     {
         fix = null;
-        switch (operation)
+        // By kind (one call, where a failed type test walks the node's interfaces): most updates are simple assignments.
+        switch (operation.Kind)
         {
-            case IIncrementOrDecrementOperation increment:
-                target = increment.Target;
-                fix = increment.Kind == OperationKind.Increment ? "Increment" : "Decrement";
+            case OperationKind.Increment or OperationKind.Decrement:
+                target = ((IIncrementOrDecrementOperation)operation).Target;
+                fix = operation.Kind == OperationKind.Increment ? "Increment" : "Decrement";
                 return true;
-            case ICompoundAssignmentOperation { OperatorMethod: null } compound
-                when compound.OperatorKind is BinaryOperatorKind.Add or BinaryOperatorKind.Subtract or
-                    BinaryOperatorKind.Or or BinaryOperatorKind.And or BinaryOperatorKind.ExclusiveOr or BinaryOperatorKind.Multiply:
+            case OperationKind.CompoundAssignment
+                when operation is ICompoundAssignmentOperation { OperatorMethod: null } compound &&
+                     compound.OperatorKind is BinaryOperatorKind.Add or BinaryOperatorKind.Subtract or
+                         BinaryOperatorKind.Or or BinaryOperatorKind.And or BinaryOperatorKind.ExclusiveOr or BinaryOperatorKind.Multiply:
                 target = compound.Target;
                 fix = compound.OperatorKind switch
                 {
@@ -588,8 +590,9 @@ public sealed partial class CheckThenActAnalyzer : DiagnosticAnalyzer
                     _ => null,
                 };
                 return true;
-            case ISimpleAssignmentOperation { Value: var value } assignment
-                when value.WalkDownConversions() is IBinaryOperation { OperatorMethod: null } binary &&
+            case OperationKind.SimpleAssignment
+                when operation is ISimpleAssignmentOperation { Value: var value } assignment &&
+                     value.WalkDownConversions() is IBinaryOperation { OperatorMethod: null } binary &&
                      binary.OperatorKind is BinaryOperatorKind.Add or BinaryOperatorKind.Subtract &&
                      SharedStateFacts.SharedVariable(assignment.Target) is { } variable &&
                      SymbolEqualityComparer.Default.Equals(variable, SharedStateFacts.SharedVariable(binary.LeftOperand)):

@@ -41,8 +41,9 @@ internal sealed class ConcurrentAccessScan
     /// context, so one block action records the bodies for the three (a rule run on its own gets a recording of its
     /// own). Their references, calls and method groups are read at the end, in one walk that feeds every scan with a
     /// candidate, and only when one has one: most types have none, so most bodies cost one enqueue and nothing else.
+    /// CONC306 reads the same recording for the writes of the flags its busy loops poll.
     /// </summary>
-    private sealed class TypeBodies
+    internal sealed class TypeBodies
     {
         private static readonly ConditionalWeakTable<SymbolStartAnalysisContext, TypeBodies> Recordings = new();
         private readonly LockedBag<(IOperation Root, ISymbol Owner)> _bodies = new();
@@ -63,6 +64,19 @@ internal sealed class ConcurrentAccessScan
                 }
             });
             return recording;
+        }
+
+        /// <summary>The recorded bodies, each root once, with the member that owns it. Call at symbol end.</summary>
+        public IEnumerable<(IOperation Root, ISymbol Owner)> Unique()
+        {
+            var seen = new HashSet<IOperation>();
+            foreach (var body in _bodies)
+            {
+                if (seen.Add(body.Root))
+                {
+                    yield return body;
+                }
+            }
         }
 
         public void Add(ConcurrentAccessScan scan)
@@ -96,14 +110,8 @@ internal sealed class ConcurrentAccessScan
                     }
                 }
 
-                var seen = new HashSet<IOperation>();
-                foreach (var (root, owner) in _bodies)
+                foreach (var (root, owner) in Unique())
                 {
-                    if (!seen.Add(root))
-                    {
-                        continue;
-                    }
-
                     var inConstructor = owner is IMethodSymbol { MethodKind: MethodKind.Constructor or MethodKind.StaticConstructor } ||
                                         owner is IFieldSymbol or IPropertySymbol;
                     foreach (var operation in root.EnumerateDescendantsAndSelf())
@@ -237,7 +245,8 @@ internal sealed class ConcurrentAccessScan
     /// <c>Subscribe</c> changes while a timer callback walks it): <paramref name="find"/>'s diagnostic is then made
     /// with that work as its second argument. <paramref name="find"/> is called for the calls of methods named in
     /// <paramref name="invocationNames"/> (routed by name) and for the property references written to (the target of
-    /// an assignment, compound or <c>??=</c> assignment, increment or decrement: <c>dict[key] = value</c>).
+    /// an assignment, compound or <c>??=</c> assignment, increment or decrement: <c>dict[key] = value</c>), those only in
+    /// a type whose text has a <c>[</c>: it must find nothing but an indexer's write there.
     /// </summary>
     public static void RegisterWithEnumerations(
         SymbolStartAnalysisContext context,
@@ -249,28 +258,35 @@ internal sealed class ConcurrentAccessScan
         context.RegisterInvocationAction(c => scan.Find(c, c.Operation, find), invocationNames);
 
         // From the writes rather than from every property reference: there are fewer of them, and a property reference
-        // is written to only as one's direct target.
-        context.RegisterOperationAction(
-            c =>
-            {
-                var target = c.Operation switch
+        // is written to only as one's direct target. Only an indexer's write can be found (`dict[key] = value`), and an
+        // element access is always written with a bracket: a type whose text has none (about half) gets no callback.
+        if (SourceMentions.Any(context.Symbol, IndexerBracket))
+        {
+            context.RegisterOperationAction(
+                c =>
                 {
-                    IAssignmentOperation assignment => assignment.Target, // simple, compound and ??= assignments
-                    IIncrementOrDecrementOperation increment => increment.Target,
-                    _ => null,
-                };
-                if (target is { Kind: OperationKind.PropertyReference })
-                {
-                    scan.Find(c, target, find);
-                }
-            },
-            OperationKind.SimpleAssignment,
-            OperationKind.CompoundAssignment,
-            OperationKind.CoalesceAssignment,
-            OperationKind.Increment,
-            OperationKind.Decrement);
+                    // By kind (one call, where a failed type test walks the node's interfaces).
+                    var operation = c.Operation;
+                    var target = operation.Kind is OperationKind.Increment or OperationKind.Decrement
+                        ? ((IIncrementOrDecrementOperation)operation).Target
+                        : ((IAssignmentOperation)operation).Target; // simple, compound and ??= assignments
+                    if (target.Kind == OperationKind.PropertyReference)
+                    {
+                        scan.Find(c, target, find);
+                    }
+                },
+                OperationKind.SimpleAssignment,
+                OperationKind.CompoundAssignment,
+                OperationKind.CoalesceAssignment,
+                OperationKind.Increment,
+                OperationKind.Decrement);
+        }
+
         RegisterCore(context, scan, find, Array.Empty<OperationKind>());
     }
+
+    /// <summary>Any <c>[</c> in the text (an element access, an attribute, an array type or a comment).</summary>
+    private static readonly NameSet IndexerBracket = new NameSet(Array.Empty<string>()).OrContaining("[");
 
     private void Find(
         OperationAnalysisContext context,

@@ -366,10 +366,17 @@ public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
 
         private void Report(SymbolAnalysisContext context)
         {
+            if (_accesses.IsEmpty)
+            {
+                return;
+            }
+
+            // Most types hand no field to Interlocked or Volatile: their accesses are not looked up one by one.
+            var anyAtomic = !_atomic.IsEmpty;
             var byField = new Dictionary<IFieldSymbol, List<Access>>(SymbolEqualityComparer.Default);
             foreach (var access in _accesses)
             {
-                if (_atomic.ContainsKey(access.Field))
+                if (anyAtomic && _atomic.ContainsKey(access.Field))
                 {
                     continue;
                 }
@@ -389,17 +396,18 @@ public sealed class InconsistentlyLockedFieldAnalyzer : DiagnosticAnalyzer
 
                 // Only a field written under a lock can be reported: find its writes first, and classify the rest of
                 // its accesses only when one of them is locked.
-                var lockedWrites = new List<Access>();
+                // (The list is made at the first locked write: most fields have none.)
+                List<Access>? lockedWrites = null;
                 foreach (var access in accesses)
                 {
                     access.Kind = KindOf(access.Operation);
                     if (access.Kind != AccessKind.Read && IsLocked(access))
                     {
-                        lockedWrites.Add(access);
+                        (lockedWrites ??= new List<Access>()).Add(access);
                     }
                 }
 
-                if (lockedWrites.Count == 0)
+                if (lockedWrites is null)
                 {
                     continue;
                 }

@@ -72,8 +72,30 @@ internal sealed class LockHeldMethods
         var scan = new LockHeldMethods(types, (INamedTypeSymbol)context.Symbol);
         context.RegisterOperationAction(c => scan.RecordCall((IInvocationOperation)c.Operation, c.ContainingSymbol), OperationKind.Invocation);
         context.RegisterOperationAction(c => scan.RecordMethodGroup((IMethodReferenceOperation)c.Operation), OperationKind.MethodReference);
-        context.RegisterOperationAction(c => scan.RecordPropertyRead((IPropertyReferenceOperation)c.Operation, c.ContainingSymbol), OperationKind.PropertyReference);
+        if (DeclaresNonPublicGetter(scan._type))
+        {
+            context.RegisterOperationAction(c => scan.RecordPropertyRead((IPropertyReferenceOperation)c.Operation, c.ContainingSymbol), OperationKind.PropertyReference);
+        }
+
         return scan;
+    }
+
+    /// <summary>
+    /// The type declares a property or indexer with a getter that is not public (an explicit implementation is
+    /// private): the only reads <see cref="RecordPropertyRead"/> keeps. Most types declare none, and get no callback
+    /// for their property references.
+    /// </summary>
+    private static bool DeclaresNonPublicGetter(INamedTypeSymbol type)
+    {
+        foreach (var member in type.GetMembers())
+        {
+            if (member is IPropertySymbol { GetMethod: not null } property && property.DeclaredAccessibility != Accessibility.Public)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>

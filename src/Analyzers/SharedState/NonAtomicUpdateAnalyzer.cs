@@ -84,13 +84,15 @@ public sealed class NonAtomicUpdateAnalyzer : DiagnosticAnalyzer
     private static bool TryGetUpdate(IOperation operation, out IOperation target, out string? fix)
     {
         fix = null;
-        switch (operation)
+        // By kind (one call, where a failed type test walks the node's interfaces): most updates are simple assignments.
+        switch (operation.Kind)
         {
-            case IIncrementOrDecrementOperation increment:
-                target = increment.Target;
-                fix = increment.Kind == OperationKind.Increment ? "Increment" : "Decrement";
+            case OperationKind.Increment or OperationKind.Decrement:
+                target = ((IIncrementOrDecrementOperation)operation).Target;
+                fix = operation.Kind == OperationKind.Increment ? "Increment" : "Decrement";
                 return true;
-            case ICompoundAssignmentOperation compound:
+            case OperationKind.CompoundAssignment:
+                var compound = (ICompoundAssignmentOperation)operation;
                 target = compound.Target;
                 fix = compound.OperatorKind switch
                 {
@@ -99,8 +101,9 @@ public sealed class NonAtomicUpdateAnalyzer : DiagnosticAnalyzer
                     _ => null,
                 };
                 return compound.OperatorMethod is null;
-            case ISimpleAssignmentOperation { Value: var value } assignment
-                when value.WalkDownConversions() is IBinaryOperation { OperatorMethod: null } binary &&
+            case OperationKind.SimpleAssignment
+                when operation is ISimpleAssignmentOperation { Value: var value } assignment &&
+                     value.WalkDownConversions() is IBinaryOperation { OperatorMethod: null } binary &&
                      binary.OperatorKind is BinaryOperatorKind.Add or BinaryOperatorKind.Subtract or BinaryOperatorKind.Multiply or
                          BinaryOperatorKind.Or or BinaryOperatorKind.And or BinaryOperatorKind.ExclusiveOr &&
                      (SameVariable(assignment.Target, binary.LeftOperand) ||

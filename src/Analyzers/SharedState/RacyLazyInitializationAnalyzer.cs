@@ -45,14 +45,35 @@ public sealed partial class RacyLazyInitializationAnalyzer : DiagnosticAnalyzer
             }
 
             start.RegisterOperationAction(c => AnalyzeDoubleChecked(c, types), OperationKind.Conditional);
-            if (types.Get("System.Lazy`1") is { } lazy)
+            // Both creation questions are about a Lazy (or AsyncLazy) of one type argument: one callback per creation
+            // for the two, which leaves every other type by its arity and name.
+            var lazy = types.Get("System.Lazy`1");
+            var capturesTokens = types.CancellationToken is not null;
+            if (lazy is not null || capturesTokens)
             {
-                start.RegisterOperationAction(c => AnalyzeLazyTask(c, types, lazy), OperationKind.ObjectCreation);
+                start.RegisterOperationAction(
+                    c =>
+                    {
+                        if (c.Operation.Type is not INamedTypeSymbol { Arity: 1, Name: "Lazy" or "AsyncLazy" })
+                        {
+                            return;
+                        }
+
+                        if (lazy is not null)
+                        {
+                            AnalyzeLazyTask(c, types, lazy);
+                        }
+
+                        if (capturesTokens)
+                        {
+                            AnalyzeLazyCreation(c, types);
+                        }
+                    },
+                    OperationKind.ObjectCreation);
             }
 
-            if (types.CancellationToken is not null)
+            if (capturesTokens)
             {
-                start.RegisterOperationAction(c => AnalyzeLazyCreation(c, types), OperationKind.ObjectCreation);
                 start.RegisterInvocationAction(c => AnalyzeLazyCreation(c, types), InvocationActions.Names("EnsureInitialized"));
             }
 

@@ -34,7 +34,12 @@ internal sealed class ThreadSafeTypes
             return false;
         }
 
-        var names = _byTree.GetOrAdd(tree, t => Parse(Option.GetList(_options, t)));
+        // Looked up first: the factory (a delegate on this object) is made only for a tree not seen yet.
+        if (!_byTree.TryGetValue(tree, out var names))
+        {
+            names = _byTree.GetOrAdd(tree, t => Parse(Option.GetList(_options, t)));
+        }
+
         if (names.IsEmpty)
         {
             return false;

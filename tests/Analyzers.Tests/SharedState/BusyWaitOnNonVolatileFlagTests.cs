@@ -147,6 +147,46 @@ public sealed class BusyWaitOnNonVolatileFlagTests
     }
 
     [Fact]
+    public Task Writes_in_initializers_accessors_constructor_lambdas_and_other_parts_are_found()
+    {
+        // The writes are looked for at the end in every recorded body of the type: a field initializer's lambda, a
+        // property accessor, a lambda in a constructor and another part of a partial type must all count.
+        const string source = """
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            partial class Gate
+            {
+                private static bool s_open;
+                private static readonly Action Opener = () => s_open = true;
+                private int _phase;
+                private bool _started;
+
+                Gate() { Task.Run(() => _started = true); }
+
+                public int Phase { set => _phase = value; }
+
+                public void Wait()
+                {
+                    while (!{|CONC306:s_open|}) Thread.Sleep(1);
+                    while ({|CONC306:_phase|} == 0) Thread.Sleep(1);
+                    while ({|CONC306:_left|} > 0) { }
+                    while (!{|CONC306:_started|}) Thread.Yield();
+                }
+            }
+
+            partial class Gate
+            {
+                private int _left;
+
+                public void Done() => _left = 0;
+            }
+            """;
+        return Verify.VerifyAnalyzerAsync(source);
+    }
+
+    [Fact]
     public Task Enum_fields_are_reported_without_a_fix()
     {
         const string source = """

@@ -484,6 +484,28 @@ public sealed class CollectionMutatedConcurrentlyTests
             """);
 
     [Fact]
+    public Task Dictionary_indexer_written_in_another_part_of_a_partial_type_without_brackets_here_is_reported()
+    {
+        // Indexer writes are followed only in a type whose text has a bracket: every part's text counts, so the part
+        // that declares the field (no bracket in it) and the part that writes it make one type that is followed.
+        const string source = Usings + """
+            partial class Tally
+            {
+                private readonly Dictionary<string, int> _counts = new Dictionary<string, int>();
+
+                public int Total() => _counts.Count;
+            }
+
+            partial class Tally
+            {
+                public void Count(List<string> words)
+                    => Parallel.ForEach(words, word => {|CONC301:_counts[word]|} = word.Length);
+            }
+            """;
+        return Verify.VerifyAnalyzerAsync(source);
+    }
+
+    [Fact]
     public Task Every_Random_method_and_each_mutating_builder_and_collection_member_is_reported_object_members_are_not()
         => Verify.VerifyAnalyzerAsync(Usings + """
             class Dice : Random { }

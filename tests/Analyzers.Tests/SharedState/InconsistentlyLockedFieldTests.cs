@@ -565,6 +565,40 @@ public sealed class InconsistentlyLockedFieldTests
             """);
 
     [Fact]
+    public Task Private_indexer_read_only_under_the_lock_runs_under_it_one_read_outside_is_reported()
+    {
+        // Property reads are followed only in a type declaring a non-public getter: an indexer counts too.
+        const string source = Usings + """
+            class Slots
+            {
+                private readonly object _mutex = new object();
+                private readonly List<int> _items = new List<int>();
+
+                private int this[int index] => _items[index];
+
+                public void Add(int item)
+                {
+                    lock (_mutex)
+                    {
+                        _items.Add(item);
+                    }
+                }
+
+                public int First()
+                {
+                    lock (_mutex)
+                    {
+                        return this[0];
+                    }
+                }
+
+                public int Last() => {|CONC303:_items|}[_items.Count - 1];
+            }
+            """;
+        return Verify.VerifyAnalyzerAsync(source);
+    }
+
+    [Fact]
     public Task Private_properties_read_only_under_the_lock_run_under_it_one_also_read_outside_is_reported()
         => Verify.VerifyAnalyzerAsync(Usings + """
             class BoundedQueue<T>

@@ -211,6 +211,35 @@ public sealed class RacyLazyInitializationTests
             Verify.Diagnostic(RacyLazyInitializationAnalyzer.Rule).WithLocation(0).WithArguments("ct", CapturedToken));
 
     [Fact]
+    public Task AsyncLazy_factory_capturing_the_callers_token_is_reported()
+        => Verify.VerifyAnalyzerAsync("""
+            using System;
+            using System.Collections.Concurrent;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class AsyncLazy<T>
+            {
+                private readonly Func<Task<T>> _factory;
+
+                public AsyncLazy(Func<Task<T>> factory) => _factory = factory;
+
+                public Task<T> Value => _factory();
+            }
+
+            class Profiles
+            {
+                private readonly ConcurrentDictionary<string, AsyncLazy<object>> _cache = new ConcurrentDictionary<string, AsyncLazy<object>>();
+
+                static Task<object> FetchAsync(string id, CancellationToken ct) => Task.FromResult(new object());
+
+                public Task<object> GetAsync(string id, CancellationToken ct)
+                    => _cache.GetOrAdd(id, k => new AsyncLazy<object>(() => FetchAsync(k, {|#0:ct|}))).Value;
+            }
+            """,
+            Verify.Diagnostic(RacyLazyInitializationAnalyzer.Rule).WithLocation(0).WithArguments("ct", CapturedToken));
+
+    [Fact]
     public Task LazyInitializer_factory_capturing_the_callers_token_is_reported()
         => Verify.VerifyAnalyzerAsync("""
             using System.Threading;
