@@ -54,8 +54,8 @@ public sealed class LoopIgnoresTokenAnalyzer : DiagnosticAnalyzer
         // the token question also walks up to the root and then looks the body up in a memo.
         if (loop is IForEachLoopOperation || !IsUncounted(loop) || IsInSpawnedDelegate(loop) ||
             !CancellationTokens.MayHaveTokenInScope(loop, context.ContainingSymbol, types) ||
-            DrainsAnEnumerator(loop) || !DoesSlowWork(loop, types) || DrainsACollection(loop) ||
-            LoopExits.IsBoundedByClock(loop) || CancellationTokens.ObservesToken(loop, types))
+            DrainsAnEnumerator(loop) || !DoesSlowWorkIgnoringTokens(loop, types) || DrainsACollection(loop) ||
+            LoopExits.IsBoundedByClock(loop))
         {
             return;
         }
@@ -227,27 +227,34 @@ public sealed class LoopIgnoresTokenAnalyzer : DiagnosticAnalyzer
         }
     }
 
-    /// <summary>The body awaits, sleeps or blocks: the kind of loop that can run for a long time.</summary>
-    private static bool DoesSlowWork(IOperation? body, KnownTypes types)
+    /// <summary>
+    /// The loop awaits, sleeps or blocks (the kind of loop that can run for a long time) and reads no token or token
+    /// source anywhere (<see cref="CancellationTokens.ObservesToken(IOperation, KnownTypes)"/>): one walk for both
+    /// questions, which ends at the first token read (most loops with a token in scope test it in their condition).
+    /// </summary>
+    private static bool DoesSlowWorkIgnoringTokens(ILoopOperation loop, KnownTypes types)
     {
-        if (body is null)
+        var slow = false;
+        foreach (var operation in loop.EnumerateDescendantsAndSelf())
         {
-            return false;
-        }
+            if (CancellationTokens.IsTokenRead(operation, types))
+            {
+                return false;
+            }
 
-        foreach (var operation in body.EnumerateDescendantsAndSelf())
-        {
             // By kind: most operations are neither.
             switch (operation.Kind)
             {
                 case OperationKind.Await:
-                    return true;
-                case OperationKind.Invocation when IsBlockingWait(((IInvocationOperation)operation).TargetMethod, types):
-                    return true;
+                    slow = true;
+                    break;
+                case OperationKind.Invocation when !slow && IsBlockingWait(((IInvocationOperation)operation).TargetMethod, types):
+                    slow = true;
+                    break;
             }
         }
 
-        return false;
+        return slow;
     }
 
     private static bool IsBlockingWait(IMethodSymbol method, KnownTypes types)

@@ -51,11 +51,12 @@ public sealed partial class TokenNotPassedAnalyzer
     /// Whether an anonymous function can enclose <paramref name="node"/>: a lambda or anonymous method among its syntax
     /// ancestors, or a query (its clauses are lambdas in the operation tree). Without one, <see cref="OwnTokenOfCallback"/>
     /// finds none; this asks the syntax, whose parents and kinds are field reads, where walking up the operations makes
-    /// two interface calls per ancestor at call sites that see every operation type.
+    /// two interface calls per ancestor at call sites that see every operation type. The walk ends at the first member
+    /// declaration (a method, an accessor's property, a field, a top-level statement): no expression encloses one.
     /// </summary>
     private static bool MayBeInCallback(SyntaxNode node)
     {
-        for (var current = node.Parent; current is not null; current = current.Parent)
+        for (var current = node.Parent; current is not null && current is not MemberDeclarationSyntax; current = current.Parent)
         {
             switch ((SyntaxKind)current.RawKind)
             {

@@ -37,7 +37,9 @@ public sealed partial class TokenSourceNotDisposedAnalyzer
             AnalyzeSourceCollections(context, type, types);
         }
 
-        if (!hasSourceField)
+        // Every diagnostic is at an assignment of a new linked source (NewSourceKind), a call named in the type's text:
+        // a type with a source field that never names CreateLinkedTokenSource (most) has its field references not watched.
+        if (!hasSourceField || !SourceMentions.Any(type, LinkedSourceFactory))
         {
             return;
         }
@@ -81,6 +83,8 @@ public sealed partial class TokenSourceNotDisposedAnalyzer
             }
         });
     }
+
+    private static readonly NameSet LinkedSourceFactory = NameSet.Of("CreateLinkedTokenSource");
 
     private enum FieldUse
     {

@@ -261,6 +261,32 @@ public sealed class LoopIgnoresTokenTests
             """);
 
     [Fact]
+    public Task A_token_read_after_the_slow_work_observes_it_a_loop_that_only_blocks_is_reported()
+        => Verify.VerifyAnalyzerAsync(Queue + """
+            class C
+            {
+                private volatile bool _running = true;
+
+                void Pump(IQueue queue, CancellationToken ct)
+                {
+                    while (_running)
+                    {
+                        Thread.Sleep(10);
+                        if (queue.TryTake(out var item)) queue.Handle(item);
+                        if (ct.IsCancellationRequested) _running = false;
+                    }
+
+                    {|#0:while|} (_running)
+                    {
+                        Thread.Sleep(10);
+                        if (queue.TryTake(out var item)) queue.Handle(item);
+                    }
+                }
+            }
+            """,
+            Verify.Diagnostic(LoopIgnoresTokenAnalyzer.Rule).WithLocation(0).WithArguments("ct"));
+
+    [Fact]
     public Task Loop_calling_a_local_function_that_uses_the_captured_token_observes_it_one_that_does_not_is_reported()
         => Verify.VerifyAnalyzerAsync("using System.Threading.Channels;\n" + Queue + """
             class C

@@ -327,6 +327,41 @@ public sealed class TokenNotPassedTests
             """);
 
     [Fact]
+    public Task Outer_token_used_deep_inside_a_callbacks_statements_or_in_a_field_initializers_callback_is_still_found()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class C
+            {
+                static readonly Func<int[], CancellationToken, Task> Save = (ids, outer) =>
+                    Parallel.ForEachAsync(ids, outer, async (id, token) => await Task.Delay(id, {|#0:outer|}));
+
+                async Task RunAsync(int[] ids, CancellationToken outer)
+                {
+                    await Parallel.ForEachAsync(ids, outer, async (id, token) =>
+                    {
+                        if (id > 0)
+                        {
+                            try
+                            {
+                                await Task.Delay(id, {|#1:outer|});
+                            }
+                            finally
+                            {
+                                Console.WriteLine(id);
+                            }
+                        }
+                    });
+                }
+            }
+            """,
+            Verify.Diagnostic(TokenNotPassedAnalyzer.NoneRule).WithLocation(0).WithArguments("Delay", "token", "outer"),
+            Verify.Diagnostic(TokenNotPassedAnalyzer.NoneRule).WithLocation(1).WithArguments("Delay", "token", "outer"));
+
+    [Fact]
     public Task Outer_token_used_in_a_callback_whose_host_links_it_into_the_callbacks_own_token_is_replaced()
         => Verify.VerifyCodeFixAsync(
             """

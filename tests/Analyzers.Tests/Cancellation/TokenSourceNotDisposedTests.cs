@@ -61,6 +61,40 @@ public sealed class TokenSourceNotDisposedTests
             Verify.Diagnostic(TokenSourceNotDisposedAnalyzer.FieldRule).WithLocation(1).WithArguments("_current", "linked", "registration on the parent token"));
 
     [Fact]
+    public Task Field_refilled_with_linked_sources_in_another_part_of_a_partial_type_is_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            partial class Refresher
+            {
+                private CancellationTokenSource? _pending;
+
+                public Task RefreshAsync(Func<CancellationToken, Task> refresh, CancellationToken appToken)
+                {
+                    _pending?.Cancel();
+                    _pending = Link(appToken);
+                    return refresh(_pending.Token);
+                }
+            }
+
+            partial class Refresher
+            {
+                private static CancellationTokenSource Link(CancellationToken token) => new CancellationTokenSource();
+
+                public Task ReloadAsync(Func<CancellationToken, Task> reload, CancellationToken appToken)
+                {
+                    _pending?.Cancel();
+                    {|#1:_pending = CancellationTokenSource.CreateLinkedTokenSource(appToken)|};
+                    return reload(_pending.Token);
+                }
+            }
+            """,
+            Verify.Diagnostic(TokenSourceNotDisposedAnalyzer.FieldRule).WithLocation(1).WithArguments("_pending", "linked", "registration on the parent token"));
+
+    [Fact]
     public Task Linked_sources_kept_in_a_dictionary_field_that_nothing_disposes_are_reported()
         => Verify.VerifyAnalyzerAsync(
             """
