@@ -57,13 +57,7 @@ public sealed class BlockingOnAsyncInsideLockAnalyzer : DiagnosticAnalyzer
                 return;
             }
 
-            start.RegisterOperationBlockAction(c =>
-            {
-                if (LockFlow.AnyBodyLocks(c, types))
-                {
-                    Analyze(c, types);
-                }
-            });
+            LockFlow.RegisterForLockingBodies(start, types, c => Analyze(c, types));
         });
     }
 

@@ -40,13 +40,7 @@ public sealed class LockHeldAcrossAwaitAnalyzer : DiagnosticAnalyzer
                 return;
             }
 
-            start.RegisterOperationBlockAction(c =>
-            {
-                if (LockFlow.AnyBodyLocks(c, types))
-                {
-                    Analyze(c, types);
-                }
-            });
+            LockFlow.RegisterForLockingBodies(start, types, c => Analyze(c, types));
         });
     }
 
