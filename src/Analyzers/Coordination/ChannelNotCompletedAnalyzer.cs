@@ -61,7 +61,8 @@ public sealed class ChannelNotCompletedAnalyzer : DiagnosticAnalyzer
                 return;
             }
 
-            start.RegisterOperationBlockAction(c => AnalyzeBlock(c, types));
+            // Only a body that names a write can report (see WriteNames), and only a type that names one has such a body.
+            SourceMentions.RegisterBlockActionInTypes(start, type => SourceMentions.Any(type, WriteNames, types), c => AnalyzeBlock(c, types));
         });
     }
 
