@@ -46,7 +46,8 @@ public sealed class LockHeldAcrossAwaitAnalyzer : DiagnosticAnalyzer
 
     private static void Analyze(OperationBlockAnalysisContext context, KnownTypes types)
     {
-        var reported = new HashSet<Location>();
+        // Made at the first report: most locking bodies report nothing.
+        HashSet<Location>? reported = null;
         LockFlow.Run(context, types, (operation, state, function, _) =>
         {
             if (state.IsEmpty)
@@ -81,7 +82,7 @@ public sealed class LockHeldAcrossAwaitAnalyzer : DiagnosticAnalyzer
                     continue;
                 }
 
-                if (reported.Add(location))
+                if ((reported ??= new HashSet<Location>()).Add(location))
                 {
                     var properties = ImmutableDictionary<string, string?>.Empty;
                     if (held.Key is IFieldSymbol { DeclaredAccessibility: Accessibility.Private } field && held.Kind == LockKind.Monitor)
