@@ -61,8 +61,7 @@ public sealed class ChannelNotCompletedAnalyzer : DiagnosticAnalyzer
                 return;
             }
 
-            // Only a body that names a write can report (see WriteNames), and only a type that names one has such a body.
-            SourceMentions.RegisterBlockActionInTypes(start, type => SourceMentions.Any(type, WriteNames, types), c => AnalyzeBlock(c, types));
+            start.RegisterOperationBlockAction(c => AnalyzeBlock(c, types));
         });
     }
 
