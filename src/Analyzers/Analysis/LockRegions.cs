@@ -221,17 +221,9 @@ internal static class LockRegions
     /// <summary>True when <paramref name="operation"/> contains a release call of any known lock.</summary>
     public static bool ReleasesAnyLock(IOperation operation, KnownTypes types)
     {
-        if (!BodyMayLock(operation, types))
+        foreach (var (invocation, call) in LockCallsOf(operation, types))
         {
-            return false;
-        }
-
-        foreach (var descendant in operation.EnumerateDescendantsAndSelf())
-        {
-            if (descendant.Kind == OperationKind.Invocation &&
-                LockApis.TryGetLockCall((IInvocationOperation)descendant, types, out var call) &&
-                call.Action == LockAction.Release &&
-                !IsSignalRelease(call))
+            if (call.Action == LockAction.Release && !IsSignalRelease(call) && invocation.IsWithin(operation))
             {
                 return true;
             }
@@ -239,6 +231,15 @@ internal static class LockRegions
 
         return false;
     }
+
+    /// <summary>
+    /// Every call <see cref="LockApis"/> knows in the body of <paramref name="operation"/>, as its shared
+    /// <see cref="LockScan"/> listed them (with what <see cref="LockApis.TryGetLockCall"/> said of each): a body has few,
+    /// and the ones inside an operation are found by walking up from each rather than down the operation's subtree.
+    /// Empty for a body without one.
+    /// </summary>
+    private static (IInvocationOperation Invocation, LockCall Call)[] LockCallsOf(IOperation operation, KnownTypes types)
+        => LockScan.For(operation.GetRoot(), types).LockCalls ?? System.Array.Empty<(IInvocationOperation, LockCall)>();
 
     /// <summary>
     /// <c>_received.Release()</c> on a semaphore created empty: a signal to a waiter, not the end of a locked region, so
@@ -250,17 +251,9 @@ internal static class LockRegions
     /// <summary>True when <paramref name="operation"/> contains a release of the lock named <paramref name="key"/>.</summary>
     public static bool Releases(IOperation operation, ISymbol key, KnownTypes types)
     {
-        if (!BodyMayLock(operation, types))
+        foreach (var (invocation, call) in LockCallsOf(operation, types))
         {
-            return false;
-        }
-
-        foreach (var descendant in operation.EnumerateDescendantsAndSelf())
-        {
-            if (descendant.Kind == OperationKind.Invocation &&
-                LockApis.TryGetLockCall((IInvocationOperation)descendant, types, out var call) &&
-                call.Action == LockAction.Release &&
-                SymbolEqualityComparer.Default.Equals(call.Key, key))
+            if (call.Action == LockAction.Release && SymbolEqualityComparer.Default.Equals(call.Key, key) && invocation.IsWithin(operation))
             {
                 return true;
             }

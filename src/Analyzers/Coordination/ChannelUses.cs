@@ -104,7 +104,7 @@ internal sealed class ChannelUses
                     }
 
                     break;
-                case ILocalReferenceOperation or IParameterReferenceOperation when IsReferenceTo(operation, target) && !isWriterTarget:
+                case ILocalReferenceOperation or IParameterReferenceOperation when !isWriterTarget && IsReferenceTo(operation, target):
                     // The channel itself: `.Writer` / `.Reader` are fine; anything else hands it on.
                     if (operation.Parent is not IPropertyReferenceOperation { Property.Name: "Writer" or "Reader" } &&
                         operation.Parent is not IVariableDeclaratorOperation)
@@ -113,10 +113,11 @@ internal sealed class ChannelUses
                     }
 
                     break;
-                case ILocalReferenceOperation aliasLocal when writerAliases.Contains(aliasLocal.Local):
+                // Most channels have no writer alias: the set is not asked (a symbol hash) for every other reference.
+                case ILocalReferenceOperation aliasLocal when writerAliases.Count > 0 && writerAliases.Contains(aliasLocal.Local):
                     uses.ClassifyWriterUse(aliasLocal);
                     break;
-                case IParameterReferenceOperation aliasParameter when writerAliases.Contains(aliasParameter.Parameter):
+                case IParameterReferenceOperation aliasParameter when writerAliases.Count > 0 && writerAliases.Contains(aliasParameter.Parameter):
                     uses.ClassifyWriterUse(aliasParameter);
                     break;
             }
@@ -191,10 +192,12 @@ internal sealed class ChannelUses
         }
     }
 
+    // Asked of every local and parameter reference of the body: the names first (equal symbols have equal names, and a
+    // string comparison costs less than the symbol comparer's), as most references are to other variables.
     private static bool IsReferenceTo(IOperation? operation, ISymbol target) => operation?.WalkDownConversions() switch
     {
-        ILocalReferenceOperation local => SymbolEqualityComparer.Default.Equals(local.Local, target),
-        IParameterReferenceOperation parameter => SymbolEqualityComparer.Default.Equals(parameter.Parameter, target),
+        ILocalReferenceOperation local => local.Local.Name == target.Name && SymbolEqualityComparer.Default.Equals(local.Local, target),
+        IParameterReferenceOperation parameter => parameter.Parameter.Name == target.Name && SymbolEqualityComparer.Default.Equals(parameter.Parameter, target),
         _ => false,
     };
 

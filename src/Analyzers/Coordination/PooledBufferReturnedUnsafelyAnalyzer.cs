@@ -53,7 +53,9 @@ public sealed class PooledBufferReturnedUnsafelyAnalyzer : DiagnosticAnalyzer
                 return;
             }
 
-            start.RegisterOperationBlockAction(c => AnalyzeBlock(c, arrayPool));
+            // A rental is a call named Rent: only the types that name it are watched.
+            var types = KnownTypes.For(start.Compilation);
+            SourceMentions.RegisterBlockActionInTypes(start, type => SourceMentions.Any(type, RentName, types), c => AnalyzeBlock(c, arrayPool));
         });
     }
 

@@ -1,6 +1,7 @@
 using System;
 using System.Runtime.CompilerServices;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
 
 namespace ConcurrencyAnalyzers.Internals;
 
@@ -47,6 +48,24 @@ internal static class SourceMentions
     /// </summary>
     public static bool Any(INamedTypeSymbol type, NameSet names, KnownTypes types)
         => ReferenceEquals(names.TypeAnswers.GetOrCompute(types, type, names, static (t, n) => Any(t, n) ? Yes : No), Yes);
+
+    /// <summary>
+    /// Registers <paramref name="action"/> for the operation blocks of the members of each type that <paramref name="watch"/>
+    /// accepts (a type-wide text test, such as <see cref="Any(INamedTypeSymbol, NameSet, KnownTypes)"/>, for a rule that
+    /// can report only in a body whose text names something): the members of the other types (most) are then not called
+    /// for at all. The driver runs a type's registrations for its own members only (a nested type has a symbol start of
+    /// its own, and so has the type it declares for top-level statements, whose declaration is the compilation unit).
+    /// </summary>
+    public static void RegisterBlockActionInTypes(CompilationStartAnalysisContext start, Func<INamedTypeSymbol, bool> watch, Action<OperationBlockAnalysisContext> action)
+        => start.RegisterSymbolStartAction(
+            s =>
+            {
+                if (watch((INamedTypeSymbol)s.Symbol))
+                {
+                    s.RegisterOperationBlockAction(action);
+                }
+            },
+            SymbolKind.NamedType);
 
     private static readonly object Yes = new();
     private static readonly object No = new();

@@ -71,13 +71,7 @@ public sealed class BlockingCallUnderLockAnalyzer : DiagnosticAnalyzer
             }
 
             var lists = new RuleOptionLists(BlockingMethods, start.Options);
-            start.RegisterOperationBlockAction(c =>
-            {
-                if (LockFlow.AnyBodyLocks(c, types))
-                {
-                    Analyze(c, types, known, lists);
-                }
-            });
+            LockFlow.RegisterForLockingBodies(start, types, c => Analyze(c, types, known, lists));
         });
     }
 

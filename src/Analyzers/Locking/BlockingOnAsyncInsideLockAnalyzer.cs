@@ -57,13 +57,7 @@ public sealed class BlockingOnAsyncInsideLockAnalyzer : DiagnosticAnalyzer
                 return;
             }
 
-            start.RegisterOperationBlockAction(c =>
-            {
-                if (LockFlow.AnyBodyLocks(c, types))
-                {
-                    Analyze(c, types);
-                }
-            });
+            LockFlow.RegisterForLockingBodies(start, types, c => Analyze(c, types));
         });
     }
 
@@ -71,7 +65,8 @@ public sealed class BlockingOnAsyncInsideLockAnalyzer : DiagnosticAnalyzer
     {
         HashSet<ISymbol>? completed = null;
         HashSet<ISymbol>? awaitedLocals = null;
-        var reported = new HashSet<Location>();
+        // Made at the first report: most locking bodies report nothing.
+        HashSet<Location>? reported = null;
         var model = context.OperationBlocks.IsEmpty ? null : context.OperationBlocks[0].SemanticModel;
         LockFlow.Run(context, types, (operation, state, function, _) =>
         {
@@ -88,7 +83,7 @@ public sealed class BlockingOnAsyncInsideLockAnalyzer : DiagnosticAnalyzer
                     !TaskBlocking.IsSyncPathUnderAsyncLocks(operation, state, function ?? context.OwningSymbol))
                 {
                     var location = TaskBlocking.ReportLocation(operation);
-                    if (reported.Add(location))
+                    if ((reported ??= new HashSet<Location>()).Add(location))
                     {
                         context.ReportDiagnostic(Diagnostic.Create(BlockingRule, location, description, held.Name));
                     }
@@ -103,7 +98,7 @@ public sealed class BlockingOnAsyncInsideLockAnalyzer : DiagnosticAnalyzer
             {
                 // A sync-over-async wrapper of this document called with the lock held blocks as surely as its wait would here.
                 var location = operation.Syntax.GetLocation();
-                if (reported.Add(location))
+                if ((reported ??= new HashSet<Location>()).Add(location))
                 {
                     context.ReportDiagnostic(Diagnostic.Create(CalleeRule, location, wrapper.TargetMethod.Name, calleeWait, held.Name));
                 }
@@ -117,7 +112,7 @@ public sealed class BlockingOnAsyncInsideLockAnalyzer : DiagnosticAnalyzer
                 if (IsDroppedOrAwaitedLater(invocation, function, awaitedLocals))
                 {
                     var location = invocation.Syntax.GetLocation();
-                    if (reported.Add(location))
+                    if ((reported ??= new HashSet<Location>()).Add(location))
                     {
                         context.ReportDiagnostic(Diagnostic.Create(StartedRule, location, invocation.TargetMethod.Name, held.Name));
                     }
@@ -132,7 +127,7 @@ public sealed class BlockingOnAsyncInsideLockAnalyzer : DiagnosticAnalyzer
             {
                 completed ??= TaskBlocking.CompletedTasks(context.OperationBlocks, types);
                 var location = TaskBlocking.ReportLocation(operation);
-                if (!TaskBlocking.IsKnownComplete(task, completed) && reported.Add(location))
+                if (!TaskBlocking.IsKnownComplete(task, completed) && (reported ??= new HashSet<Location>()).Add(location))
                 {
                     context.ReportDiagnostic(Diagnostic.Create(BlockingRule, location, description, lockName));
                 }

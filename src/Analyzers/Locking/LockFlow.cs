@@ -105,22 +105,28 @@ internal static class LockFlow
     internal static BlockBodies Bodies(OperationBlockAnalysisContext context) => new(context.OperationBlocks);
 
     /// <summary>
-    /// Some function body of the block takes a lock (a <c>lock</c> statement or a lock API call, lambdas included): without
-    /// one, <see cref="Run(OperationBlockAnalysisContext, KnownTypes, HeldLockVisitor, bool)"/> visits nothing (unless
-    /// asked to visit bodies without locks) and nothing runs with a lock held. The rules that only look under locks ask
-    /// this first, before they set up anything.
+    /// Registers <paramref name="analyze"/> for the operation blocks with a function body that takes a lock (a
+    /// <c>lock</c> statement or a lock API call, lambdas included): without one,
+    /// <see cref="Run(OperationBlockAnalysisContext, KnownTypes, HeldLockVisitor, bool)"/> visits nothing (unless asked
+    /// to visit bodies without locks) and nothing runs with a lock held. For the rules that only look under locks.
     /// </summary>
-    public static bool AnyBodyLocks(OperationBlockAnalysisContext context, KnownTypes types)
-    {
-        // A block without a function body (a field or parameter initializer) has nothing to ask the type about; a member
-        // of a type whose text names no lock API and no `lock` (most types) needs no per-body scan.
-        return HasBody(context) && !LockScan.InTypeWithoutLocks(context.OwningSymbol, context.OperationBlocks, types) && AnyScannedBodyLocks(context, types);
-    }
+    /// <remarks>
+    /// Registered only in the types whose text (every part of it) names one of <see cref="LockScan.LockNames"/> (the
+    /// answer CONC203, CONC206 and CONC209 gate their type on): a body of any other type names none and takes no lock.
+    /// </remarks>
+    public static void RegisterForLockingBodies(CompilationStartAnalysisContext start, KnownTypes types, System.Action<OperationBlockAnalysisContext> analyze)
+        => SourceMentions.RegisterBlockActionInTypes(
+            start,
+            type => SourceMentions.Any(type, LockScan.LockNames, types),
+            c =>
+            {
+                if (AnyScannedBodyLocks(c, types))
+                {
+                    analyze(c);
+                }
+            });
 
-    /// <summary>
-    /// <see cref="AnyBodyLocks"/> for a rule that has already found that the owner's type names a lock (whose type test
-    /// would say "maybe" and cost a lookup): the bodies' scans alone.
-    /// </summary>
+    /// <summary>Some function body of the block takes a lock: the bodies' scans (for a block of a type that names a lock).</summary>
     public static bool AnyScannedBodyLocks(OperationBlockAnalysisContext context, KnownTypes types)
     {
         foreach (var (_, root) in Bodies(context))
@@ -129,16 +135,6 @@ internal static class LockFlow
             {
                 return true;
             }
-        }
-
-        return false;
-    }
-
-    private static bool HasBody(OperationBlockAnalysisContext context)
-    {
-        foreach (var _ in Bodies(context))
-        {
-            return true;
         }
 
         return false;

@@ -40,19 +40,14 @@ public sealed class LockHeldAcrossAwaitAnalyzer : DiagnosticAnalyzer
                 return;
             }
 
-            start.RegisterOperationBlockAction(c =>
-            {
-                if (LockFlow.AnyBodyLocks(c, types))
-                {
-                    Analyze(c, types);
-                }
-            });
+            LockFlow.RegisterForLockingBodies(start, types, c => Analyze(c, types));
         });
     }
 
     private static void Analyze(OperationBlockAnalysisContext context, KnownTypes types)
     {
-        var reported = new HashSet<Location>();
+        // Made at the first report: most locking bodies report nothing.
+        HashSet<Location>? reported = null;
         LockFlow.Run(context, types, (operation, state, function, _) =>
         {
             if (state.IsEmpty)
@@ -87,7 +82,7 @@ public sealed class LockHeldAcrossAwaitAnalyzer : DiagnosticAnalyzer
                     continue;
                 }
 
-                if (reported.Add(location))
+                if ((reported ??= new HashSet<Location>()).Add(location))
                 {
                     var properties = ImmutableDictionary<string, string?>.Empty;
                     if (held.Key is IFieldSymbol { DeclaredAccessibility: Accessibility.Private } field && held.Kind == LockKind.Monitor)

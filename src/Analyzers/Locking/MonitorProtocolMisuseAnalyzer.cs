@@ -68,13 +68,7 @@ public sealed class MonitorProtocolMisuseAnalyzer : DiagnosticAnalyzer
             }
 
             start.RegisterInvocationAction(c => AnalyzeWait(c, types), InvocationActions.Names("Wait"));
-            start.RegisterOperationBlockAction(c =>
-            {
-                if (LockFlow.AnyBodyLocks(c, types))
-                {
-                    AnalyzeFlow(c, types);
-                }
-            });
+            LockFlow.RegisterForLockingBodies(start, types, c => AnalyzeFlow(c, types));
         });
     }
 

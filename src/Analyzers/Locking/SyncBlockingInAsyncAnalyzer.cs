@@ -45,8 +45,29 @@ public sealed class SyncBlockingInAsyncAnalyzer : DiagnosticAnalyzer
                 return;
             }
 
-            start.RegisterOperationBlockAction(c => Analyze(c, types));
+            SourceMentions.RegisterBlockActionInTypes(start, type => MayHaveAsyncCodeAndABlockingCall(type, types), c => Analyze(c, types));
         });
+    }
+
+    /// <summary>
+    /// The type-wide form of the text test in <see cref="HasAsyncCodeAndABlockingCall"/>: a body can only report when it
+    /// names a blocking call and is async code, which is written with the <c>async</c> keyword (the owner's modifier is
+    /// in the type's text too), except in the entry point the compiler declares for top-level statements that await.
+    /// </summary>
+    private static bool MayHaveAsyncCodeAndABlockingCall(INamedTypeSymbol type, KnownTypes types)
+        => SourceMentions.Any(type, BlockingNames, types) && (SourceMentions.Any(type, AsyncKeyword, types) || IsDeclaredByTopLevelStatements(type));
+
+    private static bool IsDeclaredByTopLevelStatements(INamedTypeSymbol type)
+    {
+        foreach (var reference in type.DeclaringSyntaxReferences)
+        {
+            if (reference.GetSyntax() is Microsoft.CodeAnalysis.CSharp.Syntax.CompilationUnitSyntax)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static bool HasAsyncCodeAndABlockingCall(System.Collections.Immutable.ImmutableArray<IOperation> blocks, ISymbol owner)

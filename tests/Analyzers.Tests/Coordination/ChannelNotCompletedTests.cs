@@ -559,4 +559,28 @@ public sealed class ChannelNotCompletedTests
                 """,
             CompilerDiagnostics = CompilerDiagnostics.None,
         }.RunAsync();
+
+    [Fact]
+    public Task Producer_in_top_level_statements_that_never_completes_is_reported()
+    {
+        // Top-level statements belong to a type the compiler declares: the per-type gate must not leave them.
+        var test = new CSharpAnalyzerVerifier<ChannelNotCompletedAnalyzer>.Test
+        {
+            TestCode = Usings + """
+                var rows = new[] { 1, 2, 3 };
+                var channel = {|CONC601:Channel.CreateBounded<int>(100)|};
+                var producer = Task.Run(async () =>
+                {
+                    foreach (var row in rows)
+                        await channel.Writer.WriteAsync(row);
+                });
+
+                await foreach (var row in channel.Reader.ReadAllAsync())
+                    Console.WriteLine(row);
+                await producer;
+                """,
+        };
+        test.TestState.OutputKind = Microsoft.CodeAnalysis.OutputKind.ConsoleApplication;
+        return test.RunAsync();
+    }
 }

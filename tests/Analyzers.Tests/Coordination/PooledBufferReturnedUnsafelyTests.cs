@@ -447,4 +447,22 @@ public sealed class PooledBufferReturnedUnsafelyTests
                 }
                 """,
         }.RunAsync();
+
+    [Fact]
+    public Task Return_outside_finally_in_top_level_statements_is_reported()
+    {
+        // Top-level statements belong to a type the compiler declares: the per-type gate must not leave them.
+        var test = new CSharpAnalyzerVerifier<PooledBufferReturnedUnsafelyAnalyzer>.Test
+        {
+            TestCode = Usings + """
+                using var stream = new MemoryStream();
+                var buffer = ArrayPool<byte>.Shared.Rent(16);
+                var n = await stream.ReadAsync(buffer.AsMemory(0, 16));
+                {|CONC605:ArrayPool<byte>.Shared.Return(buffer)|};
+                Console.WriteLine(n);
+                """,
+        };
+        test.TestState.OutputKind = Microsoft.CodeAnalysis.OutputKind.ConsoleApplication;
+        return test.RunAsync();
+    }
 }

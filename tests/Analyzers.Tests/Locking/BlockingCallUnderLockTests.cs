@@ -522,4 +522,50 @@ public sealed class BlockingCallUnderLockTests
                     }
                 }
             """));
+
+    [Fact]
+    public Task Sleep_under_lock_in_top_level_statements_is_reported()
+    {
+        // Top-level statements belong to a type the compiler declares: the per-type gate must not leave them.
+        var test = new Verify.Test
+        {
+            TestCode = """
+                using System.Threading;
+
+                var gate = new object();
+                lock (gate)
+                {
+                    Thread.{|CONC205:Sleep|}(10);
+                }
+                """,
+        };
+        test.TestState.OutputKind = Microsoft.CodeAnalysis.OutputKind.ConsoleApplication;
+        return test.RunAsync();
+    }
+
+    [Fact]
+    public Task Sleep_under_lock_in_a_nested_type_of_a_type_without_locks_is_reported()
+        => Verify.VerifyAnalyzerAsync("""
+                using System.Threading;
+
+                class Outer
+                {
+                    public void Idle() => Thread.Sleep(1);
+
+                    class Inner
+                    {
+                        private readonly object _gate = new object();
+
+                        public void M()
+                        {
+                            lock (_gate) { Thread.{|CONC205:Sleep|}(10); }
+                        }
+                    }
+                }
+
+                class Plain
+                {
+                    public void M() => Thread.Sleep(1);
+                }
+                """);
 }

@@ -784,7 +784,7 @@ public sealed class LockHeldAcrossAwaitTests
             }
             """);
 
-    // The locking rules skip the bodies of a type whose text names no lock (LockScan.InTypeWithoutLocks): the answer
+    // The locking rules skip the bodies of a type whose text names no lock (LockFlow.RegisterForLockingBodies): the answer
     // must cover every part of a partial type, and a nested type's own text.
     [Fact]
     public Task Lock_in_the_other_part_of_a_partial_type_is_reported()
