@@ -153,6 +153,12 @@ internal sealed class NameSet
     /// <summary>Names that are their own core.</summary>
     public static NameSet Of(params string[] names) => new(names, names);
 
+    /// <summary>
+    /// The keywords of a loop with a condition (<c>while</c>, <c>do ... while</c>, <c>for</c>): one set for the rules
+    /// that follow only the types that have one, so that a type's text is searched for them once, not once per rule.
+    /// </summary>
+    public static NameSet ConditionLoopKeywords { get; } = Of("while", "for");
+
     internal string[] Cores { get; }
 
     internal string[] Names => _names;
