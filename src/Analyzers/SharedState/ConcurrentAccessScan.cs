@@ -46,7 +46,8 @@ internal sealed class ConcurrentAccessScan
     internal sealed class TypeBodies
     {
         private static readonly ConditionalWeakTable<SymbolStartAnalysisContext, TypeBodies> Recordings = new();
-        private readonly LockedBag<(IOperation Root, ISymbol Owner)> _bodies = new();
+        // One entry per callback: the roots are found at the end, and only in a type where a scan has a candidate.
+        private readonly LockedBag<(ImmutableArray<IOperation> Blocks, ISymbol Owner)> _bodies = new();
         private readonly List<ConcurrentAccessScan> _scans = new();
         private bool _walked;
 
@@ -56,13 +57,7 @@ internal sealed class ConcurrentAccessScan
         private static TypeBodies RegisterNew(SymbolStartAnalysisContext context)
         {
             var recording = new TypeBodies();
-            context.RegisterOperationBlockAction(c =>
-            {
-                foreach (var block in c.OperationBlocks)
-                {
-                    recording._bodies.Add((block.GetRoot(), c.OwningSymbol));
-                }
-            });
+            context.RegisterOperationBlockAction(c => recording._bodies.Add((c.OperationBlocks, c.OwningSymbol)));
             return recording;
         }
 
@@ -70,11 +65,15 @@ internal sealed class ConcurrentAccessScan
         public IEnumerable<(IOperation Root, ISymbol Owner)> Unique()
         {
             var seen = new HashSet<IOperation>();
-            foreach (var body in _bodies)
+            foreach (var (blocks, owner) in _bodies)
             {
-                if (seen.Add(body.Root))
+                foreach (var block in blocks)
                 {
-                    yield return body;
+                    var root = block.GetRoot();
+                    if (seen.Add(root))
+                    {
+                        yield return (root, owner);
+                    }
                 }
             }
         }
