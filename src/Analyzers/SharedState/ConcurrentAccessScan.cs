@@ -230,13 +230,27 @@ internal sealed class ConcurrentAccessScan
         KnownTypes types,
         Func<IOperation, ConcurrentAccessScan, (ISymbol Variable, Func<ConcurrentContext?, Diagnostic> Create)?> find,
         params OperationKind[] kinds)
+        => Register(context, types, find, null, kinds);
+
+    /// <summary>
+    /// <see cref="Register(SymbolStartAnalysisContext, KnownTypes, Func{IOperation, ConcurrentAccessScan, ValueTuple{ISymbol, Func{ConcurrentContext?, Diagnostic}}?}, OperationKind[])"/>,
+    /// where the same callback also runs <paramref name="before"/> (a question of the rule's own about the same
+    /// operations): one callback per operation for both, not one from the type and one from the compilation.
+    /// </summary>
+    public static void Register(
+        SymbolStartAnalysisContext context,
+        KnownTypes types,
+        Func<IOperation, ConcurrentAccessScan, (ISymbol Variable, Func<ConcurrentContext?, Diagnostic> Create)?> find,
+        Action<OperationAnalysisContext>? before,
+        params OperationKind[] kinds)
         => RegisterCore(
             context,
             new ConcurrentAccessScan(types, enumerationRaces: false, context),
             (operation, scan) => find(operation, scan) is { } found
                 ? (found.Variable, (own, _) => found.Create(own))
                 : null,
-            kinds);
+            kinds,
+            before);
 
     /// <summary>
     /// <see cref="Register"/>, where an update of a field in a method that callers outside the type can call at any time
@@ -302,9 +316,20 @@ internal sealed class ConcurrentAccessScan
         SymbolStartAnalysisContext context,
         ConcurrentAccessScan scan,
         Func<IOperation, ConcurrentAccessScan, (ISymbol Variable, Func<ConcurrentContext?, ConcurrentContext?, Diagnostic> Create)?> find,
-        OperationKind[] kinds)
+        OperationKind[] kinds,
+        Action<OperationAnalysisContext>? before = null)
     {
-        if (kinds.Length > 0)
+        if (before is not null)
+        {
+            context.RegisterOperationAction(
+                c =>
+                {
+                    before(c);
+                    scan.Find(c, c.Operation, find);
+                },
+                kinds);
+        }
+        else if (kinds.Length > 0)
         {
             context.RegisterOperationAction(c => scan.Find(c, c.Operation, find), kinds);
         }
