@@ -57,9 +57,19 @@ internal static class SourceMentions
     private static object Answer(INamedTypeSymbol type, NameSet names, KnownTypes types)
     {
         var narrower = names.Narrower;
-        if (narrower is not null && ReferenceEquals(narrower.TypeAnswers.Peek(types, type), Yes))
+        if (narrower is not null)
         {
-            return Yes;
+            var known = narrower.TypeAnswers.Peek(types, type);
+            if (ReferenceEquals(known, Yes))
+            {
+                return Yes;
+            }
+
+            if (ReferenceEquals(known, No))
+            {
+                // No name of the narrower set is in the text: only the cores that find the others are searched for.
+                return Any(type, names.BesideNarrower!) ? Yes : No;
+            }
         }
 
         if (Any(type, names))
@@ -164,13 +174,14 @@ internal sealed class NameSet
         }
     }
 
-    private NameSet(string[] cores, string[] names, string[] containing, string[] startingWith, NameSet? narrower = null)
+    private NameSet(string[] cores, string[] names, string[] containing, string[] startingWith, NameSet? narrower = null, NameSet? besideNarrower = null)
     {
         Cores = cores;
         _names = names;
         _containing = containing;
         _startingWith = startingWith;
         Narrower = narrower;
+        BesideNarrower = besideNarrower;
     }
 
     /// <summary>Names that are their own core.</summary>
@@ -191,6 +202,12 @@ internal sealed class NameSet
 
     /// <summary>A set every identifier of which counts for this one too (see <see cref="Covering"/>).</summary>
     internal NameSet? Narrower { get; }
+
+    /// <summary>
+    /// With <see cref="Narrower"/>: this set with only the cores needed to find its identifiers in a text that has
+    /// none of the narrower set's names (the cores of its conventions, and one core of each of its other names).
+    /// </summary>
+    internal NameSet? BesideNarrower { get; }
 
     /// <summary>
     /// This set, known to count every identifier that <paramref name="narrower"/> counts (every one of its names is
@@ -214,7 +231,20 @@ internal sealed class NameSet
             }
         }
 
-        return new(Cores, _names, _containing, _startingWith, narrower);
+        // A name is found through any core it contains (Counts compares the whole identifier with the names whatever
+        // core found it); a convention only through its own core.
+        var kept = new System.Collections.Generic.List<string>(_containing);
+        kept.AddRange(_startingWith);
+        foreach (var name in _names)
+        {
+            if (Array.IndexOf(narrower._names, name) < 0 && !kept.Exists(core => name.IndexOf(core, StringComparison.Ordinal) >= 0))
+            {
+                kept.Add(Array.Find(Cores, core => name.IndexOf(core, StringComparison.Ordinal) >= 0));
+            }
+        }
+
+        var beside = new NameSet(Array.FindAll(Cores, kept.Contains), _names, _containing, _startingWith);
+        return new(Cores, _names, _containing, _startingWith, narrower, beside);
     }
 
     /// <summary>Whether the identifier <paramref name="name"/>, written alone, counts (one of the cores found in it does).</summary>

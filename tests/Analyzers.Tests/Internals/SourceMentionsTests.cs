@@ -85,6 +85,9 @@ public sealed class SourceMentionsTests
         Assert.Throws<ArgumentException>(() => NameSet.Of("Wait").Covering(NameSet.Of("Wait", "Pulse")));
         Assert.Throws<ArgumentException>(() => new NameSet(new[] { "Wait" }, "WaitOne").Covering(NameSet.Of("Wait")));
         Assert.Same(LockScan.LockNames, ConcurrencyAnalyzers.SharedState.LockHeldMethods.LockedNames.Narrower);
+        Assert.Equal(
+            new[] { "Enter", "Synchronized", "Lock", "Held", "Semaphore", "Acquire", "Unsafe", "lock", "held", "semaphore" },
+            ConcurrencyAnalyzers.SharedState.LockHeldMethods.LockedNames.BesideNarrower!.Cores);
     }
 
     /// <summary>
@@ -95,6 +98,9 @@ public sealed class SourceMentionsTests
     [InlineData("lock (_gate) { }", true, true)]
     [InlineData("Monitor.Enter(this);", true, true)]
     [InlineData("UpdateLocked();", false, true)] // counts as locked, names no lock
+    [InlineData("Debug.Assert(Monitor.IsEntered(_gate));", false, true)] // found through Enter without a lock name
+    [InlineData("[MethodImpl(MethodImplOptions.Synchronized)] void N() { }", false, true)]
+    [InlineData("_gate.ReleaseLock();", false, true)]
     [InlineData("var clock = Block(unlocked);", false, false)] // neither
     public async Task The_type_answers_agree_with_the_text_in_either_order(string statement, bool namesLock, bool namesLocked)
     {
