@@ -47,7 +47,39 @@ internal static class SourceMentions
     /// gate on the same names at the same type's symbol start (the lock names, the names of what counts as locked).
     /// </summary>
     public static bool Any(INamedTypeSymbol type, NameSet names, KnownTypes types)
-        => ReferenceEquals(names.TypeAnswers.GetOrCompute(types, type, names, static (t, n) => Any(t, n) ? Yes : No), Yes);
+        => ReferenceEquals(names.TypeAnswers.GetOrCompute(types, type, (names, types), static (t, s) => Answer(t, s.names, s.types)), Yes);
+
+    /// <summary>
+    /// The text search of <see cref="Any(ISymbol, NameSet)"/>, left out when the answer of a narrower set (<see
+    /// cref="NameSet.Covering"/>) for the type already gives it: the narrower set's "yes" is this set's "yes". A "no" of
+    /// this set is stored as the narrower set's too, so that whichever rule asks second does not search again.
+    /// </summary>
+    private static object Answer(INamedTypeSymbol type, NameSet names, KnownTypes types)
+    {
+        var narrower = names.Narrower;
+        if (narrower is not null)
+        {
+            var known = narrower.TypeAnswers.Peek(types, type);
+            if (ReferenceEquals(known, Yes))
+            {
+                return Yes;
+            }
+
+            if (ReferenceEquals(known, No))
+            {
+                // No name of the narrower set is in the text: only the cores that find the others are searched for.
+                return Any(type, names.BesideNarrower!) ? Yes : No;
+            }
+        }
+
+        if (Any(type, names))
+        {
+            return Yes;
+        }
+
+        narrower?.TypeAnswers.GetOrCompute(types, type, 0, static (_, _) => No);
+        return No;
+    }
 
     /// <summary>
     /// Registers <paramref name="action"/> for the operation blocks of the members of each type that <paramref name="watch"/>
@@ -142,16 +174,24 @@ internal sealed class NameSet
         }
     }
 
-    private NameSet(string[] cores, string[] names, string[] containing, string[] startingWith)
+    private NameSet(string[] cores, string[] names, string[] containing, string[] startingWith, NameSet? narrower = null, NameSet? besideNarrower = null)
     {
         Cores = cores;
         _names = names;
         _containing = containing;
         _startingWith = startingWith;
+        Narrower = narrower;
+        BesideNarrower = besideNarrower;
     }
 
     /// <summary>Names that are their own core.</summary>
     public static NameSet Of(params string[] names) => new(names, names);
+
+    /// <summary>
+    /// The keywords of a loop with a condition (<c>while</c>, <c>do ... while</c>, <c>for</c>): one set for the rules
+    /// that follow only the types that have one, so that a type's text is searched for them once, not once per rule.
+    /// </summary>
+    public static NameSet ConditionLoopKeywords { get; } = Of("while", "for");
 
     internal string[] Cores { get; }
 
@@ -159,6 +199,70 @@ internal sealed class NameSet
 
     /// <summary>Per type of a compilation, whether it mentions this set (see <see cref="SourceMentions.Any(INamedTypeSymbol, NameSet, KnownTypes)"/>).</summary>
     internal SymbolMemo<INamedTypeSymbol, object> TypeAnswers { get; } = new();
+
+    /// <summary>A set every identifier of which counts for this one too (see <see cref="Covering"/>).</summary>
+    internal NameSet? Narrower { get; }
+
+    /// <summary>
+    /// With <see cref="Narrower"/>: this set with only the cores needed to find its identifiers in a text that has
+    /// none of the narrower set's names (the cores of its conventions, and one core of each of its other names).
+    /// </summary>
+    internal NameSet? BesideNarrower { get; }
+
+    /// <summary>
+    /// This set, known to count every identifier that <paramref name="narrower"/> counts (every one of its names is
+    /// one of this set's, or contains one of its <see cref="OrContaining"/> parts, or starts with one of its <see
+    /// cref="OrStartingWith"/> prefixes): a type that mentions <paramref name="narrower"/> mentions this set, and one
+    /// that does not mention this set does not mention <paramref name="narrower"/>; <see
+    /// cref="SourceMentions.Any(INamedTypeSymbol, NameSet, KnownTypes)"/> then searches a type's text for one of them only.
+    /// </summary>
+    public NameSet Covering(NameSet narrower)
+    {
+        if (narrower._containing.Length + narrower._startingWith.Length > 0)
+        {
+            throw new ArgumentException("a convention cannot be checked", nameof(narrower));
+        }
+
+        foreach (var name in narrower._names)
+        {
+            if (!CountsWhole(name))
+            {
+                throw new ArgumentException($"'{name}' does not count for this set", nameof(narrower));
+            }
+        }
+
+        // A name is found through any core it contains (Counts compares the whole identifier with the names whatever
+        // core found it); a convention only through its own core.
+        var kept = new System.Collections.Generic.List<string>(_containing);
+        kept.AddRange(_startingWith);
+        foreach (var name in _names)
+        {
+            if (Array.IndexOf(narrower._names, name) < 0 && !kept.Exists(core => name.IndexOf(core, StringComparison.Ordinal) >= 0))
+            {
+                kept.Add(Array.Find(Cores, core => name.IndexOf(core, StringComparison.Ordinal) >= 0));
+            }
+        }
+
+        var beside = new NameSet(Array.FindAll(Cores, kept.Contains), _names, _containing, _startingWith);
+        return new(Cores, _names, _containing, _startingWith, narrower, beside);
+    }
+
+    /// <summary>Whether the identifier <paramref name="name"/>, written alone, counts (one of the cores found in it does).</summary>
+    private bool CountsWhole(string name)
+    {
+        foreach (var core in Cores)
+        {
+            for (var at = name.IndexOf(core, StringComparison.Ordinal); at >= 0; at = name.IndexOf(core, at + 1, StringComparison.Ordinal))
+            {
+                if (Counts(name, at, core, 0, name.Length))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
 
     /// <summary>This set, and also every identifier that contains one of <paramref name="parts"/> (a naming convention: <c>*Locked</c>).</summary>
     public NameSet OrContaining(params string[] parts) => new(Concat(Cores, parts), _names, Concat(_containing, parts), _startingWith);

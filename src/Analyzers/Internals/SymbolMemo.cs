@@ -30,6 +30,10 @@ internal sealed class SymbolMemo<TKey, TValue>
         var memoKey = new SymbolMemoKey(this, key);
         return (TValue)(facts.TryGetValue(memoKey, out var value) ? value : facts.GetOrAdd(memoKey, compute(key, state)));
     }
+
+    /// <summary>The value stored for <paramref name="key"/> in <paramref name="types"/>' compilation, or null when none is yet.</summary>
+    public TValue? Peek(KnownTypes types, TKey key)
+        => types.SymbolFacts.TryGetValue(new SymbolMemoKey(this, key), out var value) ? (TValue)value : null;
 }
 
 /// <summary>A <see cref="SymbolMemo{TKey,TValue}"/> and a symbol, both compared by reference.</summary>

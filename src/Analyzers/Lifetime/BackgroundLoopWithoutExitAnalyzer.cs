@@ -139,7 +139,7 @@ public sealed class BackgroundLoopWithoutExitAnalyzer : DiagnosticAnalyzer
         });
     }
 
-    private static readonly NameSet LoopKeywords = NameSet.Of("while", "for");
+    private static readonly NameSet LoopKeywords = NameSet.ConditionLoopKeywords;
 
     private static bool IsStarted((IMethodSymbol Target, Location Site, string Spawner)[] spawns, IMethodSymbol method)
     {

@@ -47,12 +47,11 @@ public sealed class BusyWaitOnNonVolatileFlagAnalyzer : DiagnosticAnalyzer
         });
     }
 
-    /// <summary>The keywords of a loop with a condition (<c>do ... while</c> included): a type without one polls nothing.</summary>
-    private static readonly NameSet ConditionLoopKeywords = NameSet.Of("while", "for");
-
     private static void AnalyzeType(SymbolStartAnalysisContext context, KnownTypes types)
     {
-        if (!SourceMentions.Any(context.Symbol, ConditionLoopKeywords))
+        // The keywords of a loop with a condition (do ... while included): a type without one polls nothing. The answer
+        // is read once per type (CONC101 asks it too).
+        if (!SourceMentions.Any((INamedTypeSymbol)context.Symbol, NameSet.ConditionLoopKeywords, types))
         {
             return; // no while, do or for loop in the type (most types): no busy wait, and its writes are not followed
         }

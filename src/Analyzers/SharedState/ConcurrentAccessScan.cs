@@ -46,7 +46,8 @@ internal sealed class ConcurrentAccessScan
     internal sealed class TypeBodies
     {
         private static readonly ConditionalWeakTable<SymbolStartAnalysisContext, TypeBodies> Recordings = new();
-        private readonly LockedBag<(IOperation Root, ISymbol Owner)> _bodies = new();
+        // One entry per callback: the roots are found at the end, and only in a type where a scan has a candidate.
+        private readonly LockedBag<(ImmutableArray<IOperation> Blocks, ISymbol Owner)> _bodies = new();
         private readonly List<ConcurrentAccessScan> _scans = new();
         private bool _walked;
 
@@ -56,13 +57,7 @@ internal sealed class ConcurrentAccessScan
         private static TypeBodies RegisterNew(SymbolStartAnalysisContext context)
         {
             var recording = new TypeBodies();
-            context.RegisterOperationBlockAction(c =>
-            {
-                foreach (var block in c.OperationBlocks)
-                {
-                    recording._bodies.Add((block.GetRoot(), c.OwningSymbol));
-                }
-            });
+            context.RegisterOperationBlockAction(c => recording._bodies.Add((c.OperationBlocks, c.OwningSymbol)));
             return recording;
         }
 
@@ -70,11 +65,15 @@ internal sealed class ConcurrentAccessScan
         public IEnumerable<(IOperation Root, ISymbol Owner)> Unique()
         {
             var seen = new HashSet<IOperation>();
-            foreach (var body in _bodies)
+            foreach (var (blocks, owner) in _bodies)
             {
-                if (seen.Add(body.Root))
+                foreach (var block in blocks)
                 {
-                    yield return body;
+                    var root = block.GetRoot();
+                    if (seen.Add(root))
+                    {
+                        yield return (root, owner);
+                    }
                 }
             }
         }
@@ -231,13 +230,27 @@ internal sealed class ConcurrentAccessScan
         KnownTypes types,
         Func<IOperation, ConcurrentAccessScan, (ISymbol Variable, Func<ConcurrentContext?, Diagnostic> Create)?> find,
         params OperationKind[] kinds)
+        => Register(context, types, find, null, kinds);
+
+    /// <summary>
+    /// <see cref="Register(SymbolStartAnalysisContext, KnownTypes, Func{IOperation, ConcurrentAccessScan, ValueTuple{ISymbol, Func{ConcurrentContext?, Diagnostic}}?}, OperationKind[])"/>,
+    /// where the same callback also runs <paramref name="before"/> (a question of the rule's own about the same
+    /// operations): one callback per operation for both, not one from the type and one from the compilation.
+    /// </summary>
+    public static void Register(
+        SymbolStartAnalysisContext context,
+        KnownTypes types,
+        Func<IOperation, ConcurrentAccessScan, (ISymbol Variable, Func<ConcurrentContext?, Diagnostic> Create)?> find,
+        Action<OperationAnalysisContext>? before,
+        params OperationKind[] kinds)
         => RegisterCore(
             context,
             new ConcurrentAccessScan(types, enumerationRaces: false, context),
             (operation, scan) => find(operation, scan) is { } found
                 ? (found.Variable, (own, _) => found.Create(own))
                 : null,
-            kinds);
+            kinds,
+            before);
 
     /// <summary>
     /// <see cref="Register"/>, where an update of a field in a method that callers outside the type can call at any time
@@ -303,9 +316,20 @@ internal sealed class ConcurrentAccessScan
         SymbolStartAnalysisContext context,
         ConcurrentAccessScan scan,
         Func<IOperation, ConcurrentAccessScan, (ISymbol Variable, Func<ConcurrentContext?, ConcurrentContext?, Diagnostic> Create)?> find,
-        OperationKind[] kinds)
+        OperationKind[] kinds,
+        Action<OperationAnalysisContext>? before = null)
     {
-        if (kinds.Length > 0)
+        if (before is not null)
+        {
+            context.RegisterOperationAction(
+                c =>
+                {
+                    before(c);
+                    scan.Find(c, c.Operation, find);
+                },
+                kinds);
+        }
+        else if (kinds.Length > 0)
         {
             context.RegisterOperationAction(c => scan.Find(c, c.Operation, find), kinds);
         }

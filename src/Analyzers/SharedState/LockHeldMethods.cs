@@ -50,7 +50,8 @@ internal sealed class LockHeldMethods
                 System.Linq.Enumerable.Where(LockScan.LockNames.Names, name => name != "lock"),
                 new[] { "ReleaseReaderLock", "ReleaseWriterLock", "ReleaseLock", "Synchronized", "IsEntered" })))
         .OrContaining("Lock", "Held", "Semaphore", "Acquire", "Unsafe")
-        .OrStartingWith("lock", "held", "semaphore"); // the `lock` keyword too
+        .OrStartingWith("lock", "held", "semaphore") // the `lock` keyword too
+        .Covering(LockScan.LockNames); // a type that names a lock names this set: one text search of the two per type
 
     private LockHeldMethods(KnownTypes types, INamedTypeSymbol type)
     {

@@ -44,7 +44,6 @@ public sealed partial class RacyLazyInitializationAnalyzer : DiagnosticAnalyzer
                 return;
             }
 
-            start.RegisterOperationAction(c => AnalyzeDoubleChecked(c, types), OperationKind.Conditional);
             // Both creation questions are about a Lazy (or AsyncLazy) of one type argument: one callback per creation
             // for the two, which leaves every other type by its arity and name.
             var lazy = types.Get("System.Lazy`1");
@@ -77,11 +76,20 @@ public sealed partial class RacyLazyInitializationAnalyzer : DiagnosticAnalyzer
                 start.RegisterInvocationAction(c => AnalyzeLazyCreation(c, types), InvocationActions.Names("EnsureInitialized"));
             }
 
+            // The double-checked test runs in the scan's callback for the same conditionals (every type, top-level
+            // statements' included, has a symbol start): one callback per conditional for both questions.
             start.RegisterSymbolStartAction(
                 symbolStart => ConcurrentAccessScan.Register(
                     symbolStart,
                     types,
                     (operation, scan) => FindRacyInitialization(operation),
+                    c =>
+                    {
+                        if (c.Operation.Kind == OperationKind.Conditional)
+                        {
+                            AnalyzeDoubleChecked(c, types);
+                        }
+                    },
                     OperationKind.Conditional,
                     OperationKind.CoalesceAssignment),
                 SymbolKind.NamedType);

@@ -79,6 +79,50 @@ public sealed class SourceMentionsTests
         Assert.Throws<ArgumentException>(() => new NameSet(new[] { "Wait" }, "Wait", "Sleep"));
     }
 
+    [Fact]
+    public void A_covering_set_must_count_every_name_of_the_narrower_one()
+    {
+        Assert.Throws<ArgumentException>(() => NameSet.Of("Wait").Covering(NameSet.Of("Wait", "Pulse")));
+        Assert.Throws<ArgumentException>(() => new NameSet(new[] { "Wait" }, "WaitOne").Covering(NameSet.Of("Wait")));
+        Assert.Same(LockScan.LockNames, ConcurrencyAnalyzers.SharedState.LockHeldMethods.LockedNames.Narrower);
+        Assert.Equal(
+            new[] { "Enter", "Synchronized", "Lock", "Held", "Semaphore", "Acquire", "Unsafe", "lock", "held", "semaphore" },
+            ConcurrencyAnalyzers.SharedState.LockHeldMethods.LockedNames.BesideNarrower!.Cores);
+    }
+
+    /// <summary>
+    /// The type answers of the lock names and of what counts as locked, asked in either order (the second may come
+    /// from the first): the same as each set's own search of the type's text.
+    /// </summary>
+    [Theory]
+    [InlineData("lock (_gate) { }", true, true)]
+    [InlineData("Monitor.Enter(this);", true, true)]
+    [InlineData("UpdateLocked();", false, true)] // counts as locked, names no lock
+    [InlineData("Debug.Assert(Monitor.IsEntered(_gate));", false, true)] // found through Enter without a lock name
+    [InlineData("[MethodImpl(MethodImplOptions.Synchronized)] void N() { }", false, true)]
+    [InlineData("_gate.ReleaseLock();", false, true)]
+    [InlineData("var clock = Block(unlocked);", false, false)] // neither
+    public async Task The_type_answers_agree_with_the_text_in_either_order(string statement, bool namesLock, bool namesLocked)
+    {
+        var locked = ConcurrencyAnalyzers.SharedState.LockHeldMethods.LockedNames;
+        foreach (var lockedFirst in new[] { true, false })
+        {
+            var compilation = await LockAnalysisHarness.CompileAsync(
+                "class C { void M() { " + statement + " } }");
+            var type = compilation.GetTypeByMetadataName("C")!;
+            var types = KnownTypes.For(compilation);
+            var expectedLock = SourceMentions.Any((ISymbol)type, LockScan.LockNames);
+            var expectedLocked = SourceMentions.Any((ISymbol)type, locked);
+            Assert.Equal((namesLock, namesLocked), (expectedLock, expectedLocked));
+
+            var sets = lockedFirst ? new[] { locked, LockScan.LockNames } : new[] { LockScan.LockNames, locked };
+            foreach (var set in sets)
+            {
+                Assert.Equal(ReferenceEquals(set, locked) ? expectedLocked : expectedLock, SourceMentions.Any(type, set, types));
+            }
+        }
+    }
+
     /// <summary>Every lock API call, lock statement, using and legacy release: the gate lets each body through, so the scan sees it.</summary>
     [Fact]
     public async Task Every_body_with_a_lock_fact_mentions_a_name_of_the_set()

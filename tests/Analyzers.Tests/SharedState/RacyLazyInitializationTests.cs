@@ -50,6 +50,36 @@ public sealed class RacyLazyInitializationTests
             Verify.Diagnostic(RacyLazyInitializationAnalyzer.Rule).WithLocation(0).WithArguments("_instance", DoubleChecked));
 
     [Fact]
+    public Task Double_checked_locking_in_top_level_statements_is_reported()
+    {
+        // The double-checked test runs from the per-type scan's callback: top-level statements' type has one too.
+        var test = new Verify.Test
+        {
+            TestCode = """
+                var gate = new object();
+                if (Holder.Instance == null)
+                {
+                    lock (gate)
+                    {
+                        if (Holder.Instance == null)
+                        {
+                            {|#0:Holder.Instance = new object()|};
+                        }
+                    }
+                }
+
+                static class Holder
+                {
+                    public static object Instance;
+                }
+                """,
+            ExpectedDiagnostics = { Verify.Diagnostic(RacyLazyInitializationAnalyzer.Rule).WithLocation(0).WithArguments("Instance", DoubleChecked) },
+        };
+        test.TestState.OutputKind = Microsoft.CodeAnalysis.OutputKind.ConsoleApplication;
+        return test.RunAsync();
+    }
+
+    [Fact]
     public Task Null_check_and_assignment_inside_Parallel_ForEach_is_reported()
         => Verify.VerifyAnalyzerAsync("""
             using System.Text;
