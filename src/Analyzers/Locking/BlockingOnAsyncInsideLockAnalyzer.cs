@@ -149,10 +149,12 @@ public sealed class BlockingOnAsyncInsideLockAnalyzer : DiagnosticAnalyzer
     /// <summary>
     /// A call of a method of this document that blocks on a task it starts (see <see cref="TaskBlocking.CalleeBlockingWait"/>).
     /// In a body whose only locks are <c>lock</c> statements, <see cref="LockFlow.AnyUnderLock"/> counts only a call inside
-    /// one, so the callee is looked at only there.
+    /// one, so the callee is looked at only there (after its own flags, which rule out most calls for less than the
+    /// walk up to a <c>lock</c>).
     /// </summary>
     private static bool CallsBlockingWrapper(IOperation operation, LockScan scan, SemanticModel? model, KnownTypes types, System.Threading.CancellationToken cancellationToken)
-        => operation.Kind == OperationKind.Invocation &&
+        => operation.Kind == OperationKind.Invocation && model is not null &&
+           TaskBlocking.MayBeBlockingWrapper(((IInvocationOperation)operation).TargetMethod) &&
            (scan.HasLockApiCall || LockRegions.InLockStatement(operation)) &&
            TaskBlocking.CalleeBlockingWait((IInvocationOperation)operation, model, types, cancellationToken) is not null;
 
