@@ -161,21 +161,17 @@ public sealed class BlockingOnAsyncInsideLockAnalyzer : DiagnosticAnalyzer
     /// <summary>A call returning a task that starts work: not Task/ValueTask/TaskCompletionSource helpers, not Task.Run (CONC102's).</summary>
     private static bool IsStartedAsyncWork(IInvocationOperation invocation, KnownTypes types)
     {
+        // Async or named so first: asked of every call under a thread-affine lock, and most calls are neither.
         var method = invocation.TargetMethod;
-        if (!method.ReturnType.IsTaskLike(types))
+        if (!(method.IsAsync || method.Name.EndsWith("Async", System.StringComparison.Ordinal)) || !method.ReturnType.IsTaskLike(types))
         {
             return false;
         }
 
         var containing = method.ContainingType;
-        if (containing is null || containing.Is(types.Task) || containing.Is(types.TaskOfT) || containing.Is(types.ValueTask) ||
-            containing.Is(types.ValueTaskOfT) || containing.Is(types.TaskFactory) || containing.Is(types.TaskFactoryOfT) ||
-            containing.Is(types.SemaphoreSlim) || containing.Is(types.TaskCompletionSourceOfT) || containing.Is(types.TaskCompletionSource))
-        {
-            return false;
-        }
-
-        return method.IsAsync || method.Name.EndsWith("Async", System.StringComparison.Ordinal);
+        return !(containing is null || containing.Is(types.Task) || containing.Is(types.TaskOfT) || containing.Is(types.ValueTask) ||
+                 containing.Is(types.ValueTaskOfT) || containing.Is(types.TaskFactory) || containing.Is(types.TaskFactoryOfT) ||
+                 containing.Is(types.SemaphoreSlim) || containing.Is(types.TaskCompletionSourceOfT) || containing.Is(types.TaskCompletionSource));
     }
 
     /// <summary>
