@@ -43,6 +43,9 @@ internal sealed class LockScan
     /// <summary>A <c>lock</c> statement, or an acquiring call of a thread-affine primitive (anything but SemaphoreSlim).</summary>
     public bool HasThreadAffineLock { get; private set; }
 
+    /// <summary>A local function statement (lambdas' included): only such a body can have a lock-held local function.</summary>
+    public bool HasLocalFunction { get; private set; }
+
     /// <summary>A <c>Monitor.Wait</c>/<c>Pulse</c>/<c>PulseAll</c>.</summary>
     public bool HasWaitOrPulse { get; private set; }
 
@@ -113,6 +116,11 @@ internal sealed class LockScan
             // By kind first: most operations are none of these, and an interface type test costs more.
             if (kind is not (OperationKind.Lock or OperationKind.Using or OperationKind.UsingDeclaration or OperationKind.Invocation))
             {
+                if (kind == OperationKind.LocalFunction)
+                {
+                    scan.HasLocalFunction = true;
+                }
+
                 continue;
             }
 

@@ -62,26 +62,43 @@ internal sealed class ChannelUses
 
     public static ChannelUses Collect(IOperation root, ISymbol target, KnownTypes types)
     {
-        var uses = new ChannelUses();
-        var writerAliases = new HashSet<ISymbol>(SymbolEqualityComparer.Default);
         var isWriterTarget = target is IParameterSymbol parameter && parameter.Type.Is(types.ChannelWriterOfT) ||
                              target is ILocalSymbol local && local.Type.Is(types.ChannelWriterOfT);
+
+        // Most channels have no writer alias (`var writer = channel.Writer;`): one walk, which gives up at the first
+        // alias. Then the aliases are found first (a reference may precede its declaration in code that does not
+        // compile), and the uses collected again.
+        if (Collect(root, target, isWriterTarget, isWriterTarget ? new HashSet<ISymbol>(SymbolEqualityComparer.Default) { target } : null, untilAlias: true) is { } uses)
+        {
+            return uses;
+        }
+
+        var writerAliases = new HashSet<ISymbol>(SymbolEqualityComparer.Default);
         if (isWriterTarget)
         {
             writerAliases.Add(target);
         }
 
-        // Pass 1: writer aliases (`var writer = channel.Writer;`).
         foreach (var operation in root.EnumerateDescendants())
         {
             if (operation.Kind == OperationKind.PropertyReference && operation is IPropertyReferenceOperation { Property.Name: "Writer" } writer &&
-                IsReferenceTo(writer.Instance, target) &&
-                writer.WalkUpConversions() is IVariableInitializerOperation { Parent: IVariableDeclaratorOperation declarator })
+                IsReferenceTo(writer.Instance, target) && AliasDeclaredBy(writer) is { } alias)
             {
-                writerAliases.Add(declarator.Symbol);
+                writerAliases.Add(alias);
             }
         }
 
+        return Collect(root, target, isWriterTarget, writerAliases, untilAlias: false)!;
+    }
+
+    /// <summary>The local that <c>var writer = channel.Writer;</c> declares, for the <c>Writer</c> read.</summary>
+    private static ILocalSymbol? AliasDeclaredBy(IOperation writer)
+        => writer.WalkUpConversions() is IVariableInitializerOperation { Parent: IVariableDeclaratorOperation declarator } ? declarator.Symbol : null;
+
+    /// <summary>The uses, following <paramref name="writerAliases"/>; null at the first alias declaration when <paramref name="untilAlias"/>.</summary>
+    private static ChannelUses? Collect(IOperation root, ISymbol target, bool isWriterTarget, HashSet<ISymbol>? writerAliases, bool untilAlias)
+    {
+        var uses = new ChannelUses();
         foreach (var operation in root.EnumerateDescendants())
         {
             // Only references are uses: the kind first (one call), before the type patterns below.
@@ -93,6 +110,11 @@ internal sealed class ChannelUses
             switch (operation)
             {
                 case IPropertyReferenceOperation { Property.Name: "Writer" } writer when IsReferenceTo(writer.Instance, target):
+                    if (untilAlias && AliasDeclaredBy(writer) is not null)
+                    {
+                        return null;
+                    }
+
                     uses.ClassifyWriterUse(writer);
                     break;
                 case IPropertyReferenceOperation { Property.Name: "Reader" } reader when IsReferenceTo(reader.Instance, target):
@@ -114,10 +136,10 @@ internal sealed class ChannelUses
 
                     break;
                 // Most channels have no writer alias: the set is not asked (a symbol hash) for every other reference.
-                case ILocalReferenceOperation aliasLocal when writerAliases.Count > 0 && writerAliases.Contains(aliasLocal.Local):
+                case ILocalReferenceOperation aliasLocal when writerAliases is not null && writerAliases.Contains(aliasLocal.Local):
                     uses.ClassifyWriterUse(aliasLocal);
                     break;
-                case IParameterReferenceOperation aliasParameter when writerAliases.Count > 0 && writerAliases.Contains(aliasParameter.Parameter):
+                case IParameterReferenceOperation aliasParameter when writerAliases is not null && writerAliases.Contains(aliasParameter.Parameter):
                     uses.ClassifyWriterUse(aliasParameter);
                     break;
             }

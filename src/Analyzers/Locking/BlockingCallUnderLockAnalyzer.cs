@@ -170,7 +170,7 @@ public sealed class BlockingCallUnderLockAnalyzer : DiagnosticAnalyzer
 
         // Without a configured list, only a call named like a known blocking method or a stream/reader/writer I/O
         // method can be one: most calls are ruled out by their name, before any type is looked at.
-        if (extra.IsEmpty && !BlockingNames.Contains(name))
+        if (extra.IsEmpty && !IsBlockingName(name))
         {
             return false;
         }
@@ -266,6 +266,26 @@ public sealed class BlockingCallUnderLockAnalyzer : DiagnosticAnalyzer
 
     /// <summary>Every method name <see cref="IsBlocking"/> can match without a configured list (after the lists it is made of).</summary>
     private static readonly ImmutableHashSet<string> BlockingNames = NamesOfBlockingMethods();
+
+    // In front of the set (asked of every call the rule looks at): one bit per length and per first character (its low
+    // six bits) of a blocking name. A name whose length or first character has no bit is in no set; most are not.
+    private static readonly ulong BlockingNameLengths = Mask(static name => name.Length);
+    private static readonly ulong BlockingNameFirstChars = Mask(static name => name[0]);
+
+    private static ulong Mask(System.Func<string, int> bit)
+    {
+        ulong mask = 0;
+        foreach (var name in BlockingNames)
+        {
+            mask |= 1UL << (bit(name) & 63);
+        }
+
+        return mask;
+    }
+
+    private static bool IsBlockingName(string name)
+        => name.Length is > 0 and < 64 && (BlockingNameLengths & (1UL << name.Length)) != 0 &&
+           (BlockingNameFirstChars & (1UL << (name[0] & 63))) != 0 && BlockingNames.Contains(name);
 
     private static ImmutableHashSet<string> NamesOfBlockingMethods()
     {

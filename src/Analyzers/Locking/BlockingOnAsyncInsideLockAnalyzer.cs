@@ -149,31 +149,29 @@ public sealed class BlockingOnAsyncInsideLockAnalyzer : DiagnosticAnalyzer
     /// <summary>
     /// A call of a method of this document that blocks on a task it starts (see <see cref="TaskBlocking.CalleeBlockingWait"/>).
     /// In a body whose only locks are <c>lock</c> statements, <see cref="LockFlow.AnyUnderLock"/> counts only a call inside
-    /// one, so the callee is looked at only there.
+    /// one, so the callee is looked at only there (after its own flags, which rule out most calls for less than the
+    /// walk up to a <c>lock</c>).
     /// </summary>
     private static bool CallsBlockingWrapper(IOperation operation, LockScan scan, SemanticModel? model, KnownTypes types, System.Threading.CancellationToken cancellationToken)
-        => operation.Kind == OperationKind.Invocation &&
+        => operation.Kind == OperationKind.Invocation && model is not null &&
+           TaskBlocking.MayBeBlockingWrapper(((IInvocationOperation)operation).TargetMethod) &&
            (scan.HasLockApiCall || LockRegions.InLockStatement(operation)) &&
            TaskBlocking.CalleeBlockingWait((IInvocationOperation)operation, model, types, cancellationToken) is not null;
 
     /// <summary>A call returning a task that starts work: not Task/ValueTask/TaskCompletionSource helpers, not Task.Run (CONC102's).</summary>
     private static bool IsStartedAsyncWork(IInvocationOperation invocation, KnownTypes types)
     {
+        // Async or named so first: asked of every call under a thread-affine lock, and most calls are neither.
         var method = invocation.TargetMethod;
-        if (!method.ReturnType.IsTaskLike(types))
+        if (!(method.IsAsync || method.Name.EndsWith("Async", System.StringComparison.Ordinal)) || !method.ReturnType.IsTaskLike(types))
         {
             return false;
         }
 
         var containing = method.ContainingType;
-        if (containing is null || containing.Is(types.Task) || containing.Is(types.TaskOfT) || containing.Is(types.ValueTask) ||
-            containing.Is(types.ValueTaskOfT) || containing.Is(types.TaskFactory) || containing.Is(types.TaskFactoryOfT) ||
-            containing.Is(types.SemaphoreSlim) || containing.Is(types.TaskCompletionSourceOfT) || containing.Is(types.TaskCompletionSource))
-        {
-            return false;
-        }
-
-        return method.IsAsync || method.Name.EndsWith("Async", System.StringComparison.Ordinal);
+        return !(containing is null || containing.Is(types.Task) || containing.Is(types.TaskOfT) || containing.Is(types.ValueTask) ||
+                 containing.Is(types.ValueTaskOfT) || containing.Is(types.TaskFactory) || containing.Is(types.TaskFactoryOfT) ||
+                 containing.Is(types.SemaphoreSlim) || containing.Is(types.TaskCompletionSourceOfT) || containing.Is(types.TaskCompletionSource));
     }
 
     /// <summary>

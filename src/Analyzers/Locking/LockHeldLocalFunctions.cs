@@ -15,8 +15,8 @@ namespace ConcurrencyAnalyzers.Locking;
 /// <remarks>
 /// Precision first: not an async local function, none used as a method group, every call lexically inside a
 /// <c>lock</c> body of its own function (not through a lambda), and the local function takes no lock of its own (then
-/// the flow covers it). Cost: bodies with no lock are skipped by <see cref="LockScan"/>; otherwise one walk of the
-/// member body, and one of each qualifying local function's own operations.
+/// the flow covers it). Cost: bodies with no lock statement or no local function are skipped by <see cref="LockScan"/>;
+/// otherwise one walk of the member body, and one of each qualifying local function's own operations.
 /// </remarks>
 internal static class LockHeldLocalFunctions
 {
@@ -25,7 +25,8 @@ internal static class LockHeldLocalFunctions
     {
         foreach (var (_, root) in LockFlow.Bodies(context))
         {
-            if (LockScan.For(root, types).LockStatements > 0)
+            // Without a local function (the scan saw every operation) the walk would find none to visit.
+            if (LockScan.For(root, types) is { LockStatements: > 0, HasLocalFunction: true })
             {
                 VisitRoot(root, types, visit);
             }

@@ -478,8 +478,7 @@ internal static class TaskBlocking
     public static string? CalleeBlockingWait(IInvocationOperation call, SemanticModel? model, KnownTypes types, System.Threading.CancellationToken cancellationToken)
     {
         var callee = call.TargetMethod;
-        if (model is null || callee.MethodKind != MethodKind.Ordinary || callee.IsAsync || callee.IsVirtual || callee.IsAbstract ||
-            callee.IsOverride || callee.IsExtern || callee.ContainingType is not { TypeKind: TypeKind.Class or TypeKind.Struct })
+        if (model is null || !MayBeBlockingWrapper(callee))
         {
             return null;
         }
@@ -493,6 +492,14 @@ internal static class TaskBlocking
 
         return CalleeWaits.GetOrCompute(types, definition, (model, types, cancellationToken), static (method, s) => ComputeCalleeWait(method, s.model, s.types, s.cancellationToken)).Description;
     }
+
+    /// <summary>
+    /// The flags <see cref="CalleeBlockingWait"/> asks of the callee first (an ordinary non-virtual, non-async method of
+    /// a class or struct): a caller may test them before anything dearer it needs for the same answer.
+    /// </summary>
+    public static bool MayBeBlockingWrapper(IMethodSymbol callee)
+        => callee.MethodKind == MethodKind.Ordinary && !callee.IsAsync && !callee.IsVirtual && !callee.IsAbstract &&
+           !callee.IsOverride && !callee.IsExtern && callee.ContainingType is { TypeKind: TypeKind.Class or TypeKind.Struct };
 
     private static CalleeWait ComputeCalleeWait(IMethodSymbol method, SemanticModel model, KnownTypes types, System.Threading.CancellationToken cancellationToken)
     {

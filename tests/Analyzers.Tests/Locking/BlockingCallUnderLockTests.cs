@@ -107,6 +107,25 @@ public sealed class BlockingCallUnderLockTests
             """),
             Verify.Diagnostic(BlockingCallUnderLockAnalyzer.Rule).WithLocation(0).WithArguments("Thread.Sleep", "_gate"));
 
+    [Fact]
+    public Task Thread_Sleep_in_a_local_function_of_a_lambda_called_only_inside_its_lock_is_reported()
+        => Verify.VerifyAnalyzerAsync(
+            Wrap("""
+                public System.Action M(int n)
+                {
+                    return () =>
+                    {
+                        lock (_gate)
+                        {
+                            Backoff(n);
+                        }
+
+                        void Backoff(int attempt) => Thread.{|#0:Sleep|}(attempt * 10);
+                    };
+                }
+            """),
+            Verify.Diagnostic(BlockingCallUnderLockAnalyzer.Rule).WithLocation(0).WithArguments("Thread.Sleep", "_gate"));
+
     // ---- near misses ----
 
     [Fact]
