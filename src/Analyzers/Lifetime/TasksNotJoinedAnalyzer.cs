@@ -394,13 +394,16 @@ public sealed class TasksNotJoinedAnalyzer : DiagnosticAnalyzer
 
     private static void AnalyzeForEach(OperationAnalysisContext context, KnownTypes types)
     {
-        if (context.Operation is IForLoopOperation indexed)
+        // By loop kind (one read of the loop, where each interface type test walks the operation class's interfaces):
+        // while and do loops, most of them, are left at once.
+        var kind = ((ILoopOperation)context.Operation).LoopKind;
+        if (kind == LoopKind.For)
         {
-            AnalyzeIndexedLoop(context, indexed, types);
+            AnalyzeIndexedLoop(context, (IForLoopOperation)context.Operation, types);
             return;
         }
 
-        if (context.Operation is not IForEachLoopOperation { IsAsynchronous: false } loop ||
+        if (kind != LoopKind.ForEach || context.Operation is not IForEachLoopOperation { IsAsynchronous: false } loop ||
             loop.Syntax is not ForEachStatementSyntax syntax || syntax.ContainsDiagnostics ||
             loop.Locals.Length != 1 || !loop.Locals[0].Type.IsTaskLike(types))
         {
