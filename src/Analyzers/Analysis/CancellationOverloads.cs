@@ -30,11 +30,38 @@ internal static class CancellationOverloads
         }
 
         // A parameter of a type parameter's type can be a token in this construction (Run<CancellationToken>(...)).
-        if (definition.HasTypeParameterParameter)
+        // Such a parameter's type is a type argument of the method or of a containing type: when none is a token (the
+        // stored arrays, where each read of a constructed method's Parameters builds its substituted parameters anew),
+        // none is (a call in reduced form has all its method's type arguments too, inferred or written).
+        if (definition.HasTypeParameterParameter && HasTokenTypeArgument(method, types))
         {
             foreach (var parameter in method.Parameters)
             {
                 if (CancellationTokens.IsToken(parameter.Type, types))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    private static bool HasTokenTypeArgument(IMethodSymbol method, KnownTypes types)
+    {
+        foreach (var argument in method.TypeArguments)
+        {
+            if (CancellationTokens.IsToken(argument, types))
+            {
+                return true;
+            }
+        }
+
+        for (var type = method.ContainingType; type is not null; type = type.ContainingType)
+        {
+            foreach (var argument in type.TypeArguments)
+            {
+                if (CancellationTokens.IsToken(argument, types))
                 {
                     return true;
                 }

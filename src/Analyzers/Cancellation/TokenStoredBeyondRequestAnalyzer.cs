@@ -45,10 +45,13 @@ public sealed class TokenStoredBeyondRequestAnalyzer : DiagnosticAnalyzer
     private static void Analyze(OperationAnalysisContext context, KnownTypes types)
     {
         var assignment = (ISimpleAssignmentOperation)context.Operation;
-        ISymbol? member = assignment.Target switch
+        // By kind, not by interface type: most targets are locals, and a kind is one virtual read where a type test
+        // of an interface walks the operation class's interface map.
+        var target = assignment.Target;
+        ISymbol? member = target.Kind switch
         {
-            IFieldReferenceOperation field => field.Field,
-            IPropertyReferenceOperation { Property.IsIndexer: false } property => property.Property,
+            OperationKind.FieldReference => ((IFieldReferenceOperation)target).Field,
+            OperationKind.PropertyReference when ((IPropertyReferenceOperation)target).Property is { IsIndexer: false } property => property,
             _ => null,
         };
         if (member is null || member.ContainingType is null)

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Collections.Immutable;
-using System.Linq;
 using ConcurrencyAnalyzers.Analysis;
 using ConcurrencyAnalyzers.Internals;
 using Microsoft.CodeAnalysis;
@@ -329,13 +328,15 @@ public sealed class AsyncVoidAnalyzer : DiagnosticAnalyzer
         var method = invocation.TargetMethod;
         if (method.Name != "Run" || !method.IsStatic || !method.IsGenericMethod || method.TypeArguments.Length != 1 ||
             !method.ContainingType.Is(types.Task) ||
-            method.TypeArguments[0] is not INamedTypeSymbol result || HasErrorType(result))
+            method.TypeArguments[0] is not INamedTypeSymbol result)
         {
             return;
         }
 
+        // The result's type by name before its type arguments are searched for an error type: most Run<T> results are
+        // neither awaitable kind.
         var configured = IsConfiguredAwaitable(result);
-        if (!configured && !(result.Is(types.ValueTask) || result.Is(types.ValueTaskOfT)))
+        if ((!configured && !(result.Is(types.ValueTask) || result.Is(types.ValueTaskOfT))) || HasErrorType(result))
         {
             return;
         }
@@ -368,8 +369,25 @@ public sealed class AsyncVoidAnalyzer : DiagnosticAnalyzer
            type.ContainingNamespace is { Name: "CompilerServices", ContainingNamespace: { Name: "Runtime", ContainingNamespace: { Name: "System", ContainingNamespace.IsGlobalNamespace: true } } };
 
     private static bool HasErrorType(ITypeSymbol type)
-        => type.TypeKind == TypeKind.Error ||
-           (type is INamedTypeSymbol named && named.TypeArguments.Any(HasErrorType));
+    {
+        if (type.TypeKind == TypeKind.Error)
+        {
+            return true;
+        }
+
+        if (type is INamedTypeSymbol named)
+        {
+            foreach (var argument in named.TypeArguments)
+            {
+                if (HasErrorType(argument))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
 
     private static bool IsAsyncVoid(IMethodSymbol method) => method.IsAsync && method.ReturnsVoid;
 

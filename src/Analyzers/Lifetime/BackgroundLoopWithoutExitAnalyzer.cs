@@ -204,15 +204,17 @@ public sealed class BackgroundLoopWithoutExitAnalyzer : DiagnosticAnalyzer
     /// <summary>A method of <paramref name="type"/> started as background work: method group handed to a spawner, or an async call dropped, discarded or stored.</summary>
     private static (IMethodSymbol Target, string Spawner)? SpawnedMethod(IOperation operation, INamedTypeSymbol type, KnownTypes types)
     {
-        switch (operation)
+        // By kind (the callback sees only these two): one virtual read, where interface type tests walk the interfaces.
+        switch (operation.Kind)
         {
-            case IMethodReferenceOperation reference
-                when reference.Method.MethodKind == MethodKind.Ordinary && IsOwnMethod(reference.Method, type) &&
-                     ConcurrentContexts.Classify(reference, types) is { IsDetached: true } context:
-                return (reference.Method.OriginalDefinition, context.Spawner);
-            case IInvocationOperation invocation
-                when invocation.TargetMethod.MethodKind == MethodKind.Ordinary && IsOwnMethod(invocation.TargetMethod, type) &&
-                     invocation.TargetMethod.ReturnType.IsTaskLike(types):
+            case OperationKind.MethodReference
+                when ((IMethodReferenceOperation)operation).Method is { MethodKind: MethodKind.Ordinary } referenced && IsOwnMethod(referenced, type) &&
+                     ConcurrentContexts.Classify(operation, types) is { IsDetached: true } context:
+                return (referenced.OriginalDefinition, context.Spawner);
+            case OperationKind.Invocation
+                when ((IInvocationOperation)operation).TargetMethod is { MethodKind: MethodKind.Ordinary } target && IsOwnMethod(target, type) &&
+                     target.ReturnType.IsTaskLike(types):
+                var invocation = (IInvocationOperation)operation;
                 var parent = invocation.WalkUpConversions();
                 if (parent is IExpressionStatementOperation ||
                     parent is ISimpleAssignmentOperation { Target: IDiscardOperation or IFieldReferenceOperation or IPropertyReferenceOperation })

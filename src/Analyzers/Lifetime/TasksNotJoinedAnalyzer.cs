@@ -78,13 +78,17 @@ public sealed class TasksNotJoinedAnalyzer : DiagnosticAnalyzer
             start.RegisterOperationAction(
                 c =>
                 {
+                    // The awaited operand is walked to once for both checks: an awaited local is no WhenAny call.
                     var awaitOperation = (IAwaitOperation)c.Operation;
-                    if (AwaitedLocal(awaitOperation) is not null)
+                    var operand = awaitOperation.Operation.WalkDownConversionsAndConfigureAwait();
+                    if (operand.Kind == OperationKind.LocalReference)
                     {
                         ReportSequential(c, awaitOperation, types);
                     }
-
-                    AnalyzeWhenAny(c, awaitOperation, types);
+                    else
+                    {
+                        AnalyzeWhenAny(c, awaitOperation, operand, types);
+                    }
                 },
                 OperationKind.Await);
             start.RegisterOperationAction(c => AnalyzeForEach(c, types), OperationKind.Loop);
@@ -390,13 +394,16 @@ public sealed class TasksNotJoinedAnalyzer : DiagnosticAnalyzer
 
     private static void AnalyzeForEach(OperationAnalysisContext context, KnownTypes types)
     {
-        if (context.Operation is IForLoopOperation indexed)
+        // By loop kind (one read of the loop, where each interface type test walks the operation class's interfaces):
+        // while and do loops, most of them, are left at once.
+        var kind = ((ILoopOperation)context.Operation).LoopKind;
+        if (kind == LoopKind.For)
         {
-            AnalyzeIndexedLoop(context, indexed, types);
+            AnalyzeIndexedLoop(context, (IForLoopOperation)context.Operation, types);
             return;
         }
 
-        if (context.Operation is not IForEachLoopOperation { IsAsynchronous: false } loop ||
+        if (kind != LoopKind.ForEach || context.Operation is not IForEachLoopOperation { IsAsynchronous: false } loop ||
             loop.Syntax is not ForEachStatementSyntax syntax || syntax.ContainsDiagnostics ||
             loop.Locals.Length != 1 || !loop.Locals[0].Type.IsTaskLike(types))
         {
@@ -610,10 +617,9 @@ public sealed class TasksNotJoinedAnalyzer : DiagnosticAnalyzer
 
     // ---- await Task.WhenAny(...); ----
 
-    private static void AnalyzeWhenAny(OperationAnalysisContext context, IAwaitOperation awaitOperation, KnownTypes types)
+    private static void AnalyzeWhenAny(OperationAnalysisContext context, IAwaitOperation awaitOperation, IOperation operand, KnownTypes types)
     {
-        var operand = awaitOperation.Operation.WalkDownConversionsAndConfigureAwait();
-        if (operand is not IInvocationOperation { TargetMethod.Name: "WhenAny" } whenAny ||
+        if (operand.Kind != OperationKind.Invocation || operand is not IInvocationOperation { TargetMethod.Name: "WhenAny" } whenAny ||
             !whenAny.TargetMethod.ContainingType.Is(types.Task) || whenAny.Syntax.ContainsDiagnostics ||
             awaitOperation.WalkUpConversions() is not IExpressionStatementOperation)
         {

@@ -213,6 +213,55 @@ public sealed class TokenNotPassedTests
             """);
 
     [Fact]
+    public Task None_passed_where_a_type_parameter_is_a_token_is_reported_where_no_type_argument_is_one_it_is_not()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            class Box<T>
+            {
+                public void Put(T value) { }
+
+                public class Slot
+                {
+                    public void Put(T value) { }
+
+                    public void Put<U>(U first, T second) { }
+                }
+            }
+
+            static class Keeping
+            {
+                public static void KeepAlso<T>(this int owner, T value) { }
+            }
+
+            class Worker
+            {
+                static void Keep<T>(T value) { }
+
+                public Task RunAsync(CancellationToken ct)
+                {
+                    Keep({|#0:CancellationToken.None|});
+                    new Box<CancellationToken>().Put({|#1:CancellationToken.None|});
+                    new Box<CancellationToken>.Slot().Put({|#2:CancellationToken.None|});
+                    new Box<int>.Slot().Put(0, 1);
+                    new Box<CancellationToken>.Slot().Put(0, {|#3:CancellationToken.None|});
+                    1.KeepAlso({|#4:CancellationToken.None|});
+                    Keep(0);
+                    new Box<int>().Put(0);
+                    1.KeepAlso(0);
+                    return Task.CompletedTask;
+                }
+            }
+            """,
+            Verify.Diagnostic(TokenNotPassedAnalyzer.NoneRule).WithLocation(0).WithArguments("Keep", "ct", "CancellationToken.None"),
+            Verify.Diagnostic(TokenNotPassedAnalyzer.NoneRule).WithLocation(1).WithArguments("Put", "ct", "CancellationToken.None"),
+            Verify.Diagnostic(TokenNotPassedAnalyzer.NoneRule).WithLocation(2).WithArguments("Put", "ct", "CancellationToken.None"),
+            Verify.Diagnostic(TokenNotPassedAnalyzer.NoneRule).WithLocation(3).WithArguments("Put", "ct", "CancellationToken.None"),
+            Verify.Diagnostic(TokenNotPassedAnalyzer.NoneRule).WithLocation(4).WithArguments("KeepAlso", "ct", "CancellationToken.None"));
+
+    [Fact]
     public Task Explicit_None_and_default_are_replaced()
         => Verify.VerifyCodeFixAsync(
             """
