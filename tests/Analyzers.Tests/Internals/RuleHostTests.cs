@@ -215,6 +215,27 @@ public sealed class RuleHostTests
     }
 
     [Fact]
+    public async Task A_types_action_that_throws_does_not_keep_the_other_actions_for_the_same_operation_from_running()
+    {
+        // Through the host a type's invocation actions run from the compilation-level callback, after its own
+        // actions: a failure in either part leaves the other part running, and the first failure is reported.
+        var compilation = await CompileAsync("""
+            public class C
+            {
+                public void Foo() { }
+                public void Run() { Foo(); }
+            }
+            """);
+        var recorder = new RoutingRule();
+        var host = new ConcurrencyRulesAnalyzer(ImmutableArray.Create<DiagnosticAnalyzer>(new ThrowingTypeRule(), recorder));
+
+        var (_, failures) = await RunCatchingFailuresAsync(compilation, host);
+
+        Assert.Equal(new[] { "all:Foo", "both:Foo", "foo:Foo", "type-foo-baz:Foo" }, recorder.Calls.OrderBy(c => c, StringComparer.Ordinal));
+        Assert.Contains(failures, e => e is InvalidOperationException { Message: ThrowingRule.Message });
+    }
+
+    [Fact]
     public async Task Invocation_actions_by_method_name_see_the_same_calls_through_the_host_as_on_their_own()
     {
         var compilation = await CompileAsync("""
@@ -252,6 +273,83 @@ public sealed class RuleHostTests
         };
         Assert.Equal(expected, alone.Calls.OrderBy(c => c, StringComparer.Ordinal));
         Assert.Equal(expected, hosted.Calls.OrderBy(c => c, StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task Actions_registered_in_a_types_symbol_start_see_the_same_operations_through_the_host_as_on_their_own()
+    {
+        // The host runs a type's invocation, field-reference and block actions from its compilation-level callbacks
+        // (which have those kinds too) instead of registering them with the driver: they must see exactly the
+        // operations the driver gives them, that is, those of the type's own members and declaration (nested types
+        // have their own), in every kind of member, partial part and top-level statement.
+        var compilation = await CompileAsync(
+            """
+            using System;
+
+            Helper.Log(Outer.Count);
+            for (var i = 0; i < 2; i++) Helper.Log(i);
+
+            public static class Helper { public static void Log(object o) { } }
+
+            public partial class Outer
+            {
+                public static int Count = Make(() => Helper.Log(1));
+                private int _field;
+                public Outer() : this(Make(null)) { }
+                public Outer(int x) { _field = x; }
+                public int Prop { get { Helper.Log(_field); return _field; } set => _field = value; }
+                public event Action E { add => Helper.Log(_field); remove { } }
+                public void Run(int p = 0)
+                {
+                    Helper.Log(_field);
+                    void Local() => Helper.Log(_field);
+                    Action a = () => Helper.Log(Count);
+                    while (_field > 0) Local();
+                }
+
+                private static int Make(Action? a) => 0;
+
+                public class Nested
+                {
+                    private int _n;
+                    public void Go() { Helper.Log(_n); Helper.Log(Count); }
+                    public class Deeper { public void Go() => Helper.Log(Count); }
+                }
+            }
+
+            public class SkipMe
+            {
+                private int _s;
+                public void Go() { Helper.Log(_s); }
+                public class Inner { public void Go() { while (Outer.Count > 0) Helper.Log(Outer.Count); } }
+            }
+
+            public record Point(int X, int Y) { public int Sum() { Helper.Log(X); return X + Y; } }
+            public struct S { public int V; public S(int v) { V = v; Helper.Log(v); } }
+            public interface I { void M() => Helper.Log(1); }
+            public enum E { A = 1, B = A + 1 }
+            """,
+            "public partial class Outer { public void More() { Helper.Log(_field); } }");
+        compilation = compilation.WithOptions(compilation.Options.WithOutputKind(OutputKind.ConsoleApplication));
+        var alone = new ScopeRule();
+        var hosted = new ScopeRule();
+
+        await DiagnosticsAsync(compilation, alone);
+        await DiagnosticsAsync(compilation, new ConcurrencyRulesAnalyzer(ImmutableArray.Create<DiagnosticAnalyzer>(hosted)));
+
+        var seen = alone.Calls.OrderBy(c => c, StringComparer.Ordinal).ToList();
+        Assert.Equal(seen, hosted.Calls.OrderBy(c => c, StringComparer.Ordinal));
+
+        // The scope is not trivially everything or nothing: a nested type's members are its own, and a type that
+        // registers nothing (SkipMe) gets nothing while its nested type does.
+        Assert.Contains("type Nested invocation in Outer.Nested.Go(): Helper.Log(Count)", seen);
+        Assert.DoesNotContain("type Outer invocation in Outer.Nested.Go(): Helper.Log(Count)", seen);
+        Assert.Contains("type Outer invocation in Outer.Count: Helper.Log(1)", seen);
+        Assert.Contains("type Outer block in Outer.More()", seen);
+        Assert.Contains("type Inner loop in SkipMe.Inner.Go(): while (Outer.Count > 0) Helper.Log(Outer.Count);", seen);
+        Assert.Contains("compilation invocation in SkipMe.Go(): Helper.Log(_s)", seen);
+        Assert.DoesNotContain(seen, c => c.StartsWith("type SkipMe", StringComparison.Ordinal));
+        Assert.Contains("type Program invocation in <top-level-statements-entry-point>: Helper.Log(i)", seen);
     }
 
     [Fact]
@@ -576,6 +674,23 @@ public sealed class RuleHostTests
             });
     }
 
+    /// <summary>Throws from a compilation-level and from a type-level invocation action.</summary>
+    private sealed class ThrowingTypeRule : DiagnosticAnalyzer
+    {
+        private static readonly DiagnosticDescriptor Descriptor = new("TEST009", "t", "m", "c", DiagnosticSeverity.Warning, true);
+
+        public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics => ImmutableArray.Create(Descriptor);
+
+        public override void Initialize(AnalysisContext context)
+            => context.RegisterCompilationStartAction(start =>
+            {
+                start.RegisterOperationAction(_ => throw new InvalidOperationException(ThrowingRule.Message), OperationKind.Invocation);
+                start.RegisterSymbolStartAction(
+                    symbolStart => symbolStart.RegisterOperationAction(_ => throw new InvalidOperationException(ThrowingRule.Message), OperationKind.Invocation),
+                    SymbolKind.NamedType);
+            });
+    }
+
     private sealed class TopLevelRule : DiagnosticAnalyzer
     {
         private static readonly DiagnosticDescriptor Descriptor = new("TEST002", "t", "m", "c", DiagnosticSeverity.Warning, true);
@@ -633,6 +748,42 @@ public sealed class RuleHostTests
                 Calls.Enqueue(action + ":" + invocation.TargetMethod.Name);
             }
         }
+    }
+
+    /// <summary>
+    /// Invocation, field-reference and block actions at compilation level and in every type's symbol start (but
+    /// SkipMe's), and a loop action only in symbol starts; records what each sees and for which symbol.
+    /// </summary>
+    private sealed class ScopeRule : DiagnosticAnalyzer
+    {
+        private static readonly DiagnosticDescriptor Descriptor = new("TEST008", "t", "m", "c", DiagnosticSeverity.Warning, true);
+
+        public ConcurrentQueue<string> Calls { get; } = new();
+
+        public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics => ImmutableArray.Create(Descriptor);
+
+        public override void Initialize(AnalysisContext context)
+            => context.RegisterCompilationStartAction(start =>
+            {
+                start.RegisterOperationAction(c => Record("compilation", c), OperationKind.Invocation, OperationKind.FieldReference);
+                start.RegisterOperationBlockAction(c => Calls.Enqueue("compilation block in " + c.OwningSymbol.ToDisplayString()));
+                start.RegisterSymbolStartAction(
+                    symbolStart =>
+                    {
+                        var scope = "type " + symbolStart.Symbol.Name;
+                        if (symbolStart.Symbol.Name == "SkipMe")
+                        {
+                            return;
+                        }
+
+                        symbolStart.RegisterOperationAction(c => Record(scope, c), OperationKind.Invocation, OperationKind.FieldReference, OperationKind.Loop);
+                        symbolStart.RegisterOperationBlockAction(c => Calls.Enqueue(scope + " block in " + c.OwningSymbol.ToDisplayString()));
+                    },
+                    SymbolKind.NamedType);
+            });
+
+        private void Record(string scope, OperationAnalysisContext context)
+            => Calls.Enqueue($"{scope} {context.Operation.Kind.ToString().ToLowerInvariant().Replace("fieldreference", "field")} in {context.ContainingSymbol.ToDisplayString()}: {context.Operation.Syntax}");
     }
 
     /// <summary>
