@@ -126,7 +126,26 @@ public sealed class StopWithoutWaitingAnalyzer : DiagnosticAnalyzer
             return;
         }
 
+        // The fields a start can be recorded for (Collect): the type's own, of a task or thread type, or of a type
+        // parameter (a reference through a constructed type may see it as a task). Every work a report names is one.
+        List<IFieldSymbol>? workFields = null;
+        foreach (var member in type.GetMembers())
+        {
+            if (member is IFieldSymbol field && (IsWorkField(field, types) || field.Type.TypeKind == TypeKind.TypeParameter))
+            {
+                (workFields ??= new List<IFieldSymbol>()).Add(field.OriginalDefinition);
+            }
+        }
+
+        if (workFields is null)
+        {
+            return;
+        }
+
+        // The stop methods' facts at once (the type's end reads them first); the other member bodies are kept for the
+        // end, and walked only when a stop method may report (see below).
         var facts = new LockedMap<IMethodSymbol, MethodFacts>(SymbolEqualityComparer.Default);
+        var others = new LockedMap<IMethodSymbol, (ImmutableArray<IOperation> Blocks, bool IsConstructor)>(SymbolEqualityComparer.Default);
         context.RegisterOperationBlockAction(c =>
         {
             if (c.OwningSymbol is not IMethodSymbol method)
@@ -134,17 +153,39 @@ public sealed class StopWithoutWaitingAnalyzer : DiagnosticAnalyzer
                 return;
             }
 
-            var found = new MethodFacts { IsConstructor = method.MethodKind == MethodKind.Constructor };
-            foreach (var block in c.OperationBlocks)
+            var definition = method.OriginalDefinition;
+            var isConstructor = method.MethodKind == MethodKind.Constructor;
+            if (IsStopMethod(definition))
             {
-                Collect(block, type, found, types);
+                facts[definition] = Collect(c.OperationBlocks, isConstructor, type, types);
             }
-
-            facts[method.OriginalDefinition] = found;
+            else
+            {
+                others[definition] = (c.OperationBlocks, isConstructor);
+            }
         });
 
         context.RegisterSymbolEndAction(c =>
         {
+            // A report is at a stop method's cancel, for work none of whose fields the stop method waits for; a field
+            // it reads itself is waited for (WaitsFor). So when each stop method that cancels a source reads every
+            // field that can hold work, nothing is reported, and the other bodies are not walked (most types).
+            var mayReport = false;
+            foreach (var entry in facts)
+            {
+                mayReport |= entry.Value.Cancels.Count > 0 && !entry.Value.Referenced.IsSupersetOf(workFields);
+            }
+
+            if (!mayReport)
+            {
+                return;
+            }
+
+            foreach (var entry in others)
+            {
+                facts[entry.Key] = Collect(entry.Value.Blocks, entry.Value.IsConstructor, type, types);
+            }
+
             foreach (var entry in facts)
             {
                 var method = entry.Key;
@@ -191,6 +232,17 @@ public sealed class StopWithoutWaitingAnalyzer : DiagnosticAnalyzer
                 }
             }
         });
+    }
+
+    private static MethodFacts Collect(ImmutableArray<IOperation> blocks, bool isConstructor, INamedTypeSymbol type, KnownTypes types)
+    {
+        var found = new MethodFacts { IsConstructor = isConstructor };
+        foreach (var block in blocks)
+        {
+            Collect(block, type, found, types);
+        }
+
+        return found;
     }
 
     private static void Collect(IOperation block, INamedTypeSymbol type, MethodFacts facts, KnownTypes types)

@@ -135,14 +135,19 @@ public sealed class BlockingOnAsyncInsideLockAnalyzer : DiagnosticAnalyzer
         });
     }
 
-    // Every shape the rule reports, by name (the graph may hold the receiver in a capture the tree does not have).
-    // Started work is reported only under a thread-affine lock.
-    // Asked of every operation of a body that locks: by kind first, since most operations are neither.
+    // Every shape the rule reports, by name (the graph may hold the receiver in a capture the tree does not have), and
+    // a Wait also by its receiver's type, which a capture keeps: a SemaphoreSlim's or Monitor's Wait (a lock call the
+    // scan found) is not a task's, and gives the body no flow graph. Started work is reported only under a
+    // thread-affine lock. Asked of every operation of a body that locks: by kind first, since most operations are neither.
     private static bool MayBlockOrStart(IOperation operation, LockScan scan, KnownTypes types) => operation.Kind switch
     {
         OperationKind.PropertyReference => ((IPropertyReferenceOperation)operation).Property.Name == "Result",
-        OperationKind.Invocation => ((IInvocationOperation)operation).TargetMethod.Name is "Wait" or "WaitAll" or "WaitAny" or "GetResult" ||
-                                    (scan.HasThreadAffineLock && IsStartedAsyncWork((IInvocationOperation)operation, types)),
+        OperationKind.Invocation => ((IInvocationOperation)operation).TargetMethod.Name switch
+        {
+            "GetResult" => true,
+            "Wait" or "WaitAll" or "WaitAny" when TaskBlocking.IsTaskWait((IInvocationOperation)operation, types) => true,
+            _ => scan.HasThreadAffineLock && IsStartedAsyncWork((IInvocationOperation)operation, types),
+        },
         _ => false,
     };
 

@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using System.Collections.Immutable;
+using System.Runtime.CompilerServices;
 using ConcurrencyAnalyzers.Analysis;
 using ConcurrencyAnalyzers.Internals;
 using Microsoft.CodeAnalysis;
@@ -115,16 +116,60 @@ internal static class LockFlow
     /// answer CONC203, CONC206 and CONC209 gate their type on): a body of any other type names none and takes no lock.
     /// </remarks>
     public static void RegisterForLockingBodies(CompilationStartAnalysisContext start, KnownTypes types, System.Action<OperationBlockAnalysisContext> analyze)
-        => SourceMentions.RegisterBlockActionInTypes(
-            start,
-            type => SourceMentions.Any(type, LockScan.LockNames, types),
-            c =>
+        => start.RegisterSymbolStartAction(
+            s =>
             {
-                if (AnyScannedBodyLocks(c, types))
+                if (SourceMentions.Any((INamedTypeSymbol)s.Symbol, LockScan.LockNames, types))
                 {
-                    analyze(c);
+                    AddForLockingBodies(s, types, analyze);
                 }
-            });
+            },
+            SymbolKind.NamedType);
+
+    /// <summary>
+    /// <see cref="RegisterForLockingBodies"/> in a symbol start whose type the caller knows to name a lock: the rules
+    /// that do so share one block action per type (see <see cref="LockingBodyActions"/>).
+    /// </summary>
+    public static void AddForLockingBodies(SymbolStartAnalysisContext context, KnownTypes types, System.Action<OperationBlockAnalysisContext> analyze)
+        => BodyActions.GetOrComputePerSymbolStart(context, types, static (c, t) => LockingBodyActions.RegisterNew(c, t)).Add(analyze);
+
+    // One block action per symbol start: the host hands all its rules the same symbol-start context, so the first
+    // locking rule registers it and the others join its list (a rule run on its own gets a context of its own).
+    private static readonly ConditionalWeakTable<SymbolStartAnalysisContext, LockingBodyActions> BodyActions = new();
+
+    /// <summary>
+    /// The locking rules' actions for one type's blocks, behind one test of the block's scans: five rules look only at
+    /// bodies that take a lock, and most bodies of a type that names a lock take none; asked once per body, not once
+    /// per rule. The actions are added in the rules' symbol starts, which run one after another and before any block
+    /// of the type is analyzed.
+    /// </summary>
+    private sealed class LockingBodyActions
+    {
+        private readonly List<System.Action<OperationBlockAnalysisContext>> _actions = new();
+        private readonly KnownTypes _types;
+
+        // All the actions, each run even when one before it throws (see RuleHost.FanOut); made at the first locking body.
+        private System.Action<OperationBlockAnalysisContext>? _all;
+
+        private LockingBodyActions(KnownTypes types) => _types = types;
+
+        public static LockingBodyActions RegisterNew(SymbolStartAnalysisContext context, KnownTypes types)
+        {
+            var actions = new LockingBodyActions(types);
+            context.RegisterOperationBlockAction(actions.Analyze);
+            return actions;
+        }
+
+        public void Add(System.Action<OperationBlockAnalysisContext> action) => _actions.Add(action);
+
+        private void Analyze(OperationBlockAnalysisContext context)
+        {
+            if (AnyScannedBodyLocks(context, _types))
+            {
+                (_all ??= RuleHost.FanOut(_actions))(context);
+            }
+        }
+    }
 
     /// <summary>Some function body of the block takes a lock: the bodies' scans (for a block of a type that names a lock).</summary>
     public static bool AnyScannedBodyLocks(OperationBlockAnalysisContext context, KnownTypes types)

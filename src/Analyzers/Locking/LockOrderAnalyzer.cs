@@ -157,16 +157,8 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
             },
             OperationKind.ObjectCreation);
 
-        context.RegisterOperationBlockAction(c =>
-        {
-            // Everything below looks at the locks the body takes: most bodies take none. (The type names a lock.)
-            if (!LockFlow.AnyScannedBodyLocks(c, types))
-            {
-                return;
-            }
-
-            RecordBody(c);
-        });
+        // Everything below looks at the locks the body takes: most bodies take none. (The type names a lock.)
+        LockFlow.AddForLockingBodies(context, types, RecordBody);
 
         void RecordBody(OperationBlockAnalysisContext c)
         {

@@ -35,16 +35,10 @@ internal static class TaskBlocking
                     return false;
                 }
 
-                if (method.Name == "Wait" && !method.IsStatic && invocation.Instance is { } waited && waited.Type.InheritsFromOrEquals(types.Task))
+                if (IsTaskWait(invocation, types))
                 {
-                    description = ".Wait()";
-                    task = waited;
-                    return true;
-                }
-
-                if (method.IsStatic && (method.Name == "WaitAll" || method.Name == "WaitAny") && method.ContainingType.Is(types.Task))
-                {
-                    description = "Task." + method.Name;
+                    description = method.IsStatic ? "Task." + method.Name : ".Wait()";
+                    task = method.IsStatic ? null : invocation.Instance;
                     return true;
                 }
 
@@ -61,6 +55,18 @@ internal static class TaskBlocking
             default:
                 return false;
         }
+    }
+
+    /// <summary>
+    /// <c>Wait</c> on a task, or <c>Task.WaitAll</c>/<c>Task.WaitAny</c>: <see cref="IsBlockingWait"/>'s test of a call
+    /// by its method and receiver (not its timeout), which a flow graph's copy of the call answers as the tree's does.
+    /// </summary>
+    public static bool IsTaskWait(IInvocationOperation invocation, KnownTypes types)
+    {
+        var method = invocation.TargetMethod;
+        return method.IsStatic
+            ? (method.Name == "WaitAll" || method.Name == "WaitAny") && method.ContainingType.Is(types.Task)
+            : method.Name == "Wait" && invocation.Instance is { } waited && waited.Type.InheritsFromOrEquals(types.Task);
     }
 
     /// <summary>

@@ -376,6 +376,52 @@ public sealed class StopWithoutWaitingTests
             """);
 
     [Fact]
+    public Task Stop_that_reads_another_task_field_but_not_the_work_its_source_feeds_is_reported()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+
+            sealed class Worker : IDisposable
+            {
+                private readonly CancellationTokenSource _cts = new CancellationTokenSource();
+                private Task _warmup = Task.CompletedTask;
+                private Task? _loop;
+
+                public void Start()
+                {
+                    _warmup = Task.Delay(10);
+                    _loop = RunAsync(_cts.Token);
+                }
+
+                private async Task RunAsync(CancellationToken ct)
+                {
+                    while (!ct.IsCancellationRequested) await Task.Delay(100, ct);
+                }
+
+                public void Dispose()
+                {
+                    {|#0:_cts.Cancel()|};
+                    _warmup.Wait();
+                    _cts.Dispose();
+                }
+            }
+
+            sealed class Holder<TWork> : IDisposable
+            {
+                private readonly CancellationTokenSource _cts = new CancellationTokenSource();
+                private TWork _work = default!;
+
+                public static void Start(Holder<Task> holder) => holder._work = Task.Run(() => { }, holder._cts.Token);
+
+                public void Dispose() => {|#1:_cts.Cancel()|};
+            }
+            """,
+            Verify.Diagnostic(StopWithoutWaitingAnalyzer.CancelRule).WithLocation(0).WithArguments("Dispose", "_cts", "_loop"),
+            Verify.Diagnostic(StopWithoutWaitingAnalyzer.CancelRule).WithLocation(1).WithArguments("Dispose", "_cts", "_work"));
+
+    [Fact]
     public Task Only_sources_whose_token_reaches_the_work_link_it_to_the_stop()
         => Verify.VerifyAnalyzerAsync(
             """

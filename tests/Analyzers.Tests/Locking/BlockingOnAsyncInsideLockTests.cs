@@ -228,6 +228,33 @@ public sealed class BlockingOnAsyncInsideLockTests
             """));
 
     [Fact]
+    public Task Semaphore_Wait_is_not_a_task_wait_but_a_Task_of_T_Wait_and_a_started_Wait_method_under_it_are_reported()
+        => Verify.VerifyAnalyzerAsync(Wrap("""
+                private readonly SemaphoreSlim _sem = new SemaphoreSlim(1, 1);
+                private async Task<int> Wait(int ms) { await Task.Delay(ms); return ms; }
+                public void M(Task<string> pending)
+                {
+                    _sem.Wait();
+                    try
+                    {
+                        pending.{|CONC202:Wait|}();
+                    }
+                    finally { _sem.Release(); }
+                }
+
+                public void N()
+                {
+                    _sem.Wait();
+                    try { _ = _sem.AvailableWaitHandle; }
+                    finally { _sem.Release(); }
+                    lock (_gate)
+                    {
+                        _ = {|CONC202:Wait(5)|};
+                    }
+                }
+            """));
+
+    [Fact]
     public Task Task_created_and_stored_in_a_field_under_lock_is_not_reported()
         => Verify.VerifyAnalyzerAsync(Wrap("""
                 private Task<string>? _tokenTask;
