@@ -164,12 +164,18 @@ internal sealed class KnownTypes
                4, 1024, ReferenceComparer<IMethodSymbol>.Instance));
 
     // The slots in front of MethodDefinitions (see CancellationOverloads.DefinitionOf): a power of two, about twice a
-    // project's called methods.
-    private Analysis.CancellationOverloads.MethodDefinition?[]? _methodDefinitionSlots;
+    // project's called methods. The bodies' owners, asked whether they offer a token, have slots of their own: a
+    // project has more of them than called methods, and they would push the called methods out.
+    private Analysis.CancellationOverloads.DefinitionSlot[]? _methodDefinitionSlots;
+    private Analysis.CancellationOverloads.DefinitionSlot[]? _ownerDefinitionSlots;
 
-    /// <summary>The most recent <see cref="MethodDefinitions"/> entry per reference hash of its method.</summary>
-    internal Analysis.CancellationOverloads.MethodDefinition?[] MethodDefinitionSlots
-        => System.Threading.Volatile.Read(ref _methodDefinitionSlots) ?? Once(ref _methodDefinitionSlots, new Analysis.CancellationOverloads.MethodDefinition?[2048]);
+    /// <summary>The most recent <see cref="MethodDefinitions"/> entry of a called method per reference hash of its method.</summary>
+    internal Analysis.CancellationOverloads.DefinitionSlot[] MethodDefinitionSlots
+        => System.Threading.Volatile.Read(ref _methodDefinitionSlots) ?? Once(ref _methodDefinitionSlots, new Analysis.CancellationOverloads.DefinitionSlot[2048]);
+
+    /// <summary>The same for the methods that own bodies (<see cref="Analysis.CancellationOverloads.OffersToken"/>).</summary>
+    internal Analysis.CancellationOverloads.DefinitionSlot[] OwnerDefinitionSlots
+        => System.Threading.Volatile.Read(ref _ownerDefinitionSlots) ?? Once(ref _ownerDefinitionSlots, new Analysis.CancellationOverloads.DefinitionSlot[2048]);
 
     // The first value stored in an empty field wins; a thread that lost the race gets the winner's.
     private static T Once<T>(ref T? field, T created)

@@ -23,7 +23,7 @@ internal static class CancellationOverloads
     public static bool MayTakeToken(IInvocationOperation invocation, KnownTypes types)
     {
         var method = invocation.TargetMethod;
-        var definition = DefinitionOf(method, types);
+        var definition = DefinitionOf(method, types, types.MethodDefinitionSlots);
         if (definition.MayTakeToken)
         {
             return true;
@@ -203,13 +203,14 @@ internal static class CancellationOverloads
 
     // Per method definition: most methods have no token parameter and no token overload, and a method is called from
     // many places. One lookup answers both (every call is asked, by CONC401), in the compilation's typed table. In
-    // front of it, one slot per reference hash keeps the definition last looked up there: a repeated method (most
-    // calls) reads one array cell and the entry, where the table reads its buckets, a node and its comparer too. A
-    // method called as its own definition (no type arguments, not in reduced form: most calls) is looked for in its
-    // slot before its definition is asked for: an entry's key is a definition, and a definition's definition is itself.
-    private static MethodDefinition DefinitionOf(IMethodSymbol method, KnownTypes types)
+    // front of it, one slot per reference hash keeps the definition last looked up there, with its entry: a repeated
+    // method (most calls) reads one array cell and the entry, where the table reads its buckets, a node and its
+    // comparer too. A method called as its own definition (no type arguments, not in reduced form: most calls) is
+    // looked for in its slot before its definition is asked for: an entry's key is a definition, and a definition's
+    // definition is itself. The key is kept in the cell next to the entry, so that a miss (a constructed method, a
+    // slot another method took) reads no entry.
+    private static MethodDefinition DefinitionOf(IMethodSymbol method, KnownTypes types, DefinitionSlot[] slots)
     {
-        var slots = types.MethodDefinitionSlots;
         if (Recent(slots, method, out _) is { } recent)
         {
             return recent;
@@ -223,16 +224,32 @@ internal static class CancellationOverloads
 
         var table = types.MethodDefinitions;
         var known = table.TryGetValue(definition, out var found) ? found : table.GetOrAdd(definition, new MethodDefinition(definition, types));
-        Volatile.Write(ref slots[slot], known);
+
+        // Two threads may fill one slot at once: a reader that finds one's key with the other's entry checks the
+        // entry's own key and looks in the table.
+        Volatile.Write(ref slots[slot].Entry, known);
+        Volatile.Write(ref slots[slot].Key, known.Original);
         return known;
     }
 
     /// <summary>The entry in <paramref name="key"/>'s slot when it is the entry of <paramref name="key"/> itself.</summary>
-    private static MethodDefinition? Recent(MethodDefinition?[] slots, IMethodSymbol key, out int slot)
+    private static MethodDefinition? Recent(DefinitionSlot[] slots, IMethodSymbol key, out int slot)
     {
         slot = RuntimeHelpers.GetHashCode(key) & (slots.Length - 1);
-        var recent = Volatile.Read(ref slots[slot]);
+        if (!ReferenceEquals(Volatile.Read(ref slots[slot].Key), key))
+        {
+            return null;
+        }
+
+        var recent = Volatile.Read(ref slots[slot].Entry);
         return recent is not null && ReferenceEquals(recent.Original, key) ? recent : null;
+    }
+
+    /// <summary>A method definition and its entry, in the slots in front of the table (see <see cref="DefinitionOf"/>).</summary>
+    internal struct DefinitionSlot
+    {
+        public IMethodSymbol? Key;
+        public MethodDefinition? Entry;
     }
 
     /// <summary>
@@ -241,10 +258,10 @@ internal static class CancellationOverloads
     /// </summary>
     public static bool OffersToken(IMethodSymbol method, KnownTypes types)
         => ReferenceEquals(method, method.OriginalDefinition) && method.ReducedFrom is null
-            ? DefinitionOf(method, types).OffersToken
+            ? DefinitionOf(method, types, types.OwnerDefinitionSlots).OffersToken
             : CancellationTokens.OffersToken(method, types);
 
-    private static TokenOverload[] OverloadsOf(IMethodSymbol method, KnownTypes types) => DefinitionOf(method, types).Overloads;
+    private static TokenOverload[] OverloadsOf(IMethodSymbol method, KnownTypes types) => DefinitionOf(method, types, types.MethodDefinitionSlots).Overloads;
 
     /// <summary>
     /// What does not depend on the call: the definition's token parameters, and its token overloads, looked up on

@@ -52,7 +52,10 @@ public sealed class LoopIgnoresTokenAnalyzer : DiagnosticAnalyzer
         // No token anywhere in the body (answered once per method and body): nothing to observe, no walk of the loop.
         // A loop in a spawned delegate (CONC101's) is left first: that walk up reads kinds and parents only, where
         // the token question also walks up to the root and then looks the body up in a memo.
-        if (loop is IForEachLoopOperation || !IsUncounted(loop) || IsInSpawnedDelegate(loop) ||
+        // A condition that reads a token (`while (!ct.IsCancellationRequested)`, half the loops that get this far) is a
+        // token read of the loop, which the walk below would stop at: it is asked of the condition's few operations
+        // before the token question's memo and the loop's walk, which both look the body up.
+        if (loop is IForEachLoopOperation || !IsUncounted(loop) || IsInSpawnedDelegate(loop) || ConditionReadsToken(loop, types) ||
             !CancellationTokens.MayHaveTokenInScope(loop, context.ContainingSymbol, types) ||
             DrainsAnEnumerator(loop) || !DoesSlowWorkIgnoringTokens(loop, types) || DrainsACollection(loop) ||
             LoopExits.IsBoundedByClock(loop))
@@ -82,6 +85,36 @@ public sealed class LoopIgnoresTokenAnalyzer : DiagnosticAnalyzer
 
         context.ReportDiagnostic(Diagnostic.Create(
             Rule, keyword, ImmutableDictionary<string, string?>.Empty.Add(TokenProperty, token.ExpressionText), token.ExpressionText));
+    }
+
+    private static bool ConditionReadsToken(ILoopOperation loop, KnownTypes types)
+    {
+        var condition = loop.LoopKind switch
+        {
+            LoopKind.While => ((IWhileLoopOperation)loop).Condition,
+            LoopKind.For => ((IForLoopOperation)loop).Condition,
+            _ => null,
+        };
+        return condition is not null && ReadsToken(condition, types);
+    }
+
+    /// <summary>A token read (<see cref="CancellationTokens.IsTokenRead"/>) in <paramref name="operation"/> or below it, walked directly.</summary>
+    private static bool ReadsToken(IOperation operation, KnownTypes types)
+    {
+        if (CancellationTokens.IsTokenRead(operation, types))
+        {
+            return true;
+        }
+
+        foreach (var child in operation.ChildOperations)
+        {
+            if (ReadsToken(child, types))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>

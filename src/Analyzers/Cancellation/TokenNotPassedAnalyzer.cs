@@ -208,7 +208,10 @@ public sealed partial class TokenNotPassedAnalyzer : DiagnosticAnalyzer
 
     private static void AnalyzeForEach(OperationAnalysisContext context, KnownTypes types)
     {
-        if (context.Operation is not IForEachLoopOperation { IsAsynchronous: true } loop ||
+        // By loop kind first (one read, where an interface type test walks the operation class's interfaces): only a
+        // foreach can be an await foreach.
+        if (((ILoopOperation)context.Operation).LoopKind != LoopKind.ForEach ||
+            context.Operation is not IForEachLoopOperation { IsAsynchronous: true } loop ||
             loop.Syntax is not ForEachStatementSyntax { Expression: { } expression })
         {
             return;

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Runtime.CompilerServices;
 using ConcurrencyAnalyzers.Analysis;
 using ConcurrencyAnalyzers.Internals;
 using Microsoft.CodeAnalysis;
@@ -74,7 +75,7 @@ public sealed class TokenStoredBeyondRequestAnalyzer : DiagnosticAnalyzer
         {
             if (context.ContainingSymbol is IMethodSymbol { MethodKind: MethodKind.Constructor } ||
                 assignment.Target is IMemberReferenceOperation { Instance: not (IInstanceReferenceOperation or null) } ||
-                !IsLongLived(member.ContainingType, types) || CancellationTokens.IsServiceLifetimeToken(parameter, types))
+                !IsLongLivedOnce(member.ContainingType, types) || CancellationTokens.IsServiceLifetimeToken(parameter, types))
             {
                 return;
             }
@@ -126,6 +127,14 @@ public sealed class TokenStoredBeyondRequestAnalyzer : DiagnosticAnalyzer
     /// singletons (private constructors only, and a static member holding the one instance): one instance serves every
     /// caller for the life of the application.
     /// </summary>
+    // Per type of this compilation: the owners of the members assigned a token repeat (`new ParallelOptions {
+    // CancellationToken = ct }`, whose implicit receiver counts as this, at every parallel loop), and the answer walks
+    // the type's interfaces, base types, constructors and static members.
+    private static readonly SymbolMemo<INamedTypeSymbol, StrongBox<bool>> LongLivedTypes = new();
+
+    private static bool IsLongLivedOnce(INamedTypeSymbol type, KnownTypes types)
+        => LongLivedTypes.GetOrCompute(types, type, types, static (t, k) => new StrongBox<bool>(IsLongLived(t, k))).Value;
+
     private static bool IsLongLived(INamedTypeSymbol type, KnownTypes types)
     {
         if (type.Implements(types.Get("Microsoft.Extensions.Hosting.IHostedService")) ||

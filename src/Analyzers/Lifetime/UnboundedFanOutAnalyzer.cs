@@ -198,17 +198,10 @@ public sealed partial class UnboundedFanOutAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        // Whether the input is unbounded first, unless it is a local: then whether the local has one value, which walks
-        // the whole function, only once the body starts a task and leaves it running (most loops await what they start).
+        // The first task started and left running in the body, if any (most loops await what they start, or start
+        // none); only then whether the input is unbounded (its type's interfaces, a local's one value, which walks the
+        // whole function) and the second walk, for what throttles the loop or leaves it early.
         var loop = (ILoopOperation)context.Operation;
-        var inputChecked = collection.WalkDownConversions().Kind != OperationKind.LocalReference;
-        if (inputChecked && !IsFannedOverUnboundedInput(loop, collection, types))
-        {
-            return;
-        }
-
-        // The first task started and left running in the body, if any; only then the second walk, for what throttles
-        // the loop or leaves it early.
         foreach (var operation in ConcurrentContexts.DescendantsInSameFunction(loop.Body))
         {
             if (operation.Kind != OperationKind.Invocation || operation is not IInvocationOperation call ||
@@ -217,7 +210,7 @@ public sealed partial class UnboundedFanOutAnalyzer : DiagnosticAnalyzer
                 continue;
             }
 
-            if (!inputChecked && !IsFannedOverUnboundedInput(loop, collection, types))
+            if (!IsFannedOverUnboundedInput(loop, collection, types))
             {
                 return;
             }

@@ -287,6 +287,24 @@ public sealed class LoopIgnoresTokenTests
             Verify.Diagnostic(LoopIgnoresTokenAnalyzer.Rule).WithLocation(0).WithArguments("ct"));
 
     [Fact]
+    public Task A_condition_that_reads_the_token_observes_it_one_that_reads_other_values_does_not()
+        => Verify.VerifyAnalyzerAsync(Queue + """
+            class C
+            {
+                async Task PumpAsync(IQueue queue, CancellationToken ct, CancellationTokenSource cts)
+                {
+                    for (var cancelled = false; !cancelled && !ct.IsCancellationRequested;) { await queue.DequeueAsync(); }
+                    do { await queue.DequeueAsync(); } while (!cts.IsCancellationRequested);
+                    var stopping = CancellationToken.None.IsCancellationRequested;
+                    {|#0:while|} (!stopping) { await queue.DequeueAsync(); }
+                    {|#1:for|} (var cancelled = false; !cancelled;) { cancelled = await queue.DequeueAsync() is null; }
+                }
+            }
+            """,
+            Verify.Diagnostic(LoopIgnoresTokenAnalyzer.Rule).WithLocation(0).WithArguments("ct"),
+            Verify.Diagnostic(LoopIgnoresTokenAnalyzer.Rule).WithLocation(1).WithArguments("ct"));
+
+    [Fact]
     public Task Loop_calling_a_local_function_that_uses_the_captured_token_observes_it_one_that_does_not_is_reported()
         => Verify.VerifyAnalyzerAsync("using System.Threading.Channels;\n" + Queue + """
             class C
