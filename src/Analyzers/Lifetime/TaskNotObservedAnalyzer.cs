@@ -83,7 +83,16 @@ public sealed class TaskNotObservedAnalyzer : DiagnosticAnalyzer
         }
 
         var method = invocation.TargetMethod;
-        if (method.ReturnsVoid || !method.ReturnType.IsTaskLike(types))
+        if (method.ReturnsVoid)
+        {
+            return;
+        }
+
+        // A call dropped as a statement or returned is reported only outside async functions (see AnalyzeDropped and
+        // AnalyzeReturnedFromUsing): most such calls are in async methods, and are left before the return type's base
+        // types are walked. A conditional access is reported in async functions too.
+        var function = EnclosingFunction(invocation, context.ContainingSymbol);
+        if (function is null || (function.IsAsync && user.Kind != OperationKind.ConditionalAccess) || !method.ReturnType.IsTaskLike(types))
         {
             return;
         }
@@ -91,10 +100,10 @@ public sealed class TaskNotObservedAnalyzer : DiagnosticAnalyzer
         switch (user)
         {
             case IExpressionStatementOperation:
-                AnalyzeDropped(context, invocation, types, conditional: false);
+                AnalyzeDropped(context, invocation, types, function, conditional: false);
                 break;
             case IConditionalAccessOperation access when DroppedConditionalAccess(invocation, access):
-                AnalyzeDropped(context, invocation, types, conditional: true);
+                AnalyzeDropped(context, invocation, types, function, conditional: true);
                 break;
             case IReturnOperation { Kind: OperationKind.Return } returned:
                 AnalyzeReturnedFromUsing(context, invocation, returned);
@@ -125,10 +134,9 @@ public sealed class TaskNotObservedAnalyzer : DiagnosticAnalyzer
         return user is IExpressionStatementOperation;
     }
 
-    private static void AnalyzeDropped(OperationAnalysisContext context, IInvocationOperation invocation, KnownTypes types, bool conditional)
+    private static void AnalyzeDropped(OperationAnalysisContext context, IInvocationOperation invocation, KnownTypes types, IMethodSymbol function, bool conditional)
     {
-        var function = EnclosingFunction(invocation, context.ContainingSymbol);
-        if (function is null || (function.IsAsync && !conditional))
+        if (function.IsAsync && !conditional)
         {
             // CS4014 reports dropped awaitables inside async methods and lambdas: one warning per bug. It says
             // nothing about a conditional access (`_client?.SendAsync(x);`), so those are reported everywhere.
@@ -194,12 +202,7 @@ public sealed class TaskNotObservedAnalyzer : DiagnosticAnalyzer
     /// <summary><c>using (var c = ...) { return c.SendAsync(); }</c> in a non-async function: the task outlives <c>c</c>.</summary>
     private static void AnalyzeReturnedFromUsing(OperationAnalysisContext context, IInvocationOperation invocation, IReturnOperation returned)
     {
-        var function = EnclosingFunction(invocation, context.ContainingSymbol);
-        if (function is null || function.IsAsync)
-        {
-            return;
-        }
-
+        // The enclosing function is not async (AnalyzeInvocation tested it).
         foreach (var resource in UsingResourcesAround(returned))
         {
             if (UsesLocal(invocation, resource))

@@ -50,8 +50,11 @@ public sealed class LockOnBoxedValueAnalyzer : DiagnosticAnalyzer
 
     private static void AnalyzeMonitorCall(OperationAnalysisContext context, KnownTypes types)
     {
+        // Monitor is a static class: a call on an instance (`semaphore.Wait()`, `task.Wait()`) is another type's,
+        // and is left before its method's containing type is read.
         var invocation = (IInvocationOperation)context.Operation;
-        if (!invocation.TargetMethod.ContainingType.Is(types.Monitor) || !IsMonitorLockMethod(invocation.TargetMethod.Name))
+        if (invocation.Instance is not null ||
+            !invocation.TargetMethod.ContainingType.Is(types.Monitor) || !IsMonitorLockMethod(invocation.TargetMethod.Name))
         {
             return;
         }

@@ -15,7 +15,14 @@ public sealed partial class NonCopyableCopiedAnalyzer
 
     private static void AnalyzeAtomicOnCopy(OperationAnalysisContext context, KnownTypes types)
     {
+        // Interlocked and Volatile are static classes: a call on an instance (`list.Add(x)`, `dictionary.Add(k, v)`,
+        // most calls of these names) is another type's, and is left before its method's containing type is read.
         var invocation = (IInvocationOperation)context.Operation;
+        if (invocation.Instance is not null)
+        {
+            return;
+        }
+
         var containingType = invocation.TargetMethod.ContainingType;
         if (!containingType.Is(types.Interlocked) && !containingType.Is(types.Volatile))
         {

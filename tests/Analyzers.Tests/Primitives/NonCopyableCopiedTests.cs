@@ -698,4 +698,145 @@ public sealed class NonCopyableCopiedTests
         var test = new Verify.Test { TestCode = source, FixedCode = source, CompilerDiagnostics = CompilerDiagnostics.None };
         return test.RunAsync();
     }
+
+    // Copies of parameters, wherever the parameter comes from: a lambda's (its type inferred, named nowhere in the
+    // type's text), an anonymous method's, a local function's, a query clause's, a member's (accessors, indexers,
+    // operators, constructor initializers), a primary constructor's (in members, in the base call and, in code with
+    // errors, in a nested type), a record's. A gate that stops watching parameter references somewhere keeps these.
+    [Fact]
+    public Task Parameters_of_lambdas_and_local_functions_are_watched_in_types_without_such_members()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Collections.Generic;
+            using System.Linq;
+            using System.Threading;
+
+            static class Sink
+            {
+                public static void Take(SpinLock s) { }
+                public static void Each(List<SpinLock> locks, Action<SpinLock> action) { }
+            }
+
+            class Runner
+            {
+                private readonly List<SpinLock> _locks = new List<SpinLock>();
+
+                public object Run()
+                {
+                    Sink.Each(_locks, s => Sink.Take({|CONC502:s|}));
+                    Sink.Each(_locks, delegate (SpinLock s) { Sink.Take({|CONC502:s|}); });
+                    Sink.Each(_locks, s => Sink.Each(_locks, t => Sink.Take({|CONC502:s|})));
+                    Local(default);
+                    Spin(default);
+                    return _locks.Select(l => (object){|CONC502:l|}).First();
+
+                    void Local(SpinLock s) => Sink.Take({|CONC502:s|});
+                    static void Spin(SpinWait w) { w.SpinOnce(); }
+                }
+
+                public IEnumerable<object> Query() => from l in _locks select (object){|CONC502:l|};
+            }
+            """);
+
+    [Fact]
+    public Task Member_and_lambda_parameters_in_one_type_are_reported_once_each()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System;
+            using System.Collections.Generic;
+            using System.Threading;
+
+            static class Sink
+            {
+                public static void Take(SpinLock s) { }
+                public static void Each(List<SpinLock> locks, Action<SpinLock> action) { }
+            }
+
+            class Both
+            {
+                public void Run(SpinLock a, List<SpinLock> locks)
+                {
+                    Sink.Take({|CONC502:a|});
+                    Sink.Each(locks, s => Sink.Take({|CONC502:s|}));
+                    Sink.Each(locks, s => Sink.Take({|CONC502:a|}));
+                    Local(0);
+
+                    void Local(int n) => Sink.Take({|CONC502:a|});
+                }
+
+                public SpinLock this[SpinLock key] { get => {|CONC502:key|}; set => Sink.Take({|CONC502:value|}); }
+
+                public SpinLock this[SpinLock key, int index] => {|CONC502:key|};
+
+                public Both(SpinLock a) : this({|CONC502:a|}, 0) { }
+
+                private Both(SpinLock a, int n) { }
+
+                public static Both operator +(Both left, SpinLock right) { Sink.Take({|CONC502:right|}); return left; }
+            }
+            """);
+
+    [Fact]
+    public Task Primary_constructor_and_record_parameters_are_watched()
+        => Verify.VerifyAnalyzerAsync(
+            """
+            using System.Threading;
+
+            static class Sink
+            {
+                public static void Take(SpinLock s) { }
+            }
+
+            class Base
+            {
+                public Base(SpinLock l) { }
+            }
+
+            class Derived(SpinLock l) : Base({|CONC502:l|})
+            {
+            }
+
+            class Holder(SpinLock l)
+            {
+                public void Use() => Sink.Take({|CONC502:l|});
+            }
+
+            record BaseRecord(int Id)
+            {
+                public BaseRecord(SpinLock l, int id) : this(id) { }
+            }
+
+            record Derived2(SpinLock L, int Id) : BaseRecord({|CONC502:L|}, Id);
+            """);
+
+    [Fact]
+    public Task Parameters_in_top_level_statements_and_of_an_outer_primary_constructor_are_watched()
+    {
+        const string source = """
+            using System;
+            using System.Threading;
+
+            Local(default);
+            Action<SpinLock> take = s => Sink.Take({|CONC502:s|});
+
+            void Local(SpinLock s) => Sink.Take({|CONC502:s|});
+
+            static class Sink
+            {
+                public static void Take(SpinLock s) { }
+            }
+
+            class Outer(SpinLock l)
+            {
+                class Inner
+                {
+                    public void Use() => Sink.Take({|CONC502:l|});
+                }
+            }
+            """;
+        var test = new Verify.Test { TestCode = source, FixedCode = source, CompilerDiagnostics = CompilerDiagnostics.None };
+        test.TestState.OutputKind = Microsoft.CodeAnalysis.OutputKind.ConsoleApplication;
+        return test.RunAsync();
+    }
 }
